@@ -1,0 +1,104 @@
+/*
+ * The catalog (SPEC §7): state_dir/state.db, SQLite in WAL mode, schema versioned and migrated
+ * forward.  Runs, operations and artifacts live here; the audit (audit.h) shares the database.
+ * One struct jiku_catalog per thread, or guarded by the caller: SQLite connections are opened
+ * with SQLITE_OPEN_FULLMUTEX so that sharing one is safe, if serialised.
+ */
+#ifndef JIKU_CATALOG_H
+#define JIKU_CATALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "jiku/buf.h"
+#include "jiku/err.h"
+#include "jiku/plugin.h"
+
+struct sqlite3;
+struct jiku_catalog;
+
+enum jiku_artifact_status {
+    JIKU_ART_PENDING = 0,
+    JIKU_ART_GOOD = 1,
+    JIKU_ART_FAILED = 2,
+    JIKU_ART_PRUNED = 3,
+};
+
+struct jiku_artifact {
+    char *id;
+    char *customer;
+    char *target; /* "customer/name" */
+    enum jiku_artifact_kind kind;
+    char *server;      /* server name the panel copy lives on */
+    char *panel;       /* "cpanel" | "plesk" */
+    char *location;    /* panel reference, NULL when gone from the server */
+    char *backup_path; /* NULL for a snapshot */
+    uint64_t size;
+    char *md5;
+    char *sha256;
+    char *warnings;
+    time_t created;
+    enum jiku_artifact_status status;
+    bool pinned;
+    bool in_use; /* referenced by a running operation (not stored; set by the caller) */
+};
+
+void jiku_artifact_release(struct jiku_artifact *a);
+
+struct jiku_artifact_list {
+    struct jiku_artifact *items;
+    size_t n;
+};
+
+void jiku_artifact_list_release(struct jiku_artifact_list *l);
+
+/* Open (creating and migrating) STATE_DIR/state.db; creates STATE_DIR 0700 when missing. */
+int jiku_catalog_open(const char *state_dir, struct jiku_catalog **out, struct jiku_err *err);
+void jiku_catalog_close(struct jiku_catalog *cat);
+/* The connection, for audit.c. Borrowed. */
+struct sqlite3 *jiku_catalog_db(struct jiku_catalog *cat);
+int jiku_catalog_schema_version(struct jiku_catalog *cat);
+
+/* Runs. */
+int jiku_catalog_run_begin(struct jiku_catalog *cat, const char *command, const char *actor,
+                           bool dry_run, int64_t *run_id, struct jiku_err *err);
+int jiku_catalog_run_end(struct jiku_catalog *cat, int64_t run_id, int exit_code,
+                         struct jiku_err *err);
+
+/* Operations: status "running" until ended with ok|failed|denied|interrupted|skipped. */
+int jiku_catalog_op_begin(struct jiku_catalog *cat, int64_t run_id, const char *target,
+                          const char *action, int64_t *op_id, struct jiku_err *err);
+int jiku_catalog_op_end(struct jiku_catalog *cat, int64_t op_id, const char *status, int exit_code,
+                        const char *error, const char *artifact_id, struct jiku_err *err);
+/* Every operation of RUN_ID still "running" becomes "interrupted". */
+int jiku_catalog_ops_interrupt(struct jiku_catalog *cat, int64_t run_id, struct jiku_err *err);
+
+/*
+ * Artifact ids: YYYYMMDDTHHMMSSZ.CUSTOMER.NAME.K, with .2, .3... when the id is taken.
+ * The returned id is reserved by inserting a pending row; the caller owns *ID.
+ */
+int jiku_catalog_artifact_reserve(struct jiku_catalog *cat, const struct jiku_artifact *proto,
+                                  char **id, struct jiku_err *err);
+/* Update every column of the row A->id from A (status, location, checksums...). */
+int jiku_catalog_artifact_update(struct jiku_catalog *cat, const struct jiku_artifact *a,
+                                 struct jiku_err *err);
+/* Remove a row (a reserved id whose operation failed leaves no artifact row). */
+int jiku_catalog_artifact_delete(struct jiku_catalog *cat, const char *id, struct jiku_err *err);
+/* Insert a complete row (catalog rebuild). JIKU_E_DATA if the id exists. */
+int jiku_catalog_artifact_insert(struct jiku_catalog *cat, const struct jiku_artifact *a,
+                                 struct jiku_err *err);
+int jiku_catalog_artifact_get(struct jiku_catalog *cat, const char *id, struct jiku_artifact *out,
+                              struct jiku_err *err);
+/* Newest first; TARGET and CUSTOMER may be NULL (no filter). Pruned rows only with ALL. */
+int jiku_catalog_artifact_list(struct jiku_catalog *cat, const char *target, const char *customer,
+                               bool all, struct jiku_artifact_list *out, struct jiku_err *err);
+int jiku_catalog_artifact_pin(struct jiku_catalog *cat, const char *id, bool pinned,
+                              struct jiku_err *err);
+
+/* Format an id for TARGET ("customer/name") at T; caller owns the result. */
+char *jiku_artifact_id_format(const char *target, enum jiku_artifact_kind kind, time_t t);
+const char *jiku_artifact_kind_name(enum jiku_artifact_kind kind);   /* "snapshot" ... */
+const char *jiku_artifact_status_name(enum jiku_artifact_status st); /* "good" ... */
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * Configuration (SPEC §4): agent.conf, then conf.d/*.conf in name order, parsed by inih
+ * through our own line reader.  Everything is validated at load time; the result is
+ * read-only and shared by all threads.
+ */
+#ifndef JIKU_CONFIG_H
+#define JIKU_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "jiku/err.h"
+#include "jiku/plugin.h"
+
+#define JIKU_DEFAULT_CONFIG "/etc/jiku-agent/agent.conf"
+#define JIKU_MAX_LINE 4096 /* longer lines are config errors, never split */
+
+struct jiku_policy_set;
+
+/* Where a value came from, for messages: "FILE:LINE". */
+struct jiku_source {
+    const char *file; /* interned in the config; borrowed */
+    int line;
+};
+
+/* Retention rules; -1 means "not set here" (a target inherits the global value). */
+struct jiku_retention {
+    int keep_last;
+    int keep_daily;
+    int keep_weekly;
+    int keep_monthly;
+    int keep_safety;
+    int keep_on_server;
+};
+
+enum jiku_nightly { JIKU_NIGHTLY_NONE = 0, JIKU_NIGHTLY_SNAPSHOT, JIKU_NIGHTLY_BACKUP };
+
+struct jiku_server_conf {
+    struct jiku_server_info info; /* what plugins see */
+    char *api_token_file;         /* NULL when unset */
+    char *api_password_file;
+    char *ca_file;
+    char *pinned_pubkey; /* "sha256//B64[;sha256//B64...]" */
+    char *ssh_key;
+    char *known_hosts;
+    int max_parallel;
+    struct jiku_source src;
+};
+
+/* One contract override: "application.stage = jiku" in a [customer] section. */
+struct jiku_override {
+    char *action;   /* "application.stage" */
+    int assignment; /* enum jiku_assignment (policy.h) */
+    struct jiku_source src;
+};
+
+struct jiku_customer_conf {
+    char *name;
+    char *tier;
+    char *contact;
+    struct jiku_override *overrides;
+    size_t n_overrides;
+    struct jiku_source src;
+};
+
+struct jiku_target_conf {
+    struct jiku_target_info info; /* what plugins see */
+    const struct jiku_server_conf *server;
+    const struct jiku_customer_conf *customer;
+    enum jiku_nightly nightly;
+    struct jiku_retention retention; /* effective: the target's keys over [retention] */
+    struct jiku_source src;
+};
+
+struct jiku_config {
+    char *main_file;
+    char *conf_dir; /* conf.d beside main_file */
+    char *state_dir;
+    char *backup_dir;
+    char *policy_dir;
+    char *plugin_dir;
+    int max_parallel;
+    int lock_wait;
+    int connect_timeout;
+    int retry_deadline;
+    char *log;          /* "auto" | "stderr" | "syslog" */
+    char *metrics_file; /* NULL when unset */
+    char *ping_url;     /* NULL when unset */
+    struct jiku_retention retention;
+
+    struct jiku_server_conf *servers; /* in order of appearance */
+    size_t n_servers;
+    struct jiku_customer_conf *customers;
+    size_t n_customers;
+    struct jiku_target_conf *targets;
+    size_t n_targets;
+
+    struct jiku_policy_set *policies; /* the tier files the customers use (policy.h) */
+
+    void *priv; /* interned strings, name indexes */
+};
+
+/* Messages collected while loading: errors make the load fail, warnings do not. */
+struct jiku_diag {
+    bool is_error;
+    char *msg; /* "FILE:LINE: text" or "FILE: text" */
+};
+
+struct jiku_diags {
+    struct jiku_diag *items;
+    size_t n;
+    size_t n_errors;
+};
+
+void jiku_diags_release(struct jiku_diags *d);
+void jiku_diag_add(struct jiku_diags *d, bool is_error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+enum jiku_config_flags {
+    /* skip owner/mode checks of secret files (unit tests that run as another user) */
+    JIKU_CONFIG_NO_SECRET_CHECK = 1 << 0,
+};
+
+/*
+ * Load PATH (NULL: $JIKU_AGENT_CONFIG, else JIKU_DEFAULT_CONFIG) and its conf.d, validate
+ * everything, load the policy files of the tiers in use.  Every problem found goes to DIAGS
+ * (all of them, not only the first); on any error returns JIKU_E_CONFIG with the first one in
+ * ERR and *OUT NULL.  On success *OUT is the caller's (jiku_config_free).
+ */
+int jiku_config_load(const char *path, unsigned flags, struct jiku_config **out,
+                     struct jiku_diags *diags, struct jiku_err *err);
+void jiku_config_free(struct jiku_config *cfg);
+
+/* Lookups by name; NULL when absent. Borrowed. */
+const struct jiku_server_conf *jiku_config_server(const struct jiku_config *cfg, const char *name);
+const struct jiku_customer_conf *jiku_config_customer(const struct jiku_config *cfg,
+                                                      const char *name);
+const struct jiku_target_conf *jiku_config_target(const struct jiku_config *cfg, const char *id);
+
+/* The effective config as INI text, secrets' file paths shown, contents never read. */
+int jiku_config_show(const struct jiku_config *cfg, struct jiku_buf *out);
+
+/* Validators shared with the command line (target names from argv). */
+bool jiku_valid_name(const char *s);        /* [a-z0-9][a-z0-9-]{0,62} */
+bool jiku_valid_target_id(const char *s);   /* NAME/NAME */
+bool jiku_valid_cpanel_user(const char *s); /* ^[a-z][a-z0-9]{0,15}$ */
+bool jiku_valid_hostname(const char *s);    /* letters, digits, hyphens, dots; <= 253 */
+bool jiku_valid_url_path(const char *s);
+bool jiku_valid_abs_path(const char *s);
+
+const char *jiku_kind_name(enum jiku_target_kind kind); /* "account", ... */
+
+#endif

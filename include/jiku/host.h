@@ -1,0 +1,131 @@
+/*
+ * The host table: the services the core lends to a plugin for one operation.  Every function
+ * takes the operation first; the server defaults to op->server, or names another one (clone).
+ * This is the seam where tests substitute fakes.  Functions return 0 or a negative
+ * enum jiku_status and fill ERR.  Transient failures are retried inside the core for steps the
+ * caller marks safe to repeat; what comes back is final.
+ */
+#ifndef JIKU_HOST_H
+#define JIKU_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jiku/buf.h"
+#include "jiku/err.h"
+#include "jiku/log.h"
+#include "jiku/plugin.h"
+
+#define JIKU_HOST_ABI_VERSION JIKU_PLUGIN_ABI_VERSION
+
+struct jiku_http_header {
+    const char *name;
+    const char *value;
+    bool secret; /* never logged, not even at -vvv */
+};
+
+struct jiku_http_request {
+    const char *method; /* "GET" | "POST" */
+    const char *path;   /* path and query, starting with '/'; host and port from the server */
+    int port;           /* 0: the server's api_port */
+    const struct jiku_http_header *headers;
+    size_t n_headers;
+    const void *body;
+    size_t body_len;
+    const char *content_type; /* for a body */
+    bool safe_to_retry;       /* probes, polls, lists: repeat on transient failures */
+    bool use_cookies;         /* keep this server's cookie jar for a panel session */
+    size_t max_response;      /* 0: the core's default cap */
+};
+
+struct jiku_http_response {
+    long status;
+    struct jiku_buf body;
+    char *location; /* Location header when present (redirects are never followed); malloc */
+};
+
+void jiku_http_response_release(struct jiku_http_response *resp);
+
+struct jiku_exec_result {
+    int exit_status; /* -1 when killed by a signal */
+    struct jiku_buf out;
+    struct jiku_buf errout;
+};
+
+void jiku_exec_result_release(struct jiku_exec_result *res);
+
+enum jiku_job_state { JIKU_JOB_RUNNING = 0, JIKU_JOB_DONE = 1, JIKU_JOB_MISSING = 2 };
+
+struct jiku_job_status {
+    enum jiku_job_state state;
+    int exit_status;     /* when DONE */
+    struct jiku_buf log; /* tail of the job's log, bounded */
+};
+
+void jiku_job_status_release(struct jiku_job_status *st);
+
+struct jiku_xfer_result {
+    uint64_t size;
+    char md5[33];
+    char sha256[65];
+};
+
+enum jiku_secret { JIKU_SECRET_API_TOKEN = 0, JIKU_SECRET_API_PASSWORD = 1 };
+
+struct jiku_progress {
+    const char *step;  /* "pkgacct", "download", ... */
+    uint64_t done;     /* bytes, or elapsed seconds for a job */
+    uint64_t total;    /* 0 when unknown */
+    const char *state; /* panel job state, or NULL */
+};
+
+struct jiku_host {
+    uint32_t abi_version;
+    uint32_t struct_size;
+
+    /* One HTTPS request to SERVER (NULL: op->server). */
+    int (*http)(struct jiku_op *op, const struct jiku_server_info *server,
+                const struct jiku_http_request *req, struct jiku_http_response *resp,
+                struct jiku_err *err);
+
+    /*
+     * Run CMD (built only from jiku_buf_add_shell_word words) over SSH; stdout and stderr
+     * captured separately, each bounded by MAX_OUTPUT (0: the core's default).  SAFE: the
+     * command may be repeated after a transient failure.
+     */
+    int (*ssh_exec)(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd,
+                    bool safe, size_t max_output, struct jiku_exec_result *res,
+                    struct jiku_err *err);
+
+    /*
+     * Start CMD detached in JOB_DIR (created 0700) so that it survives the connection; when a
+     * start fails ambiguously the core looks for the job in JOB_DIR before reporting.
+     */
+    int (*job_start)(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
+                     const char *cmd, struct jiku_err *err);
+    int (*job_poll)(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
+                    struct jiku_job_status *st, struct jiku_err *err);
+
+    /* Stream REMOTE to LOCAL (temp name, fsync, rename; 0600) computing checksums. */
+    int (*sftp_get)(struct jiku_op *op, const struct jiku_server_info *server, const char *remote,
+                    const char *local, struct jiku_xfer_result *res, struct jiku_err *err);
+    /* Stream LOCAL to REMOTE through a temp name and rename; 0600. */
+    int (*sftp_put)(struct jiku_op *op, const struct jiku_server_info *server, const char *local,
+                    const char *remote, struct jiku_xfer_result *res, struct jiku_err *err);
+
+    /* Read a server's secret into OUT; the caller releases OUT with jiku_buf_release_secure. */
+    int (*read_secret)(struct jiku_op *op, const struct jiku_server_info *server,
+                       enum jiku_secret which, struct jiku_buf *out, struct jiku_err *err);
+
+    void (*log)(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    void (*progress)(struct jiku_op *op, const struct jiku_progress *p);
+    /* True once SIGINT/SIGTERM arrived: stop at the next safe point with JIKU_E_INTERRUPTED. */
+    bool (*cancelled)(struct jiku_op *op);
+    /* Sleep MS milliseconds unless cancelled first (then JIKU_E_INTERRUPTED). */
+    int (*sleep_ms)(struct jiku_op *op, unsigned ms);
+    /* ABI 1.0 ends here; append only. */
+};
+
+#endif

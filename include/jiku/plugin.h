@@ -1,0 +1,173 @@
+/*
+ * The panel plugin ABI (SPEC §8).
+ *
+ * A plugin is one shared object exporting the data symbol JIKU_PLUGIN_SYMBOL, a pointer to a
+ * const struct jiku_plugin.  The struct starts with abi_version and struct_size; members are
+ * only ever appended, and members past struct_size count as absent.  A plugin never decides
+ * policy, never reads configuration files and never calls libcurl or libssh2: it works through
+ * the host table (host.h) that each operation carries.
+ */
+#ifndef JIKU_PLUGIN_H
+#define JIKU_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "jiku/err.h"
+
+#define JIKU_PLUGIN_ABI_MAJOR 1
+#define JIKU_PLUGIN_ABI_MINOR 0
+#define JIKU_PLUGIN_ABI_VERSION ((JIKU_PLUGIN_ABI_MAJOR << 16) | JIKU_PLUGIN_ABI_MINOR)
+#define JIKU_PLUGIN_SYMBOL "jiku_plugin"
+
+struct jiku_host;
+
+enum jiku_target_kind {
+    JIKU_KIND_ACCOUNT = 0,      /* cPanel account */
+    JIKU_KIND_SUBSCRIPTION = 1, /* Plesk subscription */
+    JIKU_KIND_WORDPRESS = 2,    /* WP Toolkit instance, either panel */
+    JIKU_KIND_SOFTACULOUS = 3,  /* Softaculous installation, cPanel */
+    JIKU_KIND_COUNT
+};
+
+/* What a plugin can be asked to do; the policy action is derived from verb + kind by the core. */
+enum jiku_verb {
+    JIKU_VERB_PROBE = 0, /* servers check: the target exists, versions */
+    JIKU_VERB_SNAPSHOT,
+    JIKU_VERB_BACKUP,
+    JIKU_VERB_ROLLBACK,
+    JIKU_VERB_STAGE,
+    JIKU_VERB_UNSTAGE,
+    JIKU_VERB_PROMOTE,
+    JIKU_VERB_CLONE,
+    JIKU_VERB_PRUNE,  /* remove one artifact's server copy */
+    JIKU_VERB_VERIFY, /* check one artifact's server copy */
+    JIKU_VERB_COUNT
+};
+
+enum jiku_artifact_kind {
+    JIKU_ARTIFACT_SNAPSHOT = 0, /* id letter 's' */
+    JIKU_ARTIFACT_BACKUP = 1,   /* 'b' */
+    JIKU_ARTIFACT_SAFETY = 2,   /* 'x' */
+};
+
+/* A server as a plugin sees it: settings, never secrets. Borrowed from the core's config. */
+struct jiku_server_info {
+    const char *name;
+    const char *panel; /* "cpanel" | "plesk" */
+    const char *host;
+    int api_port;
+    const char *api_user;
+    int ssh_port;
+    const char *ssh_user;
+    int timeout;          /* seconds for one long panel job */
+    int poll_max;         /* longest pause between two polls, seconds */
+    bool strict_warnings; /* a WARN line fails the job */
+    const char *snapshot_dir;
+    const char *dump_dir;     /* plesk */
+    const char *plesk_backup; /* "auto" | "cli" | "xml" */
+    int softaculous_port;     /* cpanel */
+    bool has_api_password;    /* plesk: HTTP_AUTH_* instead of KEY: */
+};
+
+/* A target as a plugin sees it. Borrowed from the core's config. */
+struct jiku_target_info {
+    const char *id;       /* "customer/name" */
+    const char *customer; /* "customer" */
+    const char *name;     /* "name" */
+    enum jiku_target_kind kind;
+    const char *account;        /* cPanel user / Plesk subscription domain */
+    const char *domain;         /* may be NULL for accounts */
+    const char *path;           /* application path under the domain, "/" by default */
+    const char *staging_domain; /* may be NULL */
+    const char *promote_db;     /* "all" | "default" | "none" */
+};
+
+/* An artifact as the catalog knows it; handed to rollback, prune and verify. Borrowed. */
+struct jiku_artifact_ref {
+    const char *id; /* "20261127T021500Z.acme.shop.s" */
+    enum jiku_artifact_kind kind;
+    const char *location;    /* panel reference: the archive path on the server, or NULL */
+    const char *backup_path; /* local archive in backup_dir, or NULL */
+    uint64_t size;
+    const char *md5;    /* hex or NULL */
+    const char *sha256; /* hex or NULL */
+};
+
+enum jiku_rollback_mode { JIKU_ROLLBACK_EXACT = 0, JIKU_ROLLBACK_MERGE = 1 };
+
+/* Parameters of one operation, set by the core from the command line. Borrowed. */
+struct jiku_op_params {
+    bool dry_run;
+    enum jiku_rollback_mode mode;               /* rollback */
+    const struct jiku_artifact_ref *artifact;   /* rollback source, prune/verify subject */
+    const char *new_artifact_id;                /* id the core reserved for what this op makes */
+    const char *domain;                         /* stage --domain, clone --domain */
+    const struct jiku_server_info *dest_server; /* clone --server */
+    const char *as_user;                        /* clone --as */
+    const char *backup_dir;   /* backup: directory (0700, created by the core) for the archive */
+    const char *operation_id; /* unique per operation: names remote job directories */
+};
+
+/*
+ * What an operation made, filled by the plugin.  Strings are malloc()ed by the plugin and
+ * freed by the core with free().  Only set on success.
+ */
+struct jiku_op_result {
+    char *location;    /* archive path on the server */
+    char *backup_path; /* archive path in backup_dir */
+    uint64_t size;
+    char md5[33];
+    char sha256[65];
+    char *warnings;      /* panel WARN lines, newline-separated, or NULL */
+    char *panel_version; /* probe */
+    char *details;       /* human summary, e.g. dry-run change list */
+};
+
+/* One operation: everything a plugin action gets. */
+struct jiku_op {
+    const struct jiku_host *host;
+    const struct jiku_server_info *server;
+    const struct jiku_target_info *target;
+    const struct jiku_op_params *params;
+    struct jiku_op_result *result;
+    void *plugin_state; /* what the plugin's open() returned */
+    void *core;         /* the core's own per-operation state; opaque */
+};
+
+typedef int (*jiku_action_fn)(struct jiku_op *op, struct jiku_err *err);
+
+struct jiku_plugin_action {
+    enum jiku_verb verb;
+    enum jiku_target_kind kind;
+    jiku_action_fn fn;
+};
+
+struct jiku_plugin {
+    uint32_t abi_version; /* JIKU_PLUGIN_ABI_VERSION the plugin was built with */
+    uint32_t struct_size; /* sizeof(struct jiku_plugin) the plugin was built with */
+    const char *name;     /* panel name: "cpanel", "plesk" */
+    const char *version;
+    const struct jiku_plugin_action *actions;
+    size_t n_actions;
+    /* Once per process before the first action; *state is handed to every op. May be NULL. */
+    int (*open)(const struct jiku_host *host, void **state, struct jiku_err *err);
+    void (*close)(void *state);
+    /* ABI 1.0 ends here; append only. */
+};
+
+/*
+ * Export DESC (a struct jiku_plugin) under the plugin symbol.  A shared build exports the data
+ * symbol JIKU_PLUGIN_SYMBOL; a static build (JIKU_STATIC_PLUGIN defined) names it
+ * jiku_plugin_NAME for the generated table.
+ */
+#ifdef JIKU_STATIC_PLUGIN
+#define JIKU_PLUGIN_EXPORT(name, desc) const struct jiku_plugin *const jiku_plugin_##name = &(desc)
+#else
+#define JIKU_PLUGIN_EXPORT(name, desc)                                                             \
+    __attribute__((visibility("default"))) const struct jiku_plugin *const jiku_plugin = &(desc)
+#endif
+
+#endif
