@@ -1,0 +1,99 @@
+/*
+ * Logging to stderr (a human is watching) or syslog (cron, systemd).  One line per message;
+ * the destination is chosen once, before any thread starts.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "jiku/log.h"
+
+static enum jiku_log_dest log_dest = JIKU_LOG_STDERR;
+static enum jiku_log_level log_max = JIKU_LOG_WARN;
+static int syslog_open;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const level_names[] = {"error", "warning", "info", "debug", "trace"};
+static const int syslog_prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG, LOG_DEBUG};
+
+static void
+open_syslog(void)
+{
+    if (!syslog_open) {
+        openlog("jiku-agent", LOG_PID, LOG_DAEMON);
+        syslog_open = 1;
+    }
+}
+
+void
+jiku_log_setup(enum jiku_log_dest dest, enum jiku_log_level max_level)
+{
+    if (dest == JIKU_LOG_AUTO)
+        dest = isatty(STDERR_FILENO) ? JIKU_LOG_STDERR : JIKU_LOG_SYSLOG;
+    log_dest = dest;
+    log_max = max_level;
+}
+
+enum jiku_log_level
+jiku_log_level(void)
+{
+    return log_max;
+}
+
+int
+jiku_log_to_stderr(void)
+{
+    return log_dest == JIKU_LOG_STDERR;
+}
+
+void
+jiku_vlog(enum jiku_log_level level, const char *prefix, const char *fmt, va_list ap)
+{
+    char line[2048];
+    size_t off = 0;
+
+    if (level > log_max)
+        return;
+    if (prefix != NULL && *prefix != '\0')
+        off = (size_t)snprintf(line, sizeof(line), "%s: ", prefix);
+    if (off < sizeof(line))
+        vsnprintf(line + off, sizeof(line) - off, fmt, ap);
+    /* One record per line: a message must never forge a second log line. */
+    for (char *p = line; *p != '\0'; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+
+    pthread_mutex_lock(&log_lock);
+    if (log_dest == JIKU_LOG_SYSLOG) {
+        open_syslog();
+        syslog(syslog_prio[level], "%s", line);
+    } else {
+        fprintf(stderr, "jiku-agent: %s: %s\n", level_names[level], line);
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+void
+jiku_log(enum jiku_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    jiku_vlog(level, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void
+jiku_log_syslog_only(const char *fmt, ...)
+{
+    va_list ap;
+
+    pthread_mutex_lock(&log_lock);
+    open_syslog();
+    va_start(ap, fmt);
+    vsyslog(LOG_INFO, fmt, ap);
+    va_end(ap);
+    pthread_mutex_unlock(&log_lock);
+}
