@@ -88,7 +88,9 @@ jiku_err_prefix(struct jiku_err *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof(prefix), fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof(old));
-    snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+    /* A message too long for the slot keeps its beginning: the context is worth most. */
+    if (snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old) >= (int)sizeof(err->msg))
+        memcpy(err->msg + sizeof(err->msg) - 4, "...", 4);
     return err->status != 0 ? err->status : JIKU_E_FAILED;
 }
 
