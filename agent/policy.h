@@ -28,7 +28,9 @@ bool jiku_action_known(const char *action);
 /* Executable now (SPEC §3.1); the others are "not implemented by any plugin". */
 bool jiku_action_executable(const char *action);
 /* "server.snapshot" for (SNAPSHOT, ACCOUNT), "application.snapshot" for (SNAPSHOT, WORDPRESS);
- * unstage → *.stage, prune → the action that made the artifact. Static string or NULL. */
+ * unstage → *.stage.  Static string, or NULL when the verb needs no assignment (probe, verify),
+ * does not apply to the kind (stage/unstage/promote of an account), or is prune: pruning is
+ * governed by the action that made the artifact, so the caller asks with that action. */
 const char *jiku_action_for(enum jiku_verb verb, enum jiku_target_kind kind);
 
 /* "jiku" | "customer" | "open" → enum; -1 for anything else. */
@@ -45,6 +47,8 @@ struct jiku_tier_policy;
 int jiku_policy_set_load(const char *dir, const char *const *tiers, struct jiku_policy_set **out,
                          struct jiku_diags *diags, struct jiku_err *err);
 void jiku_policy_set_free(struct jiku_policy_set *set);
+/* The [tier] description of a loaded TIER; NULL when absent. Borrowed from SET. */
+const char *jiku_policy_tier_description(const struct jiku_policy_set *set, const char *tier);
 /* Lint every *.policy file in DIR (policy check). */
 int jiku_policy_lint_dir(const char *dir, struct jiku_diags *diags);
 
