@@ -9,7 +9,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -125,23 +128,194 @@ jiku_sleep_ms(unsigned ms)
     }
 }
 
-int
-jiku_run_jobs(struct jiku_job *jobs, size_t n, int max_parallel, struct jiku_err *err)
+/*
+ * The scheduler.  One mutex guards the slot counts; workers sleep on one condition variable
+ * and are woken whenever a job ends, since only then can a slot free up.
+ */
+struct sched {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct jiku_job *jobs;
+    size_t n;
+    size_t *srv_of;        /* jobs[i]'s server index, or SIZE_MAX for no server slot */
+    const char **srv_name; /* per server index, borrowed from the jobs */
+    int *srv_running;      /* per server index */
+    int *srv_limit;        /* per server index */
+    bool *claimed;         /* jobs[i] was handed to a worker */
+    size_t first_open;     /* every job before it is claimed */
+    size_t n_unclaimed;
+};
+
+/*
+ * The first unclaimed job in array order whose server has a free slot, or SIZE_MAX.  Called
+ * with the mutex held.
+ */
+static size_t
+pick(struct sched *s)
 {
     size_t i;
 
-    (void)max_parallel;
-    for (i = 0; i < n; i++) {
-        jiku_err_clear(&jobs[i].err);
-        if (jiku_interrupted()) {
-            jobs[i].status = JIKU_E_INTERRUPTED;
-            jobs[i].started = false;
+    while (s->first_open < s->n && s->claimed[s->first_open])
+        s->first_open++;
+    for (i = s->first_open; i < s->n; i++) {
+        size_t k = s->srv_of[i];
+
+        if (s->claimed[i])
+            continue;
+        if (k == SIZE_MAX || s->srv_running[k] < s->srv_limit[k])
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+static void *
+worker(void *arg)
+{
+    struct sched *s = arg;
+
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        struct jiku_job *job;
+        size_t i, k;
+
+        if (s->n_unclaimed == 0 || jiku_interrupted())
+            break;
+        if ((i = pick(s)) == SIZE_MAX) {
+            /*
+             * Every unclaimed job waits for a busy server, so some job is running on it and
+             * will broadcast when it ends: no timeout needed.
+             */
+            pthread_cond_wait(&s->cv, &s->mu);
             continue;
         }
-        jobs[i].started = true;
-        jobs[i].status = jobs[i].fn(&jobs[i], &jobs[i].err);
+        job = &s->jobs[i];
+        k = s->srv_of[i];
+        s->claimed[i] = true;
+        s->n_unclaimed--;
+        if (k != SIZE_MAX)
+            s->srv_running[k]++;
+        job->started = true;
+        pthread_mutex_unlock(&s->mu);
+
+        job->status = job->fn(job, &job->err);
+
+        pthread_mutex_lock(&s->mu);
+        if (k != SIZE_MAX)
+            s->srv_running[k]--;
+        pthread_cond_broadcast(&s->cv);
+    }
+    /* Let idle workers see the end (or the signal) too. */
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Give each job the index of its server (by name), so slots are counted per server. */
+static void
+index_servers(struct sched *s)
+{
+    size_t i, k, m = 0;
+
+    for (i = 0; i < s->n; i++) {
+        const struct jiku_job *job = &s->jobs[i];
+
+        s->srv_of[i] = SIZE_MAX;
+        if (job->server == NULL)
+            continue;
+        for (k = 0; k < m; k++)
+            if (strcmp(s->srv_name[k], job->server) == 0)
+                break;
+        if (k == m) {
+            s->srv_name[m] = job->server;
+            /* The first job of a server sets its limit; a limit below 1 would never start. */
+            s->srv_limit[m] = job->server_limit > 0 ? job->server_limit : 1;
+            s->srv_running[m] = 0;
+            m++;
+        }
+        s->srv_of[i] = k;
+    }
+}
+
+int
+jiku_run_jobs(struct jiku_job *jobs, size_t n, int max_parallel, struct jiku_err *err)
+{
+    struct sched s;
+    pthread_t *threads = NULL;
+    size_t i, n_threads, n_started = 0;
+    bool sync_ok = false;
+    int r = 0;
+
+    memset(&s, 0, sizeof(s));
+    s.jobs = jobs;
+    s.n = n;
+    s.n_unclaimed = n;
+    for (i = 0; i < n; i++) {
+        if (jobs[i].fn == NULL)
+            return jiku_err_set(err, JIKU_E_INVAL, "job %zu has no function", i);
+        jiku_err_clear(&jobs[i].err);
+        jobs[i].status = 0;
+        jobs[i].started = false;
+    }
+    if (n == 0)
+        return jiku_interrupted() ? jiku_err_set(err, JIKU_E_INTERRUPTED, "interrupted by a signal")
+                                  : 0;
+
+    n_threads = max_parallel > 0 ? (size_t)max_parallel : 1;
+    if (n_threads > n)
+        n_threads = n;
+    s.srv_of = calloc(n, sizeof(*s.srv_of));
+    s.srv_name = calloc(n, sizeof(*s.srv_name));
+    s.srv_running = calloc(n, sizeof(*s.srv_running));
+    s.srv_limit = calloc(n, sizeof(*s.srv_limit));
+    s.claimed = calloc(n, sizeof(*s.claimed));
+    /* The calling thread is one of the workers. */
+    threads = calloc(n_threads, sizeof(*threads));
+    if (s.srv_of == NULL || s.srv_name == NULL || s.srv_running == NULL || s.srv_limit == NULL ||
+        s.claimed == NULL || threads == NULL) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    index_servers(&s);
+    if (pthread_mutex_init(&s.mu, NULL) != 0) {
+        r = jiku_err_set(err, JIKU_E_FAILED, "cannot create a mutex");
+        goto out;
+    }
+    if (pthread_cond_init(&s.cv, NULL) != 0) {
+        pthread_mutex_destroy(&s.mu);
+        r = jiku_err_set(err, JIKU_E_FAILED, "cannot create a condition variable");
+        goto out;
+    }
+    sync_ok = true;
+
+    for (i = 1; i < n_threads; i++) {
+        /* Fewer workers than asked for only means less parallelism. */
+        if (pthread_create(&threads[n_started], NULL, worker, &s) != 0)
+            break;
+        n_started++;
+    }
+    worker(&s);
+    for (i = 0; i < n_started; i++)
+        pthread_join(threads[i], NULL);
+
+    for (i = 0; i < n; i++) {
+        if (s.claimed[i])
+            continue;
+        jobs[i].status =
+            jiku_err_set(&jobs[i].err, JIKU_E_INTERRUPTED, "not started: interrupted by a signal");
     }
     if (jiku_interrupted())
-        return jiku_err_set(err, JIKU_E_INTERRUPTED, "interrupted by a signal");
-    return 0;
+        r = jiku_err_set(err, JIKU_E_INTERRUPTED, "interrupted by a signal");
+
+out:
+    if (sync_ok) {
+        pthread_cond_destroy(&s.cv);
+        pthread_mutex_destroy(&s.mu);
+    }
+    free(threads);
+    free(s.claimed);
+    free(s.srv_limit);
+    free(s.srv_running);
+    free(s.srv_name);
+    free(s.srv_of);
+    return r;
 }
