@@ -1,0 +1,868 @@
+/*
+ * HTTPS to panel APIs over libcurl (SPEC §9).
+ *
+ * One easy handle per (server, thread) is kept in a small pool of idle handles, so that the
+ * keep-alive connection and TLS session a handle holds are reused by the next request to that
+ * server.  Every request resets the handle and sets every option again: nothing from a
+ * previous request (a body, a header, a method) can leak into the next one.
+ */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "jiku/log.h"
+#include "paths.h"
+#include "retry.h"
+#include "run.h"
+
+#define DEFAULT_CONNECT_TIMEOUT 10
+#define DEFAULT_TOTAL_TIMEOUT 300
+#define DEFAULT_LOW_SPEED_TIME 30
+#define DEFAULT_MAX_RESPONSE ((size_t)64 << 20)
+#define MAX_IDLE_HANDLES 64
+#define MAX_RETRY_AFTER 3600
+#define MAX_HEADER_NAME 128
+
+/* An easy handle for one server, owned by the thread that last used it. */
+struct conn {
+    struct conn *next;
+    char *server;
+    pthread_t owner;
+    bool cookies;
+    CURL *curl;
+};
+
+struct jiku_http {
+    struct jiku_http_opts opts;
+    pthread_mutex_t lock;
+    struct conn *idle; /* most recently returned first */
+    size_t n_idle;
+    atomic_ulong handshakes;
+};
+
+/* What the callbacks of one transfer share. */
+struct xfer {
+    const struct jiku_server_conf *srv;
+    const struct jiku_http_request *req;
+    struct jiku_http_response *resp;
+    size_t cap;
+    bool overflow;
+    bool nomem;
+    int retry_after;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void
+global_init(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Headers whose values are credentials or sessions whatever the caller says. */
+static const char *const secret_headers[] = {
+    "Authorization", "Proxy-Authorization", "HTTP_AUTH_PASSWD", "KEY", "Cookie", "Set-Cookie",
+};
+
+static bool
+is_secret_header(const struct jiku_http_request *req, const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(secret_headers) / sizeof(secret_headers[0]); i++)
+        if (strlen(secret_headers[i]) == len && strncasecmp(secret_headers[i], name, len) == 0)
+            return true;
+    for (size_t i = 0; req != NULL && i < req->n_headers; i++)
+        if (req->headers[i].secret && strlen(req->headers[i].name) == len &&
+            strncasecmp(req->headers[i].name, name, len) == 0)
+            return true;
+    return false;
+}
+
+static void
+format_size(size_t n, char *out, size_t outlen)
+{
+    if (n >= ((size_t)1 << 20) && n % ((size_t)1 << 20) == 0)
+        snprintf(out, outlen, "%zu MiB", n >> 20);
+    else if (n >= 1024 && n % 1024 == 0)
+        snprintf(out, outlen, "%zu KiB", n >> 10);
+    else
+        snprintf(out, outlen, "%zu bytes", n);
+}
+
+/*
+ * A path as it may appear in messages: the query dropped (it may carry parameters nobody
+ * should find in syslog) and cPanel's session segment ("/cpsess0123456789/") hidden, since
+ * that is a credential in a URL.
+ */
+static int
+add_loggable_path(struct jiku_buf *b, const char *path)
+{
+    size_t n = strcspn(path, "?");
+    int r = 0;
+
+    for (size_t i = 0; i < n && r == 0;) {
+        if (path[i] == '/' && strncmp(path + i + 1, "cpsess", 6) == 0) {
+            r = jiku_buf_adds(b, "/cpsess*");
+            i += 7;
+            while (i < n && path[i] != '/')
+                i++;
+            continue;
+        }
+        r = jiku_buf_addch(b, path[i++]);
+    }
+    if (r == 0 && path[n] == '?')
+        r = jiku_buf_adds(b, "?...");
+    return r;
+}
+
+/* ------------------------------------------------------------------ validation */
+
+static bool
+valid_path(const char *p)
+{
+    if (p == NULL || p[0] != '/')
+        return false;
+    for (const unsigned char *s = (const unsigned char *)p; *s != '\0'; s++)
+        if (*s <= 0x20 || *s >= 0x7f || *s == '#')
+            return false;
+    return true;
+}
+
+/* RFC 9110 token characters. */
+static bool
+valid_header_name(const char *s)
+{
+    size_t n = 0;
+
+    if (s == NULL)
+        return false;
+    for (; s[n] != '\0'; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("!#$%&'*+-.^_`|~", c) != NULL))
+            return false;
+    }
+    return n > 0 && n <= MAX_HEADER_NAME;
+}
+
+/* No CR, LF or other control characters (a tab is fine): nothing can forge another header. */
+static bool
+valid_header_value(const char *s)
+{
+    if (s == NULL)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* Headers that frame the request belong to libcurl. */
+static bool
+reserved_header(const char *name)
+{
+    return strcasecmp(name, "Host") == 0 || strcasecmp(name, "Content-Length") == 0 ||
+           strcasecmp(name, "Transfer-Encoding") == 0 || strcasecmp(name, "Expect") == 0 ||
+           strcasecmp(name, "Connection") == 0;
+}
+
+static int
+build_url(const struct jiku_server_conf *srv, const struct jiku_http_request *req,
+          struct jiku_buf *url, struct jiku_err *err)
+{
+    const char *host = srv->info.host;
+    int port = req->port > 0 ? req->port : srv->info.api_port;
+    unsigned char addr[16];
+
+    if (host == NULL || port <= 0 || port > 65535)
+        return jiku_err_set(err, JIKU_E_INVAL, "server '%s' has no valid host and port",
+                            srv->info.name);
+    if (inet_pton(AF_INET6, host, addr) == 1)
+        return jiku_buf_addf(url, "https://[%s]:%d%s", host, port, req->path);
+    if (!jiku_valid_hostname(host))
+        return jiku_err_set(err, JIKU_E_INVAL, "server '%s' has an invalid host name",
+                            srv->info.name);
+    return jiku_buf_addf(url, "https://%s:%d%s", host, port, req->path);
+}
+
+static int
+build_headers(const struct jiku_http_request *req, struct curl_slist **out, struct jiku_err *err)
+{
+    struct curl_slist *list = NULL, *next;
+    struct jiku_buf line = JIKU_BUF_INIT;
+    int r = 0;
+
+    /* A 100-continue round trip only adds latency; panels answer small POSTs at once. */
+    if ((list = curl_slist_append(list, "Expect:")) == NULL)
+        goto nomem;
+    if (req->body != NULL || req->body_len > 0) {
+        const char *ctype = req->content_type ? req->content_type : "application/octet-stream";
+        if (!valid_header_value(ctype)) {
+            r = jiku_err_set(err, JIKU_E_INVAL, "invalid content type for %s", req->path);
+            goto out;
+        }
+        jiku_buf_reset(&line);
+        if (jiku_buf_addf(&line, "Content-Type: %s", ctype) != 0)
+            goto nomem;
+        if ((next = curl_slist_append(list, line.data)) == NULL)
+            goto nomem;
+        list = next;
+    }
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const struct jiku_http_header *hd = &req->headers[i];
+
+        if (!valid_header_name(hd->name) || reserved_header(hd->name)) {
+            r = jiku_err_set(err, JIKU_E_INVAL, "invalid header name in request to %s", req->path);
+            goto out;
+        }
+        if (!valid_header_value(hd->value)) {
+            /* The value is not shown: it may be a credential. */
+            r = jiku_err_set(err, JIKU_E_INVAL, "invalid value of header '%s' (control character)",
+                             hd->name);
+            goto out;
+        }
+        jiku_buf_reset(&line);
+        /* "Name;" is libcurl's spelling of a header with an empty value. */
+        if (*hd->value == '\0' ? jiku_buf_addf(&line, "%s;", hd->name)
+                               : jiku_buf_addf(&line, "%s: %s", hd->name, hd->value))
+            goto nomem;
+        if ((next = curl_slist_append(list, line.data)) == NULL)
+            goto nomem;
+        list = next;
+    }
+    *out = list;
+    list = NULL;
+    goto out;
+nomem:
+    r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+out:
+    jiku_buf_release_secure(&line);
+    for (struct curl_slist *p = list; p != NULL; p = p->next)
+        jiku_memzero(p->data, strlen(p->data));
+    curl_slist_free_all(list);
+    return r;
+}
+
+static void
+free_headers(struct curl_slist *list)
+{
+    for (struct curl_slist *p = list; p != NULL; p = p->next)
+        jiku_memzero(p->data, strlen(p->data));
+    curl_slist_free_all(list);
+}
+
+/* ------------------------------------------------------------------ callbacks */
+
+static bool
+header_is(const char *line, size_t len, const char *name, size_t *value_at)
+{
+    size_t n = strlen(name);
+
+    if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
+        return false;
+    n++;
+    while (n < len && (line[n] == ' ' || line[n] == '\t'))
+        n++;
+    *value_at = n;
+    return true;
+}
+
+static size_t
+value_len(const char *line, size_t len, size_t at)
+{
+    while (len > at && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' ' ||
+                        line[len - 1] == '\t'))
+        len--;
+    return len - at;
+}
+
+static size_t
+on_header(char *line, size_t size, size_t nitems, void *arg)
+{
+    struct xfer *x = arg;
+    size_t len = size * nitems, at, n;
+
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        /* A new response (after a 1xx): forget the previous one's headers. */
+        free(x->resp->location);
+        x->resp->location = NULL;
+        x->retry_after = 0;
+    } else if (header_is(line, len, "Location", &at)) {
+        n = value_len(line, len, at);
+        free(x->resp->location);
+        if ((x->resp->location = strndup(line + at, n)) == NULL)
+            x->nomem = true;
+    } else if (header_is(line, len, "Retry-After", &at)) {
+        /* Seconds only; an HTTP date falls back to our own backoff. */
+        long v = 0;
+        n = value_len(line, len, at);
+        for (size_t i = 0; i < n; i++) {
+            if (line[at + i] < '0' || line[at + i] > '9') {
+                v = 0;
+                break;
+            }
+            if (v < MAX_RETRY_AFTER)
+                v = v * 10 + (line[at + i] - '0');
+        }
+        x->retry_after = v > MAX_RETRY_AFTER ? MAX_RETRY_AFTER : (int)v;
+    }
+    return len;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t nitems, void *arg)
+{
+    struct xfer *x = arg;
+    size_t len = size * nitems;
+
+    if (len > x->cap - x->resp->body.len) {
+        x->overflow = true;
+        return 0;
+    }
+    if (jiku_buf_add(&x->resp->body, data, len) != 0) {
+        x->nomem = true;
+        return 0;
+    }
+    return len;
+}
+
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)arg;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return jiku_interrupted() ? 1 : 0;
+}
+
+/* One line of a wire trace, secrets replaced by "<redacted>", unprintable bytes by '?'. */
+static void
+trace_line(const struct xfer *x, const char *dir, const char *line, size_t len, bool header)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+    const char *colon = header ? memchr(line, ':', len) : NULL;
+    size_t shown = len;
+
+    if (len == 0)
+        return;
+    if (!header && memmem(line, len, "ookie", 5) != NULL) {
+        /* libcurl's cookie engine reports each cookie with its value. */
+        jiku_log(JIKU_LOG_TRACE, "%s <cookie engine message redacted>", dir);
+        return;
+    }
+    if (colon != NULL && is_secret_header(x->req, line, (size_t)(colon - line)))
+        shown = (size_t)(colon - line) + 1;
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (jiku_buf_addch(&b, (c < 0x20 || c >= 0x7f) ? '?' : (char)c) != 0)
+            goto out;
+    }
+    if (shown < len && jiku_buf_adds(&b, " <redacted>") != 0)
+        goto out;
+    if (header && dir[0] == '>' && len > strlen(x->req->method) &&
+        strncmp(line, x->req->method, strlen(x->req->method)) == 0 &&
+        line[strlen(x->req->method)] == ' ') {
+        /* The request line: show the path as messages do. */
+        jiku_buf_reset(&b);
+        if (jiku_buf_addf(&b, "%s ", x->req->method) != 0 ||
+            add_loggable_path(&b, x->req->path) != 0)
+            goto out;
+    }
+    jiku_log(JIKU_LOG_TRACE, "%s %s", dir, jiku_buf_str(&b));
+out:
+    jiku_buf_release(&b);
+}
+
+static void
+trace_block(const struct xfer *x, const char *dir, const char *data, size_t size, bool header)
+{
+    while (size > 0) {
+        const char *nl = memchr(data, '\n', size);
+        size_t len = nl ? (size_t)(nl - data) : size;
+        size_t skip = nl ? len + 1 : len;
+
+        while (len > 0 && data[len - 1] == '\r')
+            len--;
+        trace_line(x, dir, data, len, header);
+        data += skip;
+        size -= skip;
+    }
+}
+
+/* -vvv: headers with secrets redacted, bodies only by size (they can carry session tokens). */
+static int
+on_debug(CURL *curl, curl_infotype type, char *data, size_t size, void *arg)
+{
+    const struct xfer *x = arg;
+
+    (void)curl;
+    switch (type) {
+    case CURLINFO_TEXT:
+        trace_block(x, "*", data, size, false);
+        break;
+    case CURLINFO_HEADER_OUT:
+        trace_block(x, ">", data, size, true);
+        break;
+    case CURLINFO_HEADER_IN:
+        trace_block(x, "<", data, size, true);
+        break;
+    case CURLINFO_DATA_OUT:
+        jiku_log(JIKU_LOG_TRACE, "> [%zu bytes of body]", size);
+        break;
+    case CURLINFO_DATA_IN:
+        jiku_log(JIKU_LOG_TRACE, "< [%zu bytes of body]", size);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ handle pool */
+
+/*
+ * A handle of this thread for SERVER if one is idle.  A handle without cookies may also come
+ * from another thread (its connection is as good); a handle with a cookie jar never does, so
+ * that two operations on one server never share a panel session.
+ */
+static struct conn *
+checkout(struct jiku_http *h, const char *server, bool cookies)
+{
+    pthread_t self = pthread_self();
+    struct conn **found = NULL, *c = NULL;
+
+    pthread_mutex_lock(&h->lock);
+    for (struct conn **pp = &h->idle; *pp != NULL; pp = &(*pp)->next) {
+        if ((*pp)->cookies != cookies || strcmp((*pp)->server, server) != 0)
+            continue;
+        if (pthread_equal((*pp)->owner, self)) {
+            found = pp;
+            break;
+        }
+        if (!cookies && found == NULL)
+            found = pp;
+    }
+    if (found != NULL) {
+        c = *found;
+        *found = c->next;
+        h->n_idle--;
+    }
+    pthread_mutex_unlock(&h->lock);
+
+    if (c == NULL) {
+        if ((c = calloc(1, sizeof(*c))) == NULL)
+            return NULL;
+        c->cookies = cookies;
+        if ((c->server = strdup(server)) == NULL || (c->curl = curl_easy_init()) == NULL) {
+            free(c->server);
+            free(c);
+            return NULL;
+        }
+    }
+    c->next = NULL;
+    c->owner = self;
+    return c;
+}
+
+static void
+conn_free(struct conn *c)
+{
+    if (c == NULL)
+        return;
+    curl_easy_cleanup(c->curl);
+    free(c->server);
+    free(c);
+}
+
+static void
+checkin(struct jiku_http *h, struct conn *c)
+{
+    struct conn *evict = NULL;
+
+    pthread_mutex_lock(&h->lock);
+    c->next = h->idle;
+    h->idle = c;
+    if (++h->n_idle > MAX_IDLE_HANDLES) {
+        struct conn **pp = &h->idle;
+        while ((*pp)->next != NULL)
+            pp = &(*pp)->next;
+        evict = *pp;
+        *pp = NULL;
+        h->n_idle--;
+    }
+    pthread_mutex_unlock(&h->lock);
+    conn_free(evict);
+}
+
+/* ------------------------------------------------------------------ one attempt */
+
+#define SETOPT(c, opt, val)                                                                        \
+    do {                                                                                           \
+        if ((cr = curl_easy_setopt((c), (opt), (val))) != CURLE_OK)                                \
+            goto setopt_failed;                                                                    \
+    } while (0)
+
+static int
+set_options(struct jiku_http *h, CURL *c, struct xfer *x, const char *url,
+            struct curl_slist *headers, char *errbuf, struct jiku_err *err)
+{
+    const struct jiku_server_conf *srv = x->srv;
+    const struct jiku_http_request *req = x->req;
+    bool have_ca = srv->ca_file != NULL && *srv->ca_file != '\0';
+    bool have_pin = srv->pinned_pubkey != NULL && *srv->pinned_pubkey != '\0';
+    CURLcode cr;
+
+    curl_easy_reset(c);
+    SETOPT(c, CURLOPT_ERRORBUFFER, errbuf);
+    SETOPT(c, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    SETOPT(c, CURLOPT_PROTOCOLS_STR, "https");
+    SETOPT(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+#else
+    SETOPT(c, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
+    SETOPT(c, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
+    SETOPT(c, CURLOPT_FOLLOWLOCATION, 0L);
+    SETOPT(c, CURLOPT_NOSIGNAL, 1L);
+    SETOPT(c, CURLOPT_USERAGENT, "jiku-agent/" JIKU_VERSION);
+
+    /*
+     * SPEC §9: chain verification is replaced by the pin only when a pin is set and no CA
+     * file is; with both, both must pass.  The name is checked in every case.
+     */
+    SETOPT(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (have_ca)
+        SETOPT(c, CURLOPT_CAINFO, srv->ca_file);
+    if (have_pin) {
+        if (curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, srv->pinned_pubkey) != CURLE_OK)
+            return jiku_err_set(err, JIKU_E_TLS,
+                                "pinned_pubkey of '%s' is not supported by this libcurl",
+                                srv->info.name);
+    }
+    if (have_pin && !have_ca)
+        SETOPT(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    else
+        SETOPT(c, CURLOPT_SSL_VERIFYPEER, 1L);
+
+    SETOPT(c, CURLOPT_CONNECTTIMEOUT, (long)h->opts.connect_timeout);
+    SETOPT(c, CURLOPT_TIMEOUT, (long)h->opts.total_timeout);
+    SETOPT(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    SETOPT(c, CURLOPT_LOW_SPEED_TIME, (long)h->opts.low_speed_time);
+    SETOPT(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->cap);
+
+    SETOPT(c, CURLOPT_HTTPHEADER, headers);
+    if (strcmp(req->method, "POST") == 0) {
+        SETOPT(c, CURLOPT_POST, 1L);
+        SETOPT(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        SETOPT(c, CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
+    } else {
+        SETOPT(c, CURLOPT_HTTPGET, 1L);
+    }
+    if (req->use_cookies)
+        SETOPT(c, CURLOPT_COOKIEFILE, ""); /* in memory only, kept by this handle */
+
+    SETOPT(c, CURLOPT_HEADERFUNCTION, on_header);
+    SETOPT(c, CURLOPT_HEADERDATA, x);
+    SETOPT(c, CURLOPT_WRITEFUNCTION, on_body);
+    SETOPT(c, CURLOPT_WRITEDATA, x);
+    SETOPT(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    SETOPT(c, CURLOPT_XFERINFODATA, x);
+    SETOPT(c, CURLOPT_NOPROGRESS, 0L);
+    if (jiku_log_level() >= JIKU_LOG_TRACE) {
+        SETOPT(c, CURLOPT_DEBUGFUNCTION, on_debug);
+        SETOPT(c, CURLOPT_DEBUGDATA, x);
+        SETOPT(c, CURLOPT_VERBOSE, 1L);
+    }
+    return 0;
+
+setopt_failed:
+    return jiku_err_set(err, cr == CURLE_OUT_OF_MEMORY ? JIKU_E_NOMEM : JIKU_E_FAILED,
+                        "cannot set up the request to '%s': %s", srv->info.name,
+                        curl_easy_strerror(cr));
+}
+
+/* A TLS handshake cut short by the network, as opposed to one that failed on its merits. */
+static bool
+handshake_interrupted(const char *msg)
+{
+    return strstr(msg, "SSL_ERROR_SYSCALL") != NULL || strstr(msg, "Connection reset") != NULL ||
+           strstr(msg, "Broken pipe") != NULL || strstr(msg, "unexpected eof") != NULL ||
+           strstr(msg, "errno") != NULL;
+}
+
+static bool
+transient_status(long status)
+{
+    return status == 408 || status == 429 || (status >= 500 && status <= 599);
+}
+
+/*
+ * Map a libcurl result to a status and a message (without the request's name, which the
+ * caller adds).
+ */
+static int
+classify(CURLcode cr, const struct xfer *x, const char *errbuf, struct jiku_err *err)
+{
+    const char *why = *errbuf != '\0' ? errbuf : curl_easy_strerror(cr);
+    char size[32];
+
+    switch (cr) {
+    case CURLE_OK:
+        break;
+    case CURLE_ABORTED_BY_CALLBACK:
+        return jiku_err_set(err, JIKU_E_INTERRUPTED, "interrupted by a signal");
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+        if (x->nomem)
+            return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        if (x->overflow || cr == CURLE_FILESIZE_EXCEEDED) {
+            format_size(x->cap, size, sizeof(size));
+            return jiku_err_set(err, JIKU_E_DATA, "response from '%s' exceeds %s",
+                                x->srv->info.name, size);
+        }
+        return jiku_err_set(err, JIKU_E_FAILED, "%s", why);
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+        return jiku_err_set(err, JIKU_E_TLS, "TLS verification failed: %s", why);
+    case CURLE_SSL_CONNECT_ERROR:
+        if (handshake_interrupted(why))
+            return jiku_err_set(err, JIKU_E_TRANSIENT, "%s", why);
+        return jiku_err_set(err, JIKU_E_TLS, "TLS handshake failed: %s", why);
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return jiku_err_set(err, JIKU_E_TRANSIENT, "%s", why);
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+        return jiku_err_set(err, JIKU_E_DATA, "malformed response: %s", why);
+    case CURLE_OUT_OF_MEMORY:
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    default:
+        return jiku_err_set(err, JIKU_E_FAILED, "%s", why);
+    }
+    if (x->nomem)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    if (transient_status(x->resp->status))
+        return jiku_err_set(err, JIKU_E_TRANSIENT, "server answered HTTP %ld", x->resp->status);
+    return 0;
+}
+
+static void
+reset_response(struct jiku_http_response *resp)
+{
+    jiku_http_response_release(resp);
+}
+
+static int
+attempt(struct jiku_http *h, struct conn *c, struct xfer *x, const char *url,
+        struct curl_slist *headers, struct jiku_err *err)
+{
+    char errbuf[CURL_ERROR_SIZE];
+    long connects = 0;
+    CURLcode cr;
+    int r;
+
+    errbuf[0] = '\0';
+    reset_response(x->resp);
+    x->overflow = false;
+    x->nomem = false;
+    x->retry_after = 0;
+    if (jiku_interrupted())
+        return jiku_err_set(err, JIKU_E_INTERRUPTED, "interrupted by a signal");
+    if ((r = set_options(h, c->curl, x, url, headers, errbuf, err)) != 0)
+        return r;
+
+    cr = curl_easy_perform(c->curl);
+
+    if (curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
+        atomic_fetch_add(&h->handshakes, (unsigned long)connects);
+    if (cr == CURLE_OK)
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &x->resp->status);
+    /* The handle keeps pointers into our stack and headers; drop them now. */
+    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+
+    r = classify(cr, x, errbuf, err);
+    log_debug("%s on '%s': %s, HTTP %ld, %zu bytes of body", x->req->method, x->srv->info.name,
+              r == 0 ? "done" : jiku_status_name(r), x->resp->status, x->resp->body.len);
+    return r;
+}
+
+/* ------------------------------------------------------------------ public */
+
+int
+jiku_http_new(const struct jiku_config *cfg, const struct jiku_http_opts *opts,
+              struct jiku_http **out, struct jiku_err *err)
+{
+    struct jiku_http *h = NULL;
+
+    *out = NULL;
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK)
+        return jiku_err_set(err, JIKU_E_FAILED, "cannot initialise libcurl: %s",
+                            curl_easy_strerror(global_rc));
+    if ((h = calloc(1, sizeof(*h))) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    if (opts != NULL)
+        h->opts = *opts;
+    if (h->opts.connect_timeout <= 0)
+        h->opts.connect_timeout = cfg != NULL && cfg->connect_timeout > 0 ? cfg->connect_timeout
+                                                                          : DEFAULT_CONNECT_TIMEOUT;
+    if (h->opts.total_timeout <= 0)
+        h->opts.total_timeout = DEFAULT_TOTAL_TIMEOUT;
+    if (h->opts.retry_deadline <= 0)
+        h->opts.retry_deadline = cfg != NULL && cfg->retry_deadline > 0 ? cfg->retry_deadline : 0;
+    if (h->opts.max_response == 0)
+        h->opts.max_response = DEFAULT_MAX_RESPONSE;
+    if (h->opts.low_speed_time <= 0)
+        h->opts.low_speed_time = DEFAULT_LOW_SPEED_TIME;
+    if (pthread_mutex_init(&h->lock, NULL) != 0) {
+        free(h);
+        return jiku_err_set(err, JIKU_E_FAILED, "cannot create a mutex");
+    }
+    atomic_init(&h->handshakes, 0);
+    *out = h;
+    return 0;
+}
+
+void
+jiku_http_free(struct jiku_http *h)
+{
+    struct conn *c, *next;
+
+    if (h == NULL)
+        return;
+    for (c = h->idle; c != NULL; c = next) {
+        next = c->next;
+        conn_free(c);
+    }
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+unsigned long
+jiku_http_handshakes(const struct jiku_http *h)
+{
+    return atomic_load(&((struct jiku_http *)h)->handshakes);
+}
+
+void
+jiku_http_response_release(struct jiku_http_response *resp)
+{
+    if (resp == NULL)
+        return;
+    /* Bodies can carry session tokens. */
+    jiku_buf_release_secure(&resp->body);
+    free(resp->location);
+    resp->location = NULL;
+    resp->status = 0;
+}
+
+static int
+check_request(const struct jiku_server_conf *srv, const struct jiku_http_request *req,
+              struct jiku_err *err)
+{
+    if (srv == NULL || srv->info.name == NULL || req == NULL || req->method == NULL)
+        return jiku_err_set(err, JIKU_E_INVAL, "http request without a server or a method");
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0)
+        return jiku_err_set(err, JIKU_E_INVAL, "unsupported HTTP method for '%s'", srv->info.name);
+    if (!valid_path(req->path))
+        return jiku_err_set(err, JIKU_E_INVAL,
+                            "invalid request path for '%s' (must start with '/', "
+                            "no spaces or control characters)",
+                            srv->info.name);
+    if (strcmp(req->method, "GET") == 0 && req->body_len > 0)
+        return jiku_err_set(err, JIKU_E_INVAL, "GET request with a body for '%s'", srv->info.name);
+    if (req->body == NULL && req->body_len > 0)
+        return jiku_err_set(err, JIKU_E_INVAL, "request body missing for '%s'", srv->info.name);
+    if (req->n_headers > 0 && req->headers == NULL)
+        return jiku_err_set(err, JIKU_E_INVAL, "request headers missing for '%s'", srv->info.name);
+    return 0;
+}
+
+int
+jiku_http_request(struct jiku_http *h, const struct jiku_server_conf *srv,
+                  const struct jiku_http_request *req, struct jiku_http_response *resp,
+                  struct jiku_err *err)
+{
+    struct jiku_err e = {0};
+    struct jiku_buf url = JIKU_BUF_INIT, what = JIKU_BUF_INIT;
+    struct curl_slist *headers = NULL;
+    struct conn *c = NULL;
+    struct jiku_retry retry;
+    struct xfer x = {0};
+    int r;
+
+    resp->status = 0;
+    jiku_buf_init(&resp->body);
+    resp->location = NULL;
+
+    if ((r = check_request(srv, req, &e)) != 0)
+        goto out;
+    if (jiku_buf_addf(&what, "%s ", req->method) != 0 || add_loggable_path(&what, req->path) != 0 ||
+        jiku_buf_addf(&what, " on '%s'", srv->info.name) != 0) {
+        r = jiku_err_set(&e, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((r = build_url(srv, req, &url, &e)) != 0)
+        goto out;
+    if ((r = build_headers(req, &headers, &e)) != 0)
+        goto out;
+    if ((c = checkout(h, srv->info.name, req->use_cookies)) == NULL) {
+        r = jiku_err_set(&e, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+
+    x.srv = srv;
+    x.req = req;
+    x.resp = resp;
+    x.cap = req->max_response > 0 ? req->max_response : h->opts.max_response;
+    jiku_retry_init(&retry, h->opts.retry_deadline);
+    for (;;) {
+        r = attempt(h, c, &x, url.data, headers, &e);
+        if (r != JIKU_E_TRANSIENT || !req->safe_to_retry) {
+            if (r != 0)
+                jiku_err_prefix(&e, "%s", what.data);
+            break;
+        }
+        /* Logs the warning; on giving up, names the request and counts the attempts. */
+        r = jiku_retry_wait(&retry, x.retry_after, what.data, &e);
+        if (r == JIKU_E_INTERRUPTED)
+            jiku_err_set(&e, r, "%s: interrupted by a signal", what.data);
+        if (r != 0)
+            break;
+    }
+out:
+    if (c != NULL)
+        checkin(h, c);
+    free_headers(headers);
+    jiku_buf_release(&url);
+    jiku_buf_release(&what);
+    if (r != 0 && err != NULL)
+        *err = e;
+    return r;
+}
