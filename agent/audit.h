@@ -49,7 +49,20 @@ int jiku_audit_log_head(struct jiku_catalog *cat, struct jiku_err *err);
 int jiku_audit_verify(struct jiku_catalog *cat, const char *head, int64_t *n_checked,
                       struct jiku_err *err);
 
-/* Newest first; TARGET and SINCE (0: no limit) filter. CB returns non-zero to stop. */
+/* Parse "HASH:COUNT" (hex in either case; COUNT 0 only with the zero hash); JIKU_E_USAGE. */
+int jiku_audit_head_parse(const char *head, char hash[65], int64_t *count, struct jiku_err *err);
+
+/* REC's chain hash from its fields and prev_hash, as lowercase hex into OUT. */
+int jiku_audit_record_hash(const struct jiku_audit_record *rec, char out[65]);
+
+/* Append REC's syslog line ("audit seq=1 time=... key=value ...", values quoted as needed). */
+int jiku_audit_format_line(const struct jiku_audit_record *rec, struct jiku_buf *out);
+
+/*
+ * Newest first; TARGET and SINCE (0: no limit) filter.  REC and its strings are borrowed for
+ * the call only.  CB returns 0 to go on, a positive value to stop (jiku_audit_each then
+ * returns 0) or a negative status, which jiku_audit_each returns.
+ */
 typedef int (*jiku_audit_cb)(const struct jiku_audit_record *rec, void *arg);
 int jiku_audit_each(struct jiku_catalog *cat, const char *target, time_t since, jiku_audit_cb cb,
                     void *arg, struct jiku_err *err);

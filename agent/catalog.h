@@ -100,5 +100,12 @@ int jiku_catalog_artifact_pin(struct jiku_catalog *cat, const char *id, bool pin
 char *jiku_artifact_id_format(const char *target, enum jiku_artifact_kind kind, time_t t);
 const char *jiku_artifact_kind_name(enum jiku_artifact_kind kind);   /* "snapshot" ... */
 const char *jiku_artifact_status_name(enum jiku_artifact_status st); /* "good" ... */
+/* The inverses of the two above: 0, or JIKU_E_DATA for an unknown name. */
+int jiku_artifact_kind_parse(const char *s, enum jiku_artifact_kind *out);
+int jiku_artifact_status_parse(const char *s, enum jiku_artifact_status *out);
+/* TARGET is "customer/name", both names [a-z0-9][a-z0-9-]{0,62}. */
+bool jiku_artifact_target_valid(const char *target);
+/* ID has the form jiku_artifact_id_format makes, with an optional .2 ... .999 suffix. */
+bool jiku_artifact_id_valid(const char *id);
 
 #endif
