@@ -156,6 +156,7 @@ struct parse_ctx {
     bool read_failed;
     int name_line;
     int desc_line;
+    bool mentioned[N_ACTIONS]; /* a bad line is reported once, not again as missing */
     struct jiku_tier_policy *tp;
 };
 
@@ -206,9 +207,8 @@ policy_read_line(char *str, int num, void *stream)
     size_t len;
     const char *p;
 
-    if (num < 4)
+    if (num < 2)
         return NULL;
-    errno = 0;
     n = getline(&ctx->buf, &ctx->cap, ctx->f);
     if (n < 0) {
         if (ferror(ctx->f))
@@ -217,24 +217,26 @@ policy_read_line(char *str, int num, void *stream)
     }
     ctx->line++;
     len = (size_t)n;
-    while (len > 0 && (ctx->buf[len - 1] == '\n' || ctx->buf[len - 1] == '\r'))
-        len--;
-    ctx->buf[len] = '\0';
+    if (len > 0 && ctx->buf[len - 1] == '\n')
+        ctx->buf[--len] = '\0';
+    if (len > 0 && ctx->buf[len - 1] == '\r')
+        ctx->buf[--len] = '\0';
     str[0] = '\0';
+    p = ctx->buf;
+    if (ctx->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
     if (strlen(ctx->buf) != len) {
         parse_error(ctx, ctx->line, "line contains a NUL byte");
         return str;
     }
-    if (len > (size_t)num - 3) {
-        parse_error(ctx, ctx->line, "line too long (%zu characters, at most %d)", len, num - 3);
+    /* the line goes to inih without its newline: it fits when it leaves room for the NUL */
+    if (len > (size_t)num - 1) {
+        parse_error(ctx, ctx->line, "line is %zu characters long, the limit is %d", len, num - 1);
         return str;
     }
-    p = ctx->buf;
-    if (ctx->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
-        p += 3;
     if (*p == ' ' || *p == '\t') {
-        size_t skip = strspn(p, " \t");
-        if (p[skip] != '\0') {
+        const char *q = p + strspn(p, " \t");
+        if (*q != '\0' && *q != '#' && *q != ';') {
             parse_error(ctx, ctx->line, "indented line (continuation lines are not supported)");
             return str;
         }
@@ -315,6 +317,8 @@ handle_key(void *user, const char *section, const char *name, const char *value)
     jiku_buf_addf(&action, "%s.%s", section, name);
     i = action_index(jiku_buf_str(&action));
     a = jiku_assignment_parse(value);
+    if (i >= 0)
+        ctx->mentioned[i] = true;
     if (i < 0)
         parse_error(ctx, ctx->line, "unknown action '%s'", jiku_buf_str(&action));
     else if (a < 0)
@@ -345,6 +349,23 @@ errno_text(int e)
     default:
         return strerror(e);
     }
+}
+
+/* One message for every action the file leaves out: a new action should not flood the list. */
+static void
+missing_actions(struct parse_ctx *ctx)
+{
+    struct jiku_buf list = JIKU_BUF_INIT;
+
+    for (size_t i = 0; i < N_ACTIONS; i++) {
+        if (ctx->tp->assignment[i] != JIKU_ASSIGN_NONE || ctx->mentioned[i])
+            continue;
+        jiku_buf_addf(&list, "%s%s", list.len > 0 ? ", " : "", jiku_actions[i]);
+    }
+    if (list.len > 0)
+        parse_error(ctx, 0, "not assigned: %s (every action needs jiku, customer or open)",
+                    jiku_buf_str(&list));
+    jiku_buf_release(&list);
 }
 
 static void
@@ -412,10 +433,7 @@ tier_parse(const char *dir, const char *tier, struct jiku_tier_policy *tp, struc
 
     if (ctx.name_line == 0)
         parse_error(&ctx, 0, "missing [tier] name (expected 'name = %s')", tier);
-    for (size_t i = 0; i < N_ACTIONS; i++)
-        if (tp->assignment[i] == JIKU_ASSIGN_NONE)
-            parse_error(&ctx, 0, "%s is not assigned (expected jiku, customer or open)",
-                        jiku_actions[i]);
+    missing_actions(&ctx);
     return ctx.n_errors;
 }
 

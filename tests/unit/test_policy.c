@@ -1,0 +1,1095 @@
+/*
+ * The policy layer on its own: action table, tier file parsing (every error with file:line),
+ * decisions over a hand-built config, lint and the skills check.  The golden tests in
+ * tests/policy/ drive the same code through the real config loader.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jiku/buf.h"
+#include "jiku/err.h"
+#include "policy.h"
+
+#define SHIPPED JIKU_SOURCE_DIR "/policies"
+
+/* ---- helpers ---- */
+
+static char tmpdir[256];
+
+static void
+make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/jiku-policy-test.XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
+}
+
+static void
+remove_tmpdir(void)
+{
+    DIR *d;
+    struct dirent *de;
+
+    if (tmpdir[0] == '\0')
+        return;
+    if ((d = opendir(tmpdir)) != NULL) {
+        while ((de = readdir(d)) != NULL) {
+            struct jiku_buf p = JIKU_BUF_INIT;
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            jiku_buf_addf(&p, "%s/%s", tmpdir, de->d_name);
+            if (unlink(jiku_buf_str(&p)) != 0)
+                rmdir(jiku_buf_str(&p));
+            jiku_buf_release(&p);
+        }
+        closedir(d);
+    }
+    rmdir(tmpdir);
+    tmpdir[0] = '\0';
+}
+
+static void
+write_file(const char *name, const char *text, size_t len)
+{
+    struct jiku_buf p = JIKU_BUF_INIT;
+    FILE *f;
+
+    jiku_buf_addf(&p, "%s/%s", tmpdir, name);
+    f = fopen(jiku_buf_str(&p), "w");
+    cr_assert_not_null(f, "cannot write %s", jiku_buf_str(&p));
+    cr_assert_eq(fwrite(text, 1, len, f), len);
+    fclose(f);
+    jiku_buf_release(&p);
+}
+
+static void
+write_policy(const char *tier, const char *text)
+{
+    struct jiku_buf name = JIKU_BUF_INIT;
+
+    jiku_buf_addf(&name, "%s.policy", tier);
+    write_file(jiku_buf_str(&name), text, strlen(text));
+    jiku_buf_release(&name);
+}
+
+/* A complete, valid tier file body after the [tier] section (16 lines, starting at line 4). */
+#define ALL_ACTIONS_JIKU                                                                           \
+    "[infrastructure]\n"                                                                           \
+    "operate = jiku\n"                                                                             \
+    "[server]\n"                                                                                   \
+    "snapshot = jiku\n"                                                                            \
+    "backup = jiku\n"                                                                              \
+    "rollback = jiku\n"                                                                            \
+    "clone = jiku\n"                                                                               \
+    "update = jiku\n"                                                                              \
+    "mail-accounts = jiku\n"                                                                       \
+    "[application]\n"                                                                              \
+    "snapshot = jiku\n"                                                                            \
+    "backup = jiku\n"                                                                              \
+    "rollback = jiku\n"                                                                            \
+    "stage = jiku\n"                                                                               \
+    "promote = jiku\n"                                                                             \
+    "clone = jiku\n"                                                                               \
+    "update = jiku\n"                                                                              \
+    "users = jiku\n"                                                                               \
+    "phones = jiku\n"
+
+#define HEADER(name) "[tier]\nname = " name "\ndescription = test tier\n"
+
+/* Does some diag (of the given severity) equal TEXT exactly? */
+static bool
+has_diag(const struct jiku_diags *d, bool is_error, const char *text)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].is_error == is_error && strcmp(d->items[i].msg, text) == 0)
+            return true;
+    return false;
+}
+
+static void
+dump_diags(const struct jiku_diags *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        cr_log_info("diag %zu: %s%s", i,
+                    d->items[i].is_error ? "error: " : "warning: ", d->items[i].msg);
+}
+
+/* Load TIER from tmpdir; returns the status, *diags filled. */
+static int
+load_one(const char *tier, struct jiku_diags *diags, struct jiku_err *err)
+{
+    const char *tiers[] = {tier, NULL};
+    struct jiku_policy_set *set = NULL;
+    int r;
+
+    r = jiku_policy_set_load(tmpdir, tiers, &set, diags, err);
+    if (r == 0)
+        cr_assert_not_null(set);
+    else
+        cr_assert_null(set);
+    jiku_policy_set_free(set);
+    return r;
+}
+
+/* Expect loading TEXT as tier "t" to fail with exactly the error "DIR/t.policy:LINE: MSG". */
+static void
+expect_parse_error(const char *text, int line, const char *msg)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+    struct jiku_err err = {0};
+    struct jiku_buf want = JIKU_BUF_INIT;
+    int r;
+
+    make_tmpdir();
+    write_policy("t", text);
+    if (line > 0)
+        jiku_buf_addf(&want, "%s/t.policy:%d: %s", tmpdir, line, msg);
+    else
+        jiku_buf_addf(&want, "%s/t.policy: %s", tmpdir, msg);
+    r = load_one("t", &diags, &err);
+    dump_diags(&diags);
+    cr_expect_eq(r, JIKU_E_CONFIG);
+    cr_expect(has_diag(&diags, true, jiku_buf_str(&want)), "missing diag: %s", jiku_buf_str(&want));
+    cr_expect_eq(err.status, JIKU_E_CONFIG);
+    cr_expect_str_eq(err.msg, diags.n > 0 ? diags.items[0].msg : "");
+    jiku_buf_release(&want);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+}
+
+/* ---- the action table ---- */
+
+Test(actions, matrix_order)
+{
+    static const char *const want[] = {
+        "infrastructure.operate", "server.snapshot",      "server.backup",
+        "server.rollback",        "server.clone",         "server.update",
+        "server.mail-accounts",   "application.snapshot", "application.backup",
+        "application.rollback",   "application.stage",    "application.promote",
+        "application.clone",      "application.update",   "application.users",
+        "application.phones",
+    };
+
+    cr_assert_eq(jiku_n_actions, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < jiku_n_actions; i++) {
+        cr_expect_str_eq(jiku_actions[i], want[i]);
+        cr_expect(jiku_action_known(want[i]));
+    }
+    cr_expect_not(jiku_action_known("server.frobnicate"));
+    cr_expect_not(jiku_action_known("server"));
+    cr_expect_not(jiku_action_known("server.snapshot "));
+    cr_expect_not(jiku_action_known(""));
+    cr_expect_not(jiku_action_known(NULL));
+}
+
+Test(actions, executable_now)
+{
+    static const char *const yes[] = {
+        "server.snapshot",      "server.backup",      "server.rollback",      "server.clone",
+        "application.snapshot", "application.backup", "application.rollback", "application.stage",
+        "application.promote",  "application.clone",
+    };
+    size_t n = 0;
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        cr_expect(jiku_action_executable(yes[i]), "%s", yes[i]);
+    for (size_t i = 0; i < jiku_n_actions; i++)
+        n += jiku_action_executable(jiku_actions[i]);
+    cr_expect_eq(n, 10);
+    cr_expect_not(jiku_action_executable("infrastructure.operate"));
+    cr_expect_not(jiku_action_executable("server.update"));
+    cr_expect_not(jiku_action_executable("server.mail-accounts"));
+    cr_expect_not(jiku_action_executable("application.update"));
+    cr_expect_not(jiku_action_executable("application.users"));
+    cr_expect_not(jiku_action_executable("application.phones"));
+    cr_expect_not(jiku_action_executable("server.frobnicate"));
+    cr_expect_not(jiku_action_executable(NULL));
+}
+
+Test(actions, action_for_table)
+{
+    static const struct {
+        enum jiku_verb verb;
+        const char *server;      /* account and subscription */
+        const char *application; /* wordpress and softaculous */
+    } rows[] = {
+        {JIKU_VERB_PROBE, NULL, NULL},
+        {JIKU_VERB_SNAPSHOT, "server.snapshot", "application.snapshot"},
+        {JIKU_VERB_BACKUP, "server.backup", "application.backup"},
+        {JIKU_VERB_ROLLBACK, "server.rollback", "application.rollback"},
+        {JIKU_VERB_STAGE, NULL, "application.stage"},
+        {JIKU_VERB_UNSTAGE, NULL, "application.stage"},
+        {JIKU_VERB_PROMOTE, NULL, "application.promote"},
+        {JIKU_VERB_CLONE, "server.clone", "application.clone"},
+        {JIKU_VERB_PRUNE, NULL, NULL},
+        {JIKU_VERB_VERIFY, NULL, NULL},
+    };
+    static const enum jiku_target_kind server_kinds[] = {JIKU_KIND_ACCOUNT, JIKU_KIND_SUBSCRIPTION};
+    static const enum jiku_target_kind app_kinds[] = {JIKU_KIND_WORDPRESS, JIKU_KIND_SOFTACULOUS};
+
+    cr_assert_eq(sizeof(rows) / sizeof(rows[0]), JIKU_VERB_COUNT, "a verb is missing here");
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        for (size_t k = 0; k < 2; k++) {
+            const char *got = jiku_action_for(rows[i].verb, server_kinds[k]);
+            if (rows[i].server == NULL)
+                cr_expect_null(got, "verb %d kind %d gave %s", rows[i].verb, server_kinds[k], got);
+            else
+                cr_expect(got != NULL && strcmp(got, rows[i].server) == 0, "verb %d kind %d",
+                          rows[i].verb, server_kinds[k]);
+            got = jiku_action_for(rows[i].verb, app_kinds[k]);
+            if (rows[i].application == NULL)
+                cr_expect_null(got, "verb %d kind %d gave %s", rows[i].verb, app_kinds[k], got);
+            else
+                cr_expect(got != NULL && strcmp(got, rows[i].application) == 0, "verb %d kind %d",
+                          rows[i].verb, app_kinds[k]);
+            if (got != NULL)
+                cr_expect(jiku_action_known(got));
+        }
+    }
+    cr_expect_null(jiku_action_for(JIKU_VERB_SNAPSHOT, JIKU_KIND_COUNT));
+    cr_expect_null(jiku_action_for(JIKU_VERB_COUNT, JIKU_KIND_ACCOUNT));
+    cr_expect_null(jiku_action_for((enum jiku_verb) - 1, JIKU_KIND_ACCOUNT));
+}
+
+Test(actions, assignments)
+{
+    cr_expect_eq(jiku_assignment_parse("jiku"), JIKU_ASSIGN_JIKU);
+    cr_expect_eq(jiku_assignment_parse("customer"), JIKU_ASSIGN_CUSTOMER);
+    cr_expect_eq(jiku_assignment_parse("open"), JIKU_ASSIGN_OPEN);
+    cr_expect_eq(jiku_assignment_parse("JIKU"), -1);
+    cr_expect_eq(jiku_assignment_parse("jiku "), -1);
+    cr_expect_eq(jiku_assignment_parse(""), -1);
+    cr_expect_eq(jiku_assignment_parse(NULL), -1);
+    cr_expect_str_eq(jiku_assignment_name(JIKU_ASSIGN_JIKU), "jiku");
+    cr_expect_str_eq(jiku_assignment_name(JIKU_ASSIGN_CUSTOMER), "customer");
+    cr_expect_str_eq(jiku_assignment_name(JIKU_ASSIGN_OPEN), "open");
+    cr_expect_str_eq(jiku_assignment_name(JIKU_ASSIGN_NONE), "none");
+    cr_expect_str_eq(jiku_assignment_name(3), "none");
+}
+
+/* ---- the shipped tier files ---- */
+
+/* SPEC §3.2, in matrix order: low, medium, high. */
+static const char *const spec_matrix[][3] = {
+    {"jiku", "jiku", "customer"},     /* infrastructure.operate */
+    {"jiku", "jiku", "customer"},     /* server.snapshot */
+    {"jiku", "jiku", "customer"},     /* server.backup */
+    {"jiku", "jiku", "customer"},     /* server.rollback */
+    {"jiku", "open", "customer"},     /* server.clone */
+    {"jiku", "open", "customer"},     /* server.update */
+    {"jiku", "open", "customer"},     /* server.mail-accounts */
+    {"jiku", "open", "customer"},     /* application.snapshot */
+    {"jiku", "open", "customer"},     /* application.backup */
+    {"jiku", "open", "customer"},     /* application.rollback */
+    {"jiku", "open", "customer"},     /* application.stage */
+    {"jiku", "open", "customer"},     /* application.promote */
+    {"jiku", "open", "customer"},     /* application.clone */
+    {"jiku", "open", "customer"},     /* application.update */
+    {"open", "customer", "customer"}, /* application.users */
+    {"open", "customer", "customer"}, /* application.phones */
+};
+
+static const char *const tier_names[] = {"low", "medium", "high"};
+
+/* A config with one customer per shipped tier ("lowco", "mediumco", "highco"), no overrides. */
+struct fixture {
+    struct jiku_config cfg;
+    struct jiku_customer_conf customers[4];
+    struct jiku_override overrides[8];
+    struct jiku_diags diags;
+};
+
+static void
+fixture_init(struct fixture *fx, const char *policy_dir)
+{
+    static const char *const tiers[] = {"low", "medium", "high", NULL};
+    static char names[3][16];
+    struct jiku_err err = {0};
+    int r;
+
+    memset(fx, 0, sizeof(*fx));
+    fx->cfg.policy_dir = (char *)policy_dir;
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(names[i], sizeof(names[i]), "%sco", tier_names[i]);
+        fx->customers[i].name = names[i];
+        fx->customers[i].tier = (char *)tier_names[i];
+        fx->customers[i].src.file = "conf.d/10-customers.conf";
+        fx->customers[i].src.line = (int)(10 * (i + 1));
+    }
+    fx->cfg.customers = fx->customers;
+    fx->cfg.n_customers = 3;
+    r = jiku_policy_set_load(policy_dir, tiers, &fx->cfg.policies, &fx->diags, &err);
+    dump_diags(&fx->diags);
+    cr_assert_eq(r, 0, "loading the shipped tiers: %s", err.msg);
+}
+
+static void
+fixture_release(struct fixture *fx)
+{
+    jiku_policy_set_free(fx->cfg.policies);
+    jiku_diags_release(&fx->diags);
+}
+
+/* Give customer CI an override of ACTION on line LINE of conf.d/10-customers.conf. */
+static void
+add_override(struct fixture *fx, size_t ci, const char *action, int assignment, int line)
+{
+    struct jiku_customer_conf *c = &fx->customers[ci];
+    size_t used = 0;
+
+    for (size_t i = 0; i < 3; i++)
+        used += fx->customers[i].n_overrides;
+    cr_assert_lt(used, sizeof(fx->overrides) / sizeof(fx->overrides[0]));
+    /* each customer's overrides must be contiguous: add them customer by customer */
+    if (c->overrides == NULL)
+        c->overrides = &fx->overrides[used];
+    cr_assert_eq(c->overrides + c->n_overrides, &fx->overrides[used]);
+    fx->overrides[used].action = (char *)action;
+    fx->overrides[used].assignment = assignment;
+    fx->overrides[used].src.file = "conf.d/10-customers.conf";
+    fx->overrides[used].src.line = line;
+    c->n_overrides++;
+}
+
+Test(shipped, lint_clean)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+
+    cr_expect_eq(jiku_policy_lint_dir(SHIPPED, &diags), 0);
+    dump_diags(&diags);
+    cr_expect_eq(diags.n, 0, "the shipped tier files must lint without a word");
+    jiku_diags_release(&diags);
+}
+
+Test(shipped, matrix_is_the_spec)
+{
+    struct fixture fx;
+
+    fixture_init(&fx, SHIPPED);
+    cr_assert_eq(sizeof(spec_matrix) / sizeof(spec_matrix[0]), jiku_n_actions);
+    for (size_t t = 0; t < 3; t++) {
+        for (size_t i = 0; i < jiku_n_actions; i++) {
+            struct jiku_decision d;
+            struct jiku_err err = {0};
+
+            cr_assert_eq(
+                jiku_policy_decide(&fx.cfg, fx.customers[t].name, jiku_actions[i], &d, &err), 0,
+                "%s", err.msg);
+            cr_expect_str_eq(jiku_assignment_name(d.assignment), spec_matrix[i][t], "%s %s",
+                             tier_names[t], jiku_actions[i]);
+            cr_expect_eq(d.allowed, strcmp(spec_matrix[i][t], "jiku") == 0);
+            cr_expect_str_eq(d.tier, tier_names[t]);
+            cr_expect_str_eq(d.action, jiku_actions[i]);
+        }
+        cr_expect_not_null(jiku_policy_tier_description(fx.cfg.policies, tier_names[t]));
+    }
+    cr_expect_null(jiku_policy_tier_description(fx.cfg.policies, "gold"));
+    fixture_release(&fx);
+}
+
+/* Each source line really holds the assignment it is cited for. */
+Test(shipped, sources_point_at_the_line)
+{
+    struct fixture fx;
+
+    fixture_init(&fx, SHIPPED);
+    for (size_t t = 0; t < 3; t++) {
+        for (size_t i = 0; i < jiku_n_actions; i++) {
+            struct jiku_decision d;
+            char *colon, *line_text = NULL;
+            size_t cap = 0;
+            long want_line;
+            FILE *f;
+            const char *verb = strchr(jiku_actions[i], '.') + 1;
+
+            cr_assert_eq(
+                jiku_policy_decide(&fx.cfg, fx.customers[t].name, jiku_actions[i], &d, NULL), 0);
+            colon = strrchr(d.source, ':');
+            cr_assert_not_null(colon);
+            *colon = '\0';
+            want_line = strtol(colon + 1, NULL, 10);
+            f = fopen(d.source, "r");
+            cr_assert_not_null(f, "%s", d.source);
+            for (long n = 0; n < want_line; n++)
+                cr_assert_geq(getline(&line_text, &cap, f), 0);
+            fclose(f);
+            cr_expect(strncmp(line_text, verb, strlen(verb)) == 0 &&
+                          strstr(line_text, jiku_assignment_name(d.assignment)) != NULL,
+                      "%s:%ld is '%s', not %s", d.source, want_line, line_text, jiku_actions[i]);
+            free(line_text);
+        }
+    }
+    fixture_release(&fx);
+}
+
+/* ---- decisions ---- */
+
+Test(decide, tier_jiku_allows)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+    struct jiku_err err = {0};
+
+    fixture_init(&fx, SHIPPED);
+    cr_assert_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.rollback", &d, &err), 0);
+    cr_expect(d.allowed);
+    cr_expect_eq(d.assignment, JIKU_ASSIGN_JIKU);
+    cr_expect_str_eq(d.customer, "lowco");
+    cr_expect_str_eq(d.tier, "low");
+    cr_expect_str_eq(d.action, "server.rollback");
+    cr_expect_str_eq(d.source, SHIPPED "/low.policy:19");
+    cr_expect_str_eq(d.reason, "allowed: server.rollback for customer 'lowco' (tier low) is "
+                               "assigned to jiku (" SHIPPED "/low.policy:19)");
+    fixture_release(&fx);
+}
+
+Test(decide, tier_open_denies)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+
+    fixture_init(&fx, SHIPPED);
+    cr_assert_eq(jiku_policy_decide(&fx.cfg, "mediumco", "application.stage", &d, NULL), 0);
+    cr_expect_not(d.allowed);
+    cr_expect_eq(d.assignment, JIKU_ASSIGN_OPEN);
+    cr_expect_str_eq(d.source, SHIPPED "/medium.policy:31");
+    cr_expect_str_eq(d.reason,
+                     "denied: application.stage for customer 'mediumco' (tier medium) is open — "
+                     "not yet settled in the contract (" SHIPPED "/medium.policy:31)");
+    fixture_release(&fx);
+}
+
+Test(decide, tier_customer_denies)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+
+    fixture_init(&fx, SHIPPED);
+    cr_assert_eq(jiku_policy_decide(&fx.cfg, "highco", "server.rollback", &d, NULL), 0);
+    cr_expect_not(d.allowed);
+    cr_expect_eq(d.assignment, JIKU_ASSIGN_CUSTOMER);
+    cr_expect_str_eq(d.reason, "denied: server.rollback for customer 'highco' (tier high) is "
+                               "assigned to the customer (" SHIPPED "/high.policy:20)");
+    fixture_release(&fx);
+}
+
+Test(decide, override_jiku_allows)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+
+    fixture_init(&fx, SHIPPED);
+    add_override(&fx, 1, "application.stage", JIKU_ASSIGN_JIKU, 5);
+    cr_assert_eq(jiku_policy_decide(&fx.cfg, "mediumco", "application.stage", &d, NULL), 0);
+    cr_expect(d.allowed);
+    cr_expect_str_eq(d.source, "conf.d/10-customers.conf:5");
+    cr_expect_str_eq(d.reason, "allowed: application.stage for customer 'mediumco' (tier medium) "
+                               "is assigned to jiku by contract (conf.d/10-customers.conf:5)");
+    /* the override touches only its own action */
+    cr_assert_eq(jiku_policy_decide(&fx.cfg, "mediumco", "application.promote", &d, NULL), 0);
+    cr_expect_not(d.allowed);
+    cr_expect_str_eq(d.source, SHIPPED "/medium.policy:32");
+    fixture_release(&fx);
+}
+
+Test(decide, override_customer_denies)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+
+    fixture_init(&fx, SHIPPED);
+    add_override(&fx, 0, "server.update", JIKU_ASSIGN_CUSTOMER, 7);
+    cr_assert_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.update", &d, NULL), 0);
+    cr_expect_not(d.allowed);
+    cr_expect_eq(d.assignment, JIKU_ASSIGN_CUSTOMER);
+    cr_expect_str_eq(d.reason, "denied: server.update for customer 'lowco' (tier low) is assigned "
+                               "to the customer by contract (conf.d/10-customers.conf:7)");
+    fixture_release(&fx);
+}
+
+Test(decide, override_open_denies)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+
+    fixture_init(&fx, SHIPPED);
+    add_override(&fx, 0, "server.backup", JIKU_ASSIGN_OPEN, 8);
+    cr_assert_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.backup", &d, NULL), 0);
+    cr_expect_not(d.allowed);
+    cr_expect_eq(d.assignment, JIKU_ASSIGN_OPEN);
+    cr_expect_str_eq(d.reason, "denied: server.backup for customer 'lowco' (tier low) is open — "
+                               "not yet settled in the contract (conf.d/10-customers.conf:8)");
+    fixture_release(&fx);
+}
+
+Test(decide, high_books_an_add_on)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+
+    fixture_init(&fx, SHIPPED);
+    add_override(&fx, 2, "server.backup", JIKU_ASSIGN_JIKU, 3);
+    add_override(&fx, 2, "server.snapshot", JIKU_ASSIGN_JIKU, 4);
+    cr_assert_eq(jiku_policy_decide(&fx.cfg, "highco", "server.snapshot", &d, NULL), 0);
+    cr_expect(d.allowed);
+    cr_expect_str_eq(d.source, "conf.d/10-customers.conf:4");
+    cr_assert_eq(jiku_policy_decide(&fx.cfg, "highco", "server.rollback", &d, NULL), 0);
+    cr_expect_not(d.allowed);
+    fixture_release(&fx);
+}
+
+Test(decide, unknown_action)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+    struct jiku_err err = {0};
+
+    fixture_init(&fx, SHIPPED);
+    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.frobnicate", &d, &err),
+                 JIKU_E_CONFIG);
+    cr_expect_eq(jiku_status_exit_code(err.status), 78);
+    cr_expect_str_eq(err.msg, "unknown action 'server.frobnicate'");
+    cr_expect_not(d.allowed);
+    cr_expect_eq(d.assignment, JIKU_ASSIGN_NONE);
+    cr_expect_str_eq(d.reason, "denied: unknown action 'server.frobnicate'");
+    cr_expect_str_eq(d.tier, "low");
+    /* an override for it cannot make it known */
+    add_override(&fx, 0, "server.frobnicate", JIKU_ASSIGN_JIKU, 9);
+    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.frobnicate", &d, &err),
+                 JIKU_E_CONFIG);
+    cr_expect_not(d.allowed);
+    fixture_release(&fx);
+}
+
+Test(decide, unknown_customer)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+    struct jiku_err err = {0};
+
+    fixture_init(&fx, SHIPPED);
+    cr_expect_eq(jiku_policy_decide(&fx.cfg, "x", "server.snapshot", &d, &err), JIKU_E_NOTFOUND);
+    cr_expect_eq(jiku_status_exit_code(err.status), 66);
+    cr_expect_str_eq(err.msg, "no such customer 'x'");
+    cr_expect_not(d.allowed);
+    cr_expect_str_eq(d.customer, "x");
+    cr_expect_null(d.tier);
+    cr_expect_str_eq(d.reason, "denied: no such customer 'x'");
+    fixture_release(&fx);
+}
+
+Test(decide, tier_without_policy)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+    struct jiku_err err = {0};
+
+    fixture_init(&fx, SHIPPED);
+    fx.customers[3].name = "goldco";
+    fx.customers[3].tier = "gold";
+    fx.cfg.n_customers = 4;
+    /* an override does not rescue a customer whose tier is unknown */
+    fx.overrides[7].action = "server.snapshot";
+    fx.overrides[7].assignment = JIKU_ASSIGN_JIKU;
+    fx.customers[3].overrides = &fx.overrides[7];
+    fx.customers[3].n_overrides = 1;
+    cr_expect_eq(jiku_policy_decide(&fx.cfg, "goldco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
+    cr_expect_str_eq(err.msg, "no policy loaded for tier 'gold'");
+    cr_expect_not(d.allowed);
+    cr_expect_eq(d.assignment, JIKU_ASSIGN_NONE);
+    cr_expect_str_eq(d.reason, "denied: server.snapshot for customer 'goldco' (tier gold): no "
+                               "policy loaded for tier 'gold'");
+    /* and a config without any policies denies everything */
+    jiku_policy_set_free(fx.cfg.policies);
+    fx.cfg.policies = NULL;
+    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
+    cr_expect_not(d.allowed);
+    fixture_release(&fx);
+}
+
+Test(decide, bad_override_assignment_denies)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+    struct jiku_err err = {0};
+
+    fixture_init(&fx, SHIPPED);
+    add_override(&fx, 0, "server.snapshot", 7, 4);
+    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
+    cr_expect_not(d.allowed);
+    cr_expect_eq(d.assignment, JIKU_ASSIGN_NONE);
+    cr_expect_str_eq(err.msg, "server.snapshot has no valid assignment "
+                              "(conf.d/10-customers.conf:4)");
+    fixture_release(&fx);
+}
+
+Test(decide, invalid_arguments)
+{
+    struct fixture fx;
+    struct jiku_decision d;
+    struct jiku_err err = {0};
+
+    fixture_init(&fx, SHIPPED);
+    cr_expect_eq(jiku_policy_decide(NULL, "lowco", "server.snapshot", &d, &err), JIKU_E_INVAL);
+    cr_expect_not(d.allowed);
+    cr_expect_eq(jiku_policy_decide(&fx.cfg, NULL, "server.snapshot", &d, &err), JIKU_E_INVAL);
+    cr_expect_not(d.allowed);
+    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", NULL, &d, &err), JIKU_E_INVAL);
+    cr_expect_not(d.allowed);
+    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.snapshot", NULL, &err), JIKU_E_INVAL);
+    fixture_release(&fx);
+}
+
+/* ---- tier file errors, each with file:line ---- */
+
+Test(parse, valid_minimal)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+
+    make_tmpdir();
+    write_policy("t", "# comment\n; comment\n\n" HEADER("t") ALL_ACTIONS_JIKU);
+    cr_expect_eq(load_one("t", &diags, NULL), 0);
+    dump_diags(&diags);
+    cr_expect_eq(diags.n, 0);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+}
+
+Test(parse, crlf_bom_and_inline_comment)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+    const char *tiers[] = {"t", NULL};
+    struct jiku_policy_set *set = NULL;
+    struct jiku_config cfg;
+    struct jiku_customer_conf c = {.name = "c", .tier = "t"};
+    struct jiku_decision d;
+
+    make_tmpdir();
+    write_policy("t", "\xEF\xBB\xBF[tier]\r\nname = t ; the tier\r\n" ALL_ACTIONS_JIKU);
+    cr_assert_eq(jiku_policy_set_load(tmpdir, tiers, &set, &diags, NULL), 0);
+    dump_diags(&diags);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.customers = &c;
+    cfg.n_customers = 1;
+    cfg.policies = set;
+    cr_assert_eq(jiku_policy_decide(&cfg, "c", "server.backup", &d, NULL), 0);
+    cr_expect(d.allowed);
+    cr_expect_null(jiku_policy_tier_description(set, "t"));
+    jiku_policy_set_free(set);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+}
+
+Test(parse, unknown_section)
+{
+    expect_parse_error(HEADER("t") ALL_ACTIONS_JIKU "[database]\n", 23,
+                       "unknown section [database] (expected tier, infrastructure, server or "
+                       "application)");
+    expect_parse_error(HEADER("t") "[Server]\nsnapshot = jiku\n" ALL_ACTIONS_JIKU, 4,
+                       "unknown section [Server] (expected tier, infrastructure, server or "
+                       "application)");
+}
+
+Test(parse, unknown_action)
+{
+    expect_parse_error(HEADER("t") ALL_ACTIONS_JIKU "frobnicate = jiku\n", 23,
+                       "unknown action 'application.frobnicate'");
+}
+
+Test(parse, bad_assignment)
+{
+    expect_parse_error(HEADER("t") "[server]\nsnapshot = maybe\n", 5,
+                       "bad assignment 'maybe' for server.snapshot (expected jiku, customer or "
+                       "open)");
+    expect_parse_error(HEADER("t") "[server]\nsnapshot =\n", 5,
+                       "bad assignment '' for server.snapshot (expected jiku, customer or open)");
+}
+
+Test(parse, duplicate_action)
+{
+    expect_parse_error(HEADER("t") ALL_ACTIONS_JIKU "[server]\nbackup = open\n", 24,
+                       "duplicate server.backup (first at line 8)");
+}
+
+Test(parse, duplicate_tier_keys)
+{
+    expect_parse_error(HEADER("t") "name = t\n" ALL_ACTIONS_JIKU, 4,
+                       "duplicate key 'name' in [tier] (first at line 2)");
+    expect_parse_error(HEADER("t") "description = again\n" ALL_ACTIONS_JIKU, 4,
+                       "duplicate key 'description' in [tier] (first at line 3)");
+}
+
+Test(parse, unknown_tier_key)
+{
+    expect_parse_error(HEADER("t") "colour = red\n" ALL_ACTIONS_JIKU, 4,
+                       "unknown key 'colour' in [tier] (expected name or description)");
+}
+
+Test(parse, missing_name)
+{
+    expect_parse_error("[tier]\ndescription = x\n" ALL_ACTIONS_JIKU, 0,
+                       "missing [tier] name (expected 'name = t')");
+    expect_parse_error(ALL_ACTIONS_JIKU, 0, "missing [tier] name (expected 'name = t')");
+}
+
+Test(parse, name_mismatch)
+{
+    expect_parse_error(HEADER("medium") ALL_ACTIONS_JIKU, 2,
+                       "tier name 'medium' does not match the file name 't.policy'");
+}
+
+Test(parse, key_outside_section)
+{
+    expect_parse_error("snapshot = jiku\n" HEADER("t") ALL_ACTIONS_JIKU, 1,
+                       "key 'snapshot' outside any section");
+}
+
+Test(parse, missing_action)
+{
+    expect_parse_error(HEADER("t") "[server]\nsnapshot = jiku\nbackup = maybe\n", 0,
+                       "not assigned: infrastructure.operate, server.rollback, server.clone, "
+                       "server.update, server.mail-accounts, application.snapshot, "
+                       "application.backup, application.rollback, application.stage, "
+                       "application.promote, application.clone, application.update, "
+                       "application.users, application.phones (every action needs jiku, "
+                       "customer or open)");
+}
+
+Test(parse, syntax_error)
+{
+    expect_parse_error(HEADER("t") ALL_ACTIONS_JIKU "snapshot jiku\n", 23,
+                       "syntax error (expected [section], 'key = value' or a comment)");
+    expect_parse_error(HEADER("t") "[server\n" ALL_ACTIONS_JIKU, 4,
+                       "syntax error (expected [section], 'key = value' or a comment)");
+}
+
+Test(parse, indented_line)
+{
+    /* inih would glue this to the description: never silently */
+    expect_parse_error(HEADER("t") "  and more words\n" ALL_ACTIONS_JIKU, 4,
+                       "indented line (continuation lines are not supported)");
+    expect_parse_error(HEADER("t") "\tsnapshot = jiku\n" ALL_ACTIONS_JIKU, 4,
+                       "indented line (continuation lines are not supported)");
+}
+
+Test(parse, indented_blank_and_comment_lines_are_fine)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+
+    make_tmpdir();
+    write_policy("t", HEADER("t") "   \n\t\n  # indented comment\n\t; another\n" ALL_ACTIONS_JIKU);
+    cr_expect_eq(load_one("t", &diags, NULL), 0);
+    dump_diags(&diags);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+}
+
+Test(parse, long_line)
+{
+    struct jiku_buf text = JIKU_BUF_INIT;
+    struct jiku_diags diags = {NULL, 0, 0};
+
+    /* 199 characters and the NUL fit inih's 200-byte buffer; 200 would be split: an error */
+    jiku_buf_adds(&text, "[tier]\nname = t\ndescription = ");
+    for (size_t i = strlen("description = "); i < 199; i++)
+        jiku_buf_addch(&text, 'x');
+    jiku_buf_adds(&text, "\n" ALL_ACTIONS_JIKU);
+    make_tmpdir();
+    write_policy("t", jiku_buf_str(&text));
+    cr_expect_eq(load_one("t", &diags, NULL), 0);
+    dump_diags(&diags);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+
+    jiku_buf_reset(&text);
+    jiku_buf_adds(&text, "[tier]\nname = t\ndescription = ");
+    for (size_t i = strlen("description = "); i < 200; i++)
+        jiku_buf_addch(&text, 'x');
+    /* what follows the long line is still parsed: the error names this line */
+    jiku_buf_adds(&text, "\n" ALL_ACTIONS_JIKU "[server]\nsnapshot = open\n");
+    expect_parse_error(jiku_buf_str(&text), 3, "line is 200 characters long, the limit is 199");
+    expect_parse_error(jiku_buf_str(&text), 24, "duplicate server.snapshot (first at line 7)");
+
+    /* far past any buffer */
+    jiku_buf_reset(&text);
+    jiku_buf_adds(&text, HEADER("t"));
+    for (size_t i = 0; i < 10000; i++)
+        jiku_buf_addch(&text, ';');
+    jiku_buf_adds(&text, "\n" ALL_ACTIONS_JIKU);
+    expect_parse_error(jiku_buf_str(&text), 4, "line is 10000 characters long, the limit is 199");
+    jiku_buf_release(&text);
+}
+
+Test(parse, nul_byte)
+{
+    static const char text[] = "[tier]\nname = t\nde\0scription = x\n" ALL_ACTIONS_JIKU;
+    struct jiku_diags diags = {NULL, 0, 0};
+    struct jiku_buf want = JIKU_BUF_INIT;
+
+    make_tmpdir();
+    write_file("t.policy", text, sizeof(text) - 1);
+    cr_expect_eq(load_one("t", &diags, NULL), JIKU_E_CONFIG);
+    dump_diags(&diags);
+    jiku_buf_addf(&want, "%s/t.policy:3: line contains a NUL byte", tmpdir);
+    cr_expect(has_diag(&diags, true, jiku_buf_str(&want)));
+    jiku_buf_release(&want);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+}
+
+Test(parse, every_error_reported)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+
+    make_tmpdir();
+    write_policy("t", HEADER("t") ALL_ACTIONS_JIKU "[server]\nbackup = maybe\nclone = jiku\n"
+                                                   "[nope]\n");
+    cr_expect_eq(load_one("t", &diags, NULL), JIKU_E_CONFIG);
+    dump_diags(&diags);
+    cr_expect_eq(diags.n, 3);
+    cr_expect_eq(diags.n_errors, 3);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+}
+
+/* ---- loading sets ---- */
+
+Test(load, missing_file_message)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+    struct jiku_err err = {0};
+    struct jiku_buf want = JIKU_BUF_INIT;
+
+    make_tmpdir();
+    write_policy("low", HEADER("low") ALL_ACTIONS_JIKU);
+    cr_expect_eq(load_one("medium", &diags, &err), JIKU_E_CONFIG);
+    jiku_buf_addf(&want, "cannot read policy '%s/medium.policy': no such file", tmpdir);
+    cr_expect_eq(diags.n, 1);
+    cr_expect(has_diag(&diags, true, jiku_buf_str(&want)));
+    cr_expect_str_eq(err.msg, jiku_buf_str(&want));
+    cr_expect_eq(jiku_status_exit_code(err.status), 78);
+    jiku_buf_release(&want);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+}
+
+Test(load, source_path_as_configured)
+{
+    const char *tiers[] = {"low", NULL};
+    struct jiku_policy_set *set = NULL;
+    struct jiku_config cfg;
+    struct jiku_customer_conf c = {.name = "c", .tier = "low"};
+    struct jiku_decision d;
+
+    /* a trailing slash does not double; a relative dir stays relative in every source */
+    cr_assert_eq(jiku_policy_set_load(SHIPPED "/", tiers, &set, NULL, NULL), 0);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.customers = &c;
+    cfg.n_customers = 1;
+    cfg.policies = set;
+    cr_assert_eq(jiku_policy_decide(&cfg, "c", "infrastructure.operate", &d, NULL), 0);
+    cr_expect_str_eq(d.source, SHIPPED "/low.policy:14");
+    jiku_policy_set_free(set);
+    set = NULL;
+
+    cr_assert_eq(chdir(JIKU_SOURCE_DIR), 0);
+    cr_assert_eq(jiku_policy_set_load("policies", tiers, &set, NULL, NULL), 0);
+    cfg.policies = set;
+    cr_assert_eq(jiku_policy_decide(&cfg, "c", "infrastructure.operate", &d, NULL), 0);
+    cr_expect_str_eq(d.reason, "allowed: infrastructure.operate for customer 'c' (tier low) is "
+                               "assigned to jiku (policies/low.policy:14)");
+    jiku_policy_set_free(set);
+}
+
+Test(load, invalid_tier_names_never_reach_a_path)
+{
+    static const char *const bad[] = {"../low", "low/..",     "",           "Low",
+                                      "-low",   "low.policy", "/etc/passwd"};
+    struct jiku_err err = {0};
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct jiku_diags diags = {NULL, 0, 0};
+        struct jiku_buf want = JIKU_BUF_INIT;
+
+        cr_expect_eq(jiku_policy_set_load(SHIPPED, (const char *[]){bad[i], NULL},
+                                          &(struct jiku_policy_set *){NULL}, &diags, &err),
+                     JIKU_E_CONFIG, "%s", bad[i]);
+        jiku_buf_addf(&want, "invalid tier name '%s' (expected [a-z0-9][a-z0-9-]*)", bad[i]);
+        cr_expect_eq(diags.n, 1);
+        cr_expect(has_diag(&diags, true, jiku_buf_str(&want)), "%s", jiku_buf_str(&want));
+        jiku_buf_release(&want);
+        jiku_diags_release(&diags);
+    }
+}
+
+Test(load, duplicates_and_empty_lists)
+{
+    const char *twice[] = {"low", "high", "low", NULL};
+    const char *none[] = {NULL};
+    struct jiku_policy_set *set = NULL;
+    struct jiku_diags diags = {NULL, 0, 0};
+
+    cr_assert_eq(jiku_policy_set_load(SHIPPED, twice, &set, &diags, NULL), 0);
+    cr_expect_not_null(jiku_policy_tier_description(set, "low"));
+    cr_expect_not_null(jiku_policy_tier_description(set, "high"));
+    cr_expect_null(jiku_policy_tier_description(set, "medium"));
+    jiku_policy_set_free(set);
+    set = NULL;
+    cr_assert_eq(jiku_policy_set_load(SHIPPED, none, &set, &diags, NULL), 0);
+    cr_expect_not_null(set);
+    jiku_policy_set_free(set);
+    cr_expect_eq(diags.n, 0);
+    jiku_diags_release(&diags);
+    jiku_policy_set_free(NULL);
+}
+
+Test(load, bad_arguments)
+{
+    const char *tiers[] = {"low", NULL};
+    struct jiku_policy_set *set = (struct jiku_policy_set *)&set;
+    struct jiku_err err = {0};
+
+    cr_expect_eq(jiku_policy_set_load(NULL, tiers, &set, NULL, &err), JIKU_E_INVAL);
+    cr_expect_null(set);
+    cr_expect_eq(jiku_policy_set_load(SHIPPED, NULL, &set, NULL, &err), JIKU_E_INVAL);
+    cr_expect_eq(jiku_policy_set_load(SHIPPED, tiers, NULL, NULL, &err), JIKU_E_INVAL);
+}
+
+Test(load, directory_is_not_a_policy)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+    struct jiku_buf p = JIKU_BUF_INIT;
+    struct jiku_buf want = JIKU_BUF_INIT;
+
+    make_tmpdir();
+    jiku_buf_addf(&p, "%s/d.policy", tmpdir);
+    cr_assert_eq(mkdir(jiku_buf_str(&p), 0700), 0);
+    cr_expect_eq(load_one("d", &diags, NULL), JIKU_E_CONFIG);
+    jiku_buf_addf(&want, "cannot read policy '%s/d.policy': not a regular file", tmpdir);
+    cr_expect(has_diag(&diags, true, jiku_buf_str(&want)));
+    dump_diags(&diags);
+    jiku_buf_release(&p);
+    jiku_buf_release(&want);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+}
+
+Test(load, unreadable_file)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+    struct jiku_buf p = JIKU_BUF_INIT;
+    struct jiku_buf want = JIKU_BUF_INIT;
+
+    if (geteuid() == 0)
+        cr_skip_test("root reads everything");
+    make_tmpdir();
+    write_policy("u", HEADER("u") ALL_ACTIONS_JIKU);
+    jiku_buf_addf(&p, "%s/u.policy", tmpdir);
+    cr_assert_eq(chmod(jiku_buf_str(&p), 0), 0);
+    cr_expect_eq(load_one("u", &diags, NULL), JIKU_E_CONFIG);
+    jiku_buf_addf(&want, "cannot read policy '%s': permission denied", jiku_buf_str(&p));
+    cr_expect(has_diag(&diags, true, jiku_buf_str(&want)));
+    jiku_buf_release(&p);
+    jiku_buf_release(&want);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+}
+
+/* ---- lint ---- */
+
+Test(lint, every_file_checked)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+    struct jiku_buf want = JIKU_BUF_INIT;
+
+    make_tmpdir();
+    write_policy("good", HEADER("good") ALL_ACTIONS_JIKU);
+    write_policy("bad", HEADER("bad") ALL_ACTIONS_JIKU "[server]\nbackup = maybe\n");
+    write_policy("Upper", HEADER("Upper") ALL_ACTIONS_JIKU);
+    write_file("README", "not a policy\n", 13);
+    write_file(".hidden.policy", "garbage\n", 8);
+    cr_expect_eq(jiku_policy_lint_dir(tmpdir, &diags), JIKU_E_CONFIG);
+    dump_diags(&diags);
+    cr_expect_eq(diags.n, 2);
+    jiku_buf_addf(&want, "%s/Upper.policy: invalid tier name 'Upper' (expected [a-z0-9][a-z0-9-]*)",
+                  tmpdir);
+    cr_expect(has_diag(&diags, true, jiku_buf_str(&want)), "%s", jiku_buf_str(&want));
+    jiku_buf_reset(&want);
+    jiku_buf_addf(&want,
+                  "%s/bad.policy:24: bad assignment 'maybe' for server.backup (expected jiku, "
+                  "customer or open)",
+                  tmpdir);
+    cr_expect(has_diag(&diags, true, jiku_buf_str(&want)), "%s", jiku_buf_str(&want));
+    jiku_buf_release(&want);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+}
+
+Test(lint, empty_and_missing_dirs)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+    struct jiku_buf want = JIKU_BUF_INIT;
+
+    make_tmpdir();
+    cr_expect_eq(jiku_policy_lint_dir(tmpdir, &diags), 0);
+    jiku_buf_addf(&want, "%s: no policy files (*.policy)", tmpdir);
+    cr_expect_eq(diags.n_errors, 0);
+    cr_expect(has_diag(&diags, false, jiku_buf_str(&want)));
+    jiku_diags_release(&diags);
+
+    jiku_buf_reset(&want);
+    jiku_buf_addf(&want, "cannot read policy directory '%s/none': no such file", tmpdir);
+    {
+        struct jiku_buf dir = JIKU_BUF_INIT;
+        jiku_buf_addf(&dir, "%s/none", tmpdir);
+        cr_expect_eq(jiku_policy_lint_dir(jiku_buf_str(&dir), &diags), JIKU_E_CONFIG);
+        jiku_buf_release(&dir);
+    }
+    cr_expect(has_diag(&diags, true, jiku_buf_str(&want)));
+    cr_expect_eq(jiku_policy_lint_dir(NULL, &diags), JIKU_E_INVAL);
+    cr_expect_eq(jiku_policy_lint_dir(tmpdir, NULL), JIKU_E_INVAL);
+    jiku_buf_release(&want);
+    jiku_diags_release(&diags);
+    remove_tmpdir();
+}
+
+/* ---- skills check ---- */
+
+Test(skills, low_given_server_work)
+{
+    struct fixture fx;
+
+    fixture_init(&fx, SHIPPED);
+    add_override(&fx, 0, "server.rollback", JIKU_ASSIGN_CUSTOMER, 6);
+    add_override(&fx, 0, "application.stage", JIKU_ASSIGN_CUSTOMER, 7);
+    add_override(&fx, 0, "application.users", JIKU_ASSIGN_CUSTOMER, 8); /* low keeps these */
+    add_override(&fx, 0, "server.backup", JIKU_ASSIGN_OPEN, 9);         /* not handed over */
+    add_override(&fx, 1, "infrastructure.operate", JIKU_ASSIGN_CUSTOMER, 11);
+    add_override(&fx, 1, "server.rollback", JIKU_ASSIGN_CUSTOMER, 12);        /* medium may */
+    add_override(&fx, 2, "infrastructure.operate", JIKU_ASSIGN_CUSTOMER, 13); /* high may */
+    add_override(&fx, 2, "server.frobnicate", JIKU_ASSIGN_CUSTOMER, 14);      /* not this check's */
+    jiku_policy_skills_check(&fx.cfg, &fx.diags);
+    dump_diags(&fx.diags);
+    cr_expect_eq(fx.diags.n, 3);
+    cr_expect_eq(fx.diags.n_errors, 0);
+    cr_expect(has_diag(&fx.diags, false,
+                       "conf.d/10-customers.conf:6: customer 'lowco' (tier low) is given "
+                       "server.rollback, but tier low assumes the customer lacks server skills"));
+    cr_expect(has_diag(&fx.diags, false,
+                       "conf.d/10-customers.conf:7: customer 'lowco' (tier low) is given "
+                       "application.stage, but tier low assumes the customer lacks application "
+                       "skills"));
+    cr_expect(has_diag(&fx.diags, false,
+                       "conf.d/10-customers.conf:11: customer 'mediumco' (tier medium) is given "
+                       "infrastructure.operate, but tier medium assumes the customer lacks "
+                       "infrastructure skills"));
+    jiku_policy_skills_check(NULL, &fx.diags);
+    jiku_policy_skills_check(&fx.cfg, NULL);
+    cr_expect_eq(fx.diags.n, 3);
+    fixture_release(&fx);
+}
