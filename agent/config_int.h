@@ -1,0 +1,192 @@
+/*
+ * Private to the configuration loader (config.c, config_lines.c, config_keys.c,
+ * config_show.c, validate.c); nothing else includes this.
+ *
+ * The loader reads each file line by line itself (config_lines.c), hands inih only lines it
+ * has already checked, and keeps the parse-time bookkeeping here: where every key was set, the
+ * name indexes, and the interned strings that the public structs borrow.
+ */
+#ifndef JIKU_CONFIG_INT_H
+#define JIKU_CONFIG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+
+/* A name → array index map with open addressing; names are borrowed interned strings. */
+struct cfg_slot {
+    const char *name;
+    size_t index;
+};
+
+struct cfg_index {
+    struct cfg_slot *slots;
+    size_t cap; /* a power of two, or 0 */
+    size_t n;
+};
+
+int cfg_index_put(struct cfg_index *ix, const char *name, size_t index);
+bool cfg_index_get(const struct cfg_index *ix, const char *name, size_t *index);
+void cfg_index_release(struct cfg_index *ix);
+
+enum cfg_agent_key {
+    AK_STATE_DIR,
+    AK_BACKUP_DIR,
+    AK_POLICY_DIR,
+    AK_PLUGIN_DIR,
+    AK_MAX_PARALLEL,
+    AK_LOCK_WAIT,
+    AK_CONNECT_TIMEOUT,
+    AK_RETRY_DEADLINE,
+    AK_LOG,
+    AK_METRICS_FILE,
+    AK_PING_URL,
+    AK_COUNT
+};
+
+/* Shared by [retention] and the keep_* keys of a target, in struct jiku_retention order. */
+enum cfg_retention_key {
+    RK_KEEP_LAST,
+    RK_KEEP_DAILY,
+    RK_KEEP_WEEKLY,
+    RK_KEEP_MONTHLY,
+    RK_KEEP_SAFETY,
+    RK_KEEP_ON_SERVER,
+    RK_COUNT
+};
+
+enum cfg_server_key {
+    SK_PANEL,
+    SK_HOST,
+    SK_API_PORT,
+    SK_API_USER,
+    SK_API_TOKEN_FILE,
+    SK_API_PASSWORD_FILE,
+    SK_CA_FILE,
+    SK_PINNED_PUBKEY,
+    SK_SSH_PORT,
+    SK_SSH_USER,
+    SK_SSH_KEY,
+    SK_KNOWN_HOSTS,
+    SK_MAX_PARALLEL,
+    SK_TIMEOUT,
+    SK_POLL_MAX,
+    SK_STRICT_WARNINGS,
+    SK_SNAPSHOT_DIR,
+    SK_DUMP_DIR,
+    SK_PLESK_BACKUP,
+    SK_SOFTACULOUS_PORT,
+    SK_COUNT
+};
+
+enum cfg_customer_key { CK_TIER, CK_CONTACT, CK_COUNT };
+
+enum cfg_target_key {
+    TK_SERVER,
+    TK_KIND,
+    TK_ACCOUNT,
+    TK_DOMAIN,
+    TK_PATH,
+    TK_STAGING_DOMAIN,
+    TK_PROMOTE_DB,
+    TK_NIGHTLY,
+    TK_KEEP_FIRST, /* then RK_COUNT keep_* keys */
+    TK_COUNT = TK_KEEP_FIRST + RK_COUNT
+};
+
+/* Where each key of each section was set; line 0 means "not set". */
+struct cfg_server_keys {
+    struct jiku_source at[SK_COUNT];
+    unsigned bad; /* bit per key whose value was rejected (and reported) */
+};
+
+struct cfg_customer_keys {
+    struct jiku_source at[CK_COUNT];
+    unsigned bad;
+};
+
+struct cfg_target_keys {
+    struct jiku_source at[TK_COUNT];
+    unsigned bad;
+    const char *server_name; /* resolved after all files are read */
+};
+
+struct cfg_priv {
+    char **strs; /* every interned string; freed together */
+    size_t n_strs, cap_strs;
+    struct cfg_index servers, customers, targets;
+    struct jiku_source agent_at, retention_at; /* the section headers; line 0 = absent */
+    struct jiku_source agent_keys[AK_COUNT];
+    struct jiku_source retention_keys[RK_COUNT];
+    struct cfg_server_keys *server_keys; /* parallel to cfg->servers */
+    struct cfg_customer_keys *customer_keys;
+    struct cfg_target_keys *target_keys;
+    size_t cap_servers, cap_customers, cap_targets;
+    size_t n_files;
+};
+
+enum cfg_section {
+    CS_NONE = 0, /* before the first header */
+    CS_IGNORE,   /* a header that was rejected: its keys are skipped, not reported again */
+    CS_AGENT,
+    CS_RETENTION,
+    CS_SERVER,
+    CS_CUSTOMER,
+    CS_TARGET,
+};
+
+/* The state of one load; the reader and the inih handler share it. */
+struct cfg_parse {
+    struct jiku_config *cfg;
+    struct cfg_priv *priv;
+    struct jiku_diags *diags;
+    unsigned flags;
+    bool nomem;
+
+    const char *file; /* interned; the file being read */
+    FILE *fp;
+    int line;
+    char *raw; /* getline buffer */
+    size_t raw_cap;
+
+    enum cfg_section sect;
+    size_t idx; /* the current server, customer or target */
+
+    /* The reader's own reading of the current key line, which inih's must match. */
+    const char *key;
+    const char *value;
+};
+
+/* Copy S into the config's string store; NULL (and P->nomem set) when out of memory. */
+char *cfg_intern(struct cfg_parse *p, const char *s);
+char *cfg_intern_fmt(struct cfg_parse *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Add "FILE:LINE: msg" (or "FILE: msg" when the line is 0) to the load's diagnostics. */
+void cfg_diag(struct cfg_parse *p, bool is_error, const struct jiku_source *at, const char *fmt,
+              ...) __attribute__((format(printf, 4, 5)));
+/* The same at the line being read now. */
+void cfg_error(struct cfg_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Read one file into P->cfg (config_lines.c); problems go to the diagnostics. */
+void cfg_read_file(struct cfg_parse *p, const char *path);
+
+/* Called by the reader and the handler (config_keys.c). */
+void cfg_section_begin(struct cfg_parse *p, const char *type, const char *name);
+void cfg_key(struct cfg_parse *p, const char *key, const char *value);
+/* Defaults of [agent] and [retention], before the first file. */
+int cfg_set_defaults(struct cfg_parse *p);
+
+/* Strict integer: decimal digits only, within [MIN, MAX]. */
+bool cfg_parse_int(const char *s, long min, long max, int *out);
+bool cfg_valid_login(const char *s);
+bool cfg_valid_url(const char *s);
+bool cfg_valid_pins(const char *s);
+bool cfg_valid_host(const char *s); /* a host name, an IPv4 or an IPv6 address */
+bool cfg_valid_text(const char *s);
+
+extern const char *const cfg_retention_names[RK_COUNT];
+
+#endif

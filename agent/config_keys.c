@@ -1,0 +1,823 @@
+/*
+ * Sections and keys of the configuration (SPEC §4): which keys each section takes, how each
+ * value is checked, and where it goes.  Checks that need the whole configuration (references,
+ * kind against panel, required keys) run after the last file, in config.c.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config_int.h"
+#include "paths.h"
+#include "policy.h"
+
+enum vtype {
+    V_PATH,    /* an absolute path */
+    V_SECRET,  /* an absolute path to a secret: a regular file, owner and mode checked */
+    V_FILE,    /* an absolute path to an existing regular file */
+    V_INT,     /* decimal, within [min, max] */
+    V_BOOL,    /* yes | no */
+    V_CHOICE,  /* one of choices */
+    V_HOST,    /* host name or IP address */
+    V_DOMAIN,  /* host name */
+    V_URL,     /* http(s) URL */
+    V_PINS,    /* sha256//...;sha256//... */
+    V_NAME,    /* [a-z0-9][a-z0-9-]{0,62} */
+    V_LOGIN,   /* user name for WHM, Plesk or SSH */
+    V_TEXT,    /* printable text */
+    V_URLPATH, /* URL path */
+    V_LATER,   /* checked once the whole configuration is known */
+};
+
+struct key_spec {
+    const char *name;
+    enum vtype type;
+    int min, max;
+    const char *const *choices; /* NULL-terminated */
+    bool optional;              /* an empty value leaves the key unset */
+    const char *what;           /* secrets and files: how messages name them */
+};
+
+struct value {
+    char *s; /* interned; NULL when an optional key is left empty */
+    int n;
+    bool b;
+};
+
+static const char *const log_choices[] = {"auto", "stderr", "syslog", NULL};
+static const char *const panel_choices[] = {"cpanel", "plesk", NULL};
+static const char *const plesk_backup_choices[] = {"auto", "cli", "xml", NULL};
+static const char *const kind_choices[] = {"account", "subscription", "wordpress", "softaculous",
+                                           NULL};
+static const char *const promote_db_choices[] = {"all", "default", "none", NULL};
+static const char *const nightly_choices[] = {"none", "snapshot", "backup", NULL};
+
+static const struct key_spec agent_keys[AK_COUNT] = {
+    [AK_STATE_DIR] = {"state_dir", V_PATH, 0, 0, NULL, false, NULL},
+    [AK_BACKUP_DIR] = {"backup_dir", V_PATH, 0, 0, NULL, false, NULL},
+    [AK_POLICY_DIR] = {"policy_dir", V_PATH, 0, 0, NULL, false, NULL},
+    [AK_PLUGIN_DIR] = {"plugin_dir", V_PATH, 0, 0, NULL, false, NULL},
+    [AK_MAX_PARALLEL] = {"max_parallel", V_INT, 1, 256, NULL, false, NULL},
+    [AK_LOCK_WAIT] = {"lock_wait", V_INT, 0, 86400, NULL, false, NULL},
+    [AK_CONNECT_TIMEOUT] = {"connect_timeout", V_INT, 1, 300, NULL, false, NULL},
+    [AK_RETRY_DEADLINE] = {"retry_deadline", V_INT, 0, 86400, NULL, false, NULL},
+    [AK_LOG] = {"log", V_CHOICE, 0, 0, log_choices, false, NULL},
+    [AK_METRICS_FILE] = {"metrics_file", V_PATH, 0, 0, NULL, true, NULL},
+    [AK_PING_URL] = {"ping_url", V_URL, 0, 0, NULL, true, NULL},
+};
+
+const char *const cfg_retention_names[RK_COUNT] = {
+    "keep_last", "keep_daily", "keep_weekly", "keep_monthly", "keep_safety", "keep_on_server",
+};
+
+static const struct key_spec server_keys[SK_COUNT] = {
+    [SK_PANEL] = {"panel", V_CHOICE, 0, 0, panel_choices, false, NULL},
+    [SK_HOST] = {"host", V_HOST, 0, 0, NULL, false, NULL},
+    [SK_API_PORT] = {"api_port", V_INT, 1, 65535, NULL, false, NULL},
+    [SK_API_USER] = {"api_user", V_LOGIN, 0, 0, NULL, false, NULL},
+    [SK_API_TOKEN_FILE] = {"api_token_file", V_SECRET, 0, 0, NULL, true, "token file"},
+    [SK_API_PASSWORD_FILE] = {"api_password_file", V_SECRET, 0, 0, NULL, true, "password file"},
+    [SK_CA_FILE] = {"ca_file", V_FILE, 0, 0, NULL, true, "CA file"},
+    [SK_PINNED_PUBKEY] = {"pinned_pubkey", V_PINS, 0, 0, NULL, true, NULL},
+    [SK_SSH_PORT] = {"ssh_port", V_INT, 1, 65535, NULL, false, NULL},
+    [SK_SSH_USER] = {"ssh_user", V_LOGIN, 0, 0, NULL, false, NULL},
+    [SK_SSH_KEY] = {"ssh_key", V_SECRET, 0, 0, NULL, false, "ssh key"},
+    [SK_KNOWN_HOSTS] = {"known_hosts", V_FILE, 0, 0, NULL, false, "known_hosts file"},
+    [SK_MAX_PARALLEL] = {"max_parallel", V_INT, 1, 256, NULL, false, NULL},
+    [SK_TIMEOUT] = {"timeout", V_INT, 1, 604800, NULL, false, NULL},
+    [SK_POLL_MAX] = {"poll_max", V_INT, 1, 3600, NULL, false, NULL},
+    [SK_STRICT_WARNINGS] = {"strict_warnings", V_BOOL, 0, 0, NULL, false, NULL},
+    [SK_SNAPSHOT_DIR] = {"snapshot_dir", V_PATH, 0, 0, NULL, false, NULL},
+    [SK_DUMP_DIR] = {"dump_dir", V_PATH, 0, 0, NULL, false, NULL},
+    [SK_PLESK_BACKUP] = {"plesk_backup", V_CHOICE, 0, 0, plesk_backup_choices, false, NULL},
+    [SK_SOFTACULOUS_PORT] = {"softaculous_port", V_INT, 1, 65535, NULL, false, NULL},
+};
+
+static const struct key_spec customer_keys[CK_COUNT] = {
+    [CK_TIER] = {"tier", V_NAME, 0, 0, NULL, false, NULL},
+    [CK_CONTACT] = {"contact", V_TEXT, 0, 0, NULL, true, NULL},
+};
+
+#define KEEP_SPEC(i) [TK_KEEP_FIRST + (i)] = {NULL, V_INT, 0, 10000, NULL, false, NULL}
+
+static const struct key_spec target_keys[TK_COUNT] = {
+    [TK_SERVER] = {"server", V_NAME, 0, 0, NULL, false, NULL},
+    [TK_KIND] = {"kind", V_CHOICE, 0, 0, kind_choices, false, NULL},
+    [TK_ACCOUNT] = {"account", V_LATER, 0, 0, NULL, false, NULL},
+    [TK_DOMAIN] = {"domain", V_DOMAIN, 0, 0, NULL, true, NULL},
+    [TK_PATH] = {"path", V_URLPATH, 0, 0, NULL, false, NULL},
+    [TK_STAGING_DOMAIN] = {"staging_domain", V_DOMAIN, 0, 0, NULL, true, NULL},
+    [TK_PROMOTE_DB] = {"promote_db", V_CHOICE, 0, 0, promote_db_choices, false, NULL},
+    [TK_NIGHTLY] = {"nightly", V_CHOICE, 0, 0, nightly_choices, false, NULL},
+    KEEP_SPEC(0),
+    KEEP_SPEC(1),
+    KEEP_SPEC(2),
+    KEEP_SPEC(3),
+    KEEP_SPEC(4),
+    KEEP_SPEC(5),
+};
+
+static const struct key_spec retention_spec = {NULL, V_INT, 0, 10000, NULL, false, NULL};
+
+static const char *
+section_label(struct cfg_parse *p, char *buf, size_t len)
+{
+    const struct jiku_config *cfg = p->cfg;
+
+    switch (p->sect) {
+    case CS_AGENT:
+        return "[agent]";
+    case CS_RETENTION:
+        return "[retention]";
+    case CS_SERVER:
+        snprintf(buf, len, "[server %s]", cfg->servers[p->idx].info.name);
+        return buf;
+    case CS_CUSTOMER:
+        snprintf(buf, len, "[customer %s]", cfg->customers[p->idx].name);
+        return buf;
+    case CS_TARGET:
+        snprintf(buf, len, "[target %s]", cfg->targets[p->idx].info.id);
+        return buf;
+    default:
+        return "[]";
+    }
+}
+
+/* Grow an array of N elements of SIZE to hold one more; false when out of memory. */
+static bool
+grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+    size_t ncap;
+    void *a;
+
+    if (n < *cap)
+        return true;
+    ncap = *cap ? *cap * 2 : 8;
+    if ((a = realloc(*arr, ncap * size)) == NULL)
+        return false;
+    *arr = a;
+    *cap = ncap;
+    return true;
+}
+
+static bool
+new_server(struct cfg_parse *p, const char *name)
+{
+    struct jiku_config *cfg = p->cfg;
+    struct cfg_priv *priv = p->priv;
+    struct jiku_server_conf *s;
+    size_t cap = priv->cap_servers;
+
+    if (!grow((void **)&cfg->servers, &cap, cfg->n_servers, sizeof(*cfg->servers)) ||
+        !grow((void **)&priv->server_keys, &priv->cap_servers, cfg->n_servers,
+              sizeof(*priv->server_keys)))
+        return false;
+    s = &cfg->servers[cfg->n_servers];
+    memset(s, 0, sizeof(*s));
+    memset(&priv->server_keys[cfg->n_servers], 0, sizeof(*priv->server_keys));
+    if ((s->info.name = cfg_intern(p, name)) == NULL)
+        return false;
+    s->info.api_user = "root";
+    s->info.ssh_port = 22;
+    s->info.ssh_user = "root";
+    s->info.timeout = 7200;
+    s->info.poll_max = 10;
+    s->info.snapshot_dir = "/home/jiku-snapshots";
+    s->info.dump_dir = "/var/lib/psa/dumps";
+    s->info.plesk_backup = "auto";
+    s->info.softaculous_port = 2083;
+    s->max_parallel = 2;
+    s->src.file = p->file;
+    s->src.line = p->line;
+    p->idx = cfg->n_servers++;
+    return cfg_index_put(&priv->servers, s->info.name, p->idx) == 0;
+}
+
+static bool
+new_customer(struct cfg_parse *p, const char *name)
+{
+    struct jiku_config *cfg = p->cfg;
+    struct cfg_priv *priv = p->priv;
+    struct jiku_customer_conf *c;
+    size_t cap = priv->cap_customers;
+
+    if (!grow((void **)&cfg->customers, &cap, cfg->n_customers, sizeof(*cfg->customers)) ||
+        !grow((void **)&priv->customer_keys, &priv->cap_customers, cfg->n_customers,
+              sizeof(*priv->customer_keys)))
+        return false;
+    c = &cfg->customers[cfg->n_customers];
+    memset(c, 0, sizeof(*c));
+    memset(&priv->customer_keys[cfg->n_customers], 0, sizeof(*priv->customer_keys));
+    if ((c->name = cfg_intern(p, name)) == NULL)
+        return false;
+    c->src.file = p->file;
+    c->src.line = p->line;
+    p->idx = cfg->n_customers++;
+    return cfg_index_put(&priv->customers, c->name, p->idx) == 0;
+}
+
+static bool
+new_target(struct cfg_parse *p, const char *id)
+{
+    struct jiku_config *cfg = p->cfg;
+    struct cfg_priv *priv = p->priv;
+    struct jiku_target_conf *t;
+    size_t cap = priv->cap_targets, clen = strcspn(id, "/");
+
+    if (!grow((void **)&cfg->targets, &cap, cfg->n_targets, sizeof(*cfg->targets)) ||
+        !grow((void **)&priv->target_keys, &priv->cap_targets, cfg->n_targets,
+              sizeof(*priv->target_keys)))
+        return false;
+    t = &cfg->targets[cfg->n_targets];
+    memset(t, 0, sizeof(*t));
+    memset(&priv->target_keys[cfg->n_targets], 0, sizeof(*priv->target_keys));
+    if ((t->info.id = cfg_intern(p, id)) == NULL ||
+        (t->info.customer = cfg_intern_fmt(p, "%.*s", (int)clen, id)) == NULL ||
+        (t->info.name = cfg_intern(p, id + clen + 1)) == NULL)
+        return false;
+    t->info.kind = JIKU_KIND_COUNT; /* unset until "kind =" */
+    t->info.path = "/";
+    t->info.promote_db = "all";
+    t->nightly = JIKU_NIGHTLY_NONE;
+    t->retention = (struct jiku_retention){-1, -1, -1, -1, -1, -1};
+    t->src.file = p->file;
+    t->src.line = p->line;
+    p->idx = cfg->n_targets++;
+    return cfg_index_put(&priv->targets, t->info.id, p->idx) == 0;
+}
+
+/* A second [agent], [server web1], ...: an error naming where the first one stands. */
+static bool
+is_duplicate(struct cfg_parse *p, const char *label, const struct jiku_source *first)
+{
+    if (first->line == 0)
+        return false;
+    cfg_error(p, "duplicate section %s (first at %s:%d)", label, first->file, first->line);
+    return true;
+}
+
+void
+cfg_section_begin(struct cfg_parse *p, const char *type, const char *name)
+{
+    struct cfg_priv *priv = p->priv;
+    const struct jiku_source *first = NULL;
+    struct cfg_index *ix = NULL;
+    struct jiku_source here = {p->file, p->line};
+    size_t i;
+    bool ok;
+
+    p->sect = CS_IGNORE;
+    if (strcmp(type, "agent") == 0 || strcmp(type, "retention") == 0) {
+        bool agent = type[0] == 'a';
+
+        if (name != NULL) {
+            cfg_error(p, "section [%s] takes no name", type);
+            return;
+        }
+        first = agent ? &priv->agent_at : &priv->retention_at;
+        if (is_duplicate(p, agent ? "[agent]" : "[retention]", first))
+            return;
+        if (agent)
+            priv->agent_at = here;
+        else
+            priv->retention_at = here;
+        p->sect = agent ? CS_AGENT : CS_RETENTION;
+        return;
+    }
+    if (strcmp(type, "server") == 0)
+        ix = &priv->servers;
+    else if (strcmp(type, "customer") == 0)
+        ix = &priv->customers;
+    else if (strcmp(type, "target") == 0)
+        ix = &priv->targets;
+    if (ix == NULL) {
+        cfg_error(p, "unknown section [%s%s%s]", type, name ? " " : "", name ? name : "");
+        return;
+    }
+    if (name == NULL) {
+        cfg_error(p, "section [%s] needs a name: [%s NAME]", type,
+                  ix == &priv->targets ? "target CUSTOMER/" : type);
+        return;
+    }
+    if (ix == &priv->targets ? !jiku_valid_target_id(name) : !jiku_valid_name(name)) {
+        cfg_error(p, "invalid %s name '%s' (expected %s)", type, name,
+                  ix == &priv->targets ? "CUSTOMER/NAME, each [a-z0-9][a-z0-9-]{0,62}"
+                                       : "[a-z0-9][a-z0-9-]{0,62}");
+        return;
+    }
+    if (cfg_index_get(ix, name, &i)) {
+        char label[160];
+        const struct jiku_source *at = ix == &priv->servers     ? &p->cfg->servers[i].src
+                                       : ix == &priv->customers ? &p->cfg->customers[i].src
+                                                                : &p->cfg->targets[i].src;
+
+        snprintf(label, sizeof(label), "[%s %s]", type, name);
+        is_duplicate(p, label, at);
+        return;
+    }
+    if (ix == &priv->servers) {
+        ok = new_server(p, name);
+        p->sect = CS_SERVER;
+    } else if (ix == &priv->customers) {
+        ok = new_customer(p, name);
+        p->sect = CS_CUSTOMER;
+    } else {
+        ok = new_target(p, name);
+        p->sect = CS_TARGET;
+    }
+    if (!ok) {
+        p->nomem = true;
+        p->sect = CS_IGNORE;
+    }
+}
+
+static const char *
+choices_text(const char *const *choices, char *buf, size_t len)
+{
+    size_t off = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; choices[i] != NULL && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s",
+                                i == 0           ? ""
+                                : choices[i + 1] ? ", "
+                                                 : " or ",
+                                choices[i]);
+    return buf;
+}
+
+static int
+choice_index(const char *const *choices, const char *s)
+{
+    for (int i = 0; choices[i] != NULL; i++)
+        if (strcmp(choices[i], s) == 0)
+            return i;
+    return -1;
+}
+
+/*
+ * Owner and mode of a secret file, checked without ever opening it.  Owned by us or root, and
+ * nothing for group and others: anything else is refused with the command that fixes it.
+ */
+static void
+check_secret(struct cfg_parse *p, const struct key_spec *k, const char *path)
+{
+    struct stat st;
+    uid_t me = geteuid();
+
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            cfg_error(p, "%s '%s' does not exist", k->what, path);
+        else
+            cfg_error(p, "cannot access %s '%s': %s", k->what, path, strerror(errno));
+        return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        cfg_error(p, "%s '%s' is not a regular file", k->what, path);
+        return;
+    }
+    if (p->flags & JIKU_CONFIG_NO_SECRET_CHECK)
+        return;
+    if (st.st_uid != me && st.st_uid != 0) {
+        struct passwd *pw = getpwuid(me);
+
+        cfg_error(
+            p, "%s '%s' is owned by uid %ld, not by root or the running user; fix: chown %s '%s'",
+            k->what, path, (long)st.st_uid, pw != NULL ? pw->pw_name : "root", path);
+        return;
+    }
+    if ((st.st_mode & 077) != 0) {
+        const char *how = (st.st_mode & 044)   ? "readable"
+                          : (st.st_mode & 022) ? "writable"
+                                               : "accessible";
+
+        cfg_error(p, "%s '%s' is %s by group or others (mode %04o); fix: chmod 600 '%s'", k->what,
+                  path, how, (unsigned)(st.st_mode & 07777), path);
+    }
+}
+
+static void
+check_file(struct cfg_parse *p, const struct key_spec *k, const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            cfg_error(p, "%s '%s' does not exist", k->what, path);
+        else
+            cfg_error(p, "cannot access %s '%s': %s", k->what, path, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        cfg_error(p, "%s '%s' is not a regular file", k->what, path);
+    }
+}
+
+/* Check VALUE against K and fill V; false (after reporting) when it is not acceptable. */
+static bool
+parse_value(struct cfg_parse *p, const char *key, const struct key_spec *k, const char *value,
+            struct value *v)
+{
+    const char *expected = NULL;
+    char buf[128];
+
+    memset(v, 0, sizeof(*v));
+    if (*value == '\0') {
+        if (k->optional)
+            return true;
+        cfg_error(p, "%s needs a value", key);
+        return false;
+    }
+    if (!cfg_valid_text(value)) {
+        cfg_error(p, "invalid %s: control character in value", key);
+        return false;
+    }
+    switch (k->type) {
+    case V_PATH:
+    case V_SECRET:
+    case V_FILE:
+        if (!jiku_valid_abs_path(value))
+            expected = "an absolute path of letters, digits and /._-+@,:~";
+        break;
+    case V_INT:
+        if (!cfg_parse_int(value, k->min, k->max, &v->n)) {
+            snprintf(buf, sizeof(buf), "an integer from %d to %d", k->min, k->max);
+            expected = buf;
+        }
+        break;
+    case V_BOOL:
+        if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)
+            v->b = value[0] == 'y';
+        else
+            expected = "yes or no";
+        break;
+    case V_CHOICE:
+        if ((v->n = choice_index(k->choices, value)) < 0)
+            expected = choices_text(k->choices, buf, sizeof(buf));
+        break;
+    case V_HOST:
+        if (!cfg_valid_host(value))
+            expected = "a host name or an IP address";
+        break;
+    case V_DOMAIN:
+        if (!jiku_valid_hostname(value))
+            expected = "a domain name (letters, digits, hyphens and dots)";
+        break;
+    case V_URL:
+        if (!cfg_valid_url(value))
+            expected = "an http:// or https:// URL without credentials";
+        break;
+    case V_PINS:
+        if (!cfg_valid_pins(value))
+            expected = "sha256//BASE64 of 32 bytes, several joined by ';'";
+        break;
+    case V_NAME:
+        if (!jiku_valid_name(value))
+            expected = "a name of [a-z0-9][a-z0-9-]{0,62}";
+        break;
+    case V_LOGIN:
+        if (!cfg_valid_login(value))
+            expected = "a user name of letters, digits and ._@-";
+        break;
+    case V_URLPATH:
+        if (!jiku_valid_url_path(value))
+            expected = "a URL path such as / or /blog";
+        break;
+    case V_TEXT:
+    case V_LATER:
+        break;
+    }
+    if (expected != NULL) {
+        cfg_error(p, "invalid %s '%s': expected %s", key, value, expected);
+        return false;
+    }
+    if (k->type == V_SECRET)
+        check_secret(p, k, value);
+    else if (k->type == V_FILE)
+        check_file(p, k, value);
+    if ((v->s = cfg_intern(p, value)) == NULL)
+        return false;
+    return true;
+}
+
+static void
+apply_agent(struct jiku_config *cfg, int id, const struct value *v)
+{
+    switch (id) {
+    case AK_STATE_DIR:
+        cfg->state_dir = v->s;
+        break;
+    case AK_BACKUP_DIR:
+        cfg->backup_dir = v->s;
+        break;
+    case AK_POLICY_DIR:
+        cfg->policy_dir = v->s;
+        break;
+    case AK_PLUGIN_DIR:
+        cfg->plugin_dir = v->s;
+        break;
+    case AK_MAX_PARALLEL:
+        cfg->max_parallel = v->n;
+        break;
+    case AK_LOCK_WAIT:
+        cfg->lock_wait = v->n;
+        break;
+    case AK_CONNECT_TIMEOUT:
+        cfg->connect_timeout = v->n;
+        break;
+    case AK_RETRY_DEADLINE:
+        cfg->retry_deadline = v->n;
+        break;
+    case AK_LOG:
+        cfg->log = v->s;
+        break;
+    case AK_METRICS_FILE:
+        cfg->metrics_file = v->s;
+        break;
+    case AK_PING_URL:
+        cfg->ping_url = v->s;
+        break;
+    }
+}
+
+static void
+set_keep(struct jiku_retention *r, int id, int n)
+{
+    int *keep[RK_COUNT] = {&r->keep_last,    &r->keep_daily,  &r->keep_weekly,
+                           &r->keep_monthly, &r->keep_safety, &r->keep_on_server};
+
+    *keep[id] = n;
+}
+
+static void
+apply_server(struct jiku_server_conf *s, int id, const struct value *v)
+{
+    struct jiku_server_info *i = &s->info;
+
+    switch (id) {
+    case SK_PANEL:
+        i->panel = panel_choices[v->n];
+        break;
+    case SK_HOST:
+        i->host = v->s;
+        break;
+    case SK_API_PORT:
+        i->api_port = v->n;
+        break;
+    case SK_API_USER:
+        i->api_user = v->s;
+        break;
+    case SK_API_TOKEN_FILE:
+        s->api_token_file = v->s;
+        break;
+    case SK_API_PASSWORD_FILE:
+        s->api_password_file = v->s;
+        i->has_api_password = v->s != NULL;
+        break;
+    case SK_CA_FILE:
+        s->ca_file = v->s;
+        break;
+    case SK_PINNED_PUBKEY:
+        s->pinned_pubkey = v->s;
+        break;
+    case SK_SSH_PORT:
+        i->ssh_port = v->n;
+        break;
+    case SK_SSH_USER:
+        i->ssh_user = v->s;
+        break;
+    case SK_SSH_KEY:
+        s->ssh_key = v->s;
+        break;
+    case SK_KNOWN_HOSTS:
+        s->known_hosts = v->s;
+        break;
+    case SK_MAX_PARALLEL:
+        s->max_parallel = v->n;
+        break;
+    case SK_TIMEOUT:
+        i->timeout = v->n;
+        break;
+    case SK_POLL_MAX:
+        i->poll_max = v->n;
+        break;
+    case SK_STRICT_WARNINGS:
+        i->strict_warnings = v->b;
+        break;
+    case SK_SNAPSHOT_DIR:
+        i->snapshot_dir = v->s;
+        break;
+    case SK_DUMP_DIR:
+        i->dump_dir = v->s;
+        break;
+    case SK_PLESK_BACKUP:
+        i->plesk_backup = plesk_backup_choices[v->n];
+        break;
+    case SK_SOFTACULOUS_PORT:
+        i->softaculous_port = v->n;
+        break;
+    }
+}
+
+static void
+apply_target(struct jiku_target_conf *t, struct cfg_target_keys *tk, int id, const struct value *v)
+{
+    switch (id) {
+    case TK_SERVER:
+        tk->server_name = v->s;
+        break;
+    case TK_KIND:
+        t->info.kind = (enum jiku_target_kind)v->n;
+        break;
+    case TK_ACCOUNT:
+        t->info.account = v->s;
+        break;
+    case TK_DOMAIN:
+        t->info.domain = v->s;
+        break;
+    case TK_PATH:
+        t->info.path = v->s;
+        break;
+    case TK_STAGING_DOMAIN:
+        t->info.staging_domain = v->s;
+        break;
+    case TK_PROMOTE_DB:
+        t->info.promote_db = promote_db_choices[v->n];
+        break;
+    case TK_NIGHTLY:
+        t->nightly = v->n == 0   ? JIKU_NIGHTLY_NONE
+                     : v->n == 1 ? JIKU_NIGHTLY_SNAPSHOT
+                                 : JIKU_NIGHTLY_BACKUP;
+        break;
+    default:
+        set_keep(&t->retention, id - TK_KEEP_FIRST, v->n);
+        break;
+    }
+}
+
+/* "application.stage = jiku" in a [customer] section. */
+static void
+override_key(struct cfg_parse *p, const char *label, const char *key, const char *value)
+{
+    struct jiku_customer_conf *c = &p->cfg->customers[p->idx];
+    struct jiku_override *o;
+    int a;
+
+    if (!jiku_action_known(key)) {
+        cfg_error(p, "unknown action '%s' in %s", key, label);
+        return;
+    }
+    for (size_t i = 0; i < c->n_overrides; i++) {
+        if (strcmp(c->overrides[i].action, key) == 0) {
+            cfg_error(p, "duplicate key '%s' in %s (first at %s:%d)", key, label,
+                      c->overrides[i].src.file, c->overrides[i].src.line);
+            return;
+        }
+    }
+    if ((a = jiku_assignment_parse(value)) < 0) {
+        cfg_error(p, "invalid %s '%s': expected jiku, customer or open", key, value);
+        return;
+    }
+    if ((o = realloc(c->overrides, (c->n_overrides + 1) * sizeof(*o))) == NULL) {
+        p->nomem = true;
+        return;
+    }
+    c->overrides = o;
+    o = &c->overrides[c->n_overrides];
+    if ((o->action = cfg_intern(p, key)) == NULL)
+        return;
+    o->assignment = a;
+    o->src.file = p->file;
+    o->src.line = p->line;
+    c->n_overrides++;
+}
+
+static int
+find_key(const struct key_spec *specs, int n, const char *key)
+{
+    for (int i = 0; i < n; i++)
+        if (specs[i].name != NULL && strcmp(specs[i].name, key) == 0)
+            return i;
+    return -1;
+}
+
+static int
+find_keep(const char *key)
+{
+    for (int i = 0; i < RK_COUNT; i++)
+        if (strcmp(cfg_retention_names[i], key) == 0)
+            return i;
+    return -1;
+}
+
+void
+cfg_key(struct cfg_parse *p, const char *key, const char *value)
+{
+    const struct key_spec *specs = NULL, *spec;
+    struct jiku_source *at = NULL;
+    unsigned dummy = 0, *bad = &dummy;
+    struct value v;
+    char label[160];
+    int n = 0, id = -1;
+
+    switch (p->sect) {
+    case CS_NONE:
+        cfg_error(p, "key '%s' outside of any section", key);
+        return;
+    case CS_IGNORE:
+        return;
+    case CS_AGENT:
+        specs = agent_keys, n = AK_COUNT, at = p->priv->agent_keys;
+        break;
+    case CS_RETENTION:
+        at = p->priv->retention_keys;
+        break;
+    case CS_SERVER:
+        specs = server_keys, n = SK_COUNT, at = p->priv->server_keys[p->idx].at;
+        bad = &p->priv->server_keys[p->idx].bad;
+        break;
+    case CS_CUSTOMER:
+        specs = customer_keys, n = CK_COUNT, at = p->priv->customer_keys[p->idx].at;
+        bad = &p->priv->customer_keys[p->idx].bad;
+        break;
+    case CS_TARGET:
+        specs = target_keys, n = TK_COUNT, at = p->priv->target_keys[p->idx].at;
+        bad = &p->priv->target_keys[p->idx].bad;
+        break;
+    }
+    section_label(p, label, sizeof(label));
+    if (p->sect == CS_RETENTION)
+        id = find_keep(key);
+    else if (p->sect == CS_TARGET && (id = find_keep(key)) >= 0)
+        id += TK_KEEP_FIRST;
+    else
+        id = find_key(specs, n, key);
+    if (id < 0 && p->sect == CS_CUSTOMER && strchr(key, '.') != NULL) {
+        override_key(p, label, key, value);
+        return;
+    }
+    if (id < 0) {
+        cfg_error(p, "unknown key '%s' in %s", key, label);
+        return;
+    }
+    if (at[id].line != 0) {
+        cfg_error(p, "duplicate key '%s' in %s (first at %s:%d)", key, label, at[id].file,
+                  at[id].line);
+        return;
+    }
+    at[id].file = p->file;
+    at[id].line = p->line;
+    if (strstr(value, " #") != NULL || strstr(value, "\t#") != NULL) {
+        struct jiku_source here = {p->file, p->line};
+
+        cfg_diag(p, false, &here,
+                 "value of '%s' contains ' #', which is part of the value (comments after a "
+                 "value start with ' ;')",
+                 key);
+    }
+    spec = specs != NULL ? &specs[id] : &retention_spec;
+    if (!parse_value(p, key, spec, value, &v)) {
+        *bad |= 1u << id;
+        return;
+    }
+    switch (p->sect) {
+    case CS_AGENT:
+        apply_agent(p->cfg, id, &v);
+        break;
+    case CS_RETENTION:
+        set_keep(&p->cfg->retention, id, v.n);
+        break;
+    case CS_SERVER:
+        apply_server(&p->cfg->servers[p->idx], id, &v);
+        break;
+    case CS_CUSTOMER:
+        if (id == CK_TIER)
+            p->cfg->customers[p->idx].tier = v.s;
+        else
+            p->cfg->customers[p->idx].contact = v.s;
+        break;
+    default:
+        apply_target(&p->cfg->targets[p->idx], &p->priv->target_keys[p->idx], id, &v);
+        break;
+    }
+}
+
+int
+cfg_set_defaults(struct cfg_parse *p)
+{
+    struct jiku_config *cfg = p->cfg;
+
+    cfg->state_dir = cfg_intern(p, JIKU_STATE_DIR);
+    cfg->backup_dir = cfg_intern(p, JIKU_STATE_DIR "/backups");
+    cfg->policy_dir = cfg_intern(p, JIKU_POLICY_DIR);
+    cfg->plugin_dir = cfg_intern(p, JIKU_PLUGIN_DIR);
+    cfg->log = cfg_intern(p, "auto");
+    cfg->max_parallel = 8;
+    cfg->lock_wait = 600;
+    cfg->connect_timeout = 10;
+    cfg->retry_deadline = 300;
+    cfg->retention = (struct jiku_retention){3, 7, 4, 6, 5, 2};
+    return p->nomem ? JIKU_E_NOMEM : 0;
+}

@@ -1,0 +1,326 @@
+/*
+ * Validators for configuration values and command-line names, and the diagnostics list.
+ *
+ * Everything that may end up in a panel request, a remote command or a log line passes one of
+ * these first; they accept a narrow set on purpose.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_int.h"
+#include "jiku/buf.h"
+
+static bool
+is_lower_alnum(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool
+is_alnum(int c)
+{
+    return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* [a-z0-9][a-z0-9-]{0,62}, LEN bytes of S. */
+static bool
+valid_name_n(const char *s, size_t len)
+{
+    if (len == 0 || len > 63 || !is_lower_alnum((unsigned char)s[0]))
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!is_lower_alnum((unsigned char)s[i]) && s[i] != '-')
+            return false;
+    return true;
+}
+
+bool
+jiku_valid_name(const char *s)
+{
+    return s != NULL && valid_name_n(s, strlen(s));
+}
+
+bool
+jiku_valid_target_id(const char *s)
+{
+    const char *slash;
+
+    if (s == NULL || (slash = strchr(s, '/')) == NULL)
+        return false;
+    return valid_name_n(s, (size_t)(slash - s)) && jiku_valid_name(slash + 1);
+}
+
+bool
+jiku_valid_cpanel_user(const char *s)
+{
+    size_t len;
+
+    if (s == NULL || (len = strlen(s)) == 0 || len > 16 || !(s[0] >= 'a' && s[0] <= 'z'))
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!is_lower_alnum((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/*
+ * Labels of 1..63 letters, digits and hyphens, not starting or ending with a hyphen, so that
+ * no host name can ever be read as an option by a program it is handed to.
+ */
+bool
+jiku_valid_hostname(const char *s)
+{
+    size_t len, label = 0;
+
+    if (s == NULL || (len = strlen(s)) == 0 || len > 253)
+        return false;
+    for (size_t i = 0; i <= len; i++) {
+        char c = s[i];
+
+        if (c == '.' || c == '\0') {
+            if (label == 0 || s[i - 1] == '-')
+                return false;
+            label = 0;
+        } else if (is_alnum((unsigned char)c) || c == '-') {
+            if (label == 0 && c == '-')
+                return false;
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* "/", or "/" followed by segments of safe characters; no "." or ".." segments. */
+bool
+jiku_valid_url_path(const char *s)
+{
+    size_t len;
+
+    if (s == NULL || s[0] != '/' || (len = strlen(s)) > 1024)
+        return false;
+    for (size_t i = 1; i < len; i++) {
+        char c = s[i];
+
+        if (!is_alnum((unsigned char)c) && !strchr("-._~/", c))
+            return false;
+    }
+    for (const char *seg = s; seg != NULL; seg = strchr(seg + 1, '/')) {
+        if (strncmp(seg, "/./", 3) == 0 || strcmp(seg, "/.") == 0 || strncmp(seg, "/../", 4) == 0 ||
+            strcmp(seg, "/..") == 0 || strncmp(seg, "//", 2) == 0)
+            return false;
+    }
+    return true;
+}
+
+/* Absolute, of characters no admin needs to quote, and without "." or ".." components. */
+bool
+jiku_valid_abs_path(const char *s)
+{
+    size_t len;
+
+    if (s == NULL || s[0] != '/' || (len = strlen(s)) > 4095)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (!is_alnum((unsigned char)c) && !strchr("/._-+@,:~", c))
+            return false;
+    }
+    for (const char *seg = s; seg != NULL; seg = strchr(seg + 1, '/')) {
+        if (strncmp(seg, "/./", 3) == 0 || strcmp(seg, "/.") == 0 || strncmp(seg, "/../", 4) == 0 ||
+            strcmp(seg, "/..") == 0)
+            return false;
+    }
+    return true;
+}
+
+const char *
+jiku_kind_name(enum jiku_target_kind kind)
+{
+    static const char *const names[JIKU_KIND_COUNT] = {
+        [JIKU_KIND_ACCOUNT] = "account",
+        [JIKU_KIND_SUBSCRIPTION] = "subscription",
+        [JIKU_KIND_WORDPRESS] = "wordpress",
+        [JIKU_KIND_SOFTACULOUS] = "softaculous",
+    };
+
+    if ((int)kind < 0 || kind >= JIKU_KIND_COUNT)
+        return "unknown";
+    return names[kind];
+}
+
+/* No atoi: the whole string must be decimal digits and the value within range. */
+bool
+cfg_parse_int(const char *s, long min, long max, int *out)
+{
+    char *end = NULL;
+    long v;
+
+    if (s == NULL || s[0] < '0' || s[0] > '9')
+        return false;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max || v > INT_MAX)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+/* A WHM user, a Plesk login or an SSH user: [A-Za-z0-9_][A-Za-z0-9._@-]{0,63}. */
+bool
+cfg_valid_login(const char *s)
+{
+    size_t len;
+
+    if (s == NULL || (len = strlen(s)) == 0 || len > 64)
+        return false;
+    if (!is_alnum((unsigned char)s[0]) && s[0] != '_')
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!is_alnum((unsigned char)s[i]) && !strchr("._@-", s[i]))
+            return false;
+    return true;
+}
+
+bool
+cfg_valid_host(const char *s)
+{
+    unsigned char addr[16];
+
+    return jiku_valid_hostname(s) || (s != NULL && inet_pton(AF_INET6, s, addr) == 1);
+}
+
+/*
+ * http(s)://HOST[:PORT][/REST] without credentials (they would end up in logs) and without
+ * characters that need quoting anywhere.
+ */
+bool
+cfg_valid_url(const char *s)
+{
+    const char *host, *end;
+    size_t hlen;
+
+    if (s == NULL)
+        return false;
+    if (strncmp(s, "https://", 8) == 0)
+        host = s + 8;
+    else if (strncmp(s, "http://", 7) == 0)
+        host = s + 7;
+    else
+        return false;
+    end = host + strcspn(host, "/?#");
+    hlen = (size_t)(end - host);
+    if (hlen == 0 || hlen > 260)
+        return false;
+    for (const char *c = host; c < end; c++)
+        if (!is_alnum((unsigned char)*c) && !strchr(".-:[]", *c))
+            return false;
+    for (const char *c = end; *c != '\0'; c++)
+        if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f || strchr("\"'\\`<>{}|^", *c))
+            return false;
+    return strlen(s) <= 1024;
+}
+
+static bool
+is_b64(int c)
+{
+    return is_alnum(c) || c == '+' || c == '/';
+}
+
+/* Value of one base64 digit; the caller has checked is_b64. */
+static int
+b64_value(int c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : 63;
+}
+
+/*
+ * "sha256//" + the canonical base64 of 32 bytes (43 digits and one '='), joined by ';' —
+ * what CURLOPT_PINNEDPUBLICKEY takes.
+ */
+bool
+cfg_valid_pins(const char *s)
+{
+    const char *pin = s;
+
+    if (s == NULL || *s == '\0')
+        return false;
+    for (;;) {
+        if (strncmp(pin, "sha256//", 8) != 0)
+            return false;
+        pin += 8;
+        for (int i = 0; i < 43; i++)
+            if (!is_b64((unsigned char)pin[i]))
+                return false;
+        /* 32 bytes use 256 of the 258 bits of 43 digits: the last 2 must be zero */
+        if ((b64_value((unsigned char)pin[42]) & 3) != 0 || pin[43] != '=')
+            return false;
+        pin += 44;
+        if (*pin == '\0')
+            return true;
+        if (*pin != ';')
+            return false;
+        pin++;
+    }
+}
+
+/* Printable text for free-form values (contact): no control characters. */
+bool
+cfg_valid_text(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++)
+        if ((unsigned char)*s < ' ' || (unsigned char)*s == 0x7f)
+            return false;
+    return s != NULL;
+}
+
+void
+jiku_diag_add(struct jiku_diags *d, bool is_error, const char *fmt, ...)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+    struct jiku_diag *items;
+    va_list ap;
+    int r;
+
+    /* An error counts even when there is no memory left to keep its message. */
+    if (is_error)
+        d->n_errors++;
+    va_start(ap, fmt);
+    r = jiku_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    if (r != 0 || (items = realloc(d->items, (d->n + 1) * sizeof(*items))) == NULL) {
+        jiku_buf_release(&b);
+        return;
+    }
+    d->items = items;
+    d->items[d->n].is_error = is_error;
+    d->items[d->n].msg = jiku_buf_detach(&b);
+    d->n++;
+}
+
+void
+jiku_diags_release(struct jiku_diags *d)
+{
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < d->n; i++)
+        free(d->items[i].msg);
+    free(d->items);
+    d->items = NULL;
+    d->n = 0;
+    d->n_errors = 0;
+}
