@@ -28,6 +28,10 @@ void jiku_ssh_free(struct jiku_ssh *s);
 
 int jiku_ssh_exec(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
                   bool safe, size_t max_output, struct jiku_exec_result *res, struct jiku_err *err);
+/* As jiku_ssh_exec, with TIMEOUT_S for the whole command (0: the server's timeout). */
+int jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
+                          bool safe, size_t max_output, int timeout_s,
+                          struct jiku_exec_result *res, struct jiku_err *err);
 int jiku_ssh_job_start(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
                        const char *cmd, struct jiku_err *err);
 int jiku_ssh_job_poll(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,

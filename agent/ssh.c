@@ -1,0 +1,543 @@
+/*
+ * The SSH client of the core: a pool of verified, authenticated sessions per server (reused,
+ * not a handshake per command), remote commands with separately captured and bounded output,
+ * retries of transient failures for commands safe to repeat, and host-key enrolment
+ * (servers trust).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "jiku/log.h"
+#include "retry.h"
+#include "run.h"
+#include "ssh_conn.h"
+
+#define DEFAULT_MAX_OUTPUT (1024 * 1024)
+#define DEFAULT_EXEC_TIMEOUT 7200 /* seconds, when the server sets no timeout */
+
+int
+jiku_ssh_new(const struct jiku_config *cfg, const struct jiku_ssh_opts *opts, struct jiku_ssh **out,
+             struct jiku_err *err)
+{
+    struct jiku_ssh *s;
+
+    (void)cfg; /* pools are made per server on first use */
+    *out = NULL;
+    if ((s = calloc(1, sizeof(*s))) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    if (opts != NULL)
+        s->opts = *opts;
+    if (s->opts.connect_timeout <= 0)
+        s->opts.connect_timeout =
+            cfg != NULL && cfg->connect_timeout > 0 ? cfg->connect_timeout : 10;
+    if (s->opts.retry_deadline < 0)
+        s->opts.retry_deadline = 0;
+    if (s->opts.keepalive <= 0)
+        s->opts.keepalive = 15;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    *out = s;
+    return 0;
+}
+
+void
+jiku_ssh_free(struct jiku_ssh *s)
+{
+    struct ssh_pool *p, *pnext;
+    struct ssh_conn *c, *cnext;
+
+    if (s == NULL)
+        return;
+    for (p = s->pools; p != NULL; p = pnext) {
+        pnext = p->next;
+        for (c = p->idle; c != NULL; c = cnext) {
+            cnext = c->next;
+            ssh_conn_close(c);
+        }
+        free(p);
+    }
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+unsigned long
+jiku_ssh_handshakes(const struct jiku_ssh *s)
+{
+    unsigned long n;
+
+    pthread_mutex_lock((pthread_mutex_t *)&s->mu);
+    n = s->handshakes;
+    pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
+    return n;
+}
+
+/* A new session to SRV: handshake, host key MATCH, authentication. */
+static int
+connect_verified(struct jiku_ssh *s, const struct jiku_server_conf *srv, struct ssh_conn **out,
+                 struct jiku_err *err)
+{
+    struct ssh_hostkey_policy pol;
+    struct ssh_conn *c = NULL;
+    int64_t deadline;
+    int r;
+
+    *out = NULL;
+    if ((r = ssh_hostkey_policy_load(srv, &pol, err)) != 0)
+        return r;
+    deadline = jiku_now_ms() + (int64_t)s->opts.connect_timeout * 1000;
+    r = ssh_conn_open(srv, s->opts.connect_timeout, pol.prefs, &c, err);
+    if (r != 0 && pol.prefs != NULL && err != NULL && err->status == JIKU_E_FAILED) {
+        /*
+         * The server offers none of the key types known_hosts holds: handshake with the
+         * defaults to name the key it does offer in the host-key error below.
+         */
+        log_debug("server '%s': no host key of a type in known_hosts offered (%s)", srv->info.name,
+                  pol.prefs);
+        r = ssh_conn_open(srv, s->opts.connect_timeout, NULL, &c, err);
+    }
+    if (r != 0)
+        goto out;
+    pthread_mutex_lock(&s->mu);
+    s->handshakes++;
+    pthread_mutex_unlock(&s->mu);
+    if ((r = ssh_hostkey_verify(c, &pol, err)) != 0)
+        goto out;
+    if ((r = ssh_conn_auth(c, deadline, err)) != 0)
+        goto out;
+    c->keepalive = s->opts.keepalive;
+    libssh2_keepalive_config(c->sess, 1, (unsigned)c->keepalive);
+    *out = c;
+    c = NULL;
+out:
+    ssh_hostkey_policy_release(&pol);
+    ssh_conn_destroy(c);
+    return r;
+}
+
+static struct ssh_pool *
+pool_of(struct jiku_ssh *s, const struct jiku_server_conf *srv)
+{
+    struct ssh_pool *p;
+
+    for (p = s->pools; p != NULL; p = p->next)
+        if (p->srv == srv)
+            return p;
+    if ((p = calloc(1, sizeof(*p))) == NULL)
+        return NULL;
+    p->srv = srv;
+    p->next = s->pools;
+    s->pools = p;
+    return p;
+}
+
+int
+ssh_pool_get(struct jiku_ssh *s, const struct jiku_server_conf *srv, struct ssh_conn **out,
+             struct jiku_err *err)
+{
+    int limit = srv->max_parallel > 0 ? srv->max_parallel : 1;
+    struct ssh_pool *p;
+    struct ssh_conn *c;
+    int r;
+
+    *out = NULL;
+    pthread_mutex_lock(&s->mu);
+    if ((p = pool_of(s, srv)) == NULL) {
+        pthread_mutex_unlock(&s->mu);
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    }
+    while (p->idle == NULL && p->n_open >= limit) {
+        struct timespec ts;
+
+        if (jiku_interrupted()) {
+            pthread_mutex_unlock(&s->mu);
+            return jiku_err_set(err, JIKU_E_INTERRUPTED, "interrupted by a signal");
+        }
+        /* Bounded wait so that a signal is noticed even if nobody gives a session back. */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    }
+    if ((c = p->idle) != NULL) {
+        p->idle = c->next;
+        c->next = NULL;
+        c->reused = true;
+        pthread_mutex_unlock(&s->mu);
+        *out = c;
+        return 0;
+    }
+    p->n_open++;
+    pthread_mutex_unlock(&s->mu);
+
+    if ((r = connect_verified(s, srv, &c, err)) != 0) {
+        pthread_mutex_lock(&s->mu);
+        p->n_open--;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        return r;
+    }
+    *out = c;
+    return 0;
+}
+
+void
+ssh_pool_put(struct jiku_ssh *s, struct ssh_conn *c, bool healthy)
+{
+    const struct jiku_server_conf *srv;
+    struct ssh_pool *p;
+
+    if (c == NULL)
+        return;
+    srv = c->srv;
+    if (!healthy)
+        ssh_conn_destroy(c);
+    pthread_mutex_lock(&s->mu);
+    p = pool_of(s, srv);
+    if (healthy) {
+        c->next = p->idle;
+        p->idle = c;
+    } else {
+        p->n_open--;
+    }
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void
+ssh_pool_flush(struct jiku_ssh *s, const struct jiku_server_conf *srv)
+{
+    struct ssh_conn *idle = NULL, *c, *next;
+    struct ssh_pool *p;
+
+    pthread_mutex_lock(&s->mu);
+    if ((p = pool_of(s, srv)) != NULL) {
+        for (c = p->idle; c != NULL; c = c->next)
+            p->n_open--;
+        idle = p->idle;
+        p->idle = NULL;
+    }
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    for (c = idle; c != NULL; c = next) {
+        next = c->next;
+        ssh_conn_destroy(c);
+    }
+}
+
+/* Append up to the room left under MAX; note the first time something is dropped. */
+static int
+add_bounded(struct jiku_buf *b, const char *data, size_t n, size_t max, bool *truncated)
+{
+    size_t room = b->len < max ? max - b->len : 0;
+
+    if (n > room) {
+        *truncated = true;
+        n = room;
+    }
+    return n > 0 ? jiku_buf_add(b, data, n) : 0;
+}
+
+int
+ssh_run(struct ssh_conn *c, const char *cmd, size_t max_output, int64_t deadline_ms,
+        struct jiku_exec_result *res, bool *sent, struct jiku_err *err)
+{
+    LIBSSH2_CHANNEL *ch = NULL;
+    char chunk[16384];
+    bool truncated = false;
+    char *signame = NULL;
+    int rc, r = 0;
+
+    *sent = false;
+    res->exit_status = -1;
+    jiku_buf_reset(&res->out);
+    jiku_buf_reset(&res->errout);
+    /* Make both buffers valid C strings even when a stream stays empty. */
+    if ((r = jiku_buf_grow(&res->out, 1)) != 0 || (r = jiku_buf_grow(&res->errout, 1)) != 0)
+        return jiku_err_set(err, r, "out of memory");
+
+    while ((ch = libssh2_channel_open_session(c->sess)) == NULL) {
+        rc = libssh2_session_last_errno(c->sess);
+        if (rc != LIBSSH2_ERROR_EAGAIN)
+            return ssh_fail(c, rc, "cannot open an SSH channel", err);
+        if ((r = ssh_wait(c, deadline_ms, "cannot open an SSH channel", err)) != 0)
+            return r;
+    }
+    *sent = true;
+    while ((rc = libssh2_channel_exec(ch, cmd)) == LIBSSH2_ERROR_EAGAIN)
+        if ((r = ssh_wait(c, deadline_ms, "remote command", err)) != 0)
+            goto out;
+    if (rc != 0) {
+        r = ssh_fail(c, rc, "cannot start the remote command", err);
+        goto out;
+    }
+
+    for (;;) {
+        bool progress = false;
+
+        for (int stream = 0; stream < 2; stream++) {
+            struct jiku_buf *b = stream == 0 ? &res->out : &res->errout;
+            ssize_t n = libssh2_channel_read_ex(ch, stream, chunk, sizeof(chunk));
+
+            if (n > 0) {
+                progress = true;
+                if ((r = add_bounded(b, chunk, (size_t)n, max_output, &truncated)) != 0) {
+                    jiku_err_set(err, r, "out of memory");
+                    goto out;
+                }
+            } else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
+                r = ssh_fail(c, (int)n, "remote command", err);
+                goto out;
+            }
+        }
+        if (libssh2_channel_eof(ch))
+            break;
+        if (!progress && (r = ssh_wait(c, deadline_ms, "remote command", err)) != 0)
+            goto out;
+    }
+    while ((rc = libssh2_channel_close(ch)) == LIBSSH2_ERROR_EAGAIN)
+        if ((r = ssh_wait(c, deadline_ms, "remote command", err)) != 0)
+            goto out;
+    while ((rc = libssh2_channel_wait_closed(ch)) == LIBSSH2_ERROR_EAGAIN)
+        if ((r = ssh_wait(c, deadline_ms, "remote command", err)) != 0)
+            goto out;
+    if (rc != 0) {
+        r = ssh_fail(c, rc, "remote command", err);
+        goto out;
+    }
+    res->exit_status = libssh2_channel_get_exit_status(ch);
+    if (libssh2_channel_get_exit_signal(ch, &signame, NULL, NULL, NULL, NULL, NULL) == 0 &&
+        signame != NULL) {
+        log_debug("server '%s': remote command killed by SIG%s", c->srv->info.name, signame);
+        res->exit_status = -1;
+        libssh2_free(c->sess, signame);
+    }
+    if (truncated)
+        log_warn("server '%s': remote command output over %zu bytes; the rest was dropped",
+                 c->srv->info.name, max_output);
+    while ((rc = libssh2_channel_free(ch)) == LIBSSH2_ERROR_EAGAIN)
+        if ((r = ssh_wait(c, deadline_ms, "remote command", err)) != 0)
+            break;
+    ch = NULL;
+out:
+    /* A channel left on a failed session goes with the session (ssh_conn_destroy). */
+    (void)ch;
+    return r;
+}
+
+/*
+ * One command with retries: transient failures before the command was sent are always
+ * retried (a stale pooled session), after it only when SAFE.
+ */
+int
+jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
+                      bool safe, size_t max_output, int timeout_s, struct jiku_exec_result *res,
+                      struct jiku_err *err)
+{
+    struct jiku_err tmp;
+    struct jiku_retry rt;
+    int fresh = 0, r;
+
+    if (err == NULL)
+        err = &tmp;
+    if (max_output == 0)
+        max_output = DEFAULT_MAX_OUTPUT;
+    if (timeout_s <= 0)
+        timeout_s = srv->info.timeout > 0 ? srv->info.timeout : DEFAULT_EXEC_TIMEOUT;
+    jiku_retry_init(&rt, s->opts.retry_deadline);
+    for (;;) {
+        struct ssh_conn *c = NULL;
+        bool sent = false, reused;
+
+        if ((r = ssh_pool_get(s, srv, &c, err)) == 0) {
+            reused = c->reused;
+            r = ssh_run(c, cmd, max_output, jiku_now_ms() + (int64_t)timeout_s * 1000, res, &sent,
+                        err);
+            ssh_pool_put(s, c, r == 0);
+            if (r == JIKU_E_TRANSIENT && reused && !sent && fresh++ < 2) {
+                /* Its idle siblings are likely as stale: start over on a fresh one at once. */
+                log_debug("server '%s': pooled session was stale: %s", srv->info.name, err->msg);
+                ssh_pool_flush(s, srv);
+                continue;
+            }
+        }
+        if (r == 0)
+            return 0;
+        if ((r = ssh_retry_decide(&rt, r, safe || !sent, "remote command", err)) != 0)
+            return r;
+    }
+}
+
+int
+jiku_ssh_exec(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd, bool safe,
+              size_t max_output, struct jiku_exec_result *res, struct jiku_err *err)
+{
+    return jiku_ssh_exec_timeout(s, srv, cmd, safe, max_output, 0, res, err);
+}
+
+void
+jiku_exec_result_release(struct jiku_exec_result *res)
+{
+    if (res == NULL)
+        return;
+    jiku_buf_release(&res->out);
+    jiku_buf_release(&res->errout);
+    res->exit_status = -1;
+}
+
+int
+jiku_ssh_check_host(struct jiku_ssh *s, const struct jiku_server_conf *srv, struct jiku_err *err)
+{
+    struct jiku_err tmp;
+    struct jiku_retry rt;
+    struct ssh_conn *c = NULL;
+    int r;
+
+    if (err == NULL)
+        err = &tmp;
+    jiku_retry_init(&rt, s->opts.retry_deadline);
+    /* A pooled session was verified when it was made; check with a fresh handshake. */
+    ssh_pool_flush(s, srv);
+    while ((r = ssh_pool_get(s, srv, &c, err)) != 0)
+        if ((r = ssh_retry_decide(&rt, r, true, "host key check", err)) != 0)
+            return r;
+    ssh_pool_put(s, c, true);
+    return 0;
+}
+
+/* Append "HOST TYPE BASE64" for the key C was offered to KNOWN_HOSTS. */
+static int
+append_known_host(struct ssh_conn *c, const char *known_hosts, struct jiku_err *err)
+{
+    const struct jiku_server_conf *srv = c->srv;
+    struct jiku_buf line = JIKU_BUF_INIT;
+    unsigned char *b64 = NULL;
+    const unsigned char *key;
+    char type[64], fp[SSH_FP_MAX], last = '\n';
+    size_t len = 0;
+    int fd = -1, kt = 0, r;
+
+    key = (const unsigned char *)libssh2_session_hostkey(c->sess, &len, &kt);
+    ssh_hostkey_describe(c, type, sizeof(type), fp);
+    if ((b64 = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    EVP_EncodeBlock(b64, key, (int)len);
+    if ((fd = open(known_hosts, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+        r = jiku_err_set(err, JIKU_E_IO, "cannot open known_hosts '%s': %s", known_hosts,
+                         strerror(errno));
+        goto out;
+    }
+    /* Never glue our line onto a last line without its newline. */
+    if (lseek(fd, -1, SEEK_END) >= 0 && read(fd, &last, 1) != 1)
+        last = '\n';
+    if (last != '\n' && (r = jiku_buf_addch(&line, '\n')) != 0)
+        goto nomem;
+    if (srv->info.ssh_port > 0 && srv->info.ssh_port != 22)
+        r = jiku_buf_addf(&line, "[%s]:%d %s %s\n", srv->info.host, srv->info.ssh_port, type,
+                          (const char *)b64);
+    else
+        r = jiku_buf_addf(&line, "%s %s %s\n", srv->info.host, type, (const char *)b64);
+    if (r != 0)
+        goto nomem;
+    if (write(fd, line.data, line.len) != (ssize_t)line.len || fsync(fd) != 0) {
+        r = jiku_err_set(err, JIKU_E_IO, "cannot write known_hosts '%s': %s", known_hosts,
+                         strerror(errno));
+        goto out;
+    }
+    log_info("server '%s': trusted host key %s %s in '%s'", srv->info.name, type, fp, known_hosts);
+    r = 0;
+    goto out;
+nomem:
+    r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+out:
+    if (fd >= 0)
+        close(fd);
+    free(b64);
+    jiku_buf_release(&line);
+    return r;
+}
+
+int
+jiku_ssh_trust(const struct jiku_server_conf *srv, int connect_timeout, const char *fingerprint,
+               struct jiku_err *err)
+{
+    static const char *const methods[] = {
+        "ssh-ed25519",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "rsa-sha2-512,rsa-sha2-256,ssh-rsa",
+    };
+    struct jiku_buf offered = JIKU_BUF_INIT;
+    struct ssh_hostkey_policy pol = {NULL, NULL};
+    struct jiku_err tmp;
+    int r = 0, reached = 0;
+
+    if (err == NULL)
+        err = &tmp;
+    if (srv->known_hosts == NULL)
+        return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no known_hosts", srv->info.name);
+    if (fingerprint == NULL || strncmp(fingerprint, "SHA256:", 7) != 0)
+        return jiku_err_set(err, JIKU_E_USAGE, "fingerprint must look like 'SHA256:...'");
+    if ((r = ssh_hostkey_policy_load(srv, &pol, err)) != 0)
+        return r;
+
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        struct ssh_conn *c = NULL;
+        char type[64], fp[SSH_FP_MAX];
+
+        if ((r = ssh_conn_open(srv, connect_timeout, methods[i], &c, err)) != 0) {
+            if (r == JIKU_E_INTERRUPTED)
+                goto out;
+            /* The server has no key of this type (or could not be reached). */
+            log_debug("%s", err->msg);
+            continue;
+        }
+        reached++;
+        ssh_hostkey_describe(c, type, sizeof(type), fp);
+        if (strcmp(fp, fingerprint) != 0) {
+            jiku_buf_addf(&offered, "%s%s %s", offered.len > 0 ? ", " : "", type, fp);
+            ssh_conn_close(c);
+            continue;
+        }
+        if (ssh_hostkey_verify(c, &pol, NULL) == 0) {
+            log_info("server '%s': host key %s %s is already trusted", srv->info.name, type, fp);
+            r = 0;
+        } else if (pol.prefs != NULL && strstr(pol.prefs, methods[i]) != NULL) {
+            /* Another key of this type is on file: an old key would stay trusted beside it. */
+            r = jiku_err_set(err, JIKU_E_HOSTKEY,
+                             "known_hosts '%s' holds another %s key for '%s'; remove it first "
+                             "(ssh-keygen -R '[%s]:%d' -f '%s')",
+                             srv->known_hosts, type, srv->info.name, srv->info.host,
+                             srv->info.ssh_port > 0 ? srv->info.ssh_port : 22, srv->known_hosts);
+        } else {
+            r = append_known_host(c, srv->known_hosts, err);
+        }
+        ssh_conn_close(c);
+        goto out;
+    }
+    if (reached == 0) {
+        jiku_err_prefix(err, "cannot fetch the host keys of '%s'", srv->info.name);
+        r = err->status == JIKU_E_TRANSIENT ? JIKU_E_UNREACHABLE : err->status;
+        err->status = r;
+    } else
+        r = jiku_err_set(
+            err, JIKU_E_HOSTKEY, "no host key of '%s' (%s:%d) has fingerprint %s; offered: %s",
+            srv->info.name, srv->info.host, srv->info.ssh_port > 0 ? srv->info.ssh_port : 22,
+            fingerprint, jiku_buf_str(&offered));
+out:
+    ssh_hostkey_policy_release(&pol);
+    jiku_buf_release(&offered);
+    return r;
+}

@@ -1,0 +1,550 @@
+/*
+ * One SSH connection: non-blocking TCP connect, handshake with a host-key method preference
+ * taken from known_hosts, the known_hosts check where only MATCH proceeds, key auth, and the
+ * wait helper every non-blocking libssh2 call loops on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "jiku/buf.h"
+#include "jiku/log.h"
+#include "retry.h"
+#include "run.h"
+#include "ssh_conn.h"
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc;
+
+static void
+init_libssh2(void)
+{
+    init_rc = libssh2_init(0);
+}
+
+/* Poll FD for EVENTS until DEADLINE_MS, watching the interrupt fd too. */
+static int
+wait_fd(int fd, short events, int64_t deadline_ms, const char *what, struct jiku_err *err)
+{
+    for (;;) {
+        struct pollfd pfd[2] = {{.fd = fd, .events = events},
+                                {.fd = jiku_interrupt_fd(), .events = POLLIN}};
+        int64_t left;
+        int r;
+
+        if (jiku_interrupted())
+            return jiku_err_set(err, JIKU_E_INTERRUPTED, "%s: interrupted by a signal", what);
+        left = deadline_ms - jiku_now_ms();
+        if (left <= 0)
+            return jiku_err_set(err, JIKU_E_TRANSIENT, "%s: timed out", what);
+        r = poll(pfd, 2, left > INT_MAX ? INT_MAX : (int)left);
+        if (r < 0 && errno != EINTR)
+            return jiku_err_set(err, JIKU_E_FAILED, "%s: poll: %s", what, strerror(errno));
+        if (r > 0 && pfd[0].revents != 0)
+            return 0;
+    }
+}
+
+static int
+tcp_connect(const struct jiku_server_conf *srv, int64_t deadline_ms, int *out, struct jiku_err *err)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    char port[16];
+    int fd = -1, r, soerr = 0;
+    socklen_t len;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%d", srv->info.ssh_port > 0 ? srv->info.ssh_port : 22);
+    if ((r = getaddrinfo(srv->info.host, port, &hints, &res)) != 0)
+        return jiku_err_set(err, r == EAI_AGAIN ? JIKU_E_TRANSIENT : JIKU_E_UNREACHABLE,
+                            "cannot resolve '%s': %s", srv->info.host, gai_strerror(r));
+
+    r = jiku_err_set(err, JIKU_E_TRANSIENT, "cannot connect to %s port %s", srv->info.host, port);
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            r = jiku_err_set(err, JIKU_E_FAILED, "socket: %s", strerror(errno));
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            if (errno != EINPROGRESS) {
+                soerr = errno;
+                goto next;
+            }
+            if ((r = wait_fd(fd, POLLOUT, deadline_ms, "connect", err)) != 0) {
+                if (r == JIKU_E_TRANSIENT)
+                    jiku_err_set(err, r, "cannot connect to %s port %s: timed out", srv->info.host,
+                                 port);
+                if (r == JIKU_E_INTERRUPTED)
+                    break;
+                goto next_keep;
+            }
+            len = sizeof(soerr);
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+                soerr = errno;
+            if (soerr != 0)
+                goto next;
+        }
+        *out = fd;
+        fd = -1;
+        r = 0;
+        break;
+    next:
+        r = jiku_err_set(err, JIKU_E_TRANSIENT, "cannot connect to %s port %s: %s", srv->info.host,
+                         port, strerror(soerr));
+    next_keep:
+        close(fd);
+        fd = -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(res);
+    return r;
+}
+
+int
+ssh_conn_open(const struct jiku_server_conf *srv, int connect_timeout_s, const char *prefs,
+              struct ssh_conn **out, struct jiku_err *err)
+{
+    struct ssh_conn *c = NULL;
+    int64_t deadline =
+        jiku_now_ms() + (int64_t)(connect_timeout_s > 0 ? connect_timeout_s : 10) * 1000;
+    int r, rc;
+
+    *out = NULL;
+    pthread_once(&init_once, init_libssh2);
+    if (init_rc != 0)
+        return jiku_err_set(err, JIKU_E_FAILED, "cannot initialise libssh2");
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    c->fd = -1;
+    c->srv = srv;
+    if ((r = tcp_connect(srv, deadline, &c->fd, err)) != 0)
+        goto out;
+    if ((c->sess = libssh2_session_init_ex(NULL, NULL, NULL, c)) == NULL) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "cannot create an SSH session");
+        goto out;
+    }
+    libssh2_session_set_blocking(c->sess, 0);
+    if (prefs != NULL &&
+        (rc = libssh2_session_method_pref(c->sess, LIBSSH2_METHOD_HOSTKEY, prefs)) != 0) {
+        r = jiku_err_set(err, JIKU_E_FAILED, "cannot prefer host key methods '%s'", prefs);
+        goto out;
+    }
+    while ((rc = libssh2_session_handshake(c->sess, c->fd)) == LIBSSH2_ERROR_EAGAIN)
+        if ((r = ssh_wait(c, deadline, "SSH handshake", err)) != 0)
+            goto out;
+    if (rc != 0) {
+        r = ssh_fail(c, rc, "SSH handshake", err);
+        goto out;
+    }
+    *out = c;
+    c = NULL;
+    r = 0;
+out:
+    if (r != 0 && err != NULL && r != JIKU_E_INTERRUPTED)
+        jiku_err_prefix(err, "server '%s'", srv->info.name);
+    ssh_conn_destroy(c);
+    return r;
+}
+
+void
+ssh_conn_destroy(struct ssh_conn *c)
+{
+    if (c == NULL)
+        return;
+    if (c->sess != NULL) {
+        /*
+         * The session may be halfway through a packet: shut the socket first so that
+         * whatever libssh2 still tries to send fails at once instead of waiting.
+         */
+        if (c->fd >= 0)
+            shutdown(c->fd, SHUT_RDWR);
+        libssh2_session_set_blocking(c->sess, 1);
+        libssh2_session_set_timeout(c->sess, 1000);
+        if (c->sftp != NULL)
+            libssh2_sftp_shutdown(c->sftp);
+        libssh2_session_free(c->sess);
+    }
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c);
+}
+
+void
+ssh_conn_close(struct ssh_conn *c)
+{
+    if (c == NULL)
+        return;
+    if (c->sess != NULL) {
+        libssh2_session_set_blocking(c->sess, 1);
+        libssh2_session_set_timeout(c->sess, 2000);
+        if (c->sftp != NULL) {
+            libssh2_sftp_shutdown(c->sftp);
+            c->sftp = NULL;
+        }
+        libssh2_session_disconnect(c->sess, "jiku-agent done");
+    }
+    ssh_conn_destroy(c);
+}
+
+int
+ssh_wait(struct ssh_conn *c, int64_t deadline_ms, const char *what, struct jiku_err *err)
+{
+    for (;;) {
+        int dir = libssh2_session_block_directions(c->sess);
+        struct pollfd pfd[2] = {{.fd = c->fd}, {.fd = jiku_interrupt_fd(), .events = POLLIN}};
+        int64_t left;
+        int r, timeout, next = 0;
+
+        if (jiku_interrupted())
+            return jiku_err_set(err, JIKU_E_INTERRUPTED, "%s: interrupted by a signal", what);
+        left = deadline_ms - jiku_now_ms();
+        if (left <= 0)
+            return jiku_err_set(err, JIKU_E_TRANSIENT, "%s: timed out", what);
+        timeout = left > INT_MAX ? INT_MAX : (int)left;
+        /*
+         * A keepalive may only go out when no other packet is half-sent (libssh2 refuses to
+         * interleave), so not while libssh2 waits to write.
+         */
+        if (c->keepalive > 0 && !(dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)) {
+            if (libssh2_keepalive_send(c->sess, &next) == 0 && next > 0 &&
+                (int64_t)next * 1000 < timeout)
+                timeout = next * 1000;
+        }
+        if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
+            pfd[0].events |= POLLIN;
+        if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+            pfd[0].events |= POLLOUT;
+        if (pfd[0].events == 0)
+            pfd[0].events = POLLIN;
+        r = poll(pfd, 2, timeout);
+        if (r < 0 && errno != EINTR)
+            return jiku_err_set(err, JIKU_E_FAILED, "%s: poll: %s", what, strerror(errno));
+        if (r > 0 && pfd[0].revents != 0)
+            return 0;
+        /* timeout: loop to send a keepalive or notice the deadline */
+    }
+}
+
+/* True when the peer closed the connection or it failed. */
+static bool
+socket_dead(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    char c;
+
+    if (fd < 0)
+        return true;
+    if (poll(&pfd, 1, 0) <= 0)
+        return false;
+    if (pfd.revents & (POLLERR | POLLHUP))
+        return true;
+    return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+int
+ssh_fail(struct ssh_conn *c, int rc, const char *what, struct jiku_err *err)
+{
+    char *msg = NULL;
+    int status = JIKU_E_FAILED;
+
+    if (c != NULL && c->sess != NULL)
+        libssh2_session_last_error(c->sess, &msg, NULL, 0);
+    switch (rc) {
+    case LIBSSH2_ERROR_SOCKET_NONE:
+    case LIBSSH2_ERROR_BANNER_RECV:
+    case LIBSSH2_ERROR_SOCKET_SEND:
+    case LIBSSH2_ERROR_TIMEOUT:
+    case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+    case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+    case LIBSSH2_ERROR_SOCKET_RECV:
+    case LIBSSH2_ERROR_BAD_SOCKET:
+        status = JIKU_E_TRANSIENT;
+        break;
+    case LIBSSH2_ERROR_KEX_FAILURE:
+        /* no common method: a configuration problem, not the network */
+        break;
+    case LIBSSH2_ERROR_SFTP_PROTOCOL:
+        if (c != NULL && c->sftp != NULL) {
+            unsigned long fx = libssh2_sftp_last_error(c->sftp);
+
+            if (fx == LIBSSH2_FX_NO_SUCH_FILE || fx == LIBSSH2_FX_NO_SUCH_PATH)
+                status = JIKU_E_NOTFOUND;
+            else if (fx == LIBSSH2_FX_NO_CONNECTION || fx == LIBSSH2_FX_CONNECTION_LOST)
+                status = JIKU_E_TRANSIENT;
+            return jiku_err_set(err, status, "%s: sftp status %lu (%s)", what, fx,
+                                fx == LIBSSH2_FX_NO_SUCH_FILE             ? "no such file"
+                                : fx == LIBSSH2_FX_PERMISSION_DENIED      ? "permission denied"
+                                : fx == LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM ? "no space left"
+                                                                          : "failure");
+        }
+        break;
+    default:
+        /* A protocol or decryption error on a connection that just died is a lost connection. */
+        if (c != NULL && socket_dead(c->fd))
+            status = JIKU_E_TRANSIENT;
+        break;
+    }
+    return jiku_err_set(err, status, "%s: %s", what,
+                        msg != NULL && *msg != '\0' ? msg : "libssh2 error");
+}
+
+static const struct {
+    int hostkey_type; /* LIBSSH2_HOSTKEY_TYPE_* */
+    int kh_type;      /* LIBSSH2_KNOWNHOST_KEY_* */
+    const char *methods;
+} key_types[] = {
+    {LIBSSH2_HOSTKEY_TYPE_ED25519, LIBSSH2_KNOWNHOST_KEY_ED25519, "ssh-ed25519"},
+    {LIBSSH2_HOSTKEY_TYPE_ECDSA_256, LIBSSH2_KNOWNHOST_KEY_ECDSA_256, "ecdsa-sha2-nistp256"},
+    {LIBSSH2_HOSTKEY_TYPE_ECDSA_384, LIBSSH2_KNOWNHOST_KEY_ECDSA_384, "ecdsa-sha2-nistp384"},
+    {LIBSSH2_HOSTKEY_TYPE_ECDSA_521, LIBSSH2_KNOWNHOST_KEY_ECDSA_521, "ecdsa-sha2-nistp521"},
+    {LIBSSH2_HOSTKEY_TYPE_RSA, LIBSSH2_KNOWNHOST_KEY_SSHRSA, "rsa-sha2-512,rsa-sha2-256,ssh-rsa"},
+    {LIBSSH2_HOSTKEY_TYPE_DSS, LIBSSH2_KNOWNHOST_KEY_SSHDSS, "ssh-dss"},
+};
+
+static int
+kh_type_of(int hostkey_type)
+{
+    for (size_t i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++)
+        if (key_types[i].hostkey_type == hostkey_type)
+            return key_types[i].kh_type;
+    return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+}
+
+static int
+port_of(const struct jiku_server_conf *srv)
+{
+    return srv->info.ssh_port > 0 ? srv->info.ssh_port : 22;
+}
+
+int
+ssh_hostkey_policy_load(const struct jiku_server_conf *srv, struct ssh_hostkey_policy *pol,
+                        struct jiku_err *err)
+{
+    struct libssh2_knownhost *prev = NULL, *e;
+    struct jiku_buf prefs = JIKU_BUF_INIT;
+    bool held[sizeof(key_types) / sizeof(key_types[0])] = {false};
+    FILE *f = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int r = 0;
+
+    pthread_once(&init_once, init_libssh2);
+    memset(pol, 0, sizeof(*pol));
+    if (srv->known_hosts == NULL)
+        return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no known_hosts", srv->info.name);
+    if ((pol->kh = libssh2_knownhost_init(NULL)) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+
+    /*
+     * Line by line rather than libssh2_knownhost_readfile, which stops at the first line it
+     * cannot parse (a key type it does not know) and so would hide every entry after it.
+     * A missing file holds no keys: the check then fails as NOTFOUND, naming the key.
+     */
+    if ((f = fopen(srv->known_hosts, "re")) == NULL) {
+        if (errno != ENOENT) {
+            r = jiku_err_set(err, JIKU_E_HOSTKEY, "cannot read known_hosts '%s': %s",
+                             srv->known_hosts, strerror(errno));
+            goto out;
+        }
+    } else {
+        while ((n = getline(&line, &cap, f)) > 0) {
+            const char *p = line;
+
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == '#' || *p == '\n' || *p == '\0')
+                continue;
+            if (libssh2_knownhost_readline(pol->kh, line, (size_t)n,
+                                           LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0)
+                log_debug("known_hosts '%s': skipped a line libssh2 cannot read", srv->known_hosts);
+        }
+    }
+
+    /* Which key types does the file hold for this host (hashed entries included)? */
+    while (libssh2_knownhost_get(pol->kh, &e, prev) == 0) {
+        int kt = e->typemask & LIBSSH2_KNOWNHOST_KEY_MASK;
+
+        prev = e;
+        for (size_t i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++) {
+            if (key_types[i].kh_type != kt || held[i] || e->key == NULL)
+                continue;
+            if (libssh2_knownhost_checkp(pol->kh, srv->info.host, port_of(srv), e->key, 0,
+                                         LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+                                             LIBSSH2_KNOWNHOST_KEYENC_BASE64 | kt,
+                                         NULL) == LIBSSH2_KNOWNHOST_CHECK_MATCH)
+                held[i] = true;
+        }
+    }
+    for (size_t i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++) {
+        if (!held[i])
+            continue;
+        if ((prefs.len > 0 && (r = jiku_buf_addch(&prefs, ',')) != 0) ||
+            (r = jiku_buf_adds(&prefs, key_types[i].methods)) != 0) {
+            jiku_err_set(err, r, "out of memory");
+            goto out;
+        }
+    }
+    if (prefs.len > 0)
+        pol->prefs = jiku_buf_detach(&prefs);
+out:
+    if (f != NULL)
+        fclose(f);
+    free(line);
+    jiku_buf_release(&prefs);
+    if (r != 0)
+        ssh_hostkey_policy_release(pol);
+    return r;
+}
+
+void
+ssh_hostkey_policy_release(struct ssh_hostkey_policy *pol)
+{
+    if (pol->kh != NULL)
+        libssh2_knownhost_free(pol->kh);
+    free(pol->prefs);
+    memset(pol, 0, sizeof(*pol));
+}
+
+void
+ssh_hostkey_describe(struct ssh_conn *c, char *type, size_t type_len, char fp[SSH_FP_MAX])
+{
+    const unsigned char *hash;
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    unsigned char b64[64];
+    const unsigned char *key;
+    size_t len = 0, n;
+    int kt = 0;
+
+    snprintf(type, type_len, "unknown");
+    snprintf(fp, SSH_FP_MAX, "SHA256:?");
+    key = (const unsigned char *)libssh2_session_hostkey(c->sess, &len, &kt);
+    if (key == NULL)
+        return;
+    /* The blob starts with its type name as an SSH string. */
+    if (len >= 4) {
+        n = (size_t)key[0] << 24 | (size_t)key[1] << 16 | (size_t)key[2] << 8 | key[3];
+        if (n > 0 && n < 64 && n <= len - 4)
+            snprintf(type, type_len, "%.*s", (int)n, (const char *)key + 4);
+    }
+    hash = (const unsigned char *)libssh2_hostkey_hash(c->sess, LIBSSH2_HOSTKEY_HASH_SHA256);
+    if (hash == NULL) {
+        SHA256(key, len, digest);
+        hash = digest;
+    }
+    /* OpenSSH prints the base64 without its padding. */
+    n = (size_t)EVP_EncodeBlock(b64, hash, SHA256_DIGEST_LENGTH);
+    while (n > 0 && b64[n - 1] == '=')
+        n--;
+    snprintf(fp, SSH_FP_MAX, "SHA256:%.*s", (int)n, (const char *)b64);
+}
+
+int
+ssh_hostkey_verify(struct ssh_conn *c, const struct ssh_hostkey_policy *pol, struct jiku_err *err)
+{
+    const struct jiku_server_conf *srv = c->srv;
+    char type[64], fp[SSH_FP_MAX];
+    const char *key;
+    size_t len = 0;
+    int kt = 0, check;
+
+    key = libssh2_session_hostkey(c->sess, &len, &kt);
+    if (key == NULL)
+        return jiku_err_set(err, JIKU_E_HOSTKEY, "server '%s' offered no host key", srv->info.name);
+    check = libssh2_knownhost_checkp(
+        pol->kh, srv->info.host, port_of(srv), key, len,
+        LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kh_type_of(kt), NULL);
+    if (check == LIBSSH2_KNOWNHOST_CHECK_MATCH)
+        return 0;
+    ssh_hostkey_describe(c, type, sizeof(type), fp);
+    if (check == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND)
+        return jiku_err_set(err, JIKU_E_HOSTKEY,
+                            "host key for '%s' (%s:%d) is not in known_hosts '%s': offered %s %s",
+                            srv->info.name, srv->info.host, port_of(srv), srv->known_hosts, type,
+                            fp);
+    return jiku_err_set(err, JIKU_E_HOSTKEY,
+                        "host key for '%s' (%s:%d) does not match known_hosts '%s': offered %s %s",
+                        srv->info.name, srv->info.host, port_of(srv), srv->known_hosts, type, fp);
+}
+
+int
+ssh_conn_auth(struct ssh_conn *c, int64_t deadline_ms, struct jiku_err *err)
+{
+    const struct jiku_server_conf *srv = c->srv;
+    const char *user = srv->info.ssh_user != NULL ? srv->info.ssh_user : "root";
+    int rc, r;
+
+    if (srv->ssh_key == NULL)
+        return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no ssh_key", srv->info.name);
+    /* The public half is derived from the private key; no passphrase (SPEC §4). */
+    while ((rc = libssh2_userauth_publickey_fromfile_ex(c->sess, user, (unsigned)strlen(user), NULL,
+                                                        srv->ssh_key, NULL)) ==
+           LIBSSH2_ERROR_EAGAIN)
+        if ((r = ssh_wait(c, deadline_ms, "SSH authentication", err)) != 0)
+            return r;
+    switch (rc) {
+    case 0:
+        return 0;
+    case LIBSSH2_ERROR_AUTHENTICATION_FAILED:
+    case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
+        return jiku_err_set(err, JIKU_E_AUTH, "server '%s' refused key '%s' for user '%s'",
+                            srv->info.name, srv->ssh_key, user);
+    case LIBSSH2_ERROR_FILE:
+    case LIBSSH2_ERROR_KEYFILE_AUTH_FAILED:
+        return jiku_err_set(err, JIKU_E_AUTH, "cannot use ssh_key '%s' of server '%s'",
+                            srv->ssh_key, srv->info.name);
+    default:
+        r = ssh_fail(c, rc, "SSH authentication", err);
+        jiku_err_prefix(err, "server '%s'", srv->info.name);
+        return r;
+    }
+}
+
+int
+ssh_conn_sftp(struct ssh_conn *c, int64_t deadline_ms, struct jiku_err *err)
+{
+    int r;
+
+    while (c->sftp == NULL) {
+        if ((c->sftp = libssh2_sftp_init(c->sess)) != NULL)
+            break;
+        if (libssh2_session_last_errno(c->sess) != LIBSSH2_ERROR_EAGAIN)
+            return ssh_fail(c, libssh2_session_last_errno(c->sess), "cannot start SFTP", err);
+        if ((r = ssh_wait(c, deadline_ms, "cannot start SFTP", err)) != 0)
+            return r;
+    }
+    return 0;
+}
+
+int
+ssh_retry_decide(struct jiku_retry *rt, int r, bool may_repeat, const char *what,
+                 struct jiku_err *err)
+{
+    if (r != JIKU_E_TRANSIENT)
+        return r;
+    if (!may_repeat) {
+        jiku_err_prefix(err, "%s: connection lost after the command was sent, outcome unknown",
+                        what);
+        if (err != NULL)
+            err->status = JIKU_E_UNREACHABLE;
+        return JIKU_E_UNREACHABLE;
+    }
+    if ((r = jiku_retry_wait(rt, 0, what, err)) == JIKU_E_INTERRUPTED)
+        jiku_err_set(err, r, "%s: interrupted by a signal", what);
+    return r;
+}
