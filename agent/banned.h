@@ -5,6 +5,11 @@
 #ifndef JIKU_BANNED_H
 #define JIKU_BANNED_H
 
+/* The declarations come first, so that the macros below only catch calls. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #define JIKU_BANNED(func) sorry_##func##_is_banned
 
 #undef strcpy

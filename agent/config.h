@@ -1,5 +1,5 @@
 /*
- * Configuration (SPEC §4): agent.conf, then conf.d/*.conf in name order, parsed by inih
+ * Configuration (SPEC §4): agent.conf, then every conf.d/NAME.conf in name order, parsed by inih
  * through our own line reader.  Everything is validated at load time; the result is
  * read-only and shared by all threads.
  */
@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "jiku/buf.h"
 #include "jiku/err.h"
 #include "jiku/plugin.h"
 

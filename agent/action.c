@@ -1,0 +1,570 @@
+/*
+ * The flow of one action.  Everything that can refuse an action without side effects
+ * (policy, plugin, artifact lookup) happens in prepare(), in the main thread, before any
+ * lock is taken; execute() runs in a worker under the run engine's limits.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "action.h"
+#include "audit.h"
+#include "catalog.h"
+#include "hostimpl.h"
+#include "jiku/log.h"
+#include "lock.h"
+#include "manifest.h"
+#include "paths.h"
+#include "plugin_loader.h"
+#include "retry.h"
+#include "run.h"
+
+/* What prepare() resolved for execute(). */
+struct prepared {
+    struct jiku_ctx *ctx;
+    struct jiku_action *act;
+    const struct jiku_loaded_plugin *plugin;
+    jiku_action_fn fn;
+    jiku_action_fn snapshot_fn; /* for the safety snapshot of rollback and promote */
+    const struct jiku_server_conf *dest;
+    struct jiku_artifact source; /* rollback: the artifact to restore */
+    struct jiku_artifact_ref source_ref;
+};
+
+static bool
+needs_safety(enum jiku_verb verb)
+{
+    return verb == JIKU_VERB_ROLLBACK || verb == JIKU_VERB_PROMOTE;
+}
+
+static const char *
+verb_name(enum jiku_verb verb)
+{
+    static const char *const names[] = {"probe", "snapshot", "backup", "rollback", "stage",
+                                        "unstage", "promote", "clone", "prune", "verify"};
+
+    return verb < JIKU_VERB_COUNT ? names[verb] : "?";
+}
+
+int
+jiku_action_audit_decision(struct jiku_ctx *ctx, const struct jiku_decision *d,
+                           const char *target, struct jiku_err *err)
+{
+    struct jiku_audit_record rec = {
+        .run_id = ctx->run_id,
+        .event = "decision",
+        .actor = ctx->actor,
+        .customer = d->customer,
+        .tier = d->tier,
+        .target = target,
+        .action = d->action,
+        .decision = d->allowed ? "allow" : "deny",
+        .reason = d->reason,
+        .source = d->source[0] != '\0' ? d->source : NULL,
+        .dry_run = ctx->dry_run,
+    };
+
+    return jiku_audit_append(ctx->cat, &rec, err);
+}
+
+static void
+artifact_ref(const struct jiku_artifact *a, struct jiku_artifact_ref *ref)
+{
+    *ref = (struct jiku_artifact_ref){
+        .id = a->id,
+        .kind = a->kind,
+        .location = a->location,
+        .backup_path = a->backup_path,
+        .size = a->size,
+        .md5 = a->md5,
+        .sha256 = a->sha256,
+    };
+}
+
+/* rollback --to ID|latest: a good artifact of this very target. */
+static int
+find_source(struct jiku_ctx *ctx, const struct jiku_action *act, struct jiku_artifact *out,
+            struct jiku_err *err)
+{
+    const char *to = act->args.to != NULL ? act->args.to : "latest";
+    struct jiku_artifact_list list = {0};
+    int r;
+
+    if (strcmp(to, "latest") != 0) {
+        if ((r = jiku_catalog_artifact_get(ctx->cat, to, out, err)) != 0)
+            return r;
+        if (strcmp(out->target, act->target->info.id) != 0 || out->status != JIKU_ART_GOOD) {
+            jiku_artifact_release(out);
+            return jiku_err_set(err, JIKU_E_NOTFOUND, "artifact '%s' is not a good artifact of "
+                                "'%s'", to, act->target->info.id);
+        }
+        return 0;
+    }
+    if ((r = jiku_catalog_artifact_list(ctx->cat, act->target->info.id, NULL, false, &list,
+                                        err)) != 0)
+        return r;
+    r = jiku_err_set(err, JIKU_E_NOTFOUND, "no good snapshot or backup of '%s' to roll back to",
+                     act->target->info.id);
+    for (size_t i = 0; i < list.n; i++) {
+        struct jiku_artifact *a = &list.items[i];
+
+        /* "latest" never means a safety snapshot: those are named by id. */
+        if (a->status == JIKU_ART_GOOD && a->kind != JIKU_ARTIFACT_SAFETY) {
+            *out = *a;
+            memset(a, 0, sizeof(*a));
+            r = 0;
+            break;
+        }
+    }
+    jiku_artifact_list_release(&list);
+    if (r == 0)
+        jiku_err_clear(err);
+    return r;
+}
+
+static void
+report_init(struct jiku_ctx *ctx, struct jiku_action *act)
+{
+    struct jiku_op_report *rep = &act->rep;
+
+    memset(rep, 0, sizeof(*rep));
+    rep->target = act->target->info.id;
+    rep->action = act->decision.action != NULL ? act->decision.action : verb_name(act->verb);
+    rep->status = "skipped";
+    (void)ctx;
+}
+
+static void
+report_fail(struct jiku_op_report *rep, const char *status, int code, const char *msg)
+{
+    rep->status = status;
+    rep->status_code = code;
+    free(rep->error);
+    rep->error = strdup(msg);
+}
+
+/* Everything that may refuse before a side effect. 0: go on; otherwise REP says why not. */
+static int
+prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
+{
+    struct jiku_action *act = p->act;
+    const struct jiku_target_conf *t = act->target;
+    const char *action = jiku_action_for(act->verb, t->info.kind);
+    int r;
+
+    report_init(ctx, act);
+    if (action == NULL)
+        return jiku_err_set(err, JIKU_E_USAGE, "%s is not an action for %s targets",
+                            verb_name(act->verb), jiku_kind_name(t->info.kind));
+
+    r = jiku_policy_decide(ctx->cfg, t->customer->name, action, &act->decision, err);
+    act->rep.action = act->decision.action != NULL ? act->decision.action : action;
+    if (act->decision.reason[0] != '\0') {
+        jiku_out_decision(&ctx->out, &act->decision, t->info.id, ctx->dry_run);
+        if (jiku_action_audit_decision(ctx, &act->decision, t->info.id, err) != 0)
+            return err->status;
+    }
+    if (r != 0)
+        return r;
+    if (!act->decision.allowed)
+        return jiku_err_set(err, JIKU_E_DENIED, "%s", act->decision.reason);
+
+    if (act->args.dest_server != NULL &&
+        (p->dest = jiku_config_server(ctx->cfg, act->args.dest_server)) == NULL)
+        return jiku_err_set(err, JIKU_E_NOTFOUND, "no such server '%s'", act->args.dest_server);
+    if (p->dest != NULL && strcmp(p->dest->info.panel, t->server->info.panel) != 0)
+        return jiku_err_set(err, JIKU_E_USAGE, "cannot clone a %s target onto %s server '%s'",
+                            t->server->info.panel, p->dest->info.panel, p->dest->info.name);
+
+    if (act->verb == JIKU_VERB_ROLLBACK) {
+        if ((r = find_source(ctx, act, &p->source, err)) != 0)
+            return r;
+        artifact_ref(&p->source, &p->source_ref);
+    }
+
+    if ((r = jiku_ctx_host(ctx, err)) != 0)
+        return r;
+    if ((r = jiku_plugins_get(ctx->plugins, t->server->info.panel,
+                              jiku_hostimpl_table(ctx->host), &p->plugin, err)) != 0)
+        return r;
+    p->fn = jiku_plugin_action(p->plugin, act->verb, t->info.kind);
+    p->snapshot_fn = jiku_plugin_action(p->plugin, JIKU_VERB_SNAPSHOT, t->info.kind);
+    if (p->fn == NULL || (needs_safety(act->verb) && p->snapshot_fn == NULL))
+        return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
+                            t->server->info.panel, verb_name(act->verb),
+                            jiku_kind_name(t->info.kind));
+    return 0;
+}
+
+void
+jiku_op_result_release(struct jiku_op_result *res)
+{
+    free(res->location);
+    free(res->backup_path);
+    free(res->warnings);
+    free(res->panel_version);
+    free(res->details);
+    memset(res, 0, sizeof(*res));
+}
+
+/* One call of a plugin's action FN for target T. */
+static int
+plugin_call(struct jiku_ctx *ctx, const struct jiku_loaded_plugin *lp, jiku_action_fn fn,
+            const struct jiku_target_conf *t, const struct jiku_op_params *params,
+            struct jiku_op_result *result, struct jiku_err *err)
+{
+    struct jiku_op_core core = {.host = ctx->host, .plugin_name = lp->desc.name};
+    struct jiku_op op = {
+        .host = jiku_hostimpl_table(ctx->host),
+        .server = &t->server->info,
+        .target = &t->info,
+        .params = params,
+        .result = result,
+        .plugin_state = lp->state,
+        .core = &core,
+    };
+
+    return fn(&op, err);
+}
+
+int
+jiku_action_plugin(struct jiku_ctx *ctx, const struct jiku_target_conf *t, enum jiku_verb verb,
+                   const struct jiku_op_params *params, struct jiku_op_result *result,
+                   struct jiku_err *err)
+{
+    const struct jiku_loaded_plugin *lp;
+    jiku_action_fn fn;
+    int r;
+
+    if ((r = jiku_ctx_host(ctx, err)) != 0 ||
+        (r = jiku_plugins_get(ctx->plugins, t->server->info.panel,
+                              jiku_hostimpl_table(ctx->host), &lp, err)) != 0)
+        return r;
+    if ((fn = jiku_plugin_action(lp, verb, t->info.kind)) == NULL)
+        return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
+                            t->server->info.panel, verb_name(verb),
+                            jiku_kind_name(t->info.kind));
+    return plugin_call(ctx, lp, fn, t, params, result, err);
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int
+jiku_remove_tree(const char *path, struct jiku_err *err)
+{
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
+        return jiku_err_set(err, JIKU_E_IO, "cannot remove '%s': %s", path, strerror(errno));
+    return 0;
+}
+
+static int
+mkdir_0700(const char *path, struct jiku_err *err)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+    int r = 0;
+
+    if (jiku_buf_adds(&b, path) != 0)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    for (char *s = b.data + 1; r == 0; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(b.data, 0700) != 0 && errno != EEXIST)
+            r = jiku_err_set(err, JIKU_E_IO, "cannot create directory '%s': %s", b.data,
+                             strerror(errno));
+        *s = c;
+        if (c == '\0')
+            break;
+    }
+    jiku_buf_release(&b);
+    return r;
+}
+
+/*
+ * Make one artifact of KIND with FN (the plugin's snapshot or backup).  The catalog row is
+ * reserved first (the id names server-side directories) and becomes good only after the
+ * plugin verified what it made; a failure leaves no row and no local files.
+ */
+static int
+make_artifact(struct prepared *p, jiku_action_fn fn, enum jiku_artifact_kind kind,
+              const char *operation_id, char **id_out, char **warnings, struct jiku_err *err)
+{
+    struct jiku_ctx *ctx = p->ctx;
+    const struct jiku_target_conf *t = p->act->target;
+    struct jiku_artifact a = {
+        .customer = t->customer->name,
+        .target = (char *)t->info.id,
+        .kind = kind,
+        .server = (char *)t->server->info.name,
+        .panel = (char *)t->server->info.panel,
+        .created = time(NULL),
+        .status = JIKU_ART_PENDING,
+    };
+    struct jiku_buf dir = JIKU_BUF_INIT;
+    struct jiku_op_result result = {0};
+    struct jiku_op_params params = {
+        .dry_run = false,
+        .operation_id = operation_id,
+    };
+    char *id = NULL;
+    int r;
+
+    if ((r = jiku_catalog_artifact_reserve(ctx->cat, &a, &id, err)) != 0)
+        return r;
+    params.new_artifact_id = id;
+    if (kind == JIKU_ARTIFACT_BACKUP) {
+        if (jiku_buf_addf(&dir, "%s/%s/%s/%s", ctx->cfg->backup_dir, t->info.customer,
+                          t->info.name, id) != 0) {
+            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            goto out;
+        }
+        if ((r = mkdir_0700(dir.data, err)) != 0)
+            goto out;
+        params.backup_dir = dir.data;
+    }
+
+    if ((r = plugin_call(ctx, p->plugin, fn, t, &params, &result, err)) != 0)
+        goto out;
+    if (result.location == NULL && result.backup_path == NULL) {
+        r = jiku_err_set(err, JIKU_E_PLUGIN, "plugin %s reported success without an archive",
+                         p->plugin->desc.name);
+        goto out;
+    }
+    a.id = id;
+    a.location = result.location;
+    a.backup_path = result.backup_path;
+    a.size = result.size;
+    a.md5 = result.md5[0] != '\0' ? result.md5 : NULL;
+    a.sha256 = result.sha256[0] != '\0' ? result.sha256 : NULL;
+    a.warnings = result.warnings;
+    a.status = JIKU_ART_GOOD;
+    if (kind == JIKU_ARTIFACT_BACKUP &&
+        (r = jiku_manifest_write(dir.data, &a, JIKU_VERSION, err)) != 0)
+        goto out;
+    if ((r = jiku_catalog_artifact_update(ctx->cat, &a, err)) != 0)
+        goto out;
+    if (result.warnings != NULL && warnings != NULL)
+        *warnings = strdup(result.warnings);
+    *id_out = id;
+    id = NULL;
+out:
+    if (r != 0 && id != NULL) {
+        struct jiku_err e2 = {0};
+
+        if (jiku_catalog_artifact_delete(ctx->cat, id, &e2) != 0)
+            log_warn("%s", e2.msg);
+        if (dir.data != NULL && jiku_remove_tree(dir.data, &e2) != 0)
+            log_warn("%s", e2.msg);
+    }
+    jiku_op_result_release(&result);
+    free(id);
+    jiku_buf_release(&dir);
+    return r;
+}
+
+/* Any other verb: one plugin call with the command's parameters. */
+static int
+call_plugin(struct prepared *p, const char *operation_id, struct jiku_err *err)
+{
+    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_action *act = p->act;
+    const struct jiku_target_conf *t = act->target;
+    struct jiku_op_result result = {0};
+    struct jiku_op_params params = {
+        .dry_run = ctx->dry_run,
+        .mode = act->args.mode,
+        .artifact = act->verb == JIKU_VERB_ROLLBACK ? &p->source_ref : NULL,
+        .domain = act->args.domain,
+        .dest_server = p->dest != NULL ? &p->dest->info : NULL,
+        .as_user = act->args.as_user,
+        .operation_id = operation_id,
+    };
+    int r = plugin_call(ctx, p->plugin, p->fn, t, &params, &result, err);
+
+    if (r == 0 && result.details != NULL)
+        act->rep.details = strdup(result.details);
+    if (r == 0 && result.warnings != NULL)
+        act->rep.warnings = strdup(result.warnings);
+    jiku_op_result_release(&result);
+    return r;
+}
+
+static int
+execute(struct prepared *p, struct jiku_err *err)
+{
+    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_action *act = p->act;
+    struct jiku_op_report *rep = &act->rep;
+    struct jiku_lock *lock = NULL;
+    int64_t op_id = 0, start = jiku_now_ms();
+    char opid[64];
+    int r;
+
+    if ((r = jiku_catalog_op_begin(ctx->cat, ctx->run_id, rep->target, rep->action, &op_id,
+                                   err)) != 0)
+        return r;
+    snprintf(opid, sizeof(opid), "%lld", (long long)op_id);
+    rep->id = strdup(opid);
+    snprintf(opid, sizeof(opid), "jiku-op-%lld-%lld", (long long)ctx->run_id, (long long)op_id);
+
+    /* A dry run reads only: no lock, no safety snapshot. */
+    if (!ctx->dry_run &&
+        (r = jiku_lock_target(ctx->cfg->state_dir, act->target, ctx->lock_wait, &lock, err)) != 0)
+        goto out;
+
+    switch (act->verb) {
+    case JIKU_VERB_SNAPSHOT:
+    case JIKU_VERB_BACKUP:
+        r = make_artifact(p, p->fn,
+                          act->verb == JIKU_VERB_BACKUP ? JIKU_ARTIFACT_BACKUP
+                                                        : JIKU_ARTIFACT_SNAPSHOT,
+                          opid, &rep->artifact, &rep->warnings, err);
+        break;
+    default:
+        if (needs_safety(act->verb) && !ctx->dry_run) {
+            /* Refuse to touch live data without a way back (SPEC §9). */
+            if ((r = make_artifact(p, p->snapshot_fn, JIKU_ARTIFACT_SAFETY, opid,
+                                   &rep->safety_artifact, NULL, err)) != 0) {
+                jiku_err_prefix(err, "safety snapshot failed, nothing was changed");
+                break;
+            }
+        }
+        if (act->verb == JIKU_VERB_ROLLBACK)
+            rep->artifact = strdup(p->source.id);
+        r = call_plugin(p, opid, err);
+        if (r != 0 && rep->safety_artifact != NULL)
+            jiku_err_prefix(err, "%s failed; the state before it is in safety snapshot '%s'",
+                            verb_name(act->verb), rep->safety_artifact);
+        break;
+    }
+out:
+    jiku_lock_release(lock);
+    rep->duration_ms = jiku_now_ms() - start;
+    return r;
+}
+
+static void
+finish(struct jiku_ctx *ctx, struct jiku_action *act, int r, const struct jiku_err *err)
+{
+    struct jiku_op_report *rep = &act->rep;
+    struct jiku_err e2 = {0};
+
+    if (r == 0) {
+        rep->status = ctx->dry_run && act->verb != JIKU_VERB_ROLLBACK ? "skipped" : "ok";
+        rep->status_code = 0;
+    } else if (r == JIKU_E_DENIED) {
+        report_fail(rep, "denied", r, err->msg);
+    } else if (r == JIKU_E_INTERRUPTED) {
+        report_fail(rep, "interrupted", r, err->msg);
+    } else {
+        report_fail(rep, "failed", r, err->msg);
+    }
+    if (rep->id != NULL) {
+        struct jiku_audit_record rec = {
+            .run_id = ctx->run_id,
+            .event = "operation",
+            .actor = ctx->actor,
+            .customer = act->target->customer->name,
+            .tier = act->target->customer->tier,
+            .target = rep->target,
+            .action = rep->action,
+            .decision = rep->status,
+            .reason = rep->error != NULL ? rep->error : "ok",
+            .artifact = rep->artifact,
+            .dry_run = ctx->dry_run,
+        };
+        int64_t op_id = strtoll(rep->id, NULL, 10);
+
+        if (jiku_catalog_op_end(ctx->cat, op_id, rep->status, jiku_status_exit_code(r),
+                                rep->error, rep->artifact, &e2) != 0 ||
+            jiku_audit_append(ctx->cat, &rec, &e2) != 0)
+            log_error("%s", e2.msg);
+    }
+}
+
+static int
+job_fn(struct jiku_job *job, struct jiku_err *err)
+{
+    return execute(job->arg, err);
+}
+
+int
+jiku_actions_run(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n, struct jiku_err *err)
+{
+    struct prepared *preps = calloc(n ? n : 1, sizeof(*preps));
+    struct jiku_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
+    size_t *job_of = calloc(n ? n : 1, sizeof(*job_of));
+    size_t n_jobs = 0;
+    int r = 0;
+
+    if (preps == NULL || jobs == NULL || job_of == NULL) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((r = jiku_ctx_catalog(ctx, err)) != 0)
+        goto out;
+
+    for (size_t i = 0; i < n; i++) {
+        struct jiku_err e = {0};
+        int pr;
+
+        preps[i].ctx = ctx;
+        preps[i].act = &acts[i];
+        pr = prepare(ctx, &preps[i], &e);
+        if (pr != 0) {
+            finish(ctx, &acts[i], pr, &e);
+            continue;
+        }
+        if (ctx->dry_run && acts[i].verb != JIKU_VERB_ROLLBACK) {
+            finish(ctx, &acts[i], 0, &e);
+            continue;
+        }
+        jobs[n_jobs] = (struct jiku_job){
+            .server = acts[i].target->server->info.name,
+            .server_limit = acts[i].target->server->max_parallel,
+            .fn = job_fn,
+            .arg = &preps[i],
+        };
+        job_of[n_jobs++] = i;
+    }
+
+    r = jiku_run_jobs(jobs, n_jobs, ctx->cfg->max_parallel, err);
+    for (size_t j = 0; j < n_jobs; j++)
+        finish(ctx, &acts[job_of[j]], jobs[j].status, &jobs[j].err);
+    if (r == JIKU_E_INTERRUPTED) {
+        struct jiku_err e2 = {0};
+
+        if (jiku_catalog_ops_interrupt(ctx->cat, ctx->run_id, &e2) != 0)
+            log_error("%s", e2.msg);
+        r = 0; /* counted per operation */
+    }
+    for (size_t i = 0; i < n; i++)
+        jiku_out_operation(&ctx->out, &acts[i].rep);
+out:
+    for (size_t i = 0; preps != NULL && i < n; i++)
+        jiku_artifact_release(&preps[i].source);
+    free(preps);
+    free(jobs);
+    free(job_of);
+    return r;
+}
+
+void
+jiku_actions_release(struct jiku_action *acts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        jiku_op_report_release(&acts[i].rep);
+}

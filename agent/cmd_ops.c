@@ -1,0 +1,326 @@
+/*
+ * The commands that act on targets: snapshot, backup, rollback, stage, unstage, promote,
+ * clone and nightly.  Each builds a list of actions and hands it to jiku_actions_run.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "action.h"
+#include "cli.h"
+#include "jiku/log.h"
+#include "prune.h"
+
+static int
+fail(struct jiku_ctx *ctx, const struct jiku_err *err)
+{
+    jiku_out_error(&ctx->out, err->status, err->msg);
+    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
+}
+
+/* Run ACTS and end the command with the summary. */
+static int
+run_actions(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n)
+{
+    struct jiku_err err = {0};
+    int r = jiku_actions_run(ctx, acts, n, &err);
+
+    jiku_actions_release(acts, n);
+    if (r != 0)
+        return fail(ctx, &err);
+    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+}
+
+/* A TARGET operand: validated as a name before it is looked up. */
+static int
+find_target(struct jiku_ctx *ctx, const char *id, const struct jiku_target_conf **out,
+            struct jiku_err *err)
+{
+    if (!jiku_valid_target_id(id))
+        return jiku_err_set(err, JIKU_E_USAGE, "invalid target name '%s': expected CUSTOMER/NAME",
+                            id);
+    if ((*out = jiku_config_target(ctx->cfg, id)) == NULL)
+        return jiku_err_set(err, JIKU_E_NOTFOUND, "no such target '%s'", id);
+    return 0;
+}
+
+/*
+ * (TARGET... | --customer C | --all) → actions of VERB, in config order for --all.
+ * *ACTS is the caller's.
+ */
+static int
+select_targets(struct jiku_ctx *ctx, int argc, char **argv, const char *customer, bool all,
+                    enum jiku_verb verb, struct jiku_action **acts, size_t *n,
+                    struct jiku_err *err)
+{
+    int operands = argc - optind, r;
+    size_t cap, k = 0;
+
+    if ((r = jiku_ctx_config(ctx, err)) != 0)
+        return r;
+    if ((operands > 0) + (customer != NULL) + all != 1)
+        return jiku_err_set(err, JIKU_E_USAGE, "name targets, or give --customer C or --all");
+    if (customer != NULL && jiku_config_customer(ctx->cfg, customer) == NULL)
+        return jiku_err_set(err, JIKU_E_NOTFOUND, "no such customer '%s'", customer);
+    cap = operands > 0 ? (size_t)operands : ctx->cfg->n_targets;
+    if ((*acts = calloc(cap ? cap : 1, sizeof(**acts))) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    if (operands > 0) {
+        for (int i = optind; i < argc; i++) {
+            const struct jiku_target_conf *t;
+
+            if ((r = find_target(ctx, argv[i], &t, err)) != 0) {
+                free(*acts);
+                *acts = NULL;
+                return r;
+            }
+            (*acts)[k++] = (struct jiku_action){.target = t, .verb = verb};
+        }
+    } else {
+        for (size_t i = 0; i < ctx->cfg->n_targets; i++) {
+            const struct jiku_target_conf *t = &ctx->cfg->targets[i];
+
+            if (customer == NULL || strcmp(t->info.customer, customer) == 0)
+                (*acts)[k++] = (struct jiku_action){.target = t, .verb = verb};
+        }
+    }
+    *n = k;
+    return 0;
+}
+
+int
+jiku_cmd_snapshot(struct jiku_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"customer", required_argument, NULL, 'C'},
+        {"all", no_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
+    };
+    const struct jiku_command *cmd = jiku_command_find(argv[0]);
+    enum jiku_verb verb = strcmp(argv[0], "backup") == 0 ? JIKU_VERB_BACKUP : JIKU_VERB_SNAPSHOT;
+    struct jiku_action *acts = NULL;
+    struct jiku_err err = {0};
+    const char *customer = NULL;
+    bool all = false;
+    size_t n = 0;
+    int c;
+
+    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
+        if (c == 'C')
+            customer = optarg;
+        else if (c == 'a')
+            all = true;
+        else
+            return c == JIKU_OPT_HELP ? 0 : 64;
+    }
+    if (select_targets(ctx, argc, argv, customer, all, verb, &acts, &n, &err) != 0) {
+        if (err.status == JIKU_E_USAGE)
+            return jiku_cmd_usage(ctx, cmd, "%s", err.msg);
+        return fail(ctx, &err);
+    }
+    return run_actions(ctx, acts, n);
+}
+
+/*
+ * Rollback and promote replace live data: an admin at a terminal confirms; a script says
+ * --yes.  Without a terminal and without --yes nothing happens.
+ */
+static bool
+confirmed(struct jiku_ctx *ctx, bool yes, const char *what)
+{
+    char line[16];
+
+    if (yes || ctx->dry_run)
+        return true;
+    if (!isatty(STDIN_FILENO)) {
+        fprintf(stderr, "jiku-agent: refusing to %s without --yes when stdin is not a terminal\n",
+                what);
+        return false;
+    }
+    fprintf(stderr, "%s? A safety snapshot is taken first. [y/N] ", what);
+    if (fgets(line, sizeof(line), stdin) == NULL)
+        return false;
+    return line[0] == 'y' || line[0] == 'Y';
+}
+
+static int
+one_target(struct jiku_ctx *ctx, const struct jiku_command *cmd, int argc, char **argv,
+           struct jiku_action *act)
+{
+    struct jiku_err err = {0};
+    int r;
+
+    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
+        return r;
+    if ((r = jiku_ctx_config(ctx, &err)) != 0 ||
+        (r = find_target(ctx, argv[optind], &act->target, &err)) != 0) {
+        if (r == JIKU_E_USAGE)
+            return jiku_cmd_usage(ctx, cmd, "%s", err.msg);
+        return fail(ctx, &err);
+    }
+    return 0;
+}
+
+int
+jiku_cmd_rollback(struct jiku_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"to", required_argument, NULL, 't'},
+        {"exact", no_argument, NULL, 'e'},
+        {"merge", no_argument, NULL, 'm'},
+        {"yes", no_argument, NULL, 'y'},
+        {NULL, 0, NULL, 0},
+    };
+    const struct jiku_command *cmd = jiku_command_find("rollback");
+    struct jiku_action act = {.verb = JIKU_VERB_ROLLBACK, .args.to = "latest"};
+    bool yes = false, exact = false, merge = false;
+    int c, r;
+
+    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "y", opts)) != -1) {
+        if (c == 't')
+            act.args.to = optarg;
+        else if (c == 'e')
+            exact = true;
+        else if (c == 'm')
+            merge = true;
+        else if (c == 'y')
+            yes = true;
+        else
+            return c == JIKU_OPT_HELP ? 0 : 64;
+    }
+    if (exact && merge)
+        return jiku_cmd_usage(ctx, cmd, "--exact and --merge exclude each other");
+    act.args.mode = merge ? JIKU_ROLLBACK_MERGE : JIKU_ROLLBACK_EXACT;
+    if ((r = one_target(ctx, cmd, argc, argv, &act)) != 0)
+        return r;
+    if (!confirmed(ctx, yes, "roll back"))
+        return jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
+    return run_actions(ctx, &act, 1);
+}
+
+int
+jiku_cmd_appverb(struct jiku_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"domain", required_argument, NULL, 'd'},
+        {"yes", no_argument, NULL, 'y'},
+        {NULL, 0, NULL, 0},
+    };
+    const struct jiku_command *cmd = jiku_command_find(argv[0]);
+    struct jiku_action act = {0};
+    bool yes = false;
+    int c, r;
+
+    act.verb = strcmp(argv[0], "stage") == 0     ? JIKU_VERB_STAGE
+               : strcmp(argv[0], "unstage") == 0 ? JIKU_VERB_UNSTAGE
+                                                 : JIKU_VERB_PROMOTE;
+    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "y", opts)) != -1) {
+        if (c == 'd' && act.verb == JIKU_VERB_STAGE)
+            act.args.domain = optarg;
+        else if (c == 'y' && act.verb == JIKU_VERB_PROMOTE)
+            yes = true;
+        else if (c == JIKU_OPT_HELP)
+            return 0;
+        else
+            return c == JIKU_OPT_BAD ? 64 : jiku_cmd_usage(ctx, cmd, "option not valid here");
+    }
+    if (act.args.domain != NULL && !jiku_valid_hostname(act.args.domain))
+        return jiku_cmd_usage(ctx, cmd, "invalid domain '%s'", act.args.domain);
+    if ((r = one_target(ctx, cmd, argc, argv, &act)) != 0)
+        return r;
+    if (act.verb == JIKU_VERB_PROMOTE && !confirmed(ctx, yes, "promote staging to live"))
+        return jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
+    return run_actions(ctx, &act, 1);
+}
+
+int
+jiku_cmd_clone(struct jiku_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"domain", required_argument, NULL, 'd'},
+        {"server", required_argument, NULL, 's'},
+        {"as", required_argument, NULL, 'u'},
+        {NULL, 0, NULL, 0},
+    };
+    const struct jiku_command *cmd = jiku_command_find("clone");
+    struct jiku_action act = {.verb = JIKU_VERB_CLONE};
+    int c, r;
+
+    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
+        if (c == 'd')
+            act.args.domain = optarg;
+        else if (c == 's')
+            act.args.dest_server = optarg;
+        else if (c == 'u')
+            act.args.as_user = optarg;
+        else
+            return c == JIKU_OPT_HELP ? 0 : 64;
+    }
+    if ((act.args.domain != NULL) == (act.args.dest_server != NULL))
+        return jiku_cmd_usage(ctx, cmd, "give either --domain or --server");
+    if (act.args.as_user != NULL && act.args.dest_server == NULL)
+        return jiku_cmd_usage(ctx, cmd, "--as needs --server");
+    if (act.args.domain != NULL && !jiku_valid_hostname(act.args.domain))
+        return jiku_cmd_usage(ctx, cmd, "invalid domain '%s'", act.args.domain);
+    if (act.args.dest_server != NULL && !jiku_valid_name(act.args.dest_server))
+        return jiku_cmd_usage(ctx, cmd, "invalid server name '%s'", act.args.dest_server);
+    if (act.args.as_user != NULL && !jiku_valid_cpanel_user(act.args.as_user))
+        return jiku_cmd_usage(ctx, cmd, "invalid user name '%s'", act.args.as_user);
+    if ((r = one_target(ctx, cmd, argc, argv, &act)) != 0)
+        return r;
+    /* A cpmove restore keeps the account's domains: a second copy on one server collides. */
+    if (act.args.dest_server != NULL &&
+        strcmp(act.args.dest_server, act.target->server->info.name) == 0 &&
+        act.target->info.kind == JIKU_KIND_ACCOUNT) {
+        struct jiku_err err;
+
+        jiku_err_set(&err, JIKU_E_USAGE,
+                     "cannot clone account '%s' onto its own server '%s': a cpmove restore "
+                     "keeps the account's domains",
+                     act.target->info.id, act.args.dest_server);
+        return fail(ctx, &err);
+    }
+    return run_actions(ctx, &act, 1);
+}
+
+/* What cron runs: each target's nightly action, then retention over every target. */
+int
+jiku_cmd_nightly(struct jiku_ctx *ctx, int argc, char **argv)
+{
+    const struct jiku_command *cmd = jiku_command_find("nightly");
+    struct jiku_action *acts = NULL;
+    struct jiku_err err = {0};
+    size_t n = 0;
+    int c, r;
+
+    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
+        return c == JIKU_OPT_HELP ? 0 : 64;
+    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 0, 0)) != 0)
+        return r;
+    if ((r = jiku_ctx_config(ctx, &err)) != 0)
+        return fail(ctx, &err);
+    if ((acts = calloc(ctx->cfg->n_targets + 1, sizeof(*acts))) == NULL)
+        return jiku_out_summary(&ctx->out, 1);
+    for (size_t i = 0; i < ctx->cfg->n_targets; i++) {
+        const struct jiku_target_conf *t = &ctx->cfg->targets[i];
+
+        if (t->nightly == JIKU_NIGHTLY_NONE)
+            continue;
+        acts[n++] = (struct jiku_action){
+            .target = t,
+            .verb = t->nightly == JIKU_NIGHTLY_BACKUP ? JIKU_VERB_BACKUP : JIKU_VERB_SNAPSHOT,
+        };
+    }
+    r = jiku_actions_run(ctx, acts, n, &err);
+    jiku_actions_release(acts, n);
+    free(acts);
+    if (r != 0)
+        return fail(ctx, &err);
+    /* Retention is housekeeping: it never removes the newest good artifact, so it is safe
+     * after a failed night too, and its own failures are logged, not counted. */
+    if ((r = jiku_prune_targets(ctx, NULL, 0, true, &err)) != 0)
+        log_warn("retention: %s", err.msg);
+    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+}

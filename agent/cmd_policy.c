@@ -1,0 +1,221 @@
+/*
+ * policy show / explain / check, config check / show: the contract and the configuration,
+ * read-only, needing no assignment.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "policy.h"
+
+static const char *
+yesno(bool b)
+{
+    return b ? "yes" : "no";
+}
+
+static bool
+is_override(const struct jiku_customer_conf *c, const char *action)
+{
+    for (size_t i = 0; i < c->n_overrides; i++)
+        if (strcmp(c->overrides[i].action, action) == 0)
+            return true;
+    return false;
+}
+
+/* Config failures end the command here: the message and exit 78 (or what the status says). */
+static int
+fail(struct jiku_ctx *ctx, const struct jiku_err *err)
+{
+    jiku_out_error(&ctx->out, err->status, err->msg);
+    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
+}
+
+static int
+policy_show(struct jiku_ctx *ctx, const char *customer)
+{
+    const struct jiku_customer_conf *c;
+    struct jiku_err err = {0};
+    int r;
+
+    if ((r = jiku_ctx_config(ctx, &err)) != 0)
+        return fail(ctx, &err);
+    if ((c = jiku_config_customer(ctx->cfg, customer)) == NULL) {
+        jiku_err_set(&err, JIKU_E_NOTFOUND, "no such customer '%s'", customer);
+        return fail(ctx, &err);
+    }
+    jiku_out_text(&ctx->out, "customer %s (tier %s)\n%-28s %-9s %-8s %s\n", c->name, c->tier,
+                  "ACTION", "ASSIGNED", "ALLOWED", "SOURCE");
+    for (size_t i = 0; i < jiku_n_actions; i++) {
+        struct jiku_decision d;
+
+        if ((r = jiku_policy_decide(ctx->cfg, c->name, jiku_actions[i], &d, &err)) != 0)
+            return fail(ctx, &err);
+        jiku_out_json(&ctx->out, "policy", "{s:s, s:s, s:s, s:s, s:b, s:s}", "customer", c->name,
+                      "tier", c->tier, "action", d.action, "assignment",
+                      jiku_assignment_name(d.assignment), "allowed", d.allowed, "source",
+                      d.source);
+        jiku_out_text(&ctx->out, "%-28s %-9s %-8s %s%s%s\n", d.action,
+                      jiku_assignment_name(d.assignment), yesno(d.allowed), d.source,
+                      is_override(c, d.action) ? " (contract)" : "",
+                      jiku_action_executable(d.action) ? "" : " (not implemented)");
+    }
+    return jiku_out_summary(&ctx->out, 0);
+}
+
+static int
+policy_explain(struct jiku_ctx *ctx, const char *customer, const char *action)
+{
+    struct jiku_decision d;
+    struct jiku_err err = {0};
+    int r;
+
+    if ((r = jiku_ctx_config(ctx, &err)) != 0)
+        return fail(ctx, &err);
+    r = jiku_policy_decide(ctx->cfg, customer, action, &d, &err);
+    if (r != 0)
+        return fail(ctx, &err);
+    jiku_out_decision(&ctx->out, &d, NULL, false);
+    jiku_out_text(&ctx->out, "%s\n", d.reason);
+    if (!jiku_action_executable(action))
+        jiku_out_text(&ctx->out, "note: %s is not implemented by any plugin\n", action);
+    return jiku_out_summary(&ctx->out, d.allowed ? 0 : jiku_status_exit_code(JIKU_E_DENIED));
+}
+
+static void
+print_diags(struct jiku_ctx *ctx, const struct jiku_diags *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const char *sev = d->items[i].is_error ? "error" : "warning";
+
+        jiku_out_json(&ctx->out, "diagnostic", "{s:s, s:s}", "severity", sev, "message",
+                      d->items[i].msg);
+        if (!ctx->out.json)
+            fprintf(stderr, "jiku-agent: %s: %s\n", sev, d->items[i].msg);
+    }
+}
+
+/* policy check: every tier file in policy_dir, the contract overrides, the skills check. */
+static int
+policy_check(struct jiku_ctx *ctx)
+{
+    struct jiku_diags diags = {0};
+    struct jiku_config *cfg = NULL;
+    struct jiku_err err = {0};
+    int code;
+
+    if (jiku_config_load(ctx->config_path, 0, &cfg, &diags, &err) == 0) {
+        jiku_policy_lint_dir(cfg->policy_dir, &diags);
+        jiku_policy_skills_check(cfg, &diags);
+    }
+    print_diags(ctx, &diags);
+    code = diags.n_errors > 0 ? jiku_status_exit_code(JIKU_E_CONFIG) : 0;
+    if (code == 0)
+        jiku_out_text(&ctx->out, "policy ok: %zu customer%s, %zu warning%s\n", cfg->n_customers,
+                      cfg->n_customers == 1 ? "" : "s", diags.n, diags.n == 1 ? "" : "s");
+    jiku_diags_release(&diags);
+    jiku_config_free(cfg);
+    return jiku_out_summary(&ctx->out, code);
+}
+
+int
+jiku_cmd_policy(struct jiku_ctx *ctx, int argc, char **argv)
+{
+    const struct jiku_command *cmd = jiku_command_find("policy");
+    int c, r;
+
+    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
+        return c == JIKU_OPT_HELP ? 0 : 64;
+    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 3)) != 0)
+        return r;
+    const char *sub = argv[optind];
+    int n = argc - optind - 1;
+
+    if (strcmp(sub, "show") == 0 && n == 1)
+        return policy_show(ctx, argv[optind + 1]);
+    if (strcmp(sub, "explain") == 0 && n == 2)
+        return policy_explain(ctx, argv[optind + 1], argv[optind + 2]);
+    if (strcmp(sub, "check") == 0 && n == 0)
+        return policy_check(ctx);
+    return jiku_cmd_usage(ctx, cmd, "bad 'policy %s' command", sub);
+}
+
+/* config check: everything config load checks, plus nightly actions the policy denies. */
+static int
+config_check(struct jiku_ctx *ctx)
+{
+    struct jiku_diags diags = {0};
+    struct jiku_config *cfg = NULL;
+    struct jiku_err err = {0};
+    int code;
+
+    if (jiku_config_load(ctx->config_path, 0, &cfg, &diags, &err) == 0) {
+        for (size_t i = 0; i < cfg->n_targets; i++) {
+            const struct jiku_target_conf *t = &cfg->targets[i];
+            struct jiku_decision d;
+            const char *action;
+
+            if (t->nightly == JIKU_NIGHTLY_NONE)
+                continue;
+            action = jiku_action_for(t->nightly == JIKU_NIGHTLY_BACKUP ? JIKU_VERB_BACKUP
+                                                                       : JIKU_VERB_SNAPSHOT,
+                                     t->info.kind);
+            if (jiku_policy_decide(cfg, t->customer->name, action, &d, &err) == 0 && !d.allowed)
+                jiku_diag_add(&diags, false,
+                              "%s:%d: target '%s' has nightly = %s, but %s; the nightly run "
+                              "will report it denied (set nightly = none or change the contract)",
+                              t->src.file, t->src.line, t->info.id,
+                              t->nightly == JIKU_NIGHTLY_BACKUP ? "backup" : "snapshot",
+                              d.reason);
+        }
+    }
+    print_diags(ctx, &diags);
+    code = diags.n_errors > 0 ? jiku_status_exit_code(JIKU_E_CONFIG) : 0;
+    if (code == 0)
+        jiku_out_text(&ctx->out,
+                      "config ok: %zu server%s, %zu customer%s, %zu target%s, %zu warning%s\n",
+                      cfg->n_servers, cfg->n_servers == 1 ? "" : "s", cfg->n_customers,
+                      cfg->n_customers == 1 ? "" : "s", cfg->n_targets,
+                      cfg->n_targets == 1 ? "" : "s", diags.n, diags.n == 1 ? "" : "s");
+    jiku_diags_release(&diags);
+    jiku_config_free(cfg);
+    return jiku_out_summary(&ctx->out, code);
+}
+
+static int
+config_show(struct jiku_ctx *ctx)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+    struct jiku_err err = {0};
+    int r;
+
+    if ((r = jiku_ctx_config(ctx, &err)) != 0)
+        return fail(ctx, &err);
+    if ((r = jiku_config_show(ctx->cfg, &b)) != 0) {
+        jiku_err_set(&err, r, "cannot format the configuration");
+        return fail(ctx, &err);
+    }
+    jiku_out_json(&ctx->out, "config", "{s:s}", "text", jiku_buf_str(&b));
+    jiku_out_text(&ctx->out, "%s", jiku_buf_str(&b));
+    jiku_buf_release(&b);
+    return jiku_out_summary(&ctx->out, 0);
+}
+
+int
+jiku_cmd_config(struct jiku_ctx *ctx, int argc, char **argv)
+{
+    const struct jiku_command *cmd = jiku_command_find("config");
+    int c, r;
+
+    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
+        return c == JIKU_OPT_HELP ? 0 : 64;
+    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
+        return r;
+    if (strcmp(argv[optind], "check") == 0)
+        return config_check(ctx);
+    if (strcmp(argv[optind], "show") == 0)
+        return config_show(ctx);
+    return jiku_cmd_usage(ctx, cmd, "bad 'config %s' command", argv[optind]);
+}

@@ -1,0 +1,237 @@
+/*
+ * servers check / trust, discover, plugins: the fleet-level commands.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "cli.h"
+#include "hostimpl.h"
+#include "http.h"
+#include "plugin_loader.h"
+#include "ssh.h"
+
+static int
+fail(struct jiku_ctx *ctx, const struct jiku_err *err)
+{
+    jiku_out_error(&ctx->out, err->status, err->msg);
+    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
+}
+
+/* Worst of two statuses for one server's line: the first failure wins. */
+static int
+first_failure(int a, int b)
+{
+    return a != 0 ? a : b;
+}
+
+/* TLS: any HTTP answer from the API port means the certificate (or pin) checked out. */
+static int
+check_tls(struct jiku_ctx *ctx, const struct jiku_server_conf *s, struct jiku_err *err)
+{
+    struct jiku_http_request req = {.method = "GET", .path = "/", .safe_to_retry = true};
+    struct jiku_http_response resp = {0};
+    struct jiku_http *http;
+    int r;
+
+    if ((r = jiku_hostimpl_http(ctx->host, &http, err)) != 0)
+        return r;
+    r = jiku_http_request(http, s, &req, &resp, err);
+    jiku_http_response_release(&resp);
+    return r;
+}
+
+/* The API and each target on the server, through the plugin's probe. */
+static int
+check_api(struct jiku_ctx *ctx, const struct jiku_server_conf *s, char **version,
+          struct jiku_err *err)
+{
+    const struct jiku_loaded_plugin *lp;
+    int r;
+
+    if ((r = jiku_plugins_get(ctx->plugins, s->info.panel, jiku_hostimpl_table(ctx->host), &lp,
+                              err)) != 0)
+        return r;
+    for (size_t i = 0; i < ctx->cfg->n_targets; i++) {
+        const struct jiku_target_conf *t = &ctx->cfg->targets[i];
+        struct jiku_op_params params = {.operation_id = "probe"};
+        struct jiku_op_result result = {0};
+
+        if (t->server != s)
+            continue;
+        r = jiku_action_plugin(ctx, t, JIKU_VERB_PROBE, &params, &result, err);
+        if (r == 0 && *version == NULL && result.panel_version != NULL)
+            *version = strdup(result.panel_version);
+        jiku_op_result_release(&result);
+        if (r != 0)
+            return jiku_err_prefix(err, "target '%s'", t->info.id);
+    }
+    return 0;
+}
+
+static int
+check_server(struct jiku_ctx *ctx, const struct jiku_server_conf *s)
+{
+    struct jiku_err tls = {0}, api = {0}, ssh = {0};
+    struct jiku_ssh *sh = NULL;
+    char *version = NULL;
+    int rt, ra, rs, code;
+
+    rt = check_tls(ctx, s, &tls);
+    ra = rt == 0 ? check_api(ctx, s, &version, &api) : 0;
+    rs = jiku_hostimpl_ssh(ctx->host, &sh, &ssh);
+    if (rs == 0)
+        rs = jiku_ssh_check_host(sh, s, &ssh);
+    code = jiku_status_exit_code(first_failure(first_failure(rt, rs), ra));
+
+    jiku_out_json(&ctx->out, "server", "{s:s, s:s, s:s?, s:s, s:s, s:s, s:i}", "server",
+                  s->info.name, "panel", s->info.panel, "version", version, "tls",
+                  rt == 0 ? "ok" : tls.msg, "api", rt != 0 ? "not checked" : ra == 0 ? "ok" : api.msg,
+                  "ssh", rs == 0 ? "ok" : ssh.msg, "exit_code", code);
+    jiku_out_text(&ctx->out, "%-16s %-7s %-10s tls %s; api %s; ssh %s\n", s->info.name,
+                  s->info.panel, version ? version : "-", rt == 0 ? "ok" : tls.msg,
+                  rt != 0 ? "not checked" : ra == 0 ? "ok" : api.msg, rs == 0 ? "ok" : ssh.msg);
+    if (code == 0)
+        ctx->out.ok++;
+    else {
+        ctx->out.failed++;
+        ctx->out.first_fail_code = ctx->out.first_fail_code == 0 || ctx->out.first_fail_code == code
+                                       ? code
+                                       : 1;
+    }
+    free(version);
+    return code;
+}
+
+static int
+servers_trust(struct jiku_ctx *ctx, const struct jiku_command *cmd, const char *name,
+              const char *fingerprint)
+{
+    const struct jiku_server_conf *s;
+    struct jiku_err err = {0};
+
+    if (fingerprint == NULL || strncmp(fingerprint, "SHA256:", 7) != 0)
+        return jiku_cmd_usage(ctx, cmd, "--fingerprint SHA256:... is required (obtained out of "
+                              "band, e.g. from the provider's console)");
+    if (jiku_ctx_config(ctx, &err) != 0)
+        return fail(ctx, &err);
+    if ((s = jiku_config_server(ctx->cfg, name)) == NULL) {
+        jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", name);
+        return fail(ctx, &err);
+    }
+    if (jiku_ssh_trust(s, ctx->cfg->connect_timeout, fingerprint, &err) != 0)
+        return fail(ctx, &err);
+    jiku_out_text(&ctx->out, "enrolled the host key %s of '%s' into '%s'\n", fingerprint, name,
+                  s->known_hosts);
+    return jiku_out_summary(&ctx->out, 0);
+}
+
+int
+jiku_cmd_servers(struct jiku_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"fingerprint", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    const struct jiku_command *cmd = jiku_command_find("servers");
+    const char *fingerprint = NULL;
+    struct jiku_err err = {0};
+    int c, r;
+
+    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
+        if (c == 'f')
+            fingerprint = optarg;
+        else
+            return c == JIKU_OPT_HELP ? 0 : 64;
+    }
+    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, -1)) != 0)
+        return r;
+    if (strcmp(argv[optind], "trust") == 0) {
+        if (argc - optind != 2)
+            return jiku_cmd_usage(ctx, cmd, "servers trust takes one server");
+        return servers_trust(ctx, cmd, argv[optind + 1], fingerprint);
+    }
+    if (strcmp(argv[optind], "check") != 0)
+        return jiku_cmd_usage(ctx, cmd, "unknown 'servers %s' command", argv[optind]);
+    if ((r = jiku_ctx_host(ctx, &err)) != 0)
+        return fail(ctx, &err);
+    if (optind + 1 == argc) {
+        for (size_t i = 0; i < ctx->cfg->n_servers; i++)
+            check_server(ctx, &ctx->cfg->servers[i]);
+    } else {
+        for (int i = optind + 1; i < argc; i++) {
+            const struct jiku_server_conf *s = jiku_config_server(ctx->cfg, argv[i]);
+
+            if (s == NULL) {
+                jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", argv[i]);
+                return fail(ctx, &err);
+            }
+            check_server(ctx, s);
+        }
+    }
+    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+}
+
+/* discover needs the panel's inventory, which a plugin provides. */
+int
+jiku_cmd_discover(struct jiku_ctx *ctx, int argc, char **argv)
+{
+    const struct jiku_command *cmd = jiku_command_find("discover");
+    const struct jiku_loaded_plugin *lp;
+    const struct jiku_server_conf *s;
+    struct jiku_err err = {0};
+    int c, r;
+
+    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
+        return c == JIKU_OPT_HELP ? 0 : 64;
+    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
+        return r;
+    if ((r = jiku_ctx_host(ctx, &err)) != 0)
+        return fail(ctx, &err);
+    if ((s = jiku_config_server(ctx->cfg, argv[optind])) == NULL) {
+        jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", argv[optind]);
+        return fail(ctx, &err);
+    }
+    if ((r = jiku_plugins_get(ctx->plugins, s->info.panel, jiku_hostimpl_table(ctx->host), &lp,
+                              &err)) != 0)
+        return fail(ctx, &err);
+    jiku_err_set(&err, JIKU_E_UNSUPPORTED, "plugin %s %s cannot list a server's inventory",
+                 lp->desc.name, lp->desc.version);
+    return fail(ctx, &err);
+}
+
+static void
+plugin_line(const struct jiku_loaded_plugin *lp, const char *error, void *arg)
+{
+    struct jiku_ctx *ctx = arg;
+    unsigned abi = lp->desc.abi_version;
+
+    jiku_out_json(&ctx->out, "plugin", "{s:s?, s:s?, s:s, s:s?, s:s?}", "name", lp->desc.name,
+                  "version", lp->desc.version, "abi",
+                  abi == 0 ? "" : (abi >> 16) == JIKU_PLUGIN_ABI_MAJOR ? "compatible" : "mismatch",
+                  "path", lp->path, "error", error);
+    if (error != NULL)
+        jiku_out_text(&ctx->out, "%-10s error: %s\n", lp->path ? lp->path : "?", error);
+    else
+        jiku_out_text(&ctx->out, "%-10s %-10s ABI %u.%u  %s\n", lp->desc.name, lp->desc.version,
+                      abi >> 16, abi & 0xffff, lp->path ? lp->path : "(built in)");
+}
+
+int
+jiku_cmd_plugins(struct jiku_ctx *ctx, int argc, char **argv)
+{
+    const struct jiku_command *cmd = jiku_command_find("plugins");
+    struct jiku_err err = {0};
+    int c, r;
+
+    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
+        return c == JIKU_OPT_HELP ? 0 : 64;
+    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 0, 0)) != 0)
+        return r;
+    if ((r = jiku_ctx_host(ctx, &err)) != 0)
+        return fail(ctx, &err);
+    jiku_plugins_each(ctx->plugins, plugin_line, ctx);
+    return jiku_out_summary(&ctx->out, 0);
+}

@@ -1,0 +1,227 @@
+/*
+ * Human and JSON-lines output on stdout.  JSON keys follow SPEC §5's contract: more keys may
+ * be added, none renamed.
+ */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "retry.h"
+#include "timefmt.h"
+
+void
+jiku_op_report_release(struct jiku_op_report *rep)
+{
+    free(rep->id);
+    free(rep->error);
+    free(rep->artifact);
+    free(rep->safety_artifact);
+    free(rep->details);
+    free(rep->warnings);
+    memset(rep, 0, sizeof(*rep));
+}
+
+void
+jiku_out_init(struct jiku_out *out, const char *command, bool json, bool quiet)
+{
+    memset(out, 0, sizeof(*out));
+    out->command = command;
+    out->json = json;
+    out->quiet = quiet;
+    out->start_ms = jiku_now_ms();
+}
+
+static void
+emit(json_t *obj)
+{
+    char *s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+
+    if (s != NULL) {
+        fputs(s, stdout);
+        fputc('\n', stdout);
+        free(s);
+    }
+    json_decref(obj);
+}
+
+/* json_string of NULL is NULL, which json_pack's "s?" turns into null. */
+void
+jiku_out_json(struct jiku_out *out, const char *type, const char *fmt, ...)
+{
+    json_error_t jerr;
+    json_t *obj;
+    va_list ap;
+
+    if (!out->json)
+        return;
+    va_start(ap, fmt);
+    obj = json_vpack_ex(&jerr, 0, fmt, ap);
+    va_end(ap);
+    if (obj == NULL)
+        return;
+    /* "type" first: readers that grep for it find it without parsing. */
+    json_t *line = json_pack("{s:s}", "type", type);
+    json_object_update(line, obj);
+    json_decref(obj);
+    emit(line);
+}
+
+void
+jiku_out_text(struct jiku_out *out, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (out->json)
+        return;
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
+}
+
+void
+jiku_out_decision(struct jiku_out *out, const struct jiku_decision *d, const char *target,
+                  bool dry_run)
+{
+    jiku_out_json(out, "decision", "{s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:s, s:s?, s:b}",
+                  "customer", d->customer, "tier", d->tier, "target", target, "action", d->action,
+                  "assignment", d->assignment >= 0 ? jiku_assignment_name(d->assignment) : NULL,
+                  "allowed", d->allowed, "reason", d->reason,
+                  "source", d->source[0] != '\0' ? d->source : NULL, "dry_run", dry_run);
+    /* A human sees a denial once, as the operation's error line; a dry run shows them all. */
+    if (!out->json && dry_run && !out->quiet)
+        printf("dry-run: %s\n", d->reason);
+}
+
+void
+jiku_out_operation(struct jiku_out *out, const struct jiku_op_report *rep)
+{
+    int code = jiku_status_exit_code(rep->status_code);
+
+    if (strcmp(rep->status, "ok") == 0)
+        out->ok++;
+    else if (strcmp(rep->status, "denied") == 0)
+        out->denied++;
+    else if (strcmp(rep->status, "skipped") == 0)
+        out->skipped++;
+    else
+        out->failed++;
+    if (strcmp(rep->status, "ok") != 0 && strcmp(rep->status, "skipped") != 0) {
+        if (out->first_fail_code == 0)
+            out->first_fail_code = code;
+        else if (out->first_fail_code != code)
+            out->first_fail_code = 1;
+    }
+
+    jiku_out_json(out, "operation",
+                  "{s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s?, s:s?, s:s?}", "id", rep->id,
+                  "target", rep->target, "action", rep->action, "status", rep->status, "error",
+                  rep->error, "exit_code", strcmp(rep->status, "ok") == 0 ? 0 : code,
+                  "duration_ms", (json_int_t)rep->duration_ms, "artifact", rep->artifact,
+                  "safety_artifact", rep->safety_artifact, "warnings", rep->warnings);
+    if (out->json)
+        return;
+    if (rep->error != NULL) {
+        /* Under cron the one line per failure is this one. */
+        fprintf(stderr, "jiku-agent: %s %s: %s\n", rep->action, rep->target, rep->error);
+    } else if (!out->quiet) {
+        printf("%-28s %-22s %-8s %s%s%s\n", rep->target, rep->action, rep->status,
+               rep->artifact ? rep->artifact : "-",
+               rep->safety_artifact ? "  safety " : "",
+               rep->safety_artifact ? rep->safety_artifact : "");
+        if (rep->warnings != NULL)
+            printf("  warnings: %s\n", rep->warnings);
+    }
+    if (rep->details != NULL && !out->quiet)
+        printf("%s\n", rep->details);
+}
+
+static void
+human_size(char *buf, size_t len, uint64_t size)
+{
+    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)size;
+    size_t u = 0;
+
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, len, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+static void
+human_age(char *buf, size_t len, time_t age)
+{
+    if (age < 0)
+        age = 0;
+    if (age < 3600)
+        snprintf(buf, len, "%ldm", (long)(age / 60));
+    else if (age < 86400 * 2)
+        snprintf(buf, len, "%ldh", (long)(age / 3600));
+    else
+        snprintf(buf, len, "%ldd", (long)(age / 86400));
+}
+
+void
+jiku_out_artifact_header(struct jiku_out *out)
+{
+    if (!out->json && !out->quiet)
+        printf("%-40s %-8s %10s %6s %-7s %s\n", "ID", "KIND", "SIZE", "AGE", "STATUS", "PIN");
+}
+
+void
+jiku_out_artifact(struct jiku_out *out, const struct jiku_artifact *a, time_t now)
+{
+    char *created = jiku_time_rfc3339(a->created);
+    char size[32], age[32];
+
+    jiku_out_json(out, "artifact",
+                  "{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?, s:s?, s:b, s:s?}", "id", a->id,
+                  "customer", a->customer, "target", a->target, "kind",
+                  jiku_artifact_kind_name(a->kind), "status", jiku_artifact_status_name(a->status),
+                  "created", created,
+                  "size", a->status == JIKU_ART_PENDING ? json_null() : json_integer((json_int_t)a->size),
+                  "md5", a->md5, "sha256", a->sha256, "pinned", a->pinned,
+                  "location", a->backup_path != NULL ? a->backup_path : a->location);
+    if (!out->json) {
+        human_size(size, sizeof(size), a->size);
+        human_age(age, sizeof(age), now - a->created);
+        printf("%-40s %-8s %10s %6s %-7s %s\n", a->id, jiku_artifact_kind_name(a->kind), size,
+               age, jiku_artifact_status_name(a->status), a->pinned ? "pinned" : "");
+    }
+    free(created);
+}
+
+void
+jiku_out_error(struct jiku_out *out, int status, const char *msg)
+{
+    if (out->json)
+        jiku_out_json(out, "error", "{s:s, s:i}", "message", msg, "exit_code",
+                      jiku_status_exit_code(status));
+    else
+        fprintf(stderr, "jiku-agent: %s\n", msg);
+}
+
+int
+jiku_out_exit_code(const struct jiku_out *out)
+{
+    if (out->failed + out->denied == 0)
+        return 0;
+    if (out->ok > 0)
+        return 3;
+    return out->first_fail_code != 0 ? out->first_fail_code : 1;
+}
+
+int
+jiku_out_summary(struct jiku_out *out, int exit_code)
+{
+    jiku_out_json(out, "summary", "{s:s, s:i, s:i, s:i, s:i, s:i, s:I}", "command",
+                  out->command != NULL ? out->command : "", "ok", out->ok, "failed", out->failed,
+                  "denied", out->denied, "skipped", out->skipped, "exit_code", exit_code,
+                  "duration_ms", (json_int_t)(jiku_now_ms() - out->start_ms));
+    fflush(stdout);
+    return exit_code;
+}

@@ -1,0 +1,58 @@
+/*
+ * What a command prints on stdout: human tables, or JSON lines (SPEC §5) that always end with
+ * a summary line.  Logs and progress go to stderr, never here.
+ */
+#ifndef JIKU_OUTPUT_H
+#define JIKU_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "policy.h"
+
+struct jiku_out {
+    bool json;
+    bool quiet;
+    const char *command;
+    int64_t start_ms;
+    unsigned ok, failed, denied, skipped;
+    int first_fail_code; /* the shared failure code, or 1 when they differ */
+};
+
+/* One finished operation, as printed and counted. */
+struct jiku_op_report {
+    char *id; /* operation id, "run.N" */
+    const char *target;
+    const char *action;
+    const char *status; /* ok | failed | denied | interrupted | skipped */
+    int status_code;    /* enum jiku_status */
+    char *error;        /* NULL when ok */
+    int64_t duration_ms;
+    char *artifact;
+    char *safety_artifact;
+    char *details; /* plugin's human summary (dry-run change list), or NULL */
+    char *warnings;
+};
+
+void jiku_op_report_release(struct jiku_op_report *rep);
+
+void jiku_out_init(struct jiku_out *out, const char *command, bool json, bool quiet);
+void jiku_out_decision(struct jiku_out *out, const struct jiku_decision *d, const char *target,
+                       bool dry_run);
+/* Prints REP and counts it for the summary. */
+void jiku_out_operation(struct jiku_out *out, const struct jiku_op_report *rep);
+void jiku_out_artifact(struct jiku_out *out, const struct jiku_artifact *a, time_t now);
+void jiku_out_artifact_header(struct jiku_out *out);
+void jiku_out_error(struct jiku_out *out, int status, const char *msg);
+/* Free-form human line on stdout (nothing under --json). */
+void jiku_out_text(struct jiku_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON object line of TYPE from jansson's json_pack FMT (nothing in human mode). */
+void jiku_out_json(struct jiku_out *out, const char *type, const char *fmt, ...);
+
+/* Exit code from the counted operations: 0, 3, or the shared failure code (SPEC §5). */
+int jiku_out_exit_code(const struct jiku_out *out);
+/* The summary line (JSON) or nothing (human: commands print their own). Returns EXIT. */
+int jiku_out_summary(struct jiku_out *out, int exit_code);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * prune: retention applied to the catalog and the stores.  Pruning an artifact is governed by
+ * the action that made it (SPEC §3.1): a snapshot or safety snapshot by *.snapshot, a backup by
+ * *.backup.
+ */
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "action.h"
+#include "audit.h"
+#include "catalog.h"
+#include "jiku/log.h"
+#include "lock.h"
+#include "prune.h"
+#include "retention.h"
+#include "retry.h"
+#include "run.h"
+
+/* Remove what D says of A; the catalog follows only what really went. */
+static int
+remove_artifact(struct jiku_ctx *ctx, const struct jiku_target_conf *t, struct jiku_artifact *a,
+                enum jiku_prune_what what, struct jiku_err *err)
+{
+    int r;
+
+    if (a->location != NULL) {
+        struct jiku_artifact_ref ref = {
+            .id = a->id,
+            .kind = a->kind,
+            .location = a->location,
+            .backup_path = a->backup_path,
+            .size = a->size,
+            .md5 = a->md5,
+            .sha256 = a->sha256,
+        };
+        struct jiku_op_params params = {.artifact = &ref, .operation_id = a->id};
+        struct jiku_op_result result = {0};
+
+        r = jiku_action_plugin(ctx, t, JIKU_VERB_PRUNE, &params, &result, err);
+        jiku_op_result_release(&result);
+        if (r != 0)
+            return r;
+        free(a->location);
+        a->location = NULL;
+    }
+    if (what == JIKU_PRUNE_ALL) {
+        if (a->backup_path != NULL) {
+            /* The archive and its manifest share the artifact's own directory. */
+            char *dir = strdup(a->backup_path);
+
+            if (dir == NULL)
+                return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            r = jiku_remove_tree(dirname(dir), err);
+            free(dir);
+            if (r != 0)
+                return r;
+        }
+        a->status = JIKU_ART_PRUNED;
+    }
+    return jiku_catalog_artifact_update(ctx->cat, a, err);
+}
+
+static const char *
+making_action(const struct jiku_target_conf *t, const struct jiku_artifact *a)
+{
+    return jiku_action_for(a->kind == JIKU_ARTIFACT_BACKUP ? JIKU_VERB_BACKUP : JIKU_VERB_SNAPSHOT,
+                           t->info.kind);
+}
+
+static int
+prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housekeeping,
+             struct jiku_op_report *rep, struct jiku_err *err)
+{
+    struct jiku_artifact_list list = {0};
+    struct jiku_prune_decision *dec = NULL;
+    struct jiku_lock *lock = NULL;
+    struct jiku_buf details = JIKU_BUF_INIT;
+    unsigned denied = 0;
+    int r;
+
+    if ((r = jiku_catalog_artifact_list(ctx->cat, t->info.id, NULL, false, &list, err)) != 0)
+        return r;
+    if (list.n == 0)
+        goto out;
+    if ((dec = calloc(list.n, sizeof(*dec))) == NULL) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    jiku_retention_decide(list.items, list.n, &t->retention, time(NULL), dec);
+    if (!ctx->dry_run &&
+        (r = jiku_lock_target(ctx->cfg->state_dir, t, ctx->lock_wait, &lock, err)) != 0)
+        goto out;
+
+    for (size_t i = 0; i < list.n; i++) {
+        struct jiku_artifact *a = &list.items[i];
+        struct jiku_decision d;
+
+        if (dec[i].what == JIKU_PRUNE_KEEP)
+            continue;
+        if ((r = jiku_policy_decide(ctx->cfg, t->customer->name, making_action(t, a), &d,
+                                    err)) != 0 ||
+            (r = jiku_action_audit_decision(ctx, &d, t->info.id, err)) != 0)
+            goto out;
+        if (!d.allowed) {
+            /* The customer keeps its own artifacts: not ours to remove. */
+            denied++;
+            continue;
+        }
+        jiku_buf_addf(&details, "%s %s %s (%s)\n", ctx->dry_run ? "would remove" : "removed",
+                      dec[i].what == JIKU_PRUNE_ALL ? "artifact" : "server copy of", a->id,
+                      dec[i].why);
+        if (ctx->dry_run)
+            continue;
+        if ((r = remove_artifact(ctx, t, a, dec[i].what, err)) != 0)
+            goto out;
+    }
+    if (denied > 0)
+        jiku_buf_addf(&details, "%u artifact%s left alone: the policy does not assign their "
+                      "removal to jiku\n", denied, denied == 1 ? "" : "s");
+out:
+    jiku_lock_release(lock);
+    jiku_buf_rtrim(&details);
+    if (details.len > 0 && !housekeeping)
+        rep->details = jiku_buf_detach(&details);
+    else if (details.len > 0)
+        log_info("prune %s: %s", t->info.id, details.data);
+    jiku_buf_release(&details);
+    free(dec);
+    jiku_artifact_list_release(&list);
+    return r;
+}
+
+int
+jiku_prune_targets(struct jiku_ctx *ctx, const struct jiku_target_conf *const *targets, size_t n,
+                   bool housekeeping, struct jiku_err *err)
+{
+    size_t count = n > 0 ? n : ctx->cfg->n_targets;
+    int r;
+
+    if ((r = jiku_ctx_catalog(ctx, err)) != 0)
+        return r;
+    for (size_t i = 0; i < count && !jiku_interrupted(); i++) {
+        const struct jiku_target_conf *t = n > 0 ? targets[i] : &ctx->cfg->targets[i];
+        struct jiku_op_report rep = {.target = t->info.id, .action = "prune", .status = "ok"};
+        struct jiku_err e = {0};
+        int64_t start = jiku_now_ms();
+
+        r = prune_target(ctx, t, housekeeping, &rep, &e);
+        rep.duration_ms = jiku_now_ms() - start;
+        if (r != 0) {
+            rep.status = r == JIKU_E_INTERRUPTED ? "interrupted" : "failed";
+            rep.status_code = r;
+            rep.error = strdup(e.msg);
+            if (housekeeping)
+                log_warn("retention of '%s': %s", t->info.id, e.msg);
+        }
+        if (!housekeeping)
+            jiku_out_operation(&ctx->out, &rep);
+        jiku_op_report_release(&rep);
+    }
+    return 0;
+}
+
+int
+jiku_cmd_prune(struct jiku_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
+    };
+    const struct jiku_command *cmd = jiku_command_find("prune");
+    const struct jiku_target_conf **targets = NULL;
+    struct jiku_err err = {0};
+    bool all = false;
+    size_t n = 0;
+    int c, r;
+
+    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
+        if (c == 'a')
+            all = true;
+        else
+            return c == JIKU_OPT_HELP ? 0 : 64;
+    }
+    if (all == (optind < argc))
+        return jiku_cmd_usage(ctx, cmd, "name targets, or give --all");
+    if ((r = jiku_ctx_config(ctx, &err)) != 0)
+        goto fail;
+    if (!all) {
+        targets = calloc((size_t)(argc - optind), sizeof(*targets));
+        for (int i = optind; targets != NULL && i < argc; i++) {
+            if (!jiku_valid_target_id(argv[i]))
+                return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", argv[i]);
+            if ((targets[n++] = jiku_config_target(ctx->cfg, argv[i])) == NULL) {
+                r = jiku_err_set(&err, JIKU_E_NOTFOUND, "no such target '%s'", argv[i]);
+                goto fail;
+            }
+        }
+    }
+    if ((r = jiku_prune_targets(ctx, targets, n, false, &err)) != 0)
+        goto fail;
+    free(targets);
+    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+fail:
+    free(targets);
+    jiku_out_error(&ctx->out, r, err.msg);
+    return jiku_out_summary(&ctx->out, jiku_status_exit_code(r));
+}

@@ -1,0 +1,21 @@
+/*
+ * Applying retention (SPEC §7): retention.c decides, this removes — the server copy through
+ * the plugin, the backup_dir copy locally — and records it in the catalog.
+ */
+#ifndef JIKU_PRUNE_H
+#define JIKU_PRUNE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli.h"
+
+/*
+ * Prune the N TARGETS (all configured targets when N is 0).  Each target is one operation
+ * report, unless HOUSEKEEPING (after nightly): then only failures are logged, and nothing is
+ * counted in the run's summary.
+ */
+int jiku_prune_targets(struct jiku_ctx *ctx, const struct jiku_target_conf *const *targets,
+                       size_t n, bool housekeeping, struct jiku_err *err);
+
+#endif

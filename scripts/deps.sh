@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the Debian 12 packages that building, testing and the demo need, by name.
+# Idempotent and quiet when everything is there already.
+set -eu
+
+PKGS="build-essential cmake pkg-config
+libcurl4-openssl-dev libssh2-1-dev libxml2-dev libjansson-dev libinih-dev
+libsqlite3-dev libssl-dev libcriterion-dev
+openssh-server openssh-client openssl sqlite3 python3 gcovr
+dpkg-dev debhelper lintian fakeroot rpm scdoc man-db systemd"
+
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
