@@ -13,8 +13,6 @@
  * Every process takes the account (or subscription) lock before the site lock, one global
  * order, so two agents cannot deadlock.
  */
-#define _GNU_SOURCE
-
 #include "lock.h"
 
 #include <errno.h>

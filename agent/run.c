@@ -2,8 +2,6 @@
  * The run engine: signal handling for the whole process (flag + self-pipe) and the job
  * scheduler.
  */
-#define _GNU_SOURCE
-
 #include "run.h"
 
 #include <errno.h>

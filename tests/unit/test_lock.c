@@ -2,8 +2,6 @@
  * Target locks: keys by panel object, shared/exclusive semantics between processes, waiting,
  * the busy message, release at process death, interruption by a signal.
  */
-#define _GNU_SOURCE
-
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <ftw.h>

@@ -2,8 +2,6 @@
  * Retention decisions, table-driven: each case is a target's artifacts (newest first, though
  * the function must not care), the rules, and the decision expected for each row.
  */
-#define _GNU_SOURCE
-
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

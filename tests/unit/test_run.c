@@ -1,8 +1,6 @@
 /*
  * The run engine: scheduler limits and ordering, signals, the interrupt pipe, jiku_sleep_ms.
  */
-#define _GNU_SOURCE
-
 #include <criterion/criterion.h>
 #include <poll.h>
 #include <pthread.h>
