@@ -20,8 +20,6 @@
  * NOW is not needed: there are no duration rules (keep-within), and calendar buckets come
  * from each artifact's own time.
  */
-#define _POSIX_C_SOURCE 200809L
-
 #include "retention.h"
 
 #include <stdlib.h>
