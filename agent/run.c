@@ -193,6 +193,7 @@ worker(void *arg)
         if (k != SIZE_MAX)
             s->srv_running[k]++;
         job->started = true;
+        jiku_err_clear(&job->err);
         pthread_mutex_unlock(&s->mu);
 
         job->status = job->fn(job, &job->err);
@@ -247,11 +248,13 @@ jiku_run_jobs(struct jiku_job *jobs, size_t n, int max_parallel, struct jiku_err
     s.jobs = jobs;
     s.n = n;
     s.n_unclaimed = n;
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n; i++)
         if (jobs[i].fn == NULL)
             return jiku_err_set(err, JIKU_E_INVAL, "job %zu has no function", i);
-        jiku_err_clear(&jobs[i].err);
-        jobs[i].status = 0;
+    /* Until a worker claims it, a job reads as not started, whatever happens below. */
+    for (i = 0; i < n; i++) {
+        jobs[i].status =
+            jiku_err_set(&jobs[i].err, JIKU_E_INTERRUPTED, "not started: interrupted by a signal");
         jobs[i].started = false;
     }
     if (n == 0)
@@ -295,16 +298,17 @@ jiku_run_jobs(struct jiku_job *jobs, size_t n, int max_parallel, struct jiku_err
     for (i = 0; i < n_started; i++)
         pthread_join(threads[i], NULL);
 
-    for (i = 0; i < n; i++) {
-        if (s.claimed[i])
-            continue;
-        jobs[i].status =
-            jiku_err_set(&jobs[i].err, JIKU_E_INTERRUPTED, "not started: interrupted by a signal");
-    }
     if (jiku_interrupted())
         r = jiku_err_set(err, JIKU_E_INTERRUPTED, "interrupted by a signal");
 
 out:
+    if (r != 0 && r != JIKU_E_INTERRUPTED) {
+        /* The engine itself failed: jobs it never started must not read as interrupted. */
+        for (i = 0; i < n; i++)
+            if (!jobs[i].started)
+                jobs[i].status = jiku_err_set(&jobs[i].err, r, "not started: %s",
+                                              err != NULL ? err->msg : jiku_status_name(r));
+    }
     if (sync_ok) {
         pthread_cond_destroy(&s.cv);
         pthread_mutex_destroy(&s.mu);
