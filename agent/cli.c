@@ -188,7 +188,8 @@ jiku_cmd_getopt(struct jiku_ctx *ctx, const struct jiku_command *cmd, int argc, 
     size_t n = 0;
     int c, r;
 
-    snprintf(shorts, sizeof(shorts), "+:%s%s", shortopts, GLOBAL_SHORTOPTS);
+    /* Permuting: options may follow operands, as in "rollback acme/shop --to latest". */
+    snprintf(shorts, sizeof(shorts), ":%s%s", shortopts, GLOBAL_SHORTOPTS);
     for (const struct option *o = longopts; o != NULL && o->name != NULL && n < 32; o++)
         all[n++] = *o;
     for (const struct option *o = global_options; o->name != NULL; o++)
@@ -258,14 +259,6 @@ default_actor(void)
     return strdup("unknown");
 }
 
-static void
-print_diags(const struct jiku_diags *d)
-{
-    for (size_t i = 0; i < d->n; i++)
-        fprintf(stderr, "jiku-agent: %s: %s\n", d->items[i].is_error ? "error" : "warning",
-                d->items[i].msg);
-}
-
 int
 jiku_ctx_config(struct jiku_ctx *ctx, struct jiku_err *err)
 {
@@ -275,15 +268,17 @@ jiku_ctx_config(struct jiku_ctx *ctx, struct jiku_err *err)
     if (ctx->cfg != NULL)
         return 0;
     r = jiku_config_load(ctx->config_path, 0, &ctx->cfg, &diags, err);
-    if (r != 0 && !ctx->out.json)
-        print_diags(&diags);
-    else if (r == 0 && !ctx->quiet)
+    if (r == 0 && !ctx->quiet)
         for (size_t i = 0; i < diags.n; i++)
-            if (!diags.items[i].is_error)
-                log_warn("%s", diags.items[i].msg);
-    if (r != 0 && diags.n_errors > 1)
-        jiku_err_set(err, r, "%s (and %zu more error%s)", err->msg, diags.n_errors - 1,
-                     diags.n_errors == 2 ? "" : "s");
+            log_warn("%s", diags.items[i].msg);
+    /* The first error is the message; 'config check' lists them all. */
+    if (r != 0 && diags.n_errors > 1) {
+        char first[JIKU_ERR_MSG_MAX];
+
+        memcpy(first, err->msg, sizeof(first));
+        jiku_err_set(err, r, "%s (and %zu more error%s; see 'jiku-agent config check')", first,
+                     diags.n_errors - 1, diags.n_errors == 2 ? "" : "s");
+    }
     jiku_diags_release(&diags);
     if (r != 0)
         return r;

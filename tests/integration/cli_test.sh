@@ -1,0 +1,257 @@
+#!/bin/sh
+# The real jiku-agent binary end to end, with the recorder test plugin standing in for cPanel:
+# configuration errors, the policy commands, the action flow (decision, lock, plugin, catalog,
+# audit), exit codes, JSON lines, retention, the audit chain and locks.
+#
+# usage: cli_test.sh JIKU_AGENT RECORDER_SO POLICY_DIR
+set -u
+BIN=$1
+RECORDER=$2
+POLICIES=$3
+
+T=$(mktemp -d /tmp/jiku-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT INT TERM
+fails=0
+n=0
+
+say() { printf '%s\n' "$*"; }
+fail() { say "FAIL: $*"; fails=$((fails + 1)); }
+
+# run CODE ARGS...: run the agent (bounded in time), check its exit code; output in $T/out, $T/err
+run() {
+    want=$1
+    shift
+    n=$((n + 1))
+    rc=0
+    timeout 60 "$BIN" -c "$T/agent.conf" --actor tester "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+    if [ "$rc" != "$want" ]; then
+        fail "jiku-agent $* exited $rc, expected $want"
+        sed 's/^/  out: /' "$T/out" | head -20
+        sed 's/^/  err: /' "$T/err" | head -20
+        return 1
+    fi
+    return 0
+}
+# has FILE PATTERN: the file (out or err) contains the fixed string
+has() {
+    grep -qF -- "$2" "$T/$1" || { fail "$1 lacks '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
+}
+hasnt() {
+    ! grep -qF -- "$2" "$T/$1" || fail "$1 contains '$2'"
+}
+
+# --- a configuration: one cPanel server, customers on all three tiers -------------------
+mkdir -p "$T/conf.d" "$T/cred" "$T/plugins" && chmod 700 "$T/cred"
+cp "$RECORDER" "$T/plugins/cpanel.so" && chmod 755 "$T/plugins/cpanel.so"
+printf 'not-a-real-token\n' >"$T/cred/web1.token"
+printf 'not-a-real-key\n' >"$T/cred/id_ed25519"
+chmod 600 "$T/cred/web1.token" "$T/cred/id_ed25519"
+: >"$T/known_hosts"
+export JIKU_RECORDER_LOG="$T/recorder.log"
+
+cat >"$T/agent.conf" <<CONF
+[agent]
+state_dir = $T/state
+backup_dir = $T/backups
+policy_dir = $POLICIES
+plugin_dir = $T/plugins
+lock_wait = 2
+log = stderr
+
+[retention]
+keep_last = 2
+keep_daily = 0
+keep_weekly = 0
+keep_monthly = 0
+keep_safety = 1
+keep_on_server = 2
+
+[server web1]
+panel = cpanel
+host = 127.0.0.1
+api_token_file = $T/cred/web1.token
+ssh_key = $T/cred/id_ed25519
+known_hosts = $T/known_hosts
+CONF
+cat >"$T/conf.d/10-acme.conf" <<'CONF'
+[customer acme]
+tier = medium
+contact = ops@acme.example
+application.stage = jiku
+server.update = customer
+
+[target acme/shop]
+server = web1
+kind = account
+account = acmeshop
+nightly = snapshot
+
+[target acme/blog]
+server = web1
+kind = wordpress
+account = acmeshop
+domain = blog.acme.example
+nightly = snapshot
+CONF
+cat >"$T/conf.d/20-lowco.conf" <<'CONF'
+[customer lowco]
+tier = low
+server.rollback = customer
+
+[target lowco/site]
+server = web1
+kind = account
+account = lowco
+nightly = backup
+CONF
+cat >"$T/conf.d/30-highco.conf" <<'CONF'
+[customer highco]
+tier = high
+
+[target highco/portal]
+server = web1
+kind = account
+account = highco
+nightly = snapshot
+CONF
+
+# --- configuration and policy ------------------------------------------------------------
+run 0 config check && has out "config ok" && has err "highco/portal"
+run 0 config show && has out "[server web1]" && hasnt out "not-a-real-token"
+line=$(grep -n '^application.stage' "$T/conf.d/10-acme.conf" | cut -d: -f1)
+run 0 policy show acme && has out "application.stage" && has out "10-acme.conf:$line (contract)"
+run 0 policy show lowco && has out "server.snapshot"
+run 0 policy show highco
+mline=$(grep -n '^stage' "$POLICIES/medium.policy" | cut -d: -f1)
+run 77 policy explain acme application.promote && has out "medium.policy"
+run 77 policy explain acme application.stage.x
+run 0 policy explain acme application.stage && has out "10-acme.conf:$line"
+run 77 policy explain acme application.clone && has out "is open"
+run 78 policy explain acme server.frobnicate && has err "unknown action"
+run 66 policy explain nobody server.snapshot
+run 0 --json policy explain acme application.stage && has out '"type":"decision"' &&
+    has out '"allowed":true' && has out '"type":"summary"'
+run 0 policy check && has err "lowco" && has err "server.rollback"
+[ -n "$mline" ] || fail "medium.policy has no stage line"
+
+# --- usage ---------------------------------------------------------------------------------
+run 64 frobnicate
+run 0 snapshot --help && has out "usage: jiku-agent snapshot"
+run 64 snapshot
+run 64 snapshot 'acme/x;rm -rf'
+run 66 snapshot acme/nope
+run 64 rollback acme/shop --exact --merge
+run 0 --version && has out "jiku-agent"
+
+# --- actions through the recorder ----------------------------------------------------------
+run 0 snapshot acme/shop && has out "acme/shop"
+grep -q '^snapshot acme/shop ' "$T/recorder.log" || fail "recorder saw no snapshot"
+run 0 --json list acme/shop && has out '"type":"artifact"' && has out '"kind":"snapshot"' &&
+    has out '"status":"good"'
+run 77 snapshot highco/portal && has err "denied: server.snapshot for customer 'highco'"
+grep -q 'highco' "$T/recorder.log" && fail "a denied action reached the plugin"
+run 0 backup lowco/site
+bdir=$(find "$T/backups/lowco/site" -name manifest.json | head -n 1)
+[ -n "$bdir" ] || fail "backup left no manifest"
+[ "$(stat -c %a "$T/backups/lowco/site")" = 700 ] || fail "backup directory is not 0700"
+
+JIKU_RECORDER_FAIL=snapshot run 1 snapshot acme/blog && has err "JIKU_RECORDER_FAIL"
+run 0 --json list acme/blog && hasnt out '"type":"artifact"'
+
+# rollback: safety snapshot first, then the restore; a failed safety snapshot stops it
+: >"$T/recorder.log"
+run 0 rollback acme/shop --to latest --yes && has out "safety"
+head -n 1 "$T/recorder.log" | grep -q '^snapshot acme/shop .*\.x' || fail "no safety snapshot first"
+sed -n 2p "$T/recorder.log" | grep -q '^rollback acme/shop .*\.s' || fail "rollback not after safety"
+: >"$T/recorder.log"
+JIKU_RECORDER_FAIL=snapshot run 1 rollback acme/shop --yes && has err "safety snapshot failed"
+grep -q '^rollback' "$T/recorder.log" && fail "rollback ran without a safety snapshot"
+JIKU_RECORDER_FAIL=rollback run 1 rollback acme/shop --yes && has err "safety snapshot '"
+run 64 rollback acme/shop && has err "without --yes"
+run 66 rollback acme/shop --to 20000101T000000Z.acme.shop.s --yes
+run 0 --dry-run rollback acme/shop && grep -q 'dry-run' "$T/recorder.log" ||
+    fail "dry-run rollback did not ask the plugin for the change list"
+
+# nightly: one denied target makes the run partial, one line on stderr for it
+run 3 nightly && has err "highco/portal" &&
+    [ "$(grep -c 'denied' "$T/err")" = 1 ] || fail "nightly denial is not exactly one line"
+run 3 --json nightly && has out '"type":"summary","command":"nightly"' && has out '"denied":1'
+run 77 --dry-run snapshot highco/portal
+run 0 --dry-run snapshot acme/shop && has out "dry-run: allowed"
+
+# --- retention -----------------------------------------------------------------------------
+for i in 1 2 3; do run 0 snapshot acme/shop; done
+keep=$("$BIN" -c "$T/agent.conf" --json list acme/shop | grep -c '"kind":"snapshot"')
+first=$("$BIN" -c "$T/agent.conf" --json list acme/shop | grep '"kind":"snapshot"' | tail -n 1 |
+    sed 's/.*"id":"\([^"]*\)".*/\1/')
+run 0 pin "$first"
+: >"$T/recorder.log"
+run 0 --dry-run prune acme/shop && has out "would remove"
+[ -s "$T/recorder.log" ] && fail "a dry-run prune removed something"
+run 0 prune acme/shop
+grep -q "$first" "$T/recorder.log" && fail "prune removed a pinned artifact"
+left=$("$BIN" -c "$T/agent.conf" --json list acme/shop | grep -c '"kind":"snapshot"')
+[ "$left" -lt "$keep" ] || fail "prune removed nothing ($keep before, $left after)"
+run 0 unpin "$first"
+run 66 pin 20000101T000000Z.nope.nope.s
+
+# --- verify --------------------------------------------------------------------------------
+run 0 verify lowco/site
+archive=$(find "$T/backups/lowco/site" -name '*.tar.gz' | head -n 1)
+printf 'x' >>"$archive"
+run 65 verify lowco/site && has err "does not match"
+
+# --- audit chain ---------------------------------------------------------------------------
+run 0 audit verify && has out "chain intact"
+run 0 history --target acme/shop && has out "acme/shop"
+head=$(sqlite3 "$T/state/state.db" "SELECT hash || ':' || seq FROM audit ORDER BY seq DESC LIMIT 1")
+run 0 audit verify --head "$head"
+cp "$T/state/state.db" "$T/state.bak"
+sqlite3 "$T/state/state.db" "UPDATE audit SET reason = 'tampered' WHERE seq = 3"
+run 65 audit verify && has err "3"
+cp "$T/state.bak" "$T/state/state.db"
+rm -f "$T/state/state.db-wal" "$T/state/state.db-shm"
+sqlite3 "$T/state/state.db" "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)"
+run 65 audit verify --head "$head"
+run 64 audit verify --head garbage
+
+# --- locks -----------------------------------------------------------------------------------
+cp "$T/state.bak" "$T/state/state.db"
+rm -f "$T/state/state.db-wal" "$T/state/state.db-shm"
+mkdir -p "$T/state/locks"
+(flock -x 9 && sleep 6) 9>"$T/state/locks/web1.account.acmeshop" &
+holder=$!
+sleep 0.5
+run 75 --lock-wait 1 snapshot acme/shop && has err "busy"
+run 75 --lock-wait 1 snapshot acme/blog
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+run 0 snapshot acme/shop
+
+# --- configuration errors --------------------------------------------------------------------
+cp "$T/conf.d/10-acme.conf" "$T/acme.good"
+printf '\n[target acme/x;rm -rf]\nserver = web1\n' >>"$T/conf.d/10-acme.conf"
+run 78 config check && has err "10-acme.conf:"
+cp "$T/acme.good" "$T/conf.d/10-acme.conf"
+printf 'colour = blue\n' >>"$T/conf.d/10-acme.conf"
+run 78 config check && has err "10-acme.conf:" && has err "colour"
+cp "$T/acme.good" "$T/conf.d/10-acme.conf"
+printf 'contact = %0220d\n' 0 >>"$T/conf.d/10-acme.conf"
+long=$(wc -l <"$T/conf.d/10-acme.conf")
+run 78 config check && has err "10-acme.conf:$long"
+cp "$T/acme.good" "$T/conf.d/10-acme.conf"
+printf '   contact = x@y.example\n' >>"$T/conf.d/10-acme.conf"
+ind=$(wc -l <"$T/conf.d/10-acme.conf")
+run 78 config check && has err "10-acme.conf:$ind" && has err "indented"
+cp "$T/acme.good" "$T/conf.d/10-acme.conf"
+chmod 644 "$T/cred/web1.token"
+run 78 config check && has err "chmod 600"
+run 78 snapshot acme/shop
+chmod 600 "$T/cred/web1.token"
+
+# --- no plugin for the panel ------------------------------------------------------------------
+rm "$T/plugins/cpanel.so"
+run 1 snapshot acme/shop && has err "no plugin for panel 'cpanel'"
+
+say "cli_test: $n commands, $fails failure(s)"
+[ "$fails" -eq 0 ]
