@@ -72,7 +72,7 @@ static const char *
 read_header(struct cfg_parse *p, char *s)
 {
     char *close = strchr(s, ']');
-    char *inner, *name;
+    char *inner, *name, *sep, blank;
 
     if (close == NULL) {
         cfg_error(p, "missing ']' in section header");
@@ -87,14 +87,17 @@ read_header(struct cfg_parse *p, char *s)
     close[1] = '\0';
     *close = '\0';
     inner = rtrim(ltrim(s + 1));
-    name = inner + strcspn(inner, " \t");
-    if (*name != '\0') {
-        *name++ = '\0';
-        name = ltrim(name);
+    sep = inner + strcspn(inner, " \t");
+    blank = *sep;
+    if (blank != '\0') {
+        *sep = '\0';
+        name = ltrim(sep + 1);
     } else {
         name = NULL;
     }
     cfg_section_begin(p, inner, name);
+    /* inih must see the header as written: put back what was cut for the section's name */
+    *sep = blank;
     *close = ']';
     return s;
 }
