@@ -30,26 +30,34 @@ make_tmpdir(void)
 }
 
 static void
-remove_tmpdir(void)
+remove_tree(const char *path, int depth)
 {
     DIR *d;
     struct dirent *de;
 
-    if (tmpdir[0] == '\0')
+    if (depth > 3)
         return;
-    if ((d = opendir(tmpdir)) != NULL) {
+    if ((d = opendir(path)) != NULL) {
         while ((de = readdir(d)) != NULL) {
             struct jiku_buf p = JIKU_BUF_INIT;
             if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                 continue;
-            jiku_buf_addf(&p, "%s/%s", tmpdir, de->d_name);
+            jiku_buf_addf(&p, "%s/%s", path, de->d_name);
             if (unlink(jiku_buf_str(&p)) != 0)
-                rmdir(jiku_buf_str(&p));
+                remove_tree(jiku_buf_str(&p), depth + 1);
             jiku_buf_release(&p);
         }
         closedir(d);
     }
-    rmdir(tmpdir);
+    rmdir(path);
+}
+
+static void
+remove_tmpdir(void)
+{
+    if (tmpdir[0] == '\0')
+        return;
+    remove_tree(tmpdir, 0);
     tmpdir[0] = '\0';
 }
 
@@ -296,64 +304,75 @@ static const char *const spec_matrix[][3] = {
 
 static const char *const tier_names[] = {"low", "medium", "high"};
 
-/* A config with one customer per shipped tier ("lowco", "mediumco", "highco"), no overrides. */
+/*
+ * A config loaded by the real loader from tmpdir: agent.conf names POLICY_DIR, and
+ * conf.d/10-customers.conf holds BASE_CUSTOMERS (lines 1-6) followed by the test's own text
+ * (from line 7).  Decisions need the loader's name index, so configs are never built by hand.
+ */
+#define BASE_CUSTOMERS                                                                             \
+    "[customer lowco]\ntier = low\n[customer mediumco]\ntier = medium\n"                           \
+    "[customer highco]\ntier = high\n"
+
 struct fixture {
-    struct jiku_config cfg;
-    struct jiku_customer_conf customers[4];
-    struct jiku_override overrides[8];
+    struct jiku_config *cfg;
     struct jiku_diags diags;
+    char src[512]; /* conf_src's answer */
 };
 
 static void
-fixture_init(struct fixture *fx, const char *policy_dir)
+fixture_load(struct fixture *fx, const char *policy_dir, const char *extra)
 {
-    static const char *const tiers[] = {"low", "medium", "high", NULL};
-    static char names[3][16];
+    struct jiku_buf text = JIKU_BUF_INIT, path = JIKU_BUF_INIT;
     struct jiku_err err = {0};
     int r;
 
     memset(fx, 0, sizeof(*fx));
-    fx->cfg.policy_dir = (char *)policy_dir;
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(names[i], sizeof(names[i]), "%sco", tier_names[i]);
-        fx->customers[i].name = names[i];
-        fx->customers[i].tier = (char *)tier_names[i];
-        fx->customers[i].src.file = "conf.d/10-customers.conf";
-        fx->customers[i].src.line = (int)(10 * (i + 1));
-    }
-    fx->cfg.customers = fx->customers;
-    fx->cfg.n_customers = 3;
-    r = jiku_policy_set_load(policy_dir, tiers, &fx->cfg.policies, &fx->diags, &err);
+    if (tmpdir[0] == '\0')
+        make_tmpdir();
+    jiku_buf_addf(&text, "[agent]\npolicy_dir = %s\n", policy_dir != NULL ? policy_dir : tmpdir);
+    write_file("agent.conf", jiku_buf_str(&text), text.len);
+    jiku_buf_addf(&path, "%s/conf.d", tmpdir);
+    cr_assert_eq(mkdir(jiku_buf_str(&path), 0700), 0);
+    jiku_buf_reset(&text);
+    jiku_buf_addf(&text, "%s%s", BASE_CUSTOMERS, extra != NULL ? extra : "");
+    write_file("conf.d/10-customers.conf", jiku_buf_str(&text), text.len);
+    jiku_buf_reset(&path);
+    jiku_buf_addf(&path, "%s/agent.conf", tmpdir);
+    r = jiku_config_load(jiku_buf_str(&path), JIKU_CONFIG_NO_SECRET_CHECK, &fx->cfg, &fx->diags,
+                         &err);
     dump_diags(&fx->diags);
-    cr_assert_eq(r, 0, "loading the shipped tiers: %s", err.msg);
+    cr_assert_eq(r, 0, "loading the test config: %s", err.msg);
+    cr_assert_not_null(fx->cfg);
+    jiku_buf_release(&text);
+    jiku_buf_release(&path);
 }
 
 static void
 fixture_release(struct fixture *fx)
 {
-    jiku_policy_set_free(fx->cfg.policies);
+    jiku_config_free(fx->cfg);
     jiku_diags_release(&fx->diags);
+    remove_tmpdir();
 }
 
-/* Give customer CI an override of ACTION on line LINE of conf.d/10-customers.conf. */
-static void
-add_override(struct fixture *fx, size_t ci, const char *action, int assignment, int line)
+/* "TMPDIR/conf.d/10-customers.conf:LINE", valid until the next call. */
+static const char *
+conf_src(struct fixture *fx, int line)
 {
-    struct jiku_customer_conf *c = &fx->customers[ci];
-    size_t used = 0;
+    snprintf(fx->src, sizeof(fx->src), "%s/conf.d/10-customers.conf:%d", tmpdir, line);
+    return fx->src;
+}
 
-    for (size_t i = 0; i < 3; i++)
-        used += fx->customers[i].n_overrides;
-    cr_assert_lt(used, sizeof(fx->overrides) / sizeof(fx->overrides[0]));
-    /* each customer's overrides must be contiguous: add them customer by customer */
-    if (c->overrides == NULL)
-        c->overrides = &fx->overrides[used];
-    cr_assert_eq(c->overrides + c->n_overrides, &fx->overrides[used]);
-    fx->overrides[used].action = (char *)action;
-    fx->overrides[used].assignment = assignment;
-    fx->overrides[used].src.file = "conf.d/10-customers.conf";
-    fx->overrides[used].src.line = line;
-    c->n_overrides++;
+/* Expect REASON to be exactly PREFIX, then "(SOURCE)". */
+static void
+expect_reason(const struct jiku_decision *d, const char *prefix, const char *source)
+{
+    struct jiku_buf want = JIKU_BUF_INIT;
+
+    jiku_buf_addf(&want, "%s(%s)", prefix, source);
+    cr_expect_str_eq(d->source, source);
+    cr_expect_str_eq(d->reason, jiku_buf_str(&want));
+    jiku_buf_release(&want);
 }
 
 Test(shipped, lint_clean)
@@ -368,36 +387,38 @@ Test(shipped, lint_clean)
 
 Test(shipped, matrix_is_the_spec)
 {
+    static const char *const customers[] = {"lowco", "mediumco", "highco"};
     struct fixture fx;
 
-    fixture_init(&fx, SHIPPED);
+    fixture_load(&fx, SHIPPED, NULL);
     cr_assert_eq(sizeof(spec_matrix) / sizeof(spec_matrix[0]), jiku_n_actions);
     for (size_t t = 0; t < 3; t++) {
         for (size_t i = 0; i < jiku_n_actions; i++) {
             struct jiku_decision d;
             struct jiku_err err = {0};
 
-            cr_assert_eq(
-                jiku_policy_decide(&fx.cfg, fx.customers[t].name, jiku_actions[i], &d, &err), 0,
-                "%s", err.msg);
+            cr_assert_eq(jiku_policy_decide(fx.cfg, customers[t], jiku_actions[i], &d, &err), 0,
+                         "%s", err.msg);
             cr_expect_str_eq(jiku_assignment_name(d.assignment), spec_matrix[i][t], "%s %s",
                              tier_names[t], jiku_actions[i]);
             cr_expect_eq(d.allowed, strcmp(spec_matrix[i][t], "jiku") == 0);
             cr_expect_str_eq(d.tier, tier_names[t]);
+            cr_expect_str_eq(d.customer, customers[t]);
             cr_expect_str_eq(d.action, jiku_actions[i]);
         }
-        cr_expect_not_null(jiku_policy_tier_description(fx.cfg.policies, tier_names[t]));
+        cr_expect_not_null(jiku_policy_tier_description(fx.cfg->policies, tier_names[t]));
     }
-    cr_expect_null(jiku_policy_tier_description(fx.cfg.policies, "gold"));
+    cr_expect_null(jiku_policy_tier_description(fx.cfg->policies, "gold"));
     fixture_release(&fx);
 }
 
 /* Each source line really holds the assignment it is cited for. */
 Test(shipped, sources_point_at_the_line)
 {
+    static const char *const customers[] = {"lowco", "mediumco", "highco"};
     struct fixture fx;
 
-    fixture_init(&fx, SHIPPED);
+    fixture_load(&fx, SHIPPED, NULL);
     for (size_t t = 0; t < 3; t++) {
         for (size_t i = 0; i < jiku_n_actions; i++) {
             struct jiku_decision d;
@@ -407,18 +428,19 @@ Test(shipped, sources_point_at_the_line)
             FILE *f;
             const char *verb = strchr(jiku_actions[i], '.') + 1;
 
-            cr_assert_eq(
-                jiku_policy_decide(&fx.cfg, fx.customers[t].name, jiku_actions[i], &d, NULL), 0);
+            cr_assert_eq(jiku_policy_decide(fx.cfg, customers[t], jiku_actions[i], &d, NULL), 0);
             colon = strrchr(d.source, ':');
             cr_assert_not_null(colon);
             *colon = '\0';
             want_line = strtol(colon + 1, NULL, 10);
+            cr_assert_gt(want_line, 0);
             f = fopen(d.source, "r");
             cr_assert_not_null(f, "%s", d.source);
             for (long n = 0; n < want_line; n++)
                 cr_assert_geq(getline(&line_text, &cap, f), 0);
             fclose(f);
             cr_expect(strncmp(line_text, verb, strlen(verb)) == 0 &&
+                          line_text[strlen(verb)] == ' ' &&
                           strstr(line_text, jiku_assignment_name(d.assignment)) != NULL,
                       "%s:%ld is '%s', not %s", d.source, want_line, line_text, jiku_actions[i]);
             free(line_text);
@@ -435,8 +457,8 @@ Test(decide, tier_jiku_allows)
     struct jiku_decision d;
     struct jiku_err err = {0};
 
-    fixture_init(&fx, SHIPPED);
-    cr_assert_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.rollback", &d, &err), 0);
+    fixture_load(&fx, SHIPPED, NULL);
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "lowco", "server.rollback", &d, &err), 0);
     cr_expect(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_JIKU);
     cr_expect_str_eq(d.customer, "lowco");
@@ -453,8 +475,8 @@ Test(decide, tier_open_denies)
     struct fixture fx;
     struct jiku_decision d;
 
-    fixture_init(&fx, SHIPPED);
-    cr_assert_eq(jiku_policy_decide(&fx.cfg, "mediumco", "application.stage", &d, NULL), 0);
+    fixture_load(&fx, SHIPPED, NULL);
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "mediumco", "application.stage", &d, NULL), 0);
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_OPEN);
     cr_expect_str_eq(d.source, SHIPPED "/medium.policy:31");
@@ -469,8 +491,8 @@ Test(decide, tier_customer_denies)
     struct fixture fx;
     struct jiku_decision d;
 
-    fixture_init(&fx, SHIPPED);
-    cr_assert_eq(jiku_policy_decide(&fx.cfg, "highco", "server.rollback", &d, NULL), 0);
+    fixture_load(&fx, SHIPPED, NULL);
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "highco", "server.rollback", &d, NULL), 0);
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_CUSTOMER);
     cr_expect_str_eq(d.reason, "denied: server.rollback for customer 'highco' (tier high) is "
@@ -483,17 +505,20 @@ Test(decide, override_jiku_allows)
     struct fixture fx;
     struct jiku_decision d;
 
-    fixture_init(&fx, SHIPPED);
-    add_override(&fx, 1, "application.stage", JIKU_ASSIGN_JIKU, 5);
-    cr_assert_eq(jiku_policy_decide(&fx.cfg, "mediumco", "application.stage", &d, NULL), 0);
+    fixture_load(&fx, SHIPPED, "[customer acme]\ntier = medium\napplication.stage = jiku\n");
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "application.stage", &d, NULL), 0);
     cr_expect(d.allowed);
-    cr_expect_str_eq(d.source, "conf.d/10-customers.conf:5");
-    cr_expect_str_eq(d.reason, "allowed: application.stage for customer 'mediumco' (tier medium) "
-                               "is assigned to jiku by contract (conf.d/10-customers.conf:5)");
-    /* the override touches only its own action */
-    cr_assert_eq(jiku_policy_decide(&fx.cfg, "mediumco", "application.promote", &d, NULL), 0);
+    cr_expect_eq(d.assignment, JIKU_ASSIGN_JIKU);
+    expect_reason(&d,
+                  "allowed: application.stage for customer 'acme' (tier medium) is assigned to "
+                  "jiku by contract ",
+                  conf_src(&fx, 9));
+    /* the override touches only its own action, and only its own customer */
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "application.promote", &d, NULL), 0);
     cr_expect_not(d.allowed);
     cr_expect_str_eq(d.source, SHIPPED "/medium.policy:32");
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "mediumco", "application.stage", &d, NULL), 0);
+    cr_expect_not(d.allowed);
     fixture_release(&fx);
 }
 
@@ -502,13 +527,14 @@ Test(decide, override_customer_denies)
     struct fixture fx;
     struct jiku_decision d;
 
-    fixture_init(&fx, SHIPPED);
-    add_override(&fx, 0, "server.update", JIKU_ASSIGN_CUSTOMER, 7);
-    cr_assert_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.update", &d, NULL), 0);
+    fixture_load(&fx, SHIPPED, "[customer acme]\ntier = low\nserver.update = customer\n");
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "server.update", &d, NULL), 0);
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_CUSTOMER);
-    cr_expect_str_eq(d.reason, "denied: server.update for customer 'lowco' (tier low) is assigned "
-                               "to the customer by contract (conf.d/10-customers.conf:7)");
+    expect_reason(&d,
+                  "denied: server.update for customer 'acme' (tier low) is assigned to the "
+                  "customer by contract ",
+                  conf_src(&fx, 9));
     fixture_release(&fx);
 }
 
@@ -517,13 +543,14 @@ Test(decide, override_open_denies)
     struct fixture fx;
     struct jiku_decision d;
 
-    fixture_init(&fx, SHIPPED);
-    add_override(&fx, 0, "server.backup", JIKU_ASSIGN_OPEN, 8);
-    cr_assert_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.backup", &d, NULL), 0);
+    fixture_load(&fx, SHIPPED, "[customer acme]\ntier = low\nserver.backup = open\n");
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "server.backup", &d, NULL), 0);
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_OPEN);
-    cr_expect_str_eq(d.reason, "denied: server.backup for customer 'lowco' (tier low) is open — "
-                               "not yet settled in the contract (conf.d/10-customers.conf:8)");
+    expect_reason(&d,
+                  "denied: server.backup for customer 'acme' (tier low) is open — not yet settled "
+                  "in the contract ",
+                  conf_src(&fx, 9));
     fixture_release(&fx);
 }
 
@@ -532,13 +559,15 @@ Test(decide, high_books_an_add_on)
     struct fixture fx;
     struct jiku_decision d;
 
-    fixture_init(&fx, SHIPPED);
-    add_override(&fx, 2, "server.backup", JIKU_ASSIGN_JIKU, 3);
-    add_override(&fx, 2, "server.snapshot", JIKU_ASSIGN_JIKU, 4);
-    cr_assert_eq(jiku_policy_decide(&fx.cfg, "highco", "server.snapshot", &d, NULL), 0);
+    fixture_load(&fx, SHIPPED,
+                 "[customer acme]\ntier = high\nserver.backup = jiku\nserver.snapshot = jiku\n");
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "server.snapshot", &d, NULL), 0);
     cr_expect(d.allowed);
-    cr_expect_str_eq(d.source, "conf.d/10-customers.conf:4");
-    cr_assert_eq(jiku_policy_decide(&fx.cfg, "highco", "server.rollback", &d, NULL), 0);
+    cr_expect_str_eq(d.source, conf_src(&fx, 10));
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "server.backup", &d, NULL), 0);
+    cr_expect(d.allowed);
+    cr_expect_str_eq(d.source, conf_src(&fx, 9));
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "server.rollback", &d, NULL), 0);
     cr_expect_not(d.allowed);
     fixture_release(&fx);
 }
@@ -549,19 +578,15 @@ Test(decide, unknown_action)
     struct jiku_decision d;
     struct jiku_err err = {0};
 
-    fixture_init(&fx, SHIPPED);
-    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.frobnicate", &d, &err),
-                 JIKU_E_CONFIG);
+    fixture_load(&fx, SHIPPED, NULL);
+    cr_expect_eq(jiku_policy_decide(fx.cfg, "lowco", "server.frobnicate", &d, &err), JIKU_E_CONFIG);
     cr_expect_eq(jiku_status_exit_code(err.status), 78);
     cr_expect_str_eq(err.msg, "unknown action 'server.frobnicate'");
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_NONE);
     cr_expect_str_eq(d.reason, "denied: unknown action 'server.frobnicate'");
     cr_expect_str_eq(d.tier, "low");
-    /* an override for it cannot make it known */
-    add_override(&fx, 0, "server.frobnicate", JIKU_ASSIGN_JIKU, 9);
-    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.frobnicate", &d, &err),
-                 JIKU_E_CONFIG);
+    cr_expect_eq(jiku_policy_decide(fx.cfg, "lowco", "server", &d, &err), JIKU_E_CONFIG);
     cr_expect_not(d.allowed);
     fixture_release(&fx);
 }
@@ -572,8 +597,8 @@ Test(decide, unknown_customer)
     struct jiku_decision d;
     struct jiku_err err = {0};
 
-    fixture_init(&fx, SHIPPED);
-    cr_expect_eq(jiku_policy_decide(&fx.cfg, "x", "server.snapshot", &d, &err), JIKU_E_NOTFOUND);
+    fixture_load(&fx, SHIPPED, NULL);
+    cr_expect_eq(jiku_policy_decide(fx.cfg, "x", "server.snapshot", &d, &err), JIKU_E_NOTFOUND);
     cr_expect_eq(jiku_status_exit_code(err.status), 66);
     cr_expect_str_eq(err.msg, "no such customer 'x'");
     cr_expect_not(d.allowed);
@@ -588,26 +613,24 @@ Test(decide, tier_without_policy)
     struct fixture fx;
     struct jiku_decision d;
     struct jiku_err err = {0};
+    struct jiku_customer_conf *c;
 
-    fixture_init(&fx, SHIPPED);
-    fx.customers[3].name = "goldco";
-    fx.customers[3].tier = "gold";
-    fx.cfg.n_customers = 4;
+    /* the loader never lets this happen; change a loaded config to get there */
+    fixture_load(&fx, SHIPPED, "[customer goldco]\ntier = low\nserver.snapshot = jiku\n");
+    c = (struct jiku_customer_conf *)jiku_config_customer(fx.cfg, "goldco");
+    cr_assert_not_null(c);
+    c->tier = "gold";
     /* an override does not rescue a customer whose tier is unknown */
-    fx.overrides[7].action = "server.snapshot";
-    fx.overrides[7].assignment = JIKU_ASSIGN_JIKU;
-    fx.customers[3].overrides = &fx.overrides[7];
-    fx.customers[3].n_overrides = 1;
-    cr_expect_eq(jiku_policy_decide(&fx.cfg, "goldco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
+    cr_expect_eq(jiku_policy_decide(fx.cfg, "goldco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
     cr_expect_str_eq(err.msg, "no policy loaded for tier 'gold'");
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_NONE);
     cr_expect_str_eq(d.reason, "denied: server.snapshot for customer 'goldco' (tier gold): no "
                                "policy loaded for tier 'gold'");
     /* and a config without any policies denies everything */
-    jiku_policy_set_free(fx.cfg.policies);
-    fx.cfg.policies = NULL;
-    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
+    jiku_policy_set_free(fx.cfg->policies);
+    fx.cfg->policies = NULL;
+    cr_expect_eq(jiku_policy_decide(fx.cfg, "lowco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
     cr_expect_not(d.allowed);
     fixture_release(&fx);
 }
@@ -617,14 +640,20 @@ Test(decide, bad_override_assignment_denies)
     struct fixture fx;
     struct jiku_decision d;
     struct jiku_err err = {0};
+    struct jiku_customer_conf *c;
+    struct jiku_buf want = JIKU_BUF_INIT;
 
-    fixture_init(&fx, SHIPPED);
-    add_override(&fx, 0, "server.snapshot", 7, 4);
-    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
+    fixture_load(&fx, SHIPPED, "[customer acme]\ntier = low\nserver.snapshot = jiku\n");
+    c = (struct jiku_customer_conf *)jiku_config_customer(fx.cfg, "acme");
+    cr_assert_not_null(c);
+    cr_assert_eq(c->n_overrides, 1);
+    c->overrides[0].assignment = 7;
+    cr_expect_eq(jiku_policy_decide(fx.cfg, "acme", "server.snapshot", &d, &err), JIKU_E_CONFIG);
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_NONE);
-    cr_expect_str_eq(err.msg, "server.snapshot has no valid assignment "
-                              "(conf.d/10-customers.conf:4)");
+    jiku_buf_addf(&want, "server.snapshot has no valid assignment (%s)", conf_src(&fx, 9));
+    cr_expect_str_eq(err.msg, jiku_buf_str(&want));
+    jiku_buf_release(&want);
     fixture_release(&fx);
 }
 
@@ -634,14 +663,14 @@ Test(decide, invalid_arguments)
     struct jiku_decision d;
     struct jiku_err err = {0};
 
-    fixture_init(&fx, SHIPPED);
+    fixture_load(&fx, SHIPPED, NULL);
     cr_expect_eq(jiku_policy_decide(NULL, "lowco", "server.snapshot", &d, &err), JIKU_E_INVAL);
     cr_expect_not(d.allowed);
-    cr_expect_eq(jiku_policy_decide(&fx.cfg, NULL, "server.snapshot", &d, &err), JIKU_E_INVAL);
+    cr_expect_eq(jiku_policy_decide(fx.cfg, NULL, "server.snapshot", &d, &err), JIKU_E_INVAL);
     cr_expect_not(d.allowed);
-    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", NULL, &d, &err), JIKU_E_INVAL);
+    cr_expect_eq(jiku_policy_decide(fx.cfg, "lowco", NULL, &d, &err), JIKU_E_INVAL);
     cr_expect_not(d.allowed);
-    cr_expect_eq(jiku_policy_decide(&fx.cfg, "lowco", "server.snapshot", NULL, &err), JIKU_E_INVAL);
+    cr_expect_eq(jiku_policy_decide(fx.cfg, "lowco", "server.snapshot", NULL, &err), JIKU_E_INVAL);
     fixture_release(&fx);
 }
 
@@ -662,27 +691,19 @@ Test(parse, valid_minimal)
 
 Test(parse, crlf_bom_and_inline_comment)
 {
-    struct jiku_diags diags = {NULL, 0, 0};
-    const char *tiers[] = {"t", NULL};
-    struct jiku_policy_set *set = NULL;
-    struct jiku_config cfg;
-    struct jiku_customer_conf c = {.name = "c", .tier = "t"};
+    struct fixture fx;
     struct jiku_decision d;
 
     make_tmpdir();
     write_policy("t", "\xEF\xBB\xBF[tier]\r\nname = t ; the tier\r\n" ALL_ACTIONS_JIKU);
-    cr_assert_eq(jiku_policy_set_load(tmpdir, tiers, &set, &diags, NULL), 0);
-    dump_diags(&diags);
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.customers = &c;
-    cfg.n_customers = 1;
-    cfg.policies = set;
-    cr_assert_eq(jiku_policy_decide(&cfg, "c", "server.backup", &d, NULL), 0);
+    write_policy("low", HEADER("low") ALL_ACTIONS_JIKU); /* for BASE_CUSTOMERS */
+    write_policy("medium", HEADER("medium") ALL_ACTIONS_JIKU);
+    write_policy("high", HEADER("high") ALL_ACTIONS_JIKU);
+    fixture_load(&fx, NULL, "[customer c]\ntier = t\n");
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "c", "server.backup", &d, NULL), 0);
     cr_expect(d.allowed);
-    cr_expect_null(jiku_policy_tier_description(set, "t"));
-    jiku_policy_set_free(set);
-    jiku_diags_release(&diags);
-    remove_tmpdir();
+    cr_expect_null(jiku_policy_tier_description(fx.cfg->policies, "t"));
+    fixture_release(&fx);
 }
 
 Test(parse, unknown_section)
@@ -882,28 +903,23 @@ Test(load, source_path_as_configured)
 {
     const char *tiers[] = {"low", NULL};
     struct jiku_policy_set *set = NULL;
-    struct jiku_config cfg;
-    struct jiku_customer_conf c = {.name = "c", .tier = "low"};
+    struct fixture fx;
     struct jiku_decision d;
 
-    /* a trailing slash does not double; a relative dir stays relative in every source */
-    cr_assert_eq(jiku_policy_set_load(SHIPPED "/", tiers, &set, NULL, NULL), 0);
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.customers = &c;
-    cfg.n_customers = 1;
-    cfg.policies = set;
-    cr_assert_eq(jiku_policy_decide(&cfg, "c", "infrastructure.operate", &d, NULL), 0);
+    /* a trailing slash does not double */
+    fixture_load(&fx, SHIPPED "/", NULL);
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "lowco", "infrastructure.operate", &d, NULL), 0);
     cr_expect_str_eq(d.source, SHIPPED "/low.policy:14");
-    jiku_policy_set_free(set);
-    set = NULL;
 
+    /* a relative dir stays relative in every source (the loader only takes absolute ones) */
     cr_assert_eq(chdir(JIKU_SOURCE_DIR), 0);
     cr_assert_eq(jiku_policy_set_load("policies", tiers, &set, NULL, NULL), 0);
-    cfg.policies = set;
-    cr_assert_eq(jiku_policy_decide(&cfg, "c", "infrastructure.operate", &d, NULL), 0);
-    cr_expect_str_eq(d.reason, "allowed: infrastructure.operate for customer 'c' (tier low) is "
+    jiku_policy_set_free(fx.cfg->policies);
+    fx.cfg->policies = set;
+    cr_assert_eq(jiku_policy_decide(fx.cfg, "lowco", "infrastructure.operate", &d, NULL), 0);
+    cr_expect_str_eq(d.reason, "allowed: infrastructure.operate for customer 'lowco' (tier low) is "
                                "assigned to jiku (policies/low.policy:14)");
-    jiku_policy_set_free(set);
+    fixture_release(&fx);
 }
 
 Test(load, invalid_tier_names_never_reach_a_path)
@@ -1063,33 +1079,46 @@ Test(lint, empty_and_missing_dirs)
 Test(skills, low_given_server_work)
 {
     struct fixture fx;
+    struct jiku_diags diags = {NULL, 0, 0};
+    struct jiku_buf want = JIKU_BUF_INIT;
 
-    fixture_init(&fx, SHIPPED);
-    add_override(&fx, 0, "server.rollback", JIKU_ASSIGN_CUSTOMER, 6);
-    add_override(&fx, 0, "application.stage", JIKU_ASSIGN_CUSTOMER, 7);
-    add_override(&fx, 0, "application.users", JIKU_ASSIGN_CUSTOMER, 8); /* low keeps these */
-    add_override(&fx, 0, "server.backup", JIKU_ASSIGN_OPEN, 9);         /* not handed over */
-    add_override(&fx, 1, "infrastructure.operate", JIKU_ASSIGN_CUSTOMER, 11);
-    add_override(&fx, 1, "server.rollback", JIKU_ASSIGN_CUSTOMER, 12);        /* medium may */
-    add_override(&fx, 2, "infrastructure.operate", JIKU_ASSIGN_CUSTOMER, 13); /* high may */
-    add_override(&fx, 2, "server.frobnicate", JIKU_ASSIGN_CUSTOMER, 14);      /* not this check's */
-    jiku_policy_skills_check(&fx.cfg, &fx.diags);
-    dump_diags(&fx.diags);
-    cr_expect_eq(fx.diags.n, 3);
-    cr_expect_eq(fx.diags.n_errors, 0);
-    cr_expect(has_diag(&fx.diags, false,
-                       "conf.d/10-customers.conf:6: customer 'lowco' (tier low) is given "
-                       "server.rollback, but tier low assumes the customer lacks server skills"));
-    cr_expect(has_diag(&fx.diags, false,
-                       "conf.d/10-customers.conf:7: customer 'lowco' (tier low) is given "
-                       "application.stage, but tier low assumes the customer lacks application "
-                       "skills"));
-    cr_expect(has_diag(&fx.diags, false,
-                       "conf.d/10-customers.conf:11: customer 'mediumco' (tier medium) is given "
-                       "infrastructure.operate, but tier medium assumes the customer lacks "
-                       "infrastructure skills"));
-    jiku_policy_skills_check(NULL, &fx.diags);
-    jiku_policy_skills_check(&fx.cfg, NULL);
-    cr_expect_eq(fx.diags.n, 3);
+    fixture_load(&fx, SHIPPED,
+                 "[customer lowc]\ntier = low\n"         /* 7, 8 */
+                 "server.rollback = customer\n"          /* 9: warn */
+                 "application.stage = customer\n"        /* 10: warn */
+                 "application.users = customer\n"        /* low keeps these */
+                 "server.backup = open\n"                /* not handed over */
+                 "[customer medc]\ntier = medium\n"      /* 13, 14 */
+                 "infrastructure.operate = customer\n"   /* 15: warn */
+                 "server.rollback = customer\n"          /* medium may */
+                 "[customer highc]\ntier = high\n"       /* 17, 18 */
+                 "infrastructure.operate = customer\n"); /* high may */
+    jiku_policy_skills_check(fx.cfg, &diags);
+    dump_diags(&diags);
+    cr_expect_eq(diags.n, 3);
+    cr_expect_eq(diags.n_errors, 0);
+    jiku_buf_addf(&want,
+                  "%s/conf.d/10-customers.conf:9: customer 'lowc' (tier low) is given "
+                  "server.rollback, but tier low assumes the customer lacks server skills",
+                  tmpdir);
+    cr_expect(has_diag(&diags, false, jiku_buf_str(&want)), "%s", jiku_buf_str(&want));
+    jiku_buf_reset(&want);
+    jiku_buf_addf(&want,
+                  "%s/conf.d/10-customers.conf:10: customer 'lowc' (tier low) is given "
+                  "application.stage, but tier low assumes the customer lacks application skills",
+                  tmpdir);
+    cr_expect(has_diag(&diags, false, jiku_buf_str(&want)), "%s", jiku_buf_str(&want));
+    jiku_buf_reset(&want);
+    jiku_buf_addf(&want,
+                  "%s/conf.d/10-customers.conf:15: customer 'medc' (tier medium) is given "
+                  "infrastructure.operate, but tier medium assumes the customer lacks "
+                  "infrastructure skills",
+                  tmpdir);
+    cr_expect(has_diag(&diags, false, jiku_buf_str(&want)), "%s", jiku_buf_str(&want));
+    jiku_policy_skills_check(NULL, &diags);
+    jiku_policy_skills_check(fx.cfg, NULL);
+    cr_expect_eq(diags.n, 3);
+    jiku_buf_release(&want);
+    jiku_diags_release(&diags);
     fixture_release(&fx);
 }
