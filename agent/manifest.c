@@ -263,7 +263,7 @@ out:
     return r;
 }
 
-/* A copy of the string at KEY in ROOT; JIKU_E_DATA when absent, not a string or holding NUL. */
+/* A copy of the string at KEY in ROOT; JIKU_E_DATA when absent or not a string. */
 static int
 get_string(json_t *root, const char *key, const char *path, char **out, struct jiku_err *err)
 {
@@ -274,9 +274,6 @@ get_string(json_t *root, const char *key, const char *path, char **out, struct j
         return jiku_err_set(err, JIKU_E_DATA, "manifest '%s': missing key '%s'", path, key);
     if (!json_is_string(v))
         return jiku_err_set(err, JIKU_E_DATA, "manifest '%s': key '%s' is not a string", path, key);
-    if (strlen(json_string_value(v)) != json_string_length(v))
-        return jiku_err_set(err, JIKU_E_DATA, "manifest '%s': key '%s' holds a NUL byte", path,
-                            key);
     if ((*out = strdup(json_string_value(v))) == NULL)
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     return 0;
@@ -298,6 +295,7 @@ jiku_manifest_read(const char *path, struct jiku_artifact *out, char **archive_n
     *archive_name = NULL;
     if ((r = slurp(path, &text, err)) != 0)
         goto out;
+    /* Without JSON_ALLOW_NUL jansson refuses \u0000, so every value is a whole C string. */
     if ((root = json_loadb(text.data != NULL ? text.data : "", text.len, JSON_REJECT_DUPLICATES,
                            &jerr)) == NULL) {
         r = jiku_err_set(err, JIKU_E_DATA, "manifest '%s' is not valid JSON: %s (line %d)", path,
