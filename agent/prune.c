@@ -82,8 +82,15 @@ prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housek
     unsigned denied = 0;
     int r;
 
+    /*
+     * Decide under the target's lock: an operation that uses an artifact (a rollback from it)
+     * holds the same lock, so nothing in use can be chosen, and nothing is added meanwhile.
+     */
+    if (!ctx->dry_run &&
+        (r = jiku_lock_target(ctx->cfg->state_dir, t, ctx->lock_wait, &lock, err)) != 0)
+        goto out;
     if ((r = jiku_catalog_artifact_list(ctx->cat, t->info.id, NULL, false, &list, err)) != 0)
-        return r;
+        goto out;
     if (list.n == 0)
         goto out;
     if ((dec = calloc(list.n, sizeof(*dec))) == NULL) {
@@ -91,9 +98,6 @@ prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housek
         goto out;
     }
     jiku_retention_decide(list.items, list.n, &t->retention, time(NULL), dec);
-    if (!ctx->dry_run &&
-        (r = jiku_lock_target(ctx->cfg->state_dir, t, ctx->lock_wait, &lock, err)) != 0)
-        goto out;
 
     for (size_t i = 0; i < list.n; i++) {
         struct jiku_artifact *a = &list.items[i];

@@ -78,6 +78,7 @@ cat >"$T/conf.d/10-acme.conf" <<'CONF'
 tier = medium
 contact = ops@acme.example
 application.stage = jiku
+application.snapshot = jiku
 server.update = customer
 
 [target acme/shop]
@@ -124,7 +125,7 @@ run 0 policy show lowco && has out "server.snapshot"
 run 0 policy show highco
 mline=$(grep -n '^stage' "$POLICIES/medium.policy" | cut -d: -f1)
 run 77 policy explain acme application.promote && has out "medium.policy"
-run 77 policy explain acme application.stage.x
+run 78 policy explain acme application.stage.x && has err "unknown action"
 run 0 policy explain acme application.stage && has out "10-acme.conf:$line"
 run 77 policy explain acme application.clone && has out "is open"
 run 78 policy explain acme server.frobnicate && has err "unknown action"
@@ -189,7 +190,8 @@ run 0 pin "$first"
 run 0 --dry-run prune acme/shop && has out "would remove"
 [ -s "$T/recorder.log" ] && fail "a dry-run prune removed something"
 run 0 prune acme/shop
-grep -q "$first" "$T/recorder.log" && fail "prune removed a pinned artifact"
+awk -v id="$first" '$1 == "prune" && $3 == id { found = 1 } END { exit !found }' \
+    "$T/recorder.log" && fail "prune removed a pinned artifact"
 left=$("$BIN" -c "$T/agent.conf" --json list acme/shop | grep -c '"kind":"snapshot"')
 [ "$left" -lt "$keep" ] || fail "prune removed nothing ($keep before, $left after)"
 run 0 unpin "$first"
@@ -197,8 +199,7 @@ run 66 pin 20000101T000000Z.nope.nope.s
 
 # --- verify --------------------------------------------------------------------------------
 run 0 verify lowco/site
-archive=$(find "$T/backups/lowco/site" -name '*.tar.gz' | head -n 1)
-printf 'x' >>"$archive"
+for archive in $(find "$T/backups/lowco/site" -name '*.tar.gz'); do printf 'x' >>"$archive"; done
 run 65 verify lowco/site && has err "does not match"
 
 # --- audit chain ---------------------------------------------------------------------------
