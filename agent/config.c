@@ -303,7 +303,7 @@ load_policies(struct cfg_parse *p, struct jiku_err *err)
     struct jiku_config *cfg = p->cfg;
     const char **tiers = NULL;
     bool *present = NULL;
-    size_t n_tiers = 0, n_present = 0;
+    size_t n_tiers = 0, n_present = 0, errors;
     struct jiku_buf path = JIKU_BUF_INIT;
     struct stat st;
     int r = 0;
@@ -342,10 +342,12 @@ load_policies(struct cfg_parse *p, struct jiku_err *err)
         if (present[t])
             tiers[n_present++] = tiers[t];
     tiers[n_present] = NULL;
-    if (jiku_policy_set_load(cfg->policy_dir, tiers, &cfg->policies, p->diags, err) != 0) {
+    errors = p->diags->n_errors;
+    if (jiku_policy_set_load(cfg->policy_dir, tiers, &cfg->policies, p->diags, err) != 0 &&
+        p->diags->n_errors == errors) {
         struct jiku_source at = {cfg->policy_dir, 0};
 
-        /* the policy loader reports in DIAGS; make sure the failure is counted */
+        /* the policy loader reports in DIAGS; a failure it did not report must still count */
         cfg_diag(p, true, &at, "%s", err != NULL ? err->msg : "cannot load the policy files");
     }
 out:

@@ -299,8 +299,8 @@ cfg_section_begin(struct cfg_parse *p, const char *type, const char *name)
         return;
     }
     if (name == NULL) {
-        cfg_error(p, "section [%s] needs a name: [%s NAME]", type,
-                  ix == &priv->targets ? "target CUSTOMER/" : type);
+        cfg_error(p, "section [%s] needs a name: [%s %s]", type, type,
+                  ix == &priv->targets ? "CUSTOMER/NAME" : "NAME");
         return;
     }
     if (ix == &priv->targets ? !jiku_valid_target_id(name) : !jiku_valid_name(name)) {
@@ -719,7 +719,8 @@ cfg_key(struct cfg_parse *p, const char *key, const char *value)
     struct jiku_source *at = NULL;
     unsigned dummy = 0, *bad = &dummy;
     struct value v;
-    char label[160];
+    char buf[160];
+    const char *label;
     int n = 0, id = -1;
 
     switch (p->sect) {
@@ -747,7 +748,7 @@ cfg_key(struct cfg_parse *p, const char *key, const char *value)
         bad = &p->priv->target_keys[p->idx].bad;
         break;
     }
-    section_label(p, label, sizeof(label));
+    label = section_label(p, buf, sizeof(buf));
     if (p->sect == CS_RETENTION)
         id = find_keep(key);
     else if (p->sect == CS_TARGET && (id = find_keep(key)) >= 0)

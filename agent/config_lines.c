@@ -66,13 +66,13 @@ valid_key_name(const char *s)
 
 /*
  * "[TYPE]" or "[TYPE NAME]" at S (comment already stripped).  Returns the text inih gets: the
- * header as written, or "" when it is rejected.
+ * header normalized into OUT, or "" when it is rejected.
  */
 static const char *
-read_header(struct cfg_parse *p, char *s)
+read_header(struct cfg_parse *p, char *s, char *out, size_t outlen)
 {
     char *close = strchr(s, ']');
-    char *inner, *name, *sep, blank;
+    char *type, *name;
 
     if (close == NULL) {
         cfg_error(p, "missing ']' in section header");
@@ -84,22 +84,19 @@ read_header(struct cfg_parse *p, char *s)
         p->sect = CS_IGNORE;
         return "";
     }
-    close[1] = '\0';
     *close = '\0';
-    inner = rtrim(ltrim(s + 1));
-    sep = inner + strcspn(inner, " \t");
-    blank = *sep;
-    if (blank != '\0') {
-        *sep = '\0';
-        name = ltrim(sep + 1);
+    type = rtrim(ltrim(s + 1));
+    name = type + strcspn(type, " \t");
+    if (*name != '\0') {
+        *name++ = '\0';
+        name = ltrim(name);
     } else {
         name = NULL;
     }
-    cfg_section_begin(p, inner, name);
-    /* inih must see the header as written: put back what was cut for the section's name */
-    *sep = blank;
-    *close = ']';
-    return s;
+    cfg_section_begin(p, type, name);
+    /* never longer than the raw line, which the caller checked fits */
+    snprintf(out, outlen, "[%s%s%s]", type, name != NULL ? " " : "", name != NULL ? name : "");
+    return out;
 }
 
 /* "key = value": the reader's own reading, which the handler compares with inih's. */
@@ -175,7 +172,7 @@ reader(char *out, int num, void *stream)
         strip_comment(s);
         rtrim(s);
         if (*s == '[')
-            give = read_header(p, s);
+            give = read_header(p, s, out, (size_t)num);
         else
             give = read_pair(p, s, out, (size_t)num);
     }
