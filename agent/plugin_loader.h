@@ -20,6 +20,7 @@ struct jiku_loaded_plugin {
     void *handle;            /* dlopen handle, NULL for static */
     void *state;             /* from open() */
     bool opened;
+    int fd; /* the checked file, open while HANDLE is: glibc knows it as /proc/self/fd/N */
 };
 
 struct jiku_plugins;
@@ -34,7 +35,14 @@ void jiku_plugins_free(struct jiku_plugins *p); /* closes and unloads */
 int jiku_plugins_get(struct jiku_plugins *p, const char *panel, const struct jiku_host *host,
                      const struct jiku_loaded_plugin **out, struct jiku_err *err);
 
-/* Load one file (tests and `plugins`): checks, dlopen, ABI, normalisation. */
+/* True for a panel name a plugin may have: [a-z0-9-]+, at most 32 bytes. */
+bool jiku_plugin_name_valid(const char *name);
+
+/*
+ * Load one file (tests and `plugins`): checks, dlopen, ABI, normalisation; open() is not
+ * called.  *OUT is the caller's, released with jiku_plugin_unload (which calls close() when
+ * the caller opened it and set OPENED).
+ */
 int jiku_plugin_load_file(const char *path, struct jiku_loaded_plugin *out, struct jiku_err *err);
 void jiku_plugin_unload(struct jiku_loaded_plugin *lp);
 
@@ -42,7 +50,12 @@ void jiku_plugin_unload(struct jiku_loaded_plugin *lp);
 jiku_action_fn jiku_plugin_action(const struct jiku_loaded_plugin *lp, enum jiku_verb verb,
                                   enum jiku_target_kind kind);
 
-/* Every available plugin (static, then *.so in the dir) for `jiku-agent plugins`. */
+/*
+ * Every available plugin (static, then *.so in the dir in byte order) for `jiku-agent
+ * plugins`.  LP is borrowed for the call.  A file that cannot be used is reported with ERROR
+ * set and LP carrying only its path (desc zeroed; desc.name set when the file loaded but is
+ * misnamed).  CB may call jiku_plugins_get.
+ */
 typedef void (*jiku_plugin_each_cb)(const struct jiku_loaded_plugin *lp, const char *error,
                                     void *arg);
 void jiku_plugins_each(struct jiku_plugins *p, jiku_plugin_each_cb cb, void *arg);

@@ -1,0 +1,256 @@
+/*
+ * The recorder: a "cpanel" plugin that touches no panel.  It lets the CLI be tested end to end
+ * (snapshot, backup, list, prune, rollback, verify, probe) before the real plugins exist, and
+ * without them.  For accounts and WordPress instances each call appends one line
+ *
+ *     VERB TARGET ARTIFACT-ID[ merge][ dry-run]\n
+ *
+ * to the file named by $JIKU_RECORDER_LOG (with one write(), so lines of parallel operations
+ * never interleave; ARTIFACT-ID is "-" for a probe).  $JIKU_RECORDER_FAIL names verbs, comma
+ * separated, that fail with JIKU_E_PANEL after recording.
+ *
+ * A snapshot reports location /fake/ID.tar.gz, size 123 and the MD5/SHA-256 of the id string.
+ * A backup reports the same location and checksums and also writes BACKUP_DIR/ID.tar.gz
+ * (0600) holding the id string, so its size is the id's length and the checksums match it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jiku/buf.h"
+#include "jiku/host.h"
+#include "jiku/plugin.h"
+
+#define RECORDER_SIZE 123
+
+static bool
+listed(const char *list, const char *verb)
+{
+    size_t n = strlen(verb);
+
+    for (const char *p = list; p != NULL && *p != '\0';) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+
+        if (len == n && strncmp(p, verb, n) == 0)
+            return true;
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    return false;
+}
+
+static int
+write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, data, len);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        data += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static int
+record(struct jiku_op *op, const char *verb, const char *artifact, struct jiku_err *err)
+{
+    const char *log = getenv("JIKU_RECORDER_LOG");
+    const char *target = op->target != NULL && op->target->id != NULL ? op->target->id : "-";
+    struct jiku_buf line = JIKU_BUF_INIT;
+    int fd = -1, r = 0;
+
+    if (log != NULL && *log != '\0') {
+        jiku_buf_addf(&line, "%s %s %s", verb, target, artifact != NULL ? artifact : "-");
+        if (op->params != NULL && op->params->mode == JIKU_ROLLBACK_MERGE &&
+            strcmp(verb, "rollback") == 0)
+            jiku_buf_adds(&line, " merge");
+        if (op->params != NULL && op->params->dry_run)
+            jiku_buf_adds(&line, " dry-run");
+        if (jiku_buf_addch(&line, '\n') != 0) {
+            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            goto out;
+        }
+        if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+            write_all(fd, line.data, line.len) != 0) {
+            r = jiku_err_set(err, JIKU_E_IO, "recorder: cannot append to '%s': %s", log,
+                             strerror(errno));
+            goto out;
+        }
+    }
+    if (listed(getenv("JIKU_RECORDER_FAIL"), verb))
+        r = jiku_err_set(err, JIKU_E_PANEL,
+                         "recorder: %s of '%s' failed as JIKU_RECORDER_FAIL asks", verb, target);
+out:
+    if (fd >= 0)
+        close(fd);
+    jiku_buf_release(&line);
+    return r;
+}
+
+static void
+hex(const unsigned char *d, unsigned n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 0xf];
+    }
+    out[2 * n] = '\0';
+}
+
+static int
+fill_result(struct jiku_op *op, const char *id, struct jiku_err *err)
+{
+    struct jiku_buf location = JIKU_BUF_INIT;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned n;
+
+    if (EVP_Digest(id, strlen(id), d, &n, EVP_md5(), NULL) != 1 || n != 16)
+        return jiku_err_set(err, JIKU_E_FAILED, "recorder: md5 failed");
+    hex(d, n, op->result->md5);
+    if (EVP_Digest(id, strlen(id), d, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return jiku_err_set(err, JIKU_E_FAILED, "recorder: sha256 failed");
+    hex(d, n, op->result->sha256);
+    if (jiku_buf_addf(&location, "/fake/%s.tar.gz", id) != 0)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    op->result->location = jiku_buf_detach(&location);
+    op->result->size = RECORDER_SIZE;
+    return 0;
+}
+
+static int
+write_backup(struct jiku_op *op, const char *id, struct jiku_err *err)
+{
+    struct jiku_buf path = JIKU_BUF_INIT;
+    int fd = -1, r = 0;
+
+    if (jiku_buf_addf(&path, "%s/%s.tar.gz", op->params->backup_dir, id) != 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((fd = open(path.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+        write_all(fd, id, strlen(id)) != 0 || fsync(fd) != 0) {
+        r = jiku_err_set(err, JIKU_E_IO, "recorder: cannot write '%s': %s", path.data,
+                         strerror(errno));
+        goto out;
+    }
+    op->result->backup_path = jiku_buf_detach(&path);
+    op->result->size = strlen(id);
+out:
+    if (fd >= 0)
+        close(fd);
+    jiku_buf_release(&path);
+    return r;
+}
+
+static const char *
+new_id(const struct jiku_op *op)
+{
+    return op->params != NULL ? op->params->new_artifact_id : NULL;
+}
+
+static const char *
+subject_id(const struct jiku_op *op)
+{
+    return op->params != NULL && op->params->artifact != NULL ? op->params->artifact->id : NULL;
+}
+
+static int
+recorder_snapshot(struct jiku_op *op, struct jiku_err *err)
+{
+    const char *id = new_id(op);
+    int r;
+
+    if (id == NULL)
+        return jiku_err_set(err, JIKU_E_INVAL, "recorder: snapshot without an artifact id");
+    if ((r = record(op, "snapshot", id, err)) != 0)
+        return r;
+    return op->params->dry_run ? 0 : fill_result(op, id, err);
+}
+
+static int
+recorder_backup(struct jiku_op *op, struct jiku_err *err)
+{
+    const char *id = new_id(op);
+    int r;
+
+    if (id == NULL)
+        return jiku_err_set(err, JIKU_E_INVAL, "recorder: backup without an artifact id");
+    if ((r = record(op, "backup", id, err)) != 0)
+        return r;
+    if (op->params->dry_run)
+        return 0;
+    if ((r = fill_result(op, id, err)) == 0 && op->params->backup_dir != NULL)
+        r = write_backup(op, id, err);
+    if (r != 0) {
+        /* Results are only set on success. */
+        free(op->result->location);
+        op->result->location = NULL;
+    }
+    return r;
+}
+
+static int
+recorder_rollback(struct jiku_op *op, struct jiku_err *err)
+{
+    return record(op, "rollback", subject_id(op), err);
+}
+
+static int
+recorder_prune(struct jiku_op *op, struct jiku_err *err)
+{
+    return record(op, "prune", subject_id(op), err);
+}
+
+static int
+recorder_verify(struct jiku_op *op, struct jiku_err *err)
+{
+    return record(op, "verify", subject_id(op), err);
+}
+
+static int
+recorder_probe(struct jiku_op *op, struct jiku_err *err)
+{
+    int r;
+
+    if ((r = record(op, "probe", NULL, err)) != 0)
+        return r;
+    if ((op->result->panel_version = strdup("recorder 1.0")) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    return 0;
+}
+
+#define RECORDER_KIND(kind)                                                                        \
+    {JIKU_VERB_PROBE, kind, recorder_probe}, {JIKU_VERB_SNAPSHOT, kind, recorder_snapshot},        \
+        {JIKU_VERB_BACKUP, kind, recorder_backup}, {JIKU_VERB_ROLLBACK, kind, recorder_rollback},  \
+        {JIKU_VERB_PRUNE, kind, recorder_prune},                                                   \
+    {                                                                                              \
+        JIKU_VERB_VERIFY, kind, recorder_verify                                                    \
+    }
+
+static const struct jiku_plugin_action recorder_actions[] = {
+    RECORDER_KIND(JIKU_KIND_ACCOUNT),
+    RECORDER_KIND(JIKU_KIND_WORDPRESS),
+};
+
+static const struct jiku_plugin recorder_plugin = {
+    .abi_version = JIKU_PLUGIN_ABI_VERSION,
+    .struct_size = sizeof(struct jiku_plugin),
+    .name = "cpanel",
+    .version = "recorder",
+    .actions = recorder_actions,
+    .n_actions = sizeof(recorder_actions) / sizeof(recorder_actions[0]),
+    .open = NULL,
+    .close = NULL,
+};
+
+JIKU_PLUGIN_EXPORT(recorder, recorder_plugin);

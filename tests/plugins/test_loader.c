@@ -1,0 +1,903 @@
+/*
+ * The plugin loader (SPEC §8): file checks before dlopen, the ABI handshake, members past
+ * struct_size, the static table, open/close, the `plugins` listing, and the recorder plugin
+ * the CLI tests use.  The built test plugins are copied into a private directory per test,
+ * with the names and modes each test needs.
+ */
+#include <criterion/criterion.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "paths.h"
+#include "plugin_loader.h"
+
+#define PATH_SIZE 512
+
+static char dir[64];
+
+/* What the fake host's log saw: the good plugin logs its open() and close(). */
+static char host_log[4096];
+
+static void
+fake_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
+{
+    size_t n = strlen(host_log);
+    va_list ap;
+
+    (void)op;
+    (void)level;
+    va_start(ap, fmt);
+    vsnprintf(host_log + n, sizeof(host_log) - n, fmt, ap);
+    va_end(ap);
+    n = strlen(host_log);
+    if (n + 1 < sizeof(host_log)) {
+        host_log[n] = '\n';
+        host_log[n + 1] = '\0';
+    }
+}
+
+static const struct jiku_host fake_host = {
+    .abi_version = JIKU_HOST_ABI_VERSION,
+    .struct_size = sizeof(struct jiku_host),
+    .log = fake_log,
+};
+
+/* The test's own static table (it shadows the generated one): a built-in "plesk". */
+static int
+static_probe(struct jiku_op *op, struct jiku_err *err)
+{
+    (void)err;
+    op->result->panel_version = strdup("static");
+    return 0;
+}
+
+static const struct jiku_plugin_action static_actions[] = {
+    {JIKU_VERB_PROBE, JIKU_KIND_SUBSCRIPTION, static_probe},
+};
+
+static const struct jiku_plugin static_plesk = {
+    .abi_version = JIKU_PLUGIN_ABI_VERSION,
+    .struct_size = sizeof(struct jiku_plugin),
+    .name = "plesk",
+    .version = "static-test",
+    .actions = static_actions,
+    .n_actions = 1,
+};
+
+const struct jiku_plugin *const jiku_static_plugins[] = {&static_plesk, NULL};
+
+/* DIR/NAME in one of a few rotating buffers, enough for one assertion's arguments. */
+static const char *
+at(const char *name)
+{
+    static char bufs[4][PATH_SIZE];
+    static unsigned next;
+    char *b = bufs[next++ % 4];
+
+    int n = snprintf(b, PATH_SIZE, "%s/%s", dir, name);
+
+    cr_assert(n > 0 && n < PATH_SIZE);
+    return b;
+}
+
+static void
+write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+    cr_assert_geq(fd, 0, "cannot create '%s': %s", path, strerror(errno));
+    cr_assert_eq(write(fd, data, len), (ssize_t)len);
+    cr_assert_eq(fchmod(fd, mode), 0);
+    close(fd);
+}
+
+/* Copy the built plugin SRC to DIR/NAME with MODE (set exactly, whatever the umask). */
+static void
+install(const char *src, const char *name, mode_t mode)
+{
+    char buf[1 << 16];
+    int in = open(src, O_RDONLY | O_CLOEXEC), out;
+    ssize_t n;
+
+    cr_assert_geq(in, 0, "cannot open '%s': %s", src, strerror(errno));
+    out = open(at(name), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    cr_assert_geq(out, 0, "cannot create '%s': %s", at(name), strerror(errno));
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        cr_assert_eq(write(out, buf, (size_t)n), n);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(fchmod(out, mode), 0);
+    close(in);
+    close(out);
+}
+
+static void
+setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/jiku-loader-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    cr_assert_eq(chmod(dir, 0755), 0);
+    host_log[0] = '\0';
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
+static void
+teardown(void)
+{
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(loader, .init = setup, .fini = teardown, .timeout = 60);
+
+static int
+load(const char *name, struct jiku_loaded_plugin *lp, struct jiku_err *err)
+{
+    return jiku_plugin_load_file(at(name), lp, err);
+}
+
+/* Expect loading DIR/NAME to fail with STATUS and exactly the message FMT. */
+static void
+expect_refusal(const char *name, int status, const char *fmt, ...)
+{
+    struct jiku_loaded_plugin lp;
+    struct jiku_err err = {0};
+    char want[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(want, sizeof(want), fmt, ap);
+    va_end(ap);
+    cr_assert_eq(load(name, &lp, &err), status, "%s", err.msg);
+    cr_assert_eq(err.status, status);
+    cr_assert_str_eq(err.msg, want);
+}
+
+Test(loader, loads_a_good_plugin)
+{
+    struct jiku_loaded_plugin lp;
+    struct jiku_err err = {0};
+
+    install(JIKU_TPLUGIN_GOOD, "cpanel.so", 0755);
+    cr_assert_eq(load("cpanel.so", &lp, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(lp.desc.name, "cpanel");
+    cr_assert_str_eq(lp.desc.version, "1.0");
+    cr_assert_str_eq(lp.path, at("cpanel.so"));
+    cr_assert_not_null(lp.handle);
+    cr_assert_eq(lp.desc.n_actions, 2);
+    cr_assert_not_null(lp.desc.open);
+    cr_assert_not_null(lp.desc.close);
+    cr_assert_not(lp.opened, "load_file must not open");
+    cr_assert_str_empty(host_log);
+
+    cr_assert_not_null(jiku_plugin_action(&lp, JIKU_VERB_SNAPSHOT, JIKU_KIND_ACCOUNT));
+    cr_assert_not_null(jiku_plugin_action(&lp, JIKU_VERB_PROBE, JIKU_KIND_ACCOUNT));
+    cr_assert_null(jiku_plugin_action(&lp, JIKU_VERB_ROLLBACK, JIKU_KIND_ACCOUNT));
+    cr_assert_null(jiku_plugin_action(&lp, JIKU_VERB_SNAPSHOT, JIKU_KIND_WORDPRESS));
+    cr_assert_null(jiku_plugin_action(NULL, JIKU_VERB_SNAPSHOT, JIKU_KIND_ACCOUNT));
+
+    /* Only the descriptor is exported; the plugin's functions stay private. */
+    cr_assert_null(dlsym(lp.handle, "good_snapshot"));
+
+    jiku_plugin_unload(&lp);
+    cr_assert_null(lp.path);
+    cr_assert_null(lp.handle);
+    cr_assert_str_empty(host_log, "close() of a plugin never opened");
+}
+
+Test(loader, get_opens_once_and_free_closes)
+{
+    const struct jiku_loaded_plugin *lp = NULL, *again = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(dir);
+    struct jiku_op_result res = {0};
+    struct jiku_err err = {0};
+    struct jiku_op op = {0};
+    jiku_action_fn fn;
+
+    install(JIKU_TPLUGIN_GOOD, "cpanel.so", 0755);
+    cr_assert_not_null(p);
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), 0, "%s", err.msg);
+    cr_assert(lp->opened);
+    cr_assert_not_null(lp->state);
+    cr_assert_str_eq(lp->path, at("cpanel.so"));
+    cr_assert_str_eq(host_log, "open cpanel\n");
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &again, &err), 0, "%s", err.msg);
+    cr_assert_eq(again, lp);
+    cr_assert_str_eq(host_log, "open cpanel\n", "opened a second time");
+
+    op.host = &fake_host;
+    op.result = &res;
+    op.plugin_state = lp->state;
+    fn = jiku_plugin_action(lp, JIKU_VERB_SNAPSHOT, JIKU_KIND_ACCOUNT);
+    cr_assert_not_null(fn);
+    cr_assert_eq(fn(&op, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(res.details, "snapshot by cpanel");
+    free(res.details);
+
+    jiku_plugins_free(p);
+    cr_assert_str_eq(host_log, "open cpanel\nclose cpanel\n");
+}
+
+Test(loader, open_failure_is_a_plugin_error_and_not_cached)
+{
+    const struct jiku_loaded_plugin *lp = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(dir);
+    struct jiku_host small = fake_host;
+    struct jiku_err err = {0};
+    char want[512];
+
+    install(JIKU_TPLUGIN_GOOD, "cpanel.so", 0755);
+    small.struct_size = 16;
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &small, &lp, &err), JIKU_E_PLUGIN);
+    snprintf(want, sizeof(want),
+             "cannot start plugin 'cpanel': good: host table has 16 bytes, %zu needed",
+             sizeof(struct jiku_host));
+    cr_assert_str_eq(err.msg, want);
+    cr_assert_null(lp);
+    cr_assert_str_empty(host_log);
+
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(host_log, "open cpanel\n");
+    jiku_plugins_free(p);
+}
+
+Test(loader, missing_plugin)
+{
+    const struct jiku_loaded_plugin *lp = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(dir), *q = jiku_plugins_new(at("none"));
+    struct jiku_err err = {0};
+    char want[1024];
+
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), JIKU_E_PLUGIN);
+    snprintf(want, sizeof(want), "no plugin for panel 'cpanel' (looked in '%s')", dir);
+    cr_assert_str_eq(err.msg, want);
+
+    cr_assert_eq(jiku_plugins_get(q, "cpanel", &fake_host, &lp, &err), JIKU_E_PLUGIN);
+    snprintf(want, sizeof(want), "no plugin for panel 'cpanel' (looked in '%s')", at("none"));
+    cr_assert_str_eq(err.msg, want);
+    cr_assert_null(lp);
+    jiku_plugins_free(p);
+    jiku_plugins_free(q);
+}
+
+Test(loader, default_directory)
+{
+    const struct jiku_loaded_plugin *lp = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(NULL);
+    struct jiku_err err = {0};
+
+    if (access(JIKU_PLUGIN_DIR "/cpanel.so", F_OK) == 0)
+        cr_skip_test("a cpanel plugin is installed in " JIKU_PLUGIN_DIR);
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), JIKU_E_PLUGIN);
+    cr_assert_str_eq(err.msg, "no plugin for panel 'cpanel' (looked in '" JIKU_PLUGIN_DIR "')");
+    jiku_plugins_free(p);
+}
+
+Test(loader, panel_names_are_checked_before_a_path_is_made)
+{
+    static const char *const bad[] = {
+        "",       "../cpanel", "cpanel/x",
+        "CPanel", "cp anel",   "cpanel.so",
+        ".",      "cpanel\n",  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 33 */
+    };
+    const struct jiku_loaded_plugin *lp = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(dir);
+    struct jiku_err err = {0};
+
+    /* A file a path built from an unchecked name would find. */
+    install(JIKU_TPLUGIN_GOOD, "CPanel.so", 0755);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_assert_not(jiku_plugin_name_valid(bad[i]), "'%s' accepted", bad[i]);
+        cr_assert_eq(jiku_plugins_get(p, bad[i], &fake_host, &lp, &err), JIKU_E_INVAL, "'%s': %s",
+                     bad[i], err.msg);
+        cr_assert(strncmp(err.msg, "invalid panel name '", 20) == 0, "%s", err.msg);
+    }
+    cr_assert_eq(jiku_plugins_get(p, NULL, &fake_host, &lp, &err), JIKU_E_INVAL);
+    cr_assert_not(jiku_plugin_name_valid(NULL));
+    cr_assert(jiku_plugin_name_valid("cpanel"));
+    cr_assert(jiku_plugin_name_valid("plesk-2"));
+    cr_assert(jiku_plugin_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")); /* 32 */
+    cr_assert_null(lp);
+    cr_assert_str_empty(host_log);
+    jiku_plugins_free(p);
+}
+
+Test(loader, refuses_a_world_writable_file)
+{
+    const struct jiku_loaded_plugin *lp = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(dir);
+    struct jiku_err err = {0};
+
+    install(JIKU_TPLUGIN_GOOD, "cpanel.so", 0666);
+    expect_refusal("cpanel.so", JIKU_E_PLUGIN,
+                   "plugin '%s' is writable by group or others (mode 0666); fix: chmod 755",
+                   at("cpanel.so"));
+    /* Through get too: a refused file is not reported as a missing one. */
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), JIKU_E_PLUGIN);
+    cr_assert(strstr(err.msg, "(mode 0666)") != NULL, "%s", err.msg);
+    cr_assert_str_empty(host_log);
+    jiku_plugins_free(p);
+}
+
+Test(loader, refuses_a_group_writable_file)
+{
+    install(JIKU_TPLUGIN_GOOD, "cpanel.so", 0775);
+    expect_refusal("cpanel.so", JIKU_E_PLUGIN,
+                   "plugin '%s' is writable by group or others (mode 0775); fix: chmod 755",
+                   at("cpanel.so"));
+}
+
+Test(loader, refuses_a_group_writable_directory)
+{
+    install(JIKU_TPLUGIN_GOOD, "cpanel.so", 0755);
+    cr_assert_eq(chmod(dir, 0775), 0);
+    expect_refusal(
+        "cpanel.so", JIKU_E_PLUGIN,
+        "plugin directory '%s' is writable by group or others (mode 0775); fix: chmod 755", dir);
+}
+
+Test(loader, refuses_a_sticky_world_writable_directory)
+{
+    install(JIKU_TPLUGIN_GOOD, "cpanel.so", 0755);
+    cr_assert_eq(chmod(dir, 01777), 0);
+    expect_refusal(
+        "cpanel.so", JIKU_E_PLUGIN,
+        "plugin directory '%s' is writable by group or others (mode 1777); fix: chmod 755", dir);
+}
+
+static uid_t
+nobody_uid(void)
+{
+    struct passwd *pw = getpwnam("nobody");
+
+    if (geteuid() != 0)
+        cr_skip_test("changing a file's owner needs root");
+    cr_assert_not_null(pw);
+    return pw->pw_uid;
+}
+
+Test(loader, refuses_a_file_owned_by_someone_else)
+{
+    uid_t nobody = nobody_uid();
+
+    install(JIKU_TPLUGIN_GOOD, "cpanel.so", 0755);
+    cr_assert_eq(chown(at("cpanel.so"), nobody, (gid_t)-1), 0);
+    expect_refusal("cpanel.so", JIKU_E_PLUGIN,
+                   "plugin '%s' is owned by uid %lu, not root or the running user; fix: chown root",
+                   at("cpanel.so"), (unsigned long)nobody);
+}
+
+Test(loader, refuses_a_directory_owned_by_someone_else)
+{
+    uid_t nobody = nobody_uid();
+
+    install(JIKU_TPLUGIN_GOOD, "cpanel.so", 0755);
+    cr_assert_eq(chown(dir, nobody, (gid_t)-1), 0);
+    expect_refusal("cpanel.so", JIKU_E_PLUGIN,
+                   "plugin directory '%s' is owned by uid %lu, not root or the running user; fix: "
+                   "chown root",
+                   dir, (unsigned long)nobody);
+}
+
+Test(loader, refuses_a_symbolic_link)
+{
+    const struct jiku_loaded_plugin *lp = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(dir);
+    struct jiku_err err = {0};
+
+    install(JIKU_TPLUGIN_GOOD, "real.so", 0755);
+    cr_assert_eq(symlink("real.so", at("cpanel.so")), 0);
+    expect_refusal("cpanel.so", JIKU_E_PLUGIN,
+                   "plugin '%s' is a symbolic link; fix: install the file itself", at("cpanel.so"));
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), JIKU_E_PLUGIN);
+    cr_assert(strstr(err.msg, "symbolic link") != NULL, "%s", err.msg);
+    jiku_plugins_free(p);
+}
+
+Test(loader, refuses_what_is_not_a_regular_file)
+{
+    cr_assert_eq(mkdir(at("cpanel.so"), 0755), 0);
+    expect_refusal("cpanel.so", JIKU_E_PLUGIN, "plugin '%s' is not a regular file",
+                   at("cpanel.so"));
+    /* A FIFO must not block the open, nor be loaded. */
+    cr_assert_eq(mkfifo(at("plesk.so"), 0644), 0);
+    expect_refusal("plesk.so", JIKU_E_PLUGIN, "plugin '%s' is not a regular file", at("plesk.so"));
+}
+
+Test(loader, refuses_a_file_that_is_not_an_object)
+{
+    static const char junk[] = "this is not an ELF file\n";
+    struct jiku_loaded_plugin lp;
+    struct jiku_err err = {0};
+    char want[PATH_SIZE + 64];
+
+    write_file(at("cpanel.so"), junk, sizeof(junk) - 1, 0755);
+    cr_assert_eq(load("cpanel.so", &lp, &err), JIKU_E_PLUGIN);
+    snprintf(want, sizeof(want), "cannot load plugin '%s': ", at("cpanel.so"));
+    cr_assert(strncmp(err.msg, want, strlen(want)) == 0, "%s", err.msg);
+    cr_assert_gt(strlen(err.msg), strlen(want), "no reason given");
+    cr_assert_null(strstr(err.msg, "/proc/self/fd"), "names the descriptor: %s", err.msg);
+}
+
+Test(loader, refuses_an_object_without_the_symbol)
+{
+    install(JIKU_TPLUGIN_NOEXPORT, "cpanel.so", 0755);
+    expect_refusal("cpanel.so", JIKU_E_PLUGIN,
+                   "plugin '%s' does not export 'jiku_plugin'; it is not a jiku-agent plugin",
+                   at("cpanel.so"));
+}
+
+Test(loader, refuses_another_major_before_reading_on)
+{
+    /* The ABI 2 descriptor holds small integers where 1.x has pointers: reading on crashes. */
+    install(JIKU_TPLUGIN_WRONGMAJOR, "cpanel.so", 0755);
+    expect_refusal("cpanel.so", JIKU_E_ABI, "plugin '%s' has ABI 2.0, this jiku-agent supports 1.x",
+                   at("cpanel.so"));
+}
+
+Test(loader, refuses_a_truncated_descriptor)
+{
+    install(JIKU_TPLUGIN_TRUNCATED, "cpanel.so", 0755);
+    expect_refusal("cpanel.so", JIKU_E_ABI,
+                   "plugin '%s' is truncated: its descriptor has %zu bytes, ABI 1.0 needs at "
+                   "least %zu",
+                   at("cpanel.so"), offsetof(struct jiku_plugin, n_actions),
+                   offsetof(struct jiku_plugin, open));
+}
+
+Test(loader, members_past_struct_size_are_absent)
+{
+    /* The minimal plugin's open and close abort: they lie past its struct_size. */
+    const struct jiku_loaded_plugin *lp = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(dir);
+    struct jiku_err err = {0};
+
+    install(JIKU_TPLUGIN_MINIMAL, "cpanel.so", 0755);
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), 0, "%s", err.msg);
+    cr_assert_null(lp->desc.open);
+    cr_assert_null(lp->desc.close);
+    cr_assert_eq(lp->desc.struct_size, offsetof(struct jiku_plugin, open));
+    cr_assert_not_null(jiku_plugin_action(lp, JIKU_VERB_PROBE, JIKU_KIND_ACCOUNT));
+    cr_assert(lp->opened);
+    cr_assert_null(lp->state);
+    jiku_plugins_free(p);
+}
+
+Test(loader, a_member_cut_by_struct_size_is_absent)
+{
+    struct jiku_loaded_plugin lp;
+    struct jiku_err err = {0};
+
+    install(JIKU_TPLUGIN_SPLIT, "cpanel.so", 0755);
+    cr_assert_eq(load("cpanel.so", &lp, &err), 0, "%s", err.msg);
+    cr_assert_eq(lp.desc.struct_size, offsetof(struct jiku_plugin, open) + 4);
+    cr_assert_null(lp.desc.open, "open half-copied");
+    cr_assert_null(lp.desc.close);
+    jiku_plugin_unload(&lp);
+}
+
+Test(loader, a_newer_minor_loads_with_its_extras_ignored)
+{
+    const struct jiku_loaded_plugin *lp = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(dir);
+    struct jiku_op_result res = {0};
+    struct jiku_err err = {0};
+    struct jiku_op op = {0};
+    jiku_action_fn fn;
+
+    install(JIKU_TPLUGIN_NEWER, "cpanel.so", 0755);
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), 0, "%s", err.msg);
+    cr_assert_eq(lp->desc.abi_version, (1u << 16) | 7u);
+    cr_assert_gt(lp->desc.struct_size, sizeof(struct jiku_plugin));
+    cr_assert_str_eq(lp->desc.version, "1.7-test");
+    cr_assert_not_null(lp->desc.open);
+    cr_assert_null(lp->desc.close);
+    cr_assert_eq(lp->desc.n_actions, 3);
+    cr_assert_not_null(lp->state, "open() was not called");
+
+    /* The 1.7 verb and kind are never handed out, not even when asked for by number. */
+    cr_assert_null(
+        jiku_plugin_action(lp, (enum jiku_verb)(JIKU_VERB_COUNT + 2), JIKU_KIND_ACCOUNT));
+    cr_assert_null(
+        jiku_plugin_action(lp, JIKU_VERB_SNAPSHOT, (enum jiku_target_kind)(JIKU_KIND_COUNT + 1)));
+    fn = jiku_plugin_action(lp, JIKU_VERB_SNAPSHOT, JIKU_KIND_ACCOUNT);
+    cr_assert_not_null(fn);
+    op.result = &res;
+    op.plugin_state = lp->state;
+    cr_assert_eq(fn(&op, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(res.details, "snapshot by newer");
+    free(res.details);
+    jiku_plugins_free(p);
+}
+
+Test(loader, refuses_broken_action_tables)
+{
+    install(JIKU_TPLUGIN_BADVERB, "badverb.so", 0755);
+    install(JIKU_TPLUGIN_DUPLICATE, "duplicate.so", 0755);
+    install(JIKU_TPLUGIN_NOTABLE, "notable.so", 0755);
+    expect_refusal("badverb.so", JIKU_E_PLUGIN,
+                   "plugin '%s' has action 2 with verb %d and kind 0, outside ABI 1.0",
+                   at("badverb.so"), (int)JIKU_VERB_COUNT);
+    expect_refusal("duplicate.so", JIKU_E_PLUGIN,
+                   "plugin '%s' has two actions for snapshot on account", at("duplicate.so"));
+    expect_refusal("notable.so", JIKU_E_PLUGIN, "plugin '%s' declares 2 actions but no table",
+                   at("notable.so"));
+}
+
+Test(loader, refuses_a_plugin_named_for_another_panel)
+{
+    const struct jiku_loaded_plugin *lp = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(dir);
+    struct jiku_err err = {0};
+    char want[1024];
+
+    install(JIKU_TPLUGIN_MISNAMED, "cpanel.so", 0755);
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), JIKU_E_PLUGIN);
+    snprintf(want, sizeof(want), "plugin '%s' is named 'plesk', expected 'cpanel'",
+             at("cpanel.so"));
+    cr_assert_str_eq(err.msg, want);
+    cr_assert_str_empty(host_log, "a misnamed plugin was opened");
+    jiku_plugins_free(p);
+}
+
+Test(loader, a_static_plugin_comes_first)
+{
+    const struct jiku_loaded_plugin *lp = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(dir);
+    struct jiku_op_result res = {0};
+    struct jiku_err err = {0};
+    struct jiku_op op = {0};
+    jiku_action_fn fn;
+
+    install(JIKU_TPLUGIN_PLESK, "plesk.so", 0755);
+    cr_assert_eq(jiku_plugins_get(p, "plesk", &fake_host, &lp, &err), 0, "%s", err.msg);
+    cr_assert_null(lp->path);
+    cr_assert_null(lp->handle);
+    cr_assert_str_eq(lp->desc.version, "static-test");
+    cr_assert(lp->opened);
+    cr_assert_str_empty(host_log, "the plesk.so file was opened");
+    fn = jiku_plugin_action(lp, JIKU_VERB_PROBE, JIKU_KIND_SUBSCRIPTION);
+    cr_assert_not_null(fn);
+    op.result = &res;
+    cr_assert_eq(fn(&op, &err), 0);
+    cr_assert_str_eq(res.panel_version, "static");
+    free(res.panel_version);
+    jiku_plugins_free(p);
+}
+
+/*
+ * glibc finds a loaded object by the name it was opened under: were the descriptor behind
+ * /proc/self/fd/N closed while its object stays loaded, the next plugin opened on N would
+ * come back as the first one.
+ */
+Test(loader, distinct_files_stay_distinct)
+{
+    struct jiku_loaded_plugin a, b, a2, c;
+    struct jiku_err err = {0};
+
+    install(JIKU_TPLUGIN_GOOD, "cpanel.so", 0755);
+    install(JIKU_TPLUGIN_PLESK, "plesk.so", 0755);
+    cr_assert_eq(load("cpanel.so", &a, &err), 0, "%s", err.msg);
+    cr_assert_eq(load("plesk.so", &b, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(a.desc.name, "cpanel");
+    cr_assert_str_eq(b.desc.name, "plesk");
+    cr_assert_neq(a.handle, b.handle);
+
+    /* The same file twice shares one object; both handles can go, in any order. */
+    cr_assert_eq(load("cpanel.so", &a2, &err), 0, "%s", err.msg);
+    cr_assert_eq(a2.handle, a.handle);
+    jiku_plugin_unload(&a);
+    cr_assert_str_eq(a2.desc.name, "cpanel");
+    jiku_plugin_unload(&a2);
+    jiku_plugin_unload(&b);
+
+    cr_assert_eq(load("plesk.so", &c, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(c.desc.name, "plesk");
+    jiku_plugin_unload(&c);
+    cr_assert_eq(load("cpanel.so", &c, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(c.desc.name, "cpanel");
+    jiku_plugin_unload(&c);
+}
+
+#define SEEN_MAX 16
+
+struct seen {
+    size_t n;
+    const struct jiku_loaded_plugin *lp[SEEN_MAX];
+    char *name[SEEN_MAX];
+    char *path[SEEN_MAX];
+    char *error[SEEN_MAX];
+};
+
+static char *
+dup_or_null(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+static void
+record_each(const struct jiku_loaded_plugin *lp, const char *error, void *arg)
+{
+    struct seen *s = arg;
+
+    cr_assert_lt(s->n, SEEN_MAX);
+    s->lp[s->n] = lp;
+    s->name[s->n] = dup_or_null(lp->desc.name);
+    s->path[s->n] = dup_or_null(lp->path);
+    s->error[s->n] = dup_or_null(error);
+    s->n++;
+}
+
+static void
+expect_seen(const struct seen *s, size_t i, const char *name, const char *path, const char *error)
+{
+    cr_assert_lt(i, s->n);
+    if (name == NULL)
+        cr_assert_null(s->name[i], "entry %zu: name %s", i, s->name[i]);
+    else
+        cr_assert_str_eq(s->name[i], name, "entry %zu", i);
+    if (path == NULL)
+        cr_assert_null(s->path[i], "entry %zu: path %s", i, s->path[i]);
+    else
+        cr_assert_str_eq(s->path[i], path, "entry %zu", i);
+    if (error == NULL)
+        cr_assert_null(s->error[i], "entry %zu: error %s", i, s->error[i]);
+    else
+        cr_assert_str_eq(s->error[i], error, "entry %zu", i);
+}
+
+static void
+seen_release(struct seen *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->name[i]);
+        free(s->path[i]);
+        free(s->error[i]);
+    }
+}
+
+Test(loader, each_lists_static_then_files_in_name_order)
+{
+    static const char junk[] = "junk\n";
+    struct jiku_plugins *p = jiku_plugins_new(dir);
+    const struct jiku_loaded_plugin *in_use = NULL;
+    struct jiku_err err = {0};
+    struct seen s = {0};
+    char want[1024], abi[1024];
+
+    install(JIKU_TPLUGIN_GOOD, "cpanel.so", 0755);
+    install(JIKU_TPLUGIN_GOOD, "Bad_Name.so", 0755);
+    install(JIKU_TPLUGIN_GOOD, "zz.so", 0755);
+    install(JIKU_TPLUGIN_PLESK, "plesk.so", 0755);
+    install(JIKU_TPLUGIN_WRONGMAJOR, "wrong.so", 0755);
+    write_file(at("garbage.so"), junk, sizeof(junk) - 1, 0755);
+    write_file(at("notes.txt"), junk, sizeof(junk) - 1, 0644);
+    cr_assert_eq(mkdir(at("sub.so"), 0755), 0);
+
+    /* A plugin already in use is reported as it is, not loaded a second time. */
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &in_use, &err), 0, "%s", err.msg);
+    jiku_plugins_each(p, record_each, &s);
+
+    cr_assert_eq(s.n, 8, "%zu entries", s.n);
+    expect_seen(&s, 0, "plesk", NULL, NULL);
+    expect_seen(&s, 1, NULL, at("Bad_Name.so"),
+                "plugin file name 'Bad_Name.so' is not a panel name ([a-z0-9-]+.so)");
+    expect_seen(&s, 2, "cpanel", at("cpanel.so"), NULL);
+    cr_assert_eq(s.lp[2], in_use);
+    cr_assert_not_null(s.error[3]);
+    snprintf(want, sizeof(want), "cannot load plugin '%s': ", at("garbage.so"));
+    cr_assert(strncmp(s.error[3], want, strlen(want)) == 0, "%s", s.error[3]);
+    expect_seen(&s, 3, NULL, at("garbage.so"), s.error[3]);
+    snprintf(want, sizeof(want),
+             "plugin '%s' is not used: the built-in 'plesk' plugin takes precedence",
+             at("plesk.so"));
+    expect_seen(&s, 4, NULL, at("plesk.so"), want);
+    snprintf(want, sizeof(want), "plugin '%s' is not a regular file", at("sub.so"));
+    expect_seen(&s, 5, NULL, at("sub.so"), want);
+    snprintf(abi, sizeof(abi), "plugin '%s' has ABI 2.0, this jiku-agent supports 1.x",
+             at("wrong.so"));
+    expect_seen(&s, 6, NULL, at("wrong.so"), abi);
+    snprintf(want, sizeof(want), "plugin '%s' is named 'cpanel', expected 'zz'", at("zz.so"));
+    expect_seen(&s, 7, "cpanel", at("zz.so"), want);
+
+    cr_assert_str_eq(host_log, "open cpanel\n", "each opened or closed a plugin");
+    seen_release(&s);
+    jiku_plugins_free(p);
+}
+
+Test(loader, each_without_a_directory_lists_the_static_plugins)
+{
+    struct jiku_plugins *p = jiku_plugins_new(at("none"));
+    struct seen s = {0};
+
+    jiku_plugins_each(p, record_each, &s);
+    cr_assert_eq(s.n, 1);
+    expect_seen(&s, 0, "plesk", NULL, NULL);
+    seen_release(&s);
+    jiku_plugins_free(p);
+}
+
+/* The recorder, as the CLI tests will drive it. */
+
+#define RID "20261127T021500Z.acme.shop.s"
+#define RID_MD5 "f94b6aad779cba0d10acb4aaa82cad90"
+#define RID_SHA256 "5795cbc6e3e0cb1e88a4b687f72713a07a75294290b14692eded96915cc03217"
+
+struct rec {
+    struct jiku_plugins *p;
+    const struct jiku_loaded_plugin *lp;
+    struct jiku_target_info target;
+    struct jiku_artifact_ref artifact;
+    struct jiku_op_params params;
+    struct jiku_op_result res;
+    struct jiku_op op;
+};
+
+static void
+rec_setup(struct rec *r, enum jiku_target_kind kind)
+{
+    struct jiku_err err = {0};
+
+    install(JIKU_TPLUGIN_RECORDER, "cpanel.so", 0755);
+    cr_assert_eq(setenv("JIKU_RECORDER_LOG", at("recorder.log"), 1), 0);
+    memset(r, 0, sizeof(*r));
+    r->p = jiku_plugins_new(dir);
+    cr_assert_eq(jiku_plugins_get(r->p, "cpanel", &fake_host, &r->lp, &err), 0, "%s", err.msg);
+    r->target.id = kind == JIKU_KIND_ACCOUNT ? "acme/shop" : "acme/blog";
+    r->target.kind = kind;
+    r->artifact.id = "20261126T021500Z.acme.shop.s";
+    r->op.host = &fake_host;
+    r->op.target = &r->target;
+    r->op.params = &r->params;
+    r->op.result = &r->res;
+}
+
+static int
+rec_call(struct rec *r, enum jiku_verb verb, struct jiku_err *err)
+{
+    jiku_action_fn fn = jiku_plugin_action(r->lp, verb, r->target.kind);
+
+    cr_assert_not_null(fn, "no action for verb %d", (int)verb);
+    free(r->res.location);
+    free(r->res.backup_path);
+    free(r->res.panel_version);
+    memset(&r->res, 0, sizeof(r->res));
+    return fn(&r->op, err);
+}
+
+static void
+rec_release(struct rec *r)
+{
+    free(r->res.location);
+    free(r->res.backup_path);
+    free(r->res.panel_version);
+    jiku_plugins_free(r->p);
+}
+
+static void
+expect_log(const char *want)
+{
+    char buf[4096] = "";
+    int fd = open(at("recorder.log"), O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    cr_assert_geq(fd, 0, "no recorder log");
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    cr_assert_geq(n, 0);
+    buf[n] = '\0';
+    cr_assert_str_eq(buf, want);
+}
+
+Test(loader, recorder_snapshot)
+{
+    struct jiku_err err = {0};
+    struct rec r;
+
+    rec_setup(&r, JIKU_KIND_ACCOUNT);
+    r.params.new_artifact_id = RID;
+    cr_assert_eq(rec_call(&r, JIKU_VERB_SNAPSHOT, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(r.res.location, "/fake/" RID ".tar.gz");
+    cr_assert_eq(r.res.size, 123);
+    cr_assert_str_eq(r.res.md5, RID_MD5);
+    cr_assert_str_eq(r.res.sha256, RID_SHA256);
+    cr_assert_null(r.res.backup_path);
+    expect_log("snapshot acme/shop " RID "\n");
+    rec_release(&r);
+}
+
+Test(loader, recorder_records_every_verb_on_both_kinds)
+{
+    static const enum jiku_target_kind kinds[] = {JIKU_KIND_ACCOUNT, JIKU_KIND_WORDPRESS};
+    static const enum jiku_verb unsupported[] = {JIKU_VERB_STAGE, JIKU_VERB_UNSTAGE,
+                                                 JIKU_VERB_PROMOTE, JIKU_VERB_CLONE};
+    struct jiku_err err = {0};
+    struct stat st;
+    char backups[PATH_SIZE];
+    struct rec r;
+
+    for (size_t k = 0; k < 2; k++) {
+        rec_setup(&r, kinds[k]);
+        snprintf(backups, sizeof(backups), "%s", at("backups"));
+        cr_assert_eq(mkdir(backups, 0700), 0);
+        r.params.new_artifact_id = RID;
+        r.params.backup_dir = backups;
+        r.params.artifact = &r.artifact;
+        r.params.mode = JIKU_ROLLBACK_MERGE;
+
+        cr_assert_eq(rec_call(&r, JIKU_VERB_PROBE, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(r.res.panel_version, "recorder 1.0");
+        cr_assert_eq(rec_call(&r, JIKU_VERB_BACKUP, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(r.res.location, "/fake/" RID ".tar.gz");
+        cr_assert_str_eq(r.res.sha256, RID_SHA256);
+        cr_assert_str_eq(r.res.backup_path, at("backups/" RID ".tar.gz"));
+        cr_assert_eq(r.res.size, strlen(RID));
+        cr_assert_eq(stat(r.res.backup_path, &st), 0);
+        cr_assert_eq(st.st_mode & 07777, 0600);
+        cr_assert_eq((size_t)st.st_size, strlen(RID));
+        cr_assert_eq(rec_call(&r, JIKU_VERB_ROLLBACK, &err), 0, "%s", err.msg);
+        r.params.dry_run = true;
+        cr_assert_eq(rec_call(&r, JIKU_VERB_PRUNE, &err), 0, "%s", err.msg);
+        r.params.dry_run = false;
+        cr_assert_eq(rec_call(&r, JIKU_VERB_VERIFY, &err), 0, "%s", err.msg);
+        for (size_t v = 0; v < sizeof(unsupported) / sizeof(unsupported[0]); v++)
+            cr_assert_null(jiku_plugin_action(r.lp, unsupported[v], kinds[k]));
+        cr_assert_null(jiku_plugin_action(r.lp, JIKU_VERB_SNAPSHOT, JIKU_KIND_SUBSCRIPTION));
+
+        if (kinds[k] == JIKU_KIND_ACCOUNT)
+            expect_log("probe acme/shop -\n"
+                       "backup acme/shop " RID "\n"
+                       "rollback acme/shop 20261126T021500Z.acme.shop.s merge\n"
+                       "prune acme/shop 20261126T021500Z.acme.shop.s dry-run\n"
+                       "verify acme/shop 20261126T021500Z.acme.shop.s\n");
+        else
+            expect_log("probe acme/blog -\n"
+                       "backup acme/blog " RID "\n"
+                       "rollback acme/blog 20261126T021500Z.acme.shop.s merge\n"
+                       "prune acme/blog 20261126T021500Z.acme.shop.s dry-run\n"
+                       "verify acme/blog 20261126T021500Z.acme.shop.s\n");
+        rec_release(&r);
+        cr_assert_eq(unlink(at("recorder.log")), 0);
+        cr_assert_eq(unlink(at("backups/" RID ".tar.gz")), 0);
+        cr_assert_eq(rmdir(backups), 0);
+        cr_assert_eq(unlink(at("cpanel.so")), 0);
+    }
+}
+
+Test(loader, recorder_fails_the_verbs_it_is_told_to)
+{
+    struct jiku_err err = {0};
+    struct rec r;
+
+    cr_assert_eq(setenv("JIKU_RECORDER_FAIL", "prune,snapshot", 1), 0);
+    rec_setup(&r, JIKU_KIND_ACCOUNT);
+    r.params.new_artifact_id = RID;
+    cr_assert_eq(rec_call(&r, JIKU_VERB_SNAPSHOT, &err), JIKU_E_PANEL);
+    cr_assert_str_eq(err.msg,
+                     "recorder: snapshot of 'acme/shop' failed as JIKU_RECORDER_FAIL asks");
+    cr_assert_null(r.res.location, "a result was set on failure");
+    cr_assert_eq(rec_call(&r, JIKU_VERB_BACKUP, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(r.res.location, "/fake/" RID ".tar.gz");
+    r.params.dry_run = true;
+    cr_assert_eq(rec_call(&r, JIKU_VERB_BACKUP, &err), 0, "%s", err.msg);
+    cr_assert_null(r.res.location, "a dry run made something");
+    expect_log("snapshot acme/shop " RID "\n"
+               "backup acme/shop " RID "\n"
+               "backup acme/shop " RID " dry-run\n");
+    rec_release(&r);
+}
