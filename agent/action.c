@@ -187,6 +187,9 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
         artifact_ref(&p->source, &p->source_ref);
     }
 
+    /* A dry run decides only; a dry-run rollback also asks the plugin what would change. */
+    if (ctx->dry_run && act->verb != JIKU_VERB_ROLLBACK)
+        return 0;
     if ((r = jiku_ctx_host(ctx, err)) != 0)
         return r;
     if ((r = jiku_plugins_get(ctx->plugins, t->server->info.panel,

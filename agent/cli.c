@@ -137,6 +137,7 @@ handle_global(struct jiku_ctx *ctx, int c, const char *arg)
         return 0;
     case 'n':
         ctx->dry_run = true;
+        ctx->out.dry_run = true;
         return 0;
     case 'q':
         ctx->quiet = true;

@@ -208,9 +208,11 @@ jiku_out_error(struct jiku_out *out, int status, const char *msg)
 int
 jiku_out_exit_code(const struct jiku_out *out)
 {
+    unsigned ok = out->ok + (out->dry_run ? out->skipped : 0);
+
     if (out->failed + out->denied == 0)
         return 0;
-    if (out->ok > 0)
+    if (ok > 0)
         return 3;
     return out->first_fail_code != 0 ? out->first_fail_code : 1;
 }

@@ -14,6 +14,7 @@
 struct jiku_out {
     bool json;
     bool quiet;
+    bool dry_run; /* skipped operations are what a real run would have done */
     const char *command;
     int64_t start_ms;
     unsigned ok, failed, denied, skipped;

@@ -179,6 +179,7 @@ run 3 nightly && has err "highco/portal" &&
 run 3 --json nightly && has out '"type":"summary","command":"nightly"' && has out '"denied":1'
 run 77 --dry-run snapshot highco/portal
 run 0 --dry-run snapshot acme/shop && has out "dry-run: allowed"
+run 3 --dry-run nightly && has out "dry-run: denied"
 
 # --- retention -----------------------------------------------------------------------------
 for i in 1 2 3; do run 0 snapshot acme/shop; done
@@ -253,6 +254,7 @@ chmod 600 "$T/cred/web1.token"
 # --- no plugin for the panel ------------------------------------------------------------------
 rm "$T/plugins/cpanel.so"
 run 1 snapshot acme/shop && has err "no plugin for panel 'cpanel'"
+run 0 --dry-run snapshot acme/shop
 
 say "cli_test: $n commands, $fails failure(s)"
 [ "$fails" -eq 0 ]
