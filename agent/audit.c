@@ -150,12 +150,6 @@ out:
     return r;
 }
 
-static int
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    return s != NULL ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
-}
-
 /* The last record's seq and hash (0 and zeros when the audit is empty). */
 static int
 last_record(struct jiku_catalog *cat, int64_t *seq, char hash[65], const char *what,
@@ -223,19 +217,19 @@ jiku_audit_append(struct jiku_catalog *cat, struct jiku_audit_record *rec, struc
     if ((rc = sqlite3_bind_int64(st, i++, rec->seq)) != SQLITE_OK ||
         (rc = sqlite3_bind_int64(st, i++, (sqlite3_int64)rec->time)) != SQLITE_OK ||
         (rc = sqlite3_bind_int64(st, i++, rec->run_id)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->event)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->actor)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->customer)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->tier)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->target)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->action)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->decision)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->reason)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->source)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->artifact)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->event)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->actor)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->customer)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->tier)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->target)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->action)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->decision)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->reason)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->source)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->artifact)) != SQLITE_OK ||
         (rc = sqlite3_bind_int(st, i++, rec->dry_run ? 1 : 0)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->prev_hash)) != SQLITE_OK ||
-        (rc = bind_text(st, i++, rec->hash)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->prev_hash)) != SQLITE_OK ||
+        (rc = jiku_catalog_bind_text(st, i++, rec->hash)) != SQLITE_OK ||
         (rc = sqlite3_step(st)) != SQLITE_DONE) {
         r = jiku_catalog_fail(cat, rc, what, err);
         goto out;
@@ -438,7 +432,7 @@ jiku_audit_each(struct jiku_catalog *cat, const char *target, time_t since, jiku
 
     if ((rc = sqlite3_prepare_v2(jiku_catalog_db(cat), sql, -1, &st, NULL)) != SQLITE_OK)
         return jiku_catalog_fail(cat, rc, what, err);
-    if ((rc = bind_text(st, 1, target)) != SQLITE_OK ||
+    if ((rc = jiku_catalog_bind_text(st, 1, target)) != SQLITE_OK ||
         (rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)since)) != SQLITE_OK) {
         r = jiku_catalog_fail(cat, rc, what, err);
         goto out;

@@ -7,6 +7,8 @@
 
 #include "catalog.h"
 
+struct sqlite3_stmt;
+
 /* How long a statement waits for another agent process's write transaction. */
 #define JIKU_CATALOG_BUSY_MS 15000
 
@@ -27,6 +29,17 @@ const char *jiku_catalog_path(const struct jiku_catalog *cat);
 int jiku_catalog_begin(struct jiku_catalog *cat, const char *what, struct jiku_err *err);
 int jiku_catalog_commit(struct jiku_catalog *cat, const char *what, struct jiku_err *err);
 void jiku_catalog_rollback(struct jiku_catalog *cat);
+
+/* sqlite3_prepare_v2, failing through jiku_catalog_fail with WHAT. */
+int jiku_catalog_prepare(struct jiku_catalog *cat, const char *sql, struct sqlite3_stmt **st,
+                         const char *what, struct jiku_err *err);
+/* Bind S (copied) or, when NULL, SQL NULL: absent values stay distinct from empty ones. */
+int jiku_catalog_bind_text(struct sqlite3_stmt *st, int i, const char *s);
+/* Step a statement that returns no rows; 0 or jiku_catalog_fail's status. */
+int jiku_catalog_step_done(struct jiku_catalog *cat, struct sqlite3_stmt *st, const char *what,
+                           struct jiku_err *err);
+/* A copy of text column I into *OUT (NULL for SQL NULL); false when out of memory. */
+bool jiku_catalog_column_dup(struct sqlite3_stmt *st, int i, char **out);
 
 /* Migration step I takes the schema from version I to I + 1; the last version is the count. */
 extern const char *const jiku_catalog_migrations[];

@@ -241,9 +241,11 @@ Test(manifest, not_json)
 
 Test(manifest, duplicate_keys_are_refused)
 {
-    char *s = json_dumps(good_json(), 0);
+    json_t *o = good_json();
+    char *s = json_dumps(o, 0);
     char *dup = NULL;
 
+    json_decref(o);
     cr_assert_not_null(s);
     /* Append a second "size" before the closing brace. */
     s[strlen(s) - 1] = '\0';
