@@ -7,7 +7,8 @@
 #   wrongname.crt wrongname.key  signed by ca.crt, SAN DNS:wrong.example only
 #   expired.crt expired.key    signed by ca.crt, valid in 2020 only
 #   selfsigned.crt selfsigned.key  127.0.0.1 / localhost, self-signed
-#   pin.txt other-pin.txt selfsigned-pin.txt   "sha256//BASE64" of the public keys
+#   pin.txt other-pin.txt selfsigned-pin.txt wrongname-pin.txt
+#                              "sha256//BASE64" of the public keys
 # Prints nothing on success.
 set -eu
 
@@ -87,5 +88,6 @@ openssl req -x509 -new -key selfsigned.key -days 2 -subj "/CN=localhost" -out se
 pin server.key pin.txt
 pin other.key other-pin.txt
 pin selfsigned.key selfsigned-pin.txt
+pin wrongname.key wrongname-pin.txt
 
 rm -rf expired-ca ./*.csr ./*.srl good.ext wrong.ext
