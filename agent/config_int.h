@@ -1,6 +1,6 @@
 /*
- * Private to the configuration loader (config.c, config_lines.c, config_keys.c,
- * config_show.c, validate.c); nothing else includes this.
+ * Private to the configuration loader (config.c, config_lines.c, config_sections.c,
+ * config_keys.c, config_show.c, validate.c); nothing else includes this.
  *
  * The loader reads each file line by line itself (config_lines.c), hands inih only lines it
  * has already checked, and keeps the parse-time bookkeeping here: where every key was set, the
@@ -173,11 +173,14 @@ void cfg_error(struct cfg_parse *p, const char *fmt, ...) __attribute__((format(
 /* Read one file into P->cfg (config_lines.c); problems go to the diagnostics. */
 void cfg_read_file(struct cfg_parse *p, const char *path);
 
-/* Called by the reader and the handler (config_keys.c). */
+/* A section header, from the reader (config_sections.c). */
 void cfg_section_begin(struct cfg_parse *p, const char *type, const char *name);
-void cfg_key(struct cfg_parse *p, const char *key, const char *value);
+/* "[server web1]" for messages: BUF, or a static string. */
+const char *cfg_section_label(struct cfg_parse *p, char *buf, size_t len);
 /* Defaults of [agent] and [retention], before the first file. */
 int cfg_set_defaults(struct cfg_parse *p);
+/* One "key = value" line, from the inih handler (config_keys.c). */
+void cfg_key(struct cfg_parse *p, const char *key, const char *value);
 
 /* Strict integer: decimal digits only, within [MIN, MAX]. */
 bool cfg_parse_int(const char *s, long min, long max, int *out);
