@@ -1,0 +1,34 @@
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fuzz_file.h"
+
+const char *
+fuzz_dir(void)
+{
+    static char dir[64];
+
+    if (dir[0] == '\0') {
+        snprintf(dir, sizeof(dir), "/tmp/jiku-fuzz.XXXXXX");
+        if (mkdtemp(dir) == NULL)
+            abort();
+    }
+    return dir;
+}
+
+const char *
+fuzz_write(const char *name, const uint8_t *data, size_t size)
+{
+    static char path[128];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s", fuzz_dir(), name);
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
+        abort();
+    if (size > 0 && write(fd, data, size) != (ssize_t)size)
+        abort();
+    close(fd);
+    return path;
+}
