@@ -24,6 +24,7 @@ struct jiku_catalog {
     sqlite3 *db;
     char *path;
     int version;
+    int busy_ms;
 };
 
 /*
@@ -143,8 +144,8 @@ jiku_catalog_fail(struct jiku_catalog *cat, int rc, const char *what, struct jik
     if (status == JIKU_E_BUSY)
         return jiku_err_set(err, status,
                             "cannot %s: state database '%s' stayed locked by another process "
-                            "for %d s",
-                            what, cat->path, JIKU_CATALOG_BUSY_MS / 1000);
+                            "for %.1f s",
+                            what, cat->path, cat->busy_ms / 1000.0);
     if (what == NULL)
         return jiku_err_set(err, status, "cannot open state database '%s': %s", cat->path,
                             cat->db != NULL ? sqlite3_errmsg(cat->db) : sqlite3_errstr(rc));
@@ -162,6 +163,13 @@ struct sqlite3 *
 jiku_catalog_db(struct jiku_catalog *cat)
 {
     return cat->db;
+}
+
+void
+jiku_catalog_set_busy_timeout(struct jiku_catalog *cat, int ms)
+{
+    cat->busy_ms = ms;
+    sqlite3_busy_timeout(cat->db, ms);
 }
 
 int
@@ -399,7 +407,7 @@ jiku_catalog_open(const char *state_dir, struct jiku_catalog **out, struct jiku_
         goto out;
     }
     sqlite3_extended_result_codes(cat->db, 1);
-    sqlite3_busy_timeout(cat->db, JIKU_CATALOG_BUSY_MS);
+    jiku_catalog_set_busy_timeout(cat, JIKU_CATALOG_BUSY_MS);
     /* The first read also tells a file that is not a database from one that is. */
     if ((r = pragma(cat, "PRAGMA journal_mode = WAL", "wal", err)) != 0 ||
         (r = pragma(cat, "PRAGMA foreign_keys = ON", NULL, err)) != 0 ||

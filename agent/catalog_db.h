@@ -12,6 +12,9 @@ struct sqlite3_stmt;
 /* How long a statement waits for another agent process's write transaction. */
 #define JIKU_CATALOG_BUSY_MS 15000
 
+/* Change that wait (jiku_catalog_open sets JIKU_CATALOG_BUSY_MS); for tests. */
+void jiku_catalog_set_busy_timeout(struct jiku_catalog *cat, int ms);
+
 /*
  * Map SQLite result code RC to a status and set ERR to "cannot WHAT in state database
  * 'PATH': SQLITE MESSAGE" ("cannot open state database 'PATH': ..." when WHAT is NULL, and a

@@ -373,6 +373,27 @@ Test(audit, malformed_heads_are_usage_errors)
     }
 }
 
+Test(audit, append_waits_for_a_writer_then_gives_up_cleanly)
+{
+    struct jiku_audit_record r = decision("acme/shop", "x", T0);
+    struct jiku_err err = {0};
+    sqlite3 *db = NULL;
+
+    append_n(cat, 2, T0);
+    cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    jiku_catalog_set_busy_timeout(cat, 100);
+    cr_assert_eq(jiku_audit_append(cat, &r, &err), JIKU_E_BUSY);
+    cr_assert_not_null(strstr(err.msg, "cannot append to the audit"), "%s", err.msg);
+    cr_assert_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    /* Nothing half-done stays behind: the next append continues the chain. */
+    r = decision("acme/shop", "y", T0);
+    cr_assert_eq(jiku_audit_append(cat, &r, &err), 0, "%s", err.msg);
+    cr_assert_eq(r.seq, 3);
+    verify_ok(NULL, 3);
+}
+
 struct seen {
     int n;
     int64_t seqs[32];

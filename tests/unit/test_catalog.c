@@ -182,6 +182,13 @@ Test(catalog, every_database_fd_is_close_on_exec)
     }
     closedir(d);
     cr_assert_geq(seen, 3, "expected state.db, -wal and -shm open, saw %d", seen);
+    /* SQLite gives -wal and -shm the database's own mode. */
+    snprintf(link, sizeof(link), "%s-wal", db_path);
+    {
+        struct stat sb;
+        cr_assert_eq(stat(link, &sb), 0);
+        cr_assert_eq(sb.st_mode & 07777, 0600);
+    }
     free(id);
     jiku_catalog_close(cat);
 }
@@ -270,6 +277,33 @@ Test(catalog, state_dir_that_is_a_file_is_an_io_error)
     cr_assert_null(cat);
     cr_assert_not_null(strstr(err.msg, state_dir), "%s", err.msg);
     cr_assert_eq(jiku_catalog_open("", &cat, &err), JIKU_E_CONFIG);
+}
+
+Test(catalog, a_write_lock_held_too_long_is_busy)
+{
+    struct jiku_catalog *cat = open_ok();
+    struct jiku_err err = {0};
+    int64_t run = 0;
+    sqlite3 *db = raw_open();
+
+    /* Another agent process in the middle of a long write transaction. */
+    cr_assert_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    jiku_catalog_set_busy_timeout(cat, 100);
+    cr_assert_eq(jiku_catalog_run_begin(cat, "nightly", "cron", false, &run, &err), JIKU_E_BUSY);
+    cr_assert_not_null(strstr(err.msg, "stayed locked by another process for 0.1 s"), "%s",
+                       err.msg);
+    cr_assert_eq(jiku_catalog_begin(cat, "test", &err), JIKU_E_BUSY);
+    /* Readers are not blocked in WAL mode. */
+    {
+        struct jiku_artifact_list l;
+        cr_assert_eq(jiku_catalog_artifact_list(cat, NULL, NULL, true, &l, &err), 0, "%s", err.msg);
+        jiku_artifact_list_release(&l);
+    }
+    cr_assert_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    cr_assert_eq(jiku_catalog_run_begin(cat, "nightly", "cron", false, &run, &err), 0, "%s",
+                 err.msg);
+    jiku_catalog_close(cat);
 }
 
 Test(catalog, sqlite_codes_map_to_statuses)
