@@ -1,7 +1,8 @@
 /*
  * config show: the effective configuration as INI text, defaults filled in, each named
- * section preceded by where it was written.  Secret files appear by path only; their content
- * is never read, here or anywhere in the loader.
+ * section preceded by where it was written.  The text reads back as the same configuration.
+ * Secret files appear by path only; their content is never read, here or anywhere in the
+ * loader.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -28,96 +29,125 @@ static void __attribute__((format(printf, 2, 3))) put(struct show *sh, const cha
     va_end(ap);
 }
 
-static const char *
-opt(const char *s)
+/* "key = value", or "key =" for an unset value. */
+static void
+kv(struct show *sh, const char *key, const char *value)
 {
-    return s != NULL ? s : "";
+    if (value != NULL && *value != '\0')
+        put(sh, "%s = %s\n", key, value);
+    else
+        put(sh, "%s =\n", key);
 }
 
 static void
-add_retention(struct show *b, const struct jiku_retention *r)
+kvi(struct show *sh, const char *key, int value)
+{
+    put(sh, "%s = %d\n", key, value);
+}
+
+static void
+add_retention(struct show *sh, const struct jiku_retention *r)
 {
     const int keep[RK_COUNT] = {r->keep_last,    r->keep_daily,  r->keep_weekly,
                                 r->keep_monthly, r->keep_safety, r->keep_on_server};
 
     for (int i = 0; i < RK_COUNT; i++)
-        put(b, "%s = %d\n", cfg_retention_names[i], keep[i]);
+        kvi(sh, cfg_retention_names[i], keep[i]);
 }
 
 static void
-add_server(struct show *b, const struct jiku_server_conf *s)
+add_server(struct show *sh, const struct jiku_server_conf *s)
 {
     const struct jiku_server_info *i = &s->info;
+    bool plesk = i->panel != NULL && strcmp(i->panel, "plesk") == 0;
 
-    put(b, "\n# %s:%d\n[server %s]\n", s->src.file, s->src.line, i->name);
-    put(b, "panel = %s\nhost = %s\napi_port = %d\napi_user = %s\n", opt(i->panel), opt(i->host),
-        i->api_port, opt(i->api_user));
-    put(b, "api_token_file = %s\napi_password_file = %s\n", opt(s->api_token_file),
-        opt(s->api_password_file));
-    put(b, "ca_file = %s\npinned_pubkey = %s\n", opt(s->ca_file), opt(s->pinned_pubkey));
-    put(b, "ssh_port = %d\nssh_user = %s\nssh_key = %s\nknown_hosts = %s\n", i->ssh_port,
-        opt(i->ssh_user), opt(s->ssh_key), opt(s->known_hosts));
-    put(b, "max_parallel = %d\ntimeout = %d\npoll_max = %d\nstrict_warnings = %s\n",
-        s->max_parallel, i->timeout, i->poll_max, i->strict_warnings ? "yes" : "no");
-    put(b, "snapshot_dir = %s\n", opt(i->snapshot_dir));
-    if (i->panel != NULL && strcmp(i->panel, "plesk") == 0)
-        put(b, "dump_dir = %s\nplesk_backup = %s\n", opt(i->dump_dir), opt(i->plesk_backup));
-    else
-        put(b, "softaculous_port = %d\n", i->softaculous_port);
+    put(sh, "\n# %s:%d\n[server %s]\n", s->src.file, s->src.line, i->name);
+    kv(sh, "panel", i->panel);
+    kv(sh, "host", i->host);
+    kvi(sh, "api_port", i->api_port);
+    kv(sh, "api_user", i->api_user);
+    kv(sh, "api_token_file", s->api_token_file);
+    if (plesk)
+        kv(sh, "api_password_file", s->api_password_file);
+    kv(sh, "ca_file", s->ca_file);
+    kv(sh, "pinned_pubkey", s->pinned_pubkey);
+    kvi(sh, "ssh_port", i->ssh_port);
+    kv(sh, "ssh_user", i->ssh_user);
+    kv(sh, "ssh_key", s->ssh_key);
+    kv(sh, "known_hosts", s->known_hosts);
+    kvi(sh, "max_parallel", s->max_parallel);
+    kvi(sh, "timeout", i->timeout);
+    kvi(sh, "poll_max", i->poll_max);
+    kv(sh, "strict_warnings", i->strict_warnings ? "yes" : "no");
+    kv(sh, "snapshot_dir", i->snapshot_dir);
+    if (plesk) {
+        kv(sh, "dump_dir", i->dump_dir);
+        kv(sh, "plesk_backup", i->plesk_backup);
+    } else {
+        kvi(sh, "softaculous_port", i->softaculous_port);
+    }
 }
 
 static void
-add_customer(struct show *b, const struct jiku_customer_conf *c)
+add_customer(struct show *sh, const struct jiku_customer_conf *c)
 {
-    put(b, "\n# %s:%d\n[customer %s]\ntier = %s\ncontact = %s\n", c->src.file, c->src.line, c->name,
-        opt(c->tier), opt(c->contact));
+    put(sh, "\n# %s:%d\n[customer %s]\n", c->src.file, c->src.line, c->name);
+    kv(sh, "tier", c->tier);
+    kv(sh, "contact", c->contact);
     for (size_t i = 0; i < c->n_overrides; i++)
-        put(b, "%s = %s\n", c->overrides[i].action,
-            jiku_assignment_name(c->overrides[i].assignment));
+        kv(sh, c->overrides[i].action, jiku_assignment_name(c->overrides[i].assignment));
 }
 
 static void
-add_target(struct show *b, const struct jiku_target_conf *t)
+add_target(struct show *sh, const struct jiku_target_conf *t)
 {
     static const char *const nightly[] = {"none", "snapshot", "backup"};
     const struct jiku_target_info *i = &t->info;
 
-    put(b, "\n# %s:%d\n[target %s]\n", t->src.file, t->src.line, i->id);
-    put(b, "server = %s\nkind = %s\naccount = %s\ndomain = %s\npath = %s\n",
-        t->server != NULL ? t->server->info.name : "", jiku_kind_name(i->kind), opt(i->account),
-        opt(i->domain), opt(i->path));
-    put(b, "staging_domain = %s\npromote_db = %s\nnightly = %s\n", opt(i->staging_domain),
-        opt(i->promote_db), nightly[t->nightly]);
-    add_retention(b, &t->retention);
+    put(sh, "\n# %s:%d\n[target %s]\n", t->src.file, t->src.line, i->id);
+    kv(sh, "server", t->server != NULL ? t->server->info.name : NULL);
+    kv(sh, "kind", jiku_kind_name(i->kind));
+    kv(sh, "account", i->account);
+    kv(sh, "domain", i->domain);
+    kv(sh, "path", i->path);
+    kv(sh, "staging_domain", i->staging_domain);
+    kv(sh, "promote_db", i->promote_db);
+    kv(sh, "nightly", nightly[t->nightly]);
+    add_retention(sh, &t->retention);
 }
 
 int
 jiku_config_show(const struct jiku_config *cfg, struct jiku_buf *out)
 {
     const struct cfg_priv *priv = cfg->priv;
-    struct show b = {JIKU_BUF_INIT, 0};
+    struct show sh = {JIKU_BUF_INIT, 0};
     int r;
 
-    put(&b, "# effective configuration: %s", cfg->main_file);
+    put(&sh, "# effective configuration: %s", cfg->main_file);
     if (priv->n_files > 1)
-        put(&b, " and %zu file%s in %s", priv->n_files - 1, priv->n_files == 2 ? "" : "s",
+        put(&sh, " and %zu file%s in %s", priv->n_files - 1, priv->n_files == 2 ? "" : "s",
             cfg->conf_dir);
-    put(&b, "\n\n[agent]\nstate_dir = %s\nbackup_dir = %s\npolicy_dir = %s\n", cfg->state_dir,
-        cfg->backup_dir, cfg->policy_dir);
-    put(&b, "plugin_dir = %s\nmax_parallel = %d\nlock_wait = %d\n", cfg->plugin_dir,
-        cfg->max_parallel, cfg->lock_wait);
-    put(&b, "connect_timeout = %d\nretry_deadline = %d\nlog = %s\n", cfg->connect_timeout,
-        cfg->retry_deadline, cfg->log);
-    put(&b, "metrics_file = %s\nping_url = %s\n\n[retention]\n", opt(cfg->metrics_file),
-        opt(cfg->ping_url));
-    add_retention(&b, &cfg->retention);
+    put(&sh, "\n\n[agent]\n");
+    kv(&sh, "state_dir", cfg->state_dir);
+    kv(&sh, "backup_dir", cfg->backup_dir);
+    kv(&sh, "policy_dir", cfg->policy_dir);
+    kv(&sh, "plugin_dir", cfg->plugin_dir);
+    kvi(&sh, "max_parallel", cfg->max_parallel);
+    kvi(&sh, "lock_wait", cfg->lock_wait);
+    kvi(&sh, "connect_timeout", cfg->connect_timeout);
+    kvi(&sh, "retry_deadline", cfg->retry_deadline);
+    kv(&sh, "log", cfg->log);
+    kv(&sh, "metrics_file", cfg->metrics_file);
+    kv(&sh, "ping_url", cfg->ping_url);
+    put(&sh, "\n[retention]\n");
+    add_retention(&sh, &cfg->retention);
     for (size_t i = 0; i < cfg->n_servers; i++)
-        add_server(&b, &cfg->servers[i]);
+        add_server(&sh, &cfg->servers[i]);
     for (size_t i = 0; i < cfg->n_customers; i++)
-        add_customer(&b, &cfg->customers[i]);
+        add_customer(&sh, &cfg->customers[i]);
     for (size_t i = 0; i < cfg->n_targets; i++)
-        add_target(&b, &cfg->targets[i]);
-    r = b.r != 0 ? b.r : jiku_buf_add(out, b.b.data, b.b.len);
-    jiku_buf_release(&b.b);
+        add_target(&sh, &cfg->targets[i]);
+    r = sh.r != 0 ? sh.r : jiku_buf_add(out, sh.b.data, sh.b.len);
+    jiku_buf_release(&sh.b);
     return r;
 }

@@ -943,6 +943,7 @@ Test(config, show_has_paths_never_secrets_and_reads_back)
     cr_assert(strstr(text, "application.promote = customer\n") != NULL);
     cr_assert(strstr(text, "keep_daily = 14\n") != NULL);
     cr_assert(strstr(text, "strict_warnings = yes\n") != NULL);
+    cr_assert(strstr(text, "\nstaging_domain =\n") != NULL, "an unset value is 'key ='");
     cr_assert(strstr(text, "and 3 files in") != NULL, "%s", text);
 
     /* the effective config is itself a config that means the same */
