@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""The cPanel simulator's HTTPS side: WHM API 1 on one port, cPanel (UAPI /execute, session
+login) on another.  Python 3 standard library only; see README.md for the contract.
+
+    server.py --dir DIR [--lifetime SECONDS]
+
+Binds 127.0.0.1 on the ports of DIR/config.json (0 = any free port), writes the chosen ports to
+DIR/ports.json (and cpanel_port into DIR/config.json), serves until SIGTERM or --lifetime.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import api  # noqa: E402
+import cpsim  # noqa: E402
+
+GARBAGE = b"\x00\x1f<html><body>502 Bad Gateway\xff\xfe</body>"
+
+
+class Dropped(Exception):
+    pass
+
+
+def read_token(sim):
+    with open(os.path.join(sim.dir, "token")) as f:
+        return f.read().strip()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "cpsrvd/11.126.0.15"
+    sys_version = ""
+    timeout = 300
+
+    def log_message(self, fmt, *args):
+        pass
+
+    # ---- plumbing ------------------------------------------------------------------------
+    def params(self):
+        u = urllib.parse.urlsplit(self.path)
+        params = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n > 0 else b""
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if body and ctype == "application/x-www-form-urlencoded":
+            params.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace"),
+                                                 keep_blank_values=True))
+        return u.path, params
+
+    def send(self, code, body, ctype="application/json; charset=UTF-8", reason=None, extra=()):
+        self.send_response(code, reason)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    def drop(self):
+        try:
+            self.wfile.flush()
+        except OSError:
+            pass
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close_connection = True
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+        raise Dropped()
+
+    def do_GET(self):
+        try:
+            self.route()
+        except Dropped:
+            self.close_connection = True
+
+    do_POST = do_GET
+
+    # ---- routing -------------------------------------------------------------------------
+    def route(self):
+        sim = self.server.sim
+        path, params = self.params()
+        entry = {"transport": "https", "port": self.server.role, "method": self.command,
+                 "path": path, "params": cpsim.redact(params)}
+        if self.server.role == "whm":
+            self.route_whm(sim, path, params, entry)
+        else:
+            self.route_cpanel(sim, path, params, entry)
+
+    def auth_user(self, scheme):
+        h = self.headers.get("Authorization") or ""
+        parts = h.split(None, 1)
+        if len(parts) != 2 or parts[0].lower() != scheme:
+            return None, False
+        user, _, token = parts[1].partition(":")
+        if not token:
+            return user, False
+        return user, token == read_token(self.server.sim)
+
+    def route_whm(self, sim, path, params, entry):
+        segs = [s for s in path.split("/") if s]
+        if segs and segs[0].startswith("cpsess"):
+            segs = segs[1:]
+        if len(segs) != 2 or segs[0] != "json-api":
+            entry.update(function=None, status=404)
+            sim.log_request(entry)
+            return self.send(404, b"Not Found\n", "text/plain")
+        function = segs[1]
+        entry["function"] = function
+        user, ok = self.auth_user("whm")
+        entry["auth_user"] = user
+        if not ok or user != sim.cfg.get("api_user", "root"):
+            entry.update(auth="denied", status=403)
+            sim.log_request(entry)
+            return self.send(403, api.FORBIDDEN_BODY, reason="Forbidden Access denied")
+        entry["auth"] = "ok"
+        fault = sim.take_api_fault(function, "https")
+        self.answer(sim, entry, fault, lambda: self.server.api.whm(function, params, "https"))
+
+    def route_cpanel(self, sim, path, params, entry):
+        segs = [s for s in path.split("/") if s]
+        session = None
+        if segs and segs[0].startswith("cpsess"):
+            session = self.cookie_session(sim, segs[0])
+            if len(segs) >= 2 and segs[1] == "login":
+                return self.session_login(sim, segs[0], params, entry)
+            segs = segs[1:]
+        if len(segs) == 3 and segs[0] == "execute":
+            function = "%s::%s" % (segs[1], segs[2])
+            entry["function"] = function
+            user = session
+            if user is None:
+                user, ok = self.auth_user("cpanel")
+                if not ok or sim.read_user(user) is None:
+                    entry.update(auth_user=user, auth="denied", status=401)
+                    sim.log_request(entry)
+                    return self.send(401, b"Access denied\n", "text/plain",
+                                     reason="Unauthorized")
+            entry.update(auth_user=user, auth="ok")
+            fault = sim.take_api_fault(function, "https")
+            return self.answer(sim, entry, fault, lambda: self.server.api.uapi(
+                user, segs[1], segs[2], params, "execute"))
+        entry.update(function=None, status=404)
+        sim.log_request(entry)
+        return self.send(404, b"Not Found\n", "text/plain")
+
+    def cookie_session(self, sim, token):
+        cookie = self.headers.get("Cookie") or ""
+        for part in cookie.split(";"):
+            k, _, v = part.strip().partition("=")
+            if k == "cpsession":
+                info = self.sessions(sim).get(urllib.parse.unquote(v))
+                if info and info.get("token") == "/" + token and info.get("cookie"):
+                    return info["user"]
+        return None
+
+    @staticmethod
+    def sessions(sim):
+        try:
+            with open(os.path.join(sim.dir, "sessions.json")) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def session_login(self, sim, token, params, entry):
+        session = params.get("session", "")
+        entry.update(function="login", params={"session": "REDACTED"})
+        data = self.sessions(sim)
+        info = data.get(session)
+        if not info or info.get("token") != "/" + token or info.get("expires", 0) < time.time():
+            entry.update(auth="denied", status=401)
+            sim.log_request(entry)
+            return self.send(401, b"Token denied\n", "text/plain", reason="Unauthorized")
+        info["cookie"] = True
+        data[session] = info
+        cpsim.atomic_write(os.path.join(sim.dir, "sessions.json"), json.dumps(data), 0o600)
+        entry.update(auth_user=info["user"], auth="ok", status=302)
+        sim.log_request(entry)
+        loc = "/%s/frontend/jupiter/index.html?post_login=%d" % (token, int(time.time()))
+        return self.send(302, b"", "text/html", extra=(
+            ("Location", loc),
+            ("Set-Cookie", "cpsession=%s; HttpOnly; path=/; secure"
+             % urllib.parse.quote(session, safe=""))))
+
+    # ---- faults and answers ----------------------------------------------------------------
+    def answer(self, sim, entry, fault, call):
+        kind = fault.get("fault") if fault else None
+        entry["fault"] = kind
+        if kind == "delay":
+            time.sleep(min(float(fault.get("seconds", 5)), 600.0))
+        if kind == "403":
+            entry["status"] = 403
+            sim.log_request(entry)
+            return self.send(403, api.FORBIDDEN_BODY, reason="Forbidden Access denied")
+        if kind == "result0":
+            fn = entry.get("function") or ""
+            reason = fault.get("reason", "Failed to perform “%s” action. 1 error occurred." % fn)
+            errors = fault.get("errors", ["(XID simerr) The simulator was told to fail this call."])
+            code, body = api.whm_fail(fn, reason, errors)
+            entry["status"] = code
+            sim.log_request(entry)
+            return self.send(code, body)
+        if kind == "garbage":
+            entry["status"] = 200
+            sim.log_request(entry)
+            return self.send(200, GARBAGE)
+        if kind == "status":
+            code = int(fault.get("code", 500))
+            entry["status"] = code
+            sim.log_request(entry)
+            extra = ()
+            if "retry_after" in fault:
+                extra = (("Retry-After", str(fault["retry_after"])),)
+            return self.send(code, b'{"error":"simulated HTTP %d"}' % code, extra=extra)
+        code, body = call()
+        entry["status"] = code
+        sim.log_request(entry)
+        if kind == "drop_after":
+            return self.drop()
+        if kind == "truncated":
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(body) + 100))
+            self.end_headers()
+            self.wfile.write(body[: max(1, len(body) // 2)])
+            return self.drop()
+        return self.send(code, body)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr, sim, role, ctx):
+        super().__init__(addr, Handler)
+        self.sim = sim
+        self.api = api.Api(sim)
+        self.role = role
+        self.socket = ctx.wrap_socket(self.socket, server_side=True,
+                                      do_handshake_on_connect=False)
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--lifetime", type=float, default=4 * 3600)
+    a = ap.parse_args()
+    sim = cpsim.Sim(a.dir)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(sim.dir, "tls", "server.crt"),
+                        os.path.join(sim.dir, "tls", "server.key"))
+    whm = Server(("127.0.0.1", int(sim.cfg.get("api_port", 0))), sim, "whm", ctx)
+    cp = Server(("127.0.0.1", int(sim.cfg.get("cpanel_port_wanted", 0))), sim, "cpanel", ctx)
+    ports = {"api_port": whm.server_address[1], "cpanel_port": cp.server_address[1]}
+    sim.cfg["cpanel_port"] = ports["cpanel_port"]
+    cpsim.atomic_write(os.path.join(sim.dir, "config.json"), json.dumps(sim.cfg, indent=1), 0o600)
+    for s in (whm, cp):
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    cpsim.atomic_write(os.path.join(sim.dir, "ports.json"), json.dumps(ports), 0o644)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait(a.lifetime)
+    for s in (whm, cp):
+        s.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
