@@ -291,7 +291,7 @@ jiku_sftp_get(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char
         }
         if (r == 0)
             return 0;
-        if ((r = ssh_retry_decide(&rt, r, true, "download", err)) != 0) {
+        if ((r = ssh_retry_decide(&rt, r, true, srv, err)) != 0) {
             jiku_err_prefix(err, "cannot download '%s' from '%s'", remote, srv->info.name);
             return r;
         }
@@ -518,7 +518,7 @@ jiku_sftp_put(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char
         }
         if (r == 0)
             break;
-        if ((r = ssh_retry_decide(&rt, r, true, "upload", err)) != 0) {
+        if ((r = ssh_retry_decide(&rt, r, true, srv, err)) != 0) {
             jiku_err_prefix(err, "cannot upload '%s' to '%s'", local, srv->info.name);
             break;
         }

@@ -87,6 +87,7 @@ connect_verified(struct jiku_ssh *s, const struct jiku_server_conf *srv, struct 
 {
     struct ssh_hostkey_policy pol;
     struct ssh_conn *c = NULL;
+    bool fell_back = false;
     int64_t deadline;
     int r;
 
@@ -103,14 +104,30 @@ connect_verified(struct jiku_ssh *s, const struct jiku_server_conf *srv, struct 
         log_debug("server '%s': no host key of a type in known_hosts offered (%s)", srv->info.name,
                   pol.prefs);
         r = ssh_conn_open(srv, s->opts.connect_timeout, NULL, &c, err);
+        fell_back = true;
     }
     if (r != 0)
         goto out;
     pthread_mutex_lock(&s->mu);
     s->handshakes++;
     pthread_mutex_unlock(&s->mu);
-    if ((r = ssh_hostkey_verify(c, &pol, err)) != 0)
+    if ((r = ssh_hostkey_verify(c, &pol, err)) != 0) {
+        /*
+         * Typically an RSA-only known_hosts: libssh2 1.10 has no rsa-sha2-* host keys and
+         * OpenSSH >= 8.8 no longer signs with ssh-rsa.
+         */
+        if (fell_back && err != NULL) {
+            struct jiku_buf msg = JIKU_BUF_INIT;
+
+            if (jiku_buf_addf(&msg,
+                              "%s (no handshake possible with the key types known_hosts holds "
+                              "for it: %s)",
+                              err->msg, pol.prefs) == 0)
+                jiku_err_set(err, r, "%s", msg.data);
+            jiku_buf_release(&msg);
+        }
         goto out;
+    }
     if ((r = ssh_conn_auth(c, deadline, err)) != 0)
         goto out;
     c->keepalive = s->opts.keepalive;
@@ -374,7 +391,7 @@ jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv, co
         }
         if (r == 0)
             return 0;
-        if ((r = ssh_retry_decide(&rt, r, safe || !sent, "remote command", err)) != 0)
+        if ((r = ssh_retry_decide(&rt, r, safe || !sent, srv, err)) != 0)
             return r;
     }
 }
@@ -410,7 +427,7 @@ jiku_ssh_check_host(struct jiku_ssh *s, const struct jiku_server_conf *srv, stru
     /* A pooled session was verified when it was made; check with a fresh handshake. */
     ssh_pool_flush(s, srv);
     while ((r = ssh_pool_get(s, srv, &c, err)) != 0)
-        if ((r = ssh_retry_decide(&rt, r, true, "host key check", err)) != 0)
+        if ((r = ssh_retry_decide(&rt, r, true, srv, err)) != 0)
             return r;
     ssh_pool_put(s, c, true);
     return 0;
@@ -480,7 +497,7 @@ jiku_ssh_trust(const struct jiku_server_conf *srv, int connect_timeout, const ch
         "rsa-sha2-512,rsa-sha2-256,ssh-rsa",
     };
     struct jiku_buf offered = JIKU_BUF_INIT;
-    struct ssh_hostkey_policy pol = {NULL, NULL};
+    struct ssh_hostkey_policy pol = {NULL, NULL, NULL};
     struct jiku_err tmp;
     int r = 0, reached = 0;
 

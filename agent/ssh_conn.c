@@ -72,7 +72,9 @@ tcp_connect(const struct jiku_server_conf *srv, int64_t deadline_ms, int *out, s
         return jiku_err_set(err, r == EAI_AGAIN ? JIKU_E_TRANSIENT : JIKU_E_UNREACHABLE,
                             "cannot resolve '%s': %s", srv->info.host, gai_strerror(r));
 
-    r = jiku_err_set(err, JIKU_E_TRANSIENT, "cannot connect to %s port %s", srv->info.host, port);
+    r = JIKU_E_TRANSIENT;
+    if (res == NULL)
+        jiku_err_set(err, r, "cannot connect to %s port %s: no address", srv->info.host, port);
     for (ai = res; ai != NULL; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
@@ -348,8 +350,11 @@ ssh_hostkey_policy_load(const struct jiku_server_conf *srv, struct ssh_hostkey_p
     memset(pol, 0, sizeof(*pol));
     if (srv->known_hosts == NULL)
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no known_hosts", srv->info.name);
-    if ((pol->kh = libssh2_knownhost_init(NULL)) == NULL)
+    if ((pol->owner = libssh2_session_init()) == NULL ||
+        (pol->kh = libssh2_knownhost_init(pol->owner)) == NULL) {
+        ssh_hostkey_policy_release(pol);
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    }
 
     /*
      * Line by line rather than libssh2_knownhost_readfile, which stops at the first line it
@@ -417,6 +422,8 @@ ssh_hostkey_policy_release(struct ssh_hostkey_policy *pol)
 {
     if (pol->kh != NULL)
         libssh2_knownhost_free(pol->kh);
+    if (pol->owner != NULL)
+        libssh2_session_free(pol->owner);
     free(pol->prefs);
     memset(pol, 0, sizeof(*pol));
 }
@@ -532,11 +539,14 @@ ssh_conn_sftp(struct ssh_conn *c, int64_t deadline_ms, struct jiku_err *err)
 }
 
 int
-ssh_retry_decide(struct jiku_retry *rt, int r, bool may_repeat, const char *what,
+ssh_retry_decide(struct jiku_retry *rt, int r, bool may_repeat, const struct jiku_server_conf *srv,
                  struct jiku_err *err)
 {
+    char what[128];
+
     if (r != JIKU_E_TRANSIENT)
         return r;
+    snprintf(what, sizeof(what), "ssh to '%s'", srv->info.name);
     if (!may_repeat) {
         jiku_err_prefix(err, "%s: connection lost after the command was sent, outcome unknown",
                         what);

@@ -48,6 +48,7 @@ struct jiku_ssh {
 
 /* Host-key methods to prefer: from SRV's known_hosts, or NULL for libssh2's default. */
 struct ssh_hostkey_policy {
+    LIBSSH2_SESSION *owner; /* libssh2 ties a known-hosts set to a session; unconnected */
     LIBSSH2_KNOWNHOSTS *kh;
     char *prefs; /* malloc; NULL when known_hosts holds no key for the host */
 };
@@ -110,10 +111,10 @@ int ssh_run(struct ssh_conn *c, const char *cmd, size_t max_output, int64_t dead
             struct jiku_exec_result *res, bool *sent, struct jiku_err *err);
 
 /*
- * After attempt R of WHAT failed: 0 to try again (after backoff), or the final status.  Only
- * JIKU_E_TRANSIENT failures are retried, and only when MAY_REPEAT.
+ * After an attempt on SRV failed with R: 0 to try again (after backoff), or the final status.
+ * Only JIKU_E_TRANSIENT failures are retried, and only when MAY_REPEAT.
  */
-int ssh_retry_decide(struct jiku_retry *rt, int r, bool may_repeat, const char *what,
-                     struct jiku_err *err);
+int ssh_retry_decide(struct jiku_retry *rt, int r, bool may_repeat,
+                     const struct jiku_server_conf *srv, struct jiku_err *err);
 
 #endif
