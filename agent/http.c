@@ -36,6 +36,7 @@ struct conn {
     char *server;
     pthread_t owner;
     bool cookies;
+    bool jar_open; /* the cookie engine is on; it survives curl_easy_reset */
     CURL *curl;
 };
 
@@ -512,9 +513,10 @@ checkin(struct jiku_http *h, struct conn *c)
     } while (0)
 
 static int
-set_options(struct jiku_http *h, CURL *c, struct xfer *x, const char *url,
+set_options(struct jiku_http *h, struct conn *conn, struct xfer *x, const char *url,
             struct curl_slist *headers, char *errbuf, struct jiku_err *err)
 {
+    CURL *c = conn->curl;
     const struct jiku_server_conf *srv = x->srv;
     const struct jiku_http_request *req = x->req;
     bool have_ca = srv->ca_file != NULL && *srv->ca_file != '\0';
@@ -567,8 +569,11 @@ set_options(struct jiku_http *h, CURL *c, struct xfer *x, const char *url,
     } else {
         SETOPT(c, CURLOPT_HTTPGET, 1L);
     }
-    if (req->use_cookies)
-        SETOPT(c, CURLOPT_COOKIEFILE, ""); /* in memory only, kept by this handle */
+    if (conn->cookies && !conn->jar_open) {
+        /* In memory only, kept by this handle.  Set once: each setting queues a "file". */
+        SETOPT(c, CURLOPT_COOKIEFILE, "");
+        conn->jar_open = true;
+    }
 
     SETOPT(c, CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(c, CURLOPT_HEADERDATA, x);
@@ -693,7 +698,7 @@ attempt(struct jiku_http *h, struct conn *c, struct xfer *x, const char *url,
     x->retry_after = 0;
     if (jiku_interrupted())
         return jiku_err_set(err, JIKU_E_INTERRUPTED, "interrupted by a signal");
-    if ((r = set_options(h, c->curl, x, url, headers, errbuf, err)) != 0)
+    if ((r = set_options(h, c, x, url, headers, errbuf, err)) != 0)
         return r;
 
     cr = curl_easy_perform(c->curl);

@@ -201,13 +201,20 @@ client(const char *ca, const char *pin)
     cr_assert_eq(jiku_http_new(&t.cfg, &t.opts, &t.http, &t.err), 0, "%s", t.err.msg);
 }
 
+/* One request with REQ; the previous response is released first. */
+static int
+call(const struct jiku_http_request *req)
+{
+    jiku_http_response_release(&t.resp);
+    return jiku_http_request(t.http, &t.srv, req, &t.resp, &t.err);
+}
+
 static int
 get(const char *path, bool safe)
 {
     struct jiku_http_request req = {.method = "GET", .path = path, .safe_to_retry = safe};
 
-    jiku_http_response_release(&t.resp);
-    return jiku_http_request(t.http, &t.srv, &req, &t.resp, &t.err);
+    return call(&req);
 }
 
 static int
@@ -221,8 +228,7 @@ post(const char *path, bool safe)
                                     .content_type = "application/json",
                                     .safe_to_retry = safe};
 
-    jiku_http_response_release(&t.resp);
-    return jiku_http_request(t.http, &t.srv, &req, &t.resp, &t.err);
+    return call(&req);
 }
 
 static double
@@ -523,8 +529,7 @@ assert_capped(const char *path)
     struct jiku_http_request req = {
         .method = "GET", .path = path, .safe_to_retry = true, .max_response = 1 << 20};
 
-    cr_assert_eq(jiku_http_request(t.http, &t.srv, &req, &t.resp, &t.err), JIKU_E_DATA, "%s",
-                 t.err.msg);
+    cr_assert_eq(call(&req), JIKU_E_DATA, "%s", t.err.msg);
     cr_assert(strstr(t.err.msg, "response from 'web1' exceeds 1 MiB") != NULL, "%s", t.err.msg);
     cr_assert_leq(t.resp.body.len, (size_t)1 << 20);
     jiku_http_response_release(&t.resp);
@@ -572,11 +577,11 @@ Test(http, header_with_crlf_is_refused_and_nothing_is_sent)
 
     serve("server");
     client("ca.crt", NULL);
-    cr_assert_eq(jiku_http_request(t.http, &t.srv, &req, &t.resp, &t.err), JIKU_E_INVAL);
+    cr_assert_eq(call(&req), JIKU_E_INVAL);
     req.headers = badname;
-    cr_assert_eq(jiku_http_request(t.http, &t.srv, &req, &t.resp, &t.err), JIKU_E_INVAL);
+    cr_assert_eq(call(&req), JIKU_E_INVAL);
     req.headers = lf;
-    cr_assert_eq(jiku_http_request(t.http, &t.srv, &req, &t.resp, &t.err), JIKU_E_INVAL);
+    cr_assert_eq(call(&req), JIKU_E_INVAL);
     cr_assert(strstr(t.err.msg, "Bearer") == NULL, "%s", t.err.msg);
     /* The server is up and logging: only this one arrives. */
     cr_assert_eq(get("/ok", true), 0, "%s", t.err.msg);
@@ -593,7 +598,7 @@ Test(http, bad_paths_and_methods_are_refused)
     cr_assert_eq(get("/a b", true), JIKU_E_INVAL);
     cr_assert_eq(get("/a\r\nHost: evil", true), JIKU_E_INVAL);
     cr_assert_eq(get("//evil.example@x", true), 0, "%s", t.err.msg); /* still our host */
-    cr_assert_eq(jiku_http_request(t.http, &t.srv, &req, &t.resp, &t.err), JIKU_E_INVAL);
+    cr_assert_eq(call(&req), JIKU_E_INVAL);
     t.srv.info.host = "evil.example/x?";
     cr_assert_eq(get("/x", true), JIKU_E_INVAL);
     cr_assert_eq(count_requests(), 1);
@@ -671,8 +676,7 @@ echo(bool cookies, const struct jiku_http_header *headers, size_t n)
                                     .n_headers = n,
                                     .use_cookies = cookies};
 
-    jiku_http_response_release(&t.resp);
-    return jiku_http_request(t.http, &t.srv, &req, &t.resp, &t.err);
+    return call(&req);
 }
 
 Test(http, cookies_only_when_asked)
@@ -682,7 +686,7 @@ Test(http, cookies_only_when_asked)
 
     serve("server");
     client("ca.crt", NULL);
-    cr_assert_eq(jiku_http_request(t.http, &t.srv, &login, &t.resp, &t.err), 0, "%s", t.err.msg);
+    cr_assert_eq(call(&login), 0, "%s", t.err.msg);
     cr_assert_eq(echo(true, NULL, 0), 0, "%s", t.err.msg);
     cr_assert(strstr(jiku_buf_str(&t.resp.body), "jikusess=sess42") != NULL, "%s",
               jiku_buf_str(&t.resp.body));
@@ -749,7 +753,7 @@ Test(http, secrets_never_reach_the_trace)
     close(fd);
     jiku_log_setup(JIKU_LOG_STDERR, JIKU_LOG_TRACE);
 
-    int r1 = jiku_http_request(t.http, &t.srv, &login, &t.resp, &t.err);
+    int r1 = call(&login);
     int r2 = echo(true, hdrs, 3);
 
     jiku_log_setup(JIKU_LOG_STDERR, JIKU_LOG_WARN);
