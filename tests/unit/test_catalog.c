@@ -227,6 +227,32 @@ Test(catalog, migrates_an_old_database_forward_keeping_its_rows)
     jiku_catalog_close(cat);
 }
 
+Test(catalog, a_failed_migration_step_changes_nothing)
+{
+    struct jiku_catalog *cat = NULL;
+    struct jiku_err err = {0};
+    sqlite3 *db;
+
+    cr_assert_eq(mkdir(state_dir, 0700), 0);
+    db = raw_open();
+    /* Version 1 plus a stray table in the way of step 2. */
+    cr_assert_eq(sqlite3_exec(db, jiku_catalog_migrations[0], NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_exec(db, "CREATE TABLE audit (x); PRAGMA user_version = 1;", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    cr_assert_eq(jiku_catalog_open(state_dir, &cat, &err), JIKU_E_DATA);
+    cr_assert_null(cat);
+    cr_assert_not_null(strstr(err.msg, "cannot migrate state database '"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "to schema version 2: table audit already exists"), "%s",
+                       err.msg);
+    db = raw_open();
+    cr_assert_eq(raw_int(db, "PRAGMA user_version"), 1);
+    cr_assert_eq(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'audit_target'"), 0);
+    sqlite3_close(db);
+}
+
 Test(catalog, refuses_a_database_from_a_newer_agent)
 {
     struct jiku_catalog *cat = open_ok();
