@@ -700,8 +700,7 @@ class Sim:
                 meta["DNS"] = target + ".example"
             self.write_user(target, meta)
             warnings = 0
-            rf = self.faults().get("restore") or {}
-            if isinstance(rf, dict) and rf.get("fault") == "warning":
+            if fault == "warning":
                 item("WARN: The system could not restore the account’s Apache configuration.",
                      "warn")
                 warnings = 1
