@@ -558,7 +558,8 @@ cfg_key(struct cfg_parse *p, const char *key, const char *value)
     }
     at[id].file = p->file;
     at[id].line = p->line;
-    if (strstr(value, " #") != NULL || strstr(value, "\t#") != NULL) {
+    /* "key = # note" too: the raw line has the " #" that inih would keep */
+    if (value[0] == '#' || strstr(value, " #") != NULL || strstr(value, "\t#") != NULL) {
         struct jiku_source here = {p->file, p->line};
 
         cfg_diag(p, false, &here,

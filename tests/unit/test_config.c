@@ -724,6 +724,14 @@ Test(config, hash_in_value_warns_and_stays)
     cr_assert_eq(diags.n, 1);
 }
 
+Test(config, hash_right_after_equals_warns_too)
+{
+    expect_ok(load_snippet(ACME "contact = # nobody yet\n"));
+    cr_assert_str_eq(jiku_config_customer(cfg, "acme")->contact, "# nobody yet");
+    cr_assert(has_diag(false, "@F@:19: value of 'contact' contains ' #', which is part of the "
+                              "value (comments after a value start with ' ;')"));
+}
+
 Test(config, crlf_and_bom)
 {
     write_file("agent.conf", 0644,
@@ -786,6 +794,22 @@ Test(config, conf_d_in_byte_order)
     cr_assert_str_eq(cfg->customers[4].name, "c0");
     cr_assert(strstr(cfg->customers[0].src.file, "/conf.d/10.conf") != NULL);
     cr_assert_eq(cfg->customers[0].src.line, 1);
+}
+
+Test(config, relative_main_file_and_unreadable_conf_d_entry)
+{
+    mkdir_in("conf.d");
+    mkdir_in("conf.d/dir.conf");
+    write_file("conf.d/a.conf", 0644, "[agent]\nlog = stderr\n");
+    write_file("agent.conf", 0644, "# nothing here\n");
+    cr_assert_eq(chdir(dir), 0);
+    cr_assert_eq(load_path("agent.conf", 0), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "conf.d/dir.conf: read error: Is a directory"));
+    cr_assert_eq(diags.n_errors, 1);
+    cr_assert_eq(rmdir("conf.d/dir.conf"), 0);
+    expect_ok(load_path("agent.conf", 0));
+    cr_assert_str_eq(cfg->conf_dir, "conf.d");
+    cr_assert_str_eq(cfg->log, "stderr");
 }
 
 Test(config, duplicate_across_files)
