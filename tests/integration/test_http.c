@@ -495,6 +495,98 @@ Test(http, refused_connection_is_transient)
     cr_assert_eq(get("/probe", true), JIKU_E_UNREACHABLE, "%s", t.err.msg);
 }
 
+/*
+ * A bare TCP listener for what faultd.py cannot do: break the TLS handshake itself.  RESET
+ * reads the ClientHello and answers with an RST; PLAIN answers in clear-text HTTP.
+ */
+struct raw {
+    int fd;
+    bool reset;
+    int accepted;
+    pthread_t th;
+};
+
+static void *
+raw_serve(void *arg)
+{
+    struct raw *rs = arg;
+    static const char plain[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+
+    for (int i = 0; i < 8; i++) {
+        struct pollfd p = {.fd = rs->fd, .events = POLLIN};
+        char hello[4096];
+        int c;
+
+        if (poll(&p, 1, 10000) <= 0 || (c = accept(rs->fd, NULL, NULL)) < 0)
+            break;
+        rs->accepted++;
+        p.fd = c;
+        if (poll(&p, 1, 2000) > 0 && read(c, hello, sizeof(hello)) > 0) {
+            if (rs->reset) {
+                struct linger lg = {.l_onoff = 1, .l_linger = 0};
+                setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+            } else if (write(c, plain, sizeof(plain) - 1) < 0) {
+                /* the client gave up first: nothing to do */
+            }
+        }
+        close(c);
+    }
+    return NULL;
+}
+
+static void
+raw_start(struct raw *rs, bool reset)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+
+    rs->reset = reset;
+    rs->accepted = 0;
+    rs->fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(rs->fd, 0);
+    cr_assert_eq(bind(rs->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    cr_assert_eq(listen(rs->fd, 8), 0);
+    cr_assert_eq(getsockname(rs->fd, (struct sockaddr *)&sa, &len), 0);
+    t.srv.info.api_port = ntohs(sa.sin_port);
+    cr_assert_eq(pthread_create(&rs->th, NULL, raw_serve, rs), 0);
+}
+
+static int
+raw_stop(struct raw *rs)
+{
+    /* Wakes the thread's poll: accept then fails and the loop ends. */
+    shutdown(rs->fd, SHUT_RDWR);
+    pthread_join(rs->th, NULL);
+    close(rs->fd);
+    return rs->accepted;
+}
+
+Test(http, handshake_cut_by_a_reset_is_transient)
+{
+    struct raw rs;
+    int r;
+
+    t.opts.retry_deadline = 10;
+    client("ca.crt", NULL);
+    raw_start(&rs, true);
+    r = post("/start", false);
+    cr_assert_eq(raw_stop(&rs), 1);
+    cr_assert_eq(r, JIKU_E_TRANSIENT, "got %d: %s", r, t.err.msg);
+}
+
+Test(http, clear_text_server_is_a_tls_failure)
+{
+    struct raw rs;
+    int r;
+
+    t.opts.retry_deadline = 10;
+    client("ca.crt", NULL);
+    raw_start(&rs, false);
+    r = get("/probe", true);
+    cr_assert_eq(raw_stop(&rs), 1, "a TLS failure was retried");
+    cr_assert_eq(r, JIKU_E_TLS, "got %d: %s", r, t.err.msg);
+}
+
 /* ------------------------------------------------------------------ timeouts, caps */
 
 Test(http, stall_times_out_within_the_bound)
