@@ -14,7 +14,9 @@
 #include "jiku/plugin.h"
 
 #define JIKU_DEFAULT_CONFIG "/etc/jiku-agent/agent.conf"
-#define JIKU_MAX_LINE 4096 /* longer lines are config errors, never split */
+/* Longer lines are config errors, never split.  The limit in force is the smaller of this and
+ * libinih's line buffer less one: 199 characters with Debian's build. */
+#define JIKU_MAX_LINE 4096
 
 struct jiku_policy_set;
 
@@ -138,7 +140,8 @@ const struct jiku_customer_conf *jiku_config_customer(const struct jiku_config *
                                                       const char *name);
 const struct jiku_target_conf *jiku_config_target(const struct jiku_config *cfg, const char *id);
 
-/* The effective config as INI text, secrets' file paths shown, contents never read. */
+/* Append the effective config to OUT as INI text that reads back as the same config: defaults
+ * filled in, secrets' file paths shown, their contents never read.  0 or JIKU_E_NOMEM. */
 int jiku_config_show(const struct jiku_config *cfg, struct jiku_buf *out);
 
 /* Validators shared with the command line (target names from argv). */
