@@ -41,7 +41,7 @@ hasnt() {
 }
 
 # --- a configuration: one cPanel server, customers on all three tiers -------------------
-mkdir -p "$T/conf.d" "$T/cred" "$T/plugins" && chmod 700 "$T/cred"
+mkdir -p "$T/conf.d" "$T/cred" "$T/plugins" && chmod 700 "$T/cred" && chmod 755 "$T/plugins"
 cp "$RECORDER" "$T/plugins/cpanel.so" && chmod 755 "$T/plugins/cpanel.so"
 printf 'not-a-real-token\n' >"$T/cred/web1.token"
 printf 'not-a-real-key\n' >"$T/cred/id_ed25519"
@@ -229,6 +229,25 @@ run 75 --lock-wait 1 snapshot acme/blog
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 run 0 snapshot acme/shop
+
+# --- SIGTERM in the middle of an operation: exit 130 within seconds, nothing half-recorded --
+before=$(sqlite3 "$T/state/state.db" "SELECT COUNT(*) FROM artifacts WHERE target = 'acme/shop'")
+JIKU_RECORDER_SLEEP_MS=30000 timeout 60 "$BIN" -c "$T/agent.conf" snapshot acme/shop \
+    >"$T/out" 2>"$T/err" </dev/null &
+agent=$!
+sleep 1
+started=$(date +%s)
+kill -TERM "$agent"
+rc=0
+wait "$agent" || rc=$?
+took=$(($(date +%s) - started))
+[ "$rc" = 130 ] || fail "SIGTERM: exit $rc, expected 130"
+[ "$took" -le 3 ] || fail "SIGTERM: took ${took}s to exit"
+after=$(sqlite3 "$T/state/state.db" "SELECT COUNT(*) FROM artifacts WHERE target = 'acme/shop'")
+[ "$before" = "$after" ] || fail "an interrupted snapshot left an artifact row"
+[ "$(sqlite3 "$T/state/state.db" "SELECT status FROM operations ORDER BY id DESC LIMIT 1")" = \
+    interrupted ] || fail "the interrupted operation is not recorded as interrupted"
+run 0 --lock-wait 0 snapshot acme/shop
 
 # --- configuration errors --------------------------------------------------------------------
 cp "$T/conf.d/10-acme.conf" "$T/acme.good"

@@ -7,7 +7,8 @@
  *
  * to the file named by $JIKU_RECORDER_LOG (with one write(), so lines of parallel operations
  * never interleave; ARTIFACT-ID is "-" for a probe).  $JIKU_RECORDER_FAIL names verbs, comma
- * separated, that fail with JIKU_E_PANEL after recording.
+ * separated, that fail with JIKU_E_PANEL after recording.  $JIKU_RECORDER_SLEEP_MS makes every
+ * call take that long first, in the host's cancellable sleep.
  *
  * A snapshot reports location /fake/ID.tar.gz, size 123 and the MD5/SHA-256 of the id string.
  * A backup reports the same location and checksums and also writes BACKUP_DIR/ID.tar.gz
@@ -84,6 +85,14 @@ record(struct jiku_op *op, const char *verb, const char *artifact, struct jiku_e
                              strerror(errno));
             goto out;
         }
+    }
+    /* $JIKU_RECORDER_SLEEP_MS: a long panel job, to interrupt (the host's sleep is
+     * cancellable, as a real plugin's polling is) */
+    if (getenv("JIKU_RECORDER_SLEEP_MS") != NULL &&
+        (r = op->host->sleep_ms(op, (unsigned)strtoul(getenv("JIKU_RECORDER_SLEEP_MS"), NULL,
+                                                      10))) != 0) {
+        jiku_err_set(err, r, "recorder: %s of '%s' interrupted", verb, target);
+        goto out;
     }
     if (listed(getenv("JIKU_RECORDER_FAIL"), verb))
         r = jiku_err_set(err, JIKU_E_PANEL,
