@@ -6,7 +6,6 @@
  * server.  Every request resets the handle and sets every option again: nothing from a
  * previous request (a body, a header, a method) can leak into the next one.
  */
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,6 +16,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "http_int.h"
 #include "jiku/log.h"
 #include "paths.h"
 #include "retry.h"
@@ -28,7 +28,6 @@
 #define DEFAULT_MAX_RESPONSE ((size_t)64 << 20)
 #define MAX_IDLE_HANDLES 64
 #define MAX_RETRY_AFTER 3600
-#define MAX_HEADER_NAME 128
 
 /* An easy handle for one server, owned by the thread that last used it. */
 struct conn {
@@ -68,24 +67,6 @@ global_init(void)
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* Headers whose values are credentials or sessions whatever the caller says. */
-static const char *const secret_headers[] = {
-    "Authorization", "Proxy-Authorization", "HTTP_AUTH_PASSWD", "KEY", "Cookie", "Set-Cookie",
-};
-
-static bool
-is_secret_header(const struct jiku_http_request *req, const char *name, size_t len)
-{
-    for (size_t i = 0; i < sizeof(secret_headers) / sizeof(secret_headers[0]); i++)
-        if (strlen(secret_headers[i]) == len && strncasecmp(secret_headers[i], name, len) == 0)
-            return true;
-    for (size_t i = 0; req != NULL && i < req->n_headers; i++)
-        if (req->headers[i].secret && strlen(req->headers[i].name) == len &&
-            strncasecmp(req->headers[i].name, name, len) == 0)
-            return true;
-    return false;
-}
-
 static void
 format_size(size_t n, char *out, size_t outlen)
 {
@@ -95,168 +76,6 @@ format_size(size_t n, char *out, size_t outlen)
         snprintf(out, outlen, "%zu KiB", n >> 10);
     else
         snprintf(out, outlen, "%zu bytes", n);
-}
-
-/*
- * A path as it may appear in messages: the query dropped (it may carry parameters nobody
- * should find in syslog) and cPanel's session segment ("/cpsess0123456789/") hidden, since
- * that is a credential in a URL.
- */
-static int
-add_loggable_path(struct jiku_buf *b, const char *path)
-{
-    size_t n = strcspn(path, "?");
-    int r = 0;
-
-    for (size_t i = 0; i < n && r == 0;) {
-        if (path[i] == '/' && strncmp(path + i + 1, "cpsess", 6) == 0) {
-            r = jiku_buf_adds(b, "/cpsess*");
-            i += 7;
-            while (i < n && path[i] != '/')
-                i++;
-            continue;
-        }
-        r = jiku_buf_addch(b, path[i++]);
-    }
-    if (r == 0 && path[n] == '?')
-        r = jiku_buf_adds(b, "?...");
-    return r;
-}
-
-/* ------------------------------------------------------------------ validation */
-
-static bool
-valid_path(const char *p)
-{
-    if (p == NULL || p[0] != '/')
-        return false;
-    for (const unsigned char *s = (const unsigned char *)p; *s != '\0'; s++)
-        if (*s <= 0x20 || *s >= 0x7f || *s == '#')
-            return false;
-    return true;
-}
-
-/* RFC 9110 token characters. */
-static bool
-valid_header_name(const char *s)
-{
-    size_t n = 0;
-
-    if (s == NULL)
-        return false;
-    for (; s[n] != '\0'; n++) {
-        unsigned char c = (unsigned char)s[n];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              strchr("!#$%&'*+-.^_`|~", c) != NULL))
-            return false;
-    }
-    return n > 0 && n <= MAX_HEADER_NAME;
-}
-
-/* No CR, LF or other control characters (a tab is fine): nothing can forge another header. */
-static bool
-valid_header_value(const char *s)
-{
-    if (s == NULL)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-            return false;
-    return true;
-}
-
-/* Headers that frame the request belong to libcurl. */
-static bool
-reserved_header(const char *name)
-{
-    return strcasecmp(name, "Host") == 0 || strcasecmp(name, "Content-Length") == 0 ||
-           strcasecmp(name, "Transfer-Encoding") == 0 || strcasecmp(name, "Expect") == 0 ||
-           strcasecmp(name, "Connection") == 0;
-}
-
-static int
-build_url(const struct jiku_server_conf *srv, const struct jiku_http_request *req,
-          struct jiku_buf *url, struct jiku_err *err)
-{
-    const char *host = srv->info.host;
-    int port = req->port > 0 ? req->port : srv->info.api_port;
-    unsigned char addr[16];
-
-    if (host == NULL || port <= 0 || port > 65535)
-        return jiku_err_set(err, JIKU_E_INVAL, "server '%s' has no valid host and port",
-                            srv->info.name);
-    if (inet_pton(AF_INET6, host, addr) == 1)
-        return jiku_buf_addf(url, "https://[%s]:%d%s", host, port, req->path);
-    if (!jiku_valid_hostname(host))
-        return jiku_err_set(err, JIKU_E_INVAL, "server '%s' has an invalid host name",
-                            srv->info.name);
-    return jiku_buf_addf(url, "https://%s:%d%s", host, port, req->path);
-}
-
-static int
-build_headers(const struct jiku_http_request *req, struct curl_slist **out, struct jiku_err *err)
-{
-    struct curl_slist *list = NULL, *next;
-    struct jiku_buf line = JIKU_BUF_INIT;
-    int r = 0;
-
-    /* A 100-continue round trip only adds latency; panels answer small POSTs at once. */
-    if ((list = curl_slist_append(list, "Expect:")) == NULL)
-        goto nomem;
-    if (req->body != NULL || req->body_len > 0) {
-        const char *ctype = req->content_type ? req->content_type : "application/octet-stream";
-        if (!valid_header_value(ctype)) {
-            r = jiku_err_set(err, JIKU_E_INVAL, "invalid content type for %s", req->path);
-            goto out;
-        }
-        jiku_buf_reset(&line);
-        if (jiku_buf_addf(&line, "Content-Type: %s", ctype) != 0)
-            goto nomem;
-        if ((next = curl_slist_append(list, line.data)) == NULL)
-            goto nomem;
-        list = next;
-    }
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const struct jiku_http_header *hd = &req->headers[i];
-
-        if (!valid_header_name(hd->name) || reserved_header(hd->name)) {
-            r = jiku_err_set(err, JIKU_E_INVAL, "invalid header name in request to %s", req->path);
-            goto out;
-        }
-        if (!valid_header_value(hd->value)) {
-            /* The value is not shown: it may be a credential. */
-            r = jiku_err_set(err, JIKU_E_INVAL, "invalid value of header '%s' (control character)",
-                             hd->name);
-            goto out;
-        }
-        jiku_buf_reset(&line);
-        /* "Name;" is libcurl's spelling of a header with an empty value. */
-        if (*hd->value == '\0' ? jiku_buf_addf(&line, "%s;", hd->name)
-                               : jiku_buf_addf(&line, "%s: %s", hd->name, hd->value))
-            goto nomem;
-        if ((next = curl_slist_append(list, line.data)) == NULL)
-            goto nomem;
-        list = next;
-    }
-    *out = list;
-    list = NULL;
-    goto out;
-nomem:
-    r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-out:
-    jiku_buf_release_secure(&line);
-    for (struct curl_slist *p = list; p != NULL; p = p->next)
-        jiku_memzero(p->data, strlen(p->data));
-    curl_slist_free_all(list);
-    return r;
-}
-
-static void
-free_headers(struct curl_slist *list)
-{
-    for (struct curl_slist *p = list; p != NULL; p = p->next)
-        jiku_memzero(p->data, strlen(p->data));
-    curl_slist_free_all(list);
 }
 
 /* ------------------------------------------------------------------ callbacks */
@@ -343,89 +162,6 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
     (void)ultotal;
     (void)ulnow;
     return jiku_interrupted() ? 1 : 0;
-}
-
-/* One line of a wire trace, secrets replaced by "<redacted>", unprintable bytes by '?'. */
-static void
-trace_line(const struct xfer *x, const char *dir, const char *line, size_t len, bool header)
-{
-    struct jiku_buf b = JIKU_BUF_INIT;
-    const char *colon = header ? memchr(line, ':', len) : NULL;
-    size_t shown = len;
-
-    if (len == 0)
-        return;
-    if (!header && memmem(line, len, "ookie", 5) != NULL) {
-        /* libcurl's cookie engine reports each cookie with its value. */
-        jiku_log(JIKU_LOG_TRACE, "%s <cookie engine message redacted>", dir);
-        return;
-    }
-    if (colon != NULL && is_secret_header(x->req, line, (size_t)(colon - line)))
-        shown = (size_t)(colon - line) + 1;
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)line[i];
-        if (jiku_buf_addch(&b, (c < 0x20 || c >= 0x7f) ? '?' : (char)c) != 0)
-            goto out;
-    }
-    if (shown < len && jiku_buf_adds(&b, " <redacted>") != 0)
-        goto out;
-    if (header && dir[0] == '>' && len > strlen(x->req->method) &&
-        strncmp(line, x->req->method, strlen(x->req->method)) == 0 &&
-        line[strlen(x->req->method)] == ' ') {
-        /* The request line: show the path as messages do. */
-        jiku_buf_reset(&b);
-        if (jiku_buf_addf(&b, "%s ", x->req->method) != 0 ||
-            add_loggable_path(&b, x->req->path) != 0)
-            goto out;
-    }
-    jiku_log(JIKU_LOG_TRACE, "%s %s", dir, jiku_buf_str(&b));
-out:
-    jiku_buf_release(&b);
-}
-
-static void
-trace_block(const struct xfer *x, const char *dir, const char *data, size_t size, bool header)
-{
-    while (size > 0) {
-        const char *nl = memchr(data, '\n', size);
-        size_t len = nl ? (size_t)(nl - data) : size;
-        size_t skip = nl ? len + 1 : len;
-
-        while (len > 0 && data[len - 1] == '\r')
-            len--;
-        trace_line(x, dir, data, len, header);
-        data += skip;
-        size -= skip;
-    }
-}
-
-/* -vvv: headers with secrets redacted, bodies only by size (they can carry session tokens). */
-static int
-on_debug(CURL *curl, curl_infotype type, char *data, size_t size, void *arg)
-{
-    const struct xfer *x = arg;
-
-    (void)curl;
-    switch (type) {
-    case CURLINFO_TEXT:
-        trace_block(x, "*", data, size, false);
-        break;
-    case CURLINFO_HEADER_OUT:
-        trace_block(x, ">", data, size, true);
-        break;
-    case CURLINFO_HEADER_IN:
-        trace_block(x, "<", data, size, true);
-        break;
-    case CURLINFO_DATA_OUT:
-        jiku_log(JIKU_LOG_TRACE, "> [%zu bytes of body]", size);
-        break;
-    case CURLINFO_DATA_IN:
-        jiku_log(JIKU_LOG_TRACE, "< [%zu bytes of body]", size);
-        break;
-    default:
-        break;
-    }
-    return 0;
 }
 
 /* ------------------------------------------------------------------ handle pool */
@@ -550,10 +286,8 @@ set_options(struct jiku_http *h, struct conn *conn, struct xfer *x, const char *
                                 "pinned_pubkey of '%s' is not supported by this libcurl",
                                 srv->info.name);
     }
-    if (have_pin && !have_ca)
-        SETOPT(c, CURLOPT_SSL_VERIFYPEER, 0L);
-    else
-        SETOPT(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    /* Off only when the pin, accepted just above, takes the chain's place. */
+    SETOPT(c, CURLOPT_SSL_VERIFYPEER, have_pin && !have_ca ? 0L : 1L);
 
     SETOPT(c, CURLOPT_CONNECTTIMEOUT, (long)h->opts.connect_timeout);
     SETOPT(c, CURLOPT_TIMEOUT, (long)h->opts.total_timeout);
@@ -583,8 +317,8 @@ set_options(struct jiku_http *h, struct conn *conn, struct xfer *x, const char *
     SETOPT(c, CURLOPT_XFERINFODATA, x);
     SETOPT(c, CURLOPT_NOPROGRESS, 0L);
     if (jiku_log_level() >= JIKU_LOG_TRACE) {
-        SETOPT(c, CURLOPT_DEBUGFUNCTION, on_debug);
-        SETOPT(c, CURLOPT_DEBUGDATA, x);
+        SETOPT(c, CURLOPT_DEBUGFUNCTION, jiku_http_trace);
+        SETOPT(c, CURLOPT_DEBUGDATA, (void *)req);
         SETOPT(c, CURLOPT_VERBOSE, 1L);
     }
     return 0;
@@ -676,12 +410,6 @@ classify(CURLcode cr, const struct xfer *x, const char *errbuf, struct jiku_err 
     return 0;
 }
 
-static void
-reset_response(struct jiku_http_response *resp)
-{
-    jiku_http_response_release(resp);
-}
-
 static int
 attempt(struct jiku_http *h, struct conn *c, struct xfer *x, const char *url,
         struct curl_slist *headers, struct jiku_err *err)
@@ -692,7 +420,7 @@ attempt(struct jiku_http *h, struct conn *c, struct xfer *x, const char *url,
     int r;
 
     errbuf[0] = '\0';
-    reset_response(x->resp);
+    jiku_http_response_release(x->resp);
     x->overflow = false;
     x->nomem = false;
     x->retry_after = 0;
@@ -787,28 +515,6 @@ jiku_http_response_release(struct jiku_http_response *resp)
     resp->status = 0;
 }
 
-static int
-check_request(const struct jiku_server_conf *srv, const struct jiku_http_request *req,
-              struct jiku_err *err)
-{
-    if (srv == NULL || srv->info.name == NULL || req == NULL || req->method == NULL)
-        return jiku_err_set(err, JIKU_E_INVAL, "http request without a server or a method");
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0)
-        return jiku_err_set(err, JIKU_E_INVAL, "unsupported HTTP method for '%s'", srv->info.name);
-    if (!valid_path(req->path))
-        return jiku_err_set(err, JIKU_E_INVAL,
-                            "invalid request path for '%s' (must start with '/', "
-                            "no spaces or control characters)",
-                            srv->info.name);
-    if (strcmp(req->method, "GET") == 0 && req->body_len > 0)
-        return jiku_err_set(err, JIKU_E_INVAL, "GET request with a body for '%s'", srv->info.name);
-    if (req->body == NULL && req->body_len > 0)
-        return jiku_err_set(err, JIKU_E_INVAL, "request body missing for '%s'", srv->info.name);
-    if (req->n_headers > 0 && req->headers == NULL)
-        return jiku_err_set(err, JIKU_E_INVAL, "request headers missing for '%s'", srv->info.name);
-    return 0;
-}
-
 int
 jiku_http_request(struct jiku_http *h, const struct jiku_server_conf *srv,
                   const struct jiku_http_request *req, struct jiku_http_response *resp,
@@ -826,16 +532,17 @@ jiku_http_request(struct jiku_http *h, const struct jiku_server_conf *srv,
     jiku_buf_init(&resp->body);
     resp->location = NULL;
 
-    if ((r = check_request(srv, req, &e)) != 0)
+    if ((r = jiku_http_check(srv, req, &e)) != 0)
         goto out;
-    if (jiku_buf_addf(&what, "%s ", req->method) != 0 || add_loggable_path(&what, req->path) != 0 ||
+    if (jiku_buf_addf(&what, "%s ", req->method) != 0 ||
+        jiku_http_add_loggable_path(&what, req->path) != 0 ||
         jiku_buf_addf(&what, " on '%s'", srv->info.name) != 0) {
         r = jiku_err_set(&e, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = build_url(srv, req, &url, &e)) != 0)
+    if ((r = jiku_http_build_url(srv, req, &url, &e)) != 0)
         goto out;
-    if ((r = build_headers(req, &headers, &e)) != 0)
+    if ((r = jiku_http_build_headers(req, &headers, &e)) != 0)
         goto out;
     if ((c = checkout(h, srv->info.name, req->use_cookies)) == NULL) {
         r = jiku_err_set(&e, JIKU_E_NOMEM, "out of memory");
@@ -864,7 +571,7 @@ jiku_http_request(struct jiku_http *h, const struct jiku_server_conf *srv,
 out:
     if (c != NULL)
         checkin(h, c);
-    free_headers(headers);
+    jiku_http_free_headers(headers);
     jiku_buf_release(&url);
     jiku_buf_release(&what);
     if (r != 0 && err != NULL)

@@ -1,0 +1,37 @@
+/*
+ * Private to http.c, http_build.c and http_trace.c: the pieces of the transport that do not
+ * touch a connection.
+ */
+#ifndef JIKU_HTTP_INT_H
+#define JIKU_HTTP_INT_H
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "jiku/buf.h"
+#include "jiku/host.h"
+
+/* Method, path, body and header array of REQ are usable (JIKU_E_INVAL otherwise). */
+int jiku_http_check(const struct jiku_server_conf *srv, const struct jiku_http_request *req,
+                    struct jiku_err *err);
+
+/* Append "https://HOST:PORT/PATH" for REQ on SRV to URL; JIKU_E_INVAL for a bad host. */
+int jiku_http_build_url(const struct jiku_server_conf *srv, const struct jiku_http_request *req,
+                        struct jiku_buf *url, struct jiku_err *err);
+
+/*
+ * The header list for REQ (caller's: jiku_http_free_headers); JIKU_E_INVAL when a name or a
+ * value holds a control character, a name is not a token, or a name is one libcurl frames.
+ */
+int jiku_http_build_headers(const struct jiku_http_request *req, struct curl_slist **out,
+                            struct jiku_err *err);
+/* Zeroes the strings (they may hold credentials), then frees LIST. NULL-safe. */
+void jiku_http_free_headers(struct curl_slist *list);
+
+/* Append PATH as messages may show it: no query, no session segment. */
+int jiku_http_add_loggable_path(struct jiku_buf *b, const char *path);
+
+/* CURLOPT_DEBUGFUNCTION for -vvv; CURLOPT_DEBUGDATA is the request (for its secret headers). */
+int jiku_http_trace(CURL *curl, curl_infotype type, char *data, size_t size, void *req);
+
+#endif
