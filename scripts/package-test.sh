@@ -300,9 +300,9 @@ EOF
         local out
         out=$(/usr/bin/jiku-agent policy show example) || return 1
         printf '%s\n' "$out"
-        printf '%s\n' "$out" | grep -q 'server.snapshot' &&
-            printf '%s\n' "$out" | grep -q 'application.stage' &&
-            printf '%s\n' "$out" | grep -q '50-test.conf'
+        grep -q 'server.snapshot' <<<"$out" &&
+            grep -q 'application.stage' <<<"$out" &&
+            grep -q '50-test.conf' <<<"$out"
     }
     check "jiku-agent policy show example (matrix with the override's source)" policy_ok
     check "jiku-agent policy explain example server.snapshot (allowed, exit 0)" \
@@ -364,7 +364,7 @@ EOF
               $units/jiku-agent-nightly.timer 2>&1)
         local rc=$?
         printf '%s\n' "$out"
-        [ $rc -eq 0 ] && ! printf '%s\n' "$out" | grep -q 'jiku-agent'
+        [ $rc -eq 0 ] && ! grep -q 'jiku-agent' <<<"$out"
     }
     check "systemd-analyze verify (both units, installed)" verify_ok
     if score=$(systemd-analyze security --offline=yes $units/jiku-agent-nightly.service 2>/dev/null |
@@ -398,10 +398,10 @@ EOF
         for w in "$@"; do
             case $w in
             line:*)
-                printf '%s\n' "$text" | grep -Eq "^[[:space:]]*${w#line:}[[:space:]]*\$" ||
+                grep -Eq "^[[:space:]]*${w#line:}[[:space:]]*\$" <<<"$text" ||
                     missing="$missing '${w#line:}'"
                 ;;
-            *) printf '%s\n' "$text" | grep -qF -- "$w" || missing="$missing '$w'" ;;
+            *) grep -qF -- "$w" <<<"$text" || missing="$missing '$w'" ;;
             esac
         done
         [ -z "$missing" ] || { echo "$sec $page does not mention:$missing"; return 1; }
@@ -532,7 +532,7 @@ if rpmbuild -ba --nodeps --nocheck --define "_topdir $TOP" "${RPM_WITHOUT[@]}" \
         printf '%s\n' "$c"
         for f in /etc/jiku-agent/agent.conf /etc/jiku-agent/conf.d/example.conf.sample \
                  /etc/cron.d/jiku-agent; do
-            printf '%s\n' "$c" | grep -qx "$f" || return 1
+            grep -qx "$f" <<<"$c" || return 1
         done
         # noreplace
         rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$CORE_RPM" |
@@ -543,9 +543,9 @@ if rpmbuild -ba --nodeps --nocheck --define "_topdir $TOP" "${RPM_WITHOUT[@]}" \
         local s
         s=$(rpm -qp --scripts "$CORE_RPM")
         printf '%s\n' "$s"
-        printf '%s\n' "$s" | grep -q 'preset jiku-agent-nightly.service jiku-agent-nightly.timer\|install-system-units jiku-agent-nightly.service jiku-agent-nightly.timer' &&
-            printf '%s\n' "$s" | grep -q 'disable --now jiku-agent-nightly.service jiku-agent-nightly.timer\|remove-system-units jiku-agent-nightly.service jiku-agent-nightly.timer' &&
-            printf '%s\n' "$s" | grep -q 'daemon-reload\|system-reload'
+        grep -q 'preset jiku-agent-nightly.service jiku-agent-nightly.timer\|install-system-units jiku-agent-nightly.service jiku-agent-nightly.timer' <<<"$s" &&
+            grep -q 'disable --now jiku-agent-nightly.service jiku-agent-nightly.timer\|remove-system-units jiku-agent-nightly.service jiku-agent-nightly.timer' <<<"$s" &&
+            grep -q 'daemon-reload\|system-reload' <<<"$s"
     }
     check "rpm -qp --scripts: systemd post/preun/postun scriptlets" scripts_ok
     for p in "${EXPECTED[@]:1}"; do
