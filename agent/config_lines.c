@@ -132,11 +132,13 @@ static char *
 reader(char *out, int num, void *stream)
 {
     struct cfg_parse *p = stream;
+    size_t len, limit = num > 1 ? (size_t)num - 1 : 0;
     const char *give = "";
+    char *s, *t;
     ssize_t n;
-    size_t len;
-    char *s;
 
+    if (limit > JIKU_MAX_LINE)
+        limit = JIKU_MAX_LINE;
     p->key = p->value = NULL;
     if ((n = getline(&p->raw, &p->raw_cap, p->fp)) < 0) {
         if (ferror(p->fp))
@@ -152,23 +154,19 @@ reader(char *out, int num, void *stream)
     s = p->raw;
     if (p->line == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
         s += 3;
+    t = ltrim(s);
 
-    if (strlen(p->raw) != len) {
-        cfg_error(p, "line contains a NUL byte");
-        if (*ltrim(s) == '[')
+    if (strlen(p->raw) != len || len > limit || (t != s && *t != '\0' && !strchr("#;", *t))) {
+        if (strlen(p->raw) != len)
+            cfg_error(p, "line contains a NUL byte");
+        else if (len > limit)
+            cfg_error(p, "line is %zu characters long, the limit is %zu", len, limit);
+        else
+            cfg_error(p, "indented line (continuation lines are not supported)");
+        /* the keys after a header that was not read must not land in the previous section */
+        if (*t == '[')
             p->sect = CS_IGNORE;
-    } else if (num < 1 || len > (size_t)num - 1 || len > JIKU_MAX_LINE) {
-        cfg_error(p, "line is %zu characters long, the limit is %d", len,
-                  num - 1 < JIKU_MAX_LINE ? num - 1 : JIKU_MAX_LINE);
-        if (*ltrim(s) == '[')
-            p->sect = CS_IGNORE;
-    } else if (*ltrim(s) == '\0' || *ltrim(s) == '#' || *ltrim(s) == ';') {
-        give = "";
-    } else if (is_blank(*s)) {
-        cfg_error(p, "indented line (continuation lines are not supported)");
-        if (*ltrim(s) == '[')
-            p->sect = CS_IGNORE;
-    } else {
+    } else if (*t != '\0' && *t != '#' && *t != ';') {
         strip_comment(s);
         rtrim(s);
         if (*s == '[')
