@@ -284,9 +284,10 @@ parse_value(struct cfg_parse *p, const char *key, const struct key_spec *k, cons
         check_secret(p, k, value);
     else if (k->type == V_FILE)
         check_file(p, k, value);
-    if ((v->s = cfg_intern(p, value)) == NULL)
-        return false;
-    return true;
+    /* numbers live in V already */
+    if (k->type == V_INT || k->type == V_BOOL)
+        return true;
+    return (v->s = cfg_intern(p, value)) != NULL;
 }
 
 static void
