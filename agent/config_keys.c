@@ -147,14 +147,17 @@ choice_index(const char *const *choices, const char *s)
 }
 
 /*
- * Owner and mode of a secret file, checked without ever opening it.  Owned by us or root, and
- * nothing for group and others: anything else is refused with the command that fixes it.
+ * Owner and mode of a file the agent trusts, checked without ever opening it.  Owned by us or
+ * root, and for a secret nothing for group and others; for known_hosts and CA files (readable
+ * by anyone) nobody else may write.  Anything else is refused with the command that fixes it.
  */
 static void
-check_secret(struct cfg_parse *p, const struct key_spec *k, const char *path)
+check_file(struct cfg_parse *p, const struct key_spec *k, const char *path)
 {
-    struct stat st;
+    bool secret = k->type == V_SECRET;
+    mode_t forbidden = secret ? 077 : 022;
     uid_t me = geteuid();
+    struct stat st;
 
     if (stat(path, &st) != 0) {
         if (errno == ENOENT)
@@ -177,28 +180,13 @@ check_secret(struct cfg_parse *p, const struct key_spec *k, const char *path)
             k->what, path, (long)st.st_uid, pw != NULL ? pw->pw_name : "root", path);
         return;
     }
-    if ((st.st_mode & 077) != 0) {
-        const char *how = (st.st_mode & 044)   ? "readable"
-                          : (st.st_mode & 022) ? "writable"
-                                               : "accessible";
+    if ((st.st_mode & forbidden) != 0) {
+        const char *how = (st.st_mode & forbidden & 044)   ? "readable"
+                          : (st.st_mode & forbidden & 022) ? "writable"
+                                                           : "accessible";
 
-        cfg_error(p, "%s '%s' is %s by group or others (mode %04o); fix: chmod 600 '%s'", k->what,
-                  path, how, (unsigned)(st.st_mode & 07777), path);
-    }
-}
-
-static void
-check_file(struct cfg_parse *p, const struct key_spec *k, const char *path)
-{
-    struct stat st;
-
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT)
-            cfg_error(p, "%s '%s' does not exist", k->what, path);
-        else
-            cfg_error(p, "cannot access %s '%s': %s", k->what, path, strerror(errno));
-    } else if (!S_ISREG(st.st_mode)) {
-        cfg_error(p, "%s '%s' is not a regular file", k->what, path);
+        cfg_error(p, "%s '%s' is %s by group or others (mode %04o); fix: chmod %s '%s'", k->what,
+                  path, how, (unsigned)(st.st_mode & 07777), secret ? "600" : "go-w", path);
     }
 }
 
@@ -280,9 +268,7 @@ parse_value(struct cfg_parse *p, const char *key, const struct key_spec *k, cons
         cfg_error(p, "invalid %s '%s': expected %s", key, value, expected);
         return false;
     }
-    if (k->type == V_SECRET)
-        check_secret(p, k, value);
-    else if (k->type == V_FILE)
+    if (k->type == V_SECRET || k->type == V_FILE)
         check_file(p, k, value);
     /* numbers live in V already */
     if (k->type == V_INT || k->type == V_BOOL)

@@ -876,6 +876,16 @@ Test(config, ssh_key_writable_by_group)
                              "(mode 0620); fix: chmod 600 '@D@/id_ed25519'"));
 }
 
+Test(config, known_hosts_writable_by_others)
+{
+    write_file("known_hosts", 0666, "# none\n");
+    cr_assert_eq(load_snippet(""), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:7: known_hosts file '@D@/known_hosts' is writable by group or "
+                             "others (mode 0666); fix: chmod go-w '@D@/known_hosts'"));
+    write_file("known_hosts", 0644, "# none\n");
+    expect_ok(load(0));
+}
+
 Test(config, secret_owned_by_another_user)
 {
     char path[512];
@@ -884,9 +894,13 @@ Test(config, secret_owned_by_another_user)
         cr_skip_test("needs root to chown a file to another user");
     snprintf(path, sizeof(path), "%s/plesk1.token", dir);
     cr_assert_eq(chown(path, 65534, 65534), 0);
+    snprintf(path, sizeof(path), "%s/known_hosts", dir);
+    cr_assert_eq(chown(path, 65534, 65534), 0);
     cr_assert_eq(load_snippet(""), JIKU_E_CONFIG);
     cr_assert(has_diag(true, "@F@:12: token file '@D@/plesk1.token' is owned by uid 65534, not "
                              "by root or the running user; fix: chown root '@D@/plesk1.token'"));
+    cr_assert(has_diag(true, "@F@:14: known_hosts file '@D@/known_hosts' is owned by uid 65534, "
+                             "not by root or the running user; fix: chown root '@D@/known_hosts'"));
     expect_ok(load(JIKU_CONFIG_NO_SECRET_CHECK));
 }
 
