@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <ftw.h>
+#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -689,6 +690,30 @@ Test(config, longest_line_that_fits)
     cr_assert(has_diag(true, "@F@:19: line is 200 characters long, the limit is 199"));
     free(line);
     jiku_buf_release(&b);
+}
+
+/* Debian's libinih makes its build options variables; each test runs in its own process. */
+Test(config, limit_follows_the_buffer_inih_offers)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+    char *line = long_line("contact = ", 150);
+
+    ini_max_line = 100;
+    jiku_buf_adds(&b, ACME);
+    jiku_buf_adds(&b, line);
+    cr_assert_eq(load_snippet(jiku_buf_str(&b)), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:19: line is 150 characters long, the limit is 99"));
+    free(line);
+    jiku_buf_release(&b);
+}
+
+Test(config, inih_reading_a_line_differently_is_caught)
+{
+    static char prefixes[] = ";#";
+
+    ini_inline_comment_prefixes = prefixes;
+    cr_assert_eq(load_snippet(ACME "contact = a #b\n"), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:19: line was not read as written (check the libinih build)"));
 }
 
 Test(config, inline_comments)
