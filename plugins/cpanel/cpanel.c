@@ -1,0 +1,605 @@
+/*
+ * The cPanel plugin: descriptor and the actions on `account` targets (SPEC §6).  WHM API 1 for
+ * the panel's own jobs, SSH for what WHM cannot do (free space, checksums, listings, clean-up),
+ * SFTP for archives; everything through the host table.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cpanel.h"
+
+#define CPANEL_PLUGIN_VERSION "0.1.0"
+
+void
+cpanel_account_release(struct cpanel_account *a)
+{
+    free(a->domain);
+    free(a->homedir);
+    memset(a, 0, sizeof(*a));
+}
+
+static bool
+says_missing(const char *msg)
+{
+    return strcasestr(msg, "does not exist") != NULL || strcasestr(msg, "not found") != NULL ||
+           strcasestr(msg, "no such") != NULL;
+}
+
+int
+cpanel_account_get(struct jiku_op *op, const struct jiku_server_info *server, const char *user,
+                   bool want_home, struct cpanel_account *out, struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    const struct cpanel_param pu[] = {{"user", user}};
+    json_t *root = NULL, *acct, *data;
+    const char *s;
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    if (!cpanel_valid_user(user))
+        return jiku_err_set(err, JIKU_E_INVAL, "invalid cPanel user name '%s'", user);
+    r = cpanel_whm_call(op, srv, "accountsummary", pu, 1, false, &root, err);
+    if (r == JIKU_E_PANEL && err != NULL && says_missing(err->msg))
+        return jiku_err_set(err, JIKU_E_NOTFOUND, "account '%s' does not exist on '%s'", user,
+                            srv->name);
+    if (r != 0)
+        return r;
+    acct = json_object_get(json_object_get(root, "data"), "acct");
+    if (json_is_array(acct))
+        acct = json_array_get(acct, 0);
+    if (!json_is_object(acct)) {
+        r = jiku_err_set(err, JIKU_E_NOTFOUND, "account '%s' does not exist on '%s'", user,
+                         srv->name);
+        goto out;
+    }
+    if ((s = cpanel_json_str(acct, "user")) != NULL && strcmp(s, user) != 0) {
+        r = jiku_err_set(err, JIKU_E_DATA, "accountsummary of '%s' on '%s' describes '%.20s'", user,
+                         srv->name, s);
+        goto out;
+    }
+    if ((s = cpanel_json_str(acct, "diskused")) != NULL) {
+        if ((r = cpanel_parse_disk_used(s, &out->disk_used, err)) != 0)
+            goto out;
+        out->have_disk_used = true;
+    }
+    if ((s = cpanel_json_str(acct, "domain")) != NULL && (out->domain = strdup(s)) == NULL) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (!want_home)
+        goto out;
+    if (out->domain == NULL || *out->domain == '\0') {
+        r = jiku_err_set(err, JIKU_E_DATA, "accountsummary of '%s' on '%s' gives no domain", user,
+                         srv->name);
+        goto out;
+    }
+    json_decref(root);
+    {
+        const struct cpanel_param pd[] = {{"domain", out->domain}};
+
+        if ((r = cpanel_whm_call(op, srv, "domainuserdata", pd, 1, false, &root, err)) != 0)
+            goto out;
+    }
+    data = json_object_get(json_object_get(root, "data"), "userdata");
+    s = cpanel_json_str(data, "homedir");
+    if (s == NULL || !cpanel_valid_path(s) ||
+        (cpanel_json_str(data, "user") != NULL && strcmp(cpanel_json_str(data, "user"), user))) {
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "domainuserdata of '%s' on '%s' gives no usable home directory of '%s'",
+                         out->domain, srv->name, user);
+        goto out;
+    }
+    if ((out->homedir = strdup(s)) == NULL)
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+out:
+    json_decref(root);
+    if (r != 0)
+        cpanel_account_release(out);
+    return r;
+}
+
+/* The target's cPanel user, re-checked: the core validated it, but it reaches a shell. */
+static int
+target_user(struct jiku_op *op, const char **user, struct jiku_err *err)
+{
+    const char *u = op->target != NULL ? op->target->account : NULL;
+
+    if (!cpanel_valid_user(u))
+        return jiku_err_set(err, JIKU_E_INVAL, "invalid cPanel user name '%s'", u ? u : "");
+    *user = u;
+    return 0;
+}
+
+static int
+set_str(char **dst, const char *src, struct jiku_err *err)
+{
+    if (src != NULL && (*dst = strdup(src)) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    return 0;
+}
+
+static void
+remove_quietly(struct jiku_op *op, const struct jiku_server_info *srv, const char *dir)
+{
+    struct jiku_err e = {0};
+
+    if (dir != NULL && cpanel_remote_remove(op, srv, dir, &e) != 0)
+        op->host->log(op, JIKU_LOG_WARN, "cannot remove '%s': %s", dir, e.msg);
+}
+
+static int
+cpanel_probe(struct jiku_op *op, struct jiku_err *err)
+{
+    struct cpanel_account acct = {0};
+    json_t *root = NULL;
+    const char *user, *version;
+    int r;
+
+    if ((r = target_user(op, &user, err)) != 0)
+        return r;
+    if ((r = cpanel_whm_call(op, NULL, "version", NULL, 0, false, &root, err)) != 0)
+        return r;
+    version = cpanel_json_str(json_object_get(root, "data"), "version");
+    if (version == NULL || strlen(version) > 40) {
+        r = jiku_err_set(err, JIKU_E_DATA, "WHM 'version' on '%s' gives no version",
+                         op->server->name);
+        goto out;
+    }
+    if ((r = cpanel_account_get(op, NULL, user, true, &acct, err)) != 0)
+        goto out;
+    if ((r = set_str(&op->result->panel_version, version, err)) != 0)
+        goto out;
+    if (asprintf(&op->result->details, "account '%s' exists; home '%s'", user, acct.homedir) < 0) {
+        op->result->details = NULL;
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    }
+out:
+    cpanel_account_release(&acct);
+    json_decref(root);
+    return r;
+}
+
+static int
+fill_snapshot_result(struct jiku_op *op, struct cpanel_snap *snap, struct jiku_err *err)
+{
+    struct jiku_op_result *res = op->result;
+
+    res->location = snap->archive;
+    snap->archive = NULL;
+    res->size = snap->digest.size;
+    memcpy(res->md5, snap->digest.md5, sizeof(res->md5));
+    memcpy(res->sha256, snap->digest.sha256, sizeof(res->sha256));
+    res->warnings = snap->warnings;
+    snap->warnings = NULL;
+    (void)err;
+    return 0;
+}
+
+static int
+cpanel_snapshot(struct jiku_op *op, struct jiku_err *err)
+{
+    struct cpanel_snap snap = {0};
+    const char *user;
+    int r;
+
+    if ((r = target_user(op, &user, err)) != 0)
+        return r;
+    if (op->params->new_artifact_id == NULL)
+        return jiku_err_set(err, JIKU_E_INVAL, "snapshot without an artifact id");
+    if ((r = cpanel_snapshot_take(op, NULL, user, op->params->new_artifact_id, &snap, err)) != 0)
+        return r;
+    r = fill_snapshot_result(op, &snap, err);
+    cpanel_snap_release(&snap);
+    return r;
+}
+
+/* SFTP download of the snapshot to LOCAL, checked against what the server computed. */
+static int
+download(struct jiku_op *op, const struct cpanel_snap *snap, const char *local,
+         struct jiku_xfer_result *x, struct jiku_err *err)
+{
+    int r;
+
+    memset(x, 0, sizeof(*x));
+    if ((r = op->host->sftp_get(op, NULL, snap->archive, local, x, err)) != 0)
+        return r;
+    if (x->size != snap->digest.size || strcmp(x->md5, snap->digest.md5) != 0 ||
+        strcmp(x->sha256, snap->digest.sha256) != 0) {
+        unlink(local);
+        return jiku_err_set(err, JIKU_E_DATA,
+                            "download of '%s' does not match the server's copy: size %llu, md5 "
+                            "%s (server: %llu, %s)",
+                            snap->archive, (unsigned long long)x->size, x->md5,
+                            (unsigned long long)snap->digest.size, snap->digest.md5);
+    }
+    return 0;
+}
+
+static int
+cpanel_backup(struct jiku_op *op, struct jiku_err *err)
+{
+    struct cpanel_snap snap = {0};
+    struct jiku_xfer_result x;
+    char *local = NULL;
+    const char *user;
+    int r;
+
+    if ((r = target_user(op, &user, err)) != 0)
+        return r;
+    if (op->params->new_artifact_id == NULL || op->params->backup_dir == NULL)
+        return jiku_err_set(err, JIKU_E_INVAL, "backup without an artifact id or backup_dir");
+    if (asprintf(&local, "%s/cpmove-%s.tar.gz", op->params->backup_dir, user) < 0)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    if ((r = cpanel_snapshot_take(op, NULL, user, op->params->new_artifact_id, &snap, err)) != 0)
+        goto out;
+    if ((r = download(op, &snap, local, &x, err)) != 0) {
+        remove_quietly(op, op->server, snap.dir);
+        goto out;
+    }
+    op->result->backup_path = local;
+    local = NULL;
+    r = fill_snapshot_result(op, &snap, err);
+out:
+    cpanel_snap_release(&snap);
+    free(local);
+    return r;
+}
+
+/*
+ * Make sure artifact A's archive is on the server: its own copy (size and md5 re-checked), or
+ * the backup uploaded into snapshot_dir/U/ID/ and checked by sha256.  *UPLOADED_DIR is set when
+ * an upload made a directory the caller removes afterwards.
+ */
+static int
+archive_on_server(struct jiku_op *op, const char *user, const struct jiku_artifact_ref *a,
+                  char **archive, char **uploaded_dir, struct jiku_err *err)
+{
+    struct cpanel_digest d = {0};
+    struct jiku_xfer_result x = {0};
+    char *user_dir = NULL, *dir = NULL, *remote = NULL;
+    int r;
+
+    if ((r = cpanel_snapshot_paths(op->server, user, a->id, &user_dir, &dir, err)) != 0)
+        return r;
+    if (a->location != NULL) {
+        if (!cpanel_path_inside(a->location, user_dir)) {
+            r = jiku_err_set(err, JIKU_E_DATA, "artifact '%s' names '%s', outside '%s'", a->id,
+                             a->location, user_dir);
+            goto out;
+        }
+        r = cpanel_remote_digest(op, NULL, a->location, &d, err);
+        if (r == 0) {
+            if ((a->md5 != NULL && strcmp(a->md5, d.md5) != 0) ||
+                (a->size != 0 && a->size != d.size)) {
+                r = jiku_err_set(err, JIKU_E_DATA,
+                                 "archive '%s' on '%s' does not match the catalog (size %llu, md5 "
+                                 "%s)",
+                                 a->location, op->server->name, (unsigned long long)d.size, d.md5);
+                goto out;
+            }
+            r = set_str(archive, a->location, err);
+            goto out;
+        }
+        if (r != JIKU_E_NOTFOUND)
+            goto out;
+        op->host->log(op, JIKU_LOG_INFO, "%s", err->msg);
+    }
+    if (a->backup_path == NULL) {
+        r = jiku_err_set(err, JIKU_E_NOTFOUND, "artifact '%s' is neither on '%s' nor in backup_dir",
+                         a->id, op->server->name);
+        goto out;
+    }
+    if (op->params->dry_run) {
+        r = 0;
+        goto out;
+    }
+    if (asprintf(&remote, "%s/cpmove-%s.tar.gz", dir, user) < 0) {
+        remote = NULL;
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    {
+        const char *dirs[] = {user_dir, dir, NULL};
+
+        if ((r = cpanel_remote_mkdirs(op, NULL, dirs, err)) != 0)
+            goto out;
+    }
+    op->host->log(op, JIKU_LOG_INFO, "uploading '%s' to '%s'", a->backup_path, op->server->name);
+    if ((r = op->host->sftp_put(op, NULL, a->backup_path, remote, &x, err)) == 0 &&
+        (r = cpanel_remote_digest(op, NULL, remote, &d, err)) == 0) {
+        const char *want = a->sha256 != NULL ? a->sha256 : x.sha256;
+
+        if (strcmp(x.sha256, want) != 0 || strcmp(d.sha256, want) != 0 || d.size != x.size)
+            r = jiku_err_set(err, JIKU_E_DATA,
+                             "backup '%s' does not match the catalog once uploaded: sha256 %s "
+                             "(catalog: %s)",
+                             a->backup_path, d.sha256, want);
+    }
+    if (r != 0) {
+        remove_quietly(op, NULL, dir);
+        goto out;
+    }
+    *archive = remote;
+    remote = NULL;
+    *uploaded_dir = dir;
+    dir = NULL;
+out:
+    free(user_dir);
+    free(dir);
+    free(remote);
+    return r;
+}
+
+static int
+cpanel_rollback(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct jiku_op_params *p = op->params;
+    bool exact = p->mode == JIKU_ROLLBACK_EXACT;
+    struct cpanel_account acct = {0};
+    char *archive = NULL, *uploaded = NULL, *warnings = NULL;
+    const char *user;
+    int r;
+
+    if ((r = target_user(op, &user, err)) != 0)
+        return r;
+    if (p->artifact == NULL || !cpanel_valid_component(p->artifact->id))
+        return jiku_err_set(err, JIKU_E_INVAL, "rollback without a valid artifact");
+    if ((r = archive_on_server(op, user, p->artifact, &archive, &uploaded, err)) != 0)
+        goto out;
+    if (p->dry_run) {
+        if (archive == NULL) {
+            if (asprintf(&op->result->details,
+                         "would upload '%s' to '%s' and restore it; the changes can be listed "
+                         "once the archive is on the server",
+                         p->artifact->backup_path, op->server->name) < 0) {
+                op->result->details = NULL;
+                r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            }
+            goto out;
+        }
+        if ((r = cpanel_account_get(op, NULL, user, true, &acct, err)) == 0)
+            r = cpanel_home_sync(op, NULL, archive, user, acct.homedir, exact, true,
+                                 &op->result->details, err);
+        goto out;
+    }
+    if ((r = cpanel_restore_run(op, NULL, archive, user, true, &warnings, err)) != 0) {
+        if (r == JIKU_E_UNREACHABLE) {
+            /* The restore may still read the upload: leave it. */
+            free(uploaded);
+            uploaded = NULL;
+        }
+        goto out;
+    }
+    if (exact) {
+        if ((r = cpanel_account_get(op, NULL, user, true, &acct, err)) != 0 ||
+            (r = cpanel_home_sync(op, NULL, archive, user, acct.homedir, true, false, NULL, err)) !=
+                0) {
+            jiku_err_prefix(err, "restored, but the exact clean-up failed");
+            goto out;
+        }
+    }
+    op->result->warnings = warnings;
+    warnings = NULL;
+    if (asprintf(&op->result->details, "restored '%s' from %s (%s)", user, archive,
+                 exact ? "exact" : "merge") < 0)
+        op->result->details = NULL;
+out:
+    if (uploaded != NULL)
+        remove_quietly(op, NULL, uploaded);
+    cpanel_account_release(&acct);
+    free(archive);
+    free(uploaded);
+    free(warnings);
+    return r;
+}
+
+/* A private 0700 directory for the relay, under TMPDIR or /var/tmp. */
+static int
+local_tmpdir(char **out, struct jiku_err *err)
+{
+    const char *base = getenv("TMPDIR");
+    char *tmpl = NULL;
+
+    if (base == NULL || base[0] != '/')
+        base = "/var/tmp";
+    if (asprintf(&tmpl, "%s/jiku-clone-XXXXXX", base) < 0)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    if (mkdtemp(tmpl) == NULL) {
+        int e = errno;
+
+        free(tmpl);
+        return jiku_err_set(err, JIKU_E_IO, "cannot create a directory in '%s': %s", base,
+                            strerror(e));
+    }
+    *out = tmpl;
+    return 0;
+}
+
+static int
+cpanel_clone(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct jiku_op_params *p = op->params;
+    const struct jiku_server_info *dest = p->dest_server;
+    struct cpanel_account there = {0};
+    struct cpanel_snap snap = {0};
+    struct cpanel_digest d = {0};
+    struct jiku_xfer_result x = {0};
+    char *tmp = NULL, *local = NULL, *user_dir = NULL, *dir = NULL, *remote = NULL;
+    const char *user, *newuser;
+    bool keep_remote = false;
+    int r;
+
+    if ((r = target_user(op, &user, err)) != 0)
+        return r;
+    if (dest == NULL)
+        return jiku_err_set(err, JIKU_E_USAGE, "clone of an account needs --server");
+    newuser = p->as_user != NULL ? p->as_user : user;
+    if (!cpanel_valid_user(newuser))
+        return jiku_err_set(err, JIKU_E_USAGE, "invalid cPanel user name '%s'", newuser);
+    if (strcmp(dest->name, op->server->name) == 0 ||
+        (strcmp(dest->host, op->server->host) == 0 && dest->api_port == op->server->api_port))
+        return jiku_err_set(err, JIKU_E_USAGE,
+                            "a cpmove restore keeps the account's domains: cloning '%s' onto its "
+                            "own server '%s' is refused",
+                            user, op->server->name);
+    if (p->operation_id == NULL || !cpanel_valid_component(p->operation_id))
+        return jiku_err_set(err, JIKU_E_INVAL, "clone without a valid operation id");
+    r = cpanel_account_get(op, dest, newuser, false, &there, err);
+    cpanel_account_release(&there);
+    if (r == 0)
+        return jiku_err_set(err, JIKU_E_PANEL, "account '%s' already exists on '%s'", newuser,
+                            dest->name);
+    if (r != JIKU_E_NOTFOUND)
+        return r;
+    jiku_err_clear(err);
+    if ((r = cpanel_snapshot_paths(dest, newuser, p->operation_id, &user_dir, &dir, err)) != 0)
+        return r;
+
+    if ((r = cpanel_snapshot_take(op, NULL, user, p->operation_id, &snap, err)) != 0)
+        goto out;
+    if ((r = local_tmpdir(&tmp, err)) != 0)
+        goto out;
+    if (asprintf(&local, "%s/cpmove-%s.tar.gz", tmp, user) < 0 ||
+        asprintf(&remote, "%s/cpmove-%s.tar.gz", dir, user) < 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((r = download(op, &snap, local, &x, err)) != 0)
+        goto out;
+    {
+        const char *dirs[] = {user_dir, dir, NULL};
+
+        if ((r = cpanel_remote_mkdirs(op, dest, dirs, err)) != 0)
+            goto out;
+    }
+    if ((r = op->host->sftp_put(op, dest, local, remote, &x, err)) != 0 ||
+        (r = cpanel_remote_digest(op, dest, remote, &d, err)) != 0)
+        goto out_dest;
+    if (strcmp(x.sha256, snap.digest.sha256) != 0 || strcmp(d.sha256, snap.digest.sha256) != 0) {
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "the archive on '%s' does not match the source's "
+                         "(sha256 %s, source %s)",
+                         dest->name, d.sha256, snap.digest.sha256);
+        goto out_dest;
+    }
+    /* Never overwrite: the destination account was checked absent above. */
+    r = cpanel_restore_run(op, dest, remote, p->as_user != NULL ? newuser : NULL, false,
+                           &op->result->warnings, err);
+    keep_remote = r == JIKU_E_UNREACHABLE;
+    if (r == 0 && asprintf(&op->result->details, "cloned '%s' from '%s' onto '%s' as '%s'", user,
+                           op->server->name, dest->name, newuser) < 0)
+        op->result->details = NULL;
+out_dest:
+    if (!keep_remote)
+        remove_quietly(op, dest, dir);
+out:
+    if (snap.dir != NULL)
+        remove_quietly(op, NULL, snap.dir);
+    if (local != NULL)
+        unlink(local);
+    if (tmp != NULL)
+        rmdir(tmp);
+    cpanel_snap_release(&snap);
+    free(tmp);
+    free(local);
+    free(remote);
+    free(user_dir);
+    free(dir);
+    return r;
+}
+
+/* The artifact's own directory snapshot_dir/U/X from its location snapshot_dir/U/X/FILE. */
+static int
+artifact_dir(struct jiku_op *op, const char *user, const struct jiku_artifact_ref *a, char **out,
+             struct jiku_err *err)
+{
+    char *user_dir = NULL;
+    const char *rest, *slash;
+    int r;
+
+    if ((r = cpanel_snapshot_paths(op->server, user, a->id, &user_dir, NULL, err)) != 0)
+        return r;
+    if (!cpanel_path_inside(a->location, user_dir) ||
+        (slash = strchr((rest = a->location + strlen(user_dir) + 1), '/')) == NULL ||
+        strchr(slash + 1, '/') != NULL) {
+        r = jiku_err_set(err, JIKU_E_INVAL, "artifact '%s' names '%s', not a file in '%s/ID/'",
+                         a->id, a->location, user_dir);
+    } else if ((*out = strndup(a->location, (size_t)(slash - a->location))) == NULL) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    }
+    free(user_dir);
+    return r;
+}
+
+static int
+cpanel_prune(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct jiku_artifact_ref *a = op->params->artifact;
+    char *dir = NULL;
+    const char *user;
+    int r;
+
+    if ((r = target_user(op, &user, err)) != 0)
+        return r;
+    if (a == NULL || a->location == NULL)
+        return 0;
+    if ((r = artifact_dir(op, user, a, &dir, err)) != 0)
+        return r;
+    r = cpanel_remote_remove(op, NULL, dir, err);
+    free(dir);
+    return r;
+}
+
+static int
+cpanel_verify(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct jiku_artifact_ref *a = op->params->artifact;
+    struct cpanel_digest d = {0};
+    char *dir = NULL;
+    const char *user;
+    int r;
+
+    if ((r = target_user(op, &user, err)) != 0)
+        return r;
+    if (a == NULL || a->location == NULL)
+        return 0;
+    if ((r = artifact_dir(op, user, a, &dir, err)) != 0)
+        return r;
+    free(dir);
+    if ((r = cpanel_remote_digest(op, NULL, a->location, &d, err)) != 0)
+        return r;
+    if ((a->size != 0 && d.size != a->size) || (a->md5 != NULL && strcmp(d.md5, a->md5) != 0) ||
+        (a->sha256 != NULL && strcmp(d.sha256, a->sha256) != 0))
+        return jiku_err_set(err, JIKU_E_DATA,
+                            "archive '%s' on '%s' does not match the catalog: size %llu, md5 %s "
+                            "(catalog: %llu, %s)",
+                            a->location, op->server->name, (unsigned long long)d.size, d.md5,
+                            (unsigned long long)a->size, a->md5 != NULL ? a->md5 : "none");
+    return 0;
+}
+
+static const struct jiku_plugin_action cpanel_actions[] = {
+    {JIKU_VERB_PROBE, JIKU_KIND_ACCOUNT, cpanel_probe},
+    {JIKU_VERB_SNAPSHOT, JIKU_KIND_ACCOUNT, cpanel_snapshot},
+    {JIKU_VERB_BACKUP, JIKU_KIND_ACCOUNT, cpanel_backup},
+    {JIKU_VERB_ROLLBACK, JIKU_KIND_ACCOUNT, cpanel_rollback},
+    {JIKU_VERB_CLONE, JIKU_KIND_ACCOUNT, cpanel_clone},
+    {JIKU_VERB_PRUNE, JIKU_KIND_ACCOUNT, cpanel_prune},
+    {JIKU_VERB_VERIFY, JIKU_KIND_ACCOUNT, cpanel_verify},
+};
+
+static const struct jiku_plugin cpanel_plugin = {
+    .abi_version = JIKU_PLUGIN_ABI_VERSION,
+    .struct_size = sizeof(struct jiku_plugin),
+    .name = "cpanel",
+    .version = CPANEL_PLUGIN_VERSION,
+    .actions = cpanel_actions,
+    .n_actions = sizeof(cpanel_actions) / sizeof(cpanel_actions[0]),
+    .open = NULL,
+    .close = NULL,
+};
+
+JIKU_PLUGIN_EXPORT(cpanel, cpanel_plugin);

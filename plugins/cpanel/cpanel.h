@@ -1,0 +1,252 @@
+/*
+ * The cPanel plugin's private interfaces: the WHM API 1 client (whm.c), the parsers of pkgacct's
+ * master log (pkgacct.c) and of a transfer session's log (translog.c), remote commands and path
+ * rules (remote.c), the snapshot job (snapshot.c), cpmove restores (restore.c) and the
+ * comparison of an archive with a home directory (homediff.c).  Wire facts: protocols/cpanel.md.
+ */
+#ifndef JIKU_CPANEL_H
+#define JIKU_CPANEL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jiku/buf.h"
+#include "jiku/err.h"
+#include "jiku/host.h"
+#include "jiku/plugin.h"
+
+/* Largest WHM answer we parse (a pkgacct master log included). */
+#define CPANEL_JSON_MAX ((size_t)16 << 20)
+/* Largest output of a listing command (tar -t, find) we accept. */
+#define CPANEL_LIST_MAX ((size_t)64 << 20)
+
+/* ---- whm.c ---------------------------------------------------------------------------- */
+
+struct cpanel_param {
+    const char *key;
+    const char *value;
+};
+
+/*
+ * Parse the answer to WHM API 1 FUNCTION (HTTP status STATUS, BODY of LEN bytes).  On success
+ * *ROOT is the envelope (the caller's, json_decref); its "data" member may be absent.
+ * JIKU_E_AUTH for 401/403 or an "access denied" answer, JIKU_E_DATA for anything that is not a
+ * WHM API 1 envelope, JIKU_E_PANEL for metadata.result 0 (message: reason and errors[]).
+ */
+int cpanel_whm_parse(const char *function, long status, const char *body, size_t len, json_t **root,
+                     struct jiku_err *err);
+
+/*
+ * GET /json-api/FUNCTION?api.version=1&PARAMS on SERVER (NULL: op->server) and parse it.  START
+ * marks a call that starts a job: never retried by the core, and a lost answer comes back as
+ * JIKU_E_TRANSIENT for the caller to look for the job.  *ROOT as for cpanel_whm_parse.
+ */
+int cpanel_whm_call(struct jiku_op *op, const struct jiku_server_info *server, const char *function,
+                    const struct cpanel_param *params, size_t n_params, bool start, json_t **root,
+                    struct jiku_err *err);
+
+/* The result of a uapi_cpanel call in ROOT: data.uapi, whose status is the truth. Borrowed. */
+int cpanel_uapi_result(json_t *root, json_t **data, struct jiku_err *err);
+
+/* Append S to B percent-encoded (RFC 3986 unreserved characters kept). */
+int cpanel_url_encode(struct jiku_buf *b, const char *s);
+
+/* A string member of OBJ, or NULL. Borrowed. */
+const char *cpanel_json_str(json_t *obj, const char *key);
+
+/* ---- pkgacct.c ------------------------------------------------------------------------ */
+
+/* What pkgacct's master log says. */
+struct cpanel_pkgacct_log {
+    char *archive; /* from "pkgacctfile is:", or NULL */
+    char md5[33];  /* from "md5sum is:", or "" */
+    uint64_t size; /* from "size is:" */
+    bool have_size;
+    bool completed;         /* "pkgacct completed" seen */
+    struct jiku_buf errors; /* ERROR lines, newline-separated */
+    struct jiku_buf warnings;
+    unsigned n_errors;
+    unsigned n_warnings;
+};
+
+/*
+ * Parse LOG (JSON lines {"contents":…,"type":…}; plain pkgacct output lines are tolerated).
+ * JIKU_E_DATA for a broken JSON line, conflicting or malformed archive/md5/size lines.  OUT is
+ * the caller's (cpanel_pkgacct_log_release) whatever the result.
+ */
+int cpanel_pkgacct_log_parse(const char *log, size_t len, struct cpanel_pkgacct_log *out,
+                             struct jiku_err *err);
+void cpanel_pkgacct_log_release(struct cpanel_pkgacct_log *l);
+
+/* ---- translog.c ----------------------------------------------------------------------- */
+
+enum cpanel_item_result {
+    CPANEL_ITEM_NONE = 0,
+    CPANEL_ITEM_OK,
+    CPANEL_ITEM_WARN,
+    CPANEL_ITEM_FAILED
+};
+
+struct cpanel_restore_item {
+    enum cpanel_item_result result;
+    struct jiku_buf message; /* the item's message or failure text */
+};
+
+/*
+ * The restore item's own result in a transfer session's master log (JSON lines whose control
+ * contents carry action success-item / warning-item / failed-item).  A failed item wins over a
+ * successful one.  JIKU_E_DATA for a broken line.  OUT is the caller's
+ * (cpanel_restore_item_release).
+ */
+int cpanel_translog_parse(const char *log, size_t len, struct cpanel_restore_item *out,
+                          struct jiku_err *err);
+/* Lines of an item log (JSON lines) of type "error" into ERRORS. */
+int cpanel_itemlog_errors(const char *log, size_t len, struct jiku_buf *errors,
+                          struct jiku_err *err);
+void cpanel_restore_item_release(struct cpanel_restore_item *it);
+
+/* ---- remote.c ------------------------------------------------------------------------- */
+
+/* ^[a-z][a-z0-9]{0,15}$ */
+bool cpanel_valid_user(const char *s);
+/* Absolute, no "." or ".." component, no "//", [A-Za-z0-9._+@/-] only, not "/". */
+bool cpanel_valid_path(const char *s);
+/* One path component of [A-Za-z0-9._+@-], not "." or "..", not starting with '-'. */
+bool cpanel_valid_component(const char *s);
+/* True when PATH lies strictly inside DIR (both valid paths). */
+bool cpanel_path_inside(const char *path, const char *dir);
+
+/* "14M", "14.5 MB", "1024K", "3G", "123" (MiB when no unit: cPanel reports megabytes). */
+int cpanel_parse_disk_used(const char *s, uint64_t *bytes, struct jiku_err *err);
+/* Available bytes from `df -P -k` output. */
+int cpanel_parse_df(const char *out, uint64_t *avail, struct jiku_err *err);
+
+struct cpanel_digest {
+    uint64_t size;
+    char md5[33];
+    char sha256[65];
+};
+
+/* Parse the output of `md5sum P; sha256sum P; stat -c %s P`. */
+int cpanel_parse_digest(const char *out, struct cpanel_digest *d, struct jiku_err *err);
+
+/*
+ * Run CMD on SERVER; a non-zero exit is JIKU_E_PANEL naming WHAT with the first stderr line.
+ * RES (may be NULL) is the caller's to release.
+ */
+int cpanel_run(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd,
+               bool safe, size_t max_output, const char *what, struct jiku_exec_result *res,
+               struct jiku_err *err);
+/* Size, md5 and sha256 of a remote file; JIKU_E_NOTFOUND when it is not a regular file. */
+int cpanel_remote_digest(struct jiku_op *op, const struct jiku_server_info *server,
+                         const char *path, struct cpanel_digest *d, struct jiku_err *err);
+/* mkdir -m 700 -p every path given (NULL-terminated list). */
+int cpanel_remote_mkdirs(struct jiku_op *op, const struct jiku_server_info *server,
+                         const char *const *paths, struct jiku_err *err);
+/* rm -rf one directory or file, which must lie inside snapshot_dir. */
+int cpanel_remote_remove(struct jiku_op *op, const struct jiku_server_info *server,
+                         const char *path, struct jiku_err *err);
+/* Free bytes on the filesystem of PATH. */
+int cpanel_remote_free(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
+                       uint64_t *avail, struct jiku_err *err);
+/* 1 when a regular file exists at PATH, 0 when not. */
+int cpanel_remote_exists(struct jiku_op *op, const struct jiku_server_info *server,
+                         const char *path, struct jiku_err *err);
+
+/* snapshot_dir/U and snapshot_dir/U/ID into malloc()ed strings; JIKU_E_INVAL when invalid. */
+int cpanel_snapshot_paths(const struct jiku_server_info *server, const char *user, const char *id,
+                          char **user_dir, char **id_dir, struct jiku_err *err);
+
+/* ---- cpanel.c: the account as WHM describes it ------------------------------------------ */
+
+struct cpanel_account {
+    char *domain;
+    char *homedir; /* only when asked for */
+    uint64_t disk_used;
+    bool have_disk_used;
+};
+
+int cpanel_account_get(struct jiku_op *op, const struct jiku_server_info *server, const char *user,
+                       bool want_home, struct cpanel_account *out, struct jiku_err *err);
+void cpanel_account_release(struct cpanel_account *a);
+
+/* ---- snapshot.c ----------------------------------------------------------------------- */
+
+struct cpanel_snap {
+    char *dir;     /* snapshot_dir/U/ID */
+    char *archive; /* dir/cpmove-U.tar.gz */
+    struct cpanel_digest digest;
+    char *warnings;
+};
+
+/*
+ * A pkgacct archive of USER on SERVER in snapshot_dir/USER/ID/, verified over SSH.  On failure
+ * nothing is left on the server.  OUT is the caller's (cpanel_snap_release) on success.
+ */
+int cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *server,
+                         const char *user, const char *id, struct cpanel_snap *out,
+                         struct jiku_err *err);
+void cpanel_snap_release(struct cpanel_snap *s);
+
+/* The poll pause for a job ELAPSED_MS old: a tenth of it, between 250 ms and POLL_MAX s. */
+unsigned cpanel_poll_interval(int64_t elapsed_ms, int poll_max);
+int64_t cpanel_now_ms(void);
+
+/* ---- restore.c ------------------------------------------------------------------------ */
+
+/*
+ * start_local_cpmove_restore of ARCHIVE on SERVER (as USERNAME when not NULL), polled to its
+ * end; success only when the restore item itself succeeded.  *WARNINGS (may be NULL) gets the
+ * item's warning text.
+ */
+int cpanel_restore_run(struct jiku_op *op, const struct jiku_server_info *server,
+                       const char *archive, const char *username, bool overwrite, char **warnings,
+                       struct jiku_err *err);
+
+/* ---- homediff.c ----------------------------------------------------------------------- */
+
+struct cpanel_entry {
+    char *path; /* relative to the home directory, no trailing '/' */
+    char type;  /* 'f' file, 'd' directory, 'l' symlink, '?' other */
+    uint64_t size;
+    int64_t mtime;
+};
+
+struct cpanel_listing {
+    struct cpanel_entry *items;
+    size_t n, cap;
+};
+
+void cpanel_listing_release(struct cpanel_listing *l);
+/*
+ * `tar -tvzf A --full-time --quoting-style=escape` output: the entries under PREFIX
+ * ("cpmove-U/homedir/"), names unescaped.  JIKU_E_DATA for a line that does not parse.
+ */
+int cpanel_parse_tar_listing(const char *out, size_t len, const char *prefix,
+                             struct cpanel_listing *l, struct jiku_err *err);
+/* `find . -mindepth 1 -printf '%y %s %T@ %P\0'` output. */
+int cpanel_parse_find_listing(const char *out, size_t len, struct cpanel_listing *l,
+                              struct jiku_err *err);
+/* Sort by path (byte order). */
+void cpanel_listing_sort(struct cpanel_listing *l);
+
+/*
+ * Compare ARCHIVE with HOME (both sorted).  EXTRA gets the topmost home paths absent from the
+ * archive (skipping cPanel's own ".cpanel"); DETAILS (may be NULL) the dry-run change list:
+ * "+ path" added, "- path" removed (when EXACT), "~ path" replaced.
+ */
+int cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listing *home,
+                     bool exact, struct cpanel_listing *extra, struct jiku_buf *details,
+                     struct jiku_err *err);
+
+/*
+ * The exact-mode clean-up and the dry-run list, over SSH: ARCHIVE's homedir entries against
+ * HOME.  DRY_RUN: nothing changes, *DETAILS gets the list.
+ */
+int cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, const char *archive,
+                     const char *user, const char *home, bool exact, bool dry_run, char **details,
+                     struct jiku_err *err);
+
+#endif

@@ -1,0 +1,486 @@
+/*
+ * The home directory against a cpmove archive (SPEC §6, rollback): a cpmove restore overlays
+ * the account, so files created after the snapshot survive it.  --exact removes the home's
+ * paths the archive does not hold; --dry-run lists what a rollback would add, remove and
+ * replace.  Listings come from `tar -tv` of the archive and `find` of the home over SSH; find
+ * never follows symlinks and removals run relative to the home, so nothing outside it is touched.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cpanel.h"
+
+#define DETAIL_LINES 500
+#define RM_BATCH ((size_t)64 << 10)
+
+/* cPanel writes its own restore logs here (protocols/cpanel.md §4.3): not the customer's. */
+static const char *const managed[] = {".cpanel", NULL};
+
+void
+cpanel_listing_release(struct cpanel_listing *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i].path);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+static int
+listing_add(struct cpanel_listing *l, char *path, char type, uint64_t size, int64_t mtime)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct cpanel_entry *n = realloc(l->items, cap * sizeof(*n));
+
+        if (n == NULL) {
+            free(path);
+            return JIKU_E_NOMEM;
+        }
+        l->items = n;
+        l->cap = cap;
+    }
+    l->items[l->n++] = (struct cpanel_entry){path, type, size, mtime};
+    return 0;
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct cpanel_entry *)a)->path, ((const struct cpanel_entry *)b)->path);
+}
+
+void
+cpanel_listing_sort(struct cpanel_listing *l)
+{
+    if (l->n > 1)
+        qsort(l->items, l->n, sizeof(*l->items), cmp_entry);
+}
+
+static const struct cpanel_entry *
+find_entry(const struct cpanel_listing *l, const char *path)
+{
+    struct cpanel_entry key = {.path = (char *)path};
+
+    return l->n == 0 ? NULL : bsearch(&key, l->items, l->n, sizeof(*l->items), cmp_entry);
+}
+
+/* GNU tar's "escape" quoting style back to bytes; NULL when malformed or holding a NUL. */
+static char *
+unescape(const char *s, size_t len)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (c == '\\') {
+            if (++i >= len)
+                goto bad;
+            switch (s[i]) {
+            case '\\':
+                c = '\\';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 'f':
+                c = '\f';
+                break;
+            case 'v':
+                c = '\v';
+                break;
+            case 'a':
+                c = '\a';
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case '?':
+                c = '?';
+                break;
+            case ' ':
+                c = ' ';
+                break;
+            default:
+                if (i + 2 < len && s[i] >= '0' && s[i] <= '3' && s[i + 1] >= '0' &&
+                    s[i + 1] <= '7' && s[i + 2] >= '0' && s[i + 2] <= '7') {
+                    c = (char)((s[i] - '0') * 64 + (s[i + 1] - '0') * 8 + (s[i + 2] - '0'));
+                    i += 2;
+                    if (c == '\0')
+                        goto bad;
+                    break;
+                }
+                goto bad;
+            }
+        }
+        if (jiku_buf_addch(&b, c) != 0)
+            goto bad;
+    }
+    return jiku_buf_detach(&b);
+bad:
+    jiku_buf_release(&b);
+    return NULL;
+}
+
+/* A relative path that stays inside its root: no empty, "." or ".." component. */
+static bool
+safe_rel(const char *p)
+{
+    for (;;) {
+        size_t n = strcspn(p, "/");
+
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        if (p[n] == '\0')
+            return true;
+        p += n + 1;
+    }
+}
+
+static const char *
+skip_field(const char *p, const char *end)
+{
+    while (p < end && *p != ' ')
+        p++;
+    while (p < end && *p == ' ')
+        p++;
+    return p;
+}
+
+static int
+tar_line(const char *s, size_t len, const char *prefix, struct cpanel_listing *l,
+         struct jiku_err *err)
+{
+    const char *end = s + len, *p = s, *size_at, *name;
+    size_t plen = strlen(prefix), nlen;
+    char type = s[0] == '-' ? 'f' : s[0] == 'd' ? 'd' : s[0] == 'l' ? 'l' : s[0] == 'h' ? 'f' : '?';
+    struct tm tm = {0};
+    uint64_t size = 0;
+    char *path, *cut;
+
+    if (len < 10)
+        goto bad;
+    p = skip_field(p, end); /* mode */
+    p = skip_field(p, end); /* owner/group */
+    size_at = p;
+    p = skip_field(p, end); /* size (or major,minor) */
+    if (p >= end || sscanf(p, "%4d-%2d-%2d %2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                           &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        goto bad;
+    p = skip_field(p, end);     /* date */
+    name = p + strcspn(p, " "); /* time, then one space */
+    if (name >= end || *name != ' ')
+        goto bad;
+    name++;
+    nlen = (size_t)(end - name);
+    if (isdigit((unsigned char)*size_at))
+        size = strtoull(size_at, NULL, 10);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    if (nlen < plen || memcmp(name, prefix, plen) != 0)
+        return 0;
+    name += plen;
+    nlen -= plen;
+    if ((path = unescape(name, nlen)) == NULL)
+        goto bad;
+    /* Link targets follow the name. */
+    if (s[0] == 'l' && (cut = strstr(path, " -> ")) != NULL)
+        *cut = '\0';
+    if (s[0] == 'h' && (cut = strstr(path, " link to ")) != NULL)
+        *cut = '\0';
+    nlen = strlen(path);
+    while (nlen > 0 && path[nlen - 1] == '/')
+        path[--nlen] = '\0';
+    if (nlen == 0) {
+        free(path);
+        return 0;
+    }
+    if (!safe_rel(path)) {
+        free(path);
+        goto bad;
+    }
+    if (listing_add(l, path, type, size, (int64_t)timegm(&tm)) != 0)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    return 0;
+bad:
+    return jiku_err_set(err, JIKU_E_DATA,
+                        "archive listing has a line tar should not print: "
+                        "'%.80s'",
+                        s);
+}
+
+int
+cpanel_parse_tar_listing(const char *out, size_t len, const char *prefix, struct cpanel_listing *l,
+                         struct jiku_err *err)
+{
+    const char *p = out, *end = out + len;
+    int r = 0;
+
+    while (r == 0 && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+
+        if (n > 0)
+            r = tar_line(p, n, prefix, l, err);
+        p = nl != NULL ? nl + 1 : end;
+    }
+    return r;
+}
+
+int
+cpanel_parse_find_listing(const char *out, size_t len, struct cpanel_listing *l,
+                          struct jiku_err *err)
+{
+    const char *p = out, *end = out + len;
+
+    while (p < end) {
+        const char *z = memchr(p, '\0', (size_t)(end - p));
+        const char *e = z != NULL ? z : end, *q;
+        char type, *path, *num_end;
+        uint64_t size;
+        int64_t mtime;
+
+        if (e - p < 7 || p[1] != ' ')
+            goto bad;
+        type = p[0] == 'f' ? 'f' : p[0] == 'd' ? 'd' : p[0] == 'l' ? 'l' : '?';
+        size = strtoull(p + 2, &num_end, 10);
+        if (num_end == p + 2 || *num_end != ' ')
+            goto bad;
+        mtime = strtoll(num_end + 1, &num_end, 10);
+        q = num_end + strcspn(num_end, " ");
+        if (q >= e || *q != ' ' || q + 1 >= e)
+            goto bad;
+        if ((path = strndup(q + 1, (size_t)(e - q - 1))) == NULL)
+            return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        if (!safe_rel(path)) {
+            free(path);
+            goto bad;
+        }
+        if (listing_add(l, path, type, size, mtime) != 0)
+            return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        p = e + 1;
+    }
+    return 0;
+bad:
+    return jiku_err_set(err, JIKU_E_DATA, "home directory listing has an unexpected entry");
+}
+
+static bool
+is_managed(const char *path)
+{
+    for (size_t i = 0; managed[i] != NULL; i++) {
+        size_t n = strlen(managed[i]);
+
+        if (strncmp(path, managed[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
+/* True when a proper ancestor of PATH is missing from ARCHIVE (it goes as a whole). */
+static bool
+ancestor_missing(const struct cpanel_listing *archive, const char *path)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+    bool missing = false;
+
+    for (const char *s = strchr(path, '/'); s != NULL && !missing; s = strchr(s + 1, '/')) {
+        jiku_buf_reset(&b);
+        if (jiku_buf_add(&b, path, (size_t)(s - path)) != 0)
+            break;
+        missing = find_entry(archive, b.data) == NULL;
+    }
+    jiku_buf_release(&b);
+    return missing;
+}
+
+static void
+detail(struct jiku_buf *d, unsigned *lines, char mark, const char *path)
+{
+    if (d == NULL || ++*lines > DETAIL_LINES)
+        return;
+    jiku_buf_addch(d, mark);
+    jiku_buf_addch(d, ' ');
+    for (const char *p = path; *p != '\0'; p++)
+        jiku_buf_addch(d, (unsigned char)*p < 0x20 ? '?' : *p);
+    jiku_buf_addch(d, '\n');
+}
+
+int
+cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listing *home,
+                 bool exact, struct cpanel_listing *extra, struct jiku_buf *details,
+                 struct jiku_err *err)
+{
+    unsigned added = 0, removed = 0, replaced = 0, lines = 0;
+    struct jiku_buf list = JIKU_BUF_INIT;
+
+    for (size_t i = 0; i < archive->n; i++) {
+        const struct cpanel_entry *a = &archive->items[i], *h = find_entry(home, a->path);
+
+        if (h == NULL) {
+            added++;
+            detail(&list, &lines, '+', a->path);
+        } else if (a->type != h->type ||
+                   (a->type == 'f' && (a->size != h->size || a->mtime != h->mtime))) {
+            replaced++;
+            detail(&list, &lines, '~', a->path);
+        }
+    }
+    for (size_t i = 0; i < home->n; i++) {
+        const struct cpanel_entry *h = &home->items[i];
+        char *copy;
+
+        if (find_entry(archive, h->path) != NULL || is_managed(h->path) ||
+            ancestor_missing(archive, h->path))
+            continue;
+        removed++;
+        if (exact)
+            detail(&list, &lines, '-', h->path);
+        if (extra != NULL) {
+            if ((copy = strdup(h->path)) == NULL ||
+                listing_add(extra, copy, h->type, h->size, h->mtime) != 0) {
+                jiku_buf_release(&list);
+                return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            }
+        }
+    }
+    if (details != NULL) {
+        jiku_buf_addf(details, "would add %u, replace %u and %s %u path%s\n", added, replaced,
+                      exact ? "remove" : "keep (merge)", removed, removed == 1 ? "" : "s");
+        if (list.len > 0)
+            jiku_buf_adds(details, list.data);
+        if (lines > DETAIL_LINES)
+            jiku_buf_addf(details, "... and %u more\n", lines - DETAIL_LINES);
+        jiku_buf_rtrim(details);
+    }
+    jiku_buf_release(&list);
+    return 0;
+}
+
+static int
+list_archive(struct jiku_op *op, const struct jiku_server_info *srv, const char *archive,
+             const char *user, struct cpanel_listing *out, struct jiku_err *err)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT, prefix = JIKU_BUF_INIT;
+    struct jiku_exec_result res = {0};
+    int r;
+
+    /* TZ=UTC: tar prints local times, find prints epoch seconds. */
+    if (jiku_buf_adds(&cmd, "TZ=UTC tar -tv --full-time --quoting-style=escape -f ") != 0 ||
+        jiku_buf_add_shell_word(&cmd, archive) != 0 ||
+        jiku_buf_addf(&prefix, "cpmove-%s/homedir/", user) != 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((r = cpanel_run(op, srv, cmd.data, true, CPANEL_LIST_MAX, "tar -t", &res, err)) != 0)
+        goto out;
+    if ((r = cpanel_parse_tar_listing(jiku_buf_str(&res.out), res.out.len, prefix.data, out,
+                                      err)) != 0)
+        goto out;
+    if (out->n == 0)
+        r = jiku_err_set(err, JIKU_E_DATA, "archive '%s' holds no '%s' entries", archive,
+                         prefix.data);
+    cpanel_listing_sort(out);
+out:
+    jiku_exec_result_release(&res);
+    jiku_buf_release(&cmd);
+    jiku_buf_release(&prefix);
+    return r;
+}
+
+static int
+list_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *home,
+          struct cpanel_listing *out, struct jiku_err *err)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    struct jiku_exec_result res = {0};
+    int r;
+
+    if (jiku_buf_adds(&cmd, "cd -P -- ") != 0 || jiku_buf_add_shell_word(&cmd, home) != 0 ||
+        jiku_buf_adds(&cmd, " && find . -mindepth 1 -printf '%y %s %T@ %P\\0'") != 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((r = cpanel_run(op, srv, cmd.data, true, CPANEL_LIST_MAX, "find", &res, err)) == 0 &&
+        (r = cpanel_parse_find_listing(res.out.data != NULL ? res.out.data : "", res.out.len, out,
+                                       err)) == 0)
+        cpanel_listing_sort(out);
+out:
+    jiku_exec_result_release(&res);
+    jiku_buf_release(&cmd);
+    return r;
+}
+
+/* rm -rf the EXTRA paths, relative to HOME, in batches of bounded command length. */
+static int
+remove_extra(struct jiku_op *op, const struct jiku_server_info *srv, const char *home,
+             const struct cpanel_listing *extra, struct jiku_err *err)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT, word = JIKU_BUF_INIT;
+    size_t i = 0;
+    int r = 0;
+
+    while (r == 0 && i < extra->n) {
+        jiku_buf_reset(&cmd);
+        if (jiku_buf_adds(&cmd, "cd -P -- ") != 0 || jiku_buf_add_shell_word(&cmd, home) != 0 ||
+            jiku_buf_adds(&cmd, " && rm -rf --") != 0)
+            goto nomem;
+        for (size_t first = i; i < extra->n && (i == first || cmd.len < RM_BATCH); i++) {
+            jiku_buf_reset(&word);
+            if (jiku_buf_addf(&word, "./%s", extra->items[i].path) != 0 ||
+                jiku_buf_addch(&cmd, ' ') != 0 || jiku_buf_add_shell_word(&cmd, word.data) != 0)
+                goto nomem;
+        }
+        r = cpanel_run(op, srv, cmd.data, true, 65536, "rm in the home directory", NULL, err);
+    }
+    goto out;
+nomem:
+    r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+out:
+    jiku_buf_release(&cmd);
+    jiku_buf_release(&word);
+    return r;
+}
+
+int
+cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, const char *archive,
+                 const char *user, const char *home, bool exact, bool dry_run, char **details,
+                 struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    struct cpanel_listing a = {0}, h = {0}, extra = {0};
+    struct jiku_buf d = JIKU_BUF_INIT;
+    int r;
+
+    if (!cpanel_valid_path(home) || !cpanel_valid_user(user) || !cpanel_valid_path(archive))
+        return jiku_err_set(err, JIKU_E_INVAL, "refusing home directory '%s'", home);
+    if ((r = list_archive(op, srv, archive, user, &a, err)) != 0 ||
+        (r = list_home(op, srv, home, &h, err)) != 0)
+        goto out;
+    if ((r = cpanel_home_diff(&a, &h, exact, &extra, dry_run ? &d : NULL, err)) != 0)
+        goto out;
+    if (dry_run) {
+        if (details != NULL)
+            *details = jiku_buf_detach(&d);
+        goto out;
+    }
+    if (exact && extra.n > 0) {
+        op->host->log(op, JIKU_LOG_INFO, "removing %zu path%s created since the snapshot", extra.n,
+                      extra.n == 1 ? "" : "s");
+        r = remove_extra(op, srv, home, &extra, err);
+    }
+out:
+    cpanel_listing_release(&a);
+    cpanel_listing_release(&h);
+    cpanel_listing_release(&extra);
+    jiku_buf_release(&d);
+    return r;
+}

@@ -1,0 +1,358 @@
+/*
+ * One pkgacct snapshot (SPEC §6, protocols/cpanel.md §4.7): free space checked first, a fresh
+ * 0700 tarroot per artifact, start_background_pkgacct polled by elapsed time, the archive taken
+ * only from the master log's "pkgacctfile is:" line and re-checked over SSH.  Whatever fails
+ * after the tarroot exists removes it again.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cpanel.h"
+
+#define GIB ((uint64_t)1 << 30)
+#define MIB ((uint64_t)1 << 20)
+
+int64_t
+cpanel_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+unsigned
+cpanel_poll_interval(int64_t elapsed_ms, int poll_max)
+{
+    int64_t cap = (int64_t)(poll_max > 0 ? poll_max : 10) * 1000, ms = elapsed_ms / 10;
+
+    if (ms < 250)
+        ms = 250;
+    if (ms > cap)
+        ms = cap;
+    return (unsigned)ms;
+}
+
+void
+cpanel_snap_release(struct cpanel_snap *s)
+{
+    free(s->dir);
+    free(s->archive);
+    free(s->warnings);
+    memset(s, 0, sizeof(*s));
+}
+
+static int
+check_space(struct jiku_op *op, const struct jiku_server_info *srv, const char *user,
+            struct jiku_err *err)
+{
+    struct cpanel_account acct = {0};
+    uint64_t avail = 0, need;
+    int r;
+
+    if ((r = cpanel_account_get(op, srv, user, false, &acct, err)) != 0)
+        goto out;
+    if (!acct.have_disk_used) {
+        r = jiku_err_set(err, JIKU_E_DATA, "accountsummary of '%s' on '%s' gives no disk use", user,
+                         srv->name);
+        goto out;
+    }
+    if ((r = cpanel_remote_free(op, srv, srv->snapshot_dir, &avail, err)) != 0)
+        goto out;
+    /* cPanel's own rule for pkgacct (§4.8): twice the account plus a gigabyte. */
+    need = 2 * acct.disk_used + GIB;
+    if (avail < need)
+        r = jiku_err_set(err, JIKU_E_PANEL,
+                         "too little free space on '%s' for a snapshot of '%s': %llu MiB free in "
+                         "'%s', %llu MiB needed (2 x disk use + 1 GiB)",
+                         srv->name, user, (unsigned long long)(avail / MIB), srv->snapshot_dir,
+                         (unsigned long long)(need / MIB));
+out:
+    cpanel_account_release(&acct);
+    return r;
+}
+
+/* `ls -lA` of DIR: what a job writing into it has produced so far. */
+static int
+list_dir(struct jiku_op *op, const struct jiku_server_info *srv, const char *dir,
+         struct jiku_buf *out, struct jiku_err *err)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    struct jiku_exec_result res = {0};
+    int r;
+
+    if (jiku_buf_adds(&cmd, "ls -lA --time-style=+%s -- ") != 0 ||
+        jiku_buf_add_shell_word(&cmd, dir) != 0) {
+        jiku_buf_release(&cmd);
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    }
+    r = cpanel_run(op, srv, cmd.data, true, 65536, "ls", &res, err);
+    jiku_buf_reset(out);
+    if (r == 0 && jiku_buf_add(out, jiku_buf_str(&res.out), res.out.len) != 0)
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    jiku_exec_result_release(&res);
+    jiku_buf_release(&cmd);
+    return r;
+}
+
+/*
+ * The answer to start_background_pkgacct was lost: the job may be running.  No documented call
+ * lists pkgacct sessions, so look in the work directory we gave it (SPEC §6): wait while a job
+ * writes there, so that removing the directory afterwards leaves nothing behind, and never
+ * start a second one.  Always fails.
+ */
+static int
+lost_start(struct jiku_op *op, const struct jiku_server_info *srv, const char *dir,
+           const char *user, struct jiku_err *err)
+{
+    struct jiku_buf prev = JIKU_BUF_INIT, cur = JIKU_BUF_INIT;
+    int64_t start = cpanel_now_ms(), grace_ms, timeout_ms;
+    char archive[64];
+    bool seen = false, settled = false;
+    struct jiku_err e = {0};
+    int r = 0;
+
+    op->host->log(op, JIKU_LOG_WARN,
+                  "the answer to start_background_pkgacct on '%s' was lost; looking for the "
+                  "job in '%s'",
+                  srv->name, dir);
+    snprintf(archive, sizeof(archive), " cpmove-%s.tar.gz\n", user);
+    timeout_ms = (int64_t)(srv->timeout > 0 ? srv->timeout : 7200) * 1000;
+    grace_ms = (int64_t)(srv->poll_max > 3 ? srv->poll_max * 3 : 10) * 1000;
+    if (grace_ms < 30000)
+        grace_ms = 30000;
+    if (grace_ms > timeout_ms)
+        grace_ms = timeout_ms;
+    for (;;) {
+        int64_t elapsed = cpanel_now_ms() - start;
+
+        if ((r = op->host->sleep_ms(op, cpanel_poll_interval(elapsed, srv->poll_max))) != 0) {
+            jiku_err_set(&e, r, "interrupted while looking for the pkgacct job");
+            break;
+        }
+        if ((r = list_dir(op, srv, dir, &cur, &e)) != 0)
+            break;
+        elapsed = cpanel_now_ms() - start;
+        /* "total 0" alone: nothing written yet. */
+        if (strchr(jiku_buf_str(&cur), '\n') != NULL && strchr(jiku_buf_str(&cur), '\n')[1] != '\0')
+            seen = true;
+        if (seen && strstr(jiku_buf_str(&cur), archive) != NULL &&
+            strcmp(jiku_buf_str(&cur), jiku_buf_str(&prev)) == 0) {
+            settled = true;
+            break;
+        }
+        if ((!seen && elapsed > grace_ms) || elapsed > timeout_ms)
+            break;
+        jiku_buf_reset(&prev);
+        jiku_buf_adds(&prev, jiku_buf_str(&cur));
+    }
+    jiku_buf_release(&prev);
+    jiku_buf_release(&cur);
+    if (r == JIKU_E_INTERRUPTED)
+        return jiku_err_set(err, r, "%s", e.msg);
+    return jiku_err_set(err, JIKU_E_UNREACHABLE,
+                        "the answer to start_background_pkgacct on '%s' was lost; %s; not "
+                        "starting a second pkgacct",
+                        srv->name,
+                        settled ? "the job it started finished and was discarded (its log "
+                                  "cannot be read without the session id)"
+                        : seen  ? "a job writing into the work directory was given up on"
+                                : "no job appeared in the work directory");
+}
+
+/* Poll the session until it leaves RUNNING; *STATE is "COMPLETED" or "FAILED". */
+static int
+wait_session(struct jiku_op *op, const struct jiku_server_info *srv, const char *user,
+             const char *sid, char *state, size_t state_len, struct jiku_err *err)
+{
+    const struct cpanel_param p[] = {{"session_id", sid}};
+    int64_t start = cpanel_now_ms(), timeout_ms;
+    int r;
+
+    timeout_ms = (int64_t)(srv->timeout > 0 ? srv->timeout : 7200) * 1000;
+    for (;;) {
+        int64_t elapsed = cpanel_now_ms() - start;
+        json_t *root = NULL;
+        const char *s;
+
+        if (elapsed > timeout_ms)
+            return jiku_err_set(err, JIKU_E_PANEL,
+                                "pkgacct of '%s' on '%s' ran past timeout (%d s)", user, srv->name,
+                                srv->timeout);
+        if ((r = op->host->sleep_ms(op, cpanel_poll_interval(elapsed, srv->poll_max))) != 0)
+            return jiku_err_set(err, r, "interrupted while pkgacct of '%s' was running", user);
+        if ((r = cpanel_whm_call(op, srv, "get_pkgacct_session_state", p, 1, false, &root, err)) !=
+            0)
+            return r;
+        s = cpanel_json_str(json_object_get(root, "data"), "state");
+        if (s == NULL || (strcmp(s, "RUNNING") != 0 && strcmp(s, "COMPLETED") != 0 &&
+                          strcmp(s, "FAILED") != 0)) {
+            r = jiku_err_set(err, JIKU_E_DATA,
+                             "get_pkgacct_session_state on '%s' gives an unknown state '%.40s'",
+                             srv->name, s != NULL ? s : "(none)");
+            json_decref(root);
+            return r;
+        }
+        snprintf(state, state_len, "%s", s);
+        json_decref(root);
+        op->host->progress(op, &(struct jiku_progress){.step = "pkgacct",
+                                                       .done = (uint64_t)elapsed / 1000,
+                                                       .state = state});
+        if (strcmp(state, "RUNNING") != 0)
+            return 0;
+    }
+}
+
+/* The master log, checked: the archive lies directly in DIR and matches its md5 and size. */
+static int
+check_log(struct jiku_op *op, const struct jiku_server_info *srv, const char *user, const char *sid,
+          const char *state, const char *dir, struct cpanel_snap *out, struct jiku_err *err)
+{
+    const struct cpanel_param p[] = {{"session_id", sid}};
+    struct cpanel_pkgacct_log log = {0};
+    json_t *root = NULL;
+    const char *text;
+    int r;
+
+    if ((r = cpanel_whm_call(op, srv, "fetch_pkgacct_master_log", p, 1, false, &root, err)) != 0)
+        goto out;
+    if ((text = cpanel_json_str(json_object_get(root, "data"), "log")) == NULL) {
+        r = jiku_err_set(err, JIKU_E_DATA, "fetch_pkgacct_master_log on '%s' gives no log",
+                         srv->name);
+        goto out;
+    }
+    if ((r = cpanel_pkgacct_log_parse(text, strlen(text), &log, err)) != 0) {
+        jiku_err_prefix(err, "server '%s'", srv->name);
+        goto out;
+    }
+    if (strcmp(state, "FAILED") == 0 || log.n_errors > 0) {
+        r = jiku_err_set(err, JIKU_E_PANEL, "pkgacct of '%s' on '%s' %s: %s", user, srv->name,
+                         strcmp(state, "FAILED") == 0 ? "FAILED" : "reported errors",
+                         log.n_errors > 0 ? log.errors.data : "no ERROR line in its log");
+        goto out;
+    }
+    if (log.n_warnings > 0 && srv->strict_warnings) {
+        r = jiku_err_set(err, JIKU_E_PANEL,
+                         "pkgacct of '%s' on '%s' reported warnings (strict_warnings): %s", user,
+                         srv->name, log.warnings.data);
+        goto out;
+    }
+    if (!log.completed || log.archive == NULL || log.md5[0] == '\0' || !log.have_size) {
+        r = jiku_err_set(err, JIKU_E_DATA, "pkgacct log of '%s' on '%s' lacks %s", user, srv->name,
+                         !log.completed        ? "'pkgacct completed'"
+                         : log.archive == NULL ? "'pkgacctfile is:'"
+                         : log.md5[0] == '\0'  ? "'md5sum is:'"
+                                               : "'size is:'");
+        goto out;
+    }
+    if (!cpanel_path_inside(log.archive, dir) || strchr(log.archive + strlen(dir) + 1, '/')) {
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "pkgacct on '%s' wrote '%.200s', not into the directory it was given "
+                         "('%s')",
+                         srv->name, log.archive, dir);
+        goto out;
+    }
+    if ((r = cpanel_remote_digest(op, srv, log.archive, &out->digest, err)) != 0) {
+        if (r == JIKU_E_NOTFOUND)
+            r = jiku_err_set(err, JIKU_E_DATA, "the archive pkgacct names ('%s') is not on '%s'",
+                             log.archive, srv->name);
+        goto out;
+    }
+    if (out->digest.size != log.size || strcmp(out->digest.md5, log.md5) != 0) {
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "archive '%s' on '%s' does not match pkgacct's log: size %llu, md5 %s "
+                         "(log: %llu, %s)",
+                         log.archive, srv->name, (unsigned long long)out->digest.size,
+                         out->digest.md5, (unsigned long long)log.size, log.md5);
+        goto out;
+    }
+    out->archive = log.archive;
+    log.archive = NULL;
+    if (log.n_warnings > 0) {
+        if ((out->warnings = strdup(log.warnings.data)) == NULL)
+            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        else
+            op->host->log(op, JIKU_LOG_WARN, "pkgacct of '%s' warned: %s", user, out->warnings);
+    }
+out:
+    cpanel_pkgacct_log_release(&log);
+    json_decref(root);
+    return r;
+}
+
+int
+cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *server, const char *user,
+                     const char *id, struct cpanel_snap *out, struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    struct cpanel_snap snap = {0};
+    char *user_dir = NULL, *sid = NULL, state[16] = "";
+    json_t *root = NULL;
+    bool created = false;
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    if ((r = cpanel_snapshot_paths(srv, user, id, &user_dir, &snap.dir, err)) != 0)
+        goto out;
+    if ((r = check_space(op, srv, user, err)) != 0)
+        goto out;
+    {
+        const char *dirs[] = {user_dir, snap.dir, NULL};
+
+        if ((r = cpanel_remote_mkdirs(op, srv, dirs, err)) != 0)
+            goto out;
+    }
+    created = true;
+    {
+        const struct cpanel_param p[] = {
+            {"user", user},
+            {"tarroot", snap.dir},
+            {"compressionsetting", "compress"},
+            {"low_priority", "1"},
+        };
+
+        r = cpanel_whm_call(op, srv, "start_background_pkgacct", p, 4, true, &root, err);
+    }
+    if (r == JIKU_E_TRANSIENT) {
+        r = lost_start(op, srv, snap.dir, user, err);
+        goto out;
+    }
+    if (r != 0)
+        goto out;
+    {
+        const char *s = cpanel_json_str(json_object_get(root, "data"), "session_id");
+
+        if (s == NULL || !cpanel_valid_component(s)) {
+            r = jiku_err_set(err, JIKU_E_DATA,
+                             "start_background_pkgacct on '%s' gives no usable session_id",
+                             srv->name);
+            goto out;
+        }
+        if ((sid = strdup(s)) == NULL) {
+            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    op->host->log(op, JIKU_LOG_INFO, "pkgacct of '%s' started on '%s' (session %s)", user,
+                  srv->name, sid);
+    if ((r = wait_session(op, srv, user, sid, state, sizeof(state), err)) != 0)
+        goto out;
+    if ((r = check_log(op, srv, user, sid, state, snap.dir, &snap, err)) != 0)
+        goto out;
+    *out = snap;
+    memset(&snap, 0, sizeof(snap));
+out:
+    if (r != 0 && created) {
+        struct jiku_err e2 = {0};
+
+        if (cpanel_remote_remove(op, srv, snap.dir, &e2) != 0)
+            op->host->log(op, JIKU_LOG_WARN, "cannot remove '%s' after a failed snapshot: %s",
+                          snap.dir, e2.msg);
+    }
+    cpanel_snap_release(&snap);
+    json_decref(root);
+    free(sid);
+    free(user_dir);
+    return r;
+}

@@ -1,0 +1,281 @@
+/*
+ * WHM API 1 over the host's HTTPS (protocols/cpanel.md §1-2): `Authorization: whm USER:TOKEN`,
+ * `api.version=1` always, every parameter percent-encoded, envelopes parsed with jansson under
+ * a size cap and with duplicate keys refused.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cpanel.h"
+
+int
+cpanel_url_encode(struct jiku_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int r = 0;
+
+    for (const unsigned char *p = (const unsigned char *)s; r == 0 && *p != '\0'; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            r = jiku_buf_addch(b, (char)*p);
+        } else {
+            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+
+            r = jiku_buf_add(b, esc, sizeof(esc));
+        }
+    }
+    return r;
+}
+
+const char *
+cpanel_json_str(json_t *obj, const char *key)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* 1, 0 or -1 (absent or neither) for a result flag given as an integer or a string. */
+static int
+flag_value(json_t *v)
+{
+    if (json_is_integer(v))
+        return json_integer_value(v) == 1 ? 1 : json_integer_value(v) == 0 ? 0 : -1;
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+
+        return strcmp(s, "1") == 0 ? 1 : strcmp(s, "0") == 0 ? 0 : -1;
+    }
+    if (json_is_boolean(v))
+        return json_is_true(v) ? 1 : 0;
+    return -1;
+}
+
+/* Does TEXT say our credentials were refused? */
+static bool
+says_denied(const char *text)
+{
+    return text != NULL && (strcasestr(text, "access denied") != NULL ||
+                            strcasestr(text, "permission denied") != NULL ||
+                            strcasestr(text, "token denied") != NULL);
+}
+
+/* Printable, bounded copy of a panel text for a message. */
+static void
+add_text(struct jiku_buf *b, const char *s, size_t max)
+{
+    size_t n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && n < max; p++, n++)
+        jiku_buf_addch(b, *p < 0x20 || *p == 0x7f ? ' ' : (char)*p);
+    if (s[n] != '\0')
+        jiku_buf_adds(b, "...");
+}
+
+/* reason and errors[] of a failed envelope, joined. */
+static void
+failure_text(json_t *md, struct jiku_buf *b)
+{
+    const char *reason = cpanel_json_str(md, "reason");
+    json_t *errors = json_object_get(md, "errors");
+    size_t i;
+    json_t *e;
+
+    add_text(b, reason != NULL ? reason : "no reason given", 400);
+    if (!json_is_array(errors))
+        return;
+    json_array_foreach(errors, i, e)
+    {
+        if (!json_is_string(e) || i >= 8)
+            continue;
+        if (reason != NULL && strcmp(json_string_value(e), reason) == 0)
+            continue;
+        jiku_buf_adds(b, i == 0 ? ": " : "; ");
+        add_text(b, json_string_value(e), 400);
+    }
+}
+
+static int
+parse_json(const char *function, const char *body, size_t len, json_t **out, struct jiku_err *err)
+{
+    json_error_t jerr;
+    json_t *root;
+
+    if (len == 0)
+        return jiku_err_set(err, JIKU_E_DATA, "empty answer from WHM to '%s'", function);
+    if (len > CPANEL_JSON_MAX)
+        return jiku_err_set(err, JIKU_E_DATA, "answer from WHM to '%s' exceeds %zu bytes", function,
+                            CPANEL_JSON_MAX);
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL)
+        return jiku_err_set(err, JIKU_E_DATA,
+                            "answer from WHM to '%s' is not valid JSON (line %d column %d: %s)",
+                            function, jerr.line, jerr.column, jerr.text);
+    *out = root;
+    return 0;
+}
+
+int
+cpanel_whm_parse(const char *function, long status, const char *body, size_t len, json_t **root,
+                 struct jiku_err *err)
+{
+    struct jiku_buf why = JIKU_BUF_INIT;
+    json_t *j = NULL, *md, *legacy;
+    int r, ok;
+
+    *root = NULL;
+    if (status == 401 || status == 403) {
+        const char *text = NULL;
+
+        /* The body is the legacy cpanelresult form, or not JSON at all (§1.6). */
+        if (len > 0 && len <= CPANEL_JSON_MAX &&
+            (j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) != NULL)
+            text = cpanel_json_str(json_object_get(j, "cpanelresult"), "error");
+        r = jiku_err_set(err, JIKU_E_AUTH,
+                         "WHM refused the credentials for '%s' (HTTP %ld%s%s): check api_user "
+                         "and api_token_file",
+                         function, status, text != NULL ? ": " : "", text != NULL ? text : "");
+        json_decref(j);
+        return r;
+    }
+    if (status < 200 || status > 299)
+        return jiku_err_set(err, JIKU_E_DATA, "unexpected HTTP %ld from WHM for '%s'", status,
+                            function);
+    if ((r = parse_json(function, body, len, &j, err)) != 0)
+        return r;
+    if (!json_is_object(j)) {
+        r = jiku_err_set(err, JIKU_E_DATA, "answer from WHM to '%s' is not a JSON object",
+                         function);
+        goto out;
+    }
+    if ((legacy = json_object_get(j, "cpanelresult")) != NULL) {
+        const char *text = cpanel_json_str(legacy, "error");
+
+        r = jiku_err_set(err, says_denied(text) ? JIKU_E_AUTH : JIKU_E_DATA,
+                         "WHM answered '%s' in the legacy cpanelresult form%s%s", function,
+                         text != NULL ? ": " : "", text != NULL ? text : "");
+        goto out;
+    }
+    md = json_object_get(j, "metadata");
+    if (!json_is_object(md)) {
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "answer from WHM to '%s' has no metadata (not a WHM API 1 envelope)",
+                         function);
+        goto out;
+    }
+    if ((ok = flag_value(json_object_get(md, "result"))) < 0) {
+        r = jiku_err_set(err, JIKU_E_DATA, "answer from WHM to '%s' has no valid metadata.result",
+                         function);
+        goto out;
+    }
+    if (ok == 0) {
+        failure_text(md, &why);
+        r = jiku_err_set(err, says_denied(jiku_buf_str(&why)) ? JIKU_E_AUTH : JIKU_E_PANEL,
+                         "WHM '%s' failed: %s", function, jiku_buf_str(&why));
+        goto out;
+    }
+    *root = j;
+    j = NULL;
+    r = 0;
+out:
+    jiku_buf_release(&why);
+    json_decref(j);
+    return r;
+}
+
+int
+cpanel_uapi_result(json_t *root, json_t **data, struct jiku_err *err)
+{
+    json_t *uapi = json_object_get(json_object_get(root, "data"), "uapi");
+    struct jiku_buf why = JIKU_BUF_INIT;
+    json_t *errors, *e;
+    size_t i;
+    int ok, r;
+
+    if (!json_is_object(uapi))
+        return jiku_err_set(err, JIKU_E_DATA, "uapi_cpanel answer has no data.uapi object");
+    if ((ok = flag_value(json_object_get(uapi, "status"))) < 0)
+        return jiku_err_set(err, JIKU_E_DATA, "uapi_cpanel answer has no valid status");
+    if (ok == 1) {
+        *data = json_object_get(uapi, "data");
+        return 0;
+    }
+    errors = json_object_get(uapi, "errors");
+    if (json_is_array(errors)) {
+        json_array_foreach(errors, i, e)
+        {
+            if (json_is_string(e) && i < 8) {
+                jiku_buf_adds(&why, why.len > 0 ? "; " : "");
+                add_text(&why, json_string_value(e), 400);
+            }
+        }
+    }
+    r = jiku_err_set(err, says_denied(jiku_buf_str(&why)) ? JIKU_E_AUTH : JIKU_E_PANEL,
+                     "UAPI call failed: %s", why.len > 0 ? why.data : "no error given");
+    jiku_buf_release(&why);
+    return r;
+}
+
+int
+cpanel_whm_call(struct jiku_op *op, const struct jiku_server_info *server, const char *function,
+                const struct cpanel_param *params, size_t n_params, bool start, json_t **root,
+                struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    struct jiku_buf path = JIKU_BUF_INIT, token = JIKU_BUF_INIT, auth = JIKU_BUF_INIT;
+    struct jiku_http_response resp = {0};
+    struct jiku_http_header hdr = {.name = "Authorization", .secret = true};
+    struct jiku_http_request req = {
+        .method = "GET",
+        .headers = &hdr,
+        .n_headers = 1,
+        .safe_to_retry = !start,
+        .max_response = CPANEL_JSON_MAX,
+    };
+    const char *user = srv->api_user != NULL && *srv->api_user != '\0' ? srv->api_user : "root";
+    int r;
+
+    *root = NULL;
+    if (jiku_buf_adds(&path, "/json-api/") != 0 || cpanel_url_encode(&path, function) != 0 ||
+        jiku_buf_adds(&path, "?api.version=1") != 0)
+        goto nomem;
+    for (size_t i = 0; i < n_params; i++) {
+        if (jiku_buf_addch(&path, '&') != 0 || cpanel_url_encode(&path, params[i].key) != 0 ||
+            jiku_buf_addch(&path, '=') != 0 || cpanel_url_encode(&path, params[i].value) != 0)
+            goto nomem;
+    }
+    if ((r = op->host->read_secret(op, srv, JIKU_SECRET_API_TOKEN, &token, err)) != 0)
+        goto out;
+    if (memchr(token.data, ':', token.len) != NULL || strchr(user, ':') != NULL) {
+        r = jiku_err_set(err, JIKU_E_CONFIG, "the API token or user of '%s' contains ':'",
+                         srv->name);
+        goto out;
+    }
+    if (jiku_buf_addf(&auth, "whm %s:%s", user, token.data) != 0)
+        goto nomem;
+    hdr.value = auth.data;
+    req.path = path.data;
+    r = op->host->http(op, srv, &req, &resp, err);
+    if (r == JIKU_E_TRANSIENT && start) {
+        jiku_err_prefix(err, "the answer to '%s' on '%s' was lost", function, srv->name);
+        goto out;
+    }
+    if (r != 0) {
+        jiku_err_prefix(err, "WHM '%s' on '%s'", function, srv->name);
+        goto out;
+    }
+    r = cpanel_whm_parse(function, resp.status, resp.body.data != NULL ? resp.body.data : "",
+                         resp.body.len, root, err);
+    if (r != 0 && r != JIKU_E_PANEL)
+        jiku_err_prefix(err, "server '%s'", srv->name);
+    goto out;
+nomem:
+    r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+out:
+    jiku_http_response_release(&resp);
+    jiku_buf_release_secure(&auth);
+    jiku_buf_release_secure(&token);
+    jiku_buf_release(&path);
+    return r;
+}
