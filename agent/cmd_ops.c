@@ -11,7 +11,9 @@
 #include "action.h"
 #include "cli.h"
 #include "jiku/log.h"
+#include "metrics.h"
 #include "prune.h"
+#include "run.h"
 
 static int
 fail(struct jiku_ctx *ctx, const struct jiku_err *err)
@@ -120,7 +122,9 @@ jiku_cmd_snapshot(struct jiku_ctx *ctx, int argc, char **argv)
             return jiku_cmd_usage(ctx, cmd, "%s", err.msg);
         return fail(ctx, &err);
     }
-    return run_actions(ctx, acts, n);
+    c = run_actions(ctx, acts, n);
+    free(acts);
+    return c;
 }
 
 /*
@@ -285,15 +289,35 @@ jiku_cmd_clone(struct jiku_ctx *ctx, int argc, char **argv)
     return run_actions(ctx, &act, 1);
 }
 
+/* The metrics file after a nightly run: failures are warnings, never the run's. */
+static void
+write_metrics(struct jiku_ctx *ctx, const struct jiku_action *acts, size_t n)
+{
+    struct jiku_metric_op *ops = calloc(n ? n : 1, sizeof(*ops));
+    struct jiku_err err = {0};
+
+    if (ops == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        ops[i] = (struct jiku_metric_op){.target = acts[i].rep.target,
+                                         .action = acts[i].rep.action,
+                                         .status = acts[i].rep.status,
+                                         .duration_ms = acts[i].rep.duration_ms};
+    if (jiku_metrics_write(ctx->cat, ctx->cfg->metrics_file, ops, n, &err) != 0)
+        log_warn("metrics: %s", err.msg);
+    free(ops);
+}
+
 /* What cron runs: each target's nightly action, then retention over every target. */
 int
 jiku_cmd_nightly(struct jiku_ctx *ctx, int argc, char **argv)
 {
     const struct jiku_command *cmd = jiku_command_find("nightly");
     struct jiku_action *acts = NULL;
+    struct jiku_ping *ping = NULL;
     struct jiku_err err = {0};
     size_t n = 0;
-    int c, r;
+    int c, r, code;
 
     while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
         return c == JIKU_OPT_HELP ? 0 : 64;
@@ -303,6 +327,8 @@ jiku_cmd_nightly(struct jiku_ctx *ctx, int argc, char **argv)
         return fail(ctx, &err);
     if ((acts = calloc(ctx->cfg->n_targets + 1, sizeof(*acts))) == NULL)
         return jiku_out_summary(&ctx->out, 1);
+    if (!ctx->dry_run)
+        ping = jiku_ping_start(ctx->cfg->ping_url);
     for (size_t i = 0; i < ctx->cfg->n_targets; i++) {
         const struct jiku_target_conf *t = &ctx->cfg->targets[i];
 
@@ -314,13 +340,19 @@ jiku_cmd_nightly(struct jiku_ctx *ctx, int argc, char **argv)
         };
     }
     r = jiku_actions_run(ctx, acts, n, &err);
+    if (r == 0) {
+        /* Retention is housekeeping: it never removes the newest good artifact, so it is
+         * safe after a failed night too, and its own failures are logged, not counted. */
+        if (!jiku_interrupted() && jiku_prune_targets(ctx, NULL, 0, true, &err) != 0)
+            log_warn("retention: %s", err.msg);
+        if (ctx->cfg->metrics_file != NULL && !ctx->dry_run)
+            write_metrics(ctx, acts, n);
+    }
     jiku_actions_release(acts, n);
     free(acts);
+    code = r != 0 ? jiku_status_exit_code(r) : jiku_out_exit_code(&ctx->out);
+    jiku_ping_finish(ping, code == 0);
     if (r != 0)
         return fail(ctx, &err);
-    /* Retention is housekeeping: it never removes the newest good artifact, so it is safe
-     * after a failed night too, and its own failures are logged, not counted. */
-    if ((r = jiku_prune_targets(ctx, NULL, 0, true, &err)) != 0)
-        log_warn("retention: %s", err.msg);
-    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+    return jiku_out_summary(&ctx->out, code);
 }

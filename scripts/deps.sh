@@ -14,13 +14,23 @@ for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-    echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
-    exit 1
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
+# promtool (to check the metrics file) without installing the prometheus daemon: unpack the
+# Debian package into /opt/jiku-test, where the tests look for it.
+if [ ! -x /opt/jiku-test/promtool ]; then
+    tmp=$(mktemp -d) && chmod 755 "$tmp"
+    (cd "$tmp" && apt-get download -qq prometheus >/dev/null && dpkg-deb -x prometheus_*.deb x)
+    mkdir -p /opt/jiku-test
+    cp "$tmp/x/usr/bin/promtool" /opt/jiku-test/promtool
+    rm -rf "$tmp"
+fi

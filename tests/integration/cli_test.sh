@@ -181,6 +181,49 @@ run 77 --dry-run snapshot highco/portal
 run 0 --dry-run snapshot acme/shop && has out "dry-run: allowed"
 run 3 --dry-run nightly && has out "dry-run: denied"
 
+# --- monitoring: metrics textfile and healthchecks-style pings --------------------------
+PROMTOOL=${PROMTOOL:-/opt/jiku-test/promtool}
+cat >"$T/pingd.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(sys.argv[1], "a") as f:
+            f.write(self.path + "\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+python3 "$T/pingd.py" "$T/pings" >"$T/pingport" &
+pingd=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$T/pingport" ] && break; sleep 0.2; done
+cp "$T/agent.conf" "$T/agent.conf.plain"
+sed -i "s|^log = stderr|log = stderr\nmetrics_file = $T/metrics.prom\nping_url = http://127.0.0.1:$(cat "$T/pingport")/check-uuid/|" \
+    "$T/agent.conf"
+run 3 nightly
+[ "$(cat "$T/pings")" = "$(printf '/check-uuid/start\n/check-uuid/fail')" ] ||
+    fail "pings were: $(tr '\n' ' ' <"$T/pings")"
+has metrics.prom 'jiku_agent_last_success_timestamp_seconds{customer="acme",target="acme/shop",action="server.snapshot"}'
+has metrics.prom 'jiku_agent_operations_total{result="denied"}'
+has metrics.prom 'jiku_agent_operation_duration_seconds{customer="lowco",target="lowco/site",action="server.backup"}'
+if [ -x "$PROMTOOL" ]; then
+    "$PROMTOOL" check metrics <"$T/metrics.prom" >"$T/promtool.out" 2>&1 ||
+        { fail "promtool rejects the metrics file"; cat "$T/promtool.out"; }
+else
+    fail "promtool not found at $PROMTOOL (scripts/deps.sh unpacks it)"
+fi
+: >"$T/pings"
+run 0 snapshot acme/shop
+[ -s "$T/pings" ] && fail "a one-off command pinged the monitor"
+kill "$pingd"
+wait "$pingd" 2>/dev/null
+sed -i "s|^ping_url = .*|ping_url = http://127.0.0.1:9/nobody-listens|" "$T/agent.conf"
+run 3 nightly && has err "ping"
+cp "$T/agent.conf.plain" "$T/agent.conf"
+
 # --- retention -----------------------------------------------------------------------------
 for i in 1 2 3; do run 0 snapshot acme/shop; done
 keep=$("$BIN" -c "$T/agent.conf" --json list acme/shop | grep -c '"kind":"snapshot"')
