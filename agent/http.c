@@ -271,6 +271,8 @@ set_options(struct jiku_http *h, struct conn *conn, struct xfer *x, const char *
 #endif
     SETOPT(c, CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(c, CURLOPT_NOSIGNAL, 1L);
+    /* Panel APIs speak HTTP/1.1; one protocol means one set of failure modes to handle. */
+    SETOPT(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     SETOPT(c, CURLOPT_USERAGENT, "jiku-agent/" JIKU_VERSION);
 
     /*
@@ -412,7 +414,7 @@ classify(CURLcode cr, const struct xfer *x, const char *errbuf, struct jiku_err 
 
 static int
 attempt(struct jiku_http *h, struct conn *c, struct xfer *x, const char *url,
-        struct curl_slist *headers, struct jiku_err *err)
+        struct curl_slist *headers, const char *what, struct jiku_err *err)
 {
     char errbuf[CURL_ERROR_SIZE];
     long connects = 0;
@@ -440,8 +442,8 @@ attempt(struct jiku_http *h, struct conn *c, struct xfer *x, const char *url,
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
 
     r = classify(cr, x, errbuf, err);
-    log_debug("%s on '%s': %s, HTTP %ld, %zu bytes of body", x->req->method, x->srv->info.name,
-              r == 0 ? "done" : jiku_status_name(r), x->resp->status, x->resp->body.len);
+    log_debug("%s: %s, HTTP %ld, %zu bytes of body", what, r == 0 ? "done" : jiku_status_name(r),
+              x->resp->status, x->resp->body.len);
     return r;
 }
 
@@ -555,7 +557,7 @@ jiku_http_request(struct jiku_http *h, const struct jiku_server_conf *srv,
     x.cap = req->max_response > 0 ? req->max_response : h->opts.max_response;
     jiku_retry_init(&retry, h->opts.retry_deadline);
     for (;;) {
-        r = attempt(h, c, &x, url.data, headers, &e);
+        r = attempt(h, c, &x, url.data, headers, what.data, &e);
         if (r != JIKU_E_TRANSIENT || !req->safe_to_retry) {
             if (r != 0)
                 jiku_err_prefix(&e, "%s", what.data);
