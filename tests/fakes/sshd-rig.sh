@@ -3,6 +3,10 @@
 #
 #   sshd-rig.sh start DIR   generate host keys (Ed25519, ECDSA, RSA), a client key and
 #                           known_hosts files in DIR, start sshd on a free port; DIR/port
+#   sshd-rig.sh prepare DIR everything start does except starting sshd
+#   sshd-rig.sh run DIR     exec sshd in the foreground (-D) on the prepared config: a test
+#                           forks this with PR_SET_PDEATHSIG so that sshd dies with the test
+#                           even when the test crashes before its teardown
 #   sshd-rig.sh cut DIR     drop every connection: SIGKILL the per-connection sshd processes
 #                           (descendants of the listener named sshd); the listener stays up,
 #                           and processes started detached (setsid) on the server survive
@@ -15,7 +19,7 @@
 set -eu
 
 usage() {
-    echo "usage: $0 start|cut|stop DIR" >&2
+    echo "usage: $0 start|prepare|run|cut|stop DIR" >&2
     exit 64
 }
 
@@ -61,11 +65,16 @@ free_port() {
     return 1
 }
 
-start() {
+need_root() {
     if [ "$(id -u)" != 0 ]; then
         echo "sshd-rig: must run as root (sshd privilege separation)" >&2
         exit 77
     fi
+}
+
+# Keys, sshd_config and known_hosts files for port $1.
+prepare_files() {
+    port=$1
     mkdir -p "$dir/bin"
     chmod 700 "$dir"
     for t in ed25519 ecdsa rsa; do
@@ -77,12 +86,7 @@ start() {
     # privsep directory: root-owned, not group/world writable
     mkdir -p /run/sshd
     chmod 755 /run/sshd
-
-    tries=0
-    while :; do
-        tries=$((tries + 1))
-        port=$(free_port)
-        cat >"$dir/sshd_config" <<CONF
+    cat >"$dir/sshd_config" <<CONF
 Port $port
 ListenAddress 127.0.0.1
 HostKey $dir/ssh_host_ed25519_key
@@ -101,7 +105,32 @@ MaxStartups 100
 MaxSessions 50
 LogLevel VERBOSE
 CONF
-        /usr/sbin/sshd -t -f "$dir/sshd_config"
+    /usr/sbin/sshd -t -f "$dir/sshd_config"
+    echo "$port" >"$dir/port"
+    : >"$dir/known_hosts_all"
+    for t in ed25519 ecdsa rsa; do
+        echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$dir/ssh_host_${t}_key.pub")" >>"$dir/known_hosts_all"
+    done
+    echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")" >"$dir/known_hosts_ed25519"
+}
+
+prepare() {
+    need_root
+    prepare_files "$(free_port)"
+}
+
+run_fg() {
+    need_root
+    rm -f "$dir/sshd.pid"
+    exec /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log"
+}
+
+start() {
+    need_root
+    tries=0
+    while :; do
+        tries=$((tries + 1))
+        prepare_files "$(free_port)"
         rm -f "$dir/sshd.pid"
         if /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"; then
             # wait (bounded) for the pid file
@@ -119,12 +148,6 @@ CONF
             exit 1
         fi
     done
-    echo "$port" >"$dir/port"
-    : >"$dir/known_hosts_all"
-    for t in ed25519 ecdsa rsa; do
-        echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$dir/ssh_host_${t}_key.pub")" >>"$dir/known_hosts_all"
-    done
-    echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")" >"$dir/known_hosts_ed25519"
 }
 
 cut_conns() {
@@ -150,6 +173,8 @@ stop() {
 
 case $cmd in
 start) start ;;
+prepare) prepare ;;
+run) run_fg ;;
 cut) cut_conns ;;
 stop) stop ;;
 *) usage ;;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -36,6 +37,7 @@ struct rig {
     char dir[64];
     int port;
     char path[8][PATH_MAX]; /* scratch strings owned by the rig */
+    pid_t sshd;             /* the listener, our child */
     struct jiku_server_conf srv;
 };
 
@@ -95,18 +97,56 @@ rig_path(int slot, const char *name)
     return rig.path[slot];
 }
 
+/* Wait (bounded) for sshd to write its pid file; false if the child exited first. */
+static bool
+wait_for_sshd(pid_t child)
+{
+    struct stat sb;
+    int status;
+
+    for (int i = 0; i < 100; i++) {
+        if (stat(rig_path(0, "sshd.pid"), &sb) == 0 && sb.st_size > 0)
+            return true;
+        if (waitpid(child, &status, WNOHANG) == child)
+            return false;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
 static void
 rig_start(void)
 {
     char port[32];
-    char *argv[] = {RIG, "start", rig.dir, NULL};
+    char *argv[] = {RIG, "prepare", rig.dir, NULL};
     FILE *f;
+    int tries = 0;
 
     cr_assert_eq(geteuid(), 0,
                  "the SSH tests need root: sshd's privilege separation (CI runs as root)");
     snprintf(rig.dir, sizeof(rig.dir), "/tmp/jiku-ssh-XXXXXX");
     cr_assert_not_null(mkdtemp(rig.dir));
-    cr_assert_eq(run(argv, NULL, 0), 0, "sshd-rig.sh start failed");
+    /*
+     * sshd runs in the foreground as our child and gets SIGTERM when this test process dies,
+     * so that a crashed test (whose .fini never runs) leaves no sshd behind.  A port taken
+     * between choosing and binding makes sshd exit: choose again.
+     */
+    do {
+        pid_t parent = getpid();
+
+        cr_assert_lt(tries++, 5, "sshd did not start; see %s/sshd.log", rig.dir);
+        cr_assert_eq(run(argv, NULL, 0), 0, "sshd-rig.sh prepare failed");
+        rig.sshd = fork();
+        cr_assert_geq(rig.sshd, 0);
+        if (rig.sshd == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                _exit(1);
+            execl(RIG, RIG, "run", rig.dir, (char *)NULL);
+            _exit(127);
+        }
+    } while (!wait_for_sshd(rig.sshd));
+
     cr_assert_not_null(f = fopen(rig_path(0, "port"), "r"));
     cr_assert_not_null(fgets(port, sizeof(port), f));
     fclose(f);
@@ -150,7 +190,10 @@ rig_stop(void)
         fclose(f);
     }
     run(stop, NULL, 0);
+    if (rig.sshd > 0)
+        waitpid(rig.sshd, NULL, 0);
     /* No sshd left behind. */
+    cr_expect_eq(pid, rig.sshd, "pid file names another process");
     if (pid > 0)
         cr_expect(kill((pid_t)pid, 0) != 0, "sshd %ld still running after stop", pid);
     run(rm, NULL, 0);
