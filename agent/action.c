@@ -475,27 +475,41 @@ finish(struct jiku_ctx *ctx, struct jiku_action *act, int r, const struct jiku_e
     } else {
         report_fail(rep, "failed", r, err->msg);
     }
-    if (rep->id != NULL) {
-        struct jiku_audit_record rec = {
-            .run_id = ctx->run_id,
-            .event = "operation",
-            .actor = ctx->actor,
-            .customer = act->target->customer->name,
-            .tier = act->target->customer->tier,
-            .target = rep->target,
-            .action = rep->action,
-            .decision = rep->status,
-            .reason = rep->error != NULL ? rep->error : "ok",
-            .artifact = rep->artifact,
-            .dry_run = ctx->dry_run,
-        };
-        int64_t op_id = strtoll(rep->id, NULL, 10);
+    int64_t op_id = rep->id != NULL ? strtoll(rep->id, NULL, 10) : 0;
+    char idbuf[32];
 
-        if (jiku_catalog_op_end(ctx->cat, op_id, rep->status, jiku_status_exit_code(r),
-                                rep->error, rep->artifact, &e2) != 0 ||
-            jiku_audit_append(ctx->cat, &rec, &e2) != 0)
+    /* Refused before it began (denied, no plugin, no such artifact): still an operation of
+     * this run, for history and metrics; a dry run records its decisions only. */
+    if (op_id == 0) {
+        if (ctx->dry_run)
+            return;
+        if (jiku_catalog_op_begin(ctx->cat, ctx->run_id, rep->target, rep->action, &op_id,
+                                  &e2) != 0) {
             log_error("%s", e2.msg);
+            return;
+        }
+        snprintf(idbuf, sizeof(idbuf), "%lld", (long long)op_id);
+        rep->id = strdup(idbuf);
     }
+
+    struct jiku_audit_record rec = {
+        .run_id = ctx->run_id,
+        .event = "operation",
+        .actor = ctx->actor,
+        .customer = act->target->customer->name,
+        .tier = act->target->customer->tier,
+        .target = rep->target,
+        .action = rep->action,
+        .decision = rep->status,
+        .reason = rep->error != NULL ? rep->error : "ok",
+        .artifact = rep->artifact,
+        .dry_run = ctx->dry_run,
+    };
+
+    if (jiku_catalog_op_end(ctx->cat, op_id, rep->status, jiku_status_exit_code(r), rep->error,
+                            rep->artifact, &e2) != 0 ||
+        jiku_audit_append(ctx->cat, &rec, &e2) != 0)
+        log_error("%s", e2.msg);
 }
 
 static int
