@@ -400,13 +400,31 @@ Test(http, right_pin_and_wrong_ca_is_refused)
 
 Test(http, retry_after_503_then_success)
 {
+    double start;
+
     t.opts.retry_deadline = 20;
     serve("server");
     client("ca.crt", NULL);
+    start = now_s();
     cr_assert_eq(get("/fault/503-then-200/a?ra=1", true), 0, "%s", t.err.msg);
     cr_assert_eq(t.resp.status, 200);
     cr_assert(strstr(jiku_buf_str(&t.resp.body), "\"attempt\": 2") != NULL);
     cr_assert_eq(count_requests(), 2);
+    /* Retry-After: 1 was honoured (our own first backoff is at most 0.5 s). */
+    cr_assert_geq(now_s() - start, 0.9);
+}
+
+Test(http, persistent_503_ends_unreachable_with_the_last_response)
+{
+    t.opts.retry_deadline = 3;
+    serve("server");
+    client("ca.crt", NULL);
+    cr_assert_eq(get("/fault/503-then-200/b?n=100&ra=1", true), JIKU_E_UNREACHABLE, "%s",
+                 t.err.msg);
+    cr_assert_eq(t.resp.status, 503);
+    cr_assert_str_eq(jiku_buf_str(&t.resp.body), "{\"error\":\"busy\"}");
+    cr_assert(strstr(t.err.msg, "server answered HTTP 503") != NULL, "%s", t.err.msg);
+    cr_assert_geq(count_requests(), 2);
 }
 
 Test(http, reset_on_a_safe_request_is_retried_then_unreachable)
