@@ -1,0 +1,531 @@
+/*
+ * The cPanel plugin's parsers: WHM API 1 envelopes (the documented samples of
+ * protocols/cpanel.md as the simulator replays them, and garbage), pkgacct's master log, a
+ * transfer session's log, df/stat/checksum output, remote path rules, archive and home
+ * listings and their comparison.  Links the plugin's static library.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpanel.h"
+
+static char *
+sample(const char *name, size_t *len)
+{
+    char path[512];
+    FILE *fp;
+    char *buf;
+    long n;
+
+    snprintf(path, sizeof(path), "%s/tests/fakes/cpanel/samples/%s", JIKU_SOURCE_DIR, name);
+    fp = fopen(path, "rb");
+    cr_assert_not_null(fp, "cannot open sample %s", path);
+    fseek(fp, 0, SEEK_END);
+    n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    cr_assert_not_null(buf);
+    cr_assert_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
+    buf[n] = '\0';
+    fclose(fp);
+    *len = (size_t)n;
+    return buf;
+}
+
+static int
+parse(const char *fn, long status, const char *body, json_t **root, struct jiku_err *err)
+{
+    return cpanel_whm_parse(fn, status, body, strlen(body), root, err);
+}
+
+/* ---- envelopes ----------------------------------------------------------------------- */
+
+Test(whm, documented_success_samples)
+{
+    const char *names[] = {"s17-start-local-cpmove-restore.body",
+                           "s18-start-background-pkgacct.body",
+                           "s22-get-transfer-session-state.body"};
+    const char *key[] = {"transfer_session_id", "session_id", "state_name"};
+    const char *want[] = {"example202003301756425ugO", "example20151109162046c4xzDp55q9u4tPj",
+                          "TRANSFER_INPROGRESS"};
+
+    for (size_t i = 0; i < 3; i++) {
+        struct jiku_err err = {0};
+        json_t *root = NULL;
+        size_t len;
+        char *body = sample(names[i], &len);
+
+        cr_assert_eq(cpanel_whm_parse("f", 200, body, len, &root, &err), 0, "%s: %s", names[i],
+                     err.msg);
+        cr_assert_str_eq(cpanel_json_str(json_object_get(root, "data"), key[i]), want[i]);
+        json_decref(root);
+        free(body);
+    }
+}
+
+Test(whm, result_zero_is_a_panel_failure_with_reason_and_errors)
+{
+    struct jiku_err err = {0};
+    json_t *root = NULL;
+    size_t len;
+    char *body = sample("s09-whmapi1-failure-elevate.body", &len);
+
+    cr_assert_eq(cpanel_whm_parse("set_local_mysql_root_password", 200, body, len, &root, &err),
+                 JIKU_E_PANEL);
+    cr_assert_null(root);
+    cr_assert_not_null(strstr(err.msg, "1 error occurred"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "(XID kv75bw) The given password is too weak"), "%s",
+                       err.msg);
+    free(body);
+}
+
+Test(whm, http_403_with_the_documented_body_is_auth)
+{
+    struct jiku_err err = {0};
+    json_t *root = NULL;
+    size_t len;
+    char *body = sample("s01-forbidden.body", &len);
+
+    cr_assert_eq(cpanel_whm_parse("version", 403, body, len, &root, &err), JIKU_E_AUTH);
+    cr_assert_not_null(strstr(err.msg, "HTTP 403: Access denied"), "%s", err.msg);
+    cr_assert_eq(jiku_status_exit_code(err.status), 77);
+    free(body);
+}
+
+Test(whm, http_401_without_json_is_auth)
+{
+    struct jiku_err err = {0};
+    json_t *root = NULL;
+
+    cr_assert_eq(parse("version", 401, "Access denied\n", &root, &err), JIKU_E_AUTH);
+    cr_assert_not_null(strstr(err.msg, "HTTP 401"));
+}
+
+Test(whm, legacy_access_denied_with_200_is_auth)
+{
+    struct jiku_err err = {0};
+    json_t *root = NULL;
+    size_t len;
+    char *body = sample("s01-forbidden.body", &len);
+
+    cr_assert_eq(cpanel_whm_parse("version", 200, body, len, &root, &err), JIKU_E_AUTH);
+    free(body);
+}
+
+Test(whm, uapi_cpanel_result_is_read_from_data_uapi)
+{
+    struct jiku_err err = {0};
+    json_t *root = NULL, *data = NULL;
+    size_t len;
+    char *body = sample("s02-uapi-cpanel-fullbackup.body", &len);
+
+    cr_assert_eq(cpanel_whm_parse("uapi_cpanel", 200, body, len, &root, &err), 0, "%s", err.msg);
+    cr_assert_eq(cpanel_uapi_result(root, &data, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(cpanel_json_str(data, "pid"), "2857");
+    json_decref(root);
+    free(body);
+}
+
+Test(whm, uapi_cpanel_status_zero_fails_even_when_metadata_says_ok)
+{
+    const char *body =
+        "{\"data\":{\"uapi\":{\"status\":0,\"errors\":[\"Could not find function \\\"x\\\" in "
+        "module \\\"Backup\\\"\"],\"data\":null}},\"metadata\":{\"result\":1,\"reason\":\"OK\","
+        "\"command\":\"uapi_cpanel\",\"version\":1}}";
+    struct jiku_err err = {0};
+    json_t *root = NULL, *data = NULL;
+
+    cr_assert_eq(parse("uapi_cpanel", 200, body, &root, &err), 0);
+    cr_assert_eq(cpanel_uapi_result(root, &data, &err), JIKU_E_PANEL);
+    cr_assert_not_null(strstr(err.msg, "Could not find function"), "%s", err.msg);
+    json_decref(root);
+}
+
+Test(whm, garbage_truncated_and_wrong_shapes_are_data)
+{
+    static const char garbage[] = "\x00\x1f<html><body>502 Bad Gateway\xff\xfe</body>";
+    const char *bodies[] = {
+        "{\"data\":{\"version\":\"11.126\"},\"metadata\":{\"result\":1", /* truncated */
+        "<html>Bad Gateway</html>",                                      /* not JSON */
+        "[1,2,3]",                                                       /* not an object */
+        "{\"result\":[{\"status\":0,\"statusmsg\":\"api0\"}]}",          /* API 0 shape */
+        "{\"data\":{},\"metadata\":{\"reason\":\"OK\"}}",                /* no result */
+        "{\"metadata\":{\"result\":\"maybe\"}}",                         /* bad result */
+        "{\"metadata\":{\"result\":1},\"metadata\":{\"result\":0}}",     /* duplicate keys */
+        "",
+    };
+    struct jiku_err err = {0};
+    json_t *root = NULL;
+
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        cr_assert_eq(parse("version", 200, bodies[i], &root, &err), JIKU_E_DATA, "body %zu: %s", i,
+                     err.msg);
+        cr_assert_null(root);
+    }
+    cr_assert_eq(cpanel_whm_parse("version", 200, garbage, sizeof(garbage) - 1, &root, &err),
+                 JIKU_E_DATA);
+    cr_assert_eq(parse("version", 404, "Not Found", &root, &err), JIKU_E_DATA);
+    cr_assert_eq(jiku_status_exit_code(JIKU_E_DATA), 65);
+}
+
+Test(whm, result_as_string_and_oversized_body)
+{
+    struct jiku_err err = {0};
+    json_t *root = NULL;
+    char *big;
+
+    cr_assert_eq(parse("f", 200, "{\"metadata\":{\"result\":\"1\"}}", &root, &err), 0);
+    json_decref(root);
+    cr_assert_eq(
+        parse("f", 200, "{\"metadata\":{\"result\":\"0\",\"reason\":\"Nope\"}}", &root, &err),
+        JIKU_E_PANEL);
+    cr_assert_not_null(strstr(err.msg, "Nope"));
+    big = calloc(1, CPANEL_JSON_MAX + 2);
+    cr_assert_not_null(big);
+    memset(big, ' ', CPANEL_JSON_MAX + 1);
+    cr_assert_eq(cpanel_whm_parse("f", 200, big, CPANEL_JSON_MAX + 1, &root, &err), JIKU_E_DATA);
+    free(big);
+}
+
+Test(whm, url_encoding_keeps_only_unreserved)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+
+    cr_assert_eq(cpanel_url_encode(&b, "/home/jiku snapshots/a&b=c+d~e_f.g-h"), 0);
+    cr_assert_str_eq(b.data, "%2Fhome%2Fjiku%20snapshots%2Fa%26b%3Dc%2Bd~e_f.g-h");
+    jiku_buf_release(&b);
+}
+
+/* ---- pkgacct master log ------------------------------------------------------------- */
+
+#define LINE(type, text)                                                                           \
+    "{\"contents\":\"[2026-11-27 22:48:01 +0000] " text "\\n\",\"indent\":0,\"partial\":0,"        \
+    "\"pid\":4242,\"type\":\"" type "\"}\n"
+
+#define MD5 "0123456789abcdef0123456789abcdef"
+
+static const char good_log[] = LINE("out", "pkgacct started.")
+    LINE("out", "pkgacct version 11 - user : acmeshop - tarball: 1 - target mysql : 8.0")
+        LINE("out", "Copying Mail files....Done")
+            LINE("out", "pkgacctfile is: /home/jiku-snapshots/acmeshop/ID1/cpmove-acmeshop.tar.gz")
+                LINE("out", "md5sum is: " MD5) LINE("out", "") LINE("out", "size is: 123456")
+                    LINE("out", "homesize is: 99") LINE("out", "pkgacct completed");
+
+Test(pkgacct, the_documented_end_lines)
+{
+    struct cpanel_pkgacct_log log;
+    struct jiku_err err = {0};
+
+    cr_assert_eq(cpanel_pkgacct_log_parse(good_log, strlen(good_log), &log, &err), 0, "%s",
+                 err.msg);
+    cr_assert_str_eq(log.archive, "/home/jiku-snapshots/acmeshop/ID1/cpmove-acmeshop.tar.gz");
+    cr_assert_str_eq(log.md5, MD5);
+    cr_assert(log.have_size);
+    cr_assert_eq(log.size, 123456);
+    cr_assert(log.completed);
+    cr_assert_eq(log.n_errors, 0);
+    cr_assert_eq(log.n_warnings, 0);
+    cpanel_pkgacct_log_release(&log);
+}
+
+Test(pkgacct, error_and_warn_lines_are_collected_even_when_completed)
+{
+    static const char text[] =
+        LINE("out", "pkgacct started.") LINE("warn", "WARN: Warning: failed to dump the quota")
+            LINE("error", "ERROR: mysqldump: Got error: 2002: Can't connect")
+                LINE("out", "pkgacct completed");
+    struct cpanel_pkgacct_log log;
+    struct jiku_err err = {0};
+
+    cr_assert_eq(cpanel_pkgacct_log_parse(text, strlen(text), &log, &err), 0, "%s", err.msg);
+    cr_assert_eq(log.n_warnings, 1);
+    cr_assert_eq(log.n_errors, 1);
+    cr_assert_not_null(strstr(log.errors.data, "2002"));
+    cr_assert_not_null(strstr(log.warnings.data, "quota"));
+    cr_assert(log.completed);
+    cr_assert_null(log.archive);
+    cpanel_pkgacct_log_release(&log);
+}
+
+Test(pkgacct, partial_entries_are_joined_and_plain_lines_tolerated)
+{
+    static const char text[] =
+        "{\"contents\":\"[2026-11-27 22:48:01 +0000] pkgacctfile is: /s/u/\",\"partial\":1,"
+        "\"type\":\"out\"}\n"
+        "{\"contents\":\"I/cpmove-u.tar.gz\\n\",\"partial\":0,\"type\":\"out\"}\n"
+        "[2026-11-27 22:48:02 +0000] md5sum is: " MD5 "\n"
+        "size is: 7\n"
+        "[2026-11-27 22:48:02 +0000] pkgacct completed\n";
+    struct cpanel_pkgacct_log log;
+    struct jiku_err err = {0};
+
+    cr_assert_eq(cpanel_pkgacct_log_parse(text, strlen(text), &log, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(log.archive, "/s/u/I/cpmove-u.tar.gz");
+    cr_assert_eq(log.size, 7);
+    cr_assert(log.completed);
+    cpanel_pkgacct_log_release(&log);
+}
+
+Test(pkgacct, broken_and_contradicting_logs_are_data)
+{
+    const char *logs[] = {
+        LINE("out", "pkgacct started.") "{\"contents\":\"[2026-11-27 22:48:01 +0000] pkgacc",
+        "{not json}\n",
+        LINE("out", "pkgacctfile is: /a/cpmove-u.tar.gz") LINE("out", "pkgacctfile is: /b/x"),
+        LINE("out", "md5sum is: nothex"),
+        LINE("out", "size is: 12abc"),
+        LINE("out", "size is: 1") LINE("out", "size is: 2"),
+        "{\"contents\":\"x\",\"contents\":\"y\",\"type\":\"out\"}\n",
+    };
+    struct cpanel_pkgacct_log log;
+    struct jiku_err err = {0};
+
+    for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+        cr_assert_eq(cpanel_pkgacct_log_parse(logs[i], strlen(logs[i]), &log, &err), JIKU_E_DATA,
+                     "log %zu", i);
+        cpanel_pkgacct_log_release(&log);
+    }
+}
+
+Test(pkgacct, garbage_without_lines_yields_no_archive)
+{
+    static const char text[] = "\x01\x02 random bytes \xff\xfe\n\n   \n";
+    struct cpanel_pkgacct_log log;
+    struct jiku_err err = {0};
+
+    cr_assert_eq(cpanel_pkgacct_log_parse(text, sizeof(text) - 1, &log, &err), 0);
+    cr_assert_null(log.archive);
+    cr_assert_not(log.completed);
+    cpanel_pkgacct_log_release(&log);
+}
+
+/* ---- transfer session log ----------------------------------------------------------- */
+
+static const char translog_head[] =
+    "{\"contents\":{\"action\":\"start\",\"time\":1},\"indent\":0,\"partial\":0,\"pid\":1,"
+    "\"type\":\"control\"}\n"
+    "{\"contents\":{\"action\":\"version\",\"msg\":\"11.126.0.15\"},\"type\":\"control\"}\n";
+
+Test(translog, item_results)
+{
+    struct cpanel_restore_item it;
+    struct jiku_err err = {0};
+    struct jiku_buf b = JIKU_BUF_INIT;
+
+    jiku_buf_adds(&b, translog_head);
+    jiku_buf_adds(&b, "{\"contents\":{\"action\":\"success-item\",\"msg\":{\"message\":\"Account "
+                      "Restore Complete\"}},\"type\":\"control\"}\n");
+    cr_assert_eq(cpanel_translog_parse(b.data, b.len, &it, &err), 0, "%s", err.msg);
+    cr_assert_eq(it.result, CPANEL_ITEM_OK);
+    cr_assert_str_eq(it.message.data, "Account Restore Complete");
+    cpanel_restore_item_release(&it);
+
+    jiku_buf_adds(&b, "{\"contents\":{\"action\":\"failed-item\",\"msg\":{\"failure\":\"MySQL "
+                      "restore failed\"}},\"type\":\"control\"}\n"
+                      "{\"contents\":{\"action\":\"complete\"},\"type\":\"control\"}\n");
+    cr_assert_eq(cpanel_translog_parse(b.data, b.len, &it, &err), 0);
+    cr_assert_eq(it.result, CPANEL_ITEM_FAILED);
+    cr_assert_str_eq(it.message.data, "MySQL restore failed");
+    cpanel_restore_item_release(&it);
+
+    cr_assert_eq(cpanel_translog_parse(translog_head, strlen(translog_head), &it, &err), 0);
+    cr_assert_eq(it.result, CPANEL_ITEM_NONE);
+    cpanel_restore_item_release(&it);
+
+    cr_assert_eq(cpanel_translog_parse("{\"contents\":{\"action\":", 22, &it, &err), JIKU_E_DATA);
+    cpanel_restore_item_release(&it);
+    jiku_buf_release(&b);
+}
+
+Test(translog, item_log_errors)
+{
+    static const char text[] =
+        "{\"contents\":\"Restoring\\n\",\"type\":\"out\"}\n"
+        "{\"contents\":\"The system failed to fork.\\n\",\"type\":\"error\"}\n";
+    struct jiku_buf b = JIKU_BUF_INIT;
+    struct jiku_err err = {0};
+
+    cr_assert_eq(cpanel_itemlog_errors(text, strlen(text), &b, &err), 0);
+    cr_assert_str_eq(b.data, "The system failed to fork.");
+    jiku_buf_release(&b);
+}
+
+/* ---- remote parsers and path rules --------------------------------------------------- */
+
+Test(remote, df_output)
+{
+    struct jiku_err err = {0};
+    uint64_t avail = 0;
+
+    cr_assert_eq(cpanel_parse_df("Filesystem     1024-blocks      Used Available Capacity "
+                                 "Mounted on\n/dev/vda 264212084 17766624 82570564 18% /\n",
+                                 &avail, &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(avail, (uint64_t)82570564 * 1024);
+    cr_assert_eq(cpanel_parse_df("Filesystem 512-blocks Used Available Capacity Mounted on\n"
+                                 "fs 100 50 40 50% /x\n",
+                                 &avail, &err),
+                 0);
+    cr_assert_eq(avail, 40 * 512);
+    cr_assert_eq(cpanel_parse_df("df: /nope: No such file\n", &avail, &err), JIKU_E_DATA);
+    cr_assert_eq(cpanel_parse_df("Filesystem 1024-blocks\n", &avail, &err), JIKU_E_DATA);
+    cr_assert_eq(cpanel_parse_df("Filesystem 1024-blocks\nfs 1 2 x 4 /\n", &avail, &err),
+                 JIKU_E_DATA);
+}
+
+Test(remote, disk_used)
+{
+    struct jiku_err err = {0};
+    uint64_t b = 0;
+
+    cr_assert_eq(cpanel_parse_disk_used("14M", &b, &err), 0);
+    cr_assert_eq(b, (uint64_t)14 << 20);
+    cr_assert_eq(cpanel_parse_disk_used("3 GB", &b, &err), 0);
+    cr_assert_eq(b, (uint64_t)3 << 30);
+    cr_assert_eq(cpanel_parse_disk_used("1.5G", &b, &err), 0);
+    cr_assert_eq(b, (uint64_t)3 << 29);
+    cr_assert_eq(cpanel_parse_disk_used("0", &b, &err), 0);
+    cr_assert_eq(b, 0);
+    cr_assert_eq(cpanel_parse_disk_used("unlimited", &b, &err), JIKU_E_DATA);
+    cr_assert_eq(cpanel_parse_disk_used("12Q", &b, &err), JIKU_E_DATA);
+    cr_assert_eq(cpanel_parse_disk_used("", &b, &err), JIKU_E_DATA);
+}
+
+Test(remote, digest_output)
+{
+    struct cpanel_digest d;
+    struct jiku_err err = {0};
+    const char *good = MD5 "  /s/a.tar.gz\n"
+                           "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"
+                           "  /s/a.tar.gz\n42\n";
+
+    cr_assert_eq(cpanel_parse_digest(good, &d, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(d.md5, MD5);
+    cr_assert_str_eq(d.sha256, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    cr_assert_eq(d.size, 42);
+    cr_assert_eq(cpanel_parse_digest("md5sum: x: No such file\n", &d, &err), JIKU_E_DATA);
+    cr_assert_eq(cpanel_parse_digest(MD5 "  x\n", &d, &err), JIKU_E_DATA);
+}
+
+Test(remote, path_rules)
+{
+    cr_assert(cpanel_valid_path("/home/jiku-snapshots/acmeshop/20261127T021500Z.acme.shop.s"));
+    cr_assert_not(cpanel_valid_path("relative/path"));
+    cr_assert_not(cpanel_valid_path("/"));
+    cr_assert_not(cpanel_valid_path("/home/../etc"));
+    cr_assert_not(cpanel_valid_path("/home/./x"));
+    cr_assert_not(cpanel_valid_path("/home//x"));
+    cr_assert_not(cpanel_valid_path("/home/x/"));
+    cr_assert_not(cpanel_valid_path("/home/x y"));
+    cr_assert_not(cpanel_valid_path("/home/x'y"));
+    cr_assert_not(cpanel_valid_path("/home/$(id)"));
+    cr_assert_not(cpanel_valid_path(NULL));
+    cr_assert(cpanel_path_inside("/s/u/1/cpmove-u.tar.gz", "/s/u"));
+    cr_assert_not(cpanel_path_inside("/s/u", "/s/u"));
+    cr_assert_not(cpanel_path_inside("/s/user/x", "/s/u"));
+    cr_assert_not(cpanel_path_inside("/s/u/../../etc", "/s/u"));
+    cr_assert(cpanel_valid_user("acmeshop"));
+    cr_assert_not(cpanel_valid_user("Acme"));
+    cr_assert_not(cpanel_valid_user("1acme"));
+    cr_assert_not(cpanel_valid_user("abcdefghijklmnopq"));
+    cr_assert_not(cpanel_valid_user("a-b"));
+    cr_assert(cpanel_valid_component("jiku-op-1-2"));
+    cr_assert_not(cpanel_valid_component(".."));
+    cr_assert_not(cpanel_valid_component("-rf"));
+    cr_assert_not(cpanel_valid_component("a/b"));
+}
+
+Test(remote, poll_interval_grows_with_elapsed_time)
+{
+    cr_assert_eq(cpanel_poll_interval(0, 10), 250);
+    cr_assert_eq(cpanel_poll_interval(5000, 10), 500);
+    cr_assert_eq(cpanel_poll_interval(60000, 10), 6000);
+    cr_assert_eq(cpanel_poll_interval(600000, 10), 10000);
+    cr_assert_eq(cpanel_poll_interval(600000, 2), 2000);
+}
+
+/* ---- listings and their comparison --------------------------------------------------- */
+
+static const char tar_out[] =
+    "drwx--x--x 1001/1001         0 2026-11-27 22:48:01 cpmove-u/homedir/\n"
+    "-rw-r--r-- 1001/1001        20 2026-11-27 22:48:01 cpmove-u/homedir/.bashrc\n"
+    "drwxr-x--- u/u               0 2026-11-27 22:48:01 cpmove-u/homedir/public_html/\n"
+    "-rw-r--r-- u/u              10 2026-11-27 22:48:01 cpmove-u/homedir/public_html/index.html\n"
+    "-rw-r--r-- u/u               5 2026-11-27 22:48:01 cpmove-u/homedir/odd\\nname\\040x\n"
+    "lrwxrwxrwx u/u               0 2026-11-27 22:48:01 cpmove-u/homedir/www -> public_html\n"
+    "-rw------- root/root        40 2026-11-27 22:48:01 cpmove-u/mysql/u_db.sql\n";
+
+Test(listing, tar_escapes_prefix_and_links)
+{
+    struct cpanel_listing l = {0};
+    struct jiku_err err = {0};
+
+    cr_assert_eq(cpanel_parse_tar_listing(tar_out, strlen(tar_out), "cpmove-u/homedir/", &l, &err),
+                 0, "%s", err.msg);
+    cpanel_listing_sort(&l);
+    cr_assert_eq(l.n, 5);
+    cr_assert_str_eq(l.items[0].path, ".bashrc");
+    cr_assert_eq(l.items[0].size, 20);
+    cr_assert_eq(l.items[0].mtime, 1795819681);
+    cr_assert_str_eq(l.items[1].path, "odd\nname x");
+    cr_assert_str_eq(l.items[2].path, "public_html");
+    cr_assert_eq(l.items[2].type, 'd');
+    cr_assert_str_eq(l.items[4].path, "www");
+    cr_assert_eq(l.items[4].type, 'l');
+    cpanel_listing_release(&l);
+    cr_assert_eq(cpanel_parse_tar_listing("garbage line here\n", 18, "cpmove-u/homedir/", &l, &err),
+                 JIKU_E_DATA);
+    cpanel_listing_release(&l);
+    cr_assert_eq(cpanel_parse_tar_listing(
+                     "-rw-r--r-- u/u 1 2026-11-27 22:48:01 cpmove-u/homedir/../../etc/x\n", 66,
+                     "cpmove-u/homedir/", &l, &err),
+                 JIKU_E_DATA);
+    cpanel_listing_release(&l);
+}
+
+Test(listing, diff_exact_merge_and_details)
+{
+    static const char find_out[] = "f 20 1795819681.0000000000 .bashrc\0"
+                                   "d 4096 1795819681.5 public_html\0"
+                                   "f 11 1795820000.1 public_html/index.html\0"
+                                   "d 4096 1795820000.1 newdir\0"
+                                   "f 3 1795820000.1 newdir/a\0"
+                                   "f 3 1795820000.1 public_html/new.html\0"
+                                   "d 4096 1795820000.1 .cpanel\0"
+                                   "f 3 1795820000.1 .cpanel/logs\0";
+    struct cpanel_listing a = {0}, h = {0}, extra = {0};
+    struct jiku_buf d = JIKU_BUF_INIT;
+    struct jiku_err err = {0};
+
+    cr_assert_eq(cpanel_parse_tar_listing(tar_out, strlen(tar_out), "cpmove-u/homedir/", &a, &err),
+                 0);
+    cr_assert_eq(cpanel_parse_find_listing(find_out, sizeof(find_out) - 1, &h, &err), 0, "%s",
+                 err.msg);
+    cpanel_listing_sort(&a);
+    cpanel_listing_sort(&h);
+    cr_assert_eq(cpanel_home_diff(&a, &h, true, &extra, &d, &err), 0);
+    cr_assert_eq(extra.n, 2, "extra: %zu", extra.n);
+    cr_assert_str_eq(extra.items[0].path, "newdir");
+    cr_assert_str_eq(extra.items[1].path, "public_html/new.html");
+    cr_assert_not_null(strstr(d.data, "would add 2, replace 1 and remove 2 paths"), "%s", d.data);
+    cr_assert_not_null(strstr(d.data, "\n~ public_html/index.html"), "%s", d.data);
+    cr_assert_not_null(strstr(d.data, "\n- newdir"), "%s", d.data);
+    cr_assert_not_null(strstr(d.data, "\n+ www"), "%s", d.data);
+    cr_assert_null(strstr(d.data, ".cpanel"), "%s", d.data);
+    jiku_buf_release(&d);
+    cpanel_listing_release(&extra);
+
+    cr_assert_eq(cpanel_home_diff(&a, &h, false, NULL, &d, &err), 0);
+    cr_assert_not_null(strstr(d.data, "keep (merge) 2 paths"), "%s", d.data);
+    cr_assert_null(strstr(d.data, "\n- "), "%s", d.data);
+    jiku_buf_release(&d);
+    cpanel_listing_release(&a);
+    cpanel_listing_release(&h);
+
+    cr_assert_eq(cpanel_parse_find_listing("f x 1 a\0", 8, &h, &err), JIKU_E_DATA);
+    cpanel_listing_release(&h);
+    cr_assert_eq(cpanel_parse_find_listing("f 1 1 ../a\0", 11, &h, &err), JIKU_E_DATA);
+    cpanel_listing_release(&h);
+}
