@@ -47,6 +47,8 @@ void jiku_http_free(struct jiku_http *h);
  *   JIKU_E_INVAL        bad method, path, header name or value (CR/LF...): nothing was sent
  * Secret headers (REQ->headers[i].secret, and Authorization, Cookie and the panels' key
  * headers always) are never logged; bodies are logged only by size, even at -vvv.
+ * REQ->use_cookies: the cookie jar belongs to this thread's handle for SRV, so a panel session
+ * stays with the operation (thread) that opened it; requests without it never send cookies.
  */
 int jiku_http_request(struct jiku_http *h, const struct jiku_server_conf *srv,
                       const struct jiku_http_request *req, struct jiku_http_response *resp,
