@@ -22,6 +22,11 @@ struct jiku_ssh_opts {
     void *progress_arg;
 };
 
+/*
+ * A client for CFG's servers (CFG may be NULL: servers are told apart by the address of their
+ * struct jiku_server_conf).  Thread-safe: each server gets a pool of at most its max_parallel
+ * sessions, each used by one thread at a time.  *OUT is the caller's (jiku_ssh_free).
+ */
 int jiku_ssh_new(const struct jiku_config *cfg, const struct jiku_ssh_opts *opts,
                  struct jiku_ssh **out, struct jiku_err *err);
 void jiku_ssh_free(struct jiku_ssh *s);
@@ -30,8 +35,8 @@ int jiku_ssh_exec(struct jiku_ssh *s, const struct jiku_server_conf *srv, const 
                   bool safe, size_t max_output, struct jiku_exec_result *res, struct jiku_err *err);
 /* As jiku_ssh_exec, with TIMEOUT_S for the whole command (0: the server's timeout). */
 int jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
-                          bool safe, size_t max_output, int timeout_s,
-                          struct jiku_exec_result *res, struct jiku_err *err);
+                          bool safe, size_t max_output, int timeout_s, struct jiku_exec_result *res,
+                          struct jiku_err *err);
 int jiku_ssh_job_start(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
                        const char *cmd, struct jiku_err *err);
 int jiku_ssh_job_poll(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,

@@ -157,7 +157,8 @@ ssh_conn_open(const struct jiku_server_conf *srv, int connect_timeout_s, const c
     c = NULL;
     r = 0;
 out:
-    if (r != 0 && err != NULL && r != JIKU_E_INTERRUPTED)
+    /* Transient failures get the server's name from the retry loop's message. */
+    if (r != 0 && r != JIKU_E_TRANSIENT && r != JIKU_E_INTERRUPTED)
         jiku_err_prefix(err, "server '%s'", srv->info.name);
     ssh_conn_destroy(c);
     return r;

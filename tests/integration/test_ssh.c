@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -851,5 +853,72 @@ Test(ssh, trust_enrols_only_the_named_key)
     cr_assert_eq(jiku_ssh_trust(&rig.srv, 5, sp + 1, &err), 0, "%s", err.msg);
     cr_assert_eq(stat(rig.srv.known_hosts, &sb), 0);
     cr_expect_eq((size_t)sb.st_size, strlen(line));
+    jiku_ssh_free(s);
+}
+
+struct worker {
+    struct jiku_ssh *s;
+    int ok;
+};
+
+static void *
+exec_worker(void *arg)
+{
+    struct worker *w = arg;
+    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+
+    for (int i = 0; i < 5; i++)
+        if (jiku_ssh_exec(w->s, &rig.srv, "echo hi", true, 0, &res, NULL) == 0 &&
+            res.exit_status == 0 && strcmp(jiku_buf_str(&res.out), "hi\n") == 0)
+            w->ok++;
+    jiku_exec_result_release(&res);
+    return NULL;
+}
+
+Test(ssh, threads_share_a_pool_bounded_by_max_parallel)
+{
+    struct jiku_ssh *s = new_ssh(10);
+    struct worker w[4];
+    pthread_t th[4];
+
+    rig.srv.max_parallel = 2;
+    for (int i = 0; i < 4; i++) {
+        w[i].s = s;
+        w[i].ok = 0;
+        cr_assert_eq(pthread_create(&th[i], NULL, exec_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        cr_expect_eq(w[i].ok, 5, "worker %d: %d of 5", i, w[i].ok);
+    }
+    cr_expect_leq(jiku_ssh_handshakes(s), 2);
+    cr_expect_geq(jiku_ssh_handshakes(s), 1);
+    jiku_ssh_free(s);
+}
+
+Test(ssh, refused_connection_is_unreachable_after_the_deadline)
+{
+    struct jiku_ssh *s = new_ssh(2);
+    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    struct jiku_err err = {0};
+    int64_t t0;
+    int fd;
+
+    /* a bound port nobody listens on: connections are refused */
+    cr_assert((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    rig.srv.info.ssh_port = ntohs(a.sin_port);
+    t0 = jiku_now_ms();
+    cr_expect_eq(jiku_ssh_exec(s, &rig.srv, "true", true, 0, &res, &err), JIKU_E_UNREACHABLE, "%s",
+                 err.msg);
+    cr_expect_lt(jiku_now_ms() - t0, 5000);
+    cr_expect(strstr(err.msg, "'web1'") != NULL && strstr(err.msg, "refused") != NULL, "%s",
+              err.msg);
+    cr_expect_eq(jiku_ssh_handshakes(s), 0);
+    close(fd);
+    jiku_exec_result_release(&res);
     jiku_ssh_free(s);
 }
