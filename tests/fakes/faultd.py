@@ -35,7 +35,6 @@ import ssl
 import struct
 import sys
 import threading
-import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
