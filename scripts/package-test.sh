@@ -15,6 +15,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TMP=""
 LOG=""
+MARKER=/var/tmp/jiku-agent-package-test.installed
+SAVED=""
 PKGS_INSTALLED=0
 npass=0
 nfail=0
@@ -67,6 +69,21 @@ cleanup() {
         rm -rf /var/lib/jiku-agent/backups/pkgtest
         rmdir /var/lib/jiku-agent/backups /var/lib/jiku-agent 2>/dev/null || true
     fi
+    if ! dpkg-query -W -f='${Status}' jiku-agent 2>/dev/null | grep -q 'ok installed'; then
+        rm -f "$MARKER"
+    fi
+    if [ -n "$SAVED" ]; then
+        local d restored=1
+        for d in /etc/jiku-agent /var/lib/jiku-agent; do
+            if [ -e "$SAVED$d" ]; then
+                if [ -e "$d" ] || ! mv "$SAVED$d" "$d"; then
+                    echo "package-test: could not put $d back: it is in $SAVED$d" >&2
+                    restored=0
+                fi
+            fi
+        done
+        [ $restored = 1 ] && rm -rf "$SAVED"
+    fi
     if [ -n "$TMP" ] && [ "${JIKU_PKG_KEEP:-0}" != 1 ]; then
         rm -rf "$TMP"
     elif [ -n "$TMP" ]; then
@@ -88,14 +105,31 @@ if [ "$(id -u)" != 0 ]; then
     echo "package-test: needs root (it installs and purges the .deb)" >&2
     exit 1
 fi
+# Set while the test's packages are installed: a run killed in that window (say, at the end of
+# a session) leaves it, and the next run may then purge the leftover instead of refusing.
 if dpkg-query -W -f='${Status}' jiku-agent 2>/dev/null | grep -qv '^unknown ok not-installed'; then
-    echo "package-test: jiku-agent is installed here; this test would purge it: not running" >&2
-    exit 1
+    if [ -e "$MARKER" ]; then
+        echo "package-test: purging the packages an interrupted package test left installed"
+        purge_all
+        rm -rf /var/lib/jiku-agent/backups/pkgtest
+        rmdir /var/lib/jiku-agent/backups /var/lib/jiku-agent 2>/dev/null
+        rm -f "$MARKER"
+    else
+        echo "package-test: jiku-agent is installed here; this test would purge it: not running" >&2
+        exit 1
+    fi
 fi
+rm -f "$MARKER"
+
+# Purging the test package removes /etc/jiku-agent and the state in /var/lib/jiku-agent: what
+# is there already (a developer's own runs) is moved aside and put back at the end.
+SAVED=""
 for d in /etc/jiku-agent /var/lib/jiku-agent; do
     if [ -e "$d" ]; then
-        echo "package-test: $d exists; purging the test package would remove it: not running" >&2
-        exit 1
+        [ -n "$SAVED" ] || SAVED=$(mktemp -d /var/tmp/jiku-pkgtest-saved.XXXXXX)
+        echo "package-test: moving $d aside to $SAVED while the test runs"
+        mkdir -p "$SAVED$(dirname "$d")"
+        mv "$d" "$SAVED$d"
     fi
 done
 
@@ -274,6 +308,7 @@ fi
 # --- .deb: install, run, purge --------------------------------------------------------------
 run_installed_checks() {
     PKGS_INSTALLED=1
+    : >"$MARKER"
     check "dpkg -i ${EXPECTED[*]}" dpkg -i "$CORE_DEB" "${PLUGIN_DEBS[@]}"
     if ! dpkg-query -W -f='${Status}' jiku-agent 2>/dev/null | grep -q 'install ok installed'; then
         return
@@ -344,7 +379,15 @@ EOF
             check "$PLUGIN_DIR/${p#jiku-agent-plugin-}.so installed" \
                 test -f "$PLUGIN_DIR/${p#jiku-agent-plugin-}.so"
         done
-        check "jiku-agent plugins" /usr/bin/jiku-agent plugins
+        plugins_ok() {
+            local out p
+            out=$(/usr/bin/jiku-agent plugins) || return 1
+            printf '%s\n' "$out"
+            for p in "${EXPECTED[@]:1}"; do
+                grep -q "${p#jiku-agent-plugin-}" <<<"$out" || return 1
+            done
+        }
+        check "jiku-agent plugins lists ${EXPECTED[*]:1}" plugins_ok
     else
         skip "plugin dir $PLUGIN_DIR: no plugin package built"
     fi
@@ -478,6 +521,7 @@ EOF
     check "purge without backups: /var/lib/jiku-agent and /etc/jiku-agent gone" \
         sh -c '! test -e /var/lib/jiku-agent && ! test -e /etc/jiku-agent'
     PKGS_INSTALLED=0
+    rm -f "$MARKER"
 }
 
 if [ "$DEB_OK" = 1 ]; then
