@@ -1,0 +1,859 @@
+/*
+ * The Plesk plugin: descriptor and the actions on `subscription` targets (SPEC §6).  The XML
+ * API for what the panel describes (version, subscription, owner, web root) and for
+ * backup-manager on Plesk ≤ 17.5; `plesk bin pleskbackup/pleskrestore` over SSH as detached
+ * jobs for exports and restores; SFTP for archives; everything through the host table.
+ */
+#include <errno.h>
+#include <libxml/parser.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plesk.h"
+
+#define PLESK_PLUGIN_VERSION "0.1.0"
+
+/* What the plugin learnt about a server during this process. */
+struct server_memo {
+    struct server_memo *next;
+    char *name;
+    char *version; /* Plesk version, once read */
+    bool cli_only; /* backup-manager refused: exports through the CLI from now on */
+    long refused_errcode;
+};
+
+struct plesk_state {
+    pthread_mutex_t lock;
+    struct server_memo *servers;
+};
+
+/* ---- plugin state ------------------------------------------------------------------------ */
+
+static int
+plesk_open(const struct jiku_host *host, void **state, struct jiku_err *err)
+{
+    struct plesk_state *st = calloc(1, sizeof(*st));
+
+    (void)host;
+    if (st == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    /* libxml2 wants its global set-up done once, before threads use it. */
+    xmlInitParser();
+    pthread_mutex_init(&st->lock, NULL);
+    *state = st;
+    return 0;
+}
+
+static void
+plesk_close(void *state)
+{
+    struct plesk_state *st = state;
+
+    if (st == NULL)
+        return;
+    while (st->servers != NULL) {
+        struct server_memo *m = st->servers;
+
+        st->servers = m->next;
+        free(m->name);
+        free(m->version);
+        free(m);
+    }
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+/* The memo of SERVER, created when missing; call with the lock held. */
+static struct server_memo *
+memo_of(struct plesk_state *st, const struct jiku_server_info *server)
+{
+    struct server_memo *m;
+
+    for (m = st->servers; m != NULL; m = m->next)
+        if (strcmp(m->name, server->name) == 0)
+            return m;
+    if ((m = calloc(1, sizeof(*m))) == NULL || (m->name = strdup(server->name)) == NULL) {
+        free(m);
+        return NULL;
+    }
+    m->next = st->servers;
+    st->servers = m;
+    return m;
+}
+
+/* The Plesk version of SERVER, read once per process; *VERSION is the caller's. */
+static int
+server_version(struct jiku_op *op, const struct jiku_server_info *server, char **version,
+               struct jiku_err *err)
+{
+    struct plesk_state *st = op->plugin_state;
+    struct server_memo *m;
+    int r;
+
+    *version = NULL;
+    if (st != NULL) {
+        pthread_mutex_lock(&st->lock);
+        m = memo_of(st, server);
+        if (m != NULL && m->version != NULL)
+            *version = strdup(m->version);
+        pthread_mutex_unlock(&st->lock);
+        if (*version != NULL)
+            return 0;
+    }
+    if ((r = plesk_server_version(op, server, version, err)) != 0 || st == NULL)
+        return r;
+    pthread_mutex_lock(&st->lock);
+    m = memo_of(st, server);
+    if (m != NULL && m->version == NULL)
+        m->version = strdup(*version);
+    pthread_mutex_unlock(&st->lock);
+    return 0;
+}
+
+static bool
+server_cli_only(struct jiku_op *op)
+{
+    struct plesk_state *st = op->plugin_state;
+    struct server_memo *m;
+    bool cli = false;
+
+    if (st == NULL)
+        return false;
+    pthread_mutex_lock(&st->lock);
+    if ((m = memo_of(st, op->server)) != NULL)
+        cli = m->cli_only;
+    pthread_mutex_unlock(&st->lock);
+    return cli;
+}
+
+static void
+remember_cli_only(struct jiku_op *op, long errcode)
+{
+    struct plesk_state *st = op->plugin_state;
+    struct server_memo *m;
+
+    op->host->log(op, JIKU_LOG_WARN,
+                  "server '%s' does not offer backup-manager (errcode %ld): snapshots go through "
+                  "the plesk CLI from now on",
+                  op->server->name, errcode);
+    if (st == NULL)
+        return;
+    pthread_mutex_lock(&st->lock);
+    if ((m = memo_of(st, op->server)) != NULL) {
+        m->cli_only = true;
+        m->refused_errcode = errcode;
+    }
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+/* The target's subscription, re-checked: the core validated it, but it reaches a shell. */
+static int
+target_domain(struct jiku_op *op, const char **domain, struct jiku_err *err)
+{
+    const char *d = op->target != NULL ? op->target->account : NULL;
+
+    if (!plesk_valid_domain(d))
+        return jiku_err_set(err, JIKU_E_INVAL, "invalid subscription name '%s'", d ? d : "");
+    *domain = d;
+    return 0;
+}
+
+static int
+set_str(char **dst, const char *src, struct jiku_err *err)
+{
+    if (src != NULL && (*dst = strdup(src)) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    return 0;
+}
+
+static int
+nomem(struct jiku_err *err)
+{
+    return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+}
+
+static const char *
+owner_words(const struct plesk_webspace *w, char *buf, size_t len)
+{
+    switch (w->owner_kind) {
+    case PLESK_OWNER_ADMIN:
+        return "the administrator";
+    case PLESK_OWNER_CUSTOMER:
+        snprintf(buf, len, "customer '%s'", w->owner_login);
+        break;
+    case PLESK_OWNER_RESELLER_CUSTOMER:
+        snprintf(buf, len, "customer '%s' of reseller '%s'", w->owner_login, w->reseller_login);
+        break;
+    case PLESK_OWNER_RESELLER:
+        snprintf(buf, len, "reseller '%s'", w->owner_login);
+        break;
+    }
+    return buf;
+}
+
+/* Does this server take snapshots through backup-manager (true) or the CLI (false)? */
+static int
+use_backup_manager(struct jiku_op *op, bool *xml, struct jiku_err *err)
+{
+    const char *mode = op->server->plesk_backup != NULL ? op->server->plesk_backup : "auto";
+    char *version = NULL;
+    int r;
+
+    *xml = false;
+    if (strcmp(mode, "cli") == 0 || server_cli_only(op))
+        return 0;
+    if (strcmp(mode, "xml") == 0) {
+        *xml = true;
+        return 0;
+    }
+    if ((r = server_version(op, NULL, &version, err)) != 0)
+        return r;
+    *xml = plesk_version_before_178(version);
+    free(version);
+    return 0;
+}
+
+/* ---- probe ------------------------------------------------------------------------------- */
+
+static int
+check_protos(struct jiku_op *op, struct jiku_err *err)
+{
+    struct plesk_packet p = {0};
+    struct plesk_reply reply = {0};
+    xmlNodePtr protos;
+    int r;
+
+    if ((r = plesk_packet_new(&p, "server", "get_protos", err)) != 0)
+        return r;
+    if ((r = plesk_xml_call(op, NULL, &p, true, &reply, err)) == 0 &&
+        ((protos = plesk_xml_child(reply.result, "protos")) == NULL ||
+         plesk_xml_child(protos, "proto") == NULL))
+        r = jiku_err_set(err, JIKU_E_DATA, "server '%s': get_protos lists no protocol version",
+                         op->server->name);
+    plesk_reply_release(&reply);
+    plesk_packet_release(&p);
+    return r;
+}
+
+static int
+plesk_probe(struct jiku_op *op, struct jiku_err *err)
+{
+    struct plesk_webspace w = {0};
+    char *version = NULL, owner[200];
+    const char *domain;
+    bool xml = false;
+    int r;
+
+    if ((r = target_domain(op, &domain, err)) != 0)
+        return r;
+    if ((r = check_protos(op, err)) != 0 || (r = server_version(op, NULL, &version, err)) != 0 ||
+        (r = plesk_webspace_get(op, NULL, domain, true, true, &w, err)) != 0 ||
+        (r = use_backup_manager(op, &xml, err)) != 0)
+        goto out;
+    op->result->panel_version = version;
+    version = NULL;
+    if (asprintf(&op->result->details,
+                 "subscription '%s' exists, owned by %s; web root '%s'; snapshots through %s",
+                 domain, owner_words(&w, owner, sizeof(owner)), w.www_root,
+                 xml ? "backup-manager" : "pleskbackup") < 0) {
+        op->result->details = NULL;
+        r = nomem(err);
+    }
+out:
+    plesk_webspace_release(&w);
+    free(version);
+    return r;
+}
+
+/* ---- snapshot, backup -------------------------------------------------------------------- */
+
+/* A CLI export of DOMAIN into snapshot_dir/DOMAIN/NAME/backup.tar on SERVER. */
+static int
+export_into(struct jiku_op *op, const struct jiku_server_info *server, const char *domain,
+            const char *name, char **dir, char **file, struct plesk_digest *d, struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    char step[300];
+    int r;
+
+    *file = NULL;
+    if ((r = plesk_export_paths(srv, domain, name, NULL, dir, err)) != 0)
+        return r;
+    snprintf(step, sizeof(step), "export-%s", name);
+    if ((r = plesk_cli_export(op, srv, domain, *dir, step, d, file, err)) != 0) {
+        free(*dir);
+        *dir = NULL;
+    }
+    return r;
+}
+
+static int
+plesk_snapshot(struct jiku_op *op, struct jiku_err *err)
+{
+    const char *id = op->params->new_artifact_id, *domain;
+    struct plesk_digest d = {0};
+    char *dir = NULL, *file = NULL;
+    bool xml;
+    int r;
+
+    if ((r = target_domain(op, &domain, err)) != 0)
+        return r;
+    if (id == NULL || !plesk_valid_component(id))
+        return jiku_err_set(err, JIKU_E_INVAL, "snapshot without a valid artifact id");
+    if ((r = use_backup_manager(op, &xml, err)) != 0)
+        return r;
+    if (xml) {
+        long code = 0;
+
+        r = plesk_xml_snapshot(op, domain, id, &file, &d, &code, err);
+        if (r == JIKU_E_UNSUPPORTED && (code == 1014 || code == 1017)) {
+            /* This Plesk has no backup-manager (or not for this protocol): the CLI it is. */
+            remember_cli_only(op, code);
+            jiku_err_clear(err);
+            xml = false;
+        } else if (r != 0) {
+            return r;
+        }
+    }
+    if (!xml && (r = export_into(op, NULL, domain, id, &dir, &file, &d, err)) != 0)
+        return r;
+    op->result->location = file;
+    op->result->size = d.size;
+    memcpy(op->result->sha256, d.sha256, sizeof(op->result->sha256));
+    free(dir);
+    return 0;
+}
+
+/* SFTP download of FILE to LOCAL, checked against what the server computed. */
+static int
+download(struct jiku_op *op, const struct jiku_server_info *server, const char *file,
+         const struct plesk_digest *d, const char *local, struct jiku_xfer_result *x,
+         struct jiku_err *err)
+{
+    int r;
+
+    memset(x, 0, sizeof(*x));
+    if ((r = op->host->sftp_get(op, server, file, local, x, err)) != 0)
+        return r;
+    if (x->size != d->size || strcmp(x->sha256, d->sha256) != 0) {
+        unlink(local);
+        return jiku_err_set(err, JIKU_E_DATA,
+                            "download of '%s' does not match the server's copy: size %llu, "
+                            "sha256 %s (server: %llu, %s)",
+                            file, (unsigned long long)x->size, x->sha256,
+                            (unsigned long long)d->size, d->sha256);
+    }
+    return 0;
+}
+
+static int
+plesk_backup(struct jiku_op *op, struct jiku_err *err)
+{
+    const char *id = op->params->new_artifact_id, *domain;
+    struct plesk_digest d = {0};
+    struct jiku_xfer_result x;
+    char *dir = NULL, *file = NULL, *local = NULL;
+    int r;
+
+    if ((r = target_domain(op, &domain, err)) != 0)
+        return r;
+    if (id == NULL || !plesk_valid_component(id) || op->params->backup_dir == NULL)
+        return jiku_err_set(err, JIKU_E_INVAL, "backup without an artifact id or backup_dir");
+    if (asprintf(&local, "%s/%s", op->params->backup_dir, PLESK_EXPORT_NAME) < 0)
+        return nomem(err);
+    if ((r = export_into(op, NULL, domain, id, &dir, &file, &d, err)) != 0)
+        goto out;
+    r = download(op, NULL, file, &d, local, &x, err);
+    /* The export was only a means: the backup lives in backup_dir. */
+    plesk_remote_remove_quietly(op, NULL, dir);
+    if (r != 0)
+        goto out;
+    op->result->backup_path = local;
+    local = NULL;
+    op->result->size = x.size;
+    memcpy(op->result->md5, x.md5, sizeof(op->result->md5));
+    memcpy(op->result->sha256, x.sha256, sizeof(op->result->sha256));
+out:
+    free(dir);
+    free(file);
+    free(local);
+    return r;
+}
+
+/* ---- where an artifact lives --------------------------------------------------------------- */
+
+enum location_kind { LOC_EXPORT, LOC_REPOSITORY };
+
+/*
+ * Check A->location against what this plugin makes for DOMAIN: an export
+ * snapshot_dir/D/X/backup.tar (*DIR = snapshot_dir/D/X), or a repository file
+ * dump_dir/…/domains/D/NAME (*NAME = NAME).  Anything else is refused.
+ */
+static int
+classify(struct jiku_op *op, const char *domain, const char *location, enum location_kind *kind,
+         char **dir, char **name, struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = op->server;
+    char *ddir = NULL, *tail = NULL;
+    const char *rest, *slash;
+    int r = 0;
+
+    if (dir != NULL)
+        *dir = NULL;
+    if (name != NULL)
+        *name = NULL;
+    if ((r = plesk_export_paths(srv, domain, NULL, &ddir, NULL, err)) != 0)
+        return r;
+    if (plesk_path_inside(location, ddir)) {
+        rest = location + strlen(ddir) + 1;
+        slash = strchr(rest, '/');
+        if (slash == NULL || strcmp(slash + 1, PLESK_EXPORT_NAME) != 0)
+            goto bad;
+        *kind = LOC_EXPORT;
+        if (dir != NULL && (*dir = strndup(location, (size_t)(slash - location))) == NULL)
+            r = nomem(err);
+        goto out;
+    }
+    if (plesk_valid_path(srv->dump_dir) && plesk_path_inside(location, srv->dump_dir)) {
+        const char *base = strrchr(location, '/') + 1;
+
+        if (asprintf(&tail, "/domains/%s/%s", domain, base) < 0) {
+            tail = NULL;
+            r = nomem(err);
+            goto out;
+        }
+        if (strlen(location) <= strlen(tail) ||
+            strcmp(location + strlen(location) - strlen(tail), tail) != 0 ||
+            !plesk_valid_component(base))
+            goto bad;
+        *kind = LOC_REPOSITORY;
+        if (name != NULL && (*name = strdup(base)) == NULL)
+            r = nomem(err);
+        goto out;
+    }
+bad:
+    r = jiku_err_set(err, JIKU_E_DATA,
+                     "the catalog names '%s' for '%s': neither an export in "
+                     "'%s' nor a file of its in dump_dir",
+                     location, domain, ddir);
+out:
+    free(ddir);
+    free(tail);
+    return r;
+}
+
+static int
+plesk_verify(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct jiku_artifact_ref *a = op->params->artifact;
+    struct plesk_digest d = {0};
+    enum location_kind kind;
+    const char *domain;
+    int r;
+
+    if ((r = target_domain(op, &domain, err)) != 0)
+        return r;
+    if (a == NULL || a->location == NULL)
+        return 0;
+    if ((r = classify(op, domain, a->location, &kind, NULL, NULL, err)) != 0 ||
+        (r = plesk_remote_digest(op, NULL, a->location, &d, err)) != 0)
+        return r;
+    if ((a->size != 0 && d.size != a->size) || (a->sha256 != NULL && strcmp(d.sha256, a->sha256)))
+        return jiku_err_set(err, JIKU_E_DATA,
+                            "'%s' on '%s' does not match the catalog: size %llu, sha256 %s "
+                            "(catalog: %llu, %s)",
+                            a->location, op->server->name, (unsigned long long)d.size, d.sha256,
+                            (unsigned long long)a->size, a->sha256 != NULL ? a->sha256 : "none");
+    return 0;
+}
+
+static int
+plesk_prune(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct jiku_artifact_ref *a = op->params->artifact;
+    enum location_kind kind;
+    char *dir = NULL, *name = NULL;
+    const char *domain;
+    int r;
+
+    if ((r = target_domain(op, &domain, err)) != 0)
+        return r;
+    if (a == NULL || a->location == NULL)
+        return 0;
+    if ((r = classify(op, domain, a->location, &kind, &dir, &name, err)) != 0)
+        return r;
+    if (kind == LOC_EXPORT)
+        r = plesk_remote_remove(op, NULL, dir, err);
+    else
+        r = plesk_xml_remove_file(op, domain, name, err);
+    free(dir);
+    free(name);
+    return r;
+}
+
+/* ---- rollback ---------------------------------------------------------------------------- */
+
+/*
+ * The web root of DOMAIN as the panel gives it, accepted for emptying only when it is
+ * VHOSTS/DOMAIN/SUB… — inside the subscription's own directory, never that directory itself.
+ */
+static int
+checked_www_root(struct jiku_op *op, const char *domain, char **out, struct jiku_err *err)
+{
+    struct plesk_webspace w = {0};
+    const char *p;
+    size_t dl = strlen(domain);
+    int r;
+
+    *out = NULL;
+    if ((r = plesk_webspace_get(op, NULL, domain, false, true, &w, err)) != 0)
+        return r;
+    for (p = strchr(w.www_root, '/'); p != NULL; p = strchr(p + 1, '/'))
+        if (strncmp(p + 1, domain, dl) == 0 && p[1 + dl] == '/')
+            break;
+    if (p == NULL || p == w.www_root || p[1 + dl + 1] == '\0' || strcmp(w.www_root, "/") == 0) {
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "refusing to empty the web root '%s' of '%s' on '%s': "
+                         "not inside the subscription's own directory",
+                         w.www_root, domain, op->server->name);
+        goto out;
+    }
+    *out = w.www_root;
+    w.www_root = NULL;
+out:
+    plesk_webspace_release(&w);
+    return r;
+}
+
+/*
+ * Make sure artifact A is on the server: its own copy (size and sha256 re-checked), or the
+ * backup uploaded into snapshot_dir/D/ID/ and checked by sha256.  *UPLOADED is set when an
+ * upload made a directory the caller removes afterwards; *SIGNED_HERE when the file is a
+ * repository backup that this server made and signed itself.
+ */
+static int
+file_on_server(struct jiku_op *op, const char *domain, const struct jiku_artifact_ref *a,
+               char **file, char **uploaded, bool *signed_here, struct jiku_err *err)
+{
+    struct plesk_digest d = {0};
+    struct jiku_xfer_result x = {0};
+    enum location_kind kind = LOC_EXPORT;
+    char *dir = NULL, *remote = NULL;
+    int r;
+
+    *file = NULL;
+    *uploaded = NULL;
+    *signed_here = false;
+    if (a->location != NULL) {
+        if ((r = classify(op, domain, a->location, &kind, NULL, NULL, err)) != 0)
+            return r;
+        r = plesk_remote_digest(op, NULL, a->location, &d, err);
+        if (r == 0) {
+            if ((a->sha256 != NULL && strcmp(a->sha256, d.sha256) != 0) ||
+                (a->size != 0 && a->size != d.size))
+                return jiku_err_set(err, JIKU_E_DATA,
+                                    "'%s' on '%s' does not match the catalog (size %llu, sha256 "
+                                    "%s): refusing to restore it",
+                                    a->location, op->server->name, (unsigned long long)d.size,
+                                    d.sha256);
+            *signed_here = kind == LOC_REPOSITORY;
+            return set_str(file, a->location, err);
+        }
+        if (r != JIKU_E_NOTFOUND)
+            return r;
+        op->host->log(op, JIKU_LOG_INFO, "%s", err->msg);
+        jiku_err_clear(err);
+    }
+    if (a->backup_path == NULL)
+        return jiku_err_set(err, JIKU_E_NOTFOUND,
+                            "artifact '%s' is neither on '%s' nor in backup_dir", a->id,
+                            op->server->name);
+    if (a->sha256 == NULL)
+        return jiku_err_set(err, JIKU_E_DATA, "backup '%s' has no sha256 in the catalog",
+                            a->backup_path);
+    if (op->params->dry_run)
+        return 0;
+    if ((r = plesk_export_paths(op->server, domain, a->id, NULL, &dir, err)) != 0)
+        return r;
+    if (asprintf(&remote, "%s/%s", dir, PLESK_EXPORT_NAME) < 0) {
+        remote = NULL;
+        r = nomem(err);
+        goto out;
+    }
+    {
+        char *parent = strndup(dir, (size_t)(strrchr(dir, '/') - dir));
+        const char *dirs[] = {parent, dir, NULL};
+
+        r = parent == NULL ? nomem(err) : plesk_remote_mkdirs(op, NULL, dirs, err);
+        free(parent);
+        if (r != 0)
+            goto out;
+    }
+    op->host->log(op, JIKU_LOG_INFO, "uploading '%s' to '%s'", a->backup_path, op->server->name);
+    if ((r = op->host->sftp_put(op, NULL, a->backup_path, remote, &x, err)) == 0 &&
+        (r = plesk_remote_digest(op, NULL, remote, &d, err)) == 0 &&
+        (strcmp(x.sha256, a->sha256) != 0 || strcmp(d.sha256, a->sha256) != 0 || d.size != x.size))
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "backup '%s' does not match the catalog once uploaded: sha256 %s "
+                         "(catalog: %s)",
+                         a->backup_path, d.sha256, a->sha256);
+    if (r != 0) {
+        plesk_remote_remove_quietly(op, NULL, dir);
+        goto out;
+    }
+    *file = remote;
+    remote = NULL;
+    *uploaded = dir;
+    dir = NULL;
+out:
+    free(dir);
+    free(remote);
+    return r;
+}
+
+/* The dry-run answer: what the rollback would do, and what the web root holds now. */
+static int
+dry_run_details(struct jiku_op *op, const char *domain, const char *file, bool exact,
+                struct jiku_err *err)
+{
+    const struct jiku_artifact_ref *a = op->params->artifact;
+    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_buf b = JIKU_BUF_INIT, cmd = JIKU_BUF_INIT;
+    char *root = NULL;
+    int r = 0;
+
+    if (file == NULL)
+        jiku_buf_addf(&b, "would upload '%s' to '%s'\n", a->backup_path, op->server->name);
+    jiku_buf_addf(&b, "would restore subscription '%s' from %s (%s)\n", domain,
+                  file != NULL ? file : "the uploaded backup", exact ? "exact" : "merge");
+    if (exact) {
+        if ((r = checked_www_root(op, domain, &root, err)) != 0)
+            goto out;
+        jiku_buf_addf(&b,
+                      "would empty the web root '%s' first; these paths would go unless "
+                      "the archive holds them:\n",
+                      root);
+        if (jiku_buf_adds(&cmd, "find ") != 0 || jiku_buf_add_shell_word(&cmd, root) != 0 ||
+            jiku_buf_adds(&cmd, " -mindepth 1 -maxdepth 3 -printf '%P\\n' | sort | head -n "
+                                "1000") != 0) {
+            r = nomem(err);
+            goto out;
+        }
+        if ((r = plesk_run(op, NULL, cmd.data, true, 0, "listing the web root", &res, err)) != 0)
+            goto out;
+        for (const char *p = jiku_buf_str(&res.out); *p != '\0';) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+            if (n > 0)
+                jiku_buf_addf(&b, "- %.*s\n", (int)n, p);
+            p += n + (nl != NULL);
+        }
+    }
+    jiku_buf_rtrim(&b);
+    op->result->details = jiku_buf_detach(&b);
+out:
+    jiku_exec_result_release(&res);
+    jiku_buf_release(&b);
+    jiku_buf_release(&cmd);
+    free(root);
+    return r;
+}
+
+static int
+plesk_rollback(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct jiku_op_params *p = op->params;
+    bool exact = p->mode == JIKU_ROLLBACK_EXACT, signed_here = false, running = false;
+    char *file = NULL, *uploaded = NULL, *root = NULL;
+    const char *domain;
+    bool ignore_sign;
+    int r;
+
+    if ((r = target_domain(op, &domain, err)) != 0)
+        return r;
+    if (p->artifact == NULL || !plesk_valid_component(p->artifact->id))
+        return jiku_err_set(err, JIKU_E_INVAL, "rollback without a valid artifact");
+    if ((r = file_on_server(op, domain, p->artifact, &file, &uploaded, &signed_here, err)) != 0)
+        goto out;
+    if (p->dry_run) {
+        r = dry_run_details(op, domain, file, exact, err);
+        goto out;
+    }
+    /*
+     * Exports are signed by the server that made them; the signature check is waived only
+     * for a file whose sha256 was just found equal to the catalog's (file_on_server).
+     */
+    ignore_sign = !signed_here && p->artifact->sha256 != NULL;
+    if ((r = plesk_cli_check(op, NULL, file, ignore_sign, err)) != 0)
+        goto out;
+    if (exact) {
+        if ((r = checked_www_root(op, domain, &root, err)) != 0 ||
+            (r = plesk_remote_empty_dir(op, NULL, root, err)) != 0)
+            goto out;
+        op->host->log(op, JIKU_LOG_INFO, "emptied the web root '%s' for an exact rollback", root);
+    }
+    if ((r = plesk_cli_restore(op, NULL, file, domain, ignore_sign, &running, err)) != 0)
+        goto out;
+    if (asprintf(&op->result->details, "restored '%s' from %s (%s)", domain, file,
+                 exact ? "exact" : "merge") < 0)
+        op->result->details = NULL;
+out:
+    /* A restore that may still run reads the upload: leave it. */
+    if (uploaded != NULL && !running)
+        plesk_remote_remove_quietly(op, NULL, uploaded);
+    free(file);
+    free(uploaded);
+    free(root);
+    return r;
+}
+
+/* ---- clone ------------------------------------------------------------------------------- */
+
+/* A private 0700 directory for the relay, under TMPDIR or /var/tmp. */
+static int
+local_tmpdir(char **out, struct jiku_err *err)
+{
+    const char *base = getenv("TMPDIR");
+    char *tmpl = NULL;
+
+    if (base == NULL || base[0] != '/')
+        base = "/var/tmp";
+    if (asprintf(&tmpl, "%s/jiku-clone-XXXXXX", base) < 0)
+        return nomem(err);
+    if (mkdtemp(tmpl) == NULL) {
+        int e = errno;
+
+        free(tmpl);
+        return jiku_err_set(err, JIKU_E_IO, "cannot create a directory in '%s': %s", base,
+                            strerror(e));
+    }
+    *out = tmpl;
+    return 0;
+}
+
+static int
+plesk_clone(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct jiku_op_params *p = op->params;
+    const struct jiku_server_info *dest = p->dest_server;
+    struct plesk_webspace there = {0};
+    struct plesk_digest d = {0}, dd = {0};
+    struct jiku_xfer_result x = {0};
+    char *src_dir = NULL, *file = NULL, *tmp = NULL, *local = NULL, *dest_dir = NULL,
+         *remote = NULL;
+    const char *domain;
+    bool running = false;
+    int r;
+
+    if ((r = target_domain(op, &domain, err)) != 0)
+        return r;
+    if (dest == NULL)
+        return jiku_err_set(err, JIKU_E_USAGE, "clone of a subscription needs --server");
+    if (p->as_user != NULL)
+        return jiku_err_set(err, JIKU_E_USAGE,
+                            "clone --as is not supported for Plesk "
+                            "subscriptions");
+    if (strcmp(dest->name, op->server->name) == 0 ||
+        (strcmp(dest->host, op->server->host) == 0 && dest->api_port == op->server->api_port))
+        return jiku_err_set(err, JIKU_E_USAGE, "cloning '%s' onto its own server '%s' is refused",
+                            domain, op->server->name);
+    if (p->operation_id == NULL || !plesk_valid_component(p->operation_id))
+        return jiku_err_set(err, JIKU_E_INVAL, "clone without a valid operation id");
+    /* Never over an existing subscription: a clone is an independent copy. */
+    r = plesk_webspace_get(op, dest, domain, false, false, &there, err);
+    plesk_webspace_release(&there);
+    if (r == 0)
+        return jiku_err_set(err, JIKU_E_PANEL, "subscription '%s' already exists on '%s'", domain,
+                            dest->name);
+    if (r != JIKU_E_NOTFOUND)
+        return r;
+    jiku_err_clear(err);
+    if ((r = plesk_export_paths(dest, domain, p->operation_id, NULL, &dest_dir, err)) != 0)
+        return r;
+
+    if ((r = export_into(op, NULL, domain, p->operation_id, &src_dir, &file, &d, err)) != 0)
+        goto out;
+    if ((r = local_tmpdir(&tmp, err)) != 0)
+        goto out;
+    if (asprintf(&local, "%s/%s", tmp, PLESK_EXPORT_NAME) < 0 ||
+        asprintf(&remote, "%s/%s", dest_dir, PLESK_EXPORT_NAME) < 0) {
+        r = nomem(err);
+        goto out;
+    }
+    if ((r = download(op, NULL, file, &d, local, &x, err)) != 0)
+        goto out;
+    {
+        char *parent = strndup(dest_dir, (size_t)(strrchr(dest_dir, '/') - dest_dir));
+        const char *dirs[] = {parent, dest_dir, NULL};
+
+        r = parent == NULL ? nomem(err) : plesk_remote_mkdirs(op, dest, dirs, err);
+        free(parent);
+        if (r != 0)
+            goto out;
+    }
+    if ((r = op->host->sftp_put(op, dest, local, remote, &x, err)) != 0 ||
+        (r = plesk_remote_digest(op, dest, remote, &dd, err)) != 0)
+        goto out_dest;
+    if (strcmp(x.sha256, d.sha256) != 0 || strcmp(dd.sha256, d.sha256) != 0) {
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "the archive on '%s' does not match the source's "
+                         "(sha256 %s, source %s)",
+                         dest->name, dd.sha256, d.sha256);
+        goto out_dest;
+    }
+    /* Made and signed elsewhere: -ignore-sign, now that the sha256 matched. */
+    if ((r = plesk_cli_check(op, dest, remote, true, err)) != 0 ||
+        (r = plesk_cli_restore(op, dest, remote, domain, true, &running, err)) != 0)
+        goto out_dest;
+    if (asprintf(&op->result->details, "cloned '%s' from '%s' onto '%s'", domain, op->server->name,
+                 dest->name) < 0)
+        op->result->details = NULL;
+out_dest:
+    if (!running)
+        plesk_remote_remove_quietly(op, dest, dest_dir);
+out:
+    if (src_dir != NULL)
+        plesk_remote_remove_quietly(op, NULL, src_dir);
+    if (local != NULL)
+        unlink(local);
+    if (tmp != NULL)
+        rmdir(tmp);
+    free(src_dir);
+    free(file);
+    free(tmp);
+    free(local);
+    free(dest_dir);
+    free(remote);
+    return r;
+}
+
+/* ---- descriptor -------------------------------------------------------------------------- */
+
+static const struct jiku_plugin_action plesk_actions[] = {
+    {JIKU_VERB_PROBE, JIKU_KIND_SUBSCRIPTION, plesk_probe},
+    {JIKU_VERB_SNAPSHOT, JIKU_KIND_SUBSCRIPTION, plesk_snapshot},
+    {JIKU_VERB_BACKUP, JIKU_KIND_SUBSCRIPTION, plesk_backup},
+    {JIKU_VERB_ROLLBACK, JIKU_KIND_SUBSCRIPTION, plesk_rollback},
+    {JIKU_VERB_CLONE, JIKU_KIND_SUBSCRIPTION, plesk_clone},
+    {JIKU_VERB_PRUNE, JIKU_KIND_SUBSCRIPTION, plesk_prune},
+    {JIKU_VERB_VERIFY, JIKU_KIND_SUBSCRIPTION, plesk_verify},
+};
+
+static const struct jiku_plugin plesk_plugin = {
+    .abi_version = JIKU_PLUGIN_ABI_VERSION,
+    .struct_size = sizeof(struct jiku_plugin),
+    .name = "plesk",
+    .version = PLESK_PLUGIN_VERSION,
+    .actions = plesk_actions,
+    .n_actions = sizeof(plesk_actions) / sizeof(plesk_actions[0]),
+    .open = plesk_open,
+    .close = plesk_close,
+};
+
+JIKU_PLUGIN_EXPORT(plesk, plesk_plugin);

@@ -1,0 +1,226 @@
+/*
+ * The Plesk plugin's private interfaces: XML API packets built and parsed with libxml2
+ * (xmlapi.c), `plesk bin …` commands and remote paths over SSH (cli.c), the subscription as the
+ * XML API describes it and the backup-manager path (webspace.c), and the actions (plesk.c).
+ * Wire facts: protocols/plesk.md.
+ */
+#ifndef JIKU_PLESK_H
+#define JIKU_PLESK_H
+
+#include <libxml/tree.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jiku/buf.h"
+#include "jiku/err.h"
+#include "jiku/host.h"
+#include "jiku/plugin.h"
+
+/* Largest XML API answer we parse: the biggest real ones are server stat and backup lists. */
+#define PLESK_XML_MAX ((size_t)4 << 20)
+/* Where the XML API lives on api_port. */
+#define PLESK_XML_PATH "/enterprise/control/agent.php"
+/* The archive name of an export in snapshot_dir/D/ID/. */
+#define PLESK_EXPORT_NAME "backup.tar"
+
+/* ---- xmlapi.c ------------------------------------------------------------------------- */
+
+/* A request packet: <packet><OPERATOR><OPERATION>…</OPERATION></OPERATOR></packet>. */
+struct plesk_packet {
+    xmlDocPtr doc;
+    xmlNodePtr op; /* the OPERATION element, where the caller adds children */
+};
+
+/* A new packet for OPERATOR/OPERATION; release with plesk_packet_release. */
+int plesk_packet_new(struct plesk_packet *p, const char *operator_name, const char *operation,
+                     struct jiku_err *err);
+/* Append <NAME>VALUE</NAME> (VALUE NULL: an empty element) to PARENT; the child is borrowed. */
+int plesk_packet_add(xmlNodePtr parent, const char *name, const char *value, xmlNodePtr *child,
+                     struct jiku_err *err);
+/* The packet as bytes, with an XML declaration; OUT is the caller's (jiku_buf_release). */
+int plesk_packet_dump(const struct plesk_packet *p, struct jiku_buf *out, struct jiku_err *err);
+void plesk_packet_release(struct plesk_packet *p);
+
+/*
+ * Parse a document under SPEC §9: LEN capped at PLESK_XML_MAX before parsing, no network, no
+ * entity substitution, no DTD loading, and any DOCTYPE refused (JIKU_E_DATA) before the parser
+ * reads past it.  *DOC is the caller's (xmlFreeDoc).
+ */
+int plesk_xml_read(const char *body, size_t len, xmlDocPtr *doc, struct jiku_err *err);
+
+/* An answer of the XML API. */
+struct plesk_reply {
+    xmlDocPtr doc;
+    xmlNodePtr op;     /* /packet/OPERATOR/OPERATION */
+    xmlNodePtr result; /* its first <result>, or NULL: a get that matched nothing */
+    long errcode;      /* of the error that failed the call, or 0 */
+};
+
+/*
+ * Parse an answer to OPERATOR/OPERATION: JIKU_E_DATA when it is not a packet with that
+ * operation; a system-level error or a result-level error mapped by plesk_errcode_status with
+ * its errtext (REPLY->errcode set).  REPLY is the caller's (plesk_reply_release) whatever the
+ * result.
+ */
+int plesk_reply_parse(const char *body, size_t len, const char *operator_name,
+                      const char *operation, struct plesk_reply *reply, struct jiku_err *err);
+void plesk_reply_release(struct plesk_reply *reply);
+
+/*
+ * The status an errcode maps to: 1001/1029/11003 → JIKU_E_AUTH, 1013 → JIKU_E_NOTFOUND,
+ * 1014/1017 → JIKU_E_UNSUPPORTED (the server does not know what we sent), the rest
+ * JIKU_E_PANEL.  *MEANING (may be NULL) gets a short description, NULL for an unknown code.
+ */
+int plesk_errcode_status(long errcode, const char **meaning);
+
+/* The first child element of NODE named NAME, or NULL. */
+xmlNodePtr plesk_xml_child(xmlNodePtr node, const char *name);
+/*
+ * The text of the child element NAME of NODE (NULL when absent): malloc()ed, whitespace
+ * trimmed.  An element with element children has no text.
+ */
+char *plesk_xml_text(xmlNodePtr node, const char *name);
+
+/*
+ * Send PACKET to SERVER (NULL: op->server) and parse the answer as for plesk_reply_parse.
+ * SAFE: the call only reads (get, poll, list) and may be repeated on transient failures; a
+ * start call is sent once and an answer lost on the way comes back as JIKU_E_TRANSIENT for the
+ * caller to look for what it may have started.
+ */
+int plesk_xml_call(struct jiku_op *op, const struct jiku_server_info *server,
+                   const struct plesk_packet *packet, bool safe, struct plesk_reply *reply,
+                   struct jiku_err *err);
+
+/* ---- cli.c ---------------------------------------------------------------------------- */
+
+/* A host name as the config allows it: [a-z0-9.-], ≤ 253, no leading '-' or '.', no "..". */
+bool plesk_valid_domain(const char *s);
+/* One path component of [A-Za-z0-9._+@-], not "." or "..", not starting with '-'. */
+bool plesk_valid_component(const char *s);
+/* Absolute, [A-Za-z0-9._+@/-] only, no empty, "." or ".." component, not "/". */
+bool plesk_valid_path(const char *s);
+/* True when PATH lies strictly inside DIR (both valid paths). */
+bool plesk_path_inside(const char *path, const char *dir);
+
+/* The poll pause for a job ELAPSED_MS old: a tenth of it, between 250 ms and POLL_MAX s. */
+unsigned plesk_poll_interval(int64_t elapsed_ms, int poll_max);
+int64_t plesk_now_ms(void);
+
+/*
+ * Run CMD on SERVER; a non-zero exit is JIKU_E_PANEL naming WHAT with the first stderr line.
+ * RES (may be NULL) is the caller's to release.
+ */
+int plesk_run(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,
+              size_t max_output, const char *what, struct jiku_exec_result *res,
+              struct jiku_err *err);
+
+struct plesk_digest {
+    uint64_t size;
+    char sha256[65];
+};
+
+/* Parse the output of `stat -c %s F; sha256sum F`. */
+int plesk_parse_digest(const char *out, struct plesk_digest *d, struct jiku_err *err);
+/* Size and sha256 of a remote regular file; JIKU_E_NOTFOUND when there is none. */
+int plesk_remote_digest(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
+                        struct plesk_digest *d, struct jiku_err *err);
+/* umask 077; mkdir -p -m 700 DIR1 DIR2 … (NULL-terminated). */
+int plesk_remote_mkdirs(struct jiku_op *op, const struct jiku_server_info *server,
+                        const char *const *dirs, struct jiku_err *err);
+/* rm -rf PATH, which must lie inside SERVER's snapshot_dir. */
+int plesk_remote_remove(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
+                        struct jiku_err *err);
+/* As plesk_remote_remove, logging a failure instead of returning it. */
+void plesk_remote_remove_quietly(struct jiku_op *op, const struct jiku_server_info *server,
+                                 const char *path);
+/* Empty directory DIR (its entries removed, DIR kept); DIR validated by the caller. */
+int plesk_remote_empty_dir(struct jiku_op *op, const struct jiku_server_info *server,
+                           const char *dir, struct jiku_err *err);
+
+/* snapshot_dir/D and snapshot_dir/D/NAME into malloc()ed strings; JIKU_E_INVAL when invalid. */
+int plesk_export_paths(const struct jiku_server_info *server, const char *domain, const char *name,
+                       char **domain_dir, char **dir, struct jiku_err *err);
+/* snapshot_dir/.jobs/OPERATION_ID/STEP, malloc()ed. */
+int plesk_job_dir(const struct jiku_server_info *server, const char *operation_id, const char *step,
+                  char **out, struct jiku_err *err);
+
+/*
+ * Start CMD detached in JOB_DIR on SERVER (idempotent through the directory) and poll it to its
+ * end with a growing interval, giving up after the server's timeout (JIKU_E_PANEL).  A non-zero
+ * exit is JIKU_E_PANEL naming WHAT with the end of the job's log.  A finished job's directory
+ * is removed.  *LEFT_RUNNING (may be NULL) is set when the job may still be running on the
+ * server after a failure (lost connection, interruption, timeout).
+ */
+int plesk_job_run(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
+                  const char *cmd, const char *what, bool *left_running, struct jiku_err *err);
+
+/*
+ * `plesk bin pleskbackup --domains-name D -output-file DIR/backup.tar` as a detached job
+ * (job directory named by OPERATION_ID and STEP), DIR created 0700 first; the file checked
+ * and described in *D.  On failure DIR is removed.
+ */
+int plesk_cli_export(struct jiku_op *op, const struct jiku_server_info *server, const char *domain,
+                     const char *dir, const char *step, struct plesk_digest *d, char **file,
+                     struct jiku_err *err);
+
+/* `plesk bin pleskrestore --check-backup FILE`. */
+int plesk_cli_check(struct jiku_op *op, const struct jiku_server_info *server, const char *file,
+                    bool ignore_sign, struct jiku_err *err);
+/*
+ * The detached `plesk bin pleskrestore --restore FILE -level domains -filter list:D`, with
+ * -ignore-sign when IGNORE_SIGN.
+ */
+int plesk_cli_restore(struct jiku_op *op, const struct jiku_server_info *server, const char *file,
+                      const char *domain, bool ignore_sign, bool *left_running,
+                      struct jiku_err *err);
+
+/* ---- webspace.c: the subscription, its owner and the backup-manager path -------------- */
+
+enum plesk_owner_kind {
+    PLESK_OWNER_ADMIN = 0,
+    PLESK_OWNER_CUSTOMER,          /* the admin's customer */
+    PLESK_OWNER_RESELLER_CUSTOMER, /* a reseller's customer */
+    PLESK_OWNER_RESELLER,          /* a reseller's own subscription */
+};
+
+struct plesk_webspace {
+    long id;
+    char *owner_login;    /* the subscription's owner */
+    char *reseller_login; /* the owner's reseller, for PLESK_OWNER_RESELLER_CUSTOMER */
+    enum plesk_owner_kind owner_kind;
+    char *www_root; /* NULL unless asked for */
+};
+
+/*
+ * `webspace get` of DOMAIN on SERVER (NULL: op->server): JIKU_E_NOTFOUND when there is no such
+ * subscription.  WANT_OWNER resolves the owner's kind (customer get); WANT_ROOT reads www_root.
+ */
+int plesk_webspace_get(struct jiku_op *op, const struct jiku_server_info *server,
+                       const char *domain, bool want_owner, bool want_root,
+                       struct plesk_webspace *out, struct jiku_err *err);
+void plesk_webspace_release(struct plesk_webspace *w);
+
+/* DUMP_DIR's directory of DOMAIN in its owner's tree, malloc()ed. */
+int plesk_dump_domain_dir(const struct jiku_server_info *server, const struct plesk_webspace *w,
+                          const char *domain, char **out, struct jiku_err *err);
+
+/* The Plesk version (`server get stat` → version/plesk_version), malloc()ed. */
+int plesk_server_version(struct jiku_op *op, const struct jiku_server_info *server, char **version,
+                         struct jiku_err *err);
+/* True when VERSION ("17.5.3", "18.0.60") is older than Onyx 17.8. */
+bool plesk_version_before_178(const char *version);
+
+/*
+ * backup-manager/backup-webspace of DOMAIN into the local repository with prefix jiku-ID,
+ * polled to its end; *LOCATION gets the backup-info file in the owner's dump tree, checked
+ * over SSH into *D.  JIKU_E_UNSUPPORTED when the server does not offer backup-manager, with
+ * the errcode that said so in *ERRCODE.
+ */
+int plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char **location,
+                       struct plesk_digest *d, long *errcode, struct jiku_err *err);
+/* backup-manager/remove-file of FILE (a name in the repository) for DOMAIN. */
+int plesk_xml_remove_file(struct jiku_op *op, const char *domain, const char *file,
+                          struct jiku_err *err);
+
+#endif
