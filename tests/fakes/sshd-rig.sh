@@ -103,7 +103,7 @@ Subsystem sftp internal-sftp
 SetEnv PATH=$dir/bin:/usr/bin:/bin SHLVL=1
 MaxStartups 100
 MaxSessions 50
-LogLevel VERBOSE
+LogLevel DEBUG1
 CONF
     /usr/sbin/sshd -t -f "$dir/sshd_config"
     echo "$port" >"$dir/port"

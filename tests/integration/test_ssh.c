@@ -922,3 +922,54 @@ Test(ssh, refused_connection_is_unreachable_after_the_deadline)
     jiku_exec_result_release(&res);
     jiku_ssh_free(s);
 }
+
+Test(ssh, keepalives_flow_during_a_silent_command)
+{
+    struct jiku_ssh_opts opts = {.connect_timeout = 5, .keepalive = 1};
+    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_ssh *s = NULL;
+    struct jiku_err err = {0};
+    char cmd[2 * PATH_MAX], count[64];
+    char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+
+    cr_assert_eq(jiku_ssh_new(NULL, &opts, &s, &err), 0);
+    cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "sleep 3.5", true, 0, &res, &err), 0, "%s", err.msg);
+    cr_expect_eq(res.exit_status, 0);
+    /* sshd logs each global request at DEBUG1 (the rig's LogLevel) */
+    snprintf(cmd, sizeof(cmd), "grep -c 'rtype keepalive@[a-z0-9.]* want_reply 1' %s/sshd.log",
+             rig.dir);
+    run(argv, count, sizeof(count));
+    cr_expect_geq(strtol(count, NULL, 10), 2, "keepalives seen: %s", count);
+    jiku_exec_result_release(&res);
+    jiku_ssh_free(s);
+}
+
+static void *
+cut_later(void *arg)
+{
+    (void)arg;
+    usleep(1000 * 1000);
+    rig_cut();
+    return NULL;
+}
+
+Test(ssh, cut_during_an_unsafe_command_is_not_repeated)
+{
+    struct jiku_ssh *s = new_ssh(30);
+    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_err err = {0};
+    char cmd[2 * PATH_MAX], count[64];
+    char *wc[] = {"/bin/sh", "-c", cmd, NULL};
+    pthread_t th;
+
+    snprintf(cmd, sizeof(cmd), "echo x >> %s/runs; sleep 5", rig.dir);
+    cr_assert_eq(pthread_create(&th, NULL, cut_later, NULL), 0);
+    cr_expect_eq(jiku_ssh_exec(s, &rig.srv, cmd, false, 0, &res, &err), JIKU_E_UNREACHABLE);
+    pthread_join(th, NULL);
+    cr_expect(strstr(err.msg, "outcome unknown") != NULL, "%s", err.msg);
+    snprintf(cmd, sizeof(cmd), "sleep 0.2; wc -l < %s/runs", rig.dir);
+    cr_assert_eq(run(wc, count, sizeof(count)), 0);
+    cr_expect_eq(strtol(count, NULL, 10), 1, "ran %s times", count);
+    jiku_exec_result_release(&res);
+    jiku_ssh_free(s);
+}
