@@ -139,7 +139,8 @@ def uapi(sim, argv):
         sys.stderr.write("uapi: argument is not key=value: %s\n" % bad)
         return 2
     log(sim, "uapi", "%s::%s" % (words[0], words[1]), params, argv, {"auth_user": user})
-    if sim.read_user(user) is None:
+    if api.match_sample("uapi", "%s::%s" % (words[0], words[1]), params) is None and \
+            sim.read_user(user) is None:
         sys.stderr.write("uapi: The user “%s” does not exist.\n" % user)
         return 1
     _, body = api.Api(sim).uapi(user, words[0], words[1], params, "uapi")

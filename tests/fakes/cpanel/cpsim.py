@@ -93,6 +93,37 @@ def pid_alive(pid, marker):
     return marker.encode() in cmd
 
 
+def safe_extract(path, dest):
+    """Extract regular files, directories and symlinks of a tar into dest, refusing names that
+    leave dest (tarfile's "data" filter is missing before Python 3.11.4)."""
+    links = []
+    with tarfile.open(path, "r:*") as tf:
+        for m in tf:
+            name = os.path.normpath(m.name)
+            if name.startswith("/") or name == ".." or name.startswith("../"):
+                raise ValueError("unsafe member name %r" % m.name)
+            target = os.path.join(dest, name)
+            parent = os.path.dirname(target)
+            if not os.path.realpath(parent).startswith(os.path.realpath(dest)):
+                raise ValueError("member %r leaves the directory" % m.name)
+            if m.isdir():
+                os.makedirs(target, mode=0o700, exist_ok=True)
+                os.chmod(target, (m.mode & 0o777) | 0o700)
+            elif m.isreg():
+                os.makedirs(parent, exist_ok=True)
+                src = tf.extractfile(m)
+                with open(target, "wb") as f:
+                    shutil.copyfileobj(src, f)
+                os.chmod(target, m.mode & 0o777)
+                os.utime(target, (m.mtime, m.mtime))
+            elif m.issym():
+                links.append((target, m.linkname))
+    for target, linkname in links:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.lexists(target):
+            os.symlink(linkname, target)
+
+
 class Sim:
     def __init__(self, simdir):
         self.dir = os.path.abspath(simdir)
@@ -342,7 +373,15 @@ class Sim:
                            rand_chars(4))
 
     # ---- pkgacct -----------------------------------------------------------------------
+    def job_faults(self, key):
+        """The faults a job runs with, fixed when its start call is processed."""
+        f = self.faults()
+        v = f.get(key) or {}
+        return {"fault": v.get("fault") if isinstance(v, dict) else v,
+                "disk_full": bool(f.get("df")), "job_seconds": self.job_seconds()}
+
     def start_pkgacct(self, params):
+        params = dict(params, _faults=self.job_faults("pkgacct"))
         sid = self.new_session_id()
         sdir = self.pkgacct_dir(sid)
         os.makedirs(sdir, mode=0o700)
@@ -440,16 +479,16 @@ class Sim:
                 with open(err_path, "a") as f:
                     f.write(line)
 
-        code = self.pkgacct_steps(params, emit)
-        return code
+        try:
+            return self.pkgacct_steps(params, emit)
+        except Exception as e:  # a simulator bug must still end the session
+            emit("ERROR: pkgacct died: %s: %s" % (type(e).__name__, e), "error")
+            raise
 
     def pkgacct_steps(self, params, emit):
         """The pkgacct work shared by the background session and the pkgacct command."""
-        faults = self.faults()
-        pf = faults.get("pkgacct") or {}
-        fault = pf.get("fault") if isinstance(pf, dict) else pf
-        disk_full = bool(faults.get("df"))
-        secs = self.job_seconds()
+        jf = params.get("_faults") or self.job_faults("pkgacct")
+        fault, disk_full, secs = jf["fault"], jf["disk_full"], jf["job_seconds"]
         user = params.get("user", "")
         compress = params.get("compressionsetting", "compress") == "compress"
         tarroot = params.get("tarroot") or self.p("home")
@@ -522,6 +561,7 @@ class Sim:
 
     # ---- cpmove restore ----------------------------------------------------------------
     def start_restore(self, params):
+        params = dict(params, _faults=self.job_faults("restore"))
         tid = self.new_transfer_id()
         tdir = self.transfer_dir(tid)
         os.makedirs(tdir, mode=0o700)
@@ -567,9 +607,8 @@ class Sim:
         def aborted():
             return os.path.exists(os.path.join(tdir, "abort"))
 
-        rf = self.faults().get("restore") or {}
-        fault = rf.get("fault") if isinstance(rf, dict) else rf
-        secs = self.job_seconds()
+        jf = params.get("_faults") or self.job_faults("restore")
+        fault, secs = jf["fault"], jf["job_seconds"]
         t0 = int(time.time())
         control({"action": "start", "time": t0})
         control({"action": "version", "msg": self.cfg.get("version", "11.126.0.15")})
@@ -603,7 +642,13 @@ class Sim:
             control({"action": "abort", "time": int(time.time())})
             state("ABORTED")
             return 1
-        ok, message, warnings = self.restore_item(params, src_user, target, fault, item)
+        try:
+            ok, message, warnings = self.restore_item(params, src_user, target, fault, item)
+        except Exception as e:  # a simulator bug must still end the session
+            item("restore died: %s: %s" % (type(e).__name__, e), "error")
+            control({"action": "fail", "time": int(time.time())})
+            state("FAILED")
+            raise
         size = os.path.getsize(path) if os.path.isfile(path) else 0
         if ok and warnings:
             control(dict(base, action="warning-item",
@@ -642,8 +687,7 @@ class Sim:
         os.makedirs(work, mode=0o700)
         try:
             try:
-                with tarfile.open(path, "r:*") as tf:
-                    tf.extractall(work, filter="data")
+                safe_extract(path, work)
             except (OSError, tarfile.TarError, EOFError, ValueError) as e:
                 msg = "The system failed to extract the archive “%s”: %s" % (path, e)
                 item(msg, "error")
@@ -661,14 +705,13 @@ class Sim:
                 if "=" in line:
                     k, v = line.split("=", 1)
                     meta[k] = v
-            if target != arch_user:
-                for d in self.domains(arch_user, meta):
-                    owner = self.domain_owner(d)
-                    if owner and owner != target:
-                        msg = ("The domain “%s” already exists on this server (owned by “%s”)."
-                               % (d, owner))
-                        item(msg, "error")
-                        return False, msg, 0
+            for d in self.domains(arch_user, meta):
+                owner = self.domain_owner(d)
+                if owner and owner != target:
+                    msg = ("The domain “%s” already exists on this server (owned by “%s”)."
+                           % (d, owner))
+                    item(msg, "error")
+                    return False, msg, 0
             # Home directory: overlay, files created since the archive stay.
             item("Restoring the home directory …")
             home = self.home(target)
@@ -734,13 +777,15 @@ class Sim:
                     shutil.copy2(s, t)
 
     # ---- seeding -----------------------------------------------------------------------
-    def seed(self):
+    def seed(self, only=None):
         for d in ("home/jiku-snapshots", "var/cpanel/users", "var/lib/mysql", "var/named",
                   "var/cpanel/pkgacct_sessions", "var/cpanel/transfer_sessions", "var/tmp"):
             os.makedirs(self.p(d), exist_ok=True)
         os.chmod(self.p("home", "jiku-snapshots"), 0o711)
         accounts = [("acmeshop", "shop.acme.example"), ("lowco", "low.example"),
                     ("highco", "high.example")]
+        if only is not None:
+            accounts = [a for a in accounts if a[0] in only]
         for user, domain in accounts:
             self.create_account(user, domain)
             home = self.home(user)
@@ -777,8 +822,8 @@ def main(argv):
         if argv[3] == "restore":
             return sim.run_restore(argv[4])
         return 64
-    if len(argv) == 3 and argv[1] == "seed":
-        Sim(argv[2]).seed()
+    if len(argv) in (3, 4) and argv[1] == "seed":
+        Sim(argv[2]).seed([a for a in argv[3].split(",") if a] if len(argv) == 4 else None)
         return 0
     if len(argv) == 3 and argv[1] == "job-pids":
         print(" ".join(str(p) for p in Sim(argv[2]).all_job_pids()))

@@ -241,7 +241,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body) + 100))
             self.end_headers()
             self.wfile.write(body[: max(1, len(body) // 2)])
-            return self.drop()
+            self.wfile.flush()
+            self.close_connection = True  # a clean close: the client sees a short body
+            return None
         return self.send(code, body)
 
 

@@ -2,6 +2,7 @@
 # Start or stop one simulated cPanel server (see README.md in this directory).
 #
 #   sim.sh start DIR [--name NAME] [--job-seconds SECONDS] [--version X.Y.Z.W]
+#                    [--accounts acmeshop,lowco,highco]
 #   sim.sh stop DIR
 #
 # start: throw-away CA and server certificate (../certs.sh) in DIR/tls, an API token in DIR/token,
@@ -15,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 fakes=$(dirname "$here")
 
 usage() {
-    echo "usage: $0 start DIR [--name NAME] [--job-seconds SECONDS] [--version V] | stop DIR" >&2
+    echo "usage: $0 start DIR [--name NAME] [--job-seconds S] [--version V] [--accounts A,B] | stop DIR" >&2
     exit 64
 }
 
@@ -48,11 +49,13 @@ start() {
     name=web1
     job_seconds=2
     version=11.126.0.15
+    accounts=acmeshop,lowco,highco
     while [ $# -gt 0 ]; do
         case $1 in
         --name) name=$2; shift 2 ;;
         --job-seconds) job_seconds=$2; shift 2 ;;
         --version) version=$2; shift 2 ;;
+        --accounts) accounts=$2; shift 2 ;;
         *) usage ;;
         esac
     done
@@ -76,7 +79,7 @@ EOF
     [ -e "$dir/faults.json" ] || echo '{}' >"$dir/faults.json"
     chmod 644 "$dir/faults.json"
     : >>"$dir/requests.log"
-    python3 "$here/cpsim.py" seed "$dir"
+    python3 "$here/cpsim.py" seed "$dir" "$accounts"
     for tool in whmapi1 uapi pkgacct restorepkg df; do
         printf '#!/bin/sh\nexec python3 %s %s %s "$@"\n' "$(q "$here/cli.py")" "$(q "$dir")" \
             "$tool" >"$dir/ssh/bin/$tool"
