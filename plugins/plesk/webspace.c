@@ -86,7 +86,14 @@ find_www_root(xmlNodePtr data)
     return NULL;
 }
 
-/* OPERATOR get by FIELD = VALUE with dataset gen_info: the result's gen_info, or NOTFOUND. */
+/* The general dataset's name: the reseller operator spells it gen-info, the others gen_info. */
+static const char *
+gen_name(const char *operator_name)
+{
+    return strcmp(operator_name, "reseller") == 0 ? "gen-info" : "gen_info";
+}
+
+/* OPERATOR get by FIELD = VALUE with its general dataset: the result's data, or NOTFOUND. */
 static int
 get_gen_info(struct jiku_op *op, const struct jiku_server_info *srv, const char *operator_name,
              const char *field, const char *value, const char *dataset2, struct plesk_reply *reply,
@@ -102,7 +109,7 @@ get_gen_info(struct jiku_op *op, const struct jiku_server_info *srv, const char 
     if ((r = plesk_packet_add(p.op, "filter", NULL, &filter, err)) != 0 ||
         (r = plesk_packet_add(filter, field, value, NULL, err)) != 0 ||
         (r = plesk_packet_add(p.op, "dataset", NULL, &ds, err)) != 0 ||
-        (r = plesk_packet_add(ds, "gen_info", NULL, NULL, err)) != 0 ||
+        (r = plesk_packet_add(ds, gen_name(operator_name), NULL, NULL, err)) != 0 ||
         (dataset2 != NULL && (r = plesk_packet_add(ds, dataset2, NULL, NULL, err)) != 0))
         goto out;
     if ((r = plesk_xml_call(op, srv, &p, true, reply, err)) != 0)
@@ -134,7 +141,7 @@ login_of_id(struct jiku_op *op, const struct jiku_server_info *srv, const char *
 
     *login = NULL;
     if ((r = get_gen_info(op, srv, operator_name, "id", id, NULL, &reply, &data, err)) == 0) {
-        *login = plesk_xml_text(plesk_xml_child(data, "gen_info"), "login");
+        *login = plesk_xml_text(plesk_xml_child(data, gen_name(operator_name)), "login");
         if (!valid_login(*login)) {
             free(*login);
             *login = NULL;
