@@ -221,7 +221,7 @@ struct cpanel_listing {
 
 void cpanel_listing_release(struct cpanel_listing *l);
 /*
- * `tar -tvzf A --full-time --quoting-style=escape` output: the entries under PREFIX
+ * `tar -tv --full-time --quoting-style=c -f A` output: the entries under PREFIX
  * ("cpmove-U/homedir/"), names unescaped.  JIKU_E_DATA for a line that does not parse.
  */
 int cpanel_parse_tar_listing(const char *out, size_t len, const char *prefix,

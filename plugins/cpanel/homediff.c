@@ -66,7 +66,7 @@ find_entry(const struct cpanel_listing *l, const char *path)
     return l->n == 0 ? NULL : bsearch(&key, l->items, l->n, sizeof(*l->items), cmp_entry);
 }
 
-/* GNU tar's "escape" quoting style back to bytes; NULL when malformed or holding a NUL. */
+/* GNU tar's "c" quoting style back to bytes; NULL when malformed or holding a NUL. */
 static char *
 unescape(const char *s, size_t len)
 {
@@ -105,6 +105,9 @@ unescape(const char *s, size_t len)
                 break;
             case '?':
                 c = '?';
+                break;
+            case '"':
+                c = '"';
                 break;
             case ' ':
                 c = ' ';
@@ -155,16 +158,20 @@ skip_field(const char *p, const char *end)
     return p;
 }
 
+/*
+ * One line of `tar -tv --full-time --quoting-style=c`: the name is a C string literal, so
+ * padding after the (sub-second) time and names with leading spaces cannot be confused.
+ */
 static int
 tar_line(const char *s, size_t len, const char *prefix, struct cpanel_listing *l,
          struct jiku_err *err)
 {
-    const char *end = s + len, *p = s, *size_at, *name;
+    const char *end = s + len, *p = s, *size_at, *q, *name;
     size_t plen = strlen(prefix), nlen;
     char type = s[0] == '-' ? 'f' : s[0] == 'd' ? 'd' : s[0] == 'l' ? 'l' : s[0] == 'h' ? 'f' : '?';
     struct tm tm = {0};
     uint64_t size = 0;
-    char *path, *cut;
+    char *path;
 
     if (len < 10)
         goto bad;
@@ -175,27 +182,24 @@ tar_line(const char *s, size_t len, const char *prefix, struct cpanel_listing *l
     if (p >= end || sscanf(p, "%4d-%2d-%2d %2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
                            &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
         goto bad;
-    p = skip_field(p, end);     /* date */
-    name = p + strcspn(p, " "); /* time, then one space */
-    if (name >= end || *name != ' ')
+    if ((name = memchr(p, '"', (size_t)(end - p))) == NULL)
         goto bad;
     name++;
-    nlen = (size_t)(end - name);
+    /* The closing quote: the first one not escaped. */
+    for (q = name; q < end && *q != '"'; q++)
+        if (*q == '\\')
+            q++;
+    if (q >= end)
+        goto bad;
+    nlen = (size_t)(q - name);
     if (isdigit((unsigned char)*size_at))
         size = strtoull(size_at, NULL, 10);
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     if (nlen < plen || memcmp(name, prefix, plen) != 0)
         return 0;
-    name += plen;
-    nlen -= plen;
-    if ((path = unescape(name, nlen)) == NULL)
+    if ((path = unescape(name + plen, nlen - plen)) == NULL)
         goto bad;
-    /* Link targets follow the name. */
-    if (s[0] == 'l' && (cut = strstr(path, " -> ")) != NULL)
-        *cut = '\0';
-    if (s[0] == 'h' && (cut = strstr(path, " link to ")) != NULL)
-        *cut = '\0';
     nlen = strlen(path);
     while (nlen > 0 && path[nlen - 1] == '/')
         path[--nlen] = '\0';
@@ -212,9 +216,7 @@ tar_line(const char *s, size_t len, const char *prefix, struct cpanel_listing *l
     return 0;
 bad:
     return jiku_err_set(err, JIKU_E_DATA,
-                        "archive listing has a line tar should not print: "
-                        "'%.80s'",
-                        s);
+                        "archive listing has a line tar should not print: '%.80s'", s);
 }
 
 int
@@ -374,7 +376,7 @@ list_archive(struct jiku_op *op, const struct jiku_server_info *srv, const char 
     int r;
 
     /* TZ=UTC: tar prints local times, find prints epoch seconds. */
-    if (jiku_buf_adds(&cmd, "TZ=UTC tar -tv --full-time --quoting-style=escape -f ") != 0 ||
+    if (jiku_buf_adds(&cmd, "TZ=UTC tar -tv --full-time --quoting-style=c -f ") != 0 ||
         jiku_buf_add_shell_word(&cmd, archive) != 0 ||
         jiku_buf_addf(&prefix, "cpmove-%s/homedir/", user) != 0) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");

@@ -449,13 +449,16 @@ Test(remote, poll_interval_grows_with_elapsed_time)
 /* ---- listings and their comparison --------------------------------------------------- */
 
 static const char tar_out[] =
-    "drwx--x--x 1001/1001         0 2026-11-27 22:48:01 cpmove-u/homedir/\n"
-    "-rw-r--r-- 1001/1001        20 2026-11-27 22:48:01 cpmove-u/homedir/.bashrc\n"
-    "drwxr-x--- u/u               0 2026-11-27 22:48:01 cpmove-u/homedir/public_html/\n"
-    "-rw-r--r-- u/u              10 2026-11-27 22:48:01 cpmove-u/homedir/public_html/index.html\n"
-    "-rw-r--r-- u/u               5 2026-11-27 22:48:01 cpmove-u/homedir/odd\\nname\\040x\n"
-    "lrwxrwxrwx u/u               0 2026-11-27 22:48:01 cpmove-u/homedir/www -> public_html\n"
-    "-rw------- root/root        40 2026-11-27 22:48:01 cpmove-u/mysql/u_db.sql\n";
+    "drwx--x--x 1001/1001         0 2026-11-27 22:48:01.1560407 \"cpmove-u/homedir/\"\n"
+    "-rw-r--r-- 1001/1001        20 2026-11-27 22:48:01.15598  \"cpmove-u/homedir/.bashrc\"\n"
+    "drwxr-x--- u/u               0 2026-11-27 22:48:01 \"cpmove-u/homedir/public_html/\"\n"
+    "-rw-r--r-- u/u              10 2026-11-27 22:48:01 "
+    "\"cpmove-u/homedir/public_html/index.html\"\n"
+    "-rw-r--r-- u/u               5 2026-11-27 22:48:01 "
+    "\"cpmove-u/homedir/ odd\\nna\\\"me\\040x\"\n"
+    "lrwxrwxrwx u/u               0 2026-11-27 22:48:01 \"cpmove-u/homedir/www\" -> "
+    "\"public_html\"\n"
+    "-rw------- root/root        40 2026-11-27 22:48:01 \"cpmove-u/mysql/u_db.sql\"\n";
 
 Test(listing, tar_escapes_prefix_and_links)
 {
@@ -466,10 +469,10 @@ Test(listing, tar_escapes_prefix_and_links)
                  0, "%s", err.msg);
     cpanel_listing_sort(&l);
     cr_assert_eq(l.n, 5);
-    cr_assert_str_eq(l.items[0].path, ".bashrc");
-    cr_assert_eq(l.items[0].size, 20);
-    cr_assert_eq(l.items[0].mtime, 1795819681);
-    cr_assert_str_eq(l.items[1].path, "odd\nname x");
+    cr_assert_str_eq(l.items[0].path, " odd\nna\"me x");
+    cr_assert_str_eq(l.items[1].path, ".bashrc");
+    cr_assert_eq(l.items[1].size, 20);
+    cr_assert_eq(l.items[1].mtime, 1795819681);
     cr_assert_str_eq(l.items[2].path, "public_html");
     cr_assert_eq(l.items[2].type, 'd');
     cr_assert_str_eq(l.items[4].path, "www");
@@ -479,7 +482,7 @@ Test(listing, tar_escapes_prefix_and_links)
                  JIKU_E_DATA);
     cpanel_listing_release(&l);
     cr_assert_eq(cpanel_parse_tar_listing(
-                     "-rw-r--r-- u/u 1 2026-11-27 22:48:01 cpmove-u/homedir/../../etc/x\n", 66,
+                     "-rw-r--r-- u/u 1 2026-11-27 22:48:01 \"cpmove-u/homedir/../../etc/x\"\n", 68,
                      "cpmove-u/homedir/", &l, &err),
                  JIKU_E_DATA);
     cpanel_listing_release(&l);

@@ -1,0 +1,347 @@
+#!/bin/sh
+# The real jiku-agent binary with the real cpanel.so against two simulated cPanel servers
+# (tests/fakes/cpanel: WHM API 1 over HTTPS, fake commands behind a real sshd): snapshots,
+# exact and merge rollbacks with a file and a database row, backups with manifests, verify,
+# pruning the server copy and rolling back from backup_dir, a clone onto web2 as another user,
+# a denied customer, every simulator fault, a lost answer to a start call, servers check.
+#
+# usage: cpanel_test.sh JIKU_AGENT CPANEL_SO POLICY_DIR SIM_SH     (as root: the sshd rig)
+set -u
+BIN=$1
+PLUGIN=$2
+POLICIES=$3
+SIM=$4
+
+if [ "$(id -u)" != 0 ]; then
+    echo "cpanel_test: needs root for the sshd rig; skipped"
+    exit 77
+fi
+
+T=$(mktemp -d /tmp/jiku-cpanel.XXXXXX)
+cleanup() {
+    sh "$SIM" stop "$T/web1" >/dev/null 2>&1
+    sh "$SIM" stop "$T/web2" >/dev/null 2>&1
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+fails=0
+n=0
+
+say() { printf '%s\n' "$*"; }
+fail() { say "FAIL: $*"; fails=$((fails + 1)); }
+
+# run CODE ARGS...: the agent, bounded in time, with its exit code checked; output in $T/out, err
+run() {
+    want=$1
+    shift
+    n=$((n + 1))
+    rc=0
+    timeout 300 "$BIN" -c "$T/agent.conf" --actor tester "$@" >"$T/out" 2>"$T/err" </dev/null ||
+        rc=$?
+    if [ "$rc" != "$want" ]; then
+        fail "jiku-agent $* exited $rc, expected $want"
+        sed 's/^/  out: /' "$T/out" | head -20
+        sed 's/^/  err: /' "$T/err" | head -20
+        return 1
+    fi
+    return 0
+}
+has() {
+    grep -qF -- "$2" "$T/$1" || { fail "$1 lacks '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
+}
+# same FILE EXPECTED: file content equals the string
+same() {
+    [ "$(cat "$1" 2>/dev/null)" = "$2" ] || fail "'$1' holds '$(cat "$1" 2>/dev/null)', expected '$2'"
+}
+faults() { printf '%s\n' "$1" >"$W1/faults.json"; }
+requests() { # FUNCTION: how many requests of it web1 has logged
+    grep -c "\"function\":\"$1\"" "$W1/requests.log"
+}
+# artifacts [FILTER]: "id kind status" lines of acme/shop from the catalog, newest first
+artifacts() {
+    timeout 60 "$BIN" -c "$T/agent.conf" --json list acme/shop 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    o = json.loads(line)
+    if o.get("type") == "artifact":
+        print(o["id"], o["kind"], o["status"], o.get("location") or "-", o.get("sha256") or "-")
+'
+}
+good_count() { artifacts | awk '$3 == "good"' | wc -l; }
+tree() { (cd "$1" && find . -mindepth 1 | LC_ALL=C sort); }
+# home_sum DIR: a checksum of every path, type, size and content under DIR
+home_sum() { (cd "$1" && find . -printf '%p %y %s\n' | LC_ALL=C sort && find . -type f -exec cat {} + ) | sha256sum; }
+
+# --- two simulated servers ----------------------------------------------------------------
+sh "$SIM" start "$T/web1" --name web1 --job-seconds 1 >"$T/sim1.log" 2>&1 ||
+    { cat "$T/sim1.log"; exit 1; }
+sh "$SIM" start "$T/web2" --name web2 --job-seconds 1 --accounts lowco >"$T/sim2.log" 2>&1 ||
+    { cat "$T/sim2.log"; exit 1; }
+W1=$T/web1
+W2=$T/web2
+. "$W2/env"
+W2_API_PORT=$CPSIM_API_PORT W2_SSH_PORT=$CPSIM_SSH_PORT
+W2_HOME=$CPSIM_HOME W2_SNAP=$CPSIM_SNAPSHOT_DIR
+. "$W1/env"
+HOME1=$CPSIM_HOME/acmeshop
+SNAP=$CPSIM_SNAPSHOT_DIR
+DB=$CPSIM_ROOT/var/lib/mysql/acmeshop_db.sql
+
+mkdir -p "$T/conf.d" "$T/plugins"
+cp "$PLUGIN" "$T/plugins/cpanel.so" && chmod 755 "$T/plugins/cpanel.so"
+server() { # NAME API_PORT SSH_PORT DIR SNAPSHOT_DIR
+    cat <<CONF
+
+[server $1]
+panel = cpanel
+host = 127.0.0.1
+api_port = $2
+api_user = root
+api_token_file = $4/token
+ca_file = $4/tls/ca.crt
+ssh_port = $3
+ssh_user = root
+ssh_key = $4/ssh/id_ed25519
+known_hosts = $4/ssh/known_hosts_all
+snapshot_dir = $5
+timeout = 60
+poll_max = 1
+CONF
+}
+{
+    cat <<CONF
+[agent]
+state_dir = $T/state
+backup_dir = $T/backups
+policy_dir = $POLICIES
+plugin_dir = $T/plugins
+lock_wait = 5
+retry_deadline = 5
+log = stderr
+
+[retention]
+keep_last = 20
+keep_daily = 0
+keep_weekly = 0
+keep_monthly = 0
+keep_safety = 20
+keep_on_server = 1
+
+[customer acme]
+tier = low
+
+[target acme/shop]
+server = web1
+kind = account
+account = acmeshop
+nightly = snapshot
+
+[target acme/bk]
+server = web1
+kind = account
+account = acmeshop
+nightly = none
+
+[customer highco]
+tier = high
+
+[target highco/portal]
+server = web1
+kind = account
+account = highco
+nightly = snapshot
+CONF
+    server web1 "$CPSIM_API_PORT" "$CPSIM_SSH_PORT" "$W1" "$SNAP"
+    server web2 "$W2_API_PORT" "$W2_SSH_PORT" "$W2" "$W2_SNAP"
+} >"$T/agent.conf"
+
+# --- servers check: version and whether each configured account exists --------------------
+run 0 servers check web1 && has out "11.126.0.15" && has out "api ok"
+cat >"$T/conf.d/90-ghost.conf" <<'CONF'
+[target acme/ghost]
+server = web1
+kind = account
+account = nosuchuser
+nightly = none
+CONF
+run 66 servers check web1 && has out "nosuchuser"
+rm -f "$T/conf.d/90-ghost.conf"
+
+# --- a customer whose tier assigns the action to the customer: 77, no request -------------
+before=$(wc -l <"$W1/requests.log")
+run 77 snapshot highco/portal && has err "denied"
+[ "$(wc -l <"$W1/requests.log")" = "$before" ] || fail "a denied snapshot sent requests to web1"
+
+# --- snapshot, then an exact rollback ------------------------------------------------------
+printf 'original\n' >"$HOME1/public_html/data.txt"
+printf "INSERT INTO \`items\` VALUES (3,'original');\n" >>"$DB"
+run 0 snapshot acme/shop
+set -- $(artifacts | head -1)
+SNAP_ID=${1:-none}
+[ "${2:-}" = snapshot ] && [ "${3:-}" = good ] || fail "no good snapshot in the catalog: $*"
+[ "${4:-}" = "$SNAP/acmeshop/$SNAP_ID/cpmove-acmeshop.tar.gz" ] || fail "snapshot location '${4:-}'"
+[ -f "$SNAP/acmeshop/$SNAP_ID/cpmove-acmeshop.tar.gz" ] || fail "the archive is not on web1"
+[ "$(stat -c %a "$SNAP/acmeshop/$SNAP_ID")" = 700 ] || fail "snapshot directory is not 0700"
+[ "$(stat -c %a "$SNAP/acmeshop")" = 700 ] || fail "account's snapshot directory is not 0700"
+[ "$(requests start_background_pkgacct)" = 1 ] || fail "pkgacct was not started exactly once"
+grep '"function":"start_background_pkgacct"' "$W1/requests.log" | grep -q '"compressionsetting":"compress"' ||
+    fail "start_background_pkgacct without compressionsetting=compress"
+grep '"function":"start_background_pkgacct"' "$W1/requests.log" | grep -q '"low_priority":"1"' ||
+    fail "start_background_pkgacct without low_priority=1"
+
+printf 'changed\n' >"$HOME1/public_html/data.txt"
+sed -i "s/(3,'original')/(3,'changed')/" "$DB"
+printf 'new\n' >"$HOME1/public_html/new.txt"
+mkdir -p "$HOME1/newdir/sub" && printf 'x\n' >"$HOME1/newdir/sub/f"
+run 0 rollback acme/shop --to latest --dry-run && has out "- public_html/new.txt" &&
+    has out "- newdir" && has out "~ public_html/data.txt"
+[ -f "$HOME1/public_html/new.txt" ] || fail "a dry-run rollback removed a file"
+same "$HOME1/public_html/data.txt" changed
+run 0 rollback acme/shop --to latest --yes
+same "$HOME1/public_html/data.txt" original
+grep -qF "(3,'original')" "$DB" || fail "the database row did not come back"
+grep -qF "(3,'changed')" "$DB" && fail "the changed database row survived the rollback"
+[ -e "$HOME1/public_html/new.txt" ] && fail "exact rollback left a file created after the snapshot"
+[ -e "$HOME1/newdir" ] && fail "exact rollback left a directory created after the snapshot"
+[ -f "$HOME1/public_html/index.html" ] || fail "exact rollback removed a file of the snapshot"
+artifacts | grep -q " safety good " || fail "no safety artifact in the catalog"
+run 0 list acme/shop && has out "safety"
+# The safety snapshot holds the changed state.
+SAFETY=$(artifacts | awk '$2 == "safety" { print $1; exit }')
+tar -xzOf "$SNAP/acmeshop/$SAFETY/cpmove-acmeshop.tar.gz" \
+    cpmove-acmeshop/homedir/public_html/data.txt >"$T/safety-data" 2>/dev/null
+same "$T/safety-data" changed
+
+# --- the same with --merge: the new file stays ----------------------------------------------
+printf 'changed again\n' >"$HOME1/public_html/data.txt"
+printf 'kept\n' >"$HOME1/public_html/new2.txt"
+run 0 rollback acme/shop --to "$SNAP_ID" --merge --yes
+same "$HOME1/public_html/data.txt" original
+same "$HOME1/public_html/new2.txt" kept
+rm -f "$HOME1/public_html/new2.txt"
+
+# --- backup: archive + manifest match the catalog; verify; restore from backup_dir ---------
+run 0 backup acme/shop
+set -- $(artifacts | head -1)
+BK_ID=${1:-none}
+[ "${2:-}" = backup ] || fail "newest artifact is not a backup: $*"
+BK_SHA=${5:-}
+BK=$(find "$T/backups" -path "*/$BK_ID/cpmove-acmeshop.tar.gz" | head -1)
+[ -n "$BK" ] && [ -f "$BK" ] || fail "no archive for $BK_ID in backup_dir"
+[ "$(sha256sum <"$BK" | cut -d' ' -f1)" = "$BK_SHA" ] || fail "backup sha256 differs from the catalog"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); sys.exit(0 if m["sha256"]==sys.argv[2] and m["id"]==sys.argv[3] else 1)' \
+    "$(dirname "$BK")/manifest.json" "$BK_SHA" "$BK_ID" || fail "manifest does not match the catalog"
+[ "$(stat -c %a "$BK")" = 600 ] || fail "backup archive is not 0600"
+[ -f "$SNAP/acmeshop/$BK_ID/cpmove-acmeshop.tar.gz" ] || fail "backup has no server copy"
+run 0 verify acme/shop
+
+# A newer snapshot pushes the backup's server copy out (keep_on_server = 1).
+run 0 snapshot acme/shop
+run 0 prune acme/shop && has out "server copy of $BK_ID"
+[ -e "$SNAP/acmeshop/$BK_ID" ] && fail "prune left the backup's server copy"
+[ -f "$BK" ] || fail "prune removed the backup_dir copy"
+printf 'after backup\n' >"$HOME1/public_html/data.txt"
+before=$(requests start_local_cpmove_restore)
+run 0 rollback acme/shop --to "$BK_ID" --yes
+same "$HOME1/public_html/data.txt" original
+[ "$(requests start_local_cpmove_restore)" = $((before + 1)) ] || fail "restore not started once"
+grep '"function":"start_local_cpmove_restore"' "$W1/requests.log" | tail -1 |
+    grep -qF "\"cpmovepath\":\"$SNAP/acmeshop/$BK_ID/cpmove-acmeshop.tar.gz\"" ||
+    fail "the backup was not restored from its upload"
+[ -e "$SNAP/acmeshop/$BK_ID" ] && fail "the uploaded archive was left on web1"
+run 0 verify acme/shop
+# verify of a target whose only artifact lost its backup_dir archive: 66.
+run 0 backup acme/bk
+BK2=$(find "$T/backups/acme/bk" -name cpmove-acmeshop.tar.gz | head -1)
+[ -n "$BK2" ] || fail "no backup of acme/bk"
+run 0 verify acme/bk
+rm -f "$BK2"
+run 66 verify acme/bk
+
+# --- clone onto web2 as another user: independent, the source untouched --------------------
+src_before=$(home_sum "$HOME1")
+zone_before=$(sha256sum <"$CPSIM_ROOT/var/named/shop.acme.example.db")
+snap_before=$(tree "$SNAP")
+run 0 clone acme/shop --server web2 --as newuser
+[ -f "$W2_HOME/newuser/public_html/data.txt" ] || fail "clone: no home on web2"
+same "$W2_HOME/newuser/public_html/data.txt" original
+[ -f "$W2/root/var/cpanel/users/newuser" ] || fail "clone: no account 'newuser' on web2"
+[ -f "$W2/root/var/lib/mysql/newuser_db.sql" ] || fail "clone: no database of 'newuser' on web2"
+[ -e "$W2/root/var/cpanel/users/acmeshop" ] && fail "clone created 'acmeshop' on web2"
+[ "$(home_sum "$HOME1")" = "$src_before" ] || fail "clone changed the source home"
+[ "$(sha256sum <"$CPSIM_ROOT/var/named/shop.acme.example.db")" = "$zone_before" ] ||
+    fail "clone changed the source DNS zone"
+[ "$(tree "$SNAP")" = "$snap_before" ] || fail "clone left files in web1's snapshot_dir"
+[ -z "$(find "$W2_SNAP" -type f)" ] || fail "clone left files in web2's snapshot_dir"
+printf 'only on web2\n' >"$W2_HOME/newuser/public_html/data.txt"
+same "$HOME1/public_html/data.txt" original
+run 1 clone acme/shop --server web2 --as newuser && has err "already exists"
+run 64 clone acme/shop --server web1
+
+# --- faults: the SPEC's exit code, no good artifact, no stray file --------------------------
+# fault_case CODE FAULTS-JSON TEXT: a snapshot under the faults exits CODE mentioning TEXT
+fault_case() {
+    code=$1 json=$2 text=$3
+    good=$(good_count)
+    files=$(tree "$SNAP")
+    faults "$json"
+    run "$code" snapshot acme/shop && has err "$text"
+    faults '{}'
+    [ "$(good_count)" = "$good" ] || fail "fault $json left a new good artifact"
+    [ "$(tree "$SNAP")" = "$files" ] || {
+        fail "fault $json left files in snapshot_dir"
+        diff -u /dev/null /dev/null
+    }
+}
+fault_case 77 '{"api":[{"function":"start_background_pkgacct","fault":"403"}]}' "credentials"
+fault_case 1 '{"api":[{"function":"start_background_pkgacct","fault":"result0"}]}' "XID simerr"
+fault_case 65 '{"api":[{"function":"get_pkgacct_session_state","fault":"garbage"}]}' "not valid JSON"
+fault_case 65 '{"api":[{"function":"fetch_pkgacct_master_log","fault":"garbage"}]}' "not valid JSON"
+fault_case 65 '{"api":[{"function":"accountsummary","fault":"garbage"}]}' "not valid JSON"
+fault_case 1 '{"api":[{"function":"accountsummary","fault":"result0"}]}' "accountsummary"
+fault_case 1 '{"pkgacct":{"fault":"failed"}}' "FAILED"
+fault_case 1 '{"pkgacct":{"fault":"error_line"}}' "mysqldump"
+sed -i 's/^timeout = 60$/timeout = 4/' "$T/agent.conf"
+fault_case 1 '{"pkgacct":{"fault":"never_ends"}}' "ran past timeout"
+sed -i 's/^timeout = 4$/timeout = 60/' "$T/agent.conf"
+before=$(requests start_background_pkgacct)
+fault_case 1 '{"df":{"avail_bytes":1048576}}' "too little free space"
+[ "$(requests start_background_pkgacct)" = "$before" ] || fail "pkgacct started on a full disk"
+fault_case 69 '{"api":[{"function":"*","fault":"status","code":503}]}' "503"
+
+# A truncated answer to a poll is retried; one to the start call is a lost answer.
+faults '{"api":[{"function":"fetch_pkgacct_master_log","fault":"truncated","count":1}]}'
+run 0 snapshot acme/shop
+before=$(requests start_background_pkgacct)
+fault_case 69 '{"api":[{"function":"start_background_pkgacct","fault":"drop_after","count":1}]}' \
+    "not starting a second pkgacct"
+[ "$(requests start_background_pkgacct)" = $((before + 1)) ] ||
+    fail "a lost answer to start_background_pkgacct started a second job"
+sleep 2
+[ -z "$(find "$SNAP/acmeshop" -name '*.part*')" ] || fail "a partial file stayed"
+
+# WARN lines: recorded on the artifact, a failure with strict_warnings.
+faults '{"pkgacct":{"fault":"warn_line"}}'
+run 0 snapshot acme/shop && has out "Quotas are not enabled"
+sed -i 's/^poll_max = 1$/poll_max = 1\nstrict_warnings = yes/' "$T/agent.conf"
+fault_case 1 '{"pkgacct":{"fault":"warn_line"}}' "strict_warnings"
+sed -i '/^strict_warnings = yes$/d' "$T/agent.conf"
+
+# Restore faults: the rollback fails, names the safety snapshot, the state before stays.
+printf 'before failed restore\n' >"$HOME1/public_html/data.txt"
+for f in failed aborted item_failed; do
+    faults "{\"restore\":{\"fault\":\"$f\"}}"
+    run 1 rollback acme/shop --to latest --yes && has err "safety snapshot"
+    [ "$f" = item_failed ] || same "$HOME1/public_html/data.txt" "before failed restore"
+done
+faults '{}'
+before=$(requests start_local_cpmove_restore)
+faults '{"api":[{"function":"start_local_cpmove_restore","fault":"drop_after","count":1}]}'
+run 69 rollback acme/shop --to latest --yes && has err "not starting it again"
+faults '{}'
+[ "$(requests start_local_cpmove_restore)" = $((before + 1)) ] ||
+    fail "a lost answer to start_local_cpmove_restore started a second restore"
+
+say "cpanel_test: $n runs, $fails failures"
+[ "$fails" = 0 ]
