@@ -506,6 +506,12 @@ class Sim:
         if not os.path.isabs(tarroot) or not os.path.isdir(tarroot):
             emit("ERROR: The directory “%s” does not exist." % tarroot, "error")
             return 1
+        # Like pkgacct, work in a staging directory tarroot/cpmove-U/ (removed once archived;
+        # left behind when the job fails), so a watcher sees the job writing from the start.
+        staging = os.path.join(tarroot, "cpmove-" + user)
+        os.makedirs(os.path.join(staging, "cp"), mode=0o700, exist_ok=True)
+        atomic_write(os.path.join(staging, "version"), "archive version: 4\n", 0o600)
+        shutil.copyfile(os.path.join(self.users_dir(), user), os.path.join(staging, "cp", user))
         emit("WWWAcct 12.6.0 (c) 2026 cPanel, L.L.C....")
         emit("Copying Reseller Config...Done")
         time.sleep(secs * 0.3)
@@ -539,10 +545,11 @@ class Sim:
                    else "The archive could not be created: gzip exited with status 1")
             emit("ERROR: (XID sim%s) pkgacct failed: %s" % (rand_chars(4).lower(), why), "error")
             return 1
-        exclude = [dest, self.p("home", "jiku-snapshots")]
+        exclude = [dest, staging, self.p("home", "jiku-snapshots")]
         if os.path.realpath(tarroot).startswith(os.path.realpath(self.home(user)) + "/"):
             exclude.append(tarroot)
         self.build_cpmove(user, dest, compress, exclude)
+        shutil.rmtree(staging, ignore_errors=True)
         with open(dest, "rb") as f:
             md5 = hashlib.md5(f.read()).hexdigest()
         size = os.path.getsize(dest)

@@ -415,7 +415,13 @@ class Pkgacct(Base):
         self.assertLess(time.time() - t0, 1.0, "the start call must not wait for the job")
         self.assertEqual(W1.whm_json("get_pkgacct_session_state", {"session_id": sid})
                          ["data"]["state"], "RUNNING")
+        deadline = time.time() + 1.0
+        while not os.path.isdir(os.path.join(d, "cpmove-acmeshop")) and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(os.path.isdir(os.path.join(d, "cpmove-acmeshop")),
+                        "the running job writes into its staging directory")
         self.assertEqual(W1.wait_pkgacct(sid), "COMPLETED")
+        self.assertEqual(os.listdir(d), ["cpmove-acmeshop.tar.gz"])
         self.assertGreaterEqual(time.time() - t0, 1.3)
         lines = W1.master_log(sid)
         for line in lines:
@@ -465,8 +471,9 @@ class Pkgacct(Base):
         self.assertEqual(lines[-1]["type"], "error")
         self.assertIn("ERROR", lines[-1]["contents"])
         self.assertIsNone(log_value(lines, "pkgacctfile is:"))
-        # the partial archive an interrupted pkgacct leaves
+        # the partial archive and staging directory an interrupted pkgacct leaves
         self.assertTrue(os.path.exists(os.path.join(d, "cpmove-acmeshop.tar.gz")))
+        self.assertTrue(os.path.isdir(os.path.join(d, "cpmove-acmeshop")))
 
     def test_fault_error_line_still_completes(self):
         W1.set_faults({"pkgacct": {"fault": "error_line"}})
