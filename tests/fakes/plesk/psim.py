@@ -156,7 +156,7 @@ class Sim:
 
     def backup_manager_mode(self):
         """'yes' when backup-manager works; else how the server refuses it: '1014' or '1017'."""
-        mode = str(self.cfg.get("backup_manager", "auto"))
+        mode = str(self.faults().get("backup_manager") or self.cfg.get("backup_manager", "auto"))
         if mode == "auto":
             return "yes" if version_tuple(self.version) < (17, 8) else "1014"
         return mode
@@ -532,8 +532,8 @@ class Sim:
     # ---- backup-manager tasks ----------------------------------------------------------
     def spawn(self, kind, tid):
         log = open(os.path.join(self.task_dir(tid), "job.log"), "ab")
-        proc = subprocess.Popen([sys.executable, os.path.join(HERE, "psim.py"), "job", self.dir,
-                                 kind, str(tid)], stdin=subprocess.DEVNULL, stdout=log,
+        proc = subprocess.Popen([sys.executable, "-B", os.path.join(HERE, "psim.py"), "job",
+                                 self.dir, kind, str(tid)], stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=log, start_new_session=True, close_fds=True)
         log.close()
         atomic_write(os.path.join(self.task_dir(tid), "pid"), "%d\n" % proc.pid, 0o600)
@@ -608,7 +608,10 @@ class Sim:
         snap = self.p("var", "lib", "jiku-snapshots")
         os.makedirs(snap, exist_ok=True)
         os.chmod(snap, 0o711)
-        db = {"server_guid": str(uuid.uuid4()), "next_id": 1, "next_domain_id": 0,
+        # the 17.0.17 of the REC samples is one server: its guid is the samples' vendor-guid
+        guid = ("bec05900-a696-11e6-bf5c-0242ac110002" if self.version == "17.0.17"
+                else str(uuid.uuid4()))
+        db = {"server_guid": guid, "next_id": 1, "next_domain_id": 0,
               "next_task": 100, "customers": {}, "resellers": {}, "subscriptions": {}}
         db["resellers"]["resco"] = new_account(db, "resco", "Reseller Company")
         db["customers"]["jdoe"] = new_account(db, "jdoe", "John Doe")

@@ -53,16 +53,18 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         self.wfile.flush()
 
-    def drop(self):
+    def drop(self, rst=True):
+        """Close the connection without a TLS close_notify: with rst, by a TCP reset."""
         try:
             self.wfile.flush()
         except OSError:
             pass
-        try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
-        except OSError:
-            pass
+        if rst:
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+            except OSError:
+                pass
         self.close_connection = True
         try:
             self.connection.close()
@@ -119,7 +121,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(out) + 100))
             self.end_headers()
             self.wfile.write(out[: max(1, len(out) // 2)])
-            return self.drop()
+            return self.drop(rst=False)
         return self.send(code, out, ctype)
 
 

@@ -98,16 +98,16 @@ EOF
     chmod 644 "$dir/faults.json"
     : >>"$dir/requests.log"
     mkdir -p "$dir/root"
-    python3 "$here/psim.py" seed "$dir" "$subs"
+    python3 -B "$here/psim.py" seed "$dir" "$subs"
     for tool in plesk df; do
-        printf '#!/bin/sh\nexec python3 %s %s %s "$@"\n' "$(q "$here/cli.py")" "$(q "$dir")" \
+        printf '#!/bin/sh\nexec python3 -B %s %s %s "$@"\n' "$(q "$here/cli.py")" "$(q "$dir")" \
             "$tool" >"$dir/ssh/bin/$tool"
         chmod 755 "$dir/ssh/bin/$tool"
     done
     sh "$fakes/sshd-rig.sh" start "$dir/ssh"
 
     rm -f "$dir/ports.json"
-    setsid python3 "$here/server.py" --dir "$dir" >"$dir/server.log" 2>&1 </dev/null &
+    setsid python3 -B "$here/server.py" --dir "$dir" >"$dir/server.log" 2>&1 </dev/null &
     echo $! >"$dir/server.pid"
     n=0
     while [ ! -s "$dir/ports.json" ] && [ $n -lt 100 ]; do
@@ -158,7 +158,7 @@ stop() {
     fi
     rm -f "$dir/server.pid"
     if [ -f "$dir/config.json" ]; then
-        for pid in $(python3 "$here/psim.py" job-pids "$dir" 2>/dev/null || true); do
+        for pid in $(python3 -B "$here/psim.py" job-pids "$dir" 2>/dev/null || true); do
             kill_pid "$pid"
         done
     fi

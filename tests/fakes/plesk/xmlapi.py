@@ -204,6 +204,14 @@ class Api:
         for op in pkt.children:
             for opn in op.children:
                 log["operations"].append("%s/%s" % (op.tag, opn.tag))
+        # documented samples answer their own request byte for byte
+        canon = pkt.canon()
+        for smp in self.samples:
+            if smp.get("replay") and smp["canon"] == canon and \
+                    (not smp.get("versions") or sim.version in smp["versions"]) and \
+                    (not smp.get("needs_backup_manager") or sim.backup_manager_mode() == "yes"):
+                log["sample"] = smp["id"]
+                return 200, "text/xml", smp["bytes"], log, None
         # 3. protocol version
         req_version = pkt.attrs.get("version")
         if req_version is not None:
@@ -225,13 +233,7 @@ class Api:
                                            "line %d: Element '%s': This element is not expected. "
                                            "Expected is one of ( %s )." % (
                                                opn.line, opn.tag, ", ".join(OPERATORS[op.tag])))
-        # samples, faults, then the operations
-        canon = pkt.canon()
-        for s in self.samples:
-            if s.get("replay") and s["canon"] == canon and \
-                    (not s.get("versions") or sim.version in s["versions"]):
-                log["sample"] = s["id"]
-                return 200, "text/xml", s["bytes"], log, None
+        # faults, then the operations
         ops = log["operations"] or ["-/-"]
         fault = None
         for o in ops:
