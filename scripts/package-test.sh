@@ -6,7 +6,8 @@
 #
 # Needs root (dpkg -i) on Debian 12.  Installs its own build dependencies with apt-get.
 # Leaves the machine as it found it, apart from those build dependencies: the packages are
-# purged on every exit.  Refuses to run where jiku-agent is installed or has left files.
+# purged on every exit, and an existing /etc/jiku-agent or /var/lib/jiku-agent is moved aside
+# and put back.  Refuses to run where jiku-agent is installed by anything but this test.
 #
 # Prints PASS/FAIL/SKIP per check and "package-test: N passed, M failed" last; exits 1 on any
 # failure.  JIKU_PKG_KEEP=1 keeps the scratch directory for inspection.
