@@ -251,13 +251,19 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, sim, role, ctx):
+    def __init__(self, addr, sim, role, contexts):
         super().__init__(addr, Handler)
         self.sim = sim
         self.api = api.Api(sim)
         self.role = role
-        self.socket = ctx.wrap_socket(self.socket, server_side=True,
-                                      do_handshake_on_connect=False)
+        self.contexts = contexts
+
+    def get_request(self):
+        # The certificate is chosen per connection: faults.json "tls" swaps it for TLS tests.
+        sock, addr = self.socket.accept()
+        name = self.sim.faults().get("tls") or "server"
+        ctx = self.contexts.get(name, self.contexts["server"])
+        return ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
     def handle_error(self, request, client_address):
         pass
@@ -269,11 +275,16 @@ def main():
     ap.add_argument("--lifetime", type=float, default=4 * 3600)
     a = ap.parse_args()
     sim = cpsim.Sim(a.dir)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(os.path.join(sim.dir, "tls", "server.crt"),
-                        os.path.join(sim.dir, "tls", "server.key"))
-    whm = Server(("127.0.0.1", int(sim.cfg.get("api_port", 0))), sim, "whm", ctx)
-    cp = Server(("127.0.0.1", int(sim.cfg.get("cpanel_port_wanted", 0))), sim, "cpanel", ctx)
+    contexts = {}
+    for name in ("server", "other", "wrongname", "expired", "selfsigned"):
+        crt = os.path.join(sim.dir, "tls", name + ".crt")
+        if os.path.exists(crt):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(crt, os.path.join(sim.dir, "tls", name + ".key"))
+            contexts[name] = ctx
+    whm = Server(("127.0.0.1", int(sim.cfg.get("api_port", 0))), sim, "whm", contexts)
+    cp = Server(("127.0.0.1", int(sim.cfg.get("cpanel_port_wanted", 0))), sim, "cpanel",
+                contexts)
     ports = {"api_port": whm.server_address[1], "cpanel_port": cp.server_address[1]}
     sim.cfg["cpanel_port"] = ports["cpanel_port"]
     cpsim.atomic_write(os.path.join(sim.dir, "config.json"), json.dumps(sim.cfg, indent=1), 0o600)

@@ -757,6 +757,16 @@ class ApiFaults(Base):
         self.assertEqual(len(new), 1)
         self.assertEqual(W1.wait_restore(new.pop()), "COMPLETED")
 
+    def test_tls_certificate_fault(self):
+        W1.set_faults({"tls": "other"})
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            W1.whm("version")
+        W1.set_faults({"tls": "expired"})
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            W1.whm("version")
+        W1.set_faults({})
+        self.assertEqual(W1.whm("version")[0], 200)
+
     def test_cli_transport_faults_are_separate(self):
         W1.set_faults({"api": [{"function": "version", "fault": "garbage",
                                 "transport": "whmapi1"}]})
