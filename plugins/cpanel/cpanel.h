@@ -234,12 +234,13 @@ void cpanel_listing_sort(struct cpanel_listing *l);
 
 /*
  * Compare ARCHIVE with HOME (both sorted).  EXTRA gets the topmost home paths absent from the
- * archive (skipping cPanel's own ".cpanel"); DETAILS (may be NULL) the dry-run change list:
- * "+ path" added, "- path" removed (when EXACT), "~ path" replaced.
+ * archive, skipping cPanel's own ".cpanel" and KEEP (a relative path, its contents and its
+ * ancestors; may be NULL); DETAILS (may be NULL) the dry-run change list: "+ path" added,
+ * "- path" removed (when EXACT), "~ path" replaced.
  */
 int cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listing *home,
-                     bool exact, struct cpanel_listing *extra, struct jiku_buf *details,
-                     struct jiku_err *err);
+                     bool exact, const char *keep, struct cpanel_listing *extra,
+                     struct jiku_buf *details, struct jiku_err *err);
 
 /*
  * The exact-mode clean-up and the dry-run list, over SSH: ARCHIVE's homedir entries against

@@ -275,6 +275,21 @@ bad:
     return jiku_err_set(err, JIKU_E_DATA, "home directory listing has an unexpected entry");
 }
 
+/* PATH is KEEP, inside it, or one of its ancestors (KEEP may be NULL). */
+static bool
+near(const char *path, const char *keep)
+{
+    size_t p, k;
+
+    if (keep == NULL)
+        return false;
+    p = strlen(path);
+    k = strlen(keep);
+    if (p <= k)
+        return strncmp(keep, path, p) == 0 && (keep[p] == '\0' || keep[p] == '/');
+    return strncmp(path, keep, k) == 0 && path[k] == '/';
+}
+
 static bool
 is_managed(const char *path)
 {
@@ -287,9 +302,9 @@ is_managed(const char *path)
     return false;
 }
 
-/* True when a proper ancestor of PATH is missing from ARCHIVE (it goes as a whole). */
+/* True when a proper ancestor of PATH goes as a whole: missing from ARCHIVE, not kept. */
 static bool
-ancestor_missing(const struct cpanel_listing *archive, const char *path)
+ancestor_missing(const struct cpanel_listing *archive, const char *path, const char *keep)
 {
     struct jiku_buf b = JIKU_BUF_INIT;
     bool missing = false;
@@ -298,7 +313,7 @@ ancestor_missing(const struct cpanel_listing *archive, const char *path)
         jiku_buf_reset(&b);
         if (jiku_buf_add(&b, path, (size_t)(s - path)) != 0)
             break;
-        missing = find_entry(archive, b.data) == NULL;
+        missing = find_entry(archive, b.data) == NULL && !near(b.data, keep);
     }
     jiku_buf_release(&b);
     return missing;
@@ -318,8 +333,8 @@ detail(struct jiku_buf *d, unsigned *lines, char mark, const char *path)
 
 int
 cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listing *home,
-                 bool exact, struct cpanel_listing *extra, struct jiku_buf *details,
-                 struct jiku_err *err)
+                 bool exact, const char *keep, struct cpanel_listing *extra,
+                 struct jiku_buf *details, struct jiku_err *err)
 {
     unsigned added = 0, removed = 0, replaced = 0, lines = 0;
     struct jiku_buf list = JIKU_BUF_INIT;
@@ -340,8 +355,8 @@ cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listi
         const struct cpanel_entry *h = &home->items[i];
         char *copy;
 
-        if (find_entry(archive, h->path) != NULL || is_managed(h->path) ||
-            ancestor_missing(archive, h->path))
+        if (find_entry(archive, h->path) != NULL || is_managed(h->path) || near(h->path, keep) ||
+            ancestor_missing(archive, h->path, keep))
             continue;
         removed++;
         if (exact)
@@ -460,6 +475,7 @@ cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, cons
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
     struct cpanel_listing a = {0}, h = {0}, extra = {0};
     struct jiku_buf d = JIKU_BUF_INIT;
+    const char *keep;
     int r;
 
     if (!cpanel_valid_path(home) || !cpanel_valid_user(user) || !cpanel_valid_path(archive))
@@ -467,7 +483,10 @@ cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, cons
     if ((r = list_archive(op, srv, archive, user, &a, err)) != 0 ||
         (r = list_home(op, srv, home, &h, err)) != 0)
         goto out;
-    if ((r = cpanel_home_diff(&a, &h, exact, &extra, dry_run ? &d : NULL, err)) != 0)
+    /* pkgacct leaves snapshot_dir out of its archive: never remove it when it is in the home. */
+    keep =
+        cpanel_path_inside(srv->snapshot_dir, home) ? srv->snapshot_dir + strlen(home) + 1 : NULL;
+    if ((r = cpanel_home_diff(&a, &h, exact, keep, &extra, dry_run ? &d : NULL, err)) != 0)
         goto out;
     if (dry_run) {
         if (details != NULL)

@@ -39,7 +39,7 @@ listings(int which, const char *s, size_t n)
         (void)cpanel_parse_find_listing(s, n, &h, &err);
     cpanel_listing_sort(&a);
     cpanel_listing_sort(&h);
-    (void)cpanel_home_diff(&a, &h, true, &extra, &d, &err);
+    (void)cpanel_home_diff(&a, &h, true, NULL, &extra, &d, &err);
     cpanel_listing_release(&a);
     cpanel_listing_release(&h);
     cpanel_listing_release(&extra);

@@ -508,7 +508,7 @@ Test(listing, diff_exact_merge_and_details)
                  err.msg);
     cpanel_listing_sort(&a);
     cpanel_listing_sort(&h);
-    cr_assert_eq(cpanel_home_diff(&a, &h, true, &extra, &d, &err), 0);
+    cr_assert_eq(cpanel_home_diff(&a, &h, true, NULL, &extra, &d, &err), 0);
     cr_assert_eq(extra.n, 2, "extra: %zu", extra.n);
     cr_assert_str_eq(extra.items[0].path, "newdir");
     cr_assert_str_eq(extra.items[1].path, "public_html/new.html");
@@ -520,7 +520,7 @@ Test(listing, diff_exact_merge_and_details)
     jiku_buf_release(&d);
     cpanel_listing_release(&extra);
 
-    cr_assert_eq(cpanel_home_diff(&a, &h, false, NULL, &d, &err), 0);
+    cr_assert_eq(cpanel_home_diff(&a, &h, false, NULL, NULL, &d, &err), 0);
     cr_assert_not_null(strstr(d.data, "keep (merge) 2 paths"), "%s", d.data);
     cr_assert_null(strstr(d.data, "\n- "), "%s", d.data);
     jiku_buf_release(&d);
@@ -530,5 +530,36 @@ Test(listing, diff_exact_merge_and_details)
     cr_assert_eq(cpanel_parse_find_listing("f x 1 a\0", 8, &h, &err), JIKU_E_DATA);
     cpanel_listing_release(&h);
     cr_assert_eq(cpanel_parse_find_listing("f 1 1 ../a\0", 11, &h, &err), JIKU_E_DATA);
+    cpanel_listing_release(&h);
+}
+
+Test(listing, snapshot_dir_inside_the_home_is_never_removed)
+{
+    static const char tar_min[] =
+        "-rw-r--r-- u/u 1 2026-11-27 22:48:01 \"cpmove-u/homedir/keep.txt\"\n";
+    static const char find_out[] = "f 1 1795819681.0 keep.txt\0"
+                                   "d 4096 1795819681.0 backups\0"
+                                   "d 4096 1795819681.0 backups/snaps\0"
+                                   "f 9 1795819681.0 backups/snaps/x.tar.gz\0"
+                                   "f 9 1795819681.0 backups/other\0"
+                                   "f 9 1795819681.0 stray\0";
+    struct cpanel_listing a = {0}, h = {0}, extra = {0};
+    struct jiku_err err = {0};
+
+    cr_assert_eq(cpanel_parse_tar_listing(tar_min, strlen(tar_min), "cpmove-u/homedir/", &a, &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(cpanel_parse_find_listing(find_out, sizeof(find_out) - 1, &h, &err), 0);
+    cpanel_listing_sort(&a);
+    cpanel_listing_sort(&h);
+    cr_assert_eq(cpanel_home_diff(&a, &h, true, "backups/snaps", &extra, NULL, &err), 0);
+    cr_assert_eq(extra.n, 2);
+    cr_assert_str_eq(extra.items[0].path, "backups/other");
+    cr_assert_str_eq(extra.items[1].path, "stray");
+    cpanel_listing_release(&extra);
+    cr_assert_eq(cpanel_home_diff(&a, &h, true, NULL, &extra, NULL, &err), 0);
+    cr_assert_eq(extra.n, 2);
+    cr_assert_str_eq(extra.items[0].path, "backups");
+    cpanel_listing_release(&extra);
+    cpanel_listing_release(&a);
     cpanel_listing_release(&h);
 }
