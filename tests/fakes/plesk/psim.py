@@ -27,8 +27,6 @@ import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
-LOGIN_RE = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
 PREFIX_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SIGNATURE_MEMBER = ".signature"
 NEVER_ENDS_SECONDS = 3600.0

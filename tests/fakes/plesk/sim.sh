@@ -69,7 +69,10 @@ start() {
     case $name in '' | *[!a-z0-9-]*) echo "sim.sh: bad --name" >&2; exit 64 ;; esac
     case $version in '' | *[!0-9.]*) echo "sim.sh: bad --version" >&2; exit 64 ;; esac
     case $job_seconds in '' | *[!0-9.]*) echo "sim.sh: bad --job-seconds" >&2; exit 64 ;; esac
-    case $bm in auto | yes | 1014 | 1017) ;; *) echo "sim.sh: bad --backup-manager" >&2; exit 64 ;; esac
+    case $bm in
+    auto | yes | 1014 | 1017) ;;
+    *) echo "sim.sh: bad --backup-manager" >&2; exit 64 ;;
+    esac
     job_seconds=$(awk -v x="$job_seconds" 'BEGIN { print x + 0 }')
     if [ -e "$dir/server.pid" ]; then
         echo "sim.sh: $dir already holds a simulator; stop it first" >&2
