@@ -13,6 +13,7 @@ started them, the way cPanel's own background sessions do.
 import datetime
 import fcntl
 import hashlib
+import io
 import json
 import os
 import random
@@ -425,13 +426,8 @@ class Sim:
         top = "cpmove-" + user
         exclude = {os.path.realpath(e) for e in exclude}
         home = self.home(user)
-
-        def filt(ti):
-            return ti
-
         with tarfile.open(dest, "w:gz" if compress else "w", format=tarfile.PAX_FORMAT) as tf:
             def add_bytes(name, data, mode=0o600):
-                import io
                 ti = tarfile.TarInfo(name)
                 ti.size = len(data)
                 ti.mode = mode
@@ -451,7 +447,7 @@ class Sim:
                     if os.path.realpath(full) in exclude:
                         continue
                     rel = os.path.relpath(full, home)
-                    tf.add(full, arcname=top + "/homedir/" + rel, recursive=False, filter=filt)
+                    tf.add(full, arcname=top + "/homedir/" + rel, recursive=False)
             for db in self.dbs(user):
                 with open(os.path.join(self.mysql_dir(), db + ".sql"), "rb") as f:
                     add_bytes(top + "/mysql/" + db + ".sql", f.read())
