@@ -161,10 +161,14 @@ struct jiku_plugin {
 /*
  * Export DESC (a struct jiku_plugin) under the plugin symbol.  A shared build exports the data
  * symbol JIKU_PLUGIN_SYMBOL; a static build (JIKU_STATIC_PLUGIN defined) names it
- * jiku_plugin_NAME for the generated table.
+ * jiku_plugin_NAME, and gives the struct itself the global name jiku_plugin_NAME_desc, whose
+ * address (unlike a pointer variable's value) can initialise the generated table.  In a static
+ * build DESC must be the name of an object defined in the same file.
  */
 #ifdef JIKU_STATIC_PLUGIN
-#define JIKU_PLUGIN_EXPORT(name, desc) const struct jiku_plugin *const jiku_plugin_##name = &(desc)
+#define JIKU_PLUGIN_EXPORT(name, desc)                                                             \
+    extern const struct jiku_plugin jiku_plugin_##name##_desc __attribute__((alias(#desc)));   \
+    const struct jiku_plugin *const jiku_plugin_##name = &(desc)
 #else
 #define JIKU_PLUGIN_EXPORT(name, desc)                                                             \
     __attribute__((visibility("default"))) const struct jiku_plugin *const jiku_plugin = &(desc)
