@@ -117,6 +117,49 @@ tcp_connect(const struct jiku_server_conf *srv, int64_t deadline_ms, int *out, s
     return r;
 }
 
+/*
+ * Set the host-key method preference to the methods of PREFS this libssh2 supports.
+ * libssh2 1.10 drops unsupported names itself, but with an overlapping memcpy: filter first.
+ * JIKU_E_FAILED when none is left (the handshake would fail the same way).
+ */
+static int
+prefer_hostkeys(LIBSSH2_SESSION *sess, const char *prefs, struct jiku_err *err)
+{
+    struct jiku_buf keep = JIKU_BUF_INIT;
+    const char **algs = NULL;
+    const char *p = prefs;
+    int n, r = 0;
+
+    if ((n = libssh2_session_supported_algs(sess, LIBSSH2_METHOD_HOSTKEY, &algs)) <= 0)
+        return jiku_err_set(err, JIKU_E_FAILED, "cannot list libssh2's host key methods");
+    while (*p != '\0' && r == 0) {
+        size_t len = strcspn(p, ",");
+
+        for (int i = 0; i < n; i++) {
+            if (strlen(algs[i]) == len && strncmp(algs[i], p, len) == 0) {
+                if (keep.len > 0)
+                    r = jiku_buf_addch(&keep, ',');
+                if (r == 0)
+                    r = jiku_buf_add(&keep, p, len);
+                break;
+            }
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    libssh2_free(sess, (void *)algs);
+    if (r != 0)
+        r = jiku_err_set(err, r, "out of memory");
+    else if (keep.len == 0)
+        r = jiku_err_set(err, JIKU_E_FAILED, "libssh2 supports none of the host key methods %s",
+                         prefs);
+    else if (libssh2_session_method_pref(sess, LIBSSH2_METHOD_HOSTKEY, keep.data) != 0)
+        r = jiku_err_set(err, JIKU_E_FAILED, "cannot prefer host key methods '%s'", keep.data);
+    jiku_buf_release(&keep);
+    return r;
+}
+
 int
 ssh_conn_open(const struct jiku_server_conf *srv, int connect_timeout_s, const char *prefs,
               struct ssh_conn **out, struct jiku_err *err)
@@ -141,11 +184,8 @@ ssh_conn_open(const struct jiku_server_conf *srv, int connect_timeout_s, const c
         goto out;
     }
     libssh2_session_set_blocking(c->sess, 0);
-    if (prefs != NULL &&
-        (rc = libssh2_session_method_pref(c->sess, LIBSSH2_METHOD_HOSTKEY, prefs)) != 0) {
-        r = jiku_err_set(err, JIKU_E_FAILED, "cannot prefer host key methods '%s'", prefs);
+    if (prefs != NULL && (r = prefer_hostkeys(c->sess, prefs, err)) != 0)
         goto out;
-    }
     while ((rc = libssh2_session_handshake(c->sess, c->fd)) == LIBSSH2_ERROR_EAGAIN)
         if ((r = ssh_wait(c, deadline, "SSH handshake", err)) != 0)
             goto out;
