@@ -565,8 +565,13 @@ class Sim:
         secs = NEVER_ENDS_SECONDS if fault == "never_ends" else self.job_seconds()
         time.sleep(max(0.0, secs))
         try:
+            fail = None
+            if fault == "error":
+                fail = "simulated failure"
+            elif isinstance(self.faults().get("df"), dict):
+                fail = "No space left on device"
             name = self.local_backup(task["domain"], task["prefix"], task["description"],
-                                     fail="simulated failure" if fault == "error" else None)
+                                     fail=fail)
             task.update(status="finished", filename=name)
         except (OSError, KeyError):
             task.update(status="error")

@@ -441,6 +441,18 @@ class BackupManager(Base):
         self.assertIn("<status>ok</status>", bm(
             P1, "remove-file", "<webspace-id>1</webspace-id><filename>%s</filename>" % name))
 
+    def test_task_fails_on_a_full_disk(self):
+        P1.set_faults({"df": {"avail_bytes": 4096}})
+        tid = xml_values(bm(P1, "backup-webspace", "<webspace-id>3</webspace-id><local/>"
+                            "<prefix>jiku-DF</prefix>"), "task-id")[0]
+        self.assertIn("<status>error</status>", wait_task(P1, tid))
+        rel = "resellers/resco/clients/rcust/domains/resold.example"
+        self.assertFalse([n for n in os.listdir(P1.dumps(rel)) if n.startswith("jiku-DF_info")])
+        for n in os.listdir(P1.dumps(rel)):
+            if n.startswith("jiku-DF_"):
+                self.assertIn("<status>ok</status>", bm(
+                    P1, "remove-file", "<webspace-id>3</webspace-id><filename>%s</filename>" % n))
+
     def test_unknown_subscription_and_task(self):
         got = bm(P1, "backup-webspace", "<webspace-name>nope.example</webspace-name><local/>")
         self.assertIn("<errcode>1013</errcode>", got)
