@@ -487,7 +487,6 @@ jiku_config_load(const char *path, unsigned flags, struct jiku_config **out,
 nomem:
     r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory while reading the configuration");
 out:
-    free(p.raw);
     jiku_config_free(cfg);
     jiku_diags_release(&local);
     return r;

@@ -2,9 +2,9 @@
  * Private to the configuration loader (config.c, config_lines.c, config_sections.c,
  * config_keys.c, config_show.c, validate.c); nothing else includes this.
  *
- * The loader reads each file line by line itself (config_lines.c), hands inih only lines it
- * has already checked, and keeps the parse-time bookkeeping here: where every key was set, the
- * name indexes, and the interned strings that the public structs borrow.
+ * The loader reads each file through the INI line reader (ini_lines.c, config_lines.c), hands
+ * inih only lines it has already checked, and keeps the parse-time bookkeeping here: where
+ * every key was set, the name indexes, and the interned strings that the public structs borrow.
  */
 #ifndef JIKU_CONFIG_INT_H
 #define JIKU_CONFIG_INT_H
@@ -146,10 +146,7 @@ struct cfg_parse {
     bool nomem;
 
     const char *file; /* interned; the file being read */
-    FILE *fp;
-    int line;
-    char *raw; /* getline buffer */
-    size_t raw_cap;
+    int line;         /* the line the reader (ini_lines.c) handed over last, for messages */
 
     enum cfg_section sect;
     size_t idx; /* the current server, customer or target */

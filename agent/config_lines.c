@@ -1,21 +1,17 @@
 /*
- * The line reader between a config file and inih.
+ * The configuration's side of the line reader (ini_lines.c): what a config line means.
  *
- * Debian's libinih reads into a 200-byte buffer and simply carries on with the rest of a longer
- * line as if it were the next one, and it glues an indented line onto the previous value.  Both
- * would let a config mean something other than what it says.  So inih never sees a raw line:
- * this reader reads whole lines itself, rejects what inih would split or glue, strips " ;"
- * comments (inih misses one that directly follows "= "), and hands inih only a normalized
- * "[section]" or "key=value".  The handler then checks that inih read the line the same way.
+ * The reader hands over whole lines that inih can neither split nor glue, with " ;" comments
+ * already stripped.  Here each one becomes a normalized "[section]" or "key=value" for inih,
+ * and the handler checks that inih read the line the same way.
  */
 #include <errno.h>
-#include <ini.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/types.h>
 
 #include "config.h"
 #include "config_int.h"
+#include "ini_lines.h"
 
 static bool
 is_blank(char c)
@@ -39,18 +35,6 @@ ltrim(char *s)
     while (is_blank(*s))
         s++;
     return s;
-}
-
-/* Cut S at the first ';' that follows a blank: the inline comment of SPEC §4. */
-static void
-strip_comment(char *s)
-{
-    for (char *c = s + 1; *c != '\0'; c++) {
-        if (*c == ';' && is_blank(c[-1])) {
-            *c = '\0';
-            return;
-        }
-    }
 }
 
 static bool
@@ -124,59 +108,33 @@ read_pair(struct cfg_parse *p, char *s, char *out, size_t outlen)
     return out;
 }
 
-/*
- * The ini_reader: one line per call, like fgets, but the whole line or an error.  NUM is the
- * size of inih's buffer; a line that would not fit in it (with its NUL) is rejected.
- */
-static char *
-reader(char *out, int num, void *stream)
+/* A line the reader rejected: its message, at its line. */
+static void
+problem(void *user, const struct jiku_ini_problem *pb)
 {
-    struct cfg_parse *p = stream;
-    size_t len, limit = num > 1 ? (size_t)num - 1 : 0;
-    const char *give = "";
-    char *s, *t;
-    ssize_t n;
+    struct cfg_parse *p = user;
 
-    if (limit > JIKU_MAX_LINE)
-        limit = JIKU_MAX_LINE;
+    p->line = pb->line;
     p->key = p->value = NULL;
-    if ((n = getline(&p->raw, &p->raw_cap, p->fp)) < 0) {
-        if (ferror(p->fp))
-            cfg_error(p, "read error: %s", strerror(errno));
-        return NULL;
-    }
-    p->line++;
-    len = (size_t)n;
-    if (len > 0 && p->raw[len - 1] == '\n')
-        p->raw[--len] = '\0';
-    if (len > 0 && p->raw[len - 1] == '\r')
-        p->raw[--len] = '\0';
-    s = p->raw;
-    if (p->line == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
-        s += 3;
-    t = ltrim(s);
+    cfg_error(p, "%s", pb->msg);
+    /* the keys after a header that was not read must not land in the previous section */
+    if (pb->header)
+        p->sect = CS_IGNORE;
+}
 
-    if (strlen(p->raw) != len || len > limit || (t != s && *t != '\0' && !strchr("#;", *t))) {
-        if (strlen(p->raw) != len)
-            cfg_error(p, "line contains a NUL byte");
-        else if (len > limit)
-            cfg_error(p, "line is %zu characters long, the limit is %zu", len, limit);
-        else
-            cfg_error(p, "indented line (continuation lines are not supported)");
-        /* the keys after a header that was not read must not land in the previous section */
-        if (*t == '[')
-            p->sect = CS_IGNORE;
-    } else if (*t != '\0' && *t != '#' && *t != ';') {
-        strip_comment(s);
-        rtrim(s);
-        if (*s == '[')
-            give = read_header(p, s, out, (size_t)num);
-        else
-            give = read_pair(p, s, out, (size_t)num);
-    }
-    if (give != out)
-        snprintf(out, (size_t)num, "%s", give);
-    return out;
+/* A line that passed the reader's checks, comment stripped: "" when blank or a comment. */
+static const char *
+read_text(void *user, int line, char *s, char *out, size_t outlen)
+{
+    struct cfg_parse *p = user;
+
+    p->line = line;
+    p->key = p->value = NULL;
+    if (*s == '\0')
+        return "";
+    if (*s == '[')
+        return read_header(p, s, out, outlen);
+    return read_pair(p, s, out, outlen);
 }
 
 static int
@@ -200,20 +158,22 @@ handler(void *user, const char *section, const char *name, const char *value)
 void
 cfg_read_file(struct cfg_parse *p, const char *path)
 {
+    static const struct jiku_ini_ops ops = {problem, read_text};
     struct jiku_source at = {NULL, 0};
+    struct jiku_ini ini;
     int r;
 
     if ((p->file = cfg_intern(p, path)) == NULL)
         return;
     at.file = p->file;
-    if ((p->fp = fopen(path, "re")) == NULL) {
+    if (jiku_ini_open(&ini, path, &ops, p) != 0) {
         cfg_diag(p, true, &at, "cannot open: %s", strerror(errno));
         return;
     }
     p->line = 0;
     p->sect = CS_NONE;
     p->priv->n_files++;
-    r = ini_parse_stream(reader, p, handler, p);
+    r = jiku_ini_parse(&ini, handler, p);
     if (r == -2)
         p->nomem = true;
     else if (r > 0) {
@@ -221,6 +181,5 @@ cfg_read_file(struct cfg_parse *p, const char *path)
         at.line = r;
         cfg_diag(p, true, &at, "syntax error");
     }
-    fclose(p->fp);
-    p->fp = NULL;
+    jiku_ini_close(&ini);
 }

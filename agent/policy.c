@@ -1,19 +1,18 @@
 /*
  * The policy layer (SPEC §3): the action table, the tier files, and the one decision function.
  *
- * A tier file is INI read by inih through our own line reader (see policy_read_line) so that
+ * A tier file is INI read by inih through the agent's line reader (ini_lines.c) so that
  * Debian's 200-byte line buffer and its continuation lines can never split or glue a line
  * silently.  Every rule keeps the line it came from, because every decision names its source.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "ini_lines.h"
 #include "jiku/buf.h"
 #include "policy.h"
 
@@ -145,13 +144,10 @@ jiku_assignment_name(int assignment)
 /* ---- reading one tier file ---- */
 
 struct parse_ctx {
-    FILE *f;
-    const char *file; /* for messages */
-    const char *tier; /* the name [tier] must carry */
+    struct jiku_ini ini; /* the line inih is working on is jiku_ini_line(&ini) */
+    const char *file;    /* for messages */
+    const char *tier;    /* the name [tier] must carry */
     struct jiku_diags *diags;
-    int line;  /* of the line inih is working on */
-    char *buf; /* getline's */
-    size_t cap;
     int n_errors;
     bool read_failed;
     int name_line;
@@ -193,65 +189,42 @@ known_section(const char *s, size_t len)
 }
 
 /*
- * inih's reader: hand it one whole line, never a piece of one.  A line too long for inih's
- * buffer, an indented line (inih would glue it to the previous value) or a line holding a NUL
- * is reported and replaced by an empty line, so that parsing goes on, every problem is found
- * and inih's line count stays ours.  Section headers are checked here because inih only calls
- * the handler for keys, and an empty unknown section is still a mistake.
+ * A line the reader rejected is reported and reaches inih as an empty line.  A read error is
+ * reported after the parse, with the line it stopped after.
  */
-static char *
-policy_read_line(char *str, int num, void *stream)
+static void
+read_problem(void *user, const struct jiku_ini_problem *pb)
 {
-    struct parse_ctx *ctx = stream;
-    ssize_t n;
-    size_t len;
-    const char *p;
+    struct parse_ctx *ctx = user;
 
-    if (num < 2)
-        return NULL;
-    n = getline(&ctx->buf, &ctx->cap, ctx->f);
-    if (n < 0) {
-        if (ferror(ctx->f))
-            ctx->read_failed = true;
-        return NULL;
-    }
-    ctx->line++;
-    len = (size_t)n;
-    if (len > 0 && ctx->buf[len - 1] == '\n')
-        ctx->buf[--len] = '\0';
-    if (len > 0 && ctx->buf[len - 1] == '\r')
-        ctx->buf[--len] = '\0';
-    str[0] = '\0';
-    p = ctx->buf;
-    if (ctx->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
-        p += 3;
-    if (strlen(ctx->buf) != len) {
-        parse_error(ctx, ctx->line, "line contains a NUL byte");
-        return str;
-    }
-    /* the line goes to inih without its newline: it fits when it leaves room for the NUL */
-    if (len > (size_t)num - 1) {
-        parse_error(ctx, ctx->line, "line is %zu characters long, the limit is %d", len, num - 1);
-        return str;
-    }
-    if (*p == ' ' || *p == '\t') {
-        const char *q = p + strspn(p, " \t");
-        if (*q != '\0' && *q != '#' && *q != ';') {
-            parse_error(ctx, ctx->line, "indented line (continuation lines are not supported)");
-            return str;
-        }
-    }
-    if (*p == '[') {
-        const char *end = strchr(p, ']');
-        if (end != NULL && !known_section(p + 1, (size_t)(end - p - 1)))
-            parse_error(ctx, ctx->line,
-                        "unknown section [%.*s] (expected tier, infrastructure, server or "
-                        "application)",
-                        (int)(end - p - 1), p + 1);
-    }
-    memcpy(str, ctx->buf, len + 1);
-    return str;
+    if (pb->fault == JIKU_INI_READ)
+        ctx->read_failed = true;
+    else
+        parse_error(ctx, pb->line, "%s", pb->msg);
 }
+
+/*
+ * Section headers are checked here: inih only calls the handler for keys, and an empty unknown
+ * section is still a mistake.
+ */
+static const char *
+read_text(void *user, int line, char *text, char *out, size_t outlen)
+{
+    struct parse_ctx *ctx = user;
+    const char *end;
+
+    (void)out;
+    (void)outlen;
+    if (*text == '[' && (end = strchr(text, ']')) != NULL &&
+        !known_section(text + 1, (size_t)(end - text - 1)))
+        parse_error(ctx, line,
+                    "unknown section [%.*s] (expected tier, infrastructure, server or "
+                    "application)",
+                    (int)(end - text - 1), text + 1);
+    return text;
+}
+
+static const struct jiku_ini_ops read_ops = {read_problem, read_text};
 
 static bool
 is_area(const char *section)
@@ -266,6 +239,7 @@ static int
 handle_tier_key(struct parse_ctx *ctx, const char *name, const char *value)
 {
     struct jiku_tier_policy *tp = ctx->tp;
+    int line = jiku_ini_line(&ctx->ini);
     int *seen;
     char **slot;
 
@@ -276,23 +250,22 @@ handle_tier_key(struct parse_ctx *ctx, const char *name, const char *value)
         seen = &ctx->desc_line;
         slot = &tp->description;
     } else {
-        parse_error(ctx, ctx->line, "unknown key '%s' in [tier] (expected name or description)",
-                    name);
+        parse_error(ctx, line, "unknown key '%s' in [tier] (expected name or description)", name);
         return 1;
     }
     if (*seen != 0) {
-        parse_error(ctx, ctx->line, "duplicate key '%s' in [tier] (first at line %d)", name, *seen);
+        parse_error(ctx, line, "duplicate key '%s' in [tier] (first at line %d)", name, *seen);
         return 1;
     }
-    *seen = ctx->line;
+    *seen = line;
     if (slot == &tp->name && strcmp(value, ctx->tier) != 0) {
-        parse_error(ctx, ctx->line, "tier name '%s' does not match the file name '%s.policy'",
-                    value, ctx->tier);
+        parse_error(ctx, line, "tier name '%s' does not match the file name '%s.policy'", value,
+                    ctx->tier);
         return 1;
     }
     free(*slot);
     if ((*slot = strdup(value)) == NULL) {
-        parse_error(ctx, ctx->line, "out of memory");
+        parse_error(ctx, line, "out of memory");
         return 0;
     }
     return 1;
@@ -303,10 +276,11 @@ handle_key(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_ctx *ctx = user;
     struct jiku_buf action = JIKU_BUF_INIT;
+    int line = jiku_ini_line(&ctx->ini);
     int i, a;
 
     if (section[0] == '\0') {
-        parse_error(ctx, ctx->line, "key '%s' outside any section", name);
+        parse_error(ctx, line, "key '%s' outside any section", name);
         return 1;
     }
     if (strcmp(section, "tier") == 0)
@@ -320,16 +294,16 @@ handle_key(void *user, const char *section, const char *name, const char *value)
     if (i >= 0)
         ctx->mentioned[i] = true;
     if (i < 0)
-        parse_error(ctx, ctx->line, "unknown action '%s'", jiku_buf_str(&action));
+        parse_error(ctx, line, "unknown action '%s'", jiku_buf_str(&action));
     else if (a < 0)
-        parse_error(ctx, ctx->line, "bad assignment '%s' for %s (expected jiku, customer or open)",
+        parse_error(ctx, line, "bad assignment '%s' for %s (expected jiku, customer or open)",
                     value, jiku_buf_str(&action));
     else if (ctx->tp->line[i] != 0)
-        parse_error(ctx, ctx->line, "duplicate %s (first at line %d)", jiku_buf_str(&action),
+        parse_error(ctx, line, "duplicate %s (first at line %d)", jiku_buf_str(&action),
                     ctx->tp->line[i]);
     else {
         ctx->tp->assignment[i] = a;
-        ctx->tp->line[i] = ctx->line;
+        ctx->tp->line[i] = line;
     }
     jiku_buf_release(&action);
     return 1;
@@ -398,7 +372,6 @@ static int
 tier_parse(const char *dir, const char *tier, struct jiku_tier_policy *tp, struct jiku_diags *diags)
 {
     struct parse_ctx ctx;
-    struct stat st;
     int r;
 
     memset(tp, 0, sizeof(*tp));
@@ -412,24 +385,23 @@ tier_parse(const char *dir, const char *tier, struct jiku_tier_policy *tp, struc
         return 1;
     ctx.file = tp->file;
 
-    if ((ctx.f = fopen(tp->file, "re")) == NULL) {
+    if (jiku_ini_open(&ctx.ini, tp->file, &read_ops, &ctx) != 0) {
         jiku_diag_add(diags, true, "cannot read policy '%s': %s", tp->file, errno_text(errno));
         return 1;
     }
-    if (fstat(fileno(ctx.f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (!jiku_ini_regular(&ctx.ini)) {
         jiku_diag_add(diags, true, "cannot read policy '%s': not a regular file", tp->file);
-        fclose(ctx.f);
+        jiku_ini_close(&ctx.ini);
         return 1;
     }
-    r = ini_parse_stream(policy_read_line, &ctx, handle_key, &ctx);
+    r = jiku_ini_parse(&ctx.ini, handle_key, &ctx);
     if (r > 0)
         parse_error(&ctx, r, "syntax error (expected [section], 'key = value' or a comment)");
     else if (r < 0)
         parse_error(&ctx, 0, "cannot parse (out of memory)");
     if (ctx.read_failed)
-        parse_error(&ctx, 0, "read error after line %d", ctx.line);
-    fclose(ctx.f);
-    free(ctx.buf);
+        parse_error(&ctx, 0, "read error after line %d", jiku_ini_line(&ctx.ini));
+    jiku_ini_close(&ctx.ini);
 
     if (ctx.name_line == 0)
         parse_error(&ctx, 0, "missing [tier] name (expected 'name = %s')", tier);
