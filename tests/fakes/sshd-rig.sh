@@ -41,9 +41,9 @@ listener_pid() {
     echo "$pid"
 }
 
-# Descendants of $1 whose command name is sshd, deepest last.
+# Descendants of $1 whose command name is sshd, deepest last (from /proc: no procps needed).
 sshd_descendants() {
-    for c in $(pgrep -P "$1" || true); do
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
         if [ "$(cat /proc/"$c"/comm 2>/dev/null)" = sshd ]; then
             echo "$c"
             sshd_descendants "$c"
