@@ -285,7 +285,7 @@ archive_on_server(struct jiku_op *op, const char *user, const struct jiku_artifa
         }
         if (r != JIKU_E_NOTFOUND)
             goto out;
-        op->host->log(op, JIKU_LOG_INFO, "%s", err->msg);
+        op->host->log(op, JIKU_LOG_INFO, "%s", err != NULL ? err->msg : "server copy gone");
     }
     if (a->backup_path == NULL) {
         r = jiku_err_set(err, JIKU_E_NOTFOUND, "artifact '%s' is neither on '%s' nor in backup_dir",

@@ -324,14 +324,16 @@ int
 cpanel_remote_free(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
                    uint64_t *avail, struct jiku_err *err)
 {
-    const char *words[] = {"df", "-P", "-k", "--", path, NULL};
     struct jiku_buf cmd = JIKU_BUF_INIT;
     struct jiku_exec_result res = {0};
     int r;
 
     if (!cpanel_valid_path(path))
         return jiku_err_set(err, JIKU_E_INVAL, "refusing the remote path '%s'", path);
-    if (add_words(&cmd, words) != 0)
+    /* snapshot_dir may not exist yet: the filesystem it will be on is its nearest ancestor's. */
+    if (jiku_buf_adds(&cmd, "d=") != 0 || jiku_buf_add_shell_word(&cmd, path) != 0 ||
+        jiku_buf_adds(&cmd, "; while [ ! -d \"$d\" ]; do d=$(dirname -- \"$d\"); done; "
+                            "df -P -k -- \"$d\"") != 0)
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     else if ((r = cpanel_run(op, server, cmd.data, true, 65536, "df", &res, err)) == 0 &&
              (r = cpanel_parse_df(jiku_buf_str(&res.out), avail, err)) != 0)
