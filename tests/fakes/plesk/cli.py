@@ -282,18 +282,22 @@ def subscription(sim, argv):
     return 0
 
 
+# `plesk bin NAME …` and `plesk ext NAME …`: later issues add their utilities here
+# (fn(sim, args after NAME) -> exit status), e.g. "subdomain" and "wp-toolkit".
 UTILITIES = {"pleskbackup": pleskbackup, "pleskrestore": pleskrestore,
              "subscription": subscription}
+EXTENSIONS = {}
 
 
 def plesk(sim, argv):
-    if len(argv) >= 2 and argv[0] == "bin" and argv[1] in UTILITIES:
+    table = {"bin": UTILITIES, "ext": EXTENSIONS}.get(argv[0] if argv else "")
+    if table is not None and len(argv) >= 2 and argv[1] in table:
         sim.log_request({"transport": "cli", "command": argv[1],
                          "argv": [psim.redact_word(a) for a in argv]})
-        return UTILITIES[argv[1]](sim, argv[2:])
+        return table[argv[1]](sim, argv[2:])
     sim.log_request({"transport": "cli", "command": " ".join(argv[:2]),
                      "argv": [psim.redact_word(a) for a in argv]})
-    if argv and argv[0] == "bin":
+    if table is not None:
         return fail(1, "Unknown utility: %s" % (argv[1] if len(argv) > 1 else ""))
     return fail(1, "plesk: '%s' is not simulated" % " ".join(argv[:2]))
 

@@ -129,12 +129,17 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, sim, ctx):
+    def __init__(self, addr, sim, contexts):
         super().__init__(addr, Handler)
         self.sim = sim
         self.api = xmlapi.Api(sim)
-        self.socket = ctx.wrap_socket(self.socket, server_side=True,
-                                      do_handshake_on_connect=False)
+        self.contexts = contexts
+
+    def get_request(self):
+        # faults.json "tls" picks the certificate of each new connection, for TLS tests
+        sock, addr = self.socket.accept()
+        ctx = self.contexts.get(self.sim.faults().get("tls") or "server", self.contexts["server"])
+        return ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
     def handle_error(self, request, client_address):
         pass
@@ -146,10 +151,14 @@ def main():
     ap.add_argument("--lifetime", type=float, default=4 * 3600)
     a = ap.parse_args()
     sim = psim.Sim(a.dir)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(os.path.join(sim.dir, "tls", "server.crt"),
-                        os.path.join(sim.dir, "tls", "server.key"))
-    srv = Server(("127.0.0.1", int(sim.cfg.get("api_port", 0))), sim, ctx)
+    contexts = {}
+    for name in ("server", "other", "wrongname", "expired", "selfsigned"):
+        crt = os.path.join(sim.dir, "tls", name + ".crt")
+        if os.path.exists(crt):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(crt, os.path.join(sim.dir, "tls", name + ".key"))
+            contexts[name] = ctx
+    srv = Server(("127.0.0.1", int(sim.cfg.get("api_port", 0))), sim, contexts)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     psim.atomic_write(os.path.join(sim.dir, "ports.json"),
                       json.dumps({"api_port": srv.server_address[1]}), 0o644)

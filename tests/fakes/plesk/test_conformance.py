@@ -625,6 +625,11 @@ class Cli(Base):
         self.assertEqual(rc, 0, err)
         self.assertNotIn("tampered", rd(P1.www("admin.example", "index.html")))
 
+    def test_unknown_utilities(self):
+        for args in (["bin", "nosuch"], ["ext", "wp-toolkit", "--list"], ["version"]):
+            rc, out, err = P1.plesk(args)
+            self.assertEqual(rc, 1, args)
+
     def test_command_log(self):
         P1.plesk(["bin", "subscription", "--info", "admin.example"])
         e = [x for x in P1.requests() if x.get("transport") == "cli"][-1]
@@ -825,6 +830,21 @@ class ApiFaults(Base):
         self.assertIn("<prefix>jiku-L</prefix>", got)
         e = [x for x in P1.requests() if x.get("fault") == "drop_after"][-1]
         self.assertEqual(e["operations"], ["backup-manager/backup-webspace"])
+
+    def test_tls_certificate_choice(self):
+        P2.set_faults({"tls": "other"})
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            P2.api(GET_SHOP)
+        ctx = ssl.create_default_context(cafile=os.path.join(P2.d, "tls", "other-ca.crt"))
+        c = http.client.HTTPSConnection("127.0.0.1", int(P2.env["PLSIM_API_PORT"]),
+                                        context=ctx, timeout=30)
+        try:
+            c.request("POST", AGENT, GET_SHOP, {"Content-Type": "text/xml", "KEY": P2.key})
+            self.assertIn(b"<status>ok</status>", c.getresponse().read())
+        finally:
+            c.close()
+        P2.set_faults({})
+        self.assertIn("<status>ok</status>", P2.ok(GET_SHOP))
 
     def test_counted_entries(self):
         P2.set_faults({"api": [{"fault": "system", "errcode": 1001, "count": 2}]})
