@@ -239,6 +239,10 @@ run 0 verify acme/shop
 # A newer snapshot pushes the backup's server copy out (keep_on_server = 1).
 run 0 snapshot acme/shop
 run 0 prune acme/shop && has out "server copy of $BK_ID"
+[ -e "$SNAP/acmeshop/$SNAP_ID" ] && fail "prune left the first snapshot's directory"
+# A dry-run rollback from backup_dir only says what it would do.
+run 0 rollback acme/shop --to "$BK_ID" --dry-run && has out "would upload"
+[ -e "$SNAP/acmeshop/$BK_ID" ] && fail "a dry-run rollback uploaded the backup"
 [ -e "$SNAP/acmeshop/$BK_ID" ] && fail "prune left the backup's server copy"
 [ -f "$BK" ] || fail "prune removed the backup_dir copy"
 printf 'after backup\n' >"$HOME1/public_html/data.txt"
@@ -256,6 +260,10 @@ run 0 backup acme/bk
 BK2=$(find "$T/backups/acme/bk" -name cpmove-acmeshop.tar.gz | head -1)
 [ -n "$BK2" ] || fail "no backup of acme/bk"
 run 0 verify acme/bk
+BK2_SERVER=$(find "$SNAP/acmeshop" -path "*$(basename "$(dirname "$BK2")")/cpmove-acmeshop.tar.gz")
+[ -f "$BK2_SERVER" ] || fail "acme/bk's backup has no server copy"
+printf 'x' >>"$BK2_SERVER"
+run 65 verify acme/bk && has err "does not match the catalog"
 rm -f "$BK2"
 run 66 verify acme/bk
 
