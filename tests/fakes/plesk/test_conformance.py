@@ -319,6 +319,24 @@ class Api(Base):
                     "<gen_info/></dataset></get></customer></packet>")
         self.assertIn("<errcode>1013</errcode>", got)
 
+    def test_owner_id_variant(self):
+        P1.set_faults({"owner_field": "id"})
+        got = P1.ok("<packet><webspace><get><filter><name>resold.example</name></filter>"
+                    "<dataset><gen_info/></dataset></get></webspace></packet>")
+        self.assertEqual(xml_values(got, "owner-login"), [])
+        cid = xml_values(got, "owner-id")[0]
+        got = P1.ok("<packet><customer><get><filter><id>%s</id></filter><dataset><gen_info/>"
+                    "</dataset></get></customer></packet>" % cid)
+        self.assertEqual(xml_values(got, "login"), ["rcust"])
+        rid = xml_values(got, "owner-id")[0]
+        got = P1.ok("<packet><reseller><get><filter><id>%s</id></filter><dataset><gen-info/>"
+                    "</dataset></get></reseller></packet>" % rid)
+        self.assertEqual(xml_values(got, "login"), ["resco"])
+        P1.set_faults({"owner_field": "both"})
+        got = P1.ok("<packet><webspace><get><filter><name>admin.example</name></filter>"
+                    "<dataset><gen_info/></dataset></get></webspace></packet>")
+        self.assertIn("<owner-id>1</owner-id><owner-login>admin</owner-login>", got)
+
     def test_not_found_mixed_and_empty(self):
         got = P1.ok("<packet><webspace><get><filter><name>shop.example</name>"
                     "<name>nope.example</name></filter><dataset><gen_info/></dataset></get>"

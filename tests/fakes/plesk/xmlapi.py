@@ -453,10 +453,21 @@ class Api:
                     pass
         return E("gen_info", E("cr_date", s.get("cr_date", "2026-01-15")), E("name", name),
                  E("ascii-name", name), E("status", "0"), E("real_size", str(size)),
-                 E("owner-login", s["owner"]), E("dns_ip_address", "127.0.0.1"),
+                 *self.owner_fields(db, s["owner"]), E("dns_ip_address", "127.0.0.1"),
                  E("htype", "vrt_hst"), E("guid", s["guid"]), E("vendor-guid", db["server_guid"]),
                  ("external-id", None), ("sb-site-uuid", None), ("description", None),
                  ("admin-description", None))
+
+    def owner_fields(self, db, owner):
+        """owner-login as in the REC samples; faults.json "owner_field" = "id" or "both" gives
+        owner-id instead or as well (the variant the plugin must tolerate, **INF**)."""
+        mode = self.sim.faults().get("owner_field") or "login"
+        out = []
+        if mode in ("id", "both"):
+            out.append(E("owner-id", str(self.account_id(db, owner))))
+        if mode in ("login", "both"):
+            out.append(E("owner-login", owner))
+        return out
 
     def webspace_hosting(self, name, s):
         props = [("ftp_login", s.get("sysuser", "")), ("php", "true"),
@@ -514,7 +525,7 @@ class Api:
                              ("phone", None), ("fax", None), E("email", "%s@mail.example" % login),
                              ("address", None), ("city", None), ("state", None), ("pcode", None),
                              ("country", None), E("locale", "en-US"), E("guid", a["guid"]),
-                             E("owner-login", a.get("owner", "admin")),
+                             *self.owner_fields(db, a.get("owner", "admin")),
                              E("vendor-guid", db["server_guid"]), ("external-id", None),
                              ("description", None),
                              E("password", PASSWORD_HASH),
