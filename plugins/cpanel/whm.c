@@ -83,8 +83,11 @@ failure_text(json_t *md, struct jiku_buf *b)
     json_t *e;
 
     add_text(b, reason != NULL ? reason : "no reason given", 400);
-    if (!json_is_array(errors))
+    if (!json_is_array(errors) || json_array_size(errors) == 0)
         return;
+    /* "… 1 error occurred." then ": the error" reads better without the full stop. */
+    if (b->len > 0 && b->data[b->len - 1] == '.')
+        b->data[--b->len] = '\0';
     json_array_foreach(errors, i, e)
     {
         if (!json_is_string(e) || i >= 8)
