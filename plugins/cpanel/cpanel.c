@@ -489,6 +489,10 @@ cpanel_clone(struct jiku_op *op, struct jiku_err *err)
     r = cpanel_restore_run(op, dest, remote, p->as_user != NULL ? newuser : NULL, false,
                            &op->result->warnings, err);
     keep_remote = r == JIKU_E_UNREACHABLE;
+    /* The item said it succeeded; the account must now exist there. */
+    if (r == 0 && (r = cpanel_account_get(op, dest, newuser, false, &there, err)) != 0)
+        jiku_err_prefix(err, "the restore on '%s' reported success", dest->name);
+    cpanel_account_release(&there);
     if (r == 0 && asprintf(&op->result->details, "cloned '%s' from '%s' onto '%s' as '%s'", user,
                            op->server->name, dest->name, newuser) < 0)
         op->result->details = NULL;
