@@ -36,7 +36,6 @@ def wait(seconds, label):
     """Sleep, printing a progress line every 0.25 s: a run still attached to a dropped SSH
     channel dies of SIGPIPE on its next line, as a real one dies with its session."""
     end = time.monotonic() + max(0.0, seconds)
-    n = 0
     while True:
         left = end - time.monotonic()
         pct = 100 if seconds <= 0 else int(100 * (1 - max(0.0, left) / seconds))
@@ -44,7 +43,6 @@ def wait(seconds, label):
         if left <= 0:
             return
         time.sleep(min(0.25, left))
-        n += 1
 
 
 def parse_opts(argv):

@@ -16,6 +16,7 @@ plesk2 = Plesk 18.0.52 (Obsidian) without shop.example (a clone destination).
 """
 
 import http.client
+import io
 import json
 import os
 import re
@@ -23,7 +24,6 @@ import shlex
 import shutil
 import ssl
 import subprocess
-import sys
 import tarfile
 import tempfile
 import time
@@ -629,7 +629,7 @@ class Cli(Base):
                 if ti.name.endswith("httpdocs/index.html"):
                     data = b"<h1>tampered</h1>\n"
                     ti.size = len(data)
-                dst.addfile(ti, __import__("io").BytesIO(data) if data is not None else None)
+                dst.addfile(ti, io.BytesIO(data) if data is not None else None)
         args = ["bin", "pleskrestore", "--restore", altered, "-level", "domains", "-filter",
                 "list:admin.example"]
         rc, out, err = P1.plesk(args)

@@ -7,7 +7,6 @@ Api(sim).handle(body, headers) -> (http_status, content_type, body_bytes, log_fi
 
 import json
 import os
-import re
 import signal
 import xml.parsers.expat
 
