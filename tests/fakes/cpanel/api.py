@@ -9,6 +9,7 @@ matches a documented sample (samples/index.json) is answered with the sample's e
 
 import json
 import os
+import re
 import time
 import urllib.parse
 
@@ -140,13 +141,20 @@ class Api:
         domain = need(p, "domain")
         if domain is None:
             return whm_fail(f, "Missing argument: domain")
-        user = self.sim.domain_owner(domain)
+        user, docroot = self.sim.domain_owner(domain), None
+        if user is None:
+            for u in self.sim.users():
+                meta = self.sim.read_user(u) or {}
+                if any(re.match(r"^SUBDOMAIN\d+$", k) and v == domain for k, v in meta.items()):
+                    user = u
         if user is None:
             return whm_fail(f, "The domain “%s” does not exist on this server." % domain)
         home = self.sim.home(user)
+        rel = (self.sim.read_user(user) or {}).get("DOCROOT_" + domain)
+        docroot = os.path.join(home, rel) if rel else os.path.join(home, "public_html")
         return whm_ok(f, {"userdata": {
             "user": user, "owner": "root", "homedir": home, "documentroot":
-            os.path.join(home, "public_html"), "servername": domain, "serveralias":
+            docroot, "servername": domain, "serveralias":
             "www." + domain, "ip": "127.0.0.1", "port": "80", "group": user,
             "phpopenbasedirprotect": 1, "usecanonicalname": "Off"}})
 
@@ -298,14 +306,42 @@ class Api:
         sub, root = p.get("domain", ""), p.get("rootdomain", "")
         if not sub or not root:
             return uapi_obj(0, None, ["You must specify the “domain” and “rootdomain”."])
+        if not re.match(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", sub):
+            return uapi_obj(0, None, ["The subdomain “%s” is not a valid label." % sub])
         meta = self.sim.read_user(user) or {}
         full = "%s.%s" % (sub, root)
-        n = 1 + sum(1 for k in meta if k.startswith("SUBDOMAIN"))
+        owned = self.sim.domains(user, meta) + [v for k, v in meta.items()
+                                                 if re.match(r"^SUBDOMAIN\d+$", k)]
+        if root not in owned:
+            return uapi_obj(0, None, ["The domain “%s” does not belong to “%s”." % (root, user)])
+        for u in self.sim.users():
+            m = self.sim.read_user(u) or {}
+            if full in self.sim.domains(u, m) or full in m.values():
+                return uapi_obj(0, None, ["The subdomain “%s” already exists." % full])
+        n = 1
+        while "SUBDOMAIN%d" % n in meta:
+            n += 1
+        d = (p.get("dir") or ("public_html/" + sub)).lstrip("/")
+        if ".." in d.split("/"):
+            return uapi_obj(0, None, ["The document root “%s” is not valid." % d])
         meta["SUBDOMAIN%d" % n] = full
+        meta["DOCROOT_" + full] = d
         self.sim.write_user(user, meta)
-        d = p.get("dir") or ("public_html/" + sub)
-        os.makedirs(os.path.join(self.sim.home(user), d.lstrip("/")), exist_ok=True)
+        os.makedirs(os.path.join(self.sim.home(user), d), exist_ok=True)
         return uapi_obj(1, None, metadata={"transformed": 1})
+
+    def u_SubDomain_delsubdomain(self, user, p):
+        # INF: cPanel documents the removal as API 2 SubDomain::delsubdomain (domain=the full
+        # name, or sub_rootdomain); the document root and its files stay, as on cPanel.
+        full = p.get("domain", "")
+        meta = self.sim.read_user(user) or {}
+        for k, v in sorted(meta.items()):
+            if re.match(r"^SUBDOMAIN\d+$", k) and full in (v, v.replace(".", "_", 1)):
+                del meta[k]
+                meta.pop("DOCROOT_" + v, None)
+                self.sim.write_user(user, meta)
+                return uapi_obj(1, None, metadata={"transformed": 1})
+        return uapi_obj(0, None, ["The subdomain “%s” does not exist." % full])
 
     def u_Mysql_list_databases(self, user, p):
         data = [{"database": db, "disk_usage": os.path.getsize(

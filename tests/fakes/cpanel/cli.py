@@ -286,13 +286,21 @@ def df(sim, argv):
     return 0
 
 
+def wp_toolkit(sim, argv):
+    """`wp-toolkit ARGS`: the shared WP Toolkit simulator (tests/fakes/wptoolkit)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(cpsim.HERE), "wptoolkit"))
+    import wpt
+    return wpt.main(["wpt.py", "cpanel", sim.dir] + argv)
+
+
 TOOLS = {"whmapi1": whmapi1, "uapi": uapi, "pkgacct": pkgacct, "restorepkg": restorepkg,
-         "df": df}
+         "df": df, "wp-toolkit": wp_toolkit}
 
 
 def main():
     if len(sys.argv) < 3 or sys.argv[2] not in TOOLS:
-        sys.stderr.write("usage: cli.py DIR whmapi1|uapi|pkgacct|restorepkg|df ARGS...\n")
+        sys.stderr.write("usage: cli.py DIR whmapi1|uapi|pkgacct|restorepkg|df|wp-toolkit "
+                         "ARGS...\n")
         return 64
     sim = cpsim.Sim(sys.argv[1])
     return TOOLS[sys.argv[2]](sim, sys.argv[3:])

@@ -25,7 +25,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import api  # noqa: E402
 import cpsim  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "wptoolkit"))
+import softaculous  # noqa: E402
+
 GARBAGE = b"\x00\x1f<html><body>502 Bad Gateway\xff\xfe</body>"
+# What cpsrvd shows a request without a valid session (INF: the page, not its exact bytes).
+LOGIN_PAGE = (b'<!DOCTYPE html>\n<html><head><title>cPanel Login</title></head><body>'
+              b'<form id="login_form" action="/login/?login_only=1" method="post">'
+              b'<input name="user"><input name="pass" type="password"></form></body></html>\n')
 
 
 class Dropped(Exception):
@@ -158,9 +166,29 @@ class Handler(BaseHTTPRequestHandler):
             fault = sim.take_api_fault(function, "https")
             return self.answer(sim, entry, fault, lambda: self.server.api.uapi(
                 user, segs[1], segs[2], params, "execute"))
+        if len(segs) == 4 and segs[0] == "frontend" and segs[2:] == ["softaculous",
+                                                                      "index.live.php"]:
+            return self.softaculous(sim, session, segs[1], params, entry)
         entry.update(function=None, status=404)
         sim.log_request(entry)
         return self.send(404, b"Not Found\n", "text/plain")
+
+    def softaculous(self, sim, user, theme, params, entry):
+        """Softaculous answers only inside a create_user_session session (cookie + the
+        session's own /cpsessN prefix), under the account's theme."""
+        entry["function"] = "softaculous:%s" % params.get("act", "")
+        if user is None:
+            entry.update(auth="denied", status=401)
+            sim.log_request(entry)
+            return self.send(401, LOGIN_PAGE, "text/html; charset=utf-8", reason="Unauthorized")
+        entry.update(auth_user=user, auth="ok")
+        if theme != (sim.read_user(user) or {}).get("RS", "jupiter"):
+            entry["status"] = 404
+            sim.log_request(entry)
+            return self.send(404, b"Not Found\n", "text/plain")
+        fault = sim.take_api_fault(entry["function"], "https")
+        return self.answer(sim, entry, fault,
+                           lambda: softaculous.Soft(sim.dir).handle(user, params))
 
     def cookie_session(self, sim, token):
         cookie = self.headers.get("Cookie") or ""
@@ -194,7 +222,8 @@ class Handler(BaseHTTPRequestHandler):
         cpsim.atomic_write(os.path.join(sim.dir, "sessions.json"), json.dumps(data), 0o600)
         entry.update(auth_user=info["user"], auth="ok", status=302)
         sim.log_request(entry)
-        loc = "/%s/frontend/jupiter/index.html?post_login=%d" % (token, int(time.time()))
+        theme = (sim.read_user(info["user"]) or {}).get("RS", "jupiter")
+        loc = "/%s/frontend/%s/index.html?post_login=%d" % (token, theme, int(time.time()))
         return self.send(302, b"", "text/html", extra=(
             ("Location", loc),
             ("Set-Cookie", "cpsession=%s; HttpOnly; path=/; secure"

@@ -80,7 +80,10 @@ EOF
     chmod 644 "$dir/faults.json"
     : >>"$dir/requests.log"
     python3 "$here/cpsim.py" seed "$dir" "$accounts"
-    for tool in whmapi1 uapi pkgacct restorepkg df; do
+    # WordPress sites (WP Toolkit) and the Nextcloud install (Softaculous): ../wptoolkit
+    python3 -B "$fakes/wptoolkit/wpt.py" seed cpanel "$dir"
+    python3 -B "$fakes/wptoolkit/softaculous.py" seed "$dir"
+    for tool in whmapi1 uapi pkgacct restorepkg df wp-toolkit; do
         printf '#!/bin/sh\nexec python3 %s %s %s "$@"\n' "$(q "$here/cli.py")" "$(q "$dir")" \
             "$tool" >"$dir/ssh/bin/$tool"
         chmod 755 "$dir/ssh/bin/$tool"
@@ -140,7 +143,9 @@ stop() {
     fi
     rm -f "$dir/server.pid"
     if [ -f "$dir/config.json" ]; then
-        for pid in $(python3 "$here/cpsim.py" job-pids "$dir" 2>/dev/null || true); do
+        for pid in $(python3 "$here/cpsim.py" job-pids "$dir" 2>/dev/null || true) \
+            $(python3 -B "$fakes/wptoolkit/softaculous.py" job-pids "$dir" 2>/dev/null ||
+                true); do
             kill_pid "$pid"
         done
     fi
