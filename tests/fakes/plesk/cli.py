@@ -287,6 +287,28 @@ UTILITIES = {"pleskbackup": pleskbackup, "pleskrestore": pleskrestore,
 EXTENSIONS = {}
 
 
+def _wptoolkit():
+    sys.path.insert(0, os.path.join(os.path.dirname(psim.HERE), "wptoolkit"))
+
+
+def wp_toolkit(sim, argv):
+    """`plesk ext wp-toolkit ARGS`: the shared WP Toolkit simulator (tests/fakes/wptoolkit)."""
+    _wptoolkit()
+    import wpt
+    return wpt.main(["wpt.py", "plesk", sim.dir] + argv)
+
+
+def subdomain(sim, argv):
+    """`plesk bin subdomain --create|--remove LABEL -domain PARENT` (tests/fakes/wptoolkit)."""
+    _wptoolkit()
+    import plesk_subdomain
+    return plesk_subdomain.subdomain(sim.dir, argv)
+
+
+UTILITIES["subdomain"] = subdomain
+EXTENSIONS["wp-toolkit"] = wp_toolkit
+
+
 def plesk(sim, argv):
     table = {"bin": UTILITIES, "ext": EXTENSIONS}.get(argv[0] if argv else "")
     if table is not None and len(argv) >= 2 and argv[1] in table:

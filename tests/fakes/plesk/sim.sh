@@ -102,6 +102,7 @@ EOF
     : >>"$dir/requests.log"
     mkdir -p "$dir/root"
     python3 -B "$here/psim.py" seed "$dir" "$subs"
+    python3 -B "$fakes/wptoolkit/wpt.py" seed plesk "$dir" # WordPress sites: ../wptoolkit
     for tool in plesk df; do
         printf '#!/bin/sh\nexec python3 -B %s %s %s "$@"\n' "$(q "$here/cli.py")" "$(q "$dir")" \
             "$tool" >"$dir/ssh/bin/$tool"
