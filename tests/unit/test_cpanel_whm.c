@@ -563,3 +563,79 @@ Test(listing, snapshot_dir_inside_the_home_is_never_removed)
     cpanel_listing_release(&a);
     cpanel_listing_release(&h);
 }
+
+/* ---- the client through a fake host table ------------------------------------------- */
+
+static struct {
+    char path[1024];
+    char auth[256];
+    bool secret;
+    bool safe;
+    int answer; /* what http returns */
+    const char *body;
+} fake;
+
+static int
+fake_http(struct jiku_op *op, const struct jiku_server_info *server,
+          const struct jiku_http_request *req, struct jiku_http_response *resp,
+          struct jiku_err *err)
+{
+    (void)op;
+    (void)server;
+    snprintf(fake.path, sizeof(fake.path), "%s", req->path);
+    cr_assert_eq(req->n_headers, 1);
+    snprintf(fake.auth, sizeof(fake.auth), "%s: %s", req->headers[0].name, req->headers[0].value);
+    fake.secret = req->headers[0].secret;
+    fake.safe = req->safe_to_retry;
+    resp->status = 200;
+    jiku_buf_init(&resp->body);
+    jiku_buf_adds(&resp->body, fake.body);
+    if (fake.answer != 0)
+        return jiku_err_set(err, fake.answer, "connection reset");
+    return 0;
+}
+
+static int
+fake_secret(struct jiku_op *op, const struct jiku_server_info *server, enum jiku_secret which,
+            struct jiku_buf *out, struct jiku_err *err)
+{
+    (void)op;
+    (void)server;
+    (void)err;
+    cr_assert_eq(which, JIKU_SECRET_API_TOKEN);
+    return jiku_buf_adds(out, "UWU28DCA23NKY76CN17MDPKM3O7EFQY8");
+}
+
+Test(client, request_shape_auth_and_retry_marking)
+{
+    struct jiku_host host = {.http = fake_http, .read_secret = fake_secret};
+    struct jiku_server_info srv = {.name = "web1", .api_user = "root"};
+    struct jiku_op op = {.host = &host, .server = &srv};
+    const struct cpanel_param p[] = {{"user", "acmeshop"}, {"tarroot", "/s/acmeshop/I D&x"}};
+    struct jiku_err err = {0};
+    json_t *root = NULL;
+
+    memset(&fake, 0, sizeof(fake));
+    fake.body = "{\"data\":{\"session_id\":\"abc\"},\"metadata\":{\"result\":1}}";
+    cr_assert_eq(cpanel_whm_call(&op, NULL, "start_background_pkgacct", p, 2, true, &root, &err), 0,
+                 "%s", err.msg);
+    cr_assert_str_eq(fake.path, "/json-api/start_background_pkgacct?api.version=1&user=acmeshop"
+                                "&tarroot=%2Fs%2Facmeshop%2FI%20D%26x");
+    cr_assert_str_eq(fake.auth, "Authorization: whm root:UWU28DCA23NKY76CN17MDPKM3O7EFQY8");
+    cr_assert(fake.secret);
+    cr_assert_not(fake.safe, "a start call must not be retried");
+    cr_assert_str_eq(cpanel_json_str(json_object_get(root, "data"), "session_id"), "abc");
+    json_decref(root);
+
+    cr_assert_eq(cpanel_whm_call(&op, NULL, "get_pkgacct_session_state", p, 1, false, &root, &err),
+                 0);
+    cr_assert(fake.safe, "a poll may be retried");
+    json_decref(root);
+
+    fake.answer = JIKU_E_TRANSIENT;
+    cr_assert_eq(cpanel_whm_call(&op, NULL, "start_background_pkgacct", p, 2, true, &root, &err),
+                 JIKU_E_TRANSIENT);
+    cr_assert_not_null(strstr(err.msg, "was lost"), "%s", err.msg);
+    cr_assert_null(root);
+    cr_assert_null(strstr(err.msg, "UWU28DCA"), "the token leaked into '%s'", err.msg);
+}
