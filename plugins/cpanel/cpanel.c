@@ -11,7 +11,9 @@
 
 #include "cpanel.h"
 
-#define CPANEL_PLUGIN_VERSION "0.1.0"
+#ifndef CPANEL_PLUGIN_VERSION
+#define CPANEL_PLUGIN_VERSION "unknown"
+#endif
 
 void
 cpanel_account_release(struct cpanel_account *a)
