@@ -120,7 +120,7 @@ class Soft:
         clean = {k: v for k, v in params.items() if k != "api"}
         for s in index:
             req = s.get("request") or {}
-            if req.get("transport") != "softaculous":
+            if req.get("transport") != "softaculous" or not s.get("replay", True):
                 continue
             want = req.get("params", {})
             if all(clean.get(k) == v for k, v in want.items()) and \

@@ -1,0 +1,655 @@
+#!/usr/bin/env python3
+"""Conformance test of the application simulators (Python unittest, standard library only).
+
+Starts a cPanel simulator and a Plesk simulator under a mkdtemp directory (needs root: sshd),
+drives `wp-toolkit` / `plesk ext wp-toolkit` over their real sshd rigs and Softaculous over the
+cPanel port inside a create_user_session session, and checks README.md's contract: documented
+keys and samples (byte for byte), server-wide ids that change on re-registration, a stale id
+that now names another customer's site, clone needing an existing domain, copy-data table
+modes, wp-cli db export/import and options, faults, the Softaculous session requirement,
+staging/pushtolive, backups in ~/softaculous_backups and restore.  Removes everything after.
+"""
+
+import hashlib
+import http.client
+import json
+import os
+import re
+import shlex
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAKES = os.path.dirname(HERE)
+JOB_SECONDS = 0.4
+T = CP = PL = None
+
+
+def load_env(path):
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("=")
+            out[k] = shlex.split(v)[0] if v else ""
+    return out
+
+
+def sha(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def tree_hash(path):
+    h = hashlib.sha256()
+    for dp, dns, fns in sorted(os.walk(path)):
+        dns.sort()
+        for fn in sorted(fns):
+            full = os.path.join(dp, fn)
+            h.update(os.path.relpath(full, path).encode() + b"\0")
+            with open(full, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()
+
+
+class Inst:
+    def __init__(self, d, prefix):
+        self.d = d
+        self.env = load_env(os.path.join(d, "env"))
+        self.pre = prefix
+
+    def e(self, k):
+        return self.env[self.pre + k]
+
+    def ssh(self, command, timeout=120):
+        argv = ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                "-o", "StrictHostKeyChecking=yes", "-o",
+                "UserKnownHostsFile=" + self.e("KNOWN_HOSTS"), "-i", self.e("SSH_KEY"),
+                "-p", self.e("SSH_PORT"), "root@127.0.0.1", command]
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+    def set_faults(self, faults):
+        with open(self.e("FAULTS"), "w") as f:
+            json.dump(faults, f)
+
+    def root(self, *p):
+        return os.path.join(self.e("ROOT"), *p)
+
+    def mysql(self, db):
+        return self.root("var", "lib", "mysql", db + ".sql")
+
+
+class CpInst(Inst):
+    def __init__(self, d):
+        super().__init__(d, "CPSIM_")
+        with open(self.e("TOKEN_FILE")) as f:
+            self.token = f.read().strip()
+        self.ctx = ssl.create_default_context(cafile=self.e("CA_FILE"))
+
+    def wpt(self, args):
+        return self.ssh("wp-toolkit " + args)
+
+    def req(self, method, path, port, headers=None, body=None):
+        c = http.client.HTTPSConnection("127.0.0.1", int(port), context=self.ctx, timeout=30)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            return r.status, r.read(), r
+        finally:
+            c.close()
+
+    def whm(self, function, params):
+        q = urllib.parse.urlencode(dict(params, **{"api.version": "1"}))
+        st, body, _ = self.req("GET", "/json-api/%s?%s" % (function, q), self.e("API_PORT"),
+                               {"Authorization": "whm root:" + self.token})
+        assert st == 200, (st, body)
+        return json.loads(body)
+
+    def session(self, user="acmeshop"):
+        """(cookie header, /cpsessN prefix, theme) of a fresh create_user_session session."""
+        d = self.whm("create_user_session", {"user": user, "service": "cpaneld"})["data"]
+        u = urllib.parse.urlsplit(d["url"])
+        st, _, r = self.req("GET", u.path + "?" + u.query, u.port)
+        assert st == 302, st
+        loc = r.getheader("Location")
+        m = re.match(r"^(/cpsess\d+)/frontend/([^/]+)/", loc)
+        cookie = r.getheader("Set-Cookie").split(";")[0]
+        return cookie, m.group(1), m.group(2)
+
+    def soft(self, sess, params, post=None, theme=None):
+        cookie, prefix, th = sess
+        path = "%s/frontend/%s/softaculous/index.live.php?%s" % (
+            prefix, theme or th, urllib.parse.urlencode(dict(params, api="json")))
+        h = {"Cookie": cookie}
+        body = None
+        if post is not None:
+            body = urllib.parse.urlencode(post)
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        st, data, _ = self.req("POST" if post is not None else "GET", path,
+                               self.e("CPANEL_PORT"), h, body)
+        return st, data
+
+    def soft_json(self, sess, params, post=None):
+        st, data = self.soft(sess, params, post)
+        assert st == 200, (st, data)
+        return json.loads(data)
+
+    def wait_task(self, sess, ssk, timeout=30):
+        deadline = time.time() + timeout
+        seen = []
+        while time.time() < deadline:
+            r = self.soft_json(sess, {"act": "eu_tasklist", "ssk": ssk})
+            seen.append(r["status"]["progress"])
+            if r["status"]["progress"] == 100 or r.get("error"):
+                return r, seen
+            time.sleep(0.1)
+        raise AssertionError("task %s did not end" % ssk)
+
+
+class PlInst(Inst):
+    def __init__(self, d):
+        super().__init__(d, "PLSIM_")
+
+    def wpt(self, args):
+        return self.ssh("plesk ext wp-toolkit " + args)
+
+
+def jlist(inst):
+    rc, out, err = inst.wpt("--list -format json")
+    assert rc == 0, err
+    return json.loads(out)
+
+
+def by_url(items, url):
+    m = [i for i in items if i["siteUrl"] == url]
+    assert len(m) == 1, (url, items)
+    return m[0]
+
+
+def setUpModule():
+    global T, CP, PL
+    T = tempfile.mkdtemp(prefix="wptconf.")
+    for sh, d, args in ((os.path.join(FAKES, "cpanel", "sim.sh"), "web1", ["--name", "web1"]),
+                        (os.path.join(FAKES, "plesk", "sim.sh"), "plesk1",
+                         ["--name", "plesk1"])):
+        subprocess.run(["sh", sh, "start", os.path.join(T, d), "--job-seconds",
+                        str(JOB_SECONDS)] + args, check=True, stdout=subprocess.DEVNULL)
+    CP = CpInst(os.path.join(T, "web1"))
+    PL = PlInst(os.path.join(T, "plesk1"))
+
+
+def tearDownModule():
+    for sh, d in ((os.path.join(FAKES, "cpanel", "sim.sh"), "web1"),
+                  (os.path.join(FAKES, "plesk", "sim.sh"), "plesk1")):
+        subprocess.run(["sh", sh, "stop", os.path.join(T, d)], stdout=subprocess.DEVNULL)
+    shutil.rmtree(T, ignore_errors=True)
+
+
+class WptShapes(unittest.TestCase):
+    def test_documented_keys_and_seed(self):
+        with open(os.path.join(HERE, "samples", "index.json")) as f:
+            keys = json.load(f)["wpt_keys"]
+        for inst in (CP, PL):
+            items = jlist(inst)
+            self.assertGreaterEqual(len(items), 2)
+            for i in items:
+                for k in keys["list"]:
+                    self.assertIn(k, i)
+            rc, out, err = inst.wpt("--info -instance-id %d -format json" % items[0]["id"])
+            self.assertEqual(rc, 0, err)
+            info = json.loads(out)
+            for k in keys["info"]:
+                self.assertIn(k, info)
+            self.assertIsInstance(info["plugins"], dict)
+        items = jlist(CP)
+        blog = by_url(items, "https://blog.acme.example")
+        self.assertEqual(blog["owner"], "acmeshop")
+        self.assertEqual(blog["fullPath"], CP.root("home", "acmeshop", "blog.acme.example"))
+        by_url(items, "https://shop.acme.example/news")
+        self.assertEqual(by_url(items, "https://low.example")["owner"], "lowco")
+        pl = jlist(PL)
+        self.assertEqual(by_url(pl, "https://shop.example")["owner"], "jdoe")
+        self.assertEqual(by_url(pl, "https://shop.example")["path"], "/httpdocs")
+        self.assertEqual(by_url(pl, "https://resold.example")["owner"], "rcust")
+
+    def test_raw_format_and_bad_usage(self):
+        rc, out, err = CP.wpt("--list")
+        self.assertEqual(rc, 0)
+        self.assertIn("https://blog.acme.example", out)
+        rc, out, err = CP.wpt("--info -format json")
+        self.assertNotEqual(rc, 0)
+        rc, out, err = CP.wpt("--frobnicate")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Unknown command", err)
+
+
+class WptIds(unittest.TestCase):
+    def test_reregistration_changes_the_id(self):
+        before = by_url(jlist(CP), "https://shop.acme.example/news")
+        all_ids = {i["id"] for i in jlist(CP)}
+        rc, out, err = CP.wpt("--detach -instance-id %d" % before["id"])
+        self.assertEqual(rc, 0, err)
+        rc, out, err = CP.wpt("--info -instance-id %d -format json" % before["id"])
+        self.assertEqual(rc, 1)
+        self.assertIn("was not found", err)
+        rc, out, err = CP.wpt("--register -main-domain-id %d -path %s -format json"
+                              % (before["mainDomainId"], before["path"]))
+        self.assertEqual(rc, 0, err)
+        after = json.loads(out)
+        self.assertNotEqual(after["id"], before["id"])
+        self.assertGreater(after["id"], max(all_ids))
+        self.assertEqual(after["fullPath"], before["fullPath"])
+        rc, out, err = CP.wpt("--register -main-domain-id %d -path %s"
+                              % (before["mainDomainId"], before["path"]))
+        self.assertEqual(rc, 1)
+        self.assertIn("already registered", err)
+
+    def test_ids_are_server_wide(self):
+        items = jlist(CP)
+        owners = {i["owner"] for i in items}
+        self.assertIn("lowco", owners)
+        self.assertIn("acmeshop", owners)
+        self.assertEqual(len({i["id"] for i in items}), len(items))
+        rc, out, err = CP.wpt("--list -main-domain-id %d -format json"
+                              % by_url(items, "https://low.example")["mainDomainId"])
+        self.assertEqual([i["owner"] for i in json.loads(out)], ["lowco"])
+
+    def test_stale_id_names_another_customers_site(self):
+        blog = by_url(jlist(PL), "https://shop.example")
+        PL.set_faults({"wptoolkit": [{"command": "list", "fault": "stale_id",
+                                      "instance": blog["id"], "count": 1}]})
+        try:
+            items = jlist(PL)
+        finally:
+            PL.set_faults({})
+        moved = by_url(items, "https://shop.example")
+        self.assertNotEqual(moved["id"], blog["id"])
+        other = [i for i in items if i["id"] == blog["id"]]
+        self.assertEqual(len(other), 1)
+        self.assertEqual(other[0]["owner"], "rcust")
+        # the helper does the same at once
+        r = subprocess.run([sys.executable, os.path.join(HERE, "wpt.py"), "stale", "plesk",
+                            PL.d, str(moved["id"])], stdout=subprocess.PIPE)
+        self.assertEqual(r.returncode, 0)
+        self.assertNotEqual(by_url(jlist(PL), "https://shop.example")["id"], moved["id"])
+
+
+class WptClone(unittest.TestCase):
+    def test_clone_needs_an_existing_domain(self):
+        blog = by_url(jlist(CP), "https://blog.acme.example")
+        n = len(jlist(CP))
+        rc, out, err = CP.wpt("--clone -source-instance-id %d -target-domain-name "
+                              "nowhere.blog.acme.example -force-overwrite yes -format json"
+                              % blog["id"])
+        self.assertEqual(rc, 1)
+        self.assertIn("was not found", err)
+        self.assertEqual(len(jlist(CP)), n)
+        self.assertFalse(os.path.exists(CP.root("home", "acmeshop", "nowhere.blog.acme.example")))
+        # the fault: the domain exists, WP Toolkit does not see it
+        CP.set_faults({"wptoolkit": {"command": "clone", "fault": "domain_missing"}})
+        try:
+            rc, out, err = CP.wpt("--clone -source-instance-id %d -target-domain-name "
+                                  "shop.acme.example -target-path copy -format json" % blog["id"])
+        finally:
+            CP.set_faults({})
+        self.assertEqual(rc, 1)
+        self.assertEqual(len(jlist(CP)), n)
+
+    def stage(self, sub, root="blog.acme.example"):
+        r = CP.whm("uapi_cpanel", {"cpanel.user": "acmeshop", "cpanel.module": "SubDomain",
+                                   "cpanel.function": "addsubdomain", "domain": sub,
+                                   "rootdomain": root, "dir": "%s.%s" % (sub, root)})
+        self.assertEqual(r["data"]["uapi"]["status"], 1, r)
+        live = by_url(jlist(CP), "https://" + root)
+        rc, out, err = CP.wpt("--clone -source-instance-id %d -target-domain-name %s.%s "
+                              "-force-overwrite yes -format json" % (live["id"], sub, root))
+        self.assertEqual(rc, 0, err)
+        res = json.loads(out)
+        self.assertIn("targetInstanceId", res)
+        return live, res
+
+    def test_clone_and_copy_data_modes(self):
+        news = by_url(jlist(CP), "https://shop.acme.example/news")
+        news_files, news_db = tree_hash(news["fullPath"]), sha(CP.mysql("acmeshop_wp2"))
+        mail = CP.root("home", "acmeshop", "mail")
+        mail_hash = tree_hash(mail)
+        live, res = self.stage("staging")
+        sid, lid = res["targetInstanceId"], live["id"]
+        st = by_url(jlist(CP), "https://staging.blog.acme.example")
+        self.assertEqual(st["id"], sid)
+        self.assertEqual(st["owner"], "acmeshop")
+        # a non-empty target needs -force-overwrite yes
+        rc, out, err = CP.wpt("--clone -source-instance-id %d -target-domain-name "
+                              "staging.blog.acme.example -format json" % lid)
+        self.assertEqual(rc, 1)
+        self.assertIn("not empty", err)
+        # discourage indexing on staging only
+        rc, out, err = CP.wpt("--wp-cli -instance-id %d -- option update blog_public 0" % sid)
+        self.assertEqual((rc, out.strip()), (0, "Success: Updated 'blog_public' option."))
+        rc, out, err = CP.wpt("--wp-cli -instance-id %d -- option get blog_public" % sid)
+        self.assertEqual(out.strip(), "0")
+        rc, out, err = CP.wpt("--wp-cli -instance-id %d -- option get blog_public" % lid)
+        self.assertEqual(out.strip(), "1")
+        rc, out, err = CP.wpt("--info -instance-id %d -format json" % sid)
+        self.assertFalse(json.loads(out)["searchEnginesIndexing"])
+        live_db = CP.mysql(json.loads(CP.wpt("--info -instance-id %d -format json" % lid)[1])
+                           ["dbName"])
+        st_db = CP.mysql(json.loads(CP.wpt("--info -instance-id %d -format json" % sid)[1])
+                         ["dbName"])
+        with open(st_db) as f:
+            self.assertIn("https://staging.blog.acme.example", f.read())
+        with open(live_db) as f:
+            base_live = f.read()
+
+        def edit_and_promote(mode):
+            with open(live_db, "w") as f:
+                f.write(base_live + "INSERT INTO `wp_comments` VALUES (9,1,'live','only on "
+                                    "live');\n")
+            with open(st_db) as f:
+                text = f.read()
+            with open(st_db, "w") as f:
+                f.write(re.sub(r"'Hello world!'|'Hello (all|default|none)'", "'Hello %s'" % mode,
+                               text))
+            with open(os.path.join(st["fullPath"], "staging-%s.txt" % mode), "w") as f:
+                f.write(mode)
+            rc, out, err = CP.wpt("--copy-data -source-instance-id %d -target-instance-id %d "
+                                  "-data-to-copy all -db-tables-copy-mode %s "
+                                  "-create-restore-point yes -format json" % (sid, lid, mode))
+            self.assertEqual(rc, 0, err)
+            with open(live_db) as f:
+                return json.loads(out), f.read()
+
+        res, db = edit_and_promote("all")
+        self.assertIn("'Hello all'", db)
+        self.assertNotIn("only on live", db)
+        self.assertIn("'siteurl','https://blog.acme.example'", db)
+        self.assertIn("'blog_public','1'", db)
+        self.assertNotIn("staging.blog.acme.example", db)
+        self.assertTrue(os.path.isdir(res["restorePoint"]))
+        self.assertTrue(os.path.isfile(os.path.join(live["fullPath"], "staging-all.txt")))
+        res, db = edit_and_promote("default")
+        self.assertNotIn("'Hello default'", db)          # posts kept from live
+        self.assertIn("'Hello world!'", db)
+        self.assertNotIn("only on live", db)             # comments from staging
+        self.assertEqual(set(res["copiedTables"]) & {"posts", "postmeta", "users", "usermeta"},
+                         set())
+        self.assertIn("comments", res["copiedTables"])
+        res, db = edit_and_promote("none")
+        self.assertIn("only on live", db)                # database untouched
+        self.assertNotIn("'Hello none'", db)
+        self.assertTrue(os.path.isfile(os.path.join(live["fullPath"], "staging-none.txt")))
+        with open(os.path.join(live["fullPath"], "wp-config.php")) as f:
+            self.assertIn(os.path.basename(live_db)[:-4], f.read())
+        # nothing else in the account was touched
+        self.assertEqual(tree_hash(news["fullPath"]), news_files)
+        self.assertEqual(sha(CP.mysql("acmeshop_wp2")), news_db)
+        self.assertEqual(tree_hash(mail), mail_hash)
+        # unstage: remove the instance (files and database), then the subdomain
+        rc, out, err = CP.wpt("--remove -instance-id %d" % sid)
+        self.assertEqual(rc, 0, err)
+        self.assertFalse(os.path.exists(st_db))
+        self.assertEqual(os.listdir(st["fullPath"]), [])
+        r = CP.whm("uapi_cpanel", {"cpanel.user": "acmeshop", "cpanel.module": "SubDomain",
+                                   "cpanel.function": "delsubdomain",
+                                   "domain": "staging.blog.acme.example"})
+        self.assertEqual(r["data"]["uapi"]["status"], 1, r)
+        with open(CP.root("var", "cpanel", "users", "acmeshop")) as f:
+            self.assertNotIn("staging.blog.acme.example", f.read())
+
+    def test_copy_data_partial_fault_and_fail(self):
+        live, res = self.stage("stage2")
+        sid = res["targetInstanceId"]
+        with open(CP.mysql(res["targetDbName"]), "a") as f:
+            f.write("INSERT INTO `wp_comments` VALUES (7,1,'s','partial');\n")
+        with open(os.path.join(res["targetFullPath"], "partial.txt"), "w") as f:
+            f.write("x")
+        CP.set_faults({"wptoolkit": {"command": "copy-data", "fault": "partial", "count": 1}})
+        rc, out, err = CP.wpt("--copy-data -source-instance-id %d -target-instance-id %d "
+                              "-db-tables-copy-mode all -format json" % (sid, live["id"]))
+        self.assertEqual(rc, 1)
+        self.assertRegex(err, r"Copying (files|database) failed")
+        self.assertTrue(os.path.isfile(os.path.join(live["fullPath"], "partial.txt")))
+        with open(CP.mysql("acmeshop_wp1")) as f:
+            self.assertNotIn("partial", f.read())
+        CP.set_faults({"wptoolkit": {"command": "*", "fault": "fail", "exit": 3,
+                                     "message": "Error: boom"}})
+        try:
+            rc, out, err = CP.wpt("--list -format json")
+        finally:
+            CP.set_faults({})
+        self.assertEqual((rc, err.strip()), (3, "Error: boom"))
+        os.unlink(os.path.join(live["fullPath"], "partial.txt"))
+        self.assertEqual(CP.wpt("--remove -instance-id %d" % sid)[0], 0)
+
+    def test_db_export_import(self):
+        blog = by_url(jlist(CP), "https://shop.acme.example/news")
+        out_file = os.path.join(T, "news-export.sql")
+        rc, out, err = CP.wpt("--wp-cli -instance-id %d -- db export %s" % (blog["id"],
+                                                                             out_file))
+        self.assertEqual((rc, out.strip()), (0, "Success: Exported to '%s'." % out_file))
+        self.assertIn("Progress: 100%", err)
+        before = sha(CP.mysql("acmeshop_wp2"))
+        self.assertEqual(sha(out_file), before)
+        with open(CP.mysql("acmeshop_wp2"), "a") as f:
+            f.write("INSERT INTO `wp_posts` VALUES (3,'new','x','publish','post');\n")
+        rc, out, err = CP.wpt("--wp-cli -instance-id %d -- db import %s" % (blog["id"], out_file))
+        self.assertEqual((rc, out.strip()), (0, "Success: Imported from '%s'." % out_file))
+        self.assertEqual(sha(CP.mysql("acmeshop_wp2")), before)
+        rc, out, err = CP.wpt("--wp-cli -instance-id %d -- frobnicate" % blog["id"])
+        self.assertEqual(rc, 1)
+        self.assertIn("is not a registered wp command", err)
+
+    def test_plesk_subdomain_clone_and_backup_includes_db(self):
+        rc, out, err = PL.ssh("plesk bin subdomain --create staging -domain shop.example "
+                              "-www-root /staging.shop.example -php true")
+        self.assertEqual(rc, 0, err)
+        live = by_url(jlist(PL), "https://shop.example")
+        rc, out, err = PL.wpt("--clone -source-instance-id %d -target-domain-name "
+                              "staging.shop.example -force-overwrite yes -format json"
+                              % live["id"])
+        self.assertEqual(rc, 0, err)
+        res = json.loads(out)
+        st = by_url(jlist(PL), "https://staging.shop.example")
+        self.assertEqual(st["id"], res["targetInstanceId"])
+        self.assertEqual(st["mainDomainId"], live["mainDomainId"])
+        with open(PL.root("var", "lib", "psa-sim", "psa.json")) as f:
+            self.assertIn(res["targetDbName"], json.load(f)["subscriptions"]["shop.example"]["dbs"])
+        rc, out, err = PL.ssh("plesk bin subdomain --create staging -domain shop.example")
+        self.assertEqual(rc, 1)
+        self.assertEqual(PL.wpt("--remove -instance-id %d" % st["id"])[0], 0)
+        rc, out, err = PL.ssh("plesk bin subdomain --remove staging -domain shop.example")
+        self.assertEqual(rc, 0, err)
+        self.assertFalse(os.path.exists(PL.root("var", "www", "vhosts", "shop.example",
+                                                "staging.shop.example")))
+        rc, out, err = PL.wpt("--clone -source-instance-id %d -target-domain-name "
+                              "staging.shop.example -format json" % live["id"])
+        self.assertEqual(rc, 1)
+
+
+class Softaculous(unittest.TestCase):
+    PATH = "/frontend/jupiter/softaculous/index.live.php?act=installations&api=json"
+
+    def test_only_inside_a_session(self):
+        port = CP.e("CPANEL_PORT")
+        st, body, _ = CP.req("GET", self.PATH, port)
+        self.assertEqual(st, 401)
+        self.assertIn(b"login_form", body)
+        st, body, _ = CP.req("GET", "/cpsess0000000001" + self.PATH, port)
+        self.assertEqual(st, 401)
+        st, body, _ = CP.req("GET", self.PATH, port, {"Authorization": "cpanel acmeshop:"
+                                                      + CP.token})
+        self.assertEqual(st, 401)
+        sess = CP.session()
+        self.assertEqual(sess[2], "jupiter")
+        other = CP.session()
+        # the cookie of one session with another session's prefix
+        st, body = CP.soft((sess[0], other[1], "jupiter"), {"act": "installations"})
+        self.assertEqual(st, 401)
+        st, body = CP.soft(sess, {"act": "installations"}, theme="paper_lantern")
+        self.assertEqual(st, 404)
+        r = CP.soft_json(sess, {"act": "installations"})
+        ins = r["installations"]["483"]["483_10001"]
+        for k in ("sid", "ver", "softpath", "softurl", "softdomain", "softdb", "insid"):
+            self.assertIn(k, ins)
+        self.assertEqual(ins["softdomain"], "cloud.acme.example")
+        with open(CP.e("REQUEST_LOG")) as f:
+            log = f.read()
+        self.assertIn('"function":"softaculous:installations"', log)
+        self.assertNotIn(sess[0].split("=", 1)[1], log)
+
+    def test_theme_comes_from_the_account(self):
+        path = CP.root("var", "cpanel", "users", "lowco")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("RS=jupiter", "RS=paper_lantern"))
+        try:
+            sess = CP.session("lowco")
+            self.assertEqual(sess[2], "paper_lantern")
+            self.assertEqual(CP.soft(sess, {"act": "installations"})[0], 200)
+            self.assertEqual(CP.soft(sess, {"act": "installations"}, theme="jupiter")[0], 404)
+        finally:
+            with open(path, "w") as f:
+                f.write(text)
+
+    def test_samples_byte_for_byte(self):
+        with open(os.path.join(HERE, "samples", "index.json")) as f:
+            samples = json.load(f)["samples"]
+        sess = CP.session()
+        n = 0
+        for s in samples:
+            with open(os.path.join(HERE, "samples", s["body"]), "rb") as f:
+                want = f.read()
+            params = dict(s["request"]["params"])
+            if s["replay"]:
+                q = {k: v for k, v in params.items() if k in ("act", "insid", "restore", "ssk")}
+                post = {k: v for k, v in params.items() if k not in q}
+                for k in s["request"]["any_of"][:1]:
+                    post[k] = "1"
+                st, body = CP.soft(sess, q, post or None)
+                self.assertEqual((st, body), (s["status"], want), s["id"])
+                n += 1
+            else:
+                if params["act"] == "backups" and not CP.soft_json(sess, params)["backups"]:
+                    r = CP.soft_json(sess, {"act": "backup", "insid": "483_10001"},
+                                     {"backupins": "1", "backup_db": "1"})
+                    CP.wait_task(sess, r["done"])
+                got = CP.soft_json(sess, params)
+                self.assert_shape(json.loads(want), got, s["id"])
+        self.assertGreaterEqual(n, 6)
+
+    def assert_shape(self, want, got, what):
+        """Every key of the sample exists in got at the same nesting (ids and sids are
+        placeholders: one level of any key stands for them)."""
+        if isinstance(want, dict):
+            self.assertIsInstance(got, dict, what)
+            for k, v in want.items():
+                if k in got:
+                    self.assert_shape(v, got[k], what)
+                else:
+                    self.assertTrue(got, "%s: %s missing" % (what, k))
+                    self.assert_shape(v, next(iter(got.values())), what)
+        elif isinstance(want, list):
+            self.assertIsInstance(got, list, what)
+            self.assertTrue(got, what)
+            self.assert_shape(want[0], got[0], what)
+
+    def test_stage_pushtolive_backup_restore(self):
+        r = CP.whm("uapi_cpanel", {"cpanel.user": "acmeshop", "cpanel.module": "SubDomain",
+                                   "cpanel.function": "addsubdomain", "domain": "staging",
+                                   "rootdomain": "cloud.acme.example",
+                                   "dir": "staging.cloud.acme.example"})
+        self.assertEqual(r["data"]["uapi"]["status"], 1)
+        sess = CP.session()
+        live_path = CP.root("home", "acmeshop", "cloud.acme.example")
+        live_db = CP.mysql("acmeshop_nc1")
+        r = CP.soft_json(sess, {"act": "staging", "insid": "483_10001"},
+                         {"softsubmit": "1", "softdomain": "staging.cloud.acme.example",
+                          "softdirectory": "", "softdb": "ncstg"})
+        self.assertEqual(r["done_msg"], "Staging has been pushed in background")
+        t, seen = CP.wait_task(sess, r["done"])
+        self.assertEqual(t["status"]["completed"], "Staging Completed")
+        insts = CP.soft_json(sess, {"act": "installations"})["installations"]["483"]
+        stg = [i for i in insts.values() if i["softdomain"] == "staging.cloud.acme.example"]
+        self.assertEqual(len(stg), 1)
+        stg = stg[0]
+        self.assertEqual(stg["softdb"], "acmeshop_ncstg")
+        # change staging, push to live
+        with open(os.path.join(stg["softpath"], "data/admin/files/Documents/notes.md"), "w") as f:
+            f.write("# notes\nedited on staging\n")
+        with open(CP.mysql("acmeshop_ncstg"), "a") as f:
+            f.write("INSERT INTO `oc_filecache` VALUES (3,'files/staged.txt');\n")
+        r = CP.soft_json(sess, {"act": "pushtolive", "insid": stg["insid"]}, {"softsubmit": "1"})
+        self.assertEqual(r["done_msg"], "Pushing to live has started in background")
+        CP.wait_task(sess, r["done"])
+        with open(os.path.join(live_path, "data/admin/files/Documents/notes.md")) as f:
+            self.assertIn("edited on staging", f.read())
+        with open(live_db) as f:
+            text = f.read()
+        self.assertIn("staged.txt", text)
+        self.assertNotIn("staging.cloud.acme.example", text)
+        with open(os.path.join(live_path, "config", "config.php")) as f:
+            self.assertIn("'dbname' => 'acmeshop_nc1'", f.read())
+        # backup -> change -> restore
+        files0, db0 = tree_hash(live_path), sha(live_db)
+        r = CP.soft_json(sess, {"act": "backup", "insid": "483_10001"},
+                         {"backupins": "1", "backup_dir": "1", "backup_datadir": "1",
+                          "backup_db": "1"})
+        self.assertTrue(r["done_msg"].startswith("Your backup is being created in background"))
+        t, seen = CP.wait_task(sess, r["done"])
+        self.assertEqual(t["status"]["completed"], "Backup Completed")
+        b = [x for x in CP.soft_json(sess, {"act": "backups"})["backups"]["483"]["483_10001"]
+             if x["ssk"] == r["done"]]
+        self.assertEqual(len(b), 1)
+        bdir = CP.root("home", "acmeshop", "softaculous_backups") + "/"
+        self.assertEqual(b[0]["path"], bdir)
+        self.assertRegex(b[0]["name"], r"^nextcloud\.483_10001\.\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d"
+                                       r"\.tar\.gz$")
+        self.assertEqual(os.path.getsize(bdir + b[0]["name"]), b[0]["size"])
+        with open(os.path.join(live_path, "data/admin/files/later.txt"), "w") as f:
+            f.write("made after the backup\n")
+        with open(os.path.join(live_path, "index.php"), "a") as f:
+            f.write("// changed\n")
+        with open(live_db, "a") as f:
+            f.write("INSERT INTO `oc_users` VALUES ('eve','Eve');\n")
+        r = CP.soft_json(sess, {"act": "restore", "restore": b[0]["name"]},
+                         {"restore_ins": "1", "restore_dir": "1", "restore_datadir": "1",
+                          "restore_db": "1"})
+        self.assertTrue(r["done_msg"].startswith("Your backup is being restored in background"))
+        t, seen = CP.wait_task(sess, r["done"])
+        self.assertEqual(t["status"]["completed"], "Restore Completed")
+        self.assertEqual(tree_hash(live_path), files0)
+        self.assertEqual(sha(live_db), db0)
+
+    def test_faults_and_errors(self):
+        sess = CP.session()
+        r = CP.soft_json(sess, {"act": "backup", "insid": "483_99999"}, {"backupins": "1",
+                                                                          "backup_db": "1"})
+        self.assertIn("error", r)
+        CP.set_faults({"softaculous": {"act": "backup", "fault": "fail", "count": 1}})
+        r = CP.soft_json(sess, {"act": "backup", "insid": "483_10001"}, {"backupins": "1",
+                                                                          "backup_db": "1"})
+        t, seen = CP.wait_task(sess, r["done"])
+        self.assertTrue(t["error"])
+        self.assertLess(t["status"]["progress"], 100)
+        CP.set_faults({"softaculous": {"act": "staging", "fault": "error"}})
+        try:
+            r = CP.soft_json(sess, {"act": "staging", "insid": "483_10001"}, {"softsubmit": "1"})
+        finally:
+            CP.set_faults({})
+        self.assertEqual(r["error"], ["Simulated Softaculous error"])
+        r = CP.soft_json(sess, {"act": "eu_tasklist", "ssk": "nosuchtask"})
+        self.assertIn("error", r)
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        print("test_conformance.py: needs root (sshd rig); skipped")
+        sys.exit(77)
+    unittest.main(verbosity=2)
