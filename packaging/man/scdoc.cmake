@@ -12,4 +12,10 @@ if(NOT rc EQUAL 0)
   file(REMOVE "${OUT}.tmp")
   message(FATAL_ERROR "scdoc failed on '${IN}' (${rc})")
 endif()
+# Paths and options must never be broken across lines ("/var/lib/jiku-" "agent"): scdoc turns
+# hyphenation off before .TH, which turns it back on, so off again after it, and no line break
+# after a hyphen either.
+file(READ "${OUT}.tmp" roff)
+string(REGEX REPLACE "(\n\\.TH [^\n]*\n)" "\\1.nh\n.cflags 0 -\\\\[hy]\n" roff "${roff}")
+file(WRITE "${OUT}.tmp" "${roff}")
 file(RENAME "${OUT}.tmp" "${OUT}")
