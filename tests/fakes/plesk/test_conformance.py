@@ -644,7 +644,7 @@ class Cli(Base):
         self.assertNotIn("tampered", rd(P1.www("admin.example", "index.html")))
 
     def test_unknown_utilities(self):
-        for args in (["bin", "nosuch"], ["ext", "wp-toolkit", "--list"], ["version"]):
+        for args in (["bin", "nosuch"], ["ext", "nosuch", "--list"], ["version"]):
             rc, out, err = P1.plesk(args)
             self.assertEqual(rc, 1, args)
 
