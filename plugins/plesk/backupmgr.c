@@ -69,22 +69,25 @@ find_task(const struct plesk_reply *reply, long id, const char *prefix, struct t
         if (res->type != XML_ELEMENT_NODE || xmlStrcmp(res->name, BAD_CAST "result") != 0)
             continue;
         for (xmlNodePtr t = res->children; t != NULL; t = t->next) {
-            char *tid, *status, *pfx, *end = NULL;
+            char *tid, *status, *pfx, *end;
             long n = -1;
             bool match;
 
             if (t->type != XML_ELEMENT_NODE || xmlStrcmp(t->name, BAD_CAST "task") != 0)
                 continue;
             tid = plesk_xml_text(t, "id");
-            if (tid != NULL && isdigit((unsigned char)tid[0]) && strlen(tid) < 12)
+            if (tid != NULL && isdigit((unsigned char)tid[0]) && strlen(tid) < 12) {
                 n = strtol(tid, &end, 10);
+                if (*end != '\0')
+                    n = -1;
+            }
             free(tid);
             pfx = plesk_xml_text(t, "prefix");
             match = id >= 0 ? n == id : (pfx != NULL && strcmp(pfx, prefix) == 0);
             free(pfx);
             if (!match)
                 continue;
-            if (n < 0 || end == NULL || *end != '\0')
+            if (n < 0)
                 return jiku_err_set(err, JIKU_E_DATA, "a backup task without a usable id");
             if ((status = plesk_xml_text(t, "status")) == NULL)
                 return jiku_err_set(err, JIKU_E_DATA, "backup task %ld has no status", n);
@@ -245,6 +248,38 @@ out:
     return r;
 }
 
+/*
+ * After a failed task: remove what it left under PREFIX in the repository (a dump cut short
+ * leaves a partial content file), so that a failure leaves no stray file.
+ */
+static void
+remove_leftovers(struct jiku_op *op, const char *domain, const char *prefix)
+{
+    struct plesk_packet p = {0};
+    struct plesk_reply reply = {0};
+    struct jiku_err e = {0};
+    size_t plen = strlen(prefix);
+
+    if (packet_for_domain(&p, "get-local-backup-list", domain, &e) != 0 ||
+        plesk_xml_call(op, NULL, &p, true, &reply, &e) != 0) {
+        op->host->log(op, JIKU_LOG_WARN, "cannot list what the failed backup left: %s", e.msg);
+        goto out;
+    }
+    for (xmlNodePtr b = reply.result != NULL ? reply.result->children : NULL; b != NULL;
+         b = b->next) {
+        char *n = plesk_xml_text(plesk_xml_child(b, "file"), "name");
+
+        if (n != NULL && strncmp(n, prefix, plen) == 0 && n[plen] == '_' &&
+            plesk_xml_remove_file(op, domain, n, &e) != 0)
+            op->host->log(op, JIKU_LOG_WARN, "cannot remove '%s' left by the failed backup: %s", n,
+                          e.msg);
+        free(n);
+    }
+out:
+    plesk_reply_release(&reply);
+    plesk_packet_release(&p);
+}
+
 int
 plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char **location,
                    struct plesk_digest *d, long *errcode, struct jiku_err *err)
@@ -276,6 +311,7 @@ plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char 
         elapsed = plesk_now_ms() - start;
         if (elapsed > timeout_ms) {
             stop_backup(op, task_id);
+            remove_leftovers(op, domain, prefix);
             r = jiku_err_set(err, JIKU_E_PANEL,
                              "backup task %ld on '%s' ran past the timeout of "
                              "%d s",
@@ -300,6 +336,7 @@ plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char 
         if (t.state == TASK_RUNNING)
             continue;
         if (t.state == TASK_FAILED) {
+            remove_leftovers(op, domain, prefix);
             r = jiku_err_set(err, JIKU_E_PANEL,
                              "backup task %ld of '%s' on '%s' ended with "
                              "status '%s'",

@@ -93,6 +93,8 @@ server_version(struct jiku_op *op, const struct jiku_server_info *server, char *
     struct server_memo *m;
     int r;
 
+    if (server == NULL)
+        server = op->server;
     *version = NULL;
     if (st != NULL) {
         pthread_mutex_lock(&st->lock);

@@ -153,12 +153,16 @@ login_of_id(struct jiku_op *op, const struct jiku_server_info *srv, const char *
     return r;
 }
 
-/* A gen_info's owner: owner-login, else the login of owner-id (looked up in OPERATOR). */
+/*
+ * A gen_info's owner: owner-login, else the login behind owner-id (admin is id 1) — looked up
+ * as a customer, then a reseller, for a subscription (ANY_ACCOUNT), as a reseller otherwise.
+ */
 static int
 owner_of(struct jiku_op *op, const struct jiku_server_info *srv, xmlNodePtr gen_info,
-         const char *operator_name, char **login, struct jiku_err *err)
+         bool any_account, char **login, struct jiku_err *err)
 {
     char *id;
+    long n;
     int r = 0;
 
     *login = plesk_xml_text(gen_info, "owner-login");
@@ -172,18 +176,24 @@ owner_of(struct jiku_op *op, const struct jiku_server_info *srv, xmlNodePtr gen_
     if (r != 0)
         return r;
     id = plesk_xml_text(gen_info, "owner-id");
-    if (id == NULL || parse_id(id) < 0)
-        r = 1; /* no owner named: the admin's */
-    else if (parse_id(id) == 1 && strcmp(operator_name, "customer") != 0)
-        r = 1;
-    else
-        r = login_of_id(op, srv, operator_name, id, login, err);
-    free(id);
-    if (r == 1) {
-        r = 0;
+    n = parse_id(id);
+    if (id == NULL || n == 1) {
+        /* No owner named, or the administrator's own id. */
         if ((*login = strdup("admin")) == NULL)
             r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    } else if (n < 0) {
+        r = jiku_err_set(err, JIKU_E_DATA, "server '%s' names an unusable owner id", srv->name);
+    } else {
+        r = any_account ? login_of_id(op, srv, "customer", id, login, err) : JIKU_E_NOTFOUND;
+        if (r == JIKU_E_NOTFOUND) {
+            jiku_err_clear(err);
+            r = login_of_id(op, srv, "reseller", id, login, err);
+        }
+        if (r == JIKU_E_NOTFOUND)
+            r = jiku_err_set(err, JIKU_E_DATA, "server '%s': owner id %s is no known account",
+                             srv->name, id);
     }
+    free(id);
     return r;
 }
 
@@ -218,7 +228,7 @@ resolve_owner(struct jiku_op *op, const struct jiku_server_info *srv, struct ple
     }
     if (r != 0)
         goto out;
-    if ((r = owner_of(op, srv, plesk_xml_child(data, "gen_info"), "reseller", &parent, err)) != 0)
+    if ((r = owner_of(op, srv, plesk_xml_child(data, "gen_info"), false, &parent, err)) != 0)
         goto out;
     if (strcmp(parent, "admin") == 0) {
         w->owner_kind = PLESK_OWNER_CUSTOMER;
@@ -283,7 +293,7 @@ plesk_webspace_get(struct jiku_op *op, const struct jiku_server_info *server, co
         }
     }
     if (want_owner) {
-        if ((r = owner_of(op, srv, gen, "customer", &out->owner_login, err)) != 0 ||
+        if ((r = owner_of(op, srv, gen, true, &out->owner_login, err)) != 0 ||
             (r = resolve_owner(op, srv, out, err)) != 0)
             goto out;
     }
