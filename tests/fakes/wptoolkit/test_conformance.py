@@ -472,6 +472,57 @@ class WptClone(unittest.TestCase):
         self.assertEqual(rc, 1)
 
 
+class WptDetached(unittest.TestCase):
+    def test_detached_import_survives_a_cut_and_attached_one_dies(self):
+        rig = os.path.join(FAKES, "sshd-rig.sh")
+        inst = by_url(jlist(CP), "https://low.example")
+        db = CP.mysql("lowco_wp1")
+        dump = os.path.join(T, "low-export.sql")
+        self.assertEqual(CP.wpt("--wp-cli -instance-id %d -- db export %s"
+                                % (inst["id"], dump))[0], 0)
+        orig = sha(db)
+        with open(db, "a") as f:
+            f.write("INSERT INTO `wp_posts` VALUES (5,'after','x','publish','post');\n")
+        changed = sha(db)
+        CP.set_faults({"wptoolkit_seconds": 3})
+        cmd = "wp-toolkit --wp-cli -instance-id %d -- db import %s" % (inst["id"], dump)
+        try:
+            proc = subprocess.Popen(
+                ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o",
+                 "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + CP.e("KNOWN_HOSTS"),
+                 "-i", CP.e("SSH_KEY"), "-p", CP.e("SSH_PORT"), "root@127.0.0.1", cmd],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                proc.stderr.readline()  # the import is running
+                subprocess.run(["sh", rig, "cut", os.path.join(CP.d, "ssh")], check=True,
+                               timeout=30)
+                proc.wait(timeout=30)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                proc.stdout.close()
+                proc.stderr.close()
+            time.sleep(4)
+            self.assertEqual(sha(db), changed)      # died with its session: nothing imported
+            work = os.path.join(T, "job-import")
+            os.makedirs(work, mode=0o700)
+            rc, out, err = CP.ssh("cd %s && setsid sh -c %s </dev/null >/dev/null 2>&1 &" % (
+                shlex.quote(work), shlex.quote(cmd + " >log 2>err; echo $? >rc")))
+            self.assertEqual(rc, 0, err)
+            time.sleep(0.5)
+            subprocess.run(["sh", rig, "cut", os.path.join(CP.d, "ssh")], check=True, timeout=30)
+            deadline = time.time() + 30
+            while time.time() < deadline and not os.path.exists(os.path.join(work, "rc")):
+                time.sleep(0.1)
+            time.sleep(0.2)
+            with open(os.path.join(work, "rc")) as f:
+                self.assertEqual(f.read().strip(), "0")
+            self.assertEqual(sha(db), orig)
+        finally:
+            CP.set_faults({})
+
+
 class Softaculous(unittest.TestCase):
     PATH = "/frontend/jupiter/softaculous/index.live.php?act=installations&api=json"
 
@@ -626,6 +677,27 @@ class Softaculous(unittest.TestCase):
         self.assertEqual(t["status"]["completed"], "Restore Completed")
         self.assertEqual(tree_hash(live_path), files0)
         self.assertEqual(sha(live_db), db0)
+
+    def test_stop_ends_tasks(self):
+        d = os.path.join(T, "web-stop")
+        sh = os.path.join(FAKES, "cpanel", "sim.sh")
+        subprocess.run(["sh", sh, "start", d, "--name", "webstop", "--accounts", "acmeshop"],
+                       check=True, stdout=subprocess.DEVNULL)
+        try:
+            inst = CpInst(d)
+            inst.set_faults({"softaculous": {"act": "backup", "fault": "never_ends"}})
+            sess = inst.session()
+            r = inst.soft_json(sess, {"act": "backup", "insid": "483_10001"},
+                               {"backupins": "1", "backup_db": "1"})
+            with open(os.path.join(inst.root("var", "softaculous", "tasks", r["done"]),
+                                   "pid")) as f:
+                pid = int(f.read())
+            self.assertTrue(os.path.exists("/proc/%d" % pid))
+        finally:
+            subprocess.run(["sh", sh, "stop", d], stdout=subprocess.DEVNULL)
+        time.sleep(0.2)
+        self.assertFalse(os.path.exists("/proc/%d" % pid) and
+                         "softaculous" in open("/proc/%d/cmdline" % pid).read())
 
     def test_faults_and_errors(self):
         sess = CP.session()
