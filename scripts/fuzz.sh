@@ -9,11 +9,11 @@ seconds=${1:-20}
 "$top/scripts/deps.sh"
 cmake -S "$top" -B "$build" -DCMAKE_C_COMPILER=clang -DJIKU_FUZZ=ON -DJIKU_BUILD_TESTS=ON \
     -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_config fuzz_policy fuzz_manifest fuzz_cpanel >/dev/null
+cmake --build "$build" -j"$(nproc)" --target fuzz_config fuzz_policy fuzz_manifest fuzz_plesk fuzz_cpanel >/dev/null
 
 work=$(mktemp -d /tmp/jiku-fuzzrun.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
-for t in config policy manifest cpanel; do
+for t in config policy manifest cpanel plesk; do
     mkdir -p "$work/$t"
     cp "$top/tests/fuzz/corpus/$t/"* "$work/$t/"
     echo "fuzz_$t: ${seconds}s"
