@@ -138,7 +138,7 @@ TMP=$(mktemp -d /tmp/jiku-pkgtest.XXXXXX)
 LOG=$TMP/check.log
 
 # --- build dependencies -----------------------------------------------------------------------
-DEPS=(dpkg-dev debhelper lintian rpm fakeroot scdoc cmake pkgconf man-db bsdextrautils systemd file
+DEPS=(dpkg-dev debhelper lintian rpm fakeroot scdoc cmake pkgconf man-db bsdextrautils systemd
       libcurl4-openssl-dev libssh2-1-dev libxml2-dev libjansson-dev libinih-dev
       libsqlite3-dev libssl-dev libcriterion-dev)
 missing=()
