@@ -151,8 +151,7 @@ handle_global(struct jiku_ctx *ctx, int c, const char *arg)
             fprintf(stderr, "jiku-agent: invalid --actor '%s'\n", arg);
             return -1;
         }
-        free(ctx->actor);
-        ctx->actor = strdup(arg);
+        ctx->actor_opt = arg;
         return 0;
     case OPT_LOCK_WAIT:
         if (parse_seconds(arg, &ctx->lock_wait) != 0) {
@@ -356,23 +355,25 @@ jiku_main(int argc, char **argv)
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORTOPTS, global_options, NULL)) != -1) {
-        if (c == 'h') {
-            print_global_help(stdout);
-            return 0;
-        }
-        if (c == OPT_VERSION) {
-            printf("jiku-agent %s (plugin ABI %d.%d)\n", JIKU_VERSION, JIKU_PLUGIN_ABI_MAJOR,
-                   JIKU_PLUGIN_ABI_MINOR);
-            return 0;
-        }
-        if (c == '?' || c == ':') {
-            fprintf(stderr, "jiku-agent: %s option '%s'\n",
-                    c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
-            print_global_help(stderr);
-            return jiku_status_exit_code(JIKU_E_USAGE);
-        }
+        if (c == 'h' || c == OPT_VERSION || c == '?' || c == ':')
+            break;
         if (handle_global(&ctx, c, optarg) != 0)
             return jiku_status_exit_code(JIKU_E_USAGE);
+    }
+    if (c == 'h') {
+        print_global_help(stdout);
+        return 0;
+    }
+    if (c == OPT_VERSION) {
+        printf("jiku-agent %s (plugin ABI %d.%d)\n", JIKU_VERSION, JIKU_PLUGIN_ABI_MAJOR,
+               JIKU_PLUGIN_ABI_MINOR);
+        return 0;
+    }
+    if (c == '?' || c == ':') {
+        fprintf(stderr, "jiku-agent: %s option '%s'\n",
+                c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
+        print_global_help(stderr);
+        return jiku_status_exit_code(JIKU_E_USAGE);
     }
     if (optind >= argc) {
         print_global_help(stderr);
@@ -385,8 +386,7 @@ jiku_main(int argc, char **argv)
     }
 
     jiku_log_setup(JIKU_LOG_AUTO, verbosity(&ctx));
-    if (ctx.actor == NULL)
-        ctx.actor = default_actor();
+    ctx.actor = ctx.actor_opt != NULL ? strdup(ctx.actor_opt) : default_actor();
     ctx.out.command = cmd->name;
 
     argc -= optind;

@@ -22,7 +22,8 @@ struct jiku_ctx {
     bool quiet;
     int verbose;
     int lock_wait; /* --lock-wait; -1: the config's */
-    char *actor;
+    const char *actor_opt; /* --actor, borrowed from argv */
+    char *actor;           /* who acts, for the audit */
 
     struct jiku_out out;
 

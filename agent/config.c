@@ -406,7 +406,8 @@ read_conf_dir(struct cfg_parse *p)
             goto nomem;
         n++;
     }
-    qsort(names, n, sizeof(*names), cmp_names);
+    if (n > 0)
+        qsort(names, n, sizeof(*names), cmp_names);
     for (size_t i = 0; i < n && !p->nomem; i++) {
         jiku_buf_reset(&path);
         if (jiku_buf_addf(&path, "%s/%s", dir, names[i]) != 0)

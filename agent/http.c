@@ -55,6 +55,7 @@ struct xfer {
     size_t cap;
     bool overflow;
     bool nomem;
+    bool truncated; /* the last attempt's body ended before its Content-Length */
     int retry_after;
 };
 
@@ -438,6 +439,7 @@ attempt(struct jiku_http *h, struct conn *c, struct xfer *x, const char *url,
         return r;
 
     cr = curl_easy_perform(c->curl);
+    x->truncated = cr == CURLE_PARTIAL_FILE;
 
     if (curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
         atomic_fetch_add(&h->handshakes, (unsigned long)connects);
@@ -573,6 +575,9 @@ jiku_http_request(struct jiku_http *h, const struct jiku_server_conf *srv,
         r = jiku_retry_wait(&retry, x.retry_after, what.data, &e);
         if (r == JIKU_E_INTERRUPTED)
             jiku_err_set(&e, r, "%s: interrupted by a signal", what.data);
+        /* A body cut short on every try is a broken answer, not a broken network (SPEC §5). */
+        if (r == JIKU_E_UNREACHABLE && x.truncated)
+            e.status = r = JIKU_E_DATA;
         if (r != 0)
             break;
     }

@@ -178,14 +178,16 @@ jiku_out_artifact(struct jiku_out *out, const struct jiku_artifact *a, time_t no
     char *created = jiku_time_rfc3339(a->created);
     char size[32], age[32];
 
-    jiku_out_json(out, "artifact",
-                  "{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?, s:s?, s:b, s:s?}", "id", a->id,
-                  "customer", a->customer, "target", a->target, "kind",
-                  jiku_artifact_kind_name(a->kind), "status", jiku_artifact_status_name(a->status),
-                  "created", created,
-                  "size", a->status == JIKU_ART_PENDING ? json_null() : json_integer((json_int_t)a->size),
-                  "md5", a->md5, "sha256", a->sha256, "pinned", a->pinned,
-                  "location", a->backup_path != NULL ? a->backup_path : a->location);
+    if (out->json)
+        jiku_out_json(out, "artifact",
+                      "{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?, s:s?, s:b, s:s?}", "id", a->id,
+                      "customer", a->customer, "target", a->target, "kind",
+                      jiku_artifact_kind_name(a->kind), "status",
+                      jiku_artifact_status_name(a->status), "created", created, "size",
+                      a->status == JIKU_ART_PENDING ? json_null()
+                                                    : json_integer((json_int_t)a->size),
+                      "md5", a->md5, "sha256", a->sha256, "pinned", a->pinned, "location",
+                      a->backup_path != NULL ? a->backup_path : a->location);
     if (!out->json) {
         human_size(size, sizeof(size), a->size);
         human_age(age, sizeof(age), now - a->created);
