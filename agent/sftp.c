@@ -307,17 +307,20 @@ jiku_sftp_get(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char
  * Best-effort removal of a remote temporary file after a failure, in blocking mode with a
  * short timeout so that a pending signal does not stop the cleanup.
  */
-static void
+static int
 remove_remote(struct ssh_conn *c, LIBSSH2_SFTP_HANDLE *h, const char *path)
 {
+    int rc;
+
     libssh2_session_set_blocking(c->sess, 1);
     libssh2_session_set_timeout(c->sess, 3000);
     if (h != NULL)
         libssh2_sftp_close_handle(h);
-    if (libssh2_sftp_unlink_ex(c->sftp, path, (unsigned)strlen(path)) != 0)
+    if ((rc = libssh2_sftp_unlink_ex(c->sftp, path, (unsigned)strlen(path))) != 0)
         log_warn("server '%s': cannot remove '%s' after a failed upload", c->srv->info.name, path);
     libssh2_session_set_timeout(c->sess, 0);
     libssh2_session_set_blocking(c->sess, 0);
+    return rc;
 }
 
 static int
@@ -495,6 +498,25 @@ out:
     return r;
 }
 
+/*
+ * The connection that wrote LEFTOVER died and retries are over: one more connection, only to
+ * remove it.  Not after a signal, which asks for a prompt exit.
+ */
+static void
+cleanup_leftover(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *leftover)
+{
+    struct ssh_conn *c = NULL;
+    bool ok = false;
+
+    if (!jiku_interrupted() && ssh_pool_get(s, srv, &c, NULL) == 0 &&
+        ssh_conn_sftp(c, jiku_now_ms() + (int64_t)s->opts.connect_timeout * 1000, NULL) == 0)
+        ok = remove_remote(c, NULL, leftover) == 0;
+    ssh_pool_put(s, c, ok);
+    if (!ok)
+        log_warn("server '%s': temporary file '%s' of a failed upload is left behind",
+                 srv->info.name, leftover);
+}
+
 int
 jiku_sftp_put(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *local,
               const char *remote, struct jiku_xfer_result *res, struct jiku_err *err)
@@ -529,8 +551,7 @@ jiku_sftp_put(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char
         }
     }
     if (leftover != NULL) {
-        log_warn("server '%s': the connection is gone; temporary file '%s' is left behind",
-                 srv->info.name, leftover);
+        cleanup_leftover(s, srv, leftover);
         free(leftover);
     }
     return r;

@@ -978,3 +978,26 @@ Test(ssh, cut_during_an_unsafe_command_is_not_repeated)
     jiku_exec_result_release(&res);
     jiku_ssh_free(s);
 }
+
+Test(ssh, sftp_upload_cut_midway_leaves_no_temporary_file, .timeout = 120)
+{
+    struct jiku_ssh_opts opts = {
+        .connect_timeout = 5, .retry_deadline = 0, .progress = cut_progress};
+    struct jiku_xfer_result xr;
+    struct jiku_ssh *s = NULL;
+    struct jiku_err err = {0};
+    struct stat sb;
+    int r;
+
+    make_big_file("up.bin", 50);
+    cr_assert_eq(mkdir(rig_path(4, "remote"), 0700), 0);
+    cut_at_mib = 10;
+    cut_done = false;
+    cr_assert_eq(jiku_ssh_new(NULL, &opts, &s, &err), 0);
+    r = jiku_sftp_put(s, &rig.srv, rig_path(3, "up.bin"), rig_path(5, "remote/up.bin"), &xr, &err);
+    cr_expect(cut_done, "the transfer was never cut");
+    cr_expect_eq(r, JIKU_E_UNREACHABLE, "r=%d %s", r, err.msg);
+    cr_expect_eq(stat(rig.path[5], &sb), -1);
+    assert_no_part(rig.path[4], "up.bin");
+    jiku_ssh_free(s);
+}
