@@ -71,7 +71,10 @@ def copy_tree(src, dst, skip=(), replace_modified=True, remove_missing=False):
     n = 0
     os.makedirs(dst, exist_ok=True)
     seen = set()
+    real_dst = os.path.realpath(dst)
     for dp, dns, fns in os.walk(src):
+        # a copy into a subdirectory of its own source must not copy itself
+        dns[:] = [d for d in dns if os.path.realpath(os.path.join(dp, d)) != real_dst]
         rel = os.path.relpath(dp, src)
         tdir = dst if rel == "." else os.path.join(dst, rel)
         if os.path.lexists(tdir) and not os.path.isdir(tdir):

@@ -269,6 +269,31 @@ class Soft:
                             % meta["insid"])
         return self.start(user, "restore", p, fault, {"insid": meta["insid"], "name": name})
 
+    def a_remove(self, user, p, fault):
+        """Not in protocols/cpanel.md: the 3P guide's remove_installation (synchronous)."""
+        self.need_submit(p, "removeins")
+        insid, ins = self.get_ins(user, p)
+        root = ins["softpath"]
+        if str(p.get("remove_dir", "")) == "1" and os.path.isdir(root):
+            for name in os.listdir(root):
+                if name == "data" and str(p.get("remove_datadir", "")) != "1":
+                    continue
+                full = os.path.join(root, name)
+                if os.path.isdir(full) and not os.path.islink(full):
+                    shutil.rmtree(full)
+                else:
+                    os.unlink(full)
+        elif str(p.get("remove_datadir", "")) == "1":
+            shutil.rmtree(os.path.join(root, "data"), ignore_errors=True)
+        dbfile = os.path.join(self.panel.mysql_dir(), ins["softdb"] + ".sql")
+        if str(p.get("remove_db", "")) == "1" and os.path.isfile(dbfile):
+            os.unlink(dbfile)
+        data = self.installs(user)
+        data.pop(insid, None)
+        self.save_installs(user, data)
+        return {"title": "Softaculous - Powered by Softaculous", "done": 1, "insid": insid,
+                "user_ins": self.ins_entry(ins)}
+
     def a_eu_tasklist(self, user, p, fault):
         ssk = p.get("ssk", "")
         if not re.match(r"^[A-Za-z0-9]{1,64}$", ssk) or not os.path.isdir(self.task_dir(ssk)):

@@ -647,6 +647,22 @@ class Softaculous(unittest.TestCase):
         self.assertNotIn("staging.cloud.acme.example", text)
         with open(os.path.join(live_path, "config", "config.php")) as f:
             self.assertIn("'dbname' => 'acmeshop_nc1'", f.read())
+        # a second staging copy, removed again (unstage)
+        r = CP.soft_json(sess, {"act": "sclone", "insid": "483_10001"},
+                         {"softsubmit": "1", "softdomain": "cloud.acme.example",
+                          "softdirectory": "copy", "softdb": "nccopy"})
+        self.assertEqual(r["done_msg"], "Clone has been pushed in background")
+        CP.wait_task(sess, r["done"])
+        insts = CP.soft_json(sess, {"act": "installations"})["installations"]["483"]
+        cp = [i for i in insts.values() if i["softdirectory"] == "copy"][0]
+        self.assertNotIn("is_staging", cp)
+        r = CP.soft_json(sess, {"act": "remove", "insid": cp["insid"]},
+                         {"removeins": "1", "remove_dir": "1", "remove_datadir": "1",
+                          "remove_db": "1", "remove_dbuser": "1"})
+        self.assertEqual((r["done"], r["insid"]), (1, cp["insid"]))
+        self.assertEqual(os.listdir(cp["softpath"]), [])
+        self.assertFalse(os.path.exists(CP.mysql("acmeshop_nccopy")))
+        os.rmdir(cp["softpath"])
         # backup -> change -> restore
         files0, db0 = tree_hash(live_path), sha(live_db)
         r = CP.soft_json(sess, {"act": "backup", "insid": "483_10001"},

@@ -397,6 +397,7 @@ class Run:
                 raise WptError("Error: The option '-format' accepts 'json' or 'raw'.", 2)
             self.w.panel.log_request({"transport": "wp-toolkit", "command": "--" + self.cmd,
                                       "argv": self.argv})
+            self.w.ensure_main_ids()  # accounts created since (a restore under a new name)
             self.fault = self.w.panel.take_fault("wptoolkit", {"command": self.cmd}) or {}
             kind = self.fault.get("fault")
             if kind == "stale_id":
