@@ -366,9 +366,35 @@ job_cleanup(struct jiku_op *op, const struct jiku_server_info *srv, const char *
     jiku_buf_release(&cmd);
 }
 
+/*
+ * Stop the job in JOB_DIR: its wrapper was started under setsid, so its pid is its process
+ * group, which holds the command and every child.
+ */
+static int
+job_kill(struct jiku_op *op, const struct jiku_server_info *srv, const char *job_dir)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    struct jiku_err e = {0};
+    int r;
+
+    if (jiku_buf_adds(&cmd, "d=") != 0 || jiku_buf_add_shell_word(&cmd, job_dir) != 0 ||
+        jiku_buf_adds(&cmd, "; p=$(cat \"$d/pid\" 2>/dev/null); case $p in ''|*[!0-9]*) "
+                            "exit 3;; esac; kill -TERM -- \"-$p\" 2>/dev/null; sleep 1; "
+                            "kill -KILL -- \"-$p\" 2>/dev/null; exit 0") != 0) {
+        jiku_buf_release(&cmd);
+        return JIKU_E_NOMEM;
+    }
+    r = plesk_run(op, srv, cmd.data, true, 0, "stopping the job", NULL, &e);
+    if (r != 0)
+        op->host->log(op, JIKU_LOG_WARN, "cannot stop the job in '%s': %s", job_dir, e.msg);
+    jiku_buf_release(&cmd);
+    return r;
+}
+
 int
 plesk_job_run(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
-              const char *cmd, const char *what, bool *left_running, struct jiku_err *err)
+              const char *cmd, const char *what, bool cancellable, bool *left_running,
+              struct jiku_err *err)
 {
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
     struct jiku_job_status st = {JIKU_JOB_MISSING, -1, JIKU_BUF_INIT};
@@ -388,6 +414,14 @@ plesk_job_run(struct jiku_op *op, const struct jiku_server_info *server, const c
     for (;;) {
         elapsed = plesk_now_ms() - start;
         if (elapsed > timeout_ms) {
+            if (cancellable && job_kill(op, srv, job_dir) == 0) {
+                r = jiku_err_set(err, JIKU_E_PANEL,
+                                 "%s on '%s' ran past the timeout of %d s and "
+                                 "was stopped",
+                                 what, srv->name, (int)(timeout_ms / 1000));
+                job_cleanup(op, srv, job_dir);
+                goto out;
+            }
             r = jiku_err_set(err, JIKU_E_PANEL,
                              "%s on '%s' ran past the timeout of %d s; it is "
                              "left to finish in '%s'",
@@ -476,7 +510,7 @@ plesk_cli_export(struct jiku_op *op, const struct jiku_server_info *server, cons
             goto out_dir;
     }
     op->host->log(op, JIKU_LOG_INFO, "exporting '%s' on '%s' into '%s'", domain, srv->name, path);
-    if ((r = plesk_job_run(op, srv, job, cmd.data, "pleskbackup", &running, err)) != 0)
+    if ((r = plesk_job_run(op, srv, job, cmd.data, "pleskbackup", true, &running, err)) != 0)
         goto out_dir;
     if ((r = plesk_remote_digest(op, srv, path, d, err)) != 0) {
         if (r == JIKU_E_NOTFOUND)
@@ -549,7 +583,7 @@ plesk_cli_restore(struct jiku_op *op, const struct jiku_server_info *server, con
     }
     op->host->log(op, JIKU_LOG_INFO, "restoring '%s' on '%s' from '%s'%s", domain, srv->name, file,
                   ignore_sign ? " (signature not required: sha256 matched)" : "");
-    r = plesk_job_run(op, srv, job, cmd.data, "pleskrestore", left_running, err);
+    r = plesk_job_run(op, srv, job, cmd.data, "pleskrestore", false, left_running, err);
 out:
     free(job);
     jiku_buf_release(&cmd);

@@ -149,11 +149,13 @@ int plesk_job_dir(const struct jiku_server_info *server, const char *operation_i
  * Start CMD detached in JOB_DIR on SERVER (idempotent through the directory) and poll it to its
  * end with a growing interval, giving up after the server's timeout (JIKU_E_PANEL).  A non-zero
  * exit is JIKU_E_PANEL naming WHAT with the end of the job's log.  A finished job's directory
- * is removed.  *LEFT_RUNNING (may be NULL) is set when the job may still be running on the
- * server after a failure (lost connection, interruption, timeout).
+ * is removed.  CANCELLABLE: a job past the timeout is stopped (an export; never a restore,
+ * which is left to finish).  *LEFT_RUNNING (may be NULL) is set when the job may still be
+ * running on the server after a failure (lost connection, interruption, timeout).
  */
 int plesk_job_run(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
-                  const char *cmd, const char *what, bool *left_running, struct jiku_err *err);
+                  const char *cmd, const char *what, bool cancellable, bool *left_running,
+                  struct jiku_err *err);
 
 /*
  * `plesk bin pleskbackup --domains-name D -output-file DIR/backup.tar` as a detached job

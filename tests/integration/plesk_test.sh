@@ -154,12 +154,14 @@ CONF
     server plesk1x p1 "plesk_backup = xml"
     server plesk1p p1 "api_password_file = $T/p1/password"
     server plesk1bad p1
+    server plesk1t p1
     server plesk2 p2 "plesk_backup = xml"
     server plesk3 p3
     target acme/shop plesk1 shop.example
     target acme/admx plesk1x admin.example
     target acme/pw plesk1p resold.example
     target acme/bad plesk1bad admin.example
+    target acme/slow plesk1t admin.example
     target acme/p2 plesk2 admin.example
     target acme/old plesk3 shop.example
     target acme/oldres plesk3 resold.example
@@ -168,6 +170,7 @@ CONF
 } >"$T/agent.conf"
 sed -i "/^\[server plesk1bad\]/,/^\[/ s|^api_token_file = .*|api_token_file = $T/cred/wrong.key|" \
     "$T/agent.conf"
+sed -i "/^\[server plesk1t\]/,/^\[/ s|^timeout = .*|timeout = 3|" "$T/agent.conf"
 
 # --- servers check: the Plesk version of each server --------------------------------------
 run 0 servers check plesk1 && has out "18.0.52" && has out "api ok"
@@ -380,6 +383,9 @@ fault_case() { # CODE SIM FAULTS-JSON TEXT TARGET
 }
 fault_case 1 p1 '{"pleskbackup":{"fault":"fail"}}' "pmm-ras" acme/shop
 fault_case 1 p1 '{"pleskbackup":{"fault":"disk_full"}}' "No space left" acme/shop
+# an export past the timeout is stopped, and leaves nothing behind
+fault_case 1 p1 '{"pleskbackup":{"fault":"hang"}}' "ran past the timeout" acme/slow
+[ -z "$(tree "$SNAP/.jobs")" ] || fail "a stopped export left its job directory"
 fault_case 77 p3 '{"api":[{"operator":"webspace","operation":"get","fault":"system","errcode":1001}]}' "1001" acme/old
 fault_case 77 p3 '{"api":[{"operator":"webspace","operation":"get","fault":"system","errcode":11003}]}' "11003" acme/old
 fault_case 66 p3 '{"api":[{"operator":"webspace","operation":"get","fault":"result","errcode":1013}]}' "does not exist" acme/old
