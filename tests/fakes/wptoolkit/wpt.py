@@ -73,7 +73,8 @@ def make_site(full, dbpath, db_name, url, title, email):
     q = sitedb.sql_str
     sitedb.write_files(full, {
         "wp-config.php": wp_config(db_name),
-        "index.php": "<?php\ndefine( 'WP_USE_THEMES', true );\nrequire __DIR__ . '/wp-blog-header.php';\n",
+        "index.php": ("<?php\ndefine( 'WP_USE_THEMES', true );\n"
+                      "require __DIR__ . '/wp-blog-header.php';\n"),
         "wp-blog-header.php": "<?php /* WordPress */\n",
         "wp-includes/version.php": "<?php\n$wp_version = '%s';\n" % WP_VERSION,
         "wp-content/themes/twentytwentyfour/style.css": "/* Theme Name: Twenty Twenty-Four */\n",
