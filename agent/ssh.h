@@ -49,8 +49,8 @@ int jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv
  * Start CMD detached (setsid, stdin/stdout/stderr off the connection) in JOB_DIR, an absolute
  * path of safe characters; JOB_DIR is created 0700 (missing parents too), and its creation is
  * the atomic claim of the start: when JOB_DIR already exists the job was started before (by
- * an attempt whose answer was lost), and 0 is returned without starting it again.  JOB_DIR
- * then holds cmd, pid, log (stdout and stderr) and, once CMD ended, rc.
+ * an attempt whose answer was lost), and 0 is returned without starting it again.  CMD runs
+ * under sh in JOB_DIR, which holds cmd, pid, log (stdout and stderr) and, once CMD ended, rc.
  */
 int jiku_ssh_job_start(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
                        const char *cmd, struct jiku_err *err);
