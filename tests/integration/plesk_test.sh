@@ -404,6 +404,12 @@ fault_case 69 p3 '{"api":[{"operator":"*","operation":"*","fault":"status","code
     fail "the plesk1 canary was read"
 [ "$(stat -c %X "$T/p3/canary/secret.txt")" = "$(date -d '2020-01-02 00:00:00' +%s)" ] ||
     fail "the plesk3 canary was read"
+# Secrets: never in any output, log or state.db, not even in -vvv traces.
+run 0 -v -v -v servers check plesk1p
+run 0 -v -v -v servers check plesk1
+for f in "$T/p1/secret_key" "$T/p1/password" "$T/p3/secret_key"; do
+    grep -rqF "$(cat "$f")" "$T/all-output" "$T/state" && fail "a secret of '$f' leaked"
+done
 # (read only now: reading them moves their atime)
 for c in "$T/p1/canary/secret.txt" "$T/p3/canary/secret.txt"; do
     grep -rqF "$(cat "$c")" "$T/all-output" "$T/state" && fail "the XXE canary leaked"
