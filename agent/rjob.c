@@ -32,7 +32,11 @@ static const char start_script[] =
     "</dev/null >/dev/null 2>&1 & "
     "echo $! >pid; echo jiku-job-started";
 
-/* Run as `sh -c POLL jiku-job DIR`: the state line, then the tail of the log. */
+/*
+ * Run as `sh -c POLL jiku-job DIR`: the state line, then the tail of the log.  A directory
+ * without a pid file that changed in the last minute is a start still in progress (its
+ * claim seen by a retried start before the first attempt got to write the pid), not a death.
+ */
 static const char poll_script[] =
     "d=$1; "
     "if test -f \"$d/rc\"; then echo \"jiku-job-done $(cat \"$d/rc\")\"; "
@@ -40,6 +44,8 @@ static const char poll_script[] =
     "echo jiku-job-running; "
     /* the job may have ended between the two tests */
     "elif test -f \"$d/rc\"; then echo \"jiku-job-done $(cat \"$d/rc\")\"; "
+    "elif test -d \"$d\" && ! test -f \"$d/pid\" && "
+    "test $(( $(date +%s) - $(stat -c %Y \"$d\") )) -lt 60; then echo jiku-job-running; "
     "elif test -d \"$d\"; then echo jiku-job-missing; "
     "else echo jiku-job-nodir; fi; "
     "tail -c 65536 \"$d/log\" 2>/dev/null; exit 0";

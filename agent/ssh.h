@@ -55,8 +55,9 @@ int jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv
 int jiku_ssh_job_start(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
                        const char *cmd, struct jiku_err *err);
 /*
- * One short command: DONE with exit_status once rc exists, RUNNING while the pid lives, else
- * MISSING (the job died without an exit status, or JOB_DIR is gone).  ST->log is reset and
+ * One short command: DONE with exit_status once rc exists, RUNNING while the pid lives (or,
+ * for a minute, while a start that claimed JOB_DIR has not written the pid yet), else MISSING
+ * (the job died without an exit status, or JOB_DIR is gone).  ST->log is reset and
  * gets the last 64 KiB of the job's log (the caller releases it: jiku_job_status_release).
  */
 int jiku_ssh_job_poll(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,

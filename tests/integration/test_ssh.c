@@ -1001,3 +1001,38 @@ Test(ssh, sftp_upload_cut_midway_leaves_no_temporary_file, .timeout = 120)
     assert_no_part(rig.path[4], "up.bin");
     jiku_ssh_free(s);
 }
+
+Test(ssh, job_start_cut_after_the_claim_is_found_not_repeated, .timeout = 60)
+{
+    struct jiku_ssh *s = new_ssh(30);
+    struct jiku_job_status st = {JIKU_JOB_MISSING, -1, JIKU_BUF_INIT};
+    struct jiku_err err = {0};
+    char cmd[2 * PATH_MAX], count[64];
+    char *wc[] = {"/bin/sh", "-c", cmd, NULL};
+    char *job = rig_path(4, "jobs/op3");
+    pthread_t th;
+
+    /*
+     * mkdir on the session's PATH stalls 2 s after the claim (mkdir without -p): the
+     * connection is cut in that window, so the start's answer is lost while the first attempt
+     * goes on to start the job.  The retried start must find it, not start a second one.
+     */
+    write_file(rig_path(3, "bin/mkdir"),
+               "#!/bin/sh\n/bin/mkdir \"$@\" || exit $?\n"
+               "case \"$*\" in *-p*) ;; *) sleep 2 ;; esac\n",
+               0755);
+    snprintf(cmd, sizeof(cmd), "echo x >> %s/counter; echo started", rig.dir);
+    cr_assert_eq(pthread_create(&th, NULL, cut_later, NULL), 0);
+    cr_assert_eq(jiku_ssh_job_start(s, &rig.srv, job, cmd, &err), 0, "%s", err.msg);
+    pthread_join(th, NULL);
+    cr_expect_eq(jiku_ssh_handshakes(s), 2, "the start was not cut");
+    poll_until_done(s, job, 15, &st);
+    cr_expect_eq(st.state, JIKU_JOB_DONE);
+    cr_expect_eq(st.exit_status, 0);
+    cr_expect_str_eq(jiku_buf_str(&st.log), "started\n");
+    snprintf(cmd, sizeof(cmd), "wc -l < %s/counter", rig.dir);
+    cr_assert_eq(run(wc, count, sizeof(count)), 0);
+    cr_expect_eq(strtol(count, NULL, 10), 1, "job ran %s times", count);
+    jiku_job_status_release(&st);
+    jiku_ssh_free(s);
+}
