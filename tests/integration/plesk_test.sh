@@ -159,6 +159,7 @@ CONF
     server plesk3 p3
     target acme/shop plesk1 shop.example
     target acme/admx plesk1x admin.example
+    target acme/resx plesk1x resold.example
     target acme/pw plesk1p resold.example
     target acme/bad plesk1bad admin.example
     target acme/slow plesk1t admin.example
@@ -171,6 +172,7 @@ CONF
 sed -i "/^\[server plesk1bad\]/,/^\[/ s|^api_token_file = .*|api_token_file = $T/cred/wrong.key|" \
     "$T/agent.conf"
 sed -i "/^\[server plesk1t\]/,/^\[/ s|^timeout = .*|timeout = 3|" "$T/agent.conf"
+sed -i "/^\[server plesk1x\]/,/^\[/ s|^poll_max = 1|poll_max = 1\nmax_parallel = 1|" "$T/agent.conf"
 
 # --- servers check: the Plesk version of each server --------------------------------------
 run 0 servers check plesk1 && has out "18.0.52" && has out "api ok"
@@ -365,6 +367,11 @@ before=$(cli p1 pleskbackup)
 run 0 snapshot acme/admx && has err "errcode 1014"
 [ "$(cli p1 pleskbackup)" = $((before + 1)) ] || fail "1014 did not switch to pleskbackup"
 artifacts acme/admx | head -1 | grep -qF "$SNAP/admin.example/" || fail "1014: not an export"
+# remembered for the rest of the process: one refusal for two subscriptions
+before=$(api p1 backup-manager/backup-webspace)
+run 0 snapshot acme/admx acme/resx
+[ "$(api p1 backup-manager/backup-webspace)" = $((before + 1)) ] ||
+    fail "backup-manager was asked again after it refused once"
 run 0 snapshot acme/p2 && has err "errcode 1017"
 artifacts acme/p2 | head -1 | grep -qF "$p2_SNAP/admin.example/" || fail "1017: not an export"
 run 0 snapshot acme/pw
