@@ -250,4 +250,118 @@ int cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, 
                      const char *user, const char *home, bool exact, bool dry_run, char **details,
                      struct jiku_err *err);
 
+/* ---- softapi.c: the Softaculous enduser API (§6.2) ------------------------------------ */
+
+/* A Softaculous session of one account.  PREFIX ("/cpsessN") is a credential. */
+struct cpanel_soft_session {
+    char *prefix;
+    char *theme;
+    const char *user; /* borrowed */
+};
+
+/* An installation as "installations" lists it. */
+struct cpanel_soft_ins {
+    char *insid;
+    char *domain;    /* softdomain */
+    char *directory; /* softdirectory without slashes ("" = the domain's root) */
+    char *path;      /* softpath, or NULL */
+    char *url;       /* softurl, or NULL */
+    char *live_insid; /* a staging copy's live installation, or NULL */
+    char *script;
+    bool is_staging;
+};
+
+/* A backup as "backups" lists it. */
+struct cpanel_soft_backup {
+    char *name;  /* file name, a valid path component */
+    char *dir;   /* directory on the server, no trailing slash */
+    char *insid; /* the installation it belongs to */
+    uint64_t size;
+    bool have_size;
+};
+
+/* The path of create_user_session's URL ("/cpsessN/login/?session=…") into *PATH (malloc). */
+int cpanel_soft_login_path(const char *url, char **path, struct jiku_err *err);
+/*
+ * The session prefix and theme from the login's Location ("/cpsessN/frontend/THEME/…", or
+ * absolute).  JIKU_E_AUTH when it leads into no session.  Both malloc()ed.
+ */
+int cpanel_soft_redirect(const char *location, char **prefix, char **theme, struct jiku_err *err);
+/*
+ * An answer to ACT: JIKU_E_AUTH for 401/403 or the login page, JIKU_E_DATA for anything but a
+ * JSON object, JIKU_E_PANEL for a non-empty "error".  *ROOT is the caller's (json_decref).
+ */
+int cpanel_soft_parse(const char *act, long status, const char *body, size_t len, json_t **root,
+                      struct jiku_err *err);
+/* The task key ("done") of a background start call (malloc). */
+int cpanel_soft_task_key(json_t *root, const char *act, char **ssk, struct jiku_err *err);
+/* An eu_tasklist answer: JIKU_E_PANEL when the task failed (message: its error). */
+int cpanel_soft_task_state(json_t *root, int *progress, bool *done, struct jiku_err *err);
+/*
+ * The one installation at DOMAIN/DIR, or the one named INSID when INSID is not NULL.
+ * JIKU_E_NOTFOUND for none, JIKU_E_DATA for several.  OUT: cpanel_soft_ins_release.
+ */
+int cpanel_soft_find_ins(json_t *root, const char *domain, const char *dir, const char *insid,
+                         struct cpanel_soft_ins *out, struct jiku_err *err);
+void cpanel_soft_ins_release(struct cpanel_soft_ins *i);
+bool cpanel_soft_valid_insid(const char *s);
+/* The names of INSID's backups (every one when INSID is NULL), one a line, into NAMES. */
+int cpanel_soft_backup_names(json_t *root, const char *insid, struct jiku_buf *names,
+                             struct jiku_err *err);
+/*
+ * The backup task SSK made of INSID: the entry carrying that ssk, else the one entry not in
+ * BEFORE (names one a line).  OUT: cpanel_soft_backup_release.
+ */
+int cpanel_soft_find_new_backup(json_t *root, const char *insid, const char *ssk,
+                                const char *before, struct cpanel_soft_backup *out,
+                                struct jiku_err *err);
+/* The backup file NAME; JIKU_E_NOTFOUND when not listed. */
+int cpanel_soft_find_backup(json_t *root, const char *name, struct cpanel_soft_backup *out,
+                            struct jiku_err *err);
+void cpanel_soft_backup_release(struct cpanel_soft_backup *b);
+
+/* A session for USER: create_user_session, the login followed on softaculous_port. */
+int cpanel_soft_open(struct jiku_op *op, const char *user, struct cpanel_soft_session *s,
+                     struct jiku_err *err);
+void cpanel_soft_session_release(struct cpanel_soft_session *s);
+/*
+ * ACT with QUERY parameters (and FORM ones, then a POST).  START: a call that starts a task,
+ * never repeated; a lost answer is JIKU_E_UNREACHABLE.  *ROOT as for cpanel_soft_parse.
+ */
+int cpanel_soft_call(struct jiku_op *op, const struct cpanel_soft_session *s, const char *act,
+                     const struct cpanel_param *query, size_t n_query,
+                     const struct cpanel_param *form, size_t n_form, bool start, json_t **root,
+                     struct jiku_err *err);
+/* Poll eu_tasklist for SSK until done, failed (JIKU_E_PANEL) or past timeout (JIKU_E_PANEL). */
+int cpanel_soft_wait(struct jiku_op *op, const struct cpanel_soft_session *s, const char *act,
+                     const char *ssk, struct jiku_err *err);
+
+/* ---- domain.c: domains for staging copies and clones ------------------------------------ */
+
+/* 1 when DOMAIN is ACCOUNT's, 0 when nobody's; JIKU_E_DATA when another account has it. */
+int cpanel_domain_exists(struct jiku_op *op, const char *account, const char *domain,
+                         struct jiku_err *err);
+/*
+ * SubDomain::addsubdomain of DOMAIN (LABEL.PARENT, PARENT one of ACCOUNT's domains) with the
+ * document root HOME/DOMAIN.
+ */
+int cpanel_domain_create(struct jiku_op *op, const char *account, const char *domain,
+                         struct jiku_err *err);
+/* SubDomain::delsubdomain of DOMAIN, and its document root when it is HOME/DOMAIN. */
+int cpanel_domain_remove(struct jiku_op *op, const char *account, const char *domain,
+                         struct jiku_err *err);
+
+/* ---- softaculous.c: the actions on `softaculous` targets ------------------------------- */
+
+int cpanel_soft_probe(struct jiku_op *op, struct jiku_err *err);
+int cpanel_soft_snapshot(struct jiku_op *op, struct jiku_err *err);
+int cpanel_soft_backup(struct jiku_op *op, struct jiku_err *err);
+int cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err);
+int cpanel_soft_stage(struct jiku_op *op, struct jiku_err *err);
+int cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err);
+int cpanel_soft_promote(struct jiku_op *op, struct jiku_err *err);
+int cpanel_soft_clone(struct jiku_op *op, struct jiku_err *err);
+int cpanel_soft_prune(struct jiku_op *op, struct jiku_err *err);
+int cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err);
+
 #endif
