@@ -326,6 +326,12 @@ def main():
     stop.wait(a.lifetime)
     for s in (whm, cp):
         s.shutdown()
+    # For bench/: TLS handshakes accepted and how many resumed a session (OpenSSL's counters).
+    stats = {}
+    for ctx in contexts.values():
+        for k, v in ctx.session_stats().items():
+            stats[k] = stats.get(k, 0) + v
+    cpsim.atomic_write(os.path.join(sim.dir, "tls_stats.json"), json.dumps(stats), 0o644)
     return 0
 
 
