@@ -1,0 +1,185 @@
+/*
+ * WordPress targets through the WP Toolkit CLI, shared by both panel plugins (SPEC §6
+ * "WordPress targets"; protocols/cpanel.md §6.1, plesk.md §4.4).  The CLI is the same on both
+ * panels except its command prefix and the way a domain is made, so each plugin describes its
+ * panel in a struct wpt_panel and registers thin wrappers around the actions below.
+ *
+ * wpt.c parses `--list`/`--info` answers and matches a target to its instance; wptremote.c
+ * runs commands and detached jobs over the host's SSH; wptops.c holds the actions.
+ */
+#ifndef JIKU_WPT_H
+#define JIKU_WPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jiku/buf.h"
+#include "jiku/err.h"
+#include "jiku/host.h"
+#include "jiku/plugin.h"
+
+/* Largest answer of --list / --info we parse. */
+#define WPT_JSON_MAX ((size_t)8 << 20)
+/* The application archive's name in snapshot_dir/ACCOUNT/ID/. */
+#define WPT_ARCHIVE_NAME "wordpress.tar"
+
+/* What differs between the panels. */
+struct wpt_panel {
+    const char *name;            /* "cPanel" | "Plesk", for messages */
+    const char *const *prefix;   /* the CLI: {"wp-toolkit", NULL} / {"plesk", "ext", …} */
+    bool account_is_main_domain; /* Plesk: instance.mainDomain names the subscription */
+    /* The account's own directory (cPanel home, Plesk vhost directory), malloc()ed. */
+    int (*account_base)(struct jiku_op *op, const char *account, char **base, struct jiku_err *err);
+    /* 1 when DOMAIN exists for ACCOUNT, 0 when not; JIKU_E_DATA when another account has it. */
+    int (*domain_exists)(struct jiku_op *op, const char *account, const char *domain,
+                         struct jiku_err *err);
+    /* Create DOMAIN (a subdomain of one of ACCOUNT's domains) with its own document root. */
+    int (*create_domain)(struct jiku_op *op, const char *account, const char *domain,
+                         struct jiku_err *err);
+    /* Remove DOMAIN, which create_domain made, and its document root. */
+    int (*remove_domain)(struct jiku_op *op, const char *account, const char *domain,
+                         struct jiku_err *err);
+};
+
+/* ---- wpt.c: answers and matching ------------------------------------------------------- */
+
+/* One WP Toolkit instance as --list / --info describe it.  Strings are owned. */
+struct wpt_instance {
+    long long id;
+    char *owner;       /* cPanel user / Plesk owner login, or NULL */
+    char *main_domain; /* cPanel main domain / Plesk subscription, or NULL */
+    char *domain;      /* the domain whose document root holds it, or NULL */
+    char *site_url;
+    char *full_path;
+    bool broken;
+};
+
+struct wpt_list {
+    struct wpt_instance *items;
+    size_t n;
+};
+
+void wpt_instance_release(struct wpt_instance *i);
+void wpt_list_release(struct wpt_list *l);
+
+/*
+ * Parse the JSON of `--list -format json` (an array of instance objects).  JIKU_E_DATA for
+ * anything else, an entry without an integer id, siteUrl or fullPath, or two entries with one
+ * id.  OUT is the caller's (wpt_list_release) whatever the result.
+ */
+int wpt_list_parse(const char *json, size_t len, struct wpt_list *out, struct jiku_err *err);
+/* Parse `--info -format json` (one instance object).  OUT as for wpt_list_parse. */
+int wpt_info_parse(const char *json, size_t len, struct wpt_instance *out, struct jiku_err *err);
+
+/* What a target names: its account, domain and URL path ("/" or "/sub"). Borrowed. */
+struct wpt_site {
+    const char *account;
+    const char *domain;
+    const char *path;
+    bool account_is_main_domain;
+};
+
+/* "https://DOMAIN" + PATH without a trailing '/', into OUT (appended). */
+int wpt_site_url(const struct wpt_site *site, struct jiku_buf *out);
+/* True when the instance's siteUrl names SITE (scheme, case of the host, trailing '/' aside). */
+bool wpt_url_matches(const char *site_url, const struct wpt_site *site);
+/* 0 when I belongs to SITE's account and names its URL; JIKU_E_DATA with the reason if not. */
+int wpt_instance_check(const struct wpt_instance *i, const struct wpt_site *site,
+                       struct jiku_err *err);
+/*
+ * The one instance of LIST whose site URL is SITE's, checked with wpt_instance_check:
+ * JIKU_E_NOTFOUND when none, JIKU_E_DATA when several or when it belongs to another account.
+ * *OUT is borrowed from LIST.
+ */
+int wpt_match(const struct wpt_list *list, const struct wpt_site *site,
+              const struct wpt_instance **out, struct jiku_err *err);
+
+/* Host names as the config allows them; URL paths "/" or "/a/b" of [A-Za-z0-9._~-]. */
+bool wpt_valid_domain(const char *s);
+bool wpt_valid_url_path(const char *s);
+/* Absolute, [A-Za-z0-9._+@/-] only, no empty, "." or ".." component, not "/". */
+bool wpt_valid_path(const char *s);
+/* One component of [A-Za-z0-9._+@-], not "." or "..", not starting with '-'. */
+bool wpt_valid_component(const char *s);
+/* True when PATH lies strictly inside DIR (both valid). */
+bool wpt_path_inside(const char *path, const char *dir);
+
+/* The poll pause for a job ELAPSED_MS old: a tenth of it, between 250 ms and POLL_MAX s. */
+unsigned wpt_poll_interval(int64_t elapsed_ms, int poll_max);
+
+/* ---- wptremote.c: commands, files and jobs on the server --------------------------------- */
+
+/* Append the panel's CLI prefix and WORDS (NULL-terminated), each quoted, to CMD. */
+int wpt_cmd(const struct wpt_panel *panel, struct jiku_buf *cmd, const char *const *words);
+/* Append WORDS, each quoted and separated by a space. */
+int wpt_words(struct jiku_buf *cmd, const char *const *words);
+
+/*
+ * Run CMD; a non-zero exit is JIKU_E_PANEL naming WHAT with the first error line.  RES (may be
+ * NULL) is the caller's to release.
+ */
+int wpt_run(struct jiku_op *op, const char *cmd, bool safe, size_t max_output, const char *what,
+            struct jiku_exec_result *res, struct jiku_err *err);
+
+struct wpt_digest {
+    uint64_t size;
+    char md5[33];
+    char sha256[65];
+};
+
+/* Parse `md5sum F; sha256sum F; stat -c %s F` output. */
+int wpt_parse_digest(const char *out, struct wpt_digest *d, struct jiku_err *err);
+/* Size and checksums of a remote file; JIKU_E_NOTFOUND when it is not a regular file. */
+int wpt_remote_digest(struct jiku_op *op, const char *path, struct wpt_digest *d,
+                      struct jiku_err *err);
+/* mkdir -m 700 -p of each path (NULL-terminated), all validated. */
+int wpt_remote_mkdirs(struct jiku_op *op, const char *const *paths, struct jiku_err *err);
+/* rm -rf PATH, which must lie inside snapshot_dir. */
+int wpt_remote_remove(struct jiku_op *op, const char *path, struct jiku_err *err);
+void wpt_remote_remove_quietly(struct jiku_op *op, const char *path);
+
+/* snapshot_dir/.jobs/OPERATION_ID/STEP, malloc()ed. */
+int wpt_job_dir(struct jiku_op *op, const char *step, char **out, struct jiku_err *err);
+/*
+ * CMD started detached in JOB_DIR and polled with a growing interval until done or past the
+ * server's timeout (JIKU_E_PANEL).  A non-zero exit is JIKU_E_PANEL naming WHAT with the last
+ * line of the job's log.  CANCELLABLE jobs are stopped at the timeout; others are left.
+ * *LEFT_RUNNING (may be NULL) is set when the job may still run after a failure.  A finished
+ * job's directory is removed.
+ */
+int wpt_job_run(struct jiku_op *op, const char *job_dir, const char *cmd, const char *what,
+                bool cancellable, bool *left_running, struct jiku_err *err);
+
+/*
+ * The instance of SITE on the server: `--list` resolved by wpt_match, then `--info` of that id
+ * checked again (SPEC §6: before every write; ids are never kept across operations).  OUT is
+ * the caller's (wpt_instance_release).
+ */
+int wpt_resolve(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_site *site,
+                struct wpt_instance *out, struct jiku_err *err);
+/* 1 when an instance names SITE, 0 when none does (no --info check). */
+int wpt_exists(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_site *site,
+               struct jiku_err *err);
+
+/* ---- wptops.c: the actions on `wordpress` targets ---------------------------------------- */
+
+/* The target's site (DOMAIN: another domain at path "/", or NULL for the target's own). */
+int wpt_target_site(const struct wpt_panel *panel, struct jiku_op *op, const char *domain,
+                    struct wpt_site *site, struct jiku_err *err);
+/* wpt_resolve, and the instance's directory must lie inside the account's own directory. */
+int wpt_resolve_site(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_site *site,
+                     struct wpt_instance *inst, struct jiku_err *err);
+
+int wpt_probe(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+int wpt_snapshot(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+int wpt_backup(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+int wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+int wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+int wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+int wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+int wpt_clone(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+int wpt_prune(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+int wpt_verify(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+
+#endif

@@ -1,0 +1,531 @@
+/*
+ * The staging lifecycle of `wordpress` targets (SPEC §6): stage, unstage, promote, and clone
+ * onto a new domain.  WP Toolkit's --clone needs an existing target domain, so the panel's
+ * callbacks create it first.  What stage made is recorded in snapshot_dir/.staging/C.NAME
+ * ("domain=D", "created=1|0"), outside the staging site's own directory, which a clone with
+ * -force-overwrite empties: unstage then removes exactly that.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "wpt.h"
+
+struct marker {
+    char *domain; /* NULL: nothing recorded */
+    bool created;
+};
+
+static int
+nomem(struct jiku_err *err)
+{
+    return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+}
+
+static int
+marker_path(struct jiku_op *op, char **dir, char **file, struct jiku_err *err)
+{
+    const struct jiku_target_info *t = op->target;
+    const char *sd = op->server->snapshot_dir;
+
+    *dir = *file = NULL;
+    if (!wpt_valid_path(sd))
+        return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir",
+                            op->server->name);
+    if (!wpt_valid_component(t->customer) || !wpt_valid_component(t->name))
+        return jiku_err_set(err, JIKU_E_INVAL, "invalid target name '%s'", t->id);
+    if (asprintf(dir, "%s/.staging", sd) < 0 ||
+        asprintf(file, "%s/%s.%s", *dir, t->customer, t->name) < 0) {
+        free(*dir);
+        *dir = *file = NULL;
+        return nomem(err);
+    }
+    return 0;
+}
+
+static void
+marker_release(struct marker *m)
+{
+    free(m->domain);
+    memset(m, 0, sizeof(*m));
+}
+
+static int
+marker_read(struct jiku_op *op, struct marker *m, struct jiku_err *err)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    struct jiku_exec_result res = {0};
+    char *dir = NULL, *file = NULL, *line, *save = NULL;
+    int r;
+
+    memset(m, 0, sizeof(*m));
+    if ((r = marker_path(op, &dir, &file, err)) != 0)
+        return r;
+    if (jiku_buf_adds(&cmd, "f=") != 0 || jiku_buf_add_shell_word(&cmd, file) != 0 ||
+        jiku_buf_adds(&cmd, "; if [ -f \"$f\" ]; then cat -- \"$f\"; fi; exit 0") != 0) {
+        r = nomem(err);
+        goto out;
+    }
+    if ((r = wpt_run(op, cmd.data, true, 4096, "reading the staging record", &res, err)) != 0)
+        goto out;
+    for (line = strtok_r(res.out.data != NULL ? res.out.data : (char *)"", "\n", &save);
+         line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "domain=", 7) == 0 && wpt_valid_domain(line + 7)) {
+            free(m->domain);
+            if ((m->domain = strdup(line + 7)) == NULL) {
+                r = nomem(err);
+                goto out;
+            }
+        } else if (strcmp(line, "created=1") == 0) {
+            m->created = true;
+        }
+    }
+    if (m->domain == NULL)
+        m->created = false;
+out:
+    if (r != 0)
+        marker_release(m);
+    jiku_exec_result_release(&res);
+    jiku_buf_release(&cmd);
+    free(dir);
+    free(file);
+    return r;
+}
+
+static int
+marker_write(struct jiku_op *op, const char *domain, bool created, struct jiku_err *err)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT, line = JIKU_BUF_INIT, tmp = JIKU_BUF_INIT;
+    char *dir = NULL, *file = NULL;
+    int r;
+
+    if ((r = marker_path(op, &dir, &file, err)) != 0)
+        return r;
+    if (jiku_buf_addf(&line, "domain=%s", domain) != 0 || jiku_buf_addf(&tmp, "%s.tmp", file)) {
+        r = nomem(err);
+        goto out;
+    }
+    {
+        const char *mk[] = {"mkdir", "-m", "700", "-p", "--", dir, NULL};
+        const char *pr[] = {"printf", "%s\\n", line.data, created ? "created=1" : "created=0",
+                            NULL};
+        const char *mv[] = {"mv", "-f", "--", tmp.data, file, NULL};
+
+        if (jiku_buf_adds(&cmd, "umask 077; ") != 0 || wpt_words(&cmd, mk) != 0 ||
+            jiku_buf_adds(&cmd, " && ") != 0 || wpt_words(&cmd, pr) != 0 ||
+            jiku_buf_adds(&cmd, " >") != 0 || jiku_buf_add_shell_word(&cmd, tmp.data) != 0 ||
+            jiku_buf_adds(&cmd, " && ") != 0 || wpt_words(&cmd, mv) != 0) {
+            r = nomem(err);
+            goto out;
+        }
+    }
+    r = wpt_run(op, cmd.data, false, 4096, "writing the staging record", NULL, err);
+out:
+    jiku_buf_release(&cmd);
+    jiku_buf_release(&line);
+    jiku_buf_release(&tmp);
+    free(dir);
+    free(file);
+    return r;
+}
+
+static void
+marker_remove(struct jiku_op *op)
+{
+    char *dir = NULL, *file = NULL;
+    struct jiku_err e = {0};
+
+    if (marker_path(op, &dir, &file, &e) == 0)
+        wpt_remote_remove_quietly(op, file);
+    free(dir);
+    free(file);
+}
+
+/* `--wp-cli -instance-id ID -- WORDS`; RES (may be NULL) is the caller's. */
+static int
+wp_cli(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_instance *inst,
+       const char *const *words, bool safe, struct jiku_exec_result *res, struct jiku_err *err)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    char iid[32];
+    int r;
+
+    snprintf(iid, sizeof(iid), "%lld", inst->id);
+    {
+        const char *head[] = {"--wp-cli", "-instance-id", iid, "--", NULL};
+
+        if (wpt_cmd(panel, &cmd, head) != 0 || wpt_words(&cmd, words) != 0) {
+            jiku_buf_release(&cmd);
+            return nomem(err);
+        }
+    }
+    r = wpt_run(op, cmd.data, safe, 65536, "WP Toolkit --wp-cli", res, err);
+    jiku_buf_release(&cmd);
+    return r;
+}
+
+/* The site's blog_public option into *VALUE (malloc()ed). */
+static int
+get_blog_public(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_instance *inst,
+                char **value, struct jiku_err *err)
+{
+    static const char *const w[] = {"option", "get", "blog_public", NULL};
+    struct jiku_exec_result res = {0};
+    int r;
+
+    if ((r = wp_cli(panel, op, inst, w, true, &res, err)) != 0)
+        return r;
+    jiku_buf_rtrim(&res.out);
+    if ((*value = strdup(jiku_buf_str(&res.out))) == NULL)
+        r = nomem(err);
+    jiku_exec_result_release(&res);
+    return r;
+}
+
+static int
+set_blog_public(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_instance *inst,
+                const char *value, struct jiku_err *err)
+{
+    const char *w[] = {"option", "update", "blog_public", value, NULL};
+
+    return wp_cli(panel, op, inst, w, false, NULL, err);
+}
+
+/* `--clone` of LIVE onto DOMAIN's document root, as a detached job. */
+static int
+clone_onto(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_instance *live,
+           const char *domain, bool overwrite, const char *step, bool *running,
+           struct jiku_err *err)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    char *job = NULL, iid[32];
+    int r;
+
+    snprintf(iid, sizeof(iid), "%lld", live->id);
+    if ((r = wpt_job_dir(op, step, &job, err)) != 0)
+        return r;
+    {
+        const char *w[] = {"--clone",
+                           "-source-instance-id",
+                           iid,
+                           "-target-domain-name",
+                           domain,
+                           "-force-overwrite",
+                           overwrite ? "yes" : "no",
+                           "-format",
+                           "json",
+                           NULL};
+
+        if (wpt_cmd(panel, &cmd, w) != 0) {
+            r = nomem(err);
+            goto out;
+        }
+    }
+    op->host->log(op, JIKU_LOG_INFO, "cloning WordPress instance %s ('%s') onto '%s' on '%s'", iid,
+                  live->site_url, domain, op->server->name);
+    r = wpt_job_run(op, job, cmd.data, "WP Toolkit --clone", false, running, err);
+out:
+    jiku_buf_release(&cmd);
+    free(job);
+    return r;
+}
+
+int
+wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err)
+{
+    const char *domain =
+        op->params->domain != NULL ? op->params->domain : op->target->staging_domain;
+    struct wpt_site live, stg;
+    struct wpt_instance li = {0}, si = {0};
+    struct marker m = {0};
+    char *value = NULL;
+    bool running = false, created = false;
+    int r, exists;
+
+    if (domain == NULL)
+        return jiku_err_set(err, JIKU_E_USAGE,
+                            "stage of '%s' needs --domain or the target's staging_domain",
+                            op->target->id);
+    if ((r = wpt_target_site(panel, op, NULL, &live, err)) != 0 ||
+        (r = wpt_target_site(panel, op, domain, &stg, err)) != 0)
+        return r;
+    if (strcasecmp(stg.domain, live.domain) == 0)
+        return jiku_err_set(err, JIKU_E_USAGE, "the staging domain of '%s' is its own domain '%s'",
+                            op->target->id, live.domain);
+    if ((r = marker_read(op, &m, err)) != 0)
+        return r;
+    if (m.domain != NULL && strcasecmp(m.domain, stg.domain) != 0) {
+        r = jiku_err_set(err, JIKU_E_USAGE,
+                         "'%s' is staged on '%s'; unstage it before staging on '%s'",
+                         op->target->id, m.domain, stg.domain);
+        goto out;
+    }
+    if ((r = wpt_resolve_site(panel, op, &live, &li, err)) != 0)
+        goto out;
+    if ((exists = panel->domain_exists(op, live.account, stg.domain, err)) < 0) {
+        r = exists;
+        goto out;
+    }
+    if (exists && m.domain == NULL) {
+        /* A domain stage did not make: never overwrite a site someone else put there. */
+        if ((r = wpt_exists(panel, op, &stg, err)) < 0)
+            goto out;
+        if (r == 1) {
+            r = jiku_err_set(err, JIKU_E_PANEL,
+                             "'%s' already holds a WordPress site that stage did not make; "
+                             "nothing done",
+                             stg.domain);
+            goto out;
+        }
+        if ((r = marker_write(op, stg.domain, false, err)) != 0)
+            goto out;
+    } else if (!exists) {
+        /* Recorded first, so that an interruption cannot leave a domain nobody removes. */
+        if ((r = marker_write(op, stg.domain, true, err)) != 0)
+            goto out;
+        if ((r = panel->create_domain(op, live.account, stg.domain, err)) != 0) {
+            marker_remove(op);
+            goto out;
+        }
+        created = true;
+    }
+    if ((r = clone_onto(panel, op, &li, stg.domain, true, "stage", &running, err)) != 0)
+        goto out;
+    if ((r = wpt_resolve_site(panel, op, &stg, &si, err)) != 0) {
+        jiku_err_prefix(err, "the clone reported success");
+        goto out;
+    }
+    if ((r = set_blog_public(panel, op, &si, "0", err)) != 0 ||
+        (r = get_blog_public(panel, op, &si, &value, err)) != 0)
+        goto out;
+    if (strcmp(value, "0") != 0) {
+        r = jiku_err_set(err, JIKU_E_PANEL,
+                         "the staging site '%s' still has blog_public '%.20s' after it was set to "
+                         "0",
+                         si.site_url, value);
+        goto out;
+    }
+    if (asprintf(&op->result->details,
+                 "staged '%s' onto '%s' (instance %lld%s); search engines discouraged", li.site_url,
+                 si.site_url, si.id, created ? ", domain created" : "") < 0)
+        op->result->details = NULL;
+out:
+    marker_release(&m);
+    wpt_instance_release(&li);
+    wpt_instance_release(&si);
+    free(value);
+    return r;
+}
+
+int
+wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err)
+{
+    const char *domain;
+    struct wpt_site stg;
+    struct wpt_instance si = {0};
+    struct marker m = {0};
+    struct jiku_buf cmd = JIKU_BUF_INIT, done = JIKU_BUF_INIT;
+    int r, n;
+
+    if ((r = marker_read(op, &m, err)) != 0)
+        return r;
+    domain = m.domain != NULL             ? m.domain
+             : op->params->domain != NULL ? op->params->domain
+                                          : op->target->staging_domain;
+    if (domain == NULL) {
+        r = jiku_err_set(err, JIKU_E_NOTFOUND, "'%s' has no staging copy", op->target->id);
+        goto out;
+    }
+    if ((r = wpt_target_site(panel, op, domain, &stg, err)) != 0)
+        goto out;
+    if ((n = wpt_exists(panel, op, &stg, err)) < 0) {
+        r = n;
+        goto out;
+    }
+    if (n == 1) {
+        char iid[32];
+
+        if ((r = wpt_resolve_site(panel, op, &stg, &si, err)) != 0)
+            goto out;
+        snprintf(iid, sizeof(iid), "%lld", si.id);
+        {
+            const char *w[] = {"--remove", "-instance-id", iid, "-format", "json", NULL};
+
+            if (wpt_cmd(panel, &cmd, w) != 0) {
+                r = nomem(err);
+                goto out;
+            }
+        }
+        if ((r = wpt_run(op, cmd.data, false, 65536, "WP Toolkit --remove", NULL, err)) != 0)
+            goto out;
+        jiku_buf_addf(&done, "removed the staging site '%s' (instance %lld)", si.site_url, si.id);
+    }
+    if (m.created) {
+        if ((n = panel->domain_exists(op, op->target->account, stg.domain, err)) < 0) {
+            r = n;
+            goto out;
+        }
+        if (n == 1 && (r = panel->remove_domain(op, op->target->account, stg.domain, err)) != 0)
+            goto out;
+        jiku_buf_addf(&done, "%sremoved the domain '%s'", done.len > 0 ? "; " : "", stg.domain);
+    }
+    if (m.domain == NULL && n != 1) {
+        r = jiku_err_set(err, JIKU_E_NOTFOUND, "'%s' has no staging copy on '%s'", op->target->id,
+                         stg.domain);
+        goto out;
+    }
+    marker_remove(op);
+    if (done.len == 0)
+        jiku_buf_addf(&done, "nothing left of the staging copy on '%s'", stg.domain);
+    op->result->details = jiku_buf_detach(&done);
+out:
+    marker_release(&m);
+    wpt_instance_release(&si);
+    jiku_buf_release(&cmd);
+    jiku_buf_release(&done);
+    return r;
+}
+
+int
+wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err)
+{
+    const char *mode = op->target->promote_db != NULL ? op->target->promote_db : "all";
+    struct wpt_site live, stg;
+    struct wpt_instance li = {0}, si = {0};
+    struct marker m = {0};
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    char *before = NULL, *after = NULL, *job = NULL, sid[32], lid[32];
+    const char *domain;
+    bool running = false;
+    int r;
+
+    if (strcmp(mode, "all") != 0 && strcmp(mode, "default") != 0 && strcmp(mode, "none") != 0)
+        return jiku_err_set(err, JIKU_E_CONFIG, "promote_db of '%s' is '%s', not all|default|none",
+                            op->target->id, mode);
+    if ((r = marker_read(op, &m, err)) != 0)
+        return r;
+    domain = m.domain != NULL ? m.domain : op->target->staging_domain;
+    if (domain == NULL) {
+        r = jiku_err_set(err, JIKU_E_NOTFOUND, "'%s' has no staging copy to promote",
+                         op->target->id);
+        goto out;
+    }
+    if ((r = wpt_target_site(panel, op, NULL, &live, err)) != 0 ||
+        (r = wpt_target_site(panel, op, domain, &stg, err)) != 0 ||
+        (r = wpt_job_dir(op, "promote", &job, err)) != 0)
+        goto out;
+    if ((r = wpt_resolve_site(panel, op, &stg, &si, err)) != 0 ||
+        (r = wpt_resolve_site(panel, op, &live, &li, err)) != 0)
+        goto out;
+    if ((r = get_blog_public(panel, op, &li, &before, err)) != 0)
+        goto out;
+    snprintf(sid, sizeof(sid), "%lld", si.id);
+    snprintf(lid, sizeof(lid), "%lld", li.id);
+    {
+        /* "none" copies files only: -data-to-copy files is WP Toolkit's documented way. */
+        bool files_only = strcmp(mode, "none") == 0;
+        const char *w[] = {"--copy-data",
+                           "-source-instance-id",
+                           sid,
+                           "-target-instance-id",
+                           lid,
+                           "-data-to-copy",
+                           files_only ? "files" : "all",
+                           "-create-restore-point",
+                           "yes",
+                           "-format",
+                           "json",
+                           files_only ? NULL : "-db-tables-copy-mode",
+                           mode,
+                           NULL};
+
+        if (wpt_cmd(panel, &cmd, w) != 0) {
+            r = nomem(err);
+            goto out;
+        }
+    }
+    op->host->log(op, JIKU_LOG_INFO,
+                  "promoting '%s' (instance %s) onto '%s' (instance %s), "
+                  "database mode %s",
+                  si.site_url, sid, li.site_url, lid, mode);
+    if ((r = wpt_job_run(op, job, cmd.data, "WP Toolkit --copy-data", false, &running, err)) != 0)
+        goto out;
+    /* A non-indexed staging site must not make live non-indexed. */
+    wpt_instance_release(&li);
+    if ((r = wpt_resolve_site(panel, op, &live, &li, err)) != 0 ||
+        (r = get_blog_public(panel, op, &li, &after, err)) != 0)
+        goto out;
+    if (strcmp(before, after) != 0 && (r = set_blog_public(panel, op, &li, before, err)) != 0)
+        goto out;
+    if (asprintf(&op->result->details, "promoted '%s' onto '%s' (database: %s)", si.site_url,
+                 li.site_url, mode) < 0)
+        op->result->details = NULL;
+out:
+    marker_release(&m);
+    wpt_instance_release(&li);
+    wpt_instance_release(&si);
+    jiku_buf_release(&cmd);
+    free(before);
+    free(after);
+    free(job);
+    return r;
+}
+
+int
+wpt_clone(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err)
+{
+    struct wpt_site live, dst;
+    struct wpt_instance li = {0}, ni = {0};
+    bool running = false, created = false;
+    int r, exists;
+
+    if (op->params->domain == NULL)
+        return jiku_err_set(err, JIKU_E_USAGE, "clone of a WordPress site needs --domain");
+    if (op->params->dest_server != NULL)
+        return jiku_err_set(err, JIKU_E_USAGE,
+                            "a WordPress site is cloned onto a domain (--domain), not a server");
+    if ((r = wpt_target_site(panel, op, NULL, &live, err)) != 0 ||
+        (r = wpt_target_site(panel, op, op->params->domain, &dst, err)) != 0)
+        return r;
+    if (strcasecmp(dst.domain, live.domain) == 0)
+        return jiku_err_set(err, JIKU_E_USAGE, "cannot clone '%s' onto its own domain",
+                            op->target->id);
+    if ((r = wpt_resolve_site(panel, op, &live, &li, err)) != 0)
+        goto out;
+    if ((exists = panel->domain_exists(op, live.account, dst.domain, err)) < 0) {
+        r = exists;
+        goto out;
+    }
+    if (exists) {
+        if ((r = wpt_exists(panel, op, &dst, err)) < 0)
+            goto out;
+        if (r == 1) {
+            r = jiku_err_set(err, JIKU_E_PANEL, "'%s' already holds a WordPress site; nothing done",
+                             dst.domain);
+            goto out;
+        }
+    } else {
+        if ((r = panel->create_domain(op, live.account, dst.domain, err)) != 0)
+            goto out;
+        created = true;
+    }
+    /* Never overwrite: a domain that has files keeps them and the clone fails. */
+    if ((r = clone_onto(panel, op, &li, dst.domain, false, "clone", &running, err)) != 0 ||
+        (r = wpt_resolve_site(panel, op, &dst, &ni, err)) != 0)
+        goto out;
+    if (asprintf(&op->result->details, "cloned '%s' onto '%s' (instance %lld%s)", li.site_url,
+                 ni.site_url, ni.id, created ? ", domain created" : "") < 0)
+        op->result->details = NULL;
+out:
+    if (r != 0 && created && !running) {
+        struct jiku_err e = {0};
+
+        if (panel->remove_domain(op, live.account, dst.domain, &e) != 0)
+            op->host->log(op, JIKU_LOG_WARN, "cannot remove the domain '%s' made for the clone: %s",
+                          dst.domain, e.msg);
+    }
+    wpt_instance_release(&li);
+    wpt_instance_release(&ni);
+    return r;
+}
