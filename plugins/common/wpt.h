@@ -37,7 +37,7 @@ struct wpt_panel {
     /* Create DOMAIN (a subdomain of one of ACCOUNT's domains) with its own document root. */
     int (*create_domain)(struct jiku_op *op, const char *account, const char *domain,
                          struct jiku_err *err);
-    /* Remove DOMAIN, which create_domain made, and its document root. */
+    /* Remove DOMAIN, which create_domain made, and its document root (either may be gone). */
     int (*remove_domain)(struct jiku_op *op, const char *account, const char *domain,
                          struct jiku_err *err);
 };

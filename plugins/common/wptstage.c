@@ -362,11 +362,8 @@ wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
         jiku_buf_addf(&done, "removed the staging site '%s' (instance %lld)", si.site_url, si.id);
     }
     if (m.created) {
-        if ((n = panel->domain_exists(op, op->target->account, stg.domain, err)) < 0) {
-            r = n;
-            goto out;
-        }
-        if (n == 1 && (r = panel->remove_domain(op, op->target->account, stg.domain, err)) != 0)
+        /* remove_domain copes with a domain already gone: its document root may be left. */
+        if ((r = panel->remove_domain(op, op->target->account, stg.domain, err)) != 0)
             goto out;
         jiku_buf_addf(&done, "%sremoved the domain '%s'", done.len > 0 ? "; " : "", stg.domain);
     }

@@ -605,6 +605,16 @@ static const struct jiku_plugin_action cpanel_actions[] = {
     {JIKU_VERB_CLONE, JIKU_KIND_SOFTACULOUS, cpanel_soft_clone},
     {JIKU_VERB_PRUNE, JIKU_KIND_SOFTACULOUS, cpanel_soft_prune},
     {JIKU_VERB_VERIFY, JIKU_KIND_SOFTACULOUS, cpanel_soft_verify},
+    {JIKU_VERB_PROBE, JIKU_KIND_WORDPRESS, cpanel_wp_probe},
+    {JIKU_VERB_SNAPSHOT, JIKU_KIND_WORDPRESS, cpanel_wp_snapshot},
+    {JIKU_VERB_BACKUP, JIKU_KIND_WORDPRESS, cpanel_wp_backup},
+    {JIKU_VERB_ROLLBACK, JIKU_KIND_WORDPRESS, cpanel_wp_rollback},
+    {JIKU_VERB_STAGE, JIKU_KIND_WORDPRESS, cpanel_wp_stage},
+    {JIKU_VERB_UNSTAGE, JIKU_KIND_WORDPRESS, cpanel_wp_unstage},
+    {JIKU_VERB_PROMOTE, JIKU_KIND_WORDPRESS, cpanel_wp_promote},
+    {JIKU_VERB_CLONE, JIKU_KIND_WORDPRESS, cpanel_wp_clone},
+    {JIKU_VERB_PRUNE, JIKU_KIND_WORDPRESS, cpanel_wp_prune},
+    {JIKU_VERB_VERIFY, JIKU_KIND_WORDPRESS, cpanel_wp_verify},
 };
 
 static const struct jiku_plugin cpanel_plugin = {

@@ -364,4 +364,17 @@ int cpanel_soft_clone(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_prune(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err);
 
+/* ---- wordpress.c: the actions on `wordpress` targets (plugins/common/wpt.h) ------------ */
+
+int cpanel_wp_probe(struct jiku_op *op, struct jiku_err *err);
+int cpanel_wp_snapshot(struct jiku_op *op, struct jiku_err *err);
+int cpanel_wp_backup(struct jiku_op *op, struct jiku_err *err);
+int cpanel_wp_rollback(struct jiku_op *op, struct jiku_err *err);
+int cpanel_wp_stage(struct jiku_op *op, struct jiku_err *err);
+int cpanel_wp_unstage(struct jiku_op *op, struct jiku_err *err);
+int cpanel_wp_promote(struct jiku_op *op, struct jiku_err *err);
+int cpanel_wp_clone(struct jiku_op *op, struct jiku_err *err);
+int cpanel_wp_prune(struct jiku_op *op, struct jiku_err *err);
+int cpanel_wp_verify(struct jiku_op *op, struct jiku_err *err);
+
 #endif
