@@ -635,6 +635,7 @@ Test(ssh, sftp_download_200mib_in_bounded_memory, .timeout = 240)
     cr_log_warn("peak RSS %ld KiB not checked: AddressSanitizer's shadow memory inflates it",
                 ru.ru_maxrss);
 #else
+    cr_log_info("peak RSS of a 200 MiB download: %ld KiB", ru.ru_maxrss);
     cr_expect_lt(ru.ru_maxrss, 32 * 1024, "peak RSS %ld KiB", ru.ru_maxrss);
 #endif
     sha256sum(rig.path[5], got);
@@ -1034,5 +1035,34 @@ Test(ssh, job_start_cut_after_the_claim_is_found_not_repeated, .timeout = 60)
     cr_assert_eq(run(wc, count, sizeof(count)), 0);
     cr_expect_eq(strtol(count, NULL, 10), 1, "job ran %s times", count);
     jiku_job_status_release(&st);
+    jiku_ssh_free(s);
+}
+
+Test(ssh, silent_server_times_out_the_handshake, .timeout = 30)
+{
+    struct jiku_ssh_opts opts = {.connect_timeout = 1, .retry_deadline = 0};
+    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    struct jiku_ssh *s = NULL;
+    struct jiku_err err = {0};
+    int64_t t0;
+    int fd;
+
+    /* accepts TCP connections (the kernel does) but never says a word */
+    cr_assert((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(listen(fd, 4), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    rig.srv.info.ssh_port = ntohs(a.sin_port);
+    cr_assert_eq(jiku_ssh_new(NULL, &opts, &s, &err), 0);
+    t0 = jiku_now_ms();
+    cr_expect_eq(jiku_ssh_exec(s, &rig.srv, "true", true, 0, &res, &err), JIKU_E_UNREACHABLE, "%s",
+                 err.msg);
+    cr_expect_geq(jiku_now_ms() - t0, 900);
+    cr_expect_lt(jiku_now_ms() - t0, 5000);
+    cr_expect(strstr(err.msg, "timed out") != NULL, "%s", err.msg);
+    close(fd);
+    jiku_exec_result_release(&res);
     jiku_ssh_free(s);
 }
