@@ -1,7 +1,8 @@
 /*
  * The Plesk plugin's private interfaces: XML API packets built and parsed with libxml2
  * (xmlapi.c), `plesk bin …` commands and remote paths over SSH (cli.c), the subscription as the
- * XML API describes it and the backup-manager path (webspace.c), and the actions (plesk.c).
+ * XML API describes it (webspace.c), the backup-manager path (backupmgr.c), and the actions
+ * (plesk.c; rollback and clone in restore.c).
  * Wire facts: protocols/plesk.md.
  */
 #ifndef JIKU_PLESK_H
@@ -177,7 +178,7 @@ int plesk_cli_restore(struct jiku_op *op, const struct jiku_server_info *server,
                       const char *domain, bool ignore_sign, bool *left_running,
                       struct jiku_err *err);
 
-/* ---- webspace.c: the subscription, its owner and the backup-manager path -------------- */
+/* ---- webspace.c, backupmgr.c: the subscription, its owner, backup-manager ---------------- */
 
 enum plesk_owner_kind {
     PLESK_OWNER_ADMIN = 0,
@@ -224,5 +225,41 @@ int plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, c
 /* backup-manager/remove-file of FILE (a name in the repository) for DOMAIN. */
 int plesk_xml_remove_file(struct jiku_op *op, const char *domain, const char *file,
                           struct jiku_err *err);
+
+/* ---- plesk.c: shared by the actions ------------------------------------------------------ */
+
+/* The target's subscription, re-checked as a host name (it reaches a shell). Borrowed. */
+int plesk_target_domain(struct jiku_op *op, const char **domain, struct jiku_err *err);
+/* *DST = strdup(SRC) when SRC is not NULL. */
+int plesk_set_str(char **dst, const char *src, struct jiku_err *err);
+/* JIKU_E_NOMEM with its message. */
+int plesk_nomem(struct jiku_err *err);
+/*
+ * A CLI export of DOMAIN into snapshot_dir/DOMAIN/NAME/backup.tar on SERVER (NULL: op->server);
+ * *DIR and *FILE (malloc) and *D describe it.
+ */
+int plesk_export_into(struct jiku_op *op, const struct jiku_server_info *server, const char *domain,
+                      const char *name, char **dir, char **file, struct plesk_digest *d,
+                      struct jiku_err *err);
+/* SFTP download of FILE to LOCAL, checked against D (what the server computed). */
+int plesk_download(struct jiku_op *op, const struct jiku_server_info *server, const char *file,
+                   const struct plesk_digest *d, const char *local, struct jiku_xfer_result *x,
+                   struct jiku_err *err);
+
+enum plesk_location { PLESK_LOC_EXPORT, PLESK_LOC_REPOSITORY };
+
+/*
+ * Check LOCATION (from the catalog) against what this plugin makes for DOMAIN: an export
+ * snapshot_dir/D/X/backup.tar (*DIR = snapshot_dir/D/X), or a repository file
+ * dump_dir/…/domains/D/NAME (*NAME = NAME); JIKU_E_DATA for anything else.  DIR and NAME may
+ * be NULL.
+ */
+int plesk_classify(struct jiku_op *op, const char *domain, const char *location,
+                   enum plesk_location *kind, char **dir, char **name, struct jiku_err *err);
+
+/* ---- restore.c: the actions that restore ------------------------------------------------- */
+
+int plesk_rollback(struct jiku_op *op, struct jiku_err *err);
+int plesk_clone(struct jiku_op *op, struct jiku_err *err);
 
 #endif
