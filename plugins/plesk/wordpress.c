@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "plesk.h"
+#include "plesk_wp.h"
 #include "wpt.h"
 
 /* The subscription's own directory: the part of its www_root up to the component D. */
@@ -75,8 +76,9 @@ subdomain(struct jiku_op *op, const char *what, const char *label, const char *a
         if (strstr(e, "Unable to find subdomain") != NULL)
             r = 1;
         else
-            r = jiku_err_set(err, JIKU_E_PANEL, "plesk bin subdomain %s %s.%s on '%s' failed: %.300s",
-                             what, label, account, op->server->name, e);
+            r = jiku_err_set(err, JIKU_E_PANEL,
+                             "plesk bin subdomain %s %s.%s on '%s' failed: %.300s", what, label,
+                             account, op->server->name, e);
     } else if (r != 0) {
         jiku_err_prefix(err, "plesk bin subdomain %s on '%s'", what, op->server->name);
     }
@@ -168,7 +170,7 @@ static const struct wpt_panel plesk_wpt = {
 };
 
 #define WRAP(verb)                                                                                 \
-    int plesk_wp_##verb(struct jiku_op *op, struct jiku_err *err)                                 \
+    int plesk_wp_##verb(struct jiku_op *op, struct jiku_err *err)                                  \
     {                                                                                              \
         return wpt_##verb(&plesk_wpt, op, err);                                                    \
     }
