@@ -72,6 +72,18 @@ trace_line(const struct jiku_http_request *req, const char *dir, const char *lin
     }
     if (colon != NULL && is_secret_header(req, line, (size_t)(colon - line)))
         shown = (size_t)(colon - line) + 1;
+    if (colon != NULL && (size_t)(colon - line) == 8 && strncasecmp(line, "Location", 8) == 0 &&
+        memmem(line, len, "/cpsess", 7) != NULL) {
+        /* A cPanel session redirect names the session: shown as paths in messages are. */
+        struct jiku_buf v = JIKU_BUF_INIT;
+
+        if (jiku_buf_add(&v, colon + 1, len - (size_t)(colon + 1 - line)) == 0 &&
+            jiku_buf_adds(&b, "Location: ") == 0 &&
+            jiku_http_add_loggable_path(&b, v.data + strspn(v.data, " ")) == 0)
+            jiku_log(JIKU_LOG_TRACE, "%s %s", dir, jiku_buf_str(&b));
+        jiku_buf_release(&v);
+        goto out;
+    }
     for (size_t i = 0; i < shown; i++) {
         unsigned char c = (unsigned char)line[i];
         if (jiku_buf_addch(&b, (c < 0x20 || c >= 0x7f) ? '?' : (char)c) != 0)
