@@ -1,0 +1,277 @@
+#!/bin/sh
+# The real jiku-agent binary with the real cpanel.so against the cPanel simulator's Softaculous
+# front (tests/fakes/wptoolkit/README.md, "Softaculous"): the Nextcloud install of acmeshop on
+# cloud.acme.example staged, changed on staging and pushed to live; backed up (file in
+# backup_dir, sha256 in the catalog), changed and rolled back; rolled back again after the
+# server copy was pruned (upload from backup_dir); cloned; unstaged; a denied customer sends
+# nothing; a failed Softaculous task is exit 1 with no artifact; a lost session is 77; no
+# password, session or cookie in any request parameter, output or the state.
+#
+# usage: softaculous_test.sh JIKU_AGENT CPANEL_SO POLICY_DIR SIM_SH     (as root: the sshd rig)
+set -u
+BIN=$1
+PLUGIN=$2
+POLICIES=$3
+SIM=$4
+
+if [ "$(id -u)" != 0 ]; then
+    echo "softaculous_test: needs root for the sshd rig; skipped"
+    exit 77
+fi
+
+T=$(mktemp -d /tmp/jiku-soft.XXXXXX)
+cleanup() {
+    sh "$SIM" stop "$T/web1" >/dev/null 2>&1
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+fails=0
+n=0
+
+say() { printf '%s\n' "$*"; }
+fail() { say "FAIL: $*"; fails=$((fails + 1)); }
+
+# run CODE ARGS...: the agent, bounded in time, exit code checked; output in $T/out, $T/err
+run() {
+    want=$1
+    shift
+    n=$((n + 1))
+    rc=0
+    timeout 300 "$BIN" -c "$T/agent.conf" --actor tester "$@" >"$T/out" 2>"$T/err" </dev/null ||
+        rc=$?
+    cat "$T/out" "$T/err" >>"$T/all-output"
+    if [ "$rc" != "$want" ]; then
+        fail "jiku-agent $* exited $rc, expected $want"
+        sed 's/^/  out: /' "$T/out" | head -20
+        sed 's/^/  err: /' "$T/err" | head -20
+        return 1
+    fi
+    return 0
+}
+has() {
+    grep -qF -- "$2" "$T/$1" || { fail "$1 lacks '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
+}
+same() {
+    [ "$(cat "$1" 2>/dev/null)" = "$2" ] || fail "'$1' holds '$(cat "$1" 2>/dev/null)', expected '$2'"
+}
+faults() { printf '%s\n' "$1" >"$W1/faults.json"; }
+acts() { # ACT: how many Softaculous requests with that act web1 has logged
+    grep -c "\"function\":\"softaculous:$1\"" "$W1/requests.log"
+}
+# artifacts: "id kind status location sha256 backup_path" lines of acme/cloud, newest first
+artifacts() {
+    sqlite3 -separator ' ' "$T/state/state.db" "SELECT id, kind, status, coalesce(location, '-'),
+        coalesce(sha256, '-'), coalesce(backup_path, '-') FROM artifacts
+        WHERE target = 'acme/cloud' ORDER BY created DESC, id DESC"
+}
+installs() { # the installations of acmeshop as "insid domain dir staging" lines
+    python3 -c '
+import json, sys
+for k, v in sorted(json.load(open(sys.argv[1])).items()):
+    print(k, v["softdomain"], v.get("softdirectory", ""), v.get("is_staging", 0))
+' "$HOME1/.softaculous/installations.json"
+}
+
+sh "$SIM" start "$T/web1" --name web1 --job-seconds 1 >"$T/sim1.log" 2>&1 ||
+    { cat "$T/sim1.log"; exit 1; }
+W1=$T/web1
+. "$W1/env"
+HOME1=$CPSIM_HOME/acmeshop
+LIVE=$HOME1/cloud.acme.example
+MYSQL=$CPSIM_ROOT/var/lib/mysql
+LIVE_DB=$MYSQL/acmeshop_nc1.sql
+STAGING=$HOME1/staging.cloud.acme.example
+[ -f "$LIVE/config/config.php" ] || { say "FAIL: no seeded Nextcloud in $LIVE"; exit 1; }
+
+mkdir -p "$T/plugins"
+cp "$PLUGIN" "$T/plugins/cpanel.so" && chmod 755 "$T/plugins/cpanel.so"
+cat >"$T/agent.conf" <<CONF
+[agent]
+state_dir = $T/state
+backup_dir = $T/backups
+policy_dir = $POLICIES
+plugin_dir = $T/plugins
+lock_wait = 5
+retry_deadline = 5
+log = stderr
+
+[retention]
+keep_last = 20
+keep_daily = 0
+keep_weekly = 0
+keep_monthly = 0
+keep_safety = 20
+keep_on_server = 20
+
+[server web1]
+panel = cpanel
+host = 127.0.0.1
+api_port = $CPSIM_API_PORT
+api_user = root
+api_token_file = $W1/token
+ca_file = $W1/tls/ca.crt
+ssh_port = $CPSIM_SSH_PORT
+ssh_user = root
+ssh_key = $W1/ssh/id_ed25519
+known_hosts = $W1/ssh/known_hosts_all
+snapshot_dir = $CPSIM_SNAPSHOT_DIR
+softaculous_port = $CPSIM_CPANEL_PORT
+timeout = 60
+poll_max = 1
+
+[customer acme]
+tier = low
+
+[target acme/cloud]
+server = web1
+kind = softaculous
+account = acmeshop
+domain = cloud.acme.example
+staging_domain = staging.cloud.acme.example
+nightly = none
+
+[customer highco]
+tier = high
+
+[target highco/cloud]
+server = web1
+kind = softaculous
+account = acmeshop
+domain = cloud.acme.example
+nightly = none
+CONF
+
+# --- probe ---------------------------------------------------------------------------------
+run 0 servers check web1
+
+# --- denied: nothing is sent ----------------------------------------------------------------
+before=$(wc -l <"$W1/requests.log")
+run 77 backup highco/cloud && has err "denied"
+run 77 stage highco/cloud --domain staging.cloud.acme.example && has err "denied"
+run 77 promote highco/cloud --yes
+[ "$(wc -l <"$W1/requests.log")" = "$before" ] || fail "a denied action sent requests to web1"
+
+# --- stage -> change staging -> promote -> live changed -----------------------------------
+run 0 stage acme/cloud && has out "staging.cloud.acme.example"
+[ -f "$STAGING/config/config.php" ] || fail "no staging copy in $STAGING"
+grep -q '^SUBDOMAIN.*=staging.cloud.acme.example' "$CPSIM_ROOT/var/cpanel/users/acmeshop" ||
+    fail "the staging domain was not created"
+grep -q "staging.cloud.acme.example" "$STAGING/config/config.php" ||
+    fail "the staging config does not name the staging domain"
+installs | grep -q " staging.cloud.acme.example  1$" || fail "no staging installation: $(installs)"
+ST_DB=$(ls "$MYSQL" | grep '^acmeshop_cloud_s' | head -1)
+[ -n "$ST_DB" ] || fail "no staging database acmeshop_cloud_s… in $(ls "$MYSQL")"
+grep '"function":"softaculous:staging"' "$W1/requests.log" | grep -q '"softdirectory":""' ||
+    fail "staging was not requested at the domain's root"
+printf 'edited on staging\n' >"$STAGING/data/admin/files/Documents/notes.md"
+printf 'staging only\n' >"$STAGING/apps/files/new.txt"
+printf "INSERT INTO \`oc_users\` VALUES ('bob','Bob on staging');\n" >>"$MYSQL/$ST_DB"
+run 0 promote acme/cloud --yes && has out "pushed staging"
+same "$LIVE/apps/files/new.txt" "staging only"
+grep -qF "('bob','Bob on staging')" "$LIVE_DB" || fail "the staging row did not reach live"
+grep -q "cloud.acme.example'" "$LIVE/config/config.php" || fail "live config changed"
+grep -q "staging.cloud.acme.example" "$LIVE_DB" && fail "staging URL left in the live database"
+artifacts | grep -q " safety good " || fail "promote took no safety snapshot"
+[ "$(acts pushtolive)" = 1 ] || fail "pushtolive not sent exactly once"
+
+# --- unstage removes the copy and the domain the agent made --------------------------------
+run 0 unstage acme/cloud
+installs | grep -q "staging.cloud.acme.example" && fail "the staging installation is still there"
+grep -q 'staging.cloud.acme.example' "$CPSIM_ROOT/var/cpanel/users/acmeshop" &&
+    fail "the staging domain is still there"
+[ -e "$STAGING" ] && fail "the staging document root is still there"
+[ -e "$MYSQL/$ST_DB" ] && fail "the staging database is still there"
+[ -f "$LIVE/config/config.php" ] || fail "unstage touched live"
+
+# --- backup -> change -> rollback -> original back ------------------------------------------
+run 0 backup acme/cloud
+set -- $(artifacts | head -1)
+BK_ID=${1:-none} BK_LOC=${4:-} BK_SHA=${5:-} BK_PATH=${6:-}
+[ "${2:-}" = backup ] && [ "${3:-}" = good ] || fail "no good backup in the catalog: $*"
+case "$BK_LOC" in
+"$HOME1/softaculous_backups/nextcloud.483_10001."*.tar.gz) ;;
+*) fail "backup location '$BK_LOC' is not in softaculous_backups" ;;
+esac
+[ -f "$BK_LOC" ] || fail "the backup is not on web1"
+[ -f "$BK_PATH" ] || fail "the backup is not in backup_dir ('$BK_PATH')"
+[ "$(sha256sum <"$BK_PATH" | cut -d' ' -f1)" = "$BK_SHA" ] || fail "backup_dir copy sha256"
+[ "$(sha256sum <"$BK_LOC" | cut -d' ' -f1)" = "$BK_SHA" ] || fail "server copy sha256"
+[ -f "$(dirname "$BK_PATH")/manifest.json" ] || fail "no manifest beside the backup"
+[ "$(stat -c %a "$BK_PATH")" = 600 ] || fail "backup file is not 0600"
+
+printf 'changed after the backup\n' >"$LIVE/data/admin/files/welcome.txt"
+printf 'new after the backup\n' >"$LIVE/lib/extra.php"
+sed -i "s/('admin','Administrator')/('admin','Changed')/" "$LIVE_DB"
+run 0 rollback acme/cloud --to "$BK_ID" --yes
+same "$LIVE/data/admin/files/welcome.txt" "Welcome to Nextcloud on cloud.acme.example"
+[ -e "$LIVE/lib/extra.php" ] && fail "rollback left a file created after the backup"
+grep -qF "('admin','Administrator')" "$LIVE_DB" || fail "the database row did not come back"
+grep -qF "('admin','Changed')" "$LIVE_DB" && fail "the changed row survived the rollback"
+[ "$(acts restore)" = 1 ] || fail "restore not sent exactly once"
+
+# --- the server copy pruned: rollback uploads it from backup_dir ----------------------------
+rm -f "$BK_LOC"
+printf 'changed again\n' >"$LIVE/data/admin/files/welcome.txt"
+run 0 rollback acme/cloud --to "$BK_ID" --yes
+same "$LIVE/data/admin/files/welcome.txt" "Welcome to Nextcloud on cloud.acme.example"
+[ "$(sha256sum <"$BK_LOC" | cut -d' ' -f1)" = "$BK_SHA" ] || fail "uploaded copy sha256"
+[ "$(stat -c %a "$BK_LOC")" = 600 ] || fail "uploaded copy is not 0600"
+
+# --- --merge is refused, nothing restored --------------------------------------------------
+restores=$(acts restore)
+run 64 rollback acme/cloud --to "$BK_ID" --merge --yes && has err "merge"
+[ "$(acts restore)" = "$restores" ] || fail "a refused --merge sent a restore"
+
+# --- verify: the server copy checked against the catalog ------------------------------------
+run 0 verify acme/cloud
+printf 'x' >>"$BK_LOC"
+run 3 verify acme/cloud && has err "does not match the catalog"
+
+# --- clone onto a new domain ------------------------------------------------------------------
+run 0 clone acme/cloud --domain copy.cloud.acme.example && has out "copy.cloud.acme.example"
+installs | grep -q " copy.cloud.acme.example  0$" || fail "no clone installation: $(installs)"
+[ -f "$HOME1/copy.cloud.acme.example/config/config.php" ] || fail "no clone files"
+
+# --- a failed Softaculous task: exit 1, no artifact, nothing left ----------------------------
+count=$(artifacts | wc -l)
+faults '{"softaculous": [{"act": "backup", "fault": "fail"}]}'
+run 1 snapshot acme/cloud && has err "failed"
+faults '{}'
+[ "$(artifacts | wc -l)" = "$count" ] || fail "a failed task left an artifact"
+
+# --- an error answer and garbage ---------------------------------------------------------------
+faults '{"softaculous": [{"act": "installations", "fault": "error", "message": "Access is restricted"}]}'
+run 1 snapshot acme/cloud && has err "Access is restricted"
+faults '{"api": [{"function": "softaculous:installations", "fault": "garbage"}]}'
+run 65 snapshot acme/cloud
+faults '{"api": [{"function": "create_user_session", "fault": "result0"}]}'
+run 1 snapshot acme/cloud
+faults '{}'
+[ "$(artifacts | wc -l)" = "$count" ] || fail "a failed call left an artifact"
+
+# --- the theme comes from the session's redirect ---------------------------------------------
+sed -i 's/^RS=.*/RS=paper_lantern/' "$CPSIM_ROOT/var/cpanel/users/acmeshop"
+run 0 servers check web1
+grep -q '/frontend/paper_lantern/softaculous/' "$W1/requests.log" ||
+    fail "the paper_lantern theme of the redirect was not used"
+sed -i 's/^RS=.*/RS=jupiter/' "$CPSIM_ROOT/var/cpanel/users/acmeshop"
+
+# --- no password, session or cookie anywhere ----------------------------------------------
+grep -i '"Authorization"\|"Basic \|"pass' "$W1/requests.log" | grep -v REDACTED | head -3 |
+    grep -q . && fail "a credential-looking parameter in the request log"
+grep '"function":"softaculous:' "$W1/requests.log" | grep -q '"auth":"denied"' &&
+    fail "a Softaculous request without a valid session"
+grep -qi 'password\|passwd' "$T/agent.conf" && fail "the config holds a password"
+for f in "$T/all-output" "$T/state/state.db"; do
+    grep -aq 'cpsess[0-9]' "$f" && fail "a session token in $f"
+    grep -aq 'cpsession=' "$f" && fail "a session cookie in $f"
+    grep -aq 'session=acmeshop' "$f" && fail "a session URL in $f"
+done
+run 0 -vvv servers check web1
+grep -aq 'cpsess[0-9]' "$T/err" &&
+    { fail "a session token in the -vvv trace"; grep -a 'cpsess[0-9]' "$T/err" | head -3; }
+grep -aq 'acmeshop:[A-Za-z0-9]\{8,\}' "$T/err" && fail "a session id in the -vvv trace"
+
+say "softaculous_test: $n runs, $fails failures"
+[ "$fails" = 0 ]
