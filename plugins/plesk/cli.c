@@ -82,6 +82,21 @@ plesk_path_inside(const char *path, const char *dir)
     return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1] != '\0';
 }
 
+bool
+plesk_www_root_ok(const char *root, const char *domain)
+{
+    size_t dl;
+
+    if (!plesk_valid_path(root) || !plesk_valid_domain(domain))
+        return false;
+    dl = strlen(domain);
+    /* VHOSTS/DOMAIN/SUB…: the first component equal to DOMAIN, with a root before it. */
+    for (const char *p = strchr(root + 1, '/'); p != NULL; p = strchr(p + 1, '/'))
+        if (strncmp(p + 1, domain, dl) == 0 && p[1 + dl] == '/')
+            return p[1 + dl + 1] != '\0';
+    return false;
+}
+
 int
 plesk_export_paths(const struct jiku_server_info *server, const char *domain, const char *name,
                    char **domain_dir, char **dir, struct jiku_err *err)

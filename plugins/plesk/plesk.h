@@ -139,6 +139,11 @@ void plesk_remote_remove_quietly(struct jiku_op *op, const struct jiku_server_in
 int plesk_remote_empty_dir(struct jiku_op *op, const struct jiku_server_info *server,
                            const char *dir, struct jiku_err *err);
 
+/*
+ * May ROOT, a web root the panel named, be emptied for DOMAIN?  Only VHOSTS/DOMAIN/SUB…: inside
+ * the subscription's own directory under some vhosts root, never that directory itself.
+ */
+bool plesk_www_root_ok(const char *root, const char *domain);
 /* snapshot_dir/D and snapshot_dir/D/NAME into malloc()ed strings; JIKU_E_INVAL when invalid. */
 int plesk_export_paths(const struct jiku_server_info *server, const char *domain, const char *name,
                        char **domain_dir, char **dir, struct jiku_err *err);

@@ -22,17 +22,12 @@ static int
 checked_www_root(struct jiku_op *op, const char *domain, char **out, struct jiku_err *err)
 {
     struct plesk_webspace w = {0};
-    const char *p;
-    size_t dl = strlen(domain);
     int r;
 
     *out = NULL;
     if ((r = plesk_webspace_get(op, NULL, domain, false, true, &w, err)) != 0)
         return r;
-    for (p = strchr(w.www_root, '/'); p != NULL; p = strchr(p + 1, '/'))
-        if (strncmp(p + 1, domain, dl) == 0 && p[1 + dl] == '/')
-            break;
-    if (p == NULL || p == w.www_root || p[1 + dl + 1] == '\0' || strcmp(w.www_root, "/") == 0) {
+    if (!plesk_www_root_ok(w.www_root, domain)) {
         r = jiku_err_set(err, JIKU_E_DATA,
                          "refusing to empty the web root '%s' of '%s' on '%s': "
                          "not inside the subscription's own directory",

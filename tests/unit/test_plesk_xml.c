@@ -746,3 +746,231 @@ Test(plesk_call, http_statuses_and_transport_failures)
     cr_assert_eq(call(&srv, false, &reply, &err), JIKU_E_TRANSIENT);
     plesk_reply_release(&reply);
 }
+
+/* ---- what may be emptied or removed ------------------------------------------------------ */
+
+Test(plesk_paths, web_root_must_be_inside_the_subscription_directory)
+{
+    cr_assert(plesk_www_root_ok("/var/www/vhosts/shop.example/httpdocs", "shop.example"));
+    cr_assert(
+        plesk_www_root_ok("/srv/sim/root/var/www/vhosts/shop.example/site/public", "shop.example"));
+    /* the subscription's directory itself holds logs, conf and more: never */
+    cr_assert_not(plesk_www_root_ok("/var/www/vhosts/shop.example", "shop.example"));
+    cr_assert_not(plesk_www_root_ok("/shop.example/httpdocs", "shop.example"));
+    cr_assert_not(plesk_www_root_ok("/", "shop.example"));
+    cr_assert_not(plesk_www_root_ok("/var/www/vhosts/other.example/httpdocs", "shop.example"));
+    cr_assert_not(plesk_www_root_ok("/var/www/vhosts/shop.example.evil/httpdocs", "shop.example"));
+    cr_assert_not(plesk_www_root_ok("/var/www/vhosts/xshop.example/httpdocs", "shop.example"));
+    cr_assert_not(
+        plesk_www_root_ok("/var/www/vhosts/shop.example/httpdocs/../../../etc", "shop.example"));
+    cr_assert_not(plesk_www_root_ok("/var/www/vhosts/shop.example/ht docs", "shop.example"));
+    cr_assert_not(plesk_www_root_ok(NULL, "shop.example"));
+    cr_assert_not(plesk_www_root_ok("/var/www/vhosts/shop.example/httpdocs", "../x"));
+}
+
+Test(plesk_paths, catalog_locations_are_classified_or_refused)
+{
+    struct jiku_server_info srv = {.name = "p1", .snapshot_dir = "/snap", .dump_dir = "/dumps"};
+    struct jiku_op op = {.host = &fake_host, .server = &srv};
+    enum plesk_location kind;
+    struct jiku_err err = {0};
+    char *dir = NULL, *name = NULL;
+
+    cr_assert_eq(plesk_classify(&op, "shop.example", "/snap/shop.example/ID.s/backup.tar", &kind,
+                                &dir, &name, &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(kind, PLESK_LOC_EXPORT);
+    cr_assert_str_eq(dir, "/snap/shop.example/ID.s");
+    free(dir);
+    cr_assert_eq(plesk_classify(&op, "shop.example",
+                                "/dumps/clients/jdoe/domains/shop.example/jiku-X_info_1.xml", &kind,
+                                &dir, &name, &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(kind, PLESK_LOC_REPOSITORY);
+    cr_assert_str_eq(name, "jiku-X_info_1.xml");
+    free(name);
+    static const char *const bad[] = {
+        "/snap/shop.example/backup.tar",
+        "/snap/shop.example/ID/other.tar",
+        "/snap/shop.example/ID/sub/backup.tar",
+        "/snap/other.example/ID/backup.tar",
+        "/snap/shop.example/../x/backup.tar",
+        "/dumps/clients/jdoe/domains/other.example/f.xml",
+        "/dumps/clients/jdoe/domains/shop.example/sub/f.xml",
+        "/etc/passwd",
+        "relative/backup.tar",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_assert_eq(plesk_classify(&op, "shop.example", bad[i], &kind, &dir, &name, &err),
+                     JIKU_E_DATA, "%s", bad[i]);
+}
+
+/* ---- the subscription's owner through a scripted XML API -------------------------------- */
+
+struct script {
+    const char *when; /* a substring of the request body */
+    const char *answer;
+};
+
+static const struct script *script;
+static int script_calls;
+
+static int
+script_http(struct jiku_op *op, const struct jiku_server_info *server,
+            const struct jiku_http_request *req, struct jiku_http_response *resp,
+            struct jiku_err *err)
+{
+    char body[2048];
+
+    (void)op;
+    (void)server;
+    (void)err;
+    snprintf(body, sizeof(body), "%.*s", (int)req->body_len, (const char *)req->body);
+    memset(resp, 0, sizeof(*resp));
+    resp->status = 200;
+    script_calls++;
+    for (const struct script *s = script; s->when != NULL; s++) {
+        if (strstr(body, s->when) != NULL) {
+            jiku_buf_adds(&resp->body, s->answer);
+            return 0;
+        }
+    }
+    cr_assert_fail("unexpected request %s", body);
+    return 0;
+}
+
+static const struct jiku_host script_host = {
+    .abi_version = JIKU_HOST_ABI_VERSION,
+    .struct_size = sizeof(struct jiku_host),
+    .http = script_http,
+    .read_secret = fake_secret,
+};
+
+#define WS_OWNER(field, value)                                                                     \
+    "<packet><webspace><get><result><status>ok</status><filter-id>x</filter-id><id>3</id><data>"   \
+    "<gen_info><name>resold.example</name><" field ">" value "</" field "></gen_info>"             \
+    "<hosting><vrt_hst><property><name>ftp_login</name><value>u</value></property><property>"      \
+    "<name>www_root</name><value>/var/www/vhosts/resold.example/httpdocs</value></property>"       \
+    "</vrt_hst></hosting></data></result></get></webspace></packet>"
+
+static const char cust_rcust[] =
+    "<packet><customer><get><result><status>ok</status><id>4</id><data><gen_info><login>rcust"
+    "</login><owner-login>resco</owner-login></gen_info></data></result></get></customer>"
+    "</packet>";
+
+static int
+owner(const struct script *s, struct plesk_webspace *w, struct jiku_err *err)
+{
+    struct jiku_server_info srv = {.name = "p1", .snapshot_dir = "/snap", .dump_dir = "/dumps"};
+    struct jiku_op op = {.host = &script_host, .server = &srv};
+
+    script = s;
+    script_calls = 0;
+    return plesk_webspace_get(&op, NULL, "resold.example", true, true, w, err);
+}
+
+Test(plesk_owner, reseller_customer_by_login_gives_the_reseller_tree)
+{
+    static const struct script s[] = {
+        {"<webspace>", WS_OWNER("owner-login", "rcust")},
+        {"<customer>", cust_rcust},
+        {NULL, NULL},
+    };
+    struct jiku_server_info srv = {.name = "p1", .dump_dir = "/dumps"};
+    struct plesk_webspace w;
+    struct jiku_err err = {0};
+    char *dir = NULL;
+
+    cr_assert_eq(owner(s, &w, &err), 0, "%s", err.msg);
+    cr_assert_eq(w.owner_kind, PLESK_OWNER_RESELLER_CUSTOMER);
+    cr_assert_str_eq(w.owner_login, "rcust");
+    cr_assert_str_eq(w.reseller_login, "resco");
+    cr_assert_str_eq(w.www_root, "/var/www/vhosts/resold.example/httpdocs");
+    cr_assert_eq(plesk_dump_domain_dir(&srv, &w, "resold.example", &dir, &err), 0);
+    cr_assert_str_eq(dir, "/dumps/resellers/resco/clients/rcust/domains/resold.example");
+    free(dir);
+    plesk_webspace_release(&w);
+}
+
+Test(plesk_owner, owner_id_variant_resolved_by_id)
+{
+    static const struct script s[] = {
+        {"<webspace>", WS_OWNER("owner-id", "4")},
+        {"<id>4</id>", "<packet><customer><get><result><status>ok</status><id>4</id><data>"
+                       "<gen_info><login>rcust</login><owner-id>2</owner-id></gen_info></data>"
+                       "</result></get></customer></packet>"},
+        {"<login>rcust</login>", "<packet><customer><get><result><status>ok</status><id>4</id>"
+                                 "<data><gen_info><login>rcust</login><owner-id>2</owner-id>"
+                                 "</gen_info></data></result></get></customer></packet>"},
+        /* the reseller operator spells its dataset gen-info */
+        {"<gen-info/>", "<packet><reseller><get><result><status>ok</status><id>2</id><data>"
+                        "<gen-info><login>resco</login></gen-info></data></result></get>"
+                        "</reseller></packet>"},
+        {NULL, NULL},
+    };
+    struct plesk_webspace w;
+    struct jiku_err err = {0};
+
+    cr_assert_eq(owner(s, &w, &err), 0, "%s", err.msg);
+    cr_assert_eq(w.owner_kind, PLESK_OWNER_RESELLER_CUSTOMER);
+    cr_assert_str_eq(w.owner_login, "rcust");
+    cr_assert_str_eq(w.reseller_login, "resco");
+    plesk_webspace_release(&w);
+}
+
+Test(plesk_owner, admin_and_reseller_owned)
+{
+    static const struct script admin[] = {
+        {"<webspace>", WS_OWNER("owner-id", "1")},
+        {NULL, NULL},
+    };
+    static const struct script reseller[] = {
+        {"<webspace>", WS_OWNER("owner-login", "resco")},
+        {"<customer>", "<packet><customer><get><result><status>error</status><errcode>1013"
+                       "</errcode><errtext>client does not exist.</errtext></result></get>"
+                       "</customer></packet>"},
+        {"<reseller>", "<packet><reseller><get><result><status>ok</status><id>2</id><data>"
+                       "<gen-info><login>resco</login></gen-info></data></result></get>"
+                       "</reseller></packet>"},
+        {NULL, NULL},
+    };
+    struct plesk_webspace w;
+    struct jiku_err err = {0};
+
+    cr_assert_eq(owner(admin, &w, &err), 0, "%s", err.msg);
+    cr_assert_eq(w.owner_kind, PLESK_OWNER_ADMIN);
+    cr_assert_eq(script_calls, 1);
+    plesk_webspace_release(&w);
+    cr_assert_eq(owner(reseller, &w, &err), 0, "%s", err.msg);
+    cr_assert_eq(w.owner_kind, PLESK_OWNER_RESELLER);
+    plesk_webspace_release(&w);
+}
+
+Test(plesk_owner, missing_subscription_is_66_with_or_without_result)
+{
+    static const struct script none[] = {
+        {"<webspace>", "<packet version=\"1.6.9.1\"><webspace><get/></webspace></packet>"},
+        {NULL, NULL},
+    };
+    static const struct script nf[] = {
+        {"<webspace>", "<packet><webspace><get><result><status>error</status><errcode>1013"
+                       "</errcode><errtext>Object not found.</errtext><filter-id>resold.example"
+                       "</filter-id></result></get></webspace></packet>"},
+        {NULL, NULL},
+    };
+    static const struct script other[] = {
+        {"<webspace>", "<packet><webspace><get><result><status>ok</status><id>9</id><data>"
+                       "<gen_info><name>other.example</name><owner-login>admin</owner-login>"
+                       "</gen_info></data></result></get></webspace></packet>"},
+        {NULL, NULL},
+    };
+    struct plesk_webspace w;
+    struct jiku_err err = {0};
+
+    cr_assert_eq(owner(none, &w, &err), JIKU_E_NOTFOUND);
+    cr_assert(strstr(err.msg, "does not exist") != NULL, "%s", err.msg);
+    cr_assert_eq(jiku_status_exit_code(JIKU_E_NOTFOUND), 66);
+    cr_assert_eq(owner(nf, &w, &err), JIKU_E_NOTFOUND);
+    /* an answer about another subscription does not add up */
+    cr_assert_eq(owner(other, &w, &err), JIKU_E_DATA);
+}
