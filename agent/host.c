@@ -13,6 +13,7 @@
 #include "hostimpl.h"
 #include "http.h"
 #include "jiku/log.h"
+#include "progress.h"
 #include "run.h"
 #include "ssh.h"
 
@@ -47,17 +48,8 @@ progress_cb(void *arg, const struct jiku_progress *p)
 {
     struct jiku_hostimpl *h = arg;
 
-    if (!h->tty_progress)
-        return;
-    if (p->total > 0)
-        fprintf(stderr, "\r%s: %llu/%llu MiB (%llu%%)  ", p->step,
-                (unsigned long long)(p->done >> 20), (unsigned long long)(p->total >> 20),
-                (unsigned long long)(p->done * 100 / p->total));
-    else
-        fprintf(stderr, "\r%s: %llus%s%s  ", p->step, (unsigned long long)p->done,
-                p->state ? " " : "", p->state ? p->state : "");
-    if (p->total > 0 && p->done >= p->total)
-        fputc('\n', stderr);
+    if (h->tty_progress)
+        jiku_progress_show(NULL, p);
 }
 
 int
@@ -220,7 +212,8 @@ host_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
 static void
 host_progress(struct jiku_op *op, const struct jiku_progress *p)
 {
-    progress_cb(host_of(op), p);
+    if (host_of(op)->tty_progress)
+        jiku_progress_show(op->target != NULL ? op->target->id : op->server->name, p);
 }
 
 static bool

@@ -108,8 +108,7 @@ write_atomically(const char *path, const struct jiku_buf *b, struct jiku_err *er
         goto out;
     }
     /* node_exporter runs as another user: the metrics are not secret. */
-    if (fchmod(fd, 0644) != 0 || write(fd, b->data, b->len) != (ssize_t)b->len ||
-        fsync(fd) != 0) {
+    if (fchmod(fd, 0644) != 0 || write(fd, b->data, b->len) != (ssize_t)b->len || fsync(fd) != 0) {
         r = jiku_err_set(err, JIKU_E_IO, "cannot write '%s': %s", tmp.data, strerror(errno));
         goto out;
     }
