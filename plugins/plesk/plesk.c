@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "plesk.h"
+#include "plesk_wp.h"
 
 #define PLESK_PLUGIN_VERSION "0.1.0"
 
@@ -507,6 +508,16 @@ static const struct jiku_plugin_action plesk_actions[] = {
     {JIKU_VERB_CLONE, JIKU_KIND_SUBSCRIPTION, plesk_clone},
     {JIKU_VERB_PRUNE, JIKU_KIND_SUBSCRIPTION, plesk_prune},
     {JIKU_VERB_VERIFY, JIKU_KIND_SUBSCRIPTION, plesk_verify},
+    {JIKU_VERB_PROBE, JIKU_KIND_WORDPRESS, plesk_wp_probe},
+    {JIKU_VERB_SNAPSHOT, JIKU_KIND_WORDPRESS, plesk_wp_snapshot},
+    {JIKU_VERB_BACKUP, JIKU_KIND_WORDPRESS, plesk_wp_backup},
+    {JIKU_VERB_ROLLBACK, JIKU_KIND_WORDPRESS, plesk_wp_rollback},
+    {JIKU_VERB_STAGE, JIKU_KIND_WORDPRESS, plesk_wp_stage},
+    {JIKU_VERB_UNSTAGE, JIKU_KIND_WORDPRESS, plesk_wp_unstage},
+    {JIKU_VERB_PROMOTE, JIKU_KIND_WORDPRESS, plesk_wp_promote},
+    {JIKU_VERB_CLONE, JIKU_KIND_WORDPRESS, plesk_wp_clone},
+    {JIKU_VERB_PRUNE, JIKU_KIND_WORDPRESS, plesk_wp_prune},
+    {JIKU_VERB_VERIFY, JIKU_KIND_WORDPRESS, plesk_wp_verify},
 };
 
 static const struct jiku_plugin plesk_plugin = {
