@@ -45,15 +45,21 @@ needs_safety(enum jiku_verb verb)
 static const char *
 verb_name(enum jiku_verb verb)
 {
-    static const char *const names[] = {"probe", "snapshot", "backup", "rollback", "stage",
-                                        "unstage", "promote", "clone", "prune", "verify"};
+    static const char *const names[JIKU_VERB_COUNT] = {
+        [JIKU_VERB_PROBE] = "probe",     [JIKU_VERB_SNAPSHOT] = "snapshot",
+        [JIKU_VERB_BACKUP] = "backup",   [JIKU_VERB_ROLLBACK] = "rollback",
+        [JIKU_VERB_STAGE] = "stage",     [JIKU_VERB_UNSTAGE] = "unstage",
+        [JIKU_VERB_PROMOTE] = "promote", [JIKU_VERB_CLONE] = "clone",
+        [JIKU_VERB_PRUNE] = "prune",     [JIKU_VERB_VERIFY] = "verify",
+        [JIKU_VERB_DISCOVER] = "discover",
+    };
 
     return verb < JIKU_VERB_COUNT ? names[verb] : "?";
 }
 
 int
-jiku_action_audit_decision(struct jiku_ctx *ctx, const struct jiku_decision *d,
-                           const char *target, struct jiku_err *err)
+jiku_action_audit_decision(struct jiku_ctx *ctx, const struct jiku_decision *d, const char *target,
+                           struct jiku_err *err)
 {
     struct jiku_audit_record rec = {
         .run_id = ctx->run_id,
@@ -100,13 +106,15 @@ find_source(struct jiku_ctx *ctx, const struct jiku_action *act, struct jiku_art
             return r;
         if (strcmp(out->target, act->target->info.id) != 0 || out->status != JIKU_ART_GOOD) {
             jiku_artifact_release(out);
-            return jiku_err_set(err, JIKU_E_NOTFOUND, "artifact '%s' is not a good artifact of "
-                                "'%s'", to, act->target->info.id);
+            return jiku_err_set(err, JIKU_E_NOTFOUND,
+                                "artifact '%s' is not a good artifact of "
+                                "'%s'",
+                                to, act->target->info.id);
         }
         return 0;
     }
-    if ((r = jiku_catalog_artifact_list(ctx->cat, act->target->info.id, NULL, false, &list,
-                                        err)) != 0)
+    if ((r = jiku_catalog_artifact_list(ctx->cat, act->target->info.id, NULL, false, &list, err)) !=
+        0)
         return r;
     r = jiku_err_set(err, JIKU_E_NOTFOUND, "no good snapshot or backup of '%s' to roll back to",
                      act->target->info.id);
@@ -192,8 +200,8 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
         return 0;
     if ((r = jiku_ctx_host(ctx, err)) != 0)
         return r;
-    if ((r = jiku_plugins_get(ctx->plugins, t->server->info.panel,
-                              jiku_hostimpl_table(ctx->host), &p->plugin, err)) != 0)
+    if ((r = jiku_plugins_get(ctx->plugins, t->server->info.panel, jiku_hostimpl_table(ctx->host),
+                              &p->plugin, err)) != 0)
         return r;
     p->fn = jiku_plugin_action(p->plugin, act->verb, t->info.kind);
     p->snapshot_fn = jiku_plugin_action(p->plugin, JIKU_VERB_SNAPSHOT, t->info.kind);
@@ -212,6 +220,16 @@ jiku_op_result_release(struct jiku_op_result *res)
     free(res->warnings);
     free(res->panel_version);
     free(res->details);
+    for (size_t i = 0; i < res->n_inventory && res->inventory != NULL; i++) {
+        struct jiku_inventory_item *it = &res->inventory[i];
+
+        free(it->account);
+        free(it->domain);
+        free(it->path);
+        free(it->owner);
+        free(it->detail);
+    }
+    free(res->inventory);
     memset(res, 0, sizeof(*res));
 }
 
@@ -245,13 +263,12 @@ jiku_action_plugin(struct jiku_ctx *ctx, const struct jiku_target_conf *t, enum 
     int r;
 
     if ((r = jiku_ctx_host(ctx, err)) != 0 ||
-        (r = jiku_plugins_get(ctx->plugins, t->server->info.panel,
-                              jiku_hostimpl_table(ctx->host), &lp, err)) != 0)
+        (r = jiku_plugins_get(ctx->plugins, t->server->info.panel, jiku_hostimpl_table(ctx->host),
+                              &lp, err)) != 0)
         return r;
     if ((fn = jiku_plugin_action(lp, verb, t->info.kind)) == NULL)
         return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
-                            t->server->info.panel, verb_name(verb),
-                            jiku_kind_name(t->info.kind));
+                            t->server->info.panel, verb_name(verb), jiku_kind_name(t->info.kind));
     return plugin_call(ctx, lp, fn, t, params, result, err);
 }
 
@@ -329,8 +346,8 @@ make_artifact(struct prepared *p, jiku_action_fn fn, enum jiku_artifact_kind kin
         return r;
     params.new_artifact_id = id;
     if (kind == JIKU_ARTIFACT_BACKUP) {
-        if (jiku_buf_addf(&dir, "%s/%s/%s/%s", ctx->cfg->backup_dir, t->info.customer,
-                          t->info.name, id) != 0) {
+        if (jiku_buf_addf(&dir, "%s/%s/%s/%s", ctx->cfg->backup_dir, t->info.customer, t->info.name,
+                          id) != 0) {
             r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
             goto out;
         }
@@ -416,8 +433,8 @@ execute(struct prepared *p, struct jiku_err *err)
     char opid[64];
     int r;
 
-    if ((r = jiku_catalog_op_begin(ctx->cat, ctx->run_id, rep->target, rep->action, &op_id,
-                                   err)) != 0)
+    if ((r = jiku_catalog_op_begin(ctx->cat, ctx->run_id, rep->target, rep->action, &op_id, err)) !=
+        0)
         return r;
     snprintf(opid, sizeof(opid), "%lld", (long long)op_id);
     rep->id = strdup(opid);
@@ -431,10 +448,9 @@ execute(struct prepared *p, struct jiku_err *err)
     switch (act->verb) {
     case JIKU_VERB_SNAPSHOT:
     case JIKU_VERB_BACKUP:
-        r = make_artifact(p, p->fn,
-                          act->verb == JIKU_VERB_BACKUP ? JIKU_ARTIFACT_BACKUP
-                                                        : JIKU_ARTIFACT_SNAPSHOT,
-                          opid, &rep->artifact, &rep->warnings, err);
+        r = make_artifact(
+            p, p->fn, act->verb == JIKU_VERB_BACKUP ? JIKU_ARTIFACT_BACKUP : JIKU_ARTIFACT_SNAPSHOT,
+            opid, &rep->artifact, &rep->warnings, err);
         break;
     default:
         if (needs_safety(act->verb) && !ctx->dry_run) {
@@ -483,8 +499,8 @@ finish(struct jiku_ctx *ctx, struct jiku_action *act, int r, const struct jiku_e
     if (op_id == 0) {
         if (ctx->dry_run)
             return;
-        if (jiku_catalog_op_begin(ctx->cat, ctx->run_id, rep->target, rep->action, &op_id,
-                                  &e2) != 0) {
+        if (jiku_catalog_op_begin(ctx->cat, ctx->run_id, rep->target, rep->action, &op_id, &e2) !=
+            0) {
             log_error("%s", e2.msg);
             return;
         }

@@ -35,7 +35,8 @@ static const struct jiku_command commands[] = {
      "safety snapshot of live, then push the staging copy to live"},
     {"clone", jiku_cmd_clone, "clone TARGET (--domain D | --server S [--as USER])",
      "make an independent copy of a target"},
-    {"list", jiku_cmd_list, "list [TARGET | --customer C]", "artifacts in the catalog, newest first"},
+    {"list", jiku_cmd_list, "list [TARGET | --customer C]",
+     "artifacts in the catalog, newest first"},
     {"prune", jiku_cmd_prune, "prune (TARGET... | --all)", "apply retention"},
     {"pin", jiku_cmd_pin, "pin ID", "keep an artifact out of retention"},
     {"unpin", jiku_cmd_pin, "unpin ID", "let retention handle an artifact again"},
@@ -45,12 +46,12 @@ static const struct jiku_command commands[] = {
     {"audit", jiku_cmd_audit, "audit verify [--head HASH:COUNT]", "check the audit's hash chain"},
     {"catalog", jiku_cmd_catalog, "catalog rebuild",
      "recreate the artifact catalog from the manifests in backup_dir"},
-    {"policy", jiku_cmd_policy,
-     "policy (show CUSTOMER | explain CUSTOMER ACTION | check)",
+    {"policy", jiku_cmd_policy, "policy (show CUSTOMER | explain CUSTOMER ACTION | check)",
      "the responsibility matrix, one decision, or a lint of every policy file"},
     {"config", jiku_cmd_config, "config (check | show)",
      "validate the configuration, or print it with secrets redacted"},
-    {"servers", jiku_cmd_servers, "servers (check [SERVER...] | trust SERVER --fingerprint SHA256:...)",
+    {"servers", jiku_cmd_servers,
+     "servers (check [SERVER...] | trust SERVER --fingerprint SHA256:...)",
      "probe servers, or enrol a server's SSH host key"},
     {"discover", jiku_cmd_discover, "discover SERVER",
      "list a server's accounts, subscriptions and sites not yet configured"},
@@ -83,17 +84,18 @@ static const struct option global_options[] = {
 static void
 print_global_help(FILE *fp)
 {
-    fprintf(fp, "usage: jiku-agent [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
-                "Global options:\n"
-                "  -c, --config FILE     main configuration file (default %s)\n"
-                "      --json            JSON lines on stdout, ending with a summary line\n"
-                "  -n, --dry-run         decide and show, change nothing\n"
-                "  -q, --quiet           only errors\n"
-                "  -v, --verbose         more logging (repeatable; -vvv traces the wire, redacted)\n"
-                "      --actor NAME      who is acting, for the audit\n"
-                "      --lock-wait SECS  how long to wait for a busy target\n"
-                "      --version         print the version\n\n"
-                "Commands:\n",
+    fprintf(fp,
+            "usage: jiku-agent [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
+            "Global options:\n"
+            "  -c, --config FILE     main configuration file (default %s)\n"
+            "      --json            JSON lines on stdout, ending with a summary line\n"
+            "  -n, --dry-run         decide and show, change nothing\n"
+            "  -q, --quiet           only errors\n"
+            "  -v, --verbose         more logging (repeatable; -vvv traces the wire, redacted)\n"
+            "      --actor NAME      who is acting, for the audit\n"
+            "      --lock-wait SECS  how long to wait for a busy target\n"
+            "      --version         print the version\n\n"
+            "Commands:\n",
             JIKU_DEFAULT_CONFIG);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
@@ -206,8 +208,7 @@ jiku_cmd_getopt(struct jiku_ctx *ctx, const struct jiku_command *cmd, int argc, 
         }
         if (c == '?' || c == ':') {
             jiku_cmd_usage(ctx, cmd, "%s option '%s'",
-                           c == ':' ? "missing argument for" : "unknown",
-                           argv[optind - 1]);
+                           c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
             return JIKU_OPT_BAD;
         }
         if ((r = handle_global(ctx, c, optarg)) < 0) {

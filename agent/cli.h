@@ -21,7 +21,7 @@ struct jiku_ctx {
     bool dry_run;
     bool quiet;
     int verbose;
-    int lock_wait; /* --lock-wait; -1: the config's */
+    int lock_wait;         /* --lock-wait; -1: the config's */
     const char *actor_opt; /* --actor, borrowed from argv */
     char *actor;           /* who acts, for the audit */
 

@@ -3,8 +3,8 @@
  * rebuild.  Read-only and fleet-level: no assignment needed (SPEC §3.1).
  */
 #include <dirent.h>
-#include <jansson.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,8 +101,8 @@ history_line(const struct jiku_audit_record *rec, void *arg)
                   rec->tier, "target", rec->target, "action", rec->action, "decision",
                   rec->decision, "reason", rec->reason, "source", rec->source, "artifact",
                   rec->artifact, "dry_run", rec->dry_run, "hash", rec->hash);
-    jiku_out_text(&ctx->out, "%s  %-8s %-10s %-24s %-22s %-8s %s%s\n", when, rec->event,
-                  rec->actor, rec->target ? rec->target : "-", rec->action, rec->decision,
+    jiku_out_text(&ctx->out, "%s  %-8s %-10s %-24s %-22s %-8s %s%s\n", when, rec->event, rec->actor,
+                  rec->target ? rec->target : "-", rec->action, rec->decision,
                   rec->reason ? rec->reason : "", rec->dry_run ? " (dry run)" : "");
     free(when);
     return 0;
@@ -128,8 +128,7 @@ jiku_cmd_history(struct jiku_ctx *ctx, int argc, char **argv)
             target = optarg;
         else if (c == 's') {
             if (jiku_time_parse_date(optarg, &since) != 0)
-                return jiku_cmd_usage(ctx, cmd, "invalid date '%s': expected YYYY-MM-DD",
-                                      optarg);
+                return jiku_cmd_usage(ctx, cmd, "invalid date '%s': expected YYYY-MM-DD", optarg);
         } else
             return c == JIKU_OPT_HELP ? 0 : 64;
     }
@@ -200,9 +199,13 @@ verify_artifact(struct jiku_ctx *ctx, const struct jiku_artifact *a, struct jiku
                                 (unsigned long long)a->size, a->sha256 ? a->sha256 : "none");
     }
     if (a->location != NULL) {
-        struct jiku_artifact_ref ref = {.id = a->id, .kind = a->kind, .location = a->location,
-                                        .backup_path = a->backup_path, .size = a->size,
-                                        .md5 = a->md5, .sha256 = a->sha256};
+        struct jiku_artifact_ref ref = {.id = a->id,
+                                        .kind = a->kind,
+                                        .location = a->location,
+                                        .backup_path = a->backup_path,
+                                        .size = a->size,
+                                        .md5 = a->md5,
+                                        .sha256 = a->sha256};
         struct jiku_op_params params = {.artifact = &ref, .operation_id = a->id};
         struct jiku_op_result result = {0};
 
@@ -249,8 +252,7 @@ jiku_cmd_verify(struct jiku_ctx *ctx, int argc, char **argv)
             return fail(ctx, &err);
         for (size_t k = 0; k < list.n; k++) {
             const struct jiku_artifact *a = &list.items[k];
-            struct jiku_op_report rep = {.target = a->target, .action = "verify",
-                                         .status = "ok"};
+            struct jiku_op_report rep = {.target = a->target, .action = "verify", .status = "ok"};
             struct jiku_err e = {0};
             int64_t start = jiku_now_ms();
 
@@ -302,8 +304,10 @@ rebuild_one(struct jiku_ctx *ctx, const char *dir)
         goto out;
     if (size != a.size || a.sha256 == NULL || strcmp(sha256, a.sha256) != 0 ||
         (a.md5 != NULL && strcmp(md5, a.md5) != 0)) {
-        r = jiku_err_set(&err, JIKU_E_DATA, "archive '%s' does not match its manifest; not "
-                         "imported", path.data);
+        r = jiku_err_set(&err, JIKU_E_DATA,
+                         "archive '%s' does not match its manifest; not "
+                         "imported",
+                         path.data);
         goto out;
     }
     free(a.backup_path);

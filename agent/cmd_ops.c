@@ -54,8 +54,7 @@ find_target(struct jiku_ctx *ctx, const char *id, const struct jiku_target_conf 
  */
 static int
 select_targets(struct jiku_ctx *ctx, int argc, char **argv, const char *customer, bool all,
-                    enum jiku_verb verb, struct jiku_action **acts, size_t *n,
-                    struct jiku_err *err)
+               enum jiku_verb verb, struct jiku_action **acts, size_t *n, struct jiku_err *err)
 {
     int operands = argc - optind, r;
     size_t cap, k = 0;

@@ -55,8 +55,7 @@ policy_show(struct jiku_ctx *ctx, const char *customer)
             return fail(ctx, &err);
         jiku_out_json(&ctx->out, "policy", "{s:s, s:s, s:s, s:s, s:b, s:s}", "customer", c->name,
                       "tier", c->tier, "action", d.action, "assignment",
-                      jiku_assignment_name(d.assignment), "allowed", d.allowed, "source",
-                      d.source);
+                      jiku_assignment_name(d.assignment), "allowed", d.allowed, "source", d.source);
         jiku_out_text(&ctx->out, "%-28s %-9s %-8s %s%s%s\n", d.action,
                       jiku_assignment_name(d.assignment), yesno(d.allowed), d.source,
                       is_override(c, d.action) ? " (contract)" : "",
@@ -167,8 +166,7 @@ config_check(struct jiku_ctx *ctx)
                               "%s:%d: target '%s' has nightly = %s, but %s; the nightly run "
                               "will report it denied (set nightly = none or change the contract)",
                               t->src.file, t->src.line, t->info.id,
-                              t->nightly == JIKU_NIGHTLY_BACKUP ? "backup" : "snapshot",
-                              d.reason);
+                              t->nightly == JIKU_NIGHTLY_BACKUP ? "backup" : "snapshot", d.reason);
         }
     }
     print_diags(ctx, &diags);

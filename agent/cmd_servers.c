@@ -88,18 +88,23 @@ check_server(struct jiku_ctx *ctx, const struct jiku_server_conf *s)
 
     jiku_out_json(&ctx->out, "server", "{s:s, s:s, s:s?, s:s, s:s, s:s, s:i}", "server",
                   s->info.name, "panel", s->info.panel, "version", version, "tls",
-                  rt == 0 ? "ok" : tls.msg, "api", rt != 0 ? "not checked" : ra == 0 ? "ok" : api.msg,
+                  rt == 0 ? "ok" : tls.msg, "api",
+                  rt != 0   ? "not checked"
+                  : ra == 0 ? "ok"
+                            : api.msg,
                   "ssh", rs == 0 ? "ok" : ssh.msg, "exit_code", code);
     jiku_out_text(&ctx->out, "%-16s %-7s %-10s tls %s; api %s; ssh %s\n", s->info.name,
                   s->info.panel, version ? version : "-", rt == 0 ? "ok" : tls.msg,
-                  rt != 0 ? "not checked" : ra == 0 ? "ok" : api.msg, rs == 0 ? "ok" : ssh.msg);
+                  rt != 0   ? "not checked"
+                  : ra == 0 ? "ok"
+                            : api.msg,
+                  rs == 0 ? "ok" : ssh.msg);
     if (code == 0)
         ctx->out.ok++;
     else {
         ctx->out.failed++;
-        ctx->out.first_fail_code = ctx->out.first_fail_code == 0 || ctx->out.first_fail_code == code
-                                       ? code
-                                       : 1;
+        ctx->out.first_fail_code =
+            ctx->out.first_fail_code == 0 || ctx->out.first_fail_code == code ? code : 1;
     }
     free(version);
     return code;
@@ -113,7 +118,8 @@ servers_trust(struct jiku_ctx *ctx, const struct jiku_command *cmd, const char *
     struct jiku_err err = {0};
 
     if (fingerprint == NULL || strncmp(fingerprint, "SHA256:", 7) != 0)
-        return jiku_cmd_usage(ctx, cmd, "--fingerprint SHA256:... is required (obtained out of "
+        return jiku_cmd_usage(ctx, cmd,
+                              "--fingerprint SHA256:... is required (obtained out of "
                               "band, e.g. from the provider's console)");
     if (jiku_ctx_config(ctx, &err) != 0)
         return fail(ctx, &err);
@@ -210,7 +216,9 @@ plugin_line(const struct jiku_loaded_plugin *lp, const char *error, void *arg)
 
     jiku_out_json(&ctx->out, "plugin", "{s:s?, s:s?, s:s, s:s?, s:s?}", "name", lp->desc.name,
                   "version", lp->desc.version, "abi",
-                  abi == 0 ? "" : (abi >> 16) == JIKU_PLUGIN_ABI_MAJOR ? "compatible" : "mismatch",
+                  abi == 0                               ? ""
+                  : (abi >> 16) == JIKU_PLUGIN_ABI_MAJOR ? "compatible"
+                                                         : "mismatch",
                   "path", lp->path, "error", error);
     if (error != NULL)
         jiku_out_text(&ctx->out, "%-10s error: %s\n", lp->path ? lp->path : "?", error);

@@ -37,8 +37,8 @@ jiku_digest_file(const char *path, uint64_t *size, char md5[33], char sha256[65]
         goto out;
     }
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        r = jiku_err_set(err, errno == ENOENT ? JIKU_E_NOTFOUND : JIKU_E_IO,
-                         "cannot open '%s': %s", path, strerror(errno));
+        r = jiku_err_set(err, errno == ENOENT ? JIKU_E_NOTFOUND : JIKU_E_IO, "cannot open '%s': %s",
+                         path, strerror(errno));
         goto out;
     }
     while ((n = read(fd, buf, CHUNK)) != 0) {

@@ -102,8 +102,8 @@ host_http(struct jiku_op *op, const struct jiku_server_info *server,
 }
 
 static int
-host_ssh_exec(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd,
-              bool safe, size_t max_output, struct jiku_exec_result *res, struct jiku_err *err)
+host_ssh_exec(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,
+              size_t max_output, struct jiku_exec_result *res, struct jiku_err *err)
 {
     struct jiku_ssh *ssh;
     int r;
@@ -175,7 +175,8 @@ host_read_secret(struct jiku_op *op, const struct jiku_server_info *server, enum
 
     if (path == NULL)
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no %s", sc->info.name,
-                            which == JIKU_SECRET_API_TOKEN ? "api_token_file" : "api_password_file");
+                            which == JIKU_SECRET_API_TOKEN ? "api_token_file"
+                                                           : "api_password_file");
     if ((fp = fopen(path, "re")) == NULL)
         return jiku_err_set(err, JIKU_E_CONFIG, "cannot read secret file '%s': %s", path,
                             strerror(errno));

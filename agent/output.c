@@ -88,8 +88,8 @@ jiku_out_decision(struct jiku_out *out, const struct jiku_decision *d, const cha
     jiku_out_json(out, "decision", "{s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:s, s:s?, s:b}",
                   "customer", d->customer, "tier", d->tier, "target", target, "action", d->action,
                   "assignment", d->assignment >= 0 ? jiku_assignment_name(d->assignment) : NULL,
-                  "allowed", d->allowed, "reason", d->reason,
-                  "source", d->source[0] != '\0' ? d->source : NULL, "dry_run", dry_run);
+                  "allowed", d->allowed, "reason", d->reason, "source",
+                  d->source[0] != '\0' ? d->source : NULL, "dry_run", dry_run);
     /* A human sees a denial once, as the operation's error line; a dry run shows them all. */
     if (!out->json && dry_run && !out->quiet)
         printf("dry-run: %s\n", d->reason);
@@ -115,10 +115,9 @@ jiku_out_operation(struct jiku_out *out, const struct jiku_op_report *rep)
             out->first_fail_code = 1;
     }
 
-    jiku_out_json(out, "operation",
-                  "{s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s?, s:s?, s:s?}", "id", rep->id,
-                  "target", rep->target, "action", rep->action, "status", rep->status, "error",
-                  rep->error, "exit_code", strcmp(rep->status, "ok") == 0 ? 0 : code,
+    jiku_out_json(out, "operation", "{s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s?, s:s?, s:s?}", "id",
+                  rep->id, "target", rep->target, "action", rep->action, "status", rep->status,
+                  "error", rep->error, "exit_code", strcmp(rep->status, "ok") == 0 ? 0 : code,
                   "duration_ms", (json_int_t)rep->duration_ms, "artifact", rep->artifact,
                   "safety_artifact", rep->safety_artifact, "warnings", rep->warnings);
     if (out->json)
@@ -128,8 +127,7 @@ jiku_out_operation(struct jiku_out *out, const struct jiku_op_report *rep)
         fprintf(stderr, "jiku-agent: %s %s: %s\n", rep->action, rep->target, rep->error);
     } else if (!out->quiet) {
         printf("%-28s %-22s %-8s %s%s%s\n", rep->target, rep->action, rep->status,
-               rep->artifact ? rep->artifact : "-",
-               rep->safety_artifact ? "  safety " : "",
+               rep->artifact ? rep->artifact : "-", rep->safety_artifact ? "  safety " : "",
                rep->safety_artifact ? rep->safety_artifact : "");
         if (rep->warnings != NULL)
             printf("  warnings: %s\n", rep->warnings);
@@ -179,20 +177,19 @@ jiku_out_artifact(struct jiku_out *out, const struct jiku_artifact *a, time_t no
     char size[32], age[32];
 
     if (out->json)
-        jiku_out_json(out, "artifact",
-                      "{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?, s:s?, s:b, s:s?}", "id", a->id,
-                      "customer", a->customer, "target", a->target, "kind",
-                      jiku_artifact_kind_name(a->kind), "status",
-                      jiku_artifact_status_name(a->status), "created", created, "size",
-                      a->status == JIKU_ART_PENDING ? json_null()
-                                                    : json_integer((json_int_t)a->size),
-                      "md5", a->md5, "sha256", a->sha256, "pinned", a->pinned, "location",
-                      a->backup_path != NULL ? a->backup_path : a->location);
+        jiku_out_json(
+            out, "artifact", "{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?, s:s?, s:b, s:s?}", "id",
+            a->id, "customer", a->customer, "target", a->target, "kind",
+            jiku_artifact_kind_name(a->kind), "status", jiku_artifact_status_name(a->status),
+            "created", created, "size",
+            a->status == JIKU_ART_PENDING ? json_null() : json_integer((json_int_t)a->size), "md5",
+            a->md5, "sha256", a->sha256, "pinned", a->pinned, "location",
+            a->backup_path != NULL ? a->backup_path : a->location);
     if (!out->json) {
         human_size(size, sizeof(size), a->size);
         human_age(age, sizeof(age), now - a->created);
-        printf("%-40s %-8s %10s %6s %-7s %s\n", a->id, jiku_artifact_kind_name(a->kind), size,
-               age, jiku_artifact_status_name(a->status), a->pinned ? "pinned" : "");
+        printf("%-40s %-8s %10s %6s %-7s %s\n", a->id, jiku_artifact_kind_name(a->kind), size, age,
+               jiku_artifact_status_name(a->status), a->pinned ? "pinned" : "");
     }
     free(created);
 }

@@ -47,7 +47,8 @@ void jiku_out_artifact(struct jiku_out *out, const struct jiku_artifact *a, time
 void jiku_out_artifact_header(struct jiku_out *out);
 void jiku_out_error(struct jiku_out *out, int status, const char *msg);
 /* Free-form human line on stdout (nothing under --json). */
-void jiku_out_text(struct jiku_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void jiku_out_text(struct jiku_out *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* A JSON object line of TYPE from jansson's json_pack FMT (nothing in human mode). */
 void jiku_out_json(struct jiku_out *out, const char *type, const char *fmt, ...);
 

@@ -105,8 +105,8 @@ prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housek
 
         if (dec[i].what == JIKU_PRUNE_KEEP)
             continue;
-        if ((r = jiku_policy_decide(ctx->cfg, t->customer->name, making_action(t, a), &d,
-                                    err)) != 0 ||
+        if ((r = jiku_policy_decide(ctx->cfg, t->customer->name, making_action(t, a), &d, err)) !=
+                0 ||
             (r = jiku_action_audit_decision(ctx, &d, t->info.id, err)) != 0)
             goto out;
         if (!d.allowed) {
@@ -123,8 +123,10 @@ prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housek
             goto out;
     }
     if (denied > 0)
-        jiku_buf_addf(&details, "%u artifact%s left alone: the policy does not assign their "
-                      "removal to jiku\n", denied, denied == 1 ? "" : "s");
+        jiku_buf_addf(&details,
+                      "%u artifact%s left alone: the policy does not assign their "
+                      "removal to jiku\n",
+                      denied, denied == 1 ? "" : "s");
 out:
     jiku_lock_release(lock);
     jiku_buf_rtrim(&details);

@@ -11,11 +11,11 @@
 #include "jiku/err.h"
 
 struct jiku_retry {
-    int64_t start_ms;   /* monotonic */
-    int deadline_s;     /* retry_deadline */
-    unsigned attempt;   /* retries so far */
-    unsigned base_ms;   /* first backoff cap; 0: 500 */
-    unsigned max_ms;    /* backoff cap; 0: 30000 */
+    int64_t start_ms; /* monotonic */
+    int deadline_s;   /* retry_deadline */
+    unsigned attempt; /* retries so far */
+    unsigned base_ms; /* first backoff cap; 0: 500 */
+    unsigned max_ms;  /* backoff cap; 0: 30000 */
 };
 
 void jiku_retry_init(struct jiku_retry *r, int deadline_s);

@@ -18,27 +18,13 @@ struct code_case {
 ParameterizedTestParameters(err, exit_codes)
 {
     static struct code_case cases[] = {
-        {JIKU_OK, 0},
-        {JIKU_E_FAILED, 1},
-        {JIKU_E_PANEL, 1},
-        {JIKU_E_DATA, 65},
-        {JIKU_E_NOTFOUND, 66},
-        {JIKU_E_UNREACHABLE, 69},
-        {JIKU_E_IO, 74},
-        {JIKU_E_BUSY, 75},
-        {JIKU_E_TLS, 76},
-        {JIKU_E_HOSTKEY, 76},
-        {JIKU_E_DENIED, 77},
-        {JIKU_E_AUTH, 77},
-        {JIKU_E_CONFIG, 78},
-        {JIKU_E_INTERRUPTED, 130},
-        {JIKU_E_USAGE, 64},
-        {JIKU_E_NOMEM, 1},
-        {JIKU_E_INVAL, 1},
-        {JIKU_E_PLUGIN, 1},
-        {JIKU_E_ABI, 1},
-        {JIKU_E_TRANSIENT, 69},
-        {JIKU_E_UNSUPPORTED, 1},
+        {JIKU_OK, 0},         {JIKU_E_FAILED, 1},        {JIKU_E_PANEL, 1},
+        {JIKU_E_DATA, 65},    {JIKU_E_NOTFOUND, 66},     {JIKU_E_UNREACHABLE, 69},
+        {JIKU_E_IO, 74},      {JIKU_E_BUSY, 75},         {JIKU_E_TLS, 76},
+        {JIKU_E_HOSTKEY, 76}, {JIKU_E_DENIED, 77},       {JIKU_E_AUTH, 77},
+        {JIKU_E_CONFIG, 78},  {JIKU_E_INTERRUPTED, 130}, {JIKU_E_USAGE, 64},
+        {JIKU_E_NOMEM, 1},    {JIKU_E_INVAL, 1},         {JIKU_E_PLUGIN, 1},
+        {JIKU_E_ABI, 1},      {JIKU_E_TRANSIENT, 69},    {JIKU_E_UNSUPPORTED, 1},
         {-9999, 1}, /* unknown statuses mean failure */
     };
     return cr_make_param_array(struct code_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -121,8 +107,7 @@ shell_unquote(const char *q)
         } else if (!in && *p == '\\') {
             jiku_buf_addch(&out, *++p);
         } else {
-            cr_assert(in, "unquoted byte 0x%02x outside single quotes in %s",
-                      (unsigned char)*p, q);
+            cr_assert(in, "unquoted byte 0x%02x outside single quotes in %s", (unsigned char)*p, q);
             jiku_buf_addch(&out, *p);
         }
     }
@@ -154,8 +139,8 @@ Test(buf, shell_word_quotes_every_byte)
 static void
 count(struct jiku_out *out, const char *status, int code)
 {
-    struct jiku_op_report rep = {.target = "a/b", .action = "server.snapshot", .status = status,
-                                 .status_code = code};
+    struct jiku_op_report rep = {
+        .target = "a/b", .action = "server.snapshot", .status = status, .status_code = code};
 
     out->json = true; /* counted, printed as JSON to the test's stdout */
     jiku_out_operation(out, &rep);
