@@ -98,6 +98,7 @@ static const char *const verb_actions[JIKU_VERB_COUNT][2] = {
     [JIKU_VERB_CLONE] = {"server.clone", "application.clone"},
     [JIKU_VERB_PRUNE] = {NULL, NULL},
     [JIKU_VERB_VERIFY] = {NULL, NULL},
+    [JIKU_VERB_DISCOVER] = {NULL, NULL}, /* read-only, of a whole server */
 };
 
 const char *
@@ -150,6 +151,7 @@ struct parse_ctx {
     struct jiku_diags *diags;
     int n_errors;
     bool read_failed;
+    bool section_lost; /* a rejected [header] line: its keys are not read as another's */
     int name_line;
     int desc_line;
     bool mentioned[N_ACTIONS]; /* a bad line is reported once, not again as missing */
@@ -201,6 +203,8 @@ read_problem(void *user, const struct jiku_ini_problem *pb)
         ctx->read_failed = true;
     else
         parse_error(ctx, pb->line, "%s", pb->msg);
+    if (pb->header)
+        ctx->section_lost = true;
 }
 
 /*
@@ -215,6 +219,8 @@ read_text(void *user, int line, char *text, char *out, size_t outlen)
 
     (void)out;
     (void)outlen;
+    if (*text == '[')
+        ctx->section_lost = false;
     if (*text == '[' && (end = strchr(text, ']')) != NULL &&
         !known_section(text + 1, (size_t)(end - text - 1)))
         parse_error(ctx, line,
@@ -279,6 +285,8 @@ handle_key(void *user, const char *section, const char *name, const char *value)
     int line = jiku_ini_line(&ctx->ini);
     int i, a;
 
+    if (ctx->section_lost)
+        return 1; /* the rejected header was reported; its keys belong to no section */
     if (section[0] == '\0') {
         parse_error(ctx, line, "key '%s' outside any section", name);
         return 1;

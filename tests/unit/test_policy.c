@@ -236,6 +236,7 @@ Test(actions, action_for_table)
         {JIKU_VERB_CLONE, "server.clone", "application.clone"},
         {JIKU_VERB_PRUNE, NULL, NULL},
         {JIKU_VERB_VERIFY, NULL, NULL},
+        {JIKU_VERB_DISCOVER, NULL, NULL},
     };
     static const enum jiku_target_kind server_kinds[] = {JIKU_KIND_ACCOUNT, JIKU_KIND_SUBSCRIPTION};
     static const enum jiku_target_kind app_kinds[] = {JIKU_KIND_WORDPRESS, JIKU_KIND_SOFTACULOUS};
@@ -796,6 +797,27 @@ Test(parse, indented_line)
                        "indented line (continuation lines are not supported)");
     expect_parse_error(HEADER("t") "\tsnapshot = jiku\n" ALL_ACTIONS_JIKU, 4,
                        "indented line (continuation lines are not supported)");
+}
+
+/*
+ * A rejected [header] line loses its section: the keys under it are not read as the previous
+ * section's (where "stage = jiku" would become an unknown action server.stage).
+ */
+Test(parse, keys_of_a_rejected_header_belong_to_no_section)
+{
+    struct jiku_diags diags = {NULL, 0, 0};
+
+    make_tmpdir();
+    write_policy("t", HEADER("t") "[server]\nsnapshot = jiku\n  [application]\nstage = jiku\n");
+    cr_expect_eq(load_one("t", &diags, NULL), JIKU_E_CONFIG);
+    dump_diags(&diags);
+    for (size_t i = 0; i < diags.n; i++)
+        cr_expect(strstr(diags.items[i].msg, "server.stage") == NULL,
+                  "a key of the lost section was read as [server]'s: %s", diags.items[i].msg);
+    cr_expect(strstr(diags.items[0].msg, ":6: indented line") != NULL, "%s",
+              diags.n > 0 ? diags.items[0].msg : "no diagnostics");
+    jiku_diags_release(&diags);
+    remove_tmpdir();
 }
 
 Test(parse, indented_blank_and_comment_lines_are_fine)
