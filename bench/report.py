@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Turn the raw numbers of one bench/run.sh run into bench/RESULTS.md (markdown on stdout).
+
+    report.py WORKDIR PHASES
+"""
+
+import json
+import math
+import os
+import sys
+
+
+def env(path):
+    """KEY=VALUE lines."""
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                k, sep, v = line.rstrip("\n").partition("=")
+                if sep:
+                    out[k] = v
+    except OSError:
+        pass
+    return out
+
+
+def js(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def verdict(ok, miss):
+    return "**pass**" if ok else "**miss** (%s)" % miss
+
+
+def fleet(t, lines, notes):
+    e = env(os.path.join(t, "fleet.env"))
+    a = js(os.path.join(t, "fleet-agent.json"))
+    s = js(os.path.join(t, "fleet-sims.json"))
+    if not e or not a or not s:
+        lines.append("Fleet phase: no results (see the work directory).\n")
+        return
+    S, A, J, P = int(e["S"]), int(e["A"]), float(e["J"]), int(e["P"])
+    ok, failed, code = (e.get("summary") or "0 0 ?").split()
+    ops = int(ok) + int(failed)
+    floor = math.ceil(A / P) * J
+    wall = a["wall_s"]
+    cpu = a["user_s"] + a["sys_s"]
+    per_op = cpu * 1000 / ops if ops else float("nan")
+    rss = a["max_rss_kib"] / 1024
+    sims_cpu = int(e.get("sims_cpu_usec", "0")) / 1e6
+    tls_total = s["tls_full"] + s["tls_resumed"]
+    bar_hs = S * P
+    ncpu = int(env(os.path.join(t, "machine.env")).get("nproc", "1"))
+    lines += [
+        "## Fleet: `nightly` on S = %d servers x A = %d accounts, J = %g s, P = %d "
+        "(global max_parallel %d)" % (S, A, J, P, S * P),
+        "",
+        "| measure | value | bar | verdict |",
+        "|---|---|---|---|",
+        "| operations (ok / failed), exit code | %s / %s, %s | all ok, 0 | %s |"
+        % (ok, failed, code, verdict(int(failed) == 0 and code == "0" and ops == S * A,
+                                      "not every operation succeeded")),
+        "| wall time | %.2f s (floor %g s: %.3f x floor) | <= %.2f s (1.15 x floor) | %s |"
+        % (wall, floor, wall / floor, 1.15 * floor,
+           verdict(wall <= 1.15 * floor, "%.2f s over, %.1f %% above the floor"
+                   % (wall - 1.15 * floor, (wall / floor - 1) * 100))),
+        "| agent CPU (user + sys) | %.3f s + %.3f s = %.3f s: %.2f ms per operation | "
+        "<= 2 ms per operation | %s |"
+        % (a["user_s"], a["sys_s"], cpu, per_op,
+           verdict(per_op <= 2, "%.2f ms over" % (per_op - 2))),
+        "| agent peak RSS | %.1f MiB | <= 32 MiB | %s |"
+        % (rss, verdict(rss <= 32, "%.1f MiB over" % (rss - 32))),
+        "| TLS handshakes (simulators' OpenSSL counters) | %d full + %d resumed = %d "
+        "(most on one server: %d) | <= S x P = %d | full: %s; all: %s |"
+        % (s["tls_full"], s["tls_resumed"], tls_total, s["tls_max_per_server"], bar_hs,
+           verdict(s["tls_full"] <= bar_hs, "%d over" % (s["tls_full"] - bar_hs)),
+           verdict(tls_total <= bar_hs, "%d over, %.1fx" % (tls_total - bar_hs,
+                                                              tls_total / bar_hs))),
+        "| SSH handshakes (sshd logs: connections / authenticated) | %d / %d (most on one "
+        "server: %d) | <= S x P = %d | %s |"
+        % (s["ssh_connections"], s["ssh_auth"], s["ssh_max_per_server"], bar_hs,
+           verdict(s["ssh_connections"] <= bar_hs, "%d over" % (s["ssh_connections"] - bar_hs))),
+        "| simulators' CPU during the run (HTTPS servers, pkgacct jobs, sshd and its "
+        "commands; cgroup) | %.1f s = %.0f %% of the machine's %d CPUs over the wall time | "
+        "(context) | |" % (sims_cpu, 100 * sims_cpu / (wall * ncpu), ncpu),
+        "| API requests | %s | | |"
+        % ", ".join("%s %d" % (k, v) for k, v in sorted(s["requests"].items())),
+        "| polls per job; end of job to last poll | %s per job (max %s); %.2f s mean, "
+        "%.2f s max | neither hammer nor overshoot | |"
+        % (s.get("polls_per_job", {}).get("mean"), s.get("polls_per_job", {}).get("max"),
+           s.get("overshoot_s", {}).get("mean", float("nan")),
+           s.get("overshoot_s", {}).get("max", float("nan"))),
+        "",
+    ]
+    notes.append(
+        "TLS: every `start_background_pkgacct` goes out on a connection of its own "
+        "(`CURLOPT_FRESH_CONNECT`), on purpose: libcurl silently re-sends a request whose "
+        "reused connection died before the answer, and a re-sent start call is a second "
+        "pkgacct (SPEC §6). So there is one extra handshake per operation (%d operations), "
+        "but it resumes the TLS session (libcurl's session cache, the server's ticket): "
+        "%d of the %d handshakes were resumed, and only %d were full handshakes (certificate "
+        "chain, key exchange with signatures), against a bar of S x P = %d. The polls, "
+        "accountsummary and log fetches reuse keep-alive connections."
+        % (ops, s["tls_resumed"], tls_total, s["tls_full"], bar_hs))
+    if wall > 1.15 * floor:
+        notes.append(
+            "Wall time: the floor counts only the J seconds of each pkgacct job. Every "
+            "operation also has fixed steps around the job (accountsummary, `df` and `mkdir` "
+            "over SSH before the start call; the log fetch and the `md5sum` check after), the "
+            "simulator's job needs a Python start-up and a tar before its last log line, and "
+            "the poll interval (a tenth of the elapsed time, at least 0.25 s) notices the end "
+            "%.2f s late on average; each of the ceil(A/P) = %d rounds on a server pays all of "
+            "that. On this machine the simulators also used %.1f CPU-seconds during the run "
+            "(%.0f %% of %d CPUs), competing with the agent for the CPU."
+            % (s.get("overshoot_s", {}).get("mean", float("nan")), math.ceil(A / P),
+               sims_cpu, 100 * sims_cpu / (wall * ncpu), ncpu))
+
+
+def baseline(t, lines, notes):
+    e = env(os.path.join(t, "base.env"))
+    a = js(os.path.join(t, "base-agent.json"))
+    loop = js(os.path.join(t, "base-loop.json"))
+    if not e or not a or not loop:
+        lines.append("Baseline phase: no results (see the work directory).\n")
+        return
+    S, A, J, P = int(e["S"]), int(e["A"]), float(e["J"]), int(e["P"])
+    ok, failed, code = (e.get("summary") or "0 0 ?").split()
+    floor = math.ceil(A / P) * J
+    ratio = loop["wall_s"] / a["wall_s"]
+    lines += [
+        "## Against today's practice: S = %d, A = %d, J = %g s, P = %d" % (S, A, J, P),
+        "",
+        "| run | wall time | CPU (user + sys) | result |",
+        "|---|---|---|---|",
+        "| `jiku-agent nightly` | %.2f s (floor %g s) | %.2f s | %s ok, %s failed, exit %s |"
+        % (a["wall_s"], floor, a["user_s"] + a["sys_s"], ok, failed, code),
+        "| `bench/baseline.sh` (curl + ssh, one account after another, polls once a second) "
+        "| %.2f s | %.2f s | %s |"
+        % (loop["wall_s"], loop["user_s"] + loop["sys_s"], e.get("loop", "?")),
+        "| ratio (loop / agent) | **%.1fx** | goal >= 10x | %s |"
+        % (ratio, verdict(ratio >= 10, "%.1fx short" % (10 - ratio))),
+        "",
+    ]
+
+
+def transfer(t, lines, notes):
+    e = env(os.path.join(t, "xfer.env"))
+    runs = []
+    try:
+        with open(os.path.join(t, "xfer.runs")) as f:
+            for line in f:
+                parts = line.split(" ", 3)
+                runs.append((json.loads(parts[1]), json.loads(parts[2]), json.loads(parts[3])))
+    except (OSError, ValueError, IndexError):
+        pass
+    if not e or not runs:
+        lines.append("Transfer phase: no results (see the work directory).\n")
+        return
+    size = int(e["bytes"])
+    mib = size / 1048576
+    best_o = min(r[0]["wall_s"] for r in runs)
+    best_a = min(r[2]["seconds"] for r in runs)
+    ratio = best_o / best_a
+    rss = max(r[1]["max_rss_kib"] for r in runs) / 1024
+    try:
+        with open(os.path.join(t, "xfer.ciphers")) as f:
+            ciphers = "; ".join(" ".join(x.split()[1:]) + " (x%s)" % x.split()[0]
+                                for x in f.read().splitlines())
+    except OSError:
+        ciphers = "?"
+    lines += [
+        "## Transfer: %.0f MiB over loopback SFTP" % mib,
+        "",
+        "| run | OpenSSH `sftp -c aes128-ctr -o MACs=hmac-sha2-256` | agent core "
+        "(`jiku_sftp_get`: md5 + sha256 on the fly, fsync, rename) | agent RSS during the "
+        "transfer (min / max of 0.1 s samples; peak) |",
+        "|---|---|---|---|",
+    ]
+    for i, (o, am, ao) in enumerate(runs, 1):
+        lines.append("| %d | %.2f s, %.0f MiB/s | %.2f s, %.0f MiB/s (process %.2f s) | "
+                     "%.1f / %.1f MiB; %.1f MiB |"
+                     % (i, o["wall_s"], mib / o["wall_s"], ao["seconds"], mib / ao["seconds"],
+                        am["wall_s"], (am["rss_min_kib"] or 0) / 1024,
+                        (am["rss_max_kib"] or 0) / 1024, am["max_rss_kib"] / 1024))
+    lines += [
+        "| best | %.0f MiB/s | %.0f MiB/s | |" % (mib / best_o, mib / best_a),
+        "| ratio (agent / OpenSSH) | | **%.2fx** (bar >= 0.5x) %s | peak %.1f MiB for a "
+        "%.0f MiB file: %s |"
+        % (ratio, verdict(ratio >= 0.5, "%.2fx short" % (0.5 - ratio)), rss, mib,
+           "flat" if rss < 64 else "not flat"),
+        "",
+        "Negotiated (sshd's log): %s. Checksums: the agent's md5 and sha256 and both copies "
+        "were compared with the source file's; the OpenSSH time is the download alone (no "
+        "checksum, no fsync), so the ratio is conservative." % ciphers,
+        "",
+    ]
+
+
+def main(argv):
+    t, phases = argv[1], argv[2].split(",")
+    m = env(os.path.join(t, "machine.env"))
+    lines = [
+        "# Benchmark results (SPEC §13)",
+        "",
+        "Measured by `bench/run.sh` (see `bench/README.md`); numbers as measured, one run.",
+        "",
+        "| machine | |",
+        "|---|---|",
+        "| date (UTC) | %s |" % m.get("date", "?"),
+        "| CPUs (nproc) | %s |" % m.get("nproc", "?"),
+        "| CPU model | %s |" % m.get("cpu", "?"),
+        "| RAM | %s MiB |" % m.get("mem_mib", "?"),
+        "| OS, kernel | %s, %s |" % (m.get("os", "?"), m.get("kernel", "?")),
+        "| load average at start (1/5/15 min) | %s |" % m.get("load", "?"),
+        "| commit | %s |" % m.get("commit", "?"),
+        "| libssh2, libcurl, OpenSSH | %s, %s, %s |"
+        % (m.get("libssh2", "?"), m.get("libcurl", "?"), m.get("openssh", "?")),
+        "",
+    ]
+    notes = []
+    if "fleet" in phases:
+        fleet(t, lines, notes)
+    if "baseline" in phases:
+        baseline(t, lines, notes)
+    if "transfer" in phases:
+        transfer(t, lines, notes)
+    if notes:
+        lines += ["## Notes", ""] + ["- " + n for n in notes] + [""]
+    sys.stdout.write("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,324 @@
+#!/bin/sh
+# The fleet benchmark of SPEC §13 (see bench/README.md).  Not part of the test command.
+#
+#   bench/run.sh [--build DIR] [--out FILE] [--phases fleet,baseline,transfer] [--quick]
+#
+#   fleet     `nightly` on S simulated cPanel servers x A accounts, pkgacct jobs of J seconds,
+#             per-server max_parallel P, global S x P: wall against the floor
+#             max over servers of ceil(A/P) x J, agent CPU per operation, peak RSS, TLS and SSH
+#             handshakes counted by the simulators, the simulators' own CPU
+#   baseline  S=4, A=5, J=2 s, P=4: `nightly`, then bench/baseline.sh (curl + ssh, one account
+#             after another, polling once a second) on the same simulators; the ratio
+#   transfer  a 1 GiB archive over loopback SFTP through the core's jiku_sftp_get (checksums
+#             included; bench/sftp_get.c) against OpenSSH sftp -c aes128-ctr -o MACs=hmac-sha2-256
+#
+# Writes the table to FILE (default bench/RESULTS.md) and the raw numbers beside the work
+# directory it prints.  Needs root (the simulators' sshd), python3, openssl, curl, jq, ssh,
+# sftp, cmake and a C compiler.  Shapes can be changed with FLEET_S, FLEET_A, FLEET_J, FLEET_P,
+# BASE_S, BASE_A, BASE_J, BASE_P and XFER_MIB; --quick is a small smoke run.
+# Every process it starts is stopped by pid; every loop is bounded.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+sim="$repo/tests/fakes/cpanel/sim.sh"
+build=${JIKU_BENCH_BUILD:-$repo/build-bench}
+out=$here/RESULTS.md
+phases=fleet,baseline,transfer
+quick=0
+
+usage() {
+    echo "usage: $0 [--build DIR] [--out FILE] [--phases fleet,baseline,transfer] [--quick]" >&2
+    exit 64
+}
+while [ $# -gt 0 ]; do
+    case $1 in
+    --build) build=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --phases) phases=$2; shift 2 ;;
+    --quick) quick=1; shift ;;
+    *) usage ;;
+    esac
+done
+case $build in /*) ;; *) build=$(pwd)/$build ;; esac
+case $out in /*) ;; *) out=$(pwd)/$out ;; esac
+
+if [ $quick = 1 ]; then
+    : "${FLEET_S:=2}" "${FLEET_A:=5}" "${FLEET_J:=1}" "${FLEET_P:=2}"
+    : "${BASE_S:=2}" "${BASE_A:=2}" "${BASE_J:=1}" "${BASE_P:=4}" "${XFER_MIB:=64}"
+fi
+FLEET_S=${FLEET_S:-20} FLEET_A=${FLEET_A:-20} FLEET_J=${FLEET_J:-5} FLEET_P=${FLEET_P:-4}
+BASE_S=${BASE_S:-4} BASE_A=${BASE_A:-5} BASE_J=${BASE_J:-2} BASE_P=${BASE_P:-4}
+XFER_MIB=${XFER_MIB:-1024}
+
+if [ "$(id -u)" != 0 ]; then
+    echo "bench: needs root (the simulators run a real sshd)" >&2
+    exit 77
+fi
+for tool in python3 openssl curl jq ssh sftp cmake cc md5sum sha256sum; do
+    command -v $tool >/dev/null 2>&1 || { echo "bench: needs $tool" >&2; exit 69; }
+done
+
+T=$(mktemp -d /tmp/jiku-bench.XXXXXX)
+echo "bench: work directory $T"
+: >"$T/sims"
+cgroups=
+
+log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+# --- cgroups: the simulators' CPU, every process they fork included -----------------------
+cg_base=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+cg_make() { # NAME: a fresh cgroup v2 directory, or nothing when cgroups are unavailable
+    [ -n "$cg_base" ] && [ -w "$cg_base" ] || return 0
+    d="$cg_base/jiku-bench-$$-$1"
+    mkdir "$d" 2>/dev/null || return 0
+    cgroups="$cgroups $d"
+    echo "$d"
+}
+cg_usec() { # DIR: CPU microseconds used in it so far (0 without cgroups)
+    if [ -n "$1" ] && [ -r "$1/cpu.stat" ]; then
+        awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"
+    else
+        echo 0
+    fi
+}
+in_cg() { # DIR COMMAND...: run COMMAND inside cgroup DIR (as is when DIR is empty)
+    cg=$1
+    shift
+    if [ -n "$cg" ]; then
+        sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' in_cg "$cg" "$@"
+    else
+        "$@"
+    fi
+}
+
+cleanup() {
+    trap - EXIT INT TERM
+    while read -r d; do
+        [ -n "$d" ] && sh "$sim" stop "$d" >/dev/null 2>&1 || true
+    done <"$T/sims"
+    # Anything of ours a simulator left behind: by pid, from our own cgroups only.
+    for d in $cgroups; do
+        for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        n=0
+        while [ -s "$d/cgroup.procs" ] && [ $n -lt 50 ]; do
+            sleep 0.1
+            n=$((n + 1))
+        done
+        rmdir "$d" 2>/dev/null || true
+    done
+    rm -rf "$T/fleet" "$T/base" "$T/xfer"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- build ----------------------------------------------------------------------------------
+log "building into $build (Release)"
+if [ ! -f "$build/CMakeCache.txt" ]; then
+    cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$T/cmake.log" 2>&1 ||
+        { cat "$T/cmake.log" >&2; exit 1; }
+fi
+cmake --build "$build" -j"$(nproc)" >"$T/build.log" 2>&1 || { tail -30 "$T/build.log" >&2; exit 1; }
+AGENT=$build/agent/jiku-agent
+PLUGIN=$build/plugins/cpanel/cpanel.so
+[ -x "$AGENT" ] && [ -f "$PLUGIN" ] || { echo "bench: no $AGENT or $PLUGIN" >&2; exit 1; }
+mkdir -p "$T/plugins"
+cp "$PLUGIN" "$T/plugins/cpanel.so"
+chmod 755 "$T/plugins/cpanel.so"
+# shellcheck disable=SC2046
+cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -I"$repo/include" -I"$repo/agent" -I"$build/agent" \
+    "$here/sftp_get.c" "$build/agent/libjiku_core.a" \
+    $(pkg-config --libs libcurl libssh2 inih sqlite3 libcrypto jansson) -lpthread -ldl \
+    -o "$T/sftp_get"
+
+# --- machine --------------------------------------------------------------------------------
+{
+    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "nproc=$(nproc)"
+    echo "cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+    echo "mem_mib=$(awk '/^MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)"
+    echo "kernel=$(uname -r)"
+    echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "openssh=$(ssh -V 2>&1)"
+    echo "libssh2=$(pkg-config --modversion libssh2)"
+    echo "libcurl=$(pkg-config --modversion libcurl)"
+} >"$T/machine.env"
+
+# --- a fleet of simulators with an agent config for it ---------------------------------------
+# start_fleet DIR S A J P MAXPAR CGROUP: S simulators sNN in DIR, A accounts each, DIR/agent.conf
+start_fleet() {
+    fdir=$1 s=$2 a=$3 j=$4 p=$5 maxpar=$6 cg=$7
+    mkdir -p "$fdir/logs"
+    cat >"$fdir/agent.conf" <<CONF
+[agent]
+state_dir = $fdir/state
+backup_dir = $fdir/backups
+policy_dir = $repo/policies
+plugin_dir = $T/plugins
+max_parallel = $maxpar
+log = stderr
+CONF
+    i=1
+    while [ $i -le "$s" ]; do
+        name=$(printf 's%02d' $i)
+        d=$fdir/$name
+        echo "$d" >>"$T/sims"
+        in_cg "$cg" sh "$sim" start "$d" --name "$name" --job-seconds "$j" --accounts '' \
+            >"$fdir/logs/$name.start" 2>&1 || { cat "$fdir/logs/$name.start" >&2; return 1; }
+        python3 "$here/seed_accounts.py" "$d" "$a" >/dev/null
+        # shellcheck disable=SC1091
+        . "$d/env"
+        cat >>"$fdir/agent.conf" <<CONF
+
+[server $name]
+panel = cpanel
+host = 127.0.0.1
+api_port = $CPSIM_API_PORT
+api_user = root
+api_token_file = $CPSIM_TOKEN_FILE
+ca_file = $CPSIM_CA_FILE
+ssh_port = $CPSIM_SSH_PORT
+ssh_user = root
+ssh_key = $CPSIM_SSH_KEY
+known_hosts = $CPSIM_KNOWN_HOSTS
+snapshot_dir = $CPSIM_SNAPSHOT_DIR
+max_parallel = $p
+
+[customer c$name]
+tier = low
+CONF
+        k=1
+        while [ $k -le "$a" ]; do
+            printf '\n[target c%s/a%02d]\nserver = %s\nkind = account\naccount = acct%02d\nnightly = snapshot\n' \
+                "$name" $k "$name" $k >>"$fdir/agent.conf"
+            k=$((k + 1))
+        done
+        i=$((i + 1))
+    done
+}
+
+stop_fleet() { # DIR: stop its simulators, all at once (each writes tls_stats.json on exit)
+    for d in "$1"/s[0-9]*; do
+        [ -d "$d" ] && sh "$sim" stop "$d" >/dev/null 2>&1 &
+    done
+    wait
+}
+
+# nightly DIR TAG: run `nightly` under measure.py; DIR/TAG.json (measurement), DIR/TAG.out
+nightly() {
+    python3 "$here/measure.py" "$1/$2.json" 900 "$AGENT" -c "$1/agent.conf" --json \
+        --actor bench nightly >"$1/$2.out" 2>"$1/$2.err" || {
+        echo "bench: nightly ($2) exited $?; see $1/$2.err" >&2
+        tail -n 5 "$1/$2.err" >&2
+    }
+}
+summary_of() { # FILE.out: "ok failed exit_code" of the summary line
+    jq -r 'select(.type == "summary") | "\(.ok) \(.failed) \(.exit_code)"' "$1" | tail -1
+}
+
+# --- fleet ----------------------------------------------------------------------------------
+case ",$phases," in *,fleet,*)
+    log "fleet: starting $FLEET_S simulators x $FLEET_A accounts (J = $FLEET_J s)"
+    cg=$(cg_make fleet-sims)
+    start_fleet "$T/fleet" "$FLEET_S" "$FLEET_A" "$FLEET_J" "$FLEET_P" \
+        $((FLEET_S * FLEET_P)) "$cg"
+    log "fleet: nightly"
+    sleep 2 # let the simulators' start-up settle before counting their CPU
+    cpu0=$(cg_usec "$cg")
+    nightly "$T/fleet" nightly
+    cpu1=$(cg_usec "$cg")
+    log "fleet: stopping the simulators"
+    stop_fleet "$T/fleet"
+    python3 "$here/sim_stats.py" "$T/fleet"/s[0-9]* >"$T/fleet-sims.json"
+    {
+        printf 'S=%s\nA=%s\nJ=%s\nP=%s\n' "$FLEET_S" "$FLEET_A" "$FLEET_J" "$FLEET_P"
+        echo "sims_cpu_usec=$((cpu1 - cpu0))"
+        echo "cgroup=${cg:+yes}"
+        echo "summary=$(summary_of "$T/fleet/nightly.out")"
+    } >"$T/fleet.env"
+    cp "$T/fleet/nightly.json" "$T/fleet-agent.json"
+    cp "$T/fleet/nightly.err" "$T/fleet-agent.err"
+    log "fleet: $(cat "$T/fleet-agent.json" | tr -d '\n ')"
+    ;;
+esac
+
+# --- baseline -------------------------------------------------------------------------------
+case ",$phases," in *,baseline,*)
+    log "baseline: starting $BASE_S simulators x $BASE_A accounts (J = $BASE_J s)"
+    cg=$(cg_make base-sims)
+    start_fleet "$T/base" "$BASE_S" "$BASE_A" "$BASE_J" "$BASE_P" $((BASE_S * BASE_P)) "$cg"
+    sleep 1
+    log "baseline: nightly"
+    nightly "$T/base" nightly
+    log "baseline: the shell loop"
+    python3 "$here/measure.py" "$T/base/loop.json" 1800 sh "$here/baseline.sh" \
+        "$T/base"/s[0-9]* >"$T/base/loop.out" 2>"$T/base/loop.err" || {
+        echo "bench: baseline.sh failed; see $T/base/loop.out" >&2
+        tail -n 5 "$T/base/loop.out" "$T/base/loop.err" >&2
+    }
+    stop_fleet "$T/base"
+    {
+        printf 'S=%s\nA=%s\nJ=%s\nP=%s\n' "$BASE_S" "$BASE_A" "$BASE_J" "$BASE_P"
+        echo "summary=$(summary_of "$T/base/nightly.out")"
+        echo "loop=$(tail -1 "$T/base/loop.out")"
+    } >"$T/base.env"
+    cp "$T/base/nightly.json" "$T/base-agent.json"
+    cp "$T/base/loop.json" "$T/base-loop.json"
+    cp "$T/base/loop.out" "$T/base-loop.out"
+    log "baseline: agent $(jq -c .wall_s "$T/base-agent.json") s, loop $(jq -c .wall_s "$T/base-loop.json") s"
+    ;;
+esac
+
+# --- transfer -------------------------------------------------------------------------------
+case ",$phases," in *,transfer,*)
+    log "transfer: a $XFER_MIB MiB archive"
+    cg=$(cg_make xfer-sim)
+    start_fleet "$T/xfer" 1 0 1 1 1 "$cg"
+    d=$T/xfer/s01
+    # shellcheck disable=SC1091
+    . "$d/env"
+    remote=$CPSIM_SNAPSHOT_DIR/bench/cpmove-bench.tar.gz
+    mkdir -p "$(dirname "$remote")"
+    head -c $((XFER_MIB * 1048576)) /dev/urandom >"$remote"
+    src_md5=$(md5sum "$remote" | cut -d' ' -f1)
+    src_sha=$(sha256sum "$remote" | cut -d' ' -f1)
+    mkdir -p "$T/xfer/dl"
+    chmod 700 "$T/xfer/dl"
+    : >"$T/xfer.runs"
+    for round in 1 2; do
+        # OpenSSH sftp, same cipher and MAC
+        printf 'get %s %s\n' "$remote" "$T/xfer/dl/openssh.bin" >"$T/xfer/batch"
+        python3 "$here/measure.py" "$T/xfer/openssh$round.json" 600 sftp -q -b "$T/xfer/batch" \
+            -i "$CPSIM_SSH_KEY" -P "$CPSIM_SSH_PORT" -o BatchMode=yes \
+            -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$CPSIM_KNOWN_HOSTS" \
+            -c aes128-ctr -o MACs=hmac-sha2-256 "root@127.0.0.1" >/dev/null 2>"$T/xfer/openssh.err" ||
+            { cat "$T/xfer/openssh.err" >&2; exit 1; }
+        [ "$(md5sum <"$T/xfer/dl/openssh.bin" | cut -d' ' -f1)" = "$src_md5" ] ||
+            { echo "bench: OpenSSH sftp copy differs" >&2; exit 1; }
+        rm -f "$T/xfer/dl/openssh.bin"
+        # the agent's core: download, md5 + sha256 on the fly, fsync, rename
+        python3 "$here/measure.py" "$T/xfer/agent$round.json" 600 "$T/sftp_get" \
+            "$T/xfer/agent.conf" s01 "$remote" "$T/xfer/dl/agent.bin" \
+            >"$T/xfer/agent$round.out" 2>"$T/xfer/agent.err" || { cat "$T/xfer/agent.err" >&2; exit 1; }
+        [ "$(jq -r .md5 "$T/xfer/agent$round.out")" = "$src_md5" ] &&
+            [ "$(jq -r .sha256 "$T/xfer/agent$round.out")" = "$src_sha" ] &&
+            [ "$(sha256sum <"$T/xfer/dl/agent.bin" | cut -d' ' -f1)" = "$src_sha" ] ||
+            { echo "bench: the agent's copy or checksums differ" >&2; exit 1; }
+        rm -f "$T/xfer/dl/agent.bin"
+        echo "$round $(jq -c . "$T/xfer/openssh$round.json" | tr -d ' ') $(jq -c . "$T/xfer/agent$round.json" | tr -d ' ') $(jq -c . "$T/xfer/agent$round.out")" >>"$T/xfer.runs"
+    done
+    # which cipher and MAC each client negotiated, as sshd logged it
+    grep -o 'kex: client->server cipher: [^ ]* MAC: [^ ]*' "$d/ssh/sshd.log" | sort | uniq -c \
+        >"$T/xfer.ciphers" || true
+    stop_fleet "$T/xfer"
+    echo "bytes=$((XFER_MIB * 1048576))" >"$T/xfer.env"
+    log "transfer: $(cat "$T/xfer.ciphers" | tr '\n' ';')"
+    ;;
+esac
+
+python3 "$here/report.py" "$T" "$phases" >"$out"
+log "results written to $out (raw numbers in $T)"
