@@ -2,7 +2,8 @@
  * The actions on `softaculous` targets (SPEC §6, protocols/cpanel.md §6.2): everything through
  * a Softaculous session of the account (softapi.c), never with a customer password.  An
  * artifact is a Softaculous backup file in the account's softaculous_backups directory; SSH
- * only checks, fetches, uploads and removes such files.
+ * only checks, fetches, uploads and removes such files.  Copies (stage, promote, clone) are in
+ * softstage.c.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -12,19 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cpanel.h"
+#include "softaculous.h"
 
-/* One operation's view: the account, its session, the target's live installation. */
-struct soft_ctx {
-    const char *user;
-    struct cpanel_account acct;
-    struct cpanel_soft_session sess;
-    struct cpanel_soft_ins live;
-    char *backups_dir; /* HOME/softaculous_backups */
-};
-
-static void
-ctx_release(struct soft_ctx *c)
+void
+cpanel_soft_ctx_release(struct cpanel_soft_ctx *c)
 {
     cpanel_account_release(&c->acct);
     cpanel_soft_session_release(&c->sess);
@@ -50,8 +42,8 @@ target_dir(const struct jiku_target_info *t)
     return p;
 }
 
-static bool
-valid_domain(const char *d)
+bool
+cpanel_soft_valid_domain(const char *d)
 {
     size_t n = d != NULL ? strlen(d) : 0;
 
@@ -64,8 +56,9 @@ valid_domain(const char *d)
 }
 
 /* The account, its home and backups directory; with SESSION also a session. */
-static int
-ctx_open(struct jiku_op *op, bool session, struct soft_ctx *c, struct jiku_err *err)
+int
+cpanel_soft_ctx_open(struct jiku_op *op, bool session, struct cpanel_soft_ctx *c,
+                     struct jiku_err *err)
 {
     const struct jiku_target_info *t = op->target;
     int r;
@@ -74,7 +67,7 @@ ctx_open(struct jiku_op *op, bool session, struct soft_ctx *c, struct jiku_err *
     if (t == NULL || !cpanel_valid_user(t->account))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid cPanel user name '%s'",
                             t != NULL && t->account != NULL ? t->account : "");
-    if (!valid_domain(t->domain))
+    if (!cpanel_soft_valid_domain(t->domain))
         return jiku_err_set(err, JIKU_E_INVAL, "target '%s' has no valid domain", t->id);
     c->user = t->account;
     if ((r = cpanel_account_get(op, NULL, c->user, true, &c->acct, err)) != 0)
@@ -89,9 +82,10 @@ ctx_open(struct jiku_op *op, bool session, struct soft_ctx *c, struct jiku_err *
 }
 
 /* The installation at DOMAIN/DIR (or INSID) from a fresh "installations". */
-static int
-find_ins(struct jiku_op *op, struct soft_ctx *c, const char *domain, const char *dir,
-         const char *insid, struct cpanel_soft_ins *out, struct jiku_err *err)
+int
+cpanel_soft_ins_at(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *domain,
+                   const char *dir, const char *insid, struct cpanel_soft_ins *out,
+                   struct jiku_err *err)
 {
     json_t *root = NULL;
     int r;
@@ -107,12 +101,12 @@ find_ins(struct jiku_op *op, struct soft_ctx *c, const char *domain, const char 
 
 /* The target's own installation, checked to lie in the account's home. */
 static int
-find_live(struct jiku_op *op, struct soft_ctx *c, struct jiku_err *err)
+find_live(struct jiku_op *op, struct cpanel_soft_ctx *c, struct jiku_err *err)
 {
     const struct jiku_target_info *t = op->target;
     int r;
 
-    if ((r = find_ins(op, c, t->domain, target_dir(t), NULL, &c->live, err)) != 0)
+    if ((r = cpanel_soft_ins_at(op, c, t->domain, target_dir(t), NULL, &c->live, err)) != 0)
         return r;
     if (c->live.path != NULL && !cpanel_path_inside(c->live.path, c->acct.homedir) &&
         strcmp(c->live.path, c->acct.homedir) != 0)
@@ -122,21 +116,21 @@ find_live(struct jiku_op *op, struct soft_ctx *c, struct jiku_err *err)
     return 0;
 }
 
-static int
-open_live(struct jiku_op *op, struct soft_ctx *c, struct jiku_err *err)
+int
+cpanel_soft_open_live(struct jiku_op *op, struct cpanel_soft_ctx *c, struct jiku_err *err)
 {
     int r;
 
-    if ((r = ctx_open(op, true, c, err)) == 0)
+    if ((r = cpanel_soft_ctx_open(op, true, c, err)) == 0)
         r = find_live(op, c, err);
     return r;
 }
 
 /* Start ACT (a background task) and wait for it. */
-static int
-run_task(struct jiku_op *op, struct soft_ctx *c, const char *act, const struct cpanel_param *q,
-         size_t nq, const struct cpanel_param *form, size_t nf, char **ssk_out,
-         struct jiku_err *err)
+int
+cpanel_soft_run_task(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *act,
+                     const struct cpanel_param *q, size_t nq, const struct cpanel_param *form,
+                     size_t nf, char **ssk_out, struct jiku_err *err)
 {
     json_t *root = NULL;
     char *ssk = NULL;
@@ -160,7 +154,7 @@ run_task(struct jiku_op *op, struct soft_ctx *c, const char *act, const struct c
 
 /* The file DIR/NAME of a listed backup, checked to be in the account's softaculous_backups. */
 static int
-backup_file(const struct soft_ctx *c, const struct cpanel_soft_backup *b, char **out,
+backup_file(const struct cpanel_soft_ctx *c, const struct cpanel_soft_backup *b, char **out,
             struct jiku_err *err)
 {
     if (strcmp(b->dir, c->backups_dir) != 0)
@@ -175,7 +169,7 @@ backup_file(const struct soft_ctx *c, const struct cpanel_soft_backup *b, char *
 
 /* LOCATION checked to be a file directly in the account's softaculous_backups; *NAME borrowed. */
 static int
-artifact_file(const struct soft_ctx *c, const char *location, const char **name,
+artifact_file(const struct cpanel_soft_ctx *c, const char *location, const char **name,
               struct jiku_err *err)
 {
     size_t n = strlen(c->backups_dir);
@@ -189,8 +183,9 @@ artifact_file(const struct soft_ctx *c, const char *location, const char **name,
     return 0;
 }
 
-static int
-run_words(struct jiku_op *op, const char *const *words, const char *what, struct jiku_err *err)
+int
+cpanel_soft_run_words(struct jiku_op *op, const char *const *words, const char *what,
+                      struct jiku_err *err)
 {
     struct jiku_buf cmd = JIKU_BUF_INIT;
     int r = 0;
@@ -205,104 +200,6 @@ run_words(struct jiku_op *op, const char *const *words, const char *what, struct
     return r;
 }
 
-/* snapshot_dir/U/.jiku-domains/DOMAIN: the mark of a domain the agent created for a copy. */
-static int
-domain_mark(struct jiku_op *op, const char *user, const char *domain, char **dir, char **mark,
-            struct jiku_err *err)
-{
-    char *user_dir = NULL;
-    int r;
-
-    *mark = NULL;
-    if ((r = cpanel_snapshot_paths(op->server, user, ".jiku-domains", &user_dir, dir, err)) != 0)
-        return r;
-    free(user_dir);
-    if (asprintf(mark, "%s/%s", *dir, domain) < 0) {
-        *mark = NULL;
-        free(*dir);
-        *dir = NULL;
-        return nomem(err);
-    }
-    return 0;
-}
-
-/* DOMAIN exists for USER afterwards; *CREATED when this call made it (and, MARK, marked it). */
-static int
-ensure_domain(struct jiku_op *op, const char *user, const char *domain, bool mark, bool *created,
-              struct jiku_err *err)
-{
-    char *dir = NULL, *file = NULL, *user_dir = NULL;
-    int r;
-
-    *created = false;
-    if ((r = cpanel_domain_exists(op, user, domain, err)) != 0)
-        return r == 1 ? 0 : r;
-    if (mark) {
-        /* Marked first: a domain made but not marked would outlive unstage. */
-        if ((r = domain_mark(op, user, domain, &dir, &file, err)) != 0)
-            return r;
-        if ((r = cpanel_snapshot_paths(op->server, user, ".jiku-domains", &user_dir, NULL, err)) ==
-            0) {
-            const char *dirs[] = {user_dir, dir, NULL};
-            const char *touch[] = {"sh", "-c", ": >\"$1\" && chmod 600 \"$1\"", "sh", file, NULL};
-
-            if ((r = cpanel_remote_mkdirs(op, NULL, dirs, err)) == 0)
-                r = run_words(op, touch, "touch", err);
-        }
-    }
-    if (r == 0 && (r = cpanel_domain_create(op, user, domain, err)) == 0)
-        *created = true;
-    if (r != 0 && file != NULL) {
-        struct jiku_err e = {0};
-
-        cpanel_remote_remove(op, NULL, file, &e);
-    }
-    free(user_dir);
-    free(dir);
-    free(file);
-    return r;
-}
-
-static void
-remove_domain_quietly(struct jiku_op *op, const char *user, const char *domain)
-{
-    char *dir = NULL, *file = NULL;
-    struct jiku_err e = {0};
-
-    if (cpanel_domain_remove(op, user, domain, &e) != 0)
-        op->host->log(op, JIKU_LOG_WARN, "cannot remove domain '%s': %s", domain, e.msg);
-    else if (domain_mark(op, user, domain, &dir, &file, &e) == 0)
-        cpanel_remote_remove(op, NULL, file, &e);
-    free(dir);
-    free(file);
-}
-
-/* The domain removed when the agent's mark says it created it; *REMOVED then. */
-static int
-remove_created_domain(struct jiku_op *op, const char *user, const char *domain, bool *removed,
-                      struct jiku_err *err)
-{
-    char *dir = NULL, *file = NULL;
-    int r;
-
-    *removed = false;
-    if ((r = domain_mark(op, user, domain, &dir, &file, err)) != 0)
-        return r;
-    if ((r = cpanel_remote_exists(op, NULL, file, err)) == 1) {
-        if ((r = cpanel_domain_exists(op, user, domain, err)) == 1 &&
-            (r = cpanel_domain_remove(op, user, domain, err)) == 0)
-            *removed = true;
-        if (r == 0)
-            r = cpanel_remote_remove(op, NULL, file, err);
-    } else if (r == 0) {
-        op->host->log(op, JIKU_LOG_INFO, "domain '%s' was not made by the agent: left in place",
-                      domain);
-    }
-    free(dir);
-    free(file);
-    return r;
-}
-
 /* Remove a backup file of the account (validated by the caller). */
 static void
 remove_backup_quietly(struct jiku_op *op, const char *file)
@@ -310,7 +207,7 @@ remove_backup_quietly(struct jiku_op *op, const char *file)
     const char *words[] = {"rm", "-f", "--", file, NULL};
     struct jiku_err e = {0};
 
-    if (run_words(op, words, "rm", &e) != 0)
+    if (cpanel_soft_run_words(op, words, "rm", &e) != 0)
         op->host->log(op, JIKU_LOG_WARN, "cannot remove '%s': %s", file, e.msg);
 }
 
@@ -319,7 +216,7 @@ remove_backup_quietly(struct jiku_op *op, const char *file)
  * checked over SSH.  *FILE and D describe it.
  */
 static int
-take_backup(struct jiku_op *op, struct soft_ctx *c, char **file, struct cpanel_digest *d,
+take_backup(struct jiku_op *op, struct cpanel_soft_ctx *c, char **file, struct cpanel_digest *d,
             struct jiku_err *err)
 {
     const struct cpanel_param q[] = {{"insid", c->live.insid}};
@@ -340,7 +237,7 @@ take_backup(struct jiku_op *op, struct soft_ctx *c, char **file, struct cpanel_d
         goto out;
     json_decref(root);
     root = NULL;
-    if ((r = run_task(op, c, "backup", q, 1, form, 5, &ssk, err)) != 0)
+    if ((r = cpanel_soft_run_task(op, c, "backup", q, 1, form, 5, &ssk, err)) != 0)
         goto out;
     if ((r = cpanel_soft_call(op, &c->sess, "backups", NULL, 0, NULL, 0, false, &root, err)) != 0 ||
         (r = cpanel_soft_find_new_backup(root, c->live.insid, ssk, jiku_buf_str(&before), &b,
@@ -380,17 +277,17 @@ fill_result(struct jiku_op *op, char **file, const struct cpanel_digest *d)
 int
 cpanel_soft_probe(struct jiku_op *op, struct jiku_err *err)
 {
-    struct soft_ctx c;
+    struct cpanel_soft_ctx c;
     int r;
 
-    if ((r = open_live(op, &c, err)) == 0 &&
+    if ((r = cpanel_soft_open_live(op, &c, err)) == 0 &&
         asprintf(&op->result->details, "installation '%s' (%s) at %s", c.live.insid,
                  c.live.script != NULL ? c.live.script : "Softaculous",
                  c.live.url != NULL ? c.live.url : op->target->domain) < 0) {
         op->result->details = NULL;
         r = nomem(err);
     }
-    ctx_release(&c);
+    cpanel_soft_ctx_release(&c);
     return r;
 }
 
@@ -398,13 +295,14 @@ int
 cpanel_soft_snapshot(struct jiku_op *op, struct jiku_err *err)
 {
     struct cpanel_digest d = {0};
-    struct soft_ctx c;
+    struct cpanel_soft_ctx c;
     char *file = NULL;
     int r;
 
-    if ((r = open_live(op, &c, err)) == 0 && (r = take_backup(op, &c, &file, &d, err)) == 0)
+    if ((r = cpanel_soft_open_live(op, &c, err)) == 0 &&
+        (r = take_backup(op, &c, &file, &d, err)) == 0)
         fill_result(op, &file, &d);
-    ctx_release(&c);
+    cpanel_soft_ctx_release(&c);
     return r;
 }
 
@@ -413,13 +311,14 @@ cpanel_soft_backup(struct jiku_op *op, struct jiku_err *err)
 {
     struct cpanel_digest d = {0};
     struct jiku_xfer_result x = {0};
-    struct soft_ctx c;
+    struct cpanel_soft_ctx c;
     char *file = NULL, *local = NULL;
     int r;
 
     if (op->params->backup_dir == NULL)
         return jiku_err_set(err, JIKU_E_INVAL, "backup without a backup_dir");
-    if ((r = open_live(op, &c, err)) != 0 || (r = take_backup(op, &c, &file, &d, err)) != 0)
+    if ((r = cpanel_soft_open_live(op, &c, err)) != 0 ||
+        (r = take_backup(op, &c, &file, &d, err)) != 0)
         goto out;
     if (asprintf(&local, "%s/%s", op->params->backup_dir, strrchr(file, '/') + 1) < 0) {
         local = NULL;
@@ -445,7 +344,7 @@ out_remove:
     /* Not recorded: the server copy would be nobody's. */
     remove_backup_quietly(op, file);
 out:
-    ctx_release(&c);
+    cpanel_soft_ctx_release(&c);
     free(file);
     free(local);
     return r;
@@ -457,7 +356,7 @@ out:
  * directory's).  *UPLOAD tells a dry run that an upload would be needed.
  */
 static int
-backup_on_server(struct jiku_op *op, struct soft_ctx *c, const struct jiku_artifact_ref *a,
+backup_on_server(struct jiku_op *op, struct cpanel_soft_ctx *c, const struct jiku_artifact_ref *a,
                  bool *upload, struct jiku_err *err)
 {
     struct cpanel_digest d = {0};
@@ -498,7 +397,7 @@ backup_on_server(struct jiku_op *op, struct soft_ctx *c, const struct jiku_artif
                             c->acct.homedir,
                             NULL};
 
-        if ((r = run_words(op, mk, "mkdir", err)) != 0)
+        if ((r = cpanel_soft_run_words(op, mk, "mkdir", err)) != 0)
             return r;
     }
     op->host->log(op, JIKU_LOG_INFO, "uploading '%s' to '%s'", a->backup_path, op->server->name);
@@ -516,7 +415,7 @@ backup_on_server(struct jiku_op *op, struct soft_ctx *c, const struct jiku_artif
         /* Softaculous runs as the account: the file must be the account's, like its folder. */
         const char *own[] = {"chown", "--reference", c->backups_dir, "--", a->location, NULL};
 
-        r = run_words(op, own, "chown", err);
+        r = cpanel_soft_run_words(op, own, "chown", err);
     }
     if (r != 0)
         remove_backup_quietly(op, a->location);
@@ -531,7 +430,7 @@ cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err)
     const struct cpanel_param form[] = {
         {"restore_ins", "1"}, {"restore_dir", "1"}, {"restore_datadir", "1"}, {"restore_db", "1"}};
     struct cpanel_soft_backup b = {0};
-    struct soft_ctx c;
+    struct cpanel_soft_ctx c;
     json_t *root = NULL;
     const char *name = NULL;
     bool upload = false;
@@ -545,7 +444,7 @@ cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err)
                             "a Softaculous restore replaces the installation's files, data and "
                             "database: --merge is not available for '%s'",
                             op->target->id);
-    if ((r = open_live(op, &c, err)) != 0 ||
+    if ((r = cpanel_soft_open_live(op, &c, err)) != 0 ||
         (r = artifact_file(&c, a->location, &name, err)) != 0 ||
         (r = backup_on_server(op, &c, a, &upload, err)) != 0)
         goto out;
@@ -571,7 +470,7 @@ cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err)
     {
         const struct cpanel_param q[] = {{"restore", name}};
 
-        if ((r = run_task(op, &c, "restore", q, 1, form, 4, NULL, err)) != 0)
+        if ((r = cpanel_soft_run_task(op, &c, "restore", q, 1, form, 4, NULL, err)) != 0)
             goto out;
     }
     if (asprintf(&op->result->details, "restored installation '%s' from '%s'", c.live.insid, name) <
@@ -580,279 +479,7 @@ cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err)
 out:
     cpanel_soft_backup_release(&b);
     json_decref(root);
-    ctx_release(&c);
-    return r;
-}
-
-/* The staging domain of this operation: --domain, else the target's staging_domain. */
-static int
-staging_domain(struct jiku_op *op, const char **out, struct jiku_err *err)
-{
-    const char *d = op->params->domain != NULL ? op->params->domain : op->target->staging_domain;
-
-    if (d == NULL)
-        return jiku_err_set(err, JIKU_E_USAGE, "target '%s' has no staging_domain (or --domain)",
-                            op->target->id);
-    if (!valid_domain(d))
-        return jiku_err_set(err, JIKU_E_USAGE, "invalid domain '%s'", d);
-    if (strcasecmp(d, op->target->domain) == 0)
-        return jiku_err_set(err, JIKU_E_USAGE, "the staging domain of '%s' is its own domain",
-                            op->target->id);
-    *out = d;
-    return 0;
-}
-
-/*
- * A short database name for a copy (1-16 of [a-z0-9_], prefixed U_ by Softaculous): the
- * target's name, a kind letter and the time in base 36, so that a copy made again later does
- * not meet the old database.
- */
-static void
-copy_db_name(const struct jiku_target_info *t, char kind, char out[17])
-{
-    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-    unsigned long long now = (unsigned long long)time(NULL);
-    char stamp[16];
-    size_t n = 0, k = 0;
-
-    for (const char *s = t->name; s != NULL && *s != '\0' && n < 7; s++)
-        if (isalnum((unsigned char)*s))
-            out[n++] = (char)tolower((unsigned char)*s);
-    if (n == 0)
-        out[n++] = 'a';
-    out[n++] = '_';
-    out[n++] = kind;
-    do {
-        stamp[k++] = digits[now % 36];
-        now /= 36;
-    } while (now > 0 && k < 6);
-    while (k > 0)
-        out[n++] = stamp[--k];
-    out[n] = '\0';
-}
-
-/* A copy (staging or sclone) of the live installation at the root of DOMAIN; its new id. */
-static int
-make_copy(struct jiku_op *op, struct soft_ctx *c, const char *act, const char *domain, char **insid,
-          struct jiku_err *err)
-{
-    struct cpanel_soft_ins there = {0};
-    const struct cpanel_param q[] = {{"insid", c->live.insid}};
-    char db[17];
-    int r;
-
-    copy_db_name(op->target, strcmp(act, "staging") == 0 ? 's' : 'c', db);
-    {
-        const struct cpanel_param form[] = {
-            {"softsubmit", "1"}, {"softdomain", domain}, {"softdirectory", ""}, {"softdb", db}};
-
-        if ((r = run_task(op, c, act, q, 1, form, 4, NULL, err)) != 0)
-            return r;
-    }
-    if ((r = find_ins(op, c, domain, "", NULL, &there, err)) != 0) {
-        jiku_err_prefix(err, "Softaculous reported the %s done", act);
-        return r;
-    }
-    *insid = there.insid;
-    there.insid = NULL;
-    cpanel_soft_ins_release(&there);
-    return 0;
-}
-
-/* No installation may already sit at the root of DOMAIN. */
-static int
-domain_free(struct jiku_op *op, struct soft_ctx *c, const char *domain, struct jiku_err *err)
-{
-    struct cpanel_soft_ins there = {0};
-    int r = find_ins(op, c, domain, "", NULL, &there, err);
-
-    if (r == 0)
-        r = jiku_err_set(err, JIKU_E_PANEL, "'%s' already holds installation '%s'%s: nothing done",
-                         domain, there.insid,
-                         there.is_staging ? " (a staging copy; unstage it first)" : "");
-    else if (r == JIKU_E_NOTFOUND) {
-        jiku_err_clear(err);
-        r = 0;
-    }
-    cpanel_soft_ins_release(&there);
-    return r;
-}
-
-int
-cpanel_soft_stage(struct jiku_op *op, struct jiku_err *err)
-{
-    struct soft_ctx c;
-    const char *domain;
-    char *insid = NULL;
-    bool created = false;
-    int r;
-
-    memset(&c, 0, sizeof(c));
-    if ((r = staging_domain(op, &domain, err)) != 0)
-        return r;
-    if ((r = open_live(op, &c, err)) != 0)
-        goto out;
-    if (c.live.is_staging) {
-        r = jiku_err_set(err, JIKU_E_PANEL, "installation '%s' of '%s' is itself a staging copy",
-                         c.live.insid, op->target->id);
-        goto out;
-    }
-    if ((r = domain_free(op, &c, domain, err)) != 0 ||
-        (r = ensure_domain(op, c.user, domain, true, &created, err)) != 0)
-        goto out;
-    if ((r = make_copy(op, &c, "staging", domain, &insid, err)) != 0) {
-        if (created)
-            remove_domain_quietly(op, c.user, domain);
-        goto out;
-    }
-    if (asprintf(&op->result->details, "staged '%s' as installation '%s' on %s%s", c.live.insid,
-                 insid, domain, created ? " (domain created)" : "") < 0)
-        op->result->details = NULL;
-out:
-    free(insid);
-    ctx_release(&c);
-    return r;
-}
-
-/* The staging copy of the live installation on DOMAIN; checked to be one. */
-static int
-find_staging(struct jiku_op *op, struct soft_ctx *c, const char *domain,
-             struct cpanel_soft_ins *out, struct jiku_err *err)
-{
-    int r;
-
-    if ((r = find_ins(op, c, domain, "", NULL, out, err)) != 0)
-        return r;
-    if ((!out->is_staging && out->live_insid == NULL) ||
-        (out->live_insid != NULL && strcmp(out->live_insid, c->live.insid) != 0)) {
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "installation '%s' on '%s' is not a staging copy of '%s' (%s): nothing "
-                         "done",
-                         out->insid, domain, c->live.insid, op->target->id);
-        cpanel_soft_ins_release(out);
-    }
-    return r;
-}
-
-int
-cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
-{
-    const struct cpanel_param form[] = {{"removeins", "1"},
-                                        {"remove_dir", "1"},
-                                        {"remove_datadir", "1"},
-                                        {"remove_db", "1"},
-                                        {"remove_dbuser", "1"}};
-    struct cpanel_soft_ins st = {0};
-    struct soft_ctx c;
-    json_t *root = NULL;
-    const char *domain;
-    bool removed_domain = false;
-    int r;
-
-    memset(&c, 0, sizeof(c));
-    if ((r = staging_domain(op, &domain, err)) != 0)
-        return r;
-    if ((r = open_live(op, &c, err)) != 0)
-        goto out;
-    r = find_staging(op, &c, domain, &st, err);
-    if (r == 0) {
-        const struct cpanel_param q[] = {{"insid", st.insid}};
-
-        /* Synchronous: the answer is the removal's result. */
-        if ((r = cpanel_soft_call(op, &c.sess, "remove", q, 1, form, 5, true, &root, err)) != 0)
-            goto out;
-    } else if (r == JIKU_E_NOTFOUND) {
-        op->host->log(op, JIKU_LOG_INFO, "no staging installation on '%s'", domain);
-        jiku_err_clear(err);
-    } else {
-        goto out;
-    }
-    if ((r = remove_created_domain(op, c.user, domain, &removed_domain, err)) != 0)
-        goto out;
-    if (asprintf(&op->result->details, "removed %s%s%s%s", st.insid != NULL ? "installation '" : "",
-                 st.insid != NULL ? st.insid : "", st.insid != NULL ? "'" : "no installation",
-                 removed_domain ? " and the domain the agent created" : "") < 0)
-        op->result->details = NULL;
-out:
-    json_decref(root);
-    cpanel_soft_ins_release(&st);
-    ctx_release(&c);
-    return r;
-}
-
-int
-cpanel_soft_promote(struct jiku_op *op, struct jiku_err *err)
-{
-    const char *mode = op->target->promote_db != NULL ? op->target->promote_db : "all";
-    const struct cpanel_param all[] = {{"softsubmit", "1"}};
-    const struct cpanel_param files[] = {
-        {"softsubmit", "1"}, {"custom_push", "1"}, {"overwrite_files", "1"}};
-    struct cpanel_soft_ins st = {0};
-    struct soft_ctx c;
-    const char *domain;
-    int r;
-
-    memset(&c, 0, sizeof(c));
-    if (strcmp(mode, "all") != 0 && strcmp(mode, "none") != 0)
-        return jiku_err_set(err, JIKU_E_CONFIG,
-                            "promote_db = %s is a WordPress table mode; Softaculous pushes all "
-                            "tables ('all') or none ('none') for '%s'",
-                            mode, op->target->id);
-    if ((r = staging_domain(op, &domain, err)) != 0)
-        return r;
-    if ((r = open_live(op, &c, err)) != 0 || (r = find_staging(op, &c, domain, &st, err)) != 0)
-        goto out;
-    {
-        const struct cpanel_param q[] = {{"insid", st.insid}};
-        bool files_only = strcmp(mode, "none") == 0;
-
-        if ((r = run_task(op, &c, "pushtolive", q, 1, files_only ? files : all, files_only ? 3 : 1,
-                          NULL, err)) != 0)
-            goto out;
-    }
-    if (asprintf(&op->result->details, "pushed staging '%s' to live '%s' (database: %s)", st.insid,
-                 c.live.insid, mode) < 0)
-        op->result->details = NULL;
-out:
-    cpanel_soft_ins_release(&st);
-    ctx_release(&c);
-    return r;
-}
-
-int
-cpanel_soft_clone(struct jiku_op *op, struct jiku_err *err)
-{
-    const char *domain = op->params->domain;
-    struct soft_ctx c;
-    char *insid = NULL;
-    bool created = false;
-    int r;
-
-    memset(&c, 0, sizeof(c));
-    if (op->params->dest_server != NULL &&
-        strcmp(op->params->dest_server->name, op->server->name) != 0)
-        return jiku_err_set(err, JIKU_E_USAGE,
-                            "Softaculous clones within the account: '%s' cannot be cloned onto "
-                            "'%s'",
-                            op->target->id, op->params->dest_server->name);
-    if (domain == NULL)
-        return jiku_err_set(err, JIKU_E_USAGE, "clone of '%s' needs --domain", op->target->id);
-    if (!valid_domain(domain) || strcasecmp(domain, op->target->domain) == 0)
-        return jiku_err_set(err, JIKU_E_USAGE, "invalid clone domain '%s'", domain);
-    if ((r = open_live(op, &c, err)) != 0 || (r = domain_free(op, &c, domain, err)) != 0 ||
-        (r = ensure_domain(op, c.user, domain, false, &created, err)) != 0)
-        goto out;
-    if ((r = make_copy(op, &c, "sclone", domain, &insid, err)) != 0) {
-        if (created)
-            remove_domain_quietly(op, c.user, domain);
-        goto out;
-    }
-    if (asprintf(&op->result->details, "cloned '%s' as installation '%s' on %s", c.live.insid,
-                 insid, domain) < 0)
-        op->result->details = NULL;
-out:
-    free(insid);
-    ctx_release(&c);
+    cpanel_soft_ctx_release(&c);
     return r;
 }
 
@@ -860,19 +487,19 @@ int
 cpanel_soft_prune(struct jiku_op *op, struct jiku_err *err)
 {
     const struct jiku_artifact_ref *a = op->params->artifact;
-    struct soft_ctx c;
+    struct cpanel_soft_ctx c;
     const char *name;
     int r;
 
     if (a == NULL || a->location == NULL)
         return 0;
-    if ((r = ctx_open(op, false, &c, err)) == 0 &&
+    if ((r = cpanel_soft_ctx_open(op, false, &c, err)) == 0 &&
         (r = artifact_file(&c, a->location, &name, err)) == 0) {
         const char *words[] = {"rm", "-f", "--", a->location, NULL};
 
-        r = run_words(op, words, "rm", err);
+        r = cpanel_soft_run_words(op, words, "rm", err);
     }
-    ctx_release(&c);
+    cpanel_soft_ctx_release(&c);
     return r;
 }
 
@@ -881,13 +508,13 @@ cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err)
 {
     const struct jiku_artifact_ref *a = op->params->artifact;
     struct cpanel_digest d = {0};
-    struct soft_ctx c;
+    struct cpanel_soft_ctx c;
     const char *name;
     int r;
 
     if (a == NULL || a->location == NULL)
         return 0;
-    if ((r = ctx_open(op, false, &c, err)) == 0 &&
+    if ((r = cpanel_soft_ctx_open(op, false, &c, err)) == 0 &&
         (r = artifact_file(&c, a->location, &name, err)) == 0 &&
         (r = cpanel_remote_digest(op, NULL, a->location, &d, err)) == 0 &&
         ((a->size != 0 && d.size != a->size) || (a->md5 != NULL && strcmp(d.md5, a->md5) != 0) ||
@@ -895,6 +522,6 @@ cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err)
         r = jiku_err_set(err, JIKU_E_DATA,
                          "backup '%s' on '%s' does not match the catalog: size %llu, sha256 %s",
                          a->location, op->server->name, (unsigned long long)d.size, d.sha256);
-    ctx_release(&c);
+    cpanel_soft_ctx_release(&c);
     return r;
 }

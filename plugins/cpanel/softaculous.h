@@ -1,0 +1,38 @@
+/*
+ * What the Softaculous actions (softaculous.c, softstage.c) share: one operation's view of the
+ * account, its session and the target's installation.
+ */
+#ifndef JIKU_CPANEL_SOFTACULOUS_H
+#define JIKU_CPANEL_SOFTACULOUS_H
+
+#include "cpanel.h"
+
+/* One operation's view: the account, its session, the target's live installation. */
+struct cpanel_soft_ctx {
+    const char *user;
+    struct cpanel_account acct;
+    struct cpanel_soft_session sess;
+    struct cpanel_soft_ins live;
+    char *backups_dir; /* HOME/softaculous_backups */
+};
+
+void cpanel_soft_ctx_release(struct cpanel_soft_ctx *c);
+/* The account, its home and backups directory; with SESSION also a Softaculous session. */
+int cpanel_soft_ctx_open(struct jiku_op *op, bool session, struct cpanel_soft_ctx *c,
+                         struct jiku_err *err);
+/* cpanel_soft_ctx_open with a session, and the target's own installation in C->live. */
+int cpanel_soft_open_live(struct jiku_op *op, struct cpanel_soft_ctx *c, struct jiku_err *err);
+/* The installation at DOMAIN/DIR (or INSID) from a fresh "installations". */
+int cpanel_soft_ins_at(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *domain,
+                       const char *dir, const char *insid, struct cpanel_soft_ins *out,
+                       struct jiku_err *err);
+/* Start ACT (a background task) and wait for it; *SSK_OUT (may be NULL) gets its key. */
+int cpanel_soft_run_task(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *act,
+                         const struct cpanel_param *q, size_t nq, const struct cpanel_param *form,
+                         size_t nf, char **ssk_out, struct jiku_err *err);
+/* Run WORDS (NULL-terminated, each quoted) over SSH. */
+int cpanel_soft_run_words(struct jiku_op *op, const char *const *words, const char *what,
+                          struct jiku_err *err);
+bool cpanel_soft_valid_domain(const char *d);
+
+#endif

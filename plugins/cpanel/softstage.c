@@ -1,0 +1,392 @@
+/*
+ * Copies of a Softaculous installation (SPEC §6): stage = act=staging, promote =
+ * act=pushtolive, clone = act=sclone, unstage = act=remove; a copy lives at the root of its
+ * domain, which is created first when missing and, for staging, marked as the agent's so that
+ * unstage removes it and nothing else.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "softaculous.h"
+
+static int
+nomem(struct jiku_err *err)
+{
+    return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+}
+
+/* snapshot_dir/U/.jiku-domains/DOMAIN: the mark of a domain the agent created for a copy. */
+static int
+domain_mark(struct jiku_op *op, const char *user, const char *domain, char **dir, char **mark,
+            struct jiku_err *err)
+{
+    char *user_dir = NULL;
+    int r;
+
+    *mark = NULL;
+    if ((r = cpanel_snapshot_paths(op->server, user, ".jiku-domains", &user_dir, dir, err)) != 0)
+        return r;
+    free(user_dir);
+    if (asprintf(mark, "%s/%s", *dir, domain) < 0) {
+        *mark = NULL;
+        free(*dir);
+        *dir = NULL;
+        return nomem(err);
+    }
+    return 0;
+}
+
+/* DOMAIN exists for USER afterwards; *CREATED when this call made it (and, MARK, marked it). */
+static int
+ensure_domain(struct jiku_op *op, const char *user, const char *domain, bool mark, bool *created,
+              struct jiku_err *err)
+{
+    char *dir = NULL, *file = NULL, *user_dir = NULL;
+    int r;
+
+    *created = false;
+    if ((r = cpanel_domain_exists(op, user, domain, err)) != 0)
+        return r == 1 ? 0 : r;
+    if (mark) {
+        /* Marked first: a domain made but not marked would outlive unstage. */
+        if ((r = domain_mark(op, user, domain, &dir, &file, err)) != 0)
+            return r;
+        if ((r = cpanel_snapshot_paths(op->server, user, ".jiku-domains", &user_dir, NULL, err)) ==
+            0) {
+            const char *dirs[] = {user_dir, dir, NULL};
+            const char *touch[] = {"sh", "-c", ": >\"$1\" && chmod 600 \"$1\"", "sh", file, NULL};
+
+            if ((r = cpanel_remote_mkdirs(op, NULL, dirs, err)) == 0)
+                r = cpanel_soft_run_words(op, touch, "touch", err);
+        }
+    }
+    if (r == 0 && (r = cpanel_domain_create(op, user, domain, err)) == 0)
+        *created = true;
+    if (r != 0 && file != NULL) {
+        struct jiku_err e = {0};
+
+        cpanel_remote_remove(op, NULL, file, &e);
+    }
+    free(user_dir);
+    free(dir);
+    free(file);
+    return r;
+}
+
+static void
+remove_domain_quietly(struct jiku_op *op, const char *user, const char *domain)
+{
+    char *dir = NULL, *file = NULL;
+    struct jiku_err e = {0};
+
+    if (cpanel_domain_remove(op, user, domain, &e) != 0)
+        op->host->log(op, JIKU_LOG_WARN, "cannot remove domain '%s': %s", domain, e.msg);
+    else if (domain_mark(op, user, domain, &dir, &file, &e) == 0)
+        cpanel_remote_remove(op, NULL, file, &e);
+    free(dir);
+    free(file);
+}
+
+/* The domain removed when the agent's mark says it created it; *REMOVED then. */
+static int
+remove_created_domain(struct jiku_op *op, const char *user, const char *domain, bool *removed,
+                      struct jiku_err *err)
+{
+    char *dir = NULL, *file = NULL;
+    int r;
+
+    *removed = false;
+    if ((r = domain_mark(op, user, domain, &dir, &file, err)) != 0)
+        return r;
+    if ((r = cpanel_remote_exists(op, NULL, file, err)) == 1) {
+        if ((r = cpanel_domain_exists(op, user, domain, err)) == 1 &&
+            (r = cpanel_domain_remove(op, user, domain, err)) == 0)
+            *removed = true;
+        if (r == 0)
+            r = cpanel_remote_remove(op, NULL, file, err);
+    } else if (r == 0) {
+        op->host->log(op, JIKU_LOG_INFO, "domain '%s' was not made by the agent: left in place",
+                      domain);
+    }
+    free(dir);
+    free(file);
+    return r;
+}
+
+/* The staging domain of this operation: --domain, else the target's staging_domain. */
+static int
+staging_domain(struct jiku_op *op, const char **out, struct jiku_err *err)
+{
+    const char *d = op->params->domain != NULL ? op->params->domain : op->target->staging_domain;
+
+    if (d == NULL)
+        return jiku_err_set(err, JIKU_E_USAGE, "target '%s' has no staging_domain (or --domain)",
+                            op->target->id);
+    if (!cpanel_soft_valid_domain(d))
+        return jiku_err_set(err, JIKU_E_USAGE, "invalid domain '%s'", d);
+    if (strcasecmp(d, op->target->domain) == 0)
+        return jiku_err_set(err, JIKU_E_USAGE, "the staging domain of '%s' is its own domain",
+                            op->target->id);
+    *out = d;
+    return 0;
+}
+
+/*
+ * A short database name for a copy (1-16 of [a-z0-9_], prefixed U_ by Softaculous): the
+ * target's name, a kind letter and the time in base 36, so that a copy made again later does
+ * not meet the old database.
+ */
+static void
+copy_db_name(const struct jiku_target_info *t, char kind, char out[17])
+{
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    unsigned long long now = (unsigned long long)time(NULL);
+    char stamp[16];
+    size_t n = 0, k = 0;
+
+    for (const char *s = t->name; s != NULL && *s != '\0' && n < 7; s++)
+        if (isalnum((unsigned char)*s))
+            out[n++] = (char)tolower((unsigned char)*s);
+    if (n == 0)
+        out[n++] = 'a';
+    out[n++] = '_';
+    out[n++] = kind;
+    do {
+        stamp[k++] = digits[now % 36];
+        now /= 36;
+    } while (now > 0 && k < 6);
+    while (k > 0)
+        out[n++] = stamp[--k];
+    out[n] = '\0';
+}
+
+/* A copy (staging or sclone) of the live installation at the root of DOMAIN; its new id. */
+static int
+make_copy(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *act, const char *domain,
+          char **insid, struct jiku_err *err)
+{
+    struct cpanel_soft_ins there = {0};
+    const struct cpanel_param q[] = {{"insid", c->live.insid}};
+    char db[17];
+    int r;
+
+    copy_db_name(op->target, strcmp(act, "staging") == 0 ? 's' : 'c', db);
+    {
+        const struct cpanel_param form[] = {
+            {"softsubmit", "1"}, {"softdomain", domain}, {"softdirectory", ""}, {"softdb", db}};
+
+        if ((r = cpanel_soft_run_task(op, c, act, q, 1, form, 4, NULL, err)) != 0)
+            return r;
+    }
+    if ((r = cpanel_soft_ins_at(op, c, domain, "", NULL, &there, err)) != 0) {
+        jiku_err_prefix(err, "Softaculous reported the %s done", act);
+        return r;
+    }
+    *insid = there.insid;
+    there.insid = NULL;
+    cpanel_soft_ins_release(&there);
+    return 0;
+}
+
+/* No installation may already sit at the root of DOMAIN. */
+static int
+domain_free(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *domain, struct jiku_err *err)
+{
+    struct cpanel_soft_ins there = {0};
+    int r = cpanel_soft_ins_at(op, c, domain, "", NULL, &there, err);
+
+    if (r == 0)
+        r = jiku_err_set(err, JIKU_E_PANEL, "'%s' already holds installation '%s'%s: nothing done",
+                         domain, there.insid,
+                         there.is_staging ? " (a staging copy; unstage it first)" : "");
+    else if (r == JIKU_E_NOTFOUND) {
+        jiku_err_clear(err);
+        r = 0;
+    }
+    cpanel_soft_ins_release(&there);
+    return r;
+}
+
+int
+cpanel_soft_stage(struct jiku_op *op, struct jiku_err *err)
+{
+    struct cpanel_soft_ctx c;
+    const char *domain;
+    char *insid = NULL;
+    bool created = false;
+    int r;
+
+    memset(&c, 0, sizeof(c));
+    if ((r = staging_domain(op, &domain, err)) != 0)
+        return r;
+    if ((r = cpanel_soft_open_live(op, &c, err)) != 0)
+        goto out;
+    if (c.live.is_staging) {
+        r = jiku_err_set(err, JIKU_E_PANEL, "installation '%s' of '%s' is itself a staging copy",
+                         c.live.insid, op->target->id);
+        goto out;
+    }
+    if ((r = domain_free(op, &c, domain, err)) != 0 ||
+        (r = ensure_domain(op, c.user, domain, true, &created, err)) != 0)
+        goto out;
+    if ((r = make_copy(op, &c, "staging", domain, &insid, err)) != 0) {
+        if (created)
+            remove_domain_quietly(op, c.user, domain);
+        goto out;
+    }
+    if (asprintf(&op->result->details, "staged '%s' as installation '%s' on %s%s", c.live.insid,
+                 insid, domain, created ? " (domain created)" : "") < 0)
+        op->result->details = NULL;
+out:
+    free(insid);
+    cpanel_soft_ctx_release(&c);
+    return r;
+}
+
+/* The staging copy of the live installation on DOMAIN; checked to be one. */
+static int
+find_staging(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *domain,
+             struct cpanel_soft_ins *out, struct jiku_err *err)
+{
+    int r;
+
+    if ((r = cpanel_soft_ins_at(op, c, domain, "", NULL, out, err)) != 0)
+        return r;
+    if ((!out->is_staging && out->live_insid == NULL) ||
+        (out->live_insid != NULL && strcmp(out->live_insid, c->live.insid) != 0)) {
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "installation '%s' on '%s' is not a staging copy of '%s' (%s): nothing "
+                         "done",
+                         out->insid, domain, c->live.insid, op->target->id);
+        cpanel_soft_ins_release(out);
+    }
+    return r;
+}
+
+int
+cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct cpanel_param form[] = {{"removeins", "1"},
+                                        {"remove_dir", "1"},
+                                        {"remove_datadir", "1"},
+                                        {"remove_db", "1"},
+                                        {"remove_dbuser", "1"}};
+    struct cpanel_soft_ins st = {0};
+    struct cpanel_soft_ctx c;
+    json_t *root = NULL;
+    const char *domain;
+    bool removed_domain = false;
+    int r;
+
+    memset(&c, 0, sizeof(c));
+    if ((r = staging_domain(op, &domain, err)) != 0)
+        return r;
+    if ((r = cpanel_soft_open_live(op, &c, err)) != 0)
+        goto out;
+    r = find_staging(op, &c, domain, &st, err);
+    if (r == 0) {
+        const struct cpanel_param q[] = {{"insid", st.insid}};
+
+        /* Synchronous: the answer is the removal's result. */
+        if ((r = cpanel_soft_call(op, &c.sess, "remove", q, 1, form, 5, true, &root, err)) != 0)
+            goto out;
+    } else if (r == JIKU_E_NOTFOUND) {
+        op->host->log(op, JIKU_LOG_INFO, "no staging installation on '%s'", domain);
+        jiku_err_clear(err);
+    } else {
+        goto out;
+    }
+    if ((r = remove_created_domain(op, c.user, domain, &removed_domain, err)) != 0)
+        goto out;
+    if (asprintf(&op->result->details, "removed %s%s%s%s", st.insid != NULL ? "installation '" : "",
+                 st.insid != NULL ? st.insid : "", st.insid != NULL ? "'" : "no installation",
+                 removed_domain ? " and the domain the agent created" : "") < 0)
+        op->result->details = NULL;
+out:
+    json_decref(root);
+    cpanel_soft_ins_release(&st);
+    cpanel_soft_ctx_release(&c);
+    return r;
+}
+
+int
+cpanel_soft_promote(struct jiku_op *op, struct jiku_err *err)
+{
+    const char *mode = op->target->promote_db != NULL ? op->target->promote_db : "all";
+    const struct cpanel_param all[] = {{"softsubmit", "1"}};
+    const struct cpanel_param files[] = {
+        {"softsubmit", "1"}, {"custom_push", "1"}, {"overwrite_files", "1"}};
+    struct cpanel_soft_ins st = {0};
+    struct cpanel_soft_ctx c;
+    const char *domain;
+    int r;
+
+    memset(&c, 0, sizeof(c));
+    if (strcmp(mode, "all") != 0 && strcmp(mode, "none") != 0)
+        return jiku_err_set(err, JIKU_E_CONFIG,
+                            "promote_db = %s is a WordPress table mode; Softaculous pushes all "
+                            "tables ('all') or none ('none') for '%s'",
+                            mode, op->target->id);
+    if ((r = staging_domain(op, &domain, err)) != 0)
+        return r;
+    if ((r = cpanel_soft_open_live(op, &c, err)) != 0 ||
+        (r = find_staging(op, &c, domain, &st, err)) != 0)
+        goto out;
+    {
+        const struct cpanel_param q[] = {{"insid", st.insid}};
+        bool files_only = strcmp(mode, "none") == 0;
+
+        if ((r = cpanel_soft_run_task(op, &c, "pushtolive", q, 1, files_only ? files : all,
+                                      files_only ? 3 : 1, NULL, err)) != 0)
+            goto out;
+    }
+    if (asprintf(&op->result->details, "pushed staging '%s' to live '%s' (database: %s)", st.insid,
+                 c.live.insid, mode) < 0)
+        op->result->details = NULL;
+out:
+    cpanel_soft_ins_release(&st);
+    cpanel_soft_ctx_release(&c);
+    return r;
+}
+
+int
+cpanel_soft_clone(struct jiku_op *op, struct jiku_err *err)
+{
+    const char *domain = op->params->domain;
+    struct cpanel_soft_ctx c;
+    char *insid = NULL;
+    bool created = false;
+    int r;
+
+    memset(&c, 0, sizeof(c));
+    if (op->params->dest_server != NULL &&
+        strcmp(op->params->dest_server->name, op->server->name) != 0)
+        return jiku_err_set(err, JIKU_E_USAGE,
+                            "Softaculous clones within the account: '%s' cannot be cloned onto "
+                            "'%s'",
+                            op->target->id, op->params->dest_server->name);
+    if (domain == NULL)
+        return jiku_err_set(err, JIKU_E_USAGE, "clone of '%s' needs --domain", op->target->id);
+    if (!cpanel_soft_valid_domain(domain) || strcasecmp(domain, op->target->domain) == 0)
+        return jiku_err_set(err, JIKU_E_USAGE, "invalid clone domain '%s'", domain);
+    if ((r = cpanel_soft_open_live(op, &c, err)) != 0 ||
+        (r = domain_free(op, &c, domain, err)) != 0 ||
+        (r = ensure_domain(op, c.user, domain, false, &created, err)) != 0)
+        goto out;
+    if ((r = make_copy(op, &c, "sclone", domain, &insid, err)) != 0) {
+        if (created)
+            remove_domain_quietly(op, c.user, domain);
+        goto out;
+    }
+    if (asprintf(&op->result->details, "cloned '%s' as installation '%s' on %s", c.live.insid,
+                 insid, domain) < 0)
+        op->result->details = NULL;
+out:
+    free(insid);
+    cpanel_soft_ctx_release(&c);
+    return r;
+}
