@@ -125,6 +125,10 @@ jiku_out_operation(struct jiku_out *out, const struct jiku_op_report *rep)
     if (rep->error != NULL) {
         /* Under cron the one line per failure is this one. */
         fprintf(stderr, "jiku-agent: %s %s: %s\n", rep->action, rep->target, rep->error);
+    } else if (out->cron && !out->dry_run) {
+        /* Under cron a success is silent; a warning still deserves its mail. */
+        if (rep->warnings != NULL && !out->quiet)
+            printf("%s %s: warnings: %s\n", rep->action, rep->target, rep->warnings);
     } else if (!out->quiet) {
         printf("%-28s %-22s %-8s %s%s%s\n", rep->target, rep->action, rep->status,
                rep->artifact ? rep->artifact : "-", rep->safety_artifact ? "  safety " : "",

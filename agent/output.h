@@ -15,6 +15,7 @@ struct jiku_out {
     bool json;
     bool quiet;
     bool dry_run; /* skipped operations are what a real run would have done */
+    bool cron;    /* no tty at all (SPEC §1): a success prints nothing, a failure one line */
     const char *command;
     int64_t start_ms;
     unsigned ok, failed, denied, skipped;

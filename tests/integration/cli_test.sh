@@ -145,7 +145,11 @@ run 64 rollback acme/shop --exact --merge
 run 0 --version && has out "jiku-agent"
 
 # --- actions through the recorder ----------------------------------------------------------
-run 0 snapshot acme/shop && has out "acme/shop"
+# Without any tty (this test: stdin /dev/null, stdout and stderr files) a success is silent,
+# as under cron (SPEC §1); --json still reports it.
+run 0 snapshot acme/shop && [ ! -s "$T/out" ] && [ ! -s "$T/err" ] ||
+    fail "a successful snapshot without a tty printed: $(cat "$T/out" "$T/err")"
+run 0 --json snapshot acme/shop && has out '"target":"acme/shop","action":"server.snapshot","status":"ok"'
 grep -q '^snapshot acme/shop ' "$T/recorder.log" || fail "recorder saw no snapshot"
 run 0 --json list acme/shop && has out '"type":"artifact"' && has out '"kind":"snapshot"' &&
     has out '"status":"good"'
@@ -161,7 +165,7 @@ run 0 --json list acme/blog && hasnt out '"type":"artifact"'
 
 # rollback: safety snapshot first, then the restore; a failed safety snapshot stops it
 : >"$T/recorder.log"
-run 0 rollback acme/shop --to latest --yes && has out "safety"
+run 0 --json rollback acme/shop --to latest --yes && has out '"safety_artifact":"2'
 head -n 1 "$T/recorder.log" | grep -q '^snapshot acme/shop .*\.x' || fail "no safety snapshot first"
 sed -n 2p "$T/recorder.log" | grep -q '^rollback acme/shop .*\.s' || fail "rollback not after safety"
 : >"$T/recorder.log"
@@ -176,6 +180,7 @@ run 0 --dry-run rollback acme/shop && grep -q 'dry-run' "$T/recorder.log" ||
 # nightly: one denied target makes the run partial, one line on stderr for it
 run 3 nightly && has err "highco/portal" &&
     [ "$(grep -c 'denied' "$T/err")" = 1 ] || fail "nightly denial is not exactly one line"
+[ -s "$T/out" ] && fail "nightly without a tty printed its successes: $(cat "$T/out")"
 run 3 --json nightly && has out '"type":"summary","command":"nightly"' && has out '"denied":1'
 run 77 --dry-run snapshot highco/portal
 run 0 --dry-run snapshot acme/shop && has out "dry-run: allowed"
