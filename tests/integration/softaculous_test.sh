@@ -250,6 +250,26 @@ run 1 snapshot acme/cloud
 faults '{}'
 [ "$(artifacts | wc -l)" = "$count" ] || fail "a failed call left an artifact"
 
+# --- a session refused on the cPanel port: 77, nothing made ---------------------------------
+faults '{"api": [{"function": "softaculous:installations", "fault": "403"}]}'
+run 77 snapshot acme/cloud
+faults '{}'
+[ "$(artifacts | wc -l)" = "$count" ] || fail "a refused session left an artifact"
+
+# --- prune: server copies beyond keep_on_server go, backup_dir copies stay ------------------
+run 0 backup acme/cloud
+set -- $(artifacts | awk '$2 == "backup"' | head -1)
+BK2_LOC=${4:-} BK2_PATH=${6:-}
+sed -i 's/^keep_on_server = 20$/keep_on_server = 1/' "$T/agent.conf"
+run 0 prune acme/cloud
+[ -f "$BK2_LOC" ] || fail "prune removed the newest backup's server copy"
+[ -e "$BK_LOC" ] && fail "prune kept an older backup's server copy beyond keep_on_server"
+[ -f "$BK_PATH" ] || fail "prune removed a backup_dir copy"
+[ -f "$BK2_PATH" ] || fail "prune removed the newest backup_dir copy"
+ls "$HOME1/softaculous_backups" | grep -v '^nextcloud\.483_10001\.' | grep -q . &&
+    fail "prune left or made something else in softaculous_backups"
+sed -i 's/^keep_on_server = 1$/keep_on_server = 20/' "$T/agent.conf"
+
 # --- the theme comes from the session's redirect ---------------------------------------------
 sed -i 's/^RS=.*/RS=paper_lantern/' "$CPSIM_ROOT/var/cpanel/users/acmeshop"
 run 0 servers check web1
