@@ -505,9 +505,12 @@ jiku_catalog_op_begin(struct jiku_catalog *cat, int64_t run_id, const char *targ
         r = jiku_catalog_fail(cat, SQLITE_NOMEM, "record the operation", err);
         goto out;
     }
-    if ((r = jiku_catalog_step_done(cat, st, "record the operation", err)) != 0)
-        goto out;
-    *op_id = sqlite3_last_insert_rowid(cat->db);
+    /* Workers share the handle: another insert between the step and the rowid read would
+     * hand two operations one id.  The handle's mutex is recursive (FULLMUTEX). */
+    sqlite3_mutex_enter(sqlite3_db_mutex(cat->db));
+    if ((r = jiku_catalog_step_done(cat, st, "record the operation", err)) == 0)
+        *op_id = sqlite3_last_insert_rowid(cat->db);
+    sqlite3_mutex_leave(sqlite3_db_mutex(cat->db));
 out:
     sqlite3_finalize(st);
     return r;
