@@ -101,7 +101,7 @@ history_line(const struct jiku_audit_record *rec, void *arg)
                   rec->tier, "target", rec->target, "action", rec->action, "decision",
                   rec->decision, "reason", rec->reason, "source", rec->source, "artifact",
                   rec->artifact, "dry_run", rec->dry_run, "hash", rec->hash);
-    jiku_out_text(&ctx->out, "%s  %-8s %-10s %-24s %-22s %-8s %s%s\n", when, rec->event, rec->actor,
+    jiku_out_text(&ctx->out, "%s  %-9s %-10s %-24s %-22s %-8s %s%s\n", when, rec->event, rec->actor,
                   rec->target ? rec->target : "-", rec->action, rec->decision,
                   rec->reason ? rec->reason : "", rec->dry_run ? " (dry run)" : "");
     free(when);

@@ -353,5 +353,9 @@ jiku_cmd_nightly(struct jiku_ctx *ctx, int argc, char **argv)
     jiku_ping_finish(ping, code == 0);
     if (r != 0)
         return fail(ctx, &err);
+    /* The table's last line for a human; under cron the failure lines are the summary. */
+    if (!ctx->quiet && (!ctx->out.cron || ctx->dry_run))
+        jiku_out_text(&ctx->out, "nightly: %u ok, %u failed, %u denied, %u skipped (exit %d)\n",
+                      ctx->out.ok, ctx->out.failed, ctx->out.denied, ctx->out.skipped, code);
     return jiku_out_summary(&ctx->out, code);
 }
