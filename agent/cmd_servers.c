@@ -1,5 +1,5 @@
 /*
- * servers check / trust, discover, plugins: the fleet-level commands.
+ * servers check / trust, plugins: the fleet-level commands (discover: cmd_discover.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -178,34 +178,6 @@ jiku_cmd_servers(struct jiku_ctx *ctx, int argc, char **argv)
         }
     }
     return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
-}
-
-/* discover needs the panel's inventory, which a plugin provides. */
-int
-jiku_cmd_discover(struct jiku_ctx *ctx, int argc, char **argv)
-{
-    const struct jiku_command *cmd = jiku_command_find("discover");
-    const struct jiku_loaded_plugin *lp;
-    const struct jiku_server_conf *s;
-    struct jiku_err err = {0};
-    int c, r;
-
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
-        return c == JIKU_OPT_HELP ? 0 : 64;
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
-        return r;
-    if ((r = jiku_ctx_host(ctx, &err)) != 0)
-        return fail(ctx, &err);
-    if ((s = jiku_config_server(ctx->cfg, argv[optind])) == NULL) {
-        jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", argv[optind]);
-        return fail(ctx, &err);
-    }
-    if ((r = jiku_plugins_get(ctx->plugins, s->info.panel, jiku_hostimpl_table(ctx->host), &lp,
-                              &err)) != 0)
-        return fail(ctx, &err);
-    jiku_err_set(&err, JIKU_E_UNSUPPORTED, "plugin %s %s cannot list a server's inventory",
-                 lp->desc.name, lp->desc.version);
-    return fail(ctx, &err);
 }
 
 static void

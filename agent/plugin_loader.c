@@ -50,6 +50,12 @@ static const char *const verb_names[JIKU_VERB_COUNT] = {
     [JIKU_VERB_STAGE] = "stage",     [JIKU_VERB_UNSTAGE] = "unstage",
     [JIKU_VERB_PROMOTE] = "promote", [JIKU_VERB_CLONE] = "clone",
     [JIKU_VERB_PRUNE] = "prune",     [JIKU_VERB_VERIFY] = "verify",
+    [JIKU_VERB_DISCOVER] = "discover",
+};
+
+/* The minor version that brought each verb: an older plugin naming a newer verb is garbage. */
+static const unsigned verb_since[JIKU_VERB_COUNT] = {
+    [JIKU_VERB_DISCOVER] = 1,
 };
 
 static const char *const kind_names[JIKU_KIND_COUNT] = {
@@ -127,7 +133,8 @@ normalise(const struct jiku_plugin *src, const char *label, struct jiku_plugin *
         if (a->fn == NULL)
             return jiku_err_set(err, JIKU_E_PLUGIN, "plugin '%s' has no function for action %zu",
                                 label, i);
-        if ((unsigned)a->verb >= JIKU_VERB_COUNT || (unsigned)a->kind >= JIKU_KIND_COUNT) {
+        if ((unsigned)a->verb >= JIKU_VERB_COUNT || (unsigned)a->kind >= JIKU_KIND_COUNT ||
+            verb_since[a->verb] > minor) {
             /* A newer minor may add verbs and kinds we do not know: those are never asked. */
             if (minor > JIKU_PLUGIN_ABI_MINOR)
                 continue;

@@ -18,7 +18,7 @@
 #include "jiku/err.h"
 
 #define JIKU_PLUGIN_ABI_MAJOR 1
-#define JIKU_PLUGIN_ABI_MINOR 0
+#define JIKU_PLUGIN_ABI_MINOR 1 /* 1.1: JIKU_VERB_DISCOVER and the result's inventory */
 #define JIKU_PLUGIN_ABI_VERSION ((JIKU_PLUGIN_ABI_MAJOR << 16) | JIKU_PLUGIN_ABI_MINOR)
 #define JIKU_PLUGIN_SYMBOL "jiku_plugin"
 
@@ -44,6 +44,13 @@ enum jiku_verb {
     JIKU_VERB_CLONE,
     JIKU_VERB_PRUNE,  /* remove one artifact's server copy */
     JIKU_VERB_VERIFY, /* check one artifact's server copy */
+    /*
+     * ABI 1.1.  The server's inventory for `discover`: called with op->target NULL and
+     * op->params->operation_id set; fills op->result->inventory.  A plugin registers it once,
+     * under the kind of its panel's main target (account for cPanel, subscription for Plesk);
+     * the core looks it up under that kind and nowhere else.  Read-only on the server.
+     */
+    JIKU_VERB_DISCOVER,
     JIKU_VERB_COUNT
 };
 
@@ -111,6 +118,27 @@ struct jiku_op_params {
     const char *operation_id; /* unique per operation: names remote job directories */
 };
 
+/* The bit of KIND in jiku_op_result.inventory_kinds. */
+#define JIKU_KIND_BIT(kind) (1u << (unsigned)(kind))
+
+/*
+ * One thing `discover` found on a server (ABI 1.1).  KIND says what a target of it would be;
+ * ACCOUNT is the cPanel user or Plesk subscription it belongs to, DOMAIN its domain (an
+ * account's main domain), PATH the URL path of an application ("/" for a site at the domain's
+ * root, NULL for accounts and subscriptions), OWNER the panel login that owns it (cPanel
+ * reseller or owner, Plesk customer/reseller login; may be NULL), DETAIL a short description
+ * for people ("WordPress 6.5.2", "Nextcloud", may be NULL).  Every string is malloc()ed by the
+ * plugin and freed by the core.
+ */
+struct jiku_inventory_item {
+    enum jiku_target_kind kind;
+    char *account;
+    char *domain;
+    char *path;
+    char *owner;
+    char *detail;
+};
+
 /*
  * What an operation made, filled by the plugin.  Strings are malloc()ed by the plugin and
  * freed by the core with free().  Only set on success.
@@ -124,6 +152,19 @@ struct jiku_op_result {
     char *warnings;      /* panel WARN lines, newline-separated, or NULL */
     char *panel_version; /* probe */
     char *details;       /* human summary, e.g. dry-run change list */
+    /*
+     * ABI 1.1, DISCOVER only: an array of N_INVENTORY items, malloc()ed by the plugin, freed
+     * (items and strings) by the core.  The core owns this struct, so only an action the core
+     * knows (DISCOVER, which a 1.0 core never calls) may touch members past 1.0's end.
+     */
+    struct jiku_inventory_item *inventory;
+    size_t n_inventory;
+    /*
+     * ABI 1.1, DISCOVER only: bit (1u << kind) set for each kind the plugin listed completely.
+     * A kind left out (no WP Toolkit on the server, Softaculous not answering) is not known to
+     * be absent, so the core reports no drift for its targets.
+     */
+    uint32_t inventory_kinds;
 };
 
 /* One operation: everything a plugin action gets. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cpanel.h"
+#include "cpanel_discover.h"
 
 #ifndef CPANEL_PLUGIN_VERSION
 #define CPANEL_PLUGIN_VERSION "unknown"
@@ -615,6 +616,7 @@ static const struct jiku_plugin_action cpanel_actions[] = {
     {JIKU_VERB_CLONE, JIKU_KIND_WORDPRESS, cpanel_wp_clone},
     {JIKU_VERB_PRUNE, JIKU_KIND_WORDPRESS, cpanel_wp_prune},
     {JIKU_VERB_VERIFY, JIKU_KIND_WORDPRESS, cpanel_wp_verify},
+    {JIKU_VERB_DISCOVER, JIKU_KIND_ACCOUNT, cpanel_discover},
 };
 
 static const struct jiku_plugin cpanel_plugin = {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "plesk.h"
+#include "plesk_discover.h"
 #include "plesk_wp.h"
 
 #define PLESK_PLUGIN_VERSION "0.1.0"
@@ -518,6 +519,7 @@ static const struct jiku_plugin_action plesk_actions[] = {
     {JIKU_VERB_CLONE, JIKU_KIND_WORDPRESS, plesk_wp_clone},
     {JIKU_VERB_PRUNE, JIKU_KIND_WORDPRESS, plesk_wp_prune},
     {JIKU_VERB_VERIFY, JIKU_KIND_WORDPRESS, plesk_wp_verify},
+    {JIKU_VERB_DISCOVER, JIKU_KIND_SUBSCRIPTION, plesk_discover},
 };
 
 static const struct jiku_plugin plesk_plugin = {

@@ -1,0 +1,9 @@
+/* The Plesk plugin's DISCOVER action (discover.c; ABI 1.1). */
+#ifndef JIKU_PLESK_DISCOVER_H
+#define JIKU_PLESK_DISCOVER_H
+
+#include "jiku/plugin.h"
+
+int plesk_discover(struct jiku_op *op, struct jiku_err *err);
+
+#endif
