@@ -1,0 +1,430 @@
+#!/bin/sh
+# WordPress targets (kind = wordpress) end to end: the real jiku-agent with the real cpanel.so
+# and plesk.so against a simulated cPanel and a simulated Plesk server, both running the WP
+# Toolkit simulator (tests/fakes/wptoolkit).  The same suite runs on each panel (issue 6):
+# snapshot → change a post and a file → rollback (exact, merge, dry run, from backup_dir), and
+# nothing else in the account touched; stage creates the domain and a non-indexed copy; a post
+# edited on staging and a comment made only on live, promoted with each promote_db mode, after
+# a safety snapshot of live; unstage leaves nothing; clone --domain makes an independent site;
+# a stale instance id (now another customer's site) stops a rollback and touches nothing; denied
+# application actions send nothing; a contract of only server.* actions refuses application.*
+# actions, and one of only application.* actions refuses server.* actions.
+#
+# usage: wordpress_test.sh JIKU_AGENT CPANEL_SO PLESK_SO POLICY_DIR FAKES_DIR   (as root)
+set -u
+BIN=$1
+CPANEL_SO=$2
+PLESK_SO=$3
+POLICIES=$4
+FAKES=$5
+
+if [ "$(id -u)" != 0 ]; then
+    echo "wordpress_test: needs root for the sshd rig; skipped"
+    exit 77
+fi
+
+T=$(mktemp -d /tmp/jiku-wp.XXXXXX)
+cleanup() {
+    sh "$FAKES/cpanel/sim.sh" stop "$T/web1" >/dev/null 2>&1
+    sh "$FAKES/plesk/sim.sh" stop "$T/p1" >/dev/null 2>&1
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+fails=0
+n=0
+
+say() { printf '%s\n' "$*"; }
+fail() { say "FAIL[$PANEL]: $*"; fails=$((fails + 1)); }
+
+# run CODE ARGS...: the agent, bounded in time, its exit code checked; output in $T/out, err
+run() {
+    want=$1
+    shift
+    n=$((n + 1))
+    rc=0
+    timeout 300 "$BIN" -c "$T/agent.conf" --actor tester "$@" >"$T/out" 2>"$T/err" </dev/null ||
+        rc=$?
+    if [ "$rc" != "$want" ]; then
+        fail "jiku-agent $* exited $rc, expected $want"
+        sed 's/^/  out: /' "$T/out" | head -20
+        sed 's/^/  err: /' "$T/err" | head -20
+        return 1
+    fi
+    return 0
+}
+has() {
+    grep -qF -- "$2" "$T/$1" || { fail "$1 lacks '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
+}
+lacks() {
+    grep -qF -- "$2" "$T/$1" && { fail "$1 has '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
+    return 0
+}
+same() {
+    [ "$(cat "$1" 2>/dev/null)" = "$2" ] || fail "'$1' holds '$(cat "$1" 2>/dev/null)', expected '$2'"
+}
+# sum PATH...: a checksum of every path, type, size and content under each PATH
+sum() {
+    for p in "$@"; do
+        if [ -d "$p" ]; then
+            (cd "$p" && find . -printf '%p %y %s %m\n' | LC_ALL=C sort && find . -type f -exec cat {} +)
+        else
+            cat "$p" 2>/dev/null || echo "missing $p"
+        fi
+    done | sha256sum
+}
+# artifacts TARGET: "id kind status location sha256" lines from the catalog, newest first
+artifacts() {
+    timeout 60 "$BIN" -c "$T/agent.conf" --json list "$1" 2>/dev/null | python3 -c '
+import json, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+for line in sys.stdin:
+    o = json.loads(line)
+    if o.get("type") == "artifact":
+        print(o["id"], o["kind"], o["status"], o.get("location") or "-", o.get("sha256") or "-")
+'
+}
+loglines() { wc -l <"$1" 2>/dev/null || echo 0; }
+# the database file a site's wp-config.php names
+site_db() { sed -n "s/.*define( 'DB_NAME', '\([^']*\)'.*/\1/p" "$1/wp-config.php"; }
+
+# --- two simulated servers ----------------------------------------------------------------
+sh "$FAKES/cpanel/sim.sh" start "$T/web1" --name web1 --job-seconds 1 >"$T/sim1.log" 2>&1 ||
+    { cat "$T/sim1.log"; exit 1; }
+sh "$FAKES/plesk/sim.sh" start "$T/p1" --name plesk1 --job-seconds 1 >"$T/sim2.log" 2>&1 ||
+    { cat "$T/sim2.log"; exit 1; }
+. "$T/p1/env"
+. "$T/web1/env"
+QUICK='"wptoolkit_seconds": 0.3'
+printf '{%s}\n' "$QUICK" >"$T/web1/faults.json"
+printf '{%s}\n' "$QUICK" >"$T/p1/faults.json"
+
+mkdir -p "$T/plugins"
+cp "$CPANEL_SO" "$T/plugins/cpanel.so" && chmod 755 "$T/plugins/cpanel.so"
+cp "$PLESK_SO" "$T/plugins/plesk.so" && chmod 755 "$T/plugins/plesk.so"
+cat >"$T/agent.conf" <<CONF
+[agent]
+state_dir = $T/state
+backup_dir = $T/backups
+policy_dir = $POLICIES
+plugin_dir = $T/plugins
+lock_wait = 5
+retry_deadline = 5
+log = stderr
+
+[retention]
+keep_last = 50
+keep_daily = 0
+keep_weekly = 0
+keep_monthly = 0
+keep_safety = 50
+keep_on_server = 50
+
+[server web1]
+panel = cpanel
+host = 127.0.0.1
+api_port = $CPSIM_API_PORT
+api_user = root
+api_token_file = $CPSIM_TOKEN_FILE
+ca_file = $CPSIM_CA_FILE
+ssh_port = $CPSIM_SSH_PORT
+ssh_user = root
+ssh_key = $CPSIM_SSH_KEY
+known_hosts = $CPSIM_KNOWN_HOSTS
+snapshot_dir = $CPSIM_SNAPSHOT_DIR
+timeout = 60
+poll_max = 1
+
+[server plesk1]
+panel = plesk
+host = 127.0.0.1
+api_port = $PLSIM_API_PORT
+api_user = admin
+api_token_file = $PLSIM_SECRET_KEY_FILE
+ca_file = $PLSIM_CA_FILE
+ssh_port = $PLSIM_SSH_PORT
+ssh_user = root
+ssh_key = $PLSIM_SSH_KEY
+known_hosts = $PLSIM_KNOWN_HOSTS
+snapshot_dir = $PLSIM_SNAPSHOT_DIR
+dump_dir = $PLSIM_DUMP_DIR
+timeout = 60
+poll_max = 1
+
+[customer acme]
+tier = low
+
+[target acme/blog]
+server = web1
+kind = wordpress
+account = acmeshop
+domain = blog.acme.example
+path = /
+staging_domain = staging.blog.acme.example
+promote_db = all
+nightly = snapshot
+
+[target acme/wp]
+server = plesk1
+kind = wordpress
+account = shop.example
+domain = shop.example
+staging_domain = staging.shop.example
+promote_db = all
+nightly = snapshot
+
+[target acme/foreign]
+server = web1
+kind = wordpress
+account = acmeshop
+domain = low.example
+nightly = none
+
+# JIKU runs only server.* actions for this customer: application actions are refused.
+[customer srvonly]
+tier = low
+application.snapshot = customer
+application.backup = customer
+application.rollback = customer
+application.stage = customer
+application.promote = customer
+application.clone = customer
+
+[target srvonly/site]
+server = web1
+kind = wordpress
+account = lowco
+domain = low.example
+nightly = none
+
+[target srvonly/acct]
+server = web1
+kind = account
+account = lowco
+nightly = none
+
+# JIKU runs only application.* actions for this one: server actions are refused.
+[customer apponly]
+tier = high
+application.snapshot = jiku
+application.backup = jiku
+application.rollback = jiku
+
+[target apponly/site]
+server = plesk1
+kind = wordpress
+account = resold.example
+domain = resold.example
+nightly = none
+
+[target apponly/sub]
+server = plesk1
+kind = subscription
+account = resold.example
+nightly = none
+CONF
+
+# suite PANEL TARGET SIMDIR SNAPDIR SITE ACCOUNT_DIR MYSQL_DIR STAGING CLONE OTHER... :
+# the WordPress suite on one panel; OTHER are paths that must never change.
+suite() {
+    PANEL=$1 TGT=$2 SIMD=$3 SNAPD=$4 SITE=$5 ACCT=$6 MYSQL=$7 STG=$8 CLONE=$9
+    shift 9
+    OTHER=$*
+    DB=$MYSQL/$(site_db "$SITE").sql
+    faults() { printf '{%s%s}\n' "$QUICK" "${1:+, $1}" >"$SIMD/faults.json"; }
+    faults ""
+    other_before=$(sum $OTHER)
+    say "== $PANEL: $TGT"
+
+    # --- snapshot: an application archive, 0700/0600, in snapshot_dir/ACCOUNT/ID/ ----------
+    run 0 snapshot "$TGT"
+    set -- $(artifacts "$TGT" | head -1)
+    SNAP_ID=${1:-none}
+    [ "${2:-}" = snapshot ] && [ "${3:-}" = good ] || fail "no good snapshot: $*"
+    AR=${4:-none}
+    [ -f "$AR" ] || fail "the archive '$AR' is not on the server"
+    case $AR in "$SNAPD"/*/"$SNAP_ID"/wordpress.tar) ;; *) fail "archive location '$AR'" ;; esac
+    [ "$(stat -c %a "$(dirname "$AR")")" = 700 ] || fail "the archive's directory is not 0700"
+    [ "$(stat -c %a "$AR")" = 600 ] || fail "the archive is not 0600"
+    [ "$(sha256sum <"$AR" | cut -d' ' -f1)" = "${5:-}" ] || fail "archive sha256 differs"
+    tar -xOf "$AR" db.sql | grep -qF "'Hello world!'" || fail "the archive's dump lacks the post"
+
+    # --- change a post and a file, add one; dry run, then exact rollback ------------------
+    sed -i "s/'Hello world!'/'Edited live'/" "$DB"
+    printf 'changed\n' >"$SITE/index.php"
+    printf 'new\n' >"$SITE/new.txt"
+    run 0 rollback "$TGT" --to "$SNAP_ID" --dry-run && has out "- new.txt" && has out "~ index.php"
+    same "$SITE/index.php" changed
+    grep -qF "'Edited live'" "$DB" || fail "a dry-run rollback changed the database"
+    run 0 rollback "$TGT" --to "$SNAP_ID" --yes
+    grep -qF "'Hello world!'" "$DB" || fail "the post did not come back"
+    grep -qF "'Edited live'" "$DB" && fail "the edited post survived the rollback"
+    grep -qF "WP_USE_THEMES" "$SITE/index.php" || fail "the file did not come back"
+    [ -e "$SITE/new.txt" ] && fail "exact rollback left a file created after the snapshot"
+    [ -f "$SITE/wp-config.php" ] || fail "the rollback lost wp-config.php"
+    ls -a "$(dirname "$SITE")" | grep -q 'jiku-' && fail "the rollback left a work directory"
+    artifacts "$TGT" | grep -q " safety good " || fail "no safety snapshot before the rollback"
+    SAFETY=$(artifacts "$TGT" | awk '$2 == "safety" { print $4; exit }')
+    tar -xOf "$SAFETY" db.sql | grep -qF "'Edited live'" ||
+        fail "the safety snapshot does not hold the state before the rollback"
+    [ "$(sum $OTHER)" = "$other_before" ] || fail "the rollback touched another site or the mail"
+
+    # --- merge keeps what was created since ----------------------------------------------
+    printf 'changed again\n' >"$SITE/index.php"
+    printf 'kept\n' >"$SITE/new2.txt"
+    run 0 rollback "$TGT" --to "$SNAP_ID" --merge --yes
+    grep -qF "WP_USE_THEMES" "$SITE/index.php" || fail "merge did not restore the file"
+    same "$SITE/new2.txt" kept
+    rm -f "$SITE/new2.txt"
+
+    # --- backup: in backup_dir with its sha256; rollback from backup_dir alone -------------
+    run 0 backup "$TGT"
+    set -- $(artifacts "$TGT" | head -1)
+    BK_ID=${1:-none}
+    [ "${2:-}" = backup ] || fail "newest artifact is not a backup: $*"
+    BK=$(find "$T/backups" -path "*/$BK_ID/wordpress.tar" | head -1)
+    [ -n "$BK" ] && [ "$(sha256sum <"$BK" | cut -d' ' -f1)" = "${5:-}" ] ||
+        fail "backup_dir copy missing or its sha256 differs from the catalog"
+    [ -f "$(dirname "${BK:-/nonexistent}")/manifest.json" ] || fail "backup has no manifest"
+    run 0 verify "$TGT"
+    ADIR=$(dirname "$(dirname "$AR")")
+    [ -f "$ADIR/$BK_ID/wordpress.tar" ] || fail "the backup has no server copy"
+    rm -rf "${ADIR:?}/$BK_ID"
+    sed -i "s/'Hello world!'/'After backup'/" "$DB"
+    run 0 rollback "$TGT" --to "$BK_ID" --yes
+    has out "$BK_ID/wordpress.tar"
+    grep -qF "'Hello world!'" "$DB" || fail "rollback from backup_dir did not restore the post"
+    [ -e "$ADIR/$BK_ID" ] && fail "the uploaded backup was left on the server"
+
+    # --- stage: the domain is created, the copy does not ask to be indexed ----------------
+    run 0 stage "$TGT" && has out "domain created"
+    SDIR=$ACCT/$STG
+    [ -f "$SDIR/wp-config.php" ] || fail "no staging site in '$SDIR'"
+    SDB=$MYSQL/$(site_db "$SDIR").sql
+    grep -qF "'blog_public','0'" "$SDB" || fail "the staging site does not discourage indexing"
+    grep -qF "'blog_public','1'" "$DB" || fail "staging changed live's blog_public"
+    grep -qF "https://$STG" "$SDB" || fail "the staging database keeps the live URL"
+
+    # --- promote with each database mode, after a safety snapshot of live ----------------
+    for mode in all default none; do
+        sed -i "/^\[target $(printf %s "$TGT" | sed 's|/|\\/|')\]/,/^\[/ s/^promote_db = .*/promote_db = $mode/" \
+            "$T/agent.conf"
+        run 0 stage "$TGT"
+        SDB=$MYSQL/$(site_db "$SDIR").sql
+        sed -i "s/'Hello world!'/'Edited on staging'/" "$SDB"
+        printf 'from staging\n' >"$SDIR/staged.txt"
+        printf "INSERT INTO \`wp_comments\` VALUES (7,1,'Live','comment only on live');\n" >>"$DB"
+        safeties=$(artifacts "$TGT" | grep -c ' safety ')
+        run 0 promote "$TGT" --yes || continue
+        [ "$(artifacts "$TGT" | grep -c ' safety ')" = $((safeties + 1)) ] ||
+            fail "promote ($mode) took no safety snapshot"
+        SAFETY=$(artifacts "$TGT" | awk '$2 == "safety" { print $4; exit }')
+        tar -xOf "$SAFETY" db.sql | grep -qF "comment only on live" ||
+            fail "the safety snapshot before promote ($mode) lacks live's comment"
+        same "$SITE/staged.txt" "from staging"
+        case $mode in
+        all)
+            grep -qF "'Edited on staging'" "$DB" || fail "promote (all) did not bring the post"
+            grep -qF "comment only on live" "$DB" && fail "promote (all) kept live's own comment"
+            ;;
+        default)
+            grep -qF "'Hello world!'" "$DB" || fail "promote (default) replaced live's posts"
+            grep -qF "'Edited on staging'" "$DB" && fail "promote (default) copied the posts"
+            grep -qF "comment only on live" "$DB" &&
+                fail "promote (default) kept live's comments (they come from staging)"
+            ;;
+        none)
+            grep -qF "'Hello world!'" "$DB" || fail "promote (none) changed the posts"
+            grep -qF "comment only on live" "$DB" || fail "promote (none) changed the comments"
+            ;;
+        esac
+        grep -qF "'blog_public','1'" "$DB" || fail "promote ($mode) made live non-indexed"
+        grep -qF "https://$STG" "$DB" && fail "promote ($mode) left the staging URL in live"
+        # back to the snapshot for the next mode
+        run 0 rollback "$TGT" --to "$SNAP_ID" --yes
+    done
+    [ "$(sum $OTHER)" = "$other_before" ] || fail "staging or promote touched another site or the mail"
+
+    # --- unstage: no domain, no files, no database, no record ----------------------------
+    SDB=$MYSQL/$(site_db "$SDIR").sql
+    run 0 unstage "$TGT"
+    [ -e "$SDIR" ] && fail "unstage left '$SDIR'"
+    [ -e "$SDB" ] && fail "unstage left the staging database"
+    [ -e "$SNAPD/.staging" ] && [ -n "$(ls -A "$SNAPD/.staging")" ] && fail "unstage left its record"
+    grep -rqF "$STG" "$SIMD/root/var/cpanel/users" "$SIMD/root/var/lib/psa-sim" 2>/dev/null &&
+        fail "unstage left the domain '$STG'"
+    run 66 unstage "$TGT"
+
+    # --- clone --domain: an independent site ---------------------------------------------
+    run 0 clone "$TGT" --domain "$CLONE"
+    CDIR=$ACCT/$CLONE
+    [ -f "$CDIR/wp-config.php" ] || fail "no clone in '$CDIR'"
+    CDB=$MYSQL/$(site_db "$CDIR").sql
+    [ "$CDB" != "$DB" ] || fail "the clone shares live's database"
+    sed -i "s/'Hello world!'/'Edited on the clone'/" "$CDB"
+    printf 'clone only\n' >"$CDIR/clone.txt"
+    grep -qF "'Hello world!'" "$DB" || fail "editing the clone changed live"
+    [ -e "$SITE/clone.txt" ] && fail "a file of the clone appeared on live"
+    run 1 clone "$TGT" --domain "$CLONE" && has err "already holds a WordPress site"
+
+    # --- a stale id: the instance's id now belongs to another customer's site ------------
+    sed -i "s/'Hello world!'/'Before stale'/" "$DB"
+    live_before=$(sum "$SITE" "$DB")
+    other_before=$(sum $OTHER)
+    faults '"wptoolkit": [{"command": "info", "fault": "stale_id", "count": 1}]'
+    run 65 rollback "$TGT" --to "$SNAP_ID" --yes && has err "refusing to touch it"
+    [ "$(sum $OTHER)" = "$other_before" ] || fail "a stale id let the agent touch another site"
+    [ "$(sum "$SITE" "$DB")" = "$live_before" ] || fail "a stale id rollback changed the site"
+    faults ""
+    # ids are never remembered: the next operation finds the site under its new id
+    run 0 rollback "$TGT" --to "$SNAP_ID" --yes
+    grep -qF "'Hello world!'" "$DB" || fail "rollback after re-registration did not work"
+    return 0
+}
+
+# --- cPanel ---------------------------------------------------------------------------------
+H=$CPSIM_HOME/acmeshop
+suite cpanel acme/blog "$T/web1" "$CPSIM_SNAPSHOT_DIR" "$H/blog.acme.example" "$H" \
+    "$CPSIM_ROOT/var/lib/mysql" staging.blog.acme.example copy.blog.acme.example \
+    "$H/public_html" "$H/mail" "$H/cloud.acme.example" "$CPSIM_ROOT/var/lib/mysql/acmeshop_wp2.sql" \
+    "$CPSIM_HOME/lowco" "$CPSIM_ROOT/var/lib/mysql/lowco_wp1.sql"
+
+# A target naming another customer's site (lowco's) under acmeshop: refused, nothing written.
+before=$(sum "$CPSIM_HOME/lowco" "$CPSIM_ROOT/var/lib/mysql/lowco_wp1.sql")
+run 65 snapshot acme/foreign && has err "belongs to 'lowco', not 'acmeshop'"
+[ -e "$CPSIM_SNAPSHOT_DIR/acmeshop" ] && ls "$CPSIM_SNAPSHOT_DIR/acmeshop" | grep -q foreign &&
+    fail "a refused snapshot left an archive directory"
+[ "$(sum "$CPSIM_HOME/lowco" "$CPSIM_ROOT/var/lib/mysql/lowco_wp1.sql")" = "$before" ] ||
+    fail "a mismatched target touched another customer's site"
+
+# --- Plesk ----------------------------------------------------------------------------------
+V=$PLSIM_VHOSTS/shop.example
+suite plesk acme/wp "$T/p1" "$PLSIM_SNAPSHOT_DIR" "$V/httpdocs" "$V" "$PLSIM_MYSQL_DIR" \
+    staging.shop.example copy.shop.example \
+    "$PLSIM_VHOSTS/resold.example" "$PLSIM_MYSQL_DIR/resold_wp1.sql" "$PLSIM_MYSQL_DIR/shopuser_db.sql"
+
+# --- contracts: denied actions send nothing --------------------------------------------------
+PANEL=policy
+c_before=$(loglines "$T/web1/requests.log")
+p_before=$(loglines "$T/p1/requests.log")
+for verb in snapshot backup stage; do
+    run 77 "$verb" srvonly/site && has err "denied"
+done
+run 77 rollback srvonly/site --to latest --yes
+run 77 promote srvonly/site --yes
+run 77 clone srvonly/site --domain copy.low.example
+run 77 unstage srvonly/site
+run 77 snapshot apponly/sub && has err "denied"
+run 77 backup apponly/sub
+[ "$(loglines "$T/web1/requests.log")" = "$c_before" ] || fail "denied actions sent requests to web1"
+[ "$(loglines "$T/p1/requests.log")" = "$p_before" ] || fail "denied actions sent requests to plesk1"
+# ... and the actions the contracts do give JIKU run
+run 0 snapshot srvonly/acct
+run 0 snapshot apponly/site
+run 77 policy explain srvonly application.snapshot
+run 0 policy explain srvonly server.snapshot
+run 77 policy explain apponly server.snapshot
+run 0 policy explain apponly application.snapshot
+
+say "wordpress_test: $n runs, $fails failures"
+[ "$fails" = 0 ]
