@@ -430,12 +430,37 @@ Test(loader, refuses_broken_action_tables)
     install(JIKU_TPLUGIN_DUPLICATE, "duplicate.so", 0755);
     install(JIKU_TPLUGIN_NOTABLE, "notable.so", 0755);
     expect_refusal("badverb.so", JIKU_E_PLUGIN,
-                   "plugin '%s' has action 2 with verb %d and kind 0, outside ABI 1.0",
-                   at("badverb.so"), (int)JIKU_VERB_COUNT);
+                   "plugin '%s' has action 2 with verb %d and kind 0, outside ABI 1.%d",
+                   at("badverb.so"), (int)JIKU_VERB_COUNT, JIKU_PLUGIN_ABI_MINOR);
     expect_refusal("duplicate.so", JIKU_E_PLUGIN,
                    "plugin '%s' has two actions for snapshot on account", at("duplicate.so"));
     expect_refusal("notable.so", JIKU_E_PLUGIN, "plugin '%s' declares 2 actions but no table",
                    at("notable.so"));
+}
+
+Test(loader, a_1_0_plugin_loads_without_discover)
+{
+    const struct jiku_loaded_plugin *lp = NULL;
+    struct jiku_plugins *p = jiku_plugins_new(dir);
+    struct jiku_err err = {0};
+
+    install(JIKU_TPLUGIN_OLD, "cpanel.so", 0755);
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), 0, "%s", err.msg);
+    cr_assert_eq(lp->desc.abi_version, 1u << 16);
+    cr_assert_not_null(jiku_plugin_action(lp, JIKU_VERB_PROBE, JIKU_KIND_ACCOUNT));
+    for (int k = 0; k < JIKU_KIND_COUNT; k++)
+        cr_assert_null(jiku_plugin_action(lp, JIKU_VERB_DISCOVER, (enum jiku_target_kind)k));
+    jiku_plugins_free(p);
+}
+
+Test(loader, refuses_a_1_0_plugin_naming_discover)
+{
+    /* 1.0 had no verb 10: a 1.0 table naming it is garbage, not a discover action. */
+    cr_assert_eq(JIKU_VERB_DISCOVER, 10);
+    install(JIKU_TPLUGIN_OLDDISCOVER, "cpanel.so", 0755);
+    expect_refusal("cpanel.so", JIKU_E_PLUGIN,
+                   "plugin '%s' has action 1 with verb 10 and kind 0, outside ABI 1.0",
+                   at("cpanel.so"));
 }
 
 Test(loader, refuses_a_plugin_named_for_another_panel)
