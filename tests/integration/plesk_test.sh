@@ -333,6 +333,12 @@ grep '"command":"pleskrestore"' "$T/p3/requests.log" | grep '"--restore"' | tail
 grep '"command":"pleskrestore"' "$T/p3/requests.log" | grep '"--restore"' | tail -1 |
     grep -q 'ignore-sign' && fail "a file signed by plesk3 itself was restored with -ignore-sign"
 run 0 verify acme/old
+# a backup on Onyx is a CLI export too, downloaded and removed from the server
+before=$(cli p3 pleskbackup)
+run 0 backup acme/old
+[ "$(cli p3 pleskbackup)" = $((before + 1)) ] || fail "an Onyx backup was not a CLI export"
+artifacts acme/old | head -1 | grep -qF "$T/backups/acme/old/" || fail "Onyx backup not in backup_dir"
+[ -z "$(find "$p3_SNAP" -name backup.tar)" ] || fail "an Onyx backup left its export"
 # prune: remove-file for repository snapshots (keep_on_server = 1)
 FIRST=$(artifacts acme/oldadm | awk '$2 == "snapshot" { f = $4 } END { print f }')
 run 0 snapshot acme/oldadm
