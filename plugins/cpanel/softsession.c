@@ -38,9 +38,8 @@ add_params(struct jiku_buf *b, const struct cpanel_param *params, size_t n, bool
     return 0;
 }
 
-int
-cpanel_soft_open(struct jiku_op *op, const char *user, struct cpanel_soft_session *s,
-                 struct jiku_err *err)
+static int
+open_once(struct jiku_op *op, const char *user, struct cpanel_soft_session *s, struct jiku_err *err)
 {
     const struct cpanel_param pu[] = {{"user", user}, {"service", "cpaneld"}};
     struct jiku_http_response resp = {0};
@@ -99,6 +98,28 @@ out:
     free(path);
     jiku_http_response_release(&resp);
     json_decref(root);
+    return r;
+}
+
+/*
+ * A session URL may be good for one login only, so a login whose answer was lost is never
+ * repeated: a fresh session is asked for instead, once.
+ */
+int
+cpanel_soft_open(struct jiku_op *op, const char *user, struct cpanel_soft_session *s,
+                 struct jiku_err *err)
+{
+    int r = open_once(op, user, s, err);
+
+    if (r == JIKU_E_TRANSIENT) {
+        op->host->log(op, JIKU_LOG_WARN, "%s; asking for a new session",
+                      err != NULL ? err->msg : "the cPanel session login failed");
+        if ((r = open_once(op, user, s, err)) == JIKU_E_TRANSIENT) {
+            r = JIKU_E_UNREACHABLE;
+            if (err != NULL)
+                err->status = r;
+        }
+    }
     return r;
 }
 
