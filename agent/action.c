@@ -46,11 +46,11 @@ static const char *
 verb_name(enum jiku_verb verb)
 {
     static const char *const names[JIKU_VERB_COUNT] = {
-        [JIKU_VERB_PROBE] = "probe",     [JIKU_VERB_SNAPSHOT] = "snapshot",
-        [JIKU_VERB_BACKUP] = "backup",   [JIKU_VERB_ROLLBACK] = "rollback",
-        [JIKU_VERB_STAGE] = "stage",     [JIKU_VERB_UNSTAGE] = "unstage",
-        [JIKU_VERB_PROMOTE] = "promote", [JIKU_VERB_CLONE] = "clone",
-        [JIKU_VERB_PRUNE] = "prune",     [JIKU_VERB_VERIFY] = "verify",
+        [JIKU_VERB_PROBE] = "probe",       [JIKU_VERB_SNAPSHOT] = "snapshot",
+        [JIKU_VERB_BACKUP] = "backup",     [JIKU_VERB_ROLLBACK] = "rollback",
+        [JIKU_VERB_STAGE] = "stage",       [JIKU_VERB_UNSTAGE] = "unstage",
+        [JIKU_VERB_PROMOTE] = "promote",   [JIKU_VERB_CLONE] = "clone",
+        [JIKU_VERB_PRUNE] = "prune",       [JIKU_VERB_VERIFY] = "verify",
         [JIKU_VERB_DISCOVER] = "discover",
     };
 
@@ -422,6 +422,29 @@ call_plugin(struct prepared *p, const char *operation_id, struct jiku_err *err)
     return r;
 }
 
+/*
+ * An artifact row stays pending only while the operation making it holds the target's lock.
+ * Under that lock, a pending row is what a crashed run left: it never became an artifact.
+ */
+static int
+drop_stale_pending(struct jiku_ctx *ctx, const struct jiku_target_conf *t, struct jiku_err *err)
+{
+    struct jiku_artifact_list list = {0};
+    int r;
+
+    if ((r = jiku_catalog_artifact_list(ctx->cat, t->info.id, NULL, false, &list, err)) != 0)
+        return r;
+    for (size_t i = 0; i < list.n && r == 0; i++) {
+        if (list.items[i].status != JIKU_ART_PENDING)
+            continue;
+        log_warn("%s: dropping artifact '%s', left pending by an interrupted run", t->info.id,
+                 list.items[i].id);
+        r = jiku_catalog_artifact_delete(ctx->cat, list.items[i].id, err);
+    }
+    jiku_artifact_list_release(&list);
+    return r;
+}
+
 static int
 execute(struct prepared *p, struct jiku_err *err)
 {
@@ -441,8 +464,9 @@ execute(struct prepared *p, struct jiku_err *err)
     snprintf(opid, sizeof(opid), "jiku-op-%lld-%lld", (long long)ctx->run_id, (long long)op_id);
 
     /* A dry run reads only: no lock, no safety snapshot. */
-    if (!ctx->dry_run &&
-        (r = jiku_lock_target(ctx->cfg->state_dir, act->target, ctx->lock_wait, &lock, err)) != 0)
+    if (!ctx->dry_run && ((r = jiku_lock_target(ctx->cfg->state_dir, act->target, ctx->lock_wait,
+                                                &lock, err)) != 0 ||
+                          (r = drop_stale_pending(ctx, act->target, err)) != 0))
         goto out;
 
     switch (act->verb) {

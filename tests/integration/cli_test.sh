@@ -296,6 +296,13 @@ after=$(sqlite3 "$T/state/state.db" "SELECT COUNT(*) FROM artifacts WHERE target
 [ "$(sqlite3 "$T/state/state.db" "SELECT status FROM operations ORDER BY id DESC LIMIT 1")" = \
     interrupted ] || fail "the interrupted operation is not recorded as interrupted"
 run 0 --lock-wait 0 snapshot acme/shop
+# a row a crashed run left pending is dropped by the next operation under the target's lock
+sqlite3 "$T/state/state.db" "INSERT INTO artifacts (id, customer, target, kind, server, panel, \
+    created, status, pinned) VALUES ('20200101T000000Z.acme.shop.s', 'acme', 'acme/shop', \
+    'snapshot', 'web1', 'cpanel', 1577836800, 'pending', 0)"
+run 0 snapshot acme/shop && has err "left pending by an interrupted run"
+[ "$(sqlite3 "$T/state/state.db" "SELECT COUNT(*) FROM artifacts WHERE status = 'pending'")" = 0 ] ||
+    fail "a stale pending row survived"
 
 # --- configuration errors --------------------------------------------------------------------
 cp "$T/conf.d/10-acme.conf" "$T/acme.good"
