@@ -250,6 +250,23 @@ run 1 snapshot acme/cloud
 faults '{}'
 [ "$(artifacts | wc -l)" = "$count" ] || fail "a failed call left an artifact"
 
+# --- two installations at the target's place: ambiguous, nothing sent that writes ----------
+cp "$HOME1/.softaculous/installations.json" "$T/installations.json"
+python3 -c '
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+d["483_99999"] = dict(d["483_10001"], insid="483_99999")
+json.dump(d, open(p, "w"))
+' "$HOME1/.softaculous/installations.json"
+backups=$(acts backup) restores=$(acts restore)
+run 65 snapshot acme/cloud && has err "ambiguous"
+run 65 rollback acme/cloud --to "$BK_ID" --yes
+[ "$(acts backup)" = "$backups" ] && [ "$(acts restore)" = "$restores" ] ||
+    fail "an ambiguous installation still got a backup or restore request"
+cp "$T/installations.json" "$HOME1/.softaculous/installations.json"
+[ "$(artifacts | wc -l)" = "$count" ] || fail "an ambiguous installation left an artifact"
+
 # --- a session refused on the cPanel port: 77, nothing made ---------------------------------
 faults '{"api": [{"function": "softaculous:installations", "fault": "403"}]}'
 run 77 snapshot acme/cloud
