@@ -82,6 +82,9 @@ cg_usec() { # DIR: CPU microseconds used in it so far (0 without cgroups)
         echo 0
     fi
 }
+busy_ticks() { # CPU ticks the whole machine spent busy so far (/proc/stat, every CPU)
+    awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
 in_cg() { # DIR COMMAND...: run COMMAND inside cgroup DIR (as is when DIR is empty)
     cg=$1
     shift
@@ -110,6 +113,7 @@ cleanup() {
         rmdir "$d" 2>/dev/null || true
     done
     rm -rf "$T/fleet" "$T/base" "$T/xfer"
+    [ ! -s "$T/shm" ] || rm -rf "$(cat "$T/shm")"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -149,9 +153,10 @@ cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -I"$repo/include" -I"$repo/agent" -I
 } >"$T/machine.env"
 
 # --- a fleet of simulators with an agent config for it ---------------------------------------
-# start_fleet DIR S A J P MAXPAR CGROUP: S simulators sNN in DIR, A accounts each, DIR/agent.conf
+# start_fleet DIR S A J P MAXPAR CGROUP [SSHD_CGROUP]: S simulators sNN in DIR, A accounts
+# each, DIR/agent.conf; each sshd listener moves to SSHD_CGROUP (its connections follow it)
 start_fleet() {
-    fdir=$1 s=$2 a=$3 j=$4 p=$5 maxpar=$6 cg=$7
+    fdir=$1 s=$2 a=$3 j=$4 p=$5 maxpar=$6 cg=$7 cg_sshd=${8:-}
     mkdir -p "$fdir/logs"
     cat >"$fdir/agent.conf" <<CONF
 [agent]
@@ -170,6 +175,9 @@ CONF
         in_cg "$cg" sh "$sim" start "$d" --name "$name" --job-seconds "$j" --accounts '' \
             >"$fdir/logs/$name.start" 2>&1 || { cat "$fdir/logs/$name.start" >&2; return 1; }
         python3 "$here/seed_accounts.py" "$d" "$a" >/dev/null
+        if [ -n "$cg_sshd" ]; then
+            cat "$d/ssh/sshd.pid" >"$cg_sshd/cgroup.procs"
+        fi
         # shellcheck disable=SC1091
         . "$d/env"
         cat >>"$fdir/agent.conf" <<CONF
@@ -224,24 +232,33 @@ summary_of() { # FILE.out: "ok failed exit_code" of the summary line
 case ",$phases," in *,fleet,*)
     log "fleet: starting $FLEET_S simulators x $FLEET_A accounts (J = $FLEET_J s)"
     cg=$(cg_make fleet-sims)
+    cg_sshd=
+    [ -z "$cg" ] || cg_sshd=$(cg_make fleet-sshd)
     start_fleet "$T/fleet" "$FLEET_S" "$FLEET_A" "$FLEET_J" "$FLEET_P" \
-        $((FLEET_S * FLEET_P)) "$cg"
+        $((FLEET_S * FLEET_P)) "$cg" "$cg_sshd"
     log "fleet: nightly"
     sleep 2 # let the simulators' start-up settle before counting their CPU
     cpu0=$(cg_usec "$cg")
+    ssh0=$(cg_usec "$cg_sshd")
+    busy0=$(busy_ticks)
     nightly "$T/fleet" nightly
+    busy1=$(busy_ticks)
     cpu1=$(cg_usec "$cg")
+    ssh1=$(cg_usec "$cg_sshd")
     log "fleet: stopping the simulators"
     stop_fleet "$T/fleet"
     python3 "$here/sim_stats.py" "$T/fleet"/s[0-9]* >"$T/fleet-sims.json"
     {
         printf 'S=%s\nA=%s\nJ=%s\nP=%s\n' "$FLEET_S" "$FLEET_A" "$FLEET_J" "$FLEET_P"
         echo "sims_cpu_usec=$((cpu1 - cpu0))"
+        echo "sshd_cpu_usec=$((ssh1 - ssh0))"
+        echo "machine_busy_s=$(awk -v t=$((busy1 - busy0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')"
         echo "cgroup=${cg:+yes}"
         echo "summary=$(summary_of "$T/fleet/nightly.out")"
     } >"$T/fleet.env"
     cp "$T/fleet/nightly.json" "$T/fleet-agent.json"
     cp "$T/fleet/nightly.err" "$T/fleet-agent.err"
+    cp "$T/fleet/nightly.out" "$T/fleet-agent.out"
     log "fleet: $(cat "$T/fleet-agent.json" | tr -d '\n ')"
     ;;
 esac
@@ -286,31 +303,43 @@ case ",$phases," in *,transfer,*)
     head -c $((XFER_MIB * 1048576)) /dev/urandom >"$remote"
     src_md5=$(md5sum "$remote" | cut -d' ' -f1)
     src_sha=$(sha256sum "$remote" | cut -d' ' -f1)
-    mkdir -p "$T/xfer/dl"
-    chmod 700 "$T/xfer/dl"
+    mkdir -p "$T/xfer/disk"
+    chmod 700 "$T/xfer/disk"
+    # The same downloads into tmpfs too, where fsync costs nothing: the agent fsyncs before
+    # its rename (a backup must survive a crash), OpenSSH sftp does not.
+    shm=
+    if [ -d /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')" -gt $((XFER_MIB * 2048)) ]; then
+        shm=$(mktemp -d /dev/shm/jiku-bench.XXXXXX)
+        echo "$shm" >"$T/shm"
+    fi
     : >"$T/xfer.runs"
     for round in 1 2; do
-        # OpenSSH sftp, same cipher and MAC
-        printf 'get %s %s\n' "$remote" "$T/xfer/dl/openssh.bin" >"$T/xfer/batch"
-        python3 "$here/measure.py" "$T/xfer/openssh$round.json" 600 sftp -q -b "$T/xfer/batch" \
-            -i "$CPSIM_SSH_KEY" -P "$CPSIM_SSH_PORT" -o BatchMode=yes \
-            -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$CPSIM_KNOWN_HOSTS" \
-            -c aes128-ctr -o MACs=hmac-sha2-256 "root@127.0.0.1" >/dev/null 2>"$T/xfer/openssh.err" ||
-            { cat "$T/xfer/openssh.err" >&2; exit 1; }
-        [ "$(md5sum <"$T/xfer/dl/openssh.bin" | cut -d' ' -f1)" = "$src_md5" ] ||
-            { echo "bench: OpenSSH sftp copy differs" >&2; exit 1; }
-        rm -f "$T/xfer/dl/openssh.bin"
-        # the agent's core: download, md5 + sha256 on the fly, fsync, rename
-        python3 "$here/measure.py" "$T/xfer/agent$round.json" 600 "$T/sftp_get" \
-            "$T/xfer/agent.conf" s01 "$remote" "$T/xfer/dl/agent.bin" \
-            >"$T/xfer/agent$round.out" 2>"$T/xfer/agent.err" || { cat "$T/xfer/agent.err" >&2; exit 1; }
-        [ "$(jq -r .md5 "$T/xfer/agent$round.out")" = "$src_md5" ] &&
-            [ "$(jq -r .sha256 "$T/xfer/agent$round.out")" = "$src_sha" ] &&
-            [ "$(sha256sum <"$T/xfer/dl/agent.bin" | cut -d' ' -f1)" = "$src_sha" ] ||
-            { echo "bench: the agent's copy or checksums differ" >&2; exit 1; }
-        rm -f "$T/xfer/dl/agent.bin"
-        echo "$round $(jq -c . "$T/xfer/openssh$round.json" | tr -d ' ') $(jq -c . "$T/xfer/agent$round.json" | tr -d ' ') $(jq -c . "$T/xfer/agent$round.out")" >>"$T/xfer.runs"
+        for dest in disk ${shm:+tmpfs}; do
+            dl=$T/xfer/disk
+            [ "$dest" = disk ] || dl=$shm
+            # OpenSSH sftp, same cipher and MAC
+            printf 'get %s %s\n' "$remote" "$dl/openssh.bin" >"$T/xfer/batch"
+            python3 "$here/measure.py" "$T/xfer/o.json" 600 sftp -q -b "$T/xfer/batch" \
+                -i "$CPSIM_SSH_KEY" -P "$CPSIM_SSH_PORT" -o BatchMode=yes \
+                -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$CPSIM_KNOWN_HOSTS" \
+                -c aes128-ctr -o MACs=hmac-sha2-256 "root@127.0.0.1" >/dev/null \
+                2>"$T/xfer/openssh.err" || { cat "$T/xfer/openssh.err" >&2; exit 1; }
+            [ "$(md5sum <"$dl/openssh.bin" | cut -d' ' -f1)" = "$src_md5" ] ||
+                { echo "bench: OpenSSH sftp copy differs" >&2; exit 1; }
+            rm -f "$dl/openssh.bin"
+            # the agent's core: download, md5 + sha256 on the fly, fsync, rename
+            python3 "$here/measure.py" "$T/xfer/a.json" 600 "$T/sftp_get" \
+                "$T/xfer/agent.conf" s01 "$remote" "$dl/agent.bin" \
+                >"$T/xfer/a.out" 2>"$T/xfer/agent.err" || { cat "$T/xfer/agent.err" >&2; exit 1; }
+            [ "$(jq -r .md5 "$T/xfer/a.out")" = "$src_md5" ] &&
+                [ "$(jq -r .sha256 "$T/xfer/a.out")" = "$src_sha" ] &&
+                [ "$(sha256sum <"$dl/agent.bin" | cut -d' ' -f1)" = "$src_sha" ] ||
+                { echo "bench: the agent's copy or checksums differ" >&2; exit 1; }
+            rm -f "$dl/agent.bin"
+            echo "$round $dest $(jq -c . "$T/xfer/o.json" | tr -d ' ') $(jq -c . "$T/xfer/a.json" | tr -d ' ') $(jq -c . "$T/xfer/a.out")" >>"$T/xfer.runs"
+        done
     done
+    [ -z "$shm" ] || rm -rf "$shm"
     # which cipher and MAC each client negotiated, as sshd logged it
     grep -o 'kex: client->server cipher: [^ ]* MAC: [^ ]*' "$d/ssh/sshd.log" | sort | uniq -c \
         >"$T/xfer.ciphers" || true
