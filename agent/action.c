@@ -78,20 +78,6 @@ jiku_action_audit_decision(struct jiku_ctx *ctx, const struct jiku_decision *d, 
     return jiku_audit_append(ctx->cat, &rec, err);
 }
 
-static void
-artifact_ref(const struct jiku_artifact *a, struct jiku_artifact_ref *ref)
-{
-    *ref = (struct jiku_artifact_ref){
-        .id = a->id,
-        .kind = a->kind,
-        .location = a->location,
-        .backup_path = a->backup_path,
-        .size = a->size,
-        .md5 = a->md5,
-        .sha256 = a->sha256,
-    };
-}
-
 /* rollback --to ID|latest: a good artifact of this very target. */
 static int
 find_source(struct jiku_ctx *ctx, const struct jiku_action *act, struct jiku_artifact *out,
@@ -192,7 +178,7 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
     if (act->verb == JIKU_VERB_ROLLBACK) {
         if ((r = find_source(ctx, act, &p->source, err)) != 0)
             return r;
-        artifact_ref(&p->source, &p->source_ref);
+        jiku_artifact_ref_of(&p->source, &p->source_ref);
     }
 
     /* A dry run decides only; a dry-run rollback also asks the plugin what would change. */

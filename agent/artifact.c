@@ -500,3 +500,17 @@ out:
     jiku_artifact_list_release(&l);
     return r;
 }
+
+void
+jiku_artifact_ref_of(const struct jiku_artifact *a, struct jiku_artifact_ref *ref)
+{
+    *ref = (struct jiku_artifact_ref){
+        .id = a->id,
+        .kind = a->kind,
+        .location = a->location,
+        .backup_path = a->backup_path,
+        .size = a->size,
+        .md5 = a->md5,
+        .sha256 = a->sha256,
+    };
+}

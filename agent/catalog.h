@@ -96,6 +96,9 @@ int jiku_catalog_artifact_list(struct jiku_catalog *cat, const char *target, con
 int jiku_catalog_artifact_pin(struct jiku_catalog *cat, const char *id, bool pinned,
                               struct jiku_err *err);
 
+/* The plugin's view of A (borrowing A's strings). */
+void jiku_artifact_ref_of(const struct jiku_artifact *a, struct jiku_artifact_ref *ref);
+
 /* Format an id for TARGET ("customer/name") at T; caller owns the result. */
 char *jiku_artifact_id_format(const char *target, enum jiku_artifact_kind kind, time_t t);
 const char *jiku_artifact_kind_name(enum jiku_artifact_kind kind);   /* "snapshot" ... */

@@ -167,6 +167,13 @@ handle_global(struct jiku_ctx *ctx, int c, const char *arg)
 }
 
 int
+jiku_cmd_fail(struct jiku_ctx *ctx, const struct jiku_err *err)
+{
+    jiku_out_error(&ctx->out, err->status, err->msg);
+    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
+}
+
+int
 jiku_cmd_usage(struct jiku_ctx *ctx, const struct jiku_command *cmd, const char *fmt, ...)
 {
     char msg[512];

@@ -67,6 +67,8 @@ int jiku_cmd_getopt(struct jiku_ctx *ctx, const struct jiku_command *cmd, int ar
 /* Operands left after options must number between MIN and MAX (-1: any); else usage error. */
 int jiku_cmd_operands(struct jiku_ctx *ctx, const struct jiku_command *cmd, int argc, char **argv,
                       int min, int max);
+/* A command ends on ERR: the message (JSON or stderr), the summary, and ERR's exit code. */
+int jiku_cmd_fail(struct jiku_ctx *ctx, const struct jiku_err *err);
 /* Usage error: prints "usage: jiku-agent USAGE" and returns 64. */
 int jiku_cmd_usage(struct jiku_ctx *ctx, const struct jiku_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -19,13 +19,6 @@
 #include "retry.h"
 #include "timefmt.h"
 
-static int
-fail(struct jiku_ctx *ctx, const struct jiku_err *err)
-{
-    jiku_out_error(&ctx->out, err->status, err->msg);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
-}
-
 int
 jiku_cmd_list(struct jiku_ctx *ctx, int argc, char **argv)
 {
@@ -56,7 +49,7 @@ jiku_cmd_list(struct jiku_ctx *ctx, int argc, char **argv)
         return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", target);
     if ((r = jiku_ctx_catalog(ctx, &err)) != 0 ||
         (r = jiku_catalog_artifact_list(ctx->cat, target, customer, false, &list, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     jiku_out_artifact_header(&ctx->out);
     for (size_t i = 0; i < list.n; i++)
         jiku_out_artifact(&ctx->out, &list.items[i], now);
@@ -78,7 +71,7 @@ jiku_cmd_pin(struct jiku_ctx *ctx, int argc, char **argv)
         return r;
     if ((r = jiku_ctx_catalog(ctx, &err)) != 0 ||
         (r = jiku_catalog_artifact_pin(ctx->cat, argv[optind], pin, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     jiku_out_text(&ctx->out, "%s %s\n", pin ? "pinned" : "unpinned", argv[optind]);
     return jiku_out_summary(&ctx->out, 0);
 }
@@ -138,7 +131,7 @@ jiku_cmd_history(struct jiku_ctx *ctx, int argc, char **argv)
         return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", target);
     if ((r = jiku_ctx_catalog(ctx, &err)) != 0 ||
         (r = jiku_audit_each(ctx->cat, target, since, history_line, &ha, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     return jiku_out_summary(&ctx->out, 0);
 }
 
@@ -167,12 +160,12 @@ jiku_cmd_audit(struct jiku_ctx *ctx, int argc, char **argv)
         return jiku_cmd_usage(ctx, cmd, "unknown 'audit %s' command", argv[optind]);
     if ((r = jiku_ctx_config(ctx, &err)) != 0 ||
         (r = jiku_catalog_open(ctx->cfg->state_dir, &ctx->cat, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     /* No run row: verifying must not append to what it verifies. */
     if ((r = jiku_audit_verify(ctx->cat, head, &n, &err)) != 0) {
         if (r == JIKU_E_USAGE)
             return jiku_cmd_usage(ctx, cmd, "%s", err.msg);
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     }
     jiku_out_text(&ctx->out, "audit ok: %lld record%s, chain intact\n", (long long)n,
                   n == 1 ? "" : "s");
@@ -199,19 +192,14 @@ verify_artifact(struct jiku_ctx *ctx, const struct jiku_artifact *a, struct jiku
                                 (unsigned long long)a->size, a->sha256 ? a->sha256 : "none");
     }
     if (a->location != NULL) {
-        struct jiku_artifact_ref ref = {.id = a->id,
-                                        .kind = a->kind,
-                                        .location = a->location,
-                                        .backup_path = a->backup_path,
-                                        .size = a->size,
-                                        .md5 = a->md5,
-                                        .sha256 = a->sha256};
+        struct jiku_artifact_ref ref;
         struct jiku_op_params params = {.artifact = &ref, .operation_id = a->id};
         struct jiku_op_result result = {0};
 
         if (t == NULL)
             return jiku_err_set(err, JIKU_E_NOTFOUND, "target '%s' is no longer configured",
                                 a->target);
+        jiku_artifact_ref_of(a, &ref);
         r = jiku_action_plugin(ctx, t, JIKU_VERB_VERIFY, &params, &result, err);
         jiku_op_result_release(&result);
         return r;
@@ -240,7 +228,7 @@ jiku_cmd_verify(struct jiku_ctx *ctx, int argc, char **argv)
     if (all == (optind < argc))
         return jiku_cmd_usage(ctx, cmd, "name targets, or give --all");
     if ((r = jiku_ctx_catalog(ctx, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     /* --all is one pass without a target filter. */
     for (int i = optind; i < (all ? optind + 1 : argc); i++) {
         const char *target = all ? NULL : argv[i];
@@ -249,7 +237,7 @@ jiku_cmd_verify(struct jiku_ctx *ctx, int argc, char **argv)
         if (target != NULL && !jiku_valid_target_id(target))
             return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", target);
         if ((r = jiku_catalog_artifact_list(ctx->cat, target, NULL, false, &list, &err)) != 0)
-            return fail(ctx, &err);
+            return jiku_cmd_fail(ctx, &err);
         for (size_t k = 0; k < list.n; k++) {
             const struct jiku_artifact *a = &list.items[k];
             struct jiku_op_report rep = {.target = a->target, .action = "verify", .status = "ok"};
@@ -368,7 +356,7 @@ jiku_cmd_catalog(struct jiku_ctx *ctx, int argc, char **argv)
     if (strcmp(argv[optind], "rebuild") != 0)
         return jiku_cmd_usage(ctx, cmd, "unknown 'catalog %s' command", argv[optind]);
     if ((r = jiku_ctx_catalog(ctx, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     /* backup_dir/CUSTOMER/NAME/ID */
     rebuild_walk(ctx, ctx->cfg->backup_dir, 2);
     return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));

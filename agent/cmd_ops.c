@@ -15,13 +15,6 @@
 #include "prune.h"
 #include "run.h"
 
-static int
-fail(struct jiku_ctx *ctx, const struct jiku_err *err)
-{
-    jiku_out_error(&ctx->out, err->status, err->msg);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
-}
-
 /* Run ACTS and end the command with the summary. */
 static int
 run_actions(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n)
@@ -31,7 +24,7 @@ run_actions(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n)
 
     jiku_actions_release(acts, n);
     if (r != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
 }
 
@@ -119,7 +112,7 @@ jiku_cmd_snapshot(struct jiku_ctx *ctx, int argc, char **argv)
     if (select_targets(ctx, argc, argv, customer, all, verb, &acts, &n, &err) != 0) {
         if (err.status == JIKU_E_USAGE)
             return jiku_cmd_usage(ctx, cmd, "%s", err.msg);
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     }
     c = run_actions(ctx, acts, n);
     free(acts);
@@ -161,7 +154,7 @@ one_target(struct jiku_ctx *ctx, const struct jiku_command *cmd, int argc, char 
         (r = find_target(ctx, argv[optind], &act->target, &err)) != 0) {
         if (r == JIKU_E_USAGE)
             return jiku_cmd_usage(ctx, cmd, "%s", err.msg);
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     }
     return 0;
 }
@@ -283,7 +276,7 @@ jiku_cmd_clone(struct jiku_ctx *ctx, int argc, char **argv)
                      "cannot clone account '%s' onto its own server '%s': a cpmove restore "
                      "keeps the account's domains",
                      act.target->info.id, act.args.dest_server);
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     }
     return run_actions(ctx, &act, 1);
 }
@@ -323,7 +316,7 @@ jiku_cmd_nightly(struct jiku_ctx *ctx, int argc, char **argv)
     if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 0, 0)) != 0)
         return r;
     if ((r = jiku_ctx_config(ctx, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     if ((acts = calloc(ctx->cfg->n_targets + 1, sizeof(*acts))) == NULL)
         return jiku_out_summary(&ctx->out, 1);
     if (!ctx->dry_run)
@@ -352,7 +345,7 @@ jiku_cmd_nightly(struct jiku_ctx *ctx, int argc, char **argv)
     code = r != 0 ? jiku_status_exit_code(r) : jiku_out_exit_code(&ctx->out);
     jiku_ping_finish(ping, code == 0);
     if (r != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     /* The table's last line for a human; under cron the failure lines are the summary. */
     if (!ctx->quiet && (!ctx->out.cron || ctx->dry_run))
         jiku_out_text(&ctx->out, "nightly: %u ok, %u failed, %u denied, %u skipped (exit %d)\n",

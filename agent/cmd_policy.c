@@ -25,14 +25,6 @@ is_override(const struct jiku_customer_conf *c, const char *action)
     return false;
 }
 
-/* Config failures end the command here: the message and exit 78 (or what the status says). */
-static int
-fail(struct jiku_ctx *ctx, const struct jiku_err *err)
-{
-    jiku_out_error(&ctx->out, err->status, err->msg);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
-}
-
 static int
 policy_show(struct jiku_ctx *ctx, const char *customer)
 {
@@ -41,10 +33,10 @@ policy_show(struct jiku_ctx *ctx, const char *customer)
     int r;
 
     if ((r = jiku_ctx_config(ctx, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     if ((c = jiku_config_customer(ctx->cfg, customer)) == NULL) {
         jiku_err_set(&err, JIKU_E_NOTFOUND, "no such customer '%s'", customer);
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     }
     jiku_out_text(&ctx->out, "customer %s (tier %s)\n%-28s %-9s %-8s %s\n", c->name, c->tier,
                   "ACTION", "ASSIGNED", "ALLOWED", "SOURCE");
@@ -52,7 +44,7 @@ policy_show(struct jiku_ctx *ctx, const char *customer)
         struct jiku_decision d;
 
         if ((r = jiku_policy_decide(ctx->cfg, c->name, jiku_actions[i], &d, &err)) != 0)
-            return fail(ctx, &err);
+            return jiku_cmd_fail(ctx, &err);
         jiku_out_json(&ctx->out, "policy", "{s:s, s:s, s:s, s:s, s:b, s:s}", "customer", c->name,
                       "tier", c->tier, "action", d.action, "assignment",
                       jiku_assignment_name(d.assignment), "allowed", d.allowed, "source", d.source);
@@ -72,10 +64,10 @@ policy_explain(struct jiku_ctx *ctx, const char *customer, const char *action)
     int r;
 
     if ((r = jiku_ctx_config(ctx, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     r = jiku_policy_decide(ctx->cfg, customer, action, &d, &err);
     if (r != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     jiku_out_decision(&ctx->out, &d, NULL, false);
     jiku_out_text(&ctx->out, "%s\n", d.reason);
     if (!jiku_action_executable(action))
@@ -190,10 +182,10 @@ config_show(struct jiku_ctx *ctx)
     int r;
 
     if ((r = jiku_ctx_config(ctx, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     if ((r = jiku_config_show(ctx->cfg, &b)) != 0) {
         jiku_err_set(&err, r, "cannot format the configuration");
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     }
     jiku_out_json(&ctx->out, "config", "{s:s}", "text", jiku_buf_str(&b));
     jiku_out_text(&ctx->out, "%s", jiku_buf_str(&b));

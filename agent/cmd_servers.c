@@ -13,13 +13,6 @@
 #include "plugin_loader.h"
 #include "ssh.h"
 
-static int
-fail(struct jiku_ctx *ctx, const struct jiku_err *err)
-{
-    jiku_out_error(&ctx->out, err->status, err->msg);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
-}
-
 /* Worst of two statuses for one server's line: the first failure wins. */
 static int
 first_failure(int a, int b)
@@ -122,13 +115,13 @@ servers_trust(struct jiku_ctx *ctx, const struct jiku_command *cmd, const char *
                               "--fingerprint SHA256:... is required (obtained out of "
                               "band, e.g. from the provider's console)");
     if (jiku_ctx_config(ctx, &err) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     if ((s = jiku_config_server(ctx->cfg, name)) == NULL) {
         jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", name);
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     }
     if (jiku_ssh_trust(s, ctx->cfg->connect_timeout, fingerprint, &err) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     jiku_out_text(&ctx->out, "enrolled the host key %s of '%s' into '%s'\n", fingerprint, name,
                   s->known_hosts);
     return jiku_out_summary(&ctx->out, 0);
@@ -162,7 +155,7 @@ jiku_cmd_servers(struct jiku_ctx *ctx, int argc, char **argv)
     if (strcmp(argv[optind], "check") != 0)
         return jiku_cmd_usage(ctx, cmd, "unknown 'servers %s' command", argv[optind]);
     if ((r = jiku_ctx_host(ctx, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     if (optind + 1 == argc) {
         for (size_t i = 0; i < ctx->cfg->n_servers; i++)
             check_server(ctx, &ctx->cfg->servers[i]);
@@ -172,7 +165,7 @@ jiku_cmd_servers(struct jiku_ctx *ctx, int argc, char **argv)
 
             if (s == NULL) {
                 jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", argv[i]);
-                return fail(ctx, &err);
+                return jiku_cmd_fail(ctx, &err);
             }
             check_server(ctx, s);
         }
@@ -211,7 +204,7 @@ jiku_cmd_plugins(struct jiku_ctx *ctx, int argc, char **argv)
     if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 0, 0)) != 0)
         return r;
     if ((r = jiku_ctx_host(ctx, &err)) != 0)
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     jiku_plugins_each(ctx->plugins, plugin_line, ctx);
     return jiku_out_summary(&ctx->out, 0);
 }

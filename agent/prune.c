@@ -28,18 +28,11 @@ remove_artifact(struct jiku_ctx *ctx, const struct jiku_target_conf *t, struct j
     int r;
 
     if (a->location != NULL) {
-        struct jiku_artifact_ref ref = {
-            .id = a->id,
-            .kind = a->kind,
-            .location = a->location,
-            .backup_path = a->backup_path,
-            .size = a->size,
-            .md5 = a->md5,
-            .sha256 = a->sha256,
-        };
+        struct jiku_artifact_ref ref;
         struct jiku_op_params params = {.artifact = &ref, .operation_id = a->id};
         struct jiku_op_result result = {0};
 
+        jiku_artifact_ref_of(a, &ref);
         r = jiku_action_plugin(ctx, t, JIKU_VERB_PRUNE, &params, &result, err);
         jiku_op_result_release(&result);
         if (r != 0)
