@@ -203,8 +203,7 @@ cmp -s "$T/before" "$T/after" ||
 run 0 verify --all
 
 # An archive altered after its manifest was written: reported (65), never imported.
-set -- $(head -n 1 "$T/before")
-BAD_ID=${1:-none}
+BAD_ID=$(head -n 1 "$T/before" | cut -d' ' -f1)
 BAD=$(find "$F/backups" -type d -name "$BAD_ID")
 [ -f "$BAD/manifest.json" ] || fail "no manifest for $BAD_ID in backup_dir"
 for f in "$BAD"/*; do [ "${f##*/}" = manifest.json ] || printf 'x' >>"$f"; done
