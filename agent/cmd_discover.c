@@ -349,6 +349,7 @@ print_drift(struct discovery *d)
 {
     const struct jiku_config *cfg = d->ctx->cfg;
     struct jiku_out *out = &d->ctx->out;
+    struct jiku_buf what = JIKU_BUF_INIT, src = JIKU_BUF_INIT;
 
     for (size_t k = 0; k < cfg->n_targets; k++) {
         const struct jiku_target_conf *t = &cfg->targets[k];
@@ -372,17 +373,22 @@ print_drift(struct discovery *d)
         if (d->n_drift == 1)
             jiku_out_text(out, "\ndrift: configured on '%s' but not on the server\n",
                           d->server->info.name);
-        jiku_out_text(out, "  %s (%s '%s'%s%s%s%s, %s)\n", t->info.id, jiku_kind_name(t->info.kind),
-                      t->info.account, t->info.domain != NULL ? " domain '" : "",
-                      t->info.domain != NULL ? t->info.domain : "",
-                      t->info.domain != NULL ? "'" : "",
-                      is_application(t->info.kind) && t->info.path != NULL ? t->info.path : "",
-                      t->src.file != NULL ? t->src.file : "config");
-        jiku_out_json(out, "drift", "{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "server",
+        jiku_buf_reset(&what);
+        jiku_buf_addf(&what, "%s '%s'", jiku_kind_name(t->info.kind), t->info.account);
+        if (is_application(t->info.kind))
+            jiku_buf_addf(&what, " at %s%s", or_dash(t->info.domain),
+                          t->info.path != NULL ? t->info.path : "/");
+        jiku_buf_reset(&src);
+        jiku_buf_addf(&src, "%s:%d", t->src.file != NULL ? t->src.file : "?", t->src.line);
+        jiku_out_text(out, "  %s (%s; %s)\n", t->info.id, jiku_buf_str(&what), jiku_buf_str(&src));
+        jiku_out_json(out, "drift", "{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s}", "server",
                       d->server->info.name, "target", t->info.id, "kind",
                       jiku_kind_name(t->info.kind), "account", t->info.account, "domain",
-                      t->info.domain, "path", t->info.path);
+                      t->info.domain, "path", is_application(t->info.kind) ? t->info.path : NULL,
+                      "source", jiku_buf_str(&src));
     }
+    jiku_buf_release(&what);
+    jiku_buf_release(&src);
 }
 
 static void
@@ -440,6 +446,12 @@ run_discover(struct discovery *d, struct jiku_err *err)
     if (d->res.n_inventory > 0 && d->res.inventory == NULL)
         return jiku_err_set(err, JIKU_E_PLUGIN, "plugin %s listed %zu items without a list",
                             lp->desc.name, d->res.n_inventory);
+    for (size_t i = 0; i < d->res.n_inventory; i++)
+        if ((unsigned)d->res.inventory[i].kind >= JIKU_KIND_COUNT ||
+            d->res.inventory[i].account == NULL)
+            return jiku_err_set(err, JIKU_E_PLUGIN, "plugin %s listed item %zu with kind %d%s",
+                                lp->desc.name, i + 1, (int)d->res.inventory[i].kind,
+                                d->res.inventory[i].account == NULL ? " and no account" : "");
     return 0;
 }
 

@@ -48,7 +48,7 @@ enum jiku_verb {
      * ABI 1.1.  The server's inventory for `discover`: called with op->target NULL and
      * op->params->operation_id set; fills op->result->inventory.  A plugin registers it once,
      * under the kind of its panel's main target (account for cPanel, subscription for Plesk);
-     * the core looks it up under that kind and nowhere else.  Read-only on the server.
+     * the core asks for it under account, then subscription.  Read-only on the server.
      */
     JIKU_VERB_DISCOVER,
     JIKU_VERB_COUNT

@@ -192,7 +192,7 @@ if run 3 discover web1; then
     has out '^softaculous +acmeshop +cloud\.acme\.example +/ .*suggested acme/cloud-acme-example'
     has out '^account +lowco +low\.example .*suggested lowco/low-example\)'
     has out '^  acme/gone \(account .goneuser.'
-    has out '^  acme/oldblog \(wordpress .acmeshop. domain .blog\.acme\.example./old'
+    has out "^  acme/oldblog \\(wordpress 'acmeshop' at blog\\.acme\\.example/old; $T/agent.conf:[0-9]+\\)$"
     lacks out '^  acme/(shop|blog) '
     has out '^\[customer lowco\]$'
     has out '^\[customer highco\]$'
@@ -213,6 +213,7 @@ if run 3 --json discover web1; then
     has inv '"account":"lowco","configured":false,.*"kind":"account",.*"owner":"root",.*"suggested":"lowco/low-example","target":null'
     count drift '"target":"acme/(gone|oldblog)"' 2
     count drift '"type":"drift"' 2
+    has drift '"account":"goneuser","domain":null,"kind":"account","path":null,"server":"web1","source":"[^"]*/agent.conf:[0-9]+","target":"acme/gone"'
     has sum '"exit_code":3,"failed":2,'
     has sum '"ok":8'
 fi
