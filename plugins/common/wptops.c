@@ -358,9 +358,12 @@ cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Lines of TEXT between the marker lines, "./" and a trailing '/' dropped; strings in TEXT. */
+/*
+ * Lines of TEXT, "./" and a trailing '/' dropped, into NAMES (strings in TEXT); with DIRS, the
+ * names that had a trailing '/' (tar's directories) also go there, *ND counting them.
+ */
 static size_t
-split_names(char *text, char **names, size_t max)
+split_names(char *text, char **names, size_t max, char **dirs, size_t *nd)
 {
     size_t n = 0;
 
@@ -373,8 +376,11 @@ split_names(char *text, char **names, size_t max)
         if (strncmp(line, "./", 2) == 0)
             line += 2;
         len = strlen(line);
-        if (len > 0 && line[len - 1] == '/')
+        if (len > 0 && line[len - 1] == '/') {
             line[--len] = '\0';
+            if (dirs != NULL && len > 0 && strcmp(line, ".") != 0 && *nd < max)
+                dirs[(*nd)++] = line;
+        }
         if (len > 0 && strcmp(line, ".") != 0 && n < max)
             names[n++] = line;
         line = nl != NULL ? nl + 1 : NULL;
@@ -398,8 +404,9 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, b
 {
     struct jiku_buf cmd = JIKU_BUF_INIT, out = JIKU_BUF_INIT;
     struct jiku_exec_result res = {0};
-    char **arch = NULL, **site = NULL, *a_text, *s_text, *d_text;
-    size_t na, ns, max;
+    char **arch = NULL, **site = NULL, **dirs = NULL, *a_text, *s_text, *d_text;
+    const char *last = "";
+    size_t na, ns, nd = 0, max;
     int r;
 
     if (jiku_buf_adds(&cmd, "a=") != 0 || jiku_buf_add_shell_word(&cmd, archive) != 0 ||
@@ -432,14 +439,16 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, b
     d_text += 8;
     max = res.out.len / 2 + 1;
     if ((arch = calloc(max, sizeof(*arch))) == NULL ||
-        (site = calloc(max, sizeof(*site))) == NULL) {
+        (site = calloc(max, sizeof(*site))) == NULL ||
+        (dirs = calloc(max, sizeof(*dirs))) == NULL) {
         r = nomem(err);
         goto out;
     }
-    na = split_names(a_text, arch, max);
-    ns = split_names(s_text, site, max);
+    na = split_names(a_text, arch, max, dirs, &nd);
+    ns = split_names(s_text, site, max, NULL, NULL);
     qsort(arch, na, sizeof(*arch), cmp_str);
     qsort(site, ns, sizeof(*site), cmp_str);
+    qsort(dirs, nd, sizeof(*dirs), cmp_str);
     for (size_t i = 0; i < na; i++)
         if (!has_name(site, ns, arch[i]))
             jiku_buf_addf(&out, "+ %s\n", arch[i]);
@@ -455,9 +464,12 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, b
             line += 2;
         if ((colon = strstr(line, ": ")) != NULL && colon > line) {
             *colon = '\0';
-            /* Directories differ in their times whenever a file in them changed. */
-            if (has_name(site, ns, line) && strstr(out.data != NULL ? out.data : "", line) == NULL)
+            /* Directories differ in their times whenever a file in them changed; tar gives
+             * one line per difference of a file. */
+            if (has_name(site, ns, line) && !has_name(dirs, nd, line) && strcmp(line, last)) {
                 jiku_buf_addf(&out, "~ %s\n", line);
+                last = line;
+            }
         }
         line = nl != NULL ? nl + 1 : NULL;
     }
@@ -466,6 +478,7 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, b
 out:
     free(arch);
     free(site);
+    free(dirs);
     jiku_exec_result_release(&res);
     jiku_buf_release(&cmd);
     jiku_buf_release(&out);

@@ -370,7 +370,6 @@ wpt_exists(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_s
            struct jiku_err *err)
 {
     struct wpt_list list = {0};
-    const struct wpt_instance *found;
     int r;
 
     if ((r = list_instances(panel, op, &list, err)) == 0) {
@@ -378,7 +377,6 @@ wpt_exists(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_s
             if (wpt_url_matches(list.items[i].site_url, site))
                 r = 1;
     }
-    (void)found;
     wpt_list_release(&list);
     return r;
 }

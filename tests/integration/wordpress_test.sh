@@ -61,13 +61,15 @@ lacks() {
     return 0
 }
 same() {
-    [ "$(cat "$1" 2>/dev/null)" = "$2" ] || fail "'$1' holds '$(cat "$1" 2>/dev/null)', expected '$2'"
+    [ "$(cat "$1" 2>/dev/null)" = "$2" ] ||
+        fail "'$1' holds '$(cat "$1" 2>/dev/null)', expected '$2'"
 }
 # sum PATH...: a checksum of every path, type, size and content under each PATH
 sum() {
     for p in "$@"; do
         if [ -d "$p" ]; then
-            (cd "$p" && find . -printf '%p %y %s %m\n' | LC_ALL=C sort && find . -type f -exec cat {} +)
+            (cd "$p" && find . -printf '%p %y %s %m\n' | LC_ALL=C sort &&
+                find . -type f -exec cat {} +)
         else
             cat "$p" 2>/dev/null || echo "missing $p"
         fi
@@ -307,8 +309,8 @@ suite() {
 
     # --- promote with each database mode, after a safety snapshot of live ----------------
     for mode in all default none; do
-        sed -i "/^\[target $(printf %s "$TGT" | sed 's|/|\\/|')\]/,/^\[/ s/^promote_db = .*/promote_db = $mode/" \
-            "$T/agent.conf"
+        sect=$(printf %s "$TGT" | sed 's|/|\\/|')
+        sed -i "/^\[target $sect\]/,/^\[/ s/^promote_db = .*/promote_db = $mode/" "$T/agent.conf"
         run 0 stage "$TGT"
         SDB=$MYSQL/$(site_db "$SDIR").sql
         sed -i "s/'Hello world!'/'Edited on staging'/" "$SDB"
@@ -343,14 +345,16 @@ suite() {
         # back to the snapshot for the next mode
         run 0 rollback "$TGT" --to "$SNAP_ID" --yes
     done
-    [ "$(sum $OTHER)" = "$other_before" ] || fail "staging or promote touched another site or the mail"
+    [ "$(sum $OTHER)" = "$other_before" ] ||
+        fail "staging or promote touched another site or the mail"
 
     # --- unstage: no domain, no files, no database, no record ----------------------------
     SDB=$MYSQL/$(site_db "$SDIR").sql
     run 0 unstage "$TGT"
     [ -e "$SDIR" ] && fail "unstage left '$SDIR'"
     [ -e "$SDB" ] && fail "unstage left the staging database"
-    [ -e "$SNAPD/.staging" ] && [ -n "$(ls -A "$SNAPD/.staging")" ] && fail "unstage left its record"
+    [ -e "$SNAPD/.staging" ] && [ -n "$(ls -A "$SNAPD/.staging")" ] &&
+        fail "unstage left its record"
     grep -rqF "$STG" "$SIMD/root/var/cpanel/users" "$SIMD/root/var/lib/psa-sim" 2>/dev/null &&
         fail "unstage left the domain '$STG'"
     run 66 unstage "$TGT"
@@ -386,7 +390,8 @@ suite() {
 H=$CPSIM_HOME/acmeshop
 suite cpanel acme/blog "$T/web1" "$CPSIM_SNAPSHOT_DIR" "$H/blog.acme.example" "$H" \
     "$CPSIM_ROOT/var/lib/mysql" staging.blog.acme.example copy.blog.acme.example \
-    "$H/public_html" "$H/mail" "$H/cloud.acme.example" "$CPSIM_ROOT/var/lib/mysql/acmeshop_wp2.sql" \
+    "$H/public_html" "$H/mail" "$H/cloud.acme.example" \
+    "$CPSIM_ROOT/var/lib/mysql/acmeshop_wp2.sql" \
     "$CPSIM_HOME/lowco" "$CPSIM_ROOT/var/lib/mysql/lowco_wp1.sql"
 
 # A target naming another customer's site (lowco's) under acmeshop: refused, nothing written.
@@ -401,7 +406,8 @@ run 65 snapshot acme/foreign && has err "belongs to 'lowco', not 'acmeshop'"
 V=$PLSIM_VHOSTS/shop.example
 suite plesk acme/wp "$T/p1" "$PLSIM_SNAPSHOT_DIR" "$V/httpdocs" "$V" "$PLSIM_MYSQL_DIR" \
     staging.shop.example copy.shop.example \
-    "$PLSIM_VHOSTS/resold.example" "$PLSIM_MYSQL_DIR/resold_wp1.sql" "$PLSIM_MYSQL_DIR/shopuser_db.sql"
+    "$PLSIM_VHOSTS/resold.example" "$PLSIM_MYSQL_DIR/resold_wp1.sql" \
+    "$PLSIM_MYSQL_DIR/shopuser_db.sql"
 
 # --- contracts: denied actions send nothing --------------------------------------------------
 PANEL=policy
@@ -416,8 +422,10 @@ run 77 clone srvonly/site --domain copy.low.example
 run 77 unstage srvonly/site
 run 77 snapshot apponly/sub && has err "denied"
 run 77 backup apponly/sub
-[ "$(loglines "$T/web1/requests.log")" = "$c_before" ] || fail "denied actions sent requests to web1"
-[ "$(loglines "$T/p1/requests.log")" = "$p_before" ] || fail "denied actions sent requests to plesk1"
+[ "$(loglines "$T/web1/requests.log")" = "$c_before" ] ||
+    fail "denied actions sent requests to web1"
+[ "$(loglines "$T/p1/requests.log")" = "$p_before" ] ||
+    fail "denied actions sent requests to plesk1"
 # ... and the actions the contracts do give JIKU run
 run 0 snapshot srvonly/acct
 run 0 snapshot apponly/site
