@@ -54,7 +54,7 @@ static const struct jiku_command commands[] = {
      "servers (check [SERVER...] | trust SERVER --fingerprint SHA256:...)",
      "probe servers, or enrol a server's SSH host key"},
     {"discover", jiku_cmd_discover, "discover SERVER",
-     "list a server's accounts, subscriptions and sites not yet configured"},
+     "list a server's accounts, subscriptions and sites: sections for new ones, drift"},
     {"plugins", jiku_cmd_plugins, "plugins", "loaded plugins with versions and ABI"},
 };
 
