@@ -177,7 +177,7 @@ def transfer(t, lines, notes):
         with open(os.path.join(t, "xfer.runs")) as f:
             for line in f:
                 parts = line.split(" ", 4)
-                runs.append((parts[1], json.loads(parts[2]), json.loads(parts[3]),
+                runs.append((parts[0], parts[1], json.loads(parts[2]), json.loads(parts[3]),
                              json.loads(parts[4])))
     except (OSError, ValueError, IndexError):
         pass
@@ -194,16 +194,16 @@ def transfer(t, lines, notes):
     lines += [
         "## Transfer: %.0f MiB over loopback SFTP" % mib,
         "",
-        "| destination, run | OpenSSH `sftp -c aes128-ctr -o MACs=hmac-sha2-256` | agent core "
+        "| destination, round | OpenSSH `sftp -c aes128-ctr -o MACs=hmac-sha2-256` | agent core "
         "(`jiku_sftp_get`: md5 + sha256 on the fly, fsync, rename) | agent CPU | agent RSS "
         "(largest of the 0.1 s samples; peak) |",
         "|---|---|---|---|---|",
     ]
     best = {}
-    for i, (dest, o, am, ao) in enumerate(runs, 1):
+    for rnd, dest, o, am, ao in runs:
         lines.append("| %s, %d | %.2f s, %.0f MiB/s | %.2f s, %.0f MiB/s | %.2f s user, "
                      "%.2f s sys | %.1f MiB; %.1f MiB |"
-                     % (dest, i, o["wall_s"], mib / o["wall_s"], ao["seconds"],
+                     % (dest, int(rnd), o["wall_s"], mib / o["wall_s"], ao["seconds"],
                         mib / ao["seconds"], am["user_s"], am["sys_s"],
                         (am["rss_max_kib"] or 0) / 1024, am["max_rss_kib"] / 1024))
         bo, ba, br = best.get(dest, (1e9, 1e9, 0))
