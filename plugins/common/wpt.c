@@ -21,6 +21,7 @@ wpt_instance_release(struct wpt_instance *i)
     free(i->domain);
     free(i->site_url);
     free(i->full_path);
+    free(i->nested);
     memset(i, 0, sizeof(*i));
 }
 

@@ -53,6 +53,8 @@ struct wpt_instance {
     char *site_url;
     char *full_path;
     bool broken;
+    /* wpt_resolve: other instances inside full_path, relative, one a line; or NULL */
+    char *nested;
 };
 
 struct wpt_list {

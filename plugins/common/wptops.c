@@ -117,6 +117,31 @@ id_word(const struct wpt_instance *inst, char *buf, size_t n)
 
 /* ---- snapshot and backup --------------------------------------------------------------- */
 
+/* `--exclude ./REL` for each line of NESTED: other sites inside this one are not its files. */
+static int
+add_excludes(struct jiku_buf *cmd, const char *nested)
+{
+    struct jiku_buf pat = JIKU_BUF_INIT;
+    int r = 0;
+
+    for (const char *p = nested; r == 0 && p != NULL && *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+        const char *w[] = {"--exclude", NULL, NULL};
+
+        jiku_buf_reset(&pat);
+        if (jiku_buf_adds(&pat, "./") != 0 || jiku_buf_add(&pat, p, len) != 0) {
+            r = JIKU_E_NOMEM;
+            break;
+        }
+        w[1] = pat.data;
+        r = wpt_words(cmd, w);
+        p = nl != NULL ? nl + 1 : NULL;
+    }
+    jiku_buf_release(&pat);
+    return r;
+}
+
 /*
  * The application archive of SITE in snapshot_dir/ACCOUNT/ID/, made by one detached job and
  * checked over SSH.  On failure nothing is left, unless the job may still be running.
@@ -153,13 +178,15 @@ make_archive(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt
     created = true;
     {
         const char *exp[] = {"--wp-cli", "-instance-id", iid, "--", "db", "export", db.data, NULL};
-        const char *tar1[] = {"tar", "-C", inst.full_path, "-czf", files.data, ".", NULL};
+        const char *tar1[] = {"tar", "-C", inst.full_path, "--anchored", NULL};
+        const char *tar1b[] = {"-czf", files.data, ".", NULL};
         const char *tar2[] = {"tar", "-C", dir, "-cf", part.data, "db.sql", "files.tar.gz", NULL};
         const char *rm[] = {"rm", "-f", "--", db.data, files.data, NULL};
         const char *mv[] = {"mv", "--", part.data, archive, NULL};
 
         if (jiku_buf_adds(&cmd, "set -e; umask 077\n") != 0 || wpt_cmd(panel, &cmd, exp) != 0 ||
             jiku_buf_addch(&cmd, '\n') != 0 || wpt_words(&cmd, tar1) != 0 ||
+            add_excludes(&cmd, inst.nested) != 0 || wpt_words(&cmd, tar1b) != 0 ||
             jiku_buf_addch(&cmd, '\n') != 0 || wpt_words(&cmd, tar2) != 0 ||
             jiku_buf_addch(&cmd, '\n') != 0 || wpt_words(&cmd, rm) != 0 ||
             jiku_buf_addch(&cmd, '\n') != 0 || wpt_words(&cmd, mv) != 0) {
@@ -592,6 +619,17 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
         goto out;
     if ((r = wpt_resolve_site(panel, op, &site, &inst, err)) != 0)
         goto out;
+    if (exact && inst.nested != NULL) {
+        /* The archive lacks them, and an exact rollback would drop them with the old tree. */
+        for (char *c = inst.nested; *c != '\0'; c++)
+            if (*c == '\n')
+                *c = c[1] != '\0' ? ',' : '\0';
+        r = jiku_err_set(err, JIKU_E_USAGE,
+                         "other WordPress sites live inside '%s' (%.200s): an exact rollback "
+                         "would remove them; use --merge",
+                         inst.full_path, inst.nested);
+        goto out;
+    }
     if (p->dry_run) {
         if (archive == NULL) {
             if (asprintf(&op->result->details,

@@ -381,6 +381,29 @@ wpt_exists(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_s
     return r;
 }
 
+/* The other instances of LIST inside SELF's directory, relative to it, one a line. */
+static int
+nested_of(const struct wpt_list *list, const struct wpt_instance *self, char **out,
+          struct jiku_err *err)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+    size_t n = strlen(self->full_path);
+
+    for (size_t i = 0; i < list->n; i++) {
+        const char *p = list->items[i].full_path;
+
+        if (&list->items[i] == self || !wpt_path_inside(p, self->full_path))
+            continue;
+        if (jiku_buf_adds(&b, p + n + 1) != 0 || jiku_buf_addch(&b, '\n') != 0) {
+            jiku_buf_release(&b);
+            return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        }
+    }
+    *out = b.len > 0 ? jiku_buf_detach(&b) : NULL;
+    jiku_buf_release(&b);
+    return 0;
+}
+
 int
 wpt_resolve(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_site *site,
             struct wpt_instance *out, struct jiku_err *err)
@@ -425,6 +448,13 @@ wpt_resolve(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_
                          "WP Toolkit instance %lld on '%s' is %s ('%.200s')", out->id,
                          op->server->name, out->broken ? "broken" : "at an unusable path",
                          out->full_path);
+    if (r == 0 && strcmp(out->full_path, found->full_path) != 0)
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "WP Toolkit instance %lld on '%s' moved from '%s' to '%s' since it was "
+                         "listed",
+                         out->id, op->server->name, found->full_path, out->full_path);
+    if (r == 0)
+        r = nested_of(&list, found, &out->nested, err);
 out:
     if (r != 0)
         wpt_instance_release(out);

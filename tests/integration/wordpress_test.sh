@@ -182,6 +182,16 @@ account = acmeshop
 domain = low.example
 nightly = none
 
+[customer lowcust]
+tier = low
+
+[target lowcust/site]
+server = web1
+kind = wordpress
+account = lowco
+domain = low.example
+nightly = none
+
 # JIKU runs only server.* actions for this customer: application actions are refused.
 [customer srvonly]
 tier = low
@@ -401,6 +411,29 @@ run 65 snapshot acme/foreign && has err "belongs to 'lowco', not 'acmeshop'"
     fail "a refused snapshot left an archive directory"
 [ "$(sum "$CPSIM_HOME/lowco" "$CPSIM_ROOT/var/lib/mysql/lowco_wp1.sql")" = "$before" ] ||
     fail "a mismatched target touched another customer's site"
+
+# Another WordPress inside a site's directory (lowco: public_html and public_html/sub): not in
+# the site's archive, an exact rollback is refused, a merge leaves it alone.
+PANEL=nested
+L=$CPSIM_HOME/lowco/public_html
+cp -a "$H/blog.acme.example" "$L/sub"
+MID=$(python3 "$FAKES/wptoolkit/wpt.py" cpanel "$T/web1" --list -format json |
+    python3 -c 'import json,sys; print([i["mainDomainId"] for i in json.load(sys.stdin)
+                                        if i["owner"] == "lowco"][0])')
+python3 "$FAKES/wptoolkit/wpt.py" cpanel "$T/web1" --register -main-domain-id "$MID" \
+    -path /public_html/sub -format json >/dev/null || fail "cannot register the nested site"
+run 0 snapshot lowcust/site
+LAR=$(artifacts lowcust/site | awk '{ print $4; exit }')
+tar -xOf "$LAR" files.tar.gz | tar -tzf - >"$T/members"
+grep -q '^\./sub' "$T/members" && fail "the archive holds the nested site"
+grep -qx '\./wp-config.php' "$T/members" || fail "the archive lacks the site's own files"
+printf 'changed\n' >"$L/index.php"
+printf 'nested\n' >"$L/sub/mine.txt"
+nested_before=$(sum "$L/sub")
+run 64 rollback lowcust/site --to latest --yes && has err "use --merge"
+run 0 rollback lowcust/site --to latest --merge --yes
+grep -qF "WP_USE_THEMES" "$L/index.php" || fail "the merge rollback did not restore the file"
+[ "$(sum "$L/sub")" = "$nested_before" ] || fail "a rollback touched the nested site"
 
 # --- Plesk ----------------------------------------------------------------------------------
 V=$PLSIM_VHOSTS/shop.example
