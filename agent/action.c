@@ -142,6 +142,42 @@ report_fail(struct jiku_op_report *rep, const char *status, int code, const char
     rep->error = strdup(msg);
 }
 
+/* The plugin's parameters for the command's own action (not for a safety snapshot). */
+static void
+action_params(const struct prepared *p, const char *operation_id, struct jiku_op_params *out)
+{
+    const struct jiku_action *act = p->act;
+
+    *out = (struct jiku_op_params){
+        .dry_run = p->ctx->dry_run,
+        .mode = act->args.mode,
+        .artifact = act->verb == JIKU_VERB_ROLLBACK ? &p->source_ref : NULL,
+        .domain = act->args.domain,
+        .dest_server = p->dest != NULL ? &p->dest->info : NULL,
+        .as_user = act->args.as_user,
+        .operation_id = operation_id,
+    };
+}
+
+/* The plugin's own refusals (ABI 1.2), while nothing has happened yet. */
+static int
+plugin_check(const struct prepared *p, struct jiku_err *err)
+{
+    const struct jiku_target_conf *t = p->act->target;
+    struct jiku_op_params params;
+    struct jiku_op op = {
+        .server = &t->server->info,
+        .target = &t->info,
+        .params = &params,
+        .plugin_state = p->plugin->state,
+    };
+
+    if (p->plugin->desc.check == NULL)
+        return 0;
+    action_params(p, "check", &params);
+    return p->plugin->desc.check(&op, p->act->verb, err);
+}
+
 /* Everything that may refuse before a side effect. 0: go on; otherwise REP says why not. */
 static int
 prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
@@ -195,7 +231,7 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
         return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
                             t->server->info.panel, verb_name(act->verb),
                             jiku_kind_name(t->info.kind));
-    return 0;
+    return plugin_check(p, err);
 }
 
 void
@@ -389,16 +425,11 @@ call_plugin(struct prepared *p, const char *operation_id, struct jiku_err *err)
     struct jiku_action *act = p->act;
     const struct jiku_target_conf *t = act->target;
     struct jiku_op_result result = {0};
-    struct jiku_op_params params = {
-        .dry_run = ctx->dry_run,
-        .mode = act->args.mode,
-        .artifact = act->verb == JIKU_VERB_ROLLBACK ? &p->source_ref : NULL,
-        .domain = act->args.domain,
-        .dest_server = p->dest != NULL ? &p->dest->info : NULL,
-        .as_user = act->args.as_user,
-        .operation_id = operation_id,
-    };
-    int r = plugin_call(ctx, p->plugin, p->fn, t, &params, &result, err);
+    struct jiku_op_params params;
+    int r;
+
+    action_params(p, operation_id, &params);
+    r = plugin_call(ctx, p->plugin, p->fn, t, &params, &result, err);
 
     if (r == 0 && result.details != NULL)
         act->rep.details = strdup(result.details);

@@ -268,6 +268,12 @@ finish_target(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_target
             cfg_diag(p, true, &t->src, "[target %s] needs 'domain' (kind %s)", id,
                      jiku_kind_name(t->info.kind));
     }
+    /* WP Toolkit's table modes: Softaculous pushes every table or none. */
+    if (t->info.kind == JIKU_KIND_SOFTACULOUS && at[TK_PROMOTE_DB].line != 0 &&
+        strcmp(t->info.promote_db, "default") == 0)
+        cfg_diag(p, true, &at[TK_PROMOTE_DB],
+                 "promote_db = default is a WordPress table mode; a softaculous target "
+                 "promotes all tables or none");
     if (panel != NULL && t->info.kind != JIKU_KIND_COUNT) {
         need = kind_panel(t->info.kind);
         if (need != NULL && strcmp(need, panel) != 0)

@@ -18,7 +18,8 @@
 #include "jiku/err.h"
 
 #define JIKU_PLUGIN_ABI_MAJOR 1
-#define JIKU_PLUGIN_ABI_MINOR 1 /* 1.1: JIKU_VERB_DISCOVER and the result's inventory */
+#define JIKU_PLUGIN_ABI_MINOR 2 /* 1.1: JIKU_VERB_DISCOVER and the result's inventory;   \
+                                   1.2: check */
 #define JIKU_PLUGIN_ABI_VERSION ((JIKU_PLUGIN_ABI_MAJOR << 16) | JIKU_PLUGIN_ABI_MINOR)
 #define JIKU_PLUGIN_SYMBOL "jiku_plugin"
 
@@ -197,6 +198,14 @@ struct jiku_plugin {
     int (*open)(const struct jiku_host *host, void **state, struct jiku_err *err);
     void (*close)(void *state);
     /* ABI 1.0 ends here; append only. */
+
+    /*
+     * ABI 1.2, may be NULL: refuse, before any side effect, what the panel cannot do for
+     * VERB with OP's target and parameters (e.g. a --merge rollback of a kind whose restores
+     * only replace).  Reads OP only: no host calls.  OP->result is NULL.  A plugin should also
+     * call it at the start of the action itself, for cores older than 1.2.
+     */
+    int (*check)(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err);
 };
 
 /*

@@ -619,6 +619,15 @@ static const struct jiku_plugin_action cpanel_actions[] = {
     {JIKU_VERB_DISCOVER, JIKU_KIND_ACCOUNT, cpanel_discover},
 };
 
+/* Refusals that need no panel: before the core does anything (ABI 1.2). */
+static int
+cpanel_check(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err)
+{
+    if (op->target != NULL && op->target->kind == JIKU_KIND_SOFTACULOUS)
+        return cpanel_soft_check(op, verb, err);
+    return 0;
+}
+
 static const struct jiku_plugin cpanel_plugin = {
     .abi_version = JIKU_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jiku_plugin),
@@ -628,6 +637,7 @@ static const struct jiku_plugin cpanel_plugin = {
     .n_actions = sizeof(cpanel_actions) / sizeof(cpanel_actions[0]),
     .open = NULL,
     .close = NULL,
+    .check = cpanel_check,
 };
 
 JIKU_PLUGIN_EXPORT(cpanel, cpanel_plugin);

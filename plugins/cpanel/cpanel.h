@@ -357,6 +357,8 @@ int cpanel_soft_probe(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_snapshot(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_backup(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err);
+/* What Softaculous cannot do, refused before any side effect (a --merge restore). */
+int cpanel_soft_check(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err);
 int cpanel_soft_stage(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_promote(struct jiku_op *op, struct jiku_err *err);

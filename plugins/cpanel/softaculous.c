@@ -439,11 +439,8 @@ cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err)
     memset(&c, 0, sizeof(c));
     if (a == NULL)
         return jiku_err_set(err, JIKU_E_INVAL, "rollback without an artifact");
-    if (p->mode == JIKU_ROLLBACK_MERGE)
-        return jiku_err_set(err, JIKU_E_USAGE,
-                            "a Softaculous restore replaces the installation's files, data and "
-                            "database: --merge is not available for '%s'",
-                            op->target->id);
+    if ((r = cpanel_soft_check(op, JIKU_VERB_ROLLBACK, err)) != 0)
+        return r;
     if ((r = cpanel_soft_open_live(op, &c, err)) != 0 ||
         (r = artifact_file(&c, a->location, &name, err)) != 0 ||
         (r = backup_on_server(op, &c, a, &upload, err)) != 0)
@@ -524,4 +521,15 @@ cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err)
                          a->location, op->server->name, (unsigned long long)d.size, d.sha256);
     cpanel_soft_ctx_release(&c);
     return r;
+}
+
+int
+cpanel_soft_check(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err)
+{
+    if (verb == JIKU_VERB_ROLLBACK && op->params->mode == JIKU_ROLLBACK_MERGE)
+        return jiku_err_set(err, JIKU_E_USAGE,
+                            "a Softaculous restore replaces the installation's files, data and "
+                            "database: --merge is not available for '%s'",
+                            op->target->id);
+    return 0;
 }

@@ -326,11 +326,6 @@ cpanel_soft_promote(struct jiku_op *op, struct jiku_err *err)
     int r;
 
     memset(&c, 0, sizeof(c));
-    if (strcmp(mode, "all") != 0 && strcmp(mode, "none") != 0)
-        return jiku_err_set(err, JIKU_E_CONFIG,
-                            "promote_db = %s is a WordPress table mode; Softaculous pushes all "
-                            "tables ('all') or none ('none') for '%s'",
-                            mode, op->target->id);
     if ((r = staging_domain(op, &domain, err)) != 0)
         return r;
     if ((r = cpanel_soft_open_live(op, &c, err)) != 0 ||

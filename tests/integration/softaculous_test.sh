@@ -220,8 +220,10 @@ same "$LIVE/data/admin/files/welcome.txt" "Welcome to Nextcloud on cloud.acme.ex
 
 # --- --merge is refused, nothing restored --------------------------------------------------
 restores=$(acts restore)
+backups=$(acts backup)
 run 64 rollback acme/cloud --to "$BK_ID" --merge --yes && has err "merge"
 [ "$(acts restore)" = "$restores" ] || fail "a refused --merge sent a restore"
+[ "$(acts backup)" = "$backups" ] || fail "a refused --merge took a safety snapshot first"
 
 # --- verify: the server copy checked against the catalog ------------------------------------
 run 0 verify acme/cloud

@@ -395,7 +395,7 @@ Test(config, every_key)
     cr_assert_eq(t->info.kind, JIKU_KIND_SOFTACULOUS);
     cr_assert_str_eq(t->info.path, "/nextcloud");
     cr_assert_str_eq(t->info.staging_domain, "staging.cloud.acme.example");
-    cr_assert_str_eq(t->info.promote_db, "default");
+    cr_assert_str_eq(t->info.promote_db, "none");
     cr_assert_eq(t->nightly, JIKU_NIGHTLY_SNAPSHOT);
     cr_assert_not_null(t = jiku_config_target(cfg, "acme/site"));
     cr_assert_eq(t->info.kind, JIKU_KIND_SUBSCRIPTION);
@@ -405,6 +405,7 @@ Test(config, every_key)
     cr_assert_eq(t->server, jiku_config_server(cfg, "plesk1"));
     cr_assert_not_null(t = jiku_config_target(cfg, "high-co/blog"));
     cr_assert_eq(t->info.kind, JIKU_KIND_WORDPRESS);
+    cr_assert_str_eq(t->info.promote_db, "default");
     cr_assert_str_eq(t->customer->tier, "high");
 }
 
@@ -570,6 +571,10 @@ static const struct bad_case bad_cases[] = {
      "[target acme/blog] needs 'domain' (kind wordpress)"},
     {ACME "[target acme/cloud]\nserver = web1\nkind = softaculous\naccount = shop\n", 5,
      "[target acme/cloud] needs 'domain' (kind softaculous)"},
+    {ACME "[target acme/cloud]\nserver = web1\nkind = softaculous\naccount = shop\n"
+          "domain = cloud.example\npromote_db = default\n",
+     10, "promote_db = default is a WordPress table mode; a softaculous target promotes all "
+         "tables or none"},
     {ACME "[target acme/shop]\nkind = vps\n", 6,
      "invalid kind 'vps': expected account, subscription, wordpress or softaculous"},
     {ACME "[target acme/shop]\n", 5, "[target acme/shop] needs 'server'"},
