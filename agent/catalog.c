@@ -178,12 +178,30 @@ jiku_catalog_schema_version(struct jiku_catalog *cat)
     return cat->version;
 }
 
+/*
+ * Worker threads share one connection, and a transaction belongs to the connection, not to a
+ * thread: another thread's statement would land inside it.  So a transaction holds the
+ * connection's own (recursive, FULLMUTEX) mutex from BEGIN to COMMIT or ROLLBACK, which every
+ * other thread's SQLite call waits for.  TX_CAT says which catalog this thread holds, so that
+ * a rollback on an error path never releases a mutex the thread does not hold.
+ */
+static __thread struct jiku_catalog *tx_cat;
+
 int
 jiku_catalog_begin(struct jiku_catalog *cat, const char *what, struct jiku_err *err)
 {
-    int rc = sqlite3_exec(cat->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_mutex *mu = sqlite3_db_mutex(cat->db);
+    int rc;
 
-    return rc == SQLITE_OK ? 0 : jiku_catalog_fail(cat, rc, what, err);
+    sqlite3_mutex_enter(mu);
+    if ((rc = sqlite3_exec(cat->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK) {
+        int r = jiku_catalog_fail(cat, rc, what, err);
+
+        sqlite3_mutex_leave(mu);
+        return r;
+    }
+    tx_cat = cat;
+    return 0;
 }
 
 int
@@ -192,8 +210,13 @@ jiku_catalog_commit(struct jiku_catalog *cat, const char *what, struct jiku_err 
     int rc = sqlite3_exec(cat->db, "COMMIT", NULL, NULL, NULL);
     int r;
 
-    if (rc == SQLITE_OK)
+    if (rc == SQLITE_OK) {
+        if (tx_cat == cat) {
+            tx_cat = NULL;
+            sqlite3_mutex_leave(sqlite3_db_mutex(cat->db));
+        }
         return 0;
+    }
     r = jiku_catalog_fail(cat, rc, what, err);
     jiku_catalog_rollback(cat);
     return r;
@@ -202,8 +225,12 @@ jiku_catalog_commit(struct jiku_catalog *cat, const char *what, struct jiku_err 
 void
 jiku_catalog_rollback(struct jiku_catalog *cat)
 {
+    if (tx_cat != cat)
+        return;
     if (!sqlite3_get_autocommit(cat->db))
         sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    tx_cat = NULL;
+    sqlite3_mutex_leave(sqlite3_db_mutex(cat->db));
 }
 
 int

@@ -524,6 +524,58 @@ Test(audit, concurrent_appenders_chain_correctly)
     verify_ok(NULL, 50);
 }
 
+/* The run engine's workers share the run's one connection: audit transactions and other
+ * threads' plain writes must neither interleave inside a transaction nor fail. */
+struct sharer {
+    int64_t run_id;
+    int status;
+};
+
+static void *
+share_thread(void *arg)
+{
+    struct sharer *sh = arg;
+    struct jiku_err err = {0};
+
+    for (int i = 0; i < 25 && sh->status == 0; i++) {
+        struct jiku_audit_record r = decision("acme/shop", "shared", T0 + i);
+        int64_t op_id;
+
+        if ((sh->status = jiku_catalog_op_begin(cat, sh->run_id, "acme/shop", "server.snapshot",
+                                                &op_id, &err)) == 0)
+            sh->status = jiku_audit_append(cat, &r, &err);
+    }
+    return NULL;
+}
+
+Test(audit, threads_sharing_one_connection_chain_correctly)
+{
+    struct sharer sh[4];
+    pthread_t th[4];
+    struct jiku_err err = {0};
+    int64_t run_id;
+    sqlite3_stmt *st;
+
+    cr_assert_eq(jiku_catalog_run_begin(cat, "nightly", "tester", false, &run_id, &err), 0);
+    for (int i = 0; i < 4; i++) {
+        sh[i] = (struct sharer){run_id, 0};
+        cr_assert_eq(pthread_create(&th[i], NULL, share_thread, &sh[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(sh[i].status, 0, "thread %d failed", i);
+    }
+    verify_ok(NULL, 100);
+    cr_assert_eq(sqlite3_prepare_v2(jiku_catalog_db(cat),
+                                    "SELECT COUNT(DISTINCT id) FROM "
+                                    "operations",
+                                    -1, &st, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(st, 0), 100, "an operation row was lost or shared");
+    sqlite3_finalize(st);
+}
+
 Test(audit, concurrent_processes_chain_correctly)
 {
     struct appender mine = {0};
