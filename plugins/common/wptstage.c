@@ -240,7 +240,7 @@ wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
     struct wpt_instance li = {0}, si = {0};
     struct marker m = {0};
     char *value = NULL;
-    bool running = false, created = false;
+    bool running = false, created = false, adopted = false;
     int r, exists;
 
     if (domain == NULL)
@@ -280,6 +280,7 @@ wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
         }
         if ((r = marker_write(op, stg.domain, false, err)) != 0)
             goto out;
+        adopted = true;
     } else if (!exists) {
         /* Recorded first, so that an interruption cannot leave a domain nobody removes. */
         if ((r = marker_write(op, stg.domain, true, err)) != 0)
@@ -290,8 +291,17 @@ wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
         }
         created = true;
     }
-    if ((r = clone_onto(panel, op, &li, stg.domain, true, "stage", &running, err)) != 0)
+    /*
+     * Overwrite only what an earlier stage made: a domain that existed before gets a clone only
+     * while its document root is empty (WP Toolkit refuses otherwise).
+     */
+    if ((r = clone_onto(panel, op, &li, stg.domain, m.domain != NULL || created, "stage", &running,
+                        err)) != 0) {
+        /* A domain that was not ours and got no copy stays not ours. */
+        if (adopted && !running)
+            marker_remove(op);
         goto out;
+    }
     if ((r = wpt_resolve_site(panel, op, &stg, &si, err)) != 0) {
         jiku_err_prefix(err, "the clone reported success");
         goto out;

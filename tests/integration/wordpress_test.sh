@@ -442,6 +442,19 @@ suite plesk acme/wp "$T/p1" "$PLSIM_SNAPSHOT_DIR" "$V/httpdocs" "$V" "$PLSIM_MYS
     "$PLSIM_VHOSTS/resold.example" "$PLSIM_MYSQL_DIR/resold_wp1.sql" \
     "$PLSIM_MYSQL_DIR/shopuser_db.sql"
 
+# A domain that existed before stage, with a site of its own: stage does not overwrite it, and
+# does not adopt it for unstage.
+PANEL=predomain
+ssh -q -p "$PLSIM_SSH_PORT" -i "$PLSIM_SSH_KEY" -o UserKnownHostsFile="$PLSIM_KNOWN_HOSTS" \
+    -o BatchMode=yes root@127.0.0.1 plesk bin subdomain --create pre -domain shop.example \
+    -www-root /pre.shop.example >/dev/null 2>&1 || fail "cannot create pre.shop.example"
+printf 'their own page\n' >"$V/pre.shop.example/index.html"
+run 1 stage acme/wp --domain pre.shop.example && has err "not empty"
+same "$V/pre.shop.example/index.html" "their own page"
+[ -n "$(ls -A "$PLSIM_SNAPSHOT_DIR/.staging" 2>/dev/null)" ] && fail "a failed stage left a record"
+run 66 unstage acme/wp
+[ -d "$V/pre.shop.example" ] || fail "unstage removed a domain stage did not make"
+
 # --- contracts: denied actions send nothing --------------------------------------------------
 PANEL=policy
 c_before=$(loglines "$T/web1/requests.log")
