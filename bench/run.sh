@@ -15,7 +15,9 @@
 # Writes the table to FILE (default bench/RESULTS.md) and the raw numbers beside the work
 # directory it prints.  Needs root (the simulators' sshd), python3, openssl, curl, jq, ssh,
 # sftp, cmake and a C compiler.  Shapes can be changed with FLEET_S, FLEET_A, FLEET_J, FLEET_P,
-# BASE_S, BASE_A, BASE_J, BASE_P and XFER_MIB; --quick is a small smoke run.
+# BASE_S, BASE_A, BASE_J, BASE_P and XFER_MIB; --quick is a small smoke run.  BENCH_WRAP (e.g.
+# "perf record -g -o /tmp/agent.perf --") runs the agent under a profiler: diagnosis only, the
+# measured CPU and RSS then include the wrapper's.
 # Every process it starts is stopped by pid; every loop is bounded.
 set -eu
 
@@ -62,7 +64,7 @@ done
 T=$(mktemp -d /tmp/jiku-bench.XXXXXX)
 echo "bench: work directory $T"
 : >"$T/sims"
-cgroups=
+: >"$T/cgroups"
 
 log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
@@ -72,7 +74,7 @@ cg_make() { # NAME: a fresh cgroup v2 directory, or nothing when cgroups are una
     [ -n "$cg_base" ] && [ -w "$cg_base" ] || return 0
     d="$cg_base/jiku-bench-$$-$1"
     mkdir "$d" 2>/dev/null || return 0
-    cgroups="$cgroups $d"
+    echo "$d" >>"$T/cgroups" # cg_make runs in a command substitution: a file, not a variable
     echo "$d"
 }
 cg_usec() { # DIR: CPU microseconds used in it so far (0 without cgroups)
@@ -101,7 +103,7 @@ cleanup() {
         [ -n "$d" ] && sh "$sim" stop "$d" >/dev/null 2>&1 || true
     done <"$T/sims"
     # Anything of ours a simulator left behind: by pid, from our own cgroups only.
-    for d in $cgroups; do
+    for d in $(cat "$T/cgroups"); do
         for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
             kill -KILL "$pid" 2>/dev/null || true
         done
@@ -222,7 +224,8 @@ stop_fleet() { # DIR: stop its simulators, all at once (each writes tls_stats.js
 
 # nightly DIR TAG: run `nightly` under measure.py; DIR/TAG.json (measurement), DIR/TAG.out
 nightly() {
-    python3 "$here/measure.py" "$1/$2.json" 900 "$AGENT" -c "$1/agent.conf" --json \
+    # shellcheck disable=SC2086
+    python3 "$here/measure.py" "$1/$2.json" 900 ${BENCH_WRAP:-} "$AGENT" -c "$1/agent.conf" --json \
         --actor bench nightly >"$1/$2.out" 2>"$1/$2.err" || {
         echo "bench: nightly ($2) exited $?; see $1/$2.err" >&2
         tail -n 5 "$1/$2.err" >&2
