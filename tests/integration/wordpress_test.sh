@@ -404,6 +404,19 @@ suite cpanel acme/blog "$T/web1" "$CPSIM_SNAPSHOT_DIR" "$H/blog.acme.example" "$
     "$CPSIM_ROOT/var/lib/mysql/acmeshop_wp2.sql" \
     "$CPSIM_HOME/lowco" "$CPSIM_ROOT/var/lib/mysql/lowco_wp1.sql"
 
+# Re-registration between two runs: the blog's id now names lowco's site.  The next snapshot
+# resolves the blog afresh and archives the blog, not the site that holds its old id.
+PANEL=stale
+BLOG_ID=$(python3 "$FAKES/wptoolkit/wpt.py" cpanel "$T/web1" --list -format json |
+    python3 -c 'import json,sys; print([i["id"] for i in json.load(sys.stdin)
+                                        if i["siteUrl"] == "https://blog.acme.example"][0])')
+python3 "$FAKES/wptoolkit/wpt.py" stale cpanel "$T/web1" "$BLOG_ID" | grep -q low.example ||
+    fail "the stale helper did not give the blog's id to lowco's site"
+run 0 snapshot acme/blog
+tar -xOf "$(artifacts acme/blog | awk '{ print $4; exit }')" db.sql >"$T/dump"
+grep -qF "'Acme Blog'" "$T/dump" || fail "the snapshot after re-registration is not the blog's"
+grep -qF "'Low Co'" "$T/dump" && fail "the snapshot after re-registration took lowco's site"
+
 # A target naming another customer's site (lowco's) under acmeshop: refused, nothing written.
 before=$(sum "$CPSIM_HOME/lowco" "$CPSIM_ROOT/var/lib/mysql/lowco_wp1.sql")
 run 65 snapshot acme/foreign && has err "belongs to 'lowco', not 'acmeshop'"
