@@ -11,7 +11,6 @@ started them, the way cPanel's own background sessions do.
 """
 
 import datetime
-import fcntl
 import hashlib
 import io
 import json
@@ -27,13 +26,13 @@ import tarfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
+from simlib import state  # noqa: E402
+from simlib.state import atomic_write, pid_alive  # noqa: E402,F401
+
 USER_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
 SECRET_WORDS = ("pass", "token", "secret", "key_passphrase", "hash")
 NEVER_ENDS_SECONDS = 3600.0
-
-
-def now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def stamp():
@@ -43,14 +42,6 @@ def stamp():
 
 def dumps(obj, sort=True):
     return json.dumps(obj, sort_keys=sort, separators=(",", ":"), ensure_ascii=False)
-
-
-def atomic_write(path, data, mode=0o644):
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    with open(tmp, "wb") as f:
-        f.write(data if isinstance(data, bytes) else data.encode())
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
 
 
 def redact(params):
@@ -78,20 +69,6 @@ def user_from_archive_name(path):
         if m:
             return m.group(1)
     return None
-
-
-def pid_alive(pid, marker):
-    """True while pid runs and its command line contains marker (guards against pid reuse)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            st = f.read()
-        if st[st.rfind(")") + 2] == "Z":
-            return False
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            cmd = f.read()
-    except (OSError, IndexError):
-        return False
-    return marker.encode() in cmd
 
 
 def safe_extract(path, dest):
@@ -278,12 +255,7 @@ class Sim:
 
     # ---- faults, request log -----------------------------------------------------------
     def faults(self):
-        try:
-            with open(os.path.join(self.dir, "faults.json")) as f:
-                data = json.load(f)
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+        return state.read_faults(self.dir)
 
     def job_seconds(self):
         f = self.faults()
@@ -293,38 +265,12 @@ class Sim:
 
     def take_api_fault(self, function, transport):
         """The first matching entry of faults.json "api", consuming one use of a counted entry."""
-        path = os.path.join(self.dir, "faults.json")
-        lock = open(os.path.join(self.dir, "faults.lock"), "a")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            data = self.faults()
-            entries = data.get("api") or []
-            for e in entries:
-                if not isinstance(e, dict):
-                    continue
-                if e.get("function", "*") not in ("*", function):
-                    continue
-                if e.get("transport", "https") != transport:
-                    continue
-                if "count" in e:
-                    if int(e["count"]) <= 0:
-                        continue
-                    e["count"] = int(e["count"]) - 1
-                    atomic_write(path, json.dumps(data, indent=1) + "\n", 0o644)
-                return dict(e)
-            return None
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-            lock.close()
+        return state.take_fault(self.dir, "api", lambda e: (
+            e.get("function", "*") in ("*", function)
+            and e.get("transport", "https") == transport))
 
     def log_request(self, entry):
-        entry = dict(entry)
-        entry.setdefault("time", now_iso())
-        line = dumps(entry) + "\n"
-        with open(os.path.join(self.dir, "requests.log"), "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.write(line)
-            fcntl.flock(f, fcntl.LOCK_UN)
+        state.log_request(self.dir, entry)
 
     # ---- background jobs ---------------------------------------------------------------
     def spawn(self, kind, sid):
@@ -341,29 +287,13 @@ class Sim:
         atomic_write(os.path.join(sdir, "pid"), "%d\n" % proc.pid, 0o600)
         return proc
 
-    def job_pid(self, sdir):
-        try:
-            with open(os.path.join(sdir, "pid")) as f:
-                return int(f.read().strip())
-        except (OSError, ValueError):
-            return None
-
     def job_running(self, sdir, sid):
-        pid = self.job_pid(sdir)
+        pid = state.read_pid(os.path.join(sdir, "pid"))
         return pid is not None and pid_alive(pid, sid)
 
     def all_job_pids(self):
-        out = []
-        for base in (self.pkgacct_dir(), self.transfer_dir()):
-            try:
-                sids = os.listdir(base)
-            except OSError:
-                continue
-            for sid in sids:
-                pid = self.job_pid(os.path.join(base, sid))
-                if pid is not None and pid_alive(pid, sid):
-                    out.append(pid)
-        return out
+        return (state.live_job_pids(self.pkgacct_dir())
+                + state.live_job_pids(self.transfer_dir()))
 
     def new_session_id(self):
         return "%s%s%s" % (self.name.replace("-", ""), time.strftime("%Y%m%d%H%M%S", time.gmtime()),

@@ -10,7 +10,6 @@ backup-manager tasks are separate processes (`python3 psim.py job DIR backup TAS
 they outlive the request that started them.
 """
 
-import datetime
 import fcntl
 import hashlib
 import hmac
@@ -27,27 +26,19 @@ import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
+from simlib import state  # noqa: E402
+from simlib.state import atomic_write, pid_alive  # noqa: E402,F401
+
 PREFIX_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SIGNATURE_MEMBER = ".signature"
 NEVER_ENDS_SECONDS = 3600.0
 SECRET_WORDS = ("pass", "secret", "key", "token")
 
 
-def now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def ts_name(t=None):
     """Plesk's file-name stamp YYMMDDHHMM, with seconds added so two dumps in a minute differ."""
     return time.strftime("%y%m%d%H%M%S", time.gmtime(t if t is not None else time.time()))
-
-
-def atomic_write(path, data, mode=0o644):
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    with open(tmp, "wb") as f:
-        f.write(data if isinstance(data, bytes) else data.encode())
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
 
 
 def version_tuple(v):
@@ -56,20 +47,6 @@ def version_tuple(v):
         m = re.match(r"\d+", part)
         out.append(int(m.group(0)) if m else 0)
     return tuple(out)
-
-
-def pid_alive(pid, marker):
-    """True while pid runs and its command line contains marker (guards against pid reuse)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            st = f.read()
-        if st[st.rfind(")") + 2] == "Z":
-            return False
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            cmd = f.read()
-    except (OSError, IndexError):
-        return False
-    return marker.encode() in cmd
 
 
 def redact_word(w):
@@ -212,12 +189,7 @@ class Sim:
 
     # ---- faults, logging ---------------------------------------------------------------
     def faults(self):
-        try:
-            with open(os.path.join(self.dir, "faults.json")) as f:
-                data = json.load(f)
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+        return state.read_faults(self.dir)
 
     def job_seconds(self):
         f = self.faults()
@@ -230,34 +202,11 @@ class Sim:
         '*' = any, unless defaults gives the missing key a value), consuming one use of a
         counted entry."""
         defaults = defaults or {}
-        path = os.path.join(self.dir, "faults.json")
-        with open(os.path.join(self.dir, "faults.lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            data = self.faults()
-            entries = data.get(section) or []
-            if isinstance(entries, dict):
-                entries = [entries]
-                data[section] = entries
-            for e in entries:
-                if not isinstance(e, dict):
-                    continue
-                if any(e.get(k, defaults.get(k, "*")) not in ("*", v) for k, v in match.items()):
-                    continue
-                if "count" in e:
-                    if int(e["count"]) <= 0:
-                        continue
-                    e["count"] = int(e["count"]) - 1
-                    atomic_write(path, json.dumps(data, indent=1) + "\n", 0o644)
-                return dict(e)
-            return None
+        return state.take_fault(self.dir, section, lambda e: all(
+            e.get(k, defaults.get(k, "*")) in ("*", v) for k, v in match.items()))
 
     def log_request(self, entry):
-        entry = dict(entry)
-        entry["time"] = now_iso()
-        line = json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n"
-        with open(os.path.join(self.dir, "requests.log"), "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.write(line)
+        state.log_request(self.dir, entry, ensure_ascii=True)
 
     # ---- archives ----------------------------------------------------------------------
     @staticmethod
@@ -578,20 +527,7 @@ class Sim:
         self.write_task(tid, task)
 
     def task_pids(self):
-        out = []
-        try:
-            names = os.listdir(self.task_dir())
-        except OSError:
-            return out
-        for n in names:
-            try:
-                with open(os.path.join(self.task_dir(n), "pid")) as f:
-                    pid = int(f.read().strip())
-            except (OSError, ValueError):
-                continue
-            if pid_alive(pid, "psim.py"):
-                out.append(pid)
-        return out
+        return state.live_job_pids(self.task_dir(), "psim.py")
 
     # ---- seed --------------------------------------------------------------------------
     def seed(self, only):

@@ -4,7 +4,6 @@ and write the panel simulator's own state (cPanel: DIR/root/var/cpanel/users/U; 
 DIR/root/var/lib/psa-sim/psa.json), so the panel's APIs and WP Toolkit agree.
 """
 
-import fcntl
 import json
 import os
 import re
@@ -12,6 +11,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKES = os.path.dirname(HERE)
+sys.path.insert(0, FAKES)  # simlib
+from simlib import state  # noqa: E402
 
 
 def _load_module(sub, name):
@@ -37,12 +38,7 @@ class Panel:
 
     # ---- faults (the panel simulators' faults.json, shared) --------------------------------
     def faults(self):
-        try:
-            with open(os.path.join(self.dir, "faults.json")) as f:
-                data = json.load(f)
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+        return state.read_faults(self.dir)
 
     def job_seconds(self):
         f = self.faults()
@@ -54,41 +50,11 @@ class Panel:
     def take_fault(self, section, match):
         """The first entry of faults.json `section` (one entry or a list) whose keys in match
         agree (missing or '*' = any), consuming one use of a counted entry."""
-        path = os.path.join(self.dir, "faults.json")
-        with open(os.path.join(self.dir, "faults.lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            data = self.faults()
-            entries = data.get(section) or []
-            if isinstance(entries, dict):
-                entries = [entries]
-                data[section] = entries
-            for e in entries:
-                if not isinstance(e, dict):
-                    continue
-                if any(str(e.get(k, "*")) not in ("*", str(v)) for k, v in match.items()):
-                    continue
-                if "count" in e:
-                    if int(e["count"]) <= 0:
-                        continue
-                    e["count"] = int(e["count"]) - 1
-                    tmp = path + ".tmp%d" % os.getpid()
-                    with open(tmp, "w") as f:
-                        f.write(json.dumps(data, indent=1) + "\n")
-                    os.chmod(tmp, 0o644)
-                    os.replace(tmp, path)
-                return dict(e)
-            return None
+        return state.take_fault(self.dir, section, lambda e: all(
+            str(e.get(k, "*")) in ("*", str(v)) for k, v in match.items()))
 
     def log_request(self, entry):
-        import datetime
-        entry = dict(entry)
-        entry.setdefault("time", datetime.datetime.now(datetime.timezone.utc).strftime(
-            "%Y-%m-%dT%H:%M:%S.%fZ"))
-        line = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        with open(os.path.join(self.dir, "requests.log"), "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.write(line + "\n")
-            fcntl.flock(f, fcntl.LOCK_UN)
+        state.log_request(self.dir, entry)
 
 
 class CpanelPanel(Panel):

@@ -9,16 +9,12 @@ per row**.  Tests "write a row" by appending a line and change one by editing it
 import os
 import re
 import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # simlib
+from simlib.state import atomic_write  # noqa: E402,F401
 
 LINE_RE = re.compile(r"^(?:CREATE TABLE|INSERT INTO) `([^`]+)`")
-
-
-def atomic_write(path, data, mode=0o644):
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    with open(tmp, "wb") as f:
-        f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
 
 
 def read_dump(path):

@@ -24,9 +24,11 @@ import tarfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
 sys.path.insert(0, HERE)
 import panels  # noqa: E402
 import sitedb  # noqa: E402
+from simlib import state  # noqa: E402
 
 NEXTCLOUD_SID = "483"
 NEXTCLOUD_VER = "29.0.4"
@@ -55,18 +57,6 @@ def rand_key(n=27):
 
 def enc(obj):
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def pid_alive(pid, marker):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            st = f.read()
-        if st[st.rfind(")") + 2] == "Z":
-            return False
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return marker.encode() in f.read()
-    except (OSError, IndexError):
-        return False
 
 
 class SoftError(Exception):
@@ -328,20 +318,7 @@ class Soft:
             return {}
 
     def task_pids(self):
-        out = []
-        try:
-            names = os.listdir(self.task_dir())
-        except OSError:
-            return out
-        for ssk in names:
-            try:
-                with open(os.path.join(self.task_dir(ssk), "pid")) as f:
-                    pid = int(f.read().strip())
-            except (OSError, ValueError):
-                continue
-            if pid_alive(pid, ssk):
-                out.append(pid)
-        return out
+        return state.live_job_pids(self.task_dir())
 
     def run(self, ssk):
         with open(os.path.join(self.task_dir(ssk), "task.json")) as f:
