@@ -8,25 +8,20 @@ Binds 127.0.0.1 on the ports of DIR/config.json (0 = any free port), writes the 
 DIR/ports.json (and cpanel_port into DIR/config.json), serves until SIGTERM or --lifetime.
 """
 
-import argparse
 import json
 import os
-import signal
-import socket
-import ssl
-import struct
 import sys
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
+sys.path.insert(0, HERE)
 import api  # noqa: E402
 import cpsim  # noqa: E402
+from simlib import https  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "wptoolkit"))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "wptoolkit"))
 import softaculous  # noqa: E402
 
 GARBAGE = b"\x00\x1f<html><body>502 Bad Gateway\xff\xfe</body>"
@@ -36,25 +31,15 @@ LOGIN_PAGE = (b'<!DOCTYPE html>\n<html><head><title>cPanel Login</title></head><
               b'<input name="user"><input name="pass" type="password"></form></body></html>\n')
 
 
-class Dropped(Exception):
-    pass
-
-
 def read_token(sim):
     with open(os.path.join(sim.dir, "token")) as f:
         return f.read().strip()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(https.Handler):
     server_version = "cpsrvd/11.126.0.15"
-    sys_version = ""
-    timeout = 300
+    content_type = "application/json; charset=UTF-8"
 
-    def log_message(self, fmt, *args):
-        pass
-
-    # ---- plumbing ------------------------------------------------------------------------
     def params(self):
         u = urllib.parse.urlsplit(self.path)
         params = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
@@ -65,42 +50,6 @@ class Handler(BaseHTTPRequestHandler):
             params.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace"),
                                                  keep_blank_values=True))
         return u.path, params
-
-    def send(self, code, body, ctype="application/json; charset=UTF-8", reason=None, extra=()):
-        self.send_response(code, reason)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in extra:
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-        self.wfile.flush()
-
-    def drop(self):
-        try:
-            self.wfile.flush()
-        except OSError:
-            pass
-        try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
-        except OSError:
-            pass
-        self.close_connection = True
-        try:
-            self.connection.close()
-        except OSError:
-            pass
-        raise Dropped()
-
-    def do_GET(self):
-        try:
-            self.route()
-        except Dropped:
-            self.close_connection = True
-
-    do_POST = do_GET
 
     # ---- routing -------------------------------------------------------------------------
     def route(self):
@@ -234,7 +183,7 @@ class Handler(BaseHTTPRequestHandler):
         kind = fault.get("fault") if fault else None
         entry["fault"] = kind
         if kind == "delay":
-            time.sleep(min(float(fault.get("seconds", 5)), 600.0))
+            self.delay(fault)
         if kind == "403":
             entry["status"] = 403
             sim.log_request(entry)
@@ -252,80 +201,30 @@ class Handler(BaseHTTPRequestHandler):
             sim.log_request(entry)
             return self.send(200, GARBAGE)
         if kind == "status":
-            code = int(fault.get("code", 500))
-            entry["status"] = code
-            sim.log_request(entry)
-            extra = ()
-            if "retry_after" in fault:
-                extra = (("Retry-After", str(fault["retry_after"])),)
-            return self.send(code, b'{"error":"simulated HTTP %d"}' % code, extra=extra)
+            return self.send_status_fault(entry, fault, b'{"error":"simulated HTTP %d"}')
         code, body = call()
-        entry["status"] = code
-        sim.log_request(entry)
-        if kind == "drop_after":
-            return self.drop()
-        if kind == "truncated":
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(body) + 100))
-            self.end_headers()
-            self.wfile.write(body[: max(1, len(body) // 2)])
-            self.wfile.flush()
-            self.close_connection = True  # a clean close: the client sees a short body
-            return None
-        return self.send(code, body)
+        return self.send_processed(entry, kind, code, body)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class Server(https.Server):
     def __init__(self, addr, sim, role, contexts):
-        super().__init__(addr, Handler)
-        self.sim = sim
+        super().__init__(addr, Handler, sim, contexts)
         self.api = api.Api(sim)
         self.role = role
-        self.contexts = contexts
-
-    def get_request(self):
-        # The certificate is chosen per connection: faults.json "tls" swaps it for TLS tests.
-        sock, addr = self.socket.accept()
-        name = self.sim.faults().get("tls") or "server"
-        ctx = self.contexts.get(name, self.contexts["server"])
-        return ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
-
-    def handle_error(self, request, client_address):
-        pass
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--lifetime", type=float, default=4 * 3600)
-    a = ap.parse_args()
+    a = https.parse_args()
     sim = cpsim.Sim(a.dir)
-    contexts = {}
-    for name in ("server", "other", "wrongname", "expired", "selfsigned"):
-        crt = os.path.join(sim.dir, "tls", name + ".crt")
-        if os.path.exists(crt):
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(crt, os.path.join(sim.dir, "tls", name + ".key"))
-            contexts[name] = ctx
+    contexts = https.load_contexts(sim.dir)
     whm = Server(("127.0.0.1", int(sim.cfg.get("api_port", 0))), sim, "whm", contexts)
     cp = Server(("127.0.0.1", int(sim.cfg.get("cpanel_port_wanted", 0))), sim, "cpanel",
                 contexts)
     ports = {"api_port": whm.server_address[1], "cpanel_port": cp.server_address[1]}
     sim.cfg["cpanel_port"] = ports["cpanel_port"]
     cpsim.atomic_write(os.path.join(sim.dir, "config.json"), json.dumps(sim.cfg, indent=1), 0o600)
-    for s in (whm, cp):
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-    cpsim.atomic_write(os.path.join(sim.dir, "ports.json"), json.dumps(ports), 0o644)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait(a.lifetime)
-    for s in (whm, cp):
-        s.shutdown()
+    https.serve((whm, cp), a.lifetime, lambda: cpsim.atomic_write(
+        os.path.join(sim.dir, "ports.json"), json.dumps(ports), 0o644))
     # For bench/: TLS handshakes accepted and how many resumed a session (OpenSSL's counters).
     stats = {}
     for ctx in contexts.values():
