@@ -17,7 +17,6 @@ import os
 import shlex
 import shutil
 import ssl
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -27,6 +26,9 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_SH = os.path.join(HERE, "sim.sh")
+sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
+from simlib import replay  # noqa: E402
+
 JOB_SECONDS = 0.5
 
 T = None
@@ -34,30 +36,13 @@ W1 = None
 W2 = None
 
 
-def load_env(path):
-    out = {}
-    with open(path) as f:
-        for line in f:
-            k, _, v = line.rstrip("\n").partition("=")
-            out[k] = shlex.split(v)[0] if v else ""
-    return out
-
-
-def pid_alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            st = f.read()
-        return st[st.rfind(")") + 2] != "Z"
-    except OSError:
-        return False
-
-
-class Inst:
+class Inst(replay.Inst):
     """One running simulator, with clients for its HTTPS ports and its sshd."""
 
+    ssh_text = False
+
     def __init__(self, d):
-        self.d = d
-        self.env = load_env(os.path.join(d, "env"))
+        super().__init__(d, "CPSIM_")
         with open(self.env["CPSIM_TOKEN_FILE"]) as f:
             self.token = f.read().strip()
         self.ctx = ssl.create_default_context(cafile=self.env["CPSIM_CA_FILE"])
@@ -90,30 +75,6 @@ class Inst:
         status, body = self.whm(function, params, method)
         assert status == 200, (status, body)
         return json.loads(body)
-
-    def ssh(self, command, timeout=60):
-        e = self.env
-        argv = ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-                "-o", "StrictHostKeyChecking=yes", "-o",
-                "UserKnownHostsFile=" + e["CPSIM_KNOWN_HOSTS"], "-i", e["CPSIM_SSH_KEY"],
-                "-p", e["CPSIM_SSH_PORT"], "root@127.0.0.1", command]
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-        return r.returncode, r.stdout, r.stderr
-
-    def set_faults(self, faults):
-        with open(self.env["CPSIM_FAULTS"], "w") as f:
-            json.dump(faults, f)
-
-    def faults(self):
-        with open(self.env["CPSIM_FAULTS"]) as f:
-            return json.load(f)
-
-    def requests(self):
-        with open(self.env["CPSIM_REQUEST_LOG"]) as f:
-            return [json.loads(line) for line in f if line.strip()]
-
-    def root(self, *p):
-        return os.path.join(self.env["CPSIM_ROOT"], *p)
 
     def home(self, *p):
         return os.path.join(self.env["CPSIM_HOME"], *p)
@@ -202,14 +163,13 @@ def setUpModule():
     if os.geteuid() != 0:
         raise unittest.SkipTest("needs root (sshd rig)")
     T = tempfile.mkdtemp(prefix="cpsim-conf.")
-    for name, extra in (("web1", []), ("web2", ["--accounts", "lowco"])):
-        r = subprocess.run(["sh", SIM_SH, "start", os.path.join(T, name), "--name", name,
-                            "--job-seconds", str(JOB_SECONDS)] + extra,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-        if r.returncode != 0:
-            sys.stderr.write(r.stdout.decode())
-            tearDownModule()
-            raise RuntimeError("sim.sh start %s failed" % name)
+    try:
+        for name, extra in (("web1", []), ("web2", ["--accounts", "lowco"])):
+            replay.start_sim(SIM_SH, os.path.join(T, name),
+                             ["--name", name, "--job-seconds", str(JOB_SECONDS)] + extra)
+    except Exception:
+        tearDownModule()
+        raise
     W1 = Inst(os.path.join(T, "web1"))
     W2 = Inst(os.path.join(T, "web2"))
 
@@ -217,27 +177,10 @@ def setUpModule():
 def tearDownModule():
     if T is None:
         return
-    pids = []
+    left = []
     for name in ("web1", "web2"):
-        d = os.path.join(T, name)
-        for f in ("server.pid", "ssh/sshd.pid"):
-            try:
-                with open(os.path.join(d, f)) as fh:
-                    pids.append(int(fh.read().strip()))
-            except (OSError, ValueError):
-                pass
-        for base in ("root/var/cpanel/pkgacct_sessions", "root/var/cpanel/transfer_sessions"):
-            try:
-                for sid in os.listdir(os.path.join(d, base)):
-                    try:
-                        with open(os.path.join(d, base, sid, "pid")) as fh:
-                            pids.append(int(fh.read().strip()))
-                    except (OSError, ValueError):
-                        pass
-            except OSError:
-                pass
-        subprocess.run(["sh", SIM_SH, "stop", d], timeout=120)
-    left = [p for p in pids if pid_alive(p)]
+        left += replay.stop_sim(SIM_SH, os.path.join(T, name), (
+            "root/var/cpanel/pkgacct_sessions", "root/var/cpanel/transfer_sessions"))
     shutil.rmtree(T, ignore_errors=True)
     if left:
         raise AssertionError("sim.sh stop left processes running: %s" % left)
@@ -253,13 +196,11 @@ class Samples(Base):
     """Every documented sample response, replayed byte for byte."""
 
     def test_every_sample_is_replayed_byte_for_byte(self):
-        with open(os.path.join(HERE, "samples", "index.json"), encoding="utf-8") as f:
-            samples = json.load(f)["samples"]
+        samples = replay.samples(HERE)["samples"]
         self.assertGreaterEqual(len(samples), 20)
         replays = 0
         for s in samples:
-            with open(os.path.join(HERE, "samples", s["body"]), "rb") as f:
-                want = f.read()
+            want = replay.sample_bytes(HERE, s["body"])
             json.loads(want)
             req = s["request"]
             status = s.get("status", 200)
@@ -311,8 +252,7 @@ class Samples(Base):
                                        "cpanel_jsonapi_module": "DomainInfo",
                                        "cpanel_jsonapi_func": "list_domains",
                                        "cpanel_jsonapi_apiversion": "3"})
-        with open(os.path.join(HERE, "samples", "s03-legacy-cpanel-bad-user.body"), "rb") as f:
-            self.assertEqual(body, f.read())
+        self.assertEqual(body, replay.sample_bytes(HERE, "s03-legacy-cpanel-bad-user.body"))
         env = W1.whm_json("uapi_cpanel", {"cpanel.user": "acmeshop",
                                           "cpanel.module": "DomainInfo",
                                           "cpanel.function": "list_domains"})

@@ -17,13 +17,13 @@ plesk2 = Plesk 18.0.52 (Obsidian) without shop.example (a clone destination).
 
 import http.client
 import io
-import json
 import os
 import re
 import shlex
 import shutil
 import ssl
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -31,6 +31,10 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_SH = os.path.join(HERE, "sim.sh")
+sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
+from simlib import replay  # noqa: E402
+from simlib.replay import pid_alive, until  # noqa: E402
+
 RIG = os.path.join(os.path.dirname(HERE), "sshd-rig.sh")
 AGENT = "/enterprise/control/agent.php"
 JOB_SECONDS = 0.5
@@ -40,38 +44,9 @@ P1 = None
 P2 = None
 
 
-def load_env(path):
-    out = {}
-    with open(path) as f:
-        for line in f:
-            k, _, v = line.rstrip("\n").partition("=")
-            out[k] = shlex.split(v)[0] if v else ""
-    return out
-
-
-def pid_alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            st = f.read()
-        return st[st.rfind(")") + 2] != "Z"
-    except OSError:
-        return False
-
-
-def until(pred, seconds=20.0, step=0.1):
-    """Poll pred (bounded in time); returns its last value."""
-    end = time.monotonic() + seconds
-    while True:
-        v = pred()
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(step)
-
-
-class Inst:
+class Inst(replay.Inst):
     def __init__(self, d):
-        self.d = d
-        self.env = load_env(os.path.join(d, "env"))
+        super().__init__(d, "PLSIM_")
         with open(self.env["PLSIM_SECRET_KEY_FILE"]) as f:
             self.key = f.read().strip()
         with open(self.env["PLSIM_PASSWORD_FILE"]) as f:
@@ -112,29 +87,8 @@ class Inst:
         assert status == 200, (status, data)
         return data.decode()
 
-    def ssh(self, command, timeout=60):
-        e = self.env
-        argv = ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-                "-o", "StrictHostKeyChecking=yes", "-o",
-                "UserKnownHostsFile=" + e["PLSIM_KNOWN_HOSTS"], "-i", e["PLSIM_SSH_KEY"],
-                "-p", e["PLSIM_SSH_PORT"], "root@127.0.0.1", command]
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-        return r.returncode, r.stdout.decode(), r.stderr.decode()
-
     def plesk(self, args, timeout=60):
         return self.ssh("plesk " + " ".join(shlex.quote(a) for a in args), timeout)
-
-    def set_faults(self, faults):
-        with open(self.env["PLSIM_FAULTS"], "w") as f:
-            json.dump(faults, f)
-
-    def faults(self):
-        with open(self.env["PLSIM_FAULTS"]) as f:
-            return json.load(f)
-
-    def requests(self):
-        with open(self.env["PLSIM_REQUEST_LOG"]) as f:
-            return [json.loads(line) for line in f if line.strip()]
 
     def www(self, domain, *p):
         return os.path.join(self.env["PLSIM_VHOSTS"], domain, "httpdocs", *p)
@@ -151,8 +105,7 @@ class Inst:
 
 def start(name, *args):
     d = os.path.join(T, name)
-    subprocess.run(["sh", SIM_SH, "start", d, "--name", name, "--job-seconds", str(JOB_SECONDS)]
-                   + list(args), check=True, timeout=120)
+    replay.start_sim(SIM_SH, d, ["--name", name, "--job-seconds", str(JOB_SECONDS)] + list(args))
     return Inst(d)
 
 
@@ -162,30 +115,23 @@ def setUpModule():
         raise unittest.SkipTest("needs root (sshd)")
     T = tempfile.mkdtemp(prefix="plsim-")
     os.chmod(T, 0o755)
-    P1 = start("plesk1", "--version", "17.0.17")
-    P2 = start("plesk2", "--version", "18.0.52", "--subscriptions",
-               "admin.example,resold.example")
+    try:
+        P1 = start("plesk1", "--version", "17.0.17")
+        P2 = start("plesk2", "--version", "18.0.52", "--subscriptions",
+                   "admin.example,resold.example")
+    except Exception:
+        tearDownModule()
+        raise
 
 
 def tearDownModule():
     if T is None:
         return
     try:
-        for inst in (P1, P2):
-            if inst is None:
-                continue
-            pids = []
-            for f in ("server.pid", "ssh/sshd.pid"):
-                try:
-                    with open(os.path.join(inst.d, f)) as fh:
-                        pids.append(int(fh.read().strip()))
-                except (OSError, ValueError):
-                    pass
-            subprocess.run(["sh", SIM_SH, "stop", inst.d], timeout=60)
-            for pid in pids:
-                if until(lambda: not pid_alive(pid), 10):
-                    continue
-                raise AssertionError("pid %d still running after sim.sh stop" % pid)
+        for name in ("plesk1", "plesk2"):
+            left = replay.stop_sim(SIM_SH, os.path.join(T, name))
+            if left:
+                raise AssertionError("pids %s still running after sim.sh stop" % left)
     finally:
         shutil.rmtree(T, ignore_errors=True)
 
@@ -208,16 +154,13 @@ class Base(unittest.TestCase):
 # ---- 1. samples ----------------------------------------------------------------------------
 class Samples(Base):
     def test_every_sample_byte_for_byte(self):
-        with open(os.path.join(HERE, "samples", "index.json")) as f:
-            idx = json.load(f)
+        idx = replay.samples(HERE)
         self.assertGreaterEqual(len(idx["samples"]), 20)
         for s in idx["samples"]:
             with self.subTest(sample=s["id"]):
                 inst = {"17.0.17": P1, "18.0.52": P2}[s["run_on"]]
-                with open(os.path.join(HERE, "samples", s["request"]), "rb") as f:
-                    req = f.read()
-                with open(os.path.join(HERE, "samples", s["body"]), "rb") as f:
-                    want = f.read()
+                req = replay.sample_bytes(HERE, s["request"])
+                want = replay.sample_bytes(HERE, s["body"])
                 status, got = inst.api(req, auth=s.get("auth", "key"))
                 self.assertEqual(status, s["status"])
                 self.assertEqual(got, want)
@@ -234,8 +177,7 @@ class Samples(Base):
         self.assertEqual(xml_values(stat, "plesk_version"), ["18.0.52"])
 
     def test_replay_ignores_whitespace_between_elements(self):
-        with open(os.path.join(HERE, "samples", "s08-webspace-get-68.body"), "rb") as f:
-            want = f.read()
+        want = replay.sample_bytes(HERE, "s08-webspace-get-68.body")
         req = ("<packet>\n  <webspace>\n    <get>\n      <filter><id>68</id></filter>\n"
                "      <dataset><gen_info/></dataset>\n    </get>\n  </webspace>\n</packet>\n")
         self.assertEqual(P2.api(req)[1], want)

@@ -27,17 +27,11 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKES = os.path.dirname(HERE)
+sys.path.insert(0, FAKES)  # simlib
+from simlib import replay  # noqa: E402
+
 JOB_SECONDS = 0.4
 T = CP = PL = None
-
-
-def load_env(path):
-    out = {}
-    with open(path) as f:
-        for line in f:
-            k, _, v = line.rstrip("\n").partition("=")
-            out[k] = shlex.split(v)[0] if v else ""
-    return out
 
 
 def sha(path):
@@ -57,29 +51,8 @@ def tree_hash(path):
     return h.hexdigest()
 
 
-class Inst:
-    def __init__(self, d, prefix):
-        self.d = d
-        self.env = load_env(os.path.join(d, "env"))
-        self.pre = prefix
-
-    def e(self, k):
-        return self.env[self.pre + k]
-
-    def ssh(self, command, timeout=120):
-        argv = ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-                "-o", "StrictHostKeyChecking=yes", "-o",
-                "UserKnownHostsFile=" + self.e("KNOWN_HOSTS"), "-i", self.e("SSH_KEY"),
-                "-p", self.e("SSH_PORT"), "root@127.0.0.1", command]
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-        return r.returncode, r.stdout.decode(), r.stderr.decode()
-
-    def set_faults(self, faults):
-        with open(self.e("FAULTS"), "w") as f:
-            json.dump(faults, f)
-
-    def root(self, *p):
-        return os.path.join(self.e("ROOT"), *p)
+class Inst(replay.Inst):
+    ssh_timeout = 120
 
     def mysql(self, db):
         return self.root("var", "lib", "mysql", db + ".sql")
@@ -172,29 +145,37 @@ def by_url(items, url):
     return m[0]
 
 
+SIMS = ((os.path.join(FAKES, "cpanel", "sim.sh"), "web1"),
+        (os.path.join(FAKES, "plesk", "sim.sh"), "plesk1"))
+
+
 def setUpModule():
     global T, CP, PL
     T = tempfile.mkdtemp(prefix="wptconf.")
-    for sh, d, args in ((os.path.join(FAKES, "cpanel", "sim.sh"), "web1", ["--name", "web1"]),
-                        (os.path.join(FAKES, "plesk", "sim.sh"), "plesk1",
-                         ["--name", "plesk1"])):
-        subprocess.run(["sh", sh, "start", os.path.join(T, d), "--job-seconds",
-                        str(JOB_SECONDS)] + args, check=True, stdout=subprocess.DEVNULL)
+    try:
+        for sh, name in SIMS:
+            replay.start_sim(sh, os.path.join(T, name),
+                             ["--job-seconds", str(JOB_SECONDS), "--name", name])
+    except Exception:
+        tearDownModule()
+        raise
     CP = CpInst(os.path.join(T, "web1"))
     PL = PlInst(os.path.join(T, "plesk1"))
 
 
 def tearDownModule():
-    for sh, d in ((os.path.join(FAKES, "cpanel", "sim.sh"), "web1"),
-                  (os.path.join(FAKES, "plesk", "sim.sh"), "plesk1")):
-        subprocess.run(["sh", sh, "stop", os.path.join(T, d)], stdout=subprocess.DEVNULL)
-    shutil.rmtree(T, ignore_errors=True)
+    try:
+        for sh, name in SIMS:
+            left = replay.stop_sim(sh, os.path.join(T, name))
+            if left:
+                raise AssertionError("pids %s still running after sim.sh stop" % left)
+    finally:
+        shutil.rmtree(T, ignore_errors=True)
 
 
 class WptShapes(unittest.TestCase):
     def test_documented_keys_and_seed(self):
-        with open(os.path.join(HERE, "samples", "index.json")) as f:
-            keys = json.load(f)["wpt_keys"]
+        keys = replay.samples(HERE)["wpt_keys"]
         for inst in (CP, PL):
             items = jlist(inst)
             self.assertGreaterEqual(len(items), 2)
@@ -570,13 +551,11 @@ class Softaculous(unittest.TestCase):
                 f.write(text)
 
     def test_samples_byte_for_byte(self):
-        with open(os.path.join(HERE, "samples", "index.json")) as f:
-            samples = json.load(f)["samples"]
+        samples = replay.samples(HERE)["samples"]
         sess = CP.session()
         n = 0
         for s in samples:
-            with open(os.path.join(HERE, "samples", s["body"]), "rb") as f:
-                want = f.read()
+            want = replay.sample_bytes(HERE, s["body"])
             params = dict(s["request"]["params"])
             if s["replay"]:
                 q = {k: v for k, v in params.items() if k in ("act", "insid", "restore", "ssk")}

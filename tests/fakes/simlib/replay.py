@@ -1,0 +1,116 @@
+"""What the simulators' conformance tests share: starting and stopping a simulator with its
+sim.sh (stop must leave none of its processes running), a started simulator's env file, sshd
+rig, faults.json and requests.log, the documented samples and bounded polling.
+
+    sys.path.insert(0, FAKES)
+    from simlib import replay
+"""
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+from simlib import state
+
+
+def load_env(path):
+    """DIR/env (NAME='value' lines) as a dict."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("=")
+            out[k] = shlex.split(v)[0] if v else ""
+    return out
+
+
+def pid_alive(pid):
+    return state.pid_alive(pid)
+
+
+def until(pred, seconds=20.0, step=0.1):
+    """Poll pred (bounded in time); returns its last value."""
+    end = time.monotonic() + seconds
+    while True:
+        v = pred()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(step)
+
+
+def samples(here):
+    """The simulator's samples/index.json."""
+    with open(os.path.join(here, "samples", "index.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def sample_bytes(here, name):
+    with open(os.path.join(here, "samples", name), "rb") as f:
+        return f.read()
+
+
+def start_sim(sim_sh, d, args):
+    """`sim.sh start D ARGS…`; its output goes to stderr only when it fails."""
+    r = subprocess.run(["sh", sim_sh, "start", d] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=120)
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout.decode(errors="replace"))
+        raise RuntimeError("sim.sh start %s failed" % d)
+
+
+def stop_sim(sim_sh, d, job_dirs=()):
+    """`sim.sh stop D`; returns the pids still running 10 s later among the HTTPS server, the
+    sshd and the jobs with a pid file in a subdirectory of D/JOB_DIR."""
+    files = [os.path.join(d, "server.pid"), os.path.join(d, "ssh", "sshd.pid")]
+    for base in job_dirs:
+        try:
+            files += [os.path.join(d, base, j, "pid") for j in os.listdir(os.path.join(d, base))]
+        except OSError:
+            pass
+    pids = [p for p in map(state.read_pid, files) if p is not None]
+    subprocess.run(["sh", sim_sh, "stop", d], timeout=120)
+    return [p for p in pids if not until(lambda: not pid_alive(p), 10)]
+
+
+class Inst:
+    """One started simulator: its env file (keys PREFIX…), sshd rig, faults and request log."""
+
+    ssh_timeout = 60
+    ssh_text = True  # ssh() decodes stdout and stderr
+
+    def __init__(self, d, prefix):
+        self.d = d
+        self.env = load_env(os.path.join(d, "env"))
+        self.pre = prefix
+
+    def e(self, k):
+        return self.env[self.pre + k]
+
+    def ssh(self, command, timeout=None):
+        """(exit code, stdout, stderr) of command over the simulator's sshd rig."""
+        argv = ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                "-o", "StrictHostKeyChecking=yes", "-o",
+                "UserKnownHostsFile=" + self.e("KNOWN_HOSTS"), "-i", self.e("SSH_KEY"),
+                "-p", self.e("SSH_PORT"), "root@127.0.0.1", command]
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout or self.ssh_timeout)
+        if self.ssh_text:
+            return r.returncode, r.stdout.decode(), r.stderr.decode()
+        return r.returncode, r.stdout, r.stderr
+
+    def set_faults(self, faults):
+        with open(self.e("FAULTS"), "w") as f:
+            json.dump(faults, f)
+
+    def faults(self):
+        with open(self.e("FAULTS")) as f:
+            return json.load(f)
+
+    def requests(self):
+        with open(self.e("REQUEST_LOG")) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def root(self, *p):
+        return os.path.join(self.e("ROOT"), *p)
