@@ -126,7 +126,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$T/cmake.log" 2>&1 ||
         { cat "$T/cmake.log" >&2; exit 1; }
 fi
-cmake --build "$build" -j"$(nproc)" >"$T/build.log" 2>&1 || { tail -30 "$T/build.log" >&2; exit 1; }
+cmake --build "$build" -j"$(nproc)" --target jiku-agent jiku_plugin_cpanel jiku_core >"$T/build.log" 2>&1 || { tail -30 "$T/build.log" >&2; exit 1; }
 AGENT=$build/agent/jiku-agent
 PLUGIN=$build/plugins/cpanel/cpanel.so
 [ -x "$AGENT" ] && [ -f "$PLUGIN" ] || { echo "bench: no $AGENT or $PLUGIN" >&2; exit 1; }
