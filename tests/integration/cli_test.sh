@@ -5,66 +5,27 @@
 #
 # usage: cli_test.sh JIKU_AGENT RECORDER_SO POLICY_DIR
 set -u
+. "$(dirname "$0")/lib.sh"
 BIN=$1
 RECORDER=$2
 POLICIES=$3
-
-T=$(mktemp -d /tmp/jiku-cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT INT TERM
-fails=0
-n=0
-
-say() { printf '%s\n' "$*"; }
-fail() { say "FAIL: $*"; fails=$((fails + 1)); }
-
-# run CODE ARGS...: run the agent (bounded in time), check its exit code; output in $T/out, $T/err
-run() {
-    want=$1
-    shift
-    n=$((n + 1))
-    rc=0
-    timeout 60 "$BIN" -c "$T/agent.conf" --actor tester "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
-    if [ "$rc" != "$want" ]; then
-        fail "jiku-agent $* exited $rc, expected $want"
-        sed 's/^/  out: /' "$T/out" | head -20
-        sed 's/^/  err: /' "$T/err" | head -20
-        return 1
-    fi
-    return 0
-}
-# has FILE PATTERN: the file (out or err) contains the fixed string
-has() {
-    grep -qF -- "$2" "$T/$1" || { fail "$1 lacks '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
-}
-hasnt() {
-    ! grep -qF -- "$2" "$T/$1" || fail "$1 contains '$2'"
-}
+RUN_TIMEOUT=60
+ACTOR=tester
+test_begin
 
 # --- a configuration: one cPanel server, customers on all three tiers -------------------
-mkdir -p "$T/conf.d" "$T/cred" "$T/plugins" && chmod 700 "$T/cred" && chmod 755 "$T/plugins"
-cp "$RECORDER" "$T/plugins/cpanel.so" && chmod 755 "$T/plugins/cpanel.so"
+mkdir -p "$T/conf.d" "$T/cred" && chmod 700 "$T/cred"
+install_plugin "$RECORDER" cpanel
 printf 'not-a-real-token\n' >"$T/cred/web1.token"
 printf 'not-a-real-key\n' >"$T/cred/id_ed25519"
 chmod 600 "$T/cred/web1.token" "$T/cred/id_ed25519"
 : >"$T/known_hosts"
 export JIKU_RECORDER_LOG="$T/recorder.log"
 
-cat >"$T/agent.conf" <<CONF
-[agent]
-state_dir = $T/state
-backup_dir = $T/backups
-policy_dir = $POLICIES
-plugin_dir = $T/plugins
-lock_wait = 2
-log = stderr
-
-[retention]
-keep_last = 2
-keep_daily = 0
-keep_weekly = 0
-keep_monthly = 0
-keep_safety = 1
-keep_on_server = 2
+{
+    agent_section "lock_wait = 2"
+    retention_section 2 1 2
+    cat <<CONF
 
 [server web1]
 panel = cpanel
@@ -73,6 +34,7 @@ api_token_file = $T/cred/web1.token
 ssh_key = $T/cred/id_ed25519
 known_hosts = $T/known_hosts
 CONF
+} >"$T/agent.conf"
 cat >"$T/conf.d/10-acme.conf" <<'CONF'
 [customer acme]
 tier = medium
@@ -188,25 +150,9 @@ run 3 --dry-run nightly && has out "dry-run: denied"
 
 # --- monitoring: metrics textfile and healthchecks-style pings --------------------------
 PROMTOOL=${PROMTOOL:-/opt/jiku-test/promtool}
-cat >"$T/pingd.py" <<'PY'
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        with open(sys.argv[1], "a") as f:
-            f.write(self.path + "\n")
-        self.send_response(200)
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-PY
-python3 "$T/pingd.py" "$T/pings" >"$T/pingport" &
-pingd=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$T/pingport" ] && break; sleep 0.2; done
+pingd_start "$T/pings"
 cp "$T/agent.conf" "$T/agent.conf.plain"
-sed -i "s|^log = stderr|log = stderr\nmetrics_file = $T/metrics.prom\nping_url = http://127.0.0.1:$(cat "$T/pingport")/check-uuid/|" \
+sed -i "s|^log = stderr|log = stderr\nmetrics_file = $T/metrics.prom\nping_url = http://127.0.0.1:$PING_PORT/check-uuid/|" \
     "$T/agent.conf"
 run 3 nightly
 [ "$(cat "$T/pings")" = "$(printf '/check-uuid/start\n/check-uuid/fail')" ] ||
@@ -223,8 +169,7 @@ fi
 : >"$T/pings"
 run 0 snapshot acme/shop
 [ -s "$T/pings" ] && fail "a one-off command pinged the monitor"
-kill "$pingd"
-wait "$pingd" 2>/dev/null
+pingd_stop
 sed -i "s|^ping_url = .*|ping_url = http://127.0.0.1:9/nobody-listens|" "$T/agent.conf"
 run 3 nightly && has err "ping"
 cp "$T/agent.conf.plain" "$T/agent.conf"
@@ -254,14 +199,14 @@ run 65 verify lowco/site && has err "does not match"
 # --- audit chain ---------------------------------------------------------------------------
 run 0 audit verify && has out "chain intact"
 run 0 history --target acme/shop && has out "acme/shop"
-head=$(sqlite3 "$T/state/state.db" "SELECT hash || ':' || seq FROM audit ORDER BY seq DESC LIMIT 1")
+head=$(statedb "SELECT hash || ':' || seq FROM audit ORDER BY seq DESC LIMIT 1")
 run 0 audit verify --head "$head"
 cp "$T/state/state.db" "$T/state.bak"
-sqlite3 "$T/state/state.db" "UPDATE audit SET reason = 'tampered' WHERE seq = 3"
+statedb "UPDATE audit SET reason = 'tampered' WHERE seq = 3"
 run 65 audit verify && has err "3"
 cp "$T/state.bak" "$T/state/state.db"
 rm -f "$T/state/state.db-wal" "$T/state/state.db-shm"
-sqlite3 "$T/state/state.db" "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)"
+statedb "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)"
 run 65 audit verify --head "$head"
 run 64 audit verify --head garbage
 
@@ -279,7 +224,7 @@ wait "$holder" 2>/dev/null
 run 0 snapshot acme/shop
 
 # --- SIGTERM in the middle of an operation: exit 130 within seconds, nothing half-recorded --
-before=$(sqlite3 "$T/state/state.db" "SELECT COUNT(*) FROM artifacts WHERE target = 'acme/shop'")
+before=$(statedb "SELECT COUNT(*) FROM artifacts WHERE target = 'acme/shop'")
 JIKU_RECORDER_SLEEP_MS=30000 timeout 60 "$BIN" -c "$T/agent.conf" snapshot acme/shop \
     >"$T/out" 2>"$T/err" </dev/null &
 agent=$!
@@ -291,17 +236,17 @@ wait "$agent" || rc=$?
 took=$(($(date +%s) - started))
 [ "$rc" = 130 ] || fail "SIGTERM: exit $rc, expected 130"
 [ "$took" -le 3 ] || fail "SIGTERM: took ${took}s to exit"
-after=$(sqlite3 "$T/state/state.db" "SELECT COUNT(*) FROM artifacts WHERE target = 'acme/shop'")
+after=$(statedb "SELECT COUNT(*) FROM artifacts WHERE target = 'acme/shop'")
 [ "$before" = "$after" ] || fail "an interrupted snapshot left an artifact row"
-[ "$(sqlite3 "$T/state/state.db" "SELECT status FROM operations ORDER BY id DESC LIMIT 1")" = \
+[ "$(statedb "SELECT status FROM operations ORDER BY id DESC LIMIT 1")" = \
     interrupted ] || fail "the interrupted operation is not recorded as interrupted"
 run 0 --lock-wait 0 snapshot acme/shop
 # a row a crashed run left pending is dropped by the next operation under the target's lock
-sqlite3 "$T/state/state.db" "INSERT INTO artifacts (id, customer, target, kind, server, panel, \
+statedb "INSERT INTO artifacts (id, customer, target, kind, server, panel, \
     created, status, pinned) VALUES ('20200101T000000Z.acme.shop.s', 'acme', 'acme/shop', \
     'snapshot', 'web1', 'cpanel', 1577836800, 'pending', 0)"
 run 0 snapshot acme/shop && has err "left pending by an interrupted run"
-[ "$(sqlite3 "$T/state/state.db" "SELECT COUNT(*) FROM artifacts WHERE status = 'pending'")" = 0 ] ||
+[ "$(statedb "SELECT COUNT(*) FROM artifacts WHERE status = 'pending'")" = 0 ] ||
     fail "a stale pending row survived"
 
 # --- configuration errors --------------------------------------------------------------------
@@ -330,5 +275,4 @@ rm "$T/plugins/cpanel.so"
 run 1 snapshot acme/shop && has err "no plugin for panel 'cpanel'"
 run 0 --dry-run snapshot acme/shop
 
-say "cli_test: $n commands, $fails failure(s)"
-[ "$fails" -eq 0 ]
+test_end

@@ -1,0 +1,269 @@
+# shellcheck shell=sh
+# The plumbing the integration tests (tests/integration/*_test.sh) share; POSIX sh.  A test
+# sources it first, `. "$(dirname "$0")/lib.sh"`, then calls test_begin.  Sourcing only defines
+# functions, so scripts/fleet.sh sources it too (sim_start, sim_server, install_plugin).
+#
+# A test's life
+#   test_begin [--root]   T = a fresh /tmp/jiku-NAME.XXXXXX (NAME: the script's name less
+#                         _test.sh), fails=0, n=0; at exit the at_exit code runs, the ping
+#                         receiver and every simulator sim_start started are stopped and T is
+#                         removed; INT and TERM exit 130.  --root: a skip (exit 77) unless root,
+#                         for the simulators' sshd rigs.
+#   at_exit CODE          shell code to run at exit, before the simulators are stopped
+#   test_end              prints "NAME_test: N runs, F failures"; true when F is 0 (the last
+#                         command of a test, so its exit status)
+#
+# Checks: each failure is printed as "FAIL: TEXT" ("FAIL[TAG]: TEXT" while FAIL_TAG is set) and
+# counted in fails; n counts the agent runs.
+#   say TEXT...           one line on stdout
+#   fail TEXT...          a failure
+#   run CODE ARGS...      jiku-agent -c AGENT_CONF [--actor ACTOR] ARGS, stdin /dev/null (no tty,
+#                         as under cron), bounded by RUN_TIMEOUT seconds; a failure unless it
+#                         exits CODE (then false, out and err shown).  Its stdout is in $T/out,
+#                         stderr in $T/err, both appended to $T/all-output (for secret checks).
+#                         Settings: BIN (the agent), AGENT_CONF (default $T/agent.conf), ACTOR
+#                         (unset: no --actor), RUN_TIMEOUT (default 300).
+#   has FILE TEXT         $T/FILE contains the fixed TEXT (else a failure, the file shown)
+#   hasnt FILE TEXT       $T/FILE does not contain the fixed TEXT
+#   same FILE TEXT        FILE (a path) holds exactly TEXT
+#
+# The agent's configuration
+#   agent_section [LINE...]  "[agent]" with state_dir, backup_dir, plugin_dir under $T,
+#                         policy_dir $POLICIES, each LINE, log = stderr
+#   retention_section LAST SAFETY ON_SERVER  "[retention]": keep_last, keep_safety and
+#                         keep_on_server as given, no daily, weekly or monthly copies
+#   sim_server PANEL NAME DIR [LINE...]  "[server NAME]" for the cpanel or plesk simulator in
+#                         DIR, from its DIR/env (ports, token, CA, SSH key and known_hosts,
+#                         snapshot_dir; cPanel's softaculous_port, Plesk's dump_dir), then each
+#                         LINE
+#   install_plugin SO NAME [DIR]  copies SO to DIR/NAME.so (DIR: $T/plugins), both 0755: the
+#                         loader refuses a plugin anyone else may write
+#
+# Simulators (tests/fakes/*/sim.sh) and what they logged
+#   sim_start SIM_SH DIR ARGS...  `sh SIM_SH start DIR ARGS`, its output in DIR.log; if it fails
+#                         the log is shown on stderr and the status is 1.  Stopped by sims_stop.
+#   sims_stop             `SIM_SH stop DIR` for each simulator sim_start started
+#   faults DIR JSON       writes the simulator's DIR/faults.json
+#   logged DIR KEY VALUE  how many requests DIR/requests.log holds with "KEY":"VALUE" (function:
+#                         a cPanel API function or softaculous:ACT; command: a `plesk bin`
+#                         utility); KEY operations: XML API packets of the one OPERATOR/OPERATION
+#   log_lines DIR         how many requests DIR/requests.log holds (0 without one)
+#
+# The catalog
+#   artifacts TARGET      "id kind status location sha256" of TARGET's artifacts (--json list),
+#                         newest first
+#   good_count TARGET     how many of them are good
+#   statedb SQL...        sqlite3 on STATE_DB (default $T/state/state.db), columns separated by
+#                         one space
+#   tree DIR              every path under DIR, sorted (empty when DIR is missing)
+#
+# A ping receiver (healthchecks-style monitoring)
+#   pingd_start FILE      an HTTP server on 127.0.0.1 that appends each GET's path to FILE and
+#                         answers 200; its port in PING_PORT
+#   pingd_stop            stops it (test_begin's exit does too)
+
+_lib_at_exit=
+_lib_sims=
+_lib_pingd=
+
+test_begin() {
+    TEST_NAME=$(basename "$0" .sh)
+    if [ "${1:-}" = --root ] && [ "$(id -u)" != 0 ]; then
+        echo "$TEST_NAME: needs root for the simulators' sshd rigs; skipped"
+        exit 77
+    fi
+    T=$(mktemp -d "/tmp/jiku-${TEST_NAME%_test}.XXXXXX")
+    fails=0
+    n=0
+    trap _lib_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+at_exit() {
+    _lib_at_exit="$_lib_at_exit$1
+"
+}
+
+_lib_cleanup() {
+    eval "$_lib_at_exit"
+    pingd_stop
+    sims_stop
+    rm -rf "$T"
+}
+
+test_end() {
+    say "$TEST_NAME: $n runs, $fails failures"
+    [ "$fails" = 0 ]
+}
+
+say() { printf '%s\n' "$*"; }
+fail() {
+    say "FAIL${FAIL_TAG:+[$FAIL_TAG]}: $*"
+    fails=$((fails + 1))
+}
+
+run() {
+    want=$1
+    shift
+    n=$((n + 1))
+    rc=0
+    timeout "${RUN_TIMEOUT:-300}" "$BIN" -c "${AGENT_CONF:-$T/agent.conf}" \
+        ${ACTOR:+--actor "$ACTOR"} "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+    cat "$T/out" "$T/err" >>"$T/all-output"
+    if [ "$rc" != "$want" ]; then
+        fail "jiku-agent $* exited $rc, expected $want"
+        sed 's/^/  out: /' "$T/out" | head -40
+        sed 's/^/  err: /' "$T/err" | head -20
+        return 1
+    fi
+    return 0
+}
+
+has() {
+    grep -qF -- "$2" "$T/$1" || { fail "$1 lacks '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
+}
+
+hasnt() {
+    ! grep -qF -- "$2" "$T/$1" || fail "$1 contains '$2'"
+}
+
+same() {
+    [ "$(cat "$1" 2>/dev/null)" = "$2" ] ||
+        fail "'$1' holds '$(cat "$1" 2>/dev/null)', expected '$2'"
+}
+
+agent_section() {
+    printf '[agent]\nstate_dir = %s/state\nbackup_dir = %s/backups\npolicy_dir = %s\n' \
+        "$T" "$T" "$POLICIES"
+    printf 'plugin_dir = %s/plugins\n' "$T"
+    for _line in "$@"; do printf '%s\n' "$_line"; done
+    printf 'log = stderr\n'
+}
+
+retention_section() {
+    printf '\n[retention]\nkeep_last = %s\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\n' "$1"
+    printf 'keep_safety = %s\nkeep_on_server = %s\n' "$2" "$3"
+}
+
+sim_server() {
+    (
+        panel=$1 name=$2
+        . "$3/env"
+        shift 3
+        # Both simulators' env files name these alike, under CPSIM_ or PLSIM_.
+        case $panel in
+        cpanel) p=CPSIM token=$CPSIM_TOKEN_FILE own="softaculous_port = $CPSIM_CPANEL_PORT" ;;
+        plesk) p=PLSIM token=$PLSIM_SECRET_KEY_FILE own="dump_dir = $PLSIM_DUMP_DIR" ;;
+        *) echo "sim_server: unknown panel '$panel'" >&2; exit 1 ;;
+        esac
+        eval "host=\$${p}_HOST api_port=\$${p}_API_PORT api_user=\$${p}_API_USER" \
+            "ca=\$${p}_CA_FILE ssh_port=\$${p}_SSH_PORT ssh_user=\$${p}_SSH_USER" \
+            "ssh_key=\$${p}_SSH_KEY known_hosts=\$${p}_KNOWN_HOSTS snap=\$${p}_SNAPSHOT_DIR"
+        cat <<CONF
+
+[server $name]
+panel = $panel
+host = $host
+api_port = $api_port
+api_user = $api_user
+api_token_file = $token
+ca_file = $ca
+ssh_port = $ssh_port
+ssh_user = $ssh_user
+ssh_key = $ssh_key
+known_hosts = $known_hosts
+snapshot_dir = $snap
+$own
+CONF
+        for line in "$@"; do printf '%s\n' "$line"; done
+    )
+}
+
+install_plugin() {
+    _dir=${3:-$T/plugins}
+    mkdir -p "$_dir" && chmod 755 "$_dir" && cp "$1" "$_dir/$2.so" && chmod 755 "$_dir/$2.so"
+}
+
+sim_start() {
+    _sim=$1 _dir=$2
+    shift 2
+    # registered first: a simulator that fails half-way is stopped too
+    _lib_sims="$_lib_sims$_sim
+$_dir
+"
+    sh "$_sim" start "$_dir" "$@" >"$_dir.log" 2>&1 || {
+        echo "simulator $_dir did not start:" >&2
+        sed 's/^/  /' "$_dir.log" >&2
+        return 1
+    }
+}
+
+sims_stop() {
+    printf '%s' "$_lib_sims" | while IFS= read -r _sim && IFS= read -r _dir; do
+        sh "$_sim" stop "$_dir" >/dev/null 2>&1 || :
+    done
+    _lib_sims=
+}
+
+faults() { printf '%s\n' "$2" >"$1/faults.json"; }
+
+logged() {
+    case $2 in
+    operations) grep -cF "\"operations\":[\"$3\"]" "$1/requests.log" ;;
+    *) grep -cF "\"$2\":\"$3\"" "$1/requests.log" ;;
+    esac
+}
+
+log_lines() {
+    if [ -f "$1/requests.log" ]; then wc -l <"$1/requests.log"; else echo 0; fi
+}
+
+artifacts() {
+    timeout 60 "$BIN" -c "${AGENT_CONF:-$T/agent.conf}" --json list "$1" 2>/dev/null | python3 -c '
+import json, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+for line in sys.stdin:
+    o = json.loads(line)
+    if o.get("type") == "artifact":
+        print(o["id"], o["kind"], o["status"], o.get("location") or "-", o.get("sha256") or "-")
+' 2>/dev/null
+}
+
+good_count() { artifacts "$1" | awk '$3 == "good"' | wc -l; }
+
+statedb() { sqlite3 -separator ' ' "${STATE_DB:-$T/state/state.db}" "$@"; }
+
+tree() { (cd "$1" 2>/dev/null && find . -mindepth 1 | LC_ALL=C sort); }
+
+pingd_start() {
+    : >"$1"
+    python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(sys.argv[1], "a") as f:
+            f.write(self.path + "\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"OK")
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+' "$1" >"$T/pingport" 2>/dev/null &
+    _lib_pingd=$!
+    _i=0
+    while [ ! -s "$T/pingport" ] && [ $_i -lt 50 ]; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    [ -s "$T/pingport" ] || { fail "the ping receiver did not start"; exit 1; }
+    PING_PORT=$(cat "$T/pingport")
+}
+
+pingd_stop() {
+    [ -z "$_lib_pingd" ] || { kill "$_lib_pingd" 2>/dev/null; wait "$_lib_pingd" 2>/dev/null; }
+    _lib_pingd=
+}
