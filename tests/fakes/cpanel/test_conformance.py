@@ -158,17 +158,20 @@ def log_value(lines, key):
     return None
 
 
+def sims():
+    return [(SIM_SH, os.path.join(T, name), ["--name", name, "--job-seconds", str(JOB_SECONDS)]
+             + args) for name, args in (("web1", []), ("web2", ["--accounts", "lowco"]))]
+
+
 def setUpModule():
     global T, W1, W2
     if os.geteuid() != 0:
         raise unittest.SkipTest("needs root (sshd rig)")
     T = tempfile.mkdtemp(prefix="cpsim-conf.")
     try:
-        for name, extra in (("web1", []), ("web2", ["--accounts", "lowco"])):
-            replay.start_sim(SIM_SH, os.path.join(T, name),
-                             ["--name", name, "--job-seconds", str(JOB_SECONDS)] + extra)
+        replay.start_sims(sims())
     except Exception:
-        tearDownModule()
+        shutil.rmtree(T, ignore_errors=True)
         raise
     W1 = Inst(os.path.join(T, "web1"))
     W2 = Inst(os.path.join(T, "web2"))
@@ -177,10 +180,8 @@ def setUpModule():
 def tearDownModule():
     if T is None:
         return
-    left = []
-    for name in ("web1", "web2"):
-        left += replay.stop_sim(SIM_SH, os.path.join(T, name), (
-            "root/var/cpanel/pkgacct_sessions", "root/var/cpanel/transfer_sessions"))
+    left = replay.stop_sims(sims(), ("root/var/cpanel/pkgacct_sessions",
+                                     "root/var/cpanel/transfer_sessions"))
     shutil.rmtree(T, ignore_errors=True)
     if left:
         raise AssertionError("sim.sh stop left processes running: %s" % left)

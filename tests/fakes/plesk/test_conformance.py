@@ -22,7 +22,6 @@ import re
 import shlex
 import shutil
 import ssl
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -35,7 +34,6 @@ sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
 from simlib import replay  # noqa: E402
 from simlib.replay import pid_alive, until  # noqa: E402
 
-RIG = os.path.join(os.path.dirname(HERE), "sshd-rig.sh")
 AGENT = "/enterprise/control/agent.php"
 JOB_SECONDS = 0.5
 
@@ -103,10 +101,11 @@ class Inst(replay.Inst):
         return os.path.join(self.env["PLSIM_SNAPSHOT_DIR"], *p)
 
 
-def start(name, *args):
-    d = os.path.join(T, name)
-    replay.start_sim(SIM_SH, d, ["--name", name, "--job-seconds", str(JOB_SECONDS)] + list(args))
-    return Inst(d)
+def sims():
+    return [(SIM_SH, os.path.join(T, name), ["--name", name, "--job-seconds", str(JOB_SECONDS)]
+             + args) for name, args in (("plesk1", ["--version", "17.0.17"]),
+                                        ("plesk2", ["--version", "18.0.52", "--subscriptions",
+                                                    "admin.example,resold.example"]))]
 
 
 def setUpModule():
@@ -116,24 +115,21 @@ def setUpModule():
     T = tempfile.mkdtemp(prefix="plsim-")
     os.chmod(T, 0o755)
     try:
-        P1 = start("plesk1", "--version", "17.0.17")
-        P2 = start("plesk2", "--version", "18.0.52", "--subscriptions",
-                   "admin.example,resold.example")
+        replay.start_sims(sims())
     except Exception:
-        tearDownModule()
+        shutil.rmtree(T, ignore_errors=True)
         raise
+    P1 = Inst(os.path.join(T, "plesk1"))
+    P2 = Inst(os.path.join(T, "plesk2"))
 
 
 def tearDownModule():
     if T is None:
         return
-    try:
-        for name in ("plesk1", "plesk2"):
-            left = replay.stop_sim(SIM_SH, os.path.join(T, name))
-            if left:
-                raise AssertionError("pids %s still running after sim.sh stop" % left)
-    finally:
-        shutil.rmtree(T, ignore_errors=True)
+    left = replay.stop_sims(sims())
+    shutil.rmtree(T, ignore_errors=True)
+    if left:
+        raise AssertionError("sim.sh stop left processes running: %s" % left)
 
 
 def rd(path):
@@ -665,21 +661,7 @@ class CliFaults(Base):
         cmd = ("plesk bin pleskrestore --restore %s -level domains -filter list:shop.example"
                % shlex.quote(dest))
         # attached: dies with the connection, leaving the databases unrestored
-        proc = subprocess.Popen(
-            ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o",
-             "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + P1.env["PLSIM_KNOWN_HOSTS"],
-             "-i", P1.env["PLSIM_SSH_KEY"], "-p", P1.env["PLSIM_SSH_PORT"], "root@127.0.0.1", cmd],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            proc.stdout.readline()  # the job is running
-            subprocess.run(["sh", RIG, "cut", os.path.join(P1.d, "ssh")], check=True, timeout=30)
-            proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
+        P1.ssh_cut(cmd, "stdout")  # once the job runs
         time.sleep(4)
         self.assertNotEqual(rd(P1.dbfile("shopuser_db")), orig_db)
         # detached as SPEC §6 says: survives the cut
@@ -687,7 +669,7 @@ class CliFaults(Base):
             shlex.quote(work), shlex.quote(cmd + " >log 2>&1; echo $? >rc")))
         self.assertEqual(rc, 0, err)
         time.sleep(0.5)
-        subprocess.run(["sh", RIG, "cut", os.path.join(P1.d, "ssh")], check=True, timeout=30)
+        P1.cut()
         self.assertTrue(until(lambda: os.path.exists(os.path.join(work, "rc")), 30))
         time.sleep(0.2)
         self.assertEqual(rd(os.path.join(work, "rc")).strip(), "0")

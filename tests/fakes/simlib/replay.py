@@ -15,6 +15,8 @@ import time
 
 from simlib import state
 
+RIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sshd-rig.sh")
+
 
 def load_env(path):
     """DIR/env (NAME='value' lines) as a dict."""
@@ -51,26 +53,34 @@ def sample_bytes(here, name):
         return f.read()
 
 
-def start_sim(sim_sh, d, args):
-    """`sim.sh start D ARGS…`; its output goes to stderr only when it fails."""
-    r = subprocess.run(["sh", sim_sh, "start", d] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=120)
-    if r.returncode != 0:
-        sys.stderr.write(r.stdout.decode(errors="replace"))
-        raise RuntimeError("sim.sh start %s failed" % d)
+def start_sims(sims):
+    """`sim.sh start DIR ARGS…` for each (sim.sh, DIR, ARGS); sim.sh's output goes to stderr
+    only when it fails, and then the simulators started are stopped again."""
+    for i, (sim_sh, d, args) in enumerate(sims):
+        r = subprocess.run(["sh", sim_sh, "start", d] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120)
+        if r.returncode != 0:
+            sys.stderr.write(r.stdout.decode(errors="replace"))
+            stop_sims(sims[:i])
+            raise RuntimeError("sim.sh start %s failed" % d)
 
 
-def stop_sim(sim_sh, d, job_dirs=()):
-    """`sim.sh stop D`; returns the pids still running 10 s later among the HTTPS server, the
-    sshd and the jobs with a pid file in a subdirectory of D/JOB_DIR."""
-    files = [os.path.join(d, "server.pid"), os.path.join(d, "ssh", "sshd.pid")]
-    for base in job_dirs:
-        try:
-            files += [os.path.join(d, base, j, "pid") for j in os.listdir(os.path.join(d, base))]
-        except OSError:
-            pass
+def stop_sims(sims, job_dirs=()):
+    """`sim.sh stop DIR` for each (sim.sh, DIR, …); returns the pids still running 10 s later
+    among their HTTPS servers, sshds and the jobs with a pid file in a subdirectory of
+    DIR/JOB_DIR."""
+    files = []
+    for sim_sh, d, *_ in sims:
+        files += [os.path.join(d, "server.pid"), os.path.join(d, "ssh", "sshd.pid")]
+        for base in job_dirs:
+            try:
+                jobs = os.listdir(os.path.join(d, base))
+            except OSError:
+                continue
+            files += [os.path.join(d, base, j, "pid") for j in jobs]
     pids = [p for p in map(state.read_pid, files) if p is not None]
-    subprocess.run(["sh", sim_sh, "stop", d], timeout=120)
+    for sim_sh, d, *_ in sims:
+        subprocess.run(["sh", sim_sh, "stop", d], timeout=120)
     return [p for p in pids if not until(lambda: not pid_alive(p), 10)]
 
 
@@ -88,17 +98,39 @@ class Inst:
     def e(self, k):
         return self.env[self.pre + k]
 
-    def ssh(self, command, timeout=None):
-        """(exit code, stdout, stderr) of command over the simulator's sshd rig."""
-        argv = ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+    def ssh_argv(self, command):
+        return ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
                 "-o", "StrictHostKeyChecking=yes", "-o",
                 "UserKnownHostsFile=" + self.e("KNOWN_HOSTS"), "-i", self.e("SSH_KEY"),
                 "-p", self.e("SSH_PORT"), "root@127.0.0.1", command]
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout or self.ssh_timeout)
+
+    def ssh(self, command, timeout=None):
+        """(exit code, stdout, stderr) of command over the simulator's sshd rig."""
+        r = subprocess.run(self.ssh_argv(command), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout or self.ssh_timeout)
         if self.ssh_text:
             return r.returncode, r.stdout.decode(), r.stderr.decode()
         return r.returncode, r.stdout, r.stderr
+
+    def cut(self):
+        """Drop every SSH connection to the simulator (sshd-rig.sh cut); detached jobs live on."""
+        subprocess.run(["sh", RIG, "cut", os.path.join(self.d, "ssh")], check=True, timeout=30)
+
+    def ssh_cut(self, command, ready):
+        """Run command attached over SSH and cut the connection once it has written a line on
+        ready ("stdout" or "stderr"); returns ssh's exit status."""
+        proc = subprocess.Popen(self.ssh_argv(command), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            getattr(proc, ready).readline()
+            self.cut()
+            return proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
 
     def set_faults(self, faults):
         with open(self.e("FAULTS"), "w") as f:

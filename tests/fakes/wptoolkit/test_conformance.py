@@ -145,32 +145,29 @@ def by_url(items, url):
     return m[0]
 
 
-SIMS = ((os.path.join(FAKES, "cpanel", "sim.sh"), "web1"),
-        (os.path.join(FAKES, "plesk", "sim.sh"), "plesk1"))
+def sims():
+    return [(os.path.join(FAKES, panel, "sim.sh"), os.path.join(T, name),
+             ["--job-seconds", str(JOB_SECONDS), "--name", name])
+            for panel, name in (("cpanel", "web1"), ("plesk", "plesk1"))]
 
 
 def setUpModule():
     global T, CP, PL
     T = tempfile.mkdtemp(prefix="wptconf.")
     try:
-        for sh, name in SIMS:
-            replay.start_sim(sh, os.path.join(T, name),
-                             ["--job-seconds", str(JOB_SECONDS), "--name", name])
+        replay.start_sims(sims())
     except Exception:
-        tearDownModule()
+        shutil.rmtree(T, ignore_errors=True)
         raise
     CP = CpInst(os.path.join(T, "web1"))
     PL = PlInst(os.path.join(T, "plesk1"))
 
 
 def tearDownModule():
-    try:
-        for sh, name in SIMS:
-            left = replay.stop_sim(sh, os.path.join(T, name))
-            if left:
-                raise AssertionError("pids %s still running after sim.sh stop" % left)
-    finally:
-        shutil.rmtree(T, ignore_errors=True)
+    left = replay.stop_sims(sims())
+    shutil.rmtree(T, ignore_errors=True)
+    if left:
+        raise AssertionError("sim.sh stop left processes running: %s" % left)
 
 
 class WptShapes(unittest.TestCase):
@@ -455,7 +452,6 @@ class WptClone(unittest.TestCase):
 
 class WptDetached(unittest.TestCase):
     def test_detached_import_survives_a_cut_and_attached_one_dies(self):
-        rig = os.path.join(FAKES, "sshd-rig.sh")
         inst = by_url(jlist(CP), "https://low.example")
         db = CP.mysql("lowco_wp1")
         dump = os.path.join(T, "low-export.sql")
@@ -468,22 +464,7 @@ class WptDetached(unittest.TestCase):
         CP.set_faults({"wptoolkit_seconds": 3})
         cmd = "wp-toolkit --wp-cli -instance-id %d -- db import %s" % (inst["id"], dump)
         try:
-            proc = subprocess.Popen(
-                ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o",
-                 "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + CP.e("KNOWN_HOSTS"),
-                 "-i", CP.e("SSH_KEY"), "-p", CP.e("SSH_PORT"), "root@127.0.0.1", cmd],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            try:
-                proc.stderr.readline()  # the import is running
-                subprocess.run(["sh", rig, "cut", os.path.join(CP.d, "ssh")], check=True,
-                               timeout=30)
-                proc.wait(timeout=30)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-                proc.stdout.close()
-                proc.stderr.close()
+            CP.ssh_cut(cmd, "stderr")  # once the import runs
             time.sleep(4)
             self.assertEqual(sha(db), changed)      # died with its session: nothing imported
             work = os.path.join(T, "job-import")
@@ -492,7 +473,7 @@ class WptDetached(unittest.TestCase):
                 shlex.quote(work), shlex.quote(cmd + " >log 2>err; echo $? >rc")))
             self.assertEqual(rc, 0, err)
             time.sleep(0.5)
-            subprocess.run(["sh", rig, "cut", os.path.join(CP.d, "ssh")], check=True, timeout=30)
+            CP.cut()
             deadline = time.time() + 30
             while time.time() < deadline and not os.path.exists(os.path.join(work, "rc")):
                 time.sleep(0.1)
