@@ -9,14 +9,15 @@ so every command works on the same DIR/root as the HTTPS server.  See README.md.
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # simlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import api  # noqa: E402
 import cpsim  # noqa: E402
+from simlib import df as simdf  # noqa: E402
 
 
 def kv_args(words):
@@ -254,36 +255,11 @@ def restorepkg(sim, argv):
 
 
 def df(sim, argv):
-    real = subprocess.run(["/usr/bin/df"] + argv, stdout=subprocess.PIPE, stderr=sys.stderr)
     fault = sim.faults().get("df")
-    posix = any(a == "-P" or a == "--portability" or (a.startswith("-") and not a.startswith("--")
-                                                      and "P" in a) for a in argv)
-    if not fault or not posix or real.returncode != 0:
-        sys.stdout.buffer.write(real.stdout)
-        return real.returncode
-    avail_bytes = int(fault.get("avail_bytes", 1 << 20)) if isinstance(fault, dict) else 1 << 20
-    lines = real.stdout.decode().splitlines()
-    header = lines[0]
-    m = re.match(r"Filesystem\s+(\d+)(?:-blocks|B-blocks)", header)
-    block = 1024
-    if m:
-        block = int(m.group(1))
-    elif "1K-blocks" in header:
-        block = 1024
-    out = [header]
-    for line in lines[1:]:
-        f = line.split()
-        if len(f) < 6:
-            out.append(line)
-            continue
-        total = int(f[1])
-        avail = avail_bytes // block
-        used = max(0, total - avail)
-        cap = "%d%%" % (min(100, (used * 100 + total - 1) // total) if total else 100)
-        out.append("%-14s %12d %12d %12d %8s %s" % (f[0], total, used, avail, cap,
-                                                    " ".join(f[5:])))
-    sys.stdout.write("\n".join(out) + "\n")
-    return 0
+    if not fault:
+        return simdf.run(argv, None)
+    return simdf.run(argv, int(fault.get("avail_bytes", 1 << 20)) if isinstance(fault, dict)
+                     else 1 << 20)
 
 
 def wp_toolkit(sim, argv):

@@ -11,14 +11,14 @@ works on the same DIR/root as the HTTPS server.  README.md is the contract.
 """
 
 import os
-import re
 import signal
-import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # simlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import psim  # noqa: E402
+from simlib import df as simdf  # noqa: E402
 
 
 def out(text, stream=None):
@@ -324,33 +324,9 @@ def plesk(sim, argv):
 
 # ---- df ------------------------------------------------------------------------------------
 def df(sim, argv):
-    real = subprocess.run(["/usr/bin/df"] + argv, stdout=subprocess.PIPE, stderr=sys.stderr)
     fault = sim.faults().get("df")
-    posix = any(a in ("-P", "--portability") or
-                (a.startswith("-") and not a.startswith("--") and "P" in a) for a in argv)
-    if not isinstance(fault, dict) or not posix or real.returncode != 0:
-        sys.stdout.buffer.write(real.stdout)
-        return real.returncode
-    avail_bytes = int(fault.get("avail_bytes", 1 << 20))
-    lines = real.stdout.decode().splitlines()
-    m = re.match(r"Filesystem\s+(\d+)(?:-blocks|B-blocks|K-blocks)", lines[0])
-    block = 1024
-    if m and "K-blocks" not in lines[0]:
-        block = int(m.group(1))
-    res = [lines[0]]
-    for line in lines[1:]:
-        f = line.split()
-        if len(f) < 6:
-            res.append(line)
-            continue
-        total = int(f[1])
-        avail = avail_bytes // block
-        used = max(0, total - avail)
-        cap = "%d%%" % (min(100, (used * 100 + total - 1) // total) if total else 100)
-        res.append("%-14s %12d %12d %12d %8s %s" % (f[0], total, used, avail, cap,
-                                                    " ".join(f[5:])))
-    sys.stdout.write("\n".join(res) + "\n")
-    return 0
+    return simdf.run(argv, int(fault.get("avail_bytes", 1 << 20))
+                     if isinstance(fault, dict) else None)
 
 
 def main():
