@@ -19,7 +19,6 @@ import shutil
 import ssl
 import sys
 import tarfile
-import tempfile
 import time
 import unittest
 import urllib.parse
@@ -31,7 +30,7 @@ from simlib import replay  # noqa: E402
 
 JOB_SECONDS = 0.5
 
-T = None
+FLEET = T = None
 W1 = None
 W2 = None
 
@@ -158,33 +157,23 @@ def log_value(lines, key):
     return None
 
 
-def sims():
-    return [(SIM_SH, os.path.join(T, name), ["--name", name, "--job-seconds", str(JOB_SECONDS)]
-             + args) for name, args in (("web1", []), ("web2", ["--accounts", "lowco"]))]
-
-
 def setUpModule():
-    global T, W1, W2
+    global FLEET, T, W1, W2
     if os.geteuid() != 0:
         raise unittest.SkipTest("needs root (sshd rig)")
-    T = tempfile.mkdtemp(prefix="cpsim-conf.")
-    try:
-        replay.start_sims(sims())
-    except Exception:
-        shutil.rmtree(T, ignore_errors=True)
-        raise
-    W1 = Inst(os.path.join(T, "web1"))
-    W2 = Inst(os.path.join(T, "web2"))
+    FLEET = replay.Fleet("cpsim-conf.", [
+        (SIM_SH, "web1", ["--name", "web1", "--job-seconds", str(JOB_SECONDS)]),
+        (SIM_SH, "web2", ["--name", "web2", "--job-seconds", str(JOB_SECONDS), "--accounts",
+                          "lowco"])],
+        job_dirs=("root/var/cpanel/pkgacct_sessions", "root/var/cpanel/transfer_sessions"))
+    T = FLEET.dir
+    W1 = Inst(FLEET.path("web1"))
+    W2 = Inst(FLEET.path("web2"))
 
 
 def tearDownModule():
-    if T is None:
-        return
-    left = replay.stop_sims(sims(), ("root/var/cpanel/pkgacct_sessions",
-                                     "root/var/cpanel/transfer_sessions"))
-    shutil.rmtree(T, ignore_errors=True)
-    if left:
-        raise AssertionError("sim.sh stop left processes running: %s" % left)
+    if FLEET is not None:
+        FLEET.stop()
 
 
 class Base(unittest.TestCase):

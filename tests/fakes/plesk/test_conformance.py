@@ -24,7 +24,6 @@ import shutil
 import ssl
 import sys
 import tarfile
-import tempfile
 import time
 import unittest
 
@@ -37,7 +36,7 @@ from simlib.replay import pid_alive, until  # noqa: E402
 AGENT = "/enterprise/control/agent.php"
 JOB_SECONDS = 0.5
 
-T = None
+FLEET = T = None
 P1 = None
 P2 = None
 
@@ -101,35 +100,23 @@ class Inst(replay.Inst):
         return os.path.join(self.env["PLSIM_SNAPSHOT_DIR"], *p)
 
 
-def sims():
-    return [(SIM_SH, os.path.join(T, name), ["--name", name, "--job-seconds", str(JOB_SECONDS)]
-             + args) for name, args in (("plesk1", ["--version", "17.0.17"]),
-                                        ("plesk2", ["--version", "18.0.52", "--subscriptions",
-                                                    "admin.example,resold.example"]))]
-
-
 def setUpModule():
-    global T, P1, P2
+    global FLEET, T, P1, P2
     if os.geteuid() != 0:
         raise unittest.SkipTest("needs root (sshd)")
-    T = tempfile.mkdtemp(prefix="plsim-")
-    os.chmod(T, 0o755)
-    try:
-        replay.start_sims(sims())
-    except Exception:
-        shutil.rmtree(T, ignore_errors=True)
-        raise
-    P1 = Inst(os.path.join(T, "plesk1"))
-    P2 = Inst(os.path.join(T, "plesk2"))
+    args = ["--job-seconds", str(JOB_SECONDS)]
+    FLEET = replay.Fleet("plsim-", [
+        (SIM_SH, "plesk1", ["--name", "plesk1", "--version", "17.0.17"] + args),
+        (SIM_SH, "plesk2", ["--name", "plesk2", "--version", "18.0.52", "--subscriptions",
+                            "admin.example,resold.example"] + args)], mode=0o755)
+    T = FLEET.dir
+    P1 = Inst(FLEET.path("plesk1"))
+    P2 = Inst(FLEET.path("plesk2"))
 
 
 def tearDownModule():
-    if T is None:
-        return
-    left = replay.stop_sims(sims())
-    shutil.rmtree(T, ignore_errors=True)
-    if left:
-        raise AssertionError("sim.sh stop left processes running: %s" % left)
+    if FLEET is not None:
+        FLEET.stop()
 
 
 def rd(path):

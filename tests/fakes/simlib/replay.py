@@ -9,8 +9,10 @@ rig, faults.json and requests.log, the documented samples and bounded polling.
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 from simlib import state
@@ -82,6 +84,31 @@ def stop_sims(sims, job_dirs=()):
     for sim_sh, d, *_ in sims:
         subprocess.run(["sh", sim_sh, "stop", d], timeout=120)
     return [p for p in pids if not until(lambda: not pid_alive(p), 10)]
+
+
+class Fleet:
+    """The simulators of one test module, in a mkdtemp directory (mode) removed by stop().
+    specs: (sim.sh, NAME, ARGS) each, started as DIR/NAME; job_dirs: see stop_sims."""
+
+    def __init__(self, prefix, specs, job_dirs=(), mode=0o700):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.dir, mode)
+        self.sims = [(sim_sh, self.path(name), args) for sim_sh, name, args in specs]
+        self.job_dirs = job_dirs
+        try:
+            start_sims(self.sims)
+        except Exception:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def stop(self):
+        left = stop_sims(self.sims, self.job_dirs)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if left:
+            raise AssertionError("sim.sh stop left processes running: %s" % left)
 
 
 class Inst:

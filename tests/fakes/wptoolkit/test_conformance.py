@@ -16,11 +16,9 @@ import json
 import os
 import re
 import shlex
-import shutil
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 import urllib.parse
@@ -31,7 +29,7 @@ sys.path.insert(0, FAKES)  # simlib
 from simlib import replay  # noqa: E402
 
 JOB_SECONDS = 0.4
-T = CP = PL = None
+FLEET = T = CP = PL = None
 
 
 def sha(path):
@@ -145,29 +143,20 @@ def by_url(items, url):
     return m[0]
 
 
-def sims():
-    return [(os.path.join(FAKES, panel, "sim.sh"), os.path.join(T, name),
-             ["--job-seconds", str(JOB_SECONDS), "--name", name])
-            for panel, name in (("cpanel", "web1"), ("plesk", "plesk1"))]
-
-
 def setUpModule():
-    global T, CP, PL
-    T = tempfile.mkdtemp(prefix="wptconf.")
-    try:
-        replay.start_sims(sims())
-    except Exception:
-        shutil.rmtree(T, ignore_errors=True)
-        raise
-    CP = CpInst(os.path.join(T, "web1"))
-    PL = PlInst(os.path.join(T, "plesk1"))
+    global FLEET, T, CP, PL
+    FLEET = replay.Fleet("wptconf.", [
+        (os.path.join(FAKES, panel, "sim.sh"), name,
+         ["--job-seconds", str(JOB_SECONDS), "--name", name])
+        for panel, name in (("cpanel", "web1"), ("plesk", "plesk1"))])
+    T = FLEET.dir
+    CP = CpInst(FLEET.path("web1"))
+    PL = PlInst(FLEET.path("plesk1"))
 
 
 def tearDownModule():
-    left = replay.stop_sims(sims())
-    shutil.rmtree(T, ignore_errors=True)
-    if left:
-        raise AssertionError("sim.sh stop left processes running: %s" % left)
+    if FLEET is not None:
+        FLEET.stop()
 
 
 class WptShapes(unittest.TestCase):
