@@ -7,126 +7,36 @@
 #
 # usage: cpanel_test.sh JIKU_AGENT CPANEL_SO POLICY_DIR SIM_SH     (as root: the sshd rig)
 set -u
+. "$(dirname "$0")/lib.sh"
 BIN=$1
 PLUGIN=$2
 POLICIES=$3
 SIM=$4
+ACTOR=tester
+test_begin --root
 
-if [ "$(id -u)" != 0 ]; then
-    echo "cpanel_test: needs root for the sshd rig; skipped"
-    exit 77
-fi
-
-T=$(mktemp -d /tmp/jiku-cpanel.XXXXXX)
-cleanup() {
-    sh "$SIM" stop "$T/web1" >/dev/null 2>&1
-    sh "$SIM" stop "$T/web2" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fails=0
-n=0
-
-say() { printf '%s\n' "$*"; }
-fail() { say "FAIL: $*"; fails=$((fails + 1)); }
-
-# run CODE ARGS...: the agent, bounded in time, with its exit code checked; output in $T/out, err
-run() {
-    want=$1
-    shift
-    n=$((n + 1))
-    rc=0
-    timeout 300 "$BIN" -c "$T/agent.conf" --actor tester "$@" >"$T/out" 2>"$T/err" </dev/null ||
-        rc=$?
-    if [ "$rc" != "$want" ]; then
-        fail "jiku-agent $* exited $rc, expected $want"
-        sed 's/^/  out: /' "$T/out" | head -20
-        sed 's/^/  err: /' "$T/err" | head -20
-        return 1
-    fi
-    return 0
-}
-has() {
-    grep -qF -- "$2" "$T/$1" || { fail "$1 lacks '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
-}
-# same FILE EXPECTED: file content equals the string
-same() {
-    [ "$(cat "$1" 2>/dev/null)" = "$2" ] || fail "'$1' holds '$(cat "$1" 2>/dev/null)', expected '$2'"
-}
-faults() { printf '%s\n' "$1" >"$W1/faults.json"; }
-requests() { # FUNCTION: how many requests of it web1 has logged
-    grep -c "\"function\":\"$1\"" "$W1/requests.log"
-}
-# artifacts [FILTER]: "id kind status" lines of acme/shop from the catalog, newest first
-artifacts() {
-    timeout 60 "$BIN" -c "$T/agent.conf" --json list acme/shop 2>/dev/null | python3 -c '
-import json, sys
-for line in sys.stdin:
-    o = json.loads(line)
-    if o.get("type") == "artifact":
-        print(o["id"], o["kind"], o["status"], o.get("location") or "-", o.get("sha256") or "-")
-'
-}
-good_count() { artifacts | awk '$3 == "good"' | wc -l; }
-tree() { (cd "$1" && find . -mindepth 1 | LC_ALL=C sort); }
+requests() { logged "$W1" function "$1"; } # FUNCTION: how many requests of it web1 logged
 # home_sum DIR: a checksum of every path, type, size and content under DIR
 home_sum() { (cd "$1" && find . -printf '%p %y %s\n' | LC_ALL=C sort && find . -type f -exec cat {} + ) | sha256sum; }
 
 # --- two simulated servers ----------------------------------------------------------------
-sh "$SIM" start "$T/web1" --name web1 --job-seconds 1 >"$T/sim1.log" 2>&1 ||
-    { cat "$T/sim1.log"; exit 1; }
-sh "$SIM" start "$T/web2" --name web2 --job-seconds 1 --accounts lowco >"$T/sim2.log" 2>&1 ||
-    { cat "$T/sim2.log"; exit 1; }
 W1=$T/web1
 W2=$T/web2
+sim_start "$SIM" "$W1" --name web1 --job-seconds 1 || exit 1
+sim_start "$SIM" "$W2" --name web2 --job-seconds 1 --accounts lowco || exit 1
 . "$W2/env"
-W2_API_PORT=$CPSIM_API_PORT W2_SSH_PORT=$CPSIM_SSH_PORT
 W2_HOME=$CPSIM_HOME W2_SNAP=$CPSIM_SNAPSHOT_DIR
 . "$W1/env"
 HOME1=$CPSIM_HOME/acmeshop
 SNAP=$CPSIM_SNAPSHOT_DIR
 DB=$CPSIM_ROOT/var/lib/mysql/acmeshop_db.sql
 
-mkdir -p "$T/conf.d" "$T/plugins"
-cp "$PLUGIN" "$T/plugins/cpanel.so" && chmod 755 "$T/plugins/cpanel.so"
-server() { # NAME API_PORT SSH_PORT DIR SNAPSHOT_DIR
-    cat <<CONF
-
-[server $1]
-panel = cpanel
-host = 127.0.0.1
-api_port = $2
-api_user = root
-api_token_file = $4/token
-ca_file = $4/tls/ca.crt
-ssh_port = $3
-ssh_user = root
-ssh_key = $4/ssh/id_ed25519
-known_hosts = $4/ssh/known_hosts_all
-snapshot_dir = $5
-timeout = 60
-poll_max = 1
-CONF
-}
+mkdir -p "$T/conf.d"
+install_plugin "$PLUGIN" cpanel
 {
-    cat <<CONF
-[agent]
-state_dir = $T/state
-backup_dir = $T/backups
-policy_dir = $POLICIES
-plugin_dir = $T/plugins
-lock_wait = 5
-retry_deadline = 5
-log = stderr
-
-[retention]
-keep_last = 20
-keep_daily = 0
-keep_weekly = 0
-keep_monthly = 0
-keep_safety = 20
-keep_on_server = 1
+    agent_section "lock_wait = 5" "retry_deadline = 5"
+    retention_section 20 20 1
+    cat <<'CONF'
 
 [customer acme]
 tier = low
@@ -152,8 +62,8 @@ kind = account
 account = highco
 nightly = snapshot
 CONF
-    server web1 "$CPSIM_API_PORT" "$CPSIM_SSH_PORT" "$W1" "$SNAP"
-    server web2 "$W2_API_PORT" "$W2_SSH_PORT" "$W2" "$W2_SNAP"
+    sim_server cpanel web1 "$W1" "timeout = 60" "poll_max = 1"
+    sim_server cpanel web2 "$W2" "timeout = 60" "poll_max = 1"
 } >"$T/agent.conf"
 
 # --- servers check: version and whether each configured account exists --------------------
@@ -169,15 +79,15 @@ run 66 servers check web1 && has out "nosuchuser"
 rm -f "$T/conf.d/90-ghost.conf"
 
 # --- a customer whose tier assigns the action to the customer: 77, no request -------------
-before=$(wc -l <"$W1/requests.log")
+before=$(log_lines "$W1")
 run 77 snapshot highco/portal && has err "denied"
-[ "$(wc -l <"$W1/requests.log")" = "$before" ] || fail "a denied snapshot sent requests to web1"
+[ "$(log_lines "$W1")" = "$before" ] || fail "a denied snapshot sent requests to web1"
 
 # --- snapshot, then an exact rollback ------------------------------------------------------
 printf 'original\n' >"$HOME1/public_html/data.txt"
 printf "INSERT INTO \`items\` VALUES (3,'original');\n" >>"$DB"
 run 0 snapshot acme/shop
-set -- $(artifacts | head -1)
+set -- $(artifacts acme/shop | head -1)
 SNAP_ID=${1:-none}
 [ "${2:-}" = snapshot ] && [ "${3:-}" = good ] || fail "no good snapshot in the catalog: $*"
 [ "${4:-}" = "$SNAP/acmeshop/$SNAP_ID/cpmove-acmeshop.tar.gz" ] || fail "snapshot location '${4:-}'"
@@ -205,10 +115,10 @@ grep -qF "(3,'changed')" "$DB" && fail "the changed database row survived the ro
 [ -e "$HOME1/public_html/new.txt" ] && fail "exact rollback left a file created after the snapshot"
 [ -e "$HOME1/newdir" ] && fail "exact rollback left a directory created after the snapshot"
 [ -f "$HOME1/public_html/index.html" ] || fail "exact rollback removed a file of the snapshot"
-artifacts | grep -q " safety good " || fail "no safety artifact in the catalog"
+artifacts acme/shop | grep -q " safety good " || fail "no safety artifact in the catalog"
 run 0 list acme/shop && has out "safety"
 # The safety snapshot holds the changed state.
-SAFETY=$(artifacts | awk '$2 == "safety" { print $1; exit }')
+SAFETY=$(artifacts acme/shop | awk '$2 == "safety" { print $1; exit }')
 tar -xzOf "$SNAP/acmeshop/$SAFETY/cpmove-acmeshop.tar.gz" \
     cpmove-acmeshop/homedir/public_html/data.txt >"$T/safety-data" 2>/dev/null
 same "$T/safety-data" changed
@@ -223,7 +133,7 @@ rm -f "$HOME1/public_html/new2.txt"
 
 # --- backup: archive + manifest match the catalog; verify; restore from backup_dir ---------
 run 0 backup acme/shop
-set -- $(artifacts | head -1)
+set -- $(artifacts acme/shop | head -1)
 BK_ID=${1:-none}
 [ "${2:-}" = backup ] || fail "newest artifact is not a backup: $*"
 BK_SHA=${5:-}
@@ -291,12 +201,12 @@ run 64 clone acme/shop --server web1
 # fault_case CODE FAULTS-JSON TEXT: a snapshot under the faults exits CODE mentioning TEXT
 fault_case() {
     code=$1 json=$2 text=$3
-    good=$(good_count)
+    good=$(good_count acme/shop)
     files=$(tree "$SNAP")
-    faults "$json"
+    faults "$W1" "$json"
     run "$code" snapshot acme/shop && has err "$text"
-    faults '{}'
-    [ "$(good_count)" = "$good" ] || fail "fault $json left a new good artifact"
+    faults "$W1" '{}'
+    [ "$(good_count acme/shop)" = "$good" ] || fail "fault $json left a new good artifact"
     [ "$(tree "$SNAP")" = "$files" ] || {
         fail "fault $json left files in snapshot_dir"
         diff -u /dev/null /dev/null
@@ -319,7 +229,7 @@ fault_case 1 '{"df":{"avail_bytes":1048576}}' "too little free space"
 fault_case 69 '{"api":[{"function":"*","fault":"status","code":503}]}' "503"
 
 # A truncated answer to a poll is retried; one to the start call is a lost answer.
-faults '{"api":[{"function":"fetch_pkgacct_master_log","fault":"truncated","count":1}]}'
+faults "$W1" '{"api":[{"function":"fetch_pkgacct_master_log","fault":"truncated","count":1}]}'
 run 0 snapshot acme/shop
 before=$(requests start_background_pkgacct)
 fault_case 69 '{"api":[{"function":"start_background_pkgacct","fault":"drop_after","count":1}]}' \
@@ -330,7 +240,7 @@ sleep 2
 [ -z "$(find "$SNAP/acmeshop" -name '*.part*')" ] || fail "a partial file stayed"
 
 # WARN lines: recorded on the artifact, a failure with strict_warnings.
-faults '{"pkgacct":{"fault":"warn_line"}}'
+faults "$W1" '{"pkgacct":{"fault":"warn_line"}}'
 run 0 snapshot acme/shop && has out "Quotas are not enabled"
 sed -i 's/^poll_max = 1$/poll_max = 1\nstrict_warnings = yes/' "$T/agent.conf"
 fault_case 1 '{"pkgacct":{"fault":"warn_line"}}' "strict_warnings"
@@ -339,17 +249,16 @@ sed -i '/^strict_warnings = yes$/d' "$T/agent.conf"
 # Restore faults: the rollback fails, names the safety snapshot, the state before stays.
 printf 'before failed restore\n' >"$HOME1/public_html/data.txt"
 for f in failed aborted item_failed; do
-    faults "{\"restore\":{\"fault\":\"$f\"}}"
+    faults "$W1" "{\"restore\":{\"fault\":\"$f\"}}"
     run 1 rollback acme/shop --to latest --yes && has err "safety snapshot"
     [ "$f" = item_failed ] || same "$HOME1/public_html/data.txt" "before failed restore"
 done
-faults '{}'
+faults "$W1" '{}'
 before=$(requests start_local_cpmove_restore)
-faults '{"api":[{"function":"start_local_cpmove_restore","fault":"drop_after","count":1}]}'
+faults "$W1" '{"api":[{"function":"start_local_cpmove_restore","fault":"drop_after","count":1}]}'
 run 69 rollback acme/shop --to latest --yes && has err "not starting it again"
-faults '{}'
+faults "$W1" '{}'
 [ "$(requests start_local_cpmove_restore)" = $((before + 1)) ] ||
     fail "a lost answer to start_local_cpmove_restore started a second restore"
 
-say "cpanel_test: $n runs, $fails failures"
-[ "$fails" = 0 ]
+test_end

@@ -8,82 +8,23 @@
 #
 # usage: plesk_test.sh JIKU_AGENT PLESK_SO POLICY_DIR SIM_SH     (as root: the sshd rig)
 set -u
+. "$(dirname "$0")/lib.sh"
 BIN=$1
 PLUGIN=$2
 POLICIES=$3
 SIM=$4
-
-if [ "$(id -u)" != 0 ]; then
-    echo "plesk_test: needs root for the sshd rig; skipped"
-    exit 77
-fi
-
-T=$(mktemp -d /tmp/jiku-plesk.XXXXXX)
-cleanup() {
-    # detached jobs the test made hang, by the pids their job directories recorded
-    for p in $(cat "$T"/p*/root/var/lib/jiku-snapshots/.jobs/*/*/pid 2>/dev/null); do
-        kill -KILL "$p" 2>/dev/null
-    done
-    for s in p1 p2 p3; do sh "$SIM" stop "$T/$s" >/dev/null 2>&1; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fails=0
-n=0
-
-say() { printf '%s\n' "$*"; }
-fail() { say "FAIL: $*"; fails=$((fails + 1)); }
-
-# run CODE ARGS...: the agent, bounded in time, with its exit code checked; output in $T/out, err
-run() {
-    want=$1
-    shift
-    n=$((n + 1))
-    rc=0
-    timeout 300 "$BIN" -c "$T/agent.conf" --actor tester "$@" >"$T/out" 2>"$T/err" </dev/null ||
-        rc=$?
-    cat "$T/out" "$T/err" >>"$T/all-output"
-    if [ "$rc" != "$want" ]; then
-        fail "jiku-agent $* exited $rc, expected $want"
-        sed 's/^/  out: /' "$T/out" | head -20
-        sed 's/^/  err: /' "$T/err" | head -20
-        return 1
-    fi
-    return 0
-}
-has() {
-    grep -qF -- "$2" "$T/$1" || { fail "$1 lacks '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
-}
-same() {
-    [ "$(cat "$1" 2>/dev/null)" = "$2" ] || fail "'$1' holds '$(cat "$1" 2>/dev/null)', expected '$2'"
-}
-faults() { printf '%s\n' "$2" >"$T/$1/faults.json"; }
-# cli SIM UTILITY: how many `plesk bin UTILITY` commands SIM has logged
-cli() { grep -c "\"command\":\"$2\"" "$T/$1/requests.log"; }
-# api SIM OPERATOR/OPERATION: how many XML API requests of it SIM has logged
-api() { grep -c "\"operations\":\[\"$2\"\]" "$T/$1/requests.log"; }
-lines() { wc -l <"$T/$1/requests.log"; }
-# artifacts TARGET: "id kind status location sha256" lines from the catalog, newest first
-artifacts() {
-    timeout 60 "$BIN" -c "$T/agent.conf" --json list "$1" 2>/dev/null | python3 -c '
-import json, sys
-for line in sys.stdin:
-    o = json.loads(line)
-    if o.get("type") == "artifact":
-        print(o["id"], o["kind"], o["status"], o.get("location") or "-", o.get("sha256") or "-")
-' 2>/dev/null
-}
-good_count() { artifacts "$1" | awk '$3 == "good"' | wc -l; }
-tree() { (cd "$1" 2>/dev/null && find . -mindepth 1 | LC_ALL=C sort); }
+ACTOR=tester
+test_begin --root
+# detached jobs the test made hang, by the pids their job directories recorded
+at_exit 'for p in $(cat "$T"/p*/root/var/lib/jiku-snapshots/.jobs/*/*/pid 2>/dev/null); do
+    kill -KILL "$p" 2>/dev/null
+done'
 
 # --- three simulated servers --------------------------------------------------------------
-sh "$SIM" start "$T/p1" --name plesk1 --job-seconds 1 >"$T/sim1.log" 2>&1 ||
-    { cat "$T/sim1.log"; exit 1; }
-sh "$SIM" start "$T/p2" --name plesk2 --job-seconds 1 --subscriptions admin.example \
-    --backup-manager 1017 >"$T/sim2.log" 2>&1 || { cat "$T/sim2.log"; exit 1; }
-sh "$SIM" start "$T/p3" --name plesk3 --job-seconds 1 --version 17.5.3 >"$T/sim3.log" 2>&1 ||
-    { cat "$T/sim3.log"; exit 1; }
+sim_start "$SIM" "$T/p1" --name plesk1 --job-seconds 1 || exit 1
+sim_start "$SIM" "$T/p2" --name plesk2 --job-seconds 1 --subscriptions admin.example \
+    --backup-manager 1017 || exit 1
+sim_start "$SIM" "$T/p3" --name plesk3 --job-seconds 1 --version 17.5.3 || exit 1
 for s in p1 p2 p3; do
     . "$T/$s/env"
     eval "${s}_API=\$PLSIM_API_PORT ${s}_SSH=\$PLSIM_SSH_PORT ${s}_SNAP=\$PLSIM_SNAPSHOT_DIR"
@@ -93,56 +34,23 @@ SNAP=$p1_SNAP
 WWW=$p1_VH/shop.example/httpdocs
 DB=$p1_DB/shopuser_db.sql
 
-mkdir -p "$T/conf.d" "$T/plugins" "$T/cred"
+mkdir -p "$T/conf.d" "$T/cred"
 chmod 700 "$T/cred"
-cp "$PLUGIN" "$T/plugins/plesk.so" && chmod 755 "$T/plugins/plesk.so"
+install_plugin "$PLUGIN" plesk
 printf 'not-the-key\n' >"$T/cred/wrong.key" && chmod 600 "$T/cred/wrong.key"
-server() { # NAME SIM [extra lines]: a [server] section for simulator SIM
-    eval "api=\$${2}_API ssh=\$${2}_SSH snap=\$${2}_SNAP dump=\$${2}_DUMP"
-    auth="api_token_file = $T/$2/secret_key"
-    case ${3:-} in api_password_file*) auth=$3 ;; esac
-    cat <<CONF
-
-[server $1]
-panel = plesk
-host = 127.0.0.1
-api_port = $api
-api_user = admin
-$auth
-ca_file = $T/$2/tls/ca.crt
-ssh_port = $ssh
-ssh_user = root
-ssh_key = $T/$2/ssh/id_ed25519
-known_hosts = $T/$2/ssh/known_hosts_all
-snapshot_dir = $snap
-dump_dir = $dump
-timeout = 60
-poll_max = 1
-CONF
-    case ${3:-} in plesk_backup*) printf '%s\n' "$3" ;; esac
+server() { # NAME SIM [LINE]: a [server] section for simulator SIM
+    sim_server plesk "$1" "$T/$2" "timeout = 60" "poll_max = 1" ${3:+"$3"}
 }
+cli() { logged "$T/$1" command "$2"; } # SIM UTILITY: how many `plesk bin UTILITY` SIM logged
+api() { logged "$T/$1" operations "$2"; } # SIM OPERATOR/OPERATION: XML API packets SIM logged
 target() { # CUSTOMER/NAME SERVER DOMAIN
     printf '\n[target %s]\nserver = %s\nkind = subscription\naccount = %s\nnightly = snapshot\n' \
         "$1" "$2" "$3"
 }
 {
-    cat <<CONF
-[agent]
-state_dir = $T/state
-backup_dir = $T/backups
-policy_dir = $POLICIES
-plugin_dir = $T/plugins
-lock_wait = 5
-retry_deadline = 5
-log = stderr
-
-[retention]
-keep_last = 30
-keep_daily = 0
-keep_weekly = 0
-keep_monthly = 0
-keep_safety = 30
-keep_on_server = 1
+    agent_section "lock_wait = 5" "retry_deadline = 5"
+    retention_section 30 30 1
+    cat <<'CONF'
 
 [customer acme]
 tier = low
@@ -152,7 +60,7 @@ tier = high
 CONF
     server plesk1 p1
     server plesk1x p1 "plesk_backup = xml"
-    server plesk1p p1 "api_password_file = $T/p1/password"
+    server plesk1p p1
     server plesk1bad p1
     server plesk1t p1
     server plesk2 p2 "plesk_backup = xml"
@@ -169,6 +77,8 @@ CONF
     target acme/oldadm plesk3 admin.example
     target highco/portal plesk1 admin.example
 } >"$T/agent.conf"
+sed -i "/^\[server plesk1p\]/,/^\[/ s|^api_token_file = .*|api_password_file = $T/p1/password|" \
+    "$T/agent.conf"
 sed -i "/^\[server plesk1bad\]/,/^\[/ s|^api_token_file = .*|api_token_file = $T/cred/wrong.key|" \
     "$T/agent.conf"
 sed -i "/^\[server plesk1t\]/,/^\[/ s|^timeout = .*|timeout = 3|" "$T/agent.conf"
@@ -186,9 +96,9 @@ run 77 snapshot acme/bad && has err "11003"
 [ -z "$(artifacts acme/bad)" ] || fail "a refused snapshot left an artifact"
 
 # --- a customer whose tier assigns the action to the customer: 77, no request -------------
-before=$(lines p1)
+before=$(log_lines "$T/p1")
 run 77 snapshot highco/portal && has err "denied"
-[ "$(lines p1)" = "$before" ] || fail "a denied snapshot sent requests to plesk1"
+[ "$(log_lines "$T/p1")" = "$before" ] || fail "a denied snapshot sent requests to plesk1"
 
 # --- Obsidian: snapshot through a detached pleskbackup, then an exact rollback -------------
 printf 'original\n' >"$WWW/data.txt"
@@ -209,7 +119,7 @@ SNAP_ID=${1:-none}
 printf 'changed\n' >"$WWW/data.txt"
 sed -i "s/(3,'original')/(3,'changed')/" "$DB"
 printf 'new\n' >"$WWW/new.txt"
-before=$(lines p1)
+before=$(log_lines "$T/p1")
 run 0 rollback acme/shop --to latest --dry-run && has out "- new.txt" && has out "exact"
 [ "$(cli p1 pleskrestore)" = 0 ] || fail "a dry-run rollback ran pleskrestore"
 same "$WWW/data.txt" changed
@@ -348,25 +258,25 @@ run 0 prune acme/oldadm
 # a task that ends in error: 1, no artifact, nothing left in the repository
 good=$(good_count acme/oldadm)
 files=$(tree "$p3_DUMP")
-faults p3 '{"backup":{"fault":"error"}}'
+faults "$T/p3" '{"backup":{"fault":"error"}}'
 run 1 snapshot acme/oldadm && has err "status 'error'"
-faults p3 '{}'
+faults "$T/p3" '{}'
 [ "$(good_count acme/oldadm)" = "$good" ] || fail "a failed task left a good artifact"
 [ "$(tree "$p3_DUMP")" = "$files" ] || fail "a failed task left files in the repository"
 # a lost answer to backup-webspace: the task is found, not started twice
 before=$(api p3 backup-manager/backup-webspace)
-faults p3 '{"api":[{"operator":"backup-manager","operation":"backup-webspace","fault":"drop_after","count":1}]}'
+faults "$T/p3" '{"api":[{"operator":"backup-manager","operation":"backup-webspace","fault":"drop_after","count":1}]}'
 run 0 snapshot acme/oldadm
-faults p3 '{}'
+faults "$T/p3" '{}'
 [ "$(api p3 backup-manager/backup-webspace)" = $((before + 1)) ] ||
     fail "a lost answer to backup-webspace started a second task"
 
 # owner-id instead of owner-login: resolved through customer/reseller get by id
-faults p3 '{"owner_field":"id"}'
+faults "$T/p3" '{"owner_field":"id"}'
 run 0 servers check plesk3 && has out "17.5.3"
 check_repo acme/oldres resellers/resco/clients/rcust/domains/resold.example
 check_repo acme/oldadm domains/admin.example
-faults p3 '{}'
+faults "$T/p3" '{}'
 
 # --- backup-manager refused (1014 on Obsidian, 1017): the CLI from then on -----------------
 before=$(cli p1 pleskbackup)
@@ -388,9 +298,9 @@ fault_case() { # CODE SIM FAULTS-JSON TEXT TARGET
     good=$(good_count "$tgt")
     eval "snapdir=\$${sim}_SNAP"
     files=$(tree "$snapdir")
-    faults "$sim" "$json"
+    faults "$T/$sim" "$json"
     run "$code" snapshot "$tgt" && has err "$text"
-    faults "$sim" '{}'
+    faults "$T/$sim" '{}'
     [ "$(good_count "$tgt")" = "$good" ] || fail "fault $json left a new good artifact"
     [ "$(tree "$snapdir")" = "$files" ] || fail "fault $json left files in snapshot_dir"
 }
@@ -430,16 +340,16 @@ done
 
 # Restore faults: the rollback fails, names the safety snapshot; a failed check empties nothing.
 printf 'before failed restore\n' >"$WWW/data.txt"
-faults p1 '{"pleskrestore":[{"command":"check-backup","fault":"fail"}]}'
+faults "$T/p1" '{"pleskrestore":[{"command":"check-backup","fault":"fail"}]}'
 run 1 rollback acme/shop --to "$LATEST" --yes && has err "safety snapshot"
 same "$WWW/data.txt" "before failed restore"
-faults p1 '{"pleskrestore":[{"command":"restore","fault":"fail"}]}'
+faults "$T/p1" '{"pleskrestore":[{"command":"restore","fault":"fail"}]}'
 run 1 rollback acme/shop --to "$LATEST" --yes && has err "safety snapshot" && has err "Restoration failed"
-faults p1 '{}'
+faults "$T/p1" '{}'
 
 # --- a restore survives its SSH connection being cut ----------------------------------------
 printf 'before cut\n' >"$WWW/data.txt"
-faults p1 '{"job_seconds": 6}'
+faults "$T/p1" '{"job_seconds": 6}'
 restores=$(grep -c '"--restore"' "$T/p1/requests.log")
 timeout 300 "$BIN" -c "$T/agent.conf" --actor tester rollback acme/shop --to "$LATEST" --yes \
     >"$T/cut.out" 2>"$T/cut.err" </dev/null &
@@ -453,9 +363,8 @@ sleep 1
 sh "$(dirname "$SIM")/../sshd-rig.sh" cut "$T/p1/ssh" >/dev/null 2>&1
 rc=0
 wait "$agent" || rc=$?
-faults p1 '{}'
+faults "$T/p1" '{}'
 [ "$rc" = 0 ] || { fail "rollback with a cut connection exited $rc"; sed 's/^/  err: /' "$T/cut.err" | tail -5; }
 same "$WWW/data.txt" original
 
-say "plesk_test: $n runs, $fails failures"
-[ "$fails" = 0 ]
+test_end
