@@ -1,7 +1,8 @@
 #!/bin/sh
-# Build and pass every test: unit, policy golden files, plugin loader, integration (real
-# sshd and HTTPS fakes on 127.0.0.1, started and stopped by the tests themselves), the
-# packaging test.  Needs root (sshd, dpkg -i); CI runs it as root.
+# Build and pass every test: unit, policy golden files, plugin loader, integration (a real sshd
+# and the HTTPS panel simulators on 127.0.0.1, started and stopped by the tests themselves),
+# the packaging test, then the whole suite again under ASan/UBSan and a bounded fuzzing run.
+# Needs root (sshd, dpkg -i); CI runs it as root.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
@@ -9,4 +10,6 @@ build=${BUILD_DIR:-$top/build}
 "$top/scripts/build.sh"
 (cd "$build" && ctest --output-on-failure --timeout 600 -j2)
 "$top/scripts/package-test.sh"
+"$top/scripts/sanitize.sh"
+"$top/scripts/fuzz.sh" 15
 echo "all tests passed"
