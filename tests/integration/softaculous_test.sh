@@ -9,59 +9,18 @@
 #
 # usage: softaculous_test.sh JIKU_AGENT CPANEL_SO POLICY_DIR SIM_SH     (as root: the sshd rig)
 set -u
+. "$(dirname "$0")/lib.sh"
 BIN=$1
 PLUGIN=$2
 POLICIES=$3
 SIM=$4
+ACTOR=tester
+test_begin --root
 
-if [ "$(id -u)" != 0 ]; then
-    echo "softaculous_test: needs root for the sshd rig; skipped"
-    exit 77
-fi
-
-T=$(mktemp -d /tmp/jiku-soft.XXXXXX)
-cleanup() {
-    sh "$SIM" stop "$T/web1" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fails=0
-n=0
-
-say() { printf '%s\n' "$*"; }
-fail() { say "FAIL: $*"; fails=$((fails + 1)); }
-
-# run CODE ARGS...: the agent, bounded in time, exit code checked; output in $T/out, $T/err
-run() {
-    want=$1
-    shift
-    n=$((n + 1))
-    rc=0
-    timeout 300 "$BIN" -c "$T/agent.conf" --actor tester "$@" >"$T/out" 2>"$T/err" </dev/null ||
-        rc=$?
-    cat "$T/out" "$T/err" >>"$T/all-output"
-    if [ "$rc" != "$want" ]; then
-        fail "jiku-agent $* exited $rc, expected $want"
-        sed 's/^/  out: /' "$T/out" | head -20
-        sed 's/^/  err: /' "$T/err" | head -20
-        return 1
-    fi
-    return 0
-}
-has() {
-    grep -qF -- "$2" "$T/$1" || { fail "$1 lacks '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
-}
-same() {
-    [ "$(cat "$1" 2>/dev/null)" = "$2" ] || fail "'$1' holds '$(cat "$1" 2>/dev/null)', expected '$2'"
-}
-faults() { printf '%s\n' "$1" >"$W1/faults.json"; }
-acts() { # ACT: how many Softaculous requests with that act web1 has logged
-    grep -c "\"function\":\"softaculous:$1\"" "$W1/requests.log"
-}
-# artifacts: "id kind status location sha256 backup_path" lines of acme/cloud, newest first
-artifacts() {
-    sqlite3 -separator ' ' "$T/state/state.db" "SELECT id, kind, status, coalesce(location, '-'),
+acts() { logged "$W1" function "softaculous:$1"; } # ACT: how many requests with it web1 logged
+# rows: "id kind status location sha256 backup_path" of acme/cloud's catalog rows, newest first
+rows() {
+    statedb "SELECT id, kind, status, coalesce(location, '-'),
         coalesce(sha256, '-'), coalesce(backup_path, '-') FROM artifacts
         WHERE target = 'acme/cloud' ORDER BY created DESC, id DESC"
 }
@@ -73,9 +32,8 @@ for k, v in sorted(json.load(open(sys.argv[1])).items()):
 ' "$HOME1/.softaculous/installations.json"
 }
 
-sh "$SIM" start "$T/web1" --name web1 --job-seconds 1 >"$T/sim1.log" 2>&1 ||
-    { cat "$T/sim1.log"; exit 1; }
 W1=$T/web1
+sim_start "$SIM" "$W1" --name web1 --job-seconds 1 || exit 1
 . "$W1/env"
 HOME1=$CPSIM_HOME/acmeshop
 LIVE=$HOME1/cloud.acme.example
@@ -84,41 +42,12 @@ LIVE_DB=$MYSQL/acmeshop_nc1.sql
 STAGING=$HOME1/staging.cloud.acme.example
 [ -f "$LIVE/config/config.php" ] || { say "FAIL: no seeded Nextcloud in $LIVE"; exit 1; }
 
-mkdir -p "$T/plugins"
-cp "$PLUGIN" "$T/plugins/cpanel.so" && chmod 755 "$T/plugins/cpanel.so"
-cat >"$T/agent.conf" <<CONF
-[agent]
-state_dir = $T/state
-backup_dir = $T/backups
-policy_dir = $POLICIES
-plugin_dir = $T/plugins
-lock_wait = 5
-retry_deadline = 5
-log = stderr
-
-[retention]
-keep_last = 20
-keep_daily = 0
-keep_weekly = 0
-keep_monthly = 0
-keep_safety = 20
-keep_on_server = 20
-
-[server web1]
-panel = cpanel
-host = 127.0.0.1
-api_port = $CPSIM_API_PORT
-api_user = root
-api_token_file = $W1/token
-ca_file = $W1/tls/ca.crt
-ssh_port = $CPSIM_SSH_PORT
-ssh_user = root
-ssh_key = $W1/ssh/id_ed25519
-known_hosts = $W1/ssh/known_hosts_all
-snapshot_dir = $CPSIM_SNAPSHOT_DIR
-softaculous_port = $CPSIM_CPANEL_PORT
-timeout = 60
-poll_max = 1
+install_plugin "$PLUGIN" cpanel
+{
+    agent_section "lock_wait = 5" "retry_deadline = 5"
+    retention_section 20 20 20
+    sim_server cpanel web1 "$W1" "timeout = 60" "poll_max = 1"
+    cat <<'CONF'
 
 [customer acme]
 tier = low
@@ -141,16 +70,17 @@ account = acmeshop
 domain = cloud.acme.example
 nightly = none
 CONF
+} >"$T/agent.conf"
 
 # --- probe ---------------------------------------------------------------------------------
 run 0 servers check web1
 
 # --- denied: nothing is sent ----------------------------------------------------------------
-before=$(wc -l <"$W1/requests.log")
+before=$(log_lines "$W1")
 run 77 backup highco/cloud && has err "denied"
 run 77 stage highco/cloud --domain staging.cloud.acme.example && has err "denied"
 run 77 promote highco/cloud --yes
-[ "$(wc -l <"$W1/requests.log")" = "$before" ] || fail "a denied action sent requests to web1"
+[ "$(log_lines "$W1")" = "$before" ] || fail "a denied action sent requests to web1"
 
 # --- stage -> change staging -> promote -> live changed -----------------------------------
 run 0 stage acme/cloud && has out "staging.cloud.acme.example"
@@ -172,7 +102,7 @@ same "$LIVE/apps/files/new.txt" "staging only"
 grep -qF "('bob','Bob on staging')" "$LIVE_DB" || fail "the staging row did not reach live"
 grep -q "cloud.acme.example'" "$LIVE/config/config.php" || fail "live config changed"
 grep -q "staging.cloud.acme.example" "$LIVE_DB" && fail "staging URL left in the live database"
-artifacts | grep -q " safety good " || fail "promote took no safety snapshot"
+rows | grep -q " safety good " || fail "promote took no safety snapshot"
 [ "$(acts pushtolive)" = 1 ] || fail "pushtolive not sent exactly once"
 
 # --- unstage removes the copy and the domain the agent made --------------------------------
@@ -186,7 +116,7 @@ grep -q 'staging.cloud.acme.example' "$CPSIM_ROOT/var/cpanel/users/acmeshop" &&
 
 # --- backup -> change -> rollback -> original back ------------------------------------------
 run 0 backup acme/cloud
-set -- $(artifacts | head -1)
+set -- $(rows | head -1)
 BK_ID=${1:-none} BK_LOC=${4:-} BK_SHA=${5:-} BK_PATH=${6:-}
 [ "${2:-}" = backup ] && [ "${3:-}" = good ] || fail "no good backup in the catalog: $*"
 case "$BK_LOC" in
@@ -236,21 +166,21 @@ installs | grep -q " copy.cloud.acme.example  0$" || fail "no clone installation
 [ -f "$HOME1/copy.cloud.acme.example/config/config.php" ] || fail "no clone files"
 
 # --- a failed Softaculous task: exit 1, no artifact, nothing left ----------------------------
-count=$(artifacts | wc -l)
-faults '{"softaculous": [{"act": "backup", "fault": "fail"}]}'
+count=$(rows | wc -l)
+faults "$W1" '{"softaculous": [{"act": "backup", "fault": "fail"}]}'
 run 1 snapshot acme/cloud && has err "failed"
-faults '{}'
-[ "$(artifacts | wc -l)" = "$count" ] || fail "a failed task left an artifact"
+faults "$W1" '{}'
+[ "$(rows | wc -l)" = "$count" ] || fail "a failed task left an artifact"
 
 # --- an error answer and garbage ---------------------------------------------------------------
-faults '{"softaculous": [{"act": "installations", "fault": "error", "message": "Access is restricted"}]}'
+faults "$W1" '{"softaculous": [{"act": "installations", "fault": "error", "message": "Access is restricted"}]}'
 run 1 snapshot acme/cloud && has err "Access is restricted"
-faults '{"api": [{"function": "softaculous:installations", "fault": "garbage"}]}'
+faults "$W1" '{"api": [{"function": "softaculous:installations", "fault": "garbage"}]}'
 run 65 snapshot acme/cloud
-faults '{"api": [{"function": "create_user_session", "fault": "result0"}]}'
+faults "$W1" '{"api": [{"function": "create_user_session", "fault": "result0"}]}'
 run 1 snapshot acme/cloud
-faults '{}'
-[ "$(artifacts | wc -l)" = "$count" ] || fail "a failed call left an artifact"
+faults "$W1" '{}'
+[ "$(rows | wc -l)" = "$count" ] || fail "a failed call left an artifact"
 
 # --- two installations at the target's place: ambiguous, nothing sent that writes ----------
 cp "$HOME1/.softaculous/installations.json" "$T/installations.json"
@@ -267,17 +197,17 @@ run 65 rollback acme/cloud --to "$BK_ID" --yes
 [ "$(acts backup)" = "$backups" ] && [ "$(acts restore)" = "$restores" ] ||
     fail "an ambiguous installation still got a backup or restore request"
 cp "$T/installations.json" "$HOME1/.softaculous/installations.json"
-[ "$(artifacts | wc -l)" = "$count" ] || fail "an ambiguous installation left an artifact"
+[ "$(rows | wc -l)" = "$count" ] || fail "an ambiguous installation left an artifact"
 
 # --- a session refused on the cPanel port: 77, nothing made ---------------------------------
-faults '{"api": [{"function": "softaculous:installations", "fault": "403"}]}'
+faults "$W1" '{"api": [{"function": "softaculous:installations", "fault": "403"}]}'
 run 77 snapshot acme/cloud
-faults '{}'
-[ "$(artifacts | wc -l)" = "$count" ] || fail "a refused session left an artifact"
+faults "$W1" '{}'
+[ "$(rows | wc -l)" = "$count" ] || fail "a refused session left an artifact"
 
 # --- prune: server copies beyond keep_on_server go, backup_dir copies stay ------------------
 run 0 backup acme/cloud
-set -- $(artifacts | awk '$2 == "backup"' | head -1)
+set -- $(rows | awk '$2 == "backup"' | head -1)
 BK2_LOC=${4:-} BK2_PATH=${6:-}
 sed -i 's/^keep_on_server = 20$/keep_on_server = 1/' "$T/agent.conf"
 run 0 prune acme/cloud
@@ -312,5 +242,4 @@ grep -aq 'cpsess[0-9]' "$T/err" &&
     { fail "a session token in the -vvv trace"; grep -a 'cpsess[0-9]' "$T/err" | head -3; }
 grep -aq 'acmeshop:[A-Za-z0-9]\{8,\}' "$T/err" && fail "a session id in the -vvv trace"
 
-say "softaculous_test: $n runs, $fails failures"
-[ "$fails" = 0 ]
+test_end
