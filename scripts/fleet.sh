@@ -24,6 +24,9 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cpsim=$top/tests/fakes/cpanel/sim.sh
 plsim=$top/tests/fakes/plesk/sim.sh
+# sim_start, sim_server, install_plugin: shared with the integration tests
+# shellcheck source=../tests/integration/lib.sh
+. "$top/tests/integration/lib.sh"
 
 usage() {
     echo "usage: $0 start DIR --cpanel-so FILE --plesk-so FILE --policies DIR" \
@@ -47,68 +50,12 @@ stop() {
     [ ! -d "$dir/plesk1" ] || sh "$plsim" stop "$dir/plesk1" >/dev/null 2>&1 || true
 }
 
-# sim NAME SIM_SH ARGS...: start one simulator; on failure show its log and fail.
+# sim NAME SIM_SH ARGS...: start one simulator in DIR/NAME; on failure show its log and fail.
 sim() {
     name=$1
     script=$2
     shift 2
-    sh "$script" start "$dir/$name" --name "$name" --job-seconds "$job_seconds" "$@" \
-        >"$dir/$name.log" 2>&1 || {
-        echo "fleet.sh: simulator $name did not start:" >&2
-        sed 's/^/  /' "$dir/$name.log" >&2
-        exit 1
-    }
-}
-
-# One [server] section for the cPanel simulator in $1 (name $2): its env file has the ports.
-cpanel_server() {
-    (
-        . "$1/env"
-        cat <<CONF
-
-[server $2]
-panel = cpanel
-host = 127.0.0.1
-api_port = $CPSIM_API_PORT
-api_user = root
-api_token_file = $CPSIM_TOKEN_FILE
-ca_file = $CPSIM_CA_FILE
-ssh_port = $CPSIM_SSH_PORT
-ssh_user = root
-ssh_key = $CPSIM_SSH_KEY
-known_hosts = $CPSIM_KNOWN_HOSTS
-snapshot_dir = $CPSIM_SNAPSHOT_DIR
-softaculous_port = $CPSIM_CPANEL_PORT
-max_parallel = 2
-timeout = 120
-poll_max = 1
-CONF
-    )
-}
-
-plesk_server() {
-    (
-        . "$1/env"
-        cat <<CONF
-
-[server $2]
-panel = plesk
-host = 127.0.0.1
-api_port = $PLSIM_API_PORT
-api_user = admin
-api_token_file = $PLSIM_SECRET_KEY_FILE
-ca_file = $PLSIM_CA_FILE
-ssh_port = $PLSIM_SSH_PORT
-ssh_user = root
-ssh_key = $PLSIM_SSH_KEY
-known_hosts = $PLSIM_KNOWN_HOSTS
-snapshot_dir = $PLSIM_SNAPSHOT_DIR
-dump_dir = $PLSIM_DUMP_DIR
-max_parallel = 2
-timeout = 120
-poll_max = 1
-CONF
-    )
+    sim_start "$script" "$dir/$name" --name "$name" --job-seconds "$job_seconds" "$@" || exit 1
 }
 
 write_config() {
@@ -138,9 +85,9 @@ keep_safety = 5
 keep_on_server = 2
 CONF
     {
-        cpanel_server "$dir/web1" web1
-        cpanel_server "$dir/web2" web2
-        plesk_server "$dir/plesk1" plesk1
+        sim_server cpanel web1 "$dir/web1" "max_parallel = 2" "timeout = 120" "poll_max = 1"
+        sim_server cpanel web2 "$dir/web2" "max_parallel = 2" "timeout = 120" "poll_max = 1"
+        sim_server plesk plesk1 "$dir/plesk1" "max_parallel = 2" "timeout = 120" "poll_max = 1"
     } >>"$dir/agent.conf"
 
     cat >"$dir/conf.d/10-acme.conf" <<'CONF'
@@ -267,12 +214,10 @@ start() {
         echo "fleet.sh: $dir already holds a fleet; stop it and remove the directory first" >&2
         exit 1
     fi
-    mkdir -p "$dir/conf.d" "$dir/plugins"
+    mkdir -p "$dir/conf.d"
     chmod 700 "$dir"
-    # The loader takes only plugins that no one else may write.
-    cp "$cpanel_so" "$dir/plugins/cpanel.so"
-    cp "$plesk_so" "$dir/plugins/plesk.so"
-    chmod 755 "$dir/plugins" "$dir/plugins/cpanel.so" "$dir/plugins/plesk.so"
+    install_plugin "$cpanel_so" cpanel "$dir/plugins"
+    install_plugin "$plesk_so" plesk "$dir/plugins"
 
     # A simulator that fails to start stops what already runs.
     trap 'stop' EXIT

@@ -5,6 +5,7 @@
 #
 # usage: cli_test.sh JIKU_AGENT RECORDER_SO POLICY_DIR
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 BIN=$1
 RECORDER=$2

@@ -10,6 +10,7 @@
 #
 # usage: discover_test.sh JIKU_AGENT CPANEL_SO PLESK_SO POLICY_DIR CPANEL_SIM_SH PLESK_SIM_SH
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 BIN=$1
 CPANEL_SO=$2

@@ -66,6 +66,7 @@ _lib_at_exit=
 _lib_sims=
 _lib_pingd=
 
+# shellcheck disable=SC2120 # its one option is optional
 test_begin() {
     TEST_NAME=$(basename "$0" .sh)
     if [ "${1:-}" = --root ] && [ "$(id -u)" != 0 ]; then
@@ -148,17 +149,24 @@ retention_section() {
 sim_server() {
     (
         panel=$1 name=$2
+        # shellcheck disable=SC1091 # written by the simulator
         . "$3/env"
         shift 3
-        # Both simulators' env files name these alike, under CPSIM_ or PLSIM_.
         case $panel in
-        cpanel) p=CPSIM token=$CPSIM_TOKEN_FILE own="softaculous_port = $CPSIM_CPANEL_PORT" ;;
-        plesk) p=PLSIM token=$PLSIM_SECRET_KEY_FILE own="dump_dir = $PLSIM_DUMP_DIR" ;;
+        cpanel)
+            host=$CPSIM_HOST api_port=$CPSIM_API_PORT api_user=$CPSIM_API_USER
+            token=$CPSIM_TOKEN_FILE ca=$CPSIM_CA_FILE ssh_port=$CPSIM_SSH_PORT
+            ssh_user=$CPSIM_SSH_USER ssh_key=$CPSIM_SSH_KEY known_hosts=$CPSIM_KNOWN_HOSTS
+            snap=$CPSIM_SNAPSHOT_DIR own="softaculous_port = $CPSIM_CPANEL_PORT"
+            ;;
+        plesk)
+            host=$PLSIM_HOST api_port=$PLSIM_API_PORT api_user=$PLSIM_API_USER
+            token=$PLSIM_SECRET_KEY_FILE ca=$PLSIM_CA_FILE ssh_port=$PLSIM_SSH_PORT
+            ssh_user=$PLSIM_SSH_USER ssh_key=$PLSIM_SSH_KEY known_hosts=$PLSIM_KNOWN_HOSTS
+            snap=$PLSIM_SNAPSHOT_DIR own="dump_dir = $PLSIM_DUMP_DIR"
+            ;;
         *) echo "sim_server: unknown panel '$panel'" >&2; exit 1 ;;
         esac
-        eval "host=\$${p}_HOST api_port=\$${p}_API_PORT api_user=\$${p}_API_USER" \
-            "ca=\$${p}_CA_FILE ssh_port=\$${p}_SSH_PORT ssh_user=\$${p}_SSH_USER" \
-            "ssh_key=\$${p}_SSH_KEY known_hosts=\$${p}_KNOWN_HOSTS snap=\$${p}_SNAPSHOT_DIR"
         cat <<CONF
 
 [server $name]
@@ -260,6 +268,7 @@ s.serve_forever()
         _i=$((_i + 1))
     done
     [ -s "$T/pingport" ] || { fail "the ping receiver did not start"; exit 1; }
+    # shellcheck disable=SC2034 # for the test
     PING_PORT=$(cat "$T/pingport")
 }
 

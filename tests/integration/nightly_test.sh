@@ -10,6 +10,8 @@
 # usage: nightly_test.sh JIKU_AGENT CPANEL_SO PLESK_SO POLICY_DIR FLEET_SH [PROMTOOL]
 #        (as root: the simulators' sshd rigs)
 set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 BIN=$1
 CPANEL_SO=$2
 PLESK_SO=$3
@@ -18,46 +20,13 @@ FLEET=$5
 PROMTOOL=${6:-/opt/jiku-test/promtool}
 SIM=$(dirname "$FLEET")/../tests/fakes/cpanel/sim.sh
 
-if [ "$(id -u)" != 0 ]; then
-    echo "nightly_test: needs root for the sshd rigs; skipped"
-    exit 77
-fi
-
-T=$(mktemp -d /tmp/jiku-nightly.XXXXXX)
+test_begin --root
 F=$T/fleet
-pingd=""
-cleanup() {
-    [ -z "$pingd" ] || { kill "$pingd" 2>/dev/null; wait "$pingd" 2>/dev/null; }
-    sh "$FLEET" stop "$F" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fails=0
-n=0
+AGENT_CONF=$F/agent.conf
+STATE_DB=$F/state/state.db
+# shellcheck disable=SC2016 # expanded at exit
+at_exit 'sh "$FLEET" stop "$F" >/dev/null 2>&1'
 
-say() { printf '%s\n' "$*"; }
-fail() { say "FAIL: $*"; fails=$((fails + 1)); }
-
-# run CODE ARGS...: the agent without any tty (as under cron), bounded in time, exit code
-# checked; output in $T/out, $T/err
-run() {
-    want=$1
-    shift
-    n=$((n + 1))
-    rc=0
-    timeout 300 "$BIN" -c "$F/agent.conf" "$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
-    if [ "$rc" != "$want" ]; then
-        fail "jiku-agent $* exited $rc, expected $want"
-        sed 's/^/  out: /' "$T/out" | head -20
-        sed 's/^/  err: /' "$T/err" | head -20
-        return 1
-    fi
-    return 0
-}
-has() {
-    grep -qF -- "$2" "$T/$1" || { fail "$1 lacks '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
-}
 # ops: "target action status exit_code" lines of the operations in $T/out (--json)
 ops() {
     python3 -c '
@@ -81,7 +50,7 @@ for line in open(sys.argv[1]):
 # backups: the backup artifacts of the catalog, one sorted line each, every field that a
 # manifest carries
 backups() {
-    timeout 60 "$BIN" -c "$F/agent.conf" --json list 2>/dev/null | python3 -c '
+    timeout 60 "$BIN" -c "$AGENT_CONF" --json list 2>/dev/null | python3 -c '
 import json, sys
 for line in sys.stdin:
     o = json.loads(line)
@@ -93,29 +62,8 @@ for line in sys.stdin:
 pings() { tr '\n' ' ' <"$T/pings" | sed 's/ $//'; }
 
 # --- a ping receiver on loopback ------------------------------------------------------------
-cat >"$T/pingd.py" <<'PY'
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        with open(sys.argv[1], "a") as f:
-            f.write(self.path + "\n")
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"OK")
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-PY
-: >"$T/pings"
-python3 "$T/pingd.py" "$T/pings" >"$T/pingport" 2>/dev/null &
-pingd=$!
-i=0
-while [ ! -s "$T/pingport" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/pingport" ] || { say "FAIL: the ping receiver did not start"; exit 1; }
-PING=http://127.0.0.1:$(cat "$T/pingport")/ping-uuid
+pingd_start "$T/pings"
+PING=http://127.0.0.1:$PING_PORT/ping-uuid
 
 # --- the fleet ------------------------------------------------------------------------------
 sh "$FLEET" start "$F" --cpanel-so "$CPANEL_SO" --plesk-so "$PLESK_SO" --policies "$POLICIES" \
@@ -207,11 +155,10 @@ BAD_ID=$(head -n 1 "$T/before" | cut -d' ' -f1)
 BAD=$(find "$F/backups" -type d -name "$BAD_ID")
 [ -f "$BAD/manifest.json" ] || fail "no manifest for $BAD_ID in backup_dir"
 for f in "$BAD"/*; do [ "${f##*/}" = manifest.json ] || printf 'x' >>"$f"; done
-sqlite3 "$F/state/state.db" "DELETE FROM artifacts WHERE id = '$BAD_ID'"
+statedb "DELETE FROM artifacts WHERE id = '$BAD_ID'"
 run 65 catalog rebuild && has err "$BAD_ID" && has err "does not match its manifest"
 backups | grep -q "^$BAD_ID " && fail "an altered archive was imported"
 [ "$(backups | wc -l)" = $(($(wc -l <"$T/before") - 1)) ] ||
     fail "a rebuild over an existing catalog changed other backups"
 
-say "nightly_test: $n commands, $fails failure(s)"
-[ "$fails" = 0 ]
+test_end

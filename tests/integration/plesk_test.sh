@@ -8,6 +8,7 @@
 #
 # usage: plesk_test.sh JIKU_AGENT PLESK_SO POLICY_DIR SIM_SH     (as root: the sshd rig)
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 BIN=$1
 PLUGIN=$2
@@ -16,6 +17,7 @@ SIM=$4
 ACTOR=tester
 test_begin --root
 # detached jobs the test made hang, by the pids their job directories recorded
+# shellcheck disable=SC2016 # expanded at exit
 at_exit 'for p in $(cat "$T"/p*/root/var/lib/jiku-snapshots/.jobs/*/*/pid 2>/dev/null); do
     kill -KILL "$p" 2>/dev/null
 done'

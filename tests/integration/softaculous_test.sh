@@ -9,6 +9,7 @@
 #
 # usage: softaculous_test.sh JIKU_AGENT CPANEL_SO POLICY_DIR SIM_SH     (as root: the sshd rig)
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 BIN=$1
 PLUGIN=$2

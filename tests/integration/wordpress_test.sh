@@ -12,58 +12,16 @@
 #
 # usage: wordpress_test.sh JIKU_AGENT CPANEL_SO PLESK_SO POLICY_DIR FAKES_DIR   (as root)
 set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 BIN=$1
 CPANEL_SO=$2
 PLESK_SO=$3
 POLICIES=$4
 FAKES=$5
+ACTOR=tester
+test_begin --root
 
-if [ "$(id -u)" != 0 ]; then
-    echo "wordpress_test: needs root for the sshd rig; skipped"
-    exit 77
-fi
-
-T=$(mktemp -d /tmp/jiku-wp.XXXXXX)
-cleanup() {
-    sh "$FAKES/cpanel/sim.sh" stop "$T/web1" >/dev/null 2>&1
-    sh "$FAKES/plesk/sim.sh" stop "$T/p1" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fails=0
-n=0
-
-say() { printf '%s\n' "$*"; }
-fail() { say "FAIL[$PANEL]: $*"; fails=$((fails + 1)); }
-
-# run CODE ARGS...: the agent, bounded in time, its exit code checked; output in $T/out, err
-run() {
-    want=$1
-    shift
-    n=$((n + 1))
-    rc=0
-    timeout 300 "$BIN" -c "$T/agent.conf" --actor tester "$@" >"$T/out" 2>"$T/err" </dev/null ||
-        rc=$?
-    if [ "$rc" != "$want" ]; then
-        fail "jiku-agent $* exited $rc, expected $want"
-        sed 's/^/  out: /' "$T/out" | head -20
-        sed 's/^/  err: /' "$T/err" | head -20
-        return 1
-    fi
-    return 0
-}
-has() {
-    grep -qF -- "$2" "$T/$1" || { fail "$1 lacks '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
-}
-lacks() {
-    grep -qF -- "$2" "$T/$1" && { fail "$1 has '$2'"; sed 's/^/  | /' "$T/$1" | head -20; }
-    return 0
-}
-same() {
-    [ "$(cat "$1" 2>/dev/null)" = "$2" ] ||
-        fail "'$1' holds '$(cat "$1" 2>/dev/null)', expected '$2'"
-}
 # sum PATH...: a checksum of every path, type, size and content under each PATH
 sum() {
     for p in "$@"; do
@@ -75,83 +33,29 @@ sum() {
         fi
     done | sha256sum
 }
-# artifacts TARGET: "id kind status location sha256" lines from the catalog, newest first
-artifacts() {
-    timeout 60 "$BIN" -c "$T/agent.conf" --json list "$1" 2>/dev/null | python3 -c '
-import json, signal, sys
-signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-for line in sys.stdin:
-    o = json.loads(line)
-    if o.get("type") == "artifact":
-        print(o["id"], o["kind"], o["status"], o.get("location") or "-", o.get("sha256") or "-")
-'
-}
-loglines() { wc -l <"$1" 2>/dev/null || echo 0; }
 # the database file a site's wp-config.php names
 site_db() { sed -n "s/.*define( 'DB_NAME', '\([^']*\)'.*/\1/p" "$1/wp-config.php"; }
 
 # --- two simulated servers ----------------------------------------------------------------
-sh "$FAKES/cpanel/sim.sh" start "$T/web1" --name web1 --job-seconds 1 >"$T/sim1.log" 2>&1 ||
-    { cat "$T/sim1.log"; exit 1; }
-sh "$FAKES/plesk/sim.sh" start "$T/p1" --name plesk1 --job-seconds 1 >"$T/sim2.log" 2>&1 ||
-    { cat "$T/sim2.log"; exit 1; }
+sim_start "$FAKES/cpanel/sim.sh" "$T/web1" --name web1 --job-seconds 1 || exit 1
+sim_start "$FAKES/plesk/sim.sh" "$T/p1" --name plesk1 --job-seconds 1 || exit 1
 . "$T/p1/env"
 . "$T/web1/env"
+# Every faults.json this test writes makes WP Toolkit tasks quick.
 QUICK='"wptoolkit_seconds": 0.3'
-printf '{%s}\n' "$QUICK" >"$T/web1/faults.json"
-printf '{%s}\n' "$QUICK" >"$T/p1/faults.json"
+# quick_faults [MEMBERS]: the faults.json of the suite's simulator (SIMD): QUICK and MEMBERS
+quick_faults() { faults "$SIMD" "{$QUICK${1:+, $1}}"; }
+faults "$T/web1" "{$QUICK}"
+faults "$T/p1" "{$QUICK}"
 
-mkdir -p "$T/plugins"
-cp "$CPANEL_SO" "$T/plugins/cpanel.so" && chmod 755 "$T/plugins/cpanel.so"
-cp "$PLESK_SO" "$T/plugins/plesk.so" && chmod 755 "$T/plugins/plesk.so"
-cat >"$T/agent.conf" <<CONF
-[agent]
-state_dir = $T/state
-backup_dir = $T/backups
-policy_dir = $POLICIES
-plugin_dir = $T/plugins
-lock_wait = 5
-retry_deadline = 5
-log = stderr
-
-[retention]
-keep_last = 50
-keep_daily = 0
-keep_weekly = 0
-keep_monthly = 0
-keep_safety = 50
-keep_on_server = 50
-
-[server web1]
-panel = cpanel
-host = 127.0.0.1
-api_port = $CPSIM_API_PORT
-api_user = root
-api_token_file = $CPSIM_TOKEN_FILE
-ca_file = $CPSIM_CA_FILE
-ssh_port = $CPSIM_SSH_PORT
-ssh_user = root
-ssh_key = $CPSIM_SSH_KEY
-known_hosts = $CPSIM_KNOWN_HOSTS
-snapshot_dir = $CPSIM_SNAPSHOT_DIR
-timeout = 60
-poll_max = 1
-
-[server plesk1]
-panel = plesk
-host = 127.0.0.1
-api_port = $PLSIM_API_PORT
-api_user = admin
-api_token_file = $PLSIM_SECRET_KEY_FILE
-ca_file = $PLSIM_CA_FILE
-ssh_port = $PLSIM_SSH_PORT
-ssh_user = root
-ssh_key = $PLSIM_SSH_KEY
-known_hosts = $PLSIM_KNOWN_HOSTS
-snapshot_dir = $PLSIM_SNAPSHOT_DIR
-dump_dir = $PLSIM_DUMP_DIR
-timeout = 60
-poll_max = 1
+install_plugin "$CPANEL_SO" cpanel
+install_plugin "$PLESK_SO" plesk
+{
+    agent_section "lock_wait = 5" "retry_deadline = 5"
+    retention_section 50 50 50
+    sim_server cpanel web1 "$T/web1" "timeout = 60" "poll_max = 1"
+    sim_server plesk plesk1 "$T/p1" "timeout = 60" "poll_max = 1"
+    cat <<'CONF'
 
 [customer acme]
 tier = low
@@ -235,18 +139,18 @@ kind = subscription
 account = resold.example
 nightly = none
 CONF
+} >"$T/agent.conf"
 
 # suite PANEL TARGET SIMDIR SNAPDIR SITE ACCOUNT_DIR MYSQL_DIR STAGING CLONE OTHER... :
 # the WordPress suite on one panel; OTHER are paths that must never change.
 suite() {
-    PANEL=$1 TGT=$2 SIMD=$3 SNAPD=$4 SITE=$5 ACCT=$6 MYSQL=$7 STG=$8 CLONE=$9
+    FAIL_TAG=$1 TGT=$2 SIMD=$3 SNAPD=$4 SITE=$5 ACCT=$6 MYSQL=$7 STG=$8 CLONE=$9
     shift 9
     OTHER=$*
     DB=$MYSQL/$(site_db "$SITE").sql
-    faults() { printf '{%s%s}\n' "$QUICK" "${1:+, $1}" >"$SIMD/faults.json"; }
-    faults ""
+    quick_faults
     other_before=$(sum $OTHER)
-    say "== $PANEL: $TGT"
+    say "== $FAIL_TAG: $TGT"
 
     # --- snapshot: an application archive, 0700/0600, in snapshot_dir/ACCOUNT/ID/ ----------
     run 0 snapshot "$TGT"
@@ -385,11 +289,11 @@ suite() {
     sed -i "s/'Hello world!'/'Before stale'/" "$DB"
     live_before=$(sum "$SITE" "$DB")
     other_before=$(sum $OTHER)
-    faults '"wptoolkit": [{"command": "info", "fault": "stale_id", "count": 1}]'
+    quick_faults '"wptoolkit": [{"command": "info", "fault": "stale_id", "count": 1}]'
     run 65 rollback "$TGT" --to "$SNAP_ID" --yes && has err "refusing to touch it"
     [ "$(sum $OTHER)" = "$other_before" ] || fail "a stale id let the agent touch another site"
     [ "$(sum "$SITE" "$DB")" = "$live_before" ] || fail "a stale id rollback changed the site"
-    faults ""
+    quick_faults
     # ids are never remembered: the next operation finds the site under its new id
     run 0 rollback "$TGT" --to "$SNAP_ID" --yes
     grep -qF "'Hello world!'" "$DB" || fail "rollback after re-registration did not work"
@@ -406,7 +310,7 @@ suite cpanel acme/blog "$T/web1" "$CPSIM_SNAPSHOT_DIR" "$H/blog.acme.example" "$
 
 # Re-registration between two runs: the blog's id now names lowco's site.  The next snapshot
 # resolves the blog afresh and archives the blog, not the site that holds its old id.
-PANEL=stale
+FAIL_TAG=stale
 BLOG_ID=$(python3 "$FAKES/wptoolkit/wpt.py" cpanel "$T/web1" --list -format json |
     python3 -c 'import json,sys; print([i["id"] for i in json.load(sys.stdin)
                                         if i["siteUrl"] == "https://blog.acme.example"][0])')
@@ -427,7 +331,7 @@ run 65 snapshot acme/foreign && has err "belongs to 'lowco', not 'acmeshop'"
 
 # Another WordPress inside a site's directory (lowco: public_html and public_html/sub): not in
 # the site's archive, an exact rollback is refused, a merge leaves it alone.
-PANEL=nested
+FAIL_TAG=nested
 L=$CPSIM_HOME/lowco/public_html
 cp -a "$H/blog.acme.example" "$L/sub"
 MID=$(python3 "$FAKES/wptoolkit/wpt.py" cpanel "$T/web1" --list -format json |
@@ -457,7 +361,7 @@ suite plesk acme/wp "$T/p1" "$PLSIM_SNAPSHOT_DIR" "$V/httpdocs" "$V" "$PLSIM_MYS
 
 # A domain that existed before stage, with a site of its own: stage does not overwrite it, and
 # does not adopt it for unstage.
-PANEL=predomain
+FAIL_TAG=predomain
 ssh -q -p "$PLSIM_SSH_PORT" -i "$PLSIM_SSH_KEY" -o UserKnownHostsFile="$PLSIM_KNOWN_HOSTS" \
     -o BatchMode=yes root@127.0.0.1 plesk bin subdomain --create pre -domain shop.example \
     -www-root /pre.shop.example >/dev/null 2>&1 || fail "cannot create pre.shop.example"
@@ -469,9 +373,9 @@ run 66 unstage acme/wp
 [ -d "$V/pre.shop.example" ] || fail "unstage removed a domain stage did not make"
 
 # --- contracts: denied actions send nothing --------------------------------------------------
-PANEL=policy
-c_before=$(loglines "$T/web1/requests.log")
-p_before=$(loglines "$T/p1/requests.log")
+FAIL_TAG=policy
+c_before=$(log_lines "$T/web1")
+p_before=$(log_lines "$T/p1")
 for verb in snapshot backup stage; do
     run 77 "$verb" srvonly/site && has err "denied"
 done
@@ -481,9 +385,9 @@ run 77 clone srvonly/site --domain copy.low.example
 run 77 unstage srvonly/site
 run 77 snapshot apponly/sub && has err "denied"
 run 77 backup apponly/sub
-[ "$(loglines "$T/web1/requests.log")" = "$c_before" ] ||
+[ "$(log_lines "$T/web1")" = "$c_before" ] ||
     fail "denied actions sent requests to web1"
-[ "$(loglines "$T/p1/requests.log")" = "$p_before" ] ||
+[ "$(log_lines "$T/p1")" = "$p_before" ] ||
     fail "denied actions sent requests to plesk1"
 # ... and the actions the contracts do give JIKU run
 run 0 snapshot srvonly/acct
@@ -493,5 +397,4 @@ run 0 policy explain srvonly server.snapshot
 run 77 policy explain apponly server.snapshot
 run 0 policy explain apponly application.snapshot
 
-say "wordpress_test: $n runs, $fails failures"
-[ "$fails" = 0 ]
+test_end
