@@ -122,15 +122,14 @@ find_source(struct jiku_ctx *ctx, const struct jiku_action *act, struct jiku_art
 }
 
 static void
-report_init(struct jiku_ctx *ctx, struct jiku_action *act)
+report_init(struct jiku_action *act)
 {
     struct jiku_op_report *rep = &act->rep;
 
     memset(rep, 0, sizeof(*rep));
     rep->target = act->target->info.id;
-    rep->action = act->decision.action != NULL ? act->decision.action : verb_name(act->verb);
+    rep->action = verb_name(act->verb); /* the policy action, once decided */
     rep->status = "skipped";
-    (void)ctx;
 }
 
 static void
@@ -187,7 +186,7 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
     const char *action = jiku_action_for(act->verb, t->info.kind);
     int r;
 
-    report_init(ctx, act);
+    report_init(act);
     if (action == NULL)
         return jiku_err_set(err, JIKU_E_USAGE, "%s is not an action for %s targets",
                             verb_name(act->verb), jiku_kind_name(t->info.kind));
