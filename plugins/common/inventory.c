@@ -119,22 +119,13 @@ int
 inv_wordpress(const struct wpt_panel *panel, struct jiku_op *op, struct inv_list *l, bool *listed,
               struct jiku_err *err)
 {
-    static const char *const w[] = {"--list", "-format", "json", NULL};
-    struct jiku_buf cmd = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
     struct wpt_list list = {0};
     struct jiku_err e = {0};
     bool complete = true;
     int r;
 
     *listed = false;
-    if (wpt_cmd(panel, &cmd, w) != 0) {
-        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-        goto out;
-    }
-    r = wpt_run(op, cmd.data, true, WPT_JSON_MAX + 1, "WP Toolkit --list", &res, &e);
-    if (r == 0)
-        r = wpt_list_parse(res.out.data, res.out.len, &list, &e);
+    r = wpt_list(panel, op, &list, &e);
     if (r == JIKU_E_PANEL || r == JIKU_E_DATA) {
         /* No WP Toolkit, or one we cannot read: the accounts are still worth listing. */
         op->host->log(op, JIKU_LOG_WARN, "WordPress sites not listed: %s", e.msg);
@@ -168,7 +159,5 @@ inv_wordpress(const struct wpt_panel *panel, struct jiku_op *op, struct inv_list
     *listed = complete;
 out:
     wpt_list_release(&list);
-    jiku_exec_result_release(&res);
-    jiku_buf_release(&cmd);
     return r;
 }

@@ -5,7 +5,8 @@
  * panel in a struct wpt_panel and registers thin wrappers around the actions below.
  *
  * wpt.c parses `--list`/`--info` answers and matches a target to its instance; wptremote.c
- * runs commands and detached jobs over the host's SSH; wptops.c holds the actions.
+ * runs WP Toolkit over the host's SSH (commands, files and jobs through remote.h); wptops.c
+ * and wptstage.c hold the actions.
  */
 #ifndef JIKU_WPT_H
 #define JIKU_WPT_H
@@ -18,6 +19,7 @@
 #include "jiku/err.h"
 #include "jiku/host.h"
 #include "jiku/plugin.h"
+#include "remote.h"
 
 /* Largest answer of --list / --info we parse. */
 #define WPT_JSON_MAX ((size_t)8 << 20)
@@ -100,58 +102,19 @@ int wpt_match(const struct wpt_list *list, const struct wpt_site *site,
 /* Host names as the config allows them; URL paths "/" or "/a/b" of [A-Za-z0-9._~-]. */
 bool wpt_valid_domain(const char *s);
 bool wpt_valid_url_path(const char *s);
-/* Absolute, [A-Za-z0-9._+@/-] only, no empty, "." or ".." component, not "/". */
-bool wpt_valid_path(const char *s);
-/* One component of [A-Za-z0-9._+@-], not "." or "..", not starting with '-'. */
-bool wpt_valid_component(const char *s);
-/* True when PATH lies strictly inside DIR (both valid). */
-bool wpt_path_inside(const char *path, const char *dir);
 
-/* The poll pause for a job ELAPSED_MS old: a tenth of it, between 250 ms and POLL_MAX s. */
-unsigned wpt_poll_interval(int64_t elapsed_ms, int poll_max);
-
-/* ---- wptremote.c: commands, files and jobs on the server --------------------------------- */
+/* ---- wptremote.c: WP Toolkit on the server ------------------------------------------------ */
 
 /* Append the panel's CLI prefix and WORDS (NULL-terminated), each quoted, to CMD. */
 int wpt_cmd(const struct wpt_panel *panel, struct jiku_buf *cmd, const char *const *words);
-/* Append WORDS, each quoted and separated by a space. */
-int wpt_words(struct jiku_buf *cmd, const char *const *words);
 
 /*
- * Run CMD; a non-zero exit is JIKU_E_PANEL naming WHAT with the first error line.  RES (may be
- * NULL) is the caller's to release.
+ * Every instance WP Toolkit lists on op->server (`--list -format json`): JIKU_E_PANEL when the
+ * command fails (no WP Toolkit), JIKU_E_DATA when its answer is unreadable.  OUT is the
+ * caller's (wpt_list_release) whatever the result.
  */
-int wpt_run(struct jiku_op *op, const char *cmd, bool safe, size_t max_output, const char *what,
-            struct jiku_exec_result *res, struct jiku_err *err);
-
-struct wpt_digest {
-    uint64_t size;
-    char md5[33];
-    char sha256[65];
-};
-
-/* Parse `md5sum F; sha256sum F; stat -c %s F` output. */
-int wpt_parse_digest(const char *out, struct wpt_digest *d, struct jiku_err *err);
-/* Size and checksums of a remote file; JIKU_E_NOTFOUND when it is not a regular file. */
-int wpt_remote_digest(struct jiku_op *op, const char *path, struct wpt_digest *d,
-                      struct jiku_err *err);
-/* mkdir -m 700 -p of each path (NULL-terminated), all validated. */
-int wpt_remote_mkdirs(struct jiku_op *op, const char *const *paths, struct jiku_err *err);
-/* rm -rf PATH, which must lie inside snapshot_dir. */
-int wpt_remote_remove(struct jiku_op *op, const char *path, struct jiku_err *err);
-void wpt_remote_remove_quietly(struct jiku_op *op, const char *path);
-
-/* snapshot_dir/.jobs/OPERATION_ID/STEP, malloc()ed. */
-int wpt_job_dir(struct jiku_op *op, const char *step, char **out, struct jiku_err *err);
-/*
- * CMD started detached in JOB_DIR and polled with a growing interval until done or past the
- * server's timeout (JIKU_E_PANEL).  A non-zero exit is JIKU_E_PANEL naming WHAT with the last
- * line of the job's log.  CANCELLABLE jobs are stopped at the timeout; others are left.
- * *LEFT_RUNNING (may be NULL) is set when the job may still run after a failure.  A finished
- * job's directory is removed.
- */
-int wpt_job_run(struct jiku_op *op, const char *job_dir, const char *cmd, const char *what,
-                bool cancellable, bool *left_running, struct jiku_err *err);
+int wpt_list(const struct wpt_panel *panel, struct jiku_op *op, struct wpt_list *out,
+             struct jiku_err *err);
 
 /*
  * The instance of SITE on the server: `--list` resolved by wpt_match, then `--info` of that id
@@ -183,5 +146,26 @@ int wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_e
 int wpt_clone(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
 int wpt_prune(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
 int wpt_verify(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+
+/*
+ * A panel's action functions PREFIX_probe … PREFIX_verify (struct jiku_plugin_action's
+ * signature), each the action above with PANEL.
+ */
+#define WPT_PANEL_ACTION(prefix, panel, verb)                                                      \
+    int prefix##_##verb(struct jiku_op *op, struct jiku_err *err)                                  \
+    {                                                                                              \
+        return wpt_##verb(&(panel), op, err);                                                      \
+    }
+#define WPT_PANEL_ACTIONS(prefix, panel)                                                           \
+    WPT_PANEL_ACTION(prefix, panel, probe)                                                         \
+    WPT_PANEL_ACTION(prefix, panel, snapshot)                                                      \
+    WPT_PANEL_ACTION(prefix, panel, backup)                                                        \
+    WPT_PANEL_ACTION(prefix, panel, rollback)                                                      \
+    WPT_PANEL_ACTION(prefix, panel, stage)                                                         \
+    WPT_PANEL_ACTION(prefix, panel, unstage)                                                       \
+    WPT_PANEL_ACTION(prefix, panel, promote)                                                       \
+    WPT_PANEL_ACTION(prefix, panel, clone)                                                         \
+    WPT_PANEL_ACTION(prefix, panel, prune)                                                         \
+    WPT_PANEL_ACTION(prefix, panel, verify)
 
 #endif

@@ -35,7 +35,7 @@ wpt_target_site(const struct wpt_panel *panel, struct jiku_op *op, const char *d
     site->domain = domain != NULL ? domain : t->domain;
     site->path = domain != NULL || t->path == NULL ? "/" : t->path;
     site->account_is_main_domain = panel->account_is_main_domain;
-    if (!wpt_valid_component(site->account))
+    if (!plug_valid_component(site->account))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid account '%s'",
                             site->account != NULL ? site->account : "");
     if (!wpt_valid_domain(site->domain))
@@ -58,7 +58,7 @@ wpt_resolve_site(const struct wpt_panel *panel, struct jiku_op *op, const struct
         return r;
     if ((r = panel->account_base(op, site->account, &base, err)) != 0)
         goto out;
-    if (!wpt_path_inside(inst->full_path, base))
+    if (!plug_path_inside(inst->full_path, base))
         r = jiku_err_set(err, JIKU_E_DATA,
                          "WP Toolkit instance %lld on '%s' lives in '%s', outside the account's "
                          "directory '%s': refusing to touch it",
@@ -78,10 +78,10 @@ archive_paths(struct jiku_op *op, const char *account, const char *id, char **ac
     const char *sd = op->server->snapshot_dir;
     char *a = NULL, *d = NULL, *f = NULL;
 
-    if (!wpt_valid_path(sd))
+    if (!plug_valid_path(sd))
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir",
                             op->server->name);
-    if (!wpt_valid_component(account) || !wpt_valid_component(id))
+    if (!plug_valid_component(account) || !plug_valid_component(id))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid account '%s' or artifact id '%s'",
                             account != NULL ? account : "", id != NULL ? id : "");
     if (asprintf(&a, "%s/%s", sd, account) < 0 || asprintf(&d, "%s/%s", a, id) < 0 ||
@@ -135,7 +135,7 @@ add_excludes(struct jiku_buf *cmd, const char *nested)
             break;
         }
         w[1] = pat.data;
-        r = wpt_words(cmd, w);
+        r = plug_words(cmd, w);
         p = nl != NULL ? nl + 1 : NULL;
     }
     jiku_buf_release(&pat);
@@ -148,7 +148,7 @@ add_excludes(struct jiku_buf *cmd, const char *nested)
  */
 static int
 make_archive(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_site *site,
-             const char *id, char **archive_out, struct wpt_digest *d, struct jiku_err *err)
+             const char *id, char **archive_out, struct plug_digest *d, struct jiku_err *err)
 {
     struct wpt_instance inst = {0};
     struct jiku_buf cmd = JIKU_BUF_INIT, db = JIKU_BUF_INIT, files = JIKU_BUF_INIT,
@@ -158,7 +158,7 @@ make_archive(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt
     int r;
 
     if ((r = archive_paths(op, site->account, id, &acct_dir, &dir, &archive, err)) != 0 ||
-        (r = wpt_job_dir(op, "archive", &job, err)) != 0)
+        (r = plug_job_dir(op->server, op->params->operation_id, "archive", &job, err)) != 0)
         goto out;
     if ((r = wpt_resolve_site(panel, op, site, &inst, err)) != 0)
         goto out;
@@ -172,7 +172,7 @@ make_archive(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt
     {
         const char *dirs[] = {acct_dir, dir, NULL};
 
-        if ((r = wpt_remote_mkdirs(op, dirs, err)) != 0)
+        if ((r = plug_remote_mkdirs(op, NULL, dirs, err)) != 0)
             goto out;
     }
     created = true;
@@ -185,20 +185,20 @@ make_archive(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt
         const char *mv[] = {"mv", "--", part.data, archive, NULL};
 
         if (jiku_buf_adds(&cmd, "set -e; umask 077\n") != 0 || wpt_cmd(panel, &cmd, exp) != 0 ||
-            jiku_buf_addch(&cmd, '\n') != 0 || wpt_words(&cmd, tar1) != 0 ||
-            add_excludes(&cmd, inst.nested) != 0 || wpt_words(&cmd, tar1b) != 0 ||
-            jiku_buf_addch(&cmd, '\n') != 0 || wpt_words(&cmd, tar2) != 0 ||
-            jiku_buf_addch(&cmd, '\n') != 0 || wpt_words(&cmd, rm) != 0 ||
-            jiku_buf_addch(&cmd, '\n') != 0 || wpt_words(&cmd, mv) != 0) {
+            jiku_buf_addch(&cmd, '\n') != 0 || plug_words(&cmd, tar1) != 0 ||
+            add_excludes(&cmd, inst.nested) != 0 || plug_words(&cmd, tar1b) != 0 ||
+            jiku_buf_addch(&cmd, '\n') != 0 || plug_words(&cmd, tar2) != 0 ||
+            jiku_buf_addch(&cmd, '\n') != 0 || plug_words(&cmd, rm) != 0 ||
+            jiku_buf_addch(&cmd, '\n') != 0 || plug_words(&cmd, mv) != 0) {
             r = nomem(err);
             goto out;
         }
     }
     op->host->log(op, JIKU_LOG_INFO, "archiving WordPress instance %s ('%s') on '%s' into '%s'",
                   iid, inst.site_url, op->server->name, archive);
-    if ((r = wpt_job_run(op, job, cmd.data, "WordPress archive", true, &running, err)) != 0)
+    if ((r = plug_job_run(op, NULL, job, cmd.data, "WordPress archive", true, &running, err)) != 0)
         goto out;
-    if ((r = wpt_remote_digest(op, archive, d, err)) != 0) {
+    if ((r = plug_remote_digest(op, NULL, archive, true, d, err)) != 0) {
         if (r == JIKU_E_NOTFOUND)
             r = jiku_err_set(err, JIKU_E_PANEL, "the archive job on '%s' left no '%s'",
                              op->server->name, archive);
@@ -213,7 +213,7 @@ make_archive(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt
     archive = NULL;
 out:
     if (r != 0 && created && !running)
-        wpt_remote_remove_quietly(op, dir);
+        plug_remote_remove_quietly(op, NULL, dir);
     wpt_instance_release(&inst);
     jiku_buf_release(&cmd);
     jiku_buf_release(&db);
@@ -227,7 +227,7 @@ out:
 }
 
 static void
-fill_result(struct jiku_op *op, char **archive, const struct wpt_digest *d)
+fill_result(struct jiku_op *op, char **archive, const struct plug_digest *d)
 {
     op->result->location = *archive;
     *archive = NULL;
@@ -240,7 +240,7 @@ int
 wpt_snapshot(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err)
 {
     struct wpt_site site;
-    struct wpt_digest d = {0};
+    struct plug_digest d = {0};
     char *archive = NULL;
     int r;
 
@@ -258,7 +258,7 @@ int
 wpt_backup(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err)
 {
     struct wpt_site site;
-    struct wpt_digest d = {0};
+    struct plug_digest d = {0};
     struct jiku_xfer_result x = {0};
     char *archive = NULL, *local = NULL, *dir = NULL;
     int r;
@@ -271,19 +271,10 @@ wpt_backup(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *e
         return nomem(err);
     if ((r = make_archive(panel, op, &site, op->params->new_artifact_id, &archive, &d, err)) != 0)
         goto out;
-    if ((r = op->host->sftp_get(op, NULL, archive, local, &x, err)) == 0 &&
-        (x.size != d.size || strcmp(x.md5, d.md5) != 0 || strcmp(x.sha256, d.sha256) != 0)) {
-        unlink(local);
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "download of '%s' does not match the server's copy: size %llu, sha256 "
-                         "%s (server: %llu, %s)",
-                         archive, (unsigned long long)x.size, x.sha256, (unsigned long long)d.size,
-                         d.sha256);
-    }
-    if (r != 0) {
+    if ((r = plug_download(op, NULL, archive, &d, local, &x, err)) != 0) {
         if (archive_paths(op, site.account, op->params->new_artifact_id, NULL, &dir, NULL, NULL) ==
             0)
-            wpt_remote_remove_quietly(op, dir);
+            plug_remote_remove_quietly(op, NULL, dir);
         goto out;
     }
     op->result->backup_path = local;
@@ -298,81 +289,19 @@ out:
 
 /* ---- rollback ---------------------------------------------------------------------------- */
 
-/*
- * Make sure artifact A's archive is on the server: its own copy (re-checked against the
- * catalog), or the backup uploaded into snapshot_dir/ACCOUNT/ID/ and checked by sha256, in
- * which case *UPLOADED is the directory to remove afterwards.  A dry run uploads nothing and
- * may leave *ARCHIVE NULL.
- */
+/* Artifact A's archive on the server, uploaded into snapshot_dir/ACCOUNT/ID/ if need be. */
 static int
 archive_on_server(struct jiku_op *op, const char *account, const struct jiku_artifact_ref *a,
                   char **archive, char **uploaded, struct jiku_err *err)
 {
-    struct wpt_digest d = {0};
-    struct jiku_xfer_result x = {0};
     char *acct_dir = NULL, *dir = NULL, *remote = NULL;
     int r;
 
-    if ((r = archive_paths(op, account, a->id, &acct_dir, &dir, &remote, err)) != 0)
-        return r;
-    if (a->location != NULL) {
-        if (!wpt_path_inside(a->location, acct_dir)) {
-            r = jiku_err_set(err, JIKU_E_DATA, "artifact '%s' names '%s', outside '%s'", a->id,
-                             a->location, acct_dir);
-            goto out;
-        }
-        if ((r = wpt_remote_digest(op, a->location, &d, err)) == 0) {
-            if ((a->size != 0 && a->size != d.size) || (a->md5 != NULL && strcmp(a->md5, d.md5)) ||
-                (a->sha256 != NULL && strcmp(a->sha256, d.sha256) != 0)) {
-                r = jiku_err_set(err, JIKU_E_DATA,
-                                 "archive '%s' on '%s' does not match the catalog (size %llu, "
-                                 "sha256 %s)",
-                                 a->location, op->server->name, (unsigned long long)d.size,
-                                 d.sha256);
-                goto out;
-            }
-            if ((*archive = strdup(a->location)) == NULL)
-                r = nomem(err);
-            goto out;
-        }
-        if (r != JIKU_E_NOTFOUND)
-            goto out;
-        op->host->log(op, JIKU_LOG_INFO, "%s", err != NULL ? err->msg : "server copy gone");
-    }
-    if (a->backup_path == NULL) {
-        r = jiku_err_set(err, JIKU_E_NOTFOUND, "artifact '%s' is neither on '%s' nor in backup_dir",
-                         a->id, op->server->name);
-        goto out;
-    }
-    r = 0;
-    if (op->params->dry_run)
-        goto out;
-    {
-        const char *dirs[] = {acct_dir, dir, NULL};
+    if ((r = archive_paths(op, account, a->id, &acct_dir, &dir, &remote, err)) == 0) {
+        const struct plug_place place = {acct_dir, dir, remote, acct_dir};
 
-        if ((r = wpt_remote_mkdirs(op, dirs, err)) != 0)
-            goto out;
+        r = plug_archive_on_server(op, a, &place, true, archive, uploaded, err);
     }
-    op->host->log(op, JIKU_LOG_INFO, "uploading '%s' to '%s'", a->backup_path, op->server->name);
-    if ((r = op->host->sftp_put(op, NULL, a->backup_path, remote, &x, err)) == 0 &&
-        (r = wpt_remote_digest(op, remote, &d, err)) == 0) {
-        const char *want = a->sha256 != NULL ? a->sha256 : x.sha256;
-
-        if (strcmp(x.sha256, want) != 0 || strcmp(d.sha256, want) != 0 || d.size != x.size)
-            r = jiku_err_set(err, JIKU_E_DATA,
-                             "backup '%s' does not match the catalog once uploaded: sha256 %s "
-                             "(catalog: %s)",
-                             a->backup_path, d.sha256, want);
-    }
-    if (r != 0) {
-        wpt_remote_remove_quietly(op, dir);
-        goto out;
-    }
-    *archive = remote;
-    remote = NULL;
-    *uploaded = dir;
-    dir = NULL;
-out:
     free(acct_dir);
     free(dir);
     free(remote);
@@ -446,8 +375,8 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, b
         r = nomem(err);
         goto out;
     }
-    if ((r = wpt_run(op, cmd.data, true, (size_t)64 << 20, "listing the rollback's changes", &res,
-                     err)) != 0)
+    if ((r = plug_run(op, NULL, cmd.data, true, (size_t)64 << 20, "listing the rollback's changes",
+                      &res, err)) != 0)
         goto out;
     a_text = strstr(res.out.data != NULL ? res.out.data : "", "@@archive\n");
     s_text = a_text != NULL ? strstr(a_text, "\n@@site\n") : NULL;
@@ -524,7 +453,7 @@ sibling(const char *site_dir, const char *what, const char *opid, char **out, st
         *out = NULL;
         return jiku_err_set(err, JIKU_E_INVAL, "cannot place a directory beside '%s'", site_dir);
     }
-    if (!wpt_valid_path(*out)) {
+    if (!plug_valid_path(*out)) {
         free(*out);
         *out = NULL;
         return jiku_err_set(err, JIKU_E_INVAL, "cannot place a directory beside '%s'", site_dir);
@@ -561,20 +490,20 @@ rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *a
         const char *rmold[] = {"rm", "-rf", "--", old, NULL};
 
         r = 0;
-        if (jiku_buf_adds(cmd, "set -e; umask 077\n") != 0 || wpt_words(cmd, x1) != 0 ||
+        if (jiku_buf_adds(cmd, "set -e; umask 077\n") != 0 || plug_words(cmd, x1) != 0 ||
             jiku_buf_addch(cmd, '\n') != 0)
             r = JIKU_E_NOMEM;
         if (r == 0 && exact &&
-            (wpt_words(&trap, rmnew) != 0 || jiku_buf_adds(cmd, "trap ") != 0 ||
+            (plug_words(&trap, rmnew) != 0 || jiku_buf_adds(cmd, "trap ") != 0 ||
              jiku_buf_add_shell_word(cmd, trap.data) != 0 ||
              jiku_buf_adds(cmd, " EXIT\nrm -rf -- ") != 0 || jiku_buf_add_shell_word(cmd, fresh) ||
-             jiku_buf_addch(cmd, '\n') != 0 || wpt_words(cmd, mk) != 0 ||
-             jiku_buf_addch(cmd, '\n') != 0 || wpt_words(cmd, x2) != 0 ||
+             jiku_buf_addch(cmd, '\n') != 0 || plug_words(cmd, mk) != 0 ||
+             jiku_buf_addch(cmd, '\n') != 0 || plug_words(cmd, x2) != 0 ||
              jiku_buf_addch(cmd, '\n') != 0))
             r = JIKU_E_NOMEM;
         if (r == 0 && (wpt_cmd(panel, cmd, imp) != 0 || jiku_buf_addch(cmd, '\n') != 0))
             r = JIKU_E_NOMEM;
-        if (r == 0 && !exact && (wpt_words(cmd, x2) != 0 || jiku_buf_addch(cmd, '\n') != 0))
+        if (r == 0 && !exact && (plug_words(cmd, x2) != 0 || jiku_buf_addch(cmd, '\n') != 0))
             r = JIKU_E_NOMEM;
         /* Two renames: if the second fails, the first is undone before anything is lost. */
         if (r == 0 && exact &&
@@ -584,8 +513,8 @@ rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *a
              jiku_buf_addch(cmd, ' ') != 0 || jiku_buf_add_shell_word(cmd, inst->full_path) ||
              jiku_buf_adds(cmd, "; then mv -- ") != 0 || jiku_buf_add_shell_word(cmd, old) ||
              jiku_buf_addch(cmd, ' ') != 0 || jiku_buf_add_shell_word(cmd, inst->full_path) ||
-             jiku_buf_adds(cmd, "; ") != 0 || wpt_words(cmd, rmnew) != 0 ||
-             jiku_buf_adds(cmd, "; exit 1; fi\n") != 0 || wpt_words(cmd, rmold) != 0))
+             jiku_buf_adds(cmd, "; ") != 0 || plug_words(cmd, rmnew) != 0 ||
+             jiku_buf_adds(cmd, "; exit 1; fi\n") != 0 || plug_words(cmd, rmold) != 0))
             r = JIKU_E_NOMEM;
         if (r != 0)
             r = nomem(err);
@@ -611,9 +540,9 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
 
     if ((r = wpt_target_site(panel, op, NULL, &site, err)) != 0)
         return r;
-    if (p->artifact == NULL || !wpt_valid_component(p->artifact->id))
+    if (p->artifact == NULL || !plug_valid_component(p->artifact->id))
         return jiku_err_set(err, JIKU_E_INVAL, "rollback without a valid artifact");
-    if ((r = wpt_job_dir(op, "rollback", &job, err)) != 0)
+    if ((r = plug_job_dir(op->server, op->params->operation_id, "rollback", &job, err)) != 0)
         return r;
     if ((r = archive_on_server(op, site.account, p->artifact, &archive, &uploaded, err)) != 0)
         goto out;
@@ -632,13 +561,7 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
     }
     if (p->dry_run) {
         if (archive == NULL) {
-            if (asprintf(&op->result->details,
-                         "would upload '%s' to '%s' and restore it; the changes can be listed "
-                         "once the archive is on the server",
-                         p->artifact->backup_path, op->server->name) < 0) {
-                op->result->details = NULL;
-                r = nomem(err);
-            }
+            r = plug_details_upload_first(op, p->artifact, err);
             goto out;
         }
         r = dry_run_details(op, archive, inst.full_path, exact, err);
@@ -648,7 +571,8 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
         goto out;
     op->host->log(op, JIKU_LOG_INFO, "restoring WordPress instance %lld ('%s') on '%s' from '%s'",
                   inst.id, inst.site_url, op->server->name, archive);
-    if ((r = wpt_job_run(op, job, cmd.data, "WordPress restore", false, &running, err)) != 0) {
+    if ((r = plug_job_run(op, NULL, job, cmd.data, "WordPress restore", false, &running, err)) !=
+        0) {
         if (running) {
             /* The restore may still read the upload: leave it. */
             free(uploaded);
@@ -661,7 +585,7 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
         op->result->details = NULL;
 out:
     if (uploaded != NULL)
-        wpt_remote_remove_quietly(op, uploaded);
+        plug_remote_remove_quietly(op, NULL, uploaded);
     wpt_instance_release(&inst);
     jiku_buf_release(&cmd);
     free(archive);
@@ -726,7 +650,7 @@ wpt_prune(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
         return 0;
     if ((r = artifact_dir(op, site.account, a, &dir, err)) != 0)
         return r;
-    r = wpt_remote_remove(op, dir, err);
+    r = plug_remote_remove(op, NULL, dir, err);
     free(dir);
     return r;
 }
@@ -736,7 +660,7 @@ wpt_verify(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *e
 {
     const struct jiku_artifact_ref *a = op->params->artifact;
     struct wpt_site site;
-    struct wpt_digest d = {0};
+    struct plug_digest d = {0};
     char *dir = NULL;
     int r;
 
@@ -747,14 +671,7 @@ wpt_verify(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *e
     if ((r = artifact_dir(op, site.account, a, &dir, err)) != 0)
         return r;
     free(dir);
-    if ((r = wpt_remote_digest(op, a->location, &d, err)) != 0)
+    if ((r = plug_remote_digest(op, NULL, a->location, true, &d, err)) != 0)
         return r;
-    if ((a->size != 0 && d.size != a->size) || (a->md5 != NULL && strcmp(d.md5, a->md5) != 0) ||
-        (a->sha256 != NULL && strcmp(d.sha256, a->sha256) != 0))
-        return jiku_err_set(err, JIKU_E_DATA,
-                            "archive '%s' on '%s' does not match the catalog: size %llu, sha256 "
-                            "%s (catalog: %llu, %s)",
-                            a->location, op->server->name, (unsigned long long)d.size, d.sha256,
-                            (unsigned long long)a->size, a->sha256 != NULL ? a->sha256 : "none");
-    return 0;
+    return plug_check_catalog(op, a, a->location, &d, err);
 }

@@ -30,10 +30,10 @@ marker_path(struct jiku_op *op, char **dir, char **file, struct jiku_err *err)
     const char *sd = op->server->snapshot_dir;
 
     *dir = *file = NULL;
-    if (!wpt_valid_path(sd))
+    if (!plug_valid_path(sd))
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir",
                             op->server->name);
-    if (!wpt_valid_component(t->customer) || !wpt_valid_component(t->name))
+    if (!plug_valid_component(t->customer) || !plug_valid_component(t->name))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid target name '%s'", t->id);
     if (asprintf(dir, "%s/.staging", sd) < 0 ||
         asprintf(file, "%s/%s.%s", *dir, t->customer, t->name) < 0) {
@@ -67,7 +67,8 @@ marker_read(struct jiku_op *op, struct marker *m, struct jiku_err *err)
         r = nomem(err);
         goto out;
     }
-    if ((r = wpt_run(op, cmd.data, true, 4096, "reading the staging record", &res, err)) != 0)
+    if ((r = plug_run(op, NULL, cmd.data, true, 4096, "reading the staging record", &res, err)) !=
+        0)
         goto out;
     for (line = strtok_r(res.out.data != NULL ? res.out.data : (char *)"", "\n", &save);
          line != NULL; line = strtok_r(NULL, "\n", &save)) {
@@ -112,15 +113,15 @@ marker_write(struct jiku_op *op, const char *domain, bool created, struct jiku_e
                             NULL};
         const char *mv[] = {"mv", "-f", "--", tmp.data, file, NULL};
 
-        if (jiku_buf_adds(&cmd, "umask 077; ") != 0 || wpt_words(&cmd, mk) != 0 ||
-            jiku_buf_adds(&cmd, " && ") != 0 || wpt_words(&cmd, pr) != 0 ||
+        if (jiku_buf_adds(&cmd, "umask 077; ") != 0 || plug_words(&cmd, mk) != 0 ||
+            jiku_buf_adds(&cmd, " && ") != 0 || plug_words(&cmd, pr) != 0 ||
             jiku_buf_adds(&cmd, " >") != 0 || jiku_buf_add_shell_word(&cmd, tmp.data) != 0 ||
-            jiku_buf_adds(&cmd, " && ") != 0 || wpt_words(&cmd, mv) != 0) {
+            jiku_buf_adds(&cmd, " && ") != 0 || plug_words(&cmd, mv) != 0) {
             r = nomem(err);
             goto out;
         }
     }
-    r = wpt_run(op, cmd.data, false, 4096, "writing the staging record", NULL, err);
+    r = plug_run(op, NULL, cmd.data, false, 4096, "writing the staging record", NULL, err);
 out:
     jiku_buf_release(&cmd);
     jiku_buf_release(&line);
@@ -137,7 +138,7 @@ marker_remove(struct jiku_op *op)
     struct jiku_err e = {0};
 
     if (marker_path(op, &dir, &file, &e) == 0)
-        wpt_remote_remove_quietly(op, file);
+        plug_remote_remove_quietly(op, NULL, file);
     free(dir);
     free(file);
 }
@@ -155,12 +156,12 @@ wp_cli(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_insta
     {
         const char *head[] = {"--wp-cli", "-instance-id", iid, "--", NULL};
 
-        if (wpt_cmd(panel, &cmd, head) != 0 || wpt_words(&cmd, words) != 0) {
+        if (wpt_cmd(panel, &cmd, head) != 0 || plug_words(&cmd, words) != 0) {
             jiku_buf_release(&cmd);
             return nomem(err);
         }
     }
-    r = wpt_run(op, cmd.data, safe, 65536, "WP Toolkit --wp-cli", res, err);
+    r = plug_run(op, NULL, cmd.data, safe, 65536, "WP Toolkit --wp-cli", res, err);
     jiku_buf_release(&cmd);
     return r;
 }
@@ -203,7 +204,7 @@ clone_onto(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_i
     int r;
 
     snprintf(iid, sizeof(iid), "%lld", live->id);
-    if ((r = wpt_job_dir(op, step, &job, err)) != 0)
+    if ((r = plug_job_dir(op->server, op->params->operation_id, step, &job, err)) != 0)
         return r;
     {
         const char *w[] = {"--clone",
@@ -224,7 +225,7 @@ clone_onto(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_i
     }
     op->host->log(op, JIKU_LOG_INFO, "cloning WordPress instance %s ('%s') onto '%s' on '%s'", iid,
                   live->site_url, domain, op->server->name);
-    r = wpt_job_run(op, job, cmd.data, "WP Toolkit --clone", false, running, err);
+    r = plug_job_run(op, NULL, job, cmd.data, "WP Toolkit --clone", false, running, err);
 out:
     jiku_buf_release(&cmd);
     free(job);
@@ -367,7 +368,7 @@ wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
                 goto out;
             }
         }
-        if ((r = wpt_run(op, cmd.data, false, 65536, "WP Toolkit --remove", NULL, err)) != 0)
+        if ((r = plug_run(op, NULL, cmd.data, false, 65536, "WP Toolkit --remove", NULL, err)) != 0)
             goto out;
         jiku_buf_addf(&done, "removed the staging site '%s' (instance %lld)", si.site_url, si.id);
     }
@@ -420,7 +421,7 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
     }
     if ((r = wpt_target_site(panel, op, NULL, &live, err)) != 0 ||
         (r = wpt_target_site(panel, op, domain, &stg, err)) != 0 ||
-        (r = wpt_job_dir(op, "promote", &job, err)) != 0)
+        (r = plug_job_dir(op->server, op->params->operation_id, "promote", &job, err)) != 0)
         goto out;
     if ((r = wpt_resolve_site(panel, op, &stg, &si, err)) != 0 ||
         (r = wpt_resolve_site(panel, op, &live, &li, err)) != 0)
@@ -456,7 +457,8 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
                   "promoting '%s' (instance %s) onto '%s' (instance %s), "
                   "database mode %s",
                   si.site_url, sid, li.site_url, lid, mode);
-    if ((r = wpt_job_run(op, job, cmd.data, "WP Toolkit --copy-data", false, &running, err)) != 0)
+    if ((r = plug_job_run(op, NULL, job, cmd.data, "WP Toolkit --copy-data", false, &running,
+                          err)) != 0)
         goto out;
     /* A non-indexed staging site must not make live non-indexed. */
     wpt_instance_release(&li);

@@ -88,7 +88,7 @@ cpanel_account_get(struct jiku_op *op, const struct jiku_server_info *server, co
     }
     data = json_object_get(json_object_get(root, "data"), "userdata");
     s = cpanel_json_str(data, "homedir");
-    if (s == NULL || !cpanel_valid_path(s) ||
+    if (s == NULL || !plug_valid_path(s) ||
         (cpanel_json_str(data, "user") != NULL && strcmp(cpanel_json_str(data, "user"), user))) {
         r = jiku_err_set(err, JIKU_E_DATA,
                          "domainuserdata of '%s' on '%s' gives no usable home directory of '%s'",
@@ -122,15 +122,6 @@ set_str(char **dst, const char *src, struct jiku_err *err)
     if (src != NULL && (*dst = strdup(src)) == NULL)
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     return 0;
-}
-
-static void
-remove_quietly(struct jiku_op *op, const struct jiku_server_info *srv, const char *dir)
-{
-    struct jiku_err e = {0};
-
-    if (dir != NULL && cpanel_remote_remove(op, srv, dir, &e) != 0)
-        op->host->log(op, JIKU_LOG_WARN, "cannot remove '%s': %s", dir, e.msg);
 }
 
 static int
@@ -199,28 +190,6 @@ cpanel_snapshot(struct jiku_op *op, struct jiku_err *err)
     return r;
 }
 
-/* SFTP download of the snapshot to LOCAL, checked against what the server computed. */
-static int
-download(struct jiku_op *op, const struct cpanel_snap *snap, const char *local,
-         struct jiku_xfer_result *x, struct jiku_err *err)
-{
-    int r;
-
-    memset(x, 0, sizeof(*x));
-    if ((r = op->host->sftp_get(op, NULL, snap->archive, local, x, err)) != 0)
-        return r;
-    if (x->size != snap->digest.size || strcmp(x->md5, snap->digest.md5) != 0 ||
-        strcmp(x->sha256, snap->digest.sha256) != 0) {
-        unlink(local);
-        return jiku_err_set(err, JIKU_E_DATA,
-                            "download of '%s' does not match the server's copy: size %llu, md5 "
-                            "%s (server: %llu, %s)",
-                            snap->archive, (unsigned long long)x->size, x->md5,
-                            (unsigned long long)snap->digest.size, snap->digest.md5);
-    }
-    return 0;
-}
-
 static int
 cpanel_backup(struct jiku_op *op, struct jiku_err *err)
 {
@@ -238,8 +207,8 @@ cpanel_backup(struct jiku_op *op, struct jiku_err *err)
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     if ((r = cpanel_snapshot_take(op, NULL, user, op->params->new_artifact_id, &snap, err)) != 0)
         goto out;
-    if ((r = download(op, &snap, local, &x, err)) != 0) {
-        remove_quietly(op, op->server, snap.dir);
+    if ((r = plug_download(op, NULL, snap.archive, &snap.digest, local, &x, err)) != 0) {
+        plug_remote_remove_quietly(op, op->server, snap.dir);
         goto out;
     }
     op->result->backup_path = local;
@@ -252,84 +221,26 @@ out:
 }
 
 /*
- * Make sure artifact A's archive is on the server: its own copy (size and md5 re-checked), or
- * the backup uploaded into snapshot_dir/U/ID/ and checked by sha256.  *UPLOADED_DIR is set when
- * an upload made a directory the caller removes afterwards.
+ * Make sure artifact A's archive is on the server: its own copy, or the backup uploaded into
+ * snapshot_dir/U/ID/ (plug_archive_on_server).
  */
 static int
 archive_on_server(struct jiku_op *op, const char *user, const struct jiku_artifact_ref *a,
                   char **archive, char **uploaded_dir, struct jiku_err *err)
 {
-    struct cpanel_digest d = {0};
-    struct jiku_xfer_result x = {0};
     char *user_dir = NULL, *dir = NULL, *remote = NULL;
     int r;
 
     if ((r = cpanel_snapshot_paths(op->server, user, a->id, &user_dir, &dir, err)) != 0)
         return r;
-    if (a->location != NULL) {
-        if (!cpanel_path_inside(a->location, user_dir)) {
-            r = jiku_err_set(err, JIKU_E_DATA, "artifact '%s' names '%s', outside '%s'", a->id,
-                             a->location, user_dir);
-            goto out;
-        }
-        r = cpanel_remote_digest(op, NULL, a->location, &d, err);
-        if (r == 0) {
-            if ((a->md5 != NULL && strcmp(a->md5, d.md5) != 0) ||
-                (a->size != 0 && a->size != d.size)) {
-                r = jiku_err_set(err, JIKU_E_DATA,
-                                 "archive '%s' on '%s' does not match the catalog (size %llu, md5 "
-                                 "%s)",
-                                 a->location, op->server->name, (unsigned long long)d.size, d.md5);
-                goto out;
-            }
-            r = set_str(archive, a->location, err);
-            goto out;
-        }
-        if (r != JIKU_E_NOTFOUND)
-            goto out;
-        op->host->log(op, JIKU_LOG_INFO, "%s", err != NULL ? err->msg : "server copy gone");
-    }
-    if (a->backup_path == NULL) {
-        r = jiku_err_set(err, JIKU_E_NOTFOUND, "artifact '%s' is neither on '%s' nor in backup_dir",
-                         a->id, op->server->name);
-        goto out;
-    }
-    if (op->params->dry_run) {
-        r = 0;
-        goto out;
-    }
     if (asprintf(&remote, "%s/cpmove-%s.tar.gz", dir, user) < 0) {
         remote = NULL;
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-        goto out;
-    }
-    {
-        const char *dirs[] = {user_dir, dir, NULL};
+    } else {
+        const struct plug_place place = {user_dir, dir, remote, user_dir};
 
-        if ((r = cpanel_remote_mkdirs(op, NULL, dirs, err)) != 0)
-            goto out;
+        r = plug_archive_on_server(op, a, &place, true, archive, uploaded_dir, err);
     }
-    op->host->log(op, JIKU_LOG_INFO, "uploading '%s' to '%s'", a->backup_path, op->server->name);
-    if ((r = op->host->sftp_put(op, NULL, a->backup_path, remote, &x, err)) == 0 &&
-        (r = cpanel_remote_digest(op, NULL, remote, &d, err)) == 0) {
-        const char *want = a->sha256 != NULL ? a->sha256 : x.sha256;
-
-        if (strcmp(x.sha256, want) != 0 || strcmp(d.sha256, want) != 0 || d.size != x.size)
-            r = jiku_err_set(err, JIKU_E_DATA,
-                             "backup '%s' does not match the catalog once uploaded: sha256 %s "
-                             "(catalog: %s)",
-                             a->backup_path, d.sha256, want);
-    }
-    if (r != 0) {
-        remove_quietly(op, NULL, dir);
-        goto out;
-    }
-    *archive = remote;
-    remote = NULL;
-    *uploaded_dir = dir;
-    dir = NULL;
-out:
     free(user_dir);
     free(dir);
     free(remote);
@@ -348,19 +259,13 @@ cpanel_rollback(struct jiku_op *op, struct jiku_err *err)
 
     if ((r = target_user(op, &user, err)) != 0)
         return r;
-    if (p->artifact == NULL || !cpanel_valid_component(p->artifact->id))
+    if (p->artifact == NULL || !plug_valid_component(p->artifact->id))
         return jiku_err_set(err, JIKU_E_INVAL, "rollback without a valid artifact");
     if ((r = archive_on_server(op, user, p->artifact, &archive, &uploaded, err)) != 0)
         goto out;
     if (p->dry_run) {
         if (archive == NULL) {
-            if (asprintf(&op->result->details,
-                         "would upload '%s' to '%s' and restore it; the changes can be listed "
-                         "once the archive is on the server",
-                         p->artifact->backup_path, op->server->name) < 0) {
-                op->result->details = NULL;
-                r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-            }
+            r = plug_details_upload_first(op, p->artifact, err);
             goto out;
         }
         if ((r = cpanel_account_get(op, NULL, user, true, &acct, err)) == 0)
@@ -391,34 +296,12 @@ cpanel_rollback(struct jiku_op *op, struct jiku_err *err)
         op->result->details = NULL;
 out:
     if (uploaded != NULL)
-        remove_quietly(op, NULL, uploaded);
+        plug_remote_remove_quietly(op, NULL, uploaded);
     cpanel_account_release(&acct);
     free(archive);
     free(uploaded);
     free(warnings);
     return r;
-}
-
-/* A private 0700 directory for the relay, under TMPDIR or /var/tmp. */
-static int
-local_tmpdir(char **out, struct jiku_err *err)
-{
-    const char *base = getenv("TMPDIR");
-    char *tmpl = NULL;
-
-    if (base == NULL || base[0] != '/')
-        base = "/var/tmp";
-    if (asprintf(&tmpl, "%s/jiku-clone-XXXXXX", base) < 0)
-        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    if (mkdtemp(tmpl) == NULL) {
-        int e = errno;
-
-        free(tmpl);
-        return jiku_err_set(err, JIKU_E_IO, "cannot create a directory in '%s': %s", base,
-                            strerror(e));
-    }
-    *out = tmpl;
-    return 0;
 }
 
 static int
@@ -428,9 +311,7 @@ cpanel_clone(struct jiku_op *op, struct jiku_err *err)
     const struct jiku_server_info *dest = p->dest_server;
     struct cpanel_account there = {0};
     struct cpanel_snap snap = {0};
-    struct cpanel_digest d = {0};
-    struct jiku_xfer_result x = {0};
-    char *tmp = NULL, *local = NULL, *user_dir = NULL, *dir = NULL, *remote = NULL;
+    char *user_dir = NULL, *dir = NULL, *remote = NULL;
     const char *user, *newuser;
     bool keep_remote = false;
     int r;
@@ -448,7 +329,7 @@ cpanel_clone(struct jiku_op *op, struct jiku_err *err)
                             "a cpmove restore keeps the account's domains: cloning '%s' onto its "
                             "own server '%s' is refused",
                             user, op->server->name);
-    if (p->operation_id == NULL || !cpanel_valid_component(p->operation_id))
+    if (p->operation_id == NULL || !plug_valid_component(p->operation_id))
         return jiku_err_set(err, JIKU_E_INVAL, "clone without a valid operation id");
     r = cpanel_account_get(op, dest, newuser, false, &there, err);
     cpanel_account_release(&there);
@@ -463,30 +344,16 @@ cpanel_clone(struct jiku_op *op, struct jiku_err *err)
 
     if ((r = cpanel_snapshot_take(op, NULL, user, p->operation_id, &snap, err)) != 0)
         goto out;
-    if ((r = local_tmpdir(&tmp, err)) != 0)
-        goto out;
-    if (asprintf(&local, "%s/cpmove-%s.tar.gz", tmp, user) < 0 ||
-        asprintf(&remote, "%s/cpmove-%s.tar.gz", dir, user) < 0) {
+    if (asprintf(&remote, "%s/cpmove-%s.tar.gz", dir, user) < 0) {
+        remote = NULL;
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = download(op, &snap, local, &x, err)) != 0)
-        goto out;
     {
-        const char *dirs[] = {user_dir, dir, NULL};
+        const struct plug_place place = {user_dir, dir, remote, NULL};
 
-        if ((r = cpanel_remote_mkdirs(op, dest, dirs, err)) != 0)
+        if ((r = plug_relay(op, dest, snap.archive, &snap.digest, &place, err)) != 0)
             goto out;
-    }
-    if ((r = op->host->sftp_put(op, dest, local, remote, &x, err)) != 0 ||
-        (r = cpanel_remote_digest(op, dest, remote, &d, err)) != 0)
-        goto out_dest;
-    if (strcmp(x.sha256, snap.digest.sha256) != 0 || strcmp(d.sha256, snap.digest.sha256) != 0) {
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "the archive on '%s' does not match the source's "
-                         "(sha256 %s, source %s)",
-                         dest->name, d.sha256, snap.digest.sha256);
-        goto out_dest;
     }
     /* Never overwrite: the destination account was checked absent above. */
     r = cpanel_restore_run(op, dest, remote, p->as_user != NULL ? newuser : NULL, false,
@@ -499,19 +366,12 @@ cpanel_clone(struct jiku_op *op, struct jiku_err *err)
     if (r == 0 && asprintf(&op->result->details, "cloned '%s' from '%s' onto '%s' as '%s'", user,
                            op->server->name, dest->name, newuser) < 0)
         op->result->details = NULL;
-out_dest:
     if (!keep_remote)
-        remove_quietly(op, dest, dir);
+        plug_remote_remove_quietly(op, dest, dir);
 out:
     if (snap.dir != NULL)
-        remove_quietly(op, NULL, snap.dir);
-    if (local != NULL)
-        unlink(local);
-    if (tmp != NULL)
-        rmdir(tmp);
+        plug_remote_remove_quietly(op, NULL, snap.dir);
     cpanel_snap_release(&snap);
-    free(tmp);
-    free(local);
     free(remote);
     free(user_dir);
     free(dir);
@@ -529,7 +389,7 @@ artifact_dir(struct jiku_op *op, const char *user, const struct jiku_artifact_re
 
     if ((r = cpanel_snapshot_paths(op->server, user, a->id, &user_dir, NULL, err)) != 0)
         return r;
-    if (!cpanel_path_inside(a->location, user_dir) ||
+    if (!plug_path_inside(a->location, user_dir) ||
         (slash = strchr((rest = a->location + strlen(user_dir) + 1), '/')) == NULL ||
         strchr(slash + 1, '/') != NULL) {
         r = jiku_err_set(err, JIKU_E_INVAL, "artifact '%s' names '%s', not a file in '%s/ID/'",
@@ -555,7 +415,7 @@ cpanel_prune(struct jiku_op *op, struct jiku_err *err)
         return 0;
     if ((r = artifact_dir(op, user, a, &dir, err)) != 0)
         return r;
-    r = cpanel_remote_remove(op, NULL, dir, err);
+    r = plug_remote_remove(op, NULL, dir, err);
     free(dir);
     return r;
 }
@@ -564,7 +424,7 @@ static int
 cpanel_verify(struct jiku_op *op, struct jiku_err *err)
 {
     const struct jiku_artifact_ref *a = op->params->artifact;
-    struct cpanel_digest d = {0};
+    struct plug_digest d = {0};
     char *dir = NULL;
     const char *user;
     int r;
@@ -576,16 +436,9 @@ cpanel_verify(struct jiku_op *op, struct jiku_err *err)
     if ((r = artifact_dir(op, user, a, &dir, err)) != 0)
         return r;
     free(dir);
-    if ((r = cpanel_remote_digest(op, NULL, a->location, &d, err)) != 0)
+    if ((r = plug_remote_digest(op, NULL, a->location, true, &d, err)) != 0)
         return r;
-    if ((a->size != 0 && d.size != a->size) || (a->md5 != NULL && strcmp(d.md5, a->md5) != 0) ||
-        (a->sha256 != NULL && strcmp(d.sha256, a->sha256) != 0))
-        return jiku_err_set(err, JIKU_E_DATA,
-                            "archive '%s' on '%s' does not match the catalog: size %llu, md5 %s "
-                            "(catalog: %llu, %s)",
-                            a->location, op->server->name, (unsigned long long)d.size, d.md5,
-                            (unsigned long long)a->size, a->md5 != NULL ? a->md5 : "none");
-    return 0;
+    return plug_check_catalog(op, a, a->location, &d, err);
 }
 
 static const struct jiku_plugin_action cpanel_actions[] = {

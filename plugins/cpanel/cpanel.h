@@ -1,8 +1,9 @@
 /*
  * The cPanel plugin's private interfaces: the WHM API 1 client (whm.c), the parsers of pkgacct's
- * master log (pkgacct.c) and of a transfer session's log (translog.c), remote commands and path
- * rules (remote.c), the snapshot job (snapshot.c), cpmove restores (restore.c) and the
- * comparison of an archive with a home directory (homediff.c).  Wire facts: protocols/cpanel.md.
+ * master log (pkgacct.c) and of a transfer session's log (translog.c), cPanel's remote checks
+ * (remote.c; the panels' common ones are plugins/common/remote.h), the snapshot job
+ * (snapshot.c), cpmove restores (restore.c) and the comparison of an archive with a home
+ * directory (homediff.c).  Wire facts: protocols/cpanel.md.
  */
 #ifndef JIKU_CPANEL_H
 #define JIKU_CPANEL_H
@@ -16,6 +17,7 @@
 #include "jiku/err.h"
 #include "jiku/host.h"
 #include "jiku/plugin.h"
+#include "remote.h"
 
 /* Largest WHM answer we parse (a pkgacct master log included). */
 #define CPANEL_JSON_MAX ((size_t)16 << 20)
@@ -109,45 +111,14 @@ void cpanel_restore_item_release(struct cpanel_restore_item *it);
 
 /* ---- remote.c ------------------------------------------------------------------------- */
 
-/* ^[a-z][a-z0-9]{0,15}$ */
+/* ^[a-z][a-z0-9]{0,15}$ (paths, components, remote commands: plugins/common/remote.h) */
 bool cpanel_valid_user(const char *s);
-/* Absolute, no "." or ".." component, no "//", [A-Za-z0-9._+@/-] only, not "/". */
-bool cpanel_valid_path(const char *s);
-/* One path component of [A-Za-z0-9._+@-], not "." or "..", not starting with '-'. */
-bool cpanel_valid_component(const char *s);
-/* True when PATH lies strictly inside DIR (both valid paths). */
-bool cpanel_path_inside(const char *path, const char *dir);
 
 /* "14M", "14.5 MB", "1024K", "3G", "123" (MiB when no unit: cPanel reports megabytes). */
 int cpanel_parse_disk_used(const char *s, uint64_t *bytes, struct jiku_err *err);
 /* Available bytes from `df -P -k` output. */
 int cpanel_parse_df(const char *out, uint64_t *avail, struct jiku_err *err);
 
-struct cpanel_digest {
-    uint64_t size;
-    char md5[33];
-    char sha256[65];
-};
-
-/* Parse the output of `md5sum P; sha256sum P; stat -c %s P`. */
-int cpanel_parse_digest(const char *out, struct cpanel_digest *d, struct jiku_err *err);
-
-/*
- * Run CMD on SERVER; a non-zero exit is JIKU_E_PANEL naming WHAT with the first stderr line.
- * RES (may be NULL) is the caller's to release.
- */
-int cpanel_run(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd,
-               bool safe, size_t max_output, const char *what, struct jiku_exec_result *res,
-               struct jiku_err *err);
-/* Size, md5 and sha256 of a remote file; JIKU_E_NOTFOUND when it is not a regular file. */
-int cpanel_remote_digest(struct jiku_op *op, const struct jiku_server_info *server,
-                         const char *path, struct cpanel_digest *d, struct jiku_err *err);
-/* mkdir -m 700 -p every path given (NULL-terminated list). */
-int cpanel_remote_mkdirs(struct jiku_op *op, const struct jiku_server_info *server,
-                         const char *const *paths, struct jiku_err *err);
-/* rm -rf one directory or file, which must lie inside snapshot_dir. */
-int cpanel_remote_remove(struct jiku_op *op, const struct jiku_server_info *server,
-                         const char *path, struct jiku_err *err);
 /* Free bytes on the filesystem of PATH. */
 int cpanel_remote_free(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
                        uint64_t *avail, struct jiku_err *err);
@@ -177,7 +148,7 @@ void cpanel_account_release(struct cpanel_account *a);
 struct cpanel_snap {
     char *dir;     /* snapshot_dir/U/ID */
     char *archive; /* dir/cpmove-U.tar.gz */
-    struct cpanel_digest digest;
+    struct plug_digest digest;
     char *warnings;
 };
 
@@ -189,10 +160,6 @@ int cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *serv
                          const char *user, const char *id, struct cpanel_snap *out,
                          struct jiku_err *err);
 void cpanel_snap_release(struct cpanel_snap *s);
-
-/* The poll pause for a job ELAPSED_MS old: a tenth of it, between 250 ms and POLL_MAX s. */
-unsigned cpanel_poll_interval(int64_t elapsed_ms, int poll_max);
-int64_t cpanel_now_ms(void);
 
 /* ---- restore.c ------------------------------------------------------------------------ */
 
@@ -262,10 +229,10 @@ struct cpanel_soft_session {
 /* An installation as "installations" lists it. */
 struct cpanel_soft_ins {
     char *insid;
-    char *domain;    /* softdomain */
-    char *directory; /* softdirectory without slashes ("" = the domain's root) */
-    char *path;      /* softpath, or NULL */
-    char *url;       /* softurl, or NULL */
+    char *domain;     /* softdomain */
+    char *directory;  /* softdirectory without slashes ("" = the domain's root) */
+    char *path;       /* softpath, or NULL */
+    char *url;        /* softurl, or NULL */
     char *live_insid; /* a staging copy's live installation, or NULL */
     char *script;
     bool is_staging;
@@ -367,6 +334,10 @@ int cpanel_soft_prune(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err);
 
 /* ---- wordpress.c: the actions on `wordpress` targets (plugins/common/wpt.h) ------------ */
+
+struct wpt_panel;
+/* cPanel as the WP Toolkit code sees it (its CLI `wp-toolkit`, home, subdomains). */
+extern const struct wpt_panel cpanel_wpt;
 
 int cpanel_wp_probe(struct jiku_op *op, struct jiku_err *err);
 int cpanel_wp_snapshot(struct jiku_op *op, struct jiku_err *err);

@@ -130,9 +130,6 @@ out:
 int
 cpanel_discover(struct jiku_op *op, struct jiku_err *err)
 {
-    static const char *const wpt_prefix[] = {"wp-toolkit", NULL};
-    static const struct wpt_panel panel = {
-        .name = "cPanel", .prefix = wpt_prefix, .account_is_main_domain = false};
     struct inv_list inv = {0};
     bool accounts_ok = true, wp_listed = false, soft_ok = true, soft_complete = true;
     size_t n_accounts;
@@ -141,7 +138,7 @@ cpanel_discover(struct jiku_op *op, struct jiku_err *err)
     if ((r = list_accounts(op, &inv, &accounts_ok, err)) != 0)
         goto out;
     n_accounts = inv.n;
-    if ((r = inv_wordpress(&panel, op, &inv, &wp_listed, err)) != 0)
+    if ((r = inv_wordpress(&cpanel_wpt, op, &inv, &wp_listed, err)) != 0)
         goto out;
     for (size_t i = 0; i < n_accounts && soft_ok; i++) {
         struct jiku_err e = {0};

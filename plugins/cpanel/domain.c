@@ -217,7 +217,7 @@ cpanel_domain_remove(struct jiku_op *op, const char *account, const char *domain
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if (docroot == NULL || strcmp(docroot, own.data) != 0 || !cpanel_valid_path(docroot)) {
+    if (docroot == NULL || strcmp(docroot, own.data) != 0 || !plug_valid_path(docroot)) {
         op->host->log(op, JIKU_LOG_INFO, "left the document root of '%s' in place", domain);
         goto out;
     }
@@ -225,7 +225,7 @@ cpanel_domain_remove(struct jiku_op *op, const char *account, const char *domain
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    r = cpanel_run(op, NULL, cmd.data, true, 4096, "rm", NULL, err);
+    r = plug_run(op, NULL, cmd.data, true, 4096, "rm", NULL, err);
 out:
     cpanel_account_release(&acct);
     jiku_buf_release(&cmd);

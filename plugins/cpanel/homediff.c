@@ -397,7 +397,7 @@ list_archive(struct jiku_op *op, const struct jiku_server_info *srv, const char 
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = cpanel_run(op, srv, cmd.data, true, CPANEL_LIST_MAX, "tar -t", &res, err)) != 0)
+    if ((r = plug_run(op, srv, cmd.data, true, CPANEL_LIST_MAX, "tar -t", &res, err)) != 0)
         goto out;
     if ((r = cpanel_parse_tar_listing(jiku_buf_str(&res.out), res.out.len, prefix.data, out,
                                       err)) != 0)
@@ -426,7 +426,7 @@ list_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *ho
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = cpanel_run(op, srv, cmd.data, true, CPANEL_LIST_MAX, "find", &res, err)) == 0 &&
+    if ((r = plug_run(op, srv, cmd.data, true, CPANEL_LIST_MAX, "find", &res, err)) == 0 &&
         (r = cpanel_parse_find_listing(res.out.data != NULL ? res.out.data : "", res.out.len, out,
                                        err)) == 0)
         cpanel_listing_sort(out);
@@ -456,7 +456,7 @@ remove_extra(struct jiku_op *op, const struct jiku_server_info *srv, const char 
                 jiku_buf_addch(&cmd, ' ') != 0 || jiku_buf_add_shell_word(&cmd, word.data) != 0)
                 goto nomem;
         }
-        r = cpanel_run(op, srv, cmd.data, true, 65536, "rm in the home directory", NULL, err);
+        r = plug_run(op, srv, cmd.data, true, 65536, "rm in the home directory", NULL, err);
     }
     goto out;
 nomem:
@@ -478,14 +478,13 @@ cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, cons
     const char *keep;
     int r;
 
-    if (!cpanel_valid_path(home) || !cpanel_valid_user(user) || !cpanel_valid_path(archive))
+    if (!plug_valid_path(home) || !cpanel_valid_user(user) || !plug_valid_path(archive))
         return jiku_err_set(err, JIKU_E_INVAL, "refusing home directory '%s'", home);
     if ((r = list_archive(op, srv, archive, user, &a, err)) != 0 ||
         (r = list_home(op, srv, home, &h, err)) != 0)
         goto out;
     /* pkgacct leaves snapshot_dir out of its archive: never remove it when it is in the home. */
-    keep =
-        cpanel_path_inside(srv->snapshot_dir, home) ? srv->snapshot_dir + strlen(home) + 1 : NULL;
+    keep = plug_path_inside(srv->snapshot_dir, home) ? srv->snapshot_dir + strlen(home) + 1 : NULL;
     if ((r = cpanel_home_diff(&a, &h, exact, keep, &extra, dry_run ? &d : NULL, err)) != 0)
         goto out;
     if (dry_run) {

@@ -1,6 +1,7 @@
 /*
- * Remote commands over the host's SSH, and the rules every remote word passes first: paths are
- * validated against an allow-list and every word is quoted by jiku_buf_add_shell_word.
+ * What only cPanel checks over the host's SSH: its user names, the disk use WHM reports, free
+ * space and files under snapshot_dir/USER.  Paths, quoting and commands are the panels' common
+ * rules (plugins/common/remote.h).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -19,60 +20,6 @@ cpanel_valid_user(const char *s)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
             return false;
     return true;
-}
-
-static bool
-safe_char(int c)
-{
-    return isalnum(c) || c == '.' || c == '_' || c == '-' || c == '+' || c == '@';
-}
-
-bool
-cpanel_valid_component(const char *s)
-{
-    size_t len;
-
-    if (s == NULL || (len = strlen(s)) == 0 || len > 255 || s[0] == '-' || strcmp(s, ".") == 0 ||
-        strcmp(s, "..") == 0)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!safe_char((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-bool
-cpanel_valid_path(const char *s)
-{
-    size_t len;
-
-    if (s == NULL || s[0] != '/' || (len = strlen(s)) < 2 || len > 4000)
-        return false;
-    for (const char *p = s + 1;;) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash != NULL ? (size_t)(slash - p) : strlen(p);
-
-        /* Empty components ("//", a trailing '/'), "." and ".." are refused. */
-        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-            return false;
-        for (size_t i = 0; i < n; i++)
-            if (!safe_char((unsigned char)p[i]))
-                return false;
-        if (slash == NULL)
-            return true;
-        p = slash + 1;
-    }
-}
-
-bool
-cpanel_path_inside(const char *path, const char *dir)
-{
-    size_t n;
-
-    if (!cpanel_valid_path(path) || !cpanel_valid_path(dir))
-        return false;
-    n = strlen(dir);
-    return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1] != '\0';
 }
 
 int
@@ -179,147 +126,6 @@ cpanel_parse_df(const char *out, uint64_t *avail, struct jiku_err *err)
     return 0;
 }
 
-static int
-hex_token(const char **p, char *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!isxdigit((unsigned char)(*p)[i]))
-            return -1;
-        out[i] = (char)tolower((unsigned char)(*p)[i]);
-    }
-    out[n] = '\0';
-    if ((*p)[n] != ' ' && (*p)[n] != '\n' && (*p)[n] != '\0')
-        return -1;
-    *p = strchr(*p, '\n');
-    if (*p != NULL)
-        (*p)++;
-    return 0;
-}
-
-int
-cpanel_parse_digest(const char *out, struct cpanel_digest *d, struct jiku_err *err)
-{
-    const char *p = out;
-    char *end;
-
-    if (p == NULL || hex_token(&p, d->md5, 32) != 0 || p == NULL ||
-        hex_token(&p, d->sha256, 64) != 0 || p == NULL || !isdigit((unsigned char)*p))
-        return jiku_err_set(err, JIKU_E_DATA, "md5sum/sha256sum/stat printed something unexpected");
-    d->size = strtoull(p, &end, 10);
-    if (*end != '\n' && *end != '\0')
-        return jiku_err_set(err, JIKU_E_DATA, "stat printed something unexpected");
-    return 0;
-}
-
-int
-cpanel_run(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,
-           size_t max_output, const char *what, struct jiku_exec_result *res, struct jiku_err *err)
-{
-    const struct jiku_server_info *srv = server != NULL ? server : op->server;
-    struct jiku_exec_result local = {0};
-    struct jiku_exec_result *x = res != NULL ? res : &local;
-    int r;
-
-    memset(x, 0, sizeof(*x));
-    if ((r = op->host->ssh_exec(op, srv, cmd, safe, max_output, x, err)) != 0) {
-        jiku_err_prefix(err, "%s on '%s'", what, srv->name);
-        goto out;
-    }
-    if (x->exit_status != 0) {
-        const char *e = jiku_buf_str(&x->errout);
-        size_t n = strcspn(e, "\n");
-
-        r = jiku_err_set(err, JIKU_E_PANEL, "%s on '%s' failed (exit %d)%s%.*s", what, srv->name,
-                         x->exit_status, n > 0 ? ": " : "", (int)(n > 300 ? 300 : n), e);
-    }
-out:
-    if (res == NULL || r != 0)
-        jiku_exec_result_release(x);
-    return r;
-}
-
-static int
-add_words(struct jiku_buf *b, const char *const *words)
-{
-    for (size_t i = 0; words[i] != NULL; i++) {
-        if ((i > 0 && jiku_buf_addch(b, ' ') != 0) || jiku_buf_add_shell_word(b, words[i]) != 0)
-            return JIKU_E_NOMEM;
-    }
-    return 0;
-}
-
-int
-cpanel_remote_digest(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
-                     struct cpanel_digest *d, struct jiku_err *err)
-{
-    struct jiku_buf cmd = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
-    int r;
-
-    if (!cpanel_valid_path(path))
-        return jiku_err_set(err, JIKU_E_INVAL, "refusing the remote path '%s'", path);
-    if (jiku_buf_adds(&cmd, "if [ ! -f ") != 0 || jiku_buf_add_shell_word(&cmd, path) != 0 ||
-        jiku_buf_adds(&cmd, " ]; then echo MISSING; exit 0; fi; md5sum -- ") != 0 ||
-        jiku_buf_add_shell_word(&cmd, path) != 0 || jiku_buf_adds(&cmd, " && sha256sum -- ") != 0 ||
-        jiku_buf_add_shell_word(&cmd, path) != 0 ||
-        jiku_buf_adds(&cmd, " && stat -c %s -- ") != 0 ||
-        jiku_buf_add_shell_word(&cmd, path) != 0) {
-        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((r = cpanel_run(op, server, cmd.data, true, 4096, "checksums", &res, err)) != 0)
-        goto out;
-    if (strncmp(jiku_buf_str(&res.out), "MISSING", 7) == 0)
-        r = jiku_err_set(err, JIKU_E_NOTFOUND, "archive '%s' is gone from '%s'", path,
-                         (server != NULL ? server : op->server)->name);
-    else
-        r = cpanel_parse_digest(jiku_buf_str(&res.out), d, err);
-out:
-    jiku_exec_result_release(&res);
-    jiku_buf_release(&cmd);
-    return r;
-}
-
-int
-cpanel_remote_mkdirs(struct jiku_op *op, const struct jiku_server_info *server,
-                     const char *const *paths, struct jiku_err *err)
-{
-    static const char *const head[] = {"mkdir", "-m", "700", "-p", "--", NULL};
-    struct jiku_buf cmd = JIKU_BUF_INIT;
-    int r;
-
-    for (size_t i = 0; paths[i] != NULL; i++)
-        if (!cpanel_valid_path(paths[i]))
-            return jiku_err_set(err, JIKU_E_INVAL, "refusing the remote path '%s'", paths[i]);
-    if (add_words(&cmd, head) != 0 || jiku_buf_addch(&cmd, ' ') != 0 || add_words(&cmd, paths) != 0)
-        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    else
-        r = cpanel_run(op, server, cmd.data, true, 4096, "mkdir", NULL, err);
-    jiku_buf_release(&cmd);
-    return r;
-}
-
-int
-cpanel_remote_remove(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
-                     struct jiku_err *err)
-{
-    const struct jiku_server_info *srv = server != NULL ? server : op->server;
-    const char *words[] = {"rm", "-rf", "--", path, NULL};
-    struct jiku_buf cmd = JIKU_BUF_INIT;
-    int r;
-
-    /* Only ever below snapshot_dir: the one tree the agent owns on a panel server. */
-    if (!cpanel_path_inside(path, srv->snapshot_dir))
-        return jiku_err_set(err, JIKU_E_INVAL, "refusing to remove '%s': not inside '%s'", path,
-                            srv->snapshot_dir != NULL ? srv->snapshot_dir : "(no snapshot_dir)");
-    if (add_words(&cmd, words) != 0)
-        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    else
-        r = cpanel_run(op, srv, cmd.data, true, 4096, "rm", NULL, err);
-    jiku_buf_release(&cmd);
-    return r;
-}
-
 int
 cpanel_remote_free(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
                    uint64_t *avail, struct jiku_err *err)
@@ -328,14 +134,14 @@ cpanel_remote_free(struct jiku_op *op, const struct jiku_server_info *server, co
     struct jiku_exec_result res = {0};
     int r;
 
-    if (!cpanel_valid_path(path))
+    if (!plug_valid_path(path))
         return jiku_err_set(err, JIKU_E_INVAL, "refusing the remote path '%s'", path);
     /* snapshot_dir may not exist yet: the filesystem it will be on is its nearest ancestor's. */
     if (jiku_buf_adds(&cmd, "d=") != 0 || jiku_buf_add_shell_word(&cmd, path) != 0 ||
         jiku_buf_adds(&cmd, "; while [ ! -d \"$d\" ]; do d=$(dirname -- \"$d\"); done; "
                             "df -P -k -- \"$d\"") != 0)
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    else if ((r = cpanel_run(op, server, cmd.data, true, 65536, "df", &res, err)) == 0 &&
+    else if ((r = plug_run(op, server, cmd.data, true, 65536, "df", &res, err)) == 0 &&
              (r = cpanel_parse_df(jiku_buf_str(&res.out), avail, err)) != 0)
         jiku_err_prefix(err, "server '%s'", (server != NULL ? server : op->server)->name);
     jiku_exec_result_release(&res);
@@ -351,12 +157,12 @@ cpanel_remote_exists(struct jiku_op *op, const struct jiku_server_info *server, 
     struct jiku_exec_result res = {0};
     int r;
 
-    if (!cpanel_valid_path(path))
+    if (!plug_valid_path(path))
         return jiku_err_set(err, JIKU_E_INVAL, "refusing the remote path '%s'", path);
     if (jiku_buf_adds(&cmd, "if [ -f ") != 0 || jiku_buf_add_shell_word(&cmd, path) != 0 ||
         jiku_buf_adds(&cmd, " ]; then echo yes; else echo no; fi") != 0)
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    else if ((r = cpanel_run(op, server, cmd.data, true, 64, "test -f", &res, err)) == 0)
+    else if ((r = plug_run(op, server, cmd.data, true, 64, "test -f", &res, err)) == 0)
         r = strncmp(jiku_buf_str(&res.out), "yes", 3) == 0 ? 1 : 0;
     jiku_exec_result_release(&res);
     jiku_buf_release(&cmd);
@@ -369,12 +175,12 @@ cpanel_snapshot_paths(const struct jiku_server_info *server, const char *user, c
 {
     struct jiku_buf u = JIKU_BUF_INIT, d = JIKU_BUF_INIT;
 
-    if (!cpanel_valid_path(server->snapshot_dir))
+    if (!plug_valid_path(server->snapshot_dir))
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir",
                             server->name);
     if (!cpanel_valid_user(user))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid cPanel user name '%s'", user);
-    if (!cpanel_valid_component(id))
+    if (!plug_valid_component(id))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid artifact id '%s'", id);
     if (jiku_buf_addf(&u, "%s/%s", server->snapshot_dir, user) != 0 ||
         jiku_buf_addf(&d, "%s/%s/%s", server->snapshot_dir, user, id) != 0) {

@@ -46,12 +46,11 @@ wait_session(struct jiku_op *op, const struct jiku_server_info *srv, const char 
              size_t state_len, struct jiku_err *err)
 {
     const struct cpanel_param p[] = {{"transfer_session_id", tid}};
-    int64_t start = cpanel_now_ms(), timeout_ms;
+    int64_t start = plug_now_ms(), timeout_ms = plug_timeout_ms(srv);
     int r;
 
-    timeout_ms = (int64_t)(srv->timeout > 0 ? srv->timeout : 7200) * 1000;
     for (;;) {
-        int64_t elapsed = cpanel_now_ms() - start;
+        int64_t elapsed = plug_now_ms() - start;
         json_t *root = NULL;
         const char *s;
 
@@ -61,7 +60,7 @@ wait_session(struct jiku_op *op, const struct jiku_server_info *srv, const char 
                                 "restore on '%s' (transfer session %s) ran past timeout (%d s)",
                                 srv->name, tid, srv->timeout);
         }
-        if ((r = op->host->sleep_ms(op, cpanel_poll_interval(elapsed, srv->poll_max))) != 0)
+        if ((r = op->host->sleep_ms(op, plug_poll_interval(elapsed, srv->poll_max))) != 0)
             return jiku_err_set(err, r,
                                 "interrupted while restoring on '%s'; transfer session %s is "
                                 "left to finish there",
@@ -132,7 +131,7 @@ cpanel_restore_run(struct jiku_op *op, const struct jiku_server_info *server, co
     const char *s, *text;
     int r;
 
-    if (!cpanel_valid_path(archive) || (username != NULL && !cpanel_valid_user(username)))
+    if (!plug_valid_path(archive) || (username != NULL && !cpanel_valid_user(username)))
         return jiku_err_set(err, JIKU_E_INVAL, "refusing to restore '%s' as '%s'", archive,
                             username != NULL ? username : "");
     if (username != NULL)
@@ -151,7 +150,7 @@ cpanel_restore_run(struct jiku_op *op, const struct jiku_server_info *server, co
     if (r != 0)
         goto out;
     s = cpanel_json_str(json_object_get(root, "data"), "transfer_session_id");
-    if (s == NULL || !cpanel_valid_component(s)) {
+    if (s == NULL || !plug_valid_component(s)) {
         r = jiku_err_set(err, JIKU_E_DATA,
                          "start_local_cpmove_restore on '%s' gives no usable transfer_session_id",
                          srv->name);

@@ -13,27 +13,6 @@
 #define GIB ((uint64_t)1 << 30)
 #define MIB ((uint64_t)1 << 20)
 
-int64_t
-cpanel_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-unsigned
-cpanel_poll_interval(int64_t elapsed_ms, int poll_max)
-{
-    int64_t cap = (int64_t)(poll_max > 0 ? poll_max : 10) * 1000, ms = elapsed_ms / 10;
-
-    if (ms < 250)
-        ms = 250;
-    if (ms > cap)
-        ms = cap;
-    return (unsigned)ms;
-}
-
 void
 cpanel_snap_release(struct cpanel_snap *s)
 {
@@ -87,7 +66,7 @@ list_dir(struct jiku_op *op, const struct jiku_server_info *srv, const char *dir
         jiku_buf_release(&cmd);
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     }
-    r = cpanel_run(op, srv, cmd.data, true, 65536, "ls", &res, err);
+    r = plug_run(op, srv, cmd.data, true, 65536, "ls", &res, err);
     jiku_buf_reset(out);
     if (r == 0 && jiku_buf_add(out, jiku_buf_str(&res.out), res.out.len) != 0)
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
@@ -107,7 +86,7 @@ lost_start(struct jiku_op *op, const struct jiku_server_info *srv, const char *d
            const char *user, struct jiku_err *err)
 {
     struct jiku_buf prev = JIKU_BUF_INIT, cur = JIKU_BUF_INIT;
-    int64_t start = cpanel_now_ms(), grace_ms, timeout_ms;
+    int64_t start = plug_now_ms(), grace_ms, timeout_ms;
     char archive[64];
     bool seen = false, settled = false;
     struct jiku_err e = {0};
@@ -118,22 +97,22 @@ lost_start(struct jiku_op *op, const struct jiku_server_info *srv, const char *d
                   "job in '%s'",
                   srv->name, dir);
     snprintf(archive, sizeof(archive), " cpmove-%s.tar.gz\n", user);
-    timeout_ms = (int64_t)(srv->timeout > 0 ? srv->timeout : 7200) * 1000;
+    timeout_ms = plug_timeout_ms(srv);
     grace_ms = (int64_t)(srv->poll_max > 3 ? srv->poll_max * 3 : 10) * 1000;
     if (grace_ms < 30000)
         grace_ms = 30000;
     if (grace_ms > timeout_ms)
         grace_ms = timeout_ms;
     for (;;) {
-        int64_t elapsed = cpanel_now_ms() - start;
+        int64_t elapsed = plug_now_ms() - start;
 
-        if ((r = op->host->sleep_ms(op, cpanel_poll_interval(elapsed, srv->poll_max))) != 0) {
+        if ((r = op->host->sleep_ms(op, plug_poll_interval(elapsed, srv->poll_max))) != 0) {
             jiku_err_set(&e, r, "interrupted while looking for the pkgacct job");
             break;
         }
         if ((r = list_dir(op, srv, dir, &cur, &e)) != 0)
             break;
-        elapsed = cpanel_now_ms() - start;
+        elapsed = plug_now_ms() - start;
         /* "total 0" alone: nothing written yet. */
         if (strchr(jiku_buf_str(&cur), '\n') != NULL && strchr(jiku_buf_str(&cur), '\n')[1] != '\0')
             seen = true;
@@ -167,12 +146,11 @@ wait_session(struct jiku_op *op, const struct jiku_server_info *srv, const char 
              const char *sid, char *state, size_t state_len, struct jiku_err *err)
 {
     const struct cpanel_param p[] = {{"session_id", sid}};
-    int64_t start = cpanel_now_ms(), timeout_ms;
+    int64_t start = plug_now_ms(), timeout_ms = plug_timeout_ms(srv);
     int r;
 
-    timeout_ms = (int64_t)(srv->timeout > 0 ? srv->timeout : 7200) * 1000;
     for (;;) {
-        int64_t elapsed = cpanel_now_ms() - start;
+        int64_t elapsed = plug_now_ms() - start;
         json_t *root = NULL;
         const char *s;
 
@@ -180,7 +158,7 @@ wait_session(struct jiku_op *op, const struct jiku_server_info *srv, const char 
             return jiku_err_set(err, JIKU_E_PANEL,
                                 "pkgacct of '%s' on '%s' ran past timeout (%d s)", user, srv->name,
                                 srv->timeout);
-        if ((r = op->host->sleep_ms(op, cpanel_poll_interval(elapsed, srv->poll_max))) != 0)
+        if ((r = op->host->sleep_ms(op, plug_poll_interval(elapsed, srv->poll_max))) != 0)
             return jiku_err_set(err, r, "interrupted while pkgacct of '%s' was running", user);
         if ((r = cpanel_whm_call(op, srv, "get_pkgacct_session_state", p, 1, false, &root, err)) !=
             0)
@@ -246,14 +224,14 @@ check_log(struct jiku_op *op, const struct jiku_server_info *srv, const char *us
                                                : "'size is:'");
         goto out;
     }
-    if (!cpanel_path_inside(log.archive, dir) || strchr(log.archive + strlen(dir) + 1, '/')) {
+    if (!plug_path_inside(log.archive, dir) || strchr(log.archive + strlen(dir) + 1, '/')) {
         r = jiku_err_set(err, JIKU_E_DATA,
                          "pkgacct on '%s' wrote '%.200s', not into the directory it was given "
                          "('%s')",
                          srv->name, log.archive, dir);
         goto out;
     }
-    if ((r = cpanel_remote_digest(op, srv, log.archive, &out->digest, err)) != 0) {
+    if ((r = plug_remote_digest(op, srv, log.archive, true, &out->digest, err)) != 0) {
         if (r == JIKU_E_NOTFOUND)
             r = jiku_err_set(err, JIKU_E_DATA, "the archive pkgacct names ('%s') is not on '%s'",
                              log.archive, srv->name);
@@ -300,7 +278,7 @@ cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *server, 
     {
         const char *dirs[] = {user_dir, snap.dir, NULL};
 
-        if ((r = cpanel_remote_mkdirs(op, srv, dirs, err)) != 0)
+        if ((r = plug_remote_mkdirs(op, srv, dirs, err)) != 0)
             goto out;
     }
     created = true;
@@ -323,7 +301,7 @@ cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *server, 
     {
         const char *s = cpanel_json_str(json_object_get(root, "data"), "session_id");
 
-        if (s == NULL || !cpanel_valid_component(s)) {
+        if (s == NULL || !plug_valid_component(s)) {
             r = jiku_err_set(err, JIKU_E_DATA,
                              "start_background_pkgacct on '%s' gives no usable session_id",
                              srv->name);
@@ -346,7 +324,7 @@ out:
     if (r != 0 && created) {
         struct jiku_err e2 = {0};
 
-        if (cpanel_remote_remove(op, srv, snap.dir, &e2) != 0)
+        if (plug_remote_remove(op, srv, snap.dir, &e2) != 0)
             op->host->log(op, JIKU_LOG_WARN, "cannot remove '%s' after a failed snapshot: %s",
                           snap.dir, e2.msg);
     }

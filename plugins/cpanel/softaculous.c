@@ -108,7 +108,7 @@ find_live(struct jiku_op *op, struct cpanel_soft_ctx *c, struct jiku_err *err)
 
     if ((r = cpanel_soft_ins_at(op, c, t->domain, target_dir(t), NULL, &c->live, err)) != 0)
         return r;
-    if (c->live.path != NULL && !cpanel_path_inside(c->live.path, c->acct.homedir) &&
+    if (c->live.path != NULL && !plug_path_inside(c->live.path, c->acct.homedir) &&
         strcmp(c->live.path, c->acct.homedir) != 0)
         return jiku_err_set(err, JIKU_E_DATA,
                             "installation '%s' of '%s' lies outside the home '%s' of '%s'",
@@ -174,9 +174,9 @@ artifact_file(const struct cpanel_soft_ctx *c, const char *location, const char 
 {
     size_t n = strlen(c->backups_dir);
 
-    if (location == NULL || !cpanel_valid_path(location) ||
+    if (location == NULL || !plug_valid_path(location) ||
         strncmp(location, c->backups_dir, n) != 0 || location[n] != '/' ||
-        !cpanel_valid_component(location + n + 1))
+        !plug_valid_component(location + n + 1))
         return jiku_err_set(err, JIKU_E_INVAL, "artifact location '%s' is not a file in '%s'",
                             location != NULL ? location : "", c->backups_dir);
     *name = location + n + 1;
@@ -188,14 +188,12 @@ cpanel_soft_run_words(struct jiku_op *op, const char *const *words, const char *
                       struct jiku_err *err)
 {
     struct jiku_buf cmd = JIKU_BUF_INIT;
-    int r = 0;
+    int r;
 
-    for (size_t i = 0; r == 0 && words[i] != NULL; i++)
-        if ((i > 0 && jiku_buf_addch(&cmd, ' ') != 0) ||
-            jiku_buf_add_shell_word(&cmd, words[i]) != 0)
-            r = nomem(err);
-    if (r == 0)
-        r = cpanel_run(op, NULL, cmd.data, true, 4096, what, NULL, err);
+    if (plug_words(&cmd, words) != 0)
+        r = nomem(err);
+    else
+        r = plug_run(op, NULL, cmd.data, true, 4096, what, NULL, err);
     jiku_buf_release(&cmd);
     return r;
 }
@@ -216,7 +214,7 @@ remove_backup_quietly(struct jiku_op *op, const char *file)
  * checked over SSH.  *FILE and D describe it.
  */
 static int
-take_backup(struct jiku_op *op, struct cpanel_soft_ctx *c, char **file, struct cpanel_digest *d,
+take_backup(struct jiku_op *op, struct cpanel_soft_ctx *c, char **file, struct plug_digest *d,
             struct jiku_err *err)
 {
     const struct cpanel_param q[] = {{"insid", c->live.insid}};
@@ -244,7 +242,7 @@ take_backup(struct jiku_op *op, struct cpanel_soft_ctx *c, char **file, struct c
                                          err)) != 0 ||
         (r = backup_file(c, &b, file, err)) != 0)
         goto out;
-    if ((r = cpanel_remote_digest(op, NULL, *file, d, err)) != 0)
+    if ((r = plug_remote_digest(op, NULL, *file, true, d, err)) != 0)
         goto out;
     if (b.have_size && b.size != d->size) {
         r = jiku_err_set(err, JIKU_E_DATA,
@@ -265,7 +263,7 @@ out:
 }
 
 static void
-fill_result(struct jiku_op *op, char **file, const struct cpanel_digest *d)
+fill_result(struct jiku_op *op, char **file, const struct plug_digest *d)
 {
     op->result->location = *file;
     *file = NULL;
@@ -294,7 +292,7 @@ cpanel_soft_probe(struct jiku_op *op, struct jiku_err *err)
 int
 cpanel_soft_snapshot(struct jiku_op *op, struct jiku_err *err)
 {
-    struct cpanel_digest d = {0};
+    struct plug_digest d = {0};
     struct cpanel_soft_ctx c;
     char *file = NULL;
     int r;
@@ -309,7 +307,7 @@ cpanel_soft_snapshot(struct jiku_op *op, struct jiku_err *err)
 int
 cpanel_soft_backup(struct jiku_op *op, struct jiku_err *err)
 {
-    struct cpanel_digest d = {0};
+    struct plug_digest d = {0};
     struct jiku_xfer_result x = {0};
     struct cpanel_soft_ctx c;
     char *file = NULL, *local = NULL;
@@ -325,17 +323,8 @@ cpanel_soft_backup(struct jiku_op *op, struct jiku_err *err)
         r = nomem(err);
         goto out_remove;
     }
-    if ((r = op->host->sftp_get(op, NULL, file, local, &x, err)) != 0)
+    if ((r = plug_download(op, NULL, file, &d, local, &x, err)) != 0)
         goto out_remove;
-    if (x.size != d.size || strcmp(x.md5, d.md5) != 0 || strcmp(x.sha256, d.sha256) != 0) {
-        unlink(local);
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "download of '%s' does not match the server's copy: size %llu, sha256 "
-                         "%s (server: %llu, %s)",
-                         file, (unsigned long long)x.size, x.sha256, (unsigned long long)d.size,
-                         d.sha256);
-        goto out_remove;
-    }
     op->result->backup_path = local;
     local = NULL;
     fill_result(op, &file, &d);
@@ -359,7 +348,7 @@ static int
 backup_on_server(struct jiku_op *op, struct cpanel_soft_ctx *c, const struct jiku_artifact_ref *a,
                  bool *upload, struct jiku_err *err)
 {
-    struct cpanel_digest d = {0};
+    struct plug_digest d = {0};
     struct jiku_xfer_result x = {0};
     const char *name;
     int r;
@@ -367,17 +356,9 @@ backup_on_server(struct jiku_op *op, struct cpanel_soft_ctx *c, const struct jik
     *upload = false;
     if ((r = artifact_file(c, a->location, &name, err)) != 0)
         return r;
-    r = cpanel_remote_digest(op, NULL, a->location, &d, err);
-    if (r == 0) {
-        if ((a->size != 0 && d.size != a->size) ||
-            (a->sha256 != NULL && strcmp(a->sha256, d.sha256) != 0))
-            return jiku_err_set(err, JIKU_E_DATA,
-                                "backup '%s' on '%s' does not match the catalog (size %llu, "
-                                "sha256 %s)",
-                                a->location, op->server->name, (unsigned long long)d.size,
-                                d.sha256);
-        return 0;
-    }
+    r = plug_remote_digest(op, NULL, a->location, true, &d, err);
+    if (r == 0)
+        return plug_check_catalog(op, a, a->location, &d, err);
     if (r != JIKU_E_NOTFOUND)
         return r;
     if (a->backup_path == NULL)
@@ -402,7 +383,7 @@ backup_on_server(struct jiku_op *op, struct cpanel_soft_ctx *c, const struct jik
     }
     op->host->log(op, JIKU_LOG_INFO, "uploading '%s' to '%s'", a->backup_path, op->server->name);
     if ((r = op->host->sftp_put(op, NULL, a->backup_path, a->location, &x, err)) == 0 &&
-        (r = cpanel_remote_digest(op, NULL, a->location, &d, err)) == 0) {
+        (r = plug_remote_digest(op, NULL, a->location, true, &d, err)) == 0) {
         const char *want = a->sha256 != NULL ? a->sha256 : x.sha256;
 
         if (strcmp(x.sha256, want) != 0 || strcmp(d.sha256, want) != 0 || d.size != x.size)
@@ -504,7 +485,7 @@ int
 cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err)
 {
     const struct jiku_artifact_ref *a = op->params->artifact;
-    struct cpanel_digest d = {0};
+    struct plug_digest d = {0};
     struct cpanel_soft_ctx c;
     const char *name;
     int r;
@@ -513,12 +494,8 @@ cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err)
         return 0;
     if ((r = cpanel_soft_ctx_open(op, false, &c, err)) == 0 &&
         (r = artifact_file(&c, a->location, &name, err)) == 0 &&
-        (r = cpanel_remote_digest(op, NULL, a->location, &d, err)) == 0 &&
-        ((a->size != 0 && d.size != a->size) || (a->md5 != NULL && strcmp(d.md5, a->md5) != 0) ||
-         (a->sha256 != NULL && strcmp(d.sha256, a->sha256) != 0)))
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "backup '%s' on '%s' does not match the catalog: size %llu, sha256 %s",
-                         a->location, op->server->name, (unsigned long long)d.size, d.sha256);
+        (r = plug_remote_digest(op, NULL, a->location, true, &d, err)) == 0)
+        r = plug_check_catalog(op, a, a->location, &d, err);
     cpanel_soft_ctx_release(&c);
     return r;
 }

@@ -588,7 +588,7 @@ backup_from(json_t *e, const char *insid, struct cpanel_soft_backup *out, struct
     long long size = num_value(json_object_get(e, "size"));
 
     memset(out, 0, sizeof(*out));
-    if (name == NULL || !cpanel_valid_component(name))
+    if (name == NULL || !plug_valid_component(name))
         return jiku_err_set(err, JIKU_E_DATA, "Softaculous lists a backup with an invalid name");
     if (dir == NULL || *dir != '/')
         return jiku_err_set(err, JIKU_E_DATA, "Softaculous gives no directory for backup '%s'",

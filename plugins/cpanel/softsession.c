@@ -185,7 +185,7 @@ cpanel_soft_wait(struct jiku_op *op, const struct cpanel_soft_session *s, const 
                  const char *ssk, struct jiku_err *err)
 {
     const struct cpanel_param q[] = {{"ssk", ssk}};
-    int64_t start = cpanel_now_ms(), timeout_ms = (int64_t)op->server->timeout * 1000;
+    int64_t start = plug_now_ms(), timeout_ms = (int64_t)op->server->timeout * 1000;
     json_t *root = NULL;
     int r, progress;
     bool done = false;
@@ -193,9 +193,9 @@ cpanel_soft_wait(struct jiku_op *op, const struct cpanel_soft_session *s, const 
     if (timeout_ms <= 0)
         timeout_ms = (int64_t)3600 * 1000;
     for (;;) {
-        int64_t elapsed = cpanel_now_ms() - start;
+        int64_t elapsed = plug_now_ms() - start;
 
-        if ((r = op->host->sleep_ms(op, cpanel_poll_interval(elapsed, op->server->poll_max))) != 0)
+        if ((r = op->host->sleep_ms(op, plug_poll_interval(elapsed, op->server->poll_max))) != 0)
             return jiku_err_set(err, r, "interrupted while Softaculous '%s' runs on '%s'", act,
                                 op->server->name);
         r = cpanel_soft_call(op, s, "eu_tasklist", q, 1, NULL, 0, false, &root, err);
@@ -210,14 +210,14 @@ cpanel_soft_wait(struct jiku_op *op, const struct cpanel_soft_session *s, const 
             return r;
         if (op->host->progress != NULL) {
             struct jiku_progress p = {.step = act,
-                                      .done = (uint64_t)(cpanel_now_ms() - start) / 1000,
+                                      .done = (uint64_t)(plug_now_ms() - start) / 1000,
                                       .state = done ? "done" : "running"};
 
             op->host->progress(op, &p);
         }
         if (done)
             return 0;
-        if (cpanel_now_ms() - start > timeout_ms)
+        if (plug_now_ms() - start > timeout_ms)
             return jiku_err_set(err, JIKU_E_PANEL,
                                 "Softaculous task '%s' on '%s' ran past timeout (%d s, %d%% done)",
                                 act, op->server->name, op->server->timeout, progress);

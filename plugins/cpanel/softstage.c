@@ -60,7 +60,7 @@ ensure_domain(struct jiku_op *op, const char *user, const char *domain, bool mar
             const char *dirs[] = {user_dir, dir, NULL};
             const char *touch[] = {"sh", "-c", ": >\"$1\" && chmod 600 \"$1\"", "sh", file, NULL};
 
-            if ((r = cpanel_remote_mkdirs(op, NULL, dirs, err)) == 0)
+            if ((r = plug_remote_mkdirs(op, NULL, dirs, err)) == 0)
                 r = cpanel_soft_run_words(op, touch, "touch", err);
         }
     }
@@ -69,7 +69,7 @@ ensure_domain(struct jiku_op *op, const char *user, const char *domain, bool mar
     if (r != 0 && file != NULL) {
         struct jiku_err e = {0};
 
-        cpanel_remote_remove(op, NULL, file, &e);
+        plug_remote_remove(op, NULL, file, &e);
     }
     free(user_dir);
     free(dir);
@@ -86,7 +86,7 @@ remove_domain_quietly(struct jiku_op *op, const char *user, const char *domain)
     if (cpanel_domain_remove(op, user, domain, &e) != 0)
         op->host->log(op, JIKU_LOG_WARN, "cannot remove domain '%s': %s", domain, e.msg);
     else if (domain_mark(op, user, domain, &dir, &file, &e) == 0)
-        cpanel_remote_remove(op, NULL, file, &e);
+        plug_remote_remove(op, NULL, file, &e);
     free(dir);
     free(file);
 }
@@ -107,7 +107,7 @@ remove_created_domain(struct jiku_op *op, const char *user, const char *domain, 
             (r = cpanel_domain_remove(op, user, domain, err)) == 0)
             *removed = true;
         if (r == 0)
-            r = cpanel_remote_remove(op, NULL, file, err);
+            r = plug_remote_remove(op, NULL, file, err);
     } else if (r == 0) {
         op->host->log(op, JIKU_LOG_INFO, "domain '%s' was not made by the agent: left in place",
                       domain);

@@ -31,7 +31,7 @@ remove_domain(struct jiku_op *op, const char *account, const char *domain, struc
 
 static const char *const wpt_prefix[] = {"wp-toolkit", NULL};
 
-static const struct wpt_panel cpanel_wpt = {
+const struct wpt_panel cpanel_wpt = {
     .name = "cPanel",
     .prefix = wpt_prefix,
     .account_is_main_domain = false,
@@ -41,19 +41,4 @@ static const struct wpt_panel cpanel_wpt = {
     .remove_domain = remove_domain,
 };
 
-#define WRAP(verb)                                                                                 \
-    int cpanel_wp_##verb(struct jiku_op *op, struct jiku_err *err)                                 \
-    {                                                                                              \
-        return wpt_##verb(&cpanel_wpt, op, err);                                                   \
-    }
-
-WRAP(probe)
-WRAP(snapshot)
-WRAP(backup)
-WRAP(rollback)
-WRAP(stage)
-WRAP(unstage)
-WRAP(promote)
-WRAP(clone)
-WRAP(prune)
-WRAP(verify)
+WPT_PANEL_ACTIONS(cpanel_wp, cpanel_wpt)

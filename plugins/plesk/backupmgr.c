@@ -282,10 +282,10 @@ out:
 
 int
 plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char **location,
-                   struct plesk_digest *d, long *errcode, struct jiku_err *err)
+                   struct plug_digest *d, long *errcode, struct jiku_err *err)
 {
     const struct jiku_server_info *srv = op->server;
-    int64_t start, elapsed, timeout_ms = (int64_t)(srv->timeout > 0 ? srv->timeout : 7200) * 1000;
+    int64_t start, elapsed, timeout_ms = plug_timeout_ms(srv);
     struct plesk_webspace w = {0};
     struct task t = {0};
     char *prefix = NULL, *desc = NULL, *name = NULL, *dir = NULL;
@@ -306,9 +306,9 @@ plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char 
         goto out;
     op->host->log(op, JIKU_LOG_INFO, "backup task %ld of '%s' started on '%s'", task_id, domain,
                   srv->name);
-    start = plesk_now_ms();
+    start = plug_now_ms();
     for (;;) {
-        elapsed = plesk_now_ms() - start;
+        elapsed = plug_now_ms() - start;
         if (elapsed > timeout_ms) {
             stop_backup(op, task_id);
             remove_leftovers(op, domain, prefix);
@@ -318,7 +318,7 @@ plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char 
                              task_id, srv->name, (int)(timeout_ms / 1000));
             goto out;
         }
-        if ((r = op->host->sleep_ms(op, plesk_poll_interval(elapsed, srv->poll_max))) != 0) {
+        if ((r = op->host->sleep_ms(op, plug_poll_interval(elapsed, srv->poll_max))) != 0) {
             r = jiku_err_set(err, r, "interrupted while waiting for backup task %ld on '%s'",
                              task_id, srv->name);
             goto out;
@@ -328,7 +328,7 @@ plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char 
             goto out;
         {
             const struct jiku_progress p = {.step = "backup-manager",
-                                            .done = (uint64_t)((plesk_now_ms() - start) / 1000),
+                                            .done = (uint64_t)((plug_now_ms() - start) / 1000),
                                             .state = t.status[0] != '\0' ? t.status : NULL};
 
             op->host->progress(op, &p);
@@ -351,7 +351,7 @@ plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char 
     } else if ((r = find_in_list(op, domain, prefix, &name, err)) != 0) {
         goto out;
     }
-    if (!plesk_valid_component(name)) {
+    if (!plug_valid_component(name)) {
         r = jiku_err_set(err, JIKU_E_DATA, "server '%s' names an unusable backup file", srv->name);
         goto out;
     }
@@ -360,7 +360,7 @@ plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char 
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = plesk_remote_digest(op, NULL, *location, d, err)) != 0) {
+    if ((r = plug_remote_digest(op, NULL, *location, false, d, err)) != 0) {
         if (r == JIKU_E_NOTFOUND)
             r = jiku_err_set(err, JIKU_E_DATA,
                              "server '%s' reports backup '%s' but it is not "
@@ -390,7 +390,7 @@ plesk_xml_remove_file(struct jiku_op *op, const char *domain, const char *file,
     struct plesk_reply reply = {0};
     int r;
 
-    if (!plesk_valid_component(file))
+    if (!plug_valid_component(file))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid backup file name '%s'", file);
     if ((r = packet_for_domain(&p, "remove-file", domain, err)) != 0)
         return r;

@@ -13,6 +13,7 @@
 #include "inventory.h"
 #include "plesk.h"
 #include "plesk_discover.h"
+#include "plesk_wp.h"
 
 #define ADMIN_ID "1"
 
@@ -155,9 +156,6 @@ out:
 int
 plesk_discover(struct jiku_op *op, struct jiku_err *err)
 {
-    static const char *const wpt_prefix[] = {"plesk", "ext", "wp-toolkit", NULL};
-    static const struct wpt_panel panel = {
-        .name = "Plesk", .prefix = wpt_prefix, .account_is_main_domain = true};
     struct logins customers = {0}, resellers = {0};
     struct plesk_reply reply = {0};
     struct inv_list inv = {0};
@@ -192,7 +190,7 @@ plesk_discover(struct jiku_op *op, struct jiku_err *err)
         if (r != 0)
             goto out;
     }
-    if ((r = inv_wordpress(&panel, op, &inv, &wp_listed, err)) != 0)
+    if ((r = inv_wordpress(&plesk_wpt, op, &inv, &wp_listed, err)) != 0)
         goto out;
     op->result->inventory_kinds = (complete ? JIKU_KIND_BIT(JIKU_KIND_SUBSCRIPTION) : 0) |
                                   (wp_listed ? JIKU_KIND_BIT(JIKU_KIND_WORDPRESS) : 0);

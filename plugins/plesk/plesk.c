@@ -279,7 +279,7 @@ out:
 /* A CLI export of DOMAIN into snapshot_dir/DOMAIN/NAME/backup.tar on SERVER. */
 int
 plesk_export_into(struct jiku_op *op, const struct jiku_server_info *server, const char *domain,
-                  const char *name, char **dir, char **file, struct plesk_digest *d,
+                  const char *name, char **dir, char **file, struct plug_digest *d,
                   struct jiku_err *err)
 {
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
@@ -301,14 +301,14 @@ static int
 plesk_snapshot(struct jiku_op *op, struct jiku_err *err)
 {
     const char *id = op->params->new_artifact_id, *domain;
-    struct plesk_digest d = {0};
+    struct plug_digest d = {0};
     char *dir = NULL, *file = NULL;
     bool xml;
     int r;
 
     if ((r = plesk_target_domain(op, &domain, err)) != 0)
         return r;
-    if (id == NULL || !plesk_valid_component(id))
+    if (id == NULL || !plug_valid_component(id))
         return jiku_err_set(err, JIKU_E_INVAL, "snapshot without a valid artifact id");
     if ((r = use_backup_manager(op, &xml, err)) != 0)
         return r;
@@ -334,48 +334,26 @@ plesk_snapshot(struct jiku_op *op, struct jiku_err *err)
     return 0;
 }
 
-/* SFTP download of FILE to LOCAL, checked against what the server computed. */
-int
-plesk_download(struct jiku_op *op, const struct jiku_server_info *server, const char *file,
-               const struct plesk_digest *d, const char *local, struct jiku_xfer_result *x,
-               struct jiku_err *err)
-{
-    int r;
-
-    memset(x, 0, sizeof(*x));
-    if ((r = op->host->sftp_get(op, server, file, local, x, err)) != 0)
-        return r;
-    if (x->size != d->size || strcmp(x->sha256, d->sha256) != 0) {
-        unlink(local);
-        return jiku_err_set(err, JIKU_E_DATA,
-                            "download of '%s' does not match the server's copy: size %llu, "
-                            "sha256 %s (server: %llu, %s)",
-                            file, (unsigned long long)x->size, x->sha256,
-                            (unsigned long long)d->size, d->sha256);
-    }
-    return 0;
-}
-
 static int
 plesk_backup(struct jiku_op *op, struct jiku_err *err)
 {
     const char *id = op->params->new_artifact_id, *domain;
-    struct plesk_digest d = {0};
+    struct plug_digest d = {0};
     struct jiku_xfer_result x;
     char *dir = NULL, *file = NULL, *local = NULL;
     int r;
 
     if ((r = plesk_target_domain(op, &domain, err)) != 0)
         return r;
-    if (id == NULL || !plesk_valid_component(id) || op->params->backup_dir == NULL)
+    if (id == NULL || !plug_valid_component(id) || op->params->backup_dir == NULL)
         return jiku_err_set(err, JIKU_E_INVAL, "backup without an artifact id or backup_dir");
     if (asprintf(&local, "%s/%s", op->params->backup_dir, PLESK_EXPORT_NAME) < 0)
         return plesk_nomem(err);
     if ((r = plesk_export_into(op, NULL, domain, id, &dir, &file, &d, err)) != 0)
         goto out;
-    r = plesk_download(op, NULL, file, &d, local, &x, err);
+    r = plug_download(op, NULL, file, &d, local, &x, err);
     /* The export was only a means: the backup lives in backup_dir. */
-    plesk_remote_remove_quietly(op, NULL, dir);
+    plug_remote_remove_quietly(op, NULL, dir);
     if (r != 0)
         goto out;
     op->result->backup_path = local;
@@ -412,7 +390,7 @@ plesk_classify(struct jiku_op *op, const char *domain, const char *location,
         *name = NULL;
     if ((r = plesk_export_paths(srv, domain, NULL, &ddir, NULL, err)) != 0)
         return r;
-    if (plesk_path_inside(location, ddir)) {
+    if (plug_path_inside(location, ddir)) {
         rest = location + strlen(ddir) + 1;
         slash = strchr(rest, '/');
         if (slash == NULL || strcmp(slash + 1, PLESK_EXPORT_NAME) != 0)
@@ -422,7 +400,7 @@ plesk_classify(struct jiku_op *op, const char *domain, const char *location,
             r = plesk_nomem(err);
         goto out;
     }
-    if (plesk_valid_path(srv->dump_dir) && plesk_path_inside(location, srv->dump_dir)) {
+    if (plug_valid_path(srv->dump_dir) && plug_path_inside(location, srv->dump_dir)) {
         const char *base = strrchr(location, '/') + 1;
 
         if (asprintf(&tail, "/domains/%s/%s", domain, base) < 0) {
@@ -432,7 +410,7 @@ plesk_classify(struct jiku_op *op, const char *domain, const char *location,
         }
         if (strlen(location) <= strlen(tail) ||
             strcmp(location + strlen(location) - strlen(tail), tail) != 0 ||
-            !plesk_valid_component(base))
+            !plug_valid_component(base))
             goto bad;
         *kind = PLESK_LOC_REPOSITORY;
         if (name != NULL && (*name = strdup(base)) == NULL)
@@ -454,7 +432,7 @@ static int
 plesk_verify(struct jiku_op *op, struct jiku_err *err)
 {
     const struct jiku_artifact_ref *a = op->params->artifact;
-    struct plesk_digest d = {0};
+    struct plug_digest d = {0};
     enum plesk_location kind;
     const char *domain;
     int r;
@@ -464,15 +442,9 @@ plesk_verify(struct jiku_op *op, struct jiku_err *err)
     if (a == NULL || a->location == NULL)
         return 0;
     if ((r = plesk_classify(op, domain, a->location, &kind, NULL, NULL, err)) != 0 ||
-        (r = plesk_remote_digest(op, NULL, a->location, &d, err)) != 0)
+        (r = plug_remote_digest(op, NULL, a->location, false, &d, err)) != 0)
         return r;
-    if ((a->size != 0 && d.size != a->size) || (a->sha256 != NULL && strcmp(d.sha256, a->sha256)))
-        return jiku_err_set(err, JIKU_E_DATA,
-                            "'%s' on '%s' does not match the catalog: size %llu, sha256 %s "
-                            "(catalog: %llu, %s)",
-                            a->location, op->server->name, (unsigned long long)d.size, d.sha256,
-                            (unsigned long long)a->size, a->sha256 != NULL ? a->sha256 : "none");
-    return 0;
+    return plug_check_catalog(op, a, a->location, &d, err);
 }
 
 static int
@@ -491,7 +463,7 @@ plesk_prune(struct jiku_op *op, struct jiku_err *err)
     if ((r = plesk_classify(op, domain, a->location, &kind, &dir, &name, err)) != 0)
         return r;
     if (kind == PLESK_LOC_EXPORT)
-        r = plesk_remote_remove(op, NULL, dir, err);
+        r = plug_remote_remove(op, NULL, dir, err);
     else
         r = plesk_xml_remove_file(op, domain, name, err);
     free(dir);

@@ -17,6 +17,7 @@
 #include "jiku/err.h"
 #include "jiku/host.h"
 #include "jiku/plugin.h"
+#include "remote.h"
 
 /* Largest XML API answer we parse: the biggest real ones are server stat and backup lists. */
 #define PLESK_XML_MAX ((size_t)4 << 20)
@@ -97,44 +98,6 @@ int plesk_xml_call(struct jiku_op *op, const struct jiku_server_info *server,
 
 /* A host name as the config allows it: [a-z0-9.-], ≤ 253, no leading '-' or '.', no "..". */
 bool plesk_valid_domain(const char *s);
-/* One path component of [A-Za-z0-9._+@-], not "." or "..", not starting with '-'. */
-bool plesk_valid_component(const char *s);
-/* Absolute, [A-Za-z0-9._+@/-] only, no empty, "." or ".." component, not "/". */
-bool plesk_valid_path(const char *s);
-/* True when PATH lies strictly inside DIR (both valid paths). */
-bool plesk_path_inside(const char *path, const char *dir);
-
-/* The poll pause for a job ELAPSED_MS old: a tenth of it, between 250 ms and POLL_MAX s. */
-unsigned plesk_poll_interval(int64_t elapsed_ms, int poll_max);
-int64_t plesk_now_ms(void);
-
-/*
- * Run CMD on SERVER; a non-zero exit is JIKU_E_PANEL naming WHAT with the first stderr line.
- * RES (may be NULL) is the caller's to release.
- */
-int plesk_run(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,
-              size_t max_output, const char *what, struct jiku_exec_result *res,
-              struct jiku_err *err);
-
-struct plesk_digest {
-    uint64_t size;
-    char sha256[65];
-};
-
-/* Parse the output of `stat -c %s F; sha256sum F`. */
-int plesk_parse_digest(const char *out, struct plesk_digest *d, struct jiku_err *err);
-/* Size and sha256 of a remote regular file; JIKU_E_NOTFOUND when there is none. */
-int plesk_remote_digest(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
-                        struct plesk_digest *d, struct jiku_err *err);
-/* umask 077; mkdir -p -m 700 DIR1 DIR2 … (NULL-terminated). */
-int plesk_remote_mkdirs(struct jiku_op *op, const struct jiku_server_info *server,
-                        const char *const *dirs, struct jiku_err *err);
-/* rm -rf PATH, which must lie inside SERVER's snapshot_dir. */
-int plesk_remote_remove(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
-                        struct jiku_err *err);
-/* As plesk_remote_remove, logging a failure instead of returning it. */
-void plesk_remote_remove_quietly(struct jiku_op *op, const struct jiku_server_info *server,
-                                 const char *path);
 /* Empty directory DIR (its entries removed, DIR kept); DIR validated by the caller. */
 int plesk_remote_empty_dir(struct jiku_op *op, const struct jiku_server_info *server,
                            const char *dir, struct jiku_err *err);
@@ -147,29 +110,13 @@ bool plesk_www_root_ok(const char *root, const char *domain);
 /* snapshot_dir/D and snapshot_dir/D/NAME into malloc()ed strings; JIKU_E_INVAL when invalid. */
 int plesk_export_paths(const struct jiku_server_info *server, const char *domain, const char *name,
                        char **domain_dir, char **dir, struct jiku_err *err);
-/* snapshot_dir/.jobs/OPERATION_ID/STEP, malloc()ed. */
-int plesk_job_dir(const struct jiku_server_info *server, const char *operation_id, const char *step,
-                  char **out, struct jiku_err *err);
-
-/*
- * Start CMD detached in JOB_DIR on SERVER (idempotent through the directory) and poll it to its
- * end with a growing interval, giving up after the server's timeout (JIKU_E_PANEL).  A non-zero
- * exit is JIKU_E_PANEL naming WHAT with the end of the job's log.  A finished job's directory
- * is removed.  CANCELLABLE: a job past the timeout is stopped (an export; never a restore,
- * which is left to finish).  *LEFT_RUNNING (may be NULL) is set when the job may still be
- * running on the server after a failure (lost connection, interruption, timeout).
- */
-int plesk_job_run(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
-                  const char *cmd, const char *what, bool cancellable, bool *left_running,
-                  struct jiku_err *err);
-
 /*
  * `plesk bin pleskbackup --domains-name D -output-file DIR/backup.tar` as a detached job
  * (job directory named by OPERATION_ID and STEP), DIR created 0700 first; the file checked
  * and described in *D.  On failure DIR is removed.
  */
 int plesk_cli_export(struct jiku_op *op, const struct jiku_server_info *server, const char *domain,
-                     const char *dir, const char *step, struct plesk_digest *d, char **file,
+                     const char *dir, const char *step, struct plug_digest *d, char **file,
                      struct jiku_err *err);
 
 /* `plesk bin pleskrestore --check-backup FILE`. */
@@ -226,7 +173,7 @@ bool plesk_version_before_178(const char *version);
  * the errcode that said so in *ERRCODE.
  */
 int plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char **location,
-                       struct plesk_digest *d, long *errcode, struct jiku_err *err);
+                       struct plug_digest *d, long *errcode, struct jiku_err *err);
 /* backup-manager/remove-file of FILE (a name in the repository) for DOMAIN. */
 int plesk_xml_remove_file(struct jiku_op *op, const char *domain, const char *file,
                           struct jiku_err *err);
@@ -244,13 +191,8 @@ int plesk_nomem(struct jiku_err *err);
  * *DIR and *FILE (malloc) and *D describe it.
  */
 int plesk_export_into(struct jiku_op *op, const struct jiku_server_info *server, const char *domain,
-                      const char *name, char **dir, char **file, struct plesk_digest *d,
+                      const char *name, char **dir, char **file, struct plug_digest *d,
                       struct jiku_err *err);
-/* SFTP download of FILE to LOCAL, checked against D (what the server computed). */
-int plesk_download(struct jiku_op *op, const struct jiku_server_info *server, const char *file,
-                   const struct plesk_digest *d, const char *local, struct jiku_xfer_result *x,
-                   struct jiku_err *err);
-
 enum plesk_location { PLESK_LOC_EXPORT, PLESK_LOC_REPOSITORY };
 
 /*

@@ -7,6 +7,10 @@
 
 #include "jiku/plugin.h"
 
+struct wpt_panel;
+/* Plesk as the WP Toolkit code sees it (its CLI `plesk ext wp-toolkit`, vhost, subdomains). */
+extern const struct wpt_panel plesk_wpt;
+
 int plesk_wp_probe(struct jiku_op *op, struct jiku_err *err);
 int plesk_wp_snapshot(struct jiku_op *op, struct jiku_err *err);
 int plesk_wp_backup(struct jiku_op *op, struct jiku_err *err);

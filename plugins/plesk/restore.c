@@ -51,77 +51,30 @@ static int
 file_on_server(struct jiku_op *op, const char *domain, const struct jiku_artifact_ref *a,
                char **file, char **uploaded, bool *signed_here, struct jiku_err *err)
 {
-    struct plesk_digest d = {0};
-    struct jiku_xfer_result x = {0};
     enum plesk_location kind = PLESK_LOC_EXPORT;
-    char *dir = NULL, *remote = NULL;
+    char *domain_dir = NULL, *dir = NULL, *remote = NULL;
     int r;
 
     *file = NULL;
     *uploaded = NULL;
     *signed_here = false;
-    if (a->location != NULL) {
-        if ((r = plesk_classify(op, domain, a->location, &kind, NULL, NULL, err)) != 0)
-            return r;
-        r = plesk_remote_digest(op, NULL, a->location, &d, err);
-        if (r == 0) {
-            if ((a->sha256 != NULL && strcmp(a->sha256, d.sha256) != 0) ||
-                (a->size != 0 && a->size != d.size))
-                return jiku_err_set(err, JIKU_E_DATA,
-                                    "'%s' on '%s' does not match the catalog (size %llu, sha256 "
-                                    "%s): refusing to restore it",
-                                    a->location, op->server->name, (unsigned long long)d.size,
-                                    d.sha256);
-            *signed_here = kind == PLESK_LOC_REPOSITORY;
-            return plesk_set_str(file, a->location, err);
-        }
-        if (r != JIKU_E_NOTFOUND)
-            return r;
-        op->host->log(op, JIKU_LOG_INFO, "%s", err->msg);
-        jiku_err_clear(err);
-    }
-    if (a->backup_path == NULL)
-        return jiku_err_set(err, JIKU_E_NOTFOUND,
-                            "artifact '%s' is neither on '%s' nor in backup_dir", a->id,
-                            op->server->name);
-    if (a->sha256 == NULL)
-        return jiku_err_set(err, JIKU_E_DATA, "backup '%s' has no sha256 in the catalog",
-                            a->backup_path);
-    if (op->params->dry_run)
-        return 0;
-    if ((r = plesk_export_paths(op->server, domain, a->id, NULL, &dir, err)) != 0)
+    if (a->location != NULL &&
+        (r = plesk_classify(op, domain, a->location, &kind, NULL, NULL, err)) != 0)
+        return r;
+    if ((r = plesk_export_paths(op->server, domain, a->id, &domain_dir, &dir, err)) != 0)
         return r;
     if (asprintf(&remote, "%s/%s", dir, PLESK_EXPORT_NAME) < 0) {
         remote = NULL;
         r = plesk_nomem(err);
-        goto out;
-    }
-    {
-        char *parent = strndup(dir, (size_t)(strrchr(dir, '/') - dir));
-        const char *dirs[] = {parent, dir, NULL};
+    } else {
+        const struct plug_place place = {domain_dir, dir, remote, NULL};
 
-        r = parent == NULL ? plesk_nomem(err) : plesk_remote_mkdirs(op, NULL, dirs, err);
-        free(parent);
-        if (r != 0)
-            goto out;
+        r = plug_archive_on_server(op, a, &place, false, file, uploaded, err);
     }
-    op->host->log(op, JIKU_LOG_INFO, "uploading '%s' to '%s'", a->backup_path, op->server->name);
-    if ((r = op->host->sftp_put(op, NULL, a->backup_path, remote, &x, err)) == 0 &&
-        (r = plesk_remote_digest(op, NULL, remote, &d, err)) == 0 &&
-        (strcmp(x.sha256, a->sha256) != 0 || strcmp(d.sha256, a->sha256) != 0 || d.size != x.size))
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "backup '%s' does not match the catalog once uploaded: sha256 %s "
-                         "(catalog: %s)",
-                         a->backup_path, d.sha256, a->sha256);
-    if (r != 0) {
-        plesk_remote_remove_quietly(op, NULL, dir);
-        goto out;
-    }
-    *file = remote;
-    remote = NULL;
-    *uploaded = dir;
-    dir = NULL;
-out:
+    /* Its own copy, found where the catalog says: signed by this server when in dump_dir. */
+    if (r == 0 && *file != NULL && *uploaded == NULL)
+        *signed_here = kind == PLESK_LOC_REPOSITORY;
+    free(domain_dir);
     free(dir);
     free(remote);
     return r;
@@ -155,7 +108,7 @@ dry_run_details(struct jiku_op *op, const char *domain, const char *file, bool e
             r = plesk_nomem(err);
             goto out;
         }
-        if ((r = plesk_run(op, NULL, cmd.data, true, 0, "listing the web root", &res, err)) != 0)
+        if ((r = plug_run(op, NULL, cmd.data, true, 0, "listing the web root", &res, err)) != 0)
             goto out;
         for (const char *p = jiku_buf_str(&res.out); *p != '\0';) {
             const char *nl = strchr(p, '\n');
@@ -188,7 +141,7 @@ plesk_rollback(struct jiku_op *op, struct jiku_err *err)
 
     if ((r = plesk_target_domain(op, &domain, err)) != 0)
         return r;
-    if (p->artifact == NULL || !plesk_valid_component(p->artifact->id))
+    if (p->artifact == NULL || !plug_valid_component(p->artifact->id))
         return jiku_err_set(err, JIKU_E_INVAL, "rollback without a valid artifact");
     if ((r = file_on_server(op, domain, p->artifact, &file, &uploaded, &signed_here, err)) != 0)
         goto out;
@@ -217,7 +170,7 @@ plesk_rollback(struct jiku_op *op, struct jiku_err *err)
 out:
     /* A restore that may still run reads the upload: leave it. */
     if (uploaded != NULL && !running)
-        plesk_remote_remove_quietly(op, NULL, uploaded);
+        plug_remote_remove_quietly(op, NULL, uploaded);
     free(file);
     free(uploaded);
     free(root);
@@ -226,38 +179,14 @@ out:
 
 /* ---- clone ------------------------------------------------------------------------------- */
 
-/* A private 0700 directory for the relay, under TMPDIR or /var/tmp. */
-static int
-local_tmpdir(char **out, struct jiku_err *err)
-{
-    const char *base = getenv("TMPDIR");
-    char *tmpl = NULL;
-
-    if (base == NULL || base[0] != '/')
-        base = "/var/tmp";
-    if (asprintf(&tmpl, "%s/jiku-clone-XXXXXX", base) < 0)
-        return plesk_nomem(err);
-    if (mkdtemp(tmpl) == NULL) {
-        int e = errno;
-
-        free(tmpl);
-        return jiku_err_set(err, JIKU_E_IO, "cannot create a directory in '%s': %s", base,
-                            strerror(e));
-    }
-    *out = tmpl;
-    return 0;
-}
-
 int
 plesk_clone(struct jiku_op *op, struct jiku_err *err)
 {
     const struct jiku_op_params *p = op->params;
     const struct jiku_server_info *dest = p->dest_server;
     struct plesk_webspace there = {0};
-    struct plesk_digest d = {0}, dd = {0};
-    struct jiku_xfer_result x = {0};
-    char *src_dir = NULL, *file = NULL, *tmp = NULL, *local = NULL, *dest_dir = NULL,
-         *remote = NULL;
+    struct plug_digest d = {0};
+    char *src_dir = NULL, *file = NULL, *dest_domain_dir = NULL, *dest_dir = NULL, *remote = NULL;
     const char *domain;
     bool running = false;
     int r;
@@ -274,7 +203,7 @@ plesk_clone(struct jiku_op *op, struct jiku_err *err)
         (strcmp(dest->host, op->server->host) == 0 && dest->api_port == op->server->api_port))
         return jiku_err_set(err, JIKU_E_USAGE, "cloning '%s' onto its own server '%s' is refused",
                             domain, op->server->name);
-    if (p->operation_id == NULL || !plesk_valid_component(p->operation_id))
+    if (p->operation_id == NULL || !plug_valid_component(p->operation_id))
         return jiku_err_set(err, JIKU_E_INVAL, "clone without a valid operation id");
     /* Never over an existing subscription: a clone is an independent copy. */
     r = plesk_webspace_get(op, dest, domain, false, false, &there, err);
@@ -285,38 +214,22 @@ plesk_clone(struct jiku_op *op, struct jiku_err *err)
     if (r != JIKU_E_NOTFOUND)
         return r;
     jiku_err_clear(err);
-    if ((r = plesk_export_paths(dest, domain, p->operation_id, NULL, &dest_dir, err)) != 0)
+    if ((r = plesk_export_paths(dest, domain, p->operation_id, &dest_domain_dir, &dest_dir, err)) !=
+        0)
         return r;
 
     if ((r = plesk_export_into(op, NULL, domain, p->operation_id, &src_dir, &file, &d, err)) != 0)
         goto out;
-    if ((r = local_tmpdir(&tmp, err)) != 0)
-        goto out;
-    if (asprintf(&local, "%s/%s", tmp, PLESK_EXPORT_NAME) < 0 ||
-        asprintf(&remote, "%s/%s", dest_dir, PLESK_EXPORT_NAME) < 0) {
+    if (asprintf(&remote, "%s/%s", dest_dir, PLESK_EXPORT_NAME) < 0) {
+        remote = NULL;
         r = plesk_nomem(err);
         goto out;
     }
-    if ((r = plesk_download(op, NULL, file, &d, local, &x, err)) != 0)
-        goto out;
     {
-        char *parent = strndup(dest_dir, (size_t)(strrchr(dest_dir, '/') - dest_dir));
-        const char *dirs[] = {parent, dest_dir, NULL};
+        const struct plug_place place = {dest_domain_dir, dest_dir, remote, NULL};
 
-        r = parent == NULL ? plesk_nomem(err) : plesk_remote_mkdirs(op, dest, dirs, err);
-        free(parent);
-        if (r != 0)
+        if ((r = plug_relay(op, dest, file, &d, &place, err)) != 0)
             goto out;
-    }
-    if ((r = op->host->sftp_put(op, dest, local, remote, &x, err)) != 0 ||
-        (r = plesk_remote_digest(op, dest, remote, &dd, err)) != 0)
-        goto out_dest;
-    if (strcmp(x.sha256, d.sha256) != 0 || strcmp(dd.sha256, d.sha256) != 0) {
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "the archive on '%s' does not match the source's "
-                         "(sha256 %s, source %s)",
-                         dest->name, dd.sha256, d.sha256);
-        goto out_dest;
     }
     /* Made and signed elsewhere: -ignore-sign, now that the sha256 matched. */
     if ((r = plesk_cli_check(op, dest, remote, true, err)) != 0 ||
@@ -327,18 +240,13 @@ plesk_clone(struct jiku_op *op, struct jiku_err *err)
         op->result->details = NULL;
 out_dest:
     if (!running)
-        plesk_remote_remove_quietly(op, dest, dest_dir);
+        plug_remote_remove_quietly(op, dest, dest_dir);
 out:
     if (src_dir != NULL)
-        plesk_remote_remove_quietly(op, NULL, src_dir);
-    if (local != NULL)
-        unlink(local);
-    if (tmp != NULL)
-        rmdir(tmp);
+        plug_remote_remove_quietly(op, NULL, src_dir);
     free(src_dir);
     free(file);
-    free(tmp);
-    free(local);
+    free(dest_domain_dir);
     free(dest_dir);
     free(remote);
     return r;

@@ -24,7 +24,7 @@ plesk_webspace_release(struct plesk_webspace *w)
 static bool
 valid_login(const char *s)
 {
-    return s != NULL && strlen(s) <= LOGIN_MAX && plesk_valid_component(s) && !strchr(s, '+');
+    return s != NULL && strlen(s) <= LOGIN_MAX && plug_valid_component(s) && !strchr(s, '+');
 }
 
 static long
@@ -286,7 +286,7 @@ plesk_webspace_get(struct jiku_op *op, const struct jiku_server_info *server, co
     out->id = parse_id(s);
     if (want_root) {
         out->www_root = find_www_root(data);
-        if (!plesk_valid_path(out->www_root)) {
+        if (!plug_valid_path(out->www_root)) {
             r = jiku_err_set(err, JIKU_E_DATA, "server '%s' gives no usable web root for '%s'",
                              srv->name, domain);
             goto out;
@@ -313,7 +313,7 @@ plesk_dump_domain_dir(const struct jiku_server_info *server, const struct plesk_
     int n = -1;
 
     *out = NULL;
-    if (!plesk_valid_path(dump))
+    if (!plug_valid_path(dump))
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable dump_dir", server->name);
     if (!plesk_valid_domain(domain))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid subscription name '%s'", domain);
@@ -336,7 +336,7 @@ plesk_dump_domain_dir(const struct jiku_server_info *server, const struct plesk_
         *out = NULL;
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     }
-    if (!plesk_valid_path(*out)) {
+    if (!plug_valid_path(*out)) {
         free(*out);
         *out = NULL;
         return jiku_err_set(err, JIKU_E_DATA, "server '%s': no usable dump directory for '%s'",

@@ -26,7 +26,7 @@ account_base(struct jiku_op *op, const char *account, char **base, struct jiku_e
     for (p = strchr(w.www_root, '/'); p != NULL; p = strchr(p + 1, '/'))
         if (strncmp(p + 1, account, n) == 0 && (p[1 + n] == '/' || p[1 + n] == '\0'))
             break;
-    if (p == NULL || !plesk_valid_path(w.www_root))
+    if (p == NULL || !plug_valid_path(w.www_root))
         r = jiku_err_set(err, JIKU_E_DATA,
                          "the web root '%s' of '%s' on '%s' is not inside a directory named after "
                          "it",
@@ -65,7 +65,7 @@ subdomain(struct jiku_op *op, const char *what, const char *label, const char *a
     struct jiku_exec_result res = {0};
     int r;
 
-    if (wpt_words(&cmd, head) != 0 || wpt_words(&cmd, extra != NULL ? extra : none) != 0) {
+    if (plug_words(&cmd, head) != 0 || plug_words(&cmd, extra != NULL ? extra : none) != 0) {
         jiku_buf_release(&cmd);
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     }
@@ -159,7 +159,7 @@ remove_domain(struct jiku_op *op, const char *account, const char *domain, struc
 
 static const char *const wpt_prefix[] = {"plesk", "ext", "wp-toolkit", NULL};
 
-static const struct wpt_panel plesk_wpt = {
+const struct wpt_panel plesk_wpt = {
     .name = "Plesk",
     .prefix = wpt_prefix,
     .account_is_main_domain = true,
@@ -169,19 +169,4 @@ static const struct wpt_panel plesk_wpt = {
     .remove_domain = remove_domain,
 };
 
-#define WRAP(verb)                                                                                 \
-    int plesk_wp_##verb(struct jiku_op *op, struct jiku_err *err)                                  \
-    {                                                                                              \
-        return wpt_##verb(&plesk_wpt, op, err);                                                    \
-    }
-
-WRAP(probe)
-WRAP(snapshot)
-WRAP(backup)
-WRAP(rollback)
-WRAP(stage)
-WRAP(unstage)
-WRAP(promote)
-WRAP(clone)
-WRAP(prune)
-WRAP(verify)
+WPT_PANEL_ACTIONS(plesk_wp, plesk_wpt)

@@ -49,14 +49,14 @@ listings(int which, const char *s, size_t n)
 static void
 outputs(const char *s)
 {
-    struct cpanel_digest d;
+    struct plug_digest d;
     struct jiku_err err;
     uint64_t v;
 
     (void)cpanel_parse_df(s, &v, &err);
-    (void)cpanel_parse_digest(s, &d, &err);
+    (void)plug_parse_digest(s, true, &d, &err);
     (void)cpanel_parse_disk_used(s, &v, &err);
-    (void)cpanel_valid_path(s);
+    (void)plug_valid_path(s);
 }
 
 int

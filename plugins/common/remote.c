@@ -1,0 +1,424 @@
+/*
+ * Remote commands over the host's SSH and the rules every remote word passes first: paths are
+ * validated against an allow-list and every word is quoted by jiku_buf_add_shell_word.  Long
+ * commands run detached through the host's jobs (SPEC §6 "Long jobs").
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "remote.h"
+
+/* The most of a failure's line a message quotes. */
+#define LINE_MAX_SHOWN 300
+
+/* ---- names and paths --------------------------------------------------------------------- */
+
+static bool
+safe_char(int c)
+{
+    return isalnum(c) || c == '.' || c == '_' || c == '-' || c == '+' || c == '@';
+}
+
+bool
+plug_valid_component(const char *s)
+{
+    size_t len;
+
+    if (s == NULL || (len = strlen(s)) == 0 || len > 255 || s[0] == '-' || strcmp(s, ".") == 0 ||
+        strcmp(s, "..") == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!safe_char((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool
+plug_valid_path(const char *s)
+{
+    size_t len;
+
+    if (s == NULL || s[0] != '/' || (len = strlen(s)) < 2 || len > 4000)
+        return false;
+    for (const char *p = s + 1;;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash != NULL ? (size_t)(slash - p) : strlen(p);
+
+        /* Empty components ("//", a trailing '/'), "." and ".." are refused. */
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        for (size_t i = 0; i < n; i++)
+            if (!safe_char((unsigned char)p[i]))
+                return false;
+        if (slash == NULL)
+            return true;
+        p = slash + 1;
+    }
+}
+
+bool
+plug_path_inside(const char *path, const char *dir)
+{
+    size_t n;
+
+    if (!plug_valid_path(path) || !plug_valid_path(dir))
+        return false;
+    n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1] != '\0';
+}
+
+/* ---- time -------------------------------------------------------------------------------- */
+
+int64_t
+plug_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+plug_timeout_ms(const struct jiku_server_info *server)
+{
+    return (int64_t)(server->timeout > 0 ? server->timeout : 7200) * 1000;
+}
+
+unsigned
+plug_poll_interval(int64_t elapsed_ms, int poll_max)
+{
+    int64_t cap = (int64_t)(poll_max > 0 ? poll_max : 10) * 1000, ms = elapsed_ms / 10;
+
+    if (ms < 250)
+        ms = 250;
+    if (ms > cap)
+        ms = cap;
+    return (unsigned)ms;
+}
+
+/* ---- commands ---------------------------------------------------------------------------- */
+
+int
+plug_words(struct jiku_buf *cmd, const char *const *words)
+{
+    for (size_t i = 0; words[i] != NULL; i++) {
+        if ((cmd->len > 0 && cmd->data[cmd->len - 1] != ' ' && jiku_buf_addch(cmd, ' ') != 0) ||
+            jiku_buf_add_shell_word(cmd, words[i]) != 0)
+            return JIKU_E_NOMEM;
+    }
+    return 0;
+}
+
+/* The last line of TEXT that says something (not a progress line), bounded, into LINE. */
+static void
+last_line(char *line, size_t size, const char *text)
+{
+    const char *end = text + strlen(text), *p;
+
+    line[0] = '\0';
+    while (end > text) {
+        while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+            end--;
+        for (p = end; p > text && p[-1] != '\n'; p--)
+            ;
+        if (end > p && strncmp(p, "Progress:", 9) != 0) {
+            size_t n = (size_t)(end - p);
+
+            if (n > size - 1)
+                n = size - 1;
+            for (size_t i = 0; i < n; i++)
+                line[i] = (unsigned char)p[i] < 0x20 ? ' ' : p[i];
+            line[n] = '\0';
+            return;
+        }
+        end = p;
+    }
+}
+
+int
+plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,
+         size_t max_output, const char *what, struct jiku_exec_result *res, struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    struct jiku_exec_result local = {0};
+    struct jiku_exec_result *x = res != NULL ? res : &local;
+    char line[LINE_MAX_SHOWN + 1];
+    int r;
+
+    memset(x, 0, sizeof(*x));
+    if ((r = op->host->ssh_exec(op, srv, cmd, safe, max_output, x, err)) != 0) {
+        jiku_err_prefix(err, "%s on '%s'", what, srv->name);
+        goto out;
+    }
+    if (x->exit_status != 0) {
+        last_line(line, sizeof(line), jiku_buf_str(&x->errout));
+        if (line[0] == '\0')
+            last_line(line, sizeof(line), jiku_buf_str(&x->out));
+        r = jiku_err_set(err, JIKU_E_PANEL, "%s on '%s' failed (exit %d)%s%s", what, srv->name,
+                         x->exit_status, line[0] != '\0' ? ": " : "", line);
+    }
+out:
+    if (res == NULL || r != 0)
+        jiku_exec_result_release(x);
+    return r;
+}
+
+/* ---- files inside snapshot_dir ----------------------------------------------------------- */
+
+static int
+hex_token(const char **p, char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isxdigit((unsigned char)(*p)[i]))
+            return -1;
+        out[i] = (char)tolower((unsigned char)(*p)[i]);
+    }
+    out[n] = '\0';
+    if ((*p)[n] != ' ' && (*p)[n] != '\n' && (*p)[n] != '\0')
+        return -1;
+    *p = strchr(*p, '\n');
+    if (*p != NULL)
+        (*p)++;
+    return 0;
+}
+
+int
+plug_parse_digest(const char *out, bool md5, struct plug_digest *d, struct jiku_err *err)
+{
+    const char *p = out;
+    char *end;
+
+    memset(d, 0, sizeof(*d));
+    if (p == NULL || (md5 && (hex_token(&p, d->md5, 32) != 0 || p == NULL)) ||
+        hex_token(&p, d->sha256, 64) != 0 || p == NULL || !isdigit((unsigned char)*p))
+        return jiku_err_set(err, JIKU_E_DATA, "md5sum/sha256sum/stat printed something unexpected");
+    d->size = strtoull(p, &end, 10);
+    if (*end != '\n' && *end != '\0')
+        return jiku_err_set(err, JIKU_E_DATA, "stat printed something unexpected");
+    return 0;
+}
+
+int
+plug_remote_digest(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
+                   bool md5, struct plug_digest *d, struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    struct jiku_exec_result res = {0};
+    int r;
+
+    if (!plug_valid_path(path))
+        return jiku_err_set(err, JIKU_E_INVAL, "refusing the remote path '%s'", path);
+    /* Nothing but a regular file (not a symlink) counts. */
+    if (jiku_buf_adds(&cmd, "f=") != 0 || jiku_buf_add_shell_word(&cmd, path) != 0 ||
+        jiku_buf_adds(&cmd, "; if test -f \"$f\" && ! test -L \"$f\"; then ") != 0 ||
+        (md5 && jiku_buf_adds(&cmd, "md5sum -- \"$f\" && ") != 0) ||
+        jiku_buf_adds(&cmd, "sha256sum -- \"$f\" && stat -c %s -- \"$f\"; "
+                            "else echo MISSING; fi") != 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((r = plug_run(op, srv, cmd.data, true, 4096, "checksums", &res, err)) != 0)
+        goto out;
+    if (strncmp(jiku_buf_str(&res.out), "MISSING", 7) == 0)
+        r = jiku_err_set(err, JIKU_E_NOTFOUND, "archive '%s' is gone from '%s'", path, srv->name);
+    else if ((r = plug_parse_digest(jiku_buf_str(&res.out), md5, d, err)) != 0)
+        jiku_err_prefix(err, "'%s' on '%s'", path, srv->name);
+out:
+    jiku_exec_result_release(&res);
+    jiku_buf_release(&cmd);
+    return r;
+}
+
+int
+plug_remote_mkdirs(struct jiku_op *op, const struct jiku_server_info *server,
+                   const char *const *paths, struct jiku_err *err)
+{
+    static const char *const head[] = {"mkdir", "-m", "700", "-p", "--", NULL};
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    int r;
+
+    for (size_t i = 0; paths[i] != NULL; i++)
+        if (!plug_valid_path(paths[i]))
+            return jiku_err_set(err, JIKU_E_INVAL, "refusing the remote path '%s'", paths[i]);
+    if (jiku_buf_adds(&cmd, "umask 077; ") != 0 || plug_words(&cmd, head) != 0 ||
+        plug_words(&cmd, paths) != 0)
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    else
+        r = plug_run(op, server, cmd.data, true, 4096, "mkdir", NULL, err);
+    jiku_buf_release(&cmd);
+    return r;
+}
+
+int
+plug_remote_remove(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
+                   struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    const char *words[] = {"rm", "-rf", "--", path, NULL};
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    int r;
+
+    /* Only ever below snapshot_dir: the path came from the catalog or our own names. */
+    if (!plug_path_inside(path, srv->snapshot_dir))
+        return jiku_err_set(err, JIKU_E_INVAL, "refusing to remove '%s' on '%s': not inside '%s'",
+                            path, srv->name,
+                            srv->snapshot_dir != NULL ? srv->snapshot_dir : "(no snapshot_dir)");
+    if (plug_words(&cmd, words) != 0)
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    else
+        r = plug_run(op, srv, cmd.data, true, 4096, "rm", NULL, err);
+    jiku_buf_release(&cmd);
+    return r;
+}
+
+void
+plug_remote_remove_quietly(struct jiku_op *op, const struct jiku_server_info *server,
+                           const char *path)
+{
+    struct jiku_err e = {0};
+
+    if (path != NULL && plug_remote_remove(op, server, path, &e) != 0)
+        op->host->log(op, JIKU_LOG_WARN, "cannot remove '%s': %s", path, e.msg);
+}
+
+/* ---- detached jobs ----------------------------------------------------------------------- */
+
+int
+plug_job_dir(const struct jiku_server_info *server, const char *operation_id, const char *step,
+             char **out, struct jiku_err *err)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+
+    *out = NULL;
+    if (!plug_valid_path(server->snapshot_dir))
+        return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir",
+                            server->name);
+    if (!plug_valid_component(operation_id) || !plug_valid_component(step))
+        return jiku_err_set(err, JIKU_E_INVAL, "invalid operation id '%s' or job step '%s'",
+                            operation_id != NULL ? operation_id : "", step != NULL ? step : "");
+    if (jiku_buf_addf(&b, "%s/.jobs/%s/%s", server->snapshot_dir, operation_id, step) != 0) {
+        jiku_buf_release(&b);
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    }
+    *out = jiku_buf_detach(&b);
+    return 0;
+}
+
+/* The job directory and, when it is empty then, its operation's directory. */
+static void
+job_cleanup(struct jiku_op *op, const struct jiku_server_info *srv, const char *job_dir)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    char *parent = strdup(job_dir), *slash;
+    struct jiku_err e = {0};
+
+    plug_remote_remove_quietly(op, srv, job_dir);
+    if (parent != NULL && (slash = strrchr(parent, '/')) != NULL) {
+        *slash = '\0';
+        if (jiku_buf_adds(&cmd, "rmdir -- ") == 0 && jiku_buf_add_shell_word(&cmd, parent) == 0 &&
+            jiku_buf_adds(&cmd, " 2>/dev/null; exit 0") == 0)
+            (void)plug_run(op, srv, cmd.data, true, 0, "rmdir", NULL, &e);
+    }
+    free(parent);
+    jiku_buf_release(&cmd);
+}
+
+/*
+ * Stop the job in JOB_DIR: its wrapper was started under setsid, so its pid is its process
+ * group, which holds the command and every child.
+ */
+static int
+job_kill(struct jiku_op *op, const struct jiku_server_info *srv, const char *job_dir)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    struct jiku_err e = {0};
+    int r;
+
+    if (jiku_buf_adds(&cmd, "d=") != 0 || jiku_buf_add_shell_word(&cmd, job_dir) != 0 ||
+        jiku_buf_adds(&cmd, "; p=$(cat \"$d/pid\" 2>/dev/null); case $p in ''|*[!0-9]*) "
+                            "exit 3;; esac; kill -TERM -- \"-$p\" 2>/dev/null; sleep 1; "
+                            "kill -KILL -- \"-$p\" 2>/dev/null; exit 0") != 0) {
+        jiku_buf_release(&cmd);
+        return JIKU_E_NOMEM;
+    }
+    if ((r = plug_run(op, srv, cmd.data, true, 0, "stopping the job", NULL, &e)) != 0)
+        op->host->log(op, JIKU_LOG_WARN, "cannot stop the job in '%s': %s", job_dir, e.msg);
+    jiku_buf_release(&cmd);
+    return r;
+}
+
+int
+plug_job_run(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
+             const char *cmd, const char *what, bool cancellable, bool *left_running,
+             struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    struct jiku_job_status st = {JIKU_JOB_MISSING, -1, JIKU_BUF_INIT};
+    int64_t start, elapsed, timeout_ms = plug_timeout_ms(srv);
+    char line[LINE_MAX_SHOWN + 1];
+    bool running = false;
+    int r;
+
+    if ((r = op->host->job_start(op, srv, job_dir, cmd, err)) != 0) {
+        /* An ambiguous start may have started it. */
+        running = r == JIKU_E_UNREACHABLE || r == JIKU_E_INTERRUPTED;
+        goto out;
+    }
+    start = plug_now_ms();
+    for (;;) {
+        elapsed = plug_now_ms() - start;
+        if (elapsed > timeout_ms) {
+            if (cancellable && job_kill(op, srv, job_dir) == 0) {
+                r = jiku_err_set(err, JIKU_E_PANEL,
+                                 "%s on '%s' ran past the timeout of %d s and was stopped", what,
+                                 srv->name, (int)(timeout_ms / 1000));
+                job_cleanup(op, srv, job_dir);
+                goto out;
+            }
+            r = jiku_err_set(err, JIKU_E_PANEL,
+                             "%s on '%s' ran past the timeout of %d s; it is left to finish in "
+                             "'%s'",
+                             what, srv->name, (int)(timeout_ms / 1000), job_dir);
+            running = true;
+            goto out;
+        }
+        if ((r = op->host->sleep_ms(op, plug_poll_interval(elapsed, srv->poll_max))) != 0) {
+            r = jiku_err_set(err, r,
+                             "interrupted while waiting for %s on '%s'; it is left to finish in "
+                             "'%s'",
+                             what, srv->name, job_dir);
+            running = true;
+            goto out;
+        }
+        if ((r = op->host->job_poll(op, srv, job_dir, &st, err)) != 0) {
+            running = true;
+            goto out;
+        }
+        op->host->progress(op, &(struct jiku_progress){
+                                   .step = what,
+                                   .done = (uint64_t)((plug_now_ms() - start) / 1000),
+                                   .state = st.state == JIKU_JOB_RUNNING ? "running" : NULL,
+                               });
+        if (st.state == JIKU_JOB_RUNNING)
+            continue;
+        last_line(line, sizeof(line), jiku_buf_str(&st.log));
+        if (st.state == JIKU_JOB_MISSING)
+            r = jiku_err_set(err, JIKU_E_PANEL, "%s on '%s' is gone without an exit status", what,
+                             srv->name);
+        else if (st.exit_status != 0)
+            r = jiku_err_set(err, JIKU_E_PANEL, "%s on '%s' failed (exit status %d)%s%s", what,
+                             srv->name, st.exit_status, line[0] != '\0' ? ": " : "", line);
+        break;
+    }
+    /* A finished job's directory has served its purpose. */
+    job_cleanup(op, srv, job_dir);
+out:
+    if (left_running != NULL)
+        *left_running = running;
+    jiku_job_status_release(&st);
+    return r;
+}

@@ -1,0 +1,157 @@
+/*
+ * What both panel plugins do the same way on a panel server: the rules every remote path
+ * passes first, commands built from quoted words, files and directories inside snapshot_dir,
+ * detached jobs polled with a growing interval (SPEC §6 "Long jobs") (remote.c), and archives
+ * checked on their way between a server, backup_dir and another server (transfer.c).  SERVER
+ * is NULL for op->server wherever a function takes one.
+ */
+#ifndef JIKU_PLUG_REMOTE_H
+#define JIKU_PLUG_REMOTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jiku/buf.h"
+#include "jiku/err.h"
+#include "jiku/host.h"
+#include "jiku/plugin.h"
+
+/* ---- names and paths --------------------------------------------------------------------- */
+
+/* Absolute, [A-Za-z0-9._+@/-] only, no empty, "." or ".." component, not "/". */
+bool plug_valid_path(const char *s);
+/* One path component of [A-Za-z0-9._+@-], not "." or "..", not starting with '-'. */
+bool plug_valid_component(const char *s);
+/* True when PATH lies strictly inside DIR (both valid paths). */
+bool plug_path_inside(const char *path, const char *dir);
+
+/* ---- time -------------------------------------------------------------------------------- */
+
+/* Milliseconds of the monotonic clock. */
+int64_t plug_now_ms(void);
+/* How long a job on SERVER may run: its timeout, two hours when none is configured. */
+int64_t plug_timeout_ms(const struct jiku_server_info *server);
+/* The poll pause for a job ELAPSED_MS old: a tenth of it, between 250 ms and POLL_MAX s. */
+unsigned plug_poll_interval(int64_t elapsed_ms, int poll_max);
+
+/* ---- commands ---------------------------------------------------------------------------- */
+
+/*
+ * Append WORDS (NULL-terminated), each quoted by jiku_buf_add_shell_word, separated by a space
+ * and by one from what CMD held unless that ends in a space.  JIKU_E_NOMEM, without a message.
+ */
+int plug_words(struct jiku_buf *cmd, const char *const *words);
+
+/*
+ * Run CMD on SERVER (MAX_OUTPUT 0: the core's default); a non-zero exit is JIKU_E_PANEL naming
+ * WHAT with the last line that says something of stderr (else stdout).  RES (may be NULL) is
+ * the caller's to release on success; on failure it is released here.
+ */
+int plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,
+             size_t max_output, const char *what, struct jiku_exec_result *res,
+             struct jiku_err *err);
+
+/* ---- files inside snapshot_dir ----------------------------------------------------------- */
+
+struct plug_digest {
+    uint64_t size;
+    char md5[33]; /* "" unless asked for */
+    char sha256[65];
+};
+
+/*
+ * Parse what plug_remote_digest's command prints: `md5sum F` (only when MD5), `sha256sum F`,
+ * `stat -c %s F`, one a line.  JIKU_E_DATA for anything else.
+ */
+int plug_parse_digest(const char *out, bool md5, struct plug_digest *d, struct jiku_err *err);
+/*
+ * Size, sha256 and (when MD5) md5 of the remote regular file PATH (a symlink does not count);
+ * JIKU_E_NOTFOUND when there is none.
+ */
+int plug_remote_digest(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
+                       bool md5, struct plug_digest *d, struct jiku_err *err);
+/* umask 077; mkdir -m 700 -p of every path given (NULL-terminated), all validated first. */
+int plug_remote_mkdirs(struct jiku_op *op, const struct jiku_server_info *server,
+                       const char *const *paths, struct jiku_err *err);
+/* rm -rf PATH, which must lie inside SERVER's snapshot_dir: the one tree the agent owns. */
+int plug_remote_remove(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
+                       struct jiku_err *err);
+/* As plug_remote_remove, logging a failure instead of returning it; PATH may be NULL. */
+void plug_remote_remove_quietly(struct jiku_op *op, const struct jiku_server_info *server,
+                                const char *path);
+
+/* ---- detached jobs ----------------------------------------------------------------------- */
+
+/* SERVER's snapshot_dir/.jobs/OPERATION_ID/STEP into *OUT (malloc()ed). */
+int plug_job_dir(const struct jiku_server_info *server, const char *operation_id, const char *step,
+                 char **out, struct jiku_err *err);
+/*
+ * Start CMD detached in JOB_DIR on SERVER and poll it to its end with plug_poll_interval,
+ * reporting progress, giving up after the server's timeout (JIKU_E_PANEL).  A non-zero exit is
+ * JIKU_E_PANEL naming WHAT with the last line of the job's log.  A finished job's directory is
+ * removed.  CANCELLABLE: a job past the timeout is stopped (its process group killed); others
+ * are left to finish.  *LEFT_RUNNING (may be NULL) is set when the job may still be running
+ * after a failure (ambiguous start, lost connection, interruption, timeout).
+ */
+int plug_job_run(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
+                 const char *cmd, const char *what, bool cancellable, bool *left_running,
+                 struct jiku_err *err);
+
+/* ---- transfer.c: archives between a server, backup_dir and another server --------------- */
+
+/*
+ * 0 when D, the digest of PATH on op->server, matches what the catalog says of A (its size,
+ * sha256 and md5, each when both sides have one); JIKU_E_DATA naming PATH otherwise.
+ */
+int plug_check_catalog(struct jiku_op *op, const struct jiku_artifact_ref *a, const char *path,
+                       const struct plug_digest *d, struct jiku_err *err);
+/*
+ * SFTP download of FILE on SERVER to LOCAL, checked against D (what the server computed: size,
+ * sha256, and md5 when D has one).  A mismatch is JIKU_E_DATA and removes LOCAL.  X gets what
+ * the transfer computed.
+ */
+int plug_download(struct jiku_op *op, const struct jiku_server_info *server, const char *file,
+                  const struct plug_digest *d, const char *local, struct jiku_xfer_result *x,
+                  struct jiku_err *err);
+
+/* Where an artifact's archive goes on a server.  Borrowed. */
+struct plug_place {
+    const char *acct_dir; /* snapshot_dir/ACCOUNT */
+    const char *dir;      /* snapshot_dir/ACCOUNT/ID, the artifact's own directory */
+    const char *file;     /* dir/NAME, the archive */
+    /* The directory an artifact's location must lie in; NULL: the caller checked it. */
+    const char *location_root;
+};
+
+/*
+ * Make sure artifact A's archive is on op->server: its own copy at A->location, re-checked with
+ * plug_check_catalog (MD5: with an md5 too), or the backup in backup_dir uploaded to
+ * PLACE->file (PLACE's directories made first) and checked by the catalog's sha256.  *ARCHIVE
+ * gets the archive's path; *UPLOADED PLACE->dir when an upload made it, for the caller to remove
+ * once done.  A dry run uploads nothing and leaves *ARCHIVE NULL.  A failed upload leaves
+ * nothing behind.  Both malloc()ed.
+ */
+int plug_archive_on_server(struct jiku_op *op, const struct jiku_artifact_ref *a,
+                           const struct plug_place *place, bool md5, char **archive,
+                           char **uploaded, struct jiku_err *err);
+
+/*
+ * The details of a dry-run rollback whose archive plug_archive_on_server left in backup_dir:
+ * what would be uploaded; the changes cannot be listed before.
+ */
+int plug_details_upload_first(struct jiku_op *op, const struct jiku_artifact_ref *a,
+                              struct jiku_err *err);
+
+/* A private 0700 directory under TMPDIR or /var/tmp into *OUT (malloc()ed; the caller rmdirs). */
+int plug_local_tmpdir(char **out, struct jiku_err *err);
+/*
+ * Copy FILE of op->server (described by D, as the server computed it) to DEST's PLACE->file
+ * through a private local directory: downloaded and checked, PLACE's directories made on DEST,
+ * uploaded and checked by sha256 there.  Nothing is left locally; on failure nothing is left on
+ * DEST either.
+ */
+int plug_relay(struct jiku_op *op, const struct jiku_server_info *dest, const char *file,
+               const struct plug_digest *d, const struct plug_place *place, struct jiku_err *err);
+
+#endif
