@@ -57,6 +57,12 @@ int cpanel_url_encode(struct jiku_buf *b, const char *s);
 
 /* A string member of OBJ, or NULL. Borrowed. */
 const char *cpanel_json_str(json_t *obj, const char *key);
+/*
+ * The id data.KEY that FUNCTION, which started a job on SERVER, answered in ROOT, checked as a
+ * path component (it reaches log lines and shell words): *ID malloc()ed; JIKU_E_DATA if none.
+ */
+int cpanel_whm_job_id(json_t *root, const char *function, const char *key,
+                      const struct jiku_server_info *server, char **id, struct jiku_err *err);
 
 /* ---- pkgacct.c ------------------------------------------------------------------------ */
 

@@ -128,7 +128,7 @@ cpanel_restore_run(struct jiku_op *op, const struct jiku_server_info *server, co
     struct cpanel_param p[3] = {{"cpmovepath", archive}, {"overwrite", overwrite ? "1" : "0"}};
     json_t *root = NULL, *lroot = NULL;
     char *tid = NULL, state[48] = "";
-    const char *s, *text;
+    const char *text;
     int r;
 
     if (!plug_valid_path(archive) || (username != NULL && !cpanel_valid_user(username)))
@@ -149,17 +149,9 @@ cpanel_restore_run(struct jiku_op *op, const struct jiku_server_info *server, co
     }
     if (r != 0)
         goto out;
-    s = cpanel_json_str(json_object_get(root, "data"), "transfer_session_id");
-    if (s == NULL || !plug_valid_component(s)) {
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "start_local_cpmove_restore on '%s' gives no usable transfer_session_id",
-                         srv->name);
+    if ((r = cpanel_whm_job_id(root, "start_local_cpmove_restore", "transfer_session_id", srv, &tid,
+                               err)) != 0)
         goto out;
-    }
-    if ((tid = strdup(s)) == NULL) {
-        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-        goto out;
-    }
     op->host->log(op, JIKU_LOG_INFO, "restore of '%s' started on '%s' (transfer session %s)",
                   archive, srv->name, tid);
     if ((r = wait_session(op, srv, tid, state, sizeof(state), err)) != 0)

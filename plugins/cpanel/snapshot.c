@@ -298,20 +298,9 @@ cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *server, 
     }
     if (r != 0)
         goto out;
-    {
-        const char *s = cpanel_json_str(json_object_get(root, "data"), "session_id");
-
-        if (s == NULL || !plug_valid_component(s)) {
-            r = jiku_err_set(err, JIKU_E_DATA,
-                             "start_background_pkgacct on '%s' gives no usable session_id",
-                             srv->name);
-            goto out;
-        }
-        if ((sid = strdup(s)) == NULL) {
-            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-            goto out;
-        }
-    }
+    if ((r = cpanel_whm_job_id(root, "start_background_pkgacct", "session_id", srv, &sid, err)) !=
+        0)
+        goto out;
     op->host->log(op, JIKU_LOG_INFO, "pkgacct of '%s' started on '%s' (session %s)", user,
                   srv->name, sid);
     if ((r = wait_session(op, srv, user, sid, state, sizeof(state), err)) != 0)

@@ -36,6 +36,21 @@ cpanel_json_str(json_t *obj, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+int
+cpanel_whm_job_id(json_t *root, const char *function, const char *key,
+                  const struct jiku_server_info *server, char **id, struct jiku_err *err)
+{
+    const char *s = cpanel_json_str(json_object_get(root, "data"), key);
+
+    *id = NULL;
+    if (s == NULL || !plug_valid_component(s))
+        return jiku_err_set(err, JIKU_E_DATA, "%s on '%s' gives no usable %s", function,
+                            server->name, key);
+    if ((*id = strdup(s)) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    return 0;
+}
+
 /* 1, 0 or -1 (absent or neither) for a result flag given as an integer or a string. */
 static int
 flag_value(json_t *v)
