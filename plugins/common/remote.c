@@ -14,6 +14,22 @@
 /* The most of a failure's line a message quotes. */
 #define LINE_MAX_SHOWN 300
 
+/* ---- errors and strings ------------------------------------------------------------------ */
+
+int
+plug_nomem(struct jiku_err *err)
+{
+    return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+}
+
+int
+plug_set_str(char **dst, const char *src, struct jiku_err *err)
+{
+    if (src != NULL && (*dst = strdup(src)) == NULL)
+        return plug_nomem(err);
+    return 0;
+}
+
 /* ---- names and paths --------------------------------------------------------------------- */
 
 static bool

@@ -17,6 +17,13 @@
 #include "jiku/host.h"
 #include "jiku/plugin.h"
 
+/* ---- errors and strings ------------------------------------------------------------------ */
+
+/* JIKU_E_NOMEM with its message. */
+int plug_nomem(struct jiku_err *err);
+/* *DST = strdup(SRC) (the caller's) when SRC is not NULL; *DST untouched when it is. */
+int plug_set_str(char **dst, const char *src, struct jiku_err *err);
+
 /* ---- names and paths --------------------------------------------------------------------- */
 
 /* Absolute, [A-Za-z0-9._+@/-] only, no empty, "." or ".." component, not "/". */

@@ -18,12 +18,6 @@
 
 #include "wpt.h"
 
-static int
-nomem(struct jiku_err *err)
-{
-    return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-}
-
 /* The target's site, validated again: the core did, but these words reach a shell. */
 int
 wpt_target_site(const struct wpt_panel *panel, struct jiku_op *op, const char *domain,
@@ -88,7 +82,7 @@ archive_paths(struct jiku_op *op, const char *account, const char *id, char **ac
         asprintf(&f, "%s/%s", d, WPT_ARCHIVE_NAME) < 0) {
         free(a);
         free(d);
-        return nomem(err);
+        return plug_nomem(err);
     }
     if (acct_dir != NULL) {
         *acct_dir = a;
@@ -166,7 +160,7 @@ make_archive(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt
     if (jiku_buf_addf(&db, "%s/db.sql", dir) != 0 ||
         jiku_buf_addf(&files, "%s/files.tar.gz", dir) ||
         jiku_buf_addf(&part, "%s.part", archive) != 0) {
-        r = nomem(err);
+        r = plug_nomem(err);
         goto out;
     }
     {
@@ -190,7 +184,7 @@ make_archive(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt
             jiku_buf_addch(&cmd, '\n') != 0 || plug_words(&cmd, tar2) != 0 ||
             jiku_buf_addch(&cmd, '\n') != 0 || plug_words(&cmd, rm) != 0 ||
             jiku_buf_addch(&cmd, '\n') != 0 || plug_words(&cmd, mv) != 0) {
-            r = nomem(err);
+            r = plug_nomem(err);
             goto out;
         }
     }
@@ -268,7 +262,7 @@ wpt_backup(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *e
     if (op->params->new_artifact_id == NULL || op->params->backup_dir == NULL)
         return jiku_err_set(err, JIKU_E_INVAL, "backup without an artifact id or backup_dir");
     if (asprintf(&local, "%s/%s", op->params->backup_dir, WPT_ARCHIVE_NAME) < 0)
-        return nomem(err);
+        return plug_nomem(err);
     if ((r = make_archive(panel, op, &site, op->params->new_artifact_id, &archive, &d, err)) != 0)
         goto out;
     if ((r = plug_download(op, NULL, archive, &d, local, &x, err)) != 0) {
@@ -372,7 +366,7 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, b
                             "echo '@@site'; (cd \"$s\" && find . -mindepth 1) || exit 1; "
                             "echo '@@diff'; tar -xOf \"$a\" files.tar.gz | "
                             "tar -dzf - -C \"$s\" 2>&1 | grep ' differs$'; exit 0") != 0) {
-        r = nomem(err);
+        r = plug_nomem(err);
         goto out;
     }
     if ((r = plug_run(op, NULL, cmd.data, true, (size_t)64 << 20, "listing the rollback's changes",
@@ -397,7 +391,7 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, b
     if ((arch = calloc(max, sizeof(*arch))) == NULL ||
         (site = calloc(max, sizeof(*site))) == NULL ||
         (dirs = calloc(max, sizeof(*dirs))) == NULL) {
-        r = nomem(err);
+        r = plug_nomem(err);
         goto out;
     }
     na = split_names(a_text, arch, max, dirs, &nd);
@@ -477,7 +471,7 @@ rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *a
         goto out;
     if (asprintf(&dump, "%s/db.sql", job) < 0) {
         dump = NULL;
-        r = nomem(err);
+        r = plug_nomem(err);
         goto out;
     }
     {
@@ -517,7 +511,7 @@ rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *a
              jiku_buf_adds(cmd, "; exit 1; fi\n") != 0 || plug_words(cmd, rmold) != 0))
             r = JIKU_E_NOMEM;
         if (r != 0)
-            r = nomem(err);
+            r = plug_nomem(err);
     }
 out:
     jiku_buf_release(&trap);
@@ -610,7 +604,7 @@ wpt_probe(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
     if (asprintf(&op->result->details, "WordPress site '%s' is WP Toolkit instance %lld in '%s'",
                  inst.site_url, inst.id, inst.full_path) < 0) {
         op->result->details = NULL;
-        r = nomem(err);
+        r = plug_nomem(err);
     }
     wpt_instance_release(&inst);
     return r;

@@ -18,12 +18,6 @@ struct marker {
 };
 
 static int
-nomem(struct jiku_err *err)
-{
-    return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-}
-
-static int
 marker_path(struct jiku_op *op, char **dir, char **file, struct jiku_err *err)
 {
     const struct jiku_target_info *t = op->target;
@@ -39,7 +33,7 @@ marker_path(struct jiku_op *op, char **dir, char **file, struct jiku_err *err)
         asprintf(file, "%s/%s.%s", *dir, t->customer, t->name) < 0) {
         free(*dir);
         *dir = *file = NULL;
-        return nomem(err);
+        return plug_nomem(err);
     }
     return 0;
 }
@@ -64,7 +58,7 @@ marker_read(struct jiku_op *op, struct marker *m, struct jiku_err *err)
         return r;
     if (jiku_buf_adds(&cmd, "f=") != 0 || jiku_buf_add_shell_word(&cmd, file) != 0 ||
         jiku_buf_adds(&cmd, "; if [ -f \"$f\" ]; then cat -- \"$f\"; fi; exit 0") != 0) {
-        r = nomem(err);
+        r = plug_nomem(err);
         goto out;
     }
     if ((r = plug_run(op, NULL, cmd.data, true, 4096, "reading the staging record", &res, err)) !=
@@ -75,7 +69,7 @@ marker_read(struct jiku_op *op, struct marker *m, struct jiku_err *err)
         if (strncmp(line, "domain=", 7) == 0 && wpt_valid_domain(line + 7)) {
             free(m->domain);
             if ((m->domain = strdup(line + 7)) == NULL) {
-                r = nomem(err);
+                r = plug_nomem(err);
                 goto out;
             }
         } else if (strcmp(line, "created=1") == 0) {
@@ -104,7 +98,7 @@ marker_write(struct jiku_op *op, const char *domain, bool created, struct jiku_e
     if ((r = marker_path(op, &dir, &file, err)) != 0)
         return r;
     if (jiku_buf_addf(&line, "domain=%s", domain) != 0 || jiku_buf_addf(&tmp, "%s.tmp", file)) {
-        r = nomem(err);
+        r = plug_nomem(err);
         goto out;
     }
     {
@@ -117,7 +111,7 @@ marker_write(struct jiku_op *op, const char *domain, bool created, struct jiku_e
             jiku_buf_adds(&cmd, " && ") != 0 || plug_words(&cmd, pr) != 0 ||
             jiku_buf_adds(&cmd, " >") != 0 || jiku_buf_add_shell_word(&cmd, tmp.data) != 0 ||
             jiku_buf_adds(&cmd, " && ") != 0 || plug_words(&cmd, mv) != 0) {
-            r = nomem(err);
+            r = plug_nomem(err);
             goto out;
         }
     }
@@ -158,7 +152,7 @@ wp_cli(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_insta
 
         if (wpt_cmd(panel, &cmd, head) != 0 || plug_words(&cmd, words) != 0) {
             jiku_buf_release(&cmd);
-            return nomem(err);
+            return plug_nomem(err);
         }
     }
     r = plug_run(op, NULL, cmd.data, safe, 65536, "WP Toolkit --wp-cli", res, err);
@@ -179,7 +173,7 @@ get_blog_public(const struct wpt_panel *panel, struct jiku_op *op, const struct 
         return r;
     jiku_buf_rtrim(&res.out);
     if ((*value = strdup(jiku_buf_str(&res.out))) == NULL)
-        r = nomem(err);
+        r = plug_nomem(err);
     jiku_exec_result_release(&res);
     return r;
 }
@@ -219,7 +213,7 @@ clone_onto(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_i
                            NULL};
 
         if (wpt_cmd(panel, &cmd, w) != 0) {
-            r = nomem(err);
+            r = plug_nomem(err);
             goto out;
         }
     }
@@ -364,7 +358,7 @@ wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
             const char *w[] = {"--remove", "-instance-id", iid, "-format", "json", NULL};
 
             if (wpt_cmd(panel, &cmd, w) != 0) {
-                r = nomem(err);
+                r = plug_nomem(err);
                 goto out;
             }
         }
@@ -449,7 +443,7 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
                            NULL};
 
         if (wpt_cmd(panel, &cmd, w) != 0) {
-            r = nomem(err);
+            r = plug_nomem(err);
             goto out;
         }
     }

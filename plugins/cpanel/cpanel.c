@@ -117,14 +117,6 @@ target_user(struct jiku_op *op, const char **user, struct jiku_err *err)
 }
 
 static int
-set_str(char **dst, const char *src, struct jiku_err *err)
-{
-    if (src != NULL && (*dst = strdup(src)) == NULL)
-        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    return 0;
-}
-
-static int
 cpanel_probe(struct jiku_op *op, struct jiku_err *err)
 {
     struct cpanel_account acct = {0};
@@ -144,7 +136,7 @@ cpanel_probe(struct jiku_op *op, struct jiku_err *err)
     }
     if ((r = cpanel_account_get(op, NULL, user, true, &acct, err)) != 0)
         goto out;
-    if ((r = set_str(&op->result->panel_version, version, err)) != 0)
+    if ((r = plug_set_str(&op->result->panel_version, version, err)) != 0)
         goto out;
     if (asprintf(&op->result->details, "account '%s' exists; home '%s'", user, acct.homedir) < 0) {
         op->result->details = NULL;

@@ -25,12 +25,6 @@ cpanel_soft_ctx_release(struct cpanel_soft_ctx *c)
     memset(c, 0, sizeof(*c));
 }
 
-static int
-nomem(struct jiku_err *err)
-{
-    return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-}
-
 /* The target's path as an installation directory ("/" → ""), checked. */
 static const char *
 target_dir(const struct jiku_target_info *t)
@@ -74,7 +68,7 @@ cpanel_soft_ctx_open(struct jiku_op *op, bool session, struct cpanel_soft_ctx *c
         return r;
     if (asprintf(&c->backups_dir, "%s/softaculous_backups", c->acct.homedir) < 0) {
         c->backups_dir = NULL;
-        return nomem(err);
+        return plug_nomem(err);
     }
     if (session && (r = cpanel_soft_open(op, c->user, &c->sess, err)) != 0)
         return r;
@@ -162,7 +156,7 @@ backup_file(const struct cpanel_soft_ctx *c, const struct cpanel_soft_backup *b,
                             b->name, b->dir, c->backups_dir);
     if (asprintf(out, "%s/%s", b->dir, b->name) < 0) {
         *out = NULL;
-        return nomem(err);
+        return plug_nomem(err);
     }
     return 0;
 }
@@ -191,7 +185,7 @@ cpanel_soft_run_words(struct jiku_op *op, const char *const *words, const char *
     int r;
 
     if (plug_words(&cmd, words) != 0)
-        r = nomem(err);
+        r = plug_nomem(err);
     else
         r = plug_run(op, NULL, cmd.data, true, 4096, what, NULL, err);
     jiku_buf_release(&cmd);
@@ -283,7 +277,7 @@ cpanel_soft_probe(struct jiku_op *op, struct jiku_err *err)
                  c.live.script != NULL ? c.live.script : "Softaculous",
                  c.live.url != NULL ? c.live.url : op->target->domain) < 0) {
         op->result->details = NULL;
-        r = nomem(err);
+        r = plug_nomem(err);
     }
     cpanel_soft_ctx_release(&c);
     return r;
@@ -320,7 +314,7 @@ cpanel_soft_backup(struct jiku_op *op, struct jiku_err *err)
         goto out;
     if (asprintf(&local, "%s/%s", op->params->backup_dir, strrchr(file, '/') + 1) < 0) {
         local = NULL;
-        r = nomem(err);
+        r = plug_nomem(err);
         goto out_remove;
     }
     if ((r = plug_download(op, NULL, file, &d, local, &x, err)) != 0)
@@ -431,7 +425,7 @@ cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err)
                      "would %srestore installation '%s' (files, data, database) from '%s'",
                      upload ? "upload the backup and " : "", c.live.insid, name) < 0) {
             op->result->details = NULL;
-            r = nomem(err);
+            r = plug_nomem(err);
         }
         goto out;
     }

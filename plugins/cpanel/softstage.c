@@ -13,12 +13,6 @@
 
 #include "softaculous.h"
 
-static int
-nomem(struct jiku_err *err)
-{
-    return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-}
-
 /* snapshot_dir/U/.jiku-domains/DOMAIN: the mark of a domain the agent created for a copy. */
 static int
 domain_mark(struct jiku_op *op, const char *user, const char *domain, char **dir, char **mark,
@@ -35,7 +29,7 @@ domain_mark(struct jiku_op *op, const char *user, const char *domain, char **dir
         *mark = NULL;
         free(*dir);
         *dir = NULL;
-        return nomem(err);
+        return plug_nomem(err);
     }
     return 0;
 }

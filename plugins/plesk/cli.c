@@ -133,7 +133,7 @@ plesk_cli_export(struct jiku_op *op, const struct jiku_server_info *server, cons
         const char *w[] = {"plesk", "bin",          "pleskbackup", "--domains-name",
                            domain,  "-output-file", path,          NULL};
 
-        if ((r = plug_words(&cmd, w) != 0 ? plesk_nomem(err) : 0) != 0)
+        if ((r = plug_words(&cmd, w) != 0 ? plug_nomem(err) : 0) != 0)
             goto out_dir;
     }
     op->host->log(op, JIKU_LOG_INFO, "exporting '%s' on '%s' into '%s'", domain, srv->name, path);
@@ -176,7 +176,7 @@ plesk_cli_check(struct jiku_op *op, const struct jiku_server_info *server, const
 
     if (!plug_valid_path(file))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid remote path '%s'", file);
-    if ((r = plug_words(&cmd, w) != 0 ? plesk_nomem(err) : 0) == 0)
+    if ((r = plug_words(&cmd, w) != 0 ? plug_nomem(err) : 0) == 0)
         r = plug_run(op, server, cmd.data, true, 0, "pleskrestore --check-backup", NULL, err);
     jiku_buf_release(&cmd);
     return r;
@@ -205,7 +205,7 @@ plesk_cli_restore(struct jiku_op *op, const struct jiku_server_info *server, con
             "-level", "domains", "-filter",      filter.data, ignore_sign ? "-ignore-sign" : NULL,
             NULL};
 
-        if ((r = plug_words(&cmd, w) != 0 ? plesk_nomem(err) : 0) != 0)
+        if ((r = plug_words(&cmd, w) != 0 ? plug_nomem(err) : 0) != 0)
             goto out;
     }
     op->host->log(op, JIKU_LOG_INFO, "restoring '%s' on '%s' from '%s'%s", domain, srv->name, file,

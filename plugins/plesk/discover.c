@@ -103,7 +103,7 @@ load_logins(struct jiku_op *op, const char *operator_name, const char *dataset, 
             if (names == NULL) {
                 free(id);
                 free(login);
-                r = plesk_nomem(err);
+                r = plug_nomem(err);
                 goto out;
             }
             t->names = names;
@@ -134,7 +134,7 @@ owner_login(struct jiku_op *op, xmlNodePtr gen, struct logins *customers, struct
     id = plesk_xml_text(gen, "owner-id");
     if (id == NULL || strcmp(id, ADMIN_ID) == 0) {
         free(id);
-        return (*out = strdup("admin")) != NULL ? 0 : plesk_nomem(err);
+        return (*out = strdup("admin")) != NULL ? 0 : plug_nomem(err);
     }
     if (!*loaded) {
         *loaded = true;
@@ -147,7 +147,7 @@ owner_login(struct jiku_op *op, xmlNodePtr gen, struct logins *customers, struct
         login = logins_find(resellers, id);
     /* Unknown owners are listed without one rather than hide the subscription. */
     if (login != NULL && (*out = strdup(login)) == NULL)
-        r = plesk_nomem(err);
+        r = plug_nomem(err);
 out:
     free(id);
     return r;

@@ -167,20 +167,6 @@ plesk_target_domain(struct jiku_op *op, const char **domain, struct jiku_err *er
     return 0;
 }
 
-int
-plesk_set_str(char **dst, const char *src, struct jiku_err *err)
-{
-    if (src != NULL && (*dst = strdup(src)) == NULL)
-        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    return 0;
-}
-
-int
-plesk_nomem(struct jiku_err *err)
-{
-    return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-}
-
 static const char *
 owner_words(const struct plesk_webspace *w, char *buf, size_t len)
 {
@@ -266,7 +252,7 @@ plesk_probe(struct jiku_op *op, struct jiku_err *err)
                  domain, owner_words(&w, owner, sizeof(owner)), w.www_root,
                  xml ? "backup-manager" : "pleskbackup") < 0) {
         op->result->details = NULL;
-        r = plesk_nomem(err);
+        r = plug_nomem(err);
     }
 out:
     plesk_webspace_release(&w);
@@ -348,7 +334,7 @@ plesk_backup(struct jiku_op *op, struct jiku_err *err)
     if (id == NULL || !plug_valid_component(id) || op->params->backup_dir == NULL)
         return jiku_err_set(err, JIKU_E_INVAL, "backup without an artifact id or backup_dir");
     if (asprintf(&local, "%s/%s", op->params->backup_dir, PLESK_EXPORT_NAME) < 0)
-        return plesk_nomem(err);
+        return plug_nomem(err);
     if ((r = plesk_export_into(op, NULL, domain, id, &dir, &file, &d, err)) != 0)
         goto out;
     r = plug_download(op, NULL, file, &d, local, &x, err);
@@ -397,7 +383,7 @@ plesk_classify(struct jiku_op *op, const char *domain, const char *location,
             goto bad;
         *kind = PLESK_LOC_EXPORT;
         if (dir != NULL && (*dir = strndup(location, (size_t)(slash - location))) == NULL)
-            r = plesk_nomem(err);
+            r = plug_nomem(err);
         goto out;
     }
     if (plug_valid_path(srv->dump_dir) && plug_path_inside(location, srv->dump_dir)) {
@@ -405,7 +391,7 @@ plesk_classify(struct jiku_op *op, const char *domain, const char *location,
 
         if (asprintf(&tail, "/domains/%s/%s", domain, base) < 0) {
             tail = NULL;
-            r = plesk_nomem(err);
+            r = plug_nomem(err);
             goto out;
         }
         if (strlen(location) <= strlen(tail) ||
@@ -414,7 +400,7 @@ plesk_classify(struct jiku_op *op, const char *domain, const char *location,
             goto bad;
         *kind = PLESK_LOC_REPOSITORY;
         if (name != NULL && (*name = strdup(base)) == NULL)
-            r = plesk_nomem(err);
+            r = plug_nomem(err);
         goto out;
     }
 bad:

@@ -182,10 +182,6 @@ int plesk_xml_remove_file(struct jiku_op *op, const char *domain, const char *fi
 
 /* The target's subscription, re-checked as a host name (it reaches a shell). Borrowed. */
 int plesk_target_domain(struct jiku_op *op, const char **domain, struct jiku_err *err);
-/* *DST = strdup(SRC) when SRC is not NULL. */
-int plesk_set_str(char **dst, const char *src, struct jiku_err *err);
-/* JIKU_E_NOMEM with its message. */
-int plesk_nomem(struct jiku_err *err);
 /*
  * A CLI export of DOMAIN into snapshot_dir/DOMAIN/NAME/backup.tar on SERVER (NULL: op->server);
  * *DIR and *FILE (malloc) and *D describe it.

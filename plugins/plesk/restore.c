@@ -65,7 +65,7 @@ file_on_server(struct jiku_op *op, const char *domain, const struct jiku_artifac
         return r;
     if (asprintf(&remote, "%s/%s", dir, PLESK_EXPORT_NAME) < 0) {
         remote = NULL;
-        r = plesk_nomem(err);
+        r = plug_nomem(err);
     } else {
         const struct plug_place place = {domain_dir, dir, remote, NULL};
 
@@ -105,7 +105,7 @@ dry_run_details(struct jiku_op *op, const char *domain, const char *file, bool e
         if (jiku_buf_adds(&cmd, "find ") != 0 || jiku_buf_add_shell_word(&cmd, root) != 0 ||
             jiku_buf_adds(&cmd, " -mindepth 1 -maxdepth 3 -printf '%P\\n' | sort | head -n "
                                 "1000") != 0) {
-            r = plesk_nomem(err);
+            r = plug_nomem(err);
             goto out;
         }
         if ((r = plug_run(op, NULL, cmd.data, true, 0, "listing the web root", &res, err)) != 0)
@@ -222,7 +222,7 @@ plesk_clone(struct jiku_op *op, struct jiku_err *err)
         goto out;
     if (asprintf(&remote, "%s/%s", dest_dir, PLESK_EXPORT_NAME) < 0) {
         remote = NULL;
-        r = plesk_nomem(err);
+        r = plug_nomem(err);
         goto out;
     }
     {
