@@ -4,7 +4,6 @@
  * lock is taken; execute() runs in a worker under the run engine's limits.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "action.h"
 #include "audit.h"
 #include "catalog.h"
+#include "fsutil.h"
 #include "hostimpl.h"
 #include "jiku/log.h"
 #include "lock.h"
@@ -293,47 +293,6 @@ jiku_action_plugin(struct jiku_ctx *ctx, const struct jiku_target_conf *t, enum 
     return plugin_call(ctx, lp, fn, t, params, result, err);
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-int
-jiku_remove_tree(const char *path, struct jiku_err *err)
-{
-    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
-        return jiku_err_set(err, JIKU_E_IO, "cannot remove '%s': %s", path, strerror(errno));
-    return 0;
-}
-
-static int
-mkdir_0700(const char *path, struct jiku_err *err)
-{
-    struct jiku_buf b = JIKU_BUF_INIT;
-    int r = 0;
-
-    if (jiku_buf_adds(&b, path) != 0)
-        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    for (char *s = b.data + 1; r == 0; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(b.data, 0700) != 0 && errno != EEXIST)
-            r = jiku_err_set(err, JIKU_E_IO, "cannot create directory '%s': %s", b.data,
-                             strerror(errno));
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    jiku_buf_release(&b);
-    return r;
-}
-
 /*
  * Make one artifact of KIND with FN (the plugin's snapshot or backup).  The catalog row is
  * reserved first (the id names server-side directories) and becomes good only after the
@@ -372,7 +331,7 @@ make_artifact(struct prepared *p, jiku_action_fn fn, enum jiku_artifact_kind kin
             r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
             goto out;
         }
-        if ((r = mkdir_0700(dir.data, err)) != 0)
+        if ((r = jiku_mkdir_private(dir.data, err)) != 0)
             goto out;
         params.backup_dir = dir.data;
     }

@@ -44,9 +44,6 @@ int jiku_action_plugin(struct jiku_ctx *ctx, const struct jiku_target_conf *t, e
                        struct jiku_err *err);
 void jiku_op_result_release(struct jiku_op_result *res);
 
-/* Remove a directory tree (a backup's ID directory). */
-int jiku_remove_tree(const char *path, struct jiku_err *err);
-
 /* Audit one decision (allowed or not) of this run. */
 int jiku_action_audit_decision(struct jiku_ctx *ctx, const struct jiku_decision *d,
                                const char *target, struct jiku_err *err);

@@ -13,6 +13,7 @@
 #include "action.h"
 #include "audit.h"
 #include "catalog.h"
+#include "fsutil.h"
 #include "jiku/log.h"
 #include "lock.h"
 #include "prune.h"

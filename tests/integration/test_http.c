@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fsutil.h"
 #include "http.h"
 #include "jiku/log.h"
 #include "retry.h"
@@ -253,20 +254,6 @@ setup(void)
 }
 
 static void
-remove_tree(const char *dir)
-{
-    pid_t pid = fork();
-    int status;
-
-    if (pid == 0) {
-        execl("/bin/rm", "rm", "-rf", "--", dir, (char *)NULL);
-        _exit(127);
-    }
-    if (pid > 0)
-        wait_bounded(pid, 30, &status);
-}
-
-static void
 teardown(void)
 {
     int status;
@@ -281,7 +268,7 @@ teardown(void)
     jiku_http_response_release(&t.resp);
     jiku_http_free(t.http);
     if (t.dir[0] != '\0')
-        remove_tree(t.dir);
+        jiku_remove_tree(t.dir, NULL);
     for (size_t i = 0; i < t.n_paths; i++)
         free(t.paths[i]);
 }

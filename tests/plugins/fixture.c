@@ -3,11 +3,11 @@
  * so the globals are per test.
  */
 #include "fixture.h"
+#include "fsutil.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,19 +92,10 @@ fixture_setup(void)
     host_log[0] = '\0';
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
-
 void
 fixture_teardown(void)
 {
     /* Put back what a test may have changed, or the walk cannot go in. */
     chmod(dir, 0755);
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    jiku_remove_tree(dir, NULL);
 }

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "jiku/buf.h"
 #include "jiku/err.h"
 #include "policy.h"
@@ -117,30 +118,6 @@ copy_case(const char *src, const char *dst, const char *case_dir, int depth)
         jiku_buf_release(&to);
     }
     closedir(d);
-}
-
-static void
-remove_tree(const char *path, int depth)
-{
-    DIR *d;
-    struct dirent *de;
-
-    if (depth > 5)
-        return;
-    if ((d = opendir(path)) != NULL) {
-        while ((de = readdir(d)) != NULL) {
-            struct jiku_buf p = JIKU_BUF_INIT;
-
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            jiku_buf_addf(&p, "%s/%s", path, de->d_name);
-            if (unlink(jiku_buf_str(&p)) != 0)
-                remove_tree(jiku_buf_str(&p), depth + 1);
-            jiku_buf_release(&p);
-        }
-        closedir(d);
-    }
-    rmdir(path);
 }
 
 /* Secret files any case config may name; they must exist (the owner/mode check is off). */
@@ -281,7 +258,7 @@ run_case(const char *name)
 
     jiku_config_free(cfg);
     jiku_diags_release(&diags);
-    remove_tree(tmp, 0);
+    jiku_remove_tree(tmp, NULL);
     jiku_buf_release(&src);
     jiku_buf_release(&path);
     jiku_buf_release(&expected);

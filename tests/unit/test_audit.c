@@ -3,7 +3,6 @@
  * it cannot, without a logged head) detect.
  */
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <sqlite3.h>
@@ -16,6 +15,7 @@
 
 #include "audit.h"
 #include "catalog_db.h"
+#include "fsutil.h"
 
 #define T0 1795745700 /* 2026-11-27T02:15:00Z */
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
@@ -26,15 +26,6 @@ static char tmpdir[64];
 static char state_dir[128];
 static char db_path[192];
 static struct jiku_catalog *cat;
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void
 setup(void)
@@ -53,7 +44,7 @@ teardown(void)
 {
     jiku_catalog_close(cat);
     cat = NULL;
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    jiku_remove_tree(tmpdir, NULL);
 }
 
 TestSuite(audit, .init = setup, .fini = teardown, .timeout = 60);

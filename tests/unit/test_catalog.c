@@ -4,7 +4,6 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -17,21 +16,13 @@
 
 #include "catalog.h"
 #include "catalog_db.h"
+#include "fsutil.h"
 
 #define T0 1795745700 /* 2026-11-27T02:15:00Z */
 
 static char tmpdir[64];
 static char state_dir[128];
 static char db_path[192];
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void
 setup(void)
@@ -45,7 +36,7 @@ setup(void)
 static void
 teardown(void)
 {
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    jiku_remove_tree(tmpdir, NULL);
 }
 
 TestSuite(catalog, .init = setup, .fini = teardown, .timeout = 60);

@@ -4,7 +4,6 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <ftw.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fsutil.h"
 #include "jiku/buf.h"
 #include "policy.h"
 
@@ -23,15 +23,6 @@ static char dir[64];
 static struct jiku_config *cfg;
 static struct jiku_diags diags;
 static struct jiku_err err;
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 /* S with @D@ → the test directory and @P@ → the shipped policies. Caller frees. */
 static char *
@@ -101,7 +92,7 @@ teardown(void)
 {
     jiku_config_free(cfg);
     jiku_diags_release(&diags);
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    jiku_remove_tree(dir, NULL);
 }
 
 TestSuite(config, .init = setup, .fini = teardown);
@@ -573,8 +564,9 @@ static const struct bad_case bad_cases[] = {
      "[target acme/cloud] needs 'domain' (kind softaculous)"},
     {ACME "[target acme/cloud]\nserver = web1\nkind = softaculous\naccount = shop\n"
           "domain = cloud.example\npromote_db = default\n",
-     10, "promote_db = default is a WordPress table mode; a softaculous target promotes all "
-         "tables or none"},
+     10,
+     "promote_db = default is a WordPress table mode; a softaculous target promotes all "
+     "tables or none"},
     {ACME "[target acme/shop]\nkind = vps\n", 6,
      "invalid kind 'vps': expected account, subscription, wordpress or softaculous"},
     {ACME "[target acme/shop]\n", 5, "[target acme/shop] needs 'server'"},

@@ -4,7 +4,6 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "jiku/buf.h"
 #include "lock.h"
 #include "run.h"
@@ -33,19 +33,10 @@ setup(void)
     snprintf(state_dir, sizeof(state_dir), "%s/state", tmpdir);
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void
 teardown(void)
 {
-    nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    jiku_remove_tree(tmpdir, NULL);
 }
 
 TestSuite(lock, .init = setup, .fini = teardown, .timeout = 60);

@@ -3,7 +3,6 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "manifest.h"
 
 #define T0 1795745700 /* 2026-11-27T02:15:00Z */
@@ -19,15 +19,6 @@
 
 static char tmpdir[64];
 static char path[128];
-
-static int
-rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static void
 setup(void)
@@ -40,7 +31,7 @@ setup(void)
 static void
 teardown(void)
 {
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    jiku_remove_tree(tmpdir, NULL);
 }
 
 TestSuite(manifest, .init = setup, .fini = teardown, .timeout = 30);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "jiku/buf.h"
 #include "jiku/err.h"
 #include "policy.h"
@@ -30,34 +31,11 @@ make_tmpdir(void)
 }
 
 static void
-remove_tree(const char *path, int depth)
-{
-    DIR *d;
-    struct dirent *de;
-
-    if (depth > 3)
-        return;
-    if ((d = opendir(path)) != NULL) {
-        while ((de = readdir(d)) != NULL) {
-            struct jiku_buf p = JIKU_BUF_INIT;
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            jiku_buf_addf(&p, "%s/%s", path, de->d_name);
-            if (unlink(jiku_buf_str(&p)) != 0)
-                remove_tree(jiku_buf_str(&p), depth + 1);
-            jiku_buf_release(&p);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
-
-static void
 remove_tmpdir(void)
 {
     if (tmpdir[0] == '\0')
         return;
-    remove_tree(tmpdir, 0);
+    jiku_remove_tree(tmpdir, NULL);
     tmpdir[0] = '\0';
 }
 
