@@ -632,7 +632,8 @@ Test(ssh, sftp_download_200mib_in_bounded_memory, .timeout = 240)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
     cr_expect_str_eq(got, want, "sha256 computed on the fly");
 #ifdef __SANITIZE_ADDRESS__
-    cr_log_warn("peak RSS %ld KiB not checked: AddressSanitizer's shadow memory inflates it",
+    /* cr_log_warn would make Criterion 2.4.1 exit 1 although every test passed */
+    cr_log_info("peak RSS %ld KiB not checked: AddressSanitizer's shadow memory inflates it",
                 ru.ru_maxrss);
 #else
     cr_log_info("peak RSS of a 200 MiB download: %ld KiB", ru.ru_maxrss);
