@@ -347,6 +347,22 @@ ctx_release(struct jiku_ctx *ctx, int exit_code)
     free(ctx->actor);
 }
 
+/* A usage error before any command ran: under --json an error and a summary line too. */
+static int
+main_usage(struct jiku_ctx *ctx, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    jiku_out_error(&ctx->out, JIKU_E_USAGE, msg);
+    if (!ctx->out.json)
+        print_global_help(stderr);
+    return jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
+}
+
 int
 jiku_main(int argc, char **argv)
 {
@@ -379,21 +395,13 @@ jiku_main(int argc, char **argv)
                JIKU_PLUGIN_ABI_MINOR);
         return 0;
     }
-    if (c == '?' || c == ':') {
-        fprintf(stderr, "jiku-agent: %s option '%s'\n",
-                c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
-        print_global_help(stderr);
-        return jiku_status_exit_code(JIKU_E_USAGE);
-    }
-    if (optind >= argc) {
-        print_global_help(stderr);
-        return jiku_status_exit_code(JIKU_E_USAGE);
-    }
-    if ((cmd = jiku_command_find(argv[optind])) == NULL) {
-        fprintf(stderr, "jiku-agent: '%s' is not a jiku-agent command; see 'jiku-agent --help'\n",
-                argv[optind]);
-        return jiku_status_exit_code(JIKU_E_USAGE);
-    }
+    if (c == '?' || c == ':')
+        return main_usage(&ctx, "%s option '%s'", c == ':' ? "missing argument for" : "unknown",
+                          argv[optind - 1]);
+    if (optind >= argc)
+        return main_usage(&ctx, "no command given");
+    if ((cmd = jiku_command_find(argv[optind])) == NULL)
+        return main_usage(&ctx, "'%s' is not a jiku-agent command", argv[optind]);
 
     jiku_log_setup(JIKU_LOG_AUTO, verbosity(&ctx));
     ctx.actor = ctx.actor_opt != NULL ? strdup(ctx.actor_opt) : default_actor();

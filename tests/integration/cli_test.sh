@@ -100,6 +100,7 @@ run 0 policy check && has err "lowco" && has err "server.rollback"
 
 # --- usage ---------------------------------------------------------------------------------
 run 64 frobnicate
+run 64 --json frobnicate && has out '"type":"error"' && has out '"type":"summary"'
 run 0 snapshot --help && has out "usage: jiku-agent snapshot"
 run 64 snapshot
 run 64 snapshot 'acme/x;rm -rf'
