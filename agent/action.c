@@ -132,15 +132,6 @@ report_init(struct jiku_action *act)
     rep->status = "skipped";
 }
 
-static void
-report_fail(struct jiku_op_report *rep, const char *status, int code, const char *msg)
-{
-    rep->status = status;
-    rep->status_code = code;
-    free(rep->error);
-    rep->error = strdup(msg);
-}
-
 /* The plugin's parameters for the command's own action (not for a safety snapshot). */
 static void
 action_params(const struct prepared *p, const char *operation_id, struct jiku_op_params *out)
@@ -483,12 +474,8 @@ finish(struct jiku_ctx *ctx, struct jiku_action *act, int r, const struct jiku_e
     if (r == 0) {
         rep->status = ctx->dry_run && act->verb != JIKU_VERB_ROLLBACK ? "skipped" : "ok";
         rep->status_code = 0;
-    } else if (r == JIKU_E_DENIED) {
-        report_fail(rep, "denied", r, err->msg);
-    } else if (r == JIKU_E_INTERRUPTED) {
-        report_fail(rep, "interrupted", r, err->msg);
     } else {
-        report_fail(rep, "failed", r, err->msg);
+        jiku_op_report_fail(rep, r, err->msg);
     }
     int64_t op_id = rep->id != NULL ? strtoll(rep->id, NULL, 10) : 0;
     char idbuf[32];

@@ -247,11 +247,8 @@ jiku_cmd_verify(struct jiku_ctx *ctx, int argc, char **argv)
             if (a->status != JIKU_ART_GOOD)
                 continue;
             rep.artifact = strdup(a->id);
-            if ((r = verify_artifact(ctx, a, &e)) != 0) {
-                rep.status = "failed";
-                rep.status_code = r;
-                rep.error = strdup(e.msg);
-            }
+            if ((r = verify_artifact(ctx, a, &e)) != 0)
+                jiku_op_report_fail(&rep, r, e.msg);
             rep.duration_ms = jiku_now_ms() - start;
             jiku_out_operation(&ctx->out, &rep);
             jiku_op_report_release(&rep);
@@ -303,11 +300,8 @@ rebuild_one(struct jiku_ctx *ctx, const char *dir)
     a.status = JIKU_ART_GOOD;
     r = jiku_catalog_artifact_insert(ctx->cat, &a, &err);
 out:
-    if (r != 0) {
-        rep.status = "failed";
-        rep.status_code = r;
-        rep.error = strdup(err.msg);
-    }
+    if (r != 0)
+        jiku_op_report_fail(&rep, r, err.msg);
     if (rep.target == NULL)
         rep.target = dir;
     jiku_out_operation(&ctx->out, &rep);

@@ -25,6 +25,17 @@ jiku_op_report_release(struct jiku_op_report *rep)
 }
 
 void
+jiku_op_report_fail(struct jiku_op_report *rep, int status, const char *msg)
+{
+    rep->status = status == JIKU_E_DENIED        ? "denied"
+                  : status == JIKU_E_INTERRUPTED ? "interrupted"
+                                                 : "failed";
+    rep->status_code = status;
+    free(rep->error);
+    rep->error = strdup(msg);
+}
+
+void
 jiku_out_init(struct jiku_out *out, const char *command, bool json, bool quiet)
 {
     memset(out, 0, sizeof(*out));

@@ -38,6 +38,8 @@ struct jiku_op_report {
 };
 
 void jiku_op_report_release(struct jiku_op_report *rep);
+/* REP ended with STATUS (< 0): "denied", "interrupted" or "failed", with MSG as its error. */
+void jiku_op_report_fail(struct jiku_op_report *rep, int status, const char *msg);
 
 void jiku_out_init(struct jiku_out *out, const char *command, bool json, bool quiet);
 void jiku_out_decision(struct jiku_out *out, const struct jiku_decision *d, const char *target,

@@ -152,9 +152,7 @@ jiku_prune_targets(struct jiku_ctx *ctx, const struct jiku_target_conf *const *t
         r = prune_target(ctx, t, housekeeping, &rep, &e);
         rep.duration_ms = jiku_now_ms() - start;
         if (r != 0) {
-            rep.status = r == JIKU_E_INTERRUPTED ? "interrupted" : "failed";
-            rep.status_code = r;
-            rep.error = strdup(e.msg);
+            jiku_op_report_fail(&rep, r, e.msg);
             if (housekeeping)
                 log_warn("retention of '%s': %s", t->info.id, e.msg);
         }
