@@ -91,7 +91,8 @@ int
 jiku_ssh_job_start(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
                    const char *cmd, struct jiku_err *err)
 {
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {
+        .exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_buf line = JIKU_BUF_INIT;
     int r;
 
@@ -138,7 +139,8 @@ int
 jiku_ssh_job_poll(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
                   struct jiku_job_status *st, struct jiku_err *err)
 {
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {
+        .exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_buf line = JIKU_BUF_INIT;
     const char *nl, *state;
     int r;

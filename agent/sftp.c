@@ -327,7 +327,7 @@ static int
 put_rename(struct ssh_conn *c, const char *from, const char *to, int64_t deadline,
            struct jiku_err *err)
 {
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_buf cmd = JIKU_BUF_INIT;
     bool sent;
     int rc, r;

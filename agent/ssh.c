@@ -278,6 +278,7 @@ ssh_run(struct ssh_conn *c, const char *cmd, size_t max_output, int64_t deadline
 
     *sent = false;
     res->exit_status = -1;
+    res->truncated = false;
     jiku_buf_reset(&res->out);
     jiku_buf_reset(&res->errout);
     /* Make both buffers valid C strings even when a stream stays empty. */
@@ -340,9 +341,7 @@ ssh_run(struct ssh_conn *c, const char *cmd, size_t max_output, int64_t deadline
         res->exit_status = -1;
         libssh2_free(c->sess, signame);
     }
-    if (truncated)
-        log_warn("server '%s': remote command output over %zu bytes; the rest was dropped",
-                 c->srv->info.name, max_output);
+    res->truncated = truncated;
     /* Closed already, so this needs no round trip; the command's result stands regardless. */
     while ((rc = libssh2_channel_free(ch)) == LIBSSH2_ERROR_EAGAIN)
         if (ssh_wait(c, deadline_ms, "remote command", NULL) != 0)

@@ -51,6 +51,11 @@ struct jiku_exec_result {
     int exit_status; /* -1 when killed by a signal */
     struct jiku_buf out;
     struct jiku_buf errout;
+    /*
+     * Either stream went over MAX_OUTPUT and the rest was dropped: what OUT holds is partial and
+     * must not be parsed as if it were the whole answer (plug_run refuses it as bad data).
+     */
+    bool truncated;
 };
 
 void jiku_exec_result_release(struct jiku_exec_result *res);

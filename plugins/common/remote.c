@@ -169,7 +169,12 @@ plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *
         jiku_err_prefix(err, "%s on '%s'", what, srv->name);
         goto out;
     }
-    if (x->exit_status != 0) {
+    if (x->truncated) {
+        /* A partial answer is not an answer: nothing may be parsed, let alone deleted, on it. */
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "%s on '%s' printed more than the agent reads; refusing a partial answer",
+                         what, srv->name);
+    } else if (x->exit_status != 0) {
         last_line(line, sizeof(line), jiku_buf_str(&x->errout));
         if (line[0] == '\0')
             last_line(line, sizeof(line), jiku_buf_str(&x->out));

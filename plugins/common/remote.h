@@ -52,7 +52,8 @@ int plug_words(struct jiku_buf *cmd, const char *const *words);
 
 /*
  * Run CMD on SERVER (MAX_OUTPUT 0: the core's default); a non-zero exit is JIKU_E_PANEL naming
- * WHAT with the last line that says something of stderr (else stdout).  RES (may be NULL) is
+ * WHAT with the last line that says something of stderr (else stdout), and output cut at
+ * MAX_OUTPUT is JIKU_E_DATA: no caller ever parses a partial answer.  RES (may be NULL) is
  * the caller's to release on success; on failure it is released here.
  */
 int plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,

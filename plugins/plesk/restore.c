@@ -86,7 +86,7 @@ dry_run_details(struct jiku_op *op, const char *domain, const char *file, bool e
                 struct jiku_err *err)
 {
     const struct jiku_artifact_ref *a = op->params->artifact;
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_buf b = JIKU_BUF_INIT, cmd = JIKU_BUF_INIT;
     char *root = NULL;
     int r = 0;

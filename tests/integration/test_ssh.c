@@ -254,7 +254,7 @@ TestSuite(ssh, .init = rig_start, .fini = rig_stop, .timeout = 120);
 Test(ssh, exec_exit_status_and_separate_streams)
 {
     struct jiku_ssh *s = new_ssh(0);
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_err err = {0};
 
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "echo out; echo err >&2; exit 3", true, 0, &res, &err),
@@ -277,7 +277,7 @@ Test(ssh, exec_exit_status_and_separate_streams)
 Test(ssh, exec_output_is_bounded)
 {
     struct jiku_ssh *s = new_ssh(0);
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_err err = {0};
 
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv,
@@ -346,7 +346,7 @@ Test(ssh, hashed_known_hosts_matches)
 Test(ssh, changed_host_key_is_refused_naming_the_fingerprint)
 {
     struct jiku_ssh *s = new_ssh(30);
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_err err = {0};
     char cmd[4 * PATH_MAX], fp[256];
     char *argv[] = {"/usr/bin/ssh-keygen",
@@ -404,7 +404,7 @@ Test(ssh, unknown_host_is_refused)
 Test(ssh, wrong_client_key_is_an_auth_failure)
 {
     struct jiku_ssh *s = new_ssh(30);
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_err err = {0};
     char cmd[2 * PATH_MAX];
 
@@ -422,7 +422,7 @@ Test(ssh, wrong_client_key_is_an_auth_failure)
 Test(ssh, sessions_are_reused)
 {
     struct jiku_ssh *s = new_ssh(0);
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_err err = {0};
 
     for (int i = 0; i < 10; i++) {
@@ -440,7 +440,7 @@ Test(ssh, sessions_are_reused)
 Test(ssh, quoted_words_arrive_byte_for_byte)
 {
     struct jiku_ssh *s = new_ssh(0);
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_buf cmd = JIKU_BUF_INIT, want = JIKU_BUF_INIT;
     struct jiku_err err = {0};
     const char *words[5];
@@ -529,7 +529,7 @@ Test(ssh, detached_job_survives_its_connection)
 Test(ssh, stale_pooled_session_is_replaced)
 {
     struct jiku_ssh *s = new_ssh(0);
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_err err = {0};
 
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "true", false, 0, &res, &err), 0, "%s", err.msg);
@@ -756,7 +756,7 @@ Test(ssh, sftp_download_interrupted_leaves_no_file, .timeout = 120)
 Test(ssh, long_command_interrupted, .timeout = 60)
 {
     struct jiku_ssh *s = new_ssh(30);
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_err err = {0};
     pthread_t th;
     int r;
@@ -872,7 +872,7 @@ static void *
 exec_worker(void *arg)
 {
     struct worker *w = arg;
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
 
     for (int i = 0; i < 5; i++)
         if (jiku_ssh_exec(w->s, &rig.srv, "echo hi", true, 0, &res, NULL) == 0 &&
@@ -906,7 +906,7 @@ Test(ssh, threads_share_a_pool_bounded_by_max_parallel)
 Test(ssh, refused_connection_is_unreachable_after_the_deadline)
 {
     struct jiku_ssh *s = new_ssh(2);
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof(a);
     struct jiku_err err = {0};
@@ -933,7 +933,7 @@ Test(ssh, refused_connection_is_unreachable_after_the_deadline)
 Test(ssh, keepalives_flow_during_a_silent_command)
 {
     struct jiku_ssh_opts opts = {.connect_timeout = 5, .keepalive = 1};
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_ssh *s = NULL;
     struct jiku_err err = {0};
     char cmd[2 * PATH_MAX], count[64];
@@ -963,7 +963,7 @@ cut_later(void *arg)
 Test(ssh, cut_during_an_unsafe_command_is_not_repeated)
 {
     struct jiku_ssh *s = new_ssh(30);
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_err err = {0};
     char cmd[2 * PATH_MAX], count[64];
     char *wc[] = {"/bin/sh", "-c", cmd, NULL};
@@ -1042,7 +1042,7 @@ Test(ssh, job_start_cut_after_the_claim_is_found_not_repeated, .timeout = 60)
 Test(ssh, silent_server_times_out_the_handshake, .timeout = 30)
 {
     struct jiku_ssh_opts opts = {.connect_timeout = 1, .retry_deadline = 0};
-    struct jiku_exec_result res = {-1, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof(a);
     struct jiku_ssh *s = NULL;
