@@ -86,6 +86,73 @@ plug_path_inside(const char *path, const char *dir)
     return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1] != '\0';
 }
 
+/* ---- acting inside a customer's tree ----------------------------------------------------- */
+
+bool
+plug_valid_user(const char *s)
+{
+    size_t len;
+
+    if (s == NULL || (len = strlen(s)) == 0 || len > 32 ||
+        !(islower((unsigned char)s[0]) || s[0] == '_'))
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '_' &&
+            s[i] != '.' && s[i] != '-')
+            return false;
+    return true;
+}
+
+int
+plug_owner_prelude(struct jiku_buf *cmd, const char *owner, struct jiku_err *err)
+{
+    if (!plug_valid_user(owner))
+        return jiku_err_set(err, JIKU_E_INVAL, "refusing the system user '%s'",
+                            owner != NULL ? owner : "");
+    /*
+     * setpriv, not su/runuser: no PAM session per command.  The uid is checked here, where it
+     * is used: a panel naming root as a tree's owner stops the command.
+     */
+    if (jiku_buf_adds(cmd, "jiku_u=") != 0 || jiku_buf_add_shell_word(cmd, owner) != 0 ||
+        jiku_buf_adds(cmd, "; jiku_o=$(id -u -- \"$jiku_u\") && jiku_g=$(id -g -- \"$jiku_u\") && "
+                           "test \"$jiku_o\" -gt 0 || { echo \"the system user '$jiku_u' is not "
+                           "usable\" >&2; exit 70; }\n"
+                           "as_owner() ( cd / && exec setpriv --reuid=\"$jiku_o\" "
+                           "--regid=\"$jiku_g\" --init-groups -- \"$@\" )\n") != 0)
+        return plug_nomem(err);
+    return 0;
+}
+
+int
+plug_as_owner(struct jiku_buf *cmd, const char *const *words)
+{
+    if (jiku_buf_adds(cmd, "as_owner ") != 0)
+        return JIKU_E_NOMEM;
+    return plug_words(cmd, words);
+}
+
+int
+plug_run_as_owner(struct jiku_op *op, const struct jiku_server_info *server, const char *owner,
+                  const char *feed, const char *script, const char *const *args, size_t max_output,
+                  const char *what, struct jiku_exec_result *res, struct jiku_err *err)
+{
+    const char *head[] = {"sh", "-c", script, "sh", NULL};
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    int r;
+
+    if ((r = plug_owner_prelude(&cmd, owner, err)) != 0)
+        goto out;
+    if ((feed != NULL && (jiku_buf_adds(&cmd, feed) != 0 || jiku_buf_adds(&cmd, " | ") != 0)) ||
+        plug_as_owner(&cmd, head) != 0 || plug_words(&cmd, args) != 0) {
+        r = plug_nomem(err);
+        goto out;
+    }
+    r = plug_run(op, server, cmd.data, true, max_output, what, res, err);
+out:
+    jiku_buf_release(&cmd);
+    return r;
+}
+
 /* ---- time -------------------------------------------------------------------------------- */
 
 int64_t

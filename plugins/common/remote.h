@@ -60,6 +60,40 @@ int plug_run(struct jiku_op *op, const struct jiku_server_info *server, const ch
              size_t max_output, const char *what, struct jiku_exec_result *res,
              struct jiku_err *err);
 
+/* ---- acting inside a customer's tree ----------------------------------------------------- */
+
+/*
+ * A customer runs code as the system user who owns their home, web space or site directory,
+ * and can swap anything in that tree for a symbolic link at any moment.  So every command that
+ * reads, writes, extracts, lists, renames or deletes there runs AS THAT USER, who can then only
+ * reach what they could reach anyway; root only streams bytes between its own files in
+ * snapshot_dir and such commands (`as_owner tar -xpzf - -C DIR <ARCHIVE`).  The user comes from
+ * the panel's API (cPanel account, Plesk subscription's system user), never from the file
+ * system.  The panels' own tools (pkgacct, restorepkg, pleskrestore, wp-toolkit) keep their
+ * own privilege handling.  docs/SECURITY.md has the whole rule.
+ */
+
+/* A system user name as the panels make them: [a-z_][a-z0-9_.-]*, at most 32 bytes. */
+bool plug_valid_user(const char *s);
+
+/*
+ * Append to CMD the shell prelude that defines `as_owner WORD…`: run WORD… as OWNER (uid and
+ * gid looked up on the server; root or an unknown user ends the script with 70), from `/`,
+ * with OWNER's supplementary groups.  JIKU_E_INVAL with a message for an invalid OWNER.
+ */
+int plug_owner_prelude(struct jiku_buf *cmd, const char *owner, struct jiku_err *err);
+/* Append `as_owner WORDS…` (NULL-terminated, quoted) to CMD after a plug_owner_prelude. */
+int plug_as_owner(struct jiku_buf *cmd, const char *const *words);
+/*
+ * Run the fixed shell SCRIPT as OWNER on SERVER, ARGS (NULL-terminated) its $1…; FEED, when not
+ * NULL, is a command of root's whose output is piped into it (root reading its own files).
+ * As plug_run otherwise.
+ */
+int plug_run_as_owner(struct jiku_op *op, const struct jiku_server_info *server, const char *owner,
+                      const char *feed, const char *script, const char *const *args,
+                      size_t max_output, const char *what, struct jiku_exec_result *res,
+                      struct jiku_err *err);
+
 /* ---- files inside snapshot_dir ----------------------------------------------------------- */
 
 struct plug_digest {

@@ -22,6 +22,7 @@ wpt_instance_release(struct wpt_instance *i)
     free(i->site_url);
     free(i->full_path);
     free(i->nested);
+    free(i->sys_user);
     memset(i, 0, sizeof(*i));
 }
 

@@ -31,8 +31,13 @@ struct wpt_panel {
     const char *name;            /* "cPanel" | "Plesk", for messages */
     const char *const *prefix;   /* the CLI: {"wp-toolkit", NULL} / {"plesk", "ext", …} */
     bool account_is_main_domain; /* Plesk: instance.mainDomain names the subscription */
-    /* The account's own directory (cPanel home, Plesk vhost directory), malloc()ed. */
-    int (*account_base)(struct jiku_op *op, const char *account, char **base, struct jiku_err *err);
+    /*
+     * The account's own directory (cPanel home, Plesk vhost directory) and the system user who
+     * owns it (cPanel account user, Plesk subscription's system user), both from the panel's
+     * API and malloc()ed.
+     */
+    int (*account_base)(struct jiku_op *op, const char *account, char **base, char **owner,
+                        struct jiku_err *err);
     /* 1 when DOMAIN exists for ACCOUNT, 0 when not; JIKU_E_DATA when another account has it. */
     int (*domain_exists)(struct jiku_op *op, const char *account, const char *domain,
                          struct jiku_err *err);
@@ -57,6 +62,8 @@ struct wpt_instance {
     bool broken;
     /* wpt_resolve: other instances inside full_path, relative, one a line; or NULL */
     char *nested;
+    /* wpt_resolve_site: the system user who owns the account's tree, every file act runs as */
+    char *sys_user;
 };
 
 struct wpt_list {

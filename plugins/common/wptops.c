@@ -50,7 +50,7 @@ wpt_resolve_site(const struct wpt_panel *panel, struct jiku_op *op, const struct
 
     if ((r = wpt_resolve(panel, op, site, inst, err)) != 0)
         return r;
-    if ((r = panel->account_base(op, site->account, &base, err)) != 0)
+    if ((r = panel->account_base(op, site->account, &base, &inst->sys_user, err)) != 0)
         goto out;
     if (!plug_path_inside(inst->full_path, base))
         r = jiku_err_set(err, JIKU_E_DATA,
@@ -173,14 +173,17 @@ make_archive(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt
     {
         const char *exp[] = {"--wp-cli", "-instance-id", iid, "--", "db", "export", db.data, NULL};
         const char *tar1[] = {"tar", "-C", inst.full_path, "--anchored", NULL};
-        const char *tar1b[] = {"-czf", files.data, ".", NULL};
+        const char *tar1b[] = {"-czf", "-", ".", NULL};
         const char *tar2[] = {"tar", "-C", dir, "-cf", part.data, "db.sql", "files.tar.gz", NULL};
         const char *rm[] = {"rm", "-f", "--", db.data, files.data, NULL};
         const char *mv[] = {"mv", "--", part.data, archive, NULL};
 
-        if (jiku_buf_adds(&cmd, "set -e; umask 077\n") != 0 || wpt_cmd(panel, &cmd, exp) != 0 ||
-            jiku_buf_addch(&cmd, '\n') != 0 || plug_words(&cmd, tar1) != 0 ||
+        /* The site is read by its owner; root only writes the stream into its own file. */
+        if (jiku_buf_adds(&cmd, "set -e; umask 077\n") != 0 ||
+            plug_owner_prelude(&cmd, inst.sys_user, err) != 0 || wpt_cmd(panel, &cmd, exp) != 0 ||
+            jiku_buf_addch(&cmd, '\n') != 0 || plug_as_owner(&cmd, tar1) != 0 ||
             add_excludes(&cmd, inst.nested) != 0 || plug_words(&cmd, tar1b) != 0 ||
+            jiku_buf_adds(&cmd, " >") != 0 || jiku_buf_add_shell_word(&cmd, files.data) != 0 ||
             jiku_buf_addch(&cmd, '\n') != 0 || plug_words(&cmd, tar2) != 0 ||
             jiku_buf_addch(&cmd, '\n') != 0 || plug_words(&cmd, rm) != 0 ||
             jiku_buf_addch(&cmd, '\n') != 0 || plug_words(&cmd, mv) != 0) {
@@ -349,8 +352,8 @@ has_name(char **names, size_t n, const char *name)
  * comparison: "+ path" added, "- path" removed (exact), "~ path" replaced.
  */
 static int
-dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, bool exact,
-                struct jiku_err *err)
+dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, const char *owner,
+                bool exact, struct jiku_err *err)
 {
     struct jiku_buf cmd = JIKU_BUF_INIT, out = JIKU_BUF_INIT;
     struct jiku_exec_result res = {0};
@@ -359,13 +362,17 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, b
     size_t na, ns, nd = 0, max;
     int r;
 
+    /* The archive is root's own file; the site is listed and compared by its owner. */
+    if ((r = plug_owner_prelude(&cmd, owner, err)) != 0)
+        goto out;
     if (jiku_buf_adds(&cmd, "a=") != 0 || jiku_buf_add_shell_word(&cmd, archive) != 0 ||
         jiku_buf_adds(&cmd, "; s=") != 0 || jiku_buf_add_shell_word(&cmd, site_dir) != 0 ||
         jiku_buf_adds(&cmd, "; export LC_ALL=C; echo '@@archive'; "
                             "tar -xOf \"$a\" files.tar.gz | tar -tzf - || exit 1; "
-                            "echo '@@site'; (cd \"$s\" && find . -mindepth 1) || exit 1; "
+                            "echo '@@site'; as_owner sh -c 'cd -P -- \"$1\" && find . -mindepth 1' "
+                            "sh \"$s\" || exit 1; "
                             "echo '@@diff'; tar -xOf \"$a\" files.tar.gz | "
-                            "tar -dzf - -C \"$s\" 2>&1 | grep ' differs$'; exit 0") != 0) {
+                            "as_owner tar -dzf - -C \"$s\" 2>&1 | grep ' differs$'; exit 0") != 0) {
         r = plug_nomem(err);
         goto out;
     }
@@ -455,7 +462,21 @@ sibling(const char *site_dir, const char *what, const char *opid, char **out, st
     return 0;
 }
 
-/* The rollback job: extract, import the database, swap (exact) or overlay (merge) the files. */
+/* `as_owner WORDS…` and a newline. */
+static int
+owner_line(struct jiku_buf *cmd, const char *const *words)
+{
+    return plug_as_owner(cmd, words) != 0 || jiku_buf_addch(cmd, '\n') != 0 ? JIKU_E_NOMEM : 0;
+}
+
+/*
+ * The rollback job: extract, import the database, swap (exact) or overlay (merge) the files.
+ * Root only unpacks its own archive in the job directory and feeds files.tar.gz to a tar run
+ * by the site's owner; every act beside or inside the site (the fresh tree, the renames, the
+ * removals) is the owner's, so a link the customer swaps in leads nowhere they could not go.
+ * tar -p keeps the archived modes (the web server must still read the site); mv -T never
+ * moves into a directory that appeared at the destination.
+ */
 static int
 rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *archive,
                 const char *job, const struct wpt_instance *inst, bool exact, struct jiku_buf *cmd,
@@ -474,41 +495,43 @@ rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *a
         r = plug_nomem(err);
         goto out;
     }
+    if ((r = plug_owner_prelude(cmd, inst->sys_user, err)) != 0)
+        goto out;
     {
         const char *x1[] = {"tar", "-xf", archive, "db.sql", "files.tar.gz", NULL};
         const char *imp[] = {"--wp-cli", "-instance-id", iid, "--", "db", "import", dump, NULL};
         const char *mk[] = {"mkdir", "-m", "700", "--", fresh, NULL};
-        const char *x2[] = {"tar", "-xzf", "files.tar.gz", "-C", exact ? fresh : inst->full_path,
-                            NULL};
+        const char *x2[] = {"tar", "-xpzf", "-", "--no-same-owner", "-C", fresh, NULL};
+        const char *x2merge[] = {
+            "tar", "-xpzf",         "-", "--no-same-owner", "--no-overwrite-dir",
+            "-C",  inst->full_path, NULL};
         const char *rmnew[] = {"rm", "-rf", "--", fresh, NULL};
         const char *rmold[] = {"rm", "-rf", "--", old, NULL};
+        const char *aside[] = {"mv", "-T", "--", inst->full_path, old, NULL};
+        const char *swap[] = {"mv", "-T", "--", fresh, inst->full_path, NULL};
+        const char *back[] = {"mv", "-T", "--", old, inst->full_path, NULL};
 
         r = 0;
         if (jiku_buf_adds(cmd, "set -e; umask 077\n") != 0 || plug_words(cmd, x1) != 0 ||
             jiku_buf_addch(cmd, '\n') != 0)
             r = JIKU_E_NOMEM;
         if (r == 0 && exact &&
-            (plug_words(&trap, rmnew) != 0 || jiku_buf_adds(cmd, "trap ") != 0 ||
-             jiku_buf_add_shell_word(cmd, trap.data) != 0 ||
-             jiku_buf_adds(cmd, " EXIT\nrm -rf -- ") != 0 || jiku_buf_add_shell_word(cmd, fresh) ||
-             jiku_buf_addch(cmd, '\n') != 0 || plug_words(cmd, mk) != 0 ||
-             jiku_buf_addch(cmd, '\n') != 0 || plug_words(cmd, x2) != 0 ||
-             jiku_buf_addch(cmd, '\n') != 0))
+            (plug_as_owner(&trap, rmnew) != 0 || jiku_buf_adds(cmd, "trap ") != 0 ||
+             jiku_buf_add_shell_word(cmd, trap.data) != 0 || jiku_buf_adds(cmd, " EXIT\n") != 0 ||
+             owner_line(cmd, rmnew) != 0 || owner_line(cmd, mk) != 0 ||
+             plug_as_owner(cmd, x2) != 0 || jiku_buf_adds(cmd, " <files.tar.gz\n") != 0))
             r = JIKU_E_NOMEM;
         if (r == 0 && (wpt_cmd(panel, cmd, imp) != 0 || jiku_buf_addch(cmd, '\n') != 0))
             r = JIKU_E_NOMEM;
-        if (r == 0 && !exact && (plug_words(cmd, x2) != 0 || jiku_buf_addch(cmd, '\n') != 0))
+        if (r == 0 && !exact &&
+            (plug_as_owner(cmd, x2merge) != 0 || jiku_buf_adds(cmd, " <files.tar.gz\n") != 0))
             r = JIKU_E_NOMEM;
         /* Two renames: if the second fails, the first is undone before anything is lost. */
         if (r == 0 && exact &&
-            (jiku_buf_adds(cmd, "mv -- ") != 0 || jiku_buf_add_shell_word(cmd, inst->full_path) ||
-             jiku_buf_addch(cmd, ' ') != 0 || jiku_buf_add_shell_word(cmd, old) != 0 ||
-             jiku_buf_adds(cmd, "\nif ! mv -- ") != 0 || jiku_buf_add_shell_word(cmd, fresh) ||
-             jiku_buf_addch(cmd, ' ') != 0 || jiku_buf_add_shell_word(cmd, inst->full_path) ||
-             jiku_buf_adds(cmd, "; then mv -- ") != 0 || jiku_buf_add_shell_word(cmd, old) ||
-             jiku_buf_addch(cmd, ' ') != 0 || jiku_buf_add_shell_word(cmd, inst->full_path) ||
-             jiku_buf_adds(cmd, "; ") != 0 || plug_words(cmd, rmnew) != 0 ||
-             jiku_buf_adds(cmd, "; exit 1; fi\n") != 0 || plug_words(cmd, rmold) != 0))
+            (owner_line(cmd, aside) != 0 || jiku_buf_adds(cmd, "if ! ") != 0 ||
+             plug_as_owner(cmd, swap) != 0 || jiku_buf_adds(cmd, "; then ") != 0 ||
+             plug_as_owner(cmd, back) != 0 || jiku_buf_adds(cmd, "; exit 1; fi\n") != 0 ||
+             plug_as_owner(cmd, rmold) != 0))
             r = JIKU_E_NOMEM;
         if (r != 0)
             r = plug_nomem(err);
@@ -558,7 +581,7 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
             r = plug_details_upload_first(op, p->artifact, err);
             goto out;
         }
-        r = dry_run_details(op, archive, inst.full_path, exact, err);
+        r = dry_run_details(op, archive, inst.full_path, inst.sys_user, exact, err);
         goto out;
     }
     if ((r = rollback_script(panel, op, archive, job, &inst, exact, &cmd, err)) != 0)

@@ -221,7 +221,10 @@ cpanel_domain_remove(struct jiku_op *op, const char *account, const char *domain
         op->host->log(op, JIKU_LOG_INFO, "left the document root of '%s' in place", domain);
         goto out;
     }
-    if (jiku_buf_adds(&cmd, "rm -rf -- ") != 0 || jiku_buf_add_shell_word(&cmd, docroot) != 0) {
+    /* Inside the home: removed by its owner (docs/SECURITY.md). */
+    if ((r = plug_owner_prelude(&cmd, account, err)) != 0)
+        goto out;
+    if (plug_as_owner(&cmd, (const char *const[]){"rm", "-rf", "--", docroot, NULL}) != 0) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }

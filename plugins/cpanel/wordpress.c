@@ -7,12 +7,15 @@
 #include "wpt.h"
 
 static int
-account_base(struct jiku_op *op, const char *account, char **base, struct jiku_err *err)
+account_base(struct jiku_op *op, const char *account, char **base, char **owner,
+             struct jiku_err *err)
 {
     struct cpanel_account acct = {0};
     int r;
 
-    if ((r = cpanel_account_get(op, NULL, account, true, &acct, err)) == 0) {
+    /* A cPanel account's system user is the account itself. */
+    if ((r = cpanel_account_get(op, NULL, account, true, &acct, err)) == 0 &&
+        (r = plug_set_str(owner, account, err)) == 0) {
         *base = acct.homedir;
         acct.homedir = NULL;
     }

@@ -77,25 +77,46 @@ nomem:
 /* ---- commands ---------------------------------------------------------------------------- */
 
 int
-plesk_remote_empty_dir(struct jiku_op *op, const struct jiku_server_info *server, const char *dir,
+plesk_webroot_aside(struct jiku_op *op, const char *owner, const char *root, const char *aside,
+                    struct jiku_err *err)
+{
+    /* The web root itself stays: its group and mode are the panel's, not its owner's to set. */
+    static const char script[] =
+        "test -d \"$1\" && ! test -L \"$1\" || { echo \"not a directory: $1\" >&2; exit 3; }\n"
+        "mkdir -m 700 -- \"$2\"\n"
+        "find \"$1\" -mindepth 1 -maxdepth 1 -exec mv -t \"$2\" -- {} +";
+    const char *args[] = {root, aside, NULL};
+
+    if (!plug_valid_path(root) || !plug_valid_path(aside))
+        return jiku_err_set(err, JIKU_E_INVAL, "invalid web root '%s' or '%s'", root, aside);
+    return plug_run_as_owner(op, NULL, owner, NULL, script, args, 0,
+                             "moving the web root's files aside", NULL, err);
+}
+
+int
+plesk_webroot_put_back(struct jiku_op *op, const char *owner, const char *root, const char *aside,
                        struct jiku_err *err)
 {
-    struct jiku_buf cmd = JIKU_BUF_INIT;
-    int r;
+    static const char script[] =
+        "find \"$1\" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} + &&\n"
+        "find \"$2\" -mindepth 1 -maxdepth 1 -exec mv -t \"$1\" -- {} + &&\n"
+        "rmdir -- \"$2\"";
+    const char *args[] = {root, aside, NULL};
 
-    if (!plug_valid_path(dir))
-        return jiku_err_set(err, JIKU_E_INVAL, "invalid remote path '%s'", dir);
-    /* A symlinked web root is not emptied: find would not descend into it anyway. */
-    if (jiku_buf_adds(&cmd, "d=") != 0 || jiku_buf_add_shell_word(&cmd, dir) != 0 ||
-        jiku_buf_adds(&cmd, "; if test -L \"$d\" || ! test -d \"$d\"; then "
-                            "echo \"not a directory: $d\" >&2; exit 3; fi; "
-                            "find \"$d\" -mindepth 1 -delete") != 0) {
-        jiku_buf_release(&cmd);
-        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    }
-    r = plug_run(op, server, cmd.data, true, 0, "emptying the web root", NULL, err);
-    jiku_buf_release(&cmd);
-    return r;
+    return plug_run_as_owner(op, NULL, owner, NULL, script, args, 0,
+                             "putting the web root's files back", NULL, err);
+}
+
+void
+plesk_webroot_drop_aside(struct jiku_op *op, const char *owner, const char *aside)
+{
+    const char *args[] = {aside, NULL};
+    struct jiku_err e = {0};
+
+    if (plug_run_as_owner(op, NULL, owner, NULL, "rm -rf -- \"$1\"", args, 0,
+                          "removing the web root's old files", NULL, &e) != 0)
+        op->host->log(op, JIKU_LOG_WARN, "the old files of the web root are left in '%s': %s",
+                      aside, e.msg);
 }
 
 /* ---- pleskbackup, pleskrestore ---------------------------------------------------------- */

@@ -98,9 +98,17 @@ int plesk_xml_call(struct jiku_op *op, const struct jiku_server_info *server,
 
 /* A host name as the config allows it: [a-z0-9.-], ≤ 253, no leading '-' or '.', no "..". */
 bool plesk_valid_domain(const char *s);
-/* Empty directory DIR (its entries removed, DIR kept); DIR validated by the caller. */
-int plesk_remote_empty_dir(struct jiku_op *op, const struct jiku_server_info *server,
-                           const char *dir, struct jiku_err *err);
+/*
+ * An exact rollback's web root, handled by its OWNER (the subscription's system user): its
+ * entries moved into ASIDE (a new directory beside it) before the restore, ASIDE removed after
+ * a successful one, or what a failed restore left replaced by ASIDE's entries again.  ROOT
+ * itself is never moved: its group and mode are the panel's.
+ */
+int plesk_webroot_aside(struct jiku_op *op, const char *owner, const char *root, const char *aside,
+                        struct jiku_err *err);
+int plesk_webroot_put_back(struct jiku_op *op, const char *owner, const char *root,
+                           const char *aside, struct jiku_err *err);
+void plesk_webroot_drop_aside(struct jiku_op *op, const char *owner, const char *aside);
 
 /*
  * May ROOT, a web root the panel named, be emptied for DOMAIN?  Only VHOSTS/DOMAIN/SUB…: inside
@@ -145,6 +153,7 @@ struct plesk_webspace {
     char *reseller_login; /* the owner's reseller, for PLESK_OWNER_RESELLER_CUSTOMER */
     enum plesk_owner_kind owner_kind;
     char *www_root; /* NULL unless asked for */
+    char *sys_user; /* the system user owning the web space (hosting ftp_login), with www_root */
 };
 
 /*

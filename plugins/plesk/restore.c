@@ -16,10 +16,12 @@
 
 /*
  * The web root of DOMAIN as the panel gives it, accepted for emptying only when it is
- * VHOSTS/DOMAIN/SUB… — inside the subscription's own directory, never that directory itself.
+ * VHOSTS/DOMAIN/SUB… — inside the subscription's own directory, never that directory itself —
+ * and the system user who owns it, who does every file act there.
  */
 static int
-checked_www_root(struct jiku_op *op, const char *domain, char **out, struct jiku_err *err)
+checked_www_root(struct jiku_op *op, const char *domain, char **out, char **owner,
+                 struct jiku_err *err)
 {
     struct plesk_webspace w = {0};
     int r;
@@ -36,6 +38,8 @@ checked_www_root(struct jiku_op *op, const char *domain, char **out, struct jiku
     }
     *out = w.www_root;
     w.www_root = NULL;
+    *owner = w.sys_user;
+    w.sys_user = NULL;
 out:
     plesk_webspace_release(&w);
     return r;
@@ -86,9 +90,10 @@ dry_run_details(struct jiku_op *op, const char *domain, const char *file, bool e
                 struct jiku_err *err)
 {
     const struct jiku_artifact_ref *a = op->params->artifact;
-    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
-    struct jiku_buf b = JIKU_BUF_INIT, cmd = JIKU_BUF_INIT;
-    char *root = NULL;
+    struct jiku_exec_result res = {
+        .exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
+    struct jiku_buf b = JIKU_BUF_INIT;
+    char *root = NULL, *owner = NULL;
     int r = 0;
 
     if (file == NULL)
@@ -96,19 +101,17 @@ dry_run_details(struct jiku_op *op, const char *domain, const char *file, bool e
     jiku_buf_addf(&b, "would restore subscription '%s' from %s (%s)\n", domain,
                   file != NULL ? file : "the uploaded backup", exact ? "exact" : "merge");
     if (exact) {
-        if ((r = checked_www_root(op, domain, &root, err)) != 0)
+        if ((r = checked_www_root(op, domain, &root, &owner, err)) != 0)
             goto out;
         jiku_buf_addf(&b,
                       "would empty the web root '%s' first; these paths would go unless "
                       "the archive holds them:\n",
                       root);
-        if (jiku_buf_adds(&cmd, "find ") != 0 || jiku_buf_add_shell_word(&cmd, root) != 0 ||
-            jiku_buf_adds(&cmd, " -mindepth 1 -maxdepth 3 -printf '%P\\n' | sort | head -n "
-                                "1000") != 0) {
-            r = plug_nomem(err);
-            goto out;
-        }
-        if ((r = plug_run(op, NULL, cmd.data, true, 0, "listing the web root", &res, err)) != 0)
+        if ((r = plug_run_as_owner(op, NULL, owner, NULL,
+                                   "find \"$1\" -mindepth 1 -maxdepth 3 -printf '%P\\n' | sort | "
+                                   "head -n 1000",
+                                   (const char *const[]){root, NULL}, 0, "listing the web root",
+                                   &res, err)) != 0)
             goto out;
         for (const char *p = jiku_buf_str(&res.out); *p != '\0';) {
             const char *nl = strchr(p, '\n');
@@ -124,9 +127,26 @@ dry_run_details(struct jiku_op *op, const char *domain, const char *file, bool e
 out:
     jiku_exec_result_release(&res);
     jiku_buf_release(&b);
-    jiku_buf_release(&cmd);
     free(root);
+    free(owner);
     return r;
+}
+
+/* ROOT's sibling .jiku-aside-OPERATION, where an exact rollback keeps the old files. */
+static int
+aside_path(const char *root, const char *opid, char **out, struct jiku_err *err)
+{
+    const char *slash = strrchr(root, '/');
+
+    *out = NULL;
+    if (slash == NULL || slash == root || !plug_valid_component(opid) ||
+        asprintf(out, "%.*s/.jiku-aside-%s", (int)(slash - root), root, opid) < 0 ||
+        !plug_valid_path(*out)) {
+        free(*out);
+        *out = NULL;
+        return jiku_err_set(err, JIKU_E_INVAL, "cannot place a directory beside '%s'", root);
+    }
+    return 0;
 }
 
 int
@@ -134,7 +154,7 @@ plesk_rollback(struct jiku_op *op, struct jiku_err *err)
 {
     const struct jiku_op_params *p = op->params;
     bool exact = p->mode == JIKU_ROLLBACK_EXACT, signed_here = false, running = false;
-    char *file = NULL, *uploaded = NULL, *root = NULL;
+    char *file = NULL, *uploaded = NULL, *root = NULL, *owner = NULL, *aside = NULL;
     const char *domain;
     bool ignore_sign;
     int r;
@@ -157,10 +177,20 @@ plesk_rollback(struct jiku_op *op, struct jiku_err *err)
     if ((r = plesk_cli_check(op, NULL, file, ignore_sign, err)) != 0)
         goto out;
     if (exact) {
-        if ((r = checked_www_root(op, domain, &root, err)) != 0 ||
-            (r = plesk_remote_empty_dir(op, NULL, root, err)) != 0)
+        /*
+         * The restore recreates exactly the archived files into an emptied web root; the old
+         * ones wait beside it until the restore has succeeded, so a failure never leaves the
+         * site empty.
+         */
+        if ((r = checked_www_root(op, domain, &root, &owner, err)) != 0 ||
+            (r = aside_path(root, p->operation_id, &aside, err)) != 0 ||
+            (r = plesk_webroot_aside(op, owner, root, aside, err)) != 0) {
+            free(aside);
+            aside = NULL;
             goto out;
-        op->host->log(op, JIKU_LOG_INFO, "emptied the web root '%s' for an exact rollback", root);
+        }
+        op->host->log(op, JIKU_LOG_INFO, "moved the files of the web root '%s' aside to '%s'", root,
+                      aside);
     }
     if ((r = plesk_cli_restore(op, NULL, file, domain, ignore_sign, &running, err)) != 0)
         goto out;
@@ -168,12 +198,29 @@ plesk_rollback(struct jiku_op *op, struct jiku_err *err)
                  exact ? "exact" : "merge") < 0)
         op->result->details = NULL;
 out:
+    if (aside != NULL && r == 0) {
+        plesk_webroot_drop_aside(op, owner, aside);
+    } else if (aside != NULL && running) {
+        op->host->log(op, JIKU_LOG_WARN,
+                      "the restore may still run: the web root's old files stay in '%s'", aside);
+    } else if (aside != NULL) {
+        struct jiku_err e = {0};
+
+        if (plesk_webroot_put_back(op, owner, root, aside, &e) == 0)
+            op->host->log(op, JIKU_LOG_INFO, "the web root '%s' holds its files again", root);
+        else
+            op->host->log(op, JIKU_LOG_ERROR,
+                          "cannot put the web root's files back: they are in '%s': %s", aside,
+                          e.msg);
+    }
     /* A restore that may still run reads the upload: leave it. */
     if (uploaded != NULL && !running)
         plug_remote_remove_quietly(op, NULL, uploaded);
     free(file);
     free(uploaded);
     free(root);
+    free(owner);
+    free(aside);
     return r;
 }
 

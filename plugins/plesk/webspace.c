@@ -17,6 +17,7 @@ plesk_webspace_release(struct plesk_webspace *w)
     free(w->owner_login);
     free(w->reseller_login);
     free(w->www_root);
+    free(w->sys_user);
     memset(w, 0, sizeof(*w));
 }
 
@@ -59,12 +60,12 @@ find_deep(xmlNodePtr node, const char *name, int depth)
 }
 
 /*
- * www_root from a webspace's data: Plesk's hosting dataset gives it as
- * <property><name>www_root</name><value>…</value></property>; a plain <www_root> element is
- * accepted too.  malloc()ed, or NULL.
+ * The hosting property KEY of a webspace's data: Plesk's hosting dataset gives each as
+ * <property><name>KEY</name><value>…</value></property>; a plain <KEY> element is accepted
+ * too.  malloc()ed, or NULL.
  */
 static char *
-find_www_root(xmlNodePtr data)
+find_hosting_property(xmlNodePtr data, const char *key)
 {
     xmlNodePtr hosting = find_deep(data, "hosting", 0), n;
     char *s;
@@ -75,13 +76,13 @@ find_www_root(xmlNodePtr data)
         if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, BAD_CAST "property") != 0)
             continue;
         name = plesk_xml_text(n, "name");
-        if (name != NULL && strcmp(name, "www_root") == 0) {
+        if (name != NULL && strcmp(name, key) == 0) {
             free(name);
             return plesk_xml_text(n, "value");
         }
         free(name);
     }
-    if ((n = find_deep(data, "www_root", 0)) != NULL && (s = plesk_xml_text(n, NULL)) != NULL)
+    if ((n = find_deep(data, key, 0)) != NULL && (s = plesk_xml_text(n, NULL)) != NULL)
         return s;
     return NULL;
 }
@@ -285,9 +286,17 @@ plesk_webspace_get(struct jiku_op *op, const struct jiku_server_info *server, co
     s = plesk_xml_text(reply.result, "id");
     out->id = parse_id(s);
     if (want_root) {
-        out->www_root = find_www_root(data);
+        out->www_root = find_hosting_property(data, "www_root");
         if (!plug_valid_path(out->www_root)) {
             r = jiku_err_set(err, JIKU_E_DATA, "server '%s' gives no usable web root for '%s'",
+                             srv->name, domain);
+            goto out;
+        }
+        /* The system user every file act in the web space runs as (docs/SECURITY.md). */
+        out->sys_user = find_hosting_property(data, "ftp_login");
+        if (!plug_valid_user(out->sys_user)) {
+            r = jiku_err_set(err, JIKU_E_DATA,
+                             "server '%s' gives no usable system user (ftp_login) for '%s'",
                              srv->name, domain);
             goto out;
         }

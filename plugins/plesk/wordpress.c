@@ -14,7 +14,8 @@
 
 /* The subscription's own directory: the part of its www_root up to the component D. */
 static int
-account_base(struct jiku_op *op, const char *account, char **base, struct jiku_err *err)
+account_base(struct jiku_op *op, const char *account, char **base, char **owner,
+             struct jiku_err *err)
 {
     struct plesk_webspace w = {0};
     size_t n = strlen(account);
@@ -33,6 +34,10 @@ account_base(struct jiku_op *op, const char *account, char **base, struct jiku_e
                          w.www_root, account, op->server->name);
     else if ((*base = strndup(w.www_root, (size_t)(p + 1 + n - w.www_root))) == NULL)
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    else {
+        *owner = w.sys_user;
+        w.sys_user = NULL;
+    }
     plesk_webspace_release(&w);
     return r;
 }
