@@ -18,8 +18,9 @@
 #include "jiku/err.h"
 
 #define JIKU_PLUGIN_ABI_MAJOR 1
-#define JIKU_PLUGIN_ABI_MINOR 2 /* 1.1: JIKU_VERB_DISCOVER and the result's inventory;   \
-                                   1.2: check */
+#define JIKU_PLUGIN_ABI_MINOR                                                                      \
+    2 /* 1.1: JIKU_VERB_DISCOVER and the result's inventory;                                       \
+         1.2: check */
 #define JIKU_PLUGIN_ABI_VERSION ((JIKU_PLUGIN_ABI_MAJOR << 16) | JIKU_PLUGIN_ABI_MINOR)
 #define JIKU_PLUGIN_SYMBOL "jiku_plugin"
 
@@ -102,6 +103,8 @@ struct jiku_artifact_ref {
     uint64_t size;
     const char *md5;    /* hex or NULL */
     const char *sha256; /* hex or NULL */
+    /* The panel's WARN lines recorded when it was made, newline-separated, or NULL. */
+    const char *warnings;
 };
 
 enum jiku_rollback_mode { JIKU_ROLLBACK_EXACT = 0, JIKU_ROLLBACK_MERGE = 1 };
@@ -117,6 +120,11 @@ struct jiku_op_params {
     const char *as_user;                        /* clone --as */
     const char *backup_dir;   /* backup: directory (0700, created by the core) for the archive */
     const char *operation_id; /* unique per operation: names remote job directories */
+    /*
+     * Rollback: the locations on the server of every artifact the catalog knows there
+     * (NULL-terminated, or NULL), which a clean-up must never remove.
+     */
+    const char *const *keep_paths;
 };
 
 /* The bit of KIND in jiku_op_result.inventory_kinds. */
@@ -217,7 +225,7 @@ struct jiku_plugin {
  */
 #ifdef JIKU_STATIC_PLUGIN
 #define JIKU_PLUGIN_EXPORT(name, desc)                                                             \
-    extern const struct jiku_plugin jiku_plugin_##name##_desc __attribute__((alias(#desc)));   \
+    extern const struct jiku_plugin jiku_plugin_##name##_desc __attribute__((alias(#desc)));       \
     const struct jiku_plugin *const jiku_plugin_##name = &(desc)
 #else
 #define JIKU_PLUGIN_EXPORT(name, desc)                                                             \

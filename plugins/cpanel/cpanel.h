@@ -206,18 +206,17 @@ int cpanel_parse_find_listing(const char *out, size_t len, struct cpanel_listing
 void cpanel_listing_sort(struct cpanel_listing *l);
 
 /*
- * Compare ARCHIVE with HOME (both sorted).  EXTRA gets the topmost home paths absent from the
- * archive, skipping cPanel's own ".cpanel" and KEEP (a relative path, its contents and its
- * ancestors; may be NULL); DETAILS (may be NULL) the dry-run change list: "+ path" added,
- * "- path" removed (when EXACT), "~ path" replaced.
+ * Compare ARCHIVE with HOME (both sorted) for a dry run: DETAILS gets the change list, "+ path"
+ * added, "- path" removed (when EXACT; the topmost paths absent from the archive, skipping
+ * cPanel's own ".cpanel" and KEEP, a relative path, its contents and its ancestors; may be
+ * NULL), "~ path" replaced.
  */
-int cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listing *home,
-                     bool exact, const char *keep, struct cpanel_listing *extra,
-                     struct jiku_buf *details, struct jiku_err *err);
+void cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listing *home,
+                      bool exact, const char *keep, struct jiku_buf *details);
 
 /*
- * The exact-mode clean-up and the dry-run list, over SSH: ARCHIVE's homedir entries against
- * HOME.  DRY_RUN: nothing changes, *DETAILS gets the list.
+ * ARCHIVE's homedir entries against HOME, on the server as USER: the exact-mode clean-up
+ * (EXACT and not DRY_RUN; nothing to do for a merge), or the dry-run list into *DETAILS.
  */
 int cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, const char *archive,
                      const char *user, const char *home, bool exact, bool dry_run, char **details,

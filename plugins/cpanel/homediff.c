@@ -1,9 +1,16 @@
 /*
- * The home directory against a cpmove archive (SPEC §6, rollback): a cpmove restore overlays
- * the account, so files created after the snapshot survive it.  --exact removes the home's
- * paths the archive does not hold; --dry-run lists what a rollback would add, remove and
- * replace.  Listings come from `tar -tv` of the archive and `find` of the home over SSH; find
- * never follows symlinks and removals run relative to the home, so nothing outside it is touched.
+ * The home directory against a cpmove archive (rollback): a cpmove restore overlays the
+ * account, so files created after the snapshot survive it.  --exact removes the home's paths
+ * the archive does not hold; --dry-run lists what a rollback would add, remove and replace.
+ *
+ * The home is the customer's, who can swap any part of it for a link at any moment, so both
+ * run as the account's user (docs/SECURITY.md): the dry run's `find` of the home, and the
+ * clean-up, which is decided where it acts — one Perl program, run as the user, reads the
+ * archive's member list that root streams in from its own file and removes what is not in it,
+ * never following a link, never leaving the home's file system.  It keeps what pkgacct leaves
+ * out (cpbackup-exclude.conf), sockets and FIFOs, cPanel's own .cpanel, files the snapshot
+ * could not read (its WARN lines) and what the agent keeps there (snapshot_dir, artifacts the
+ * catalog knows), and removes nothing unless the listing arrived whole.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -13,7 +20,81 @@
 #include "cpanel.h"
 
 #define DETAIL_LINES 500
-#define RM_BATCH ((size_t)64 << 10)
+/* The most of the clean-up's report the agent reads: counts and kept paths. */
+#define CLEAN_REPORT_MAX ((size_t)1 << 20)
+
+/*
+ * The clean-up, run as the account's user: ARGV = HOME PREFIX KEEP…; stdin = `tar -t
+ * --quoting-style=c` of the archive, then a line "@@end" once tar succeeded.  Prints "removed
+ * N" and a "kept REASON: PATH" line for each path it kept although the archive lacks it.
+ */
+static const char clean_script[] =
+    "use strict;\n"
+    "use warnings;\n"
+    "my ($home, $prefix, @keep) = @ARGV;\n"
+    "my %esc = (n => \"\\n\", t => \"\\t\", r => \"\\r\", f => \"\\f\", v => \"\\013\", a => "
+    "\"\\007\", b => \"\\010\");\n"
+    "my (%in, $end);\n"
+    "while (my $l = <STDIN>) {\n"
+    "    chomp $l;\n"
+    "    if ($l eq '@@end') { $end = 1; last }\n"
+    "    $l =~ /\\A\"(.*)\"\\z/s or die \"unexpected archive listing line\\n\";\n"
+    "    (my $p = $1) =~ s/\\\\([0-7]{3}|.)/length $1 == 3 ? chr oct $1 : $esc{$1} \\/\\/ $1/ges;\n"
+    "    next if index($p, $prefix) != 0;\n"
+    "    ($p = substr $p, length $prefix) =~ s{/+\\z}{};\n"
+    "    $in{$p} = 1 if $p ne '';\n"
+    "}\n"
+    "$end or die \"the archive listing ended early: nothing removed\\n\";\n"
+    "%in or die \"the archive holds no home directory: nothing removed\\n\";\n"
+    "my @pat;\n"
+    "for my $f ('/etc/cpbackup-exclude.conf', \"$home/cpbackup-exclude.conf\") {\n"
+    "    open my $fh, '<', $f or next;\n"
+    "    while (my $g = <$fh>) {\n"
+    "        $g =~ s/\\A\\s+|\\s+\\z//g;\n"
+    "        $g =~ s{\\A\\Q$home\\E/}{};\n"
+    "        $g =~ s{\\A/+}{};\n"
+    "        next if $g eq '' || $g =~ /\\A#/;\n"
+    "        (my $re = quotemeta $g) =~ s/\\\\\\*/.*/g;\n"
+    "        $re =~ s/\\\\\\?/./g;\n"
+    "        push @pat, qr{(?:\\A|/)$re(?:/|\\z)}s;\n"
+    "    }\n"
+    "}\n"
+    "sub why_kept {\n"
+    "    my $p = shift;\n"
+    "    return 'managed by cPanel' if $p eq '.cpanel' || index($p, '.cpanel/') == 0;\n"
+    "    for my $k (@keep) {\n"
+    "        return 'kept by the agent' if $p eq $k || index($p, \"$k/\") == 0;\n"
+    "    }\n"
+    "    for my $re (@pat) { return 'excluded by cpbackup-exclude.conf' if $p =~ $re }\n"
+    "    return;\n"
+    "}\n"
+    "chdir $home or die \"cannot enter '$home': $!\\n\";\n"
+    "my $dev = (lstat '.')[0];\n"
+    "my ($removed, $failed, @kept) = (0, 0);\n"
+    "sub walk {\n"
+    "    my $dir = shift;\n"
+    "    opendir my $dh, $dir eq '' ? '.' : $dir or do { push @kept, \"unreadable: $dir\"; return "
+    "};\n"
+    "    my @names = sort grep { $_ ne '.' && $_ ne '..' } readdir $dh;\n"
+    "    closedir $dh;\n"
+    "    for my $e (@names) {\n"
+    "        my $p = $dir eq '' ? $e : \"$dir/$e\";\n"
+    "        my @st = lstat $p or next;\n"
+    "        my $why = why_kept($p) // ($st[0] != $dev ? 'on another file system'\n"
+    "                                 : -S _ || -p _ ? 'a socket or FIFO' : undef);\n"
+    "        if (defined $why) { push @kept, \"$why: $p\" if !$in{$p}; next }\n"
+    "        if (-d _) {\n"
+    "            walk($p);\n"
+    "            $removed++ if !$in{$p} && rmdir $p;\n"
+    "        } elsif (!$in{$p}) {\n"
+    "            if (unlink $p) { $removed++ } else { $failed++; push @kept, \"cannot remove ($!): "
+    "$p\" }\n"
+    "        }\n"
+    "    }\n"
+    "}\n"
+    "walk('');\n"
+    "print \"removed $removed\\n\", map { \"kept $_\\n\" } @kept;\n"
+    "exit($failed ? 1 : 0);\n";
 
 /* cPanel writes its own restore logs here (protocols/cpanel.md §4.3): not the customer's. */
 static const char *const managed[] = {".cpanel", NULL};
@@ -331,10 +412,9 @@ detail(struct jiku_buf *d, unsigned *lines, char mark, const char *path)
     jiku_buf_addch(d, '\n');
 }
 
-int
+void
 cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listing *home,
-                 bool exact, const char *keep, struct cpanel_listing *extra,
-                 struct jiku_buf *details, struct jiku_err *err)
+                 bool exact, const char *keep, struct jiku_buf *details)
 {
     unsigned added = 0, removed = 0, replaced = 0, lines = 0;
     struct jiku_buf list = JIKU_BUF_INIT;
@@ -353,7 +433,6 @@ cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listi
     }
     for (size_t i = 0; i < home->n; i++) {
         const struct cpanel_entry *h = &home->items[i];
-        char *copy;
 
         if (find_entry(archive, h->path) != NULL || is_managed(h->path) || near(h->path, keep) ||
             ancestor_missing(archive, h->path, keep))
@@ -361,25 +440,15 @@ cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listi
         removed++;
         if (exact)
             detail(&list, &lines, '-', h->path);
-        if (extra != NULL) {
-            if ((copy = strdup(h->path)) == NULL ||
-                listing_add(extra, copy, h->type, h->size, h->mtime) != 0) {
-                jiku_buf_release(&list);
-                return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-            }
-        }
     }
-    if (details != NULL) {
-        jiku_buf_addf(details, "would add %u, replace %u and %s %u path%s\n", added, replaced,
-                      exact ? "remove" : "keep (merge)", removed, removed == 1 ? "" : "s");
-        if (list.len > 0)
-            jiku_buf_adds(details, list.data);
-        if (lines > DETAIL_LINES)
-            jiku_buf_addf(details, "... and %u more\n", lines - DETAIL_LINES);
-        jiku_buf_rtrim(details);
-    }
+    jiku_buf_addf(details, "would add %u, replace %u and %s %u path%s\n", added, replaced,
+                  exact ? "remove" : "keep (merge)", removed, removed == 1 ? "" : "s");
+    if (list.len > 0)
+        jiku_buf_adds(details, list.data);
+    if (lines > DETAIL_LINES)
+        jiku_buf_addf(details, "... and %u more\n", lines - DETAIL_LINES);
+    jiku_buf_rtrim(details);
     jiku_buf_release(&list);
-    return 0;
 }
 
 static int
@@ -414,56 +483,121 @@ out:
 }
 
 static int
-list_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *home,
-          struct cpanel_listing *out, struct jiku_err *err)
+list_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *user,
+          const char *home, struct cpanel_listing *out, struct jiku_err *err)
 {
-    struct jiku_buf cmd = JIKU_BUF_INIT;
     struct jiku_exec_result res = {0};
+    const char *args[] = {home, NULL};
     int r;
 
-    if (jiku_buf_adds(&cmd, "cd -P -- ") != 0 || jiku_buf_add_shell_word(&cmd, home) != 0 ||
-        jiku_buf_adds(&cmd, " && find . -mindepth 1 -printf '%y %s %T@ %P\\0'") != 0) {
-        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((r = plug_run(op, srv, cmd.data, true, CPANEL_LIST_MAX, "find", &res, err)) == 0 &&
-        (r = cpanel_parse_find_listing(res.out.data != NULL ? res.out.data : "", res.out.len, out,
-                                       err)) == 0)
+    if ((r = plug_run_as_owner(op, srv, user, NULL,
+                               "cd -P -- \"$1\" && find . -mindepth 1 -printf '%y %s %T@ %P\\0'",
+                               args, CPANEL_LIST_MAX, "find", &res, err)) == 0 &&
+        (r = cpanel_parse_find_listing(jiku_buf_str(&res.out), res.out.len, out, err)) == 0)
         cpanel_listing_sort(out);
-out:
     jiku_exec_result_release(&res);
-    jiku_buf_release(&cmd);
     return r;
 }
 
-/* rm -rf the EXTRA paths, relative to HOME, in batches of bounded command length. */
+/*
+ * Paths under HOME that the snapshot's WARN lines name (pkgacct could not read them, so the
+ * archive lacks them), relative, appended to KEEP.
+ */
 static int
-remove_extra(struct jiku_op *op, const struct jiku_server_info *srv, const char *home,
-             const struct cpanel_listing *extra, struct jiku_err *err)
+warned_paths(const char *warnings, const char *home, struct jiku_buf *words, size_t *n)
 {
-    struct jiku_buf cmd = JIKU_BUF_INIT, word = JIKU_BUF_INIT;
-    size_t i = 0;
-    int r = 0;
+    size_t hl = strlen(home);
 
-    while (r == 0 && i < extra->n) {
-        jiku_buf_reset(&cmd);
-        if (jiku_buf_adds(&cmd, "cd -P -- ") != 0 || jiku_buf_add_shell_word(&cmd, home) != 0 ||
-            jiku_buf_adds(&cmd, " && rm -rf --") != 0)
-            goto nomem;
-        for (size_t first = i; i < extra->n && (i == first || cmd.len < RM_BATCH); i++) {
-            jiku_buf_reset(&word);
-            if (jiku_buf_addf(&word, "./%s", extra->items[i].path) != 0 ||
-                jiku_buf_addch(&cmd, ' ') != 0 || jiku_buf_add_shell_word(&cmd, word.data) != 0)
-                goto nomem;
-        }
-        r = plug_run(op, srv, cmd.data, true, 65536, "rm in the home directory", NULL, err);
+    for (const char *p = warnings; p != NULL && (p = strstr(p, home)) != NULL; p += hl) {
+        const char *q = p + hl + 1;
+        size_t len = strcspn(q, ":\n");
+
+        if (p[hl] != '/' || len == 0)
+            continue;
+        if (jiku_buf_add(words, q, len) != 0 || jiku_buf_addch(words, '\0') != 0)
+            return JIKU_E_NOMEM;
+        ++*n;
     }
+    return 0;
+}
+
+/* Log what the clean-up (clean_script) reports: how much it removed, what it kept and why. */
+static void
+report_clean(struct jiku_op *op, const char *out)
+{
+    unsigned long removed = 0;
+    unsigned kept = 0;
+
+    if (sscanf(out, "removed %lu", &removed) != 1)
+        removed = 0;
+    for (const char *p = strstr(out, "\nkept "); p != NULL; p = strstr(p + 1, "\nkept ")) {
+        size_t n = strcspn(p + 6, "\n");
+
+        if (++kept <= DETAIL_LINES)
+            op->host->log(op, JIKU_LOG_INFO, "exact rollback kept %.*s", (int)n, p + 6);
+    }
+    op->host->log(op, JIKU_LOG_INFO, "exact rollback removed %lu path%s created since the snapshot",
+                  removed, removed == 1 ? "" : "s");
+}
+
+/* The exact clean-up of HOME against ARCHIVE, run as USER on the server (clean_script). */
+static int
+clean_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *archive,
+           const char *user, const char *home, struct jiku_err *err)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT, prefix = JIKU_BUF_INIT, keep = JIKU_BUF_INIT;
+    struct jiku_exec_result res = {0};
+    const struct jiku_artifact_ref *a = op->params->artifact;
+    const char **words = NULL;
+    size_t nkeep = 0, n = 0;
+    int r;
+
+    /* pkgacct leaves snapshot_dir out of its archive: never remove it when it is in the home. */
+    if (plug_path_inside(srv->snapshot_dir, home)) {
+        if (jiku_buf_adds(&keep, srv->snapshot_dir + strlen(home) + 1) != 0 ||
+            jiku_buf_addch(&keep, '\0') != 0)
+            goto nomem;
+        nkeep++;
+    }
+    for (const char *const *k = op->params->keep_paths; k != NULL && *k != NULL; k++) {
+        if (!plug_path_inside(*k, home))
+            continue;
+        if (jiku_buf_adds(&keep, *k + strlen(home) + 1) != 0 || jiku_buf_addch(&keep, '\0') != 0)
+            goto nomem;
+        nkeep++;
+    }
+    if (a != NULL && warned_paths(a->warnings, home, &keep, &nkeep) != 0)
+        goto nomem;
+    if ((words = calloc(nkeep + 7, sizeof(*words))) == NULL ||
+        jiku_buf_addf(&prefix, "cpmove-%s/homedir/", user) != 0)
+        goto nomem;
+    words[n++] = "perl";
+    words[n++] = "-e";
+    words[n++] = clean_script;
+    words[n++] = "--";
+    words[n++] = home;
+    words[n++] = prefix.data;
+    for (const char *k = keep.data; nkeep-- > 0; k += strlen(k) + 1)
+        words[n++] = k;
+    /* Root reads only its own archive; the end marker says the listing is whole. */
+    if ((r = plug_owner_prelude(&cmd, user, err)) != 0)
+        goto out;
+    if (jiku_buf_adds(&cmd, "{ tar -t --quoting-style=c -f ") != 0 ||
+        jiku_buf_add_shell_word(&cmd, archive) != 0 ||
+        jiku_buf_adds(&cmd, " && echo '@@end'; } | ") != 0 || plug_as_owner(&cmd, words) != 0)
+        goto nomem;
+    if ((r = plug_run(op, srv, cmd.data, false, CLEAN_REPORT_MAX, "the exact clean-up", &res,
+                      err)) == 0)
+        report_clean(op, jiku_buf_str(&res.out));
     goto out;
 nomem:
-    r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    r = plug_nomem(err);
 out:
+    jiku_exec_result_release(&res);
     jiku_buf_release(&cmd);
-    jiku_buf_release(&word);
+    jiku_buf_release(&prefix);
+    jiku_buf_release(&keep);
+    free(words);
     return r;
 }
 
@@ -473,34 +607,25 @@ cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, cons
                  struct jiku_err *err)
 {
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
-    struct cpanel_listing a = {0}, h = {0}, extra = {0};
+    struct cpanel_listing a = {0}, h = {0};
     struct jiku_buf d = JIKU_BUF_INIT;
     const char *keep;
     int r;
 
     if (!plug_valid_path(home) || !cpanel_valid_user(user) || !plug_valid_path(archive))
         return jiku_err_set(err, JIKU_E_INVAL, "refusing home directory '%s'", home);
+    if (!dry_run)
+        return exact ? clean_home(op, srv, archive, user, home, err) : 0;
     if ((r = list_archive(op, srv, archive, user, &a, err)) != 0 ||
-        (r = list_home(op, srv, home, &h, err)) != 0)
+        (r = list_home(op, srv, user, home, &h, err)) != 0)
         goto out;
-    /* pkgacct leaves snapshot_dir out of its archive: never remove it when it is in the home. */
     keep = plug_path_inside(srv->snapshot_dir, home) ? srv->snapshot_dir + strlen(home) + 1 : NULL;
-    if ((r = cpanel_home_diff(&a, &h, exact, keep, &extra, dry_run ? &d : NULL, err)) != 0)
-        goto out;
-    if (dry_run) {
-        if (details != NULL)
-            *details = jiku_buf_detach(&d);
-        goto out;
-    }
-    if (exact && extra.n > 0) {
-        op->host->log(op, JIKU_LOG_INFO, "removing %zu path%s created since the snapshot", extra.n,
-                      extra.n == 1 ? "" : "s");
-        r = remove_extra(op, srv, home, &extra, err);
-    }
+    cpanel_home_diff(&a, &h, exact, keep, &d);
+    if (details != NULL)
+        *details = jiku_buf_detach(&d);
 out:
     cpanel_listing_release(&a);
     cpanel_listing_release(&h);
-    cpanel_listing_release(&extra);
     jiku_buf_release(&d);
     return r;
 }
