@@ -2,6 +2,7 @@
  * argv → command.  A git-style command table; global options may stand before the command
  * or among its own options.  Exit codes come from one table (err.c) and leave only here.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -18,6 +19,8 @@
 #include "paths.h"
 #include "plugin_loader.h"
 #include "run.h"
+#include "secret.h"
+#include "textsafe.h"
 
 static const struct jiku_command commands[] = {
     {"nightly", jiku_cmd_nightly, "nightly",
@@ -149,15 +152,22 @@ handle_global(struct jiku_ctx *ctx, int c, const char *arg)
         ctx->verbose++;
         return 0;
     case OPT_ACTOR:
-        if (arg[0] == '\0' || strlen(arg) > 64 || strpbrk(arg, "\n\r\t ") != NULL) {
-            fprintf(stderr, "jiku-agent: invalid --actor '%s'\n", arg);
+        if (arg[0] == '\0' || strlen(arg) > 64 || strpbrk(arg, "\n\r\t ") != NULL ||
+            !jiku_text_is_clean(arg, JIKU_TEXT_FIELD)) {
+            char shown[4 * 64 + 4];
+
+            jiku_text_copy(shown, sizeof(shown), arg, JIKU_TEXT_FIELD);
+            fprintf(stderr, "jiku-agent: invalid --actor '%s'\n", shown);
             return -1;
         }
         ctx->actor_opt = arg;
         return 0;
     case OPT_LOCK_WAIT:
         if (parse_seconds(arg, &ctx->lock_wait) != 0) {
-            fprintf(stderr, "jiku-agent: invalid --lock-wait '%s': expected seconds\n", arg);
+            char shown[128];
+
+            jiku_text_copy(shown, sizeof(shown), arg, JIKU_TEXT_FIELD);
+            fprintf(stderr, "jiku-agent: invalid --lock-wait '%s': expected seconds\n", shown);
             return -1;
         }
         return 0;
@@ -363,6 +373,28 @@ main_usage(struct jiku_ctx *ctx, const char *fmt, ...)
     return jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
 }
 
+/*
+ * What the command printed must have reached stdout: a full disk or a reader that went away
+ * (SIGPIPE is ignored, so a closed pipe is EPIPE here) loses results a script relies on.  The
+ * error flag of stdout is sticky, so one check after the last flush covers every output path.
+ * A lost output turns success (0) and a partial run (3) into an I/O error (74); a run that
+ * failed keeps its own code, the message on stderr says the output was lost too.
+ */
+static int
+check_stdout(int code)
+{
+    int failed = fflush(stdout) != 0;
+    int e = errno;
+
+    if (!failed && !ferror(stdout))
+        return code;
+    fprintf(stderr, "jiku-agent: cannot write to standard output: %s\n",
+            failed ? strerror(e) : "write error");
+    if (code == 0 || code == 3)
+        return jiku_status_exit_code(JIKU_E_IO);
+    return code;
+}
+
 int
 jiku_main(int argc, char **argv)
 {
@@ -388,20 +420,21 @@ jiku_main(int argc, char **argv)
     }
     if (c == 'h') {
         print_global_help(stdout);
-        return 0;
+        return check_stdout(0);
     }
     if (c == OPT_VERSION) {
         printf("jiku-agent %s (plugin ABI %d.%d)\n", JIKU_VERSION, JIKU_PLUGIN_ABI_MAJOR,
                JIKU_PLUGIN_ABI_MINOR);
-        return 0;
+        return check_stdout(0);
     }
     if (c == '?' || c == ':')
-        return main_usage(&ctx, "%s option '%s'", c == ':' ? "missing argument for" : "unknown",
-                          argv[optind - 1]);
+        return check_stdout(main_usage(&ctx, "%s option '%s'",
+                                       c == ':' ? "missing argument for" : "unknown",
+                                       argv[optind - 1]));
     if (optind >= argc)
-        return main_usage(&ctx, "no command given");
+        return check_stdout(main_usage(&ctx, "no command given"));
     if ((cmd = jiku_command_find(argv[optind])) == NULL)
-        return main_usage(&ctx, "'%s' is not a jiku-agent command", argv[optind]);
+        return check_stdout(main_usage(&ctx, "'%s' is not a jiku-agent command", argv[optind]));
 
     jiku_log_setup(JIKU_LOG_AUTO, verbosity(&ctx));
     ctx.actor = ctx.actor_opt != NULL ? strdup(ctx.actor_opt) : default_actor();
@@ -413,6 +446,10 @@ jiku_main(int argc, char **argv)
     code = cmd->fn(&ctx, argc, argv);
     if (code == 0 && jiku_interrupted())
         code = jiku_status_exit_code(JIKU_E_INTERRUPTED);
+    /* Before the run is recorded: the catalog keeps the code the process exits with. */
+    code = check_stdout(code);
     ctx_release(&ctx, code);
+    /* The workers are gone: nothing reads the secrets any more. */
+    jiku_secret_wipe_all();
     return code;
 }

@@ -15,6 +15,7 @@
 #include "jiku/log.h"
 #include "progress.h"
 #include "run.h"
+#include "secret.h"
 #include "ssh.h"
 
 struct jiku_hostimpl {
@@ -161,39 +162,22 @@ host_sftp_put(struct jiku_op *op, const struct jiku_server_info *server, const c
     return jiku_sftp_put(ssh, server_conf(op, server), local, remote, res, err);
 }
 
-/* Secrets are read at the moment of use, never kept in the config. */
+/*
+ * Secrets are never kept in the config: the store (secret.c) reads each file once per run into
+ * locked memory, and every call hands the plugin a copy it wipes after the request.
+ */
 static int
 host_read_secret(struct jiku_op *op, const struct jiku_server_info *server, enum jiku_secret which,
                  struct jiku_buf *out, struct jiku_err *err)
 {
     const struct jiku_server_conf *sc = server_conf(op, server);
-    const char *path = which == JIKU_SECRET_API_TOKEN ? sc->api_token_file : sc->api_password_file;
-    char chunk[512];
-    size_t n;
-    FILE *fp;
-    int r = 0;
+    bool token = which == JIKU_SECRET_API_TOKEN;
+    const char *path = token ? sc->api_token_file : sc->api_password_file;
 
     if (path == NULL)
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no %s", sc->info.name,
-                            which == JIKU_SECRET_API_TOKEN ? "api_token_file"
-                                                           : "api_password_file");
-    if ((fp = fopen(path, "re")) == NULL)
-        return jiku_err_set(err, JIKU_E_CONFIG, "cannot read secret file '%s': %s", path,
-                            strerror(errno));
-    while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        r = jiku_buf_add(out, chunk, n);
-    if (ferror(fp))
-        r = jiku_err_set(err, JIKU_E_CONFIG, "cannot read secret file '%s'", path);
-    fclose(fp);
-    jiku_memzero(chunk, sizeof(chunk));
-    if (r != 0) {
-        jiku_buf_release_secure(out);
-        return r == JIKU_E_NOMEM ? jiku_err_set(err, r, "out of memory") : r;
-    }
-    jiku_buf_rtrim(out);
-    if (out->len == 0)
-        return jiku_err_set(err, JIKU_E_CONFIG, "secret file '%s' is empty", path);
-    return 0;
+                            token ? "api_token_file" : "api_password_file");
+    return jiku_secret_get(path, token ? "token file" : "password file", out, err);
 }
 
 static void

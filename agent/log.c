@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "jiku/log.h"
+#include "textsafe.h"
 
 static enum jiku_log_dest log_dest = JIKU_LOG_STDERR;
 static enum jiku_log_level log_max = JIKU_LOG_WARN;
@@ -52,6 +53,8 @@ void
 jiku_vlog(enum jiku_log_level level, const char *prefix, const char *fmt, va_list ap)
 {
     char line[2048];
+    /* Every byte escaped at worst: four times the line, and the line is cut anyway. */
+    char safe[4 * sizeof(line)];
     size_t off = 0;
 
     if (level > log_max)
@@ -60,17 +63,18 @@ jiku_vlog(enum jiku_log_level level, const char *prefix, const char *fmt, va_lis
         off = (size_t)snprintf(line, sizeof(line), "%s: ", prefix);
     if (off < sizeof(line))
         vsnprintf(line + off, sizeof(line) - off, fmt, ap);
-    /* One record per line: a message must never forge a second log line. */
-    for (char *p = line; *p != '\0'; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
+    /*
+     * One record per line, and nothing that drives a terminal: a message quoting a customer's
+     * file name or a panel's answer must never forge a second log line or clear the screen.
+     */
+    jiku_text_copy(safe, sizeof(safe), line, JIKU_TEXT_FIELD);
 
     pthread_mutex_lock(&log_lock);
     if (log_dest == JIKU_LOG_SYSLOG) {
         open_syslog();
-        syslog(syslog_prio[level], "%s", line);
+        syslog(syslog_prio[level], "%s", safe);
     } else {
-        fprintf(stderr, "jiku-agent: %s: %s\n", level_names[level], line);
+        fprintf(stderr, "jiku-agent: %s: %s\n", level_names[level], safe);
     }
     pthread_mutex_unlock(&log_lock);
 }
@@ -88,12 +92,17 @@ jiku_log(enum jiku_log_level level, const char *fmt, ...)
 void
 jiku_log_syslog_only(const char *fmt, ...)
 {
+    /* An audit record quotes a whole error message and its reason. */
+    char line[4096];
+    char safe[4 * sizeof(line)];
     va_list ap;
 
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    jiku_text_copy(safe, sizeof(safe), line, JIKU_TEXT_FIELD);
     pthread_mutex_lock(&log_lock);
     open_syslog();
-    va_start(ap, fmt);
-    vsyslog(LOG_INFO, fmt, ap);
-    va_end(ap);
+    syslog(LOG_INFO, "%s", safe);
     pthread_mutex_unlock(&log_lock);
 }

@@ -1,6 +1,12 @@
 /*
  * Human and JSON-lines output on stdout.  JSON keys follow SPEC §5's contract: more keys may
  * be added, none renamed.
+ *
+ * Targets' file names, URLs, owners and panel messages are customers' data: every human line
+ * passes them through the sanitiser (textsafe.h), so nothing they hold drives the admin's
+ * terminal.  JSON lines are escaped by jansson (JSON_ENSURE_ASCII: controls as \u00XX,
+ * everything past ASCII as \uXXXX); their strings are only made valid UTF-8 first, since
+ * jansson refuses a line with a string that is not.
  */
 #include <jansson.h>
 #include <stdarg.h>
@@ -8,9 +14,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jiku/log.h"
 #include "output.h"
 #include "retry.h"
+#include "textsafe.h"
 #include "timefmt.h"
+
+/* Sanitised copies of a line's fields, freed together. */
+struct safe_fields {
+    char *s[8];
+    size_t n;
+};
+
+/* S made safe for MODE, kept in F; "?" when memory ran out, NULL for NULL. */
+static const char *
+safe(struct safe_fields *f, const char *s, enum jiku_text_mode mode)
+{
+    char *c;
+
+    if (s == NULL)
+        return NULL;
+    if (jiku_text_is_clean(s, mode))
+        return s;
+    if (f->n == sizeof(f->s) / sizeof(f->s[0]) || (c = jiku_text_dup(s, mode)) == NULL)
+        return "?";
+    f->s[f->n++] = c;
+    return c;
+}
+
+static void
+safe_fields_release(struct safe_fields *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free(f->s[i]);
+    f->n = 0;
+}
 
 void
 jiku_op_report_release(struct jiku_op_report *rep)
@@ -71,8 +109,11 @@ jiku_out_json(struct jiku_out *out, const char *type, const char *fmt, ...)
     va_start(ap, fmt);
     obj = json_vpack_ex(&jerr, 0, fmt, ap);
     va_end(ap);
-    if (obj == NULL)
+    /* Never silently: a reader counting lines must learn that one is missing. */
+    if (obj == NULL) {
+        log_error("cannot write a '%s' JSON line: %s", type, jerr.text);
         return;
+    }
     /* "type" first: readers that grep for it find it without parsing. */
     json_t *line = json_pack("{s:s}", "type", type);
     json_object_update(line, obj);
@@ -83,13 +124,22 @@ jiku_out_json(struct jiku_out *out, const char *type, const char *fmt, ...)
 void
 jiku_out_text(struct jiku_out *out, const char *fmt, ...)
 {
+    struct jiku_buf raw = JIKU_BUF_INIT, clean = JIKU_BUF_INIT;
     va_list ap;
+    int r;
 
     if (out->json)
         return;
     va_start(ap, fmt);
-    vfprintf(stdout, fmt, ap);
+    r = jiku_buf_vaddf(&raw, fmt, ap);
     va_end(ap);
+    /* The format lays out the lines; what the arguments bring cannot drive the terminal. */
+    if (r == 0 && jiku_text_add(&clean, raw.data, raw.len, JIKU_TEXT_LINES) == 0)
+        fputs(jiku_buf_str(&clean), stdout);
+    else
+        log_error("out of memory");
+    jiku_buf_release(&raw);
+    jiku_buf_release(&clean);
 }
 
 void
@@ -102,8 +152,62 @@ jiku_out_decision(struct jiku_out *out, const struct jiku_decision *d, const cha
                   "allowed", d->allowed, "reason", d->reason, "source",
                   d->source[0] != '\0' ? d->source : NULL, "dry_run", dry_run);
     /* A human sees a denial once, as the operation's error line; a dry run shows them all. */
-    if (!out->json && dry_run && !out->quiet)
-        printf("dry-run: %s\n", d->reason);
+    if (!out->json && dry_run && !out->quiet) {
+        struct safe_fields f = {0};
+
+        printf("dry-run: %s\n", safe(&f, d->reason, JIKU_TEXT_FIELD));
+        safe_fields_release(&f);
+    }
+}
+
+/* Each of the panel's warning lines on a line of its own, after LEAD. */
+static void
+human_warnings(const char *lead, const char *warnings)
+{
+    struct jiku_buf line = JIKU_BUF_INIT;
+
+    for (const char *p = warnings; p != NULL && *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+        jiku_buf_reset(&line);
+        if (len > 0 && jiku_text_add(&line, p, len, JIKU_TEXT_FIELD) == 0)
+            printf("%swarning: %s\n", lead, line.data);
+        p = nl != NULL ? nl + 1 : NULL;
+    }
+    jiku_buf_release(&line);
+}
+
+/* The human lines of one operation; every field may quote a customer's data. */
+static void
+human_operation(struct jiku_out *out, const struct jiku_op_report *rep)
+{
+    struct safe_fields f = {0};
+    const char *target = safe(&f, rep->target, JIKU_TEXT_FIELD);
+    const char *action = safe(&f, rep->action, JIKU_TEXT_FIELD);
+    const char *artifact = safe(&f, rep->artifact, JIKU_TEXT_FIELD);
+    const char *safety = safe(&f, rep->safety_artifact, JIKU_TEXT_FIELD);
+    struct jiku_buf lead = JIKU_BUF_INIT;
+
+    if (rep->error != NULL) {
+        /* Under cron the one line per failure is this one. */
+        fprintf(stderr, "jiku-agent: %s %s: %s\n", action, target,
+                safe(&f, rep->error, JIKU_TEXT_FIELD));
+    } else if (out->cron && !out->dry_run) {
+        /* Under cron a success is silent; a warning still deserves its mail. */
+        if (rep->warnings != NULL && !out->quiet &&
+            jiku_buf_addf(&lead, "%s %s: ", action, target) == 0)
+            human_warnings(lead.data, rep->warnings);
+    } else if (!out->quiet) {
+        printf("%-28s %-22s %-8s %s%s%s\n", target, action, rep->status, artifact ? artifact : "-",
+               safety ? "  safety " : "", safety ? safety : "");
+        human_warnings("  ", rep->warnings);
+    }
+    /* A change list: its lines are the plugin's, what they name is the customer's. */
+    if (rep->details != NULL && !out->quiet)
+        printf("%s\n", safe(&f, rep->details, JIKU_TEXT_LINES));
+    jiku_buf_release(&lead);
+    safe_fields_release(&f);
 }
 
 void
@@ -126,29 +230,22 @@ jiku_out_operation(struct jiku_out *out, const struct jiku_op_report *rep)
             out->first_fail_code = 1;
     }
 
-    jiku_out_json(out, "operation", "{s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s?, s:s?, s:s?}", "id",
-                  rep->id, "target", rep->target, "action", rep->action, "status", rep->status,
-                  "error", rep->error, "exit_code", strcmp(rep->status, "ok") == 0 ? 0 : code,
-                  "duration_ms", (json_int_t)rep->duration_ms, "artifact", rep->artifact,
-                  "safety_artifact", rep->safety_artifact, "warnings", rep->warnings);
+    {
+        /* jansson refuses invalid UTF-8 (a message cut inside a character, a panel's bytes). */
+        struct safe_fields j = {0};
+
+        jiku_out_json(out, "operation", "{s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s?, s:s?, s:s?}",
+                      "id", rep->id, "target", safe(&j, rep->target, JIKU_TEXT_UTF8), "action",
+                      rep->action, "status", rep->status, "error",
+                      safe(&j, rep->error, JIKU_TEXT_UTF8), "exit_code",
+                      strcmp(rep->status, "ok") == 0 ? 0 : code, "duration_ms",
+                      (json_int_t)rep->duration_ms, "artifact", rep->artifact, "safety_artifact",
+                      rep->safety_artifact, "warnings", safe(&j, rep->warnings, JIKU_TEXT_UTF8));
+        safe_fields_release(&j);
+    }
     if (out->json)
         return;
-    if (rep->error != NULL) {
-        /* Under cron the one line per failure is this one. */
-        fprintf(stderr, "jiku-agent: %s %s: %s\n", rep->action, rep->target, rep->error);
-    } else if (out->cron && !out->dry_run) {
-        /* Under cron a success is silent; a warning still deserves its mail. */
-        if (rep->warnings != NULL && !out->quiet)
-            printf("%s %s: warnings: %s\n", rep->action, rep->target, rep->warnings);
-    } else if (!out->quiet) {
-        printf("%-28s %-22s %-8s %s%s%s\n", rep->target, rep->action, rep->status,
-               rep->artifact ? rep->artifact : "-", rep->safety_artifact ? "  safety " : "",
-               rep->safety_artifact ? rep->safety_artifact : "");
-        if (rep->warnings != NULL)
-            printf("  warnings: %s\n", rep->warnings);
-    }
-    if (rep->details != NULL && !out->quiet)
-        printf("%s\n", rep->details);
+    human_operation(out, rep);
 }
 
 static void
@@ -189,34 +286,41 @@ void
 jiku_out_artifact(struct jiku_out *out, const struct jiku_artifact *a, time_t now)
 {
     char *created = jiku_time_rfc3339(a->created);
+    struct safe_fields f = {0};
     char size[32], age[32];
 
     if (out->json)
         jiku_out_json(
             out, "artifact", "{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s?, s:s?, s:b, s:s?}", "id",
-            a->id, "customer", a->customer, "target", a->target, "kind",
+            safe(&f, a->id, JIKU_TEXT_UTF8), "customer", a->customer, "target", a->target, "kind",
             jiku_artifact_kind_name(a->kind), "status", jiku_artifact_status_name(a->status),
             "created", created, "size",
             a->status == JIKU_ART_PENDING ? json_null() : json_integer((json_int_t)a->size), "md5",
             a->md5, "sha256", a->sha256, "pinned", a->pinned, "location",
-            a->backup_path != NULL ? a->backup_path : a->location);
+            /* the panel named it */
+            safe(&f, a->backup_path != NULL ? a->backup_path : a->location, JIKU_TEXT_UTF8));
     if (!out->json) {
         human_size(size, sizeof(size), a->size);
         human_age(age, sizeof(age), now - a->created);
-        printf("%-40s %-8s %10s %6s %-7s %s\n", a->id, jiku_artifact_kind_name(a->kind), size, age,
-               jiku_artifact_status_name(a->status), a->pinned ? "pinned" : "");
+        printf("%-40s %-8s %10s %6s %-7s %s\n", safe(&f, a->id, JIKU_TEXT_FIELD),
+               jiku_artifact_kind_name(a->kind), size, age, jiku_artifact_status_name(a->status),
+               a->pinned ? "pinned" : "");
     }
+    safe_fields_release(&f);
     free(created);
 }
 
 void
 jiku_out_error(struct jiku_out *out, int status, const char *msg)
 {
+    struct safe_fields f = {0};
+
     if (out->json)
-        jiku_out_json(out, "error", "{s:s, s:i}", "message", msg, "exit_code",
-                      jiku_status_exit_code(status));
+        jiku_out_json(out, "error", "{s:s, s:i}", "message", safe(&f, msg, JIKU_TEXT_UTF8),
+                      "exit_code", jiku_status_exit_code(status));
     else
-        fprintf(stderr, "jiku-agent: %s\n", msg);
+        fprintf(stderr, "jiku-agent: %s\n", safe(&f, msg, JIKU_TEXT_FIELD));
+    safe_fields_release(&f);
 }
 
 int
