@@ -131,6 +131,24 @@ plug_as_owner(struct jiku_buf *cmd, const char *const *words)
     return plug_words(cmd, words);
 }
 
+/* Run the fixed shell SCRIPT as root with ARGS as $1…: as plug_run. */
+static int
+run_script(struct jiku_op *op, const struct jiku_server_info *server, const char *script,
+           const char *const *args, size_t max_output, const char *what,
+           struct jiku_exec_result *res, struct jiku_err *err)
+{
+    const char *head[] = {"sh", "-c", script, "sh", NULL};
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    int r;
+
+    if (plug_words(&cmd, head) != 0 || plug_words(&cmd, args) != 0)
+        r = plug_nomem(err);
+    else
+        r = plug_run(op, server, cmd.data, true, max_output, what, res, err);
+    jiku_buf_release(&cmd);
+    return r;
+}
+
 int
 plug_run_as_owner(struct jiku_op *op, const struct jiku_server_info *server, const char *owner,
                   const char *feed, const char *script, const char *const *args, size_t max_output,
@@ -293,23 +311,35 @@ int
 plug_remote_digest(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
                    bool md5, struct plug_digest *d, struct jiku_err *err)
 {
+    return plug_remote_digest_as(op, server, NULL, path, md5, d, err);
+}
+
+int
+plug_remote_digest_as(struct jiku_op *op, const struct jiku_server_info *server, const char *owner,
+                      const char *path, bool md5, struct plug_digest *d, struct jiku_err *err)
+{
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
-    struct jiku_buf cmd = JIKU_BUF_INIT;
+    struct jiku_buf script = JIKU_BUF_INIT;
     struct jiku_exec_result res = {0};
+    const char *args[] = {path, NULL};
     int r;
 
     if (!plug_valid_path(path))
         return jiku_err_set(err, JIKU_E_INVAL, "refusing the remote path '%s'", path);
     /* Nothing but a regular file (not a symlink) counts. */
-    if (jiku_buf_adds(&cmd, "f=") != 0 || jiku_buf_add_shell_word(&cmd, path) != 0 ||
-        jiku_buf_adds(&cmd, "; if test -f \"$f\" && ! test -L \"$f\"; then ") != 0 ||
-        (md5 && jiku_buf_adds(&cmd, "md5sum -- \"$f\" && ") != 0) ||
-        jiku_buf_adds(&cmd, "sha256sum -- \"$f\" && stat -c %s -- \"$f\"; "
-                            "else echo MISSING; fi") != 0) {
+    if (jiku_buf_adds(&script, "f=$1; if test -f \"$f\" && ! test -L \"$f\"; then ") != 0 ||
+        (md5 && jiku_buf_adds(&script, "md5sum -- \"$f\" && ") != 0) ||
+        jiku_buf_adds(&script, "sha256sum -- \"$f\" && stat -c %s -- \"$f\"; "
+                               "else echo MISSING; fi") != 0) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = plug_run(op, srv, cmd.data, true, 4096, "checksums", &res, err)) != 0)
+    if (owner != NULL)
+        r = plug_run_as_owner(op, srv, owner, NULL, script.data, args, 4096, "checksums", &res,
+                              err);
+    else
+        r = run_script(op, srv, script.data, args, 4096, "checksums", &res, err);
+    if (r != 0)
         goto out;
     if (strncmp(jiku_buf_str(&res.out), "MISSING", 7) == 0)
         r = jiku_err_set(err, JIKU_E_NOTFOUND, "archive '%s' is gone from '%s'", path, srv->name);
@@ -317,7 +347,54 @@ plug_remote_digest(struct jiku_op *op, const struct jiku_server_info *server, co
         jiku_err_prefix(err, "'%s' on '%s'", path, srv->name);
 out:
     jiku_exec_result_release(&res);
+    jiku_buf_release(&script);
+    return r;
+}
+
+int
+plug_copy_out(struct jiku_op *op, const char *owner, const char *file, const char *dest,
+              struct jiku_err *err)
+{
+    const char *cat[] = {"cat", "--", file, NULL};
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    int r;
+
+    if (!plug_valid_path(file) || !plug_path_inside(dest, op->server->snapshot_dir))
+        return jiku_err_set(err, JIKU_E_INVAL, "refusing to copy '%s' to '%s'", file, dest);
+    if ((r = plug_owner_prelude(&cmd, owner, err)) != 0)
+        goto out;
+    /* The owner reads; root writes a new file of its own (noclobber: never an existing one). */
+    if (jiku_buf_adds(&cmd, "umask 077; set -C; ") != 0 || plug_as_owner(&cmd, cat) != 0 ||
+        jiku_buf_adds(&cmd, " >") != 0 || jiku_buf_add_shell_word(&cmd, dest) != 0) {
+        r = plug_nomem(err);
+        goto out;
+    }
+    r = plug_run(op, NULL, cmd.data, false, 4096, "copying out of the account", NULL, err);
+out:
     jiku_buf_release(&cmd);
+    return r;
+}
+
+int
+plug_copy_in(struct jiku_op *op, const char *owner, const char *src, const char *dir,
+             const char *name, struct jiku_err *err)
+{
+    /* A temporary name, then a rename that never follows a link or enters a directory. */
+    static const char script[] = "umask 077; test -d \"$1\" || mkdir -m 700 -- \"$1\" || exit\n"
+                                 "cat > \"$1/.$2.part\" && mv -T -- \"$1/.$2.part\" \"$1/$2\"";
+    const char *args[] = {dir, name, NULL};
+    struct jiku_buf feed = JIKU_BUF_INIT;
+    int r;
+
+    if (!plug_path_inside(src, op->server->snapshot_dir) || !plug_valid_path(dir) ||
+        !plug_valid_component(name))
+        return jiku_err_set(err, JIKU_E_INVAL, "refusing to copy '%s' into '%s'", src, dir);
+    if (jiku_buf_adds(&feed, "cat --") != 0 || plug_words(&feed, (const char *const[]){src, NULL}))
+        r = plug_nomem(err);
+    else
+        r = plug_run_as_owner(op, NULL, owner, feed.data, script, args, 4096,
+                              "copying into the account", NULL, err);
+    jiku_buf_release(&feed);
     return r;
 }
 

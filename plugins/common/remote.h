@@ -113,6 +113,23 @@ int plug_parse_digest(const char *out, bool md5, struct plug_digest *d, struct j
  */
 int plug_remote_digest(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
                        bool md5, struct plug_digest *d, struct jiku_err *err);
+/* As plug_remote_digest, computed by OWNER (NULL: root) for a file in OWNER's tree. */
+int plug_remote_digest_as(struct jiku_op *op, const struct jiku_server_info *server,
+                          const char *owner, const char *path, bool md5, struct plug_digest *d,
+                          struct jiku_err *err);
+/*
+ * FILE in OWNER's tree copied into DEST, a new file of root's inside snapshot_dir (0600): the
+ * owner reads, root only writes the stream.  An existing DEST is an error, never overwritten.
+ */
+int plug_copy_out(struct jiku_op *op, const char *owner, const char *file, const char *dest,
+                  struct jiku_err *err);
+/*
+ * SRC, root's file inside snapshot_dir, copied to DIR/NAME in OWNER's tree by OWNER (DIR made
+ * 0700 when missing; written under a temporary name, then renamed with mv -T): the new file is
+ * the owner's, as if they had made it.
+ */
+int plug_copy_in(struct jiku_op *op, const char *owner, const char *src, const char *dir,
+                 const char *name, struct jiku_err *err);
 /* umask 077; mkdir -m 700 -p of every path given (NULL-terminated), all validated first. */
 int plug_remote_mkdirs(struct jiku_op *op, const struct jiku_server_info *server,
                        const char *const *paths, struct jiku_err *err);

@@ -335,11 +335,19 @@ wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
 
     if ((r = marker_read(op, &m, err)) != 0)
         return r;
-    domain = m.domain != NULL             ? m.domain
-             : op->params->domain != NULL ? op->params->domain
-                                          : op->target->staging_domain;
-    if (domain == NULL) {
-        r = jiku_err_set(err, JIKU_E_NOTFOUND, "'%s' has no staging copy", op->target->id);
+    /* Only what the agent's own stage record says it made is ever removed. */
+    if (m.domain == NULL) {
+        r = jiku_err_set(err, JIKU_E_NOTFOUND,
+                         "'%s' has no staging copy the agent made on '%s' (no stage record): "
+                         "refusing to remove anything",
+                         op->target->id, op->server->name);
+        goto out;
+    }
+    domain = m.domain;
+    if (op->params->domain != NULL && strcmp(op->params->domain, domain) != 0) {
+        r = jiku_err_set(err, JIKU_E_USAGE,
+                         "the agent staged '%s' on '%s', not '%s': refusing to remove '%s'",
+                         op->target->id, domain, op->params->domain, op->params->domain);
         goto out;
     }
     if ((r = wpt_target_site(panel, op, domain, &stg, err)) != 0)
@@ -371,11 +379,6 @@ wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
         if ((r = panel->remove_domain(op, op->target->account, stg.domain, err)) != 0)
             goto out;
         jiku_buf_addf(&done, "%sremoved the domain '%s'", done.len > 0 ? "; " : "", stg.domain);
-    }
-    if (m.domain == NULL && n != 1) {
-        r = jiku_err_set(err, JIKU_E_NOTFOUND, "'%s' has no staging copy on '%s'", op->target->id,
-                         stg.domain);
-        goto out;
     }
     marker_remove(op);
     if (done.len == 0)

@@ -192,15 +192,41 @@ cpanel_soft_run_words(struct jiku_op *op, const char *const *words, const char *
     return r;
 }
 
-/* Remove a backup file of the account (validated by the caller). */
-static void
-remove_backup_quietly(struct jiku_op *op, const char *file)
+/*
+ * Remove a backup file of the account (validated by the caller).  softaculous_backups is the
+ * customer's folder: the account's user removes it (docs/SECURITY.md).
+ */
+static int
+remove_backup(struct jiku_op *op, const struct cpanel_soft_ctx *c, const char *file,
+              struct jiku_err *err)
 {
-    const char *words[] = {"rm", "-f", "--", file, NULL};
+    const char *args[] = {file, NULL};
+
+    return plug_run_as_owner(op, NULL, c->user, NULL, "rm -f -- \"$1\"", args, 4096, "rm", NULL,
+                             err);
+}
+
+static void
+remove_backup_quietly(struct jiku_op *op, const struct cpanel_soft_ctx *c, const char *file)
+{
     struct jiku_err e = {0};
 
-    if (cpanel_soft_run_words(op, words, "rm", &e) != 0)
+    if (remove_backup(op, c, file, &e) != 0)
         op->host->log(op, JIKU_LOG_WARN, "cannot remove '%s': %s", file, e.msg);
+}
+
+/* The private directory (in snapshot_dir) where a backup file passes between root and the user. */
+static int
+staging_dir(struct jiku_op *op, char **dir, struct jiku_err *err)
+{
+    int r;
+
+    if ((r = plug_job_dir(op->server, op->params->operation_id, "softaculous", dir, err)) == 0 &&
+        (r = plug_remote_mkdirs(op, NULL, (const char *const[]){*dir, NULL}, err)) != 0) {
+        free(*dir);
+        *dir = NULL;
+    }
+    return r;
 }
 
 /*
@@ -236,7 +262,7 @@ take_backup(struct jiku_op *op, struct cpanel_soft_ctx *c, char **file, struct p
                                          err)) != 0 ||
         (r = backup_file(c, &b, file, err)) != 0)
         goto out;
-    if ((r = plug_remote_digest(op, NULL, *file, true, d, err)) != 0)
+    if ((r = plug_remote_digest_as(op, NULL, c->user, *file, true, d, err)) != 0)
         goto out;
     if (b.have_size && b.size != d->size) {
         r = jiku_err_set(err, JIKU_E_DATA,
@@ -301,10 +327,11 @@ cpanel_soft_snapshot(struct jiku_op *op, struct jiku_err *err)
 int
 cpanel_soft_backup(struct jiku_op *op, struct jiku_err *err)
 {
-    struct plug_digest d = {0};
+    struct plug_digest d = {0}, dc = {0};
     struct jiku_xfer_result x = {0};
     struct cpanel_soft_ctx c;
-    char *file = NULL, *local = NULL;
+    char *file = NULL, *local = NULL, *stage = NULL, *copy = NULL;
+    const char *name;
     int r;
 
     if (op->params->backup_dir == NULL)
@@ -312,12 +339,29 @@ cpanel_soft_backup(struct jiku_op *op, struct jiku_err *err)
     if ((r = cpanel_soft_open_live(op, &c, err)) != 0 ||
         (r = take_backup(op, &c, &file, &d, err)) != 0)
         goto out;
-    if (asprintf(&local, "%s/%s", op->params->backup_dir, strrchr(file, '/') + 1) < 0) {
+    name = strrchr(file, '/') + 1;
+    if (asprintf(&local, "%s/%s", op->params->backup_dir, name) < 0) {
         local = NULL;
         r = plug_nomem(err);
         goto out_remove;
     }
-    if ((r = plug_download(op, NULL, file, &d, local, &x, err)) != 0)
+    /* SFTP would read as root through the customer's folder: the user copies it out first. */
+    if ((r = staging_dir(op, &stage, err)) != 0)
+        goto out_remove;
+    if (asprintf(&copy, "%s/%s", stage, name) < 0) {
+        copy = NULL;
+        r = plug_nomem(err);
+        goto out_remove;
+    }
+    if ((r = plug_copy_out(op, c.user, file, copy, err)) != 0 ||
+        (r = plug_remote_digest(op, NULL, copy, true, &dc, err)) != 0)
+        goto out_remove;
+    if (dc.size != d.size || strcmp(dc.sha256, d.sha256) != 0) {
+        r = jiku_err_set(err, JIKU_E_DATA, "backup '%s' on '%s' changed while it was copied", file,
+                         op->server->name);
+        goto out_remove;
+    }
+    if ((r = plug_download(op, NULL, copy, &dc, local, &x, err)) != 0)
         goto out_remove;
     op->result->backup_path = local;
     local = NULL;
@@ -325,8 +369,11 @@ cpanel_soft_backup(struct jiku_op *op, struct jiku_err *err)
     goto out;
 out_remove:
     /* Not recorded: the server copy would be nobody's. */
-    remove_backup_quietly(op, file);
+    remove_backup_quietly(op, &c, file);
 out:
+    plug_remote_remove_quietly(op, NULL, stage);
+    free(stage);
+    free(copy);
     cpanel_soft_ctx_release(&c);
     free(file);
     free(local);
@@ -335,8 +382,9 @@ out:
 
 /*
  * The artifact's backup file on the server: its own copy when it still matches the catalog,
- * else the backup_dir copy uploaded under the same name (sha256 checked, owner as the
- * directory's).  *UPLOAD tells a dry run that an upload would be needed.
+ * else the backup_dir copy uploaded into snapshot_dir, checked by sha256 there and copied into
+ * softaculous_backups by the account's user (whose file it then is, as Softaculous expects).
+ * *UPLOAD tells a dry run that an upload would be needed.
  */
 static int
 backup_on_server(struct jiku_op *op, struct cpanel_soft_ctx *c, const struct jiku_artifact_ref *a,
@@ -344,13 +392,14 @@ backup_on_server(struct jiku_op *op, struct cpanel_soft_ctx *c, const struct jik
 {
     struct plug_digest d = {0};
     struct jiku_xfer_result x = {0};
-    const char *name;
+    char *stage = NULL, *copy = NULL;
+    const char *name, *want;
     int r;
 
     *upload = false;
     if ((r = artifact_file(c, a->location, &name, err)) != 0)
         return r;
-    r = plug_remote_digest(op, NULL, a->location, true, &d, err);
+    r = plug_remote_digest_as(op, NULL, c->user, a->location, true, &d, err);
     if (r == 0)
         return plug_check_catalog(op, a, a->location, &d, err);
     if (r != JIKU_E_NOTFOUND)
@@ -362,38 +411,37 @@ backup_on_server(struct jiku_op *op, struct cpanel_soft_ctx *c, const struct jik
     *upload = true;
     if (op->params->dry_run)
         return 0;
-    {
-        const char *mk[] = {"sh",
-                            "-c",
-                            "test -d \"$1\" || { mkdir -m 700 -- \"$1\" && "
-                            "chown --reference=\"$2\" -- \"$1\"; }",
-                            "sh",
-                            c->backups_dir,
-                            c->acct.homedir,
-                            NULL};
-
-        if ((r = cpanel_soft_run_words(op, mk, "mkdir", err)) != 0)
-            return r;
+    if ((r = staging_dir(op, &stage, err)) != 0)
+        return r;
+    if (asprintf(&copy, "%s/%s", stage, name) < 0) {
+        copy = NULL;
+        r = plug_nomem(err);
+        goto out;
     }
     op->host->log(op, JIKU_LOG_INFO, "uploading '%s' to '%s'", a->backup_path, op->server->name);
-    if ((r = op->host->sftp_put(op, NULL, a->backup_path, a->location, &x, err)) == 0 &&
-        (r = plug_remote_digest(op, NULL, a->location, true, &d, err)) == 0) {
-        const char *want = a->sha256 != NULL ? a->sha256 : x.sha256;
-
-        if (strcmp(x.sha256, want) != 0 || strcmp(d.sha256, want) != 0 || d.size != x.size)
-            r = jiku_err_set(err, JIKU_E_DATA,
-                             "backup '%s' does not match the catalog once uploaded: sha256 %s "
-                             "(catalog: %s)",
-                             a->backup_path, d.sha256, want);
+    if ((r = op->host->sftp_put(op, NULL, a->backup_path, copy, &x, err)) != 0 ||
+        (r = plug_remote_digest(op, NULL, copy, true, &d, err)) != 0)
+        goto out;
+    want = a->sha256 != NULL ? a->sha256 : x.sha256;
+    if (strcmp(x.sha256, want) != 0 || strcmp(d.sha256, want) != 0 || d.size != x.size) {
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "backup '%s' does not match the catalog once uploaded: sha256 %s "
+                         "(catalog: %s)",
+                         a->backup_path, d.sha256, want);
+        goto out;
     }
-    if (r == 0) {
-        /* Softaculous runs as the account: the file must be the account's, like its folder. */
-        const char *own[] = {"chown", "--reference", c->backups_dir, "--", a->location, NULL};
-
-        r = cpanel_soft_run_words(op, own, "chown", err);
-    }
+    if ((r = plug_copy_in(op, c->user, copy, c->backups_dir, name, err)) != 0 ||
+        (r = plug_remote_digest_as(op, NULL, c->user, a->location, true, &d, err)) != 0)
+        goto out;
+    if (strcmp(d.sha256, want) != 0)
+        r = jiku_err_set(err, JIKU_E_DATA, "'%s' on '%s' changed once copied into place",
+                         a->location, op->server->name);
     if (r != 0)
-        remove_backup_quietly(op, a->location);
+        remove_backup_quietly(op, c, a->location);
+out:
+    plug_remote_remove_quietly(op, NULL, stage);
+    free(stage);
+    free(copy);
     return r;
 }
 
@@ -466,11 +514,8 @@ cpanel_soft_prune(struct jiku_op *op, struct jiku_err *err)
     if (a == NULL || a->location == NULL)
         return 0;
     if ((r = cpanel_soft_ctx_open(op, false, &c, err)) == 0 &&
-        (r = artifact_file(&c, a->location, &name, err)) == 0) {
-        const char *words[] = {"rm", "-f", "--", a->location, NULL};
-
-        r = cpanel_soft_run_words(op, words, "rm", err);
-    }
+        (r = artifact_file(&c, a->location, &name, err)) == 0)
+        r = remove_backup(op, &c, a->location, err);
     cpanel_soft_ctx_release(&c);
     return r;
 }
@@ -488,7 +533,7 @@ cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err)
         return 0;
     if ((r = cpanel_soft_ctx_open(op, false, &c, err)) == 0 &&
         (r = artifact_file(&c, a->location, &name, err)) == 0 &&
-        (r = plug_remote_digest(op, NULL, a->location, true, &d, err)) == 0)
+        (r = plug_remote_digest_as(op, NULL, c.user, a->location, true, &d, err)) == 0)
         r = plug_check_catalog(op, a, a->location, &d, err);
     cpanel_soft_ctx_release(&c);
     return r;
