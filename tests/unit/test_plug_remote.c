@@ -1,11 +1,15 @@
 /*
  * What both panel plugins share on a panel server (plugins/common/remote.c): the path rules
  * every remote word passes, quoted command words, the checksum output, the job directory's
- * name and the growing poll interval.
+ * name, the growing poll interval, partial answers refused, and commands run as a tree's owner.
  */
 #include <criterion/criterion.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "remote.h"
 
@@ -124,4 +128,122 @@ Test(plug_jobs, poll_interval_grows_within_bounds)
     cr_assert_eq(plug_poll_interval(600000, 2), 2000);
     /* No poll_max configured: ten seconds. */
     cr_assert_eq(plug_poll_interval(600000, 0), 10000);
+}
+
+/* ---- plug_run through a fake host --------------------------------------------------------- */
+
+static struct {
+    const char *out;
+    int exit_status;
+    bool truncated;
+} fake_exec;
+
+static int
+fake_ssh_exec(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,
+              size_t max_output, struct jiku_exec_result *res, struct jiku_err *err)
+{
+    (void)op, (void)server, (void)cmd, (void)safe, (void)max_output, (void)err;
+    res->exit_status = fake_exec.exit_status;
+    res->truncated = fake_exec.truncated;
+    return jiku_buf_adds(&res->out, fake_exec.out);
+}
+
+static const struct jiku_host fake_host = {.ssh_exec = fake_ssh_exec};
+static const struct jiku_server_info fake_server = {.name = "web1"};
+
+Test(plug_run, cut_output_is_bad_data_never_an_answer)
+{
+    struct jiku_op op = {.host = &fake_host, .server = &fake_server};
+    struct jiku_exec_result res = {0};
+    struct jiku_err err = {0};
+
+    fake_exec.out = "a\nb\n";
+    fake_exec.exit_status = 0;
+    fake_exec.truncated = false;
+    cr_assert_eq(plug_run(&op, NULL, "ls", true, 4, "ls", &res, &err), 0);
+    cr_assert_str_eq(jiku_buf_str(&res.out), "a\nb\n");
+    jiku_exec_result_release(&res);
+
+    /* The same bytes, but the core says more followed: refused, and RES released. */
+    fake_exec.truncated = true;
+    cr_assert_eq(plug_run(&op, NULL, "ls", true, 4, "listing", &res, &err), JIKU_E_DATA);
+    cr_assert_not_null(strstr(err.msg, "listing on 'web1'"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "partial"), "%s", err.msg);
+    cr_assert_eq(res.out.len, 0);
+}
+
+/* ---- acting as a tree's owner ------------------------------------------------------------- */
+
+Test(plug_owner, valid_user_names)
+{
+    cr_assert(plug_valid_user("acmeshop"));
+    cr_assert(plug_valid_user("_svc"));
+    cr_assert(plug_valid_user("plk.shop-1_x"));
+    cr_assert_not(plug_valid_user(NULL));
+    cr_assert_not(plug_valid_user(""));
+    cr_assert_not(plug_valid_user("-rf"));
+    cr_assert_not(plug_valid_user("Root"));
+    cr_assert_not(plug_valid_user("a b"));
+    cr_assert_not(plug_valid_user("a'b"));
+    cr_assert_not(plug_valid_user("a$(id)"));
+    cr_assert_not(plug_valid_user("abcdefghijklmnopqrstuvwxyz0123456"));
+}
+
+/* Run SCRIPT with /bin/sh from a private file; its stdout (bounded) into OUT; its exit status. */
+static int
+run_sh(const char *script, char *out, size_t size)
+{
+    char path[] = "/tmp/jiku-test-owner.XXXXXX";
+    int fd = mkstemp(path), pfd[2], st;
+    size_t n = 0;
+    ssize_t k;
+    pid_t pid;
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, script, strlen(script)), (ssize_t)strlen(script));
+    close(fd);
+    cr_assert_eq(pipe(pfd), 0);
+    if ((pid = fork()) == 0) {
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        close(pfd[1]);
+        execl("/bin/sh", "sh", path, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    while (n < size - 1 && (k = read(pfd[0], out + n, size - 1 - n)) > 0)
+        n += (size_t)k;
+    out[n] = '\0';
+    close(pfd[0]);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    unlink(path);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(plug_owner, as_owner_runs_as_that_user_and_refuses_root)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    struct jiku_err err = {0};
+    char out[256], want[64];
+    struct passwd *pw = getpwnam("nobody");
+
+    cr_assert_eq(geteuid(), 0, "setpriv needs root: the suite runs as root");
+    cr_assert_not_null(pw);
+    cr_assert_eq(plug_owner_prelude(&cmd, "nobody", &err), 0, "%s", err.msg);
+    cr_assert_eq(plug_as_owner(&cmd, (const char *const[]){"id", "-u", NULL}), 0);
+    cr_assert_eq(jiku_buf_adds(&cmd, "; as_owner pwd"), 0);
+    cr_assert_eq(run_sh(cmd.data, out, sizeof(out)), 0);
+    snprintf(want, sizeof(want), "%u\n/\n", (unsigned)pw->pw_uid);
+    cr_assert_str_eq(out, want);
+
+    /* A panel naming root as a tree's owner stops the script before anything runs. */
+    jiku_buf_reset(&cmd);
+    cr_assert_eq(plug_owner_prelude(&cmd, "root", &err), 0);
+    cr_assert_eq(jiku_buf_adds(&cmd, "echo ran"), 0);
+    cr_assert_eq(run_sh(cmd.data, out, sizeof(out)), 70);
+    cr_assert_str_eq(out, "");
+    jiku_buf_release(&cmd);
+
+    cr_assert_eq(plug_owner_prelude(&cmd, "x'; rm -rf /", &err), JIKU_E_INVAL);
+    jiku_buf_release(&cmd);
 }
