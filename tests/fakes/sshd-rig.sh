@@ -14,7 +14,8 @@
 #
 # Files in DIR: ssh_host_{ed25519,ecdsa,rsa}_key[.pub], id_ed25519[.pub], authorized_keys,
 # known_hosts_all (all three host keys), known_hosts_ed25519 (only the Ed25519 key), both in
-# "[127.0.0.1]:PORT" form; bin/ is first on the sessions' PATH, for fake panel commands.
+# "[127.0.0.1]:PORT" form; bin/ is first on the sessions' PATH, for fake panel commands (and
+# the simulators' root-path guard wrappers, tests/fakes/simlib/README.md).
 # Must run as root (sshd's privilege separation needs the sshd user and /run/sshd).
 set -eu
 
@@ -76,7 +77,10 @@ need_root() {
 prepare_files() {
     port=$1
     mkdir -p "$dir/bin"
-    chmod 700 "$dir"
+    # 0711, bin/ 0755: a command run as a tenant (setpriv) still finds the fake commands and the
+    # guard wrappers in bin/; the keys are 0600 each, the rest holds no secret
+    chmod 711 "$dir"
+    chmod 755 "$dir/bin"
     for t in ed25519 ecdsa rsa; do
         [ -f "$dir/ssh_host_${t}_key" ] || ssh-keygen -q -t "$t" -N '' -C rig -f "$dir/ssh_host_${t}_key"
     done

@@ -327,7 +327,7 @@ class Api:
         meta["SUBDOMAIN%d" % n] = full
         meta["DOCROOT_" + full] = d
         self.sim.write_user(user, meta)
-        os.makedirs(os.path.join(self.sim.home(user), d), exist_ok=True)
+        cpsim.tenants.makedirs(self.sim.dir, os.path.join(self.sim.home(user), d))
         return uapi_obj(1, None, metadata={"transformed": 1})
 
     def u_SubDomain_delsubdomain(self, user, p):

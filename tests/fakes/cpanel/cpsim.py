@@ -27,7 +27,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
-from simlib import state  # noqa: E402
+from simlib import state, tenants  # noqa: E402
 from simlib.state import atomic_write, pid_alive  # noqa: E402,F401
 
 USER_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
@@ -650,6 +650,9 @@ class Sim:
             home = self.home(target)
             os.makedirs(home, exist_ok=True)
             self.overlay(os.path.join(top, "homedir"), home)
+            # restorepkg writes the home as root and then gives it to the account's user (made
+            # a real one here when the restore creates the account)
+            tenants.add_tree(self.dir, home, target)
             if fault == "item_failed":
                 msg = ("The system failed to restore the MySQL databases: (XID simdb1) ERROR 2002 "
                        "(HY000): Can't connect to local MySQL server through socket "
@@ -738,6 +741,7 @@ class Sim:
                     f.write(text)
             for sub in ("mail/%s/info/new" % domain, "mail/%s/info/tmp" % domain, "tmp"):
                 os.makedirs(os.path.join(home, sub), exist_ok=True)
+            tenants.add_tree(self.dir, home, user, 0o711)  # a real user owns the home
             db = user + "_db"
             with open(os.path.join(self.mysql_dir(), db + ".sql"), "w") as f:
                 f.write("-- MySQL dump of `%s` (cPanel simulator: one INSERT line = one row)\n"

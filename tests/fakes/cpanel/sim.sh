@@ -49,7 +49,9 @@ EOF
     # WordPress sites (WP Toolkit) and the Nextcloud install (Softaculous): ../wptoolkit
     python3 -B "$fakes/wptoolkit/wpt.py" seed cpanel "$dir"
     python3 -B "$fakes/wptoolkit/softaculous.py" seed "$dir"
+    python3 -B "$fakes/simlib/tenants.py" check "$dir" # every home belongs to its account
     sim_write_commands python3 "$here/cli.py" whmapi1 uapi pkgacct restorepkg df wp-toolkit
+    sim_write_guards
     sim_start_services python3
     api_port=$(sim_port api_port)
     cpanel_port=$(sim_port cpanel_port)

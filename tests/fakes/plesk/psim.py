@@ -27,7 +27,7 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
-from simlib import state  # noqa: E402
+from simlib import state, tenants  # noqa: E402
 from simlib.state import atomic_write, pid_alive  # noqa: E402,F401
 
 PREFIX_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -447,7 +447,7 @@ class Sim:
                 db["subscriptions"][domain] = s
             s["dbs"] = sorted(set(s.get("dbs", [])) | set(entry["db_names"]))
             return s
-        self.update(ensure)
+        sysuser = self.update(ensure)["sysuser"]
         prefix = path + "/vhosts"
         vroot = self.vhost(domain)
         os.makedirs(vroot, exist_ok=True)
@@ -466,6 +466,9 @@ class Sim:
                 if os.path.isdir(dest) and not os.path.islink(dest):
                     shutil.rmtree(dest)
                 atomic_write(dest, data, 0o644)
+        # Plesk restores the files as the subscription's system user (made a real one here when
+        # the restore creates the subscription)
+        tenants.add_tree(self.dir, vroot, sysuser)
         if progress:
             progress()
         if fault == "partial":
@@ -577,6 +580,8 @@ class Sim:
             atomic_write(os.path.join(www, ".htaccess"), "Options -Indexes\n")
             atomic_write(os.path.join(self.vhost(domain), "private", "notes.txt"),
                          "private notes of %s\n" % domain)
+            # the web space belongs to the system user, as the vhost directory on Plesk does
+            tenants.add_tree(self.dir, self.vhost(domain), sysuser, 0o711)
             atomic_write(os.path.join(self.mysql_dir(), dbname + ".sql"),
                          "-- MySQL dump of %s\nCREATE TABLE posts (id INT, title TEXT);\n"
                          "INSERT INTO posts VALUES (1,'hello from %s');\n"

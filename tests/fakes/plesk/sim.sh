@@ -70,7 +70,9 @@ EOF
     mkdir -p "$dir/root"
     python3 -B "$here/psim.py" seed "$dir" "$subs"
     python3 -B "$fakes/wptoolkit/wpt.py" seed plesk "$dir" # WordPress sites: ../wptoolkit
+    python3 -B "$fakes/simlib/tenants.py" check "$dir" # every web space belongs to its user
     sim_write_commands "python3 -B" "$here/cli.py" plesk df
+    sim_write_guards
     sim_start_services "python3 -B"
     api_port=$(sim_port api_port)
     {

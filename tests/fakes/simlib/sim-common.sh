@@ -49,16 +49,21 @@ sim_check_start() { # checks --name and --job-seconds (normalised), and that DIR
     fi
 }
 
-sim_make_dir() { # DIR (mode 700) with the throw-away CA and certificates in DIR/tls
+sim_make_dir() { # DIR with the throw-away CA and certificates in DIR/tls (0700)
     mkdir -p "$dir/tls" "$dir/ssh/bin"
-    chmod 700 "$dir"
+    # 0711: the tenants traverse DIR to their trees under DIR/root and to the guard wrappers in
+    # DIR/ssh/bin; the secrets keep their own modes (token, keys 0600; tls/ 0700).
+    chmod 711 "$dir"
+    chmod 700 "$dir/tls"
     sh "$fakes/certs.sh" "$dir/tls"
 }
 
 sim_make_state() { # an empty faults.json (unless the test wrote one) and requests.log
     [ -e "$dir/faults.json" ] || echo '{}' >"$dir/faults.json"
-    chmod 644 "$dir/faults.json"
+    chmod 600 "$dir/faults.json"
     : >>"$dir/requests.log"
+    : >>"$dir/violations.log"
+    chmod 600 "$dir/violations.log"
 }
 
 sim_write_commands() { # PYTHON CLI TOOL…: DIR/ssh/bin/TOOL runs `PYTHON CLI DIR TOOL ARGS…`
@@ -66,10 +71,36 @@ sim_write_commands() { # PYTHON CLI TOOL…: DIR/ssh/bin/TOOL runs `PYTHON CLI D
     cli=$2
     shift 2
     for tool in "$@"; do
-        printf '#!/bin/sh\nexec %s %s %s %s "$@"\n' "$py" "$(q "$cli")" "$(q "$dir")" \
-            "$tool" >"$dir/ssh/bin/$tool"
+        # JIKU_SIM_PANEL_TOOL: a fake panel tool runs as root like the real one; the root-path
+        # guard leaves it and every command below it alone (simlib/README.md)
+        printf '#!/bin/sh\nJIKU_SIM_PANEL_TOOL=1\nexport JIKU_SIM_PANEL_TOOL\nexec %s %s %s %s "$@"\n' \
+            "$py" "$(q "$cli")" "$(q "$dir")" "$tool" >"$dir/ssh/bin/$tool"
         chmod 755 "$dir/ssh/bin/$tool"
     done
+}
+
+# The commands the agent runs on a server, each wrapped by the root-path guard.
+GUARDED="tar rm mv cp ln chown chgrp chmod find cat mkdir rmdir touch ls stat md5sum sha1sum
+sha256sum gzip gunzip zcat head tail du wc grep sort sed tee readlink realpath truncate dd"
+
+sim_write_guards() { # DIR/ssh/bin/CMD for each GUARDED command: the guard, then the real CMD
+    case $dir$fakes in
+    *[!A-Za-z0-9._/+-]*) echo "sim.sh: the guard needs plain characters in '$dir'" >&2; exit 64 ;;
+    esac
+    gpy=/usr/bin/python3
+    [ -x "$gpy" ] || gpy=$(python3 -c 'import sys; print(sys.executable)')
+    for cmd in $GUARDED; do
+        real=
+        for d in /usr/bin /bin /usr/sbin /sbin; do
+            if [ -x "$d/$cmd" ]; then real=$d/$cmd; break; fi
+        done
+        [ -n "$real" ] || continue
+        sed -e "s|@CMD@|$cmd|g" -e "s|@REAL@|$real|g" -e "s|@DIR@|$dir|g" \
+            -e "s|@PY@|$gpy|g" -e "s|@GUARD@|$fakes/simlib/guard.py|g" \
+            "$fakes/simlib/guard-wrapper.sh.in" >"$dir/ssh/bin/$cmd"
+        chmod 755 "$dir/ssh/bin/$cmd"
+    done
+    chmod 755 "$dir/ssh/bin"
 }
 
 sim_start_services() { # PYTHON: the sshd rig, then server.py; waits for DIR/ports.json
@@ -77,7 +108,8 @@ sim_start_services() { # PYTHON: the sshd rig, then server.py; waits for DIR/por
 
     rm -f "$dir/ports.json"
     # shellcheck disable=SC2086 # PYTHON: the interpreter and its options
-    setsid $1 "$here/server.py" --dir "$dir" >"$dir/server.log" 2>&1 </dev/null &
+    JIKU_SIM_PANEL_TOOL=1 setsid $1 "$here/server.py" --dir "$dir" >"$dir/server.log" 2>&1 \
+        </dev/null &
     echo $! >"$dir/server.pid"
     n=0
     while [ ! -s "$dir/ports.json" ] && [ $n -lt 100 ]; do

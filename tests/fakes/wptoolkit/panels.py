@@ -12,7 +12,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKES = os.path.dirname(HERE)
 sys.path.insert(0, FAKES)  # simlib
-from simlib import state  # noqa: E402
+from simlib import state, tenants  # noqa: E402
 
 
 def _load_module(sub, name):
@@ -120,7 +120,7 @@ class CpanelPanel(Panel):
         meta["DOCROOT_" + domain] = rel
         self.sim.write_user(user, meta)
         self.sim.write_zone(domain)
-        os.makedirs(os.path.join(self.home(user), rel), exist_ok=True)
+        tenants.makedirs(self.dir, os.path.join(self.home(user), rel))
 
 
 class PleskPanel(Panel):

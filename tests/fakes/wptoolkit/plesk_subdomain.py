@@ -14,6 +14,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import panels  # noqa: E402
+from simlib import tenants  # noqa: E402  (panels put tests/fakes on sys.path)
 
 LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
@@ -66,7 +67,7 @@ def subdomain(simdir, argv):
         problem = sim.update(create)
         if problem:
             return err(problem)
-        os.makedirs(os.path.join(sim.vhost(parent), rel), exist_ok=True)
+        tenants.makedirs(sim.dir, os.path.join(sim.vhost(parent), rel))
         print("SUCCESS: Creation of subdomain '%s' complete." % label)
         return 0
     if cmd == "r":

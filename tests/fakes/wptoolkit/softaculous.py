@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
 sys.path.insert(0, HERE)
 import panels  # noqa: E402
 import sitedb  # noqa: E402
-from simlib import state  # noqa: E402
+from simlib import state, tenants  # noqa: E402
 
 NEXTCLOUD_SID = "483"
 NEXTCLOUD_VER = "29.0.4"
@@ -83,6 +83,7 @@ class Soft:
         os.makedirs(self.udir(user), mode=0o700, exist_ok=True)
         sitedb.atomic_write(os.path.join(self.udir(user), name),
                             json.dumps(data, indent=1, sort_keys=True), 0o600)
+        tenants.give(self.dir, self.udir(user))  # Softaculous writes as the account's user
 
     def installs(self, user):
         return self._load(user, "installations.json")
@@ -353,8 +354,10 @@ class Soft:
         """Files and database of ins copied to path / db, the config rewritten."""
         src_url = ins["softurl"].rstrip("/")
         url = "https://%s%s" % (dom, "/" + sub if sub else "")
+        top = tenants.first_missing(path)
         sitedb.copy_tree(ins["softpath"], path)
         self.rewrite_config(path, ins, path, url, db)
+        tenants.give(self.dir, top or path)
         sdb = os.path.join(self.panel.mysql_dir(), ins["softdb"] + ".sql")
         with open(sdb, encoding="utf-8", errors="surrogateescape") as f:
             text = f.read()
@@ -418,6 +421,7 @@ class Soft:
         if do_files:
             sitedb.copy_tree(st["softpath"], live["softpath"],
                              skip={os.path.join("config", "config.php")})
+            tenants.give(self.dir, live["softpath"])
         step("Propagating the database", 70)
         if do_db:
             sdb = os.path.join(self.panel.mysql_dir(), st["softdb"] + ".sql")
@@ -445,10 +449,11 @@ class Soft:
         flags = {k: 1 if str(p.get(k, "")) == "1" else 0
                  for k in ("backup_dir", "backup_datadir", "backup_db")}
         bdir = self.backup_dir(user)
-        os.makedirs(bdir, mode=0o700, exist_ok=True)
         stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.gmtime())
         name = "%s.%s.%s.tar.gz" % (ins.get("script", "nextcloud").lower(), ins["insid"], stamp)
-        tmp = os.path.join(bdir, "." + name + ".part")
+        # The archive is made in the task's own (root) directory, then written into
+        # ~/softaculous_backups as the account's user, as Softaculous writes a user's backups.
+        tmp = os.path.join(self.task_dir(task["ssk"]), "backup.tar.gz")
         step("Backing up the files", 30)
         with tarfile.open(tmp, "w:gz") as tf:
             if flags["backup_dir"] or flags["backup_datadir"]:
@@ -468,8 +473,17 @@ class Soft:
             if flags["backup_db"]:
                 tf.add(os.path.join(self.panel.mysql_dir(), ins["softdb"] + ".sql"),
                        arcname="softsql.sql")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, os.path.join(bdir, name))
+        def store():
+            os.makedirs(bdir, mode=0o700, exist_ok=True)
+            part = os.path.join(bdir, "." + name + ".part")
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(part, os.path.join(bdir, name))
+        with open(tmp, "rb") as f:
+            data = f.read()
+        os.unlink(tmp)
+        tenants.run_as_owner(self.dir, bdir, store)
         meta = self._load(user, "backups.json")
         meta[name] = dict(flags, insid=ins["insid"], sid=ins["sid"], ver=ins["ver"],
                           btime=int(time.time()), ssk=task["ssk"], softurl=ins["softurl"],
@@ -486,6 +500,12 @@ class Soft:
         do_data = str(p.get("restore_datadir", "")) == "1" and meta.get("backup_datadir")
         do_db = str(p.get("restore_db", "")) == "1" and meta.get("backup_db")
         step("Restoring the files", 30)
+        try:
+            self.restore_files(task, step, ins, path, do_dir, do_data, do_db)
+        finally:
+            tenants.give(self.dir, ins["softpath"])
+
+    def restore_files(self, task, step, ins, path, do_dir, do_data, do_db):
         with tarfile.open(path, "r:gz") as tf:
             members = tf.getmembers()
             for m in members:
@@ -544,6 +564,7 @@ class Soft:
             "data/admin/files/welcome.txt": "Welcome to Nextcloud on cloud.acme.example\n",
             "data/admin/files/Documents/notes.md": "# notes\nfirst version\n",
         })
+        tenants.give(self.dir, path)
         lines = ["-- MySQL dump of `%s` (simulator: one INSERT line = one row)" % db,
                  "CREATE TABLE `oc_appconfig` (`appid` varchar(32), `configkey` varchar(64), "
                  "`configvalue` longtext);",

@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import panels  # noqa: E402
 import sitedb  # noqa: E402
+from simlib import tenants  # noqa: E402  (panels put tests/fakes on sys.path)
 
 WP_VERSION = "6.5.2"
 DEFAULT_SKIP = ("posts", "postmeta", "users", "usermeta")
@@ -309,8 +310,10 @@ class Wpt:
                 sites.append(("resold.example", self.panel.sim.www_root("resold.example"),
                               "resold_wp1", "https://resold.example", "Resold Site"))
         for account, full, db, url, title in sites:
+            top = tenants.first_missing(full)
             make_site(full, os.path.join(self.panel.mysql_dir(), db + ".sql"), db, url, title,
                       "admin@" + url.split("/")[2])
+            tenants.give(self.panel.dir, top or full)
             self.panel.db_added(account, db)
         self.ensure_main_ids()
         self.update(lambda reg: [self.register(s[1], reg) for s in sites])
@@ -542,8 +545,11 @@ class Run:
         self.wait(secs / 2)
         if os.path.isdir(tfull):
             sitedb.empty_dir(tfull)
+        top = tenants.first_missing(tfull)
         sitedb.copy_tree(src["fullPath"], tfull)
         set_config_db(tfull, dbname)
+        # WP Toolkit writes a site as the owner of the target domain
+        tenants.give(self.w.panel.dir, top or tfull)
         self.wait(secs / 2)
         surl = self.w.describe(src)["siteUrl"]
         turl = "https://%s%s" % (target, "/" + tpath if tpath else "")
@@ -593,6 +599,7 @@ class Run:
             files = sitedb.copy_tree(src["fullPath"], dst["fullPath"], skip={"wp-config.php"},
                                      replace_modified=replace_modified,
                                      remove_missing=remove_missing)
+            tenants.give(self.w.panel.dir, dst["fullPath"])
         self.wait(secs / 2)
         if self.fault.get("fault") == "partial":
             raise WptError("Copying database failed: (simulated) Lost connection to MySQL "
@@ -640,6 +647,7 @@ class Run:
             dest = dest if os.path.isabs(dest) else os.path.join(inst["fullPath"], dest)
             try:
                 sitedb.atomic_write(dest, data, 0o600)
+                tenants.give(self.w.panel.dir, dest)  # wp-cli runs as the site's owner
             except OSError as e:
                 raise WptError("Error: Failed to export to '%s': %s" % (dest, e.strerror))
             print("Success: Exported to '%s'." % words[2] if len(words) > 2 else
