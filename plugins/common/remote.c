@@ -450,6 +450,100 @@ plug_remote_remove_quietly(struct jiku_op *op, const struct jiku_server_info *se
         op->host->log(op, JIKU_LOG_WARN, "cannot remove '%s': %s", path, e.msg);
 }
 
+/* ---- the agent's stage record ------------------------------------------------------------ */
+
+static int
+stage_record_path(struct jiku_op *op, char **dir, char **file, struct jiku_err *err)
+{
+    const struct jiku_target_info *t = op->target;
+    const char *sd = op->server->snapshot_dir;
+
+    *dir = *file = NULL;
+    if (!plug_valid_path(sd))
+        return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir",
+                            op->server->name);
+    if (!plug_valid_component(t->customer) || !plug_valid_component(t->name))
+        return jiku_err_set(err, JIKU_E_INVAL, "invalid target name '%s'", t->id);
+    if (asprintf(dir, "%s/.staging", sd) < 0 ||
+        asprintf(file, "%s/%s.%s", *dir, t->customer, t->name) < 0) {
+        free(*dir);
+        *dir = *file = NULL;
+        return plug_nomem(err);
+    }
+    return 0;
+}
+
+int
+plug_stage_record_read(struct jiku_op *op, struct jiku_buf *out, struct jiku_err *err)
+{
+    struct jiku_exec_result res = {0};
+    char *dir = NULL, *file = NULL;
+    int r;
+
+    jiku_buf_reset(out);
+    if ((r = stage_record_path(op, &dir, &file, err)) != 0)
+        return r;
+    if ((r = run_script(op, NULL, "if [ -f \"$1\" ]; then cat -- \"$1\"; fi",
+                        (const char *const[]){file, NULL}, 4096, "reading the staging record", &res,
+                        err)) == 0 &&
+        jiku_buf_add(out, jiku_buf_str(&res.out), res.out.len) != 0)
+        r = plug_nomem(err);
+    jiku_exec_result_release(&res);
+    free(dir);
+    free(file);
+    return r;
+}
+
+int
+plug_stage_record_write(struct jiku_op *op, const char *const *lines, struct jiku_err *err)
+{
+    static const char script[] = "umask 077; mkdir -m 700 -p -- \"$1\" && shift 2 &&\n"
+                                 "printf '%s\\n' \"$@\" > \"$0.tmp\" && mv -f -- \"$0.tmp\" \"$0\"";
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    char *dir = NULL, *file = NULL;
+    int r;
+
+    if ((r = stage_record_path(op, &dir, &file, err)) != 0)
+        return r;
+    /* $0 is the record, $1 its directory, $2 a placeholder shift drops with it. */
+    if (plug_words(&cmd, (const char *const[]){"sh", "-c", script, file, dir, "-", NULL}) != 0 ||
+        plug_words(&cmd, lines) != 0)
+        r = plug_nomem(err);
+    else
+        r = plug_run(op, NULL, cmd.data, false, 4096, "writing the staging record", NULL, err);
+    jiku_buf_release(&cmd);
+    free(dir);
+    free(file);
+    return r;
+}
+
+void
+plug_stage_record_remove(struct jiku_op *op)
+{
+    char *dir = NULL, *file = NULL;
+    struct jiku_err e = {0};
+
+    if (stage_record_path(op, &dir, &file, &e) == 0)
+        plug_remote_remove_quietly(op, NULL, file);
+    free(dir);
+    free(file);
+}
+
+char *
+plug_record_get(const char *record, const char *key)
+{
+    size_t kl = strlen(key);
+    const char *found = NULL;
+
+    for (const char *p = record; p != NULL && *p != '\0';) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == '=')
+            found = p + kl + 1;
+        p = strchr(p, '\n');
+        p = p != NULL ? p + 1 : NULL;
+    }
+    return found != NULL ? strndup(found, strcspn(found, "\n")) : NULL;
+}
+
 /* ---- detached jobs ----------------------------------------------------------------------- */
 
 int

@@ -140,6 +140,21 @@ int plug_remote_remove(struct jiku_op *op, const struct jiku_server_info *server
 void plug_remote_remove_quietly(struct jiku_op *op, const struct jiku_server_info *server,
                                 const char *path);
 
+/* ---- the agent's stage record ------------------------------------------------------------ */
+
+/*
+ * What `stage` made for op->target, recorded by the agent in its own tree:
+ * snapshot_dir/.staging/CUSTOMER.NAME, KEY=VALUE lines (0600).  `unstage` removes only what
+ * the record names; without one it removes nothing.
+ */
+/* The record's text into OUT (empty when there is none). */
+int plug_stage_record_read(struct jiku_op *op, struct jiku_buf *out, struct jiku_err *err);
+/* Write LINES (NULL-terminated "KEY=VALUE") as the record, replacing any (temp name, rename). */
+int plug_stage_record_write(struct jiku_op *op, const char *const *lines, struct jiku_err *err);
+void plug_stage_record_remove(struct jiku_op *op);
+/* The value of KEY in RECORD (KEY=VALUE lines; the last one wins), malloc()ed, or NULL. */
+char *plug_record_get(const char *record, const char *key);
+
 /* ---- detached jobs ----------------------------------------------------------------------- */
 
 /* SERVER's snapshot_dir/.jobs/OPERATION_ID/STEP into *OUT (malloc()ed). */

@@ -1,8 +1,8 @@
 /*
  * The staging lifecycle of `wordpress` targets (SPEC §6): stage, unstage, promote, and clone
  * onto a new domain.  WP Toolkit's --clone needs an existing target domain, so the panel's
- * callbacks create it first.  What stage made is recorded in snapshot_dir/.staging/C.NAME
- * ("domain=D", "created=1|0"), outside the staging site's own directory, which a clone with
+ * callbacks create it first.  What stage made is the agent's stage record (remote.h:
+ * "domain=D", "created=1|0"), outside the staging site's own directory, which a clone with
  * -force-overwrite empties: unstage then removes exactly that.
  */
 #include <stdio.h>
@@ -17,27 +17,6 @@ struct marker {
     bool created;
 };
 
-static int
-marker_path(struct jiku_op *op, char **dir, char **file, struct jiku_err *err)
-{
-    const struct jiku_target_info *t = op->target;
-    const char *sd = op->server->snapshot_dir;
-
-    *dir = *file = NULL;
-    if (!plug_valid_path(sd))
-        return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir",
-                            op->server->name);
-    if (!plug_valid_component(t->customer) || !plug_valid_component(t->name))
-        return jiku_err_set(err, JIKU_E_INVAL, "invalid target name '%s'", t->id);
-    if (asprintf(dir, "%s/.staging", sd) < 0 ||
-        asprintf(file, "%s/%s.%s", *dir, t->customer, t->name) < 0) {
-        free(*dir);
-        *dir = *file = NULL;
-        return plug_nomem(err);
-    }
-    return 0;
-}
-
 static void
 marker_release(struct marker *m)
 {
@@ -48,93 +27,39 @@ marker_release(struct marker *m)
 static int
 marker_read(struct jiku_op *op, struct marker *m, struct jiku_err *err)
 {
-    struct jiku_buf cmd = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
-    char *dir = NULL, *file = NULL, *line, *save = NULL;
+    struct jiku_buf rec = JIKU_BUF_INIT;
+    char *created = NULL;
     int r;
 
     memset(m, 0, sizeof(*m));
-    if ((r = marker_path(op, &dir, &file, err)) != 0)
-        return r;
-    if (jiku_buf_adds(&cmd, "f=") != 0 || jiku_buf_add_shell_word(&cmd, file) != 0 ||
-        jiku_buf_adds(&cmd, "; if [ -f \"$f\" ]; then cat -- \"$f\"; fi; exit 0") != 0) {
-        r = plug_nomem(err);
+    if ((r = plug_stage_record_read(op, &rec, err)) != 0)
         goto out;
+    m->domain = plug_record_get(jiku_buf_str(&rec), "domain");
+    if (m->domain != NULL && !wpt_valid_domain(m->domain)) {
+        free(m->domain);
+        m->domain = NULL;
     }
-    if ((r = plug_run(op, NULL, cmd.data, true, 4096, "reading the staging record", &res, err)) !=
-        0)
-        goto out;
-    for (line = strtok_r(res.out.data != NULL ? res.out.data : (char *)"", "\n", &save);
-         line != NULL; line = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(line, "domain=", 7) == 0 && wpt_valid_domain(line + 7)) {
-            free(m->domain);
-            if ((m->domain = strdup(line + 7)) == NULL) {
-                r = plug_nomem(err);
-                goto out;
-            }
-        } else if (strcmp(line, "created=1") == 0) {
-            m->created = true;
-        }
-    }
-    if (m->domain == NULL)
-        m->created = false;
+    created = plug_record_get(jiku_buf_str(&rec), "created");
+    m->created = m->domain != NULL && created != NULL && strcmp(created, "1") == 0;
 out:
-    if (r != 0)
-        marker_release(m);
-    jiku_exec_result_release(&res);
-    jiku_buf_release(&cmd);
-    free(dir);
-    free(file);
+    free(created);
+    jiku_buf_release(&rec);
     return r;
 }
 
 static int
 marker_write(struct jiku_op *op, const char *domain, bool created, struct jiku_err *err)
 {
-    struct jiku_buf cmd = JIKU_BUF_INIT, line = JIKU_BUF_INIT, tmp = JIKU_BUF_INIT;
-    char *dir = NULL, *file = NULL;
+    struct jiku_buf line = JIKU_BUF_INIT;
     int r;
 
-    if ((r = marker_path(op, &dir, &file, err)) != 0)
-        return r;
-    if (jiku_buf_addf(&line, "domain=%s", domain) != 0 || jiku_buf_addf(&tmp, "%s.tmp", file)) {
+    if (jiku_buf_addf(&line, "domain=%s", domain) != 0)
         r = plug_nomem(err);
-        goto out;
-    }
-    {
-        const char *mk[] = {"mkdir", "-m", "700", "-p", "--", dir, NULL};
-        const char *pr[] = {"printf", "%s\\n", line.data, created ? "created=1" : "created=0",
-                            NULL};
-        const char *mv[] = {"mv", "-f", "--", tmp.data, file, NULL};
-
-        if (jiku_buf_adds(&cmd, "umask 077; ") != 0 || plug_words(&cmd, mk) != 0 ||
-            jiku_buf_adds(&cmd, " && ") != 0 || plug_words(&cmd, pr) != 0 ||
-            jiku_buf_adds(&cmd, " >") != 0 || jiku_buf_add_shell_word(&cmd, tmp.data) != 0 ||
-            jiku_buf_adds(&cmd, " && ") != 0 || plug_words(&cmd, mv) != 0) {
-            r = plug_nomem(err);
-            goto out;
-        }
-    }
-    r = plug_run(op, NULL, cmd.data, false, 4096, "writing the staging record", NULL, err);
-out:
-    jiku_buf_release(&cmd);
+    else
+        r = plug_stage_record_write(
+            op, (const char *const[]){line.data, created ? "created=1" : "created=0", NULL}, err);
     jiku_buf_release(&line);
-    jiku_buf_release(&tmp);
-    free(dir);
-    free(file);
     return r;
-}
-
-static void
-marker_remove(struct jiku_op *op)
-{
-    char *dir = NULL, *file = NULL;
-    struct jiku_err e = {0};
-
-    if (marker_path(op, &dir, &file, &e) == 0)
-        plug_remote_remove_quietly(op, NULL, file);
-    free(dir);
-    free(file);
 }
 
 /* `--wp-cli -instance-id ID -- WORDS`; RES (may be NULL) is the caller's. */
@@ -281,7 +206,7 @@ wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
         if ((r = marker_write(op, stg.domain, true, err)) != 0)
             goto out;
         if ((r = panel->create_domain(op, live.account, stg.domain, err)) != 0) {
-            marker_remove(op);
+            plug_stage_record_remove(op);
             goto out;
         }
         created = true;
@@ -294,7 +219,7 @@ wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
                         err)) != 0) {
         /* A domain that was not ours and got no copy stays not ours. */
         if (adopted && !running)
-            marker_remove(op);
+            plug_stage_record_remove(op);
         goto out;
     }
     if ((r = wpt_resolve_site(panel, op, &stg, &si, err)) != 0) {
@@ -380,7 +305,7 @@ wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
             goto out;
         jiku_buf_addf(&done, "%sremoved the domain '%s'", done.len > 0 ? "; " : "", stg.domain);
     }
-    marker_remove(op);
+    plug_stage_record_remove(op);
     if (done.len == 0)
         jiku_buf_addf(&done, "nothing left of the staging copy on '%s'", stg.domain);
     op->result->details = jiku_buf_detach(&done);

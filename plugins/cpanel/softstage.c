@@ -205,6 +205,24 @@ domain_free(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *domain, s
     return r;
 }
 
+/* The agent's stage record (remote.h): the staging installation it made, and where. */
+static int
+record_stage(struct jiku_op *op, const char *insid, const char *domain, struct jiku_err *err)
+{
+    struct jiku_buf i = JIKU_BUF_INIT, d = JIKU_BUF_INIT;
+    int r;
+
+    if (jiku_buf_addf(&i, "insid=%s", insid) != 0 || jiku_buf_addf(&d, "domain=%s", domain) != 0)
+        r = plug_nomem(err);
+    else
+        r = plug_stage_record_write(op, (const char *const[]){i.data, d.data, NULL}, err);
+    if (r != 0)
+        jiku_err_prefix(err, "staged as installation '%s' on %s, but", insid, domain);
+    jiku_buf_release(&i);
+    jiku_buf_release(&d);
+    return r;
+}
+
 int
 cpanel_soft_stage(struct jiku_op *op, struct jiku_err *err)
 {
@@ -232,6 +250,8 @@ cpanel_soft_stage(struct jiku_op *op, struct jiku_err *err)
             remove_domain_quietly(op, c.user, domain);
         goto out;
     }
+    if ((r = record_stage(op, insid, domain, err)) != 0)
+        goto out;
     if (asprintf(&op->result->details, "staged '%s' as installation '%s' on %s%s", c.live.insid,
                  insid, domain, created ? " (domain created)" : "") < 0)
         op->result->details = NULL;
@@ -271,17 +291,41 @@ cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
                                         {"remove_dbuser", "1"}};
     struct cpanel_soft_ins st = {0};
     struct cpanel_soft_ctx c;
+    struct jiku_buf rec = JIKU_BUF_INIT;
     json_t *root = NULL;
-    const char *domain;
+    char *insid = NULL, *domain = NULL;
     bool removed_domain = false;
     int r;
 
     memset(&c, 0, sizeof(c));
-    if ((r = staging_domain(op, &domain, err)) != 0)
-        return r;
+    /* Only the installation the agent's own stage record names is ever removed. */
+    if ((r = plug_stage_record_read(op, &rec, err)) != 0)
+        goto out;
+    insid = plug_record_get(jiku_buf_str(&rec), "insid");
+    domain = plug_record_get(jiku_buf_str(&rec), "domain");
+    if (insid == NULL || domain == NULL || !cpanel_soft_valid_domain(domain)) {
+        r = jiku_err_set(err, JIKU_E_NOTFOUND,
+                         "'%s' has no staging copy the agent made on '%s' (no stage record): "
+                         "refusing to remove anything",
+                         op->target->id, op->server->name);
+        goto out;
+    }
+    if (op->params->domain != NULL && strcasecmp(op->params->domain, domain) != 0) {
+        r = jiku_err_set(err, JIKU_E_USAGE,
+                         "the agent staged '%s' on '%s', not '%s': refusing to remove '%s'",
+                         op->target->id, domain, op->params->domain, op->params->domain);
+        goto out;
+    }
     if ((r = cpanel_soft_open_live(op, &c, err)) != 0)
         goto out;
     r = find_staging(op, &c, domain, &st, err);
+    if (r == 0 && strcmp(st.insid, insid) != 0) {
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "'%s' now holds installation '%s', not the staging copy '%s' the agent "
+                         "made: nothing removed",
+                         domain, st.insid, insid);
+        goto out;
+    }
     if (r == 0) {
         const struct cpanel_param q[] = {{"insid", st.insid}};
 
@@ -296,6 +340,7 @@ cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
     }
     if ((r = remove_created_domain(op, c.user, domain, &removed_domain, err)) != 0)
         goto out;
+    plug_stage_record_remove(op);
     if (asprintf(&op->result->details, "removed %s%s%s%s", st.insid != NULL ? "installation '" : "",
                  st.insid != NULL ? st.insid : "", st.insid != NULL ? "'" : "no installation",
                  removed_domain ? " and the domain the agent created" : "") < 0)
@@ -304,6 +349,9 @@ out:
     json_decref(root);
     cpanel_soft_ins_release(&st);
     cpanel_soft_ctx_release(&c);
+    jiku_buf_release(&rec);
+    free(insid);
+    free(domain);
     return r;
 }
 

@@ -114,6 +114,8 @@ grep -q 'staging.cloud.acme.example' "$CPSIM_ROOT/var/cpanel/users/acmeshop" &&
 [ -e "$STAGING" ] && fail "the staging document root is still there"
 [ -e "$MYSQL/$ST_DB" ] && fail "the staging database is still there"
 [ -f "$LIVE/config/config.php" ] || fail "unstage touched live"
+# Without the agent's stage record nothing is removed, not even a staging copy made by hand.
+run 66 unstage acme/cloud && has err "no stage record"
 
 # --- backup -> change -> rollback -> original back ------------------------------------------
 run 0 backup acme/cloud
@@ -244,3 +246,4 @@ grep -aq 'cpsess[0-9]' "$T/err" &&
 grep -aq 'acmeshop:[A-Za-z0-9]\{8,\}' "$T/err" && fail "a session id in the -vvv trace"
 
 test_end
+sim_assert_no_root_in_tenant_trees
