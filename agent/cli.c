@@ -2,7 +2,6 @@
  * argv → command.  A git-style command table; global options may stand before the command
  * or among its own options.  Exit codes come from one table (err.c) and leave only here.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -383,13 +382,11 @@ main_usage(struct jiku_ctx *ctx, const char *fmt, ...)
 static int
 check_stdout(int code)
 {
-    int failed = fflush(stdout) != 0;
-    int e = errno;
+    int e = jiku_out_flush();
 
-    if (!failed && !ferror(stdout))
+    if (e == 0)
         return code;
-    fprintf(stderr, "jiku-agent: cannot write to standard output: %s\n",
-            failed ? strerror(e) : "write error");
+    fprintf(stderr, "jiku-agent: cannot write to standard output: %s\n", strerror(e));
     if (code == 0 || code == 3)
         return jiku_status_exit_code(JIKU_E_IO);
     return code;

@@ -88,6 +88,25 @@ jiku_http_build_headers(const struct jiku_http_request *req, struct curl_slist *
     struct jiku_buf line = JIKU_BUF_INIT;
     int r = 0;
 
+    /*
+     * One allocation for the longest line: a credential header written into a buffer that
+     * then grows would leave a copy behind in the block realloc frees.
+     */
+    {
+        size_t longest = 64;
+
+        for (size_t i = 0; i < req->n_headers; i++) {
+            const struct jiku_http_header *hd = &req->headers[i];
+            size_t n;
+
+            /* NULL names and values are refused below */
+            if (hd->name != NULL && hd->value != NULL &&
+                (n = strlen(hd->name) + strlen(hd->value) + 2) > longest)
+                longest = n;
+        }
+        if (jiku_buf_grow(&line, longest) != 0)
+            goto nomem;
+    }
     /* A 100-continue round trip only adds latency; panels answer small POSTs at once. */
     if ((list = curl_slist_append(list, "Expect:")) == NULL)
         goto nomem;

@@ -8,6 +8,7 @@
  * everything past ASCII as \uXXXX); their strings are only made valid UTF-8 first, since
  * jansson refuses a line with a string that is not.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,25 @@
 #include "retry.h"
 #include "textsafe.h"
 #include "timefmt.h"
+
+/* The errno of the first write to stdout that failed (stdio keeps only a flag). */
+static int stdout_errno;
+
+static void
+note_stdout(void)
+{
+    if (ferror(stdout) && stdout_errno == 0)
+        stdout_errno = errno != 0 ? errno : EIO;
+}
+
+int
+jiku_out_flush(void)
+{
+    if (fflush(stdout) != 0 && stdout_errno == 0)
+        stdout_errno = errno != 0 ? errno : EIO;
+    note_stdout();
+    return stdout_errno;
+}
 
 /* Sanitised copies of a line's fields, freed together. */
 struct safe_fields {
@@ -94,6 +114,7 @@ emit(json_t *obj)
         free(s);
     }
     json_decref(obj);
+    note_stdout();
 }
 
 /* json_string of NULL is NULL, which json_pack's "s?" turns into null. */
@@ -138,6 +159,7 @@ jiku_out_text(struct jiku_out *out, const char *fmt, ...)
         fputs(jiku_buf_str(&clean), stdout);
     else
         log_error("out of memory");
+    note_stdout();
     jiku_buf_release(&raw);
     jiku_buf_release(&clean);
 }
@@ -157,6 +179,7 @@ jiku_out_decision(struct jiku_out *out, const struct jiku_decision *d, const cha
 
         printf("dry-run: %s\n", safe(&f, d->reason, JIKU_TEXT_FIELD));
         safe_fields_release(&f);
+        note_stdout();
     }
 }
 
@@ -208,6 +231,7 @@ human_operation(struct jiku_out *out, const struct jiku_op_report *rep)
         printf("%s\n", safe(&f, rep->details, JIKU_TEXT_LINES));
     jiku_buf_release(&lead);
     safe_fields_release(&f);
+    note_stdout();
 }
 
 void
@@ -280,6 +304,7 @@ jiku_out_artifact_header(struct jiku_out *out)
 {
     if (!out->json && !out->quiet)
         printf("%-40s %-8s %10s %6s %-7s %s\n", "ID", "KIND", "SIZE", "AGE", "STATUS", "PIN");
+    note_stdout();
 }
 
 void
@@ -308,6 +333,7 @@ jiku_out_artifact(struct jiku_out *out, const struct jiku_artifact *a, time_t no
     }
     safe_fields_release(&f);
     free(created);
+    note_stdout();
 }
 
 void
@@ -342,6 +368,6 @@ jiku_out_summary(struct jiku_out *out, int exit_code)
                   out->command != NULL ? out->command : "", "ok", out->ok, "failed", out->failed,
                   "denied", out->denied, "skipped", out->skipped, "exit_code", exit_code,
                   "duration_ms", (json_int_t)(jiku_now_ms() - out->start_ms));
-    fflush(stdout);
+    jiku_out_flush();
     return exit_code;
 }

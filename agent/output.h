@@ -55,6 +55,12 @@ void jiku_out_text(struct jiku_out *out, const char *fmt, ...)
 /* A JSON object line of TYPE from jansson's json_pack FMT (nothing in human mode). */
 void jiku_out_json(struct jiku_out *out, const char *type, const char *fmt, ...);
 
+/*
+ * Flush stdout.  0, or the errno of the first write to stdout that failed in this process
+ * (a full disk, a reader that went away): jiku_main turns it into an I/O error.
+ */
+int jiku_out_flush(void);
+
 /* Exit code from the counted operations: 0, 3, or the shared failure code (SPEC §5). */
 int jiku_out_exit_code(const struct jiku_out *out);
 /* The summary line (JSON) or nothing (human: commands print their own). Returns EXIT. */

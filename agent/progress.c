@@ -9,6 +9,7 @@
 
 #include "progress.h"
 #include "retry.h"
+#include "textsafe.h"
 
 #define REDRAW_MS 200
 
@@ -40,7 +41,7 @@ jiku_progress_show(const char *who, const struct jiku_progress *p)
 {
     int64_t now = jiku_now_ms();
     bool done = p->total > 0 && p->done >= p->total;
-    char line[256], a[32], b[32], rate[32];
+    char line[256], safe[4 * sizeof(line)], a[32], b[32], rate[32];
 
     /* A new step (or a transfer that restarted) starts a new meter. */
     if (strncmp(meter.step, p->step, sizeof(meter.step) - 1) != 0 || p->done == 0) {
@@ -71,8 +72,10 @@ jiku_progress_show(const char *who, const struct jiku_progress *p)
         snprintf(line, sizeof(line), "%s%s%s: %llus%s%s", who ? who : "", who ? " " : "", p->step,
                  (unsigned long long)p->done, p->state ? " " : "", p->state ? p->state : "");
     }
+    /* The step and state come from the panel: only our own \r and erase-line drive the tty. */
+    jiku_text_copy(safe, sizeof(safe), line, JIKU_TEXT_FIELD);
     pthread_mutex_lock(&line_lock);
-    fprintf(stderr, "\r%s\033[K%s", line, done ? "\n" : "");
+    fprintf(stderr, "\r%s\033[K%s", safe, done ? "\n" : "");
     fflush(stderr);
     pthread_mutex_unlock(&line_lock);
 }

@@ -272,6 +272,51 @@ run 78 config check && has err "chmod 600"
 run 78 snapshot acme/shop
 chmod 600 "$T/cred/web1.token"
 
+# --- customers' text is data: no control byte of an argument reaches the terminal ----------
+hostile=$(printf 'x\033[2J\033]52;c;cm0gLXJm\007\r')
+run 64 --actor "$hostile" list && has err 'invalid --actor' && has err '\x1b[2J\x1b]52;c;cm0gLXJm\x07\x0d'
+grep -q "$(printf '[\033\007\r]')" "$T/err" && fail "a control byte of --actor reached stderr"
+run 64 snapshot "acme/$hostile" && has err '\x1b[2J'
+grep -q "$(printf '[\033\007\r]')" "$T/err" && fail "a control byte of a target name reached stderr"
+run 64 --json snapshot "acme/$hostile" && has out '\u001B[2J'
+grep -q "$(printf '[\033\007\r]')" "$T/out" && fail "a control byte reached a JSON line raw"
+
+# --- writing is checked: output that cannot be written is an I/O error (74) ------------------
+rc=0
+"$BIN" -c "$T/agent.conf" --json list acme/shop >/dev/full 2>"$T/err" </dev/null || rc=$?
+[ "$rc" = 74 ] || fail "--json list >/dev/full exited $rc, expected 74"
+has err "cannot write to standard output: No space left on device"
+rc=0
+"$BIN" --version >/dev/full 2>"$T/err" </dev/null || rc=$?
+[ "$rc" = 74 ] || fail "--version >/dev/full exited $rc, expected 74"
+rc=0
+"$BIN" -c "$T/agent.conf" --json snapshot acme/shop >/dev/full 2>"$T/err" </dev/null || rc=$?
+[ "$rc" = 74 ] || fail "a successful snapshot >/dev/full exited $rc, expected 74"
+# a run that failed keeps its own code; stderr says the output was lost too
+rc=0
+JIKU_RECORDER_FAIL=snapshot "$BIN" -c "$T/agent.conf" --json snapshot acme/shop >/dev/full \
+    2>"$T/err" </dev/null || rc=$?
+[ "$rc" = 1 ] || fail "a failed snapshot >/dev/full exited $rc, expected its own 1"
+has err "cannot write to standard output: No space left on device"
+# A reader that went away.  `jiku-agent ... | head -c0` is a race (the agent may write into
+# the pipe before head exits, and then nothing fails); here the read end is closed before the
+# agent starts, so its first write gets EPIPE.  Python restores SIGPIPE's default action for
+# the child, so the agent must ignore SIGPIPE itself (run.c) or it dies of it (-13, shell 141).
+python3 - "$BIN" "$T/agent.conf" >"$T/pipe" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run([sys.argv[1], "-c", sys.argv[2], "--json", "list", "acme/shop"], stdout=w,
+                   stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+print(p.returncode)
+sys.stdout.write(p.stderr.decode(errors="replace"))
+PY
+[ "$(head -n 1 "$T/pipe")" = 74 ] || fail "--json list into a closed pipe exited $(head -n 1 "$T/pipe"), expected 74"
+has pipe "cannot write to standard output: Broken pipe"
+# the same output into a pipe that is read is whole
+"$BIN" -c "$T/agent.conf" --json list acme/shop 2>"$T/err" </dev/null | cat >"$T/out"
+has out '"type":"summary","command":"list"'
+
 # --- no plugin for the panel ------------------------------------------------------------------
 rm "$T/plugins/cpanel.so"
 run 1 snapshot acme/shop && has err "no plugin for panel 'cpanel'"
