@@ -154,7 +154,7 @@ class Guard(unittest.TestCase):
             f.write('#!/bin/sh\nprintf "%%s %%s\\n" "$JIKU_GUARD_EUID" "$*" >>%s\n' % seen)
         os.chmod(hook, 0o755)
         with open(os.path.join(self.dir, "hostile-delay"), "w") as f:
-            f.write("# command seconds [root|any]\nrm 0.4 root\n")
+            f.write("# command seconds [root|any [EREGEX]]\nrm 0.4 root victim$\n")
         target = os.path.join(self.snap, "victim")
         open(target, "w").close()
         t0 = time.monotonic()
@@ -167,6 +167,12 @@ class Guard(unittest.TestCase):
         with open(seen) as f:
             self.assertEqual(f.read(), "0 rm -f %s\n%d cat /dev/null\n" % (target, self.uid))
         os.unlink(seen)
+        # arguments the regular expression does not match: no delay (30 s would show)
+        with open(os.path.join(self.dir, "hostile-delay"), "w") as f:
+            f.write("rm 30 any victim$\n")
+        t0 = time.monotonic()
+        self.run_cmd(["rm", "-f", target + "-other"])
+        self.assertLess(time.monotonic() - t0, 20)
 
 
 class Tenants(unittest.TestCase):
