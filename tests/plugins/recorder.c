@@ -13,11 +13,19 @@
  * A snapshot reports location /fake/ID.tar.gz, size 123 and the MD5/SHA-256 of the id string.
  * A backup reports the same location and checksums and also writes BACKUP_DIR/ID.tar.gz
  * (0600) holding the id string, so its size is the id's length and the checksums match it.
+ *
+ * $JIKU_RECORDER_FAULTS=SEED:PERCENT injects faults into snapshots and backups, for the load
+ * test (tests/integration/load_test.sh), which recomputes each target's fault on its own:
+ * h = 64-bit FNV-1a of the bytes "SEED:TARGET-ID"; when h % 100 < PERCENT the call, after
+ * recording, fails or slows down by fault h / 100 % 4 — 0: the panel job failed
+ * (JIKU_E_PANEL), 1: unreachable (JIKU_E_UNREACHABLE), 2: bad data (JIKU_E_DATA), 3: slow,
+ * 1 + h / 400 % 20 ms in the host's sleep, then success.  Unset, nothing is injected.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +35,91 @@
 #include "jiku/plugin.h"
 
 #define RECORDER_SIZE 123
+
+enum recorder_fault {
+    RECORDER_FAULT_PANEL,
+    RECORDER_FAULT_UNREACHABLE,
+    RECORDER_FAULT_DATA,
+    RECORDER_FAULT_SLOW,
+    RECORDER_FAULT_NONE,
+};
+
+#define DIGITS "0123456789"
+
+/* 64-bit FNV-1a of the first LEN bytes of S, continuing from H. */
+static uint64_t
+fnv1a(uint64_t h, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+/*
+ * The fault $JIKU_RECORDER_FAULTS picks for TARGET (see the top of this file), its hash in
+ * *HASH.  A malformed value is an error: a load test that injects nothing proves nothing.
+ */
+static int
+pick_fault(const char *target, enum recorder_fault *fault, uint64_t *hash, struct jiku_err *err)
+{
+    const char *spec = getenv("JIKU_RECORDER_FAULTS");
+    const char *colon;
+    unsigned long percent;
+    uint64_t h;
+
+    *fault = RECORDER_FAULT_NONE;
+    *hash = 0;
+    if (spec == NULL || *spec == '\0')
+        return 0;
+    colon = strchr(spec, ':');
+    if (colon == NULL || colon == spec || strspn(spec, DIGITS) != (size_t)(colon - spec) ||
+        colon[1] == '\0' || strspn(colon + 1, DIGITS) != strlen(colon + 1) ||
+        (percent = strtoul(colon + 1, NULL, 10)) > 100)
+        return jiku_err_set(err, JIKU_E_INVAL,
+                            "recorder: JIKU_RECORDER_FAULTS is not SEED:PERCENT");
+    /* "SEED:" as written, then the target id */
+    h = fnv1a(UINT64_C(0xcbf29ce484222325), spec, (size_t)(colon - spec) + 1);
+    h = fnv1a(h, target, strlen(target));
+    *hash = h;
+    if (h % 100 < percent)
+        *fault = (enum recorder_fault)(h / 100 % 4);
+    return 0;
+}
+
+/* Snapshots and backups only: what nightly runs.  Verify, prune and probe stay faithful, so
+ * that the test can check what a faulty night left. */
+static int
+inject_fault(struct jiku_op *op, const char *verb, const char *target, struct jiku_err *err)
+{
+    enum recorder_fault fault;
+    uint64_t h;
+    int r;
+
+    if (strcmp(verb, "snapshot") != 0 && strcmp(verb, "backup") != 0)
+        return 0;
+    if ((r = pick_fault(target, &fault, &h, err)) != 0)
+        return r;
+    switch (fault) {
+    case RECORDER_FAULT_PANEL:
+        return jiku_err_set(err, JIKU_E_PANEL, "recorder: injected fault: %s job of '%s' failed",
+                            verb, target);
+    case RECORDER_FAULT_UNREACHABLE:
+        return jiku_err_set(err, JIKU_E_UNREACHABLE,
+                            "recorder: injected fault: server of '%s' unreachable", target);
+    case RECORDER_FAULT_DATA:
+        return jiku_err_set(err, JIKU_E_DATA, "recorder: injected fault: bad answer for %s of '%s'",
+                            verb, target);
+    case RECORDER_FAULT_SLOW:
+        if ((r = op->host->sleep_ms(op, (unsigned)(1 + h / 400 % 20))) != 0)
+            return jiku_err_set(err, r, "recorder: %s of '%s' interrupted", verb, target);
+        return 0;
+    case RECORDER_FAULT_NONE:
+        break;
+    }
+    return 0;
+}
 
 static bool
 listed(const char *list, const char *verb)
@@ -89,11 +182,13 @@ record(struct jiku_op *op, const char *verb, const char *artifact, struct jiku_e
     /* $JIKU_RECORDER_SLEEP_MS: a long panel job, to interrupt (the host's sleep is
      * cancellable, as a real plugin's polling is) */
     if (getenv("JIKU_RECORDER_SLEEP_MS") != NULL &&
-        (r = op->host->sleep_ms(op, (unsigned)strtoul(getenv("JIKU_RECORDER_SLEEP_MS"), NULL,
-                                                      10))) != 0) {
+        (r = op->host->sleep_ms(
+             op, (unsigned)strtoul(getenv("JIKU_RECORDER_SLEEP_MS"), NULL, 10))) != 0) {
         jiku_err_set(err, r, "recorder: %s of '%s' interrupted", verb, target);
         goto out;
     }
+    if ((r = inject_fault(op, verb, target, err)) != 0)
+        goto out;
     if (listed(getenv("JIKU_RECORDER_FAIL"), verb))
         r = jiku_err_set(err, JIKU_E_PANEL,
                          "recorder: %s of '%s' failed as JIKU_RECORDER_FAIL asks", verb, target);
