@@ -21,7 +21,8 @@ set -u
 BIN=$1
 CPANEL_SO=$2
 PLESK_SO=$3
-POLICIES=$4 # shellcheck disable=SC2034 # agent_section (lib.sh) reads it
+# shellcheck disable=SC2034 # agent_section (lib.sh) reads it
+POLICIES=$4
 FAKES=$5
 HOSTILE=$FAKES/hostile
 ACTOR=tester
@@ -172,6 +173,9 @@ canary() {
         { fail "cannot make the canary"; exit 1; }
 }
 
+# want NAME: the scenario is to run (all, or those whose name matches the EREGEX HOSTILE_ONLY)
+want() { [ -z "${HOSTILE_ONLY:-}" ] || printf '%s\n' "$1" | grep -Eq -- "$HOSTILE_ONLY"; }
+
 # begin NAME SIMDIR: a scenario on fresh trees; SIMD is the simulator under attack
 begin() {
     FAIL_TAG=$1 SIMD=$2
@@ -185,14 +189,20 @@ begin() {
     RC=none
     viol_before=$(violations)
 }
-violations() { if [ -f "$SIMD/violations.log" ]; then wc -l <"$SIMD/violations.log"; else echo 0; fi; }
+violations() { # how many lines the simulator's root-path guard logged (0 without a guard)
+    if [ -f "$SIMD/violations.log" ]; then wc -l <"$SIMD/violations.log"; else echo 0; fi
+}
 
 # watch TENANT RULE...: the tenant's watcher (tests/fakes/hostile/watcher.py) from now on
 watch() {
     _t=$1
     shift
     WPID=$(python3 "$HOSTILE/watcher.py" start --user "$_t" --log "$WLOG" --max-swaps 4 \
-        --seconds 240 "$@") || { fail "the tenant's watcher did not start"; sed 's/^/  | /' "$WLOG"; return 1; }
+        --seconds 240 "$@") || {
+        fail "the tenant's watcher did not start"
+        sed 's/^/  | /' "$WLOG"
+        return 1
+    }
     watchers="$watchers $WPID"
 }
 
@@ -315,13 +325,13 @@ row() { # DB A B: which of the values A or B the dump holds
         echo "$3"; else echo none; fi
 }
 id_of() { artifacts "$1" | awk -v k="$2" '$2 == k { print $1; exit }'; }
-loc_of() { artifacts "$1" | awk -v i="$2" '$1 == i { print $4; exit }'; }
+loc_of() { statedb "SELECT location FROM artifacts WHERE target = '$1' AND id = '$2'"; }
 
 # --- WordPress -------------------------------------------------------------------------------
 # wp_state SITE DB: the site's directory, post, index.php and new.txt
 wp_state() {
     _i=other
-    if [ -L "$1/index.php" ]; then _i=link
+    if [ -L "$1/index.php" ]; then _i='link'
     elif grep -qs WP_USE_THEMES "$1/index.php"; then _i=wp
     elif [ -f "$1/index.php" ]; then _i=$(head -1 "$1/index.php"); fi
     printf 'dir=%s post=%s index=%s new=%s\n' "$(kind "$1")" \
@@ -333,12 +343,12 @@ wp_change() {
     printf 'changed\n' >"$1/index.php"
     printf 'new\n' >"$1/new.txt"
 }
-WP_EDITED="post='Edited live' index=changed new=new"
 
 # wp_exact NAME SIM TARGET SITE DB TENANT: an exact rollback whose fresh tree, made beside the
 # site in a directory the tenant writes, is swapped for a link to the canary before root
 # extracts into it
 wp_exact() {
+    want "$1" || return 0
     begin "$1" "$2"
     run 0 snapshot "$3" || { finish; return; }
     _snap=$(id_of "$3" snapshot)
@@ -354,6 +364,7 @@ wp_exact() {
 # wp_merge NAME SIM TARGET SITE DB TENANT: a merge rollback; the tenant swaps the site itself
 # for a link to the canary when it sees the extraction into it start
 wp_merge() {
+    want "$1" || return 0
     begin "$1" "$2"
     run 0 snapshot "$3" || { finish; return; }
     _snap=$(id_of "$3" snapshot)
@@ -370,6 +381,7 @@ wp_merge() {
 # for a link to the canary when the archiving tar starts: no artifact may hold the canary's
 # secret, the site is untouched
 wp_read() {
+    want "$1" || return 0
     begin "$1" "$2"
     _before=$(wp_state "$5" "$6")
     watch "$7" "exec:*tar -C $5 *:$(dirname "$5"):$(basename "$5"):$CANARY" || { finish; return; }
@@ -392,6 +404,7 @@ wp_read() {
 # wp_gone NAME SIM TARGET SITE DB TENANT: an exact rollback; when the site is moved aside, the
 # tenant plants a link to the canary where it was, before the fresh tree is moved in
 wp_gone() {
+    want "$1" || return 0
     begin "$1" "$2"
     run 0 snapshot "$3" || { finish; return; }
     _snap=$(id_of "$3" snapshot)
@@ -426,95 +439,118 @@ soft_state() { # the installation's file, a file added after the backup, the dat
         "('admin','Changed')")"
 }
 
-# A backup: the tenant swaps the new file Softaculous wrote for a link to the canary's secret
-# before the agent checks and downloads it.
-begin soft-backup "$T/web1"
-watch "$CP_TENANT" "new:$SOFTB:nextcloud.*.tar.gz:$CANARY/secret" || :
-slow 1 'softaculous_backups' md5sum sha256sum
-attack "$SABOTAGED" backup acme/cloud
-finish
-# shellcheck disable=SC2046
-no_secret $(find "$T/backups" -type f 2>/dev/null)
-[ "$RC" = 0 ] && [ -L "$(loc_of acme/cloud "$(id_of acme/cloud backup)")" ] &&
-    fail "the backup was recorded although its file is the tenant's link"
+# A backup: the tenant swaps the new file Softaculous writes in its folder for a link to the
+# canary's secret before the agent checks and downloads it.
+if want soft-backup; then
+    begin soft-backup "$T/web1"
+    [ -d "$SOFTB" ] || as_tenant "$CP_TENANT" mkdir -m 700 -- "$SOFTB" ||
+        fail "the tenant could not make its softaculous_backups"
+    watch "$CP_TENANT" "new:$SOFTB:nextcloud.*.tar.gz:$CANARY/secret" || :
+    slow 1 'softaculous_backups' md5sum sha256sum
+    attack "$SABOTAGED" backup acme/cloud
+    finish
+    # shellcheck disable=SC2046
+    no_secret $(find "$T/backups" -type f 2>/dev/null)
+    [ "$RC" = 0 ] && [ -L "$(loc_of acme/cloud "$(id_of acme/cloud backup)")" ] &&
+        fail "the backup was recorded although its file is the tenant's link"
+fi
 
 # Prune: ~/softaculous_backups becomes a link to the canary, which holds a root file named
 # like the backup prune removes.
-begin soft-prune "$T/web1"
-run 0 backup acme/cloud
-OLD=$(loc_of acme/cloud "$(id_of acme/cloud backup)")
-sleep 1 # Softaculous names backups by the second
-run 0 backup acme/cloud
-canary "$(basename "${OLD:-none}")"
-as_tenant "$CP_TENANT" mv -T -- "$SOFTB" "$SOFTB.hostile-1" &&
-    as_tenant "$CP_TENANT" ln -s -- "$CANARY" "$SOFTB" &&
-    printf 'swap\t%s\tsoftaculous_backups\tsoftaculous_backups.hostile-1\t%s\n' "$H" "$CANARY" \
-        >>"$WLOG" || fail "the tenant could not link softaculous_backups"
-sed -i 's/^keep_on_server = 50$/keep_on_server = 1/' "$T/agent.conf"
-attack "$SABOTAGED" prune acme/cloud
-sed -i 's/^keep_on_server = 1$/keep_on_server = 50/' "$T/agent.conf"
-finish
-[ "$(find "$T/backups" -name 'nextcloud.*' | wc -l)" -ge 2 ] || fail "prune lost a backup_dir copy"
+if want soft-prune; then
+    begin soft-prune "$T/web1"
+    run 0 backup acme/cloud
+    OLD=$(loc_of acme/cloud "$(id_of acme/cloud backup)")
+    sleep 1 # Softaculous names backups by the second
+    run 0 backup acme/cloud
+    canary "$(basename "${OLD:-none}")"
+    as_tenant "$CP_TENANT" mv -T -- "$SOFTB" "$SOFTB.hostile-1" &&
+        as_tenant "$CP_TENANT" ln -s -- "$CANARY" "$SOFTB" &&
+        printf 'swap\t%s\tsoftaculous_backups\tsoftaculous_backups.hostile-1\t%s\n' "$H" "$CANARY" \
+            >>"$WLOG" || fail "the tenant could not link softaculous_backups"
+    sed -i 's/^keep_on_server = 50$/keep_on_server = 1/' "$T/agent.conf"
+    attack "$SABOTAGED" prune acme/cloud
+    sed -i 's/^keep_on_server = 1$/keep_on_server = 50/' "$T/agent.conf"
+    finish
+    [ "$(find "$T/backups" -name 'nextcloud.*' | wc -l)" -ge 2 ] ||
+        fail "prune lost a backup_dir copy"
+fi
 
-# Rollback whose server copy is gone with the whole folder: the tenant swaps the folder the
-# agent creates for its upload for a link to the canary before its owner is set.
-begin soft-rollback "$T/web1"
-run 0 backup acme/cloud
-BK=$(id_of acme/cloud backup)
-printf 'changed after the backup\n' >"$CLOUD/data/admin/files/welcome.txt"
-printf 'new after the backup\n' >"$CLOUD/lib/extra.php"
-sed -i "s/('admin','Administrator')/('admin','Changed')/" "$CLOUD_DB"
-as_tenant "$CP_TENANT" rm -rf -- "$SOFTB" || fail "the tenant could not remove its backups"
-before=$(soft_state)
-watch "$CP_TENANT" "new:$H:softaculous_backups:$CANARY" || :
-slow 1.5 'softaculous_backups' chown mv tar
-attack "$SABOTAGED" rollback acme/cloud --to "${BK:-none}" --yes
-finish
-site "welcome=Welcome to Nextcloud on cloud.acme.example extra=missing row=('admin','Administrator')" \
-    "$before" "$(soft_state)"
+# Rollback whose server copy is gone: the tenant plants a link to the canary's secret under the
+# backup's name in its folder, where the agent uploads the copy from backup_dir and sets its
+# owner.
+if want soft-rollback; then
+    begin soft-rollback "$T/web1"
+    run 0 backup acme/cloud
+    BK=$(id_of acme/cloud backup)
+    BK_LOC=$(loc_of acme/cloud "${BK:-none}")
+    printf 'changed after the backup\n' >"$CLOUD/data/admin/files/welcome.txt"
+    printf 'new after the backup\n' >"$CLOUD/lib/extra.php"
+    sed -i "s/('admin','Administrator')/('admin','Changed')/" "$CLOUD_DB"
+    before=$(soft_state)
+    as_tenant "$CP_TENANT" rm -f -- "$BK_LOC" &&
+        as_tenant "$CP_TENANT" ln -s -- "$CANARY/secret" "$BK_LOC" &&
+        printf 'plant\t%s\t%s\t-\t%s\n' "$SOFTB" "$(basename "$BK_LOC")" "$CANARY/secret" \
+            >>"$WLOG" || fail "the tenant could not plant its link"
+    attack "$SABOTAGED" rollback acme/cloud --to "${BK:-none}" --yes
+    finish
+    SOFT_ROLLED="welcome=Welcome to Nextcloud on cloud.acme.example extra=missing"
+    site "$SOFT_ROLLED row=('admin','Administrator')" "$before" "$(soft_state)"
+fi
 
 # --- the cPanel --exact clean-up of a home ---------------------------------------------------
-acct_state() {
-    printf 'public_html=%s data=%s extra=%s row=%s\n' "$(kind "$H/public_html")" \
-        "$(word "$H/public_html/data.txt")" "$(word "$H/public_html/extra.html")" \
-        "$(row "$ACCT_DB" "(3,'original')" "(3,'changed')")"
+acct_state() { # the home's web root and a file in it (the tenant swaps public_html/assets)
+    printf 'public_html=%s data=%s row=%s\n' "$(kind "$H/public_html")" \
+        "$(word "$H/public_html/data.txt")" "$(row "$ACCT_DB" "(3,'original')" "(3,'changed')")"
 }
-# After the restore, the clean-up removes what the snapshot lacks: the tenant swaps public_html
-# for a link to the canary (which holds a root file of the same name as the extra one) when it
-# sees the removal start.
-begin cpanel-exact-home "$T/web1"
-run 0 snapshot acme/shop
-SNAP=$(id_of acme/shop snapshot)
-canary extra.html
-printf 'changed\n' >"$H/public_html/data.txt"
-printf 'extra\n' >"$H/public_html/extra.html"
-sed -i "s/(3,'original')/(3,'changed')/" "$ACCT_DB"
-before=$(acct_state)
-watch "$CP_TENANT" \
-    "exec:*rm *public_html/extra.html*|*perl* $H cpmove-*:$H:public_html:$CANARY" || :
-slow 1.5 'public_html/extra.html' rm tar
-attack "$SABOTAGED" rollback acme/shop --to "${SNAP:-none}" --yes
-finish
-site "public_html=real data=original extra=missing row=(3,'original')" "$before" "$(acct_state)"
+# After the restore, the clean-up removes what the snapshot lacks: the tenant swaps the
+# directory holding the extra file for a link to the canary (which holds a root file of the
+# same name) when it sees the removal start.
+if want cpanel-exact-home; then
+    begin cpanel-exact-home "$T/web1"
+    # shellcheck disable=SC2016 # expanded by the tenant's shell
+    as_tenant "$CP_TENANT" mkdir -- "$H/public_html/assets" &&
+        as_tenant "$CP_TENANT" sh -c 'echo kept >"$1"' sh "$H/public_html/assets/keep.txt" ||
+        fail "the tenant could not make public_html/assets"
+    run 0 snapshot acme/shop
+    SNAP=$(id_of acme/shop snapshot)
+    canary extra.html
+    printf 'changed\n' >"$H/public_html/data.txt"
+    printf 'extra\n' >"$H/public_html/assets/extra.html"
+    sed -i "s/(3,'original')/(3,'changed')/" "$ACCT_DB"
+    before=$(acct_state)
+    # the removal as root (rm of the path) or as the owner (the clean-up's perl in the home)
+    _when="*rm *public_html/assets/extra.html*|*perl* $H cpmove-*"
+    watch "$CP_TENANT" "exec:$_when:$H/public_html:assets:$CANARY" || :
+    slow 1.5 'public_html/assets/extra.html' rm tar
+    attack "$SABOTAGED" rollback acme/shop --to "${SNAP:-none}" --yes
+    finish
+    site "public_html=real data=original row=(3,'original')" "$before" "$(acct_state)"
+    if [ "$RC" = 0 ] && ! grep -q '^swap' "$WLOG" && [ -e "$H/public_html/assets/extra.html" ]; then
+        fail "the exact rollback left a file created after the snapshot"
+    fi
+fi
 
 # --- Plesk exact rollback with the web root linked to the canary -------------------------------
 sub_state() {
     printf 'httpdocs=%s data=%s new=%s row=%s\n' "$(kind "$WPP")" "$(word "$WPP/data.txt")" \
         "$(word "$WPP/new.txt")" "$(row "$SUB_DB" "(3,'original')" "(3,'changed')")"
 }
-begin plesk-exact-webroot "$T/p1"
-run 0 snapshot acme/sub
-SNAP=$(id_of acme/sub snapshot)
-printf 'changed\n' >"$WPP/data.txt"
-printf 'new\n' >"$WPP/new.txt"
-sed -i "s/(3,'original')/(3,'changed')/" "$SUB_DB"
-before=$(sub_state)
-as_tenant "$PL_TENANT" mv -T -- "$WPP" "$WPP.hostile-1" &&
-    as_tenant "$PL_TENANT" ln -s -- "$CANARY" "$WPP" &&
-    printf 'swap\t%s\thttpdocs\thttpdocs.hostile-1\t%s\n' "$V" "$CANARY" >>"$WLOG" ||
-    fail "the tenant could not link httpdocs"
-attack "$SABOTAGED" rollback acme/sub --to "${SNAP:-none}" --yes
-finish
-site "httpdocs=real data=original new=missing row=(3,'original')" "$before" "$(sub_state)"
+if want plesk-exact-webroot; then
+    begin plesk-exact-webroot "$T/p1"
+    run 0 snapshot acme/sub
+    SNAP=$(id_of acme/sub snapshot)
+    printf 'changed\n' >"$WPP/data.txt"
+    printf 'new\n' >"$WPP/new.txt"
+    sed -i "s/(3,'original')/(3,'changed')/" "$SUB_DB"
+    before=$(sub_state)
+    as_tenant "$PL_TENANT" mv -T -- "$WPP" "$WPP.hostile-1" &&
+        as_tenant "$PL_TENANT" ln -s -- "$CANARY" "$WPP" &&
+        printf 'swap\t%s\thttpdocs\thttpdocs.hostile-1\t%s\n' "$V" "$CANARY" >>"$WLOG" ||
+        fail "the tenant could not link httpdocs"
+    attack "$SABOTAGED" rollback acme/sub --to "${SNAP:-none}" --yes
+    finish
+    site "httpdocs=real data=original new=missing row=(3,'original')" "$before" "$(sub_state)"
+fi
 
 test_end
