@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "fsutil.h"
+#include "hold.h"
 #include "hostimpl.h"
 #include "jiku/log.h"
 #include "lock.h"
@@ -23,6 +24,7 @@
 #include "plugin_loader.h"
 #include "retry.h"
 #include "run.h"
+#include "sweep.h"
 
 /* What prepare() resolved for execute(). */
 struct prepared {
@@ -34,6 +36,10 @@ struct prepared {
     const struct jiku_server_conf *dest;
     struct jiku_artifact source; /* rollback: the artifact to restore */
     struct jiku_artifact_ref source_ref;
+    struct jiku_lock *hold; /* on SOURCE, from the moment it is chosen until the end */
+    bool called;            /* the plugin was called: the server may hold what it made */
+    char *unmade[2];        /* ids reserved for artifacts that were not made (no row left) */
+    size_t n_unmade;
 };
 
 static bool
@@ -121,6 +127,32 @@ find_source(struct jiku_ctx *ctx, const struct jiku_action *act, struct jiku_art
     return r;
 }
 
+/*
+ * Hold the chosen source until the operation ends, so that no prune in any process removes it
+ * meanwhile (hold.h), then read it again: a prune that held it first may have removed it, or
+ * its server copy, before this hold was granted.
+ */
+static int
+hold_source(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
+{
+    struct jiku_artifact now = {0};
+    int r;
+
+    if ((r = jiku_artifact_hold(ctx->cfg->state_dir, p->source.id, true, ctx->lock_wait, &p->hold,
+                                err)) != 0)
+        return r;
+    if ((r = jiku_catalog_artifact_get(ctx->cat, p->source.id, &now, err)) != 0)
+        return r;
+    if (now.status != JIKU_ART_GOOD) {
+        r = jiku_err_set(err, JIKU_E_NOTFOUND, "artifact '%s' was pruned meanwhile", now.id);
+        jiku_artifact_release(&now);
+        return r;
+    }
+    jiku_artifact_release(&p->source);
+    p->source = now;
+    return 0;
+}
+
 static void
 report_init(struct jiku_action *act)
 {
@@ -202,7 +234,8 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
                             t->server->info.panel, p->dest->info.panel, p->dest->info.name);
 
     if (act->verb == JIKU_VERB_ROLLBACK) {
-        if ((r = find_source(ctx, act, &p->source, err)) != 0)
+        if ((r = find_source(ctx, act, &p->source, err)) != 0 ||
+            (r = hold_source(ctx, p, err)) != 0)
             return r;
         jiku_artifact_ref_of(&p->source, &p->source_ref);
     }
@@ -327,6 +360,7 @@ make_artifact(struct prepared *p, jiku_action_fn fn, enum jiku_artifact_kind kin
         params.backup_dir = dir.data;
     }
 
+    p->called = true;
     if ((r = plugin_call(ctx, p->plugin, fn, t, &params, &result, err)) != 0)
         goto out;
     if (result.location == NULL && result.backup_path == NULL) {
@@ -359,6 +393,11 @@ out:
             log_warn("%s", e2.msg);
         if (dir.data != NULL && jiku_remove_tree(dir.data, &e2) != 0)
             log_warn("%s", e2.msg);
+        /* Its server directories are named after it: what an interrupt left is looked for. */
+        if (p->called && p->n_unmade < sizeof(p->unmade) / sizeof(p->unmade[0])) {
+            p->unmade[p->n_unmade++] = id;
+            id = NULL;
+        }
     }
     jiku_op_result_release(&result);
     free(id);
@@ -378,6 +417,7 @@ call_plugin(struct prepared *p, const char *operation_id, struct jiku_err *err)
     int r;
 
     action_params(p, operation_id, &params);
+    p->called = true;
     r = plugin_call(ctx, p->plugin, p->fn, t, &params, &result, err);
 
     if (r == 0 && result.details != NULL)
@@ -411,6 +451,63 @@ drop_stale_pending(struct jiku_ctx *ctx, const struct jiku_target_conf *t, struc
     return r;
 }
 
+/*
+ * After an interrupt, what the operation made on a server carries its names: its own (job
+ * directories, a clone's relay) and the ids of artifacts it did not finish.  Looked for in
+ * the grace, after the plugin removed what it could; what is still there is logged and
+ * recorded on the operation, where prune's sweep finds it.  When the server cannot be asked
+ * any more, the names are recorded instead ("SERVER:?NAME").
+ */
+static void
+record_leftovers(struct prepared *p, int64_t op_id, const char *opname)
+{
+    struct jiku_ctx *ctx = p->ctx;
+    const struct jiku_target_conf *t = p->act->target;
+    const struct jiku_server_conf *servers[2] = {t->server, p->dest};
+    const char *names[3] = {opname, NULL, NULL};
+    struct jiku_buf text = JIKU_BUF_INIT, found = JIKU_BUF_INIT;
+    size_t n = 1;
+
+    for (size_t i = 0; i < p->n_unmade; i++)
+        names[n++] = p->unmade[i];
+    for (size_t i = 0; i < 2; i++) {
+        const struct jiku_server_conf *srv = servers[i];
+        struct jiku_ssh *ssh = NULL;
+        struct jiku_err e = {0};
+
+        if (srv == NULL || srv->info.snapshot_dir == NULL || (i == 1 && srv == servers[0]))
+            continue;
+        jiku_buf_reset(&found);
+        if (jiku_hostimpl_ssh(ctx->host, &ssh, &e) != 0 ||
+            jiku_sweep_find_named(ssh, srv, names, n, &found, &e) != 0) {
+            log_warn("%s: cannot look for what the interrupted operation left on server '%s': %s",
+                     t->info.id, srv->info.name, e.msg);
+            for (size_t k = 0; k < n; k++)
+                jiku_buf_addf(&text, "%s:?%s\n", srv->info.name, names[k]);
+            continue;
+        }
+        for (const char *l = jiku_buf_str(&found); *l != '\0';) {
+            size_t len = strcspn(l, "\n");
+
+            log_warn("%s: the interrupted operation left '%.*s' on server '%s'; prune removes it "
+                     "once it is a day old",
+                     t->info.id, (int)len, l, srv->info.name);
+            jiku_buf_addf(&text, "%s:%.*s\n", srv->info.name, (int)len, l);
+            l += len;
+            if (*l == '\n')
+                l++;
+        }
+    }
+    if (text.len > 0) {
+        struct jiku_err e = {0};
+
+        if (jiku_catalog_op_leftovers(ctx->cat, op_id, jiku_buf_str(&text), &e) != 0)
+            log_error("%s", e.msg);
+    }
+    jiku_buf_release(&found);
+    jiku_buf_release(&text);
+}
+
 static int
 execute(struct prepared *p, struct jiku_err *err)
 {
@@ -419,15 +516,22 @@ execute(struct prepared *p, struct jiku_err *err)
     struct jiku_op_report *rep = &act->rep;
     struct jiku_lock *lock = NULL;
     int64_t op_id = 0, start = jiku_now_ms();
-    char opid[64];
+    char nonce[JIKU_NONCE_SIZE], idbuf[32];
+    struct jiku_buf name = JIKU_BUF_INIT;
+    const char *opid;
     int r;
 
-    if ((r = jiku_catalog_op_begin(ctx->cat, ctx->run_id, rep->target, rep->action, &op_id, err)) !=
-        0)
+    if ((r = jiku_catalog_op_begin_nonce(ctx->cat, ctx->run_id, rep->target, rep->action, nonce,
+                                         &op_id, err)) != 0)
         return r;
-    snprintf(opid, sizeof(opid), "%lld", (long long)op_id);
-    rep->id = strdup(opid);
-    snprintf(opid, sizeof(opid), "jiku-op-%lld-%lld", (long long)ctx->run_id, (long long)op_id);
+    snprintf(idbuf, sizeof(idbuf), "%lld", (long long)op_id);
+    rep->id = strdup(idbuf);
+    /* What plugins name the operation's directories on servers by: the nonce makes it ours. */
+    if (jiku_catalog_op_name(ctx->run_id, op_id, nonce, &name) != 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    opid = jiku_buf_str(&name);
 
     /* A dry run reads only: no lock, no safety snapshot. */
     if (!ctx->dry_run && ((r = jiku_lock_target(ctx->cfg->state_dir, act->target, ctx->lock_wait,
@@ -455,11 +559,15 @@ execute(struct prepared *p, struct jiku_err *err)
             rep->artifact = strdup(p->source.id);
         r = call_plugin(p, opid, err);
         if (r != 0 && rep->safety_artifact != NULL)
-            jiku_err_prefix(err, "%s failed; the state before it is in safety snapshot '%s'",
-                            verb_name(act->verb), rep->safety_artifact);
+            jiku_err_prefix(
+                err, "%s %s; the state before it is in safety snapshot '%s'", verb_name(act->verb),
+                r == JIKU_E_INTERRUPTED ? "interrupted" : "failed", rep->safety_artifact);
         break;
     }
+    if (r != 0 && jiku_interrupted() && p->called && !ctx->dry_run)
+        record_leftovers(p, op_id, opid);
 out:
+    jiku_buf_release(&name);
     jiku_lock_release(lock);
     rep->duration_ms = jiku_now_ms() - start;
     return r;
@@ -573,8 +681,12 @@ jiku_actions_run(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n, struc
     for (size_t i = 0; i < n; i++)
         jiku_out_operation(&ctx->out, &acts[i].rep);
 out:
-    for (size_t i = 0; preps != NULL && i < n; i++)
+    for (size_t i = 0; preps != NULL && i < n; i++) {
+        jiku_lock_release(preps[i].hold);
+        for (size_t k = 0; k < preps[i].n_unmade; k++)
+            free(preps[i].unmade[k]);
         jiku_artifact_release(&preps[i].source);
+    }
     free(preps);
     free(jobs);
     free(job_of);

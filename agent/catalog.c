@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +96,16 @@ const char *const jiku_catalog_migrations[] = {
     "CREATE INDEX operations_run ON operations(run_id, status);"
     "CREATE INDEX audit_target ON audit(target, seq);"
     "CREATE INDEX audit_time ON audit(time);",
+
+    /*
+     * 4: an operation's nonce (16 hex digits from getrandom), the last part of the id that
+     * names its directories on a server (jiku-op-RUN-OP-NONCE): ids restart after a catalog
+     * rebuild and agent hosts may share servers, so RUN-OP alone does not say the directory is
+     * this operation's.  leftovers: what an interrupted operation could not remove from a
+     * server ("SERVER:PATH" lines), for prune's sweep to report.
+     */
+    "ALTER TABLE operations ADD COLUMN nonce TEXT;"
+    "ALTER TABLE operations ADD COLUMN leftovers TEXT;",
 };
 
 const int jiku_catalog_schema_latest =
@@ -513,11 +524,46 @@ out:
 }
 
 int
-jiku_catalog_op_begin(struct jiku_catalog *cat, int64_t run_id, const char *target,
-                      const char *action, int64_t *op_id, struct jiku_err *err)
+jiku_catalog_nonce_new(char nonce[JIKU_NONCE_SIZE], struct jiku_err *err)
 {
-    static const char sql[] = "INSERT INTO operations (run_id, target, action, status, started) "
-                              "VALUES (?, ?, ?, 'running', ?)";
+    static const char digits[] = "0123456789abcdef";
+    unsigned char raw[(JIKU_NONCE_SIZE - 1) / 2];
+    size_t got = 0;
+
+    while (got < sizeof(raw)) {
+        ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return jiku_err_set(err, JIKU_E_FAILED, "cannot make a nonce: getrandom: %s",
+                                strerror(errno));
+        got += (size_t)n;
+    }
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        nonce[2 * i] = digits[raw[i] >> 4];
+        nonce[2 * i + 1] = digits[raw[i] & 15];
+    }
+    nonce[JIKU_NONCE_SIZE - 1] = '\0';
+    return 0;
+}
+
+int
+jiku_catalog_op_name(int64_t run_id, int64_t op_id, const char *nonce, struct jiku_buf *out)
+{
+    jiku_buf_reset(out);
+    if (nonce != NULL)
+        return jiku_buf_addf(out, "jiku-op-%lld-%lld-%s", (long long)run_id, (long long)op_id,
+                             nonce);
+    return jiku_buf_addf(out, "jiku-op-%lld-%lld", (long long)run_id, (long long)op_id);
+}
+
+static int
+op_insert(struct jiku_catalog *cat, int64_t run_id, const char *target, const char *action,
+          const char *nonce, int64_t *op_id, struct jiku_err *err)
+{
+    static const char sql[] = "INSERT INTO operations (run_id, target, action, status, started, "
+                              "nonce) VALUES (?, ?, ?, 'running', ?, ?)";
     sqlite3_stmt *st = NULL;
     int r;
 
@@ -528,7 +574,8 @@ jiku_catalog_op_begin(struct jiku_catalog *cat, int64_t run_id, const char *targ
     if (sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK ||
         jiku_catalog_bind_text(st, 2, target) != SQLITE_OK ||
         jiku_catalog_bind_text(st, 3, action) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL)) != SQLITE_OK ||
+        jiku_catalog_bind_text(st, 5, nonce) != SQLITE_OK) {
         r = jiku_catalog_fail(cat, SQLITE_NOMEM, "record the operation", err);
         goto out;
     }
@@ -540,6 +587,104 @@ jiku_catalog_op_begin(struct jiku_catalog *cat, int64_t run_id, const char *targ
     sqlite3_mutex_leave(sqlite3_db_mutex(cat->db));
 out:
     sqlite3_finalize(st);
+    return r;
+}
+
+int
+jiku_catalog_op_begin(struct jiku_catalog *cat, int64_t run_id, const char *target,
+                      const char *action, int64_t *op_id, struct jiku_err *err)
+{
+    return op_insert(cat, run_id, target, action, NULL, op_id, err);
+}
+
+int
+jiku_catalog_op_begin_nonce(struct jiku_catalog *cat, int64_t run_id, const char *target,
+                            const char *action, char nonce[JIKU_NONCE_SIZE], int64_t *op_id,
+                            struct jiku_err *err)
+{
+    int r;
+
+    if ((r = jiku_catalog_nonce_new(nonce, err)) != 0)
+        return r;
+    return op_insert(cat, run_id, target, action, nonce, op_id, err);
+}
+
+int
+jiku_catalog_op_leftovers(struct jiku_catalog *cat, int64_t op_id, const char *leftovers,
+                          struct jiku_err *err)
+{
+    static const char sql[] = "UPDATE operations SET leftovers = ? WHERE id = ?";
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    if ((r = jiku_catalog_prepare(cat, sql, &st, "record what the operation left", err)) != 0)
+        return r;
+    if (jiku_catalog_bind_text(st, 1, leftovers) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 2, op_id) != SQLITE_OK)
+        r = jiku_catalog_fail(cat, SQLITE_NOMEM, "record what the operation left", err);
+    else
+        r = jiku_catalog_step_done(cat, st, "record what the operation left", err);
+    sqlite3_finalize(st);
+    return r;
+}
+
+void
+jiku_op_marks_release(struct jiku_op_marks *m)
+{
+    for (size_t i = 0; m->items != NULL && i < m->n; i++) {
+        free(m->items[i].name);
+        free(m->items[i].leftovers);
+    }
+    free(m->items);
+    memset(m, 0, sizeof(*m));
+}
+
+/*
+ * An operation still counts as running while its row says so and its run has not ended: a run
+ * that crashed never ends, so what it left stays protected rather than being swept under it.
+ */
+int
+jiku_catalog_op_marks(struct jiku_catalog *cat, struct jiku_op_marks *out, struct jiku_err *err)
+{
+    static const char sql[] =
+        "SELECT o.id, o.run_id, o.nonce, o.status = 'running' AND r.ended IS NULL, o.leftovers "
+        "FROM operations o JOIN runs r ON r.id = o.run_id "
+        "WHERE (o.status = 'running' AND r.ended IS NULL) OR o.leftovers IS NOT NULL "
+        "ORDER BY o.id";
+    struct jiku_buf name = JIKU_BUF_INIT;
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((r = jiku_catalog_prepare(cat, sql, &st, "list running operations", err)) != 0)
+        return r;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct jiku_op_mark *m, *grown;
+
+        grown = realloc(out->items, (out->n + 1) * sizeof(*out->items));
+        if (grown == NULL)
+            goto nomem;
+        out->items = grown;
+        m = &out->items[out->n];
+        memset(m, 0, sizeof(*m));
+        m->op_id = sqlite3_column_int64(st, 0);
+        m->running = sqlite3_column_int(st, 3) != 0;
+        out->n++;
+        if (jiku_catalog_op_name(sqlite3_column_int64(st, 1), m->op_id,
+                                 (const char *)sqlite3_column_text(st, 2), &name) != 0 ||
+            (m->name = jiku_buf_detach(&name)) == NULL ||
+            !jiku_catalog_column_dup(st, 4, &m->leftovers))
+            goto nomem;
+    }
+    r = rc == SQLITE_DONE ? 0 : jiku_catalog_fail(cat, rc, "list running operations", err);
+    goto out;
+nomem:
+    r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+out:
+    sqlite3_finalize(st);
+    jiku_buf_release(&name);
+    if (r != 0)
+        jiku_op_marks_release(out);
     return r;
 }
 

@@ -71,6 +71,44 @@ int jiku_catalog_op_begin(struct jiku_catalog *cat, int64_t run_id, const char *
                           const char *action, int64_t *op_id, struct jiku_err *err);
 int jiku_catalog_op_end(struct jiku_catalog *cat, int64_t op_id, const char *status, int exit_code,
                         const char *error, const char *artifact_id, struct jiku_err *err);
+/*
+ * As jiku_catalog_op_begin, recording a fresh random nonce (JIKU_NONCE_SIZE - 1 hex digits,
+ * from getrandom) with the operation; the nonce is copied to NONCE.  The nonce ends the name
+ * the operation's directories carry on a server (jiku_catalog_op_name).
+ */
+#define JIKU_NONCE_SIZE 17
+int jiku_catalog_op_begin_nonce(struct jiku_catalog *cat, int64_t run_id, const char *target,
+                                const char *action, char nonce[JIKU_NONCE_SIZE], int64_t *op_id,
+                                struct jiku_err *err);
+/* 16 random hex digits and a NUL into NONCE. */
+int jiku_catalog_nonce_new(char nonce[JIKU_NONCE_SIZE], struct jiku_err *err);
+/*
+ * The operation id plugins get, which names its directories on servers: "jiku-op-RUN-OP-NONCE"
+ * ("jiku-op-RUN-OP" for an operation without a nonce).  OUT is reset first; 0 or JIKU_E_NOMEM.
+ */
+int jiku_catalog_op_name(int64_t run_id, int64_t op_id, const char *nonce, struct jiku_buf *out);
+/* Record what operation OP_ID left on servers ("SERVER:PATH" lines; NULL: nothing). */
+int jiku_catalog_op_leftovers(struct jiku_catalog *cat, int64_t op_id, const char *leftovers,
+                              struct jiku_err *err);
+
+/* What the sweep of prune must know of operations: the running ones and their leftovers. */
+struct jiku_op_mark {
+    int64_t op_id;
+    char *name;      /* jiku_catalog_op_name of the operation */
+    bool running;    /* status running in a run that has not ended */
+    char *leftovers; /* as recorded, or NULL */
+};
+
+struct jiku_op_marks {
+    struct jiku_op_mark *items;
+    size_t n;
+};
+
+/* Every running operation and every operation that recorded leftovers; OUT is the caller's. */
+int jiku_catalog_op_marks(struct jiku_catalog *cat, struct jiku_op_marks *out,
+                          struct jiku_err *err);
+void jiku_op_marks_release(struct jiku_op_marks *m);
+
 /* Every operation of RUN_ID still "running" becomes "interrupted". */
 int jiku_catalog_ops_interrupt(struct jiku_catalog *cat, int64_t run_id, struct jiku_err *err);
 

@@ -1,7 +1,13 @@
 /*
  * prune: retention applied to the catalog and the stores.  Pruning an artifact is governed by
  * the action that made it (SPEC §3.1): a snapshot or safety snapshot by *.snapshot, a backup by
- * *.backup.
+ * *.backup.  Then the sweep of each server's snapshot_dir (sweep.c) removes what no catalog
+ * row knows.
+ *
+ * An artifact is removed only under its own exclusive hold (hold.h), taken without waiting:
+ * an artifact another process uses (a rollback's source, held from the moment it was chosen)
+ * cannot be held, counts as in use and is kept.  So prune needs no target lock and never
+ * waits for a long operation on the target.
  */
 #include <getopt.h>
 #include <libgen.h>
@@ -14,12 +20,15 @@
 #include "audit.h"
 #include "catalog.h"
 #include "fsutil.h"
+#include "hold.h"
+#include "hostimpl.h"
 #include "jiku/log.h"
 #include "lock.h"
 #include "prune.h"
 #include "retention.h"
 #include "retry.h"
 #include "run.h"
+#include "sweep.h"
 
 /* Remove what D says of A; the catalog follows only what really went. */
 static int
@@ -65,38 +74,61 @@ making_action(const struct jiku_target_conf *t, const struct jiku_artifact *a)
                            t->info.kind);
 }
 
+/*
+ * Hold each good artifact of LIST for removal (HOLDS[i], NULL when not held); one that another
+ * process holds is in use.
+ */
+static int
+hold_all(struct jiku_ctx *ctx, struct jiku_artifact_list *list, struct jiku_lock **holds,
+         struct jiku_err *err)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        struct jiku_artifact *a = &list->items[i];
+        struct jiku_err e = {0};
+        int r;
+
+        if (a->status != JIKU_ART_GOOD)
+            continue;
+        r = jiku_artifact_hold(ctx->cfg->state_dir, a->id, false, 0, &holds[i], &e);
+        if (r == JIKU_E_BUSY)
+            a->in_use = true;
+        else if (r != 0)
+            return jiku_err_set(err, r, "%s", e.msg);
+    }
+    return 0;
+}
+
 static int
 prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housekeeping,
              struct jiku_op_report *rep, struct jiku_err *err)
 {
     struct jiku_artifact_list list = {0};
     struct jiku_prune_decision *dec = NULL;
-    struct jiku_lock *lock = NULL;
+    struct jiku_lock **holds = NULL;
     struct jiku_buf details = JIKU_BUF_INIT;
     unsigned denied = 0;
     int r;
 
-    /*
-     * Decide under the target's lock: an operation that uses an artifact (a rollback from it)
-     * holds the same lock, so nothing in use can be chosen, and nothing is added meanwhile.
-     */
-    if (!ctx->dry_run &&
-        (r = jiku_lock_target(ctx->cfg->state_dir, t, ctx->lock_wait, &lock, err)) != 0)
-        goto out;
     if ((r = jiku_catalog_artifact_list(ctx->cat, t->info.id, NULL, false, &list, err)) != 0)
         goto out;
     if (list.n == 0)
         goto out;
-    if ((dec = calloc(list.n, sizeof(*dec))) == NULL) {
+    if ((dec = calloc(list.n, sizeof(*dec))) == NULL ||
+        (holds = calloc(list.n, sizeof(*holds))) == NULL) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
+    if ((r = hold_all(ctx, &list, holds, err)) != 0)
+        goto out;
     jiku_retention_decide(list.items, list.n, &t->retention, time(NULL), dec);
 
     for (size_t i = 0; i < list.n; i++) {
         struct jiku_artifact *a = &list.items[i];
+        struct jiku_artifact now = {0};
         struct jiku_decision d;
 
+        if (a->in_use)
+            jiku_buf_addf(&details, "kept %s (in use by another operation)\n", a->id);
         if (dec[i].what == JIKU_PRUNE_KEEP)
             continue;
         if ((r = jiku_policy_decide(ctx->cfg, t->customer->name, making_action(t, a), &d, err)) !=
@@ -108,6 +140,16 @@ prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housek
             denied++;
             continue;
         }
+        /* Under the hold: another prune may have removed it between the list and the hold. */
+        if ((r = jiku_catalog_artifact_get(ctx->cat, a->id, &now, err)) != 0)
+            goto out;
+        if (now.status != JIKU_ART_GOOD ||
+            (dec[i].what == JIKU_PRUNE_SERVER_COPY && now.location == NULL)) {
+            jiku_artifact_release(&now);
+            continue;
+        }
+        jiku_artifact_release(a);
+        *a = now;
         jiku_buf_addf(&details, "%s %s %s (%s)\n", ctx->dry_run ? "would remove" : "removed",
                       dec[i].what == JIKU_PRUNE_ALL ? "artifact" : "server copy of", a->id,
                       dec[i].why);
@@ -115,6 +157,8 @@ prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housek
             continue;
         if ((r = remove_artifact(ctx, t, a, dec[i].what, err)) != 0)
             goto out;
+        if (a->status == JIKU_ART_PRUNED)
+            jiku_artifact_hold_forget(ctx->cfg->state_dir, a->id);
     }
     if (denied > 0)
         jiku_buf_addf(&details,
@@ -122,7 +166,9 @@ prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housek
                       "removal to jiku\n",
                       denied, denied == 1 ? "" : "s");
 out:
-    jiku_lock_release(lock);
+    for (size_t i = 0; holds != NULL && i < list.n; i++)
+        jiku_lock_release(holds[i]);
+    free(holds);
     jiku_buf_rtrim(&details);
     if (details.len > 0 && !housekeeping)
         rep->details = jiku_buf_detach(&details);
@@ -132,6 +178,42 @@ out:
     free(dec);
     jiku_artifact_list_release(&list);
     return r;
+}
+
+/* The sweep of SRV's snapshot_dir, as one report (target: the server's name). */
+static void
+sweep_server(struct jiku_ctx *ctx, const struct jiku_server_conf *srv, bool housekeeping)
+{
+    struct jiku_op_report rep = {.target = srv->info.name, .action = "sweep", .status = "ok"};
+    struct jiku_buf details = JIKU_BUF_INIT;
+    struct jiku_ssh *ssh = NULL;
+    struct jiku_err e = {0};
+    int64_t start = jiku_now_ms();
+    bool swept = true;
+    int r;
+
+    if ((r = jiku_ctx_host(ctx, &e)) == 0 && (r = jiku_hostimpl_ssh(ctx->host, &ssh, &e)) == 0)
+        r = jiku_sweep_server(ssh, ctx->cat, srv, ctx->dry_run, JIKU_SWEEP_MIN_AGE, &swept,
+                              &details, &e);
+    if (r == 0 && !swept) {
+        jiku_buf_release(&details);
+        return;
+    }
+    rep.duration_ms = jiku_now_ms() - start;
+    jiku_buf_rtrim(&details);
+    if (r != 0) {
+        jiku_op_report_fail(&rep, r, e.msg);
+        if (housekeeping)
+            log_warn("sweep of server '%s': %s", srv->info.name, e.msg);
+    }
+    if (details.len > 0 && !housekeeping)
+        rep.details = jiku_buf_detach(&details);
+    else if (details.len > 0)
+        log_info("sweep of server '%s': %s", srv->info.name, details.data);
+    if (!housekeeping)
+        jiku_out_operation(&ctx->out, &rep);
+    jiku_op_report_release(&rep);
+    jiku_buf_release(&details);
 }
 
 int
@@ -159,6 +241,16 @@ jiku_prune_targets(struct jiku_ctx *ctx, const struct jiku_target_conf *const *t
         if (!housekeeping)
             jiku_out_operation(&ctx->out, &rep);
         jiku_op_report_release(&rep);
+    }
+    /* The servers of the targets pruned, each once, that have a snapshot_dir. */
+    for (size_t k = 0; k < ctx->cfg->n_servers && !jiku_interrupted(); k++) {
+        const struct jiku_server_conf *srv = &ctx->cfg->servers[k];
+        bool used = false;
+
+        for (size_t i = 0; i < count && !used; i++)
+            used = (n > 0 ? targets[i] : &ctx->cfg->targets[i])->server == srv;
+        if (used && srv->info.snapshot_dir != NULL)
+            sweep_server(ctx, srv, housekeeping);
     }
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jiku/log.h"
+#include "run.h"
 #include "ssh.h"
 
 #define JOB_TIMEOUT 120    /* seconds for one start or poll command */
@@ -98,6 +99,11 @@ jiku_ssh_job_start(struct jiku_ssh *s, const struct jiku_server_conf *srv, const
 
     if (!valid_job_dir(job_dir))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid job directory '%s'", job_dir);
+    /* The grace after a signal is for removing what was made, never for starting work. */
+    if (jiku_interrupted())
+        return jiku_err_set(err, JIKU_E_INTERRUPTED,
+                            "server '%s': job in '%s' not started: interrupted by a signal",
+                            srv->info.name, job_dir);
     if (cmd == NULL || *cmd == '\0')
         return jiku_err_set(err, JIKU_E_INVAL, "empty job command");
     if ((r = build_cmd(&line, start_script, job_dir, cmd)) != 0) {
@@ -150,6 +156,11 @@ jiku_ssh_job_poll(struct jiku_ssh *s, const struct jiku_server_conf *srv, const 
     st->state = JIKU_JOB_MISSING;
     if (!valid_job_dir(job_dir))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid job directory '%s'", job_dir);
+    /* Waiting for a job is a long wait: it ends at once on a signal, grace or not. */
+    if (jiku_interrupted())
+        return jiku_err_set(err, JIKU_E_INTERRUPTED,
+                            "server '%s': waiting for the job in '%s': interrupted by a signal",
+                            srv->info.name, job_dir);
     if ((r = build_cmd(&line, poll_script, job_dir, NULL)) != 0) {
         r = jiku_err_set(err, r, "out of memory");
         goto out;

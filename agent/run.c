@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,12 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t interrupted;
+/*
+ * When the first signal arrived (CLOCK_MONOTONIC ms), 0 before: the grace for clean-up runs
+ * from then.  Written by the handler, so it must be lock-free to be async-signal-safe.
+ */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the signal handler needs a lock-free long long");
+static _Atomic long long signalled_at;
 /* The self-pipe: the handler writes to [1], poll loops watch [0]. */
 static int intr_pipe[2] = {-1, -1};
 
@@ -28,6 +35,13 @@ on_signal(int sig)
     char c = 1;
 
     (void)sig;
+    if (atomic_load(&signalled_at) == 0) {
+        struct timespec ts;
+
+        /* clock_gettime is async-signal-safe (POSIX.1-2008). */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        atomic_store(&signalled_at, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    }
     interrupted = 1;
     if (intr_pipe[1] >= 0) {
         /* A full pipe is fine: it is already readable. */
@@ -90,6 +104,7 @@ jiku_interrupt_reset(void)
     char drain[64];
 
     interrupted = 0;
+    atomic_store(&signalled_at, 0);
     if (intr_pipe[0] >= 0)
         while (read(intr_pipe[0], drain, sizeof(drain)) > 0)
             ;
@@ -102,6 +117,29 @@ mono_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+jiku_grace_end_ms(void)
+{
+    long long at;
+
+    if (!interrupted)
+        return 0;
+    /* A test's raise() may come before the handler was installed: then from now. */
+    if ((at = atomic_load(&signalled_at)) == 0) {
+        long long expected = 0;
+
+        atomic_compare_exchange_strong(&signalled_at, &expected, mono_ms());
+        at = atomic_load(&signalled_at);
+    }
+    return (int64_t)at + JIKU_GRACE_MS;
+}
+
+bool
+jiku_in_grace(void)
+{
+    return interrupted && mono_ms() < jiku_grace_end_ms();
 }
 
 int

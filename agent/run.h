@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "jiku/err.h"
 
@@ -37,6 +38,16 @@ int jiku_signals_install(struct jiku_err *err);
 bool jiku_interrupted(void);
 /* A file descriptor that becomes readable when a signal arrives (self-pipe), for poll loops. */
 int jiku_interrupt_fd(void);
+/*
+ * After SIGINT/SIGTERM the agent has JIKU_GRACE_MS to remove what the interrupted steps made
+ * on servers: new short remote commands still run until then (ssh.c), each cut at that
+ * moment, while waits, job polls and transfers end at once.
+ */
+#define JIKU_GRACE_MS 10000
+/* When that grace ends (monotonic, as jiku_now_ms), or 0 before any signal. */
+int64_t jiku_grace_end_ms(void);
+/* A signal arrived and its grace has not ended yet. */
+bool jiku_in_grace(void);
 /* Sleep MS milliseconds, returning JIKU_E_INTERRUPTED early on a signal. */
 int jiku_sleep_ms(unsigned ms);
 /* For tests: forget a signal. */

@@ -280,6 +280,12 @@ jiku_sftp_get(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char
     if (err == NULL)
         err = &tmp;
     memset(res, 0, sizeof(*res));
+    /* A transfer is a long wait: none starts after a signal, grace or not. */
+    if (jiku_interrupted())
+        return jiku_err_set(err, JIKU_E_INTERRUPTED,
+                            "server '%s': transfer not started: "
+                            "interrupted by a signal",
+                            srv->info.name);
     jiku_retry_init(&rt, s->opts.retry_deadline);
     for (;;) {
         struct ssh_conn *c = NULL;
@@ -327,7 +333,8 @@ static int
 put_rename(struct ssh_conn *c, const char *from, const char *to, int64_t deadline,
            struct jiku_err *err)
 {
-    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
+    struct jiku_exec_result res = {
+        .exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_buf cmd = JIKU_BUF_INIT;
     bool sent;
     int rc, r;
@@ -529,6 +536,12 @@ jiku_sftp_put(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char
     if (err == NULL)
         err = &tmp;
     memset(res, 0, sizeof(*res));
+    /* A transfer is a long wait: none starts after a signal, grace or not. */
+    if (jiku_interrupted())
+        return jiku_err_set(err, JIKU_E_INTERRUPTED,
+                            "server '%s': transfer not started: "
+                            "interrupted by a signal",
+                            srv->info.name);
     jiku_retry_init(&rt, s->opts.retry_deadline);
     for (;;) {
         struct ssh_conn *c = NULL;

@@ -174,7 +174,8 @@ ssh_pool_get(struct jiku_ssh *s, const struct jiku_server_conf *srv, struct ssh_
     while (p->idle == NULL && p->n_open >= limit) {
         struct timespec ts;
 
-        if (jiku_interrupted()) {
+        /* A clean-up command of the grace waits for the sessions interrupted work gives up. */
+        if (jiku_interrupted() && (!ssh_grace() || !jiku_in_grace())) {
             pthread_mutex_unlock(&s->mu);
             return jiku_err_set(err, JIKU_E_INTERRUPTED, "interrupted by a signal");
         }
@@ -351,6 +352,10 @@ out:
     return r;
 }
 
+static int exec_attempts(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
+                         bool safe, size_t max_output, int timeout_s, struct jiku_exec_result *res,
+                         struct jiku_err *err);
+
 /*
  * One command with retries: transient failures before the command was sent are always
  * retried (a stale pooled session), after it only when SAFE.
@@ -361,8 +366,7 @@ jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv, co
                       struct jiku_err *err)
 {
     struct jiku_err tmp;
-    struct jiku_retry rt;
-    int fresh = 0, r;
+    int r;
 
     if (err == NULL)
         err = &tmp;
@@ -370,6 +374,32 @@ jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv, co
         max_output = DEFAULT_MAX_OUTPUT;
     if (timeout_s <= 0)
         timeout_s = srv->info.timeout > 0 ? srv->info.timeout : DEFAULT_EXEC_TIMEOUT;
+    /*
+     * After a signal, a command started now is the clean-up of an interrupted step (removing
+     * what it made): it may run until the grace ends, and not a moment longer.  Commands that
+     * were running when the signal came end at once (ssh_wait).
+     */
+    if (jiku_interrupted()) {
+        if (!jiku_in_grace())
+            return jiku_err_set(err, JIKU_E_INTERRUPTED,
+                                "server '%s': interrupted by a signal, and the %d s to clean up "
+                                "are over",
+                                srv->info.name, JIKU_GRACE_MS / 1000);
+        ssh_grace_set(true);
+        r = exec_attempts(s, srv, cmd, safe, max_output, timeout_s, res, err);
+        ssh_grace_set(false);
+        return r;
+    }
+    return exec_attempts(s, srv, cmd, safe, max_output, timeout_s, res, err);
+}
+
+static int
+exec_attempts(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd, bool safe,
+              size_t max_output, int timeout_s, struct jiku_exec_result *res, struct jiku_err *err)
+{
+    struct jiku_retry rt;
+    int fresh = 0, r;
+
     jiku_retry_init(&rt, s->opts.retry_deadline);
     for (;;) {
         struct ssh_conn *c = NULL;

@@ -32,6 +32,45 @@ init_libssh2(void)
     init_rc = libssh2_init(0);
 }
 
+/* This thread runs a clean-up command in the grace after a signal (ssh_grace_set). */
+static __thread bool in_grace;
+
+void
+ssh_grace_set(bool on)
+{
+    in_grace = on;
+}
+
+bool
+ssh_grace(void)
+{
+    return in_grace;
+}
+
+/*
+ * Before each wait: 0 to go on, JIKU_E_INTERRUPTED after a signal.  A clean-up command of the
+ * grace goes on until the grace ends, its deadline cut to that moment, and must not poll the
+ * interrupt fd, which stays readable from the signal on.
+ */
+static int
+check_signal(int64_t *deadline_ms, const char *what, struct jiku_err *err)
+{
+    int64_t end;
+
+    if (!jiku_interrupted())
+        return 0;
+    if (!in_grace)
+        return jiku_err_set(err, JIKU_E_INTERRUPTED, "%s: interrupted by a signal", what);
+    end = jiku_grace_end_ms();
+    if (jiku_now_ms() >= end)
+        return jiku_err_set(err, JIKU_E_INTERRUPTED,
+                            "%s: interrupted by a signal, and the %d s to clean up are over", what,
+                            JIKU_GRACE_MS / 1000);
+    if (*deadline_ms > end)
+        *deadline_ms = end;
+    return 0;
+}
+
 /* Poll FD for EVENTS until DEADLINE_MS, watching the interrupt fd too. */
 static int
 wait_fd(int fd, short events, int64_t deadline_ms, const char *what, struct jiku_err *err)
@@ -42,8 +81,10 @@ wait_fd(int fd, short events, int64_t deadline_ms, const char *what, struct jiku
         int64_t left;
         int r;
 
-        if (jiku_interrupted())
-            return jiku_err_set(err, JIKU_E_INTERRUPTED, "%s: interrupted by a signal", what);
+        if ((r = check_signal(&deadline_ms, what, err)) != 0)
+            return r;
+        if (in_grace)
+            pfd[1].fd = -1;
         left = deadline_ms - jiku_now_ms();
         if (left <= 0)
             return jiku_err_set(err, JIKU_E_TRANSIENT, "%s: timed out", what);
@@ -253,8 +294,10 @@ ssh_wait(struct ssh_conn *c, int64_t deadline_ms, const char *what, struct jiku_
         int64_t left;
         int r, timeout, next = 0;
 
-        if (jiku_interrupted())
-            return jiku_err_set(err, JIKU_E_INTERRUPTED, "%s: interrupted by a signal", what);
+        if ((r = check_signal(&deadline_ms, what, err)) != 0)
+            return r;
+        if (in_grace)
+            pfd[1].fd = -1;
         left = deadline_ms - jiku_now_ms();
         if (left <= 0)
             return jiku_err_set(err, JIKU_E_TRANSIENT, "%s: timed out", what);

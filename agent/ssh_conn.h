@@ -79,9 +79,17 @@ void ssh_hostkey_describe(struct ssh_conn *c, char *type, size_t type_len, char 
 int ssh_conn_auth(struct ssh_conn *c, int64_t deadline_ms, struct jiku_err *err);
 
 /*
+ * Mark this thread's next SSH work as a clean-up command run in the grace after a signal
+ * (run.h): waits then go on until the grace ends instead of ending at once.  ssh.c sets it
+ * around one command and clears it after.
+ */
+void ssh_grace_set(bool on);
+bool ssh_grace(void);
+
+/*
  * Wait until the socket is ready in the direction libssh2 is blocked on, sending keepalives
- * while nothing happens.  JIKU_E_INTERRUPTED as soon as a signal arrives, JIKU_E_TRANSIENT
- * past DEADLINE_MS (monotonic, jiku_now_ms).
+ * while nothing happens.  JIKU_E_INTERRUPTED as soon as a signal arrives (in the grace: when
+ * it ends), JIKU_E_TRANSIENT past DEADLINE_MS (monotonic, jiku_now_ms).
  */
 int ssh_wait(struct ssh_conn *c, int64_t deadline_ms, const char *what, struct jiku_err *err);
 

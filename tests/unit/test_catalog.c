@@ -826,3 +826,125 @@ Test(catalog, malformed_rows_are_data_errors)
     cr_assert_not_null(strstr(err.msg, "malformed artifact row"), "%s", err.msg);
     jiku_catalog_close(cat);
 }
+
+/* Schema 4: a version-3 database gains operations.nonce and .leftovers, its rows intact. */
+Test(catalog, migration_4_adds_the_operation_nonce_keeping_old_rows)
+{
+    struct jiku_catalog *cat;
+    struct jiku_err err = {0};
+    char nonce[JIKU_NONCE_SIZE], q[200], s[64];
+    int64_t run = 0, op = 0;
+    sqlite3 *db;
+
+    cr_assert_eq(mkdir(state_dir, 0700), 0);
+    db = raw_open();
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(sqlite3_exec(db, jiku_catalog_migrations[i], NULL, NULL, NULL), SQLITE_OK,
+                     "step %d: %s", i + 1, sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_exec(db,
+                              "INSERT INTO runs (id, command, actor, started) "
+                              "VALUES (7, 'nightly', 'cron', 1795745700);"
+                              "INSERT INTO operations (id, run_id, target, action, status, "
+                              "started) VALUES (3, 7, 'acme/shop', 'server.snapshot', 'ok', "
+                              "1795745700);"
+                              "PRAGMA user_version = 3;",
+                              NULL, NULL, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+
+    cat = open_ok();
+    db = jiku_catalog_db(cat);
+    cr_assert_geq(jiku_catalog_schema_latest, 4);
+    cr_assert_eq(jiku_catalog_schema_version(cat), jiku_catalog_schema_latest);
+    cr_assert_eq(raw_int(db, "PRAGMA user_version"), jiku_catalog_schema_latest);
+    /* The old operation is there, without a nonce and without leftovers. */
+    raw_text(db, "SELECT target || ' ' || status FROM operations WHERE id = 3", s, sizeof(s));
+    cr_assert_str_eq(s, "acme/shop ok");
+    cr_assert_eq(raw_int(db, "SELECT count(*) FROM operations WHERE id = 3 AND nonce IS NULL AND "
+                             "leftovers IS NULL"),
+                 1);
+    /* A new one records the nonce it was given. */
+    cr_assert_eq(jiku_catalog_run_begin(cat, "snapshot", "alice", false, &run, &err), 0, "%s",
+                 err.msg);
+    cr_assert_eq(
+        jiku_catalog_op_begin_nonce(cat, run, "acme/shop", "server.snapshot", nonce, &op, &err), 0,
+        "%s", err.msg);
+    snprintf(q, sizeof(q), "SELECT nonce FROM operations WHERE id = %lld", (long long)op);
+    raw_text(db, q, s, sizeof(s));
+    cr_assert_str_eq(s, nonce);
+    cr_assert_eq(jiku_catalog_op_leftovers(cat, op, "web1:/snap/acmeshop/x\n", &err), 0, "%s",
+                 err.msg);
+    snprintf(q, sizeof(q), "SELECT leftovers FROM operations WHERE id = %lld", (long long)op);
+    raw_text(db, q, s, sizeof(s));
+    cr_assert_str_eq(s, "web1:/snap/acmeshop/x\n");
+    jiku_catalog_close(cat);
+}
+
+/* Each operation gets its own 16-hex-digit nonce, and its name is one path component. */
+Test(catalog, every_operation_has_its_own_nonce_in_its_name)
+{
+    struct jiku_catalog *cat = open_ok();
+    struct jiku_buf name = JIKU_BUF_INIT;
+    struct jiku_err err = {0};
+    char nonces[200][JIKU_NONCE_SIZE];
+    int64_t run = 0, op = 0;
+    char want[128];
+
+    cr_assert_eq(jiku_catalog_run_begin(cat, "nightly", "cron", false, &run, &err), 0, "%s",
+                 err.msg);
+    for (int i = 0; i < 200; i++) {
+        cr_assert_eq(jiku_catalog_op_begin_nonce(cat, run, "acme/shop", "server.snapshot",
+                                                 nonces[i], &op, &err),
+                     0, "%s", err.msg);
+        cr_assert_eq(strlen(nonces[i]), 16);
+        cr_assert_eq(strspn(nonces[i], "0123456789abcdef"), 16, "'%s'", nonces[i]);
+        for (int k = 0; k < i; k++)
+            cr_assert_str_neq(nonces[i], nonces[k], "operations %d and %d share a nonce", k, i);
+    }
+    cr_assert_eq(jiku_catalog_op_name(run, op, nonces[199], &name), 0);
+    snprintf(want, sizeof(want), "jiku-op-%lld-%lld-%s", (long long)run, (long long)op,
+             nonces[199]);
+    cr_assert_str_eq(jiku_buf_str(&name), want);
+    /* [A-Za-z0-9._+@-]: what the plugins accept as a path component. */
+    cr_assert_eq(strspn(jiku_buf_str(&name), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789._+@-"),
+                 strlen(jiku_buf_str(&name)));
+    /* Without a nonce (operations from before schema 4), the old name. */
+    cr_assert_eq(jiku_catalog_op_name(4, 9, NULL, &name), 0);
+    cr_assert_str_eq(jiku_buf_str(&name), "jiku-op-4-9");
+    jiku_buf_release(&name);
+    jiku_catalog_close(cat);
+}
+
+/* The sweep's view: running operations of live runs, and whatever recorded leftovers. */
+Test(catalog, op_marks_list_running_operations_and_leftovers)
+{
+    struct jiku_catalog *cat = open_ok();
+    struct jiku_op_marks marks = {0};
+    struct jiku_err err = {0};
+    char n1[JIKU_NONCE_SIZE], n2[JIKU_NONCE_SIZE], n3[JIKU_NONCE_SIZE], want[128];
+    int64_t run = 0, ended = 0, op1 = 0, op2 = 0, op3 = 0;
+
+    cr_assert_eq(jiku_catalog_run_begin(cat, "nightly", "cron", false, &run, &err), 0);
+    cr_assert_eq(jiku_catalog_run_begin(cat, "snapshot", "alice", false, &ended, &err), 0);
+    cr_assert_eq(jiku_catalog_op_begin_nonce(cat, run, "acme/shop", "s", n1, &op1, &err), 0);
+    cr_assert_eq(jiku_catalog_op_begin_nonce(cat, run, "acme/blog", "s", n2, &op2, &err), 0);
+    cr_assert_eq(jiku_catalog_op_begin_nonce(cat, ended, "beta/www", "s", n3, &op3, &err), 0);
+    cr_assert_eq(jiku_catalog_op_end(cat, op2, "interrupted", 130, "x", NULL, &err), 0);
+    cr_assert_eq(jiku_catalog_op_leftovers(cat, op2, "web1:/snap/.jobs/x\n", &err), 0);
+    /* op3 never ended, but its run did: a crash leftover, not running. */
+    cr_assert_eq(jiku_catalog_run_end(cat, ended, 130, &err), 0);
+
+    cr_assert_eq(jiku_catalog_op_marks(cat, &marks, &err), 0, "%s", err.msg);
+    cr_assert_eq(marks.n, 2);
+    snprintf(want, sizeof(want), "jiku-op-%lld-%lld-%s", (long long)run, (long long)op1, n1);
+    cr_assert_eq(marks.items[0].op_id, op1);
+    cr_assert_str_eq(marks.items[0].name, want);
+    cr_assert(marks.items[0].running);
+    cr_assert_null(marks.items[0].leftovers);
+    cr_assert_eq(marks.items[1].op_id, op2);
+    cr_assert_not(marks.items[1].running);
+    cr_assert_str_eq(marks.items[1].leftovers, "web1:/snap/.jobs/x\n");
+    jiku_op_marks_release(&marks);
+    jiku_catalog_close(cat);
+}
