@@ -1,0 +1,270 @@
+#!/bin/sh
+# The secret canary: a cPanel simulator whose API token is a unique random string, and the real
+# binary and cpanel.so running snapshot, backup, list, rollback --dry-run, servers check,
+# history, audit verify and failing commands (a refused token, a failed panel job, a symlinked
+# token file), each plain, with -vvv and with --json.  The canary must appear nowhere: stdout,
+# stderr, JSON lines, syslog (captured in a private mount namespace whose /dev/log is ours),
+# state.db (audit and catalog, dumped with sqlite3), backup_dir (manifests, archives
+# decompressed), /proc/PID/cmdline and /proc/PID/environ of the agent and of every process on
+# the server side while a slow job runs (sshd sessions and the commands they run, panel jobs),
+# and the simulator's own files (requests.log holds each request's path and parameters, never
+# its headers; sshd.log).  The one place it may be is the Authorization header the panel
+# receives.  Also: the token file is read once per run, however many requests the run makes.
+#
+# usage: secrets_test.sh JIKU_AGENT CPANEL_SO POLICY_DIR SIM_SH     (as root: the sshd rig)
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+BIN=$1
+PLUGIN=$2
+POLICIES=$3
+SIM=$4
+ACTOR=tester
+test_begin --root
+
+W1=$T/web1
+sim_start "$SIM" "$W1" --name web1 --job-seconds 1 || exit 1
+# The simulator reads DIR/token at every request (tests/fakes/cpanel/README.md): the canary
+# keeps its format (32 characters [A-Z0-9]) and is never exported to any process's environment.
+CANARY=CANARY$(head -c 4096 /dev/urandom | tr -dc 'A-Z0-9' | head -c 26)
+[ ${#CANARY} = 32 ] || { fail "no canary could be made"; exit 1; }
+printf '%s\n' "$CANARY" >"$W1/token"
+chmod 600 "$W1/token"
+
+install_plugin "$PLUGIN" cpanel
+{
+    agent_section "lock_wait = 5" "retry_deadline = 5"
+    retention_section 20 20 5
+    cat <<'CONF'
+
+[customer acme]
+tier = low
+
+[target acme/shop]
+server = web1
+kind = account
+account = acmeshop
+nightly = snapshot
+CONF
+    sim_server cpanel web1 "$W1" "timeout = 60" "poll_max = 1"
+} >"$T/agent.conf"
+
+# canary_in FILE...: true when none of the files holds the canary (names shown, not contents)
+canary_in() {
+    _clean=0
+    for _f in "$@"; do
+        if grep -qF --binary-files=text -- "$CANARY" "$_f"; then
+            say "  the canary is in $_f"
+            _clean=1
+        fi
+    done
+    return $_clean
+}
+# the search itself works: it finds the canary where it belongs
+grep -qF -- "$CANARY" "$W1/token" || fail "the canary search does not find the canary"
+
+# --- every command, plain, -vvv and --json ------------------------------------------------
+commands() {
+    run 0 "$@" servers check web1
+    run 0 "$@" snapshot acme/shop
+    run 0 "$@" backup acme/shop
+    run 0 "$@" list acme/shop
+    run 0 "$@" rollback acme/shop --to latest --dry-run
+    run 0 "$@" history --target acme/shop
+    run 0 "$@" audit verify
+    # the panel refuses the token: the message names the server, never the token
+    faults "$W1" '{"api":[{"function":"*","fault":"403"}]}'
+    run 77 "$@" snapshot acme/shop
+    # a panel job that fails
+    faults "$W1" '{"pkgacct":{"fault":"failed"}}'
+    run 1 "$@" snapshot acme/shop
+    faults "$W1" '{}'
+}
+for flags in "" "-vvv" "--json" "--json -vvv"; do
+    FAIL_TAG="flags '$flags'"
+    # shellcheck disable=SC2086 # the flags are words
+    commands $flags
+done
+FAIL_TAG=
+grep -q 'Authorization: <redacted>' "$T/all-output" ||
+    fail "-vvv traced no redacted Authorization header: the check below would prove nothing"
+grep -q '"type":"operation"' "$T/all-output" || fail "no JSON operation line was checked"
+canary_in "$T/all-output" || fail "the canary reached stdout or stderr"
+
+# --- the token file is read once per run, however many requests the run makes --------------
+before=$(log_lines "$W1")
+run 0 -vv snapshot acme/shop
+reads=$(grep -c "reading the token file '$W1/token'" "$T/err")
+requests=$(($(log_lines "$W1") - before))
+[ "$reads" = 1 ] || fail "the token file was read $reads times in one run"
+[ "$requests" -ge 3 ] || fail "the run made $requests requests: too few to show reading once"
+
+# --- a symlinked token file is refused, before any request --------------------------------
+mv "$W1/token" "$W1/token.real"
+ln -s "$W1/token.real" "$W1/token"
+before=$(log_lines "$W1")
+run 78 snapshot acme/shop && has err "is a symbolic link"
+run 78 --json snapshot acme/shop && has out '"exit_code":78'
+[ "$(log_lines "$W1")" = "$before" ] || fail "a run with a symlinked token sent requests"
+rm "$W1/token"
+mv "$W1/token.real" "$W1/token"
+
+# --- syslog: every log line there (log = syslog), audit lines included ---------------------
+# A private mount namespace gets a /dev of its own whose log socket is a listener of this
+# test; the machine's /dev is untouched.
+sed -i 's/^log = stderr$/log = syslog/' "$T/agent.conf"
+mkdir -p "$T/dev"
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1] + "/log")
+s.settimeout(120)
+with open(sys.argv[2], "ab", buffering=0) as f:
+    try:
+        while True:
+            f.write(s.recv(65536) + b"\n")
+    except socket.timeout:
+        pass
+' "$T/dev" "$T/syslog" &
+syslogd=$!
+at_exit "kill $syslogd 2>/dev/null"
+i=0
+while [ ! -S "$T/dev/log" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ -S "$T/dev/log" ] || fail "the syslog listener did not start"
+for dev in null zero full random urandom; do : >"$T/dev/$dev"; done
+cat >"$T/in-ns.sh" <<'NS'
+# in-ns.sh TDIR CODE-FILE AGENT ARGS...: the agent with TDIR/dev as /dev
+t=$1 code=$2
+shift 2
+for dev in null zero full random urandom; do mount --bind "/dev/$dev" "$t/dev/$dev" || exit 90; done
+mount --bind "$t/dev" /dev || exit 90
+rc=0
+"$@" || rc=$?
+echo "$rc" >"$code"
+NS
+ns_run() {
+    want=$1
+    shift
+    n=$((n + 1))
+    timeout 300 unshare -m --propagation private sh "$T/in-ns.sh" "$T" "$T/ns-code" \
+        "$BIN" -c "$T/agent.conf" "$@" >"$T/out" 2>"$T/err" </dev/null
+    got=$(cat "$T/ns-code" 2>/dev/null)
+    rm -f "$T/ns-code"
+    cat "$T/out" "$T/err" >>"$T/all-output"
+    [ "$got" = "$want" ] || { fail "(syslog) jiku-agent $* exited '$got', expected $want";
+        sed 's/^/  err: /' "$T/err" | head -20; }
+}
+ns_run 0 -vvv snapshot acme/shop
+ns_run 0 -vvv backup acme/shop
+ns_run 0 -vvv rollback acme/shop --to latest --dry-run
+faults "$W1" '{"api":[{"function":"*","fault":"403"}]}'
+ns_run 77 -vvv snapshot acme/shop
+faults "$W1" '{}'
+kill "$syslogd" 2>/dev/null
+wait "$syslogd" 2>/dev/null
+grep -q 'jiku-agent\[[0-9]*\]: audit' "$T/syslog" || fail "syslog holds no audit line"
+grep -q 'Authorization: <redacted>' "$T/syslog" || fail "syslog holds no -vvv trace"
+canary_in "$T/syslog" || fail "the canary reached syslog"
+sed -i 's/^log = syslog$/log = stderr/' "$T/agent.conf"
+
+# --- /proc of the agent and of everything it starts, locally and on the server --------------
+# While a slow panel job runs: the agent and its threads' process, every descendant of the
+# agent, of the server's sshd (the sessions the agent opens and the commands they run) and of
+# the simulator (its panel jobs), and any process whose command line names this test's
+# directory (detached jobs).  The canary comes on stdin, never in an argv.
+faults "$W1" '{"job_seconds": 6}'
+"$BIN" -c "$T/agent.conf" -vvv snapshot acme/shop >"$T/out" 2>"$T/err" </dev/null &
+agent=$!
+n=$((n + 1))
+printf '%s\n' "$CANARY" | python3 -c '
+import os, sys, time
+agent, roots, tdir = int(sys.argv[1]), [int(p) for p in sys.argv[2:4]], sys.argv[4]
+canary = sys.stdin.readline().strip().encode()
+me = os.getpid()
+
+def read(pid, name):
+    try:
+        with open("/proc/%d/%s" % (pid, name), "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+def alive(pid):
+    st = read(pid, "stat")
+    return st is not None and st.rsplit(b")", 1)[1].split()[0] != b"Z"
+
+samples, seen, leaks, sessions, jobs = 0, {}, [], set(), set()
+deadline = time.time() + 60
+while time.time() < deadline and alive(agent):
+    parent = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = read(int(d), "stat")
+            if st:
+                parent[int(d)] = int(st.rsplit(b")", 1)[1].split()[1])
+    def tree(root):
+        found, grew = {root}, True
+        while grew:
+            kids = {p for p, pp in parent.items() if pp in found} - found
+            found |= kids
+            grew = bool(kids)
+        return found
+    watch = tree(agent) | tree(roots[1])
+    sessions |= tree(roots[0]) - {roots[0]}
+    watch |= tree(roots[0])
+    for p in parent:
+        cmd = read(p, "cmdline")
+        if cmd and tdir.encode() in cmd:
+            watch.add(p)
+    watch.discard(me)
+    for p in watch:
+        for name in ("cmdline", "environ"):
+            data = read(p, name)
+            if data is None:
+                continue
+            samples += 1
+            comm = (read(p, "comm") or b"?").strip().decode(errors="replace")
+            seen[comm] = seen.get(comm, 0) + 1
+            if canary in data:
+                leaks.append("%s of pid %d (%s)" % (name, p, comm))
+            if name == "cmdline" and b"\0job\0" in data:
+                jobs.add(p)
+    time.sleep(0.05)
+print("samples %d" % samples)
+print("sessions %d" % len(sessions))
+print("jobs %d" % len(jobs))
+print("seen %s" % " ".join("%s:%d" % kv for kv in sorted(seen.items())))
+for l in sorted(set(leaks)):
+    print("LEAK %s" % l)
+' "$agent" "$(cat "$W1/ssh/sshd.pid")" "$(cat "$W1/server.pid")" "$T" >"$T/proc-samples"
+rc=0
+wait "$agent" || rc=$?
+[ "$rc" = 0 ] || fail "the sampled snapshot exited $rc"
+faults "$W1" '{}'
+sed 's/^/  proc: /' "$T/proc-samples"
+grep -q '^LEAK' "$T/proc-samples" && fail "the canary is in a process's command line or environment"
+samples=$(sed -n 's/^samples //p' "$T/proc-samples")
+[ "${samples:-0}" -ge 100 ] || fail "only ${samples:-0} /proc samples: the check proves little"
+grep -q ' jiku-agent:' "$T/proc-samples" || fail "the agent itself was never sampled"
+grep -q '^jobs [1-9]' "$T/proc-samples" || fail "no panel job was sampled"
+grep -q '^sessions [1-9]' "$T/proc-samples" || fail "no process of an SSH session was sampled"
+
+# --- at rest: state.db (audit, catalog), backup_dir, the simulator's files -----------------
+statedb .dump >"$T/state.dump"
+[ -s "$T/state.dump" ] && grep -q 'INSERT INTO' "$T/state.dump" || fail "state.db dump is empty"
+grep -q '"function":"start_background_pkgacct"' "$W1/requests.log" ||
+    fail "requests.log holds no request: the check below would prove nothing"
+# archives are compressed: their content is checked decompressed
+find "$T" -name '*.tar.gz' -type f | while IFS= read -r archive; do
+    gzip -dc "$archive" 2>/dev/null | grep -qF --binary-files=text -- "$CANARY" &&
+        say "  the canary is in $archive"
+done >"$T/archive-hits"
+[ -s "$T/archive-hits" ] && { fail "the canary is in an archive"; cat "$T/archive-hits"; }
+# every other file under the test's directory (the agent's and the server's), the token aside
+find "$T" -type f ! -path "$W1/token" ! -name '*.tar.gz' >"$T/files"
+[ "$(wc -l <"$T/files")" -ge 20 ] || fail "only $(wc -l <"$T/files") files to search"
+grep -rlF --binary-files=text --exclude='*.tar.gz' -- "$CANARY" "$T" |
+    grep -vxF -- "$W1/token" >"$T/rest-hits"
+[ -s "$T/rest-hits" ] && { fail "the canary is in files at rest"; sed 's/^/  /' "$T/rest-hits"; }
+
+test_end
