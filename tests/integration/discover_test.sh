@@ -254,3 +254,4 @@ done
 if grep -qE 'cpsess[0-9]' "$T/all-output"; then fail "a cPanel session is in the output"; fi
 
 test_end
+sim_assert_no_root_in_tenant_trees

@@ -554,3 +554,4 @@ if want plesk-exact-webroot; then
 fi
 
 test_end
+sim_assert_no_root_in_tenant_trees

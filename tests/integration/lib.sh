@@ -48,6 +48,12 @@
 #                         a cPanel API function or softaculous:ACT; command: a `plesk bin`
 #                         utility); KEY operations: XML API packets of the one OPERATOR/OPERATION
 #   log_lines DIR         how many requests DIR/requests.log holds (0 without one)
+#   sim_assert_no_root_in_tenant_trees [DIR...]  a failure per line of each simulator's
+#                         DIR/violations.log (the root-path guard: root acted inside a tenant's
+#                         tree, tests/fakes/simlib/README.md), and one when a DIR has no guard;
+#                         DIR: every simulator sim_start started when none is given.  Prints the
+#                         count; true only when the whole test has no failure, so it can be the
+#                         test's last command (after test_end)
 #
 # The catalog
 #   artifacts TARGET      "id kind status location sha256" of TARGET's artifacts (--json list),
@@ -211,6 +217,39 @@ sims_stop() {
         sh "$_sim" stop "$_dir" >/dev/null 2>&1 || :
     done
     _lib_sims=
+}
+
+sim_assert_no_root_in_tenant_trees() {
+    if [ $# -eq 0 ]; then
+        # shellcheck disable=SC2046 # one word per simulator directory (mktemp names)
+        set -- $(printf '%s' "$_lib_sims" | awk 'NR % 2 == 0')
+    fi
+    [ $# -gt 0 ] || fail "no simulator to check for root in tenant trees"
+    _v=0
+    for _d in "$@"; do
+        if [ ! -f "$_d/violations.log" ] || [ ! -f "$_d/tenant-trees" ]; then
+            fail "$(basename "$_d"): no root-path guard (violations.log, tenant-trees)"
+            continue
+        fi
+        while IFS= read -r _line; do
+            _v=$((_v + 1))
+            fail "$(basename "$_d"): root in a tenant tree: $(printf '%s' "$_line" | python3 -c '
+import json, sys
+v = json.loads(sys.stdin.read())
+if "guard_error" in v:
+    print("guard error %s in %s" % (v["guard_error"], " ".join(v.get("argv", []))))
+else:
+    paths = []
+    for h in v["hits"]:
+        p = h["path"] if h["arg"] in (h["path"], "(cwd)") else "%s -> %s" % (h["arg"], h["path"])
+        if p not in paths:
+            paths.append(p)
+    print("%s (cwd %s): %s" % (" ".join(v["argv"]), v["cwd"], "; ".join(paths)))
+' 2>&1 | head -c 600)"
+        done <"$_d/violations.log"
+    done
+    say "$TEST_NAME: $_v root actions in tenant trees"
+    [ "$fails" = 0 ]
 }
 
 faults() { printf '%s\n' "$2" >"$1/faults.json"; }

@@ -162,3 +162,4 @@ backups | grep -q "^$BAD_ID " && fail "an altered archive was imported"
     fail "a rebuild over an existing catalog changed other backups"
 
 test_end
+sim_assert_no_root_in_tenant_trees "$F/web1" "$F/web2" "$F/plesk1"

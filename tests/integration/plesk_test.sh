@@ -370,3 +370,4 @@ faults "$T/p1" '{}'
 same "$WWW/data.txt" original
 
 test_end
+sim_assert_no_root_in_tenant_trees

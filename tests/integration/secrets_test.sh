@@ -268,3 +268,4 @@ grep -rlF --binary-files=text --exclude='*.tar.gz' -- "$CANARY" "$T" |
 [ -s "$T/rest-hits" ] && { fail "the canary is in files at rest"; sed 's/^/  /' "$T/rest-hits"; }
 
 test_end
+sim_assert_no_root_in_tenant_trees

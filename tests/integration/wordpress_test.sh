@@ -398,3 +398,4 @@ run 77 policy explain apponly server.snapshot
 run 0 policy explain apponly application.snapshot
 
 test_end
+sim_assert_no_root_in_tenant_trees
