@@ -263,8 +263,10 @@ plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *
         last_line(line, sizeof(line), jiku_buf_str(&x->errout));
         if (line[0] == '\0')
             last_line(line, sizeof(line), jiku_buf_str(&x->out));
-        r = jiku_err_set(err, JIKU_E_PANEL, "%s on '%s' failed (exit %d)%s%s", what, srv->name,
-                         x->exit_status, line[0] != '\0' ? ": " : "", line);
+        /* 65 (EX_DATAERR): the agent's own scripts refusing what they were given. */
+        r = jiku_err_set(err, x->exit_status == PLUG_EXIT_DATA ? JIKU_E_DATA : JIKU_E_PANEL,
+                         "%s on '%s' failed (exit %d)%s%s", what, srv->name, x->exit_status,
+                         line[0] != '\0' ? ": " : "", line);
     }
 out:
     if (res == NULL || r != 0)

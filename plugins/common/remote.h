@@ -50,10 +50,14 @@ unsigned plug_poll_interval(int64_t elapsed_ms, int poll_max);
  */
 int plug_words(struct jiku_buf *cmd, const char *const *words);
 
+/* The exit status of the agent's own remote scripts for input they refuse (sysexits' DATAERR). */
+#define PLUG_EXIT_DATA 65
+
 /*
  * Run CMD on SERVER (MAX_OUTPUT 0: the core's default); a non-zero exit is JIKU_E_PANEL naming
- * WHAT with the last line that says something of stderr (else stdout), and output cut at
- * MAX_OUTPUT is JIKU_E_DATA: no caller ever parses a partial answer.  RES (may be NULL) is
+ * WHAT with the last line that says something of stderr (else stdout) — JIKU_E_DATA for
+ * PLUG_EXIT_DATA —, and output cut at MAX_OUTPUT is JIKU_E_DATA: no caller ever parses a
+ * partial answer.  RES (may be NULL) is
  * the caller's to release on success; on failure it is released here.
  */
 int plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,

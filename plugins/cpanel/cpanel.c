@@ -245,7 +245,7 @@ cpanel_rollback(struct jiku_op *op, struct jiku_err *err)
     const struct jiku_op_params *p = op->params;
     bool exact = p->mode == JIKU_ROLLBACK_EXACT;
     struct cpanel_account acct = {0};
-    char *archive = NULL, *uploaded = NULL, *warnings = NULL;
+    char *archive = NULL, *uploaded = NULL, *warnings = NULL, *cleaned = NULL;
     const char *user;
     int r;
 
@@ -275,16 +275,16 @@ cpanel_rollback(struct jiku_op *op, struct jiku_err *err)
     }
     if (exact) {
         if ((r = cpanel_account_get(op, NULL, user, true, &acct, err)) != 0 ||
-            (r = cpanel_home_sync(op, NULL, archive, user, acct.homedir, true, false, NULL, err)) !=
-                0) {
+            (r = cpanel_home_sync(op, NULL, archive, user, acct.homedir, true, false, &cleaned,
+                                  err)) != 0) {
             jiku_err_prefix(err, "restored, but the exact clean-up failed");
             goto out;
         }
     }
     op->result->warnings = warnings;
     warnings = NULL;
-    if (asprintf(&op->result->details, "restored '%s' from %s (%s)", user, archive,
-                 exact ? "exact" : "merge") < 0)
+    if (asprintf(&op->result->details, "restored '%s' from %s (%s)%s", user, archive,
+                 exact ? "exact" : "merge", cleaned != NULL ? cleaned : "") < 0)
         op->result->details = NULL;
 out:
     if (uploaded != NULL)
@@ -293,6 +293,7 @@ out:
     free(archive);
     free(uploaded);
     free(warnings);
+    free(cleaned);
     return r;
 }
 

@@ -216,7 +216,8 @@ void cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_
 
 /*
  * ARCHIVE's homedir entries against HOME, on the server as USER: the exact-mode clean-up
- * (EXACT and not DRY_RUN; nothing to do for a merge), or the dry-run list into *DETAILS.
+ * (EXACT and not DRY_RUN; nothing to do for a merge), its summary into *DETAILS (may be NULL;
+ * "; removed N paths…" and a "kept REASON: PATH" line each); or the dry-run list into *DETAILS.
  */
 int cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, const char *archive,
                      const char *user, const char *home, bool exact, bool dry_run, char **details,

@@ -26,26 +26,28 @@
 /*
  * The clean-up, run as the account's user: ARGV = HOME PREFIX KEEP…; stdin = `tar -t
  * --quoting-style=c` of the archive, then a line "@@end" once tar succeeded.  Prints "removed
- * N" and a "kept REASON: PATH" line for each path it kept although the archive lacks it.
+ * N" and a "kept REASON: PATH" line for each path it kept although the archive lacks it; a
+ * listing that is cut or does not parse removes nothing and exits 65 (bad data).
  */
 static const char clean_script[] =
     "use strict;\n"
     "use warnings;\n"
     "my ($home, $prefix, @keep) = @ARGV;\n"
+    "sub bad { print STDERR \"$_[0]: nothing removed\\n\"; exit 65 }\n"
     "my %esc = (n => \"\\n\", t => \"\\t\", r => \"\\r\", f => \"\\f\", v => \"\\013\", a => "
     "\"\\007\", b => \"\\010\");\n"
     "my (%in, $end);\n"
     "while (my $l = <STDIN>) {\n"
     "    chomp $l;\n"
     "    if ($l eq '@@end') { $end = 1; last }\n"
-    "    $l =~ /\\A\"(.*)\"\\z/s or die \"unexpected archive listing line\\n\";\n"
+    "    $l =~ /\\A\"(.*)\"\\z/s or bad('unexpected archive listing line');\n"
     "    (my $p = $1) =~ s/\\\\([0-7]{3}|.)/length $1 == 3 ? chr oct $1 : $esc{$1} \\/\\/ $1/ges;\n"
     "    next if index($p, $prefix) != 0;\n"
     "    ($p = substr $p, length $prefix) =~ s{/+\\z}{};\n"
     "    $in{$p} = 1 if $p ne '';\n"
     "}\n"
-    "$end or die \"the archive listing ended early: nothing removed\\n\";\n"
-    "%in or die \"the archive holds no home directory: nothing removed\\n\";\n"
+    "$end or bad('the archive listing ended early');\n"
+    "%in or bad('the archive holds no home directory');\n"
     "my @pat;\n"
     "for my $f ('/etc/cpbackup-exclude.conf', \"$home/cpbackup-exclude.conf\") {\n"
     "    open my $fh, '<', $f or next;\n"
@@ -521,29 +523,38 @@ warned_paths(const char *warnings, const char *home, struct jiku_buf *words, siz
     return 0;
 }
 
-/* Log what the clean-up (clean_script) reports: how much it removed, what it kept and why. */
-static void
-report_clean(struct jiku_op *op, const char *out)
+/*
+ * What the clean-up (clean_script) reports, for the operation's report: how much it removed,
+ * what it kept although the archive lacks it, and why.
+ */
+static int
+report_clean(const char *out, struct jiku_buf *summary)
 {
-    unsigned long removed = 0;
+    unsigned long removed;
     unsigned kept = 0;
 
     if (sscanf(out, "removed %lu", &removed) != 1)
-        removed = 0;
+        return JIKU_E_DATA;
+    jiku_buf_addf(summary, "; removed %lu path%s created since the snapshot", removed,
+                  removed == 1 ? "" : "s");
     for (const char *p = strstr(out, "\nkept "); p != NULL; p = strstr(p + 1, "\nkept ")) {
         size_t n = strcspn(p + 6, "\n");
 
         if (++kept <= DETAIL_LINES)
-            op->host->log(op, JIKU_LOG_INFO, "exact rollback kept %.*s", (int)n, p + 6);
+            jiku_buf_addf(summary, "\nkept %.*s", (int)n, p + 6);
     }
-    op->host->log(op, JIKU_LOG_INFO, "exact rollback removed %lu path%s created since the snapshot",
-                  removed, removed == 1 ? "" : "s");
+    if (kept > DETAIL_LINES)
+        jiku_buf_addf(summary, "\n... and %u more kept", kept - DETAIL_LINES);
+    return 0;
 }
 
-/* The exact clean-up of HOME against ARCHIVE, run as USER on the server (clean_script). */
+/*
+ * The exact clean-up of HOME against ARCHIVE, run as USER on the server (clean_script); what it
+ * did is appended to SUMMARY.
+ */
 static int
 clean_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *archive,
-           const char *user, const char *home, struct jiku_err *err)
+           const char *user, const char *home, struct jiku_buf *summary, struct jiku_err *err)
 {
     struct jiku_buf cmd = JIKU_BUF_INIT, prefix = JIKU_BUF_INIT, keep = JIKU_BUF_INIT;
     struct jiku_exec_result res = {0};
@@ -587,8 +598,10 @@ clean_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *a
         jiku_buf_adds(&cmd, " && echo '@@end'; } | ") != 0 || plug_as_owner(&cmd, words) != 0)
         goto nomem;
     if ((r = plug_run(op, srv, cmd.data, false, CLEAN_REPORT_MAX, "the exact clean-up", &res,
-                      err)) == 0)
-        report_clean(op, jiku_buf_str(&res.out));
+                      err)) == 0 &&
+        report_clean(jiku_buf_str(&res.out), summary) != 0)
+        r = jiku_err_set(err, JIKU_E_DATA, "the exact clean-up on '%s' reported nothing",
+                         srv->name);
     goto out;
 nomem:
     r = plug_nomem(err);
@@ -610,12 +623,16 @@ cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, cons
     struct cpanel_listing a = {0}, h = {0};
     struct jiku_buf d = JIKU_BUF_INIT;
     const char *keep;
-    int r;
+    int r = 0;
 
     if (!plug_valid_path(home) || !cpanel_valid_user(user) || !plug_valid_path(archive))
         return jiku_err_set(err, JIKU_E_INVAL, "refusing home directory '%s'", home);
-    if (!dry_run)
-        return exact ? clean_home(op, srv, archive, user, home, err) : 0;
+    if (!dry_run) {
+        if (exact && (r = clean_home(op, srv, archive, user, home, &d, err)) == 0 &&
+            details != NULL)
+            *details = jiku_buf_detach(&d);
+        goto out;
+    }
     if ((r = list_archive(op, srv, archive, user, &a, err)) != 0 ||
         (r = list_home(op, srv, user, home, &h, err)) != 0)
         goto out;

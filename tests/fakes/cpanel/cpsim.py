@@ -11,14 +11,17 @@ started them, the way cPanel's own background sessions do.
 """
 
 import datetime
+import fnmatch
 import hashlib
 import io
 import json
 import os
+import pwd
 import random
 import re
 import shutil
 import signal
+import stat
 import string
 import subprocess
 import sys
@@ -350,12 +353,43 @@ class Sim:
         except OSError:
             return ""
 
-    def build_cpmove(self, user, dest, compress=True, exclude=()):
-        """Write a cpmove archive of user to dest: cpmove-U/{version,cp/U,homedir/,mysql/,dnszones/}."""
+    def build_cpmove(self, user, dest, compress=True, exclude=(), unreadable=None):
+        """Write a cpmove archive of user to dest: cpmove-U/{version,cp/U,homedir/,mysql/,dnszones/}.
+
+        As pkgacct: the home is archived with the account's rights, so a file the user cannot
+        read is left out (its path appended to UNREADABLE, for a WARN line), and so is what
+        ~/cpbackup-exclude.conf excludes (tar --exclude-from patterns: unanchored, * matches /).
+        """
         meta = self.read_user(user) or {}
         top = "cpmove-" + user
         exclude = {os.path.realpath(e) for e in exclude}
         home = self.home(user)
+        patterns = []
+        try:
+            with open(os.path.join(home, "cpbackup-exclude.conf")) as f:
+                patterns = [p.strip().lstrip("/") for p in f if p.strip() and p.strip()[0] != "#"]
+        except OSError:
+            pass
+        try:
+            pw = pwd.getpwnam(user)
+        except KeyError:
+            pw = None
+
+        def excluded(rel):
+            parts = rel.split("/")
+            return any(fnmatch.fnmatchcase("/".join(parts[i:]), p)
+                       for p in patterns for i in range(len(parts)))
+
+        def readable(full):
+            st = os.lstat(full)
+            if pw is None or stat.S_ISLNK(st.st_mode):
+                return True
+            need = 0o5 if stat.S_ISDIR(st.st_mode) else 0o4
+            if st.st_uid == pw.pw_uid:
+                return st.st_mode >> 6 & need == need
+            if st.st_gid == pw.pw_gid:
+                return st.st_mode >> 3 & need == need
+            return st.st_mode & need == need
         with tarfile.open(dest, "w:gz" if compress else "w", format=tarfile.PAX_FORMAT) as tf:
             def add_bytes(name, data, mode=0o600):
                 ti = tarfile.TarInfo(name)
@@ -371,12 +405,19 @@ class Sim:
             tf.add(home, arcname=top + "/homedir", recursive=False)
             for dp, dns, fns in os.walk(home):
                 dns[:] = sorted(d for d in dns
-                                if os.path.realpath(os.path.join(dp, d)) not in exclude)
+                                if os.path.realpath(os.path.join(dp, d)) not in exclude
+                                and not excluded(os.path.relpath(os.path.join(dp, d), home)))
                 for name in sorted(dns) + sorted(fns):
                     full = os.path.join(dp, name)
-                    if os.path.realpath(full) in exclude:
-                        continue
                     rel = os.path.relpath(full, home)
+                    if os.path.realpath(full) in exclude or excluded(rel):
+                        continue
+                    if not readable(full):
+                        if unreadable is not None:
+                            unreadable.append(full)
+                        if name in dns:
+                            dns.remove(name)
+                        continue
                     tf.add(full, arcname=top + "/homedir/" + rel, recursive=False)
             for db in self.dbs(user):
                 with open(os.path.join(self.mysql_dir(), db + ".sql"), "rb") as f:
@@ -474,7 +515,10 @@ class Sim:
         exclude = [dest, staging, self.p("home", "jiku-snapshots")]
         if os.path.realpath(tarroot).startswith(os.path.realpath(self.home(user)) + "/"):
             exclude.append(tarroot)
-        self.build_cpmove(user, dest, compress, exclude)
+        unreadable = []
+        self.build_cpmove(user, dest, compress, exclude, unreadable)
+        for path in unreadable:
+            emit("WARN: Warning: tar: %s: Cannot open: Permission denied" % path, "warn")
         shutil.rmtree(staging, ignore_errors=True)
         with open(dest, "rb") as f:
             md5 = hashlib.md5(f.read()).hexdigest()
