@@ -72,7 +72,7 @@ install)
     done
     ;;
 set)
-    [ $# -ge 3 ] && [ $# -le 4 ] || usage
+    if [ $# -lt 3 ] || [ $# -gt 4 ]; then usage; fi
     case $3 in '' | *[!0-9.]*) usage ;; esac
     printf '%s %s\n' "$3" "${4:-}" >"$2.tmp" && mv -f "$2.tmp" "$2"
     ;;
