@@ -772,6 +772,59 @@ Test(ssh, long_command_interrupted, .timeout = 60)
     jiku_interrupt_reset();
 }
 
+/*
+ * After a signal: what was running ends at once, a new short command (an interrupted step's
+ * clean-up) still runs, cut when the grace ends, and no job, job poll or transfer starts.
+ */
+Test(ssh, grace_after_a_signal_is_for_short_clean_up_commands, .timeout = 60)
+{
+    struct jiku_ssh *s = new_ssh(30);
+    struct jiku_exec_result res = {
+        .exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
+    struct jiku_job_status st = {JIKU_JOB_MISSING, -1, JIKU_BUF_INIT};
+    struct jiku_xfer_result xr;
+    struct jiku_err err = {0};
+    int64_t t0, end;
+    pthread_t th;
+    int r;
+
+    cr_assert_eq(jiku_signals_install(&err), 0, "%s", err.msg);
+    cr_assert_eq(pthread_create(&th, NULL, send_sigterm, NULL), 0);
+    r = jiku_ssh_exec(s, &rig.srv, "sleep 30", true, 0, &res, &err);
+    pthread_join(th, NULL);
+    cr_expect_eq(r, JIKU_E_INTERRUPTED, "r=%d %s", r, err.msg);
+    cr_expect_lt(jiku_now_ms() - signal_at, 3000);
+    end = jiku_grace_end_ms();
+    cr_expect(end >= signal_at + JIKU_GRACE_MS - 100 && end <= signal_at + JIKU_GRACE_MS + 100,
+              "grace ends %lld ms after the signal", (long long)(end - signal_at));
+
+    /* a clean-up command (the interrupted command's session is gone: a new one is made) */
+    r = jiku_ssh_exec(s, &rig.srv, "echo cleaned", true, 0, &res, &err);
+    cr_expect_eq(r, 0, "r=%d %s", r, err.msg);
+    cr_expect_str_eq(jiku_buf_str(&res.out), "cleaned\n");
+    /* no new work, no long waits */
+    cr_expect_eq(jiku_ssh_job_start(s, &rig.srv, rig_path(4, "grace-job"), "true", &err),
+                 JIKU_E_INTERRUPTED, "%s", err.msg);
+    cr_expect_eq(jiku_ssh_job_poll(s, &rig.srv, rig_path(4, "grace-job"), &st, &err),
+                 JIKU_E_INTERRUPTED, "%s", err.msg);
+    cr_expect_eq(jiku_sftp_get(s, &rig.srv, "/etc/hostname", rig_path(5, "grace.out"), &xr, &err),
+                 JIKU_E_INTERRUPTED, "%s", err.msg);
+    /* a command that would outlast the grace is cut when it ends */
+    r = jiku_ssh_exec(s, &rig.srv, "sleep 30", true, 0, &res, &err);
+    t0 = jiku_now_ms();
+    cr_expect_eq(r, JIKU_E_INTERRUPTED, "r=%d %s", r, err.msg);
+    cr_expect(t0 >= end - 200 && t0 < end + 2000, "cut %lld ms after the grace ended",
+              (long long)(t0 - end));
+    /* and after it, nothing more runs */
+    r = jiku_ssh_exec(s, &rig.srv, "true", true, 0, &res, &err);
+    cr_expect_eq(r, JIKU_E_INTERRUPTED, "r=%d %s", r, err.msg);
+    cr_expect_lt(jiku_now_ms() - t0, 500);
+    jiku_job_status_release(&st);
+    jiku_exec_result_release(&res);
+    jiku_ssh_free(s);
+    jiku_interrupt_reset();
+}
+
 Test(ssh, sftp_missing_remote_file_is_notfound)
 {
     struct jiku_ssh *s = new_ssh(10);
