@@ -470,12 +470,13 @@ owner_line(struct jiku_buf *cmd, const char *const *words)
 }
 
 /*
- * The rollback job: extract, import the database, swap (exact) or overlay (merge) the files.
- * Root only unpacks its own archive in the job directory and feeds files.tar.gz to a tar run
- * by the site's owner; every act beside or inside the site (the fresh tree, the renames, the
- * removals) is the owner's, so a link the customer swaps in leads nowhere they could not go.
- * tar -p keeps the archived modes (the web server must still read the site); mv -T never
- * moves into a directory that appeared at the destination.
+ * The rollback job: the files swapped in (exact) or overlaid (merge), then the database
+ * imported — so files that cannot be restored leave the database as it was.  Root only unpacks
+ * its own archive in the job directory and feeds files.tar.gz to a tar run by the site's owner;
+ * every act beside or inside the site (the fresh tree, the renames, the removals) is the
+ * owner's, so a link the customer swaps in leads nowhere they could not go.  tar -p keeps the
+ * archived modes (the web server must still read the site); mv -T never moves into a
+ * directory that appeared at the destination.
  */
 static int
 rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *archive,
@@ -510,29 +511,41 @@ rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *a
         const char *aside[] = {"mv", "-T", "--", inst->full_path, old, NULL};
         const char *swap[] = {"mv", "-T", "--", fresh, inst->full_path, NULL};
         const char *back[] = {"mv", "-T", "--", old, inst->full_path, NULL};
+        const char *unswap[] = {"mv", "-T", "--", inst->full_path, fresh, NULL};
+        const char *rmplanted[] = {"rm", "-f", "--", inst->full_path, NULL};
+        struct jiku_buf left = JIKU_BUF_INIT;
 
         r = 0;
-        if (jiku_buf_adds(cmd, "set -e; umask 077\n") != 0 || plug_words(cmd, x1) != 0 ||
-            jiku_buf_addch(cmd, '\n') != 0)
+        if (jiku_buf_adds(&left, "the site's files are left in ") != 0 ||
+            jiku_buf_adds(&left, old) != 0 || jiku_buf_adds(cmd, "set -e; umask 077\n") != 0 ||
+            plug_words(cmd, x1) != 0 || jiku_buf_addch(cmd, '\n') != 0)
             r = JIKU_E_NOMEM;
+        if (r == 0 && !exact &&
+            (plug_as_owner(cmd, x2merge) != 0 || jiku_buf_adds(cmd, " <files.tar.gz\n") != 0 ||
+             wpt_cmd(panel, cmd, imp) != 0))
+            r = JIKU_E_NOMEM;
+        /*
+         * Exact: the fresh tree is complete before anything moves.  Two renames swap it in: if
+         * the second fails (the customer planted something at the site's name), the first is
+         * undone; the database comes last, and a failed import swaps the old files back.
+         */
         if (r == 0 && exact &&
             (plug_as_owner(&trap, rmnew) != 0 || jiku_buf_adds(cmd, "trap ") != 0 ||
              jiku_buf_add_shell_word(cmd, trap.data) != 0 || jiku_buf_adds(cmd, " EXIT\n") != 0 ||
              owner_line(cmd, rmnew) != 0 || owner_line(cmd, mk) != 0 ||
-             plug_as_owner(cmd, x2) != 0 || jiku_buf_adds(cmd, " <files.tar.gz\n") != 0))
-            r = JIKU_E_NOMEM;
-        if (r == 0 && (wpt_cmd(panel, cmd, imp) != 0 || jiku_buf_addch(cmd, '\n') != 0))
-            r = JIKU_E_NOMEM;
-        if (r == 0 && !exact &&
-            (plug_as_owner(cmd, x2merge) != 0 || jiku_buf_adds(cmd, " <files.tar.gz\n") != 0))
-            r = JIKU_E_NOMEM;
-        /* Two renames: if the second fails, the first is undone before anything is lost. */
-        if (r == 0 && exact &&
-            (owner_line(cmd, aside) != 0 || jiku_buf_adds(cmd, "if ! ") != 0 ||
-             plug_as_owner(cmd, swap) != 0 || jiku_buf_adds(cmd, "; then ") != 0 ||
-             plug_as_owner(cmd, back) != 0 || jiku_buf_adds(cmd, "; exit 1; fi\n") != 0 ||
+             plug_as_owner(cmd, x2) != 0 || jiku_buf_adds(cmd, " <files.tar.gz\n") != 0 ||
+             owner_line(cmd, aside) != 0 ||
+             /* put_back: the old tree back at the site's name, or say where it is */
+             jiku_buf_adds(cmd, "put_back() { ") != 0 || plug_as_owner(cmd, rmplanted) != 0 ||
+             jiku_buf_adds(cmd, " 2>/dev/null || :; ") != 0 || plug_as_owner(cmd, back) != 0 ||
+             jiku_buf_adds(cmd, " || echo ") != 0 || jiku_buf_add_shell_word(cmd, left.data) ||
+             jiku_buf_adds(cmd, " >&2; exit 1; }\nif ! ") != 0 || plug_as_owner(cmd, swap) != 0 ||
+             jiku_buf_adds(cmd, "; then put_back; fi\nif ! ") != 0 ||
+             wpt_cmd(panel, cmd, imp) != 0 || jiku_buf_adds(cmd, "; then ") != 0 ||
+             plug_as_owner(cmd, unswap) != 0 || jiku_buf_adds(cmd, " || :; put_back; fi\n") ||
              plug_as_owner(cmd, rmold) != 0))
             r = JIKU_E_NOMEM;
+        jiku_buf_release(&left);
         if (r != 0)
             r = plug_nomem(err);
     }
