@@ -40,6 +40,7 @@ struct prepared {
     bool called;            /* the plugin was called: the server may hold what it made */
     char *unmade[2];        /* ids reserved for artifacts that were not made (no row left) */
     size_t n_unmade;
+    char **keep_paths; /* rollback: artifact locations on the server, never to be removed */
 };
 
 static bool
@@ -178,6 +179,7 @@ action_params(const struct prepared *p, const char *operation_id, struct jiku_op
         .dest_server = p->dest != NULL ? &p->dest->info : NULL,
         .as_user = act->args.as_user,
         .operation_id = operation_id,
+        .keep_paths = (const char *const *)p->keep_paths,
     };
 }
 
@@ -235,7 +237,9 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
 
     if (act->verb == JIKU_VERB_ROLLBACK) {
         if ((r = find_source(ctx, act, &p->source, err)) != 0 ||
-            (r = hold_source(ctx, p, err)) != 0)
+            (r = hold_source(ctx, p, err)) != 0 ||
+            (r = jiku_catalog_server_locations(ctx->cat, t->server->info.name, &p->keep_paths,
+                                               err)) != 0)
             return r;
         jiku_artifact_ref_of(&p->source, &p->source_ref);
     }
@@ -686,6 +690,7 @@ out:
         for (size_t k = 0; k < preps[i].n_unmade; k++)
             free(preps[i].unmade[k]);
         jiku_artifact_release(&preps[i].source);
+        jiku_strv_free(preps[i].keep_paths);
     }
     free(preps);
     free(jobs);

@@ -501,6 +501,63 @@ out:
     return r;
 }
 
+int
+jiku_catalog_server_locations(struct jiku_catalog *cat, const char *server, char ***out,
+                              struct jiku_err *err)
+{
+    static const char sql[] = "SELECT location FROM artifacts WHERE server = ?1 AND location IS "
+                              "NOT NULL AND status <> 'pruned' ORDER BY location";
+    sqlite3_stmt *st = NULL;
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0, rc;
+
+    *out = NULL;
+    if ((r = jiku_catalog_prepare(cat, sql, &st, "list artifact locations", err)) != 0)
+        return r;
+    if (jiku_catalog_bind_text(st, 1, server) != SQLITE_OK) {
+        r = jiku_catalog_fail(cat, SQLITE_NOMEM, "list artifact locations", err);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n + 1 >= cap) {
+            size_t ncap = cap != 0 ? cap * 2 : 16;
+            char **nv = reallocarray(v, ncap, sizeof(*nv));
+
+            if (nv == NULL)
+                goto nomem;
+            v = nv;
+            cap = ncap;
+        }
+        if ((v[n] = strdup((const char *)sqlite3_column_text(st, 0))) == NULL)
+            goto nomem;
+        v[++n] = NULL;
+    }
+    if (rc != SQLITE_DONE) {
+        r = jiku_catalog_fail(cat, rc, "list artifact locations", err);
+        goto out;
+    }
+    if (v == NULL && (v = calloc(1, sizeof(*v))) == NULL)
+        goto nomem;
+    *out = v;
+    v = NULL;
+    goto out;
+nomem:
+    r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+out:
+    sqlite3_finalize(st);
+    jiku_strv_free(v);
+    return r;
+}
+
+void
+jiku_strv_free(char **v)
+{
+    for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+        free(v[i]);
+    free(v);
+}
+
 void
 jiku_artifact_ref_of(const struct jiku_artifact *a, struct jiku_artifact_ref *ref)
 {
@@ -512,5 +569,6 @@ jiku_artifact_ref_of(const struct jiku_artifact *a, struct jiku_artifact_ref *re
         .size = a->size,
         .md5 = a->md5,
         .sha256 = a->sha256,
+        .warnings = a->warnings,
     };
 }

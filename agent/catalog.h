@@ -53,6 +53,15 @@ struct jiku_artifact_list {
 
 void jiku_artifact_list_release(struct jiku_artifact_list *l);
 
+/*
+ * The location of every artifact on SERVER the catalog still knows (not pruned), as a
+ * NULL-terminated array the caller frees with jiku_strv_free.
+ */
+int jiku_catalog_server_locations(struct jiku_catalog *cat, const char *server, char ***out,
+                                  struct jiku_err *err);
+/* Free a NULL-terminated array of malloc()ed strings and the array (NULL-safe). */
+void jiku_strv_free(char **v);
+
 /* Open (creating and migrating) STATE_DIR/state.db; creates STATE_DIR 0700 when missing. */
 int jiku_catalog_open(const char *state_dir, struct jiku_catalog **out, struct jiku_err *err);
 void jiku_catalog_close(struct jiku_catalog *cat);
