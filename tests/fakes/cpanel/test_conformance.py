@@ -14,6 +14,7 @@ import hashlib
 import http.client
 import json
 import os
+import pwd
 import shlex
 import shutil
 import ssl
@@ -26,7 +27,7 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_SH = os.path.join(HERE, "sim.sh")
 sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
-from simlib import replay  # noqa: E402
+from simlib import replay, tenants  # noqa: E402
 
 JOB_SECONDS = 0.5
 
@@ -279,6 +280,40 @@ class Api(Base):
         # web2 was seeded with lowco only
         users = [a["user"] for a in W2.whm_json("listaccts")["data"]["acct"]]
         self.assertEqual(users, ["lowco"])
+
+    def test_accounts_are_tenants_behind_the_root_path_guard(self):
+        for user in ("acmeshop", "lowco", "highco"):
+            pw = pwd.getpwnam(user)
+            self.assertEqual(pw.pw_gecos, tenants.TENANT_COMMENT)
+            st = os.stat(W1.home(user))
+            self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777),
+                             (pw.pw_uid, pw.pw_gid, 0o711))
+        self.assertEqual(sorted(tenants.trees(W1.d)),
+                         sorted(W1.home(u) for u in ("acmeshop", "lowco", "highco")))
+        self.assertEqual(tenants.check(W1.d), [])
+        self.assertEqual(os.stat(W1.d).st_mode & 0o777, 0o711)
+        self.assertEqual(os.stat(W1.e("TOKEN_FILE")).st_mode & 0o777, 0o600)
+        log = os.path.join(W1.d, "violations.log")
+        with open(log) as f:
+            before = len(f.readlines())
+        bashrc = W1.home("lowco", ".bashrc")
+        # as the tenant over SSH (setpriv): the file, no violation
+        code, out, err = W1.ssh("setpriv --reuid=$(id -u lowco) --regid=$(id -g lowco) "
+                                "--init-groups -- cat %s" % shlex.quote(bashrc))
+        self.assertEqual((code, out), (0, b"# lowco\n"), err)
+        # a fake panel tool: no violation either
+        code, out, err = W1.ssh("whmapi1 --output=json version")
+        self.assertEqual(code, 0, err)
+        with open(log) as f:
+            self.assertEqual(len(f.readlines()), before)
+        # as root: the file, and one violation naming it
+        code, out, err = W1.ssh("cat %s" % shlex.quote(bashrc))
+        self.assertEqual((code, out), (0, b"# lowco\n"), err)
+        with open(log) as f:
+            lines = [json.loads(x) for x in f.readlines()[before:]]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertEqual((lines[0]["argv"], lines[0]["euid"]), (["cat", bashrc], 0))
+        self.assertEqual(lines[0]["hits"][0]["tree"], W1.home("lowco"))
 
     def test_bad_token_is_403_and_runs_nothing(self):
         before = set(os.listdir(W1.root("var/cpanel/pkgacct_sessions")))
@@ -558,6 +593,13 @@ class Restore(Base):
             self.assertEqual(f.read(), src_db)
         self.assertEqual(sorted(os.listdir(W2.home("newuser", "public_html"))), src_home)
         self.assertFalse(os.path.exists(W2.home("acmeshop")))
+        # the restore made newuser a real user and gave it the restored home
+        pw = pwd.getpwnam("newuser")
+        self.assertEqual(pw.pw_gecos, tenants.TENANT_COMMENT)
+        self.assertIn(W2.home("newuser"), tenants.trees(W2.d))
+        self.assertEqual(tenants.check(W2.d), [])
+        st = os.stat(W2.home("newuser", "public_html", "index.html"))
+        self.assertEqual((st.st_uid, st.st_gid), (pw.pw_uid, pw.pw_gid))
         # without username the user comes from the file name: acmeshop, whose domain newuser
         # now owns on web2 -> the item fails, the session completes
         tid = W2.start_restore(copy, None, "0")

@@ -18,6 +18,7 @@ plesk2 = Plesk 18.0.52 (Obsidian) without shop.example (a clone destination).
 import http.client
 import io
 import os
+import pwd
 import re
 import shlex
 import shutil
@@ -30,7 +31,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_SH = os.path.join(HERE, "sim.sh")
 sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
-from simlib import replay  # noqa: E402
+from simlib import replay, tenants  # noqa: E402
 from simlib.replay import pid_alive, until  # noqa: E402
 
 AGENT = "/enterprise/control/agent.php"
@@ -228,6 +229,16 @@ class Api(Base):
             root = re.search(r"<name>www_root</name><value>([^<]+)</value>", got).group(1)
             self.assertEqual(root, inst.www(domain))
             self.assertTrue(os.path.isfile(os.path.join(root, "index.html")))
+            # ftp_login: the system user, a real user owning the web space and all in it
+            login = re.search(r"<name>ftp_login</name><value>([^<]+)</value>", got).group(1)
+            pw = pwd.getpwnam(login)
+            self.assertEqual(pw.pw_gecos, tenants.TENANT_COMMENT)
+            vhost = os.path.dirname(root)
+            self.assertIn(vhost, tenants.trees(inst.d))
+            for dp, dns, fns in os.walk(vhost):
+                for name in [""] + dns + fns:
+                    st = os.lstat(os.path.join(dp, name))
+                    self.assertEqual((st.st_uid, st.st_gid), (pw.pw_uid, pw.pw_gid), dp)
             self.assertLess(got.index("<gen_info>"), got.index("<hosting>"))
 
     def test_customer_and_reseller_chain(self):

@@ -64,6 +64,8 @@ sim_make_state() { # an empty faults.json (unless the test wrote one) and reques
     : >>"$dir/requests.log"
     : >>"$dir/violations.log"
     chmod 600 "$dir/violations.log"
+    : >>"$dir/tenant-trees" # the trees, added as the accounts are made (simlib/tenants.py)
+    chmod 644 "$dir/tenant-trees"
 }
 
 sim_write_commands() { # PYTHON CLI TOOL…: DIR/ssh/bin/TOOL runs `PYTHON CLI DIR TOOL ARGS…`
