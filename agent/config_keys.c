@@ -159,11 +159,16 @@ check_file(struct cfg_parse *p, const struct key_spec *k, const char *path)
     uid_t me = geteuid();
     struct stat st;
 
-    if (stat(path, &st) != 0) {
+    /* A secret is opened without following a link (agent/secret.c): check it the same way. */
+    if ((secret ? lstat(path, &st) : stat(path, &st)) != 0) {
         if (errno == ENOENT)
             cfg_error(p, "%s '%s' does not exist", k->what, path);
         else
             cfg_error(p, "cannot access %s '%s': %s", k->what, path, strerror(errno));
+        return;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        cfg_error(p, "%s '%s' is a symbolic link; fix: name the file itself", k->what, path);
         return;
     }
     if (!S_ISREG(st.st_mode)) {

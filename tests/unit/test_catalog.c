@@ -948,3 +948,52 @@ Test(catalog, op_marks_list_running_operations_and_leftovers)
     jiku_op_marks_release(&marks);
     jiku_catalog_close(cat);
 }
+
+/* Set A's location and status (A reserved by reserve_ok). */
+static void
+place(struct jiku_catalog *cat, const char *id, const char *location,
+      enum jiku_artifact_status status)
+{
+    struct jiku_artifact a;
+    struct jiku_err err = {0};
+
+    cr_assert_eq(jiku_catalog_artifact_get(cat, id, &a, &err), 0, "%s", err.msg);
+    free(a.location);
+    a.location = location != NULL ? strdup(location) : NULL;
+    a.status = status;
+    cr_assert_eq(jiku_catalog_artifact_update(cat, &a, &err), 0, "%s", err.msg);
+    jiku_artifact_release(&a);
+}
+
+Test(catalog, server_locations_are_what_a_clean_up_must_keep)
+{
+    struct jiku_catalog *cat = open_ok();
+    char *a = reserve_ok(cat, "acme/shop", JIKU_ARTIFACT_SNAPSHOT, T0);
+    char *b = reserve_ok(cat, "acme/cloud", JIKU_ARTIFACT_SNAPSHOT, T0 + 1);
+    char *c = reserve_ok(cat, "acme/cloud", JIKU_ARTIFACT_SNAPSHOT, T0 + 2);
+    char *d = reserve_ok(cat, "acme/bk", JIKU_ARTIFACT_BACKUP, T0 + 3);
+    struct jiku_err err = {0};
+    char **v = NULL;
+
+    place(cat, a, "/snap/acmeshop/a/cpmove-acmeshop.tar.gz", JIKU_ART_GOOD);
+    place(cat, b, "/home/acmeshop/softaculous_backups/b.tar.gz", JIKU_ART_GOOD);
+    place(cat, c, "/home/acmeshop/softaculous_backups/c.tar.gz", JIKU_ART_PRUNED);
+    place(cat, d, NULL, JIKU_ART_GOOD); /* only in backup_dir */
+    cr_assert_eq(jiku_catalog_server_locations(cat, "web1", &v, &err), 0, "%s", err.msg);
+    cr_assert_not_null(v);
+    cr_assert_str_eq(v[0], "/home/acmeshop/softaculous_backups/b.tar.gz");
+    cr_assert_str_eq(v[1], "/snap/acmeshop/a/cpmove-acmeshop.tar.gz");
+    cr_assert_null(v[2]);
+    jiku_strv_free(v);
+    /* Another server's catalog rows are not this server's: an empty list, not NULL. */
+    cr_assert_eq(jiku_catalog_server_locations(cat, "web2", &v, &err), 0, "%s", err.msg);
+    cr_assert_not_null(v);
+    cr_assert_null(v[0]);
+    jiku_strv_free(v);
+    jiku_strv_free(NULL);
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+    jiku_catalog_close(cat);
+}

@@ -82,6 +82,12 @@ setup(void)
     write_file("id_ed25519", 0600, "SECRET-KEY\n");
     write_file("known_hosts", 0644, "# none\n");
     write_file("ca.pem", 0644, "# not a certificate\n");
+    {
+        char link[512];
+
+        snprintf(link, sizeof(link), "%s/link.token", dir);
+        cr_assert_eq(symlink("web1.token", link), 0);
+    }
     cfg = NULL;
     memset(&diags, 0, sizeof(diags));
     memset(&err, 0, sizeof(err));
@@ -506,6 +512,9 @@ static const struct bad_case bad_cases[] = {
      "/._-+@,:~"},
     {"[server s3]\napi_token_file = @D@/missing.token\n", 2,
      "token file '@D@/missing.token' does not exist"},
+    /* The secret store opens with O_NOFOLLOW: config check must not accept what it refuses. */
+    {"[server s3]\napi_token_file = @D@/link.token\n", 2,
+     "token file '@D@/link.token' is a symbolic link; fix: name the file itself"},
     {"[server s3]\nssh_key = @D@\n", 2, "ssh key '@D@' is not a regular file"},
     {"[server s3]\nknown_hosts = @D@/nope\n", 2, "known_hosts file '@D@/nope' does not exist"},
     {"[server s3]\nca_file = @D@\n", 2, "CA file '@D@' is not a regular file"},
