@@ -215,14 +215,24 @@ remove_backup_quietly(struct jiku_op *op, const struct cpanel_soft_ctx *c, const
         op->host->log(op, JIKU_LOG_WARN, "cannot remove '%s': %s", file, e.msg);
 }
 
-/* The private directory (in snapshot_dir) where a backup file passes between root and the user. */
+/*
+ * The private directory (in snapshot_dir) where a backup file NAME passes between root and the
+ * account's user, made now, and the copy's path in it.  Both malloc()ed.
+ */
 static int
-staging_dir(struct jiku_op *op, char **dir, struct jiku_err *err)
+staging_copy(struct jiku_op *op, const char *name, char **dir, char **copy, struct jiku_err *err)
 {
     int r;
 
-    if ((r = plug_job_dir(op->server, op->params->operation_id, "softaculous", dir, err)) == 0 &&
-        (r = plug_remote_mkdirs(op, NULL, (const char *const[]){*dir, NULL}, err)) != 0) {
+    *copy = NULL;
+    if ((r = plug_job_dir(op->server, op->params->operation_id, "softaculous", dir, err)) != 0)
+        return r;
+    if ((r = plug_remote_mkdirs(op, NULL, (const char *const[]){*dir, NULL}, err)) == 0 &&
+        asprintf(copy, "%s/%s", *dir, name) < 0) {
+        *copy = NULL;
+        r = plug_nomem(err);
+    }
+    if (r != 0) {
         free(*dir);
         *dir = NULL;
     }
@@ -346,14 +356,8 @@ cpanel_soft_backup(struct jiku_op *op, struct jiku_err *err)
         goto out_remove;
     }
     /* SFTP would read as root through the customer's folder: the user copies it out first. */
-    if ((r = staging_dir(op, &stage, err)) != 0)
-        goto out_remove;
-    if (asprintf(&copy, "%s/%s", stage, name) < 0) {
-        copy = NULL;
-        r = plug_nomem(err);
-        goto out_remove;
-    }
-    if ((r = plug_copy_out(op, c.user, file, copy, err)) != 0 ||
+    if ((r = staging_copy(op, name, &stage, &copy, err)) != 0 ||
+        (r = plug_copy_out(op, c.user, file, copy, err)) != 0 ||
         (r = plug_remote_digest(op, NULL, copy, true, &dc, err)) != 0)
         goto out_remove;
     if (dc.size != d.size || strcmp(dc.sha256, d.sha256) != 0) {
@@ -411,13 +415,8 @@ backup_on_server(struct jiku_op *op, struct cpanel_soft_ctx *c, const struct jik
     *upload = true;
     if (op->params->dry_run)
         return 0;
-    if ((r = staging_dir(op, &stage, err)) != 0)
+    if ((r = staging_copy(op, name, &stage, &copy, err)) != 0)
         return r;
-    if (asprintf(&copy, "%s/%s", stage, name) < 0) {
-        copy = NULL;
-        r = plug_nomem(err);
-        goto out;
-    }
     op->host->log(op, JIKU_LOG_INFO, "uploading '%s' to '%s'", a->backup_path, op->server->name);
     if ((r = op->host->sftp_put(op, NULL, a->backup_path, copy, &x, err)) != 0 ||
         (r = plug_remote_digest(op, NULL, copy, true, &d, err)) != 0)
