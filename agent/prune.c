@@ -121,6 +121,12 @@ prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housek
     if ((r = hold_all(ctx, &list, holds, err)) != 0)
         goto out;
     jiku_retention_decide(list.items, list.n, &t->retention, time(NULL), dec);
+    /* What stays is free for a rollback at once, not only when this target is done. */
+    for (size_t i = 0; i < list.n; i++)
+        if (dec[i].what == JIKU_PRUNE_KEEP) {
+            jiku_lock_release(holds[i]);
+            holds[i] = NULL;
+        }
 
     for (size_t i = 0; i < list.n; i++) {
         struct jiku_artifact *a = &list.items[i];
