@@ -236,3 +236,4 @@ rm "$SNAP" && mv "$SNAP.real" "$SNAP"
 [ -d "$STRAY" ] || fail "a snapshot_dir reached through a link was swept"
 
 test_end
+sim_assert_no_root_in_tenant_trees
