@@ -79,11 +79,11 @@ list_dir(struct jiku_op *op, const struct jiku_server_info *srv, const char *dir
  * The answer to start_background_pkgacct was lost: the job may be running.  No documented call
  * lists pkgacct sessions, so look in the work directory we gave it (SPEC §6): wait while a job
  * writes there, so that removing the directory afterwards leaves nothing behind, and never
- * start a second one.  Always fails.
+ * start a second one.  Always fails; *SETTLED when a job was seen to finish writing there.
  */
 static int
 lost_start(struct jiku_op *op, const struct jiku_server_info *srv, const char *dir,
-           const char *user, struct jiku_err *err)
+           const char *user, bool *settled_out, struct jiku_err *err)
 {
     struct jiku_buf prev = JIKU_BUF_INIT, cur = JIKU_BUF_INIT;
     int64_t start = plug_now_ms(), grace_ms, timeout_ms;
@@ -128,6 +128,7 @@ lost_start(struct jiku_op *op, const struct jiku_server_info *srv, const char *d
     }
     jiku_buf_release(&prev);
     jiku_buf_release(&cur);
+    *settled_out = settled;
     if (r == JIKU_E_INTERRUPTED)
         return jiku_err_set(err, r, "%s", e.msg);
     return jiku_err_set(err, JIKU_E_UNREACHABLE,
@@ -267,7 +268,7 @@ cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *server, 
     struct cpanel_snap snap = {0};
     char *user_dir = NULL, *sid = NULL, state[16] = "";
     json_t *root = NULL;
-    bool created = false;
+    bool created = false, may_run = false, settled = false;
     int r;
 
     memset(out, 0, sizeof(*out));
@@ -293,11 +294,14 @@ cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *server, 
         r = cpanel_whm_call(op, srv, "start_background_pkgacct", p, 4, true, &root, err);
     }
     if (r == JIKU_E_TRANSIENT) {
-        r = lost_start(op, srv, snap.dir, user, err);
+        r = lost_start(op, srv, snap.dir, user, &settled, err);
+        may_run = !settled;
         goto out;
     }
     if (r != 0)
         goto out;
+    /* From here until its session is seen to end, pkgacct may be writing into snap.dir. */
+    may_run = true;
     if ((r = cpanel_whm_job_id(root, "start_background_pkgacct", "session_id", srv, &sid, err)) !=
         0)
         goto out;
@@ -305,12 +309,22 @@ cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *server, 
                   srv->name, sid);
     if ((r = wait_session(op, srv, user, sid, state, sizeof(state), err)) != 0)
         goto out;
+    may_run = false;
     if ((r = check_log(op, srv, user, sid, state, snap.dir, &snap, err)) != 0)
         goto out;
     *out = snap;
     memset(&snap, 0, sizeof(snap));
 out:
-    if (r != 0 && created) {
+    if (r != 0 && created && may_run) {
+        /* Never pull the directory from under a job: prune's sweep removes it once stale. */
+        char why[JIKU_ERR_MSG_MAX];
+
+        snprintf(why, sizeof(why), "%s", err != NULL ? err->msg : "");
+        jiku_err_set(err, r,
+                     "%s; pkgacct may still be writing: its work directory '%s' is left "
+                     "for prune",
+                     why, snap.dir);
+    } else if (r != 0 && created) {
         struct jiku_err e2 = {0};
 
         if (plug_remote_remove(op, srv, snap.dir, &e2) != 0)
