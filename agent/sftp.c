@@ -146,13 +146,35 @@ fsync_dir_of(const char *path)
     return r;
 }
 
+/* True once the server closed C's SFTP channel (its sftp-server gone, the connection up). */
+static bool
+sftp_channel_gone(struct ssh_conn *c)
+{
+    LIBSSH2_CHANNEL *ch = c->sftp != NULL ? libssh2_sftp_get_channel(c->sftp) : NULL;
+
+    return ch != NULL && libssh2_channel_eof(ch);
+}
+
+/*
+ * ssh_wait for an SFTP request on C.  When the server has closed the SFTP channel, libssh2
+ * keeps answering EAGAIN for a reply that will never come: that is a transport failure now
+ * (retried within the rules like a cut connection), not after the idle timeout.
+ */
+static int
+sftp_wait(struct ssh_conn *c, int64_t deadline, const char *what, struct jiku_err *err)
+{
+    if (sftp_channel_gone(c))
+        return jiku_err_set(err, JIKU_E_TRANSIENT, "%s: the server closed the SFTP channel", what);
+    return ssh_wait(c, deadline, what, err);
+}
+
 static int
 close_handle(struct ssh_conn *c, LIBSSH2_SFTP_HANDLE *h, int64_t deadline, struct jiku_err *err)
 {
     int rc, r;
 
     while ((rc = libssh2_sftp_close_handle(h)) == LIBSSH2_ERROR_EAGAIN)
-        if ((r = ssh_wait(c, deadline, "sftp close", err)) != 0)
+        if ((r = sftp_wait(c, deadline, "sftp close", err)) != 0)
             return r;
     return rc == 0 ? 0 : ssh_fail(c, rc, "sftp close", err);
 }
@@ -182,11 +204,11 @@ get_once(struct jiku_ssh *s, struct ssh_conn *c, const char *remote, const char 
             *healthy = r != JIKU_E_TRANSIENT;
             goto out;
         }
-        if ((r = ssh_wait(c, deadline, "cannot open remote file", err)) != 0)
+        if ((r = sftp_wait(c, deadline, "cannot open remote file", err)) != 0)
             goto out;
     }
     while ((rc = libssh2_sftp_fstat_ex(h, &attrs, 0)) == LIBSSH2_ERROR_EAGAIN)
-        if ((r = ssh_wait(c, deadline, "sftp stat", err)) != 0)
+        if ((r = sftp_wait(c, deadline, "sftp stat", err)) != 0)
             goto out;
     if (rc == 0 && (attrs.flags & LIBSSH2_SFTP_ATTR_SIZE))
         total = attrs.filesize;
@@ -206,7 +228,7 @@ get_once(struct jiku_ssh *s, struct ssh_conn *c, const char *remote, const char 
         ssize_t n = libssh2_sftp_read(h, buf, XFER_BUF);
 
         if (n == LIBSSH2_ERROR_EAGAIN) {
-            if ((r = ssh_wait(c, deadline, "download", err)) != 0)
+            if ((r = sftp_wait(c, deadline, "download", err)) != 0)
                 goto out;
             continue;
         }
@@ -318,6 +340,25 @@ remove_remote(struct ssh_conn *c, LIBSSH2_SFTP_HANDLE *h, const char *path)
 {
     int rc;
 
+    if (sftp_channel_gone(c)) {
+        /* No SFTP any more, but the connection may still carry a command. */
+        struct jiku_exec_result res = {
+            .exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
+        struct jiku_buf cmd = JIKU_BUF_INIT;
+        bool sent;
+
+        rc = jiku_buf_adds(&cmd, "rm -f -- ") != 0 || jiku_buf_add_shell_word(&cmd, path) != 0 ||
+                     ssh_run(c, cmd.data, 4096, jiku_now_ms() + 5000, &res, &sent, NULL) != 0 ||
+                     res.exit_status != 0
+                 ? -1
+                 : 0;
+        if (rc != 0)
+            log_warn("server '%s': cannot remove '%s' after a failed upload", c->srv->info.name,
+                     path);
+        jiku_exec_result_release(&res);
+        jiku_buf_release(&cmd);
+        return rc;
+    }
     libssh2_session_set_blocking(c->sess, 1);
     libssh2_session_set_timeout(c->sess, 3000);
     if (h != NULL)
@@ -343,7 +384,7 @@ put_rename(struct ssh_conn *c, const char *from, const char *to, int64_t deadlin
                                         (unsigned)strlen(to),
                                         LIBSSH2_SFTP_RENAME_OVERWRITE | LIBSSH2_SFTP_RENAME_ATOMIC |
                                             LIBSSH2_SFTP_RENAME_NATIVE)) == LIBSSH2_ERROR_EAGAIN)
-        if ((r = ssh_wait(c, deadline, "sftp rename", err)) != 0)
+        if ((r = sftp_wait(c, deadline, "sftp rename", err)) != 0)
             return r;
     if (rc == 0)
         return 0;
@@ -422,7 +463,7 @@ put_once(struct jiku_ssh *s, struct ssh_conn *c, const char *local, const char *
             *healthy = r != JIKU_E_TRANSIENT;
             goto out;
         }
-        if ((r = ssh_wait(c, deadline, "cannot create remote file", err)) != 0)
+        if ((r = sftp_wait(c, deadline, "cannot create remote file", err)) != 0)
             goto out;
     }
     created = true;
@@ -447,7 +488,7 @@ put_once(struct jiku_ssh *s, struct ssh_conn *c, const char *local, const char *
             ssize_t w = libssh2_sftp_write(h, buf + off, (size_t)n - off);
 
             if (w == LIBSSH2_ERROR_EAGAIN) {
-                if ((r = ssh_wait(c, deadline, "upload", err)) != 0)
+                if ((r = sftp_wait(c, deadline, "upload", err)) != 0)
                     goto out;
                 continue;
             }
@@ -468,7 +509,7 @@ put_once(struct jiku_ssh *s, struct ssh_conn *c, const char *local, const char *
     }
     /* fsync@openssh.com; a server without it still gets the data, only later on disk. */
     while ((rc = libssh2_sftp_fsync(h)) == LIBSSH2_ERROR_EAGAIN)
-        if ((r = ssh_wait(c, deadline, "sftp fsync", err)) != 0)
+        if ((r = sftp_wait(c, deadline, "sftp fsync", err)) != 0)
             goto out;
     if (rc != 0 && rc != LIBSSH2_ERROR_SFTP_PROTOCOL) {
         r = ssh_fail(c, rc, "sftp fsync", err);

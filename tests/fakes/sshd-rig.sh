@@ -10,6 +10,10 @@
 #   sshd-rig.sh cut DIR     drop every connection: SIGKILL the per-connection sshd processes
 #                           (descendants of the listener named sshd); the listener stays up,
 #                           and processes started detached (setsid) on the server survive
+#   sshd-rig.sh cut-sftp DIR
+#                           close every SFTP channel while its connection stays up: SIGKILL
+#                           the sftp-server processes the connections started (sshd runs the
+#                           external sftp-server, as Debian's and RHEL's default config does)
 #   sshd-rig.sh stop DIR    stop the listener by the pid in DIR/sshd.pid (never by name)
 #
 # Files in DIR: ssh_host_{ed25519,ecdsa,rsa}_key[.pub], id_ed25519[.pub], authorized_keys,
@@ -20,7 +24,7 @@
 set -eu
 
 usage() {
-    echo "usage: $0 start|prepare|run|cut|stop DIR" >&2
+    echo "usage: $0 start|prepare|run|cut|cut-sftp|stop DIR" >&2
     exit 64
 }
 
@@ -103,7 +107,7 @@ StrictModes no
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
-Subsystem sftp internal-sftp
+Subsystem sftp /usr/lib/openssh/sftp-server
 SetEnv PATH=$dir/bin:/usr/bin:/bin SHLVL=1
 MaxStartups 100
 MaxSessions 50
@@ -162,6 +166,24 @@ cut_conns() {
     kill -KILL $victims 2>/dev/null || true
 }
 
+sftp_servers() { # PID: the sftp-server processes below it (a shell may stand between)
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        if [ "$(cat /proc/"$c"/comm 2>/dev/null)" = sftp-server ]; then
+            echo "$c"
+        else
+            sftp_servers "$c"
+        fi
+    done
+}
+
+cut_sftp() {
+    pid=$(listener_pid) || { echo "sshd-rig: no listener in $dir" >&2; exit 1; }
+    victims=$(sftp_servers "$pid")
+    [ -n "$victims" ] || return 0
+    # shellcheck disable=SC2086
+    kill -KILL $victims 2>/dev/null || true
+}
+
 stop() {
     if pid=$(listener_pid); then
         kill -TERM "$pid"
@@ -180,6 +202,7 @@ start) start ;;
 prepare) prepare ;;
 run) run_fg ;;
 cut) cut_conns ;;
+cut-sftp) cut_sftp ;;
 stop) stop ;;
 *) usage ;;
 esac

@@ -175,6 +175,15 @@ rig_cut(void)
     cr_assert_eq(run(argv, NULL, 0), 0, "sshd-rig.sh cut failed");
 }
 
+/* Close every SFTP channel (the sftp-server processes killed); the connections stay up. */
+static void
+rig_cut_sftp(void)
+{
+    char *argv[] = {RIG, "cut-sftp", rig.dir, NULL};
+
+    cr_assert_eq(run(argv, NULL, 0), 0, "sshd-rig.sh cut-sftp failed");
+}
+
 static void
 rig_stop(void)
 {
@@ -648,6 +657,7 @@ Test(ssh, sftp_download_200mib_in_bounded_memory, .timeout = 240)
 
 static int cut_at_mib;
 static bool cut_done;
+static bool cut_only_sftp; /* close the SFTP channel, not the connection */
 
 static void
 cut_progress(void *arg, const struct jiku_progress *p)
@@ -655,7 +665,10 @@ cut_progress(void *arg, const struct jiku_progress *p)
     (void)arg;
     if (!cut_done && p->done >= (uint64_t)cut_at_mib * MIB) {
         cut_done = true;
-        rig_cut();
+        if (cut_only_sftp)
+            rig_cut_sftp();
+        else
+            rig_cut();
     }
 }
 
@@ -1055,6 +1068,65 @@ Test(ssh, sftp_upload_cut_midway_leaves_no_temporary_file, .timeout = 120)
     cr_expect_eq(stat(rig.path[5], &sb), -1);
     assert_no_part(rig.path[4], "up.bin");
     jiku_ssh_free(s);
+}
+
+/*
+ * The server closes the SFTP channel mid-transfer while the connection stays up: a transport
+ * error at once, not a wait for data that never comes (the .timeout bounds a hang), and the
+ * connection is not put back in the pool with a dead channel.
+ */
+static void
+sftp_channel_closed_midway(bool upload)
+{
+    struct jiku_ssh_opts opts = {
+        .connect_timeout = 5, .retry_deadline = 0, .progress = cut_progress};
+    struct jiku_xfer_result xr;
+    struct jiku_ssh *s = NULL;
+    struct jiku_err err = {0};
+    struct stat sb;
+    int64_t t0;
+    int r;
+
+    make_big_file("chan.bin", 200);
+    cr_assert_eq(mkdir(rig_path(4, "there"), 0700), 0);
+    cut_at_mib = 20;
+    cut_done = false;
+    cut_only_sftp = true;
+    cr_assert_eq(jiku_ssh_new(NULL, &opts, &s, &err), 0);
+    t0 = jiku_now_ms();
+    if (upload)
+        r = jiku_sftp_put(s, &rig.srv, rig_path(3, "chan.bin"), rig_path(5, "there/chan.bin"), &xr,
+                          &err);
+    else
+        r = jiku_sftp_get(s, &rig.srv, rig_path(3, "chan.bin"), rig_path(5, "there/chan.bin"), &xr,
+                          &err);
+    cut_only_sftp = false;
+    cr_expect(cut_done, "the channel was never closed");
+    cr_expect_eq(r, JIKU_E_UNREACHABLE, "r=%d %s", r, err.msg);
+    cr_expect_not_null(strstr(err.msg, "channel"), "%s", err.msg);
+    cr_log_info("the closed channel was reported after %lld ms", (long long)(jiku_now_ms() - t0));
+    cr_expect_eq(stat(rig.path[5], &sb), -1);
+    assert_no_part(rig.path[4], "chan.bin");
+    /* The next command gets a working connection, not the one with the dead channel. */
+    {
+        struct jiku_exec_result res = {0};
+
+        cr_expect_eq(jiku_ssh_exec(s, &rig.srv, "echo alive", true, 0, &res, &err), 0, "%s",
+                     err.msg);
+        cr_expect_str_eq(jiku_buf_str(&res.out), "alive\n");
+        jiku_exec_result_release(&res);
+    }
+    jiku_ssh_free(s);
+}
+
+Test(ssh, sftp_download_channel_closed_midway_is_a_prompt_error, .timeout = 60)
+{
+    sftp_channel_closed_midway(false);
+}
+
+Test(ssh, sftp_upload_channel_closed_midway_is_a_prompt_error, .timeout = 60)
+{
+    sftp_channel_closed_midway(true);
 }
 
 Test(ssh, job_start_cut_after_the_claim_is_found_not_repeated, .timeout = 60)
