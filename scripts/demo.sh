@@ -34,6 +34,7 @@ fleet=$work/fleet
 cleanup() {
     sh "$top/scripts/fleet.sh" stop "$fleet" >/dev/null 2>&1 || true
     rm -rf "$work"
+    sh "$top/tests/fakes/tenants.sh" remove >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -109,5 +110,7 @@ run 0 audit verify
 step "Stopping the simulators"
 sh "$top/scripts/fleet.sh" stop "$fleet"
 rm -rf "$work"
+# The simulated accounts were real Unix users (tests/fakes/simlib/README.md).
+sh "$top/tests/fakes/tenants.sh" remove
 trap - EXIT
-say "done: the fleet is stopped and its files removed"
+say "done: the fleet is stopped, its files and its tenants' users removed"

@@ -7,6 +7,10 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 
+# The simulators' tenants are real Unix users (tests/fakes/simlib/README.md): remove them when
+# the run ends, passed or not, once no simulator is left running.
+trap 'sh "$top/tests/fakes/tenants.sh" remove' EXIT
+
 "$top/scripts/build.sh"
 (cd "$build" && ctest --output-on-failure --timeout 600 -j2)
 "$top/scripts/package-test.sh"
