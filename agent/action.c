@@ -41,6 +41,10 @@ struct prepared {
     char *unmade[2];        /* ids reserved for artifacts that were not made (no row left) */
     size_t n_unmade;
     char **keep_paths; /* rollback: artifact locations on the server, never to be removed */
+    /* The automatic rollback after a failed one that changed the server (undo_failure). */
+    int64_t undo_op_id; /* its operation, recorded after the failed one's (finish_undo) */
+    int undo_status;
+    char *undo_error;
 };
 
 static bool
@@ -411,7 +415,7 @@ out:
 
 /* Any other verb: one plugin call with the command's parameters. */
 static int
-call_plugin(struct prepared *p, const char *operation_id, struct jiku_err *err)
+call_plugin(struct prepared *p, const char *operation_id, bool *changed, struct jiku_err *err)
 {
     struct jiku_ctx *ctx = p->ctx;
     struct jiku_action *act = p->act;
@@ -424,6 +428,7 @@ call_plugin(struct prepared *p, const char *operation_id, struct jiku_err *err)
     p->called = true;
     r = plugin_call(ctx, p->plugin, p->fn, t, &params, &result, err);
 
+    *changed = result.changed;
     if (r == 0 && result.details != NULL)
         act->rep.details = strdup(result.details);
     if (r == 0 && result.warnings != NULL)
@@ -512,6 +517,107 @@ record_leftovers(struct prepared *p, int64_t op_id, const char *opname)
     jiku_buf_release(&text);
 }
 
+/*
+ * Restore the safety snapshot SAFETY through the plugin's rollback of the target's kind, exact,
+ * as an operation of its own: begun here, ended and audited by finish_undo after the failed one.
+ */
+static int
+undo(struct prepared *p, const char *safety, struct jiku_err *err)
+{
+    struct jiku_ctx *ctx = p->ctx;
+    const struct jiku_target_conf *t = p->act->target;
+    const char *action = jiku_action_for(JIKU_VERB_ROLLBACK, t->info.kind);
+    struct jiku_artifact art = {0};
+    struct jiku_artifact_ref ref;
+    struct jiku_op_result result = {0};
+    struct jiku_op_params params;
+    struct jiku_lock *hold = NULL;
+    struct jiku_buf name = JIKU_BUF_INIT;
+    char nonce[JIKU_NONCE_SIZE], **keep = NULL;
+    jiku_action_fn fn;
+    int r;
+
+    if ((r = jiku_catalog_op_begin_nonce(ctx->cat, ctx->run_id, t->info.id,
+                                         action != NULL ? action : "rollback", nonce,
+                                         &p->undo_op_id, err)) != 0)
+        return r;
+    if (jiku_catalog_op_name(ctx->run_id, p->undo_op_id, nonce, &name) != 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((fn = jiku_plugin_action(p->plugin, JIKU_VERB_ROLLBACK, t->info.kind)) == NULL) {
+        r = jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot roll back %s targets",
+                         t->server->info.panel, jiku_kind_name(t->info.kind));
+        goto out;
+    }
+    /* Held like any rollback's source, and the locations read now: the safety is among them. */
+    if ((r = jiku_artifact_hold(ctx->cfg->state_dir, safety, true, ctx->lock_wait, &hold, err)) !=
+            0 ||
+        (r = jiku_catalog_artifact_get(ctx->cat, safety, &art, err)) != 0 ||
+        (r = jiku_catalog_server_locations(ctx->cat, t->server->info.name, &keep, err)) != 0)
+        goto out;
+    jiku_artifact_ref_of(&art, &ref);
+    params = (struct jiku_op_params){
+        .mode = JIKU_ROLLBACK_EXACT,
+        .artifact = &ref,
+        .operation_id = jiku_buf_str(&name),
+        .keep_paths = (const char *const *)keep,
+    };
+    log_warn("%s: %s failed after it changed the server; restoring safety snapshot '%s'",
+             t->info.id, verb_name(p->act->verb), safety);
+    r = plugin_call(ctx, p->plugin, fn, t, &params, &result, err);
+out:
+    jiku_op_result_release(&result);
+    jiku_strv_free(keep);
+    jiku_artifact_release(&art);
+    jiku_lock_release(hold);
+    jiku_buf_release(&name);
+    return r;
+}
+
+/*
+ * The command's own rollback or promote failed (R, ERR) after its safety snapshot.  When the
+ * plugin had changed the server, the snapshot is restored at once (auto_rollback, on unless
+ * the target or [agent] says no); ERR then names both outcomes and the status is a plain
+ * failure (exit 1).  Never after an interrupt, which asks to stop, nor when the server stopped
+ * answering: the panel's job may still be running, and a second restore would race it.
+ */
+static int
+after_failure(struct prepared *p, int r, bool changed, struct jiku_err *err)
+{
+    const struct jiku_op_report *rep = &p->act->rep;
+    const char *verb = verb_name(p->act->verb);
+    struct jiku_err e2 = {0};
+
+    if (!changed || r == JIKU_E_INTERRUPTED || r == JIKU_E_UNREACHABLE) {
+        jiku_err_prefix(err, "%s %s; the state before it is in safety snapshot '%s'", verb,
+                        r == JIKU_E_INTERRUPTED ? "interrupted" : "failed", rep->safety_artifact);
+        return r;
+    }
+    if (!jiku_auto_rollback(p->ctx->cfg, p->act->target)) {
+        jiku_err_prefix(err,
+                        "%s failed and left the server changed (auto_rollback = no); the state "
+                        "before it is in safety snapshot '%s'",
+                        verb, rep->safety_artifact);
+        return r;
+    }
+    p->undo_status = undo(p, rep->safety_artifact, &e2);
+    if (p->undo_status == 0) {
+        jiku_err_prefix(err,
+                        "%s failed; automatic rollback (operation %lld) restored the state before "
+                        "it from safety snapshot '%s'",
+                        verb, (long long)p->undo_op_id, rep->safety_artifact);
+    } else {
+        p->undo_error = strdup(e2.msg);
+        jiku_err_prefix(err,
+                        "%s failed, and so did its automatic rollback (operation %lld: %.300s); "
+                        "the state before it is in safety snapshot '%s'",
+                        verb, (long long)p->undo_op_id, e2.msg, rep->safety_artifact);
+    }
+    err->status = JIKU_E_FAILED;
+    return JIKU_E_FAILED;
+}
+
 static int
 execute(struct prepared *p, struct jiku_err *err)
 {
@@ -523,6 +629,7 @@ execute(struct prepared *p, struct jiku_err *err)
     char nonce[JIKU_NONCE_SIZE], idbuf[32];
     struct jiku_buf name = JIKU_BUF_INIT;
     const char *opid;
+    bool changed = false;
     int r;
 
     if ((r = jiku_catalog_op_begin_nonce(ctx->cat, ctx->run_id, rep->target, rep->action, nonce,
@@ -561,11 +668,9 @@ execute(struct prepared *p, struct jiku_err *err)
         }
         if (act->verb == JIKU_VERB_ROLLBACK)
             rep->artifact = strdup(p->source.id);
-        r = call_plugin(p, opid, err);
+        r = call_plugin(p, opid, &changed, err);
         if (r != 0 && rep->safety_artifact != NULL)
-            jiku_err_prefix(
-                err, "%s %s; the state before it is in safety snapshot '%s'", verb_name(act->verb),
-                r == JIKU_E_INTERRUPTED ? "interrupted" : "failed", rep->safety_artifact);
+            r = after_failure(p, r, changed, err);
         break;
     }
     if (r != 0 && jiku_interrupted() && p->called && !ctx->dry_run)
@@ -626,6 +731,47 @@ finish(struct jiku_ctx *ctx, struct jiku_action *act, int r, const struct jiku_e
         log_error("%s", e2.msg);
 }
 
+/* The automatic rollback's operation row and audit record, after the failed operation's. */
+static void
+finish_undo(struct jiku_ctx *ctx, struct prepared *p)
+{
+    const struct jiku_action *act = p->act;
+    const char *status = p->undo_status == 0 ? "ok" : "failed";
+    struct jiku_buf reason = JIKU_BUF_INIT;
+    struct jiku_err e2 = {0};
+
+    if (p->undo_op_id == 0)
+        return;
+    if (jiku_buf_addf(&reason, "automatic rollback after %s operation %s failed%s%s",
+                      verb_name(act->verb), act->rep.id != NULL ? act->rep.id : "?",
+                      p->undo_error != NULL ? ": " : "",
+                      p->undo_error != NULL ? p->undo_error : "") != 0) {
+        log_error("out of memory");
+        return;
+    }
+
+    struct jiku_audit_record rec = {
+        .run_id = ctx->run_id,
+        .event = "operation",
+        .actor = ctx->actor,
+        .customer = act->target->customer->name,
+        .tier = act->target->customer->tier,
+        .target = act->rep.target,
+        .action = jiku_action_for(JIKU_VERB_ROLLBACK, act->target->info.kind),
+        .decision = status,
+        .reason = jiku_buf_str(&reason),
+        .artifact = act->rep.safety_artifact,
+    };
+
+    if (rec.action == NULL)
+        rec.action = "rollback";
+    if (jiku_catalog_op_end(ctx->cat, p->undo_op_id, status, jiku_status_exit_code(p->undo_status),
+                            p->undo_error, act->rep.safety_artifact, &e2) != 0 ||
+        jiku_audit_append(ctx->cat, &rec, &e2) != 0)
+        log_error("%s", e2.msg);
+    jiku_buf_release(&reason);
+}
+
 static int
 job_fn(struct jiku_job *job, struct jiku_err *err)
 {
@@ -673,8 +819,10 @@ jiku_actions_run(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n, struc
     }
 
     r = jiku_run_jobs(jobs, n_jobs, ctx->cfg->max_parallel, err);
-    for (size_t j = 0; j < n_jobs; j++)
+    for (size_t j = 0; j < n_jobs; j++) {
         finish(ctx, &acts[job_of[j]], jobs[j].status, &jobs[j].err);
+        finish_undo(ctx, &preps[job_of[j]]);
+    }
     if (r == JIKU_E_INTERRUPTED) {
         struct jiku_err e2 = {0};
 
@@ -691,6 +839,7 @@ out:
             free(preps[i].unmade[k]);
         jiku_artifact_release(&preps[i].source);
         jiku_strv_free(preps[i].keep_paths);
+        free(preps[i].undo_error);
     }
     free(preps);
     free(jobs);

@@ -72,6 +72,7 @@ struct jiku_target_conf {
     const struct jiku_customer_conf *customer;
     enum jiku_nightly nightly;
     struct jiku_retention retention; /* effective: the target's keys over [retention] */
+    int auto_rollback;               /* 1 yes, 0 no, -1 unset: [agent]'s (jiku_auto_rollback) */
     struct jiku_source src;
 };
 
@@ -89,6 +90,7 @@ struct jiku_config {
     char *log;          /* "auto" | "stderr" | "syslog" */
     char *metrics_file; /* NULL when unset */
     char *ping_url;     /* NULL when unset */
+    bool auto_rollback; /* a failed rollback/promote that changed the server is undone */
     struct jiku_retention retention;
 
     struct jiku_server_conf *servers; /* in order of appearance */
@@ -153,5 +155,13 @@ bool jiku_valid_url_path(const char *s);
 bool jiku_valid_abs_path(const char *s);
 
 const char *jiku_kind_name(enum jiku_target_kind kind); /* "account", ... */
+
+/* Whether a failed rollback or promote of T that changed the server is undone: T's key, else
+ * [agent]'s. */
+static inline bool
+jiku_auto_rollback(const struct jiku_config *cfg, const struct jiku_target_conf *t)
+{
+    return t->auto_rollback >= 0 ? t->auto_rollback != 0 : cfg->auto_rollback;
+}
 
 #endif

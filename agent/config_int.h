@@ -43,6 +43,7 @@ enum cfg_agent_key {
     AK_LOG,
     AK_METRICS_FILE,
     AK_PING_URL,
+    AK_AUTO_ROLLBACK,
     AK_COUNT
 };
 
@@ -92,6 +93,7 @@ enum cfg_target_key {
     TK_STAGING_DOMAIN,
     TK_PROMOTE_DB,
     TK_NIGHTLY,
+    TK_AUTO_ROLLBACK,
     TK_KEEP_FIRST, /* then RK_COUNT keep_* keys */
     TK_COUNT = TK_KEEP_FIRST + RK_COUNT
 };

@@ -67,6 +67,7 @@ static const struct key_spec agent_keys[AK_COUNT] = {
     [AK_LOG] = {"log", V_CHOICE, 0, 0, log_choices, false, NULL},
     [AK_METRICS_FILE] = {"metrics_file", V_PATH, 0, 0, NULL, true, NULL},
     [AK_PING_URL] = {"ping_url", V_URL, 0, 0, NULL, true, NULL},
+    [AK_AUTO_ROLLBACK] = {"auto_rollback", V_BOOL, 0, 0, NULL, false, NULL},
 };
 
 const char *const cfg_retention_names[RK_COUNT] = {
@@ -113,6 +114,7 @@ static const struct key_spec target_keys[TK_COUNT] = {
     [TK_PROMOTE_DB] = {"promote_db", V_CHOICE, 0, 0, promote_db_choices, false, NULL},
     [TK_NIGHTLY] = {"nightly", V_CHOICE, 0, 0, nightly_choices, false, NULL},
     KEEP_SPEC(0),
+    [TK_AUTO_ROLLBACK] = {"auto_rollback", V_BOOL, 0, 0, NULL, false, NULL},
     KEEP_SPEC(1),
     KEEP_SPEC(2),
     KEEP_SPEC(3),
@@ -319,6 +321,9 @@ apply_agent(struct jiku_config *cfg, int id, const struct value *v)
         cfg->ping_url = v->s;
         break;
     }
+    case AK_AUTO_ROLLBACK:
+        cfg->auto_rollback = v->b;
+        break;
 }
 
 static void
@@ -434,6 +439,9 @@ apply_target(struct jiku_target_conf *t, struct cfg_target_keys *tk, int id, con
         set_keep(&t->retention, id - TK_KEEP_FIRST, v->n);
         break;
     }
+    case TK_AUTO_ROLLBACK:
+        t->auto_rollback = v->b ? 1 : 0;
+        break;
 }
 
 /* "application.stage = jiku" in a [customer] section. */

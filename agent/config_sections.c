@@ -131,6 +131,7 @@ new_target(struct cfg_parse *p, const char *id)
     t->info.path = "/";
     t->info.promote_db = "all";
     t->nightly = JIKU_NIGHTLY_NONE;
+    t->auto_rollback = -1;
     t->retention = (struct jiku_retention){-1, -1, -1, -1, -1, -1};
     t->src.file = p->file;
     t->src.line = p->line;
@@ -237,6 +238,7 @@ cfg_set_defaults(struct cfg_parse *p)
     cfg->lock_wait = 600;
     cfg->connect_timeout = 10;
     cfg->retry_deadline = 300;
+    cfg->auto_rollback = true;
     cfg->retention = (struct jiku_retention){3, 7, 4, 6, 5, 2};
     return p->nomem ? JIKU_E_NOMEM : 0;
 }

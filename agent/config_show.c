@@ -113,6 +113,8 @@ add_target(struct show *sh, const struct jiku_target_conf *t)
     kv(sh, "staging_domain", i->staging_domain);
     kv(sh, "promote_db", i->promote_db);
     kv(sh, "nightly", nightly[t->nightly]);
+    if (t->auto_rollback >= 0)
+        kv(sh, "auto_rollback", t->auto_rollback ? "yes" : "no");
     add_retention(sh, &t->retention);
 }
 
@@ -139,6 +141,7 @@ jiku_config_show(const struct jiku_config *cfg, struct jiku_buf *out)
     kv(&sh, "log", cfg->log);
     kv(&sh, "metrics_file", cfg->metrics_file);
     kv(&sh, "ping_url", cfg->ping_url);
+    kv(&sh, "auto_rollback", cfg->auto_rollback ? "yes" : "no");
     put(&sh, "\n[retention]\n");
     add_retention(&sh, &cfg->retention);
     for (size_t i = 0; i < cfg->n_servers; i++)

@@ -19,8 +19,8 @@
 
 #define JIKU_PLUGIN_ABI_MAJOR 1
 #define JIKU_PLUGIN_ABI_MINOR                                                                      \
-    2 /* 1.1: JIKU_VERB_DISCOVER and the result's inventory;                                       \
-         1.2: check */
+    3 /* 1.1: JIKU_VERB_DISCOVER and the result's inventory;                                       \
+         1.2: check; 1.3: the result's changed */
 #define JIKU_PLUGIN_ABI_VERSION ((JIKU_PLUGIN_ABI_MAJOR << 16) | JIKU_PLUGIN_ABI_MINOR)
 #define JIKU_PLUGIN_SYMBOL "jiku_plugin"
 
@@ -150,7 +150,7 @@ struct jiku_inventory_item {
 
 /*
  * What an operation made, filled by the plugin.  Strings are malloc()ed by the plugin and
- * freed by the core with free().  Only set on success.
+ * freed by the core with free().  Only set on success (except changed, ABI 1.3).
  */
 struct jiku_op_result {
     char *location;    /* archive path on the server */
@@ -179,8 +179,26 @@ struct jiku_op_result {
 /* One operation: everything a plugin action gets. */
 struct jiku_op {
     const struct jiku_host *host;
+    /*
+     * ABI 1.3, ROLLBACK and PROMOTE: set (with JIKU_OP_SET_CHANGED) right before the first
+     * change on the server, and left set when the action then fails: the core restores the
+     * safety snapshot it took first only when the failed action changed something.  Read on
+     * failure too, unlike the members above.
+     */
+    bool changed;
     const struct jiku_server_info *server;
     const struct jiku_target_info *target;
+/*
+ * Mark OP as having changed the server (jiku_op_result.changed).  Only a 1.3 core has the
+ * member; an older one allocated a shorter result, so the host table's ABI minor says whether
+ * it may be written.  Needs host.h (op->host) where it is used.
+ */
+#define JIKU_OP_SET_CHANGED(op)                                                                    \
+    do {                                                                                           \
+        if ((op)->result != NULL && ((op)->host->abi_version & 0xffffu) >= 3u)                     \
+            (op)->result->changed = true;                                                          \
+    } while (0)
+
     const struct jiku_op_params *params;
     struct jiku_op_result *result;
     void *plugin_state; /* what the plugin's open() returned */

@@ -614,6 +614,7 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
                  inst.id, archive, exact ? "exact" : "merge") < 0)
         op->result->details = NULL;
 out:
+    JIKU_OP_SET_CHANGED(op); /* the rollback job swaps the files, imports the database */
     if (uploaded != NULL)
         plug_remote_remove_quietly(op, NULL, uploaded);
     wpt_instance_release(&inst);

@@ -379,6 +379,7 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
                   "promoting '%s' (instance %s) onto '%s' (instance %s), "
                   "database mode %s",
                   si.site_url, sid, li.site_url, lid, mode);
+    JIKU_OP_SET_CHANGED(op); /* --copy-data writes onto live */
     if ((r = plug_job_run(op, NULL, job, cmd.data, "WP Toolkit --copy-data", false, &running,
                           err)) != 0)
         goto out;

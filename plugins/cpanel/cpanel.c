@@ -265,6 +265,7 @@ cpanel_rollback(struct jiku_op *op, struct jiku_err *err)
                                  &op->result->details, err);
         goto out;
     }
+    JIKU_OP_SET_CHANGED(op); /* the restore session starts: a failure from here undoes it */
     if ((r = cpanel_restore_run(op, NULL, archive, user, true, &warnings, err)) != 0) {
         if (r == JIKU_E_UNREACHABLE) {
             /* The restore may still read the upload: leave it. */

@@ -489,6 +489,7 @@ cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err)
     {
         const struct cpanel_param q[] = {{"restore", name}};
 
+        JIKU_OP_SET_CHANGED(op); /* act=restore writes onto the installation */
         if ((r = cpanel_soft_run_task(op, &c, "restore", q, 1, form, 4, NULL, err)) != 0)
             goto out;
     }

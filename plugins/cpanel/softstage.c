@@ -413,6 +413,7 @@ cpanel_soft_clone(struct jiku_op *op, struct jiku_err *err)
     if ((r = cpanel_soft_open_live(op, &c, err)) != 0 ||
         (r = domain_free(op, &c, domain, err)) != 0 ||
         (r = ensure_domain(op, c.user, domain, false, &created, err)) != 0)
+        JIKU_OP_SET_CHANGED(op); /* act=pushtolive writes onto live */
         goto out;
     if ((r = make_copy(op, &c, "sclone", domain, &insid, err)) != 0) {
         if (created)

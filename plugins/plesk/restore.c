@@ -176,6 +176,7 @@ plesk_rollback(struct jiku_op *op, struct jiku_err *err)
     ignore_sign = !signed_here && p->artifact->sha256 != NULL;
     if ((r = plesk_cli_check(op, NULL, file, ignore_sign, err)) != 0)
         goto out;
+    JIKU_OP_SET_CHANGED(op); /* the web root moves aside, the restore starts */
     if (exact) {
         /*
          * The restore recreates exactly the archived files into an emptied web root; the old

@@ -317,6 +317,8 @@ class Sim:
     def start_pkgacct(self, params):
         params = dict(params, _faults=self.job_faults("pkgacct"))
         sid = self.new_session_id()
+        if isinstance(v, dict) and "count" in v:  # used up by the jobs it is fixed for
+            v = state.take_fault(self.dir, key, lambda e: True) or {}
         sdir = self.pkgacct_dir(sid)
         os.makedirs(sdir, mode=0o700)
         atomic_write(os.path.join(sdir, "params.json"), json.dumps(params), 0o600)

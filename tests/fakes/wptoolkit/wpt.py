@@ -402,7 +402,11 @@ class Run:
             self.w.panel.log_request({"transport": "wp-toolkit", "command": "--" + self.cmd,
                                       "argv": self.argv})
             self.w.ensure_main_ids()  # accounts created since (a restore under a new name)
-            self.fault = self.w.panel.take_fault("wptoolkit", {"command": self.cmd}) or {}
+            # `wp_cli`: the wp-cli command's first two words ("db import"), so that a fault
+            # can pick one wp-cli call among several
+            words = [w for w in self.rest if not w.startswith("--")][:2]
+            self.fault = self.w.panel.take_fault("wptoolkit", {"command": self.cmd,
+                                                               "wp_cli": " ".join(words)}) or {}
             kind = self.fault.get("fault")
             if kind == "stale_id":
                 iid = (self.fault.get("instance") or self.opts.get("instance-id")
@@ -420,7 +424,13 @@ class Run:
             fn = getattr(self, "c_" + self.cmd.replace("-", "_"), None)
             if fn is None:
                 raise WptError("Error: '--%s' is not simulated." % self.cmd)
-            return fn() or 0
+            rc = fn() or 0
+            if kind == "partial" and self.cmd == "wp-cli":
+                # the command did its work (a `db import` changed the database), then failed
+                raise WptError(self.fault.get("message", "Error: The operation failed after it "
+                                              "changed the site: (simulated WP Toolkit "
+                                              "failure)"), int(self.fault.get("exit", 1)))
+            return rc
         except WptError as e:
             sys.stderr.write(str(e) + "\n")
             return e.code
