@@ -113,8 +113,8 @@ static const struct key_spec target_keys[TK_COUNT] = {
     [TK_STAGING_DOMAIN] = {"staging_domain", V_DOMAIN, 0, 0, NULL, true, NULL},
     [TK_PROMOTE_DB] = {"promote_db", V_CHOICE, 0, 0, promote_db_choices, false, NULL},
     [TK_NIGHTLY] = {"nightly", V_CHOICE, 0, 0, nightly_choices, false, NULL},
-    KEEP_SPEC(0),
     [TK_AUTO_ROLLBACK] = {"auto_rollback", V_BOOL, 0, 0, NULL, false, NULL},
+    KEEP_SPEC(0),
     KEEP_SPEC(1),
     KEEP_SPEC(2),
     KEEP_SPEC(3),
@@ -320,10 +320,10 @@ apply_agent(struct jiku_config *cfg, int id, const struct value *v)
     case AK_PING_URL:
         cfg->ping_url = v->s;
         break;
-    }
     case AK_AUTO_ROLLBACK:
         cfg->auto_rollback = v->b;
         break;
+    }
 }
 
 static void
@@ -435,13 +435,13 @@ apply_target(struct jiku_target_conf *t, struct cfg_target_keys *tk, int id, con
                      : v->n == 1 ? JIKU_NIGHTLY_SNAPSHOT
                                  : JIKU_NIGHTLY_BACKUP;
         break;
+    case TK_AUTO_ROLLBACK:
+        t->auto_rollback = v->b ? 1 : 0;
+        break;
     default:
         set_keep(&t->retention, id - TK_KEEP_FIRST, v->n);
         break;
     }
-    case TK_AUTO_ROLLBACK:
-        t->auto_rollback = v->b ? 1 : 0;
-        break;
 }
 
 /* "application.stage = jiku" in a [customer] section. */

@@ -174,11 +174,6 @@ struct jiku_op_result {
      * be absent, so the core reports no drift for its targets.
      */
     uint32_t inventory_kinds;
-};
-
-/* One operation: everything a plugin action gets. */
-struct jiku_op {
-    const struct jiku_host *host;
     /*
      * ABI 1.3, ROLLBACK and PROMOTE: set (with JIKU_OP_SET_CHANGED) right before the first
      * change on the server, and left set when the action then fails: the core restores the
@@ -186,8 +181,8 @@ struct jiku_op {
      * failure too, unlike the members above.
      */
     bool changed;
-    const struct jiku_server_info *server;
-    const struct jiku_target_info *target;
+};
+
 /*
  * Mark OP as having changed the server (jiku_op_result.changed).  Only a 1.3 core has the
  * member; an older one allocated a shorter result, so the host table's ABI minor says whether
@@ -199,6 +194,11 @@ struct jiku_op {
             (op)->result->changed = true;                                                          \
     } while (0)
 
+/* One operation: everything a plugin action gets. */
+struct jiku_op {
+    const struct jiku_host *host;
+    const struct jiku_server_info *server;
+    const struct jiku_target_info *target;
     const struct jiku_op_params *params;
     struct jiku_op_result *result;
     void *plugin_state; /* what the plugin's open() returned */

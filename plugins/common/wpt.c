@@ -1,7 +1,7 @@
 /*
  * WP Toolkit answers: `--list` and `--info` with `-format json`, whose shapes no vendor
  * documents (protocols/cpanel.md §6.1: only the keys id, siteUrl, fullPath are seen [3P]), so
- * the parser asks for no more than those and the owner keys it matches on, and refuses
+ * the parser asks for no more than those, reads the owner keys only when present, and refuses
  * anything it cannot read rather than guess.  Matching a target to an instance is by site URL
  * and account, never by a remembered id: ids are server-wide and change on re-registration.
  */
@@ -197,6 +197,12 @@ wpt_url_matches(const char *site_url, const struct wpt_site *site)
     return ul == pl && strncmp(u, p, ul) == 0;
 }
 
+/*
+ * The owner keys (owner, mainDomain) are undocumented: one that is present and names another
+ * account stops the operation, one that is absent proves nothing either way.  What proves the
+ * instance is the account's is its fullPath inside the account's directory, which the panel's
+ * API gives (wpt_resolve_site, the only way the actions resolve an instance).
+ */
 int
 wpt_instance_check(const struct wpt_instance *i, const struct wpt_site *site, struct jiku_err *err)
 {
@@ -210,11 +216,11 @@ wpt_instance_check(const struct wpt_instance *i, const struct wpt_site *site, st
         r = jiku_err_set(err, JIKU_E_DATA,
                          "WP Toolkit instance %lld is '%.200s', not '%s': refusing to touch it",
                          i->id, i->site_url, url.data);
-    else if (who == NULL || strcmp(who, site->account) != 0)
+    else if (who != NULL && strcmp(who, site->account) != 0)
         r = jiku_err_set(err, JIKU_E_DATA,
                          "WP Toolkit instance %lld ('%s') belongs to '%.100s', not '%s': "
                          "refusing to touch it",
-                         i->id, url.data, who != NULL ? who : "(no owner given)", site->account);
+                         i->id, url.data, who, site->account);
     jiku_buf_release(&url);
     return r;
 }

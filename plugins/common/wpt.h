@@ -47,6 +47,14 @@ struct wpt_panel {
     /* Remove DOMAIN, which create_domain made, and its document root (either may be gone). */
     int (*remove_domain)(struct jiku_op *op, const char *account, const char *domain,
                          struct jiku_err *err);
+    /*
+     * NULL where WP Toolkit's `--remove` takes a site's files and database (Plesk).  cPanel's
+     * WP Toolkit has no --remove, so unstage detaches the staging instance and removes what
+     * the stage record says the clone made itself: its files, and through this its database
+     * DB (USER NULL) or its database user USER (DB NULL) of ACCOUNT; already gone is done.
+     */
+    int (*remove_db)(struct jiku_op *op, const char *account, const char *db, const char *user,
+                     struct jiku_err *err);
 };
 
 /* ---- wpt.c: answers and matching ------------------------------------------------------- */
@@ -95,7 +103,11 @@ struct wpt_site {
 int wpt_site_url(const struct wpt_site *site, struct jiku_buf *out);
 /* True when the instance's siteUrl names SITE (scheme, case of the host, trailing '/' aside). */
 bool wpt_url_matches(const char *site_url, const struct wpt_site *site);
-/* 0 when I belongs to SITE's account and names its URL; JIKU_E_DATA with the reason if not. */
+/*
+ * 0 when I names SITE's URL and no owner key it has (owner / mainDomain, undocumented) names
+ * another account; JIKU_E_DATA with the reason if not.  Not proof of ownership alone: that is
+ * I's fullPath inside the account's directory (wpt_resolve_site).
+ */
 int wpt_instance_check(const struct wpt_instance *i, const struct wpt_site *site,
                        struct jiku_err *err);
 /*
@@ -126,7 +138,8 @@ int wpt_list(const struct wpt_panel *panel, struct jiku_op *op, struct wpt_list 
 /*
  * The instance of SITE on the server: `--list` resolved by wpt_match, then `--info` of that id
  * checked again (SPEC §6: before every write; ids are never kept across operations).  OUT is
- * the caller's (wpt_instance_release).
+ * the caller's (wpt_instance_release).  Actions use wpt_resolve_site, which adds the check
+ * that proves the account's ownership.
  */
 int wpt_resolve(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_site *site,
                 struct wpt_instance *out, struct jiku_err *err);

@@ -7,9 +7,8 @@
  * and touches only the site directory WP Toolkit names, inside the account's own directory,
  * and the site's database.
  *
- * Staging: what `stage` made is recorded in snapshot_dir/.staging/CUSTOMER.NAME (0600, lines
- * domain=D and created=1|0), outside the staging site, which a clone empties; `unstage` removes
- * the staging instance and, only when created=1, the domain.
+ * Staging (wptstage.c): what `stage` made is recorded in snapshot_dir/.staging/CUSTOMER.NAME
+ * (0600), outside the staging site, which a clone empties; `unstage` removes only that.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,16 +170,21 @@ make_archive(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt
     }
     created = true;
     {
-        const char *exp[] = {"--wp-cli", "-instance-id", iid, "--", "db", "export", db.data, NULL};
+        const char *exp[] = {"--wp-cli", "-instance-id", iid, "--", "db", "export", "-", NULL};
         const char *tar1[] = {"tar", "-C", inst.full_path, "--anchored", NULL};
         const char *tar1b[] = {"-czf", "-", ".", NULL};
         const char *tar2[] = {"tar", "-C", dir, "-cf", part.data, "db.sql", "files.tar.gz", NULL};
         const char *rm[] = {"rm", "-f", "--", db.data, files.data, NULL};
         const char *mv[] = {"mv", "--", part.data, archive, NULL};
 
-        /* The site is read by its owner; root only writes the stream into its own file. */
+        /*
+         * The site is read by its owner; root only writes the streams into its own files.  WP
+         * Toolkit may run wp-cli as the site's owner, who cannot write into this 0700
+         * directory: the dump comes on stdout and root's shell writes it.
+         */
         if (jiku_buf_adds(&cmd, "set -e; umask 077\n") != 0 ||
             plug_owner_prelude(&cmd, inst.sys_user, err) != 0 || wpt_cmd(panel, &cmd, exp) != 0 ||
+            jiku_buf_adds(&cmd, " >") != 0 || jiku_buf_add_shell_word(&cmd, db.data) != 0 ||
             jiku_buf_addch(&cmd, '\n') != 0 || plug_as_owner(&cmd, tar1) != 0 ||
             add_excludes(&cmd, inst.nested) != 0 || plug_words(&cmd, tar1b) != 0 ||
             jiku_buf_adds(&cmd, " >") != 0 || jiku_buf_add_shell_word(&cmd, files.data) != 0 ||
@@ -470,6 +474,17 @@ owner_line(struct jiku_buf *cmd, const char *const *words)
 }
 
 /*
+ * ` <FILE`: wp-cli reads the dump on stdin from root's file, whichever user WP Toolkit runs it
+ * as (the job directory is root's 0700 and stays so).
+ */
+static int
+add_input(struct jiku_buf *cmd, const char *file)
+{
+    return jiku_buf_adds(cmd, " <") != 0 || jiku_buf_add_shell_word(cmd, file) != 0 ? JIKU_E_NOMEM
+                                                                                    : 0;
+}
+
+/*
  * The rollback job: the files swapped in (exact) or overlaid (merge), then the database
  * imported — so files that cannot be restored leave the database as it was.  Root only unpacks
  * its own archive in the job directory and feeds files.tar.gz to a tar run by the site's owner;
@@ -500,7 +515,7 @@ rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *a
         goto out;
     {
         const char *x1[] = {"tar", "-xf", archive, "db.sql", "files.tar.gz", NULL};
-        const char *imp[] = {"--wp-cli", "-instance-id", iid, "--", "db", "import", dump, NULL};
+        const char *imp[] = {"--wp-cli", "-instance-id", iid, "--", "db", "import", "-", NULL};
         const char *mk[] = {"mkdir", "-m", "700", "--", fresh, NULL};
         const char *x2[] = {"tar", "-xpzf", "-", "--no-same-owner", "-C", fresh, NULL};
         const char *x2merge[] = {
@@ -522,7 +537,7 @@ rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *a
             r = JIKU_E_NOMEM;
         if (r == 0 && !exact &&
             (plug_as_owner(cmd, x2merge) != 0 || jiku_buf_adds(cmd, " <files.tar.gz\n") != 0 ||
-             wpt_cmd(panel, cmd, imp) != 0))
+             wpt_cmd(panel, cmd, imp) != 0 || add_input(cmd, dump) != 0))
             r = JIKU_E_NOMEM;
         /*
          * Exact: the fresh tree is complete before anything moves.  Two renames swap it in: if
@@ -541,9 +556,9 @@ rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *a
              jiku_buf_adds(cmd, " || echo ") != 0 || jiku_buf_add_shell_word(cmd, left.data) ||
              jiku_buf_adds(cmd, " >&2; exit 1; }\nif ! ") != 0 || plug_as_owner(cmd, swap) != 0 ||
              jiku_buf_adds(cmd, "; then put_back; fi\nif ! ") != 0 ||
-             wpt_cmd(panel, cmd, imp) != 0 || jiku_buf_adds(cmd, "; then ") != 0 ||
-             plug_as_owner(cmd, unswap) != 0 || jiku_buf_adds(cmd, " || :; put_back; fi\n") ||
-             plug_as_owner(cmd, rmold) != 0))
+             wpt_cmd(panel, cmd, imp) != 0 || add_input(cmd, dump) != 0 ||
+             jiku_buf_adds(cmd, "; then ") != 0 || plug_as_owner(cmd, unswap) != 0 ||
+             jiku_buf_adds(cmd, " || :; put_back; fi\n") || plug_as_owner(cmd, rmold) != 0))
             r = JIKU_E_NOMEM;
         jiku_buf_release(&left);
         if (r != 0)
@@ -599,6 +614,7 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
     }
     if ((r = rollback_script(panel, op, archive, job, &inst, exact, &cmd, err)) != 0)
         goto out;
+    JIKU_OP_SET_CHANGED(op); /* the rollback job swaps the files, imports the database */
     op->host->log(op, JIKU_LOG_INFO, "restoring WordPress instance %lld ('%s') on '%s' from '%s'",
                   inst.id, inst.site_url, op->server->name, archive);
     if ((r = plug_job_run(op, NULL, job, cmd.data, "WordPress restore", false, &running, err)) !=
@@ -614,7 +630,6 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
                  inst.id, archive, exact ? "exact" : "merge") < 0)
         op->result->details = NULL;
 out:
-    JIKU_OP_SET_CHANGED(op); /* the rollback job swaps the files, imports the database */
     if (uploaded != NULL)
         plug_remote_remove_quietly(op, NULL, uploaded);
     wpt_instance_release(&inst);

@@ -2,9 +2,11 @@
  * The staging lifecycle of `wordpress` targets (SPEC §6): stage, unstage, promote, and clone
  * onto a new domain.  WP Toolkit's --clone needs an existing target domain, so the panel's
  * callbacks create it first.  What stage made is the agent's stage record (remote.h:
- * "domain=D", "created=1|0"), outside the staging site's own directory, which a clone with
+ * "domain=D", "created=1|0", and where WP Toolkit has no --remove, cPanel, "path=", "db=",
+ * "dbuser=" of the clone), outside the staging site's own directory, which a clone with
  * -force-overwrite empties: unstage then removes exactly that.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +14,41 @@
 
 #include "wpt.h"
 
+/*
+ * The stage record: the staging domain and whether stage created it; where WP Toolkit has no
+ * --remove (cPanel), also what the clone made: the site's directory, its database and the
+ * database's user.  Unstage removes what it lists and drops each line once it is gone.
+ */
 struct marker {
     char *domain; /* NULL: nothing recorded */
     bool created;
+    char *path;   /* the staging site's directory, or NULL */
+    char *db;     /* its database, or NULL */
+    char *dbuser; /* its database user, or NULL */
 };
 
 static void
 marker_release(struct marker *m)
 {
     free(m->domain);
+    free(m->path);
+    free(m->db);
+    free(m->dbuser);
     memset(m, 0, sizeof(*m));
+}
+
+/* A MySQL database or user name, as the stage record may hold it. */
+static bool
+valid_db_name(const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-'))
+            return false;
+    return true;
 }
 
 static int
@@ -41,25 +68,63 @@ marker_read(struct jiku_op *op, struct marker *m, struct jiku_err *err)
     }
     created = plug_record_get(jiku_buf_str(&rec), "created");
     m->created = m->domain != NULL && created != NULL && strcmp(created, "1") == 0;
+    if (m->domain != NULL) {
+        m->path = plug_record_get(jiku_buf_str(&rec), "path");
+        m->db = plug_record_get(jiku_buf_str(&rec), "db");
+        m->dbuser = plug_record_get(jiku_buf_str(&rec), "dbuser");
+    }
+    /* A record the agent did not write as such names nothing to remove. */
+    if (m->path != NULL && !plug_valid_path(m->path)) {
+        free(m->path);
+        m->path = NULL;
+    }
+    if (m->db != NULL && !valid_db_name(m->db)) {
+        free(m->db);
+        m->db = NULL;
+    }
+    if (m->dbuser != NULL && !valid_db_name(m->dbuser)) {
+        free(m->dbuser);
+        m->dbuser = NULL;
+    }
 out:
     free(created);
     jiku_buf_release(&rec);
     return r;
 }
 
+/* The record: DOMAIN and CREATED, and PATH, DB, DBUSER where not NULL. */
 static int
-marker_write(struct jiku_op *op, const char *domain, bool created, struct jiku_err *err)
+marker_write(struct jiku_op *op, const char *domain, bool created, const char *path, const char *db,
+             const char *dbuser, struct jiku_err *err)
 {
-    struct jiku_buf line = JIKU_BUF_INIT;
-    int r;
+    struct jiku_buf l[4] = {JIKU_BUF_INIT, JIKU_BUF_INIT, JIKU_BUF_INIT, JIKU_BUF_INIT};
+    const char *lines[6] = {NULL};
+    size_t n = 0;
+    int r = 0;
 
-    if (jiku_buf_addf(&line, "domain=%s", domain) != 0)
+    if (jiku_buf_addf(&l[0], "domain=%s", domain) != 0 ||
+        (path != NULL && jiku_buf_addf(&l[1], "path=%s", path) != 0) ||
+        (db != NULL && jiku_buf_addf(&l[2], "db=%s", db) != 0) ||
+        (dbuser != NULL && jiku_buf_addf(&l[3], "dbuser=%s", dbuser) != 0))
         r = plug_nomem(err);
-    else
-        r = plug_stage_record_write(
-            op, (const char *const[]){line.data, created ? "created=1" : "created=0", NULL}, err);
-    jiku_buf_release(&line);
+    if (r == 0) {
+        lines[n++] = l[0].data;
+        lines[n++] = created ? "created=1" : "created=0";
+        for (size_t i = 1; i < 4; i++)
+            if (l[i].len > 0)
+                lines[n++] = l[i].data;
+        r = plug_stage_record_write(op, lines, err);
+    }
+    for (size_t i = 0; i < 4; i++)
+        jiku_buf_release(&l[i]);
     return r;
+}
+
+/* M as the record again (after unstage removed one of its parts). */
+static int
+marker_rewrite(struct jiku_op *op, const struct marker *m, struct jiku_err *err)
+{
+    return marker_write(op, m->domain, m->created, m->path, m->db, m->dbuser, err);
 }
 
 /* `--wp-cli -instance-id ID -- WORDS`; RES (may be NULL) is the caller's. */
@@ -151,6 +216,59 @@ out:
     return r;
 }
 
+/* `wp config get NAME` of INST: a constant of its wp-config.php, read by wp-cli. */
+static int
+config_get(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_instance *inst,
+           const char *name, char **value, struct jiku_err *err)
+{
+    const char *w[] = {"config", "get", name, NULL};
+    struct jiku_exec_result res = {0};
+    int r;
+
+    *value = NULL;
+    if ((r = wp_cli(panel, op, inst, w, true, &res, err)) != 0)
+        return r;
+    jiku_buf_rtrim(&res.out);
+    if (!valid_db_name(jiku_buf_str(&res.out)))
+        r = jiku_err_set(err, JIKU_E_DATA, "the staging site '%s' has an unusable %s '%.100s'",
+                         inst->site_url, name, jiku_buf_str(&res.out));
+    else if ((*value = strdup(jiku_buf_str(&res.out))) == NULL)
+        r = plug_nomem(err);
+    jiku_exec_result_release(&res);
+    return r;
+}
+
+/*
+ * Where WP Toolkit has no --remove: record what the clone SI made (its directory, database and
+ * database user, read from its wp-config.php right after the clone) so that unstage removes
+ * exactly that.  A database an earlier stage made and this clone replaced is removed now.
+ */
+static int
+record_clone(const struct wpt_panel *panel, struct jiku_op *op, const struct marker *old,
+             const char *domain, bool created, const struct wpt_instance *si, char **db,
+             char **dbuser, struct jiku_err *err)
+{
+    struct jiku_err e = {0};
+    int r;
+
+    if ((r = config_get(panel, op, si, "DB_NAME", db, err)) != 0 ||
+        (r = config_get(panel, op, si, "DB_USER", dbuser, err)) != 0 ||
+        (r = marker_write(op, domain, created, si->full_path, *db, *dbuser, err)) != 0)
+        return r;
+    if (old->db != NULL && strcmp(old->db, *db) != 0 &&
+        panel->remove_db(op, op->target->account, old->db, NULL, &e) != 0)
+        op->host->log(op, JIKU_LOG_WARN,
+                      "the database '%s' of the previous staging copy is left: %s", old->db, e.msg);
+    jiku_err_clear(&e);
+    if (old->dbuser != NULL && strcmp(old->dbuser, *dbuser) != 0 &&
+        panel->remove_db(op, op->target->account, NULL, old->dbuser, &e) != 0)
+        op->host->log(op, JIKU_LOG_WARN,
+                      "the database user '%s' of the previous staging copy is left: %s",
+                      old->dbuser, e.msg);
+    jiku_err_clear(&e);
+    return 0;
+}
+
 int
 wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err)
 {
@@ -159,7 +277,7 @@ wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
     struct wpt_site live, stg;
     struct wpt_instance li = {0}, si = {0};
     struct marker m = {0};
-    char *value = NULL;
+    char *value = NULL, *db = NULL, *dbuser = NULL;
     bool running = false, created = false, adopted = false;
     int r, exists;
 
@@ -198,12 +316,12 @@ wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
                              stg.domain);
             goto out;
         }
-        if ((r = marker_write(op, stg.domain, false, err)) != 0)
+        if ((r = marker_write(op, stg.domain, false, NULL, NULL, NULL, err)) != 0)
             goto out;
         adopted = true;
     } else if (!exists) {
         /* Recorded first, so that an interruption cannot leave a domain nobody removes. */
-        if ((r = marker_write(op, stg.domain, true, err)) != 0)
+        if ((r = marker_write(op, stg.domain, true, NULL, NULL, NULL, err)) != 0)
             goto out;
         if ((r = panel->create_domain(op, live.account, stg.domain, err)) != 0) {
             plug_stage_record_remove(op);
@@ -226,6 +344,10 @@ wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
         jiku_err_prefix(err, "the clone reported success");
         goto out;
     }
+    if (panel->remove_db != NULL &&
+        (r = record_clone(panel, op, &m, stg.domain, created || m.created, &si, &db, &dbuser,
+                          err)) != 0)
+        goto out;
     if ((r = set_blog_public(panel, op, &si, "0", err)) != 0 ||
         (r = get_blog_public(panel, op, &si, &value, err)) != 0)
         goto out;
@@ -245,7 +367,101 @@ out:
     wpt_instance_release(&li);
     wpt_instance_release(&si);
     free(value);
+    free(db);
+    free(dbuser);
     return r;
+}
+
+/*
+ * Remove PATH, the staging site's directory that stage recorded, as the account's owner: the
+ * whole directory when stage created its domain (it goes with the domain), its content when
+ * the domain existed before.  Only inside the account's directory, and never where another
+ * WordPress site (live included) still is, in it or around it.
+ */
+static int
+remove_site_files(const struct wpt_panel *panel, struct jiku_op *op, const char *path, bool created,
+                  struct jiku_err *err)
+{
+    static const char rm_dir[] = "rm -rf -- \"$1\"";
+    static const char rm_content[] = "[ ! -d \"$1\" ] || find \"$1\" -mindepth 1 -delete";
+    const char *args[] = {path, NULL};
+    struct wpt_list list = {0};
+    char *base = NULL, *owner = NULL;
+    int r;
+
+    if ((r = panel->account_base(op, op->target->account, &base, &owner, err)) != 0)
+        goto out;
+    if (!plug_path_inside(path, base)) {
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "the recorded staging directory '%s' is not inside the account's "
+                         "directory '%s': refusing to remove it",
+                         path, base);
+        goto out;
+    }
+    if ((r = wpt_list(panel, op, &list, err)) != 0)
+        goto out;
+    for (size_t i = 0; i < list.n; i++) {
+        const char *p = list.items[i].full_path;
+
+        if (strcmp(p, path) == 0 || plug_path_inside(p, path) || plug_path_inside(path, p)) {
+            r = jiku_err_set(err, JIKU_E_DATA,
+                             "WordPress site '%.200s' (instance %lld) is in '%s': refusing to "
+                             "remove the staging directory '%s'",
+                             list.items[i].site_url, list.items[i].id, p, path);
+            goto out;
+        }
+    }
+    op->host->log(op, JIKU_LOG_INFO, "removing the staging site's files in '%s' on '%s'", path,
+                  op->server->name);
+    r = plug_run_as_owner(op, NULL, owner, NULL, created ? rm_dir : rm_content, args, 4096,
+                          "removing the staging site's files", NULL, err);
+out:
+    wpt_list_release(&list);
+    free(base);
+    free(owner);
+    return r;
+}
+
+/*
+ * What the clone made, as M records it: files, database, database user.  Each part leaves
+ * the record once it is gone, so an unstage that stopped half-way is run again safely.
+ */
+static int
+remove_made(const struct wpt_panel *panel, struct jiku_op *op, struct marker *m,
+            struct jiku_buf *done, struct jiku_err *err)
+{
+    const char *account = op->target->account;
+    int r;
+
+    if (m->path != NULL) {
+        if ((r = remove_site_files(panel, op, m->path, m->created, err)) != 0)
+            return r;
+        jiku_buf_addf(done, "%sremoved its files in '%s'", done->len > 0 ? "; " : "", m->path);
+        free(m->path);
+        m->path = NULL;
+        if ((r = marker_rewrite(op, m, err)) != 0)
+            return r;
+    }
+    if (m->db != NULL) {
+        if ((r = panel->remove_db(op, account, m->db, NULL, err)) != 0)
+            return r;
+        jiku_buf_addf(done, "%sremoved the database '%s'", done->len > 0 ? "; " : "", m->db);
+        free(m->db);
+        m->db = NULL;
+        if ((r = marker_rewrite(op, m, err)) != 0)
+            return r;
+    }
+    if (m->dbuser != NULL) {
+        if ((r = panel->remove_db(op, account, NULL, m->dbuser, err)) != 0)
+            return r;
+        jiku_buf_addf(done, "%sremoved the database user '%s'", done->len > 0 ? "; " : "",
+                      m->dbuser);
+        free(m->dbuser);
+        m->dbuser = NULL;
+        if ((r = marker_rewrite(op, m, err)) != 0)
+            return r;
+    }
+    return 0;
 }
 
 int
@@ -282,23 +498,37 @@ wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
         goto out;
     }
     if (n == 1) {
+        /* Plesk: --remove takes files and database; cPanel's WP Toolkit has only --detach. */
+        const char *verb = panel->remove_db == NULL ? "--remove" : "--detach";
         char iid[32];
 
         if ((r = wpt_resolve_site(panel, op, &stg, &si, err)) != 0)
             goto out;
+        if (panel->remove_db != NULL && m.path != NULL && strcmp(si.full_path, m.path) != 0) {
+            r = jiku_err_set(err, JIKU_E_DATA,
+                             "the staging site '%s' is in '%s', not in '%s' where stage made it: "
+                             "refusing to remove anything",
+                             si.site_url, si.full_path, m.path);
+            goto out;
+        }
         snprintf(iid, sizeof(iid), "%lld", si.id);
         {
-            const char *w[] = {"--remove", "-instance-id", iid, "-format", "json", NULL};
+            const char *w[] = {verb, "-instance-id", iid, "-format", "json", NULL};
 
             if (wpt_cmd(panel, &cmd, w) != 0) {
                 r = plug_nomem(err);
                 goto out;
             }
         }
-        if ((r = plug_run(op, NULL, cmd.data, false, 65536, "WP Toolkit --remove", NULL, err)) != 0)
+        if ((r = plug_run(op, NULL, cmd.data, false, 65536,
+                          panel->remove_db == NULL ? "WP Toolkit --remove" : "WP Toolkit --detach",
+                          NULL, err)) != 0)
             goto out;
-        jiku_buf_addf(&done, "removed the staging site '%s' (instance %lld)", si.site_url, si.id);
+        jiku_buf_addf(&done, "%s the staging site '%s' (instance %lld)",
+                      panel->remove_db == NULL ? "removed" : "detached", si.site_url, si.id);
     }
+    if (panel->remove_db != NULL && (r = remove_made(panel, op, &m, &done, err)) != 0)
+        goto out;
     if (m.created) {
         /* remove_domain copes with a domain already gone: its document root may be left. */
         if ((r = panel->remove_domain(op, op->target->account, stg.domain, err)) != 0)
@@ -353,7 +583,12 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
     snprintf(sid, sizeof(sid), "%lld", si.id);
     snprintf(lid, sizeof(lid), "%lld", li.id);
     {
-        /* "none" copies files only: -data-to-copy files is WP Toolkit's documented way. */
+        /*
+         * "none" copies files only: -data-to-copy files is WP Toolkit's documented way.  Live
+         * becomes exactly staging: without -files-remove-missing yes, copy-data keeps the files
+         * live has and staging lacks (the option of cPanel's and Plesk's WP Toolkit CLI
+         * documentation).
+         */
         bool files_only = strcmp(mode, "none") == 0;
         const char *w[] = {"--copy-data",
                            "-source-instance-id",
@@ -362,6 +597,8 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
                            lid,
                            "-data-to-copy",
                            files_only ? "files" : "all",
+                           "-files-remove-missing",
+                           "yes",
                            "-create-restore-point",
                            "yes",
                            "-format",

@@ -377,6 +377,7 @@ cpanel_soft_promote(struct jiku_op *op, struct jiku_err *err)
         const struct cpanel_param q[] = {{"insid", st.insid}};
         bool files_only = strcmp(mode, "none") == 0;
 
+        JIKU_OP_SET_CHANGED(op); /* act=pushtolive writes onto live */
         if ((r = cpanel_soft_run_task(op, &c, "pushtolive", q, 1, files_only ? files : all,
                                       files_only ? 3 : 1, NULL, err)) != 0)
             goto out;
@@ -413,7 +414,6 @@ cpanel_soft_clone(struct jiku_op *op, struct jiku_err *err)
     if ((r = cpanel_soft_open_live(op, &c, err)) != 0 ||
         (r = domain_free(op, &c, domain, err)) != 0 ||
         (r = ensure_domain(op, c.user, domain, false, &created, err)) != 0)
-        JIKU_OP_SET_CHANGED(op); /* act=pushtolive writes onto live */
         goto out;
     if ((r = make_copy(op, &c, "sclone", domain, &insid, err)) != 0) {
         if (created)

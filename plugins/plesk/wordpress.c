@@ -172,6 +172,7 @@ const struct wpt_panel plesk_wpt = {
     .domain_exists = domain_exists,
     .create_domain = create_domain,
     .remove_domain = remove_domain,
+    .remove_db = NULL, /* `--remove` takes the site's files and database */
 };
 
 WPT_PANEL_ACTIONS(plesk_wp, plesk_wpt)

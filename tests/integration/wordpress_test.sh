@@ -3,9 +3,12 @@
 # and plesk.so against a simulated cPanel and a simulated Plesk server, both running the WP
 # Toolkit simulator (tests/fakes/wptoolkit).  The same suite runs on each panel (issue 6):
 # snapshot → change a post and a file → rollback (exact, merge, dry run, from backup_dir), and
-# nothing else in the account touched; stage creates the domain and a non-indexed copy; a post
-# edited on staging and a comment made only on live, promoted with each promote_db mode, after
-# a safety snapshot of live; unstage leaves nothing; clone --domain makes an independent site;
+# nothing else in the account touched, with wp-cli run as the site's owner (the dump through
+# stdout/stdin); stage creates the domain and a non-indexed copy; a post edited on staging, a
+# comment and a file made only on live, promoted with each promote_db mode (live becomes
+# exactly staging), after a safety snapshot of live; unstage leaves nothing (on cPanel without
+# WP Toolkit's --remove: no files, database, database user, domain or record); clone --domain
+# makes an independent site;
 # a stale instance id (now another customer's site) stops a rollback and touches nothing; denied
 # application actions send nothing; a contract of only server.* actions refuses application.*
 # actions, and one of only application.* actions refuses server.* actions.
@@ -230,8 +233,12 @@ suite() {
         sed -i "s/'Hello world!'/'Edited on staging'/" "$SDB"
         printf 'from staging\n' >"$SDIR/staged.txt"
         printf "INSERT INTO \`wp_comments\` VALUES (7,1,'Live','comment only on live');\n" >>"$DB"
+        # a file only live has: promote makes live exactly staging (-files-remove-missing yes)
+        printf 'only on live\n' >"$SITE/live-only.txt"
         safeties=$(artifacts "$TGT" | grep -c ' safety ')
         run 0 promote "$TGT" --yes || continue
+        [ -e "$SITE/live-only.txt" ] && fail "promote ($mode) kept a file only live had"
+        [ -f "$SITE/wp-config.php" ] || fail "promote ($mode) removed live's wp-config.php"
         [ "$(artifacts "$TGT" | grep -c ' safety ')" = $((safeties + 1)) ] ||
             fail "promote ($mode) took no safety snapshot"
         SAFETY=$(artifacts "$TGT" | awk '$2 == "safety" { print $4; exit }')
@@ -263,10 +270,15 @@ suite() {
         fail "staging or promote touched another site or the mail"
 
     # --- unstage: no domain, no files, no database, no record ----------------------------
+    # (cPanel's WP Toolkit has no --remove: detach, then the files as the account, the
+    # database and its user through UAPI, the subdomain; Plesk's --remove)
     SDB=$MYSQL/$(site_db "$SDIR").sql
+    SDBUSER=$SIMD/root/var/lib/mysql-users/$(basename "$SDB" .sql)
+    [ "$FAIL_TAG" = cpanel ] && { [ -f "$SDBUSER" ] || fail "the clone made no database user"; }
     run 0 unstage "$TGT"
     [ -e "$SDIR" ] && fail "unstage left '$SDIR'"
     [ -e "$SDB" ] && fail "unstage left the staging database"
+    [ -e "$SDBUSER" ] && fail "unstage left the staging database's user"
     [ -e "$SNAPD/.staging" ] && [ -n "$(ls -A "$SNAPD/.staging")" ] &&
         fail "unstage left its record"
     grep -rqF "$STG" "$SIMD/root/var/cpanel/users" "$SIMD/root/var/lib/psa-sim" 2>/dev/null &&

@@ -262,16 +262,32 @@ Test(wpt_check, a_stale_id_describing_another_site_is_refused)
     wpt_instance_release(&i);
 }
 
-Test(wpt_check, an_instance_without_owner_is_refused)
+/*
+ * The owner keys are undocumented: absent proves nothing (the caller checks fullPath against
+ * the account's directory), present and naming another account refuses.
+ */
+Test(wpt_check, an_absent_owner_key_does_not_refuse_a_present_wrong_one_does)
 {
     static const char info[] = "{\"id\":1,\"siteUrl\":\"https://blog.acme.example\","
                                "\"fullPath\":\"/home/acmeshop/blog\"}";
+    static const char other[] = "{\"id\":1,\"siteUrl\":\"https://blog.acme.example\","
+                                "\"owner\":\"lowco\",\"fullPath\":\"/home/acmeshop/blog\"}";
+    static const char plesk[] = "{\"id\":1,\"siteUrl\":\"https://blog.acme.example\","
+                                "\"owner\":\"jdoe\",\"fullPath\":\"/var/www/vhosts/b/httpdocs\"}";
     struct wpt_instance i = {0};
     struct jiku_err err = {0};
     struct wpt_site s = site("acmeshop", "blog.acme.example", "/", false);
+    struct wpt_site ps = site("blog.acme.example", "blog.acme.example", "/", true);
 
     cr_assert_eq(wpt_info_parse(info, strlen(info), &i, &err), 0);
+    cr_assert_eq(wpt_instance_check(&i, &s, &err), 0, "%s", err.msg);
+    wpt_instance_release(&i);
+    cr_assert_eq(wpt_info_parse(other, strlen(other), &i, &err), 0);
     cr_assert_eq(wpt_instance_check(&i, &s, &err), JIKU_E_DATA);
+    wpt_instance_release(&i);
+    /* Plesk matches mainDomain, absent here; owner is the customer's login, not compared */
+    cr_assert_eq(wpt_info_parse(plesk, strlen(plesk), &i, &err), 0);
+    cr_assert_eq(wpt_instance_check(&i, &ps, &err), 0, "%s", err.msg);
     wpt_instance_release(&i);
 }
 

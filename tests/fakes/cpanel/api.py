@@ -349,6 +349,31 @@ class Api:
             for db in self.sim.dbs(user)]
         return uapi_obj(1, data, metadata={"transformed": 1})
 
+    # -- Mysql::delete_database / Mysql::delete_user (WordPress unstage on cPanel, whose WP
+    # Toolkit has no --remove; cPanel UAPI documentation).  A database is DIR/root/var/lib/
+    # mysql/NAME.sql, the user's own by its USER_ prefix; a user a WP Toolkit clone made is
+    # DIR/root/var/lib/mysql-users/NAME holding its account (tests/fakes/wptoolkit/panels.py).
+    def u_Mysql_delete_database(self, user, p):
+        name = p.get("name", "")
+        path = os.path.join(self.sim.mysql_dir(), name + ".sql")
+        if not name or name not in self.sim.dbs(user) or not os.path.isfile(path):
+            return uapi_obj(0, None, ["The database “%s” does not exist." % name])
+        os.unlink(path)
+        return uapi_obj(1, None)
+
+    def u_Mysql_delete_user(self, user, p):
+        name = p.get("name", "")
+        path = os.path.join(os.path.dirname(self.sim.mysql_dir()), "mysql-users", name)
+        try:
+            with open(path) as f:
+                owner = f.read().strip()
+        except OSError:
+            owner = None
+        if not name or "/" in name or owner != user:
+            return uapi_obj(0, None, ["The user “%s” does not exist." % name])
+        os.unlink(path)
+        return uapi_obj(1, None)
+
     def u_Backup_fullbackup_to_homedir(self, user, p):
         return uapi_obj(1, {"pid": str(os.getpid())})
 

@@ -36,6 +36,12 @@ from simlib.state import atomic_write, pid_alive  # noqa: E402,F401
 USER_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
 SECRET_WORDS = ("pass", "token", "secret", "key_passphrase", "hash")
 NEVER_ENDS_SECONDS = 3600.0
+# A background pkgacct's time from the start call to its upid link (Sim.upid_delay), and what
+# get_pkgacct_session_state dies with meanwhile: cPanel's Whostmgr/Backup/Pkgacct/State.pm
+# dies without a newline, so Perl adds where (its lines 106 and 114).
+UPID_DELAY = 0.5
+UNIDENTIFIED = ("Could not identify state from pkgacct log at "
+                "/usr/local/cpanel/Whostmgr/Backup/Pkgacct/State.pm line %d.\n")
 
 
 def stamp():
@@ -311,14 +317,23 @@ class Sim:
         """The faults a job runs with, fixed when its start call is processed."""
         f = self.faults()
         v = f.get(key) or {}
+        if isinstance(v, dict) and "count" in v:  # used up by the jobs it is fixed for
+            v = state.take_fault(self.dir, key, lambda e: True) or {}
         return {"fault": v.get("fault") if isinstance(v, dict) else v,
                 "disk_full": bool(f.get("df")), "job_seconds": self.job_seconds()}
 
+    def upid_delay(self):
+        """Seconds from the start call until the session's process has made its upid link:
+        faults.json `pkgacct_upid_delay`, else config.json's, else UPID_DELAY."""
+        for src in (self.faults(), self.cfg):
+            if isinstance(src.get("pkgacct_upid_delay"), (int, float)):
+                return max(0.0, float(src["pkgacct_upid_delay"]))
+        return UPID_DELAY
+
     def start_pkgacct(self, params):
-        params = dict(params, _faults=self.job_faults("pkgacct"))
+        params = dict(params, _faults=self.job_faults("pkgacct"), _started=time.time(),
+                      _upid_delay=self.upid_delay())
         sid = self.new_session_id()
-        if isinstance(v, dict) and "count" in v:  # used up by the jobs it is fixed for
-            v = state.take_fault(self.dir, key, lambda e: True) or {}
         sdir = self.pkgacct_dir(sid)
         os.makedirs(sdir, mode=0o700)
         atomic_write(os.path.join(sdir, "params.json"), json.dumps(params), 0o600)
@@ -328,11 +343,14 @@ class Sim:
         return sid
 
     def pkgacct_state(self, sid):
-        """get_pkgacct_session_state's logic: RUNNING while alive, else the last log line."""
+        """get_pkgacct_session_state's logic (cPanel's Whostmgr/Backup/Pkgacct/State.pm):
+        RUNNING while the session's upid link names a live process, else the last master.log
+        line.  Right after the start call, before the job has made its link and written a
+        line, that is the "Could not identify state" death (ValueError: Perl's die text)."""
         sdir = self.pkgacct_dir(sid)
         if not os.path.isdir(sdir):
             raise KeyError(sid)
-        if self.job_running(sdir, sid):
+        if os.path.islink(os.path.join(sdir, "upid")) and self.job_running(sdir, sid):
             return "RUNNING"
         lines = self.read_text(os.path.join(sdir, "master.log")).splitlines()
         try:
@@ -340,12 +358,12 @@ class Sim:
         except (IndexError, ValueError):
             last = None
         if not last or not last.get("type") or not last.get("contents"):
-            raise ValueError("Could not identify state from pkgacct log")
+            raise ValueError(UNIDENTIFIED % 106)
         if last["type"] == "error":
             return "FAILED"
         if isinstance(last["contents"], str) and "pkgacct completed" in last["contents"]:
             return "COMPLETED"
-        raise ValueError("Could not identify state from pkgacct log")
+        raise ValueError(UNIDENTIFIED % 114)
 
     @staticmethod
     def read_text(path):
@@ -448,6 +466,11 @@ class Sim:
                 with open(err_path, "a") as f:
                     f.write(line)
 
+        # The daemon makes the session's upid link only once it runs: until then WHM cannot
+        # tell the state (pkgacct_state).
+        started = params.get("_started") or time.time()
+        time.sleep(max(0.0, started + float(params.get("_upid_delay", UPID_DELAY)) - time.time()))
+        os.symlink("%d.%d" % (pid, int(started)), os.path.join(sdir, "upid"))
         try:
             return self.pkgacct_steps(params, emit)
         except Exception as e:  # a simulator bug must still end the session

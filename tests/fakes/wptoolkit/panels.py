@@ -113,6 +113,14 @@ class CpanelPanel(Panel):
     def db_removed(self, account, name):
         pass
 
+    def db_user_added(self, account, name):
+        """A MySQL user a clone made: DIR/root/var/lib/mysql-users/NAME holds its account
+        (UAPI Mysql::delete_user of the cPanel simulator removes it)."""
+        d = self.p("var", "lib", "mysql-users")
+        os.makedirs(d, mode=0o700, exist_ok=True)
+        with open(os.path.join(d, name), "w") as f:
+            f.write(account + "\n")
+
     def add_addon(self, user, domain, rel):
         meta = self.sim.read_user(user)
         n = 1 + sum(1 for k in meta if re.match(r"^DNS\d+$", k))
@@ -180,6 +188,9 @@ class PleskPanel(Panel):
             if s is not None and name in s.get("dbs", []):
                 s["dbs"].remove(name)
         self.sim.update(fn)
+
+    def db_user_added(self, account, name):
+        pass  # Plesk's --remove takes the database with its user
 
 
 def open_panel(kind, simdir):

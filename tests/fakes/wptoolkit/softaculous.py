@@ -342,6 +342,8 @@ class Soft:
             return 1
         try:
             getattr(self, "t_" + act)(task, lambda text, pct: step(text, pct, secs * 0.25))
+            if task.get("fault") == "partial":  # the work done, then the task fails
+                raise SoftError("(simulated) Could not finish after the files were written")
         except (OSError, SoftError, KeyError, tarfile.TarError) as e:
             self.set_status(ssk, {"current_status": "Error", "progress": 50, "completed": "",
                                   "error": ["The %s failed: %s" % (act, e)]})
@@ -387,8 +389,6 @@ class Soft:
                                 task["db"])
         step("Propagating the database", 70)
         new = dict(ins, insid="%s_%d" % (ins["sid"], random.SystemRandom().randrange(
-            if task.get("fault") == "partial":  # the work done, then the task fails
-                raise SoftError("(simulated) Could not finish after the files were written")
             10000, 99999)), softpath=task["path"], softurl=url, softdomain=task["domain"],
             softdirectory=task["directory"], softdb=task["db"], softdbuser=task["db"],
             itime=int(time.time()), datadir=os.path.join(task["path"], "data"))

@@ -248,6 +248,10 @@ class Wpt:
             "alive": bool(cfg) and os.path.isfile(dbpath),
         }
         if detail:
+            # Undocumented keys are not promised (only id, siteUrl and fullPath are seen in
+            # every answer): --info leaves out the key that names the account, `owner` on
+            # cPanel and `mainDomain` on Plesk, so a client must not need it.
+            del out["owner" if self.kind == "cpanel" else "mainDomain"]
             out.update({
                 "loginUrl": out["siteUrl"].rstrip("/") + "/wp-admin/",
                 "dbName": cfg.get("db", ""),
@@ -320,18 +324,23 @@ class Wpt:
 
 
 # ---- the command line ----------------------------------------------------------------------
-COMMANDS = ("list", "info", "clone", "copy-data", "wp-cli", "register", "detach", "remove",
-            "install", "config", "sets", "smart-update", "clear-cache", "versions", "languages",
-            "plugins", "themes")
+# cPanel's WP Toolkit CLI has exactly these commands (docs.cpanel.net, "WP Toolkit command line
+# interface": clear-cache, register, info, config, wp-cli, list, install, clone, copy-data,
+# detach, languages, sets, plugins, themes, smart-update, versions) -- no --remove; Plesk's
+# `plesk ext wp-toolkit` also has --remove.
+COMMANDS = ("list", "info", "clone", "copy-data", "wp-cli", "register", "detach", "install",
+            "config", "sets", "smart-update", "clear-cache", "versions", "languages", "plugins",
+            "themes")
+COMMANDS_OF = {"cpanel": COMMANDS, "plesk": COMMANDS + ("remove",)}
 FLAGS = ("plugins", "themes")
 
 
-def parse(argv):
+def parse(argv, kind="plesk"):
     """(command, options, wp-cli words).  WP Toolkit takes `--command -option value ...`."""
     if not argv or not argv[0].startswith("--"):
         raise WptError("Usage: wp-toolkit --COMMAND [-option value ...]; see --help", 2)
     cmd = argv[0][2:]
-    if cmd not in COMMANDS:
+    if cmd not in COMMANDS_OF[kind]:
         raise WptError("Error: Unknown command '--%s'." % cmd, 2)
     opts, rest, i = {}, [], 1
     while i < len(argv):
@@ -395,7 +404,7 @@ class Run:
     def main(self):
         self.fmt = "raw"
         try:
-            self.cmd, self.opts, self.rest = parse(self.argv)
+            self.cmd, self.opts, self.rest = parse(self.argv, self.w.kind)
             self.fmt = self.opts.get("format", "raw")
             if self.fmt not in ("json", "raw"):
                 raise WptError("Error: The option '-format' accepts 'json' or 'raw'.", 2)
@@ -565,6 +574,7 @@ class Run:
         turl = "https://%s%s" % (target, "/" + tpath if tpath else "")
         copy_db(sdb, tdbpath, "all", surl, turl, keep_target=False)
         self.w.panel.db_added(acct, dbname)
+        self.w.panel.db_user_added(acct, dbname)  # wp-config.php: DB_USER = DB_NAME
         inst = self.w.update(lambda r: self.w.register(tfull, r))
         d = self.w.describe(inst)
         res = {"sourceInstanceId": src["id"], "targetInstanceId": inst["id"],
@@ -635,6 +645,10 @@ class Run:
         return d
 
     # ---- wp-cli ------------------------------------------------------------------------------
+    def as_site_owner(self, inst, fn):
+        """fn() as the system user who owns the site's tree (OSError when it fails)."""
+        tenants.run_as_owner(self.w.panel.dir, inst["fullPath"], fn)
+
     def c_wp_cli(self):
         inst = self.w.find(self.w.load(), self.need("instance-id"))
         words = [w for w in self.rest if not w.startswith("--skip-plugins")
@@ -646,6 +660,10 @@ class Run:
             raise WptError("Error: Error establishing a database connection.", 1)
         cmd = words[:2]
         secs = self.w.panel.job_seconds()
+        # WP Toolkit runs wp-cli as the site's system user (operators' notes; the vendors do
+        # not say): every file wp-cli itself reads or writes is opened as that user, so root's
+        # 0700 work directories are out of its reach, while `-` (stdout / stdin) works.  The
+        # database files stand for the MySQL server and are the simulator's own.
         if cmd == ["db", "export"]:
             dest = words[2] if len(words) > 2 else "%s.sql" % cfg["db"]
             self.wait(secs)
@@ -656,29 +674,46 @@ class Run:
                 return 0
             dest = dest if os.path.isabs(dest) else os.path.join(inst["fullPath"], dest)
             try:
-                sitedb.atomic_write(dest, data, 0o600)
-                tenants.give(self.w.panel.dir, dest)  # wp-cli runs as the site's owner
+                self.as_site_owner(inst, lambda: sitedb.atomic_write(dest, data, 0o600))
             except OSError as e:
-                raise WptError("Error: Failed to export to '%s': %s" % (dest, e.strerror))
+                raise WptError("Error: Failed to export to '%s': %s" % (dest, e))
             print("Success: Exported to '%s'." % words[2] if len(words) > 2 else
                   "Success: Exported to '%s.sql'." % cfg["db"])
             return 0
         if cmd == ["db", "import"]:
             if len(words) < 3:
                 raise WptError("Error: Please provide a file to import.")
-            src = words[2] if os.path.isabs(words[2]) else os.path.join(inst["fullPath"],
-                                                                       words[2])
-            try:
-                with open(src, "rb") as f:
-                    data = f.read()
-            except OSError:
-                raise WptError("Error: Import file missing or not readable: %s" % words[2])
+            if words[2] == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                src = words[2] if os.path.isabs(words[2]) else os.path.join(inst["fullPath"],
+                                                                           words[2])
+                try:
+                    self.as_site_owner(inst, lambda: open(src, "rb").close())
+                    with open(src, "rb") as f:
+                        data = f.read()
+                except OSError:
+                    raise WptError("Error: Import file missing or not readable: %s" % words[2])
             if not sitedb.looks_like_dump(data):
                 raise WptError("Error: Failed to import from '%s': ERROR 1064 (42000) at line "
                                "1: You have an error in your SQL syntax" % words[2])
             self.wait(secs)
             sitedb.atomic_write(dbpath, data, 0o600)
             print("Success: Imported from '%s'." % words[2])
+            return 0
+        if cmd == ["config", "get"] and len(words) >= 3:
+            path = os.path.join(inst["fullPath"], "wp-config.php")
+            try:
+                self.as_site_owner(inst, lambda: open(path, "rb").close())
+                with open(path) as f:
+                    text = f.read()
+            except OSError:
+                raise WptError("Error: 'wp-config.php' not found.")
+            m = re.search(r"define\(\s*'%s',\s*'([^']*)'" % re.escape(words[2]), text)
+            if not m:
+                raise WptError("Error: The constant or variable '%s' is not defined in the "
+                               "'wp-config.php' file." % words[2])
+            print(m.group(1))
             return 0
         if cmd == ["option", "get"] and len(words) >= 3:
             opts = options_of(dbpath)
