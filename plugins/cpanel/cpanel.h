@@ -241,7 +241,9 @@ struct cpanel_soft_ins {
     char *url;        /* softurl, or NULL */
     char *live_insid; /* a staging copy's live installation, or NULL */
     char *script;
+    char *backup_location; /* the saved backup location ("" or "0": local), NULL: not shown */
     bool is_staging;
+    bool has_is_staging; /* is_staging shown at all (undocumented: absent says nothing) */
 };
 
 /* A backup as "backups" lists it. */
@@ -268,7 +270,11 @@ int cpanel_soft_parse(const char *act, long status, const char *body, size_t len
                       struct jiku_err *err);
 /* The task key ("done") of a background start call (malloc). */
 int cpanel_soft_task_key(json_t *root, const char *act, char **ssk, struct jiku_err *err);
-/* An eu_tasklist answer: JIKU_E_PANEL when the task failed (message: its error). */
+/*
+ * An eu_tasklist answer: *DONE at progress 100 ("completed" is a label shown from the start);
+ * JIKU_E_PANEL when the task failed (message: its error) or is gone from the list (Softaculous
+ * deletes a failed task's status).
+ */
 int cpanel_soft_task_state(json_t *root, int *progress, bool *done, struct jiku_err *err);
 /*
  * The one installation at DOMAIN/DIR, or the one named INSID when INSID is not NULL.

@@ -120,6 +120,36 @@ cpanel_soft_open_live(struct jiku_op *op, struct cpanel_soft_ctx *c, struct jiku
     return r;
 }
 
+/*
+ * After ACT reached 100%: the live installation is still listed, under its id, at the
+ * target's domain and directory.  Progress alone is Softaculous's word that the task ended,
+ * not that it did what was asked.
+ */
+int
+cpanel_soft_check_live(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *act,
+                       struct jiku_err *err)
+{
+    const struct jiku_target_info *t = op->target;
+    struct cpanel_soft_ins now = {0};
+    int r;
+
+    if ((r = cpanel_soft_ins_at(op, c, NULL, NULL, c->live.insid, &now, err)) != 0) {
+        jiku_err_prefix(err, "Softaculous '%s' reached 100%% but its result is missing", act);
+        if (r == JIKU_E_NOTFOUND && err != NULL)
+            err->status = JIKU_E_PANEL;
+        return r == JIKU_E_NOTFOUND ? JIKU_E_PANEL : r;
+    }
+    if (now.domain == NULL || strcasecmp(now.domain, t->domain) != 0 ||
+        strcmp(now.directory, target_dir(t)) != 0)
+        r = jiku_err_set(err, JIKU_E_PANEL,
+                         "Softaculous '%s' reached 100%%, but installation '%s' of '%s' is now "
+                         "listed at '%s/%s', not at '%s/%s'",
+                         act, now.insid, t->id, now.domain != NULL ? now.domain : "", now.directory,
+                         t->domain, target_dir(t));
+    cpanel_soft_ins_release(&now);
+    return r;
+}
+
 /* Start ACT (a background task) and wait for it. */
 int
 cpanel_soft_run_task(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *act,
@@ -240,6 +270,32 @@ staging_copy(struct jiku_op *op, const char *name, char **dir, char **copy, stru
 }
 
 /*
+ * act=backup without backup_location writes to the location saved in the installation's
+ * settings, which may be a remote one: a backup started there would be out of the agent's
+ * reach and left behind if anything failed.  The installation's setting (its
+ * "backup_location", the name act=backup takes it under; none shown or "0": local, as the
+ * simulator's README says) is read first and a remote one refused before anything starts.
+ * There is no documented id of the local location to ask for instead.
+ */
+static int
+local_backups_only(struct jiku_op *op, const struct cpanel_soft_ctx *c, struct jiku_err *err)
+{
+    const char *loc = c->live.backup_location;
+
+    if (loc == NULL || *loc == '\0' || strcmp(loc, "0") == 0)
+        return 0;
+    for (const char *p = loc; *p != '\0'; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+            loc = "?";
+    return jiku_err_set(err, JIKU_E_PANEL,
+                        "installation '%s' of '%s' saves its backups to Softaculous backup "
+                        "location '%.40s' (its backup_location setting), not on the server: "
+                        "set its backup location to the local one (Softaculous: Edit "
+                        "Installation, Backup Location); nothing started",
+                        c->live.insid, op->target->id, loc);
+}
+
+/*
  * act=backup of the live installation, polled, then the new file found with act=backups and
  * checked over SSH.  *FILE and D describe it.
  */
@@ -260,6 +316,8 @@ take_backup(struct jiku_op *op, struct cpanel_soft_ctx *c, char **file, struct p
     int r;
 
     *file = NULL;
+    if ((r = local_backups_only(op, c, err)) != 0)
+        goto out;
     if ((r = cpanel_soft_call(op, &c->sess, "backups", NULL, 0, NULL, 0, false, &root, err)) != 0 ||
         (r = cpanel_soft_backup_names(root, c->live.insid, &before, err)) != 0)
         goto out;
@@ -449,8 +507,16 @@ cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err)
 {
     const struct jiku_op_params *p = op->params;
     const struct jiku_artifact_ref *a = p->artifact;
-    const struct cpanel_param form[] = {
-        {"restore_ins", "1"}, {"restore_dir", "1"}, {"restore_datadir", "1"}, {"restore_db", "1"}};
+    /*
+     * Softaculous lays the backup over the existing files unless restore_delete_files=1: an
+     * exact rollback (the only mode, cpanel_soft_check) deletes them first, so that nothing
+     * made after the backup survives it (packaging/man/jiku-agent.8.scd).
+     */
+    const struct cpanel_param form[] = {{"restore_ins", "1"},
+                                        {"restore_dir", "1"},
+                                        {"restore_datadir", "1"},
+                                        {"restore_db", "1"},
+                                        {"restore_delete_files", "1"}};
     struct cpanel_soft_backup b = {0};
     struct cpanel_soft_ctx c;
     json_t *root = NULL;
@@ -490,7 +556,8 @@ cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err)
         const struct cpanel_param q[] = {{"restore", name}};
 
         JIKU_OP_SET_CHANGED(op); /* act=restore writes onto the installation */
-        if ((r = cpanel_soft_run_task(op, &c, "restore", q, 1, form, 4, NULL, err)) != 0)
+        if ((r = cpanel_soft_run_task(op, &c, "restore", q, 1, form, 5, NULL, err)) != 0 ||
+            (r = cpanel_soft_check_live(op, &c, "restore", err)) != 0)
             goto out;
     }
     if (asprintf(&op->result->details, "restored installation '%s' from '%s'", c.live.insid, name) <

@@ -30,6 +30,9 @@ int cpanel_soft_ins_at(struct jiku_op *op, struct cpanel_soft_ctx *c, const char
 int cpanel_soft_run_task(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *act,
                          const struct cpanel_param *q, size_t nq, const struct cpanel_param *form,
                          size_t nf, char **ssk_out, struct jiku_err *err);
+/* After ACT reached 100%: C->live still listed under its id at the target's domain and path. */
+int cpanel_soft_check_live(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *act,
+                           struct jiku_err *err);
 /* Run WORDS (NULL-terminated, each quoted) over SSH. */
 int cpanel_soft_run_words(struct jiku_op *op, const char *const *words, const char *what,
                           struct jiku_err *err);

@@ -227,7 +227,7 @@ int
 cpanel_soft_stage(struct jiku_op *op, struct jiku_err *err)
 {
     struct cpanel_soft_ctx c;
-    const char *domain;
+    const char *domain = NULL;
     char *insid = NULL;
     bool created = false;
     int r;
@@ -261,23 +261,71 @@ out:
     return r;
 }
 
-/* The staging copy of the live installation on DOMAIN; checked to be one. */
+/*
+ * The staging copy the agent's stage record names (INSID, made on DOMAIN): Softaculous's own
+ * staging keys (is_staging, live_insid) are in no documented answer, so they are not needed;
+ * one that is shown and disagrees stops the operation all the same.  JIKU_E_NOTFOUND when
+ * the installation is no longer listed.
+ */
 static int
-find_staging(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *domain,
-             struct cpanel_soft_ins *out, struct jiku_err *err)
+recorded_staging(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *insid,
+                 const char *domain, struct cpanel_soft_ins *out, struct jiku_err *err)
 {
     int r;
 
-    if ((r = cpanel_soft_ins_at(op, c, domain, "", NULL, out, err)) != 0)
+    if ((r = cpanel_soft_ins_at(op, c, NULL, NULL, insid, out, err)) != 0)
         return r;
-    if ((!out->is_staging && out->live_insid == NULL) ||
-        (out->live_insid != NULL && strcmp(out->live_insid, c->live.insid) != 0)) {
+    if (out->domain == NULL || strcasecmp(out->domain, domain) != 0 || *out->directory != '\0')
         r = jiku_err_set(err, JIKU_E_DATA,
-                         "installation '%s' on '%s' is not a staging copy of '%s' (%s): nothing "
-                         "done",
+                         "installation '%s', the staging copy the agent made on '%s', is now "
+                         "listed at '%s/%s': nothing done",
+                         insid, domain, out->domain != NULL ? out->domain : "", out->directory);
+    else if ((out->has_is_staging && !out->is_staging) ||
+             (out->live_insid != NULL && strcmp(out->live_insid, c->live.insid) != 0))
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "Softaculous says installation '%s' on '%s' is not a staging copy of "
+                         "'%s' (%s): nothing done",
                          out->insid, domain, c->live.insid, op->target->id);
+    if (r != 0)
         cpanel_soft_ins_release(out);
+    return r;
+}
+
+/*
+ * The agent's stage record of the target: *INSID and *DOMAIN (malloc()ed); JIKU_E_NOTFOUND
+ * without one, JIKU_E_USAGE when --domain names another domain.  WHAT: the refused action.
+ */
+static int
+read_stage_record(struct jiku_op *op, const char *what, char **insid, char **domain,
+                  struct jiku_err *err)
+{
+    struct jiku_buf rec = JIKU_BUF_INIT;
+    int r;
+
+    *insid = *domain = NULL;
+    if ((r = plug_stage_record_read(op, &rec, err)) != 0)
+        goto out;
+    *insid = plug_record_get(jiku_buf_str(&rec), "insid");
+    *domain = plug_record_get(jiku_buf_str(&rec), "domain");
+    if (*insid == NULL || *domain == NULL || !cpanel_soft_valid_insid(*insid) ||
+        !cpanel_soft_valid_domain(*domain)) {
+        r = jiku_err_set(err, JIKU_E_NOTFOUND,
+                         "'%s' has no staging copy the agent made on '%s' (no stage record): "
+                         "refusing to %s anything",
+                         op->target->id, op->server->name, what);
+        goto out;
     }
+    if (op->params->domain != NULL && strcasecmp(op->params->domain, *domain) != 0)
+        r = jiku_err_set(err, JIKU_E_USAGE,
+                         "the agent staged '%s' on '%s', not '%s': refusing to %s '%s'",
+                         op->target->id, *domain, op->params->domain, what, op->params->domain);
+out:
+    if (r != 0) {
+        free(*insid);
+        free(*domain);
+        *insid = *domain = NULL;
+    }
+    jiku_buf_release(&rec);
     return r;
 }
 
@@ -291,7 +339,6 @@ cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
                                         {"remove_dbuser", "1"}};
     struct cpanel_soft_ins st = {0};
     struct cpanel_soft_ctx c;
-    struct jiku_buf rec = JIKU_BUF_INIT;
     json_t *root = NULL;
     char *insid = NULL, *domain = NULL;
     bool removed_domain = false;
@@ -299,32 +346,18 @@ cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
 
     memset(&c, 0, sizeof(c));
     /* Only the installation the agent's own stage record names is ever removed. */
-    if ((r = plug_stage_record_read(op, &rec, err)) != 0)
+    if ((r = read_stage_record(op, "remove", &insid, &domain, err)) != 0 ||
+        (r = cpanel_soft_open_live(op, &c, err)) != 0)
         goto out;
-    insid = plug_record_get(jiku_buf_str(&rec), "insid");
-    domain = plug_record_get(jiku_buf_str(&rec), "domain");
-    if (insid == NULL || domain == NULL || !cpanel_soft_valid_domain(domain)) {
-        r = jiku_err_set(err, JIKU_E_NOTFOUND,
-                         "'%s' has no staging copy the agent made on '%s' (no stage record): "
-                         "refusing to remove anything",
-                         op->target->id, op->server->name);
-        goto out;
-    }
-    if (op->params->domain != NULL && strcasecmp(op->params->domain, domain) != 0) {
-        r = jiku_err_set(err, JIKU_E_USAGE,
-                         "the agent staged '%s' on '%s', not '%s': refusing to remove '%s'",
-                         op->target->id, domain, op->params->domain, op->params->domain);
-        goto out;
-    }
-    if ((r = cpanel_soft_open_live(op, &c, err)) != 0)
-        goto out;
-    r = find_staging(op, &c, domain, &st, err);
-    if (r == 0 && strcmp(st.insid, insid) != 0) {
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "'%s' now holds installation '%s', not the staging copy '%s' the agent "
-                         "made: nothing removed",
-                         domain, st.insid, insid);
-        goto out;
+    r = recorded_staging(op, &c, insid, domain, &st, err);
+    if (r == JIKU_E_NOTFOUND) {
+        /* Gone already; but the domain goes only when no other installation sits on it. */
+        jiku_err_clear(err);
+        if ((r = domain_free(op, &c, domain, err)) != 0) {
+            jiku_err_prefix(err, "the staging copy '%s' the agent made is gone, and", insid);
+            goto out;
+        }
+        r = JIKU_E_NOTFOUND;
     }
     if (r == 0) {
         const struct cpanel_param q[] = {{"insid", st.insid}};
@@ -334,7 +367,6 @@ cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
             goto out;
     } else if (r == JIKU_E_NOTFOUND) {
         op->host->log(op, JIKU_LOG_INFO, "no staging installation on '%s'", domain);
-        jiku_err_clear(err);
     } else {
         goto out;
     }
@@ -349,7 +381,6 @@ out:
     json_decref(root);
     cpanel_soft_ins_release(&st);
     cpanel_soft_ctx_release(&c);
-    jiku_buf_release(&rec);
     free(insid);
     free(domain);
     return r;
@@ -364,22 +395,28 @@ cpanel_soft_promote(struct jiku_op *op, struct jiku_err *err)
         {"softsubmit", "1"}, {"custom_push", "1"}, {"overwrite_files", "1"}};
     struct cpanel_soft_ins st = {0};
     struct cpanel_soft_ctx c;
-    const char *domain;
+    char *insid = NULL, *domain = NULL;
     int r;
 
     memset(&c, 0, sizeof(c));
-    if ((r = staging_domain(op, &domain, err)) != 0)
-        return r;
-    if ((r = cpanel_soft_open_live(op, &c, err)) != 0 ||
-        (r = find_staging(op, &c, domain, &st, err)) != 0)
+    /* Only the staging copy the agent's own stage record names is pushed. */
+    if ((r = read_stage_record(op, "push", &insid, &domain, err)) != 0 ||
+        (r = cpanel_soft_open_live(op, &c, err)) != 0)
         goto out;
+    if ((r = recorded_staging(op, &c, insid, domain, &st, err)) != 0) {
+        if (r == JIKU_E_NOTFOUND)
+            jiku_err_prefix(err, "the staging copy '%s' the agent made on '%s' is gone", insid,
+                            domain);
+        goto out;
+    }
     {
         const struct cpanel_param q[] = {{"insid", st.insid}};
         bool files_only = strcmp(mode, "none") == 0;
 
         JIKU_OP_SET_CHANGED(op); /* act=pushtolive writes onto live */
         if ((r = cpanel_soft_run_task(op, &c, "pushtolive", q, 1, files_only ? files : all,
-                                      files_only ? 3 : 1, NULL, err)) != 0)
+                                      files_only ? 3 : 1, NULL, err)) != 0 ||
+            (r = cpanel_soft_check_live(op, &c, "pushtolive", err)) != 0)
             goto out;
     }
     if (asprintf(&op->result->details, "pushed staging '%s' to live '%s' (database: %s)", st.insid,
@@ -388,6 +425,8 @@ cpanel_soft_promote(struct jiku_op *op, struct jiku_err *err)
 out:
     cpanel_soft_ins_release(&st);
     cpanel_soft_ctx_release(&c);
+    free(insid);
+    free(domain);
     return r;
 }
 

@@ -5,7 +5,11 @@
 # backup_dir, sha256 in the catalog), changed and rolled back; rolled back again after the
 # server copy was pruned (upload from backup_dir); cloned; unstaged; a denied customer sends
 # nothing; a failed Softaculous task is exit 1 with no artifact; a lost session is 77; no
-# password, session or cookie in any request parameter, output or the state.
+# password, session or cookie in any request parameter, output or the state.  Issue 12's
+# Softaculous facts: the rollback is exact (restore_delete_files=1: a file made after the
+# backup is gone), a task whose status Softaculous deleted (its failure) is exit 1, a saved
+# remote backup location is refused before any backup starts, promote and unstage act on the
+# installation the stage record names (a staging key shown and disagreeing stops them).
 #
 # usage: softaculous_test.sh JIKU_AGENT CPANEL_SO POLICY_DIR SIM_SH     (as root: the sshd rig)
 set -u
@@ -29,8 +33,21 @@ installs() { # the installations of acmeshop as "insid domain dir staging" lines
     python3 -c '
 import json, sys
 for k, v in sorted(json.load(open(sys.argv[1])).items()):
-    print(k, v["softdomain"], v.get("softdirectory", ""), v.get("is_staging", 0))
+    print(k, v["softdomain"], v.get("softdirectory", ""), 1 if v.get("staging_of") else 0)
 ' "$HOME1/.softaculous/installations.json"
+}
+set_ins() { # INSID KEY [JSON]: set KEY of acmeshop's installation INSID (no JSON: remove it)
+    python3 -c '
+import json, sys
+p, insid, key = sys.argv[1:4]
+d = json.load(open(p))
+if len(sys.argv) > 4:
+    d[insid][key] = json.loads(sys.argv[4])
+else:
+    d[insid].pop(key, None)
+with open(p, "w") as f:
+    json.dump(d, f)
+' "$HOME1/.softaculous/installations.json" "$@"
 }
 
 W1=$T/web1
@@ -98,7 +115,14 @@ grep '"function":"softaculous:staging"' "$W1/requests.log" | grep -q '"softdirec
 printf 'edited on staging\n' >"$STAGING/data/admin/files/Documents/notes.md"
 printf 'staging only\n' >"$STAGING/apps/files/new.txt"
 printf "INSERT INTO \`oc_users\` VALUES ('bob','Bob on staging');\n" >>"$MYSQL/$ST_DB"
-run 0 promote acme/cloud --yes && has out "pushed staging"
+# Softaculous shows no staging key (none is documented): the stage record names the copy. One
+# that is shown and names another live installation stops promote, nothing pushed.
+ST_ID=$(installs | awk '$2 == "staging.cloud.acme.example" { print $1 }')
+set_ins "$ST_ID" live_insid '"483_99999"'
+run 65 promote acme/cloud --yes && has err "is not a staging copy of"
+[ "$(acts pushtolive)" = 0 ] || fail "a staging copy of another installation was pushed"
+set_ins "$ST_ID" live_insid
+run 0 promote acme/cloud --yes && has out "pushed staging '$ST_ID'"
 same "$LIVE/apps/files/new.txt" "staging only"
 grep -qF "('bob','Bob on staging')" "$LIVE_DB" || fail "the staging row did not reach live"
 grep -q "cloud.acme.example'" "$LIVE/config/config.php" || fail "live config changed"
@@ -114,8 +138,11 @@ grep -q 'staging.cloud.acme.example' "$CPSIM_ROOT/var/cpanel/users/acmeshop" &&
 [ -e "$STAGING" ] && fail "the staging document root is still there"
 [ -e "$MYSQL/$ST_DB" ] && fail "the staging database is still there"
 [ -f "$LIVE/config/config.php" ] || fail "unstage touched live"
-# Without the agent's stage record nothing is removed, not even a staging copy made by hand.
+# Without the agent's stage record nothing is removed, not even a staging copy made by hand,
+# and nothing is pushed.
 run 66 unstage acme/cloud && has err "no stage record"
+run 66 promote acme/cloud --yes && has err "no stage record"
+[ "$(acts pushtolive)" = 1 ] || fail "promote without a stage record pushed"
 
 # --- backup -> change -> rollback -> original back ------------------------------------------
 run 0 backup acme/cloud
@@ -139,6 +166,8 @@ sed -i "s/('admin','Administrator')/('admin','Changed')/" "$LIVE_DB"
 run 0 rollback acme/cloud --to "$BK_ID" --yes
 same "$LIVE/data/admin/files/welcome.txt" "Welcome to Nextcloud on cloud.acme.example"
 [ -e "$LIVE/lib/extra.php" ] && fail "rollback left a file created after the backup"
+grep '"function":"softaculous:restore"' "$W1/requests.log" | grep -q '"restore_delete_files":"1"' ||
+    fail "the restore did not ask Softaculous to delete the existing files first"
 grep -qF "('admin','Administrator')" "$LIVE_DB" || fail "the database row did not come back"
 grep -qF "('admin','Changed')" "$LIVE_DB" && fail "the changed row survived the rollback"
 [ "$(acts restore)" = 1 ] || fail "restore not sent exactly once"
@@ -158,6 +187,13 @@ run 64 rollback acme/cloud --to "$BK_ID" --merge --yes && has err "merge"
 [ "$(acts restore)" = "$restores" ] || fail "a refused --merge sent a restore"
 [ "$(acts backup)" = "$backups" ] || fail "a refused --merge took a safety snapshot first"
 
+# --- a restore task that fails: Softaculous deletes its status, "no task" is exit 1 ----------
+restores=$(acts restore)
+faults "$W1" '{"softaculous": [{"act": "restore", "fault": "fail", "count": 1}]}'
+run 1 rollback acme/cloud --to "$BK_ID" --yes && has err "gone from the Softaculous task list"
+faults "$W1" '{}'
+[ "$(acts restore)" -gt "$restores" ] || fail "the failing restore was not sent"
+
 # --- verify: the server copy checked against the catalog ------------------------------------
 run 0 verify acme/cloud
 printf 'x' >>"$BK_LOC"
@@ -174,6 +210,24 @@ faults "$W1" '{"softaculous": [{"act": "backup", "fault": "fail"}]}'
 run 1 snapshot acme/cloud && has err "failed"
 faults "$W1" '{}'
 [ "$(rows | wc -l)" = "$count" ] || fail "a failed task left an artifact"
+
+# --- a remote backup location saved in the installation: refused, nothing started or left ----
+cp "$HOME1/.softaculous/installations.json" "$T/installations.json"
+printf '{"1": {"id": "1", "name": "offsite", "protocol": "ftp", "server_host": "ftp.example.net",
+  "port": 21, "ftp_user": "u", "ftp_pass": "p", "backup_loc": "/backups"}}\n' \
+    >"$HOME1/.softaculous/backup_locs.json"
+chown acmeshop: "$HOME1/.softaculous/backup_locs.json"
+set_ins 483_10001 backup_location '"1"'
+backups=$(acts backup) restores=$(acts restore)
+run 1 snapshot acme/cloud && has err "backup_location"
+run 1 rollback acme/cloud --to "$BK_ID" --yes && has err "backup_location"
+[ "$(acts backup)" = "$backups" ] || fail "a backup was started towards the remote location"
+[ "$(acts restore)" = "$restores" ] || fail "a rollback without its safety snapshot restored"
+[ -z "$(find "$CPSIM_ROOT/var/softaculous/remote" -type f 2>/dev/null)" ] ||
+    fail "a backup was left on the remote location"
+[ "$(rows | wc -l)" = "$count" ] || fail "a refused backup left an artifact"
+cp "$T/installations.json" "$HOME1/.softaculous/installations.json"
+rm -f "$HOME1/.softaculous/backup_locs.json"
 
 # --- an error answer and garbage ---------------------------------------------------------------
 faults "$W1" '{"softaculous": [{"act": "installations", "fault": "error", "message": "Access is restricted"}]}'

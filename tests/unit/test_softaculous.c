@@ -275,9 +275,34 @@ Test(soft_task, running_string_progress_and_failure)
     cr_expect_eq(cpanel_soft_task_state(root, &progress, &done, &err), JIKU_E_DATA);
     json_decref(root);
 
+    /* Softaculous deletes a failed task's status: "no task" after a start is a failure. */
     root = parse_ok("eu_tasklist", "{\"no_tasks\":\"1\"}");
-    cr_expect_eq(cpanel_soft_task_state(root, &progress, &done, &err), 0);
-    cr_expect(done);
+    cr_expect_eq(cpanel_soft_task_state(root, &progress, &done, &err), JIKU_E_PANEL);
+    cr_expect_not(done);
+    json_decref(root);
+    root = parse_ok("eu_tasklist", "{\"status\":[],\"no_tasks\":1,\"tasks_file\":\"\"}");
+    cr_expect_eq(cpanel_soft_task_state(root, &progress, &done, &err), JIKU_E_PANEL);
+    cr_expect_not(done);
+    json_decref(root);
+}
+
+/* "completed" is a label shown from the start: only progress 100 is done. */
+Test(soft_task, completed_label_is_not_done)
+{
+    struct jiku_err err = {0};
+    bool done = true;
+    int progress = -1;
+    json_t *root;
+
+    root = parse_ok("eu_tasklist", "{\"status\":{\"current_status\":\"Restoring the files\","
+                                   "\"completed\":\"Restore Completed\",\"progress\":30}}");
+    cr_assert_eq(cpanel_soft_task_state(root, &progress, &done, &err), 0, "%s", err.msg);
+    cr_expect_not(done);
+    cr_expect_eq(progress, 30);
+    json_decref(root);
+
+    root = parse_ok("eu_tasklist", "{\"status\":{\"completed\":\"Restore Completed\"}}");
+    cr_expect_eq(cpanel_soft_task_state(root, &progress, &done, &err), JIKU_E_DATA);
     json_decref(root);
 }
 
@@ -317,6 +342,8 @@ Test(soft_ins, found_by_domain_and_directory)
     cr_expect_str_eq(i.insid, "483_10001");
     cr_expect_str_eq(i.path, "/home/acmeshop/cloud.acme.example");
     cr_expect_not(i.is_staging);
+    cr_expect_not(i.has_is_staging); /* absent: says nothing */
+    cr_expect_null(i.backup_location);
     cpanel_soft_ins_release(&i);
 
     /* softdirectory absent: from the URL; the domain's case does not matter. */
@@ -328,7 +355,20 @@ Test(soft_ins, found_by_domain_and_directory)
 
     cr_assert_eq(cpanel_soft_find_ins(root, NULL, NULL, "483_20002", &i, &err), 0, "%s", err.msg);
     cr_expect(i.is_staging);
+    cr_expect(i.has_is_staging);
     cr_expect_str_eq(i.live_insid, "483_10001");
+    cpanel_soft_ins_release(&i);
+    json_decref(root);
+
+    /* The saved backup location, a number or a text; empty is none. */
+    root = parse_ok("installations", "{\"installations\":{\"483\":{\"483_1\":{\"softdomain\":"
+                                     "\"a.example\",\"backup_location\":2},\"483_2\":{"
+                                     "\"softdomain\":\"b.example\",\"backup_location\":\"\"}}}}");
+    cr_assert_eq(cpanel_soft_find_ins(root, NULL, NULL, "483_1", &i, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(i.backup_location, "2");
+    cpanel_soft_ins_release(&i);
+    cr_assert_eq(cpanel_soft_find_ins(root, NULL, NULL, "483_2", &i, &err), 0, "%s", err.msg);
+    cr_expect_null(i.backup_location);
     cpanel_soft_ins_release(&i);
     json_decref(root);
 }
