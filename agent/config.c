@@ -217,6 +217,9 @@ finish_servers(struct cfg_parse *p)
         if (!cpanel && at[SK_SOFTACULOUS_PORT].line != 0)
             cfg_diag(p, false, &at[SK_SOFTACULOUS_PORT],
                      "softaculous_port applies to cpanel servers only");
+        if (!cpanel && at[SK_PKGACCT_START_GRACE].line != 0)
+            cfg_diag(p, false, &at[SK_PKGACCT_START_GRACE],
+                     "pkgacct_start_grace applies to cpanel servers only");
     }
 }
 

@@ -79,6 +79,7 @@ enum cfg_server_key {
     SK_DUMP_DIR,
     SK_PLESK_BACKUP,
     SK_SOFTACULOUS_PORT,
+    SK_PKGACCT_START_GRACE,
     SK_COUNT
 };
 

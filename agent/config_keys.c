@@ -95,6 +95,7 @@ static const struct key_spec server_keys[SK_COUNT] = {
     [SK_DUMP_DIR] = {"dump_dir", V_PATH, 0, 0, NULL, false, NULL},
     [SK_PLESK_BACKUP] = {"plesk_backup", V_CHOICE, 0, 0, plesk_backup_choices, false, NULL},
     [SK_SOFTACULOUS_PORT] = {"softaculous_port", V_INT, 1, 65535, NULL, false, NULL},
+    [SK_PKGACCT_START_GRACE] = {"pkgacct_start_grace", V_INT, 1, 600, NULL, false, NULL},
 };
 
 static const struct key_spec customer_keys[CK_COUNT] = {
@@ -401,6 +402,9 @@ apply_server(struct jiku_server_conf *s, int id, const struct value *v)
         break;
     case SK_SOFTACULOUS_PORT:
         i->softaculous_port = v->n;
+        break;
+    case SK_PKGACCT_START_GRACE:
+        i->pkgacct_start_grace = v->n;
         break;
     }
 }

@@ -85,6 +85,7 @@ add_server(struct show *sh, const struct jiku_server_conf *s)
         kv(sh, "plesk_backup", i->plesk_backup);
     } else {
         kvi(sh, "softaculous_port", i->softaculous_port);
+        kvi(sh, "pkgacct_start_grace", i->pkgacct_start_grace);
     }
 }
 

@@ -79,6 +79,11 @@ struct jiku_server_info {
     const char *plesk_backup; /* "auto" | "cli" | "xml" */
     int softaculous_port;     /* cpanel */
     bool has_api_password;    /* plesk: HTTP_AUTH_* instead of KEY: */
+    /*
+     * ABI 1.3, cpanel: seconds after start_background_pkgacct during which "could not identify
+     * state" means the job has not started yet.  Read only from a core of ABI minor >= 3.
+     */
+    int pkgacct_start_grace;
 };
 
 /* A target as a plugin sees it. Borrowed from the core's config. */

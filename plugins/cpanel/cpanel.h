@@ -49,6 +49,26 @@ int cpanel_whm_call(struct jiku_op *op, const struct jiku_server_info *server, c
                     const struct cpanel_param *params, size_t n_params, bool start, json_t **root,
                     struct jiku_err *err);
 
+/*
+ * Parse the answer to the cPanel API 2 call CALL ("Module::function") made through WHM's
+ * /json-api/cpanel: {"cpanelresult":{"apiversion":2,"data":[…],"event":{"result":1},…}}.  On
+ * success *ROOT is the whole answer (the caller's).  JIKU_E_AUTH as for cpanel_whm_parse,
+ * JIKU_E_DATA for anything but that envelope, JIKU_E_PANEL when the call did not run
+ * (event.result 0, or WHM's {"error":…} for a user it cannot run as) or the function failed
+ * (an "error", or an item of "data" with result 0; message: its reason).
+ */
+int cpanel_api2_parse(const char *call, long status, const char *body, size_t len, json_t **root,
+                      struct jiku_err *err);
+
+/*
+ * cPanel API 2 MODULE::FUNCTION as the account USER on SERVER (NULL: op->server), through WHM:
+ * /json-api/cpanel?cpanel_jsonapi_user=USER&…&cpanel_jsonapi_apiversion=2&PARAMS (at most
+ * 8).  START as for cpanel_whm_call; *ROOT as for cpanel_api2_parse.
+ */
+int cpanel_api2_call(struct jiku_op *op, const struct jiku_server_info *server, const char *user,
+                     const char *module, const char *function, const struct cpanel_param *params,
+                     size_t n_params, bool start, json_t **root, struct jiku_err *err);
+
 /* The result of a uapi_cpanel call in ROOT: data.uapi, whose status is the truth. Borrowed. */
 int cpanel_uapi_result(json_t *root, json_t **data, struct jiku_err *err);
 
@@ -160,7 +180,9 @@ struct cpanel_snap {
 
 /*
  * A pkgacct archive of USER on SERVER in snapshot_dir/USER/ID/, verified over SSH.  On failure
- * nothing is left on the server.  OUT is the caller's (cpanel_snap_release) on success.
+ * nothing is left on the server but a work directory pkgacct may still be writing into, which
+ * the error names (prune's sweep removes it).  OUT is the caller's (cpanel_snap_release) on
+ * success.
  */
 int cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *server,
                          const char *user, const char *id, struct cpanel_snap *out,
@@ -326,7 +348,10 @@ int cpanel_domain_exists(struct jiku_op *op, const char *account, const char *do
  */
 int cpanel_domain_create(struct jiku_op *op, const char *account, const char *domain,
                          struct jiku_err *err);
-/* SubDomain::delsubdomain of DOMAIN, and its document root when it is HOME/DOMAIN. */
+/*
+ * cPanel API 2 SubDomain::delsubdomain of DOMAIN (UAPI has none), and its document root when it
+ * is HOME/DOMAIN.
+ */
 int cpanel_domain_remove(struct jiku_op *op, const char *account, const char *domain,
                          struct jiku_err *err);
 

@@ -1,8 +1,10 @@
 /*
  * Domains for staging copies and clones (SPEC §6: "created first when missing"), shared by the
- * WordPress and Softaculous actions: UAPI SubDomain::addsubdomain / delsubdomain through WHM
- * uapi_cpanel (protocols/cpanel.md §1.4).  A domain the agent creates gets its own document
- * root HOME/DOMAIN, never a directory inside another site.
+ * WordPress and Softaculous actions: UAPI SubDomain::addsubdomain through WHM uapi_cpanel
+ * (protocols/cpanel.md §1.4), and cPanel API 2 SubDomain::delsubdomain through WHM's
+ * /json-api/cpanel, because cPanel documents no UAPI function that removes a subdomain.  A
+ * domain the agent creates gets its own document root HOME/DOMAIN, never a directory inside
+ * another site.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -192,7 +194,7 @@ cpanel_domain_remove(struct jiku_op *op, const char *account, const char *domain
     const struct cpanel_param p[] = {{"domain", domain}};
     struct cpanel_account acct = {0};
     struct jiku_buf cmd = JIKU_BUF_INIT, own = JIKU_BUF_INIT;
-    json_t *root = NULL, *data = NULL;
+    json_t *root = NULL;
     char *user = NULL, *docroot = NULL;
     int r;
 
@@ -210,7 +212,9 @@ cpanel_domain_remove(struct jiku_op *op, const char *account, const char *domain
     }
     op->host->log(op, JIKU_LOG_INFO, "removing domain '%s' of '%s' on '%s'", domain, account,
                   op->server->name);
-    if ((r = uapi(op, account, "SubDomain", "delsubdomain", p, 1, &root, &data, err)) != 0)
+    /* Removing is never sent twice blindly: a lost answer is an error for the caller. */
+    if ((r = cpanel_api2_call(op, NULL, account, "SubDomain", "delsubdomain", p, 1, true, &root,
+                              err)) != 0)
         goto out;
     /* cPanel keeps the document root; the one create made is HOME/DOMAIN and nothing else. */
     if (jiku_buf_addf(&own, "%s/%s", acct.homedir, domain) != 0) {

@@ -1,7 +1,8 @@
 /*
  * WHM API 1 over the host's HTTPS (protocols/cpanel.md §1-2): `Authorization: whm USER:TOKEN`,
  * `api.version=1` always, every parameter percent-encoded, envelopes parsed with jansson under
- * a size cap and with duplicate keys refused.
+ * a size cap and with duplicate keys refused.  cPanel API 2 calls for an account go through
+ * WHM's /json-api/cpanel the same way (for what UAPI lacks, e.g. SubDomain::delsubdomain).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -235,14 +236,16 @@ cpanel_uapi_result(json_t *root, json_t **data, struct jiku_err *err)
     return r;
 }
 
-int
-cpanel_whm_call(struct jiku_op *op, const struct jiku_server_info *server, const char *function,
-                const struct cpanel_param *params, size_t n_params, bool start, json_t **root,
-                struct jiku_err *err)
+/*
+ * GET /json-api/FUNCTION?api.version=1&PARAMS on SRV into *RESP; LABEL names the call in
+ * messages.  A lost answer to a START call comes back as JIKU_E_TRANSIENT.
+ */
+static int
+whm_get(struct jiku_op *op, const struct jiku_server_info *srv, const char *function,
+        const char *label, const struct cpanel_param *params, size_t n_params, bool start,
+        struct jiku_http_response *resp, struct jiku_err *err)
 {
-    const struct jiku_server_info *srv = server != NULL ? server : op->server;
     struct jiku_buf path = JIKU_BUF_INIT, token = JIKU_BUF_INIT, auth = JIKU_BUF_INIT;
-    struct jiku_http_response resp = {0};
     struct jiku_http_header hdr = {.name = "Authorization", .secret = true};
     struct jiku_http_request req = {
         .method = "GET",
@@ -254,7 +257,6 @@ cpanel_whm_call(struct jiku_op *op, const struct jiku_server_info *server, const
     const char *user = srv->api_user != NULL && *srv->api_user != '\0' ? srv->api_user : "root";
     int r;
 
-    *root = NULL;
     if (jiku_buf_adds(&path, "/json-api/") != 0 || cpanel_url_encode(&path, function) != 0 ||
         jiku_buf_adds(&path, "?api.version=1") != 0)
         goto nomem;
@@ -274,26 +276,172 @@ cpanel_whm_call(struct jiku_op *op, const struct jiku_server_info *server, const
         goto nomem;
     hdr.value = auth.data;
     req.path = path.data;
-    r = op->host->http(op, srv, &req, &resp, err);
-    if (r == JIKU_E_TRANSIENT && start) {
-        jiku_err_prefix(err, "the answer to '%s' on '%s' was lost", function, srv->name);
-        goto out;
-    }
-    if (r != 0) {
-        jiku_err_prefix(err, "WHM '%s' on '%s'", function, srv->name);
-        goto out;
-    }
-    r = cpanel_whm_parse(function, resp.status, resp.body.data != NULL ? resp.body.data : "",
-                         resp.body.len, root, err);
-    if (r != 0 && r != JIKU_E_PANEL)
-        jiku_err_prefix(err, "server '%s'", srv->name);
+    r = op->host->http(op, srv, &req, resp, err);
+    if (r == JIKU_E_TRANSIENT && start)
+        jiku_err_prefix(err, "the answer to '%s' on '%s' was lost", label, srv->name);
+    else if (r != 0)
+        jiku_err_prefix(err, "WHM '%s' on '%s'", label, srv->name);
     goto out;
 nomem:
     r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
 out:
-    jiku_http_response_release(&resp);
     jiku_buf_release_secure(&auth);
     jiku_buf_release_secure(&token);
     jiku_buf_release(&path);
+    return r;
+}
+
+int
+cpanel_whm_call(struct jiku_op *op, const struct jiku_server_info *server, const char *function,
+                const struct cpanel_param *params, size_t n_params, bool start, json_t **root,
+                struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    struct jiku_http_response resp = {0};
+    int r;
+
+    *root = NULL;
+    if ((r = whm_get(op, srv, function, function, params, n_params, start, &resp, err)) != 0)
+        goto out;
+    r = cpanel_whm_parse(function, resp.status, resp.body.data != NULL ? resp.body.data : "",
+                         resp.body.len, root, err);
+    if (r != 0 && r != JIKU_E_PANEL)
+        jiku_err_prefix(err, "server '%s'", srv->name);
+out:
+    jiku_http_response_release(&resp);
+    return r;
+}
+
+/* ---- cPanel API 2 through WHM (protocols/cpanel.md §1.4 item 2, §2.4) ------------------- */
+
+/* The first element of DATA (an array of objects) whose result is 0, or NULL. Borrowed. */
+static json_t *
+failed_item(json_t *data)
+{
+    json_t *e;
+    size_t i;
+
+    json_array_foreach(data, i, e)
+    {
+        if (json_is_object(e) && flag_value(json_object_get(e, "result")) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+int
+cpanel_api2_parse(const char *call, long status, const char *body, size_t len, json_t **root,
+                  struct jiku_err *err)
+{
+    struct jiku_buf why = JIKU_BUF_INIT;
+    json_t *j = NULL, *cr, *event, *item;
+    const char *text;
+    int r, ok;
+
+    *root = NULL;
+    if (status == 401 || status == 403) {
+        if (len > 0 && len <= CPANEL_JSON_MAX &&
+            (j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) != NULL)
+            text = cpanel_json_str(json_object_get(j, "cpanelresult"), "error");
+        else
+            text = NULL;
+        r = jiku_err_set(err, JIKU_E_AUTH,
+                         "WHM refused the credentials for '%s' (HTTP %ld%s%s): check api_user "
+                         "and api_token_file",
+                         call, status, text != NULL ? ": " : "", text != NULL ? text : "");
+        json_decref(j);
+        return r;
+    }
+    if (status < 200 || status > 299)
+        return jiku_err_set(err, JIKU_E_DATA, "unexpected HTTP %ld from WHM for '%s'", status,
+                            call);
+    if ((r = parse_json(call, body, len, &j, err)) != 0)
+        return r;
+    if (!json_is_object(j)) {
+        r = jiku_err_set(err, JIKU_E_DATA, "answer from WHM to '%s' is not a JSON object", call);
+        goto out;
+    }
+    if (!json_is_object(cr = json_object_get(j, "cpanelresult"))) {
+        /* A user WHM cannot run API 2 as: {"data":{…},"type":"text","error":"…"} (§1.4). */
+        if ((text = cpanel_json_str(j, "error")) != NULL) {
+            add_text(&why, text, 400);
+            r = jiku_err_set(err, says_denied(text) ? JIKU_E_AUTH : JIKU_E_PANEL,
+                             "cPanel API 2 '%s' failed: %s", call, jiku_buf_str(&why));
+        } else {
+            r = jiku_err_set(err, JIKU_E_DATA,
+                             "answer from WHM to '%s' has no cpanelresult (not a cPanel API 2 "
+                             "envelope)",
+                             call);
+        }
+        goto out;
+    }
+    /*
+     * event.result 1 says the call ran; the function may still have failed: cPanel then sets
+     * the envelope's error and the item's result 0 with its reason.
+     */
+    event = json_object_get(cr, "event");
+    ok = flag_value(json_object_get(event, "result"));
+    item = failed_item(json_object_get(cr, "data"));
+    text = cpanel_json_str(cr, "error");
+    if (ok == 0 || (text != NULL && *text != '\0') || item != NULL) {
+        const char *reason = ok == 0 ? cpanel_json_str(event, "reason") : NULL;
+
+        if (reason == NULL && item != NULL)
+            reason = cpanel_json_str(item, "reason");
+        if (reason == NULL || *reason == '\0')
+            reason = text;
+        add_text(&why, reason != NULL && *reason != '\0' ? reason : "no reason given", 400);
+        r = jiku_err_set(err, says_denied(jiku_buf_str(&why)) ? JIKU_E_AUTH : JIKU_E_PANEL,
+                         "cPanel API 2 '%s' failed: %s", call, jiku_buf_str(&why));
+        goto out;
+    }
+    if (ok < 0) {
+        r = jiku_err_set(err, JIKU_E_DATA, "answer from WHM to '%s' has no valid event.result",
+                         call);
+        goto out;
+    }
+    *root = j;
+    j = NULL;
+    r = 0;
+out:
+    jiku_buf_release(&why);
+    json_decref(j);
+    return r;
+}
+
+int
+cpanel_api2_call(struct jiku_op *op, const struct jiku_server_info *server, const char *user,
+                 const char *module, const char *function, const struct cpanel_param *params,
+                 size_t n_params, bool start, json_t **root, struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    struct cpanel_param p[12] = {{"cpanel_jsonapi_user", user},
+                                 {"cpanel_jsonapi_module", module},
+                                 {"cpanel_jsonapi_func", function},
+                                 {"cpanel_jsonapi_apiversion", "2"}};
+    struct jiku_http_response resp = {0};
+    struct jiku_buf call = JIKU_BUF_INIT;
+    int r;
+
+    *root = NULL;
+    if (n_params > sizeof(p) / sizeof(p[0]) - 4)
+        return jiku_err_set(err, JIKU_E_INVAL, "too many cPanel API 2 parameters");
+    for (size_t i = 0; i < n_params; i++)
+        p[4 + i] = params[i];
+    if (jiku_buf_addf(&call, "%s::%s", module, function) != 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((r = whm_get(op, srv, "cpanel", call.data, p, 4 + n_params, start, &resp, err)) != 0)
+        goto out;
+    r = cpanel_api2_parse(call.data, resp.status, resp.body.data != NULL ? resp.body.data : "",
+                          resp.body.len, root, err);
+    if (r == JIKU_E_PANEL)
+        jiku_err_prefix(err, "'%s' on '%s'", user, srv->name);
+    else if (r != 0)
+        jiku_err_prefix(err, "server '%s'", srv->name);
+out:
+    jiku_http_response_release(&resp);
+    jiku_buf_release(&call);
     return r;
 }

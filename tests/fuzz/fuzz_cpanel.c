@@ -1,8 +1,9 @@
 /*
  * The cPanel plugin's parsers of panel output: the first byte picks one, the rest is the
- * answer.  0: a WHM API 1 envelope (and uapi_cpanel's inner result), 1: pkgacct's master log,
- * 2: a transfer session's log, 3: a tar listing, 4: a find listing, 5: df, checksum and
- * disk-use output.  Nothing may crash, leak or read out of bounds.
+ * answer.  0: a WHM API 1 envelope (and uapi_cpanel's inner result, and the bytes as a cPanel
+ * API 2 envelope), 1: pkgacct's master log, 2: a transfer session's log, 3: a tar listing, 4: a
+ * find listing, 5: df, checksum and disk-use output.  Nothing may crash, leak or read out of
+ * bounds.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,9 @@ envelope(const char *s, size_t n)
         (void)cpanel_json_str(json_object_get(root, "data"), "session_id");
         json_decref(root);
     }
+    /* The same bytes as a cPanel API 2 answer through WHM's /json-api/cpanel. */
+    if (cpanel_api2_parse("fuzz", status, s, n, &root, &err) == 0)
+        json_decref(root);
 }
 
 static void

@@ -284,6 +284,11 @@ fault_case 1 '{"pkgacct":{"fault":"error_line"}}' "mysqldump"
 sed -i 's/^timeout = 60$/timeout = 4/' "$T/agent.conf"
 fault_case 1 '{"pkgacct":{"fault":"never_ends"}}' "ran past timeout" running
 sed -i 's/^timeout = 4$/timeout = 60/' "$T/agent.conf"
+# WHM cannot tell a pkgacct session's state until its job runs (every snapshot above went
+# through that window): past pkgacct_start_grace the snapshot fails, its work directory kept.
+sed -i 's/^poll_max = 1$/poll_max = 1\npkgacct_start_grace = 1/' "$T/agent.conf"
+fault_case 1 '{"pkgacct_upid_delay":8}' "has no state" running
+sed -i '/^pkgacct_start_grace = 1$/d' "$T/agent.conf"
 before=$(requests start_background_pkgacct)
 fault_case 1 '{"df":{"avail_bytes":1048576}}' "too little free space"
 [ "$(requests start_background_pkgacct)" = "$before" ] || fail "pkgacct started on a full disk"

@@ -592,3 +592,135 @@ Test(client, request_shape_auth_and_retry_marking)
     cr_assert_null(root);
     cr_assert_null(strstr(err.msg, "UWU28DCA"), "the token leaked into '%s'", err.msg);
 }
+
+/* ---- cPanel API 2 through WHM (SubDomain::delsubdomain) ------------------------------- */
+
+/*
+ * The envelope of protocols/cpanel.md §2.4 as cPanel's Cpanel/Api2/Exec.pm builds it around
+ * Cpanel/SubDomain.pm api2_delsubdomain's item {result, reason}.
+ */
+Test(api2, delsubdomain_success)
+{
+    const char *body = "{\"cpanelresult\":{\"apiversion\":2,\"data\":[{\"reason\":\"The subdomain "
+                       "removed.\",\"result\":1}],\"event\":{\"result\":1},\"func\":"
+                       "\"delsubdomain\",\"module\":\"SubDomain\"}}";
+    struct jiku_err err = {0};
+    json_t *root = NULL;
+
+    cr_assert_eq(cpanel_api2_parse("SubDomain::delsubdomain", 200, body, strlen(body), &root, &err),
+                 0, "%s", err.msg);
+    cr_assert_not_null(json_object_get(json_object_get(root, "cpanelresult"), "data"));
+    json_decref(root);
+    /* Results as strings, no data at all: still a success. */
+    body = "{\"cpanelresult\":{\"apiversion\":\"2\",\"event\":{\"result\":\"1\"}}}";
+    cr_assert_eq(cpanel_api2_parse("SubDomain::delsubdomain", 200, body, strlen(body), &root, &err),
+                 0, "%s", err.msg);
+    json_decref(root);
+}
+
+Test(api2, function_failures_are_panel_with_the_reason)
+{
+    const char *bodies[] = {
+        /* the function failed: error and the item's reason */
+        "{\"cpanelresult\":{\"apiversion\":2,\"data\":[{\"reason\":\"The subdomain “x” does not "
+        "exist.\",\"result\":0}],\"error\":\"The subdomain “x” does not exist.\",\"event\":"
+        "{\"result\":1},\"func\":\"delsubdomain\",\"module\":\"SubDomain\"}}",
+        /* only the item says so */
+        "{\"cpanelresult\":{\"data\":[{\"reason\":\"The subdomain “x” does not exist.\","
+        "\"result\":\"0\"}],\"event\":{\"result\":1}}}",
+        /* the call did not run */
+        "{\"cpanelresult\":{\"error\":\"x\",\"event\":{\"reason\":\"The subdomain “x” does not "
+        "exist.\",\"result\":0}}}",
+        /* WHM cannot run API 2 as that user (§1.4) */
+        "{\"data\":{\"reason\":\"The subdomain “x” does not exist.\",\"result\":\"0\"},\"type\":"
+        "\"text\",\"error\":\"The subdomain “x” does not exist.\"}",
+    };
+    struct jiku_err err = {0};
+    json_t *root = NULL;
+
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        cr_assert_eq(cpanel_api2_parse("SubDomain::delsubdomain", 200, bodies[i], strlen(bodies[i]),
+                                       &root, &err),
+                     JIKU_E_PANEL, "body %zu: %s", i, err.msg);
+        cr_assert_null(root);
+        cr_assert_not_null(strstr(err.msg, "'SubDomain::delsubdomain' failed: The subdomain “x” "
+                                           "does not exist."),
+                           "body %zu: %s", i, err.msg);
+    }
+}
+
+Test(api2, denied_and_wrong_shapes)
+{
+    const char *data[] = {
+        "{\"metadata\":{\"result\":1,\"reason\":\"OK\"}}",                   /* WHM API 1 */
+        "{\"apiversion\":3,\"func\":\"f\",\"module\":\"M\",\"result\":{}}",  /* UAPI, legacy */
+        "{\"cpanelresult\":{\"apiversion\":2,\"data\":[]}}",                 /* no event */
+        "{\"cpanelresult\":[]}",                                             /* not an object */
+        "{\"cpanelresult\":{\"event\":{\"result\":1}},\"cpanelresult\":{}}", /* duplicate keys */
+        "{\"cpanelresult\":{\"event\":{\"result\":1}",                       /* truncated */
+        "",
+    };
+    struct jiku_err err = {0};
+    json_t *root = NULL;
+    size_t len;
+    char *body = sample("s01-forbidden.body", &len);
+
+    cr_assert_eq(cpanel_api2_parse("SubDomain::delsubdomain", 403, body, len, &root, &err),
+                 JIKU_E_AUTH);
+    cr_assert_eq(cpanel_api2_parse("SubDomain::delsubdomain", 200, body, len, &root, &err),
+                 JIKU_E_AUTH, "%s", err.msg);
+    free(body);
+    body = sample("s03-legacy-cpanel-bad-user.body", &len);
+    cr_assert_eq(cpanel_api2_parse("SubDomain::delsubdomain", 200, body, len, &root, &err),
+                 JIKU_E_PANEL);
+    cr_assert_not_null(strstr(err.msg, "User parameter is invalid"), "%s", err.msg);
+    free(body);
+    for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++) {
+        cr_assert_eq(cpanel_api2_parse("SubDomain::delsubdomain", 200, data[i], strlen(data[i]),
+                                       &root, &err),
+                     JIKU_E_DATA, "body %zu: %s", i, err.msg);
+        cr_assert_null(root);
+    }
+    cr_assert_eq(cpanel_api2_parse("SubDomain::delsubdomain", 500, "", 0, &root, &err),
+                 JIKU_E_DATA);
+}
+
+Test(client, api2_request_shape)
+{
+    struct jiku_host host = {.http = fake_http, .read_secret = fake_secret};
+    struct jiku_server_info srv = {.name = "web1", .api_user = "root"};
+    struct jiku_op op = {.host = &host, .server = &srv};
+    const struct cpanel_param p[] = {{"domain", "stage.shop.acme.example"}};
+    struct jiku_err err = {0};
+    json_t *root = NULL;
+
+    memset(&fake, 0, sizeof(fake));
+    fake.body = "{\"cpanelresult\":{\"apiversion\":2,\"data\":[{\"result\":1}],\"event\":"
+                "{\"result\":1}}}";
+    cr_assert_eq(cpanel_api2_call(&op, NULL, "acmeshop", "SubDomain", "delsubdomain", p, 1, true,
+                                  &root, &err),
+                 0, "%s", err.msg);
+    cr_assert_str_eq(fake.path, "/json-api/cpanel?api.version=1&cpanel_jsonapi_user=acmeshop"
+                                "&cpanel_jsonapi_module=SubDomain&cpanel_jsonapi_func=delsubdomain"
+                                "&cpanel_jsonapi_apiversion=2&domain=stage.shop.acme.example");
+    cr_assert_str_eq(fake.auth, "Authorization: whm root:UWU28DCA23NKY76CN17MDPKM3O7EFQY8");
+    cr_assert_not(fake.safe, "a removal must not be repeated blindly");
+    json_decref(root);
+
+    fake.body = "{\"cpanelresult\":{\"data\":[{\"reason\":\"nope\",\"result\":0}],\"error\":"
+                "\"nope\",\"event\":{\"result\":1}}}";
+    cr_assert_eq(cpanel_api2_call(&op, NULL, "acmeshop", "SubDomain", "delsubdomain", p, 1, true,
+                                  &root, &err),
+                 JIKU_E_PANEL);
+    cr_assert_not_null(strstr(err.msg, "'acmeshop' on 'web1'"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "nope"), "%s", err.msg);
+
+    fake.answer = JIKU_E_TRANSIENT;
+    cr_assert_eq(cpanel_api2_call(&op, NULL, "acmeshop", "SubDomain", "delsubdomain", p, 1, true,
+                                  &root, &err),
+                 JIKU_E_TRANSIENT);
+    cr_assert_not_null(
+        strstr(err.msg, "the answer to 'SubDomain::delsubdomain' on 'web1' was lost"), "%s",
+        err.msg);
+    cr_assert_null(root);
+}

@@ -86,6 +86,10 @@ def uapi_bytes(obj):
     return cpsim.dumps(obj, sort=False).encode("utf-8")
 
 
+def version_tuple(v):
+    return tuple(int(x) for x in re.findall(r"\d+", v))
+
+
 def need(params, name):
     v = params.get(name)
     return v if v not in (None, "") else None
@@ -179,7 +183,9 @@ class Api:
         except KeyError:
             return whm_fail(f, "The pkgacct session “%s” does not exist." % sid)
         except ValueError as e:
-            return whm_fail(f, str(e))
+            # A function that dies: cPanel's Whostmgr/API/1/Data/Wrapper.pm execute_internal
+            # sets result 0 and reason "API failure: " . the error.
+            return whm_fail(f, "API failure: %s" % e)
 
     def w_fetch_pkgacct_master_log(self, f, p):
         sid = need(p, "session_id")
@@ -290,6 +296,11 @@ class Api:
 
     def uapi_call(self, user, module, function, params):
         fn = getattr(self, "u_%s_%s" % (module, function), None)
+        if fn is None and any(n.startswith("u_%s_" % module) for n in dir(self)):
+            # A module UAPI has, without that function: cPanel's Cpanel/API.pm
+            # (_run_module_function).
+            return uapi_obj(0, None, ["The system could not find the function “%s” in the "
+                                      "module “%s”." % (function, module)])
         if fn is None:
             return uapi_obj(0, None, ['Could not find function "%s" in module "%s"'
                                       % (function, module)])
@@ -330,18 +341,36 @@ class Api:
         cpsim.tenants.makedirs(self.sim.dir, os.path.join(self.sim.home(user), d))
         return uapi_obj(1, None, metadata={"transformed": 1})
 
-    def u_SubDomain_delsubdomain(self, user, p):
-        # INF: cPanel documents the removal as API 2 SubDomain::delsubdomain (domain=the full
-        # name, or sub_rootdomain); the document root and its files stay, as on cPanel.
-        full = p.get("domain", "")
+    def del_subdomain(self, user, full):
+        """Remove USER's subdomain FULL (the full name, or label_rootdomain): (ok, reason).
+        The document root and its files stay, as on cPanel."""
         meta = self.sim.read_user(user) or {}
         for k, v in sorted(meta.items()):
             if re.match(r"^SUBDOMAIN\d+$", k) and full in (v, v.replace(".", "_", 1)):
                 del meta[k]
                 meta.pop("DOCROOT_" + v, None)
                 self.sim.write_user(user, meta)
-                return uapi_obj(1, None, metadata={"transformed": 1})
-        return uapi_obj(0, None, ["The subdomain “%s” does not exist." % full])
+                return True, "The subdomain “%s” has been removed." % v  # INF: the text
+        return False, "The subdomain “%s” does not exist." % full  # INF: the text
+
+    def a2_SubDomain_delsubdomain(self, user, p):
+        """API 2 SubDomain::delsubdomain: cPanel documents no UAPI equivalent (its API 2 page,
+        api.docs.cpanel.net/cpanel-api-2/…/cpanel-api-2-functions-subdomain-delsubdomain).
+        Like cPanel's Cpanel/SubDomain.pm api2_delsubdomain: one item {result, reason}; a
+        failure also sets the envelope's error (CPERROR)."""
+        ok, reason = self.del_subdomain(user, p.get("domain", ""))
+        return [{"reason": reason, "result": 1 if ok else 0}], None if ok else reason
+
+    def u_SubDomain_delsubdomain(self, user, p):
+        # UAPI has it only from cPanel 11.138 on (its UAPI OpenAPI specification, version
+        # 11.138.0.19); the simulator's default version answers as for any missing function.
+        if version_tuple(self.sim.cfg.get("version", "11.126.0.15")) < (11, 138):
+            return uapi_obj(0, None, ["The system could not find the function “delsubdomain” "
+                                      "in the module “SubDomain”."])
+        ok, reason = self.del_subdomain(user, p.get("domain", ""))
+        if not ok:
+            return uapi_obj(0, None, [reason])
+        return uapi_obj(1, None, metadata={"transformed": 1})
 
     def u_Mysql_list_databases(self, user, p):
         data = [{"database": db, "disk_usage": os.path.getsize(
@@ -377,6 +406,24 @@ class Api:
     def u_Backup_fullbackup_to_homedir(self, user, p):
         return uapi_obj(1, {"pid": str(os.getpid())})
 
+    # ---- cPanel API 2 through /json-api/cpanel (protocols/cpanel.md §2.4) ------------------------
+    def api2_call(self, user, module, func, args):
+        """{"cpanelresult":{"apiversion":2,"data":[…],"event":{"result":1},"func","module"}}
+        (keys sorted), "error" added when the function failed; event.result 0 only when the
+        call could not run (cPanel's Cpanel/Api2/Exec.pm)."""
+        cr = {"apiversion": 2, "func": func, "module": module}
+        fn = getattr(self, "a2_%s_%s" % (module, func), None)
+        if fn is None:
+            # INF: the text of Exec.pm for a function it cannot locate.
+            reason = "API2: Could not locate function Cpanel::%s::api2_%s!" % (module, func)
+            cr.update(error=reason, event={"reason": reason, "result": 0})
+        else:
+            data, error = fn(user, args)
+            cr.update(data=data, event={"result": 1})
+            if error:
+                cr["error"] = error
+        return enc({"cpanelresult": cr})
+
     # ---- legacy /json-api/cpanel ----------------------------------------------------------------
     def legacy_cpanel(self, params, transport="https"):
         s = match_sample(transport, "cpanel", params)
@@ -388,6 +435,8 @@ class Api:
         module = params.get("cpanel_jsonapi_module", "")
         func = params.get("cpanel_jsonapi_func", "")
         args = {k: v for k, v in params.items() if not k.startswith("cpanel_jsonapi_")}
+        if params.get("cpanel_jsonapi_apiversion") == "2":
+            return 200, self.api2_call(user, module, func, args)
         obj = self.uapi_call(user, module, func, args)
         return 200, cpsim.dumps({"apiversion": 3, "func": func, "module": module, "result": obj},
                                 sort=False).encode("utf-8")

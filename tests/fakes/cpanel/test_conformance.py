@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
 from simlib import replay, tenants  # noqa: E402
 
 JOB_SECONDS = 0.5
+UNIDENTIFIED = "Could not identify state from pkgacct log"
 
 FLEET = T = None
 W1 = None
@@ -94,14 +95,21 @@ class Inst(replay.Inst):
         return env["data"]["session_id"]
 
     def wait_pkgacct(self, sid, limit=30.0):
+        """The session's end state.  Until its first state, WHM may still answer that it
+        cannot identify one (the job has not made its upid link yet: StartGrace)."""
         deadline = time.time() + limit
+        st = None
         while time.time() < deadline:
             env = self.whm_json("get_pkgacct_session_state", {"session_id": sid})
+            if env["metadata"]["result"] == 0 and st is None and \
+                    UNIDENTIFIED in env["metadata"]["reason"]:
+                time.sleep(0.1)
+                continue
             st = env["data"]["state"]
             if st != "RUNNING":
                 return st
             time.sleep(0.1)
-        return "RUNNING"
+        return st or "UNIDENTIFIED"
 
     def master_log(self, sid):
         env = self.whm_json("fetch_pkgacct_master_log", {"session_id": sid})
@@ -378,6 +386,10 @@ class Pkgacct(Base):
         t0 = time.time()
         sid = W1.start_pkgacct("acmeshop", d)
         self.assertLess(time.time() - t0, 1.0, "the start call must not wait for the job")
+        deadline = time.time() + 2.0
+        while W1.whm_json("get_pkgacct_session_state", {"session_id": sid})["metadata"][
+                "result"] == 0 and time.time() < deadline:
+            time.sleep(0.05)
         self.assertEqual(W1.whm_json("get_pkgacct_session_state", {"session_id": sid})
                          ["data"]["state"], "RUNNING")
         deadline = time.time() + 1.0
@@ -496,6 +508,148 @@ class Pkgacct(Base):
         rc, out, _ = W1.ssh("pkgacct --serialized_output nosuchuser %s" % shlex.quote(d))
         self.assertEqual(rc, 1)
         self.assertEqual(json.loads(out.decode().splitlines()[-1])["type"], "error")
+
+
+class StartGrace(Base):
+    """WHM hands out a pkgacct session id before the session's process has made its upid link;
+    meanwhile get_pkgacct_session_state dies.  Sources: cPanel's Whostmgr/Backup/Pkgacct/
+    State.pm (RUNNING only while the upid link names a live process, else the master log's
+    last line decides, and an empty log dies "Could not identify state from pkgacct log") and
+    Whostmgr/API/1/Data/Wrapper.pm (a function that dies answers result 0, reason "API
+    failure: " and the error) — protocols/cpanel.md §4.7."""
+
+    def test_state_cannot_be_identified_right_after_the_start(self):
+        d = W1.snapdir("lowco", "grace1")
+        sid = W1.start_pkgacct("lowco", d)
+        env = W1.whm_json("get_pkgacct_session_state", {"session_id": sid})
+        self.assertEqual(env, {"metadata": {
+            "command": "get_pkgacct_session_state", "result": 0, "version": 1,
+            "reason": "API failure: Could not identify state from pkgacct log at "
+                      "/usr/local/cpanel/Whostmgr/Backup/Pkgacct/State.pm line 106.\n"}})
+        self.assertEqual(W1.master_log(sid), [], "no line written yet")
+        self.assertEqual(os.listdir(d), [], "nothing written into the tarroot yet")
+        self.assertEqual(W1.wait_pkgacct(sid), "COMPLETED")
+
+    def test_the_window_lasts_until_the_job_runs(self):
+        # A slow start (a loaded server): the same answer for as long as the job is not up.
+        W1.set_faults({"pkgacct_upid_delay": 2.5})
+        d = W1.snapdir("lowco", "grace2")
+        t0 = time.time()
+        sid = W1.start_pkgacct("lowco", d)
+        W1.set_faults({})
+        answers = []
+        while time.time() - t0 < 2.0:
+            env = W1.whm_json("get_pkgacct_session_state", {"session_id": sid})
+            answers.append(env["metadata"]["result"])
+            time.sleep(0.2)
+        self.assertGreaterEqual(len(answers), 5)
+        self.assertEqual(set(answers), {0}, "no state before the upid link")
+        self.assertEqual(os.listdir(d), [])
+        self.assertEqual(W1.wait_pkgacct(sid), "COMPLETED")
+        self.assertGreaterEqual(time.time() - t0, 2.5)
+        self.assertTrue(os.path.isfile(os.path.join(d, "cpmove-lowco.tar.gz")))
+
+    def test_a_session_whose_process_died_without_its_last_line(self):
+        # The upid link names a dead process and the log ends on an ordinary line: the
+        # second die of State.pm.
+        sid = W1.start_pkgacct("lowco", W1.snapdir("lowco", "grace3"))
+        self.assertEqual(W1.wait_pkgacct(sid), "COMPLETED")
+        log = W1.root("var/cpanel/pkgacct_sessions", sid, "master.log")
+        with open(log) as f:
+            lines = f.read().splitlines(True)
+        with open(log, "w") as f:
+            f.writelines(lines[:3])
+        env = W1.whm_json("get_pkgacct_session_state", {"session_id": sid})
+        self.assertEqual(env["metadata"]["reason"],
+                         "API failure: Could not identify state from pkgacct log at "
+                         "/usr/local/cpanel/Whostmgr/Backup/Pkgacct/State.pm line 114.\n")
+
+
+class SubDomainRemoval(Base):
+    """No UAPI SubDomain::delsubdomain: cPanel's API 2 page for SubDomain::delsubdomain says
+    "no equivalent UAPI function exists" and calls it through WHM's /json-api/cpanel with
+    cpanel_jsonapi_apiversion=2 (api.docs.cpanel.net/cpanel-api-2/cpanel-api-2-modules-
+    subdomain/cpanel-api-2-functions-subdomain-delsubdomain).  An unknown UAPI function of a
+    known module answers as cPanel's Cpanel/API.pm (_run_module_function) does; the API 2
+    answer is Cpanel/SubDomain.pm api2_delsubdomain's item {result, reason} in the
+    cpanelresult envelope of Cpanel/Api2/Exec.pm (protocols/cpanel.md §1.4, §2.4)."""
+
+    MISSING = "The system could not find the function “delsubdomain” in the module “SubDomain”."
+
+    def add(self, label):
+        env = W1.whm_json("uapi_cpanel", {"cpanel.user": "acmeshop", "cpanel.module": "SubDomain",
+                                          "cpanel.function": "addsubdomain", "domain": label,
+                                          "rootdomain": "shop.acme.example",
+                                          "dir": label + ".shop.acme.example"})
+        self.assertEqual(env["data"]["uapi"]["status"], 1, env)
+        return label + ".shop.acme.example"
+
+    def subdomains(self):
+        env = W1.whm_json("uapi_cpanel", {"cpanel.user": "acmeshop",
+                                          "cpanel.module": "DomainInfo",
+                                          "cpanel.function": "list_domains"})
+        return env["data"]["uapi"]["data"]["sub_domains"]
+
+    def api2(self, params, user="acmeshop"):
+        p = {"cpanel_jsonapi_user": user, "cpanel_jsonapi_module": "SubDomain",
+             "cpanel_jsonapi_func": "delsubdomain", "cpanel_jsonapi_apiversion": "2"}
+        p.update(params)
+        code, body = W1.whm("cpanel", p)
+        self.assertEqual(code, 200)
+        return json.loads(body)
+
+    def test_uapi_has_no_delsubdomain(self):
+        full = self.add("gone1")
+        env = W1.whm_json("uapi_cpanel", {"cpanel.user": "acmeshop", "cpanel.module": "SubDomain",
+                                          "cpanel.function": "delsubdomain", "domain": full})
+        self.assertEqual(env["metadata"]["result"], 1)
+        self.assertEqual(env["data"]["uapi"], {"data": None, "errors": [self.MISSING],
+                                               "messages": None, "metadata": {}, "status": 0,
+                                               "warnings": None})
+        st, _, body, _ = W1.raw("GET", "/execute/SubDomain/delsubdomain?domain=" + full,
+                                headers={"Authorization": "cpanel acmeshop:" + W1.token},
+                                port=W1.env["CPSIM_CPANEL_PORT"])
+        self.assertEqual((st, json.loads(body)["errors"]), (200, [self.MISSING]))
+        legacy = self.api2({"cpanel_jsonapi_apiversion": "3", "domain": full})
+        self.assertEqual(legacy["result"]["errors"], [self.MISSING])
+        self.assertIn(full, self.subdomains(), "still there")
+
+    def test_api2_removes_the_subdomain_and_keeps_its_files(self):
+        full = self.add("gone2")
+        docroot = W1.home("acmeshop", full)
+        with open(os.path.join(docroot, "index.html"), "w") as f:
+            f.write("stage\n")
+        got = self.api2({"domain": full})
+        self.assertEqual(got, {"cpanelresult": {
+            "apiversion": 2, "data": [{"reason": "The subdomain “%s” has been removed." % full,
+                                       "result": 1}],
+            "event": {"result": 1}, "func": "delsubdomain", "module": "SubDomain"}})
+        self.assertNotIn(full, self.subdomains())
+        self.assertEqual(W1.whm_json("domainuserdata", {"domain": full})["metadata"]["result"], 0)
+        self.assertTrue(os.path.isfile(os.path.join(docroot, "index.html")),
+                        "cPanel keeps the document root")
+        # the label_rootdomain form too
+        self.add("gone3")
+        self.assertEqual(self.api2({"domain": "gone3_shop.acme.example"})["cpanelresult"]
+                         ["data"][0]["result"], 1)
+
+    def test_api2_failures(self):
+        got = self.api2({"domain": "nosuch.shop.acme.example"})["cpanelresult"]
+        reason = "The subdomain “nosuch.shop.acme.example” does not exist."
+        self.assertEqual((got["event"], got["data"], got["error"]),
+                         ({"result": 1}, [{"reason": reason, "result": 0}], reason))
+        # another account's subdomain is not this user's to remove
+        full = self.add("gone4")
+        self.assertEqual(self.api2({"domain": full}, user="lowco")["cpanelresult"]["data"][0]
+                         ["result"], 0)
+        self.assertIn(full, self.subdomains())
+        code, body = W1.whm("cpanel", {"cpanel_jsonapi_user": "ACMESHOP",
+                                       "cpanel_jsonapi_module": "SubDomain",
+                                       "cpanel_jsonapi_func": "delsubdomain",
+                                       "cpanel_jsonapi_apiversion": "2", "domain": full})
+        self.assertEqual(body, replay.sample_bytes(HERE, "s03-legacy-cpanel-bad-user.body"))
+        got = self.api2({"cpanel_jsonapi_func": "nosuchfunc"})["cpanelresult"]
+        self.assertEqual(got["event"]["result"], 0)
 
 
 class Restore(Base):
