@@ -312,12 +312,14 @@ sed -i 's/^poll_max = 1$/poll_max = 1\nstrict_warnings = yes/' "$T/agent.conf"
 fault_case 1 '{"pkgacct":{"fault":"warn_line"}}' "strict_warnings"
 sed -i '/^strict_warnings = yes$/d' "$T/agent.conf"
 
-# Restore faults: the rollback fails, names the safety snapshot, the state before stays.
+# Restore faults: the rollback fails, the automatic rollback restores the state before from
+# the safety snapshot (jiku-agent(8), rollback), the message names both.
 printf 'before failed restore\n' >"$HOME1/public_html/data.txt"
 for f in failed aborted item_failed; do
-    faults "$W1" "{\"restore\":{\"fault\":\"$f\"}}"
-    run 1 rollback acme/shop --to latest --yes && has err "safety snapshot"
-    [ "$f" = item_failed ] || same "$HOME1/public_html/data.txt" "before failed restore"
+    faults "$W1" "{\"restore\":{\"fault\":\"$f\",\"count\":1}}"
+    run 1 rollback acme/shop --to latest --yes && has err "automatic rollback (operation" &&
+        has err "restored the state before it from safety snapshot"
+    same "$HOME1/public_html/data.txt" "before failed restore"
 done
 faults "$W1" '{}'
 before=$(requests start_local_cpmove_restore)
