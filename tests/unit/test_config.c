@@ -1294,3 +1294,43 @@ Test(config, diag_add_counts_errors_only)
     cr_assert_null(d.items);
     jiku_diags_release(NULL);
 }
+
+/* auto_rollback (jiku-agent.conf(5)): yes by default, [agent] sets it, a target overrides it. */
+Test(config, auto_rollback_agent_and_target)
+{
+    const char *targets = "[target acme/a]\nserver = web1\nkind = account\naccount = acmea\n"
+                          "[target acme/b]\nserver = web1\nkind = account\naccount = acmeb\n"
+                          "auto_rollback = yes\n"
+                          "[target acme/c]\nserver = web1\nkind = account\naccount = acmec\n"
+                          "auto_rollback = no\n";
+    struct jiku_buf b = JIKU_BUF_INIT;
+    const char *text;
+
+    jiku_buf_adds(&b, ACME);
+    jiku_buf_adds(&b, targets);
+    expect_ok(load_snippet(jiku_buf_str(&b)));
+    cr_assert(cfg->auto_rollback);
+    cr_assert(jiku_auto_rollback(cfg, jiku_config_target(cfg, "acme/a")));
+    cr_assert(jiku_auto_rollback(cfg, jiku_config_target(cfg, "acme/b")));
+    cr_assert_not(jiku_auto_rollback(cfg, jiku_config_target(cfg, "acme/c")));
+
+    jiku_buf_reset(&b);
+    jiku_buf_adds(&b, "[agent]\npolicy_dir = @P@\nauto_rollback = no\n[customer acme]\n"
+                      "tier = medium\n");
+    jiku_buf_adds(&b, targets);
+    expect_ok(load_snippet(jiku_buf_str(&b)));
+    cr_assert_not(cfg->auto_rollback);
+    cr_assert_not(jiku_auto_rollback(cfg, jiku_config_target(cfg, "acme/a")));
+    cr_assert(jiku_auto_rollback(cfg, jiku_config_target(cfg, "acme/b")));
+    cr_assert_not(jiku_auto_rollback(cfg, jiku_config_target(cfg, "acme/c")));
+    /* config show writes both back */
+    jiku_buf_reset(&b);
+    cr_assert_eq(jiku_config_show(cfg, &b), 0);
+    text = jiku_buf_str(&b);
+    cr_assert(strstr(text, "[agent]\n") != NULL && strstr(text, "auto_rollback = no\n") != NULL);
+    cr_assert(strstr(text, "auto_rollback = yes\n") != NULL);
+
+    cr_assert_eq(load_snippet(ACME "[target acme/shop]\nauto_rollback = maybe\n"), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:20: invalid auto_rollback 'maybe': expected yes or no"));
+    jiku_buf_release(&b);
+}
