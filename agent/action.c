@@ -614,8 +614,9 @@ after_failure(struct prepared *p, int r, bool changed, struct jiku_err *err)
                         "the state before it is in safety snapshot '%s'",
                         verb, (long long)p->undo_op_id, e2.msg, rep->safety_artifact);
     }
-    err->status = JIKU_E_FAILED;
-    return JIKU_E_FAILED;
+    /* An interrupt that stopped the automatic rollback is the run's outcome (130). */
+    err->status = p->undo_status == JIKU_E_INTERRUPTED ? JIKU_E_INTERRUPTED : JIKU_E_FAILED;
+    return err->status;
 }
 
 static int
@@ -736,7 +737,9 @@ static void
 finish_undo(struct jiku_ctx *ctx, struct prepared *p)
 {
     const struct jiku_action *act = p->act;
-    const char *status = p->undo_status == 0 ? "ok" : "failed";
+    const char *status = p->undo_status == 0                    ? "ok"
+                         : p->undo_status == JIKU_E_INTERRUPTED ? "interrupted"
+                                                                : "failed";
     struct jiku_buf reason = JIKU_BUF_INIT;
     struct jiku_err e2 = {0};
 
