@@ -33,7 +33,7 @@ envelope(const char *s, size_t n)
 static void
 listings(int which, const char *s, size_t n)
 {
-    struct cpanel_listing a = {0}, h = {0}, extra = {0};
+    struct cpanel_listing a = {0}, h = {0};
     struct jiku_buf d = JIKU_BUF_INIT;
     struct jiku_err err;
 
@@ -43,10 +43,9 @@ listings(int which, const char *s, size_t n)
         (void)cpanel_parse_find_listing(s, n, &h, &err);
     cpanel_listing_sort(&a);
     cpanel_listing_sort(&h);
-    (void)cpanel_home_diff(&a, &h, true, NULL, &extra, &d, &err);
+    cpanel_home_diff(&a, &h, true, NULL, &d);
     cpanel_listing_release(&a);
     cpanel_listing_release(&h);
-    cpanel_listing_release(&extra);
     jiku_buf_release(&d);
 }
 
