@@ -454,25 +454,40 @@ plug_remote_remove_quietly(struct jiku_op *op, const struct jiku_server_info *se
 
 /* ---- the agent's stage record ------------------------------------------------------------ */
 
+/* SERVER's snapshot_dir/.staging, where the stage records live. */
+static int
+stage_record_dir(const struct jiku_server_info *server, char **dir, struct jiku_err *err)
+{
+    *dir = NULL;
+    if (!plug_valid_path(server->snapshot_dir))
+        return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir",
+                            server->name);
+    if (asprintf(dir, "%s/.staging", server->snapshot_dir) < 0) {
+        *dir = NULL;
+        return plug_nomem(err);
+    }
+    return 0;
+}
+
+/* The stage record of op->target, and its directory. */
 static int
 stage_record_path(struct jiku_op *op, char **dir, char **file, struct jiku_err *err)
 {
     const struct jiku_target_info *t = op->target;
-    const char *sd = op->server->snapshot_dir;
+    int r;
 
-    *dir = *file = NULL;
-    if (!plug_valid_path(sd))
-        return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir",
-                            op->server->name);
+    *file = NULL;
+    if ((r = stage_record_dir(op->server, dir, err)) != 0)
+        return r;
     if (!plug_valid_component(t->customer) || !plug_valid_component(t->name))
-        return jiku_err_set(err, JIKU_E_INVAL, "invalid target name '%s'", t->id);
-    if (asprintf(dir, "%s/.staging", sd) < 0 ||
-        asprintf(file, "%s/%s.%s", *dir, t->customer, t->name) < 0) {
+        r = jiku_err_set(err, JIKU_E_INVAL, "invalid target name '%s'", t->id);
+    else if (asprintf(file, "%s/%s.%s", *dir, t->customer, t->name) < 0)
+        r = plug_nomem(err);
+    if (r != 0) {
         free(*dir);
         *dir = *file = NULL;
-        return plug_nomem(err);
     }
-    return 0;
+    return r;
 }
 
 int
@@ -529,6 +544,45 @@ plug_stage_record_remove(struct jiku_op *op)
         plug_remote_remove_quietly(op, NULL, file);
     free(dir);
     free(file);
+}
+
+int
+plug_stage_records_all(struct jiku_op *op, struct jiku_buf *out, struct jiku_err *err)
+{
+    struct jiku_exec_result res = {0};
+    char *dir = NULL;
+    int r;
+
+    /* No target: discover reads every record of the server. */
+    jiku_buf_reset(out);
+    if ((r = stage_record_dir(op->server, &dir, err)) != 0)
+        return r;
+    /* Each record ends with a newline (plug_stage_record_write), so lines never run together. */
+    if ((r = run_script(op, NULL,
+                        "for f in \"$1\"/*; do if [ -f \"$f\" ] && [ ! -L \"$f\" ]; then "
+                        "cat -- \"$f\"; fi; done",
+                        (const char *const[]){dir, NULL}, (size_t)1 << 20,
+                        "reading the staging records", &res, err)) == 0 &&
+        jiku_buf_add(out, jiku_buf_str(&res.out), res.out.len) != 0)
+        r = plug_nomem(err);
+    jiku_exec_result_release(&res);
+    free(dir);
+    return r;
+}
+
+bool
+plug_records_have(const char *records, const char *key, const char *value)
+{
+    size_t kl = strlen(key), vl = strlen(value);
+
+    for (const char *p = records; p != NULL && *p != '\0';) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == '=' && strncmp(p + kl + 1, value, vl) == 0 &&
+            (p[kl + 1 + vl] == '\n' || p[kl + 1 + vl] == '\0'))
+            return true;
+        p = strchr(p, '\n');
+        p = p != NULL ? p + 1 : NULL;
+    }
+    return false;
 }
 
 char *

@@ -158,6 +158,10 @@ int plug_stage_record_write(struct jiku_op *op, const char *const *lines, struct
 void plug_stage_record_remove(struct jiku_op *op);
 /* The value of KEY in RECORD (KEY=VALUE lines; the last one wins), malloc()ed, or NULL. */
 char *plug_record_get(const char *record, const char *key);
+/* Every stage record on op->server, one after the other, into OUT (empty when none). */
+int plug_stage_records_all(struct jiku_op *op, struct jiku_buf *out, struct jiku_err *err);
+/* True when some line of RECORDS is exactly KEY=VALUE. */
+bool plug_records_have(const char *records, const char *key, const char *value);
 
 /* ---- detached jobs ----------------------------------------------------------------------- */
 

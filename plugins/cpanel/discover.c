@@ -10,7 +10,9 @@
  * may show it in the account's login history).  The first account whose session or list
  * fails stops the Softaculous part with a warning: a server without Softaculous answers every
  * account the same way, and an incomplete list would make configured installations look gone.
- * Staging copies (is_staging) belong to their live installation and are not listed.
+ * Staging copies belong to their live installation and are not listed: the ones the agent's
+ * stage records name (the only evidence; Softaculous documents no staging key), and any an
+ * undocumented is_staging key marks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,19 +56,21 @@ out:
     return r;
 }
 
-/* One installation object V of USER's "installations" into INV. */
+/* One installation object V of USER's "installations" into INV; STAGED: the stage records. */
 static int
-add_installation(struct jiku_op *op, const char *user, json_t *v, struct inv_list *inv,
-                 bool *complete, struct jiku_err *err)
+add_installation(struct jiku_op *op, const char *user, json_t *v, const char *staged,
+                 struct inv_list *inv, bool *complete, struct jiku_err *err)
 {
     json_t *staging = json_object_get(v, "is_staging");
+    const char *insid = cpanel_json_str(v, "insid");
     const char *url = cpanel_json_str(v, "softurl"), *script = cpanel_json_str(v, "script");
     struct jiku_buf detail = JIKU_BUF_INIT;
     struct jiku_err e = {0};
     char *domain = NULL, *path = NULL;
     int r;
 
-    if (json_is_true(staging) || (json_is_integer(staging) && json_integer_value(staging)) ||
+    if ((insid != NULL && plug_records_have(staged, "insid", insid)) || json_is_true(staging) ||
+        (json_is_integer(staging) && json_integer_value(staging)) ||
         (json_is_string(staging) && strcmp(json_string_value(staging), "1") == 0))
         return 0;
     if (inv_split_url(url, &domain, &path, &e) != 0) {
@@ -87,8 +91,8 @@ add_installation(struct jiku_op *op, const char *user, json_t *v, struct inv_lis
 
 /* USER's installations through a session of that account. */
 static int
-list_installations(struct jiku_op *op, const char *user, struct inv_list *inv, bool *complete,
-                   struct jiku_err *err)
+list_installations(struct jiku_op *op, const char *user, const char *staged, struct inv_list *inv,
+                   bool *complete, struct jiku_err *err)
 {
     struct cpanel_soft_session sess = {0};
     json_t *root = NULL, *all, *group, *v;
@@ -111,13 +115,14 @@ list_installations(struct jiku_op *op, const char *user, struct inv_list *inv, b
             continue;
         /* {SID:{INSID:{…}}}, or one level less. */
         if (json_is_string(json_object_get(group, "insid"))) {
-            if ((r = add_installation(op, user, group, inv, complete, err)) != 0)
+            if ((r = add_installation(op, user, group, staged, inv, complete, err)) != 0)
                 goto out;
             continue;
         }
         json_object_foreach(group, insid, v)
         {
-            if (json_is_object(v) && (r = add_installation(op, user, v, inv, complete, err)) != 0)
+            if (json_is_object(v) &&
+                (r = add_installation(op, user, v, staged, inv, complete, err)) != 0)
                 goto out;
         }
     }
@@ -131,11 +136,13 @@ int
 cpanel_discover(struct jiku_op *op, struct jiku_err *err)
 {
     struct inv_list inv = {0};
+    struct jiku_buf staged = JIKU_BUF_INIT;
     bool accounts_ok = true, wp_listed = false, soft_ok = true, soft_complete = true;
     size_t n_accounts;
     int r;
 
-    if ((r = list_accounts(op, &inv, &accounts_ok, err)) != 0)
+    if ((r = list_accounts(op, &inv, &accounts_ok, err)) != 0 ||
+        (r = plug_stage_records_all(op, &staged, err)) != 0)
         goto out;
     n_accounts = inv.n;
     if ((r = inv_wordpress(&cpanel_wpt, op, &inv, &wp_listed, err)) != 0)
@@ -148,7 +155,7 @@ cpanel_discover(struct jiku_op *op, struct jiku_err *err)
             r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
             goto out;
         }
-        r = list_installations(op, user, &inv, &soft_complete, &e);
+        r = list_installations(op, user, jiku_buf_str(&staged), &inv, &soft_complete, &e);
         free(user);
         if (r == JIKU_E_NOMEM || r == JIKU_E_INTERRUPTED) {
             jiku_err_set(err, r, "%s", e.msg);
@@ -167,5 +174,6 @@ cpanel_discover(struct jiku_op *op, struct jiku_err *err)
     inv_give(&inv, op->result);
 out:
     inv_release(&inv);
+    jiku_buf_release(&staged);
     return r;
 }

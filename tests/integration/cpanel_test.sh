@@ -181,6 +181,11 @@ exec "$W1/ssh/bin/tar.whole" "\$@"
 EOF
 chmod 755 "$W1/ssh/bin/tar"
 printf 'stray\n' >"$HOME1/stray.txt"
+sed -i 's/^\[target acme\/shop\]$/&\nauto_rollback = no/' "$T/agent.conf"
+run 65 rollback acme/shop --to "$KEEP_ID" --yes && has err "ended early: nothing removed"
+same "$HOME1/stray.txt" stray
+sed -i '/^auto_rollback = no$/d' "$T/agent.conf"
+# With the automatic rollback on, the safety snapshot's restore meets the same cut list.
 run 1 rollback acme/shop --to "$KEEP_ID" --yes && has err "ended early: nothing removed" &&
     has err "so did its automatic rollback"
 same "$HOME1/stray.txt" stray

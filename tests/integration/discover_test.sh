@@ -242,6 +242,30 @@ faults "$T/web1" '{"api": [{"function": "listaccts", "fault": "garbage"}]}'
 run 65 discover web1
 faults "$T/web1" '{}'
 
+# ---- a Softaculous staging copy the agent made is its target's, not a new installation -------
+# Softaculous documents no key that marks a staging copy: the agent's stage record decides.
+cat >"$T/conf.d/50-cloud.conf" <<'CONF'
+[target acme/cloud]
+server = web1
+kind = softaculous
+account = acmeshop
+domain = cloud.acme.example
+staging_domain = staging.cloud.acme.example
+nightly = none
+CONF
+run 0 --actor tester stage acme/cloud || exit 1
+mark1=$(log_lines "$T/web1")
+mark2=$(log_lines "$T/plesk1")
+if run 3 --json discover web1; then
+    json_lines inventory >"$T/inv"
+    count inv '"kind":"softaculous"' 1
+    lacks_re inv '"domain":"staging.cloud.acme.example"'
+fi
+run 0 --actor tester unstage acme/cloud
+rm -f "$T/conf.d/50-cloud.conf"
+mark1=$(log_lines "$T/web1")
+mark2=$(log_lines "$T/plesk1")
+
 # ---- read-only, and no secret anywhere ------------------------------------------------------
 if [ -n "$(writes)" ]; then
     fail "discover changed something on a simulator:"

@@ -247,3 +247,29 @@ Test(plug_owner, as_owner_runs_as_that_user_and_refuses_root)
     cr_assert_eq(plug_owner_prelude(&cmd, "x'; rm -rf /", &err), JIKU_E_INVAL);
     jiku_buf_release(&cmd);
 }
+
+/* ---- the agent's stage records ------------------------------------------------------------ */
+
+Test(plug_records, values_and_membership_match_whole_lines)
+{
+    static const char recs[] = "insid=26_1\ndomain=staging.a.example\n"
+                               "domain=b.example\ncreated=1\ninsid=26_12\n";
+    char *v;
+
+    cr_assert(plug_records_have(recs, "insid", "26_1"));
+    cr_assert(plug_records_have(recs, "insid", "26_12"));
+    cr_assert_not(plug_records_have(recs, "insid", "26"), "a prefix of a value is not the value");
+    cr_assert_not(plug_records_have(recs, "insid", "26_123"));
+    cr_assert_not(plug_records_have(recs, "nsid", "26_1"), "a suffix of a key is not the key");
+    cr_assert_not(plug_records_have("", "insid", "26_1"));
+    cr_assert_not(plug_records_have(NULL, "insid", "26_1"));
+    /* The last of several values wins; an absent key is NULL. */
+    cr_assert_not_null(v = plug_record_get(recs, "domain"));
+    cr_assert_str_eq(v, "b.example");
+    free(v);
+    cr_assert_not_null(v = plug_record_get("created=1", "created"));
+    cr_assert_str_eq(v, "1");
+    free(v);
+    cr_assert_null(plug_record_get(recs, "path"));
+    cr_assert_null(plug_record_get(recs, "domai"));
+}
