@@ -135,15 +135,19 @@ parse_json(const char *function, const char *body, size_t len, json_t **out, str
     return 0;
 }
 
-int
-cpanel_whm_parse(const char *function, long status, const char *body, size_t len, json_t **root,
-                 struct jiku_err *err)
+/*
+ * What both WHM envelopes (API 1, and API 2 through /json-api/cpanel) share: refused
+ * credentials, an HTTP status that is not 2xx, and a body that is not a JSON object.  *OUT
+ * gets the object (the caller's).
+ */
+static int
+whm_object(const char *call, long status, const char *body, size_t len, json_t **out,
+           struct jiku_err *err)
 {
-    struct jiku_buf why = JIKU_BUF_INIT;
-    json_t *j = NULL, *md, *legacy;
-    int r, ok;
+    json_t *j = NULL;
+    int r;
 
-    *root = NULL;
+    *out = NULL;
     if (status == 401 || status == 403) {
         const char *text = NULL;
 
@@ -154,20 +158,34 @@ cpanel_whm_parse(const char *function, long status, const char *body, size_t len
         r = jiku_err_set(err, JIKU_E_AUTH,
                          "WHM refused the credentials for '%s' (HTTP %ld%s%s): check api_user "
                          "and api_token_file",
-                         function, status, text != NULL ? ": " : "", text != NULL ? text : "");
+                         call, status, text != NULL ? ": " : "", text != NULL ? text : "");
         json_decref(j);
         return r;
     }
     if (status < 200 || status > 299)
         return jiku_err_set(err, JIKU_E_DATA, "unexpected HTTP %ld from WHM for '%s'", status,
-                            function);
-    if ((r = parse_json(function, body, len, &j, err)) != 0)
+                            call);
+    if ((r = parse_json(call, body, len, &j, err)) != 0)
         return r;
     if (!json_is_object(j)) {
-        r = jiku_err_set(err, JIKU_E_DATA, "answer from WHM to '%s' is not a JSON object",
-                         function);
-        goto out;
+        json_decref(j);
+        return jiku_err_set(err, JIKU_E_DATA, "answer from WHM to '%s' is not a JSON object", call);
     }
+    *out = j;
+    return 0;
+}
+
+int
+cpanel_whm_parse(const char *function, long status, const char *body, size_t len, json_t **root,
+                 struct jiku_err *err)
+{
+    struct jiku_buf why = JIKU_BUF_INIT;
+    json_t *j = NULL, *md, *legacy;
+    int r, ok;
+
+    *root = NULL;
+    if ((r = whm_object(function, status, body, len, &j, err)) != 0)
+        return r;
     if ((legacy = json_object_get(j, "cpanelresult")) != NULL) {
         const char *text = cpanel_json_str(legacy, "error");
 
@@ -339,28 +357,8 @@ cpanel_api2_parse(const char *call, long status, const char *body, size_t len, j
     int r, ok;
 
     *root = NULL;
-    if (status == 401 || status == 403) {
-        if (len > 0 && len <= CPANEL_JSON_MAX &&
-            (j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) != NULL)
-            text = cpanel_json_str(json_object_get(j, "cpanelresult"), "error");
-        else
-            text = NULL;
-        r = jiku_err_set(err, JIKU_E_AUTH,
-                         "WHM refused the credentials for '%s' (HTTP %ld%s%s): check api_user "
-                         "and api_token_file",
-                         call, status, text != NULL ? ": " : "", text != NULL ? text : "");
-        json_decref(j);
+    if ((r = whm_object(call, status, body, len, &j, err)) != 0)
         return r;
-    }
-    if (status < 200 || status > 299)
-        return jiku_err_set(err, JIKU_E_DATA, "unexpected HTTP %ld from WHM for '%s'", status,
-                            call);
-    if ((r = parse_json(call, body, len, &j, err)) != 0)
-        return r;
-    if (!json_is_object(j)) {
-        r = jiku_err_set(err, JIKU_E_DATA, "answer from WHM to '%s' is not a JSON object", call);
-        goto out;
-    }
     if (!json_is_object(cr = json_object_get(j, "cpanelresult"))) {
         /* A user WHM cannot run API 2 as: {"data":{…},"type":"text","error":"…"} (§1.4). */
         if ((text = cpanel_json_str(j, "error")) != NULL) {
