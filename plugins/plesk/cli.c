@@ -80,11 +80,18 @@ int
 plesk_webroot_aside(struct jiku_op *op, const char *owner, const char *root, const char *aside,
                     struct jiku_err *err)
 {
-    /* The web root itself stays: its group and mode are the panel's, not its owner's to set. */
+    /*
+     * The web root itself stays: its group and mode are the panel's, not its owner's to set.  A
+     * move that stops half-way moves back what it moved: all of it is aside, or none.
+     */
     static const char script[] =
         "test -d \"$1\" && ! test -L \"$1\" || { echo \"not a directory: $1\" >&2; exit 3; }\n"
-        "mkdir -m 700 -- \"$2\"\n"
-        "find \"$1\" -mindepth 1 -maxdepth 1 -exec mv -t \"$2\" -- {} +";
+        "mkdir -m 700 -- \"$2\" || exit 3\n"
+        "find \"$1\" -mindepth 1 -maxdepth 1 -exec mv -t \"$2\" -- {} + || {\n"
+        "    find \"$2\" -mindepth 1 -maxdepth 1 -exec mv -t \"$1\" -- {} +\n"
+        "    rmdir -- \"$2\"\n"
+        "    exit 3\n"
+        "}";
     const char *args[] = {root, aside, NULL};
 
     if (!plug_valid_path(root) || !plug_valid_path(aside))
