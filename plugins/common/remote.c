@@ -131,24 +131,6 @@ plug_as_owner(struct jiku_buf *cmd, const char *const *words)
     return plug_words(cmd, words);
 }
 
-/* Run the fixed shell SCRIPT as root with ARGS as $1…: as plug_run. */
-static int
-run_script(struct jiku_op *op, const struct jiku_server_info *server, const char *script,
-           const char *const *args, size_t max_output, const char *what,
-           struct jiku_exec_result *res, struct jiku_err *err)
-{
-    const char *head[] = {"sh", "-c", script, "sh", NULL};
-    struct jiku_buf cmd = JIKU_BUF_INIT;
-    int r;
-
-    if (plug_words(&cmd, head) != 0 || plug_words(&cmd, args) != 0)
-        r = plug_nomem(err);
-    else
-        r = plug_run(op, server, cmd.data, true, max_output, what, res, err);
-    jiku_buf_release(&cmd);
-    return r;
-}
-
 int
 plug_run_as_owner(struct jiku_op *op, const struct jiku_server_info *server, const char *owner,
                   const char *feed, const char *script, const char *const *args, size_t max_output,
@@ -158,10 +140,11 @@ plug_run_as_owner(struct jiku_op *op, const struct jiku_server_info *server, con
     struct jiku_buf cmd = JIKU_BUF_INIT;
     int r;
 
-    if ((r = plug_owner_prelude(&cmd, owner, err)) != 0)
+    if (owner != NULL && (r = plug_owner_prelude(&cmd, owner, err)) != 0)
         goto out;
     if ((feed != NULL && (jiku_buf_adds(&cmd, feed) != 0 || jiku_buf_adds(&cmd, " | ") != 0)) ||
-        plug_as_owner(&cmd, head) != 0 || plug_words(&cmd, args) != 0) {
+        (owner != NULL ? plug_as_owner(&cmd, head) : plug_words(&cmd, head)) != 0 ||
+        plug_words(&cmd, args) != 0) {
         r = plug_nomem(err);
         goto out;
     }
@@ -336,12 +319,8 @@ plug_remote_digest_as(struct jiku_op *op, const struct jiku_server_info *server,
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if (owner != NULL)
-        r = plug_run_as_owner(op, srv, owner, NULL, script.data, args, 4096, "checksums", &res,
-                              err);
-    else
-        r = run_script(op, srv, script.data, args, 4096, "checksums", &res, err);
-    if (r != 0)
+    if ((r = plug_run_as_owner(op, srv, owner, NULL, script.data, args, 4096, "checksums", &res,
+                               err)) != 0)
         goto out;
     if (strncmp(jiku_buf_str(&res.out), "MISSING", 7) == 0)
         r = jiku_err_set(err, JIKU_E_NOTFOUND, "archive '%s' is gone from '%s'", path, srv->name);
@@ -500,9 +479,9 @@ plug_stage_record_read(struct jiku_op *op, struct jiku_buf *out, struct jiku_err
     jiku_buf_reset(out);
     if ((r = stage_record_path(op, &dir, &file, err)) != 0)
         return r;
-    if ((r = run_script(op, NULL, "if [ -f \"$1\" ]; then cat -- \"$1\"; fi",
-                        (const char *const[]){file, NULL}, 4096, "reading the staging record", &res,
-                        err)) == 0 &&
+    if ((r = plug_run_as_owner(op, NULL, NULL, NULL, "if [ -f \"$1\" ]; then cat -- \"$1\"; fi",
+                               (const char *const[]){file, NULL}, 4096,
+                               "reading the staging record", &res, err)) == 0 &&
         jiku_buf_add(out, jiku_buf_str(&res.out), res.out.len) != 0)
         r = plug_nomem(err);
     jiku_exec_result_release(&res);
@@ -558,11 +537,11 @@ plug_stage_records_all(struct jiku_op *op, struct jiku_buf *out, struct jiku_err
     if ((r = stage_record_dir(op->server, &dir, err)) != 0)
         return r;
     /* Each record ends with a newline (plug_stage_record_write), so lines never run together. */
-    if ((r = run_script(op, NULL,
-                        "for f in \"$1\"/*; do if [ -f \"$f\" ] && [ ! -L \"$f\" ]; then "
-                        "cat -- \"$f\"; fi; done",
-                        (const char *const[]){dir, NULL}, (size_t)1 << 20,
-                        "reading the staging records", &res, err)) == 0 &&
+    if ((r = plug_run_as_owner(op, NULL, NULL, NULL,
+                               "for f in \"$1\"/*; do if [ -f \"$f\" ] && [ ! -L \"$f\" ]; then "
+                               "cat -- \"$f\"; fi; done",
+                               (const char *const[]){dir, NULL}, (size_t)1 << 20,
+                               "reading the staging records", &res, err)) == 0 &&
         jiku_buf_add(out, jiku_buf_str(&res.out), res.out.len) != 0)
         r = plug_nomem(err);
     jiku_exec_result_release(&res);
