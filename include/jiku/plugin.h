@@ -108,7 +108,10 @@ struct jiku_artifact_ref {
     uint64_t size;
     const char *md5;    /* hex or NULL */
     const char *sha256; /* hex or NULL */
-    /* The panel's WARN lines recorded when it was made, newline-separated, or NULL. */
+    /*
+     * ABI 1.3 (read only from a core of minor >= 3): the panel's WARN lines recorded when it
+     * was made, newline-separated, or NULL.
+     */
     const char *warnings;
 };
 
@@ -126,8 +129,9 @@ struct jiku_op_params {
     const char *backup_dir;   /* backup: directory (0700, created by the core) for the archive */
     const char *operation_id; /* unique per operation: names remote job directories */
     /*
-     * Rollback: the locations on the server of every artifact the catalog knows there
-     * (NULL-terminated, or NULL), which a clean-up must never remove.
+     * ABI 1.3 (read only from a core of minor >= 3), rollback: the locations on the server of
+     * every artifact the catalog knows there (NULL-terminated, or NULL), which a clean-up must
+     * never remove.
      */
     const char *const *keep_paths;
 };
