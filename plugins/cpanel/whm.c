@@ -330,7 +330,7 @@ out:
     return r;
 }
 
-/* ---- cPanel API 2 through WHM (protocols/cpanel.md §1.4 item 2, §2.4) ------------------- */
+/* ---- cPanel API 2 through WHM (the envelope of cPanel's Cpanel/Api2/Exec.pm) ------------ */
 
 /* The first element of DATA (an array of objects) whose result is 0, or NULL. Borrowed. */
 static json_t *

@@ -596,7 +596,7 @@ Test(client, request_shape_auth_and_retry_marking)
 /* ---- cPanel API 2 through WHM (SubDomain::delsubdomain) ------------------------------- */
 
 /*
- * The envelope of protocols/cpanel.md §2.4 as cPanel's Cpanel/Api2/Exec.pm builds it around
+ * The cPanel API 2 envelope as cPanel's Cpanel/Api2/Exec.pm builds it around
  * Cpanel/SubDomain.pm api2_delsubdomain's item {result, reason}.
  */
 Test(api2, delsubdomain_success)

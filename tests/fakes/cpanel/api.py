@@ -406,7 +406,7 @@ class Api:
     def u_Backup_fullbackup_to_homedir(self, user, p):
         return uapi_obj(1, {"pid": str(os.getpid())})
 
-    # ---- cPanel API 2 through /json-api/cpanel (protocols/cpanel.md §2.4) ------------------------
+    # ---- cPanel API 2 through /json-api/cpanel (the envelope of cPanel's Cpanel/Api2/Exec.pm) ----
     def api2_call(self, user, module, func, args):
         """{"cpanelresult":{"apiversion":2,"data":[…],"event":{"result":1},"func","module"}}
         (keys sorted), "error" added when the function failed; event.result 0 only when the

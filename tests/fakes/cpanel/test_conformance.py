@@ -516,7 +516,7 @@ class StartGrace(Base):
     State.pm (RUNNING only while the upid link names a live process, else the master log's
     last line decides, and an empty log dies "Could not identify state from pkgacct log") and
     Whostmgr/API/1/Data/Wrapper.pm (a function that dies answers result 0, reason "API
-    failure: " and the error) — protocols/cpanel.md §4.7."""
+    failure: " and the error); README.md, "pkgacct job"."""
 
     def test_state_cannot_be_identified_right_after_the_start(self):
         d = W1.snapdir("lowco", "grace1")
@@ -572,7 +572,7 @@ class SubDomainRemoval(Base):
     subdomain/cpanel-api-2-functions-subdomain-delsubdomain).  An unknown UAPI function of a
     known module answers as cPanel's Cpanel/API.pm (_run_module_function) does; the API 2
     answer is Cpanel/SubDomain.pm api2_delsubdomain's item {result, reason} in the
-    cpanelresult envelope of Cpanel/Api2/Exec.pm (protocols/cpanel.md §1.4, §2.4)."""
+    cpanelresult envelope of Cpanel/Api2/Exec.pm (README.md, "WHM API 1")."""
 
     MISSING = "The system could not find the function “delsubdomain” in the module “SubDomain”."
 
