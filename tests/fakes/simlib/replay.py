@@ -6,6 +6,7 @@ rig, faults.json and requests.log, the documented samples and bounded polling.
     from simlib import replay
 """
 
+import hashlib
 import json
 import os
 import shlex
@@ -42,6 +43,19 @@ def until(pred, seconds=20.0, step=0.1):
         if v or time.monotonic() > end:
             return v
         time.sleep(step)
+
+
+def tree_hash(path):
+    """One sha256 over the relative names and contents of every file below PATH, in order."""
+    h = hashlib.sha256()
+    for dp, dns, fns in sorted(os.walk(path)):
+        dns.sort()
+        for fn in sorted(fns):
+            full = os.path.join(dp, fn)
+            h.update(os.path.relpath(full, path).encode() + b"\0")
+            with open(full, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()
 
 
 def samples(here):

@@ -37,18 +37,6 @@ def sha(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def tree_hash(path):
-    h = hashlib.sha256()
-    for dp, dns, fns in sorted(os.walk(path)):
-        dns.sort()
-        for fn in sorted(fns):
-            full = os.path.join(dp, fn)
-            h.update(os.path.relpath(full, path).encode() + b"\0")
-            with open(full, "rb") as f:
-                h.update(f.read())
-    return h.hexdigest()
-
-
 class Inst(replay.Inst):
     ssh_timeout = 120
 
@@ -285,9 +273,9 @@ class WptClone(unittest.TestCase):
 
     def test_clone_and_copy_data_modes(self):
         news = by_url(jlist(CP), "https://shop.acme.example/news")
-        news_files, news_db = tree_hash(news["fullPath"]), sha(CP.mysql("acmeshop_wp2"))
+        news_files, news_db = replay.tree_hash(news["fullPath"]), sha(CP.mysql("acmeshop_wp2"))
         mail = CP.root("home", "acmeshop", "mail")
-        mail_hash = tree_hash(mail)
+        mail_hash = replay.tree_hash(mail)
         live, res = self.stage("staging")
         sid, lid = res["targetInstanceId"], live["id"]
         st = by_url(jlist(CP), "https://staging.blog.acme.example")
@@ -356,9 +344,9 @@ class WptClone(unittest.TestCase):
         with open(os.path.join(live["fullPath"], "wp-config.php")) as f:
             self.assertIn(os.path.basename(live_db)[:-4], f.read())
         # nothing else in the account was touched
-        self.assertEqual(tree_hash(news["fullPath"]), news_files)
+        self.assertEqual(replay.tree_hash(news["fullPath"]), news_files)
         self.assertEqual(sha(CP.mysql("acmeshop_wp2")), news_db)
-        self.assertEqual(tree_hash(mail), mail_hash)
+        self.assertEqual(replay.tree_hash(mail), mail_hash)
         # unstage on cPanel (no --remove): detach, the files, the database and its user
         # through UAPI, then the subdomain
         rc, out, err = CP.wpt("--detach -instance-id %d" % sid)
@@ -734,7 +722,7 @@ class Softaculous(unittest.TestCase):
         self.assertFalse(os.path.exists(CP.mysql("acmeshop_nccopy")))
         os.rmdir(cp["softpath"])
         # backup -> change -> restore
-        files0, db0 = tree_hash(live_path), sha(live_db)
+        files0, db0 = replay.tree_hash(live_path), sha(live_db)
         r = CP.soft_json(sess, {"act": "backup", "insid": "483_10001"},
                          {"backupins": "1", "backup_dir": "1", "backup_datadir": "1",
                           "backup_db": "1"})
@@ -761,7 +749,7 @@ class Softaculous(unittest.TestCase):
         self.assertTrue(r["done_msg"].startswith("Your backup is being restored in background"))
         t, seen = CP.wait_task(sess, r["done"])
         self.assertEqual(t["status"]["completed"], "Restore Completed")
-        self.assertEqual(tree_hash(live_path), files0)
+        self.assertEqual(replay.tree_hash(live_path), files0)
         self.assertEqual(sha(live_db), db0)
 
     def test_stop_ends_tasks(self):

@@ -10,13 +10,9 @@ simulator's old behaviour (restore emptying the install by itself, `completed` e
 end, a failed task's error shown in its status, backups always local, staging keys shown).
 """
 
-import hashlib
-import http.client
 import json
 import os
-import re
 import signal
-import ssl
 import sys
 import time
 import unittest
@@ -26,78 +22,32 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FAKES = os.path.dirname(HERE)
 sys.path.insert(0, FAKES)  # simlib
 from simlib import replay  # noqa: E402
+from test_conformance import CpInst  # noqa: E402
 
 JOB_SECONDS = 0.4
 INSID = "483_10001"
 FLEET = CP = None
 
 
-def tree_hash(path):
-    h = hashlib.sha256()
-    for dp, dns, fns in sorted(os.walk(path)):
-        dns.sort()
-        for fn in sorted(fns):
-            full = os.path.join(dp, fn)
-            h.update(os.path.relpath(full, path).encode() + b"\0")
-            with open(full, "rb") as f:
-                h.update(f.read())
-    return h.hexdigest()
-
-
-class Cp(replay.Inst):
-    """The cPanel simulator: WHM with the root token, Softaculous inside a user session."""
+class Cp(CpInst):
+    """The cPanel simulator (test_conformance.CpInst), with one Softaculous session kept."""
 
     def __init__(self, d):
-        super().__init__(d, "CPSIM_")
-        with open(self.e("TOKEN_FILE")) as f:
-            self.token = f.read().strip()
-        self.ctx = ssl.create_default_context(cafile=self.e("CA_FILE"))
+        super().__init__(d)
         self.sess = None
 
-    def req(self, method, path, port, headers=None, body=None):
-        c = http.client.HTTPSConnection("127.0.0.1", int(port), context=self.ctx, timeout=30)
-        try:
-            c.request(method, path, body=body, headers=headers or {})
-            r = c.getresponse()
-            return r.status, r.read(), r
-        finally:
-            c.close()
-
-    def session(self):
-        q = urllib.parse.urlencode({"user": "acmeshop", "service": "cpaneld",
-                                    "api.version": "1"})
-        st, body, _ = self.req("GET", "/json-api/create_user_session?" + q, self.e("API_PORT"),
-                               {"Authorization": "whm root:" + self.token})
-        assert st == 200, (st, body)
-        u = urllib.parse.urlsplit(json.loads(body)["data"]["url"])
-        st, _, r = self.req("GET", u.path + "?" + u.query, u.port)
-        assert st == 302, st
-        m = re.match(r"^(/cpsess\d+)/frontend/([^/]+)/", r.getheader("Location"))
-        return r.getheader("Set-Cookie").split(";")[0], m.group(1), m.group(2)
-
-    def soft(self, params, post=None):
+    def call(self, params, post=None):
         """The JSON answer to one Softaculous call (a POST when post is given)."""
         if self.sess is None:
             self.sess = self.session()
-        cookie, prefix, theme = self.sess
-        path = "%s/frontend/%s/softaculous/index.live.php?%s" % (
-            prefix, theme, urllib.parse.urlencode(dict(params, api="json")))
-        h = {"Cookie": cookie}
-        body = None
-        if post is not None:
-            body = urllib.parse.urlencode(post)
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        st, data, _ = self.req("POST" if post is not None else "GET", path,
-                               self.e("CPANEL_PORT"), h, body)
-        assert st == 200, (st, data)
-        return json.loads(data)
+        return self.soft_json(self.sess, params, post)
 
     def tasklist(self, ssk, seconds=30):
         """eu_tasklist answers for ssk until progress 100 or no status (bounded in time)."""
         seen = []
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            r = self.soft({"act": "eu_tasklist", "ssk": ssk})
+            r = self.call({"act": "eu_tasklist", "ssk": ssk})
             seen.append(r)
             if not isinstance(r.get("status"), dict) or r["status"].get("progress") == 100:
                 return seen
@@ -106,13 +56,13 @@ class Cp(replay.Inst):
 
     def backup(self, post=None):
         """A backup of the Nextcloud install (files, data, database); its backups entry."""
-        r = self.soft({"act": "backup", "insid": INSID},
+        r = self.call({"act": "backup", "insid": INSID},
                       dict({"backupins": "1", "backup_dir": "1", "backup_datadir": "1",
                             "backup_db": "1"}, **(post or {})))
         self.assertDone(r)
         last = self.tasklist(r["done"])[-1]
         assert last["status"]["progress"] == 100, last
-        mine = [b for group in self.soft({"act": "backups"})["backups"].values()
+        mine = [b for group in self.call({"act": "backups"})["backups"].values()
                 for lst in group.values() for b in lst if b["ssk"] == r["done"]]
         assert len(mine) == 1, mine
         return mine[0]
@@ -158,7 +108,7 @@ class SoftaculousFacts(unittest.TestCase):
         self.live = CP.root("home", "acmeshop", "cloud.acme.example")
 
     def restore(self, name, extra=None):
-        r = CP.soft({"act": "restore", "restore": name},
+        r = CP.call({"act": "restore", "restore": name},
                     dict({"restore_ins": "1", "restore_dir": "1", "restore_datadir": "1",
                           "restore_db": "1"}, **(extra or {})))
         CP.assertDone(r)
@@ -172,7 +122,7 @@ class SoftaculousFacts(unittest.TestCase):
         a file made after the backup survives the restore; with it, the install is exactly the
         backup's again (issue 12, fact 1)."""
         b = CP.backup()
-        files0 = tree_hash(self.live)
+        files0 = replay.tree_hash(self.live)
         later = os.path.join(self.live, "lib", "webshell.php")
         later_data = os.path.join(self.live, "data", "admin", "files", "later.txt")
         for p in (later, later_data):
@@ -188,7 +138,7 @@ class SoftaculousFacts(unittest.TestCase):
         self.restore(b["name"], {"restore_delete_files": "1"})
         self.assertFalse(os.path.exists(later))
         self.assertFalse(os.path.exists(later_data))
-        self.assertEqual(tree_hash(self.live), files0)
+        self.assertEqual(replay.tree_hash(self.live), files0)
 
     def test_completed_is_a_label_from_the_start(self):
         """The documented eu_tasklist answer (deepakbackuply/softaculous_api
@@ -196,10 +146,10 @@ class SoftaculousFacts(unittest.TestCase):
         `completed` => "Installation Completed" as a label beside `progress`: it is there
         while the task runs, so only progress 100 says done (issue 12, fact 2)."""
         CP.set_faults({"softaculous": {"act": "backup", "fault": "never_ends", "count": 1}})
-        r = CP.soft({"act": "backup", "insid": INSID}, {"backupins": "1", "backup_db": "1"})
+        r = CP.call({"act": "backup", "insid": INSID}, {"backupins": "1", "backup_db": "1"})
         CP.assertDone(r)
         def running():
-            st = CP.soft({"act": "eu_tasklist", "ssk": r["done"]}).get("status") or {}
+            st = CP.call({"act": "eu_tasklist", "ssk": r["done"]}).get("status") or {}
             return st if st.get("progress", 0) > 0 else None
 
         try:
@@ -219,7 +169,7 @@ class SoftaculousFacts(unittest.TestCase):
         before = sorted(os.listdir(CP.root("home", "acmeshop", "softaculous_backups"))) \
             if os.path.isdir(CP.root("home", "acmeshop", "softaculous_backups")) else []
         CP.set_faults({"softaculous": {"act": "backup", "fault": "fail", "count": 1}})
-        r = CP.soft({"act": "backup", "insid": INSID}, {"backupins": "1", "backup_db": "1"})
+        r = CP.call({"act": "backup", "insid": INSID}, {"backupins": "1", "backup_db": "1"})
         CP.assertDone(r)
         seen = CP.tasklist(r["done"])
         last = seen[-1]
@@ -239,7 +189,7 @@ class SoftaculousFacts(unittest.TestCase):
         remote locations (`backup_locs`).  A backup without backup_location of an installation
         that saves to a remote location lands there, not in ~/softaculous_backups (issue 12,
         fact 9).  Default seeded state: local (no location saved)."""
-        ins = CP.soft({"act": "installations"})["installations"]["483"][INSID]
+        ins = CP.call({"act": "installations"})["installations"]["483"][INSID]
         self.assertIn(ins.get("backup_location", ""), ("", "0"))
         locs = CP.root("home", "acmeshop", ".softaculous", "backup_locs.json")
         with open(locs, "w") as f:
@@ -248,9 +198,9 @@ class SoftaculousFacts(unittest.TestCase):
                              "ftp_pass": "secret", "backup_loc": "/backups"}}, f)
         CP.edit_install(INSID, backup_location="1")
         try:
-            ins = CP.soft({"act": "installations"})["installations"]["483"][INSID]
+            ins = CP.call({"act": "installations"})["installations"]["483"][INSID]
             self.assertEqual(ins["backup_location"], "1")
-            shown = CP.soft({"act": "settings"})["backup_locs"]
+            shown = CP.call({"act": "settings"})["backup_locs"]
             self.assertEqual(shown["1"]["server_host"], "ftp.example.net")
             self.assertNotIn("ftp_pass", shown["1"])
             b = CP.backup()
@@ -272,7 +222,7 @@ class SoftaculousFacts(unittest.TestCase):
         appear in no documented sample, so the simulator does not show them: a staging copy is
         known by the one who made it (issue 12, fact 8).  pushtolive still knows its live
         installation."""
-        r = CP.soft({"act": "installations"})
+        r = CP.call({"act": "installations"})
         doms = {i["softdomain"] for g in r["installations"].values() for i in g.values()}
         self.assertNotIn("stg.cloud.acme.example", doms)
         q = urllib.parse.urlencode({"cpanel.user": "acmeshop", "cpanel.module": "SubDomain",
@@ -282,23 +232,23 @@ class SoftaculousFacts(unittest.TestCase):
         st, body, _ = CP.req("GET", "/json-api/uapi_cpanel?" + q, CP.e("API_PORT"),
                              {"Authorization": "whm root:" + CP.token})
         self.assertEqual(json.loads(body)["data"]["uapi"]["status"], 1, body)
-        r = CP.soft({"act": "staging", "insid": INSID},
+        r = CP.call({"act": "staging", "insid": INSID},
                     {"softsubmit": "1", "softdomain": "stg.cloud.acme.example",
                      "softdirectory": "", "softdb": "ncfacts"})
         CP.assertDone(r)
         self.assertEqual(CP.tasklist(r["done"])[-1]["status"]["progress"], 100)
-        stg = [i for i in CP.soft({"act": "installations"})["installations"]["483"].values()
+        stg = [i for i in CP.call({"act": "installations"})["installations"]["483"].values()
                if i["softdomain"] == "stg.cloud.acme.example"]
         self.assertEqual(len(stg), 1)
         for k in ("is_staging", "live_insid"):
             self.assertNotIn(k, stg[0])
         with open(os.path.join(stg[0]["softpath"], "lib", "pushed.txt"), "w") as f:
             f.write("from staging\n")
-        r = CP.soft({"act": "pushtolive", "insid": stg[0]["insid"]}, {"softsubmit": "1"})
+        r = CP.call({"act": "pushtolive", "insid": stg[0]["insid"]}, {"softsubmit": "1"})
         CP.assertDone(r)
         self.assertEqual(CP.tasklist(r["done"])[-1]["status"]["progress"], 100)
         self.assertTrue(os.path.isfile(os.path.join(self.live, "lib", "pushed.txt")))
-        r = CP.soft({"act": "pushtolive", "insid": INSID}, {"softsubmit": "1"})
+        r = CP.call({"act": "pushtolive", "insid": INSID}, {"softsubmit": "1"})
         self.assertIn("error", r)  # the live installation is no staging copy
         os.unlink(os.path.join(self.live, "lib", "pushed.txt"))
 
