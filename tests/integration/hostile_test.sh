@@ -344,16 +344,23 @@ wp_change() {
     printf 'new\n' >"$1/new.txt"
 }
 
+# wp_prepare NAME SIM TARGET SITE DB TENANT: the start of a rollback scenario: a snapshot
+# (_snap), then the change it must undo (_before: the changed state); 1 when the scenario is
+# not wanted or its snapshot failed
+wp_prepare() {
+    want "$1" || return 1
+    begin "$1" "$2"
+    run 0 snapshot "$3" || { finish; return 1; }
+    _snap=$(id_of "$3" snapshot)
+    wp_change "$4" "$5"
+    _before=$(wp_state "$4" "$5")
+}
+
 # wp_exact NAME SIM TARGET SITE DB TENANT: an exact rollback whose fresh tree, made beside the
 # site in a directory the tenant writes, is swapped for a link to the canary before root
 # extracts into it
 wp_exact() {
-    want "$1" || return 0
-    begin "$1" "$2"
-    run 0 snapshot "$3" || { finish; return; }
-    _snap=$(id_of "$3" snapshot)
-    wp_change "$4" "$5"
-    _before=$(wp_state "$4" "$5")
+    wp_prepare "$@" || return 0
     watch "$6" "new:$(dirname "$4"):.$(basename "$4").jiku-new-*:$CANARY" || { finish; return; }
     slow 1.5 'jiku-new' tar
     attack "$SABOTAGED" rollback "$3" --to "$_snap" --yes
@@ -364,12 +371,7 @@ wp_exact() {
 # wp_merge NAME SIM TARGET SITE DB TENANT: a merge rollback; the tenant swaps the site itself
 # for a link to the canary when it sees the extraction into it start
 wp_merge() {
-    want "$1" || return 0
-    begin "$1" "$2"
-    run 0 snapshot "$3" || { finish; return; }
-    _snap=$(id_of "$3" snapshot)
-    wp_change "$4" "$5"
-    _before=$(wp_state "$4" "$5")
+    wp_prepare "$@" || return 0
     watch "$6" "exec:*tar *-C $4:$(dirname "$4"):$(basename "$4"):$CANARY" || { finish; return; }
     slow 1.5 "-C $4\$" tar
     attack "$SABOTAGED" rollback "$3" --to "$_snap" --merge --yes
@@ -404,12 +406,7 @@ wp_read() {
 # wp_gone NAME SIM TARGET SITE DB TENANT: an exact rollback; when the site is moved aside, the
 # tenant plants a link to the canary where it was, before the fresh tree is moved in
 wp_gone() {
-    want "$1" || return 0
-    begin "$1" "$2"
-    run 0 snapshot "$3" || { finish; return; }
-    _snap=$(id_of "$3" snapshot)
-    wp_change "$4" "$5"
-    _before=$(wp_state "$4" "$5")
+    wp_prepare "$@" || return 0
     watch "$6" "gone:$(dirname "$4"):$(basename "$4"):$CANARY" || { finish; return; }
     slow 1.5 "jiku-new-[^ ]* $4\$" mv
     attack "$SABOTAGED" rollback "$3" --to "$_snap" --yes

@@ -347,6 +347,10 @@ run 1 rollback acme/shop --to "$LATEST" --yes && has err "safety snapshot"
 same "$WWW/data.txt" "before failed restore"
 faults "$T/p1" '{"pleskrestore":[{"command":"restore","fault":"fail"}]}'
 run 1 rollback acme/shop --to "$LATEST" --yes && has err "safety snapshot" && has err "Restoration failed"
+# The exact rollback moved the web root's files aside before the failed restore: they are back.
+same "$WWW/data.txt" "before failed restore"
+[ -z "$(find "$(dirname "$WWW")" -maxdepth 1 -name '.jiku-aside-*')" ] ||
+    fail "a failed restore left the web root's files aside"
 faults "$T/p1" '{}'
 
 # --- a restore survives its SSH connection being cut ----------------------------------------
