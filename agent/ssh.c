@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -254,6 +255,87 @@ ssh_pool_flush(struct jiku_ssh *s, const struct jiku_server_conf *srv)
     }
 }
 
+/*
+ * libssh2 reports 0 for a channel that closed without an exit status (sshd's ChannelTimeout,
+ * a session process that died), so a zero alone proves nothing.  The command runs in a
+ * subshell; the shell then writes its status as the last line of stderr, under a marker
+ * made for this run, and a zero counts only with that line.  ssh_run strips the line.
+ */
+#define EXIT_MARK_FMT "jiku-exit-%016llx "
+#define EXIT_TAIL_MAX 64 /* "\n" + marker + status + "\n" fit */
+
+struct exit_mark {
+    char mark[40];             /* "\njiku-exit-NONCE " */
+    char tail[EXIT_TAIL_MAX];  /* the last bytes of stderr, whatever was kept of it */
+    size_t tail_len;
+    size_t err_total;          /* stderr bytes received, kept or not */
+};
+
+static int
+exit_mark_wrap(struct exit_mark *m, const char *cmd, struct jiku_buf *out, struct jiku_err *err)
+{
+    unsigned long long nonce;
+
+    if (getrandom(&nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
+        return jiku_err_set(err, JIKU_E_FAILED, "cannot make an exit marker: getrandom: %s",
+                            strerror(errno));
+    snprintf(m->mark, sizeof(m->mark), "\n" EXIT_MARK_FMT, nonce);
+    m->tail_len = m->err_total = 0;
+    if (jiku_buf_addf(out,
+                      "(\n%s\n)\njiku_rc=$?; printf '\\n" EXIT_MARK_FMT "%%d\\n' \"$jiku_rc\" >&2; "
+                      "exit \"$jiku_rc\"\n",
+                      cmd, nonce) != 0)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    return 0;
+}
+
+static void
+exit_mark_feed(struct exit_mark *m, const char *data, size_t n)
+{
+    m->err_total += n;
+    if (n >= sizeof(m->tail)) {
+        memcpy(m->tail, data + n - sizeof(m->tail), sizeof(m->tail));
+        m->tail_len = sizeof(m->tail);
+        return;
+    }
+    if (m->tail_len + n > sizeof(m->tail)) {
+        size_t drop = m->tail_len + n - sizeof(m->tail);
+
+        memmove(m->tail, m->tail + drop, m->tail_len - drop);
+        m->tail_len -= drop;
+    }
+    memcpy(m->tail + m->tail_len, data, n);
+    m->tail_len += n;
+}
+
+/*
+ * The status on the marker line ending stderr, or -1 without one.  The line leaves ERROUT
+ * (which holds the first bytes of stderr, up to MAX); *TRUNCATED tells whether the command's
+ * own stderr was longer than MAX.
+ */
+static int
+exit_mark_take(const struct exit_mark *m, struct jiku_buf *errout, size_t max, bool *truncated)
+{
+    size_t mlen = strlen(m->mark), end = m->tail_len - 1, d, own;
+    int status = 0;
+
+    if (m->tail_len < mlen + 2 || m->tail[end] != '\n')
+        return -1;
+    for (d = end; d > 0 && d > end - 3 && m->tail[d - 1] >= '0' && m->tail[d - 1] <= '9'; d--)
+        ;
+    if (d == end || d < mlen || memcmp(m->tail + d - mlen, m->mark, mlen) != 0)
+        return -1;
+    for (size_t i = d; i < end; i++)
+        status = status * 10 + (m->tail[i] - '0');
+    own = m->err_total - (m->tail_len - (d - mlen));
+    if (errout->len > own) {
+        errout->len = own;
+        errout->data[own] = '\0';
+    }
+    *truncated = own > max;
+    return status;
+}
+
 /* Append up to the room left under MAX; note the first time something is dropped. */
 static int
 add_bounded(struct jiku_buf *b, const char *data, size_t n, size_t max, bool *truncated)
@@ -272,10 +354,12 @@ ssh_run(struct ssh_conn *c, const char *cmd, size_t max_output, int64_t deadline
         struct jiku_exec_result *res, bool *sent, struct jiku_err *err)
 {
     LIBSSH2_CHANNEL *ch = NULL;
+    struct jiku_buf wrapped = JIKU_BUF_INIT;
+    struct exit_mark mark;
     char chunk[16384];
-    bool truncated = false;
+    bool truncated[2] = {false, false};
     char *signame = NULL;
-    int rc, r = 0;
+    int rc, r = 0, marked;
 
     *sent = false;
     res->exit_status = -1;
@@ -285,16 +369,20 @@ ssh_run(struct ssh_conn *c, const char *cmd, size_t max_output, int64_t deadline
     /* Make both buffers valid C strings even when a stream stays empty. */
     if ((r = jiku_buf_grow(&res->out, 1)) != 0 || (r = jiku_buf_grow(&res->errout, 1)) != 0)
         return jiku_err_set(err, r, "out of memory");
+    if ((r = exit_mark_wrap(&mark, cmd, &wrapped, err)) != 0)
+        goto out;
 
     while ((ch = libssh2_channel_open_session(c->sess)) == NULL) {
         rc = libssh2_session_last_errno(c->sess);
-        if (rc != LIBSSH2_ERROR_EAGAIN)
-            return ssh_fail(c, rc, "cannot open an SSH channel", err);
+        if (rc != LIBSSH2_ERROR_EAGAIN) {
+            r = ssh_fail(c, rc, "cannot open an SSH channel", err);
+            goto out;
+        }
         if ((r = ssh_wait(c, deadline_ms, "cannot open an SSH channel", err)) != 0)
-            return r;
+            goto out;
     }
     *sent = true;
-    while ((rc = libssh2_channel_exec(ch, cmd)) == LIBSSH2_ERROR_EAGAIN)
+    while ((rc = libssh2_channel_exec(ch, wrapped.data)) == LIBSSH2_ERROR_EAGAIN)
         if ((r = ssh_wait(c, deadline_ms, "remote command", err)) != 0)
             goto out;
     if (rc != 0) {
@@ -311,7 +399,9 @@ ssh_run(struct ssh_conn *c, const char *cmd, size_t max_output, int64_t deadline
 
             if (n > 0) {
                 progress = true;
-                if ((r = add_bounded(b, chunk, (size_t)n, max_output, &truncated)) != 0) {
+                if (stream == 1)
+                    exit_mark_feed(&mark, chunk, (size_t)n);
+                if ((r = add_bounded(b, chunk, (size_t)n, max_output, &truncated[stream])) != 0) {
                     jiku_err_set(err, r, "out of memory");
                     goto out;
                 }
@@ -336,19 +426,27 @@ ssh_run(struct ssh_conn *c, const char *cmd, size_t max_output, int64_t deadline
         goto out;
     }
     res->exit_status = libssh2_channel_get_exit_status(ch);
+    marked = exit_mark_take(&mark, &res->errout, max_output, &truncated[1]);
     if (libssh2_channel_get_exit_signal(ch, &signame, NULL, NULL, NULL, NULL, NULL) == 0 &&
         signame != NULL) {
         log_debug("server '%s': remote command killed by SIG%s", c->srv->info.name, signame);
         res->exit_status = -1;
         libssh2_free(c->sess, signame);
+    } else if (marked >= 0) {
+        res->exit_status = marked;
+    } else if (res->exit_status == 0) {
+        /* The command may still be running, or may have failed: its outcome is unknown. */
+        r = jiku_err_set(err, JIKU_E_TRANSIENT,
+                         "remote command: the server closed the channel without an exit status");
     }
-    res->truncated = truncated;
+    res->truncated = truncated[0] || truncated[1];
     /* Closed already, so this needs no round trip; the command's result stands regardless. */
     while ((rc = libssh2_channel_free(ch)) == LIBSSH2_ERROR_EAGAIN)
         if (ssh_wait(c, deadline_ms, "remote command", NULL) != 0)
             break;
 out:
     /* On failure the channel goes with its session, which is not reused (ssh_conn_destroy). */
+    jiku_buf_release(&wrapped);
     return r;
 }
 

@@ -116,8 +116,9 @@ wait_for_sshd(pid_t child)
     return false;
 }
 
+/* Start the rig's sshd, with EXTRA_CONF (NULL: none) appended to its sshd_config. */
 static void
-rig_start(void)
+rig_start_conf(const char *extra_conf)
 {
     char port[32];
     char *argv[] = {RIG, "prepare", rig.dir, NULL};
@@ -138,6 +139,11 @@ rig_start(void)
 
         cr_assert_lt(tries++, 5, "sshd did not start; see %s/sshd.log", rig.dir);
         cr_assert_eq(run(argv, NULL, 0), 0, "sshd-rig.sh prepare failed");
+        if (extra_conf != NULL) {
+            cr_assert_not_null(f = fopen(rig_path(0, "sshd_config"), "a"));
+            fprintf(f, "%s\n", extra_conf);
+            cr_assert_eq(fclose(f), 0);
+        }
         rig.sshd = fork();
         cr_assert_geq(rig.sshd, 0);
         if (rig.sshd == 0) {
@@ -165,6 +171,12 @@ rig_start(void)
     rig.srv.ssh_key = rig_path(1, "id_ed25519");
     rig.srv.known_hosts = rig_path(2, "known_hosts_ed25519");
     rig.srv.max_parallel = 2;
+}
+
+static void
+rig_start(void)
+{
+    rig_start_conf(NULL);
 }
 
 static void
@@ -276,6 +288,15 @@ Test(ssh, exec_exit_status_and_separate_streams)
     cr_expect_eq(res.exit_status, 0);
     cr_expect_str_eq(jiku_buf_str(&res.out), "");
 
+    /* stderr comes back byte for byte: no newline added, a look-alike status line kept */
+    cr_assert_eq(jiku_ssh_exec(s, &rig.srv,
+                               "printf '\\njiku-exit-0123456789abcdef 0\\n' >&2; "
+                               "printf 'no newline' >&2; exit 4",
+                               true, 0, &res, &err),
+                 0, "%s", err.msg);
+    cr_expect_eq(res.exit_status, 4);
+    cr_expect_str_eq(jiku_buf_str(&res.errout), "\njiku-exit-0123456789abcdef 0\nno newline");
+
     /* killed by a signal: -1 */
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "kill -9 $$", true, 0, &res, &err), 0, "%s", err.msg);
     cr_expect_eq(res.exit_status, -1);
@@ -299,6 +320,14 @@ Test(ssh, exec_output_is_bounded)
     cr_expect_eq(res.errout.len, 1000);
     cr_expect_eq(res.out.data[999], 'a');
     cr_expect_eq(res.errout.data[0], 'b');
+    cr_expect(res.truncated);
+    /* exactly the limit is not truncated */
+    cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "head -c 1000 /dev/zero | tr '\\0' c >&2", true, 1000,
+                               &res, &err),
+                 0, "%s", err.msg);
+    cr_expect_eq(res.exit_status, 0);
+    cr_expect_eq(res.errout.len, 1000);
+    cr_expect_not(res.truncated);
     /* the session is still usable after the dropped output */
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "echo again", true, 0, &res, &err), 0, "%s", err.msg);
     cr_expect_str_eq(jiku_buf_str(&res.out), "again\n");
@@ -1189,6 +1218,40 @@ Test(ssh, silent_server_times_out_the_handshake, .timeout = 30)
     cr_expect_lt(jiku_now_ms() - t0, 5000);
     cr_expect(strstr(err.msg, "timed out") != NULL, "%s", err.msg);
     close(fd);
+    jiku_exec_result_release(&res);
+    jiku_ssh_free(s);
+}
+
+/*
+ * sshd's ChannelTimeout closes an idle command's channel without an exit status while the
+ * command runs on; libssh2 reads that as exit 0.
+ */
+static void
+rig_start_idle_close(void)
+{
+    rig_start_conf("ChannelTimeout session:command=2s");
+}
+
+TestSuite(ssh_idle_close, .init = rig_start_idle_close, .fini = rig_stop, .timeout = 60);
+
+Test(ssh_idle_close, channel_closed_without_exit_status_is_an_error)
+{
+    struct jiku_ssh *s = new_ssh(0);
+    struct jiku_exec_result res = {.exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
+    struct jiku_err err = {0};
+    char cmd[2 * PATH_MAX];
+    struct stat sb;
+
+    snprintf(cmd, sizeof(cmd), "sleep 6; touch %s/finished", rig.dir);
+    cr_expect_eq(jiku_ssh_exec(s, &rig.srv, cmd, false, 0, &res, &err), JIKU_E_UNREACHABLE,
+                 "exit %d, %s", res.exit_status, err.msg);
+    cr_expect_not_null(strstr(err.msg, "without an exit status"), "%s", err.msg);
+    /* reported when the channel closed, not when the command ended */
+    cr_expect_eq(stat(rig_path(3, "finished"), &sb), -1, "the error waited for the command");
+    /* a command that answers in time still has its status */
+    cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "sleep 0.5; exit 0", false, 0, &res, &err), 0, "%s",
+                 err.msg);
+    cr_expect_eq(res.exit_status, 0);
     jiku_exec_result_release(&res);
     jiku_ssh_free(s);
 }
