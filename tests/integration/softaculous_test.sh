@@ -194,6 +194,13 @@ run 1 rollback acme/cloud --to "$BK_ID" --yes && has err "gone from the Softacul
 faults "$W1" '{}'
 [ "$(acts restore)" -gt "$restores" ] || fail "the failing restore was not sent"
 
+# --- a restore that reaches 100 but loses the installation: progress is not success ----------
+cp "$HOME1/.softaculous/installations.json" "$T/installations.json"
+faults "$W1" '{"softaculous": [{"act": "restore", "fault": "unlisted", "count": 1}]}'
+run 1 rollback acme/cloud --to "$BK_ID" --yes && has err "reached 100% but its result is missing"
+faults "$W1" '{}'
+cp "$T/installations.json" "$HOME1/.softaculous/installations.json"
+
 # --- verify: the server copy checked against the catalog ------------------------------------
 run 0 verify acme/cloud
 printf 'x' >>"$BK_LOC"

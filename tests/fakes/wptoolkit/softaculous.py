@@ -389,6 +389,10 @@ class Soft:
             getattr(self, "t_" + act)(task, lambda text, pct: step(text, pct, secs * 0.25))
             if task.get("fault") == "partial":  # the work done, then the task fails
                 raise SoftError("(simulated) Could not finish after the files were written")
+            if task.get("fault") == "unlisted":  # the work done, the record lost: 100 anyway
+                data = self.installs(task["user"])
+                data.pop(task["insid"], None)
+                self.save_installs(task["user"], data)
         except (OSError, SoftError, KeyError, tarfile.TarError) as e:
             self.drop_status(ssk, "The %s failed: %s" % (act, e))
             return 1
