@@ -143,6 +143,12 @@ int wpt_list(const struct wpt_panel *panel, struct jiku_op *op, struct wpt_list 
  */
 int wpt_resolve(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_site *site,
                 struct wpt_instance *out, struct jiku_err *err);
+/*
+ * STATUS with "other WordPress sites live inside DIR (…): CONSEQUENCE" when INST has sites
+ * inside its directory (inst->nested), which a copy of INST alone lacks; 0 when it has none.
+ */
+int wpt_refuse_nested(const struct wpt_instance *inst, int status, const char *consequence,
+                      struct jiku_err *err);
 /* 1 when an instance names SITE, 0 when none does (no --info check). */
 int wpt_exists(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_site *site,
                struct jiku_err *err);

@@ -593,17 +593,11 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
         goto out;
     if ((r = wpt_resolve_site(panel, op, &site, &inst, err)) != 0)
         goto out;
-    if (exact && inst.nested != NULL) {
-        /* The archive lacks them, and an exact rollback would drop them with the old tree. */
-        for (char *c = inst.nested; *c != '\0'; c++)
-            if (*c == '\n')
-                *c = c[1] != '\0' ? ',' : '\0';
-        r = jiku_err_set(err, JIKU_E_USAGE,
-                         "other WordPress sites live inside '%s' (%.200s): an exact rollback "
-                         "would remove them; use --merge",
-                         inst.full_path, inst.nested);
+    /* The archive lacks them, and an exact rollback would drop them with the old tree. */
+    if (exact && (r = wpt_refuse_nested(&inst, JIKU_E_USAGE,
+                                        "an exact rollback would remove them; use --merge",
+                                        err)) != 0)
         goto out;
-    }
     if (p->dry_run) {
         if (archive == NULL) {
             r = plug_details_upload_first(op, p->artifact, err);

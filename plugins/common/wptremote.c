@@ -83,6 +83,27 @@ nested_of(const struct wpt_list *list, const struct wpt_instance *self, char **o
 }
 
 int
+wpt_refuse_nested(const struct wpt_instance *inst, int status, const char *consequence,
+                  struct jiku_err *err)
+{
+    struct jiku_buf names = JIKU_BUF_INIT;
+    int r;
+
+    if (inst->nested == NULL)
+        return 0;
+    if (jiku_buf_adds(&names, inst->nested) != 0)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    jiku_buf_rtrim(&names);
+    for (size_t i = 0; i < names.len; i++)
+        if (names.data[i] == '\n')
+            names.data[i] = ',';
+    r = jiku_err_set(err, status, "other WordPress sites live inside '%s' (%.200s): %s",
+                     inst->full_path, names.data, consequence);
+    jiku_buf_release(&names);
+    return r;
+}
+
+int
 wpt_resolve(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_site *site,
             struct wpt_instance *out, struct jiku_err *err)
 {

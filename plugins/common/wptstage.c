@@ -578,6 +578,11 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
     if ((r = wpt_resolve_site(panel, op, &stg, &si, err)) != 0 ||
         (r = wpt_resolve_site(panel, op, &live, &li, err)) != 0)
         goto out;
+    /* Staging's copy lacks them, and -files-remove-missing (below) would delete them. */
+    if ((r = wpt_refuse_nested(&li, JIKU_E_FAILED,
+                               "promote makes live exactly staging and would remove them",
+                               err)) != 0)
+        goto out;
     if ((r = get_blog_public(panel, op, &li, &before, err)) != 0)
         goto out;
     snprintf(sid, sizeof(sid), "%lld", si.id);

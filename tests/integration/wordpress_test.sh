@@ -363,6 +363,12 @@ run 64 rollback lowcust/site --to latest --yes && has err "use --merge"
 run 0 rollback lowcust/site --to latest --merge --yes
 grep -qF "WP_USE_THEMES" "$L/index.php" || fail "the merge rollback did not restore the file"
 [ "$(sum "$L/sub")" = "$nested_before" ] || fail "a rollback touched the nested site"
+# Promote makes live exactly staging (-files-remove-missing): it would delete the nested site.
+run 0 stage lowcust/site --domain staging.low.example
+live_before=$(sum "$L")
+run 1 promote lowcust/site --yes && has err "other WordPress sites live inside"
+[ "$(sum "$L")" = "$live_before" ] || fail "a refused promote changed live or the nested site"
+run 0 unstage lowcust/site
 
 # --- Plesk ----------------------------------------------------------------------------------
 V=$PLSIM_VHOSTS/shop.example
