@@ -660,7 +660,7 @@ execute(struct prepared *p, struct jiku_err *err)
         break;
     default:
         if (needs_safety(act->verb) && !ctx->dry_run) {
-            /* Refuse to touch live data without a way back (SPEC §9). */
+            /* Refuse to touch live data without a way back (docs/SECURITY.md). */
             if ((r = make_artifact(p, p->snapshot_fn, JIKU_ARTIFACT_SAFETY, opid,
                                    &rep->safety_artifact, NULL, err)) != 0) {
                 jiku_err_prefix(err, "safety snapshot failed, nothing was changed");

@@ -1,7 +1,7 @@
 /*
- * The flow of one action (STYLE.md): policy decides → audit records the decision → the run
- * engine takes the target's lock and schedules → the plugin acts through the host table →
- * the catalog records the artifact → the audit records the outcome.
+ * The flow of one action (docs/ARCHITECTURE.md): policy decides → audit records the decision → the
+ * run engine takes the target's lock and schedules → the plugin acts through the host table → the
+ * catalog records the artifact → the audit records the outcome.
  */
 #ifndef JIKU_ACTION_H
 #define JIKU_ACTION_H

@@ -1,5 +1,5 @@
 /*
- * The audit (SPEC §7): table `audit` of state.db, hash-chained.
+ * The audit (docs/ARCHITECTURE.md, "State"): table `audit` of state.db, hash-chained.
  *
  * Record N stores prev_hash (record N-1's hash; 64 zeros for record 1) and
  * hash = SHA-256(canonical serialisation of prev_hash and every field, seq and time

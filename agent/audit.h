@@ -1,7 +1,7 @@
 /*
- * The audit (SPEC §7): one record per decision and per finished operation, in table `audit`
- * of state.db, hash-chained: each row stores the SHA-256 of the previous row and of its own
- * fields.  Each record also goes to syslog as one key=value line.
+ * The audit (docs/ARCHITECTURE.md, "State"): one record per decision and per finished operation, in
+ * table `audit` of state.db, hash-chained: each row stores the SHA-256 of the previous row and of
+ * its own fields.  Each record also goes to syslog as one key=value line.
  */
 #ifndef JIKU_AUDIT_H
 #define JIKU_AUDIT_H

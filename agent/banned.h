@@ -1,6 +1,7 @@
 /*
- * Functions the core may not call (STYLE.md), included before every core source.  Using one
- * is a compile error naming the function.
+ * Functions the core may not call (in the manner of git's banned.h: string functions without a
+ * bound, shell-spawning ones, atoi), included before every core source.  Using one is a compile
+ * error naming the function.
  */
 #ifndef JIKU_BANNED_H
 #define JIKU_BANNED_H

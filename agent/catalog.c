@@ -1,6 +1,6 @@
 /*
- * The catalog (SPEC §7): state_dir/state.db, its schema and migrations, error mapping, runs
- * and operations.  Artifacts are in artifact.c, the audit in audit.c.
+ * The catalog (docs/ARCHITECTURE.md, "State"): state_dir/state.db, its schema and migrations, error
+ * mapping, runs and operations.  Artifacts are in artifact.c, the audit in audit.c.
  *
  * Several agent processes may share the database (the nightly run and an admin's rollback),
  * so it runs in WAL mode with a busy timeout, and every write is one statement or one

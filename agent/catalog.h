@@ -1,8 +1,8 @@
 /*
- * The catalog (SPEC §7): state_dir/state.db, SQLite in WAL mode, schema versioned and migrated
- * forward.  Runs, operations and artifacts live here; the audit (audit.h) shares the database.
- * One struct jiku_catalog per thread, or guarded by the caller: SQLite connections are opened
- * with SQLITE_OPEN_FULLMUTEX so that sharing one is safe, if serialised.
+ * The catalog (docs/ARCHITECTURE.md, "State"): state_dir/state.db, SQLite in WAL mode, schema
+ * versioned and migrated forward.  Runs, operations and artifacts live here; the audit (audit.h)
+ * shares the database.  One struct jiku_catalog per thread, or guarded by the caller: SQLite
+ * connections are opened with SQLITE_OPEN_FULLMUTEX so that sharing one is safe, if serialised.
  */
 #ifndef JIKU_CATALOG_H
 #define JIKU_CATALOG_H

@@ -405,7 +405,7 @@ jiku_main(int argc, char **argv)
         return 1;
     }
     jiku_out_init(&ctx.out, NULL, false, false);
-    /* Cron and timers run without any terminal; a human has one on some end (SPEC §1). */
+    /* Cron and timers run without any terminal; a human has one on some end (jiku-agent(8)). */
     ctx.out.cron = !isatty(STDIN_FILENO) && !isatty(STDOUT_FILENO) && !isatty(STDERR_FILENO);
 
     opterr = 0;

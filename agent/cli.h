@@ -1,5 +1,5 @@
 /*
- * The command line (SPEC §5): global options, the command table, and the context every
+ * The command line (jiku-agent(8)): global options, the command table, and the context every
  * command runs in.
  */
 #ifndef JIKU_CLI_H

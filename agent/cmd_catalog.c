@@ -1,6 +1,6 @@
 /*
  * The catalog and audit commands: list, pin, unpin, verify, history, audit verify, catalog
- * rebuild.  Read-only and fleet-level: no assignment needed (SPEC §3.1).
+ * rebuild.  Read-only and fleet-level: no assignment needed (jiku-agent(8), end of COMMANDS).
  */
 #include <dirent.h>
 #include <getopt.h>

@@ -1,5 +1,5 @@
 /*
- * discover SERVER (SPEC §5): what the server has, against what the configuration names.
+ * discover SERVER (jiku-agent(8)): what the server has, against what the configuration names.
  *
  * The plugin's DISCOVER action (ABI 1.1) lists the accounts or subscriptions and the
  * application instances; every item is matched to the configured targets of that server, the

@@ -1,8 +1,8 @@
 /*
- * Loading the configuration (SPEC §4): the main file, then every conf.d/NAME.conf beside it in byte
- * order of their names, then the checks that need everything (references, kind against panel,
- * required keys), then the policy files of the tiers in use.  Every problem is collected; the
- * load fails when there was any error.
+ * Loading the configuration (jiku-agent.conf(5)): the main file, then every conf.d/NAME.conf beside
+ * it in byte order of their names, then the checks that need everything (references, kind against
+ * panel, required keys), then the policy files of the tiers in use.  Every problem is collected;
+ * the load fails when there was any error.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
- * Configuration (SPEC §4): agent.conf, then every conf.d/NAME.conf in name order, parsed by inih
- * through our own line reader.  Everything is validated at load time; the result is
+ * Configuration (jiku-agent.conf(5)): agent.conf, then every conf.d/NAME.conf in name order, parsed
+ * by inih through our own line reader.  Everything is validated at load time; the result is
  * read-only and shared by all threads.
  */
 #ifndef JIKU_CONFIG_H

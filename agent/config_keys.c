@@ -1,5 +1,5 @@
 /*
- * Keys of the configuration (SPEC §4): which keys each section takes, how each
+ * Keys of the configuration (jiku-agent.conf(5)): which keys each section takes, how each
  * value is checked, and where it goes.  Checks that need the whole configuration (references,
  * kind against panel, required keys) run after the last file, in config.c.
  */

@@ -2,7 +2,7 @@
  * Section headers of the configuration: [agent], [retention], [server NAME],
  * [customer NAME], [target CUSTOMER/NAME].  A header that is rejected (bad or duplicate name,
  * unknown type) makes the reader skip the section's keys, so one mistake is one message.
- * New servers and targets start with the defaults of SPEC §4.
+ * New servers and targets start with the defaults of jiku-agent.conf(5).
  */
 #include <stdlib.h>
 #include <string.h>

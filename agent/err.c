@@ -1,5 +1,5 @@
 /*
- * Error messages and the one status → exit code table (SPEC §5).
+ * Error messages and the one status → exit code table (jiku-agent(8), EXIT STATUS).
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * HTTPS to panel APIs over libcurl (SPEC §9).
+ * HTTPS to panel APIs over libcurl, under the rules of docs/SECURITY.md ("Transports").
  *
  * One easy handle per (server, thread) is kept in a small pool of idle handles, so that the
  * keep-alive connection and TLS session a handle holds are reused by the next request to that
@@ -274,7 +274,7 @@ set_options(struct jiku_http *h, struct conn *conn, struct xfer *x, const char *
     /*
      * libcurl silently re-sends a request whose reused connection died before any answer
      * arrived: for a start call that is a second job.  A request not safe to repeat gets a
-     * connection of its own, which libcurl never retries (SPEC §6).
+     * connection of its own, which libcurl never retries (docs/WIRE.md §1.3).
      */
     SETOPT(c, CURLOPT_FRESH_CONNECT, req->safe_to_retry ? 0L : 1L);
     SETOPT(c, CURLOPT_NOSIGNAL, 1L);
@@ -283,8 +283,9 @@ set_options(struct jiku_http *h, struct conn *conn, struct xfer *x, const char *
     SETOPT(c, CURLOPT_USERAGENT, "jiku-agent/" JIKU_VERSION);
 
     /*
-     * SPEC §9: chain verification is replaced by the pin only when a pin is set and no CA
-     * file is; with both, both must pass.  The name is checked in every case.
+     * docs/SECURITY.md, jiku-agent.conf(5) pinned_pubkey: chain verification is replaced by the pin
+     * only when a pin is set and no CA file is; with both, both must pass.  The name is checked in
+     * every case.
      */
     SETOPT(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (have_ca)
@@ -575,7 +576,10 @@ jiku_http_request(struct jiku_http *h, const struct jiku_server_conf *srv,
         r = jiku_retry_wait(&retry, x.retry_after, what.data, &e);
         if (r == JIKU_E_INTERRUPTED)
             jiku_err_set(&e, r, "%s: interrupted by a signal", what.data);
-        /* A body cut short on every try is a broken answer, not a broken network (SPEC §5). */
+        /*
+         * A body cut short on every try is a broken answer, not a broken network (jiku-agent(8),
+         * EXIT STATUS 65).
+         */
         if (r == JIKU_E_UNREACHABLE && x.truncated)
             e.status = r = JIKU_E_DATA;
         if (r != 0)

@@ -1,8 +1,9 @@
 /*
- * HTTPS to panel APIs over libcurl (SPEC §9): verification always on, ca_file, pinned_pubkey
- * (the pin replaces chain verification only when it is set without a CA file... see http.c),
- * https only, no redirects, connect/total/low-speed timeouts, capped bodies, connection reuse
- * per server, retries of transient failures for requests marked safe, cancellation.
+ * HTTPS to panel APIs over libcurl (docs/SECURITY.md, "Transports"): verification always on,
+ * ca_file, pinned_pubkey (the pin replaces chain verification only when it is set without a CA
+ * file... see http.c), https only, no redirects, connect/total/low-speed timeouts, capped bodies,
+ * connection reuse per server, retries of transient failures for requests marked safe,
+ * cancellation.
  */
 #ifndef JIKU_HTTP_H
 #define JIKU_HTTP_H

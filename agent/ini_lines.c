@@ -1,6 +1,6 @@
 /*
- * The line reader between an INI file and libinih: see ini_lines.h for why it exists.  The
- * rules are SPEC §4's, the same for every INI file the agent reads.
+ * The line reader between an INI file and libinih: see ini_lines.h for why it exists.  The rules
+ * are jiku-agent.conf(5)'s ("Comments and lines"), the same for every INI file the agent reads.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,9 +28,9 @@ rtrim(char *s)
 }
 
 /*
- * Cut S at the first ';' that follows a blank: the inline comment of SPEC §4.  Done here, not
- * left to inih: whether and how inih strips one (older versions kept a comment that directly
- * follows "= " as the value) depends on how it was built.
+ * Cut S at the first ';' that follows a blank: the inline comment of jiku-agent.conf(5).  Done
+ * here, not left to inih: whether and how inih strips one (older versions kept a comment that
+ * directly follows "= " as the value) depends on how it was built.
  */
 static void
 strip_comment(char *s)

@@ -1,6 +1,6 @@
 /*
- * The one line reader between an INI file and libinih (SPEC §4), for the configuration and the
- * tier files alike.
+ * The one line reader between an INI file and libinih (jiku-agent.conf(5), "Comments and lines"),
+ * for the configuration and the tier files alike.
  *
  * Debian's libinih reads into a 200-byte buffer and carries on with the rest of a longer line
  * as if it were the next one, and it glues an indented line onto the previous value.  Either

@@ -1,5 +1,5 @@
 /*
- * Target locks (SPEC §7): flock files under state_dir/locks.
+ * Target locks (docs/ARCHITECTURE.md, "State"): flock files under state_dir/locks.
  *
  * flock is the truth: a lock lives exactly as long as the open file description, so it dies
  * with the process and there are no stale locks to break.  The pid an exclusive holder writes

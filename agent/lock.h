@@ -1,7 +1,7 @@
 /*
- * Target locks (SPEC §7): flock files under state_dir/locks, keyed by server and panel object,
- * not by target name.  Account/subscription work takes its object's lock exclusively;
- * application work takes the owning account's lock shared and its own site's lock
+ * Target locks (docs/ARCHITECTURE.md, "State"): flock files under state_dir/locks, keyed by server
+ * and panel object, not by target name.  Account/subscription work takes its object's lock
+ * exclusively; application work takes the owning account's lock shared and its own site's lock
  * exclusively.  Locks die with the process.
  */
 #ifndef JIKU_LOCK_H

@@ -182,7 +182,7 @@ jiku_manifest_write(const char *dir, const struct jiku_artifact *a, const char *
         r = jiku_err_set(err, JIKU_E_NOMEM, "cannot encode manifest '%s'", jiku_buf_str(&path));
         goto out;
     }
-    /* mkostemp creates the file 0600, what SPEC §9 asks of everything in backup_dir. */
+    /* mkostemp creates the file 0600, what docs/SECURITY.md asks of everything in backup_dir. */
     if ((fd = mkostemp(tmp.data, O_CLOEXEC)) < 0) {
         r = jiku_err_set(err, JIKU_E_IO, "cannot write manifest '%s': %s", jiku_buf_str(&path),
                          strerror(errno));

@@ -1,6 +1,6 @@
 /*
- * Backup manifests (SPEC §7): BACKUP_DIR/.../manifest.json beside each archive, so that
- * `catalog rebuild` can recreate the artifact catalog after state.db is lost.
+ * Backup manifests (docs/ARCHITECTURE.md, "State"): BACKUP_DIR/.../manifest.json beside each
+ * archive, so that `catalog rebuild` can recreate the artifact catalog after state.db is lost.
  */
 #ifndef JIKU_MANIFEST_H
 #define JIKU_MANIFEST_H

@@ -1,6 +1,7 @@
 /*
- * Monitoring (SPEC §10): the node_exporter textfile and the healthchecks-style pings.
- * Neither may fail or hold up a run: their own failures are logged as warnings.
+ * Monitoring (jiku-agent.conf(5): metrics_file, ping_url): the node_exporter textfile and the
+ * healthchecks-style pings.  Neither may fail or hold up a run: their own failures are logged as
+ * warnings.
  */
 #ifndef JIKU_METRICS_H
 #define JIKU_METRICS_H

@@ -1,6 +1,6 @@
 /*
- * Human and JSON-lines output on stdout.  JSON keys follow SPEC §5's contract: more keys may
- * be added, none renamed.
+ * Human and JSON-lines output on stdout.  JSON keys follow the contract of jiku-agent(8), JSON
+ * OUTPUT: more keys may be added, none renamed.
  *
  * Targets' file names, URLs, owners and panel messages are customers' data: every human line
  * passes them through the sanitiser (textsafe.h), so nothing they hold drives the admin's

@@ -1,6 +1,6 @@
 /*
- * What a command prints on stdout: human tables, or JSON lines (SPEC §5) that always end with
- * a summary line.  Logs and progress go to stderr, never here.
+ * What a command prints on stdout: human tables, or JSON lines (jiku-agent(8), JSON OUTPUT) that
+ * always end with a summary line.  Logs and progress go to stderr, never here.
  */
 #ifndef JIKU_OUTPUT_H
 #define JIKU_OUTPUT_H
@@ -15,7 +15,7 @@ struct jiku_out {
     bool json;
     bool quiet;
     bool dry_run; /* skipped operations are what a real run would have done */
-    bool cron;    /* no tty at all (SPEC §1): a success prints nothing, a failure one line */
+    bool cron;    /* no tty at all (jiku-agent(8)): a success prints nothing, a failure one line */
     const char *command;
     int64_t start_ms;
     unsigned ok, failed, denied, skipped;
@@ -61,7 +61,7 @@ void jiku_out_json(struct jiku_out *out, const char *type, const char *fmt, ...)
  */
 int jiku_out_flush(void);
 
-/* Exit code from the counted operations: 0, 3, or the shared failure code (SPEC §5). */
+/* Exit code from the counted operations: 0, 3, or the shared failure code (jiku-agent(8)). */
 int jiku_out_exit_code(const struct jiku_out *out);
 /* The summary line (JSON) or nothing (human: commands print their own). Returns EXIT. */
 int jiku_out_summary(struct jiku_out *out, int exit_code);

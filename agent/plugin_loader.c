@@ -1,5 +1,5 @@
 /*
- * Finding, checking and loading panel plugins (SPEC §8).
+ * Finding, checking and loading panel plugins (docs/ARCHITECTURE.md, "The plugin ABI").
  *
  * A shared plugin runs as root inside the agent, so the file is checked before the dynamic
  * linker sees it: the directory and the file must belong to root or the running user and be

@@ -1,7 +1,8 @@
 /*
  * Finding panel plugins: the static table linked into the binary, then PLUGIN_DIR/NAME.so
- * (SPEC §8): regular file, owned by root or the running user, not group/world-writable, ABI
- * major checked before anything else, members past the plugin's struct_size absent.
+ * (docs/ARCHITECTURE.md, "The plugin ABI"): regular file, owned by root or the running user, not
+ * group/world-writable, ABI major checked before anything else, members past the plugin's
+ * struct_size absent.
  */
 #ifndef JIKU_PLUGIN_LOADER_H
 #define JIKU_PLUGIN_LOADER_H

@@ -1,5 +1,6 @@
 /*
- * The policy layer (SPEC §3): the action table, the tier files, and the one decision function.
+ * The policy layer (jiku-agent(8), DESCRIPTION): the action table, the tier files, and the one
+ * decision function.
  *
  * A tier file is INI read by inih through the agent's line reader (ini_lines.c) so that
  * Debian's 200-byte line buffer and its continuation lines can never split or glue a line
@@ -16,7 +17,7 @@
 #include "jiku/buf.h"
 #include "policy.h"
 
-/* The matrix order of SPEC §3.2; the tier arrays below are indexed by it. */
+/* The matrix order of `policy show` and the tier files; the tier arrays below are indexed by it. */
 #define N_ACTIONS 16
 
 const char *const jiku_actions[N_ACTIONS] = {
@@ -29,7 +30,7 @@ const char *const jiku_actions[N_ACTIONS] = {
 };
 const size_t jiku_n_actions = N_ACTIONS;
 
-/* SPEC §3.1: what some plugin implements today. */
+/* What some plugin implements today (jiku-agent(8), end of COMMANDS). */
 static const char *const executable_actions[] = {
     "server.snapshot",      "server.backup",      "server.rollback",      "server.clone",
     "application.snapshot", "application.backup", "application.rollback", "application.stage",
@@ -82,9 +83,9 @@ jiku_action_executable(const char *action)
 }
 
 /*
- * Rows: verbs; columns: server kinds, application kinds.  PROBE and VERIFY are read-only and
- * need no assignment.  PRUNE has no action of its own: it is governed by the action that made
- * the artifact (SPEC §3.1), which only the caller knows from the catalog, so it maps to NULL
+ * Rows: verbs; columns: server kinds, application kinds.  PROBE and VERIFY are read-only and need
+ * no assignment.  PRUNE has no action of its own: it is governed by the action that made the
+ * artifact (jiku-agent(8), prune), which only the caller knows from the catalog, so it maps to NULL
  * here and the caller asks with that action.  An account has no staging copy.
  */
 static const char *const verb_actions[JIKU_VERB_COUNT][2] = {
@@ -674,7 +675,7 @@ jiku_policy_decide(const struct jiku_config *cfg, const char *customer, const ch
 /* ---- skills check ---- */
 
 /*
- * What SPEC §3.2's prose says each shipped tier assumes the customer cannot do.  Low buys
+ * What each shipped tier file's description says it assumes the customer cannot do.  Low buys
  * administration and keeps at most its users and phones; medium takes part in server and
  * application work but not infrastructure.  Other tiers (high, site-made ones) assume nothing.
  */

@@ -1,7 +1,7 @@
 /*
- * The policy layer (SPEC §3): tier files, contract overrides, and the one decision function.
- * Allow only when the effective assignment is jiku; everything else denies, with a reason that
- * names the rule and its source line.
+ * The policy layer (jiku-agent(8), DESCRIPTION): tier files, contract overrides, and the one
+ * decision function.  Allow only when the effective assignment is jiku; everything else denies,
+ * with a reason that names the rule and its source line.
  */
 #ifndef JIKU_POLICY_H
 #define JIKU_POLICY_H
@@ -25,7 +25,9 @@ extern const char *const jiku_actions[];
 extern const size_t jiku_n_actions;
 
 bool jiku_action_known(const char *action);
-/* Executable now (SPEC §3.1); the others are "not implemented by any plugin". */
+/*
+ * Executable now (jiku-agent(8), end of COMMANDS); the others are "not implemented by any plugin".
+ */
 bool jiku_action_executable(const char *action);
 /* "server.snapshot" for (SNAPSHOT, ACCOUNT), "application.snapshot" for (SNAPSHOT, WORDPRESS);
  * unstage → *.stage.  Static string, or NULL when the verb needs no assignment (probe, verify),

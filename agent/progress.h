@@ -1,7 +1,7 @@
 /*
- * Progress on a terminal (SPEC §10): long panel jobs (elapsed time, poll state) and transfers
- * (bytes, percentage, rate, ETA) on stderr, one updating line.  Never under cron or --json:
- * the caller decides whether a human is watching.
+ * Progress on a terminal (jiku-agent(8), DESCRIPTION): long panel jobs (elapsed time, poll state)
+ * and transfers (bytes, percentage, rate, ETA) on stderr, one updating line.  Never under cron or
+ * --json: the caller decides whether a human is watching.
  */
 #ifndef JIKU_PROGRESS_H
 #define JIKU_PROGRESS_H

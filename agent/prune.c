@@ -1,8 +1,8 @@
 /*
- * prune: retention applied to the catalog and the stores.  Pruning an artifact is governed by
- * the action that made it (SPEC §3.1): a snapshot or safety snapshot by *.snapshot, a backup by
- * *.backup.  Then the sweep of each server's snapshot_dir (sweep.c) removes what no catalog
- * row knows.
+ * prune: retention applied to the catalog and the stores.  Pruning an artifact is governed by the
+ * action that made it (jiku-agent(8), prune): a snapshot or safety snapshot by *.snapshot, a backup
+ * by *.backup.  Then the sweep of each server's snapshot_dir (sweep.c) removes what no catalog row
+ * knows.
  *
  * An artifact is removed only under its own exclusive hold (hold.h), taken without waiting:
  * an artifact another process uses (a rollback's source, held from the moment it was chosen)

@@ -1,6 +1,6 @@
 /*
- * Applying retention (SPEC §7): retention.c decides, this removes — the server copy through
- * the plugin, the backup_dir copy locally — and records it in the catalog.
+ * Applying retention (jiku-agent.conf(5), [retention]): retention.c decides, this removes — the
+ * server copy through the plugin, the backup_dir copy locally — and records it in the catalog.
  */
 #ifndef JIKU_PRUNE_H
 #define JIKU_PRUNE_H

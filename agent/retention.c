@@ -1,5 +1,5 @@
 /*
- * Retention (SPEC §7) with restic's semantics (`restic forget`):
+ * Retention (jiku-agent.conf(5), [retention]) with restic's semantics (`restic forget`):
  *
  * - Only good artifacts count.  Pending, failed and pruned rows are left alone ("not good"):
  *   failed leftovers are the caller's business.

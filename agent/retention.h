@@ -1,6 +1,6 @@
 /*
- * Retention (SPEC §7): restic-style keep rules over one target's good artifacts.  A pure
- * function over catalog rows, so that it can be tested without a panel.
+ * Retention (jiku-agent.conf(5), [retention]): restic-style keep rules over one target's good
+ * artifacts.  A pure function over catalog rows, so that it can be tested without a panel.
  */
 #ifndef JIKU_RETENTION_H
 #define JIKU_RETENTION_H

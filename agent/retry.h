@@ -1,7 +1,7 @@
 /*
- * Retries of transient failures (SPEC §9): exponential backoff with full jitter, Retry-After,
- * and a deadline per step.  Callers decide what is transient and what is safe to repeat; this
- * only decides how long to wait and when to give up.
+ * Retries of transient failures (docs/SECURITY.md; jiku-agent.conf(5) retry_deadline): exponential
+ * backoff with full jitter, Retry-After, and a deadline per step.  Callers decide what is transient
+ * and what is safe to repeat; this only decides how long to wait and when to give up.
  */
 #ifndef JIKU_RETRY_H
 #define JIKU_RETRY_H

@@ -1,9 +1,9 @@
 /*
- * Detached remote jobs (SPEC §6): a long command runs on the server under setsid in its own
- * 0700 work directory, so that a dropped connection or an interrupted agent never kills it,
- * and is then polled with short commands.  Creating the directory is the atomic claim of the
- * start: running the start again finds the job instead of starting a second one, which is
- * what makes the start safe to repeat after an ambiguous failure.
+ * Detached remote jobs (docs/WIRE.md §1.2): a long command runs on the server under setsid in its
+ * own 0700 work directory, so that a dropped connection or an interrupted agent never kills it, and
+ * is then polled with short commands.  Creating the directory is the atomic claim of the start:
+ * running the start again finds the job instead of starting a second one, which is what makes the
+ * start safe to repeat after an ambiguous failure.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /*
- * SSH and SFTP to panel servers over libssh2 (SPEC §6, §9): non-blocking sessions under a poll
- * loop, a session pool per server, known_hosts where only MATCH proceeds, host-key method
- * preference from known_hosts, key auth, keepalives, timeouts, cancellation; detached remote
- * jobs; streaming SFTP with checksums computed on the fly.
+ * SSH and SFTP to panel servers over libssh2 (docs/WIRE.md §1.2, docs/SECURITY.md): non-blocking
+ * sessions under a poll loop, a session pool per server, known_hosts where only MATCH proceeds,
+ * host-key method preference from known_hosts, key auth, keepalives, timeouts, cancellation;
+ * detached remote jobs; streaming SFTP with checksums computed on the fly.
  */
 #ifndef JIKU_SSH_H
 #define JIKU_SSH_H

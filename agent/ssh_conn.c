@@ -582,7 +582,10 @@ ssh_conn_auth(struct ssh_conn *c, int64_t deadline_ms, struct jiku_err *err)
 
     if (srv->ssh_key == NULL)
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no ssh_key", srv->info.name);
-    /* The public half is derived from the private key; no passphrase (SPEC §4). */
+    /*
+     * The public half is derived from the private key; no passphrase (the file's mode guards it:
+     * jiku-agent.conf(5), "Secrets").
+     */
     while ((rc = libssh2_userauth_publickey_fromfile_ex(c->sess, user, (unsigned)strlen(user), NULL,
                                                         srv->ssh_key, NULL)) ==
            LIBSSH2_ERROR_EAGAIN)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Today's practice (SPEC §13 "Against today's practice"): the nightly snapshot as admins script
+# Today's practice (bench/README.md, "Against today's practice"): the nightly snapshot as admins script
 # it, one account after another on one server after another, with curl and ssh:
 #   curl  start_background_pkgacct (WHM API 1, API token)
 #   curl  get_pkgacct_session_state once a second until the job is no longer RUNNING

@@ -121,7 +121,7 @@ def fleet(t, lines, notes):
         "TLS: every `start_background_pkgacct` goes out on a connection of its own "
         "(`CURLOPT_FRESH_CONNECT`), on purpose: libcurl silently re-sends a request whose "
         "reused connection died before the answer, and a re-sent start call is a second "
-        "pkgacct (SPEC §6). So there is one extra handshake per operation (%d operations), "
+        "pkgacct (docs/WIRE.md §1.3). So there is one extra handshake per operation (%d operations), "
         "but it resumes the TLS session (libcurl's session cache, the server's ticket): "
         "%d of the %d handshakes were resumed, and only %d were full handshakes (certificate "
         "chain, key exchange with signatures), against a bar of S x P = %d. The polls, "
@@ -233,7 +233,7 @@ def main(argv):
     t, phases = argv[1], argv[2].split(",")
     m = env(os.path.join(t, "machine.env"))
     lines = [
-        "# Benchmark results (SPEC §13)",
+        "# Benchmark results",
         "",
         "Measured by `bench/run.sh` (see `bench/README.md`); numbers as measured, one run.",
         "",

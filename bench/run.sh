@@ -1,5 +1,5 @@
 #!/bin/sh
-# The fleet benchmark of SPEC §13 (see bench/README.md).  Not part of the test command.
+# The fleet benchmark (its bars and method: bench/README.md).  Not part of the test command.
 #
 #   bench/run.sh [--build DIR] [--out FILE] [--phases fleet,baseline,transfer] [--quick]
 #

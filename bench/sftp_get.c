@@ -1,5 +1,5 @@
 /*
- * Benchmark harness (bench/run.sh, SPEC §13 "Transfer"): one download through the core's
+ * Benchmark harness (bench/run.sh, bench/README.md "Transfer"): one download through the core's
  * jiku_sftp_get, the very code a backup runs (temp name, streaming md5 and sha256, fsync,
  * rename), timed alone so that the panel job of a real backup does not blur the throughput.
  *

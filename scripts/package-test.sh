@@ -1,5 +1,5 @@
 #!/bin/bash
-# Packaging test (SPEC §11): build the .deb and .rpm packages from a scratch copy of the tree,
+# Packaging test (jiku-agent(8), FILES): build the .deb and .rpm packages from a scratch copy of the tree,
 # lint them, install the .debs, check what the install put where and that the agent runs from
 # it, purge, and check that nothing is left behind but the backup store; then check the
 # contents and scriptlets of the .rpms.

@@ -42,8 +42,8 @@ void jiku_buf_rtrim(struct jiku_buf *b);
 
 /*
  * Append WORD to B single-quoted for a POSIX shell: the one quoting function for every remote
- * command word (SPEC §9).  Every byte 0x01-0xff survives; a NUL cannot be represented, so
- * words are C strings.
+ * command word (docs/SECURITY.md, "Transports and local files").  Every byte 0x01-0xff survives; a
+ * NUL cannot be represented, so words are C strings.
  */
 int jiku_buf_add_shell_word(struct jiku_buf *b, const char *word);
 

@@ -1,9 +1,9 @@
 /*
  * Status codes and error messages.
  *
- * Every fallible function returns 0 or a negative enum jiku_status and takes an optional
- * trailing struct jiku_err * for the message.  Each status maps to exactly one exit code of
- * SPEC §5; the mapping lives in one table (jiku_status_exit_code) and only main applies it.
+ * Every fallible function returns 0 or a negative enum jiku_status and takes an optional trailing
+ * struct jiku_err * for the message.  Each status maps to exactly one exit code of jiku-agent(8),
+ * EXIT STATUS; the mapping lives in one table (jiku_status_exit_code) and only main applies it.
  */
 #ifndef JIKU_ERR_H
 #define JIKU_ERR_H
@@ -59,7 +59,7 @@ int jiku_err_prefix(struct jiku_err *err, const char *fmt, ...)
 
 void jiku_err_clear(struct jiku_err *err);
 
-/* The one status → exit code table of SPEC §5. Unknown statuses map to 1. */
+/* The one status → exit code table of jiku-agent(8), EXIT STATUS. Unknown statuses map to 1. */
 int jiku_status_exit_code(int status);
 
 /* Short stable name of a status ("data", "hostkey", ...), for logs and JSON. */

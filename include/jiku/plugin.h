@@ -1,5 +1,5 @@
 /*
- * The panel plugin ABI (SPEC §8).
+ * The panel plugin ABI (docs/ARCHITECTURE.md, "The plugin ABI").
  *
  * A plugin is one shared object exporting the data symbol JIKU_PLUGIN_SYMBOL, a pointer to a
  * const struct jiku_plugin.  The struct starts with abi_version and struct_size; members are

@@ -1,7 +1,7 @@
 /*
  * Remote commands over the host's SSH and the rules every remote word passes first: paths are
  * validated against an allow-list and every word is quoted by jiku_buf_add_shell_word.  Long
- * commands run detached through the host's jobs (SPEC §6 "Long jobs").
+ * commands run detached through the host's jobs (docs/WIRE.md §1.2).
  */
 #include <ctype.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * What both panel plugins do the same way on a panel server: the rules every remote path
  * passes first, commands built from quoted words, files and directories inside snapshot_dir,
- * detached jobs polled with a growing interval (SPEC §6 "Long jobs") (remote.c), and archives
+ * detached jobs polled with a growing interval (docs/WIRE.md §1.2) (remote.c), and archives
  * checked on their way between a server, backup_dir and another server (transfer.c).  SERVER
  * is NULL for op->server wherever a function takes one.
  */

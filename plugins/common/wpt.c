@@ -1,6 +1,6 @@
 /*
  * WP Toolkit answers: `--list` and `--info` with `-format json`, whose shapes no vendor
- * documents (protocols/cpanel.md §6.1: only the keys id, siteUrl, fullPath are seen [3P]), so
+ * documents (docs/WIRE.md §4.2: only the keys id, siteUrl, fullPath are seen, by third parties), so
  * the parser asks for no more than those, reads the owner keys only when present, and refuses
  * anything it cannot read rather than guess.  Matching a target to an instance is by site URL
  * and account, never by a remembered id: ids are server-wide and change on re-registration.

@@ -1,8 +1,8 @@
 /*
- * WordPress targets through the WP Toolkit CLI, shared by both panel plugins (SPEC §6
- * "WordPress targets"; protocols/cpanel.md §6.1, plesk.md §4.4).  The CLI is the same on both
- * panels except its command prefix and the way a domain is made, so each plugin describes its
- * panel in a struct wpt_panel and registers thin wrappers around the actions below.
+ * WordPress targets through the WP Toolkit CLI, shared by both panel plugins (docs/WIRE.md §4).
+ * The CLI is the same on both panels except its command prefix and the way a domain is made, so
+ * each plugin describes its panel in a struct wpt_panel and registers thin wrappers around the
+ * actions below.
  *
  * wpt.c parses `--list`/`--info` answers and matches a target to its instance; wptremote.c
  * runs WP Toolkit over the host's SSH (commands, files and jobs through remote.h); wptops.c
@@ -137,9 +137,9 @@ int wpt_list(const struct wpt_panel *panel, struct jiku_op *op, struct wpt_list 
 
 /*
  * The instance of SITE on the server: `--list` resolved by wpt_match, then `--info` of that id
- * checked again (SPEC §6: before every write; ids are never kept across operations).  OUT is
- * the caller's (wpt_instance_release).  Actions use wpt_resolve_site, which adds the check
- * that proves the account's ownership.
+ * checked again (docs/WIRE.md §4.1: before every write; ids are never kept across operations).  OUT
+ * is the caller's (wpt_instance_release).  Actions use wpt_resolve_site, which adds the check that
+ * proves the account's ownership.
  */
 int wpt_resolve(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_site *site,
                 struct wpt_instance *out, struct jiku_err *err);

@@ -1,5 +1,5 @@
 /*
- * The actions on `wordpress` targets (SPEC §6), the same on both panels.
+ * The actions on `wordpress` targets (docs/WIRE.md §4), the same on both panels.
  *
  * Application archives are made by the agent: snapshot_dir/ACCOUNT/ID/wordpress.tar holds
  * db.sql (wp-cli's export) and files.tar.gz (the site directory), so one file carries the

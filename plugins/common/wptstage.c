@@ -1,10 +1,10 @@
 /*
- * The staging lifecycle of `wordpress` targets (SPEC §6): stage, unstage, promote, and clone
- * onto a new domain.  WP Toolkit's --clone needs an existing target domain, so the panel's
- * callbacks create it first.  What stage made is the agent's stage record (remote.h:
- * "domain=D", "created=1|0", and where WP Toolkit has no --remove, cPanel, "path=", "db=",
- * "dbuser=" of the clone), outside the staging site's own directory, which a clone with
- * -force-overwrite empties: unstage then removes exactly that.
+ * The staging lifecycle of `wordpress` targets (docs/WIRE.md §4): stage, unstage, promote, and
+ * clone onto a new domain.  WP Toolkit's --clone needs an existing target domain, so the panel's
+ * callbacks create it first.  What stage made is the agent's stage record (remote.h: "domain=D",
+ * "created=1|0", and where WP Toolkit has no --remove, cPanel, "path=", "db=", "dbuser=" of the
+ * clone), outside the staging site's own directory, which a clone with -force-overwrite empties:
+ * unstage then removes exactly that.
  */
 #include <ctype.h>
 #include <stdio.h>

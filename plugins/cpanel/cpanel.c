@@ -1,6 +1,6 @@
 /*
- * The cPanel plugin: descriptor and the actions on `account` targets (SPEC §6).  WHM API 1 for
- * the panel's own jobs, SSH for what WHM cannot do (free space, checksums, listings, clean-up),
+ * The cPanel plugin: descriptor and the actions on `account` targets (docs/WIRE.md §2).  WHM API 1
+ * for the panel's own jobs, SSH for what WHM cannot do (free space, checksums, listings, clean-up),
  * SFTP for archives; everything through the host table.
  */
 #include <errno.h>

@@ -3,7 +3,7 @@
  * master log (pkgacct.c) and of a transfer session's log (translog.c), cPanel's remote checks
  * (remote.c; the panels' common ones are plugins/common/remote.h), the snapshot job
  * (snapshot.c), cpmove restores (restore.c) and the comparison of an archive with a home
- * directory (homediff.c).  Wire facts: protocols/cpanel.md.
+ * directory (homediff.c).  Wire facts: docs/WIRE.md §2.
  */
 #ifndef JIKU_CPANEL_H
 #define JIKU_CPANEL_H
@@ -245,7 +245,7 @@ int cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, 
                      const char *user, const char *home, bool exact, bool dry_run, char **details,
                      struct jiku_err *err);
 
-/* ---- softapi.c: the Softaculous enduser API (§6.2) ------------------------------------ */
+/* ---- softapi.c: the Softaculous enduser API (docs/WIRE.md §5) -------------------------- */
 
 /* A Softaculous session of one account.  PREFIX ("/cpsessN") is a credential. */
 struct cpanel_soft_session {

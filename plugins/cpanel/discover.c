@@ -3,8 +3,8 @@
  * domain, owner), the WordPress sites WP Toolkit lists (`wp-toolkit --list`,
  * plugins/common/inventory.c) and the Softaculous installations of each account.
  *
- * Softaculous has no server-wide list we can call with the WHM token (protocols/cpanel.md
- * §6.2: the enduser API, `act=installations`, per account), so each account gets the same
+ * Softaculous has no server-wide list we can call with the WHM token (docs/WIRE.md §5: the
+ * enduser API, `act=installations`, per account), so each account gets the same
  * create_user_session session the softaculous targets use: one WHM call and two cPanel-port
  * requests per account, nothing changed on the server (the session expires by itself; cPanel
  * may show it in the account's login history).  The first account whose session or list

@@ -1,10 +1,9 @@
 /*
- * Domains for staging copies and clones (SPEC §6: "created first when missing"), shared by the
- * WordPress and Softaculous actions: UAPI SubDomain::addsubdomain through WHM uapi_cpanel
+ * Domains for staging copies and clones (docs/WIRE.md §2.6: created first when missing), shared by
+ * the WordPress and Softaculous actions: UAPI SubDomain::addsubdomain through WHM uapi_cpanel
  * (tests/fakes/cpanel/README.md), and cPanel API 2 SubDomain::delsubdomain through WHM's
- * /json-api/cpanel, because cPanel documents no UAPI function that removes a subdomain.  A
- * domain the agent creates gets its own document root HOME/DOMAIN, never a directory inside
- * another site.
+ * /json-api/cpanel, because cPanel documents no UAPI function that removes a subdomain.  A domain
+ * the agent creates gets its own document root HOME/DOMAIN, never a directory inside another site.
  */
 #include <ctype.h>
 #include <stdio.h>

@@ -98,7 +98,7 @@ static const char clean_script[] =
     "print \"removed $removed\\n\", map { \"kept $_\\n\" } @kept;\n"
     "exit($failed ? 1 : 0);\n";
 
-/* cPanel writes its own restore logs here (protocols/cpanel.md §4.3): not the customer's. */
+/* cPanel writes its own restore logs here (UAPI Backup::restore_*): not the customer's. */
 static const char *const managed[] = {".cpanel", NULL};
 
 void

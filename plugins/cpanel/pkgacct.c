@@ -1,5 +1,5 @@
 /*
- * pkgacct's master log (protocols/cpanel.md §4.7-4.8): JSON lines {"contents":"[stamp] text\n",
+ * pkgacct's master log (docs/WIRE.md §2.4): JSON lines {"contents":"[stamp] text\n",
  * "type":"out|warn|error","partial":0|1,...}.  The archive path comes only from the
  * "pkgacctfile is:" line; "md5sum is:" and "size is:" are checked against the file later.  A 3P
  * report says pkgacct can print "pkgacct completed" although dumps failed, so ERROR and WARN

@@ -1,5 +1,5 @@
 /*
- * A cpmove restore (protocols/cpanel.md §4.6, §6.3): start_local_cpmove_restore, then
+ * A cpmove restore (docs/WIRE.md §2.5): start_local_cpmove_restore, then
  * get_transfer_session_state until COMPLETED / ABORTED / FAILED, then the restore item's own
  * result from fetch_transfer_session_log — COMPLETED describes the session, not the item.
  */

@@ -1,5 +1,5 @@
 /*
- * One pkgacct snapshot (SPEC §6, protocols/cpanel.md §4.7): free space checked first, a fresh
+ * One pkgacct snapshot (docs/WIRE.md §2.4): free space checked first, a fresh
  * 0700 tarroot per artifact, start_background_pkgacct polled by elapsed time, the archive taken
  * only from the master log's "pkgacctfile is:" line and re-checked over SSH.  Whatever fails
  * after the tarroot exists removes it again, unless pkgacct may still be writing into it: then
@@ -40,7 +40,7 @@ check_space(struct jiku_op *op, const struct jiku_server_info *srv, const char *
     }
     if ((r = cpanel_remote_free(op, srv, srv->snapshot_dir, &avail, err)) != 0)
         goto out;
-    /* cPanel's own rule for pkgacct (§4.8): twice the account plus a gigabyte. */
+    /* cPanel's own rule for pkgacct (docs/WIRE.md §2.4): twice the account plus a gigabyte. */
     need = 2 * acct.disk_used + GIB;
     if (avail < need)
         r = jiku_err_set(err, JIKU_E_PANEL,
@@ -78,8 +78,8 @@ list_dir(struct jiku_op *op, const struct jiku_server_info *srv, const char *dir
 
 /*
  * The answer to start_background_pkgacct was lost: the job may be running.  No documented call
- * lists pkgacct sessions, so look in the work directory we gave it (SPEC §6): wait while a job
- * writes there, so that removing the directory afterwards leaves nothing behind, and never
+ * lists pkgacct sessions, so look in the work directory we gave it (docs/WIRE.md §1.3): wait while
+ * a job writes there, so that removing the directory afterwards leaves nothing behind, and never
  * start a second one.  Always fails; *SETTLED when a job was seen to finish writing there.
  */
 static int

@@ -1,5 +1,5 @@
 /*
- * The actions on `softaculous` targets (SPEC §6, protocols/cpanel.md §6.2): everything through
+ * The actions on `softaculous` targets (docs/WIRE.md §5): everything through
  * a Softaculous session of the account (softapi.c), never with a customer password.  An
  * artifact is a Softaculous backup file in the account's softaculous_backups directory; SSH
  * only checks, fetches, uploads and removes such files.  Copies (stage, promote, clone) are in

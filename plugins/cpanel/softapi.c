@@ -1,5 +1,5 @@
 /*
- * Answers of the Softaculous enduser API on cPanel (protocols/cpanel.md §1.3, §6.2): the
+ * Answers of the Softaculous enduser API on cPanel (docs/WIRE.md §2.7, §5): the
  * session URL and its redirect, the JSON envelope, task keys and the task list, installations
  * and backups.  Shapes vary between versions ([3P] docs): objects or lists, numbers or
  * strings are both read; what cannot be read is JIKU_E_DATA, never a guess.

@@ -1,5 +1,5 @@
 /*
- * A Softaculous session of one account (protocols/cpanel.md §1.3, §6.2): WHM
+ * A Softaculous session of one account (docs/WIRE.md §2.7, §5.1): WHM
  * create_user_session, its URL followed on the cPanel port for the cookie and the /cpsessN
  * prefix, the theme read from the redirect; then the calls and the polling of background
  * tasks.  The session URL, the prefix and the cookie are credentials: they never reach a

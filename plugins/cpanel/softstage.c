@@ -1,5 +1,5 @@
 /*
- * Copies of a Softaculous installation (SPEC §6): stage = act=staging, promote =
+ * Copies of a Softaculous installation (docs/WIRE.md §5.2): stage = act=staging, promote =
  * act=pushtolive, clone = act=sclone, unstage = act=remove; a copy lives at the root of its
  * domain, which is created first when missing and, for staging, marked as the agent's so that
  * unstage removes it and nothing else.

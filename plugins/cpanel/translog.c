@@ -1,5 +1,5 @@
 /*
- * A transfer session's logs (protocols/cpanel.md §6.3, §4.5): master.log is JSON lines whose
+ * A transfer session's logs (docs/WIRE.md §2.5): master.log is JSON lines whose
  * "control" entries carry {"action": ...}; a restore item ends with success-item, warning-item
  * or failed-item.  A session can be COMPLETED while its item failed, so the item decides.
  */

@@ -1,5 +1,5 @@
 /*
- * WHM API 1 over the host's HTTPS (protocols/cpanel.md §1-2): `Authorization: whm USER:TOKEN`,
+ * WHM API 1 over the host's HTTPS (docs/WIRE.md §2.1-2.3): `Authorization: whm USER:TOKEN`,
  * `api.version=1` always, every parameter percent-encoded, envelopes parsed with jansson under
  * a size cap and with duplicate keys refused.  cPanel API 2 calls for an account go through
  * WHM's /json-api/cpanel the same way (for what UAPI lacks, e.g. SubDomain::delsubdomain).
@@ -151,7 +151,7 @@ whm_object(const char *call, long status, const char *body, size_t len, json_t *
     if (status == 401 || status == 403) {
         const char *text = NULL;
 
-        /* The body is the legacy cpanelresult form, or not JSON at all (§1.6). */
+        /* The body is the legacy cpanelresult form, or not JSON at all (docs/WIRE.md §2.1). */
         if (len > 0 && len <= CPANEL_JSON_MAX &&
             (j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) != NULL)
             text = cpanel_json_str(json_object_get(j, "cpanelresult"), "error");
@@ -360,7 +360,10 @@ cpanel_api2_parse(const char *call, long status, const char *body, size_t len, j
     if ((r = whm_object(call, status, body, len, &j, err)) != 0)
         return r;
     if (!json_is_object(cr = json_object_get(j, "cpanelresult"))) {
-        /* A user WHM cannot run API 2 as: {"data":{…},"type":"text","error":"…"} (§1.4). */
+        /*
+         * A user WHM cannot run API 2 as (docs/WIRE.md §2.3):
+         * {"data":{…},"type":"text","error":"…"}
+         */
         if ((text = cpanel_json_str(j, "error")) != NULL) {
             add_text(&why, text, 400);
             r = jiku_err_set(err, says_denied(text) ? JIKU_E_AUTH : JIKU_E_PANEL,

@@ -1,5 +1,5 @@
 /*
- * Snapshots through the XML API's backup-manager (Plesk ≤ 17.5, protocols/plesk.md §2): a
+ * Snapshots through the XML API's backup-manager (Plesk ≤ 17.5, docs/WIRE.md §3.4): a
  * subscription backup into the local repository, polled with get-tasks-info, its file found
  * in the owner's dump tree.  backup-webspace starts a task: it is sent once, and an answer lost
  * on the way is followed by a look at the task list before anything is decided.

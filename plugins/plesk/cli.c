@@ -1,7 +1,7 @@
 /*
  * `plesk bin …` over SSH (commands, files and jobs: plugins/common/remote.h), and Plesk's own
  * rules for names and paths.  Long commands (pleskbackup, pleskrestore) run detached through
- * the host's jobs (SPEC §6).
+ * the host's jobs (docs/WIRE.md §1.2).
  */
 #include <stdio.h>
 #include <stdlib.h>

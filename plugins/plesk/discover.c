@@ -1,6 +1,6 @@
 /*
  * `discover` on Plesk (ABI 1.1 DISCOVER): every subscription with its owner's login, from one
- * `webspace get` with an empty filter (protocols/plesk.md §1.5: empty = all), and the WordPress
+ * `webspace get` with an empty filter (docs/WIRE.md §3.3: empty = all), and the WordPress
  * sites WP Toolkit lists (`plesk ext wp-toolkit --list`, plugins/common/inventory.c).  Owners
  * given only by id are resolved with one `customer get` and one `reseller get` of everybody,
  * not one request per subscription.  Read-only: nothing is started on the server.

@@ -1,8 +1,8 @@
 /*
- * The Plesk plugin: descriptor and the actions on `subscription` targets (SPEC §6).  The XML
- * API for what the panel describes (version, subscription, owner, web root) and for
- * backup-manager on Plesk ≤ 17.5; `plesk bin pleskbackup/pleskrestore` over SSH as detached
- * jobs for exports and restores; SFTP for archives; everything through the host table.
+ * The Plesk plugin: descriptor and the actions on `subscription` targets (docs/WIRE.md §3).  The
+ * XML API for what the panel describes (version, subscription, owner, web root) and for
+ * backup-manager on Plesk ≤ 17.5; `plesk bin pleskbackup/pleskrestore` over SSH as detached jobs
+ * for exports and restores; SFTP for archives; everything through the host table.
  */
 #include <errno.h>
 #include <libxml/parser.h>

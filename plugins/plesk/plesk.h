@@ -3,7 +3,7 @@
  * (xmlapi.c), `plesk bin …` commands and remote paths over SSH (cli.c), the subscription as the
  * XML API describes it (webspace.c), the backup-manager path (backupmgr.c), and the actions
  * (plesk.c; rollback and clone in restore.c).
- * Wire facts: protocols/plesk.md.
+ * Wire facts: docs/WIRE.md §3.
  */
 #ifndef JIKU_PLESK_H
 #define JIKU_PLESK_H
@@ -45,9 +45,9 @@ int plesk_packet_dump(const struct plesk_packet *p, struct jiku_buf *out, struct
 void plesk_packet_release(struct plesk_packet *p);
 
 /*
- * Parse a document under SPEC §9: LEN capped at PLESK_XML_MAX before parsing, no network, no
- * entity substitution, no DTD loading, and any DOCTYPE refused (JIKU_E_DATA) before the parser
- * reads past it.  *DOC is the caller's (xmlFreeDoc).
+ * Parse a document under the rules of docs/WIRE.md §1.4: LEN capped at PLESK_XML_MAX before
+ * parsing, no network, no entity substitution, no DTD loading, and any DOCTYPE refused
+ * (JIKU_E_DATA) before the parser reads past it.  *DOC is the caller's (xmlFreeDoc).
  */
 int plesk_xml_read(const char *body, size_t len, xmlDocPtr *doc, struct jiku_err *err);
 

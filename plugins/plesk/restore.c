@@ -1,6 +1,6 @@
 /*
- * Rollback and clone of `subscription` targets (SPEC §6): the archive made available on the
- * server (its own copy re-checked, or the backup uploaded and checked by sha256), checked with
+ * Rollback and clone of `subscription` targets (docs/WIRE.md §3.5): the archive made available on
+ * the server (its own copy re-checked, or the backup uploaded and checked by sha256), checked with
  * `pleskrestore --check-backup`, the web root emptied for an exact rollback, then the detached
  * restore — with -ignore-sign only for a file whose sha256 matched the catalog.
  */

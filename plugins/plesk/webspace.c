@@ -1,6 +1,6 @@
 /*
  * The subscription as the XML API describes it (webspace, customer, reseller and server
- * operators) and the backup-manager path of Plesk ≤ 17.5 (protocols/plesk.md §1.5, §2).
+ * operators) and the backup-manager path of Plesk ≤ 17.5 (docs/WIRE.md §3.3, §3.4).
  */
 #include <ctype.h>
 #include <stdio.h>

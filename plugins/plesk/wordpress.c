@@ -3,7 +3,7 @@
  * command (`plesk ext wp-toolkit`), the subscription's directory from `webspace get`
  * (www_root VHOSTS/D/httpdocs → VHOSTS/D), and staging or clone domains made as subdomains of
  * the subscription with `plesk bin subdomain --create LABEL -domain D -www-root /LABEL.D`
- * (protocols/plesk.md §4.3), removed with `--remove`, which takes the document root with it.
+ * (docs/WIRE.md §3.5), removed with `--remove`, which takes the document root with it.
  */
 #include <stdlib.h>
 #include <string.h>

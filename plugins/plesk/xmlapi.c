@@ -1,7 +1,8 @@
 /*
- * The Plesk XML API (protocols/plesk.md §1): packets built with libxml2's tree API (values are
- * escaped by the library, never glued into markup), answers parsed under SPEC §9 and classified
- * as the official client does — a system-level error first, then the first result-level error.
+ * The Plesk XML API (docs/WIRE.md §3.1-3.2): packets built with libxml2's tree API (values are
+ * escaped by the library, never glued into markup), answers parsed under docs/WIRE.md §1.4 and
+ * classified as the official client does — a system-level error first, then the first result-level
+ * error.
  */
 #include <ctype.h>
 #include <libxml/parser.h>

@@ -1,5 +1,6 @@
 #!/bin/sh
-# A real OpenSSH sshd on 127.0.0.1 for the SSH/SFTP tests (operations-practice §7.1).
+# A real OpenSSH sshd on 127.0.0.1 for the SSH/SFTP tests (set up as OpenSSH's own regression
+# tests start theirs).
 #
 #   sshd-rig.sh start DIR   generate host keys (Ed25519, ECDSA, RSA), a client key and
 #                           known_hosts files in DIR, start sshd on a free port; DIR/port

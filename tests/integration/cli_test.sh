@@ -110,7 +110,7 @@ run 0 --version && has out "jiku-agent"
 
 # --- actions through the recorder ----------------------------------------------------------
 # Without any tty (this test: stdin /dev/null, stdout and stderr files) a success is silent,
-# as under cron (SPEC §1); --json still reports it.
+# as under cron (jiku-agent(8), DESCRIPTION); --json still reports it.
 run 0 snapshot acme/shop && [ ! -s "$T/out" ] && [ ! -s "$T/err" ] ||
     fail "a successful snapshot without a tty printed: $(cat "$T/out" "$T/err")"
 run 0 --json snapshot acme/shop && has out '"target":"acme/shop","action":"server.snapshot","status":"ok"'

@@ -1,5 +1,5 @@
 #!/bin/sh
-# `discover SERVER` (SPEC §5, issue 7): the real jiku-agent binary with the real cpanel.so and
+# `discover SERVER` (jiku-agent(8), issue 7): the real jiku-agent binary with the real cpanel.so and
 # plesk.so against a cPanel simulator (tests/fakes/cpanel) and a Plesk simulator
 # (tests/fakes/plesk).  It lists the seeded accounts, subscriptions, WordPress sites and the
 # Softaculous installation; configured targets it has are matched (a staging copy to its

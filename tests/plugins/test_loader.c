@@ -1,6 +1,6 @@
 /*
- * The plugin loader (SPEC §8): file checks before dlopen, the ABI handshake, members past
- * struct_size, the static table, open/close and the `plugins` listing.
+ * The plugin loader (docs/ARCHITECTURE.md, "The plugin ABI"): file checks before dlopen, the ABI
+ * handshake, members past struct_size, the static table, open/close and the `plugins` listing.
  */
 #include <criterion/criterion.h>
 #include <dlfcn.h>

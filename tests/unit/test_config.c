@@ -1,5 +1,5 @@
 /*
- * Configuration loading (SPEC §4): values, defaults, files, the line reader, secrets,
+ * Configuration loading (jiku-agent.conf(5)): values, defaults, files, the line reader, secrets,
  * references, policy files, show, and a thousand customers.
  */
 #include <criterion/criterion.h>

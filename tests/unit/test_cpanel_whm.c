@@ -1,8 +1,8 @@
 /*
- * The cPanel plugin's parsers: WHM API 1 envelopes (the documented samples of
- * protocols/cpanel.md as the simulator replays them, and garbage), pkgacct's master log, a
- * transfer session's log, df/stat/checksum output, remote path rules, archive and home
- * listings and their comparison.  Links the plugin's static library.
+ * The cPanel plugin's parsers: WHM API 1 envelopes (the documented samples of cPanel's
+ * documentation as the simulator replays them, tests/fakes/cpanel/samples, and garbage), pkgacct's
+ * master log, a transfer session's log, df/stat/checksum output, remote path rules, archive and
+ * home listings and their comparison.  Links the plugin's static library.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -631,7 +631,7 @@ Test(api2, function_failures_are_panel_with_the_reason)
         /* the call did not run */
         "{\"cpanelresult\":{\"error\":\"x\",\"event\":{\"reason\":\"The subdomain “x” does not "
         "exist.\",\"result\":0}}}",
-        /* WHM cannot run API 2 as that user (§1.4) */
+        /* WHM cannot run API 2 as that user (docs/WIRE.md §2.3) */
         "{\"data\":{\"reason\":\"The subdomain “x” does not exist.\",\"result\":\"0\"},\"type\":"
         "\"text\",\"error\":\"The subdomain “x” does not exist.\"}",
     };

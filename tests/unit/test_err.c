@@ -1,6 +1,6 @@
 /*
- * The status → exit code table (SPEC §5), error messages, jiku_buf and the shell quoting
- * function, and how a run's operations add up to one exit code.
+ * The status → exit code table (jiku-agent(8), EXIT STATUS), error messages, jiku_buf and the shell
+ * quoting function, and how a run's operations add up to one exit code.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>

@@ -147,7 +147,7 @@ Test(manifest, round_trip)
     jiku_artifact_release(&got);
     free(archive);
 
-    /* The keys SPEC §7 names, with the time in RFC 3339. */
+    /* The keys a manifest carries (docs/ARCHITECTURE.md, "State"), with the time in RFC 3339. */
     cr_assert_not_null(root = json_load_file(path, 0, &jerr));
     cr_assert_str_eq(json_string_value(json_object_get(root, "created")), "2026-11-27T02:15:00Z");
     cr_assert_str_eq(json_string_value(json_object_get(root, "agent_version")), "0.1.0");

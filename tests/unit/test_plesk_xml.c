@@ -1,6 +1,7 @@
 /*
- * The Plesk plugin's XML API layer: packets built with libxml2, answers parsed under SPEC §9
- * (size cap, no DOCTYPE, no entities, no network) and classified as protocols/plesk.md says —
+ * The Plesk plugin's XML API layer: packets built with libxml2, answers parsed under the rules
+ * of docs/WIRE.md §1.4 (size cap, no DOCTYPE, no entities, no network) and classified as
+ * docs/WIRE.md §3.2 says —
  * on the documented samples, every errcode of the reference, and hostile input.  Also the
  * remote-word rules and helpers of cli.c, and plesk_xml_call through a fake host table.
  */

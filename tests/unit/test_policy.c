@@ -261,7 +261,7 @@ Test(actions, assignments)
 
 /* ---- the shipped tier files ---- */
 
-/* SPEC §3.2, in matrix order: low, medium, high. */
+/* The shipped tiers (the files in policies/), in matrix order: low, medium, high. */
 static const char *const spec_matrix[][3] = {
     {"jiku", "jiku", "customer"},     /* infrastructure.operate */
     {"jiku", "jiku", "customer"},     /* server.snapshot */

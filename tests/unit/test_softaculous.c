@@ -1,7 +1,7 @@
 /*
  * The Softaculous parsers of the cPanel plugin (plugins/cpanel/softapi.c): the session URL and
  * its redirect, the answer envelope, task keys and the task list, installations and backups,
- * with the documented samples (tests/fakes/wptoolkit/samples, protocols/cpanel.md §6.2).
+ * with the documented samples (tests/fakes/wptoolkit/samples, docs/WIRE.md §5).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>

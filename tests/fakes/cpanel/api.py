@@ -1,6 +1,6 @@
 """WHM API 1 and UAPI for the cPanel simulator: one dispatch for HTTPS and for the CLI fakes.
 
-Every call answers (http_status, body_bytes).  Envelopes follow protocols/cpanel.md §2: WHM API 1
+Every call answers (http_status, body_bytes).  Envelopes follow docs/WIRE.md §2.2: WHM API 1
 `{"data":…,"metadata":{"command","reason","result","version"}}` with sorted keys (as the DOC
 samples are), failures with `metadata.result: 0`, `reason`, `errors[]` and `error_count`; UAPI
 `{"status","errors","messages","warnings","metadata","data"}` in that order.  A request that
@@ -77,7 +77,7 @@ def whm_fail(function, reason, errors=None):
 
 
 def uapi_obj(status=1, data=None, errors=None, messages=None, warnings=None, metadata=None):
-    # Order as in the DOC samples (protocols/cpanel.md §2.1).
+    # Order as in the DOC samples (docs/WIRE.md §2.2).
     return {"status": status, "errors": errors, "messages": messages, "warnings": warnings,
             "metadata": metadata if metadata is not None else {}, "data": data}
 

@@ -255,7 +255,7 @@ class Samples(Base):
         env = W1.whm_json("uapi_cpanel", {"cpanel.user": "acmeshop",
                                           "cpanel.module": "DomainInfo",
                                           "cpanel.function": "list_domains"})
-        # inside the WHM envelope the UAPI object's keys are sorted, as in the §1.4 sample
+        # inside the WHM envelope the UAPI object's keys are sorted, as in the uapi_cpanel sample (docs/WIRE.md §2.3)
         self.assertEqual(list(env["data"]["uapi"]),
                          ["data", "errors", "messages", "metadata", "status", "warnings"])
         st, _, body, _ = W1.raw("GET", "/execute/DomainInfo/list_domains", headers={

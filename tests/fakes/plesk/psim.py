@@ -181,7 +181,7 @@ class Sim:
         return ""
 
     def object_path(self, domain, db=None):
-        """The subscription's directory relative to the dump root (SPEC §6: by owner)."""
+        """The subscription's directory relative to the dump root (docs/WIRE.md §3.6: by owner)."""
         db = db or self.load()
         s = db["subscriptions"][domain]
         base = self.owner_path(s["owner"], db)

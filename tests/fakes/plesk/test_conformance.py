@@ -662,7 +662,7 @@ class CliFaults(Base):
         P1.ssh_cut(cmd, "stdout")  # once the job runs
         time.sleep(4)
         self.assertNotEqual(rd(P1.dbfile("shopuser_db")), orig_db)
-        # detached as SPEC §6 says: survives the cut
+        # detached as docs/WIRE.md §1.2 says: survives the cut
         rc, out, err = P1.ssh("cd %s && setsid sh -c %s </dev/null >/dev/null 2>&1 &" % (
             shlex.quote(work), shlex.quote(cmd + " >log 2>&1; echo $? >rc")))
         self.assertEqual(rc, 0, err)

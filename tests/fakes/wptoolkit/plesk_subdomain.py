@@ -1,5 +1,5 @@
 """`plesk bin subdomain --create LABEL -domain PARENT [-www-root DIR] [-php true]` and
-`--remove LABEL -domain PARENT` for the Plesk simulator (protocols/plesk.md §4.3, 3P).
+`--remove LABEL -domain PARENT` for the Plesk simulator (docs/WIRE.md §3.5, 3P).
 
 Subdomains are kept in the panel database psa.json under "subdomains":
 {FULL: {"subscription", "label", "www_root" (relative to the subscription's vhost), "id"}};

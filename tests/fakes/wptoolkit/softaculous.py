@@ -293,7 +293,7 @@ class Soft:
         return self.start(user, "restore", p, fault, {"insid": meta["insid"], "name": name})
 
     def a_remove(self, user, p, fault):
-        """Not in protocols/cpanel.md: the 3P guide's remove_installation (synchronous)."""
+        """The 3P guide's remove_installation (docs/WIRE.md §5.2); synchronous."""
         self.need_submit(p, "removeins")
         insid, ins = self.get_ins(user, p)
         root = ins["softpath"]
