@@ -13,7 +13,7 @@
 #include "config.h"
 #include "config_int.h"
 #include "jiku/buf.h"
-#include "policy.h"
+#include "policy_set.h"
 
 /* A required key that is neither set nor already reported as invalid. */
 static bool
@@ -328,15 +328,9 @@ jiku_config_load(const char *path, unsigned flags, struct jiku_config **out,
     if (p.nomem)
         goto nomem;
     if (diags->n_errors > errors_before) {
-        const char *first = "configuration error";
+        const char *first = jiku_diags_first_error(diags, first_diag);
 
-        for (size_t i = first_diag; i < diags->n; i++) {
-            if (diags->items[i].is_error) {
-                first = diags->items[i].msg;
-                break;
-            }
-        }
-        r = jiku_err_set(err, JIKU_E_CONFIG, "%s", first);
+        r = jiku_err_set(err, JIKU_E_CONFIG, "%s", first != NULL ? first : "configuration error");
         goto out;
     }
     *out = cfg;

@@ -14,6 +14,7 @@
 #include "jiku/err.h"
 #include "jiku/plugin.h"
 #include "validate.h" /* the names it holds, checked as the command line checks them */
+#include "vocab.h"
 
 #define JIKU_DEFAULT_CONFIG "/etc/jiku-agent/agent.conf"
 
@@ -46,7 +47,7 @@ struct jiku_server_conf {
 /* One contract override: "application.stage = jiku" in a [customer] section. */
 struct jiku_override {
     char *action;   /* "application.stage" */
-    int assignment; /* enum jiku_assignment (policy.h) */
+    int assignment; /* enum jiku_assignment (vocab.h) */
     struct jiku_source src;
 };
 
@@ -93,7 +94,7 @@ struct jiku_config {
     struct jiku_target_conf *targets;
     size_t n_targets;
 
-    struct jiku_policy_set *policies; /* the tier files the customers use (policy.h) */
+    struct jiku_policy_set *policies; /* the tier files the customers use (policy_set.h) */
 
     void *priv; /* interned strings, name indexes */
 };
@@ -122,8 +123,6 @@ const struct jiku_target_conf *jiku_config_target(const struct jiku_config *cfg,
 /* Append the effective config to OUT as INI text that reads back as the same config: defaults
  * filled in, secrets' file paths shown, their contents never read.  0 or JIKU_E_NOMEM. */
 int jiku_config_show(const struct jiku_config *cfg, struct jiku_buf *out);
-
-const char *jiku_kind_name(enum jiku_target_kind kind); /* "account", ... */
 
 /* Whether a failed rollback or promote of T that changed the server is undone: T's key, else
  * [agent]'s. */

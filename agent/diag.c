@@ -41,3 +41,12 @@ jiku_diags_release(struct jiku_diags *d)
     d->n = 0;
     d->n_errors = 0;
 }
+
+const char *
+jiku_diags_first_error(const struct jiku_diags *d, size_t from)
+{
+    for (size_t i = from; i < d->n; i++)
+        if (d->items[i].is_error)
+            return d->items[i].msg;
+    return NULL;
+}

@@ -27,6 +27,8 @@ struct jiku_diags {
 };
 
 void jiku_diags_release(struct jiku_diags *d);
+/* The message of the first error from item FROM on; NULL when there is none.  Borrowed. */
+const char *jiku_diags_first_error(const struct jiku_diags *d, size_t from);
 void jiku_diag_add(struct jiku_diags *d, bool is_error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -140,21 +140,6 @@ jiku_valid_abs_path(const char *s)
     return true;
 }
 
-const char *
-jiku_kind_name(enum jiku_target_kind kind)
-{
-    static const char *const names[JIKU_KIND_COUNT] = {
-        [JIKU_KIND_ACCOUNT] = "account",
-        [JIKU_KIND_SUBSCRIPTION] = "subscription",
-        [JIKU_KIND_WORDPRESS] = "wordpress",
-        [JIKU_KIND_SOFTACULOUS] = "softaculous",
-    };
-
-    if ((int)kind < 0 || kind >= JIKU_KIND_COUNT)
-        return "unknown";
-    return names[kind];
-}
-
 /* No atoi: the whole string must be decimal digits and the value within range. */
 bool
 cfg_parse_int(const char *s, long min, long max, int *out)
