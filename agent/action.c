@@ -53,21 +53,6 @@ needs_safety(enum jiku_verb verb)
     return verb == JIKU_VERB_ROLLBACK || verb == JIKU_VERB_PROMOTE;
 }
 
-static const char *
-verb_name(enum jiku_verb verb)
-{
-    static const char *const names[JIKU_VERB_COUNT] = {
-        [JIKU_VERB_PROBE] = "probe",       [JIKU_VERB_SNAPSHOT] = "snapshot",
-        [JIKU_VERB_BACKUP] = "backup",     [JIKU_VERB_ROLLBACK] = "rollback",
-        [JIKU_VERB_STAGE] = "stage",       [JIKU_VERB_UNSTAGE] = "unstage",
-        [JIKU_VERB_PROMOTE] = "promote",   [JIKU_VERB_CLONE] = "clone",
-        [JIKU_VERB_PRUNE] = "prune",       [JIKU_VERB_VERIFY] = "verify",
-        [JIKU_VERB_DISCOVER] = "discover",
-    };
-
-    return verb < JIKU_VERB_COUNT ? names[verb] : "?";
-}
-
 int
 jiku_action_audit_decision(struct jiku_ctx *ctx, const struct jiku_decision *d, const char *target,
                            struct jiku_err *err)
@@ -165,7 +150,7 @@ report_init(struct jiku_action *act)
 
     memset(rep, 0, sizeof(*rep));
     rep->target = act->target->info.id;
-    rep->action = verb_name(act->verb); /* the policy action, once decided */
+    rep->action = jiku_verb_name(act->verb); /* the policy action, once decided */
     rep->status = "skipped";
 }
 
@@ -218,9 +203,9 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
     report_init(act);
     if (action == NULL)
         return jiku_err_set(err, JIKU_E_USAGE, "%s is not an action for %s targets",
-                            verb_name(act->verb), jiku_kind_name(t->info.kind));
+                            jiku_verb_name(act->verb), jiku_kind_name(t->info.kind));
 
-    r = jiku_policy_decide(ctx->cfg, t->customer->name, action, &act->decision, err);
+    r = jiku_policy_decide(ctx->cfg->policies, t->customer, action, &act->decision, err);
     act->rep.action = act->decision.action != NULL ? act->decision.action : action;
     if (act->decision.reason[0] != '\0') {
         jiku_out_decision(&ctx->out, &act->decision, t->info.id, ctx->dry_run);
@@ -260,7 +245,7 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
     p->snapshot_fn = jiku_plugin_action(p->plugin, JIKU_VERB_SNAPSHOT, t->info.kind);
     if (p->fn == NULL || (needs_safety(act->verb) && p->snapshot_fn == NULL))
         return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
-                            t->server->info.panel, verb_name(act->verb),
+                            t->server->info.panel, jiku_verb_name(act->verb),
                             jiku_kind_name(t->info.kind));
     return plugin_check(p, err);
 }
@@ -321,7 +306,8 @@ jiku_action_plugin(struct jiku_ctx *ctx, const struct jiku_target_conf *t, enum 
         return r;
     if ((fn = jiku_plugin_action(lp, verb, t->info.kind)) == NULL)
         return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
-                            t->server->info.panel, verb_name(verb), jiku_kind_name(t->info.kind));
+                            t->server->info.panel, jiku_verb_name(verb),
+                            jiku_kind_name(t->info.kind));
     return plugin_call(ctx, lp, fn, t, params, result, err);
 }
 
@@ -564,7 +550,7 @@ undo(struct prepared *p, const char *safety, struct jiku_err *err)
         .keep_paths = (const char *const *)keep,
     };
     log_warn("%s: %s failed after it changed the server; restoring safety snapshot '%s'",
-             t->info.id, verb_name(p->act->verb), safety);
+             t->info.id, jiku_verb_name(p->act->verb), safety);
     r = plugin_call(ctx, p->plugin, fn, t, &params, &result, err);
 out:
     jiku_op_result_release(&result);
@@ -586,7 +572,7 @@ static int
 after_failure(struct prepared *p, int r, bool changed, struct jiku_err *err)
 {
     const struct jiku_op_report *rep = &p->act->rep;
-    const char *verb = verb_name(p->act->verb);
+    const char *verb = jiku_verb_name(p->act->verb);
     struct jiku_err e2 = {0};
 
     if (!changed || r == JIKU_E_INTERRUPTED || r == JIKU_E_UNREACHABLE) {
@@ -746,7 +732,7 @@ finish_undo(struct jiku_ctx *ctx, struct prepared *p)
     if (p->undo_op_id == 0)
         return;
     if (jiku_buf_addf(&reason, "automatic rollback after %s operation %s failed%s%s",
-                      verb_name(act->verb), act->rep.id != NULL ? act->rep.id : "?",
+                      jiku_verb_name(act->verb), act->rep.id != NULL ? act->rep.id : "?",
                       p->undo_error != NULL ? ": " : "",
                       p->undo_error != NULL ? p->undo_error : "") != 0) {
         log_error("out of memory");

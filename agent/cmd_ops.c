@@ -93,7 +93,7 @@ jiku_cmd_snapshot(struct jiku_ctx *ctx, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const struct jiku_command *cmd = jiku_command_find(argv[0]);
-    enum jiku_verb verb = strcmp(argv[0], "backup") == 0 ? JIKU_VERB_BACKUP : JIKU_VERB_SNAPSHOT;
+    enum jiku_verb verb = (enum jiku_verb)jiku_verb_parse(argv[0]); /* snapshot or backup */
     struct jiku_action *acts = NULL;
     struct jiku_err err = {0};
     const char *customer = NULL;
@@ -209,9 +209,7 @@ jiku_cmd_appverb(struct jiku_ctx *ctx, int argc, char **argv)
     bool yes = false;
     int c, r;
 
-    act.verb = strcmp(argv[0], "stage") == 0     ? JIKU_VERB_STAGE
-               : strcmp(argv[0], "unstage") == 0 ? JIKU_VERB_UNSTAGE
-                                                 : JIKU_VERB_PROMOTE;
+    act.verb = (enum jiku_verb)jiku_verb_parse(argv[0]); /* stage, unstage or promote */
     while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "y", opts)) != -1) {
         if (c == 'd' && act.verb == JIKU_VERB_STAGE)
             act.args.domain = optarg;

@@ -43,7 +43,7 @@ policy_show(struct jiku_ctx *ctx, const char *customer)
     for (size_t i = 0; i < jiku_n_actions; i++) {
         struct jiku_decision d;
 
-        if ((r = jiku_policy_decide(ctx->cfg, c->name, jiku_actions[i], &d, &err)) != 0)
+        if ((r = jiku_policy_decide(ctx->cfg->policies, c, jiku_actions[i], &d, &err)) != 0)
             return jiku_cmd_fail(ctx, &err);
         jiku_out_json(&ctx->out, "policy", "{s:s, s:s, s:s, s:s, s:b, s:s}", "customer", c->name,
                       "tier", c->tier, "action", d.action, "assignment",
@@ -59,13 +59,17 @@ policy_show(struct jiku_ctx *ctx, const char *customer)
 static int
 policy_explain(struct jiku_ctx *ctx, const char *customer, const char *action)
 {
+    const struct jiku_customer_conf *c;
     struct jiku_decision d;
     struct jiku_err err = {0};
     int r;
 
     if ((r = jiku_ctx_config(ctx, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
-    r = jiku_policy_decide(ctx->cfg, customer, action, &d, &err);
+    if ((c = jiku_config_customer(ctx->cfg, customer)) == NULL)
+        r = jiku_policy_unknown_customer(customer, &d, &err);
+    else
+        r = jiku_policy_decide(ctx->cfg->policies, c, action, &d, &err);
     if (r != 0)
         return jiku_cmd_fail(ctx, &err);
     jiku_out_decision(&ctx->out, &d, NULL, false);
@@ -153,7 +157,7 @@ config_check(struct jiku_ctx *ctx)
             action = jiku_action_for(t->nightly == JIKU_NIGHTLY_BACKUP ? JIKU_VERB_BACKUP
                                                                        : JIKU_VERB_SNAPSHOT,
                                      t->info.kind);
-            if (jiku_policy_decide(cfg, t->customer->name, action, &d, &err) == 0 && !d.allowed)
+            if (jiku_policy_decide(cfg->policies, t->customer, action, &d, &err) == 0 && !d.allowed)
                 jiku_diag_add(&diags, false,
                               "%s:%d: target '%s' has nightly = %s, but %s; the nightly run "
                               "will report it denied (set nightly = none or change the contract)",

@@ -6,8 +6,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,157 +13,7 @@
 #include "config.h"
 #include "config_int.h"
 #include "jiku/buf.h"
-#include "policy.h"
-
-char *
-cfg_intern(struct cfg_parse *p, const char *s)
-{
-    struct cfg_priv *priv = p->priv;
-    char *copy;
-
-    if (priv->n_strs == priv->cap_strs) {
-        size_t cap = priv->cap_strs ? priv->cap_strs * 2 : 64;
-        char **strs = realloc(priv->strs, cap * sizeof(*strs));
-
-        if (strs == NULL) {
-            p->nomem = true;
-            return NULL;
-        }
-        priv->strs = strs;
-        priv->cap_strs = cap;
-    }
-    if ((copy = strdup(s)) == NULL) {
-        p->nomem = true;
-        return NULL;
-    }
-    priv->strs[priv->n_strs++] = copy;
-    return copy;
-}
-
-char *
-cfg_intern_fmt(struct cfg_parse *p, const char *fmt, ...)
-{
-    struct jiku_buf b = JIKU_BUF_INIT;
-    va_list ap;
-    char *s = NULL;
-    int r;
-
-    va_start(ap, fmt);
-    r = jiku_buf_vaddf(&b, fmt, ap);
-    va_end(ap);
-    if (r == 0)
-        s = cfg_intern(p, jiku_buf_str(&b));
-    else
-        p->nomem = true;
-    jiku_buf_release(&b);
-    return s;
-}
-
-static void
-vdiag(struct cfg_parse *p, bool is_error, const struct jiku_source *at, const char *fmt, va_list ap)
-{
-    struct jiku_buf b = JIKU_BUF_INIT;
-
-    if (jiku_buf_vaddf(&b, fmt, ap) != 0) {
-        p->nomem = true;
-        if (is_error)
-            p->diags->n_errors++;
-    } else if (at->line > 0) {
-        jiku_diag_add(p->diags, is_error, "%s:%d: %s", at->file, at->line, jiku_buf_str(&b));
-    } else {
-        jiku_diag_add(p->diags, is_error, "%s: %s", at->file, jiku_buf_str(&b));
-    }
-    jiku_buf_release(&b);
-}
-
-void
-cfg_diag(struct cfg_parse *p, bool is_error, const struct jiku_source *at, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vdiag(p, is_error, at, fmt, ap);
-    va_end(ap);
-}
-
-void
-cfg_error(struct cfg_parse *p, const char *fmt, ...)
-{
-    struct jiku_source here = {p->file, p->line};
-    va_list ap;
-
-    va_start(ap, fmt);
-    vdiag(p, true, &here, fmt, ap);
-    va_end(ap);
-}
-
-/* FNV-1a: names are short, and a thousand of them must load in a blink. */
-static size_t
-hash_name(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL;
-
-    for (; *s != '\0'; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)h;
-}
-
-static size_t
-find_slot(const struct cfg_slot *slots, size_t cap, const char *name)
-{
-    size_t i = hash_name(name) & (cap - 1);
-
-    while (slots[i].name != NULL && strcmp(slots[i].name, name) != 0)
-        i = (i + 1) & (cap - 1);
-    return i;
-}
-
-int
-cfg_index_put(struct cfg_index *ix, const char *name, size_t index)
-{
-    size_t i;
-
-    if (ix->n * 2 >= ix->cap) {
-        size_t cap = ix->cap ? ix->cap * 2 : 16;
-        struct cfg_slot *slots = calloc(cap, sizeof(*slots));
-
-        if (slots == NULL)
-            return JIKU_E_NOMEM;
-        for (size_t j = 0; j < ix->cap; j++)
-            if (ix->slots[j].name != NULL)
-                slots[find_slot(slots, cap, ix->slots[j].name)] = ix->slots[j];
-        free(ix->slots);
-        ix->slots = slots;
-        ix->cap = cap;
-    }
-    i = find_slot(ix->slots, ix->cap, name);
-    if (ix->slots[i].name == NULL)
-        ix->n++;
-    ix->slots[i].name = name;
-    ix->slots[i].index = index;
-    return 0;
-}
-
-bool
-cfg_index_get(const struct cfg_index *ix, const char *name, size_t *index)
-{
-    size_t i;
-
-    if (ix->cap == 0 || name == NULL)
-        return false;
-    i = find_slot(ix->slots, ix->cap, name);
-    if (ix->slots[i].name == NULL)
-        return false;
-    *index = ix->slots[i].index;
-    return true;
-}
-
-void
-cfg_index_release(struct cfg_index *ix)
-{
-    free(ix->slots);
-    memset(ix, 0, sizeof(*ix));
-}
+#include "policy_set.h"
 
 /* A required key that is neither set nor already reported as invalid. */
 static bool
@@ -480,15 +328,9 @@ jiku_config_load(const char *path, unsigned flags, struct jiku_config **out,
     if (p.nomem)
         goto nomem;
     if (diags->n_errors > errors_before) {
-        const char *first = "configuration error";
+        const char *first = jiku_diags_first_error(diags, first_diag);
 
-        for (size_t i = first_diag; i < diags->n; i++) {
-            if (diags->items[i].is_error) {
-                first = diags->items[i].msg;
-                break;
-            }
-        }
-        r = jiku_err_set(err, JIKU_E_CONFIG, "%s", first);
+        r = jiku_err_set(err, JIKU_E_CONFIG, "%s", first != NULL ? first : "configuration error");
         goto out;
     }
     *out = cfg;
@@ -517,9 +359,7 @@ jiku_config_free(struct jiku_config *cfg)
     free(cfg->targets);
     jiku_policy_set_free(cfg->policies);
     if (priv != NULL) {
-        for (size_t i = 0; i < priv->n_strs; i++)
-            free(priv->strs[i]);
-        free(priv->strs);
+        cfg_strings_release(&priv->strs);
         cfg_index_release(&priv->servers);
         cfg_index_release(&priv->customers);
         cfg_index_release(&priv->targets);

@@ -9,22 +9,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "diag.h"
 #include "jiku/buf.h"
 #include "jiku/err.h"
 #include "jiku/plugin.h"
+#include "validate.h" /* the names it holds, checked as the command line checks them */
+#include "vocab.h"
 
 #define JIKU_DEFAULT_CONFIG "/etc/jiku-agent/agent.conf"
-/* Longer lines are config errors, never split.  The limit in force is the smaller of this and
- * libinih's line buffer less one: 199 characters with Debian's build. */
-#define JIKU_MAX_LINE 4096
 
 struct jiku_policy_set;
-
-/* Where a value came from, for messages: "FILE:LINE". */
-struct jiku_source {
-    const char *file; /* interned in the config; borrowed */
-    int line;
-};
 
 /* Retention rules; -1 means "not set here" (a target inherits the global value). */
 struct jiku_retention {
@@ -53,7 +47,7 @@ struct jiku_server_conf {
 /* One contract override: "application.stage = jiku" in a [customer] section. */
 struct jiku_override {
     char *action;   /* "application.stage" */
-    int assignment; /* enum jiku_assignment (policy.h) */
+    int assignment; /* enum jiku_assignment (vocab.h) */
     struct jiku_source src;
 };
 
@@ -100,26 +94,10 @@ struct jiku_config {
     struct jiku_target_conf *targets;
     size_t n_targets;
 
-    struct jiku_policy_set *policies; /* the tier files the customers use (policy.h) */
+    struct jiku_policy_set *policies; /* the tier files the customers use (policy_set.h) */
 
     void *priv; /* interned strings, name indexes */
 };
-
-/* Messages collected while loading: errors make the load fail, warnings do not. */
-struct jiku_diag {
-    bool is_error;
-    char *msg; /* "FILE:LINE: text" or "FILE: text" */
-};
-
-struct jiku_diags {
-    struct jiku_diag *items;
-    size_t n;
-    size_t n_errors;
-};
-
-void jiku_diags_release(struct jiku_diags *d);
-void jiku_diag_add(struct jiku_diags *d, bool is_error, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 enum jiku_config_flags {
     /* skip owner/mode checks of secret files (unit tests that run as another user) */
@@ -145,16 +123,6 @@ const struct jiku_target_conf *jiku_config_target(const struct jiku_config *cfg,
 /* Append the effective config to OUT as INI text that reads back as the same config: defaults
  * filled in, secrets' file paths shown, their contents never read.  0 or JIKU_E_NOMEM. */
 int jiku_config_show(const struct jiku_config *cfg, struct jiku_buf *out);
-
-/* Validators shared with the command line (target names from argv). */
-bool jiku_valid_name(const char *s);        /* [a-z0-9][a-z0-9-]{0,62} */
-bool jiku_valid_target_id(const char *s);   /* NAME/NAME */
-bool jiku_valid_cpanel_user(const char *s); /* ^[a-z][a-z0-9]{0,15}$ */
-bool jiku_valid_hostname(const char *s);    /* letters, digits, hyphens, dots; <= 253 */
-bool jiku_valid_url_path(const char *s);
-bool jiku_valid_abs_path(const char *s);
-
-const char *jiku_kind_name(enum jiku_target_kind kind); /* "account", ... */
 
 /* Whether a failed rollback or promote of T that changed the server is undone: T's key, else
  * [agent]'s. */

@@ -1,10 +1,11 @@
 /*
  * Private to the configuration loader (config.c, config_lines.c, config_sections.c,
- * config_keys.c, config_show.c, validate.c); nothing else includes this.
+ * config_keys.c, config_show.c, cfgstore.c, validate.c); nothing else includes this.
  *
  * The loader reads each file through the INI line reader (ini_lines.c, config_lines.c), hands
  * inih only lines it has already checked, and keeps the parse-time bookkeeping here: where
- * every key was set, the name indexes, and the interned strings that the public structs borrow.
+ * every key was set, the name indexes, and the interned strings that the public structs borrow
+ * (the last two, with the diagnostics, in cfgstore.h).
  */
 #ifndef JIKU_CONFIG_INT_H
 #define JIKU_CONFIG_INT_H
@@ -13,23 +14,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cfgstore.h"
 #include "config.h"
-
-/* A name → array index map with open addressing; names are borrowed interned strings. */
-struct cfg_slot {
-    const char *name;
-    size_t index;
-};
-
-struct cfg_index {
-    struct cfg_slot *slots;
-    size_t cap; /* a power of two, or 0 */
-    size_t n;
-};
-
-int cfg_index_put(struct cfg_index *ix, const char *name, size_t index);
-bool cfg_index_get(const struct cfg_index *ix, const char *name, size_t *index);
-void cfg_index_release(struct cfg_index *ix);
 
 enum cfg_agent_key {
     AK_STATE_DIR,
@@ -117,8 +103,7 @@ struct cfg_target_keys {
 };
 
 struct cfg_priv {
-    char **strs; /* every interned string; freed together */
-    size_t n_strs, cap_strs;
+    struct cfg_strings strs;
     struct cfg_index servers, customers, targets;
     struct jiku_source agent_at, retention_at; /* the section headers; line 0 = absent */
     struct jiku_source agent_keys[AK_COUNT];
@@ -158,17 +143,6 @@ struct cfg_parse {
     const char *key;
     const char *value;
 };
-
-/* Copy S into the config's string store; NULL (and P->nomem set) when out of memory. */
-char *cfg_intern(struct cfg_parse *p, const char *s);
-char *cfg_intern_fmt(struct cfg_parse *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Add "FILE:LINE: msg" (or "FILE: msg" when the line is 0) to the load's diagnostics. */
-void cfg_diag(struct cfg_parse *p, bool is_error, const struct jiku_source *at, const char *fmt,
-              ...) __attribute__((format(printf, 4, 5)));
-/* The same at the line being read now. */
-void cfg_error(struct cfg_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Read one file into P->cfg (config_lines.c); problems go to the diagnostics. */
 void cfg_read_file(struct cfg_parse *p, const char *path);

@@ -12,7 +12,6 @@
 
 #include "config.h"
 #include "config_int.h"
-#include "policy.h"
 
 enum vtype {
     V_PATH,    /* an absolute path */
@@ -50,8 +49,6 @@ struct value {
 static const char *const log_choices[] = {"auto", "stderr", "syslog", NULL};
 static const char *const panel_choices[] = {"cpanel", "plesk", NULL};
 static const char *const plesk_backup_choices[] = {"auto", "cli", "xml", NULL};
-static const char *const kind_choices[] = {"account", "subscription", "wordpress", "softaculous",
-                                           NULL};
 static const char *const promote_db_choices[] = {"all", "default", "none", NULL};
 static const char *const nightly_choices[] = {"none", "snapshot", "backup", NULL};
 
@@ -107,7 +104,7 @@ static const struct key_spec customer_keys[CK_COUNT] = {
 
 static const struct key_spec target_keys[TK_COUNT] = {
     [TK_SERVER] = {"server", V_NAME, 0, 0, NULL, false, NULL},
-    [TK_KIND] = {"kind", V_CHOICE, 0, 0, kind_choices, false, NULL},
+    [TK_KIND] = {"kind", V_CHOICE, 0, 0, jiku_kind_names, false, NULL},
     [TK_ACCOUNT] = {"account", V_LATER, 0, 0, NULL, false, NULL},
     [TK_DOMAIN] = {"domain", V_DOMAIN, 0, 0, NULL, true, NULL},
     [TK_PATH] = {"path", V_URLPATH, 0, 0, NULL, false, NULL},

@@ -10,7 +10,6 @@
 #include "config.h"
 #include "config_int.h"
 #include "jiku/buf.h"
-#include "policy.h"
 
 /* The text so far and the first failure; adds after a failure are skipped. */
 struct show {

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "config.h"
 #include "ini_lines.h"
 #include "jiku/err.h"
 

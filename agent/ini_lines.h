@@ -18,6 +18,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* Longer lines are errors, never split.  The limit in force is the smaller of this and
+ * libinih's line buffer less one: 199 characters with Debian's build. */
+#define JIKU_MAX_LINE 4096
+
 enum jiku_ini_fault {
     JIKU_INI_NUL,      /* the line holds a NUL byte */
     JIKU_INI_TOO_LONG, /* longer than inih's buffer less its NUL, or than JIKU_MAX_LINE */

@@ -25,6 +25,7 @@
 
 #include "jiku/buf.h"
 #include "paths.h"
+#include "vocab.h"
 
 #define PANEL_NAME_MAX 32
 /* Far more than verbs × kinds: a larger count means the descriptor is garbage. */
@@ -44,25 +45,9 @@ struct jiku_plugins {
     size_t n_loaded;
 };
 
-static const char *const verb_names[JIKU_VERB_COUNT] = {
-    [JIKU_VERB_PROBE] = "probe",     [JIKU_VERB_SNAPSHOT] = "snapshot",
-    [JIKU_VERB_BACKUP] = "backup",   [JIKU_VERB_ROLLBACK] = "rollback",
-    [JIKU_VERB_STAGE] = "stage",     [JIKU_VERB_UNSTAGE] = "unstage",
-    [JIKU_VERB_PROMOTE] = "promote", [JIKU_VERB_CLONE] = "clone",
-    [JIKU_VERB_PRUNE] = "prune",     [JIKU_VERB_VERIFY] = "verify",
-    [JIKU_VERB_DISCOVER] = "discover",
-};
-
 /* The minor version that brought each verb: an older plugin naming a newer verb is garbage. */
 static const unsigned verb_since[JIKU_VERB_COUNT] = {
     [JIKU_VERB_DISCOVER] = 1,
-};
-
-static const char *const kind_names[JIKU_KIND_COUNT] = {
-    [JIKU_KIND_ACCOUNT] = "account",
-    [JIKU_KIND_SUBSCRIPTION] = "subscription",
-    [JIKU_KIND_WORDPRESS] = "wordpress",
-    [JIKU_KIND_SOFTACULOUS] = "softaculous",
 };
 
 bool
@@ -147,7 +132,7 @@ normalise(const struct jiku_plugin *src, const char *label, struct jiku_plugin *
         for (size_t j = 0; j < i; j++)
             if (desc->actions[j].verb == a->verb && desc->actions[j].kind == a->kind)
                 return jiku_err_set(err, JIKU_E_PLUGIN, "plugin '%s' has two actions for %s on %s",
-                                    label, verb_names[a->verb], kind_names[a->kind]);
+                                    label, jiku_verb_name(a->verb), jiku_kind_name(a->kind));
     }
     return 0;
 

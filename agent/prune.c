@@ -137,8 +137,8 @@ prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housek
             jiku_buf_addf(&details, "kept %s (in use by another operation)\n", a->id);
         if (dec[i].what == JIKU_PRUNE_KEEP)
             continue;
-        if ((r = jiku_policy_decide(ctx->cfg, t->customer->name, making_action(t, a), &d, err)) !=
-                0 ||
+        if ((r = jiku_policy_decide(ctx->cfg->policies, t->customer, making_action(t, a), &d,
+                                    err)) != 0 ||
             (r = jiku_action_audit_decision(ctx, &d, t->info.id, err)) != 0)
             goto out;
         if (!d.allowed) {

@@ -1,5 +1,5 @@
 /*
- * Validators for configuration values and command-line names, and the diagnostics list.
+ * Validators for configuration values and command-line names.
  *
  * Everything that may end up in a panel request, a remote command or a log line passes one of
  * these first; they accept a narrow set on purpose.
@@ -7,13 +7,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "config_int.h"
-#include "jiku/buf.h"
+#include "validate.h"
 
 static bool
 is_lower_alnum(int c)
@@ -140,21 +138,6 @@ jiku_valid_abs_path(const char *s)
             return false;
     }
     return true;
-}
-
-const char *
-jiku_kind_name(enum jiku_target_kind kind)
-{
-    static const char *const names[JIKU_KIND_COUNT] = {
-        [JIKU_KIND_ACCOUNT] = "account",
-        [JIKU_KIND_SUBSCRIPTION] = "subscription",
-        [JIKU_KIND_WORDPRESS] = "wordpress",
-        [JIKU_KIND_SOFTACULOUS] = "softaculous",
-    };
-
-    if ((int)kind < 0 || kind >= JIKU_KIND_COUNT)
-        return "unknown";
-    return names[kind];
 }
 
 /* No atoi: the whole string must be decimal digits and the value within range. */
@@ -286,41 +269,4 @@ cfg_valid_text(const char *s)
         if ((unsigned char)*s < ' ' || (unsigned char)*s == 0x7f)
             return false;
     return s != NULL;
-}
-
-void
-jiku_diag_add(struct jiku_diags *d, bool is_error, const char *fmt, ...)
-{
-    struct jiku_buf b = JIKU_BUF_INIT;
-    struct jiku_diag *items;
-    va_list ap;
-    int r;
-
-    /* An error counts even when there is no memory left to keep its message. */
-    if (is_error)
-        d->n_errors++;
-    va_start(ap, fmt);
-    r = jiku_buf_vaddf(&b, fmt, ap);
-    va_end(ap);
-    if (r != 0 || (items = realloc(d->items, (d->n + 1) * sizeof(*items))) == NULL) {
-        jiku_buf_release(&b);
-        return;
-    }
-    d->items = items;
-    d->items[d->n].is_error = is_error;
-    d->items[d->n].msg = jiku_buf_detach(&b);
-    d->n++;
-}
-
-void
-jiku_diags_release(struct jiku_diags *d)
-{
-    if (d == NULL)
-        return;
-    for (size_t i = 0; i < d->n; i++)
-        free(d->items[i].msg);
-    free(d->items);
-    d->items = NULL;
-    d->n = 0;
-    d->n_errors = 0;
 }

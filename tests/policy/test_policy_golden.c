@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "fsutil.h"
 #include "jiku/buf.h"
 #include "jiku/err.h"
@@ -160,6 +161,7 @@ static void
 answer(struct jiku_buf *out, const struct jiku_config *cfg, int load_status, const char *question)
 {
     char customer[128], action[128], extra[2];
+    const struct jiku_customer_conf *c;
     struct jiku_decision d;
     struct jiku_err err = {0};
     int r;
@@ -170,7 +172,10 @@ answer(struct jiku_buf *out, const struct jiku_config *cfg, int load_status, con
         jiku_buf_addf(out, "exit: %d\n", jiku_status_exit_code(load_status));
         return;
     }
-    r = jiku_policy_decide(cfg, customer, action, &d, &err);
+    if ((c = jiku_config_customer(cfg, customer)) == NULL)
+        r = jiku_policy_unknown_customer(customer, &d, &err);
+    else
+        r = jiku_policy_decide(cfg->policies, c, action, &d, &err);
     if (r == 0) {
         jiku_buf_addf(out, "allowed: %s\n", d.allowed ? "yes" : "no");
         jiku_buf_addf(out, "assignment: %s\n", jiku_assignment_name(d.assignment));

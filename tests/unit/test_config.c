@@ -943,7 +943,9 @@ Test(config, policy_files_loaded_for_the_tiers_in_use)
 
     expect_ok(load_snippet(ACME "application.stage = jiku\n"));
     cr_assert_not_null(cfg->policies);
-    cr_assert_eq(jiku_policy_decide(cfg, "acme", "application.stage", &d, &err), 0, "%s", err.msg);
+    cr_assert_eq(jiku_policy_decide(cfg->policies, jiku_config_customer(cfg, "acme"),
+                                    "application.stage", &d, &err),
+                 0, "%s", err.msg);
     cr_assert(d.allowed);
 }
 

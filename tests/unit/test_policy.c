@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "fsutil.h"
 #include "jiku/buf.h"
 #include "jiku/err.h"
@@ -342,6 +343,18 @@ conf_src(struct fixture *fx, int line)
     return fx->src;
 }
 
+/* A question as `policy explain` asks it: the customer by name. */
+static int
+decide(const struct jiku_config *cfg, const char *customer, const char *action,
+       struct jiku_decision *d, struct jiku_err *err)
+{
+    const struct jiku_customer_conf *c = jiku_config_customer(cfg, customer);
+
+    if (c == NULL)
+        return jiku_policy_unknown_customer(customer, d, err);
+    return jiku_policy_decide(cfg->policies, c, action, d, err);
+}
+
 /* Expect REASON to be exactly PREFIX, then "(SOURCE)". */
 static void
 expect_reason(const struct jiku_decision *d, const char *prefix, const char *source)
@@ -376,8 +389,7 @@ Test(shipped, matrix_is_the_spec)
             struct jiku_decision d;
             struct jiku_err err = {0};
 
-            cr_assert_eq(jiku_policy_decide(fx.cfg, customers[t], jiku_actions[i], &d, &err), 0,
-                         "%s", err.msg);
+            cr_assert_eq(decide(fx.cfg, customers[t], jiku_actions[i], &d, &err), 0, "%s", err.msg);
             cr_expect_str_eq(jiku_assignment_name(d.assignment), spec_matrix[i][t], "%s %s",
                              tier_names[t], jiku_actions[i]);
             cr_expect_eq(d.allowed, strcmp(spec_matrix[i][t], "jiku") == 0);
@@ -407,7 +419,7 @@ Test(shipped, sources_point_at_the_line)
             FILE *f;
             const char *verb = strchr(jiku_actions[i], '.') + 1;
 
-            cr_assert_eq(jiku_policy_decide(fx.cfg, customers[t], jiku_actions[i], &d, NULL), 0);
+            cr_assert_eq(decide(fx.cfg, customers[t], jiku_actions[i], &d, NULL), 0);
             colon = strrchr(d.source, ':');
             cr_assert_not_null(colon);
             *colon = '\0';
@@ -437,7 +449,7 @@ Test(decide, tier_jiku_allows)
     struct jiku_err err = {0};
 
     fixture_load(&fx, SHIPPED, NULL);
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "lowco", "server.rollback", &d, &err), 0);
+    cr_assert_eq(decide(fx.cfg, "lowco", "server.rollback", &d, &err), 0);
     cr_expect(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_JIKU);
     cr_expect_str_eq(d.customer, "lowco");
@@ -455,7 +467,7 @@ Test(decide, tier_open_denies)
     struct jiku_decision d;
 
     fixture_load(&fx, SHIPPED, NULL);
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "mediumco", "application.stage", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "mediumco", "application.stage", &d, NULL), 0);
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_OPEN);
     cr_expect_str_eq(d.source, SHIPPED "/medium.policy:31");
@@ -471,7 +483,7 @@ Test(decide, tier_customer_denies)
     struct jiku_decision d;
 
     fixture_load(&fx, SHIPPED, NULL);
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "highco", "server.rollback", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "highco", "server.rollback", &d, NULL), 0);
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_CUSTOMER);
     cr_expect_str_eq(d.reason, "denied: server.rollback for customer 'highco' (tier high) is "
@@ -485,7 +497,7 @@ Test(decide, override_jiku_allows)
     struct jiku_decision d;
 
     fixture_load(&fx, SHIPPED, "[customer acme]\ntier = medium\napplication.stage = jiku\n");
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "application.stage", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "acme", "application.stage", &d, NULL), 0);
     cr_expect(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_JIKU);
     expect_reason(&d,
@@ -493,10 +505,10 @@ Test(decide, override_jiku_allows)
                   "jiku by contract ",
                   conf_src(&fx, 9));
     /* the override touches only its own action, and only its own customer */
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "application.promote", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "acme", "application.promote", &d, NULL), 0);
     cr_expect_not(d.allowed);
     cr_expect_str_eq(d.source, SHIPPED "/medium.policy:32");
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "mediumco", "application.stage", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "mediumco", "application.stage", &d, NULL), 0);
     cr_expect_not(d.allowed);
     fixture_release(&fx);
 }
@@ -507,7 +519,7 @@ Test(decide, override_customer_denies)
     struct jiku_decision d;
 
     fixture_load(&fx, SHIPPED, "[customer acme]\ntier = low\nserver.update = customer\n");
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "server.update", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "acme", "server.update", &d, NULL), 0);
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_CUSTOMER);
     expect_reason(&d,
@@ -523,7 +535,7 @@ Test(decide, override_open_denies)
     struct jiku_decision d;
 
     fixture_load(&fx, SHIPPED, "[customer acme]\ntier = low\nserver.backup = open\n");
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "server.backup", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "acme", "server.backup", &d, NULL), 0);
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_OPEN);
     expect_reason(&d,
@@ -540,13 +552,13 @@ Test(decide, high_books_an_add_on)
 
     fixture_load(&fx, SHIPPED,
                  "[customer acme]\ntier = high\nserver.backup = jiku\nserver.snapshot = jiku\n");
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "server.snapshot", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "acme", "server.snapshot", &d, NULL), 0);
     cr_expect(d.allowed);
     cr_expect_str_eq(d.source, conf_src(&fx, 10));
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "server.backup", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "acme", "server.backup", &d, NULL), 0);
     cr_expect(d.allowed);
     cr_expect_str_eq(d.source, conf_src(&fx, 9));
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "acme", "server.rollback", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "acme", "server.rollback", &d, NULL), 0);
     cr_expect_not(d.allowed);
     fixture_release(&fx);
 }
@@ -558,14 +570,14 @@ Test(decide, unknown_action)
     struct jiku_err err = {0};
 
     fixture_load(&fx, SHIPPED, NULL);
-    cr_expect_eq(jiku_policy_decide(fx.cfg, "lowco", "server.frobnicate", &d, &err), JIKU_E_CONFIG);
+    cr_expect_eq(decide(fx.cfg, "lowco", "server.frobnicate", &d, &err), JIKU_E_CONFIG);
     cr_expect_eq(jiku_status_exit_code(err.status), 78);
     cr_expect_str_eq(err.msg, "unknown action 'server.frobnicate'");
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_NONE);
     cr_expect_str_eq(d.reason, "denied: unknown action 'server.frobnicate'");
     cr_expect_str_eq(d.tier, "low");
-    cr_expect_eq(jiku_policy_decide(fx.cfg, "lowco", "server", &d, &err), JIKU_E_CONFIG);
+    cr_expect_eq(decide(fx.cfg, "lowco", "server", &d, &err), JIKU_E_CONFIG);
     cr_expect_not(d.allowed);
     fixture_release(&fx);
 }
@@ -577,7 +589,7 @@ Test(decide, unknown_customer)
     struct jiku_err err = {0};
 
     fixture_load(&fx, SHIPPED, NULL);
-    cr_expect_eq(jiku_policy_decide(fx.cfg, "x", "server.snapshot", &d, &err), JIKU_E_NOTFOUND);
+    cr_expect_eq(decide(fx.cfg, "x", "server.snapshot", &d, &err), JIKU_E_NOTFOUND);
     cr_expect_eq(jiku_status_exit_code(err.status), 66);
     cr_expect_str_eq(err.msg, "no such customer 'x'");
     cr_expect_not(d.allowed);
@@ -600,7 +612,7 @@ Test(decide, tier_without_policy)
     cr_assert_not_null(c);
     c->tier = "gold";
     /* an override does not rescue a customer whose tier is unknown */
-    cr_expect_eq(jiku_policy_decide(fx.cfg, "goldco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
+    cr_expect_eq(decide(fx.cfg, "goldco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
     cr_expect_str_eq(err.msg, "no policy loaded for tier 'gold'");
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_NONE);
@@ -609,7 +621,7 @@ Test(decide, tier_without_policy)
     /* and a config without any policies denies everything */
     jiku_policy_set_free(fx.cfg->policies);
     fx.cfg->policies = NULL;
-    cr_expect_eq(jiku_policy_decide(fx.cfg, "lowco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
+    cr_expect_eq(decide(fx.cfg, "lowco", "server.snapshot", &d, &err), JIKU_E_CONFIG);
     cr_expect_not(d.allowed);
     fixture_release(&fx);
 }
@@ -627,7 +639,7 @@ Test(decide, bad_override_assignment_denies)
     cr_assert_not_null(c);
     cr_assert_eq(c->n_overrides, 1);
     c->overrides[0].assignment = 7;
-    cr_expect_eq(jiku_policy_decide(fx.cfg, "acme", "server.snapshot", &d, &err), JIKU_E_CONFIG);
+    cr_expect_eq(decide(fx.cfg, "acme", "server.snapshot", &d, &err), JIKU_E_CONFIG);
     cr_expect_not(d.allowed);
     cr_expect_eq(d.assignment, JIKU_ASSIGN_NONE);
     jiku_buf_addf(&want, "server.snapshot has no valid assignment (%s)", conf_src(&fx, 9));
@@ -641,15 +653,19 @@ Test(decide, invalid_arguments)
     struct fixture fx;
     struct jiku_decision d;
     struct jiku_err err = {0};
+    const struct jiku_customer_conf *c;
 
     fixture_load(&fx, SHIPPED, NULL);
-    cr_expect_eq(jiku_policy_decide(NULL, "lowco", "server.snapshot", &d, &err), JIKU_E_INVAL);
+    c = jiku_config_customer(fx.cfg, "lowco");
+    cr_expect_eq(jiku_policy_decide(NULL, NULL, "server.snapshot", &d, &err), JIKU_E_INVAL);
     cr_expect_not(d.allowed);
-    cr_expect_eq(jiku_policy_decide(fx.cfg, NULL, "server.snapshot", &d, &err), JIKU_E_INVAL);
+    cr_expect_eq(jiku_policy_decide(fx.cfg->policies, NULL, "server.snapshot", &d, &err),
+                 JIKU_E_INVAL);
     cr_expect_not(d.allowed);
-    cr_expect_eq(jiku_policy_decide(fx.cfg, "lowco", NULL, &d, &err), JIKU_E_INVAL);
+    cr_expect_eq(jiku_policy_decide(fx.cfg->policies, c, NULL, &d, &err), JIKU_E_INVAL);
     cr_expect_not(d.allowed);
-    cr_expect_eq(jiku_policy_decide(fx.cfg, "lowco", "server.snapshot", NULL, &err), JIKU_E_INVAL);
+    cr_expect_eq(jiku_policy_decide(fx.cfg->policies, c, "server.snapshot", NULL, &err),
+                 JIKU_E_INVAL);
     fixture_release(&fx);
 }
 
@@ -679,7 +695,7 @@ Test(parse, crlf_bom_and_inline_comment)
     write_policy("medium", HEADER("medium") ALL_ACTIONS_JIKU);
     write_policy("high", HEADER("high") ALL_ACTIONS_JIKU);
     fixture_load(&fx, NULL, "[customer c]\ntier = t\n");
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "c", "server.backup", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "c", "server.backup", &d, NULL), 0);
     cr_expect(d.allowed);
     cr_expect_null(jiku_policy_tier_description(fx.cfg->policies, "t"));
     fixture_release(&fx);
@@ -908,7 +924,7 @@ Test(load, source_path_as_configured)
 
     /* a trailing slash does not double */
     fixture_load(&fx, SHIPPED "/", NULL);
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "lowco", "infrastructure.operate", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "lowco", "infrastructure.operate", &d, NULL), 0);
     cr_expect_str_eq(d.source, SHIPPED "/low.policy:14");
 
     /* a relative dir stays relative in every source (the loader only takes absolute ones) */
@@ -916,7 +932,7 @@ Test(load, source_path_as_configured)
     cr_assert_eq(jiku_policy_set_load("policies", tiers, &set, NULL, NULL), 0);
     jiku_policy_set_free(fx.cfg->policies);
     fx.cfg->policies = set;
-    cr_assert_eq(jiku_policy_decide(fx.cfg, "lowco", "infrastructure.operate", &d, NULL), 0);
+    cr_assert_eq(decide(fx.cfg, "lowco", "infrastructure.operate", &d, NULL), 0);
     cr_expect_str_eq(d.reason, "allowed: infrastructure.operate for customer 'lowco' (tier low) is "
                                "assigned to jiku (policies/low.policy:14)");
     fixture_release(&fx);

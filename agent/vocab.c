@@ -1,0 +1,157 @@
+/*
+ * The action vocabulary (vocab.h): one table of verbs, one of kinds, the list of policy
+ * actions and the names of the assignments.
+ */
+#include <string.h>
+
+#include "vocab.h"
+
+/* A verb's policy action on a kind of each area; see jiku_action_for. */
+enum { AREA_SERVER, AREA_APPLICATION, N_AREAS };
+
+/*
+ * PROBE, VERIFY and DISCOVER are read-only and need no assignment.  PRUNE has no action of its
+ * own: it is governed by the action that made the artifact, which only the caller knows from
+ * the catalog, so it maps to NULL here and the caller asks with that action.  An account has
+ * no staging copy.
+ */
+static const struct {
+    const char *name;
+    const char *action[N_AREAS];
+} verbs[JIKU_VERB_COUNT] = {
+    [JIKU_VERB_PROBE] = {"probe", {NULL, NULL}},
+    [JIKU_VERB_SNAPSHOT] = {"snapshot", {"server.snapshot", "application.snapshot"}},
+    [JIKU_VERB_BACKUP] = {"backup", {"server.backup", "application.backup"}},
+    [JIKU_VERB_ROLLBACK] = {"rollback", {"server.rollback", "application.rollback"}},
+    [JIKU_VERB_STAGE] = {"stage", {NULL, "application.stage"}},
+    [JIKU_VERB_UNSTAGE] = {"unstage", {NULL, "application.stage"}},
+    [JIKU_VERB_PROMOTE] = {"promote", {NULL, "application.promote"}},
+    [JIKU_VERB_CLONE] = {"clone", {"server.clone", "application.clone"}},
+    [JIKU_VERB_PRUNE] = {"prune", {NULL, NULL}},
+    [JIKU_VERB_VERIFY] = {"verify", {NULL, NULL}},
+    [JIKU_VERB_DISCOVER] = {"discover", {NULL, NULL}}, /* of a whole server */
+};
+
+const char *const jiku_kind_names[JIKU_KIND_COUNT + 1] = {
+    [JIKU_KIND_ACCOUNT] = "account",
+    [JIKU_KIND_SUBSCRIPTION] = "subscription",
+    [JIKU_KIND_WORDPRESS] = "wordpress",
+    [JIKU_KIND_SOFTACULOUS] = "softaculous",
+    [JIKU_KIND_COUNT] = NULL,
+};
+
+/* The matrix order of the tier files; a loaded tier's arrays are indexed by it. */
+const char *const jiku_actions[JIKU_N_ACTIONS] = {
+    "infrastructure.operate", "server.snapshot",      "server.backup",
+    "server.rollback",        "server.clone",         "server.update",
+    "server.mail-accounts",   "application.snapshot", "application.backup",
+    "application.rollback",   "application.stage",    "application.promote",
+    "application.clone",      "application.update",   "application.users",
+    "application.phones",
+};
+const size_t jiku_n_actions = JIKU_N_ACTIONS;
+
+/* What some plugin implements today (jiku-agent(8), "Policy and configuration"). */
+static const char *const executable_actions[] = {
+    "server.snapshot",      "server.backup",      "server.rollback",      "server.clone",
+    "application.snapshot", "application.backup", "application.rollback", "application.stage",
+    "application.promote",  "application.clone",
+};
+
+static const char *const assignment_names[] = {
+    [JIKU_ASSIGN_JIKU] = "jiku",
+    [JIKU_ASSIGN_CUSTOMER] = "customer",
+    [JIKU_ASSIGN_OPEN] = "open",
+};
+
+const char *
+jiku_verb_name(enum jiku_verb verb)
+{
+    if ((int)verb < 0 || verb >= JIKU_VERB_COUNT)
+        return "?";
+    return verbs[verb].name;
+}
+
+int
+jiku_verb_parse(const char *s)
+{
+    for (int i = 0; s != NULL && i < JIKU_VERB_COUNT; i++)
+        if (strcmp(verbs[i].name, s) == 0)
+            return i;
+    return -1;
+}
+
+const char *
+jiku_kind_name(enum jiku_target_kind kind)
+{
+    if ((int)kind < 0 || kind >= JIKU_KIND_COUNT)
+        return "unknown";
+    return jiku_kind_names[kind];
+}
+
+int
+jiku_action_index(const char *action)
+{
+    for (size_t i = 0; action != NULL && i < JIKU_N_ACTIONS; i++)
+        if (strcmp(jiku_actions[i], action) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool
+jiku_action_known(const char *action)
+{
+    return jiku_action_index(action) >= 0;
+}
+
+bool
+jiku_action_executable(const char *action)
+{
+    if (action == NULL)
+        return false;
+    for (size_t i = 0; i < sizeof(executable_actions) / sizeof(executable_actions[0]); i++)
+        if (strcmp(executable_actions[i], action) == 0)
+            return true;
+    return false;
+}
+
+const char *
+jiku_action_for(enum jiku_verb verb, enum jiku_target_kind kind)
+{
+    int area;
+
+    if ((int)verb < 0 || verb >= JIKU_VERB_COUNT)
+        return NULL;
+    switch (kind) {
+    case JIKU_KIND_ACCOUNT:
+    case JIKU_KIND_SUBSCRIPTION:
+        area = AREA_SERVER;
+        break;
+    case JIKU_KIND_WORDPRESS:
+    case JIKU_KIND_SOFTACULOUS:
+        area = AREA_APPLICATION;
+        break;
+    default:
+        return NULL;
+    }
+    return verbs[verb].action[area];
+}
+
+int
+jiku_assignment_parse(const char *s)
+{
+    if (s == NULL)
+        return -1;
+    for (int i = JIKU_ASSIGN_JIKU; i <= JIKU_ASSIGN_OPEN; i++)
+        if (strcmp(assignment_names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+const char *
+jiku_assignment_name(int assignment)
+{
+    if (assignment < JIKU_ASSIGN_JIKU || assignment > JIKU_ASSIGN_OPEN)
+        return "none";
+    return assignment_names[assignment];
+}
