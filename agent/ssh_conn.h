@@ -1,5 +1,5 @@
 /*
- * Private to ssh.c, ssh_conn.c, rjob.c and sftp.c: one connected libssh2 session, the wait
+ * Private to ssh.c, ssh_conn.c, ssh_job.c and sftp.c: one connected libssh2 session, the wait
  * helper of the poll loop, libssh2 error mapping, known_hosts policy, and the session pool
  * that struct jiku_ssh keeps per server.
  */

@@ -2,7 +2,7 @@
  * The Plesk plugin's XML API layer: packets built with libxml2, answers parsed under SPEC §9
  * (size cap, no DOCTYPE, no entities, no network) and classified as protocols/plesk.md says —
  * on the documented samples, every errcode of the reference, and hostile input.  Also the
- * remote-word rules and helpers of cli.c, and plesk_xml_call through a fake host table.
+ * remote-word rules and helpers of pleskbin.c, and plesk_xml_call through a fake host table.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -528,7 +528,7 @@ Test(plesk_hostile, billion_laughs_fails_fast)
     jiku_buf_release(&b);
 }
 
-/* ---- cli.c helpers ----------------------------------------------------------------------- */
+/* ---- pleskbin.c helpers ------------------------------------------------------------------ */
 
 Test(plesk_cli, domain_and_path_rules)
 {
