@@ -19,6 +19,7 @@
 
 #include "cpanel.h"
 #include "cpanel_discover.h"
+#include "cpanel_remote.h"
 #include "inventory.h"
 
 static int

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "cpanel.h"
+#include "cpanel_remote.h"
 
 #define DETAIL_LINES 500
 /* The most of the clean-up's report the agent reads: counts and kept paths. */

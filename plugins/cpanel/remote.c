@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpanel.h"
+#include "cpanel_remote.h"
 
 bool
 cpanel_valid_user(const char *s)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpanel.h"
+#include "cpanel_remote.h"
 
 static bool
 terminal(const char *state)

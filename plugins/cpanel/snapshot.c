@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "cpanel.h"
+#include "cpanel_account.h"
+#include "cpanel_remote.h"
 
 #define GIB ((uint64_t)1 << 30)
 #define MIB ((uint64_t)1 << 20)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpanel_remote.h"
 #include "softaculous.h"
 
 void

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cpanel_remote.h"
 #include "softaculous.h"
 
 /* snapshot_dir/U/.jiku-domains/DOMAIN: the mark of a domain the agent created for a copy. */
