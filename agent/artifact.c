@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifact.h"
 #include "catalog.h"
 #include "catalog_db.h"
 

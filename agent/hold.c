@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "artifact.h"
 #include "catalog.h"
 #include "jiku/buf.h"
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifact.h"
 #include "jiku/log.h"
 
 #define LIST_MAX_OUTPUT (16 * 1024 * 1024)

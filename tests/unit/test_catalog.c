@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "artifact.h"
 #include "catalog.h"
 #include "catalog_db.h"
 #include "fsutil.h"
