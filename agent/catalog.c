@@ -371,7 +371,7 @@ migrate(struct jiku_catalog *cat, struct jiku_err *err)
             r = jiku_err_set(err, r, "out of memory");
             goto out;
         }
-        if ((rc = sqlite3_exec(cat->db, jiku_buf_str(&sql), NULL, NULL, NULL)) != SQLITE_OK) {
+        if ((rc = sqlite3_exec(cat->db, sql.data, NULL, NULL, NULL)) != SQLITE_OK) {
             r = jiku_catalog_status(rc);
             r = jiku_err_set(err, r != 0 ? r : JIKU_E_FAILED,
                              "cannot migrate state database '%s' to schema version %d: %s",

@@ -54,7 +54,7 @@ cfg_intern_fmt(struct cfg_parse *p, const char *fmt, ...)
     r = jiku_buf_vaddf(&b, fmt, ap);
     va_end(ap);
     if (r == 0)
-        s = cfg_intern(p, jiku_buf_str(&b));
+        s = cfg_intern(p, b.data);
     else
         p->nomem = true;
     jiku_buf_release(&b);
@@ -71,9 +71,9 @@ vdiag(struct cfg_parse *p, bool is_error, const struct jiku_source *at, const ch
         if (is_error)
             p->diags->n_errors++;
     } else if (at->line > 0) {
-        jiku_diag_add(p->diags, is_error, "%s:%d: %s", at->file, at->line, jiku_buf_str(&b));
+        jiku_diag_add(p->diags, is_error, "%s:%d: %s", at->file, at->line, b.data);
     } else {
-        jiku_diag_add(p->diags, is_error, "%s: %s", at->file, jiku_buf_str(&b));
+        jiku_diag_add(p->diags, is_error, "%s: %s", at->file, b.data);
     }
     jiku_buf_release(&b);
 }
@@ -340,7 +340,7 @@ load_policies(struct cfg_parse *p, struct jiku_err *err)
                 goto out;
             }
             tiers[n_tiers] = c->tier;
-            present[n_tiers++] = stat(jiku_buf_str(&path), &st) == 0 && S_ISREG(st.st_mode);
+            present[n_tiers++] = stat(path.data, &st) == 0 && S_ISREG(st.st_mode);
         }
         if (!present[t])
             cfg_diag(p, true, &p->priv->customer_keys[i].at[CK_TIER],
@@ -421,7 +421,7 @@ read_conf_dir(struct cfg_parse *p)
         jiku_buf_reset(&path);
         if (jiku_buf_addf(&path, "%s/%s", dir, names[i]) != 0)
             goto nomem;
-        cfg_read_file(p, jiku_buf_str(&path));
+        cfg_read_file(p, path.data);
     }
     goto out;
 nomem:

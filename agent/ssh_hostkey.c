@@ -317,9 +317,9 @@ jiku_ssh_trust(const struct jiku_server_conf *srv, int connect_timeout, const ch
         r = err->status == JIKU_E_TRANSIENT ? JIKU_E_UNREACHABLE : err->status;
         err->status = r;
     } else
-        r = jiku_err_set(
-            err, JIKU_E_HOSTKEY, "no host key of '%s' (%s:%d) has fingerprint %s; offered: %s",
-            srv->info.name, srv->info.host, port_of(srv), fingerprint, jiku_buf_str(&offered));
+        r = jiku_err_set(err, JIKU_E_HOSTKEY,
+                         "no host key of '%s' (%s:%d) has fingerprint %s; offered: %s",
+                         srv->info.name, srv->info.host, port_of(srv), fingerprint, offered.data);
 out:
     ssh_hostkey_policy_release(&pol);
     jiku_buf_release(&offered);

@@ -302,11 +302,11 @@ list_dir(struct jiku_ssh *ssh, const struct jiku_server_conf *srv, struct jiku_e
                                                : "exit status not 0");
         goto out;
     }
-    if (strncmp(jiku_buf_str(&res->out), "jiku-sweep-none\n", 16) == 0) {
+    if (strncmp(res->out.data, "jiku-sweep-none\n", 16) == 0) {
         l->err = "none";
-    } else if (strncmp(jiku_buf_str(&res->out), "jiku-sweep-link\n", 16) == 0) {
+    } else if (strncmp(res->out.data, "jiku-sweep-link\n", 16) == 0) {
         l->err = "is a symbolic link";
-    } else if (strncmp(jiku_buf_str(&res->out), "jiku-sweep-notdir\n", 18) == 0) {
+    } else if (strncmp(res->out.data, "jiku-sweep-notdir\n", 18) == 0) {
         l->err = "is not a directory";
     } else if ((nl = memchr(res->out.data, '\n', res->out.len)) == NULL ||
                sscanf(res->out.data, "jiku-sweep %u %u %lld", &l->uid, &l->mode, &l->now) != 3) {

@@ -360,7 +360,7 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, c
                 bool exact, struct jiku_err *err)
 {
     struct jiku_buf cmd = JIKU_BUF_INIT, out = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     char **arch = NULL, **site = NULL, **dirs = NULL, *a_text, *s_text, *d_text;
     const char *last = "";
     size_t na, ns, nd = 0, max;
@@ -383,7 +383,7 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, c
     if ((r = plug_run(op, NULL, cmd.data, true, (size_t)64 << 20, "listing the rollback's changes",
                       &res, err)) != 0)
         goto out;
-    a_text = strstr(res.out.data != NULL ? res.out.data : "", "@@archive\n");
+    a_text = strstr(res.out.data, "@@archive\n");
     s_text = a_text != NULL ? strstr(a_text, "\n@@site\n") : NULL;
     d_text = s_text != NULL ? strstr(s_text + 1, "\n@@diff\n") : NULL;
     if (d_text == NULL) {

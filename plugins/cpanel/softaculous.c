@@ -327,8 +327,7 @@ take_backup(struct jiku_op *op, struct cpanel_soft_ctx *c, char **file, struct p
     if ((r = cpanel_soft_run_task(op, c, "backup", q, 1, form, 5, &ssk, err)) != 0)
         goto out;
     if ((r = cpanel_soft_call(op, &c->sess, "backups", NULL, 0, NULL, 0, false, &root, err)) != 0 ||
-        (r = cpanel_soft_find_new_backup(root, c->live.insid, ssk, jiku_buf_str(&before), &b,
-                                         err)) != 0 ||
+        (r = cpanel_soft_find_new_backup(root, c->live.insid, ssk, before.data, &b, err)) != 0 ||
         (r = backup_file(c, &b, file, err)) != 0)
         goto out;
     if ((r = plug_remote_digest_as(op, NULL, c->user, *file, true, d, err)) != 0)

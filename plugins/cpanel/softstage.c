@@ -306,8 +306,8 @@ read_stage_record(struct jiku_op *op, const char *what, char **insid, char **dom
     *insid = *domain = NULL;
     if ((r = plug_stage_record_read(op, &rec, err)) != 0)
         goto out;
-    *insid = plug_record_get(jiku_buf_str(&rec), "insid");
-    *domain = plug_record_get(jiku_buf_str(&rec), "domain");
+    *insid = plug_record_get(rec.data, "insid");
+    *domain = plug_record_get(rec.data, "domain");
     if (*insid == NULL || *domain == NULL || !cpanel_soft_valid_insid(*insid) ||
         !cpanel_soft_valid_domain(*domain)) {
         r = jiku_err_set(err, JIKU_E_NOTFOUND,

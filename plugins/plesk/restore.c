@@ -113,7 +113,7 @@ dry_run_details(struct jiku_op *op, const char *domain, const char *file, bool e
                                    (const char *const[]){root, NULL}, 0, "listing the web root",
                                    &res, err)) != 0)
             goto out;
-        for (const char *p = jiku_buf_str(&res.out); *p != '\0';) {
+        for (const char *p = res.out.data; *p != '\0';) {
             const char *nl = strchr(p, '\n');
             size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
 

@@ -154,14 +154,14 @@ static const struct jiku_server_info fake_server = {.name = "web1"};
 Test(plug_run, cut_output_is_bad_data_never_an_answer)
 {
     struct jiku_op op = {.host = &fake_host, .server = &fake_server};
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_err err = {0};
 
     fake_exec.out = "a\nb\n";
     fake_exec.exit_status = 0;
     fake_exec.truncated = false;
     cr_assert_eq(plug_run(&op, NULL, "ls", true, 4, "ls", &res, &err), 0);
-    cr_assert_str_eq(jiku_buf_str(&res.out), "a\nb\n");
+    cr_assert_str_eq(res.out.data, "a\nb\n");
     jiku_exec_result_release(&res);
 
     /* The same bytes, but the core says more followed: refused, and RES released. */
