@@ -37,6 +37,13 @@ ParameterizedTest(struct code_case *c, err, exit_codes)
 
 Test(err, names_are_distinct)
 {
+    /* The statuses run from JIKU_OK down to JIKU_E_UNSUPPORTED without a gap. */
+    for (int a = JIKU_OK; a >= JIKU_E_UNSUPPORTED; a--) {
+        cr_assert_str_neq(jiku_status_name(a), "unknown", "status %d has no name", a);
+        for (int b = a - 1; b >= JIKU_E_UNSUPPORTED; b--)
+            cr_assert_str_neq(jiku_status_name(a), jiku_status_name(b),
+                              "statuses %d and %d are both named '%s'", a, b, jiku_status_name(a));
+    }
     cr_assert_str_eq(jiku_status_name(JIKU_E_HOSTKEY), "hostkey");
     cr_assert_str_eq(jiku_status_name(JIKU_E_TLS), "tls");
     cr_assert_str_eq(jiku_status_name(12345), "unknown");
