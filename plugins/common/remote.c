@@ -4,6 +4,7 @@
  * commands run detached through the host's jobs (SPEC §6 "Long jobs").
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,24 @@ plug_set_str(char **dst, const char *src, struct jiku_err *err)
     if (src != NULL && (*dst = strdup(src)) == NULL)
         return plug_nomem(err);
     return 0;
+}
+
+int
+plug_strfmt(char **out, const char *fmt, ...)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = jiku_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    if (r != 0) {
+        jiku_buf_release(&b);
+        *out = NULL;
+        return r;
+    }
+    return (*out = jiku_buf_detach(&b)) != NULL ? 0 : JIKU_E_NOMEM;
 }
 
 /* ---- names and paths --------------------------------------------------------------------- */
@@ -441,7 +460,7 @@ stage_record_dir(const struct jiku_server_info *server, char **dir, struct jiku_
     if (!plug_valid_path(server->snapshot_dir))
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir",
                             server->name);
-    if (asprintf(dir, "%s/.staging", server->snapshot_dir) < 0) {
+    if (plug_strfmt(dir, "%s/.staging", server->snapshot_dir) != 0) {
         *dir = NULL;
         return plug_nomem(err);
     }
@@ -460,7 +479,7 @@ stage_record_path(struct jiku_op *op, char **dir, char **file, struct jiku_err *
         return r;
     if (!plug_valid_component(t->customer) || !plug_valid_component(t->name))
         r = jiku_err_set(err, JIKU_E_INVAL, "invalid target name '%s'", t->id);
-    else if (asprintf(file, "%s/%s.%s", *dir, t->customer, t->name) < 0)
+    else if (plug_strfmt(file, "%s/%s.%s", *dir, t->customer, t->name) != 0)
         r = plug_nomem(err);
     if (r != 0) {
         free(*dir);

@@ -77,8 +77,8 @@ archive_paths(struct jiku_op *op, const char *account, const char *id, char **ac
     if (!plug_valid_component(account) || !plug_valid_component(id))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid account '%s' or artifact id '%s'",
                             account != NULL ? account : "", id != NULL ? id : "");
-    if (asprintf(&a, "%s/%s", sd, account) < 0 || asprintf(&d, "%s/%s", a, id) < 0 ||
-        asprintf(&f, "%s/%s", d, WPT_ARCHIVE_NAME) < 0) {
+    if (plug_strfmt(&a, "%s/%s", sd, account) != 0 || plug_strfmt(&d, "%s/%s", a, id) != 0 ||
+        plug_strfmt(&f, "%s/%s", d, WPT_ARCHIVE_NAME) != 0) {
         free(a);
         free(d);
         return plug_nomem(err);
@@ -268,7 +268,7 @@ wpt_backup(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *e
         return r;
     if (op->params->new_artifact_id == NULL || op->params->backup_dir == NULL)
         return jiku_err_set(err, JIKU_E_INVAL, "backup without an artifact id or backup_dir");
-    if (asprintf(&local, "%s/%s", op->params->backup_dir, WPT_ARCHIVE_NAME) < 0)
+    if (plug_strfmt(&local, "%s/%s", op->params->backup_dir, WPT_ARCHIVE_NAME) != 0)
         return plug_nomem(err);
     if ((r = make_archive(panel, op, &site, op->params->new_artifact_id, &archive, &d, err)) != 0)
         goto out;
@@ -453,8 +453,8 @@ sibling(const char *site_dir, const char *what, const char *opid, char **out, st
     const char *slash = strrchr(site_dir, '/');
 
     if (slash == NULL || slash == site_dir ||
-        asprintf(out, "%.*s/.%s.jiku-%s-%s", (int)(slash - site_dir), site_dir, slash + 1, what,
-                 opid) < 0) {
+        plug_strfmt(out, "%.*s/.%s.jiku-%s-%s", (int)(slash - site_dir), site_dir, slash + 1, what,
+                    opid) != 0) {
         *out = NULL;
         return jiku_err_set(err, JIKU_E_INVAL, "cannot place a directory beside '%s'", site_dir);
     }
@@ -506,7 +506,7 @@ rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *a
     if ((r = sibling(inst->full_path, "new", op->params->operation_id, &fresh, err)) != 0 ||
         (r = sibling(inst->full_path, "old", op->params->operation_id, &old, err)) != 0)
         goto out;
-    if (asprintf(&dump, "%s/db.sql", job) < 0) {
+    if (plug_strfmt(&dump, "%s/db.sql", job) != 0) {
         dump = NULL;
         r = plug_nomem(err);
         goto out;
@@ -626,8 +626,8 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
         }
         goto out;
     }
-    if (asprintf(&op->result->details, "restored '%s' (instance %lld) from %s (%s)", inst.site_url,
-                 inst.id, archive, exact ? "exact" : "merge") < 0)
+    if (plug_strfmt(&op->result->details, "restored '%s' (instance %lld) from %s (%s)",
+                    inst.site_url, inst.id, archive, exact ? "exact" : "merge") != 0)
         op->result->details = NULL;
 out:
     if (uploaded != NULL)
@@ -653,8 +653,8 @@ wpt_probe(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
         return r;
     if ((r = wpt_resolve_site(panel, op, &site, &inst, err)) != 0)
         return r;
-    if (asprintf(&op->result->details, "WordPress site '%s' is WP Toolkit instance %lld in '%s'",
-                 inst.site_url, inst.id, inst.full_path) < 0) {
+    if (plug_strfmt(&op->result->details, "WordPress site '%s' is WP Toolkit instance %lld in '%s'",
+                    inst.site_url, inst.id, inst.full_path) != 0) {
         op->result->details = NULL;
         r = plug_nomem(err);
     }

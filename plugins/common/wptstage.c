@@ -358,9 +358,9 @@ wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
                          si.site_url, value);
         goto out;
     }
-    if (asprintf(&op->result->details,
-                 "staged '%s' onto '%s' (instance %lld%s); search engines discouraged", li.site_url,
-                 si.site_url, si.id, created ? ", domain created" : "") < 0)
+    if (plug_strfmt(&op->result->details,
+                    "staged '%s' onto '%s' (instance %lld%s); search engines discouraged",
+                    li.site_url, si.site_url, si.id, created ? ", domain created" : "") != 0)
         op->result->details = NULL;
 out:
     marker_release(&m);
@@ -627,8 +627,8 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
         goto out;
     if (strcmp(before, after) != 0 && (r = set_blog_public(panel, op, &li, before, err)) != 0)
         goto out;
-    if (asprintf(&op->result->details, "promoted '%s' onto '%s' (database: %s)", si.site_url,
-                 li.site_url, mode) < 0)
+    if (plug_strfmt(&op->result->details, "promoted '%s' onto '%s' (database: %s)", si.site_url,
+                    li.site_url, mode) != 0)
         op->result->details = NULL;
 out:
     marker_release(&m);
@@ -683,8 +683,8 @@ wpt_clone(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
     if ((r = clone_onto(panel, op, &li, dst.domain, false, "clone", &running, err)) != 0 ||
         (r = wpt_resolve_site(panel, op, &dst, &ni, err)) != 0)
         goto out;
-    if (asprintf(&op->result->details, "cloned '%s' onto '%s' (instance %lld%s)", li.site_url,
-                 ni.site_url, ni.id, created ? ", domain created" : "") < 0)
+    if (plug_strfmt(&op->result->details, "cloned '%s' onto '%s' (instance %lld%s)", li.site_url,
+                    ni.site_url, ni.id, created ? ", domain created" : "") != 0)
         op->result->details = NULL;
 out:
     if (r != 0 && created && !running) {

@@ -52,7 +52,8 @@ cpanel_probe(struct jiku_op *op, struct jiku_err *err)
         goto out;
     if ((r = plug_set_str(&op->result->panel_version, version, err)) != 0)
         goto out;
-    if (asprintf(&op->result->details, "account '%s' exists; home '%s'", user, acct.homedir) < 0) {
+    if (plug_strfmt(&op->result->details, "account '%s' exists; home '%s'", user, acct.homedir) !=
+        0) {
         op->result->details = NULL;
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     }
@@ -109,7 +110,7 @@ cpanel_backup(struct jiku_op *op, struct jiku_err *err)
         return r;
     if (op->params->new_artifact_id == NULL || op->params->backup_dir == NULL)
         return jiku_err_set(err, JIKU_E_INVAL, "backup without an artifact id or backup_dir");
-    if (asprintf(&local, "%s/cpmove-%s.tar.gz", op->params->backup_dir, user) < 0)
+    if (plug_strfmt(&local, "%s/cpmove-%s.tar.gz", op->params->backup_dir, user) != 0)
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     if ((r = cpanel_snapshot_take(op, NULL, user, op->params->new_artifact_id, &snap, err)) != 0)
         goto out;
@@ -139,7 +140,7 @@ archive_on_server(struct jiku_op *op, const char *user, const struct jiku_artifa
 
     if ((r = cpanel_snapshot_paths(op->server, user, a->id, &user_dir, &dir, err)) != 0)
         return r;
-    if (asprintf(&remote, "%s/cpmove-%s.tar.gz", dir, user) < 0) {
+    if (plug_strfmt(&remote, "%s/cpmove-%s.tar.gz", dir, user) != 0) {
         remote = NULL;
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     } else {
@@ -198,8 +199,8 @@ cpanel_rollback(struct jiku_op *op, struct jiku_err *err)
     }
     op->result->warnings = warnings;
     warnings = NULL;
-    if (asprintf(&op->result->details, "restored '%s' from %s (%s)%s", user, archive,
-                 exact ? "exact" : "merge", cleaned != NULL ? cleaned : "") < 0)
+    if (plug_strfmt(&op->result->details, "restored '%s' from %s (%s)%s", user, archive,
+                    exact ? "exact" : "merge", cleaned != NULL ? cleaned : "") != 0)
         op->result->details = NULL;
 out:
     if (uploaded != NULL)
@@ -252,7 +253,7 @@ cpanel_clone(struct jiku_op *op, struct jiku_err *err)
 
     if ((r = cpanel_snapshot_take(op, NULL, user, p->operation_id, &snap, err)) != 0)
         goto out;
-    if (asprintf(&remote, "%s/cpmove-%s.tar.gz", dir, user) < 0) {
+    if (plug_strfmt(&remote, "%s/cpmove-%s.tar.gz", dir, user) != 0) {
         remote = NULL;
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
@@ -271,8 +272,8 @@ cpanel_clone(struct jiku_op *op, struct jiku_err *err)
     if (r == 0 && (r = cpanel_account_get(op, dest, newuser, false, &there, err)) != 0)
         jiku_err_prefix(err, "the restore on '%s' reported success", dest->name);
     cpanel_account_release(&there);
-    if (r == 0 && asprintf(&op->result->details, "cloned '%s' from '%s' onto '%s' as '%s'", user,
-                           op->server->name, dest->name, newuser) < 0)
+    if (r == 0 && plug_strfmt(&op->result->details, "cloned '%s' from '%s' onto '%s' as '%s'", user,
+                              op->server->name, dest->name, newuser) != 0)
         op->result->details = NULL;
     if (!keep_remote)
         plug_remote_remove_quietly(op, dest, dir);
