@@ -292,8 +292,12 @@ jiku_ssh_trust(const struct jiku_server_conf *srv, int connect_timeout, const ch
         reached++;
         ssh_hostkey_describe(c, type, sizeof(type), fp);
         if (strcmp(fp, fingerprint) != 0) {
-            jiku_buf_addf(&offered, "%s%s %s", offered.len > 0 ? ", " : "", type, fp);
+            r = jiku_buf_addf(&offered, "%s%s %s", offered.len > 0 ? ", " : "", type, fp);
             ssh_conn_close(c);
+            if (r != 0) {
+                r = jiku_err_set(err, r, "out of memory");
+                goto out;
+            }
             continue;
         }
         if (ssh_hostkey_verify(c, &pol, NULL) == 0) {

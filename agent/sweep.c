@@ -389,19 +389,26 @@ jiku_sweep_server(struct jiku_ssh *ssh, struct jiku_catalog *cat,
         age = l.now - mtime;
         op = left_by(&marks, name, path);
         if (age < (long long)min_age) {
-            if (op != 0)
+            if (op != 0 &&
                 jiku_buf_addf(details,
                               "kept '%s' on '%s' (left by interrupted operation %lld; swept once a "
                               "day old)\n",
-                              path, name, (long long)op);
+                              path, name, (long long)op) != 0) {
+                r = nomem(err);
+                goto out;
+            }
             continue;
         }
         if (op != 0)
-            jiku_buf_addf(details, "%s '%s' on '%s' (left by interrupted operation %lld)\n",
-                          dry_run ? "would remove" : "removed", path, name, (long long)op);
+            r = jiku_buf_addf(details, "%s '%s' on '%s' (left by interrupted operation %lld)\n",
+                              dry_run ? "would remove" : "removed", path, name, (long long)op);
         else
-            jiku_buf_addf(details, "%s '%s' on '%s' (unknown to the catalog, %lld days old)\n",
-                          dry_run ? "would remove" : "removed", path, name, age / 86400);
+            r = jiku_buf_addf(details, "%s '%s' on '%s' (unknown to the catalog, %lld days old)\n",
+                              dry_run ? "would remove" : "removed", path, name, age / 86400);
+        if (r != 0) {
+            r = nomem(err);
+            goto out;
+        }
         if ((grown = realloc(doomed, (n_doomed + 1) * sizeof(*doomed))) == NULL ||
             (grown[n_doomed] = strdup(path)) == NULL) {
             if (grown != NULL)
