@@ -385,7 +385,7 @@ out:
 
         if (jiku_catalog_artifact_delete(ctx->cat, id, &e2) != 0)
             log_warn("%s", e2.msg);
-        if (dir.data != NULL && jiku_remove_tree(dir.data, &e2) != 0)
+        if (dir.len > 0 && jiku_remove_tree(dir.data, &e2) != 0)
             log_warn("%s", e2.msg);
         /* Its server directories are named after it: what an interrupt left is looked for. */
         if (p->called && p->n_unmade < sizeof(p->unmade) / sizeof(p->unmade[0])) {
@@ -481,7 +481,7 @@ record_leftovers(struct prepared *p, int64_t op_id, const char *opname)
                 jiku_buf_addf(&text, "%s:?%s\n", srv->info.name, names[k]);
             continue;
         }
-        for (const char *l = jiku_buf_str(&found); *l != '\0';) {
+        for (const char *l = found.data; *l != '\0';) {
             size_t len = strcspn(l, "\n");
 
             log_warn("%s: the interrupted operation left '%.*s' on server '%s'; prune removes it "
@@ -496,7 +496,7 @@ record_leftovers(struct prepared *p, int64_t op_id, const char *opname)
     if (text.len > 0) {
         struct jiku_err e = {0};
 
-        if (jiku_catalog_op_leftovers(ctx->cat, op_id, jiku_buf_str(&text), &e) != 0)
+        if (jiku_catalog_op_leftovers(ctx->cat, op_id, text.data, &e) != 0)
             log_error("%s", e.msg);
     }
     jiku_buf_release(&found);
@@ -546,7 +546,7 @@ undo(struct prepared *p, const char *safety, struct jiku_err *err)
     params = (struct jiku_op_params){
         .mode = JIKU_ROLLBACK_EXACT,
         .artifact = &ref,
-        .operation_id = jiku_buf_str(&name),
+        .operation_id = name.data,
         .keep_paths = (const char *const *)keep,
     };
     log_warn("%s: %s failed after it changed the server; restoring safety snapshot '%s'",
@@ -629,7 +629,7 @@ execute(struct prepared *p, struct jiku_err *err)
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    opid = jiku_buf_str(&name);
+    opid = name.data;
 
     /* A dry run reads only: no lock, no safety snapshot. */
     if (!ctx->dry_run && ((r = jiku_lock_target(ctx->cfg->state_dir, act->target, ctx->lock_wait,
@@ -748,7 +748,7 @@ finish_undo(struct jiku_ctx *ctx, struct prepared *p)
         .target = act->rep.target,
         .action = jiku_action_for(JIKU_VERB_ROLLBACK, act->target->info.kind),
         .decision = status,
-        .reason = jiku_buf_str(&reason),
+        .reason = reason.data,
         .artifact = act->rep.safety_artifact,
     };
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifact.h"
 #include "catalog.h"
 #include "catalog_db.h"
 
@@ -297,7 +298,7 @@ jiku_catalog_artifact_reserve(struct jiku_catalog *cat, const struct jiku_artifa
             goto out;
         }
         sqlite3_reset(st);
-        if ((rc = bind_artifact(st, 1, &row, jiku_buf_str(&cand), customer)) != SQLITE_OK) {
+        if ((rc = bind_artifact(st, 1, &row, cand.data, customer)) != SQLITE_OK) {
             r = jiku_catalog_fail(cat, rc, "reserve an artifact id", err);
             goto out;
         }

@@ -240,7 +240,7 @@ jiku_audit_append(struct jiku_catalog *cat, struct jiku_audit_record *rec, struc
         goto out;
     /* Only a committed record is logged: syslog must not name a record the database lacks. */
     if (jiku_audit_format_line(rec, &line) == 0)
-        jiku_log_syslog_only("%s", jiku_buf_str(&line));
+        jiku_log_syslog_only("%s", line.data);
 out:
     sqlite3_finalize(st);
     if (r != 0)

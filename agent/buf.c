@@ -1,5 +1,6 @@
 /*
- * struct jiku_buf: a growable, always NUL-terminated byte string.
+ * struct jiku_buf: a growable, always NUL-terminated byte string.  cap 0 means data is the
+ * static "" of jiku_buf_init, which nothing may write into or free.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,15 +13,14 @@
 void
 jiku_buf_init(struct jiku_buf *b)
 {
-    b->data = NULL;
-    b->len = 0;
-    b->cap = 0;
+    *b = (struct jiku_buf)JIKU_BUF_INIT;
 }
 
 void
 jiku_buf_release(struct jiku_buf *b)
 {
-    free(b->data);
+    if (b->cap > 0)
+        free(b->data);
     jiku_buf_init(b);
 }
 
@@ -45,7 +45,7 @@ void
 jiku_buf_reset(struct jiku_buf *b)
 {
     b->len = 0;
-    if (b->data != NULL)
+    if (b->cap > 0)
         b->data[0] = '\0';
 }
 
@@ -63,9 +63,9 @@ jiku_buf_grow(struct jiku_buf *b, size_t extra)
     cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    if ((p = realloc(b->data, cap)) == NULL)
+    if ((p = realloc(b->cap > 0 ? b->data : NULL, cap)) == NULL)
         return JIKU_E_NOMEM;
-    if (b->data == NULL)
+    if (b->cap == 0)
         p[0] = '\0';
     b->data = p;
     b->cap = cap;
@@ -128,19 +128,11 @@ jiku_buf_addf(struct jiku_buf *b, const char *fmt, ...)
     return r;
 }
 
-const char *
-jiku_buf_str(const struct jiku_buf *b)
-{
-    return b->data != NULL ? b->data : "";
-}
-
 char *
 jiku_buf_detach(struct jiku_buf *b)
 {
-    char *s = b->data;
+    char *s = b->cap > 0 ? b->data : calloc(1, 1);
 
-    if (s == NULL)
-        s = calloc(1, 1);
     jiku_buf_init(b);
     return s;
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalog_db.h"
@@ -370,7 +371,7 @@ migrate(struct jiku_catalog *cat, struct jiku_err *err)
             r = jiku_err_set(err, r, "out of memory");
             goto out;
         }
-        if ((rc = sqlite3_exec(cat->db, jiku_buf_str(&sql), NULL, NULL, NULL)) != SQLITE_OK) {
+        if ((rc = sqlite3_exec(cat->db, sql.data, NULL, NULL, NULL)) != SQLITE_OK) {
             r = jiku_catalog_status(rc);
             r = jiku_err_set(err, r != 0 ? r : JIKU_E_FAILED,
                              "cannot migrate state database '%s' to schema version %d: %s",

@@ -48,7 +48,7 @@ cfg_intern_fmt(struct cfg_parse *p, const char *fmt, ...)
     r = jiku_buf_vaddf(&b, fmt, ap);
     va_end(ap);
     if (r == 0)
-        s = cfg_intern(p, jiku_buf_str(&b));
+        s = cfg_intern(p, b.data);
     else
         p->nomem = true;
     jiku_buf_release(&b);
@@ -74,9 +74,9 @@ vdiag(struct cfg_parse *p, bool is_error, const struct jiku_source *at, const ch
         if (is_error)
             p->diags->n_errors++;
     } else if (at->line > 0) {
-        jiku_diag_add(p->diags, is_error, "%s:%d: %s", at->file, at->line, jiku_buf_str(&b));
+        jiku_diag_add(p->diags, is_error, "%s:%d: %s", at->file, at->line, b.data);
     } else {
-        jiku_diag_add(p->diags, is_error, "%s: %s", at->file, jiku_buf_str(&b));
+        jiku_diag_add(p->diags, is_error, "%s: %s", at->file, b.data);
     }
     jiku_buf_release(&b);
 }

@@ -331,7 +331,7 @@ print_items(struct discovery *d)
             jiku_buf_addf(&what, "not configured: %s", or_dash(f->unusable));
         jiku_out_text(out, "%-12s %-16s %-32s %-12s %-12s %s\n", jiku_kind_name(it->kind),
                       or_dash(it->account), or_dash(it->domain), or_dash(it->path),
-                      or_dash(it->owner), jiku_buf_str(&what));
+                      or_dash(it->owner), what.data);
         jiku_out_json(out, "inventory",
                       "{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:s?, s:b, s:s?, s:s?}",
                       "server", d->server->info.name, "kind", jiku_kind_name(it->kind), "account",
@@ -380,12 +380,12 @@ print_drift(struct discovery *d)
                           t->info.path != NULL ? t->info.path : "/");
         jiku_buf_reset(&src);
         jiku_buf_addf(&src, "%s:%d", t->src.file != NULL ? t->src.file : "?", t->src.line);
-        jiku_out_text(out, "  %s (%s; %s)\n", t->info.id, jiku_buf_str(&what), jiku_buf_str(&src));
+        jiku_out_text(out, "  %s (%s; %s)\n", t->info.id, what.data, src.data);
         jiku_out_json(out, "drift", "{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s}", "server",
                       d->server->info.name, "target", t->info.id, "kind",
                       jiku_kind_name(t->info.kind), "account", t->info.account, "domain",
                       t->info.domain, "path", is_application(t->info.kind) ? t->info.path : NULL,
-                      "source", jiku_buf_str(&src));
+                      "source", src.data);
     }
     jiku_buf_release(&what);
     jiku_buf_release(&src);

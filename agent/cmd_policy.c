@@ -191,8 +191,8 @@ config_show(struct jiku_ctx *ctx)
         jiku_err_set(&err, r, "cannot format the configuration");
         return jiku_cmd_fail(ctx, &err);
     }
-    jiku_out_json(&ctx->out, "config", "{s:s}", "text", jiku_buf_str(&b));
-    jiku_out_text(&ctx->out, "%s", jiku_buf_str(&b));
+    jiku_out_json(&ctx->out, "config", "{s:s}", "text", b.data);
+    jiku_out_text(&ctx->out, "%s", b.data);
     jiku_buf_release(&b);
     return jiku_out_summary(&ctx->out, 0);
 }

@@ -25,7 +25,7 @@ static int
 check_tls(struct jiku_ctx *ctx, const struct jiku_server_conf *s, struct jiku_err *err)
 {
     struct jiku_http_request req = {.method = "GET", .path = "/", .safe_to_retry = true};
-    struct jiku_http_response resp = {0};
+    struct jiku_http_response resp = {.body = JIKU_BUF_INIT};
     struct jiku_http *http;
     int r;
 

@@ -188,7 +188,7 @@ load_policies(struct cfg_parse *p, struct jiku_err *err)
                 goto out;
             }
             tiers[n_tiers] = c->tier;
-            present[n_tiers++] = stat(jiku_buf_str(&path), &st) == 0 && S_ISREG(st.st_mode);
+            present[n_tiers++] = stat(path.data, &st) == 0 && S_ISREG(st.st_mode);
         }
         if (!present[t])
             cfg_diag(p, true, &p->priv->customer_keys[i].at[CK_TIER],
@@ -269,7 +269,7 @@ read_conf_dir(struct cfg_parse *p)
         jiku_buf_reset(&path);
         if (jiku_buf_addf(&path, "%s/%s", dir, names[i]) != 0)
             goto nomem;
-        cfg_read_file(p, jiku_buf_str(&path));
+        cfg_read_file(p, path.data);
     }
     goto out;
 nomem:

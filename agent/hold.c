@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "artifact.h"
 #include "catalog.h"
 #include "jiku/buf.h"
 
@@ -32,7 +33,7 @@ jiku_artifact_hold(const char *state_dir, const char *id, bool shared, int wait_
 
     *out = NULL;
     if ((r = hold_key(id, &key, err)) == 0)
-        r = jiku_lock_key(state_dir, jiku_buf_str(&key), shared, wait_seconds, out, err);
+        r = jiku_lock_key(state_dir, key.data, shared, wait_seconds, out, err);
     jiku_buf_release(&key);
     return r;
 }
@@ -43,8 +44,8 @@ jiku_artifact_hold_forget(const char *state_dir, const char *id)
     struct jiku_buf key = JIKU_BUF_INIT, path = JIKU_BUF_INIT;
 
     if (hold_key(id, &key, NULL) == 0 &&
-        jiku_buf_addf(&path, "%s/locks/%s", state_dir, jiku_buf_str(&key)) == 0)
-        (void)unlink(jiku_buf_str(&path));
+        jiku_buf_addf(&path, "%s/locks/%s", state_dir, key.data) == 0)
+        (void)unlink(path.data);
     jiku_buf_release(&path);
     jiku_buf_release(&key);
 }

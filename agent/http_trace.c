@@ -80,7 +80,7 @@ trace_line(const struct jiku_http_request *req, const char *dir, const char *lin
         if (jiku_buf_add(&v, colon + 1, len - (size_t)(colon + 1 - line)) == 0 &&
             jiku_buf_adds(&b, "Location: ") == 0 &&
             jiku_http_add_loggable_path(&b, v.data + strspn(v.data, " ")) == 0)
-            jiku_log(JIKU_LOG_TRACE, "%s %s", dir, jiku_buf_str(&b));
+            jiku_log(JIKU_LOG_TRACE, "%s %s", dir, b.data);
         jiku_buf_release(&v);
         goto out;
     }
@@ -99,7 +99,7 @@ trace_line(const struct jiku_http_request *req, const char *dir, const char *lin
             jiku_http_add_loggable_path(&b, req->path) != 0)
             goto out;
     }
-    jiku_log(JIKU_LOG_TRACE, "%s %s", dir, jiku_buf_str(&b));
+    jiku_log(JIKU_LOG_TRACE, "%s %s", dir, b.data);
 out:
     jiku_buf_release(&b);
 }

@@ -133,16 +133,16 @@ acquire(const char *state_dir, const char *key, bool shared, long long start_ms,
         r = jiku_err_set(err, r, "out of memory");
         goto out;
     }
-    if ((r = ensure_dir(jiku_buf_str(&path), err)) != 0)
+    if ((r = ensure_dir(path.data, err)) != 0)
         goto out;
     if ((r = jiku_buf_addf(&path, "/%s", key)) != 0) {
         r = jiku_err_set(err, r, "out of memory");
         goto out;
     }
     /* O_NOFOLLOW: a planted symlink must not make us create or truncate another file. */
-    fd = open(jiku_buf_str(&path), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        r = jiku_err_set(err, JIKU_E_IO, "cannot open lock file '%s': %s", jiku_buf_str(&path),
+        r = jiku_err_set(err, JIKU_E_IO, "cannot open lock file '%s': %s", path.data,
                          strerror(errno));
         goto out;
     }
@@ -152,8 +152,7 @@ acquire(const char *state_dir, const char *key, bool shared, long long start_ms,
         if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
             break;
         if (errno != EWOULDBLOCK && errno != EINTR) {
-            r = jiku_err_set(err, JIKU_E_IO, "cannot lock '%s': %s", jiku_buf_str(&path),
-                             strerror(errno));
+            r = jiku_err_set(err, JIKU_E_IO, "cannot lock '%s': %s", path.data, strerror(errno));
             goto out;
         }
         now = mono_ms();
@@ -230,7 +229,7 @@ jiku_lock_key(const char *state_dir, const char *key, bool shared, int wait_seco
     *out = NULL;
     if ((r = jiku_buf_addf(&subject, "lock '%s' is busy", key)) != 0)
         return jiku_err_set(err, r, "out of memory");
-    r = lock_keys(state_dir, &key, &shared, 1, wait_seconds, jiku_buf_str(&subject), out, err);
+    r = lock_keys(state_dir, &key, &shared, 1, wait_seconds, subject.data, out, err);
     jiku_buf_release(&subject);
     return r;
 }
@@ -308,7 +307,7 @@ jiku_lock_target(const char *state_dir, const struct jiku_target_conf *target, i
         r = jiku_err_set(err, r, "out of memory");
         goto out;
     }
-    keys[n] = jiku_buf_str(&parent);
+    keys[n] = parent.data;
     shared[n] = false;
     n++;
     if (t->kind == JIKU_KIND_WORDPRESS || t->kind == JIKU_KIND_SOFTACULOUS) {
@@ -324,11 +323,11 @@ jiku_lock_target(const char *state_dir, const struct jiku_target_conf *target, i
         }
         /* Account first, then site: the one global order. */
         shared[0] = true;
-        keys[n] = jiku_buf_str(&site);
+        keys[n] = site.data;
         shared[n] = false;
         n++;
     }
-    r = lock_keys(state_dir, keys, shared, n, wait_seconds, jiku_buf_str(&subject), out, err);
+    r = lock_keys(state_dir, keys, shared, n, wait_seconds, subject.data, out, err);
 out:
     jiku_buf_release(&subject);
     jiku_buf_release(&site);

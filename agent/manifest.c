@@ -167,7 +167,7 @@ jiku_manifest_write(const char *dir, const struct jiku_artifact *a, const char *
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = check_fields(jiku_buf_str(&path), a, archive, JIKU_E_INVAL, err)) != 0)
+    if ((r = check_fields(path.data, a, archive, JIKU_E_INVAL, err)) != 0)
         goto out;
     if ((created = jiku_time_rfc3339(a->created)) == NULL) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
@@ -179,31 +179,31 @@ jiku_manifest_write(const char *dir, const struct jiku_artifact *a, const char *
                      "created", created, "size", (json_int_t)a->size, "md5", a->md5, "sha256",
                      a->sha256, "agent_version", agent_version, "archive", archive);
     if (root == NULL || (text = json_dumps(root, JSON_INDENT(2))) == NULL) {
-        r = jiku_err_set(err, JIKU_E_NOMEM, "cannot encode manifest '%s'", jiku_buf_str(&path));
+        r = jiku_err_set(err, JIKU_E_NOMEM, "cannot encode manifest '%s'", path.data);
         goto out;
     }
     /* mkostemp creates the file 0600, what docs/SECURITY.md asks of everything in backup_dir. */
     if ((fd = mkostemp(tmp.data, O_CLOEXEC)) < 0) {
-        r = jiku_err_set(err, JIKU_E_IO, "cannot write manifest '%s': %s", jiku_buf_str(&path),
+        r = jiku_err_set(err, JIKU_E_IO, "cannot write manifest '%s': %s", path.data,
                          strerror(errno));
         goto out;
     }
     made_tmp = true;
     if (write_all(fd, text, strlen(text)) != 0 || write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) {
-        r = jiku_err_set(err, JIKU_E_IO, "cannot write manifest '%s': %s", jiku_buf_str(&path),
+        r = jiku_err_set(err, JIKU_E_IO, "cannot write manifest '%s': %s", path.data,
                          strerror(errno));
         goto out;
     }
     rc = close(fd);
     fd = -1;
     if (rc != 0 || rename(tmp.data, path.data) != 0) {
-        r = jiku_err_set(err, JIKU_E_IO, "cannot write manifest '%s': %s", jiku_buf_str(&path),
+        r = jiku_err_set(err, JIKU_E_IO, "cannot write manifest '%s': %s", path.data,
                          strerror(errno));
         goto out;
     }
     made_tmp = false;
     if (sync_dir(dir) != 0) {
-        r = jiku_err_set(err, JIKU_E_IO, "cannot write manifest '%s': %s", jiku_buf_str(&path),
+        r = jiku_err_set(err, JIKU_E_IO, "cannot write manifest '%s': %s", path.data,
                          strerror(errno));
         goto out;
     }
@@ -296,8 +296,7 @@ jiku_manifest_read(const char *path, struct jiku_artifact *out, char **archive_n
     if ((r = slurp(path, &text, err)) != 0)
         goto out;
     /* Without JSON_ALLOW_NUL jansson refuses \u0000, so every value is a whole C string. */
-    if ((root = json_loadb(text.data != NULL ? text.data : "", text.len, JSON_REJECT_DUPLICATES,
-                           &jerr)) == NULL) {
+    if ((root = json_loadb(text.data, text.len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
         r = jiku_err_set(err, JIKU_E_DATA, "manifest '%s' is not valid JSON: %s (line %d)", path,
                          jerr.text, jerr.line);
         goto out;

@@ -5,7 +5,7 @@
 #ifndef JIKU_MANIFEST_H
 #define JIKU_MANIFEST_H
 
-#include "catalog.h"
+#include "artifact.h"
 #include "jiku/err.h"
 
 #define JIKU_MANIFEST_NAME "manifest.json"

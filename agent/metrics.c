@@ -60,16 +60,22 @@ add_last_success(struct jiku_catalog *cat, struct jiku_buf *b, struct jiku_err *
 
     if ((r = jiku_catalog_prepare(cat, sql, &st, "read operations", err)) != 0)
         return r;
-    jiku_buf_adds(b, "# HELP jiku_agent_last_success_timestamp_seconds When an action last "
-                     "succeeded for a target.\n"
-                     "# TYPE jiku_agent_last_success_timestamp_seconds gauge\n");
+    if ((r = jiku_buf_adds(b, "# HELP jiku_agent_last_success_timestamp_seconds When an action "
+                              "last succeeded for a target.\n"
+                              "# TYPE jiku_agent_last_success_timestamp_seconds gauge\n")) != 0)
+        goto nomem;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        jiku_buf_adds(b, "jiku_agent_last_success_timestamp_seconds");
-        target_labels(b, (const char *)sqlite3_column_text(st, 0),
-                      (const char *)sqlite3_column_text(st, 1));
-        jiku_buf_addf(b, " %lld\n", (long long)sqlite3_column_int64(st, 2));
+        if ((r = jiku_buf_adds(b, "jiku_agent_last_success_timestamp_seconds")) != 0 ||
+            (r = target_labels(b, (const char *)sqlite3_column_text(st, 0),
+                               (const char *)sqlite3_column_text(st, 1))) != 0 ||
+            (r = jiku_buf_addf(b, " %lld\n", (long long)sqlite3_column_int64(st, 2))) != 0)
+            goto nomem;
     }
     r = rc == SQLITE_DONE ? 0 : jiku_catalog_fail(cat, rc, "read operations", err);
+    goto out;
+nomem:
+    r = jiku_err_set(err, r, "out of memory");
+out:
     sqlite3_finalize(st);
     return r;
 }
@@ -84,14 +90,21 @@ add_totals(struct jiku_catalog *cat, struct jiku_buf *b, struct jiku_err *err)
 
     if ((r = jiku_catalog_prepare(cat, sql, &st, "count operations", err)) != 0)
         return r;
-    jiku_buf_adds(b, "# HELP jiku_agent_operations_total Operations recorded in the catalog, "
-                     "by result.\n# TYPE jiku_agent_operations_total counter\n");
+    if ((r = jiku_buf_adds(b, "# HELP jiku_agent_operations_total Operations recorded in the "
+                              "catalog, by result.\n"
+                              "# TYPE jiku_agent_operations_total counter\n")) != 0)
+        goto nomem;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        jiku_buf_adds(b, "jiku_agent_operations_total{result=\"");
-        jiku_metrics_label(b, (const char *)sqlite3_column_text(st, 0));
-        jiku_buf_addf(b, "\"} %lld\n", (long long)sqlite3_column_int64(st, 1));
+        if ((r = jiku_buf_adds(b, "jiku_agent_operations_total{result=\"")) != 0 ||
+            (r = jiku_metrics_label(b, (const char *)sqlite3_column_text(st, 0))) != 0 ||
+            (r = jiku_buf_addf(b, "\"} %lld\n", (long long)sqlite3_column_int64(st, 1))) != 0)
+            goto nomem;
     }
     r = rc == SQLITE_DONE ? 0 : jiku_catalog_fail(cat, rc, "count operations", err);
+    goto out;
+nomem:
+    r = jiku_err_set(err, r, "out of memory");
+out:
     sqlite3_finalize(st);
     return r;
 }
@@ -102,7 +115,8 @@ write_atomically(const char *path, const struct jiku_buf *b, struct jiku_err *er
     struct jiku_buf tmp = JIKU_BUF_INIT;
     int fd = -1, r = 0;
 
-    jiku_buf_addf(&tmp, "%s.XXXXXX", path);
+    if ((r = jiku_buf_addf(&tmp, "%s.XXXXXX", path)) != 0)
+        return jiku_err_set(err, r, "out of memory");
     if ((fd = mkstemp(tmp.data)) < 0) {
         r = jiku_err_set(err, JIKU_E_IO, "cannot create '%s': %s", tmp.data, strerror(errno));
         goto out;
@@ -119,7 +133,7 @@ write_atomically(const char *path, const struct jiku_buf *b, struct jiku_err *er
 out:
     if (fd >= 0)
         close(fd);
-    if (r != 0 && tmp.data != NULL)
+    if (r != 0)
         unlink(tmp.data);
     jiku_buf_release(&tmp);
     return r;
@@ -134,21 +148,22 @@ jiku_metrics_write(struct jiku_catalog *cat, const char *path, const struct jiku
 
     if ((r = add_last_success(cat, &b, err)) != 0 || (r = add_totals(cat, &b, err)) != 0)
         goto out;
-    jiku_buf_adds(&b, "# HELP jiku_agent_operation_duration_seconds How long the target's "
-                      "operation took in the last run.\n"
-                      "# TYPE jiku_agent_operation_duration_seconds gauge\n");
+    if ((r = jiku_buf_adds(&b, "# HELP jiku_agent_operation_duration_seconds How long the "
+                               "target's operation took in the last run.\n"
+                               "# TYPE jiku_agent_operation_duration_seconds gauge\n")) != 0)
+        goto nomem;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(ops[i].status, "ok") != 0 && strcmp(ops[i].status, "failed") != 0)
             continue;
-        jiku_buf_adds(&b, "jiku_agent_operation_duration_seconds");
-        target_labels(&b, ops[i].target, ops[i].action);
-        jiku_buf_addf(&b, " %.3f\n", (double)ops[i].duration_ms / 1000.0);
-    }
-    if (b.data == NULL) {
-        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-        goto out;
+        if ((r = jiku_buf_adds(&b, "jiku_agent_operation_duration_seconds")) != 0 ||
+            (r = target_labels(&b, ops[i].target, ops[i].action)) != 0 ||
+            (r = jiku_buf_addf(&b, " %.3f\n", (double)ops[i].duration_ms / 1000.0)) != 0)
+            goto nomem;
     }
     r = write_atomically(path, &b, err);
+    goto out;
+nomem:
+    r = jiku_err_set(err, r, "out of memory");
 out:
     jiku_buf_release(&b);
     return r;

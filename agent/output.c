@@ -156,7 +156,7 @@ jiku_out_text(struct jiku_out *out, const char *fmt, ...)
     va_end(ap);
     /* The format lays out the lines; what the arguments bring cannot drive the terminal. */
     if (r == 0 && jiku_text_add(&clean, raw.data, raw.len, JIKU_TEXT_LINES) == 0)
-        fputs(jiku_buf_str(&clean), stdout);
+        fputs(clean.data, stdout);
     else
         log_error("out of memory");
     note_stdout();

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "catalog.h"
+#include "artifact.h"
 #include "policy.h"
 
 struct jiku_out {

@@ -233,14 +233,13 @@ load_file(const char *path, struct jiku_loaded_plugin *out, bool *missing, struc
         goto out;
     }
 
-    if ((dfd = open(jiku_buf_str(&dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-        fstat(dfd, &st) != 0) {
+    if ((dfd = open(dir.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(dfd, &st) != 0) {
         *missing = errno == ENOENT;
-        r = jiku_err_set(err, JIKU_E_PLUGIN, "cannot open plugin directory '%s': %s",
-                         jiku_buf_str(&dir), strerror(errno));
+        r = jiku_err_set(err, JIKU_E_PLUGIN, "cannot open plugin directory '%s': %s", dir.data,
+                         strerror(errno));
         goto out;
     }
-    if ((r = check_owner_mode(&st, "plugin directory", jiku_buf_str(&dir), err)) != 0)
+    if ((r = check_owner_mode(&st, "plugin directory", dir.data, err)) != 0)
         goto out;
 
     if ((fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK)) < 0) {
@@ -429,7 +428,7 @@ load_panel(struct jiku_plugins *p, const char *panel, const struct jiku_host *ho
             r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
             goto out;
         }
-        if ((r = load_file(jiku_buf_str(&path), lp, &missing, err)) != 0) {
+        if ((r = load_file(path.data, lp, &missing, err)) != 0) {
             if (missing)
                 r = jiku_err_set(err, JIKU_E_PLUGIN, "no plugin for panel '%s' (looked in '%s')",
                                  panel, p->dir);
@@ -525,15 +524,15 @@ each_file(struct jiku_plugins *p, const char *name, jiku_plugin_each_cb cb, void
         jiku_buf_add(&stem, name, strlen(name) - 3) != 0)
         goto out;
     lp.path = path.data;
-    if (!jiku_plugin_name_valid(jiku_buf_str(&stem))) {
+    if (!jiku_plugin_name_valid(stem.data)) {
         jiku_buf_addf(&msg, "plugin file name '%s' is not a panel name ([a-z0-9-]+.so)", name);
-        cb(&lp, jiku_buf_str(&msg), arg);
+        cb(&lp, msg.data, arg);
         goto out;
     }
-    if (find_static(jiku_buf_str(&stem), &builtin, &err) == 0) {
+    if (find_static(stem.data, &builtin, &err) == 0) {
         jiku_buf_addf(&msg, "plugin '%s' is not used: the built-in '%s' plugin takes precedence",
                       path.data, builtin.desc.name);
-        cb(&lp, jiku_buf_str(&msg), arg);
+        cb(&lp, msg.data, arg);
         goto out;
     }
     /* Already in use: report that one rather than map the file a second time. */
@@ -553,7 +552,7 @@ each_file(struct jiku_plugins *p, const char *name, jiku_plugin_each_cb cb, void
         cb(&failed, err.msg, arg);
         goto out;
     }
-    if (check_name(&lp, jiku_buf_str(&stem), &err) != 0)
+    if (check_name(&lp, stem.data, &err) != 0)
         cb(&lp, err.msg, arg);
     else
         cb(&lp, NULL, arg);
@@ -589,7 +588,7 @@ jiku_plugins_each(struct jiku_plugins *p, jiku_plugin_each_cb cb, void *arg)
         /* No directory is an install with no shared plugins, not an error. */
         if (errno != ENOENT) {
             jiku_buf_addf(&msg, "cannot read plugin directory '%s': %s", p->dir, strerror(errno));
-            cb(&lp, jiku_buf_str(&msg), arg);
+            cb(&lp, msg.data, arg);
         }
         jiku_buf_release(&msg);
         return;

@@ -66,7 +66,7 @@ parse_error(struct parse_ctx *ctx, int line, const char *fmt, ...)
     va_start(ap, fmt);
     jiku_buf_vaddf(&msg, fmt, ap);
     va_end(ap);
-    jiku_diag_add(ctx->diags, true, "%s", jiku_buf_str(&msg));
+    jiku_diag_add(ctx->diags, true, "%s", msg.data);
     jiku_buf_release(&msg);
     ctx->n_errors++;
 }
@@ -189,17 +189,17 @@ handle_key(void *user, const char *section, const char *name, const char *value)
         return 1; /* the reader reported the section header */
 
     jiku_buf_addf(&action, "%s.%s", section, name);
-    i = jiku_action_index(jiku_buf_str(&action));
+    i = jiku_action_index(action.data);
     a = jiku_assignment_parse(value);
     if (i >= 0)
         ctx->mentioned[i] = true;
     if (i < 0)
-        parse_error(ctx, line, "unknown action '%s'", jiku_buf_str(&action));
+        parse_error(ctx, line, "unknown action '%s'", action.data);
     else if (a < 0)
         parse_error(ctx, line, "bad assignment '%s' for %s (expected jiku, customer or open)",
-                    value, jiku_buf_str(&action));
+                    value, action.data);
     else if (ctx->tp->line[i] != 0)
-        parse_error(ctx, line, "duplicate %s (first at line %d)", jiku_buf_str(&action),
+        parse_error(ctx, line, "duplicate %s (first at line %d)", action.data,
                     ctx->tp->line[i]);
     else {
         ctx->tp->assignment[i] = a;
@@ -238,7 +238,7 @@ missing_actions(struct parse_ctx *ctx)
     }
     if (list.len > 0)
         parse_error(ctx, 0, "not assigned: %s (every action needs jiku, customer or open)",
-                    jiku_buf_str(&list));
+                    list.data);
     jiku_buf_release(&list);
 }
 

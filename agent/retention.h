@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "catalog.h"
+#include "artifact.h"
 #include "config.h"
 
 enum jiku_prune_what {

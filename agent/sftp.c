@@ -404,7 +404,7 @@ put_rename(struct ssh_conn *c, const char *from, const char *to, int64_t deadlin
     if (res.exit_status != 0) {
         jiku_buf_rtrim(&res.errout);
         r = jiku_err_set(err, JIKU_E_FAILED, "cannot rename '%s' to '%s': %s", from, to,
-                         jiku_buf_str(&res.errout));
+                         res.errout.data);
     }
 out:
     jiku_exec_result_release(&res);

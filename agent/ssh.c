@@ -1,25 +1,18 @@
 /*
  * The SSH client of the core: a pool of verified, authenticated sessions per server (reused,
  * not a handshake per command), remote commands with separately captured and bounded output,
- * retries of transient failures for commands safe to repeat, and host-key enrolment
- * (servers trust).
+ * and retries of transient failures for commands safe to repeat.  Host keys: ssh_hostkey.c.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "jiku/log.h"
 #include "retry.h"
 #include "run.h"
 #include "ssh_conn.h"
+#include "ssh_hostkey.h"
 
 #define DEFAULT_MAX_OUTPUT (1024 * 1024)
 #define DEFAULT_EXEC_TIMEOUT 7200 /* seconds, when the server sets no timeout */
@@ -265,10 +258,10 @@ ssh_pool_flush(struct jiku_ssh *s, const struct jiku_server_conf *srv)
 #define EXIT_TAIL_MAX 64 /* "\n" + marker + status + "\n" fit */
 
 struct exit_mark {
-    char mark[40];             /* "\njiku-exit-NONCE " */
-    char tail[EXIT_TAIL_MAX];  /* the last bytes of stderr, whatever was kept of it */
+    char mark[40];            /* "\njiku-exit-NONCE " */
+    char tail[EXIT_TAIL_MAX]; /* the last bytes of stderr, whatever was kept of it */
     size_t tail_len;
-    size_t err_total;          /* stderr bytes received, kept or not */
+    size_t err_total; /* stderr bytes received, kept or not */
 };
 
 static int
@@ -557,130 +550,4 @@ jiku_ssh_check_host(struct jiku_ssh *s, const struct jiku_server_conf *srv, stru
             return r;
     ssh_pool_put(s, c, true);
     return 0;
-}
-
-/* Append "HOST TYPE BASE64" for the key C was offered to KNOWN_HOSTS. */
-static int
-append_known_host(struct ssh_conn *c, const char *known_hosts, struct jiku_err *err)
-{
-    const struct jiku_server_conf *srv = c->srv;
-    struct jiku_buf line = JIKU_BUF_INIT;
-    unsigned char *b64 = NULL;
-    const unsigned char *key;
-    char type[64], fp[SSH_FP_MAX], last = '\n';
-    size_t len = 0;
-    int fd = -1, kt = 0, r;
-
-    key = (const unsigned char *)libssh2_session_hostkey(c->sess, &len, &kt);
-    ssh_hostkey_describe(c, type, sizeof(type), fp);
-    if ((b64 = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
-        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    EVP_EncodeBlock(b64, key, (int)len);
-    if ((fd = open(known_hosts, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-        r = jiku_err_set(err, JIKU_E_IO, "cannot open known_hosts '%s': %s", known_hosts,
-                         strerror(errno));
-        goto out;
-    }
-    /* Never glue our line onto a last line without its newline. */
-    if (lseek(fd, -1, SEEK_END) >= 0 && read(fd, &last, 1) != 1)
-        last = '\n';
-    if (last != '\n' && (r = jiku_buf_addch(&line, '\n')) != 0)
-        goto nomem;
-    if (srv->info.ssh_port > 0 && srv->info.ssh_port != 22)
-        r = jiku_buf_addf(&line, "[%s]:%d %s %s\n", srv->info.host, srv->info.ssh_port, type,
-                          (const char *)b64);
-    else
-        r = jiku_buf_addf(&line, "%s %s %s\n", srv->info.host, type, (const char *)b64);
-    if (r != 0)
-        goto nomem;
-    if (write(fd, line.data, line.len) != (ssize_t)line.len || fsync(fd) != 0) {
-        r = jiku_err_set(err, JIKU_E_IO, "cannot write known_hosts '%s': %s", known_hosts,
-                         strerror(errno));
-        goto out;
-    }
-    log_info("server '%s': trusted host key %s %s in '%s'", srv->info.name, type, fp, known_hosts);
-    r = 0;
-    goto out;
-nomem:
-    r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-out:
-    if (fd >= 0)
-        close(fd);
-    free(b64);
-    jiku_buf_release(&line);
-    return r;
-}
-
-int
-jiku_ssh_trust(const struct jiku_server_conf *srv, int connect_timeout, const char *fingerprint,
-               struct jiku_err *err)
-{
-    static const char *const methods[] = {
-        "ssh-ed25519",
-        "ecdsa-sha2-nistp256",
-        "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521",
-        "rsa-sha2-512,rsa-sha2-256,ssh-rsa",
-    };
-    struct jiku_buf offered = JIKU_BUF_INIT;
-    struct ssh_hostkey_policy pol = {NULL, NULL, NULL};
-    struct jiku_err tmp;
-    int r = 0, reached = 0;
-
-    if (err == NULL)
-        err = &tmp;
-    if (srv->known_hosts == NULL)
-        return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no known_hosts", srv->info.name);
-    if (fingerprint == NULL || strncmp(fingerprint, "SHA256:", 7) != 0)
-        return jiku_err_set(err, JIKU_E_USAGE, "fingerprint must look like 'SHA256:...'");
-    if ((r = ssh_hostkey_policy_load(srv, &pol, err)) != 0)
-        return r;
-
-    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-        struct ssh_conn *c = NULL;
-        char type[64], fp[SSH_FP_MAX];
-
-        if ((r = ssh_conn_open(srv, connect_timeout, methods[i], &c, err)) != 0) {
-            if (r == JIKU_E_INTERRUPTED)
-                goto out;
-            /* The server has no key of this type (or could not be reached). */
-            log_debug("%s", err->msg);
-            continue;
-        }
-        reached++;
-        ssh_hostkey_describe(c, type, sizeof(type), fp);
-        if (strcmp(fp, fingerprint) != 0) {
-            jiku_buf_addf(&offered, "%s%s %s", offered.len > 0 ? ", " : "", type, fp);
-            ssh_conn_close(c);
-            continue;
-        }
-        if (ssh_hostkey_verify(c, &pol, NULL) == 0) {
-            log_info("server '%s': host key %s %s is already trusted", srv->info.name, type, fp);
-            r = 0;
-        } else if (pol.prefs != NULL && strstr(pol.prefs, methods[i]) != NULL) {
-            /* Another key of this type is on file: an old key would stay trusted beside it. */
-            r = jiku_err_set(err, JIKU_E_HOSTKEY,
-                             "known_hosts '%s' holds another %s key for '%s'; remove it first "
-                             "(ssh-keygen -R '[%s]:%d' -f '%s')",
-                             srv->known_hosts, type, srv->info.name, srv->info.host,
-                             srv->info.ssh_port > 0 ? srv->info.ssh_port : 22, srv->known_hosts);
-        } else {
-            r = append_known_host(c, srv->known_hosts, err);
-        }
-        ssh_conn_close(c);
-        goto out;
-    }
-    if (reached == 0) {
-        jiku_err_prefix(err, "cannot fetch the host keys of '%s'", srv->info.name);
-        r = err->status == JIKU_E_TRANSIENT ? JIKU_E_UNREACHABLE : err->status;
-        err->status = r;
-    } else
-        r = jiku_err_set(
-            err, JIKU_E_HOSTKEY, "no host key of '%s' (%s:%d) has fingerprint %s; offered: %s",
-            srv->info.name, srv->info.host, srv->info.ssh_port > 0 ? srv->info.ssh_port : 22,
-            fingerprint, jiku_buf_str(&offered));
-out:
-    ssh_hostkey_policy_release(&pol);
-    jiku_buf_release(&offered);
-    return r;
 }

@@ -1,7 +1,7 @@
 /*
  * One SSH connection: non-blocking TCP connect, handshake with a host-key method preference
- * taken from known_hosts, the known_hosts check where only MATCH proceeds, key auth, and the
- * wait helper every non-blocking libssh2 call loops on.
+ * (ssh_hostkey.c works it out from known_hosts and checks the key), key auth, and the wait
+ * helper every non-blocking libssh2 call loops on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +13,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "jiku/buf.h"
 #include "jiku/log.h"
@@ -30,6 +27,15 @@ static void
 init_libssh2(void)
 {
     init_rc = libssh2_init(0);
+}
+
+int
+ssh_lib_init(struct jiku_err *err)
+{
+    pthread_once(&init_once, init_libssh2);
+    if (init_rc != 0)
+        return jiku_err_set(err, JIKU_E_FAILED, "cannot initialise libssh2");
+    return 0;
 }
 
 /* This thread runs a clean-up command in the grace after a signal (ssh_grace_set). */
@@ -211,9 +217,8 @@ ssh_conn_open(const struct jiku_server_conf *srv, int connect_timeout_s, const c
     int r, rc;
 
     *out = NULL;
-    pthread_once(&init_once, init_libssh2);
-    if (init_rc != 0)
-        return jiku_err_set(err, JIKU_E_FAILED, "cannot initialise libssh2");
+    if ((r = ssh_lib_init(err)) != 0)
+        return r;
     if ((c = calloc(1, sizeof(*c))) == NULL)
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     c->fd = -1;
@@ -387,190 +392,6 @@ ssh_fail(struct ssh_conn *c, int rc, const char *what, struct jiku_err *err)
     }
     return jiku_err_set(err, status, "%s: %s", what,
                         msg != NULL && *msg != '\0' ? msg : "libssh2 error");
-}
-
-static const struct {
-    int hostkey_type; /* LIBSSH2_HOSTKEY_TYPE_* */
-    int kh_type;      /* LIBSSH2_KNOWNHOST_KEY_* */
-    const char *methods;
-} key_types[] = {
-    {LIBSSH2_HOSTKEY_TYPE_ED25519, LIBSSH2_KNOWNHOST_KEY_ED25519, "ssh-ed25519"},
-    {LIBSSH2_HOSTKEY_TYPE_ECDSA_256, LIBSSH2_KNOWNHOST_KEY_ECDSA_256, "ecdsa-sha2-nistp256"},
-    {LIBSSH2_HOSTKEY_TYPE_ECDSA_384, LIBSSH2_KNOWNHOST_KEY_ECDSA_384, "ecdsa-sha2-nistp384"},
-    {LIBSSH2_HOSTKEY_TYPE_ECDSA_521, LIBSSH2_KNOWNHOST_KEY_ECDSA_521, "ecdsa-sha2-nistp521"},
-    {LIBSSH2_HOSTKEY_TYPE_RSA, LIBSSH2_KNOWNHOST_KEY_SSHRSA, "rsa-sha2-512,rsa-sha2-256,ssh-rsa"},
-    {LIBSSH2_HOSTKEY_TYPE_DSS, LIBSSH2_KNOWNHOST_KEY_SSHDSS, "ssh-dss"},
-};
-
-static int
-kh_type_of(int hostkey_type)
-{
-    for (size_t i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++)
-        if (key_types[i].hostkey_type == hostkey_type)
-            return key_types[i].kh_type;
-    return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
-}
-
-static int
-port_of(const struct jiku_server_conf *srv)
-{
-    return srv->info.ssh_port > 0 ? srv->info.ssh_port : 22;
-}
-
-int
-ssh_hostkey_policy_load(const struct jiku_server_conf *srv, struct ssh_hostkey_policy *pol,
-                        struct jiku_err *err)
-{
-    struct libssh2_knownhost *prev = NULL, *e;
-    struct jiku_buf prefs = JIKU_BUF_INIT;
-    bool held[sizeof(key_types) / sizeof(key_types[0])] = {false};
-    FILE *f = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int r = 0;
-
-    pthread_once(&init_once, init_libssh2);
-    memset(pol, 0, sizeof(*pol));
-    if (srv->known_hosts == NULL)
-        return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no known_hosts", srv->info.name);
-    if ((pol->owner = libssh2_session_init()) == NULL ||
-        (pol->kh = libssh2_knownhost_init(pol->owner)) == NULL) {
-        ssh_hostkey_policy_release(pol);
-        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    }
-
-    /*
-     * Line by line rather than libssh2_knownhost_readfile, which stops at the first line it
-     * cannot parse (a key type it does not know) and so would hide every entry after it.
-     * A missing file holds no keys: the check then fails as NOTFOUND, naming the key.
-     */
-    if ((f = fopen(srv->known_hosts, "re")) == NULL) {
-        if (errno != ENOENT) {
-            r = jiku_err_set(err, JIKU_E_HOSTKEY, "cannot read known_hosts '%s': %s",
-                             srv->known_hosts, strerror(errno));
-            goto out;
-        }
-    } else {
-        while ((n = getline(&line, &cap, f)) > 0) {
-            const char *p = line;
-
-            while (*p == ' ' || *p == '\t')
-                p++;
-            if (*p == '#' || *p == '\n' || *p == '\0')
-                continue;
-            if (libssh2_knownhost_readline(pol->kh, line, (size_t)n,
-                                           LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0)
-                log_debug("known_hosts '%s': skipped a line libssh2 cannot read", srv->known_hosts);
-        }
-    }
-
-    /* Which key types does the file hold for this host (hashed entries included)? */
-    while (libssh2_knownhost_get(pol->kh, &e, prev) == 0) {
-        int kt = e->typemask & LIBSSH2_KNOWNHOST_KEY_MASK;
-
-        prev = e;
-        for (size_t i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++) {
-            if (key_types[i].kh_type != kt || held[i] || e->key == NULL)
-                continue;
-            if (libssh2_knownhost_checkp(pol->kh, srv->info.host, port_of(srv), e->key, 0,
-                                         LIBSSH2_KNOWNHOST_TYPE_PLAIN |
-                                             LIBSSH2_KNOWNHOST_KEYENC_BASE64 | kt,
-                                         NULL) == LIBSSH2_KNOWNHOST_CHECK_MATCH)
-                held[i] = true;
-        }
-    }
-    for (size_t i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++) {
-        if (!held[i])
-            continue;
-        if ((prefs.len > 0 && (r = jiku_buf_addch(&prefs, ',')) != 0) ||
-            (r = jiku_buf_adds(&prefs, key_types[i].methods)) != 0) {
-            jiku_err_set(err, r, "out of memory");
-            goto out;
-        }
-    }
-    if (prefs.len > 0)
-        pol->prefs = jiku_buf_detach(&prefs);
-out:
-    if (f != NULL)
-        fclose(f);
-    free(line);
-    jiku_buf_release(&prefs);
-    if (r != 0)
-        ssh_hostkey_policy_release(pol);
-    return r;
-}
-
-void
-ssh_hostkey_policy_release(struct ssh_hostkey_policy *pol)
-{
-    if (pol->kh != NULL)
-        libssh2_knownhost_free(pol->kh);
-    if (pol->owner != NULL)
-        libssh2_session_free(pol->owner);
-    free(pol->prefs);
-    memset(pol, 0, sizeof(*pol));
-}
-
-void
-ssh_hostkey_describe(struct ssh_conn *c, char *type, size_t type_len, char fp[SSH_FP_MAX])
-{
-    const unsigned char *hash;
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    unsigned char b64[64];
-    const unsigned char *key;
-    size_t len = 0, n;
-    int kt = 0;
-
-    snprintf(type, type_len, "unknown");
-    snprintf(fp, SSH_FP_MAX, "SHA256:?");
-    key = (const unsigned char *)libssh2_session_hostkey(c->sess, &len, &kt);
-    if (key == NULL)
-        return;
-    /* The blob starts with its type name as an SSH string. */
-    if (len >= 4) {
-        n = (size_t)key[0] << 24 | (size_t)key[1] << 16 | (size_t)key[2] << 8 | key[3];
-        if (n > 0 && n < 64 && n <= len - 4)
-            snprintf(type, type_len, "%.*s", (int)n, (const char *)key + 4);
-    }
-    hash = (const unsigned char *)libssh2_hostkey_hash(c->sess, LIBSSH2_HOSTKEY_HASH_SHA256);
-    if (hash == NULL) {
-        SHA256(key, len, digest);
-        hash = digest;
-    }
-    /* OpenSSH prints the base64 without its padding. */
-    n = (size_t)EVP_EncodeBlock(b64, hash, SHA256_DIGEST_LENGTH);
-    while (n > 0 && b64[n - 1] == '=')
-        n--;
-    snprintf(fp, SSH_FP_MAX, "SHA256:%.*s", (int)n, (const char *)b64);
-}
-
-int
-ssh_hostkey_verify(struct ssh_conn *c, const struct ssh_hostkey_policy *pol, struct jiku_err *err)
-{
-    const struct jiku_server_conf *srv = c->srv;
-    char type[64], fp[SSH_FP_MAX];
-    const char *key;
-    size_t len = 0;
-    int kt = 0, check;
-
-    key = libssh2_session_hostkey(c->sess, &len, &kt);
-    if (key == NULL)
-        return jiku_err_set(err, JIKU_E_HOSTKEY, "server '%s' offered no host key", srv->info.name);
-    check = libssh2_knownhost_checkp(
-        pol->kh, srv->info.host, port_of(srv), key, len,
-        LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kh_type_of(kt), NULL);
-    if (check == LIBSSH2_KNOWNHOST_CHECK_MATCH)
-        return 0;
-    ssh_hostkey_describe(c, type, sizeof(type), fp);
-    if (check == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND)
-        return jiku_err_set(err, JIKU_E_HOSTKEY,
-                            "host key for '%s' (%s:%d) is not in known_hosts '%s': offered %s %s",
-                            srv->info.name, srv->info.host, port_of(srv), srv->known_hosts, type,
-                            fp);
-    return jiku_err_set(err, JIKU_E_HOSTKEY,
-                        "host key for '%s' (%s:%d) does not match known_hosts '%s': offered %s %s",
-                        srv->info.name, srv->info.host, port_of(srv), srv->known_hosts, type, fp);
 }
 
 int

@@ -1,7 +1,7 @@
 /*
- * Private to ssh.c, ssh_conn.c, rjob.c and sftp.c: one connected libssh2 session, the wait
- * helper of the poll loop, libssh2 error mapping, known_hosts policy, and the session pool
- * that struct jiku_ssh keeps per server.
+ * Private to ssh.c, ssh_conn.c, ssh_hostkey.c, ssh_job.c and sftp.c: one connected libssh2
+ * session, the wait helper of the poll loop, libssh2 error mapping, and the session pool that
+ * struct jiku_ssh keeps per server.
  */
 #ifndef JIKU_SSH_CONN_H
 #define JIKU_SSH_CONN_H
@@ -16,9 +16,6 @@
 #include "config.h"
 #include "retry.h"
 #include "ssh.h"
-
-/* "SHA256:" + 43 base64 characters + NUL, with room to spare. */
-#define SSH_FP_MAX 64
 
 /* One TCP connection with its SSH session; used by one thread at a time. */
 struct ssh_conn {
@@ -46,12 +43,8 @@ struct jiku_ssh {
     unsigned long handshakes;
 };
 
-/* Host-key methods to prefer: from SRV's known_hosts, or NULL for libssh2's default. */
-struct ssh_hostkey_policy {
-    LIBSSH2_SESSION *owner; /* libssh2 ties a known-hosts set to a session; unconnected */
-    LIBSSH2_KNOWNHOSTS *kh;
-    char *prefs; /* malloc; NULL when known_hosts holds no key for the host */
-};
+/* libssh2_init, once per process: 0, or JIKU_E_FAILED. */
+int ssh_lib_init(struct jiku_err *err);
 
 /*
  * TCP connect to SRV (non-blocking, polled with the interrupt fd) and the SSH handshake with
@@ -64,16 +57,6 @@ int ssh_conn_open(const struct jiku_server_conf *srv, int connect_timeout_s, con
 void ssh_conn_destroy(struct ssh_conn *c);
 /* Send SSH_MSG_DISCONNECT (bounded wait), then destroy. */
 void ssh_conn_close(struct ssh_conn *c);
-
-/* Load SRV's known_hosts and work out the host-key preference for SRV. */
-int ssh_hostkey_policy_load(const struct jiku_server_conf *srv, struct ssh_hostkey_policy *pol,
-                            struct jiku_err *err);
-void ssh_hostkey_policy_release(struct ssh_hostkey_policy *pol);
-/* 0 when the offered key is a MATCH in POL; JIKU_E_HOSTKEY naming its fingerprint otherwise. */
-int ssh_hostkey_verify(struct ssh_conn *c, const struct ssh_hostkey_policy *pol,
-                       struct jiku_err *err);
-/* The offered key's type name ("ssh-ed25519") and "SHA256:..." fingerprint. */
-void ssh_hostkey_describe(struct ssh_conn *c, char *type, size_t type_len, char fp[SSH_FP_MAX]);
 
 /* Public-key authentication as SRV's ssh_user with ssh_key; JIKU_E_AUTH on refusal. */
 int ssh_conn_auth(struct ssh_conn *c, int64_t deadline_ms, struct jiku_err *err);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifact.h"
 #include "jiku/log.h"
 
 #define LIST_MAX_OUTPUT (16 * 1024 * 1024)
@@ -301,11 +302,11 @@ list_dir(struct jiku_ssh *ssh, const struct jiku_server_conf *srv, struct jiku_e
                                                : "exit status not 0");
         goto out;
     }
-    if (strncmp(jiku_buf_str(&res->out), "jiku-sweep-none\n", 16) == 0) {
+    if (strncmp(res->out.data, "jiku-sweep-none\n", 16) == 0) {
         l->err = "none";
-    } else if (strncmp(jiku_buf_str(&res->out), "jiku-sweep-link\n", 16) == 0) {
+    } else if (strncmp(res->out.data, "jiku-sweep-link\n", 16) == 0) {
         l->err = "is a symbolic link";
-    } else if (strncmp(jiku_buf_str(&res->out), "jiku-sweep-notdir\n", 18) == 0) {
+    } else if (strncmp(res->out.data, "jiku-sweep-notdir\n", 18) == 0) {
         l->err = "is not a directory";
     } else if ((nl = memchr(res->out.data, '\n', res->out.len)) == NULL ||
                sscanf(res->out.data, "jiku-sweep %u %u %lld", &l->uid, &l->mode, &l->now) != 3) {
@@ -388,19 +389,26 @@ jiku_sweep_server(struct jiku_ssh *ssh, struct jiku_catalog *cat,
         age = l.now - mtime;
         op = left_by(&marks, name, path);
         if (age < (long long)min_age) {
-            if (op != 0)
+            if (op != 0 &&
                 jiku_buf_addf(details,
                               "kept '%s' on '%s' (left by interrupted operation %lld; swept once a "
                               "day old)\n",
-                              path, name, (long long)op);
+                              path, name, (long long)op) != 0) {
+                r = nomem(err);
+                goto out;
+            }
             continue;
         }
         if (op != 0)
-            jiku_buf_addf(details, "%s '%s' on '%s' (left by interrupted operation %lld)\n",
-                          dry_run ? "would remove" : "removed", path, name, (long long)op);
+            r = jiku_buf_addf(details, "%s '%s' on '%s' (left by interrupted operation %lld)\n",
+                              dry_run ? "would remove" : "removed", path, name, (long long)op);
         else
-            jiku_buf_addf(details, "%s '%s' on '%s' (unknown to the catalog, %lld days old)\n",
-                          dry_run ? "would remove" : "removed", path, name, age / 86400);
+            r = jiku_buf_addf(details, "%s '%s' on '%s' (unknown to the catalog, %lld days old)\n",
+                              dry_run ? "would remove" : "removed", path, name, age / 86400);
+        if (r != 0) {
+            r = nomem(err);
+            goto out;
+        }
         if ((grown = realloc(doomed, (n_doomed + 1) * sizeof(*doomed))) == NULL ||
             (grown[n_doomed] = strdup(path)) == NULL) {
             if (grown != NULL)

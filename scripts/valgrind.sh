@@ -1,7 +1,7 @@
 #!/bin/sh
-# Valgrind memcheck over the Criterion test executables: every unit test (tests/unit), the policy
-# golden files (tests/policy) and the plugin loader and recorder tests (tests/plugins, which load
-# the test plugins with dlopen).  Built without sanitizers in a build directory of its own
+# Valgrind memcheck over the Criterion test executables: every unit test (tests/unit and each
+# plugin's, tests/plugins/PANEL), the policy golden files (tests/policy) and the plugin loader and
+# recorder tests (tests/plugins, which load the test plugins with dlopen).  Built without sanitizers in a build directory of its own
 # (BUILD_DIR, default ./build-valgrind), Debug, so traces name our lines.
 #
 #   scripts/valgrind.sh [REGEX]     only the tests whose ctest name matches REGEX (grep -E)

@@ -1,6 +1,9 @@
 /*
- * A growable byte string in the manner of git's strbuf.  data is always NUL-terminated
- * (data may be NULL only before the first add), so it can be used as a C string.
+ * A growable byte string in the manner of git's strbuf.  data is never NULL and always
+ * NUL-terminated, so it can be used as a C string: an empty buffer points at a static ""
+ * that belongs to nobody (cap is 0) until the first add allocates.  A buffer is initialised
+ * with JIKU_BUF_INIT (also in static initialisers) or jiku_buf_init, never with memset or
+ * {0}.  Only the functions here write into data while cap is 0.
  */
 #ifndef JIKU_BUF_H
 #define JIKU_BUF_H
@@ -16,11 +19,11 @@ struct jiku_buf {
 
 #define JIKU_BUF_INIT                                                                              \
     {                                                                                              \
-        NULL, 0, 0                                                                                 \
+        (char *)"", 0, 0                                                                           \
     }
 
 void jiku_buf_init(struct jiku_buf *b);
-/* Frees the storage and re-initialises B. */
+/* Frees the storage (never the static "") and re-initialises B. */
 void jiku_buf_release(struct jiku_buf *b);
 /* As jiku_buf_release, but zeroes the storage first: for secrets. */
 void jiku_buf_release_secure(struct jiku_buf *b);
@@ -33,9 +36,10 @@ int jiku_buf_addch(struct jiku_buf *b, char c);
 int jiku_buf_addf(struct jiku_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int jiku_buf_vaddf(struct jiku_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
-/* Returns "" for an empty buffer, never NULL. Borrowed. */
-const char *jiku_buf_str(const struct jiku_buf *b);
-/* Hands the string to the caller (never NULL; "" allocated when empty) and re-initialises B. */
+/*
+ * Hands the string to the caller and re-initialises B: the storage itself, or a fresh
+ * allocated "" when B has none; NULL only when that allocation fails.
+ */
 char *jiku_buf_detach(struct jiku_buf *b);
 /* Drops trailing whitespace. */
 void jiku_buf_rtrim(struct jiku_buf *b);

@@ -4,6 +4,7 @@
  * commands run detached through the host's jobs (docs/WIRE.md §1.2).
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,24 @@ plug_set_str(char **dst, const char *src, struct jiku_err *err)
     if (src != NULL && (*dst = strdup(src)) == NULL)
         return plug_nomem(err);
     return 0;
+}
+
+int
+plug_strfmt(char **out, const char *fmt, ...)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = jiku_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    if (r != 0) {
+        jiku_buf_release(&b);
+        *out = NULL;
+        return r;
+    }
+    return (*out = jiku_buf_detach(&b)) != NULL ? 0 : JIKU_E_NOMEM;
 }
 
 /* ---- names and paths --------------------------------------------------------------------- */
@@ -227,7 +246,7 @@ plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *
          size_t max_output, const char *what, struct jiku_exec_result *res, struct jiku_err *err)
 {
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
-    struct jiku_exec_result local = {0};
+    struct jiku_exec_result local = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_exec_result *x = res != NULL ? res : &local;
     char line[LINE_MAX_SHOWN + 1];
     int r;
@@ -243,9 +262,9 @@ plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *
                          "%s on '%s' printed more than the agent reads; refusing a partial answer",
                          what, srv->name);
     } else if (x->exit_status != 0) {
-        last_line(line, sizeof(line), jiku_buf_str(&x->errout));
+        last_line(line, sizeof(line), x->errout.data);
         if (line[0] == '\0')
-            last_line(line, sizeof(line), jiku_buf_str(&x->out));
+            last_line(line, sizeof(line), x->out.data);
         /* 65 (EX_DATAERR): the agent's own scripts refusing what they were given. */
         r = jiku_err_set(err, x->exit_status == PLUG_EXIT_DATA ? JIKU_E_DATA : JIKU_E_PANEL,
                          "%s on '%s' failed (exit %d)%s%s", what, srv->name, x->exit_status,
@@ -305,7 +324,7 @@ plug_remote_digest_as(struct jiku_op *op, const struct jiku_server_info *server,
 {
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
     struct jiku_buf script = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     const char *args[] = {path, NULL};
     int r;
 
@@ -322,9 +341,9 @@ plug_remote_digest_as(struct jiku_op *op, const struct jiku_server_info *server,
     if ((r = plug_run_as_owner(op, srv, owner, NULL, script.data, args, 4096, "checksums", &res,
                                err)) != 0)
         goto out;
-    if (strncmp(jiku_buf_str(&res.out), "MISSING", 7) == 0)
+    if (strncmp(res.out.data, "MISSING", 7) == 0)
         r = jiku_err_set(err, JIKU_E_NOTFOUND, "archive '%s' is gone from '%s'", path, srv->name);
-    else if ((r = plug_parse_digest(jiku_buf_str(&res.out), md5, d, err)) != 0)
+    else if ((r = plug_parse_digest(res.out.data, md5, d, err)) != 0)
         jiku_err_prefix(err, "'%s' on '%s'", path, srv->name);
 out:
     jiku_exec_result_release(&res);
@@ -441,7 +460,7 @@ stage_record_dir(const struct jiku_server_info *server, char **dir, struct jiku_
     if (!plug_valid_path(server->snapshot_dir))
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir",
                             server->name);
-    if (asprintf(dir, "%s/.staging", server->snapshot_dir) < 0) {
+    if (plug_strfmt(dir, "%s/.staging", server->snapshot_dir) != 0) {
         *dir = NULL;
         return plug_nomem(err);
     }
@@ -460,7 +479,7 @@ stage_record_path(struct jiku_op *op, char **dir, char **file, struct jiku_err *
         return r;
     if (!plug_valid_component(t->customer) || !plug_valid_component(t->name))
         r = jiku_err_set(err, JIKU_E_INVAL, "invalid target name '%s'", t->id);
-    else if (asprintf(file, "%s/%s.%s", *dir, t->customer, t->name) < 0)
+    else if (plug_strfmt(file, "%s/%s.%s", *dir, t->customer, t->name) != 0)
         r = plug_nomem(err);
     if (r != 0) {
         free(*dir);
@@ -472,7 +491,7 @@ stage_record_path(struct jiku_op *op, char **dir, char **file, struct jiku_err *
 int
 plug_stage_record_read(struct jiku_op *op, struct jiku_buf *out, struct jiku_err *err)
 {
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     char *dir = NULL, *file = NULL;
     int r;
 
@@ -482,7 +501,7 @@ plug_stage_record_read(struct jiku_op *op, struct jiku_buf *out, struct jiku_err
     if ((r = plug_run_as_owner(op, NULL, NULL, NULL, "if [ -f \"$1\" ]; then cat -- \"$1\"; fi",
                                (const char *const[]){file, NULL}, 4096,
                                "reading the staging record", &res, err)) == 0 &&
-        jiku_buf_add(out, jiku_buf_str(&res.out), res.out.len) != 0)
+        jiku_buf_add(out, res.out.data, res.out.len) != 0)
         r = plug_nomem(err);
     jiku_exec_result_release(&res);
     free(dir);
@@ -528,7 +547,7 @@ plug_stage_record_remove(struct jiku_op *op)
 int
 plug_stage_records_all(struct jiku_op *op, struct jiku_buf *out, struct jiku_err *err)
 {
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     char *dir = NULL;
     int r;
 
@@ -542,7 +561,7 @@ plug_stage_records_all(struct jiku_op *op, struct jiku_buf *out, struct jiku_err
                                "cat -- \"$f\"; fi; done",
                                (const char *const[]){dir, NULL}, (size_t)1 << 20,
                                "reading the staging records", &res, err)) == 0 &&
-        jiku_buf_add(out, jiku_buf_str(&res.out), res.out.len) != 0)
+        jiku_buf_add(out, res.out.data, res.out.len) != 0)
         r = plug_nomem(err);
     jiku_exec_result_release(&res);
     free(dir);
@@ -699,7 +718,7 @@ plug_job_run(struct jiku_op *op, const struct jiku_server_info *server, const ch
                                });
         if (st.state == JIKU_JOB_RUNNING)
             continue;
-        last_line(line, sizeof(line), jiku_buf_str(&st.log));
+        last_line(line, sizeof(line), st.log.data);
         if (st.state == JIKU_JOB_MISSING)
             r = jiku_err_set(err, JIKU_E_PANEL, "%s on '%s' is gone without an exit status", what,
                              srv->name);

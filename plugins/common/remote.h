@@ -23,6 +23,11 @@
 int plug_nomem(struct jiku_err *err);
 /* *DST = strdup(SRC) (the caller's) when SRC is not NULL; *DST untouched when it is. */
 int plug_set_str(char **dst, const char *src, struct jiku_err *err);
+/*
+ * *OUT = the string FMT makes, the caller's; NULL after a failure.  0 or JIKU_E_NOMEM.  The
+ * plugins' one way to a formatted malloc()ed string (jiku_buf underneath).
+ */
+int plug_strfmt(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- names and paths --------------------------------------------------------------------- */
 

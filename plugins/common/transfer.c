@@ -114,10 +114,10 @@ int
 plug_details_upload_first(struct jiku_op *op, const struct jiku_artifact_ref *a,
                           struct jiku_err *err)
 {
-    if (asprintf(&op->result->details,
-                 "would upload '%s' to '%s' and restore it; the changes can be listed once the "
-                 "archive is on the server",
-                 a->backup_path, op->server->name) < 0) {
+    if (plug_strfmt(&op->result->details,
+                    "would upload '%s' to '%s' and restore it; the changes can be listed once the "
+                    "archive is on the server",
+                    a->backup_path, op->server->name) != 0) {
         op->result->details = NULL;
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     }
@@ -132,7 +132,7 @@ plug_local_tmpdir(char **out, struct jiku_err *err)
 
     if (base == NULL || base[0] != '/')
         base = "/var/tmp";
-    if (asprintf(&tmpl, "%s/jiku-clone-XXXXXX", base) < 0)
+    if (plug_strfmt(&tmpl, "%s/jiku-clone-XXXXXX", base) != 0)
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     if (mkdtemp(tmpl) == NULL) {
         int e = errno;
@@ -157,7 +157,7 @@ plug_relay(struct jiku_op *op, const struct jiku_server_info *dest, const char *
 
     if ((r = plug_local_tmpdir(&tmp, err)) != 0)
         return r;
-    if (asprintf(&local, "%s/%s", tmp, name != NULL ? name + 1 : place->file) < 0) {
+    if (plug_strfmt(&local, "%s/%s", tmp, name != NULL ? name + 1 : place->file) != 0) {
         local = NULL;
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;

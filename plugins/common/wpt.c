@@ -250,7 +250,7 @@ wpt_match(const struct wpt_list *list, const struct wpt_site *site, const struct
         r = jiku_err_set(err, JIKU_E_DATA,
                          "WP Toolkit lists several WordPress sites at '%s' (ids %s): ambiguous, "
                          "nothing done",
-                         url.data, jiku_buf_str(&ids));
+                         url.data, ids.data);
     else if ((r = wpt_instance_check(found, site, err)) == 0)
         *out = found;
     jiku_buf_release(&url);

@@ -77,8 +77,8 @@ archive_paths(struct jiku_op *op, const char *account, const char *id, char **ac
     if (!plug_valid_component(account) || !plug_valid_component(id))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid account '%s' or artifact id '%s'",
                             account != NULL ? account : "", id != NULL ? id : "");
-    if (asprintf(&a, "%s/%s", sd, account) < 0 || asprintf(&d, "%s/%s", a, id) < 0 ||
-        asprintf(&f, "%s/%s", d, WPT_ARCHIVE_NAME) < 0) {
+    if (plug_strfmt(&a, "%s/%s", sd, account) != 0 || plug_strfmt(&d, "%s/%s", a, id) != 0 ||
+        plug_strfmt(&f, "%s/%s", d, WPT_ARCHIVE_NAME) != 0) {
         free(a);
         free(d);
         return plug_nomem(err);
@@ -268,7 +268,7 @@ wpt_backup(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *e
         return r;
     if (op->params->new_artifact_id == NULL || op->params->backup_dir == NULL)
         return jiku_err_set(err, JIKU_E_INVAL, "backup without an artifact id or backup_dir");
-    if (asprintf(&local, "%s/%s", op->params->backup_dir, WPT_ARCHIVE_NAME) < 0)
+    if (plug_strfmt(&local, "%s/%s", op->params->backup_dir, WPT_ARCHIVE_NAME) != 0)
         return plug_nomem(err);
     if ((r = make_archive(panel, op, &site, op->params->new_artifact_id, &archive, &d, err)) != 0)
         goto out;
@@ -360,7 +360,7 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, c
                 bool exact, struct jiku_err *err)
 {
     struct jiku_buf cmd = JIKU_BUF_INIT, out = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     char **arch = NULL, **site = NULL, **dirs = NULL, *a_text, *s_text, *d_text;
     const char *last = "";
     size_t na, ns, nd = 0, max;
@@ -383,7 +383,7 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, c
     if ((r = plug_run(op, NULL, cmd.data, true, (size_t)64 << 20, "listing the rollback's changes",
                       &res, err)) != 0)
         goto out;
-    a_text = strstr(res.out.data != NULL ? res.out.data : "", "@@archive\n");
+    a_text = strstr(res.out.data, "@@archive\n");
     s_text = a_text != NULL ? strstr(a_text, "\n@@site\n") : NULL;
     d_text = s_text != NULL ? strstr(s_text + 1, "\n@@diff\n") : NULL;
     if (d_text == NULL) {
@@ -453,8 +453,8 @@ sibling(const char *site_dir, const char *what, const char *opid, char **out, st
     const char *slash = strrchr(site_dir, '/');
 
     if (slash == NULL || slash == site_dir ||
-        asprintf(out, "%.*s/.%s.jiku-%s-%s", (int)(slash - site_dir), site_dir, slash + 1, what,
-                 opid) < 0) {
+        plug_strfmt(out, "%.*s/.%s.jiku-%s-%s", (int)(slash - site_dir), site_dir, slash + 1, what,
+                    opid) != 0) {
         *out = NULL;
         return jiku_err_set(err, JIKU_E_INVAL, "cannot place a directory beside '%s'", site_dir);
     }
@@ -506,7 +506,7 @@ rollback_script(const struct wpt_panel *panel, struct jiku_op *op, const char *a
     if ((r = sibling(inst->full_path, "new", op->params->operation_id, &fresh, err)) != 0 ||
         (r = sibling(inst->full_path, "old", op->params->operation_id, &old, err)) != 0)
         goto out;
-    if (asprintf(&dump, "%s/db.sql", job) < 0) {
+    if (plug_strfmt(&dump, "%s/db.sql", job) != 0) {
         dump = NULL;
         r = plug_nomem(err);
         goto out;
@@ -620,8 +620,8 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
         }
         goto out;
     }
-    if (asprintf(&op->result->details, "restored '%s' (instance %lld) from %s (%s)", inst.site_url,
-                 inst.id, archive, exact ? "exact" : "merge") < 0)
+    if (plug_strfmt(&op->result->details, "restored '%s' (instance %lld) from %s (%s)",
+                    inst.site_url, inst.id, archive, exact ? "exact" : "merge") != 0)
         op->result->details = NULL;
 out:
     if (uploaded != NULL)
@@ -647,8 +647,8 @@ wpt_probe(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
         return r;
     if ((r = wpt_resolve_site(panel, op, &site, &inst, err)) != 0)
         return r;
-    if (asprintf(&op->result->details, "WordPress site '%s' is WP Toolkit instance %lld in '%s'",
-                 inst.site_url, inst.id, inst.full_path) < 0) {
+    if (plug_strfmt(&op->result->details, "WordPress site '%s' is WP Toolkit instance %lld in '%s'",
+                    inst.site_url, inst.id, inst.full_path) != 0) {
         op->result->details = NULL;
         r = plug_nomem(err);
     }

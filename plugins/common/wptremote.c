@@ -24,7 +24,7 @@ wpt_list(const struct wpt_panel *panel, struct jiku_op *op, struct wpt_list *out
 {
     static const char *const w[] = {"--list", "-format", "json", NULL};
     struct jiku_buf cmd = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     int r;
 
     memset(out, 0, sizeof(*out));
@@ -110,7 +110,7 @@ wpt_resolve(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_
     struct wpt_list list = {0};
     const struct wpt_instance *found = NULL;
     struct jiku_buf cmd = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     char id[32];
     int r;
 

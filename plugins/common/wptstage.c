@@ -61,17 +61,17 @@ marker_read(struct jiku_op *op, struct marker *m, struct jiku_err *err)
     memset(m, 0, sizeof(*m));
     if ((r = plug_stage_record_read(op, &rec, err)) != 0)
         goto out;
-    m->domain = plug_record_get(jiku_buf_str(&rec), "domain");
+    m->domain = plug_record_get(rec.data, "domain");
     if (m->domain != NULL && !wpt_valid_domain(m->domain)) {
         free(m->domain);
         m->domain = NULL;
     }
-    created = plug_record_get(jiku_buf_str(&rec), "created");
+    created = plug_record_get(rec.data, "created");
     m->created = m->domain != NULL && created != NULL && strcmp(created, "1") == 0;
     if (m->domain != NULL) {
-        m->path = plug_record_get(jiku_buf_str(&rec), "path");
-        m->db = plug_record_get(jiku_buf_str(&rec), "db");
-        m->dbuser = plug_record_get(jiku_buf_str(&rec), "dbuser");
+        m->path = plug_record_get(rec.data, "path");
+        m->db = plug_record_get(rec.data, "db");
+        m->dbuser = plug_record_get(rec.data, "dbuser");
     }
     /* A record the agent did not write as such names nothing to remove. */
     if (m->path != NULL && !plug_valid_path(m->path)) {
@@ -156,13 +156,13 @@ get_blog_public(const struct wpt_panel *panel, struct jiku_op *op, const struct 
                 char **value, struct jiku_err *err)
 {
     static const char *const w[] = {"option", "get", "blog_public", NULL};
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     int r;
 
     if ((r = wp_cli(panel, op, inst, w, true, &res, err)) != 0)
         return r;
     jiku_buf_rtrim(&res.out);
-    if ((*value = strdup(jiku_buf_str(&res.out))) == NULL)
+    if ((*value = strdup(res.out.data)) == NULL)
         r = plug_nomem(err);
     jiku_exec_result_release(&res);
     return r;
@@ -222,17 +222,17 @@ config_get(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_i
            const char *name, char **value, struct jiku_err *err)
 {
     const char *w[] = {"config", "get", name, NULL};
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     int r;
 
     *value = NULL;
     if ((r = wp_cli(panel, op, inst, w, true, &res, err)) != 0)
         return r;
     jiku_buf_rtrim(&res.out);
-    if (!valid_db_name(jiku_buf_str(&res.out)))
+    if (!valid_db_name(res.out.data))
         r = jiku_err_set(err, JIKU_E_DATA, "the staging site '%s' has an unusable %s '%.100s'",
-                         inst->site_url, name, jiku_buf_str(&res.out));
-    else if ((*value = strdup(jiku_buf_str(&res.out))) == NULL)
+                         inst->site_url, name, res.out.data);
+    else if ((*value = strdup(res.out.data)) == NULL)
         r = plug_nomem(err);
     jiku_exec_result_release(&res);
     return r;
@@ -358,9 +358,9 @@ wpt_stage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
                          si.site_url, value);
         goto out;
     }
-    if (asprintf(&op->result->details,
-                 "staged '%s' onto '%s' (instance %lld%s); search engines discouraged", li.site_url,
-                 si.site_url, si.id, created ? ", domain created" : "") < 0)
+    if (plug_strfmt(&op->result->details,
+                    "staged '%s' onto '%s' (instance %lld%s); search engines discouraged",
+                    li.site_url, si.site_url, si.id, created ? ", domain created" : "") != 0)
         op->result->details = NULL;
 out:
     marker_release(&m);
@@ -632,8 +632,8 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
         goto out;
     if (strcmp(before, after) != 0 && (r = set_blog_public(panel, op, &li, before, err)) != 0)
         goto out;
-    if (asprintf(&op->result->details, "promoted '%s' onto '%s' (database: %s)", si.site_url,
-                 li.site_url, mode) < 0)
+    if (plug_strfmt(&op->result->details, "promoted '%s' onto '%s' (database: %s)", si.site_url,
+                    li.site_url, mode) != 0)
         op->result->details = NULL;
 out:
     marker_release(&m);
@@ -688,8 +688,8 @@ wpt_clone(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *er
     if ((r = clone_onto(panel, op, &li, dst.domain, false, "clone", &running, err)) != 0 ||
         (r = wpt_resolve_site(panel, op, &dst, &ni, err)) != 0)
         goto out;
-    if (asprintf(&op->result->details, "cloned '%s' onto '%s' (instance %lld%s)", li.site_url,
-                 ni.site_url, ni.id, created ? ", domain created" : "") < 0)
+    if (plug_strfmt(&op->result->details, "cloned '%s' onto '%s' (instance %lld%s)", li.site_url,
+                    ni.site_url, ni.id, created ? ", domain created" : "") != 0)
         op->result->details = NULL;
 out:
     if (r != 0 && created && !running) {

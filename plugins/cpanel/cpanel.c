@@ -10,99 +10,13 @@
 #include <unistd.h>
 
 #include "cpanel.h"
+#include "cpanel_account.h"
 #include "cpanel_discover.h"
+#include "cpanel_remote.h"
 
 #ifndef CPANEL_PLUGIN_VERSION
 #define CPANEL_PLUGIN_VERSION "unknown"
 #endif
-
-void
-cpanel_account_release(struct cpanel_account *a)
-{
-    free(a->domain);
-    free(a->homedir);
-    memset(a, 0, sizeof(*a));
-}
-
-static bool
-says_missing(const char *msg)
-{
-    return strcasestr(msg, "does not exist") != NULL || strcasestr(msg, "not found") != NULL ||
-           strcasestr(msg, "no such") != NULL;
-}
-
-int
-cpanel_account_get(struct jiku_op *op, const struct jiku_server_info *server, const char *user,
-                   bool want_home, struct cpanel_account *out, struct jiku_err *err)
-{
-    const struct jiku_server_info *srv = server != NULL ? server : op->server;
-    const struct cpanel_param pu[] = {{"user", user}};
-    json_t *root = NULL, *acct, *data;
-    const char *s;
-    int r;
-
-    memset(out, 0, sizeof(*out));
-    if (!cpanel_valid_user(user))
-        return jiku_err_set(err, JIKU_E_INVAL, "invalid cPanel user name '%s'", user);
-    r = cpanel_whm_call(op, srv, "accountsummary", pu, 1, false, &root, err);
-    if (r == JIKU_E_PANEL && err != NULL && says_missing(err->msg))
-        return jiku_err_set(err, JIKU_E_NOTFOUND, "account '%s' does not exist on '%s'", user,
-                            srv->name);
-    if (r != 0)
-        return r;
-    acct = json_object_get(json_object_get(root, "data"), "acct");
-    if (json_is_array(acct))
-        acct = json_array_get(acct, 0);
-    if (!json_is_object(acct)) {
-        r = jiku_err_set(err, JIKU_E_NOTFOUND, "account '%s' does not exist on '%s'", user,
-                         srv->name);
-        goto out;
-    }
-    if ((s = cpanel_json_str(acct, "user")) != NULL && strcmp(s, user) != 0) {
-        r = jiku_err_set(err, JIKU_E_DATA, "accountsummary of '%s' on '%s' describes '%.20s'", user,
-                         srv->name, s);
-        goto out;
-    }
-    if ((s = cpanel_json_str(acct, "diskused")) != NULL) {
-        if ((r = cpanel_parse_disk_used(s, &out->disk_used, err)) != 0)
-            goto out;
-        out->have_disk_used = true;
-    }
-    if ((s = cpanel_json_str(acct, "domain")) != NULL && (out->domain = strdup(s)) == NULL) {
-        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-        goto out;
-    }
-    if (!want_home)
-        goto out;
-    if (out->domain == NULL || *out->domain == '\0') {
-        r = jiku_err_set(err, JIKU_E_DATA, "accountsummary of '%s' on '%s' gives no domain", user,
-                         srv->name);
-        goto out;
-    }
-    json_decref(root);
-    {
-        const struct cpanel_param pd[] = {{"domain", out->domain}};
-
-        if ((r = cpanel_whm_call(op, srv, "domainuserdata", pd, 1, false, &root, err)) != 0)
-            goto out;
-    }
-    data = json_object_get(json_object_get(root, "data"), "userdata");
-    s = cpanel_json_str(data, "homedir");
-    if (s == NULL || !plug_valid_path(s) ||
-        (cpanel_json_str(data, "user") != NULL && strcmp(cpanel_json_str(data, "user"), user))) {
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "domainuserdata of '%s' on '%s' gives no usable home directory of '%s'",
-                         out->domain, srv->name, user);
-        goto out;
-    }
-    if ((out->homedir = strdup(s)) == NULL)
-        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-out:
-    json_decref(root);
-    if (r != 0)
-        cpanel_account_release(out);
-    return r;
-}
 
 /* The target's cPanel user, re-checked: the core validated it, but it reaches a shell. */
 static int
@@ -138,7 +52,8 @@ cpanel_probe(struct jiku_op *op, struct jiku_err *err)
         goto out;
     if ((r = plug_set_str(&op->result->panel_version, version, err)) != 0)
         goto out;
-    if (asprintf(&op->result->details, "account '%s' exists; home '%s'", user, acct.homedir) < 0) {
+    if (plug_strfmt(&op->result->details, "account '%s' exists; home '%s'", user, acct.homedir) !=
+        0) {
         op->result->details = NULL;
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     }
@@ -195,7 +110,7 @@ cpanel_backup(struct jiku_op *op, struct jiku_err *err)
         return r;
     if (op->params->new_artifact_id == NULL || op->params->backup_dir == NULL)
         return jiku_err_set(err, JIKU_E_INVAL, "backup without an artifact id or backup_dir");
-    if (asprintf(&local, "%s/cpmove-%s.tar.gz", op->params->backup_dir, user) < 0)
+    if (plug_strfmt(&local, "%s/cpmove-%s.tar.gz", op->params->backup_dir, user) != 0)
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     if ((r = cpanel_snapshot_take(op, NULL, user, op->params->new_artifact_id, &snap, err)) != 0)
         goto out;
@@ -225,7 +140,7 @@ archive_on_server(struct jiku_op *op, const char *user, const struct jiku_artifa
 
     if ((r = cpanel_snapshot_paths(op->server, user, a->id, &user_dir, &dir, err)) != 0)
         return r;
-    if (asprintf(&remote, "%s/cpmove-%s.tar.gz", dir, user) < 0) {
+    if (plug_strfmt(&remote, "%s/cpmove-%s.tar.gz", dir, user) != 0) {
         remote = NULL;
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     } else {
@@ -284,8 +199,8 @@ cpanel_rollback(struct jiku_op *op, struct jiku_err *err)
     }
     op->result->warnings = warnings;
     warnings = NULL;
-    if (asprintf(&op->result->details, "restored '%s' from %s (%s)%s", user, archive,
-                 exact ? "exact" : "merge", cleaned != NULL ? cleaned : "") < 0)
+    if (plug_strfmt(&op->result->details, "restored '%s' from %s (%s)%s", user, archive,
+                    exact ? "exact" : "merge", cleaned != NULL ? cleaned : "") != 0)
         op->result->details = NULL;
 out:
     if (uploaded != NULL)
@@ -338,7 +253,7 @@ cpanel_clone(struct jiku_op *op, struct jiku_err *err)
 
     if ((r = cpanel_snapshot_take(op, NULL, user, p->operation_id, &snap, err)) != 0)
         goto out;
-    if (asprintf(&remote, "%s/cpmove-%s.tar.gz", dir, user) < 0) {
+    if (plug_strfmt(&remote, "%s/cpmove-%s.tar.gz", dir, user) != 0) {
         remote = NULL;
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
@@ -357,8 +272,8 @@ cpanel_clone(struct jiku_op *op, struct jiku_err *err)
     if (r == 0 && (r = cpanel_account_get(op, dest, newuser, false, &there, err)) != 0)
         jiku_err_prefix(err, "the restore on '%s' reported success", dest->name);
     cpanel_account_release(&there);
-    if (r == 0 && asprintf(&op->result->details, "cloned '%s' from '%s' onto '%s' as '%s'", user,
-                           op->server->name, dest->name, newuser) < 0)
+    if (r == 0 && plug_strfmt(&op->result->details, "cloned '%s' from '%s' onto '%s' as '%s'", user,
+                              op->server->name, dest->name, newuser) != 0)
         op->result->details = NULL;
     if (!keep_remote)
         plug_remote_remove_quietly(op, dest, dir);

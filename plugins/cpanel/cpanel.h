@@ -1,9 +1,9 @@
 /*
  * The cPanel plugin's private interfaces: the WHM API 1 client (whm.c), the parsers of pkgacct's
- * master log (pkgacct.c) and of a transfer session's log (translog.c), cPanel's remote checks
- * (remote.c; the panels' common ones are plugins/common/remote.h), the snapshot job
+ * master log (pkgacct.c) and of a transfer session's log (translog.c), the snapshot job
  * (snapshot.c), cpmove restores (restore.c) and the comparison of an archive with a home
- * directory (homediff.c).  Wire facts: docs/WIRE.md §2.
+ * directory (homediff.c).  cPanel's remote checks have cpanel_remote.h, the account as WHM
+ * describes it cpanel_account.h.  Wire facts: docs/WIRE.md §2.
  */
 #ifndef JIKU_CPANEL_H
 #define JIKU_CPANEL_H
@@ -134,40 +134,6 @@ int cpanel_translog_parse(const char *log, size_t len, struct cpanel_restore_ite
 int cpanel_itemlog_errors(const char *log, size_t len, struct jiku_buf *errors,
                           struct jiku_err *err);
 void cpanel_restore_item_release(struct cpanel_restore_item *it);
-
-/* ---- remote.c ------------------------------------------------------------------------- */
-
-/* ^[a-z][a-z0-9]{0,15}$ (paths, components, remote commands: plugins/common/remote.h) */
-bool cpanel_valid_user(const char *s);
-
-/* "14M", "14.5 MB", "1024K", "3G", "123" (MiB when no unit: cPanel reports megabytes). */
-int cpanel_parse_disk_used(const char *s, uint64_t *bytes, struct jiku_err *err);
-/* Available bytes from `df -P -k` output. */
-int cpanel_parse_df(const char *out, uint64_t *avail, struct jiku_err *err);
-
-/* Free bytes on the filesystem of PATH. */
-int cpanel_remote_free(struct jiku_op *op, const struct jiku_server_info *server, const char *path,
-                       uint64_t *avail, struct jiku_err *err);
-/* 1 when a regular file exists at PATH, 0 when not. */
-int cpanel_remote_exists(struct jiku_op *op, const struct jiku_server_info *server,
-                         const char *path, struct jiku_err *err);
-
-/* snapshot_dir/U and snapshot_dir/U/ID into malloc()ed strings; JIKU_E_INVAL when invalid. */
-int cpanel_snapshot_paths(const struct jiku_server_info *server, const char *user, const char *id,
-                          char **user_dir, char **id_dir, struct jiku_err *err);
-
-/* ---- cpanel.c: the account as WHM describes it ------------------------------------------ */
-
-struct cpanel_account {
-    char *domain;
-    char *homedir; /* only when asked for */
-    uint64_t disk_used;
-    bool have_disk_used;
-};
-
-int cpanel_account_get(struct jiku_op *op, const struct jiku_server_info *server, const char *user,
-                       bool want_home, struct cpanel_account *out, struct jiku_err *err);
-void cpanel_account_release(struct cpanel_account *a);
 
 /* ---- snapshot.c ----------------------------------------------------------------------- */
 

@@ -19,6 +19,7 @@
 
 #include "cpanel.h"
 #include "cpanel_discover.h"
+#include "cpanel_remote.h"
 #include "inventory.h"
 
 static int
@@ -155,7 +156,7 @@ cpanel_discover(struct jiku_op *op, struct jiku_err *err)
             r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
             goto out;
         }
-        r = list_installations(op, user, jiku_buf_str(&staged), &inv, &soft_complete, &e);
+        r = list_installations(op, user, staged.data, &inv, &soft_complete, &e);
         free(user);
         if (r == JIKU_E_NOMEM || r == JIKU_E_INTERRUPTED) {
             jiku_err_set(err, r, "%s", e.msg);

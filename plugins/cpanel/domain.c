@@ -12,6 +12,8 @@
 #include <strings.h>
 
 #include "cpanel.h"
+#include "cpanel_account.h"
+#include "cpanel_remote.h"
 
 static bool
 valid_domain(const char *d)

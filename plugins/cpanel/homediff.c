@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "cpanel.h"
+#include "cpanel_remote.h"
 
 #define DETAIL_LINES 500
 /* The most of the clean-up's report the agent reads: counts and kept paths. */
@@ -458,7 +459,7 @@ list_archive(struct jiku_op *op, const struct jiku_server_info *srv, const char 
              const char *user, struct cpanel_listing *out, struct jiku_err *err)
 {
     struct jiku_buf cmd = JIKU_BUF_INIT, prefix = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     int r;
 
     /* TZ=UTC: tar prints local times, find prints epoch seconds. */
@@ -470,8 +471,7 @@ list_archive(struct jiku_op *op, const struct jiku_server_info *srv, const char 
     }
     if ((r = plug_run(op, srv, cmd.data, true, CPANEL_LIST_MAX, "tar -t", &res, err)) != 0)
         goto out;
-    if ((r = cpanel_parse_tar_listing(jiku_buf_str(&res.out), res.out.len, prefix.data, out,
-                                      err)) != 0)
+    if ((r = cpanel_parse_tar_listing(res.out.data, res.out.len, prefix.data, out, err)) != 0)
         goto out;
     if (out->n == 0)
         r = jiku_err_set(err, JIKU_E_DATA, "archive '%s' holds no '%s' entries", archive,
@@ -488,14 +488,14 @@ static int
 list_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *user,
           const char *home, struct cpanel_listing *out, struct jiku_err *err)
 {
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     const char *args[] = {home, NULL};
     int r;
 
     if ((r = plug_run_as_owner(op, srv, user, NULL,
                                "cd -P -- \"$1\" && find . -mindepth 1 -printf '%y %s %T@ %P\\0'",
                                args, CPANEL_LIST_MAX, "find", &res, err)) == 0 &&
-        (r = cpanel_parse_find_listing(jiku_buf_str(&res.out), res.out.len, out, err)) == 0)
+        (r = cpanel_parse_find_listing(res.out.data, res.out.len, out, err)) == 0)
         cpanel_listing_sort(out);
     jiku_exec_result_release(&res);
     return r;
@@ -557,7 +557,7 @@ clean_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *a
            const char *user, const char *home, struct jiku_buf *summary, struct jiku_err *err)
 {
     struct jiku_buf cmd = JIKU_BUF_INIT, prefix = JIKU_BUF_INIT, keep = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     /* ABI 1.3 members: an older core's structs end before them. */
     bool v13 = (op->host->abi_version & 0xffffu) >= 3u;
     const struct jiku_artifact_ref *a = op->params->artifact;
@@ -601,7 +601,7 @@ clean_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *a
         goto nomem;
     if ((r = plug_run(op, srv, cmd.data, false, CLEAN_REPORT_MAX, "the exact clean-up", &res,
                       err)) == 0 &&
-        report_clean(jiku_buf_str(&res.out), summary) != 0)
+        report_clean(res.out.data, summary) != 0)
         r = jiku_err_set(err, JIKU_E_DATA, "the exact clean-up on '%s' reported nothing",
                          srv->name);
     goto out;

@@ -18,13 +18,19 @@
 #define SEV_WARN 1
 #define SEV_ERROR 2
 
+static void
+log_init(struct cpanel_pkgacct_log *l)
+{
+    *l = (struct cpanel_pkgacct_log){.errors = JIKU_BUF_INIT, .warnings = JIKU_BUF_INIT};
+}
+
 void
 cpanel_pkgacct_log_release(struct cpanel_pkgacct_log *l)
 {
     free(l->archive);
     jiku_buf_release(&l->errors);
     jiku_buf_release(&l->warnings);
-    memset(l, 0, sizeof(*l));
+    log_init(l);
 }
 
 static bool
@@ -185,7 +191,7 @@ cpanel_pkgacct_log_parse(const char *log, size_t len, struct cpanel_pkgacct_log 
     size_t lineno = 0;
     const char *p = log, *end = log + len;
 
-    memset(out, 0, sizeof(*out));
+    log_init(out);
     if (len > CPANEL_JSON_MAX)
         return jiku_err_set(err, JIKU_E_DATA, "pkgacct log exceeds %zu bytes", CPANEL_JSON_MAX);
     while (r == 0 && p < end) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpanel.h"
+#include "cpanel_remote.h"
 
 bool
 cpanel_valid_user(const char *s)
@@ -131,7 +132,7 @@ cpanel_remote_free(struct jiku_op *op, const struct jiku_server_info *server, co
                    uint64_t *avail, struct jiku_err *err)
 {
     struct jiku_buf cmd = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     int r;
 
     if (!plug_valid_path(path))
@@ -142,7 +143,7 @@ cpanel_remote_free(struct jiku_op *op, const struct jiku_server_info *server, co
                             "df -P -k -- \"$d\"") != 0)
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     else if ((r = plug_run(op, server, cmd.data, true, 65536, "df", &res, err)) == 0 &&
-             (r = cpanel_parse_df(jiku_buf_str(&res.out), avail, err)) != 0)
+             (r = cpanel_parse_df(res.out.data, avail, err)) != 0)
         jiku_err_prefix(err, "server '%s'", (server != NULL ? server : op->server)->name);
     jiku_exec_result_release(&res);
     jiku_buf_release(&cmd);
@@ -154,7 +155,7 @@ cpanel_remote_exists(struct jiku_op *op, const struct jiku_server_info *server, 
                      struct jiku_err *err)
 {
     struct jiku_buf cmd = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     int r;
 
     if (!plug_valid_path(path))
@@ -163,7 +164,7 @@ cpanel_remote_exists(struct jiku_op *op, const struct jiku_server_info *server, 
         jiku_buf_adds(&cmd, " ]; then echo yes; else echo no; fi") != 0)
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     else if ((r = plug_run(op, server, cmd.data, true, 64, "test -f", &res, err)) == 0)
-        r = strncmp(jiku_buf_str(&res.out), "yes", 3) == 0 ? 1 : 0;
+        r = strncmp(res.out.data, "yes", 3) == 0 ? 1 : 0;
     jiku_exec_result_release(&res);
     jiku_buf_release(&cmd);
     return r;

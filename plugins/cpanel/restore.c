@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpanel.h"
+#include "cpanel_remote.h"
 
 static bool
 terminal(const char *state)
@@ -123,7 +124,7 @@ cpanel_restore_run(struct jiku_op *op, const struct jiku_server_info *server, co
                    const char *username, bool overwrite, char **warnings, struct jiku_err *err)
 {
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
-    struct cpanel_restore_item item = {0};
+    struct cpanel_restore_item item = {.message = JIKU_BUF_INIT};
     struct jiku_buf why = JIKU_BUF_INIT;
     struct cpanel_param p[3] = {{"cpmovepath", archive}, {"overwrite", overwrite ? "1" : "0"}};
     json_t *root = NULL, *lroot = NULL;
@@ -169,7 +170,7 @@ cpanel_restore_run(struct jiku_op *op, const struct jiku_server_info *server, co
         r = jiku_err_set(err, JIKU_E_PANEL, "restore of '%s' on '%s' %s%s%s%s", archive, srv->name,
                          strcmp(state, "COMPLETED") != 0 ? "ended " : "failed",
                          strcmp(state, "COMPLETED") != 0 ? state : "", why.len > 0 ? ": " : "",
-                         jiku_buf_str(&why));
+                         why.data);
         goto out;
     }
     if (item.result == CPANEL_ITEM_NONE) {
@@ -183,12 +184,11 @@ cpanel_restore_run(struct jiku_op *op, const struct jiku_server_info *server, co
         if (srv->strict_warnings) {
             r = jiku_err_set(err, JIKU_E_PANEL,
                              "restore of '%s' on '%s' warned (strict_warnings): %s", archive,
-                             srv->name, jiku_buf_str(&item.message));
+                             srv->name, item.message.data);
             goto out;
         }
-        op->host->log(op, JIKU_LOG_WARN, "restore of '%s' warned: %s", archive,
-                      jiku_buf_str(&item.message));
-        if (warnings != NULL && (*warnings = strdup(jiku_buf_str(&item.message))) == NULL)
+        op->host->log(op, JIKU_LOG_WARN, "restore of '%s' warned: %s", archive, item.message.data);
+        if (warnings != NULL && (*warnings = strdup(item.message.data)) == NULL)
             r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     }
 out:

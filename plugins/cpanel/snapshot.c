@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "cpanel.h"
+#include "cpanel_account.h"
+#include "cpanel_remote.h"
 
 #define GIB ((uint64_t)1 << 30)
 #define MIB ((uint64_t)1 << 20)
@@ -59,7 +61,7 @@ list_dir(struct jiku_op *op, const struct jiku_server_info *srv, const char *dir
          struct jiku_buf *out, struct jiku_err *err)
 {
     struct jiku_buf cmd = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     int r;
 
     if (jiku_buf_adds(&cmd, "ls -lA --time-style=+%s -- ") != 0 ||
@@ -69,7 +71,7 @@ list_dir(struct jiku_op *op, const struct jiku_server_info *srv, const char *dir
     }
     r = plug_run(op, srv, cmd.data, true, 65536, "ls", &res, err);
     jiku_buf_reset(out);
-    if (r == 0 && jiku_buf_add(out, jiku_buf_str(&res.out), res.out.len) != 0)
+    if (r == 0 && jiku_buf_add(out, res.out.data, res.out.len) != 0)
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     jiku_exec_result_release(&res);
     jiku_buf_release(&cmd);
@@ -115,17 +117,16 @@ lost_start(struct jiku_op *op, const struct jiku_server_info *srv, const char *d
             break;
         elapsed = plug_now_ms() - start;
         /* "total 0" alone: nothing written yet. */
-        if (strchr(jiku_buf_str(&cur), '\n') != NULL && strchr(jiku_buf_str(&cur), '\n')[1] != '\0')
+        if (strchr(cur.data, '\n') != NULL && strchr(cur.data, '\n')[1] != '\0')
             seen = true;
-        if (seen && strstr(jiku_buf_str(&cur), archive) != NULL &&
-            strcmp(jiku_buf_str(&cur), jiku_buf_str(&prev)) == 0) {
+        if (seen && strstr(cur.data, archive) != NULL && strcmp(cur.data, prev.data) == 0) {
             settled = true;
             break;
         }
         if ((!seen && elapsed > grace_ms) || elapsed > timeout_ms)
             break;
         jiku_buf_reset(&prev);
-        jiku_buf_adds(&prev, jiku_buf_str(&cur));
+        jiku_buf_adds(&prev, cur.data);
     }
     jiku_buf_release(&prev);
     jiku_buf_release(&cur);
@@ -230,7 +231,7 @@ check_log(struct jiku_op *op, const struct jiku_server_info *srv, const char *us
           const char *state, const char *dir, struct cpanel_snap *out, struct jiku_err *err)
 {
     const struct cpanel_param p[] = {{"session_id", sid}};
-    struct cpanel_pkgacct_log log = {0};
+    struct cpanel_pkgacct_log log = {.errors = JIKU_BUF_INIT, .warnings = JIKU_BUF_INIT};
     json_t *root = NULL;
     const char *text;
     int r;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpanel_remote.h"
 #include "softaculous.h"
 
 void
@@ -66,7 +67,7 @@ cpanel_soft_ctx_open(struct jiku_op *op, bool session, struct cpanel_soft_ctx *c
     c->user = t->account;
     if ((r = cpanel_account_get(op, NULL, c->user, true, &c->acct, err)) != 0)
         return r;
-    if (asprintf(&c->backups_dir, "%s/softaculous_backups", c->acct.homedir) < 0) {
+    if (plug_strfmt(&c->backups_dir, "%s/softaculous_backups", c->acct.homedir) != 0) {
         c->backups_dir = NULL;
         return plug_nomem(err);
     }
@@ -184,7 +185,7 @@ backup_file(const struct cpanel_soft_ctx *c, const struct cpanel_soft_backup *b,
     if (strcmp(b->dir, c->backups_dir) != 0)
         return jiku_err_set(err, JIKU_E_DATA, "Softaculous keeps backup '%s' in '%s', not in '%s'",
                             b->name, b->dir, c->backups_dir);
-    if (asprintf(out, "%s/%s", b->dir, b->name) < 0) {
+    if (plug_strfmt(out, "%s/%s", b->dir, b->name) != 0) {
         *out = NULL;
         return plug_nomem(err);
     }
@@ -258,7 +259,7 @@ staging_copy(struct jiku_op *op, const char *name, char **dir, char **copy, stru
     if ((r = plug_job_dir(op->server, op->params->operation_id, "softaculous", dir, err)) != 0)
         return r;
     if ((r = plug_remote_mkdirs(op, NULL, (const char *const[]){*dir, NULL}, err)) == 0 &&
-        asprintf(copy, "%s/%s", *dir, name) < 0) {
+        plug_strfmt(copy, "%s/%s", *dir, name) != 0) {
         *copy = NULL;
         r = plug_nomem(err);
     }
@@ -326,8 +327,7 @@ take_backup(struct jiku_op *op, struct cpanel_soft_ctx *c, char **file, struct p
     if ((r = cpanel_soft_run_task(op, c, "backup", q, 1, form, 5, &ssk, err)) != 0)
         goto out;
     if ((r = cpanel_soft_call(op, &c->sess, "backups", NULL, 0, NULL, 0, false, &root, err)) != 0 ||
-        (r = cpanel_soft_find_new_backup(root, c->live.insid, ssk, jiku_buf_str(&before), &b,
-                                         err)) != 0 ||
+        (r = cpanel_soft_find_new_backup(root, c->live.insid, ssk, before.data, &b, err)) != 0 ||
         (r = backup_file(c, &b, file, err)) != 0)
         goto out;
     if ((r = plug_remote_digest_as(op, NULL, c->user, *file, true, d, err)) != 0)
@@ -367,9 +367,9 @@ cpanel_soft_probe(struct jiku_op *op, struct jiku_err *err)
     int r;
 
     if ((r = cpanel_soft_open_live(op, &c, err)) == 0 &&
-        asprintf(&op->result->details, "installation '%s' (%s) at %s", c.live.insid,
-                 c.live.script != NULL ? c.live.script : "Softaculous",
-                 c.live.url != NULL ? c.live.url : op->target->domain) < 0) {
+        plug_strfmt(&op->result->details, "installation '%s' (%s) at %s", c.live.insid,
+                    c.live.script != NULL ? c.live.script : "Softaculous",
+                    c.live.url != NULL ? c.live.url : op->target->domain) != 0) {
         op->result->details = NULL;
         r = plug_nomem(err);
     }
@@ -408,7 +408,7 @@ cpanel_soft_backup(struct jiku_op *op, struct jiku_err *err)
         (r = take_backup(op, &c, &file, &d, err)) != 0)
         goto out;
     name = strrchr(file, '/') + 1;
-    if (asprintf(&local, "%s/%s", op->params->backup_dir, name) < 0) {
+    if (plug_strfmt(&local, "%s/%s", op->params->backup_dir, name) != 0) {
         local = NULL;
         r = plug_nomem(err);
         goto out_remove;
@@ -534,9 +534,9 @@ cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err)
         (r = backup_on_server(op, &c, a, &upload, err)) != 0)
         goto out;
     if (p->dry_run) {
-        if (asprintf(&op->result->details,
-                     "would %srestore installation '%s' (files, data, database) from '%s'",
-                     upload ? "upload the backup and " : "", c.live.insid, name) < 0) {
+        if (plug_strfmt(&op->result->details,
+                        "would %srestore installation '%s' (files, data, database) from '%s'",
+                        upload ? "upload the backup and " : "", c.live.insid, name) != 0) {
             op->result->details = NULL;
             r = plug_nomem(err);
         }
@@ -560,8 +560,8 @@ cpanel_soft_rollback(struct jiku_op *op, struct jiku_err *err)
             (r = cpanel_soft_check_live(op, &c, "restore", err)) != 0)
             goto out;
     }
-    if (asprintf(&op->result->details, "restored installation '%s' from '%s'", c.live.insid, name) <
-        0)
+    if (plug_strfmt(&op->result->details, "restored installation '%s' from '%s'", c.live.insid,
+                    name) != 0)
         op->result->details = NULL;
 out:
     cpanel_soft_backup_release(&b);

@@ -6,6 +6,7 @@
 #define JIKU_CPANEL_SOFTACULOUS_H
 
 #include "cpanel.h"
+#include "cpanel_account.h"
 
 /* One operation's view: the account, its session, the target's live installation. */
 struct cpanel_soft_ctx {

@@ -192,7 +192,7 @@ cpanel_soft_parse(const char *act, long status, const char *body, size_t len, js
                             act);
     }
     if (error_text(json_object_get(j, "error"), &why) > 0) {
-        r = jiku_err_set(err, JIKU_E_PANEL, "Softaculous '%s' failed: %s", act, jiku_buf_str(&why));
+        r = jiku_err_set(err, JIKU_E_PANEL, "Softaculous '%s' failed: %s", act, why.data);
         jiku_buf_release(&why);
         json_decref(j);
         return r;
@@ -282,7 +282,7 @@ cpanel_soft_task_state(json_t *root, int *progress, bool *done, struct jiku_err 
         return jiku_err_set(err, JIKU_E_DATA, "the Softaculous task list gives no task status");
     }
     if (error_text(json_object_get(st, "error"), &why) > 0) {
-        r = jiku_err_set(err, JIKU_E_PANEL, "%s", jiku_buf_str(&why));
+        r = jiku_err_set(err, JIKU_E_PANEL, "%s", why.data);
         jiku_buf_release(&why);
         return r;
     }
@@ -439,7 +439,7 @@ match_one(json_t *v, const char *key, void *arg)
         return true;
     if (m->insid != NULL ? strcmp(i.insid, m->insid) == 0
                          : i.domain != NULL && strcasecmp(i.domain, m->domain) == 0 &&
-                               strcmp(i.directory, jiku_buf_str(&m->dir)) == 0) {
+                               strcmp(i.directory, m->dir.data) == 0) {
         m->n++;
         m->found = v;
         m->found_key = key;
@@ -466,12 +466,12 @@ cpanel_soft_find_ins(json_t *root, const char *domain, const char *dir, const ch
         r = insid != NULL
                 ? jiku_err_set(err, JIKU_E_NOTFOUND, "Softaculous has no installation '%s'", insid)
                 : jiku_err_set(err, JIKU_E_NOTFOUND, "Softaculous has no installation at '%s/%s'",
-                               domain, jiku_buf_str(&m.dir));
+                               domain, m.dir.data);
     else if (m.n > 1)
         r = jiku_err_set(err, JIKU_E_DATA,
                          "Softaculous lists %zu installations at '%s/%s': ambiguous, nothing "
                          "done",
-                         m.n, domain != NULL ? domain : insid, jiku_buf_str(&m.dir));
+                         m.n, domain != NULL ? domain : insid, m.dir.data);
     else if (ins_from(m.found, m.found_key, out) != 0)
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     else if (!cpanel_soft_valid_insid(out->insid)) {

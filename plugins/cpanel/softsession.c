@@ -42,7 +42,7 @@ static int
 open_once(struct jiku_op *op, const char *user, struct cpanel_soft_session *s, struct jiku_err *err)
 {
     const struct cpanel_param pu[] = {{"user", user}, {"service", "cpaneld"}};
-    struct jiku_http_response resp = {0};
+    struct jiku_http_response resp = {.body = JIKU_BUF_INIT};
     struct jiku_http_request req = {
         .method = "GET",
         .port = op->server->softaculous_port > 0 ? op->server->softaculous_port : 2083,
@@ -129,7 +129,7 @@ cpanel_soft_call(struct jiku_op *op, const struct cpanel_soft_session *s, const 
                  size_t n_form, bool start, json_t **root, struct jiku_err *err)
 {
     struct jiku_buf path = JIKU_BUF_INIT, body = JIKU_BUF_INIT;
-    struct jiku_http_response resp = {0};
+    struct jiku_http_response resp = {.body = JIKU_BUF_INIT};
     struct jiku_http_request req = {
         .method = n_form > 0 ? "POST" : "GET",
         .port = op->server->softaculous_port > 0 ? op->server->softaculous_port : 2083,
@@ -169,8 +169,7 @@ cpanel_soft_call(struct jiku_op *op, const struct cpanel_soft_session *s, const 
         jiku_err_prefix(err, "Softaculous '%s' on '%s'", act, op->server->name);
         goto out;
     }
-    r = cpanel_soft_parse(act, resp.status, resp.body.data != NULL ? resp.body.data : "",
-                          resp.body.len, root, err);
+    r = cpanel_soft_parse(act, resp.status, resp.body.data, resp.body.len, root, err);
     if (r != 0 && r != JIKU_E_PANEL)
         jiku_err_prefix(err, "server '%s'", op->server->name);
 out:

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cpanel_remote.h"
 #include "softaculous.h"
 
 /* snapshot_dir/U/.jiku-domains/DOMAIN: the mark of a domain the agent created for a copy. */
@@ -25,7 +26,7 @@ domain_mark(struct jiku_op *op, const char *user, const char *domain, char **dir
     if ((r = cpanel_snapshot_paths(op->server, user, ".jiku-domains", &user_dir, dir, err)) != 0)
         return r;
     free(user_dir);
-    if (asprintf(mark, "%s/%s", *dir, domain) < 0) {
+    if (plug_strfmt(mark, "%s/%s", *dir, domain) != 0) {
         *mark = NULL;
         free(*dir);
         *dir = NULL;
@@ -252,8 +253,8 @@ cpanel_soft_stage(struct jiku_op *op, struct jiku_err *err)
     }
     if ((r = record_stage(op, insid, domain, err)) != 0)
         goto out;
-    if (asprintf(&op->result->details, "staged '%s' as installation '%s' on %s%s", c.live.insid,
-                 insid, domain, created ? " (domain created)" : "") < 0)
+    if (plug_strfmt(&op->result->details, "staged '%s' as installation '%s' on %s%s", c.live.insid,
+                    insid, domain, created ? " (domain created)" : "") != 0)
         op->result->details = NULL;
 out:
     free(insid);
@@ -305,8 +306,8 @@ read_stage_record(struct jiku_op *op, const char *what, char **insid, char **dom
     *insid = *domain = NULL;
     if ((r = plug_stage_record_read(op, &rec, err)) != 0)
         goto out;
-    *insid = plug_record_get(jiku_buf_str(&rec), "insid");
-    *domain = plug_record_get(jiku_buf_str(&rec), "domain");
+    *insid = plug_record_get(rec.data, "insid");
+    *domain = plug_record_get(rec.data, "domain");
     if (*insid == NULL || *domain == NULL || !cpanel_soft_valid_insid(*insid) ||
         !cpanel_soft_valid_domain(*domain)) {
         r = jiku_err_set(err, JIKU_E_NOTFOUND,
@@ -373,9 +374,10 @@ cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
     if ((r = remove_created_domain(op, c.user, domain, &removed_domain, err)) != 0)
         goto out;
     plug_stage_record_remove(op);
-    if (asprintf(&op->result->details, "removed %s%s%s%s", st.insid != NULL ? "installation '" : "",
-                 st.insid != NULL ? st.insid : "", st.insid != NULL ? "'" : "no installation",
-                 removed_domain ? " and the domain the agent created" : "") < 0)
+    if (plug_strfmt(&op->result->details, "removed %s%s%s%s",
+                    st.insid != NULL ? "installation '" : "", st.insid != NULL ? st.insid : "",
+                    st.insid != NULL ? "'" : "no installation",
+                    removed_domain ? " and the domain the agent created" : "") != 0)
         op->result->details = NULL;
 out:
     json_decref(root);
@@ -419,8 +421,8 @@ cpanel_soft_promote(struct jiku_op *op, struct jiku_err *err)
             (r = cpanel_soft_check_live(op, &c, "pushtolive", err)) != 0)
             goto out;
     }
-    if (asprintf(&op->result->details, "pushed staging '%s' to live '%s' (database: %s)", st.insid,
-                 c.live.insid, mode) < 0)
+    if (plug_strfmt(&op->result->details, "pushed staging '%s' to live '%s' (database: %s)",
+                    st.insid, c.live.insid, mode) != 0)
         op->result->details = NULL;
 out:
     cpanel_soft_ins_release(&st);
@@ -459,8 +461,8 @@ cpanel_soft_clone(struct jiku_op *op, struct jiku_err *err)
             remove_domain_quietly(op, c.user, domain);
         goto out;
     }
-    if (asprintf(&op->result->details, "cloned '%s' as installation '%s' on %s", c.live.insid,
-                 insid, domain) < 0)
+    if (plug_strfmt(&op->result->details, "cloned '%s' as installation '%s' on %s", c.live.insid,
+                    insid, domain) != 0)
         op->result->details = NULL;
 out:
     free(insid);

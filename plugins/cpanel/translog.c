@@ -11,7 +11,7 @@ void
 cpanel_restore_item_release(struct cpanel_restore_item *it)
 {
     jiku_buf_release(&it->message);
-    memset(it, 0, sizeof(*it));
+    *it = (struct cpanel_restore_item){.message = JIKU_BUF_INIT};
 }
 
 /* Call FN on each JSON line of LOG; JIKU_E_DATA for a line that is not a JSON object. */
@@ -90,7 +90,7 @@ int
 cpanel_translog_parse(const char *log, size_t len, struct cpanel_restore_item *out,
                       struct jiku_err *err)
 {
-    memset(out, 0, sizeof(*out));
+    *out = (struct cpanel_restore_item){.message = JIKU_BUF_INIT};
     return each_line("transfer session log", log, len, item_line, out, err);
 }
 

@@ -208,8 +208,8 @@ cpanel_whm_parse(const char *function, long status, const char *body, size_t len
     }
     if (ok == 0) {
         failure_text(md, &why);
-        r = jiku_err_set(err, says_denied(jiku_buf_str(&why)) ? JIKU_E_AUTH : JIKU_E_PANEL,
-                         "WHM '%s' failed: %s", function, jiku_buf_str(&why));
+        r = jiku_err_set(err, says_denied(why.data) ? JIKU_E_AUTH : JIKU_E_PANEL,
+                         "WHM '%s' failed: %s", function, why.data);
         goto out;
     }
     *root = j;
@@ -248,7 +248,7 @@ cpanel_uapi_result(json_t *root, json_t **data, struct jiku_err *err)
             }
         }
     }
-    r = jiku_err_set(err, says_denied(jiku_buf_str(&why)) ? JIKU_E_AUTH : JIKU_E_PANEL,
+    r = jiku_err_set(err, says_denied(why.data) ? JIKU_E_AUTH : JIKU_E_PANEL,
                      "UAPI call failed: %s", why.len > 0 ? why.data : "no error given");
     jiku_buf_release(&why);
     return r;
@@ -315,14 +315,13 @@ cpanel_whm_call(struct jiku_op *op, const struct jiku_server_info *server, const
                 struct jiku_err *err)
 {
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
-    struct jiku_http_response resp = {0};
+    struct jiku_http_response resp = {.body = JIKU_BUF_INIT};
     int r;
 
     *root = NULL;
     if ((r = whm_get(op, srv, function, function, params, n_params, start, &resp, err)) != 0)
         goto out;
-    r = cpanel_whm_parse(function, resp.status, resp.body.data != NULL ? resp.body.data : "",
-                         resp.body.len, root, err);
+    r = cpanel_whm_parse(function, resp.status, resp.body.data, resp.body.len, root, err);
     if (r != 0 && r != JIKU_E_PANEL)
         jiku_err_prefix(err, "server '%s'", srv->name);
 out:
@@ -367,7 +366,7 @@ cpanel_api2_parse(const char *call, long status, const char *body, size_t len, j
         if ((text = cpanel_json_str(j, "error")) != NULL) {
             add_text(&why, text, 400);
             r = jiku_err_set(err, says_denied(text) ? JIKU_E_AUTH : JIKU_E_PANEL,
-                             "cPanel API 2 '%s' failed: %s", call, jiku_buf_str(&why));
+                             "cPanel API 2 '%s' failed: %s", call, why.data);
         } else {
             r = jiku_err_set(err, JIKU_E_DATA,
                              "answer from WHM to '%s' has no cpanelresult (not a cPanel API 2 "
@@ -392,8 +391,8 @@ cpanel_api2_parse(const char *call, long status, const char *body, size_t len, j
         if (reason == NULL || *reason == '\0')
             reason = text;
         add_text(&why, reason != NULL && *reason != '\0' ? reason : "no reason given", 400);
-        r = jiku_err_set(err, says_denied(jiku_buf_str(&why)) ? JIKU_E_AUTH : JIKU_E_PANEL,
-                         "cPanel API 2 '%s' failed: %s", call, jiku_buf_str(&why));
+        r = jiku_err_set(err, says_denied(why.data) ? JIKU_E_AUTH : JIKU_E_PANEL,
+                         "cPanel API 2 '%s' failed: %s", call, why.data);
         goto out;
     }
     if (ok < 0) {
@@ -420,7 +419,7 @@ cpanel_api2_call(struct jiku_op *op, const struct jiku_server_info *server, cons
                                  {"cpanel_jsonapi_module", module},
                                  {"cpanel_jsonapi_func", function},
                                  {"cpanel_jsonapi_apiversion", "2"}};
-    struct jiku_http_response resp = {0};
+    struct jiku_http_response resp = {.body = JIKU_BUF_INIT};
     struct jiku_buf call = JIKU_BUF_INIT;
     int r;
 
@@ -435,8 +434,7 @@ cpanel_api2_call(struct jiku_op *op, const struct jiku_server_info *server, cons
     }
     if ((r = whm_get(op, srv, "cpanel", call.data, p, 4 + n_params, start, &resp, err)) != 0)
         goto out;
-    r = cpanel_api2_parse(call.data, resp.status, resp.body.data != NULL ? resp.body.data : "",
-                          resp.body.len, root, err);
+    r = cpanel_api2_parse(call.data, resp.status, resp.body.data, resp.body.len, root, err);
     if (r == JIKU_E_PANEL)
         jiku_err_prefix(err, "'%s' on '%s'", user, srv->name);
     else if (r != 0)

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cpanel.h"
+#include "cpanel_account.h"
+#include "cpanel_remote.h"
 #include "wpt.h"
 
 static int

@@ -294,7 +294,7 @@ plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char 
 
     *location = NULL;
     *errcode = 0;
-    if (asprintf(&prefix, "jiku-%s", id) < 0 || asprintf(&desc, "jiku-agent %s", id) < 0) {
+    if (plug_strfmt(&prefix, "jiku-%s", id) != 0 || plug_strfmt(&desc, "jiku-agent %s", id) != 0) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
@@ -355,7 +355,7 @@ plesk_xml_snapshot(struct jiku_op *op, const char *domain, const char *id, char 
         r = jiku_err_set(err, JIKU_E_DATA, "server '%s' names an unusable backup file", srv->name);
         goto out;
     }
-    if (asprintf(location, "%s/%s", dir, name) < 0) {
+    if (plug_strfmt(location, "%s/%s", dir, name) != 0) {
         *location = NULL;
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;

@@ -247,10 +247,10 @@ plesk_probe(struct jiku_op *op, struct jiku_err *err)
         goto out;
     op->result->panel_version = version;
     version = NULL;
-    if (asprintf(&op->result->details,
-                 "subscription '%s' exists, owned by %s; web root '%s'; snapshots through %s",
-                 domain, owner_words(&w, owner, sizeof(owner)), w.www_root,
-                 xml ? "backup-manager" : "pleskbackup") < 0) {
+    if (plug_strfmt(&op->result->details,
+                    "subscription '%s' exists, owned by %s; web root '%s'; snapshots through %s",
+                    domain, owner_words(&w, owner, sizeof(owner)), w.www_root,
+                    xml ? "backup-manager" : "pleskbackup") != 0) {
         op->result->details = NULL;
         r = plug_nomem(err);
     }
@@ -333,7 +333,7 @@ plesk_backup(struct jiku_op *op, struct jiku_err *err)
         return r;
     if (id == NULL || !plug_valid_component(id) || op->params->backup_dir == NULL)
         return jiku_err_set(err, JIKU_E_INVAL, "backup without an artifact id or backup_dir");
-    if (asprintf(&local, "%s/%s", op->params->backup_dir, PLESK_EXPORT_NAME) < 0)
+    if (plug_strfmt(&local, "%s/%s", op->params->backup_dir, PLESK_EXPORT_NAME) != 0)
         return plug_nomem(err);
     if ((r = plesk_export_into(op, NULL, domain, id, &dir, &file, &d, err)) != 0)
         goto out;
@@ -389,7 +389,7 @@ plesk_classify(struct jiku_op *op, const char *domain, const char *location,
     if (plug_valid_path(srv->dump_dir) && plug_path_inside(location, srv->dump_dir)) {
         const char *base = strrchr(location, '/') + 1;
 
-        if (asprintf(&tail, "/domains/%s/%s", domain, base) < 0) {
+        if (plug_strfmt(&tail, "/domains/%s/%s", domain, base) != 0) {
             tail = NULL;
             r = plug_nomem(err);
             goto out;

@@ -1,7 +1,7 @@
 /*
  * The Plesk plugin's private interfaces: XML API packets built and parsed with libxml2
- * (xmlapi.c), `plesk bin …` commands and remote paths over SSH (cli.c), the subscription as the
- * XML API describes it (webspace.c), the backup-manager path (backupmgr.c), and the actions
+ * (xmlapi.c), `plesk bin …` commands and remote paths over SSH (pleskbin.c), the subscription
+ * as the XML API describes it (webspace.c), the backup-manager path (backupmgr.c), and the actions
  * (plesk.c; rollback and clone in restore.c).
  * Wire facts: docs/WIRE.md §3.
  */
@@ -94,7 +94,7 @@ int plesk_xml_call(struct jiku_op *op, const struct jiku_server_info *server,
                    const struct plesk_packet *packet, bool safe, struct plesk_reply *reply,
                    struct jiku_err *err);
 
-/* ---- cli.c ---------------------------------------------------------------------------- */
+/* ---- pleskbin.c ----------------------------------------------------------------------- */
 
 /* A host name as the config allows it: [a-z0-9.-], ≤ 253, no leading '-' or '.', no "..". */
 bool plesk_valid_domain(const char *s);

@@ -67,7 +67,7 @@ file_on_server(struct jiku_op *op, const char *domain, const struct jiku_artifac
         return r;
     if ((r = plesk_export_paths(op->server, domain, a->id, &domain_dir, &dir, err)) != 0)
         return r;
-    if (asprintf(&remote, "%s/%s", dir, PLESK_EXPORT_NAME) < 0) {
+    if (plug_strfmt(&remote, "%s/%s", dir, PLESK_EXPORT_NAME) != 0) {
         remote = NULL;
         r = plug_nomem(err);
     } else {
@@ -113,7 +113,7 @@ dry_run_details(struct jiku_op *op, const char *domain, const char *file, bool e
                                    (const char *const[]){root, NULL}, 0, "listing the web root",
                                    &res, err)) != 0)
             goto out;
-        for (const char *p = jiku_buf_str(&res.out); *p != '\0';) {
+        for (const char *p = res.out.data; *p != '\0';) {
             const char *nl = strchr(p, '\n');
             size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
 
@@ -140,7 +140,7 @@ aside_path(const char *root, const char *opid, char **out, struct jiku_err *err)
 
     *out = NULL;
     if (slash == NULL || slash == root || !plug_valid_component(opid) ||
-        asprintf(out, "%.*s/.jiku-aside-%s", (int)(slash - root), root, opid) < 0 ||
+        plug_strfmt(out, "%.*s/.jiku-aside-%s", (int)(slash - root), root, opid) != 0 ||
         !plug_valid_path(*out)) {
         free(*out);
         *out = NULL;
@@ -195,8 +195,8 @@ plesk_rollback(struct jiku_op *op, struct jiku_err *err)
     }
     if ((r = plesk_cli_restore(op, NULL, file, domain, ignore_sign, &running, err)) != 0)
         goto out;
-    if (asprintf(&op->result->details, "restored '%s' from %s (%s)", domain, file,
-                 exact ? "exact" : "merge") < 0)
+    if (plug_strfmt(&op->result->details, "restored '%s' from %s (%s)", domain, file,
+                    exact ? "exact" : "merge") != 0)
         op->result->details = NULL;
 out:
     if (aside != NULL && r == 0) {
@@ -268,7 +268,7 @@ plesk_clone(struct jiku_op *op, struct jiku_err *err)
 
     if ((r = plesk_export_into(op, NULL, domain, p->operation_id, &src_dir, &file, &d, err)) != 0)
         goto out;
-    if (asprintf(&remote, "%s/%s", dest_dir, PLESK_EXPORT_NAME) < 0) {
+    if (plug_strfmt(&remote, "%s/%s", dest_dir, PLESK_EXPORT_NAME) != 0) {
         remote = NULL;
         r = plug_nomem(err);
         goto out;
@@ -283,8 +283,8 @@ plesk_clone(struct jiku_op *op, struct jiku_err *err)
     if ((r = plesk_cli_check(op, dest, remote, true, err)) != 0 ||
         (r = plesk_cli_restore(op, dest, remote, domain, true, &running, err)) != 0)
         goto out_dest;
-    if (asprintf(&op->result->details, "cloned '%s' from '%s' onto '%s'", domain, op->server->name,
-                 dest->name) < 0)
+    if (plug_strfmt(&op->result->details, "cloned '%s' from '%s' onto '%s'", domain,
+                    op->server->name, dest->name) != 0)
         op->result->details = NULL;
 out_dest:
     if (!running)

@@ -319,7 +319,7 @@ plesk_dump_domain_dir(const struct jiku_server_info *server, const struct plesk_
                       const char *domain, char **out, struct jiku_err *err)
 {
     const char *dump = server->dump_dir;
-    int n = -1;
+    int r = JIKU_E_NOMEM; /* an owner kind none of the cases knows */
 
     *out = NULL;
     if (!plug_valid_path(dump))
@@ -328,20 +328,20 @@ plesk_dump_domain_dir(const struct jiku_server_info *server, const struct plesk_
         return jiku_err_set(err, JIKU_E_INVAL, "invalid subscription name '%s'", domain);
     switch (w->owner_kind) {
     case PLESK_OWNER_ADMIN:
-        n = asprintf(out, "%s/domains/%s", dump, domain);
+        r = plug_strfmt(out, "%s/domains/%s", dump, domain);
         break;
     case PLESK_OWNER_CUSTOMER:
-        n = asprintf(out, "%s/clients/%s/domains/%s", dump, w->owner_login, domain);
+        r = plug_strfmt(out, "%s/clients/%s/domains/%s", dump, w->owner_login, domain);
         break;
     case PLESK_OWNER_RESELLER_CUSTOMER:
-        n = asprintf(out, "%s/resellers/%s/clients/%s/domains/%s", dump, w->reseller_login,
-                     w->owner_login, domain);
+        r = plug_strfmt(out, "%s/resellers/%s/clients/%s/domains/%s", dump, w->reseller_login,
+                        w->owner_login, domain);
         break;
     case PLESK_OWNER_RESELLER:
-        n = asprintf(out, "%s/resellers/%s/domains/%s", dump, w->owner_login, domain);
+        r = plug_strfmt(out, "%s/resellers/%s/domains/%s", dump, w->owner_login, domain);
         break;
     }
-    if (n < 0) {
+    if (r != 0) {
         *out = NULL;
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     }

@@ -67,7 +67,7 @@ subdomain(struct jiku_op *op, const char *what, const char *label, const char *a
     const char *head[] = {"plesk", "bin", "subdomain", what, label, "-domain", account, NULL};
     static const char *const none[] = {NULL};
     struct jiku_buf cmd = JIKU_BUF_INIT;
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     int r;
 
     if (plug_words(&cmd, head) != 0 || plug_words(&cmd, extra != NULL ? extra : none) != 0) {
@@ -76,7 +76,7 @@ subdomain(struct jiku_op *op, const char *what, const char *label, const char *a
     }
     r = op->host->ssh_exec(op, NULL, cmd.data, safe, 65536, &res, err);
     if (r == 0 && res.exit_status != 0) {
-        const char *e = jiku_buf_str(&res.errout);
+        const char *e = res.errout.data;
 
         if (strstr(e, "Unable to find subdomain") != NULL)
             r = 1;

@@ -372,7 +372,7 @@ plesk_xml_call(struct jiku_op *op, const struct jiku_server_info *server,
 {
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
     struct jiku_buf body = JIKU_BUF_INIT, secret = JIKU_BUF_INIT;
-    struct jiku_http_response resp = {0};
+    struct jiku_http_response resp = {.body = JIKU_BUF_INIT};
     struct jiku_http_header headers[2];
     size_t n_headers = 0;
     xmlNodePtr opr = packet->op->parent;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cpanel.h"
+#include "cpanel_remote.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -281,12 +281,12 @@ Test(ssh, exec_exit_status_and_separate_streams)
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "echo out; echo err >&2; exit 3", true, 0, &res, &err),
                  0, "%s", err.msg);
     cr_expect_eq(res.exit_status, 3);
-    cr_expect_str_eq(jiku_buf_str(&res.out), "out\n");
-    cr_expect_str_eq(jiku_buf_str(&res.errout), "err\n");
+    cr_expect_str_eq(res.out.data, "out\n");
+    cr_expect_str_eq(res.errout.data, "err\n");
 
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "true", true, 0, &res, &err), 0, "%s", err.msg);
     cr_expect_eq(res.exit_status, 0);
-    cr_expect_str_eq(jiku_buf_str(&res.out), "");
+    cr_expect_str_eq(res.out.data, "");
 
     /* stderr comes back byte for byte: no newline added, a look-alike status line kept */
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv,
@@ -295,7 +295,7 @@ Test(ssh, exec_exit_status_and_separate_streams)
                                true, 0, &res, &err),
                  0, "%s", err.msg);
     cr_expect_eq(res.exit_status, 4);
-    cr_expect_str_eq(jiku_buf_str(&res.errout), "\njiku-exit-0123456789abcdef 0\nno newline");
+    cr_expect_str_eq(res.errout.data, "\njiku-exit-0123456789abcdef 0\nno newline");
 
     /* killed by a signal: -1 */
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "kill -9 $$", true, 0, &res, &err), 0, "%s", err.msg);
@@ -330,7 +330,7 @@ Test(ssh, exec_output_is_bounded)
     cr_expect_not(res.truncated);
     /* the session is still usable after the dropped output */
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "echo again", true, 0, &res, &err), 0, "%s", err.msg);
-    cr_expect_str_eq(jiku_buf_str(&res.out), "again\n");
+    cr_expect_str_eq(res.out.data, "again\n");
     cr_expect_eq(jiku_ssh_handshakes(s), 1);
     jiku_exec_result_release(&res);
     jiku_ssh_free(s);
@@ -468,7 +468,7 @@ Test(ssh, sessions_are_reused)
 
         snprintf(cmd, sizeof(cmd), "echo %d", i);
         cr_assert_eq(jiku_ssh_exec(s, &rig.srv, cmd, true, 0, &res, &err), 0, "%s", err.msg);
-        cr_assert_eq(strtol(jiku_buf_str(&res.out), NULL, 10), i);
+        cr_assert_eq(strtol(res.out.data, NULL, 10), i);
     }
     cr_expect_eq(jiku_ssh_handshakes(s), 1);
     jiku_exec_result_release(&res);
@@ -507,7 +507,7 @@ Test(ssh, quoted_words_arrive_byte_for_byte)
         cr_assert_eq(jiku_buf_add(&want, words[i], strlen(words[i]) + 1), 0);
     }
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv, cmd.data, true, 0, &res, &err), 0, "%s", err.msg);
-    cr_assert_eq(res.exit_status, 0, "%s", jiku_buf_str(&res.errout));
+    cr_assert_eq(res.exit_status, 0, "%s", res.errout.data);
     cr_assert((fd = open(rig.path[4], O_RDONLY)) >= 0);
     while ((k = read(fd, got + n, sizeof(got) - n)) > 0)
         n += (size_t)k;
@@ -559,7 +559,7 @@ Test(ssh, detached_job_survives_its_connection)
     poll_until_done(s, job, 15, &st);
     cr_expect_eq(st.state, JIKU_JOB_DONE);
     cr_expect_eq(st.exit_status, 0);
-    cr_expect_str_eq(jiku_buf_str(&st.log), "done\n");
+    cr_expect_str_eq(st.log.data, "done\n");
     jiku_job_status_release(&st);
     jiku_ssh_free(s);
 }
@@ -574,7 +574,7 @@ Test(ssh, stale_pooled_session_is_replaced)
     rig_cut();
     /* not safe to repeat, retry_deadline 0: still fine, it never reached the server */
     cr_assert_eq(jiku_ssh_exec(s, &rig.srv, "echo ok", false, 0, &res, &err), 0, "%s", err.msg);
-    cr_expect_str_eq(jiku_buf_str(&res.out), "ok\n");
+    cr_expect_str_eq(res.out.data, "ok\n");
     cr_expect_eq(jiku_ssh_handshakes(s), 2);
     jiku_exec_result_release(&res);
     jiku_ssh_free(s);
@@ -596,7 +596,7 @@ Test(ssh, job_started_twice_runs_once)
     poll_until_done(s, job, 15, &st);
     cr_expect_eq(st.state, JIKU_JOB_DONE);
     cr_expect_eq(st.exit_status, 7);
-    cr_expect_str_eq(jiku_buf_str(&st.log), "it's\n");
+    cr_expect_str_eq(st.log.data, "it's\n");
     cr_assert_eq(jiku_ssh_job_start(s, &rig.srv, job, cmd, &err), 0, "%s", err.msg);
     usleep(300 * 1000);
     snprintf(cmd, sizeof(cmd), "wc -l < %s/counter", rig.dir);
@@ -843,7 +843,7 @@ Test(ssh, grace_after_a_signal_is_for_short_clean_up_commands, .timeout = 60)
     /* a clean-up command (the interrupted command's session is gone: a new one is made) */
     r = jiku_ssh_exec(s, &rig.srv, "echo cleaned", true, 0, &res, &err);
     cr_expect_eq(r, 0, "r=%d %s", r, err.msg);
-    cr_expect_str_eq(jiku_buf_str(&res.out), "cleaned\n");
+    cr_expect_str_eq(res.out.data, "cleaned\n");
     /* no new work, no long waits */
     cr_expect_eq(jiku_ssh_job_start(s, &rig.srv, rig_path(4, "grace-job"), "true", &err),
                  JIKU_E_INTERRUPTED, "%s", err.msg);
@@ -971,7 +971,7 @@ exec_worker(void *arg)
 
     for (int i = 0; i < 5; i++)
         if (jiku_ssh_exec(w->s, &rig.srv, "echo hi", true, 0, &res, NULL) == 0 &&
-            res.exit_status == 0 && strcmp(jiku_buf_str(&res.out), "hi\n") == 0)
+            res.exit_status == 0 && strcmp(res.out.data, "hi\n") == 0)
             w->ok++;
     jiku_exec_result_release(&res);
     return NULL;
@@ -1138,11 +1138,11 @@ sftp_channel_closed_midway(bool upload)
     assert_no_part(rig.path[4], "chan.bin");
     /* The next command gets a working connection, not the one with the dead channel. */
     {
-        struct jiku_exec_result res = {0};
+        struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
 
         cr_expect_eq(jiku_ssh_exec(s, &rig.srv, "echo alive", true, 0, &res, &err), 0, "%s",
                      err.msg);
-        cr_expect_str_eq(jiku_buf_str(&res.out), "alive\n");
+        cr_expect_str_eq(res.out.data, "alive\n");
         jiku_exec_result_release(&res);
     }
     jiku_ssh_free(s);
@@ -1185,7 +1185,7 @@ Test(ssh, job_start_cut_after_the_claim_is_found_not_repeated, .timeout = 60)
     poll_until_done(s, job, 15, &st);
     cr_expect_eq(st.state, JIKU_JOB_DONE);
     cr_expect_eq(st.exit_status, 0);
-    cr_expect_str_eq(jiku_buf_str(&st.log), "started\n");
+    cr_expect_str_eq(st.log.data, "started\n");
     snprintf(cmd, sizeof(cmd), "wc -l < %s/counter", rig.dir);
     cr_assert_eq(run(wc, count, sizeof(count)), 0);
     cr_expect_eq(strtol(count, NULL, 10), 1, "job ran %s times", count);

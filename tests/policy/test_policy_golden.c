@@ -46,7 +46,7 @@ static void
 replace_all(struct jiku_buf *b, const char *from, const char *to)
 {
     struct jiku_buf out = JIKU_BUF_INIT;
-    const char *p = jiku_buf_str(b), *hit;
+    const char *p = b->data, *hit;
     size_t flen = strlen(from);
 
     while ((hit = strstr(p, from)) != NULL) {
@@ -102,17 +102,17 @@ copy_case(const char *src, const char *dst, const char *case_dir, int depth)
             continue;
         jiku_buf_addf(&from, "%s/%s", src, de->d_name);
         jiku_buf_addf(&to, "%s/%s", dst, de->d_name);
-        cr_assert_eq(stat(jiku_buf_str(&from), &st), 0);
+        cr_assert_eq(stat(from.data, &st), 0);
         if (S_ISDIR(st.st_mode)) {
-            cr_assert_eq(mkdir(jiku_buf_str(&to), 0700), 0);
-            copy_case(jiku_buf_str(&from), jiku_buf_str(&to), case_dir, depth + 1);
+            cr_assert_eq(mkdir(to.data, 0700), 0);
+            copy_case(from.data, to.data, case_dir, depth + 1);
         } else {
             struct jiku_buf text = JIKU_BUF_INIT;
 
-            read_file(jiku_buf_str(&from), &text);
+            read_file(from.data, &text);
             replace_all(&text, "@CASE_DIR@", case_dir);
             replace_all(&text, "@POLICY_DIR@", POLICY_DIR);
-            write_file(jiku_buf_str(&to), jiku_buf_str(&text), 0600);
+            write_file(to.data, text.data, 0600);
             jiku_buf_release(&text);
         }
         jiku_buf_release(&from);
@@ -129,11 +129,11 @@ make_secrets(const char *dir)
     struct jiku_buf p = JIKU_BUF_INIT;
 
     jiku_buf_addf(&p, "%s/credentials", dir);
-    cr_assert_eq(mkdir(jiku_buf_str(&p), 0700), 0);
+    cr_assert_eq(mkdir(p.data, 0700), 0);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         jiku_buf_reset(&p);
         jiku_buf_addf(&p, "%s/credentials/%s", dir, names[i]);
-        write_file(jiku_buf_str(&p), "not a real secret\n", 0600);
+        write_file(p.data, "not a real secret\n", 0600);
     }
     jiku_buf_release(&p);
 }
@@ -206,20 +206,19 @@ run_case(const char *name)
 
     cr_assert_not_null(tmp = mkdtemp(tmpl));
     jiku_buf_addf(&src, "%s/%s", CASES_DIR, name);
-    copy_case(jiku_buf_str(&src), tmp, tmp, 0);
+    copy_case(src.data, tmp, tmp, 0);
     make_secrets(tmp);
 
     jiku_buf_addf(&path, "%s/agent.conf", tmp);
-    load_status =
-        jiku_config_load(jiku_buf_str(&path), JIKU_CONFIG_NO_SECRET_CHECK, &cfg, &diags, &err);
+    load_status = jiku_config_load(path.data, JIKU_CONFIG_NO_SECRET_CHECK, &cfg, &diags, &err);
     cr_expect((load_status == 0) == (cfg != NULL), "a config is returned exactly on success");
 
     jiku_buf_reset(&path);
-    jiku_buf_addf(&path, "%s/expected", jiku_buf_str(&src));
-    read_file(jiku_buf_str(&path), &expected);
+    jiku_buf_addf(&path, "%s/expected", src.data);
+    read_file(path.data, &expected);
     cr_assert(expected.len > 0 && expected.data[expected.len - 1] == '\n',
               "case %s: expected must end with a newline", name);
-    for (const char *p = jiku_buf_str(&expected); *p != '\0'; p = strchr(p, '\n') + 1) {
+    for (const char *p = expected.data; *p != '\0'; p = strchr(p, '\n') + 1) {
         size_t len = (size_t)(strchr(p, '\n') - p);
 
         free(line);
@@ -252,13 +251,13 @@ run_case(const char *name)
     replace_all(&actual, POLICY_DIR, "@POLICY_DIR@");
 
     cr_expect_gt(n_questions, 0, "case %s asks nothing", name);
-    if (strcmp(jiku_buf_str(&expected), jiku_buf_str(&actual)) != 0) {
+    if (strcmp(expected.data, actual.data) != 0) {
         jiku_buf_reset(&path);
         jiku_buf_addf(&path, "%s/tests/policy/%s.actual", JIKU_BINARY_DIR, name);
-        write_file(jiku_buf_str(&path), jiku_buf_str(&actual), 0644);
+        write_file(path.data, actual.data, 0644);
         cr_expect_fail("case %s differs (what the code says is in %s)\n--- expected\n%s--- "
                        "actual\n%s",
-                       name, jiku_buf_str(&path), jiku_buf_str(&expected), jiku_buf_str(&actual));
+                       name, path.data, expected.data, actual.data);
     }
 
     jiku_config_free(cfg);

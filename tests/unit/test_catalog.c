@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "artifact.h"
 #include "catalog.h"
 #include "catalog_db.h"
 #include "fsutil.h"
@@ -904,14 +905,14 @@ Test(catalog, every_operation_has_its_own_nonce_in_its_name)
     cr_assert_eq(jiku_catalog_op_name(run, op, nonces[199], &name), 0);
     snprintf(want, sizeof(want), "jiku-op-%lld-%lld-%s", (long long)run, (long long)op,
              nonces[199]);
-    cr_assert_str_eq(jiku_buf_str(&name), want);
+    cr_assert_str_eq(name.data, want);
     /* [A-Za-z0-9._+@-]: what the plugins accept as a path component. */
-    cr_assert_eq(strspn(jiku_buf_str(&name), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                             "0123456789._+@-"),
-                 strlen(jiku_buf_str(&name)));
+    cr_assert_eq(strspn(name.data, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789._+@-"),
+                 strlen(name.data));
     /* Without a nonce (operations from before schema 4), the old name. */
     cr_assert_eq(jiku_catalog_op_name(4, 9, NULL, &name), 0);
-    cr_assert_str_eq(jiku_buf_str(&name), "jiku-op-4-9");
+    cr_assert_str_eq(name.data, "jiku-op-4-9");
     jiku_buf_release(&name);
     jiku_catalog_close(cat);
 }

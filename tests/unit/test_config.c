@@ -151,7 +151,7 @@ load_snippet(const char *snippet)
 
     jiku_buf_adds(&b, base_conf);
     jiku_buf_adds(&b, snippet);
-    write_file("agent.conf", 0644, jiku_buf_str(&b));
+    write_file("agent.conf", 0644, b.data);
     jiku_buf_release(&b);
     r = load(0);
     return r;
@@ -655,7 +655,7 @@ Test(config, long_line_is_an_error_with_its_line)
 
     jiku_buf_adds(&b, ACME);
     jiku_buf_adds(&b, line);
-    cr_assert_eq(load_snippet(jiku_buf_str(&b)), JIKU_E_CONFIG);
+    cr_assert_eq(load_snippet(b.data), JIKU_E_CONFIG);
     cr_assert(has_diag(true, "@F@:19: line is 220 characters long, the limit is 199"));
     cr_assert_eq(diags.n_errors, 1, "the rest of the line must not be read as another line");
     free(line);
@@ -671,7 +671,7 @@ Test(config, long_comment_is_not_split_into_a_key)
     memcpy(line + 260 - 17, "max_parallel = 99", 17);
     jiku_buf_adds(&b, "[agent]\n");
     jiku_buf_adds(&b, line);
-    cr_assert_eq(load_snippet(jiku_buf_str(&b)), JIKU_E_CONFIG);
+    cr_assert_eq(load_snippet(b.data), JIKU_E_CONFIG);
     cr_assert(has_diag(true, "@F@:16: line is 260 characters long, the limit is 199"));
     cr_assert_eq(diags.n_errors, 1);
     free(line);
@@ -685,14 +685,14 @@ Test(config, longest_line_that_fits)
 
     jiku_buf_adds(&b, ACME);
     jiku_buf_adds(&b, line);
-    expect_ok(load_snippet(jiku_buf_str(&b)));
+    expect_ok(load_snippet(b.data));
     cr_assert_eq(strlen(jiku_config_customer(cfg, "acme")->contact), 189);
     free(line);
     line = long_line("contact = ", 200);
     jiku_buf_reset(&b);
     jiku_buf_adds(&b, ACME);
     jiku_buf_adds(&b, line);
-    cr_assert_eq(load_snippet(jiku_buf_str(&b)), JIKU_E_CONFIG);
+    cr_assert_eq(load_snippet(b.data), JIKU_E_CONFIG);
     cr_assert(has_diag(true, "@F@:19: line is 200 characters long, the limit is 199"));
     free(line);
     jiku_buf_release(&b);
@@ -707,7 +707,7 @@ Test(config, limit_follows_the_buffer_inih_offers)
     ini_max_line = 100;
     jiku_buf_adds(&b, ACME);
     jiku_buf_adds(&b, line);
-    cr_assert_eq(load_snippet(jiku_buf_str(&b)), JIKU_E_CONFIG);
+    cr_assert_eq(load_snippet(b.data), JIKU_E_CONFIG);
     cr_assert(has_diag(true, "@F@:19: line is 150 characters long, the limit is 99"));
     free(line);
     jiku_buf_release(&b);
@@ -1002,7 +1002,7 @@ Test(config, show_has_paths_never_secrets_and_reads_back)
 
     load_full_fixture();
     cr_assert_eq(jiku_config_show(cfg, &out), 0);
-    text = jiku_buf_str(&out);
+    text = out.data;
     cr_assert(strstr(text, "SECRET") == NULL, "a secret's content leaked:\n%s", text);
     want = subst("api_token_file = @D@/web1.token\n");
     cr_assert(strstr(text, want) != NULL, "%s", text);
@@ -1026,7 +1026,7 @@ Test(config, show_has_paths_never_secrets_and_reads_back)
     cr_assert_eq(cfg->n_targets, 4);
     cr_assert_eq(jiku_config_show(cfg, &again), 0);
     first = without_comments(text);
-    second = without_comments(jiku_buf_str(&again));
+    second = without_comments(again.data);
     cr_assert_str_eq(second, first);
     free(first);
     free(second);
@@ -1052,7 +1052,7 @@ Test(config, thousand_customers)
                           "kind = account\naccount = u%04d\nnightly = snapshot\n",
                           i, tiers[i % 3], i, i);
         snprintf(rel, sizeof(rel), "conf.d/%02d.conf", f);
-        write_file(rel, 0644, jiku_buf_str(&b));
+        write_file(rel, 0644, b.data);
     }
     jiku_buf_release(&b);
     expect_ok(load_snippet("[agent]\npolicy_dir = @P@\n"));
@@ -1117,8 +1117,7 @@ Test(config, example_config_loads)
                 jiku_buf_addch(&b, *s++);
             }
         }
-        write_file(files[i], strncmp(files[i], "credentials/", 12) == 0 ? 0600 : 0644,
-                   jiku_buf_str(&b));
+        write_file(files[i], strncmp(files[i], "credentials/", 12) == 0 ? 0600 : 0644, b.data);
         jiku_buf_release(&b);
     }
     expect_ok(load(0));
@@ -1310,7 +1309,7 @@ Test(config, auto_rollback_agent_and_target)
 
     jiku_buf_adds(&b, ACME);
     jiku_buf_adds(&b, targets);
-    expect_ok(load_snippet(jiku_buf_str(&b)));
+    expect_ok(load_snippet(b.data));
     cr_assert(cfg->auto_rollback);
     cr_assert(jiku_auto_rollback(cfg, jiku_config_target(cfg, "acme/a")));
     cr_assert(jiku_auto_rollback(cfg, jiku_config_target(cfg, "acme/b")));
@@ -1320,7 +1319,7 @@ Test(config, auto_rollback_agent_and_target)
     jiku_buf_adds(&b, "[agent]\npolicy_dir = @P@\nauto_rollback = no\n[customer acme]\n"
                       "tier = medium\n");
     jiku_buf_adds(&b, targets);
-    expect_ok(load_snippet(jiku_buf_str(&b)));
+    expect_ok(load_snippet(b.data));
     cr_assert_not(cfg->auto_rollback);
     cr_assert_not(jiku_auto_rollback(cfg, jiku_config_target(cfg, "acme/a")));
     cr_assert(jiku_auto_rollback(cfg, jiku_config_target(cfg, "acme/b")));
@@ -1328,7 +1327,7 @@ Test(config, auto_rollback_agent_and_target)
     /* config show writes both back */
     jiku_buf_reset(&b);
     cr_assert_eq(jiku_config_show(cfg, &b), 0);
-    text = jiku_buf_str(&b);
+    text = b.data;
     cr_assert(strstr(text, "[agent]\n") != NULL && strstr(text, "auto_rollback = no\n") != NULL);
     cr_assert(strstr(text, "auto_rollback = yes\n") != NULL);
 

@@ -1,12 +1,11 @@
 /*
- * The status → exit code table (jiku-agent(8), EXIT STATUS), error messages, jiku_buf and the shell
- * quoting function, and how a run's operations add up to one exit code.
+ * The status → exit code table (jiku-agent(8), EXIT STATUS), error messages, and how a run's
+ * operations add up to one exit code.  jiku_buf has test_buf.c.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <string.h>
 
-#include "jiku/buf.h"
 #include "jiku/err.h"
 #include "output.h"
 
@@ -38,6 +37,13 @@ ParameterizedTest(struct code_case *c, err, exit_codes)
 
 Test(err, names_are_distinct)
 {
+    /* The statuses run from JIKU_OK down to JIKU_E_UNSUPPORTED without a gap. */
+    for (int a = JIKU_OK; a >= JIKU_E_UNSUPPORTED; a--) {
+        cr_assert_str_neq(jiku_status_name(a), "unknown", "status %d has no name", a);
+        for (int b = a - 1; b >= JIKU_E_UNSUPPORTED; b--)
+            cr_assert_str_neq(jiku_status_name(a), jiku_status_name(b),
+                              "statuses %d and %d are both named '%s'", a, b, jiku_status_name(a));
+    }
     cr_assert_str_eq(jiku_status_name(JIKU_E_HOSTKEY), "hostkey");
     cr_assert_str_eq(jiku_status_name(JIKU_E_TLS), "tls");
     cr_assert_str_eq(jiku_status_name(12345), "unknown");
@@ -69,71 +75,6 @@ Test(err, prefix_of_a_full_message_stays_terminated)
     cr_assert_eq(strlen(err.msg), sizeof(err.msg) - 1);
     cr_assert_eq(strncmp(err.msg, "context: xxx", 12), 0);
     cr_assert_str_eq(err.msg + sizeof(err.msg) - 4, "...");
-}
-
-Test(buf, grows_and_formats)
-{
-    struct jiku_buf b = JIKU_BUF_INIT;
-
-    cr_assert_str_eq(jiku_buf_str(&b), "");
-    for (int i = 0; i < 1000; i++)
-        cr_assert_eq(jiku_buf_addf(&b, "%d,", i), 0);
-    cr_assert_eq(strncmp(b.data, "0,1,2,", 6), 0);
-    cr_assert_eq(b.len, strlen(b.data));
-    jiku_buf_reset(&b);
-    cr_assert_eq(b.len, 0);
-    jiku_buf_adds(&b, "line \n\t ");
-    jiku_buf_rtrim(&b);
-    cr_assert_str_eq(b.data, "line");
-    char *s = jiku_buf_detach(&b);
-    cr_assert_str_eq(s, "line");
-    cr_assert_null(b.data);
-    free(s);
-    s = jiku_buf_detach(&b);
-    cr_assert_str_eq(s, "");
-    free(s);
-}
-
-/* What a POSIX shell would make of a quoted word: undo '\'' and the surrounding quotes. */
-static char *
-shell_unquote(const char *q)
-{
-    struct jiku_buf out = JIKU_BUF_INIT;
-    bool in = false;
-
-    for (const char *p = q; *p != '\0'; p++) {
-        if (*p == '\'') {
-            in = !in;
-        } else if (!in && *p == '\\') {
-            jiku_buf_addch(&out, *++p);
-        } else {
-            cr_assert(in, "unquoted byte 0x%02x outside single quotes in %s", (unsigned char)*p, q);
-            jiku_buf_addch(&out, *p);
-        }
-    }
-    cr_assert(!in, "unterminated quote in %s", q);
-    return jiku_buf_detach(&out);
-}
-
-Test(buf, shell_word_quotes_every_byte)
-{
-    char word[256];
-    struct jiku_buf b = JIKU_BUF_INIT;
-
-    for (int i = 1; i < 256; i++)
-        word[i - 1] = (char)i;
-    word[255] = '\0';
-    cr_assert_eq(jiku_buf_add_shell_word(&b, word), 0);
-    char *back = shell_unquote(b.data);
-    cr_assert_str_eq(back, word);
-    free(back);
-    jiku_buf_reset(&b);
-    jiku_buf_add_shell_word(&b, "");
-    cr_assert_str_eq(b.data, "''");
-    jiku_buf_reset(&b);
-    jiku_buf_add_shell_word(&b, "it's; rm -rf /");
-    cr_assert_str_eq(b.data, "'it'\\''s; rm -rf /'");
-    jiku_buf_release(&b);
 }
 
 static void

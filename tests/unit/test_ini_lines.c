@@ -32,7 +32,7 @@ static void
 teardown(void)
 {
     jiku_ini_close(&ini);
-    unlink(jiku_buf_str(&path));
+    unlink(path.data);
     rmdir(tmpdir);
     jiku_buf_release(&path);
     jiku_buf_release(&log_);
@@ -43,9 +43,9 @@ TestSuite(ini_lines, .init = setup, .fini = teardown);
 static void
 write_text(const char *text, size_t len)
 {
-    FILE *f = fopen(jiku_buf_str(&path), "w");
+    FILE *f = fopen(path.data, "w");
 
-    cr_assert_not_null(f, "cannot write %s", jiku_buf_str(&path));
+    cr_assert_not_null(f, "cannot write %s", path.data);
     cr_assert_eq(fwrite(text, 1, len, f), len);
     cr_assert_eq(fclose(f), 0);
 }
@@ -96,7 +96,7 @@ parse(const struct jiku_ini_ops *ops, const char *text, size_t len)
     int r;
 
     write_text(text, len);
-    cr_assert_eq(jiku_ini_open(&ini, jiku_buf_str(&path), ops, &log_), 0);
+    cr_assert_eq(jiku_ini_open(&ini, path.data, ops, &log_), 0);
     cr_assert(jiku_ini_regular(&ini));
     r = jiku_ini_parse(&ini, on_key, &log_);
     jiku_ini_close(&ini);
@@ -106,7 +106,7 @@ parse(const struct jiku_ini_ops *ops, const char *text, size_t len)
 static void
 expect_log(const char *want)
 {
-    cr_expect_str_eq(jiku_buf_str(&log_), want);
+    cr_expect_str_eq(log_.data, want);
 }
 
 Test(ini_lines, plain_lines_reach_inih_and_are_counted)
@@ -235,7 +235,7 @@ Test(ini_lines, line_limit_is_inih_buffer_less_one)
     add_long_line(&text, 200, false);
     add_long_line(&text, 10000, true);
     jiku_buf_adds(&text, "after = 1\n");
-    cr_expect_eq(parse(&problems_only, jiku_buf_str(&text), text.len), 0);
+    cr_expect_eq(parse(&problems_only, text.data, text.len), 0);
 
     jiku_buf_adds(&want, "key 2 [a] 'k'='");
     for (size_t i = 4; i < 199; i++)
@@ -245,7 +245,7 @@ Test(ini_lines, line_limit_is_inih_buffer_less_one)
                          "problem 4 too-long header: line is 10000 characters long, the limit "
                          "is 199\n"
                          "key 5 [a] 'after'='1'\n");
-    expect_log(jiku_buf_str(&want));
+    expect_log(want.data);
     jiku_buf_release(&text);
     jiku_buf_release(&want);
 }
@@ -256,7 +256,7 @@ Test(ini_lines, the_bom_counts_towards_the_limit)
 
     jiku_buf_adds(&text, "\xEF\xBB\xBF");
     add_long_line(&text, 197, true);
-    cr_expect_eq(parse(&problems_only, jiku_buf_str(&text), text.len), 0);
+    cr_expect_eq(parse(&problems_only, text.data, text.len), 0);
     expect_log("problem 1 too-long header: line is 200 characters long, the limit is 199\n");
     jiku_buf_release(&text);
 }
@@ -300,7 +300,7 @@ Test(ini_lines, empty_file)
 Test(ini_lines, missing_file)
 {
     errno = 0;
-    cr_expect_eq(jiku_ini_open(&ini, jiku_buf_str(&path), &both, &log_), JIKU_E_IO);
+    cr_expect_eq(jiku_ini_open(&ini, path.data, &both, &log_), JIKU_E_IO);
     cr_expect_eq(errno, ENOENT);
     jiku_ini_close(&ini); /* harmless after a failed open */
     expect_log("");
@@ -317,7 +317,7 @@ Test(ini_lines, directory_is_not_regular_and_cannot_be_read)
     cr_expect_eq(jiku_ini_line(&ini), 0);
     jiku_buf_reset(&path);
     jiku_buf_addf(&path, "problem 0 read: read error: %s\nerrno %d\n", strerror(EISDIR), EISDIR);
-    expect_log(jiku_buf_str(&path));
+    expect_log(path.data);
     jiku_buf_reset(&path); /* teardown unlinks it */
     jiku_buf_addf(&path, "%s/test.ini", tmpdir);
 }

@@ -124,10 +124,10 @@ jiku_ssh_job_start(struct jiku_ssh *s, const struct jiku_server_conf *srv, const
                          res.errout.len > 0 ? res.errout.data : "exit status not 0");
         goto out;
     }
-    if (strcmp(jiku_buf_str(&res.out), "jiku-job-exists") == 0) {
+    if (strcmp(res.out.data, "jiku-job-exists") == 0) {
         log_info("server '%s': job in '%s' was started earlier; collecting that one",
                  srv->info.name, job_dir);
-    } else if (strcmp(jiku_buf_str(&res.out), "jiku-job-started") != 0) {
+    } else if (strcmp(res.out.data, "jiku-job-started") != 0) {
         r = jiku_err_set(err, JIKU_E_DATA, "server '%s': unexpected answer starting job in '%s'",
                          srv->info.name, job_dir);
         goto out;
@@ -168,7 +168,7 @@ jiku_ssh_job_poll(struct jiku_ssh *s, const struct jiku_server_conf *srv, const 
     if ((r = jiku_ssh_exec_timeout(s, srv, line.data, true, JOB_LOG_TAIL + 256, JOB_TIMEOUT, &res,
                                    err)) != 0)
         goto out;
-    state = jiku_buf_str(&res.out);
+    state = res.out.data;
     if (res.exit_status != 0 || (nl = strchr(state, '\n')) == NULL) {
         r = jiku_err_set(err, JIKU_E_DATA, "server '%s': cannot poll job in '%s': %s",
                          srv->info.name, job_dir,

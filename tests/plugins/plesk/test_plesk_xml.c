@@ -3,7 +3,7 @@
  * of docs/WIRE.md §1.4 (size cap, no DOCTYPE, no entities, no network) and classified as
  * docs/WIRE.md §3.2 says —
  * on the documented samples, every errcode of the reference, and hostile input.  Also the
- * remote-word rules and helpers of cli.c, and plesk_xml_call through a fake host table.
+ * remote-word rules and helpers of pleskbin.c, and plesk_xml_call through a fake host table.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -529,7 +529,7 @@ Test(plesk_hostile, billion_laughs_fails_fast)
     jiku_buf_release(&b);
 }
 
-/* ---- cli.c helpers ----------------------------------------------------------------------- */
+/* ---- pleskbin.c helpers ------------------------------------------------------------------ */
 
 Test(plesk_cli, domain_and_path_rules)
 {

@@ -59,9 +59,9 @@ plesk_export_paths(const struct jiku_server_info *server, const char *domain, co
                             domain != NULL ? domain : "");
     if (name != NULL && !plug_valid_component(name))
         return jiku_err_set(err, JIKU_E_INVAL, "invalid artifact name '%s'", name);
-    if (domain_dir != NULL && asprintf(domain_dir, "%s/%s", base, domain) < 0)
+    if (domain_dir != NULL && plug_strfmt(domain_dir, "%s/%s", base, domain) != 0)
         goto nomem;
-    if (dir != NULL && name != NULL && asprintf(dir, "%s/%s/%s", base, domain, name) < 0)
+    if (dir != NULL && name != NULL && plug_strfmt(dir, "%s/%s/%s", base, domain, name) != 0)
         goto nomem;
     return 0;
 nomem:
@@ -144,7 +144,8 @@ plesk_cli_export(struct jiku_op *op, const struct jiku_server_info *server, cons
         return jiku_err_set(err, JIKU_E_INVAL, "invalid export of '%s' into '%s'", domain, dir);
     if ((r = plug_job_dir(srv, op->params->operation_id, step, &job, err)) != 0)
         return r;
-    if (asprintf(&path, "%s/%s", dir, PLESK_EXPORT_NAME) < 0 || (parent = strdup(dir)) == NULL) {
+    if (plug_strfmt(&path, "%s/%s", dir, PLESK_EXPORT_NAME) != 0 ||
+        (parent = strdup(dir)) == NULL) {
         path = NULL;
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cpanel.h"
+#include "cpanel_remote.h"
 
 static char *
 sample(const char *name, size_t *len)

@@ -1,7 +1,8 @@
 /*
  * What both panel plugins share on a panel server (plugins/common/remote.c): the path rules
  * every remote word passes, quoted command words, the checksum output, the job directory's
- * name, the growing poll interval, partial answers refused, and commands run as a tree's owner.
+ * name, the growing poll interval, partial answers refused, commands run as a tree's owner, and
+ * the plugins' formatted strings.
  */
 #include <criterion/criterion.h>
 #include <pwd.h>
@@ -15,6 +16,18 @@
 
 #define MD5 "0123456789abcdef0123456789abcdef"
 #define SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+Test(plug_strings, strfmt_gives_the_caller_a_string)
+{
+    char *s = NULL;
+
+    cr_assert_eq(plug_strfmt(&s, "%s/%s.%d", "/var/jiku", "acme", 7), 0);
+    cr_assert_str_eq(s, "/var/jiku/acme.7");
+    free(s);
+    cr_assert_eq(plug_strfmt(&s, "%s", ""), 0);
+    cr_assert_str_eq(s, "");
+    free(s);
+}
 
 Test(plug_paths, valid_path_refuses_what_a_shell_or_a_walk_could_misread)
 {
@@ -154,14 +167,14 @@ static const struct jiku_server_info fake_server = {.name = "web1"};
 Test(plug_run, cut_output_is_bad_data_never_an_answer)
 {
     struct jiku_op op = {.host = &fake_host, .server = &fake_server};
-    struct jiku_exec_result res = {0};
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_err err = {0};
 
     fake_exec.out = "a\nb\n";
     fake_exec.exit_status = 0;
     fake_exec.truncated = false;
     cr_assert_eq(plug_run(&op, NULL, "ls", true, 4, "ls", &res, &err), 0);
-    cr_assert_str_eq(jiku_buf_str(&res.out), "a\nb\n");
+    cr_assert_str_eq(res.out.data, "a\nb\n");
     jiku_exec_result_release(&res);
 
     /* The same bytes, but the core says more followed: refused, and RES released. */
