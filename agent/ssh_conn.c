@@ -18,7 +18,7 @@
 #include <openssl/sha.h>
 
 #include "jiku/buf.h"
-#include "jiku/log.h"
+#include "log.h"
 #include "retry.h"
 #include "run.h"
 #include "ssh_conn.h"

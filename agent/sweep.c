@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jiku/log.h"
+#include "log.h"
 
 #define LIST_MAX_OUTPUT (16 * 1024 * 1024)
 #define RM_BATCH 64

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "fsutil.h"
 #include "jiku/buf.h"
 #include "jiku/err.h"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cpanel.h"
+#include "err.h"
 
 static char *
 sample(const char *name, size_t *len)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "plesk.h"
 
 static int
