@@ -17,7 +17,15 @@
 #include "jiku/log.h"
 #include "jiku/plugin.h"
 
-#define JIKU_HOST_ABI_VERSION JIKU_PLUGIN_ABI_VERSION
+/*
+ * The version of what the core lays out and lends: this table, and struct jiku_op with what it
+ * points to (plugin.h).  A minor appends members only; a plugin reads or writes a member added
+ * after its major's .0 only when abi_version below says the core has it.  The major is the
+ * plugin ABI's: the loader refuses a plugin of another major, so a plugin never sees another.
+ */
+#define JIKU_HOST_ABI_MAJOR JIKU_PLUGIN_ABI_MAJOR
+#define JIKU_HOST_ABI_MINOR 0
+#define JIKU_HOST_ABI_VERSION ((JIKU_HOST_ABI_MAJOR << 16) | JIKU_HOST_ABI_MINOR)
 
 struct jiku_http_header {
     const char *name;
@@ -130,7 +138,7 @@ struct jiku_host {
     bool (*cancelled)(struct jiku_op *op);
     /* Sleep MS milliseconds unless cancelled first (then JIKU_E_INTERRUPTED). */
     int (*sleep_ms)(struct jiku_op *op, unsigned ms);
-    /* ABI 1.0 ends here; append only. */
+    /* ABI 2.0 ends here; append only. */
 };
 
 #endif

@@ -17,10 +17,14 @@
 
 #include "jiku/err.h"
 
-#define JIKU_PLUGIN_ABI_MAJOR 1
-#define JIKU_PLUGIN_ABI_MINOR                                                                      \
-    3 /* 1.1: JIKU_VERB_DISCOVER and the result's inventory;                                       \
-         1.2: check; 1.3: the result's changed */
+/*
+ * The version of struct jiku_plugin and of the verbs and kinds its action table may name, as
+ * major << 16 | minor.  The loader refuses another major before it reads anything else; a
+ * minor appends members (and verbs or kinds) only.  The host table has a version of its own
+ * (JIKU_HOST_ABI_VERSION, host.h), whose major moves with this one.
+ */
+#define JIKU_PLUGIN_ABI_MAJOR 2
+#define JIKU_PLUGIN_ABI_MINOR 0
 #define JIKU_PLUGIN_ABI_VERSION ((JIKU_PLUGIN_ABI_MAJOR << 16) | JIKU_PLUGIN_ABI_MINOR)
 #define JIKU_PLUGIN_SYMBOL "jiku_plugin"
 
@@ -47,7 +51,7 @@ enum jiku_verb {
     JIKU_VERB_PRUNE,  /* remove one artifact's server copy */
     JIKU_VERB_VERIFY, /* check one artifact's server copy */
     /*
-     * ABI 1.1.  The server's inventory for `discover`: called with op->target NULL and
+     * The server's inventory for `discover`: called with op->target NULL and
      * op->params->operation_id set; fills op->result->inventory.  A plugin registers it once,
      * under the kind of its panel's main target (account for cPanel, subscription for Plesk);
      * the core asks for it under account, then subscription.  Read-only on the server.
@@ -80,8 +84,8 @@ struct jiku_server_info {
     int softaculous_port;     /* cpanel */
     bool has_api_password;    /* plesk: HTTP_AUTH_* instead of KEY: */
     /*
-     * ABI 1.3, cpanel: seconds after start_background_pkgacct during which "could not identify
-     * state" means the job has not started yet.  Read only from a core of ABI minor >= 3.
+     * cpanel: seconds after start_background_pkgacct during which "could not identify state"
+     * means the job has not started yet.
      */
     int pkgacct_start_grace;
 };
@@ -108,10 +112,7 @@ struct jiku_artifact_ref {
     uint64_t size;
     const char *md5;    /* hex or NULL */
     const char *sha256; /* hex or NULL */
-    /*
-     * ABI 1.3 (read only from a core of minor >= 3): the panel's WARN lines recorded when it
-     * was made, newline-separated, or NULL.
-     */
+    /* The panel's WARN lines recorded when it was made, newline-separated, or NULL. */
     const char *warnings;
 };
 
@@ -129,9 +130,8 @@ struct jiku_op_params {
     const char *backup_dir;   /* backup: directory (0700, created by the core) for the archive */
     const char *operation_id; /* unique per operation: names remote job directories */
     /*
-     * ABI 1.3 (read only from a core of minor >= 3), rollback: the locations on the server of
-     * every artifact the catalog knows there (NULL-terminated, or NULL), which a clean-up must
-     * never remove.
+     * Rollback: the locations on the server of every artifact the catalog knows there
+     * (NULL-terminated, or NULL), which a clean-up must never remove.
      */
     const char *const *keep_paths;
 };
@@ -140,7 +140,7 @@ struct jiku_op_params {
 #define JIKU_KIND_BIT(kind) (1u << (unsigned)(kind))
 
 /*
- * One thing `discover` found on a server (ABI 1.1).  KIND says what a target of it would be;
+ * One thing `discover` found on a server.  KIND says what a target of it would be;
  * ACCOUNT is the cPanel user or Plesk subscription it belongs to, DOMAIN its domain (an
  * account's main domain), PATH the URL path of an application ("/" for a site at the domain's
  * root, NULL for accounts and subscriptions), OWNER the panel login that owns it (cPanel
@@ -159,7 +159,7 @@ struct jiku_inventory_item {
 
 /*
  * What an operation made, filled by the plugin.  Strings are malloc()ed by the plugin and
- * freed by the core with free().  Only set on success (except changed, ABI 1.3).
+ * freed by the core with free().  Only set on success (except changed).
  */
 struct jiku_op_result {
     char *location;    /* archive path on the server */
@@ -171,20 +171,19 @@ struct jiku_op_result {
     char *panel_version; /* probe */
     char *details;       /* human summary, e.g. dry-run change list */
     /*
-     * ABI 1.1, DISCOVER only: an array of N_INVENTORY items, malloc()ed by the plugin, freed
-     * (items and strings) by the core.  The core owns this struct, so only an action the core
-     * knows (DISCOVER, which a 1.0 core never calls) may touch members past 1.0's end.
+     * DISCOVER only: an array of N_INVENTORY items, malloc()ed by the plugin, freed (items and
+     * strings) by the core.
      */
     struct jiku_inventory_item *inventory;
     size_t n_inventory;
     /*
-     * ABI 1.1, DISCOVER only: bit (1u << kind) set for each kind the plugin listed completely.
+     * DISCOVER only: bit (1u << kind) set for each kind the plugin listed completely.
      * A kind left out (no WP Toolkit on the server, Softaculous not answering) is not known to
      * be absent, so the core reports no drift for its targets.
      */
     uint32_t inventory_kinds;
     /*
-     * ABI 1.3, ROLLBACK and PROMOTE: set (with JIKU_OP_SET_CHANGED) right before the first
+     * ROLLBACK and PROMOTE: set (with JIKU_OP_SET_CHANGED) right before the first
      * change on the server, and left set when the action then fails: the core restores the
      * safety snapshot it took first only when the failed action changed something.  Read on
      * failure too, unlike the members above.
@@ -192,14 +191,10 @@ struct jiku_op_result {
     bool changed;
 };
 
-/*
- * Mark OP as having changed the server (jiku_op_result.changed).  Only a 1.3 core has the
- * member; an older one allocated a shorter result, so the host table's ABI minor says whether
- * it may be written.  Needs host.h (op->host) where it is used.
- */
+/* Mark OP as having changed the server (jiku_op_result.changed). */
 #define JIKU_OP_SET_CHANGED(op)                                                                    \
     do {                                                                                           \
-        if ((op)->result != NULL && ((op)->host->abi_version & 0xffffu) >= 3u)                     \
+        if ((op)->result != NULL)                                                                  \
             (op)->result->changed = true;                                                          \
     } while (0)
 
@@ -232,15 +227,16 @@ struct jiku_plugin {
     /* Once per process before the first action; *state is handed to every op. May be NULL. */
     int (*open)(const struct jiku_host *host, void **state, struct jiku_err *err);
     void (*close)(void *state);
-    /* ABI 1.0 ends here; append only. */
-
     /*
-     * ABI 1.2, may be NULL: refuse, before any side effect, what the panel cannot do for
-     * VERB with OP's target and parameters (e.g. a --merge rollback of a kind whose restores
-     * only replace).  Reads OP only: no host calls.  OP->result is NULL.  A plugin should also
-     * call it at the start of the action itself, for cores older than 1.2.
+     * May be NULL: refuse, before any side effect, what the panel cannot do for VERB with OP's
+     * target and parameters (e.g. a --merge rollback of a kind whose restores only replace).
+     * Reads OP only: OP->host, OP->result and OP->core are NULL.  The core asks before it runs
+     * a command's action, not before every call of an action (not before the automatic
+     * rollback after a failed one): an action that must never run what check refuses calls
+     * it itself.
      */
     int (*check)(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err);
+    /* ABI 2.0 ends here; append only. */
 };
 
 /*
