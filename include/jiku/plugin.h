@@ -1,11 +1,28 @@
 /*
- * The panel plugin ABI (SPEC §8).
+ * The panel plugin ABI.
  *
  * A plugin is one shared object exporting the data symbol JIKU_PLUGIN_SYMBOL, a pointer to a
  * const struct jiku_plugin.  The struct starts with abi_version and struct_size; members are
  * only ever appended, and members past struct_size count as absent.  A plugin never decides
  * policy, never reads configuration files and never calls libcurl or libssh2: it works through
- * the host table (host.h) that each operation carries.
+ * the host table (host.h) that each operation carries.  Of the core's functions it may call
+ * only those include/jiku/ declares: the jiku-agent binary exports those and nothing else.
+ *
+ * Threads.  Actions run on the core's worker threads (the main thread among them), several at
+ * once: up to [agent] max_parallel operations, up to a server's max_parallel on one server, so
+ * two actions of one plugin may run at the same time on one server.  The actions that change a
+ * target (snapshot, backup, rollback, stage, unstage, promote, clone) hold that target's lock,
+ * across processes too, so two of them never run on one target at once; probe, verify, prune,
+ * discover and dry runs take no target lock.  Shared by concurrent actions: the state open()
+ * made (op->plugin_state), which the plugin guards with its own lock if actions change it;
+ * the host table, whose functions are safe to call from any thread; and the server, target and
+ * artifact descriptions, which are read-only.  Each call's struct jiku_op, params and result
+ * belong to that call alone.  The jiku_buf_* and jiku_err_* functions keep no state of their
+ * own.  A plugin's own mutable globals would be shared by every thread: it keeps none.
+ *
+ * Lifetimes.  What an action reaches through OP (server, target, params and what they point
+ * to) is lent by the core for that call: read it, never free or change it, keep no pointer to
+ * it past the return (copy a string to keep it).
  */
 #ifndef JIKU_PLUGIN_H
 #define JIKU_PLUGIN_H
@@ -158,8 +175,9 @@ struct jiku_inventory_item {
 };
 
 /*
- * What an operation made, filled by the plugin.  Strings are malloc()ed by the plugin and
- * freed by the core with free().  Only set on success (except changed).
+ * What an operation made, filled by the plugin.  The core zeroes it before the call and, after
+ * it, frees with free() the strings the plugin malloc()ed into it, whether the action succeeded
+ * or failed; on failure it reads only changed.
  */
 struct jiku_op_result {
     char *location;    /* archive path on the server */
@@ -198,9 +216,13 @@ struct jiku_op_result {
             (op)->result->changed = true;                                                          \
     } while (0)
 
-/* One operation: everything a plugin action gets. */
+/* One operation: everything a plugin action gets, lent for the call. */
 struct jiku_op {
     const struct jiku_host *host;
+    /*
+     * The target's server.  The host functions find the core's own record of a server from
+     * this very pointer: hand them it (or params->dest_server, or NULL), never a copy.
+     */
     const struct jiku_server_info *server;
     const struct jiku_target_info *target;
     const struct jiku_op_params *params;
@@ -224,8 +246,24 @@ struct jiku_plugin {
     const char *version;
     const struct jiku_plugin_action *actions;
     size_t n_actions;
-    /* Once per process before the first action; *state is handed to every op. May be NULL. */
+    /*
+     * May be NULL.  Called once, before the plugin's first action, by whichever thread first
+     * needs the plugin, with the core's plugin lock held: every other thread that needs a
+     * plugin waits for it.  *STATE becomes every op's plugin_state and close()'s argument.
+     * So open():
+     *  - neither blocks nor touches the network.  It may keep HOST, valid until close(), but
+     *    call none of its functions: each of them needs an operation;
+     *  - checks that host->abi_version and host->struct_size cover what the plugin uses;
+     *  - keeps its state in *STATE, not in globals: the same object may be opened more than
+     *    once in a process.  It changes nothing the process shares: signal handlers and
+     *    masks, umask, working directory, environment, locale, stdio, resource limits, the
+     *    global set-up of libcurl, libssh2 and OpenSSL.  A library's own idempotent set-up
+     *    (xmlInitParser) is fine;
+     *  - leaves nothing behind when it fails: close() is not called, and the plugin is loaded
+     *    and opened afresh the next time it is needed.
+     */
     int (*open)(const struct jiku_host *host, void **state, struct jiku_err *err);
+    /* May be NULL.  Once, after the process's last action returned, if the plugin was opened. */
     void (*close)(void *state);
     /*
      * May be NULL: refuse, before any side effect, what the panel cannot do for VERB with OP's
