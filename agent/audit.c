@@ -19,7 +19,7 @@
 
 #include "catalog_db.h"
 #include "jiku/buf.h"
-#include "jiku/log.h"
+#include "log.h"
 #include "timefmt.h"
 
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "catalog_db.h"
+#include "err.h"
 
 struct jiku_catalog {
     sqlite3 *db;

@@ -22,9 +22,10 @@
 
 #include "action.h"
 #include "cli.h"
+#include "err.h"
 #include "hostimpl.h"
 #include "jiku/buf.h"
-#include "jiku/log.h"
+#include "log.h"
 #include "plugin_loader.h"
 
 #define NAME_MAX_LEN 63

@@ -10,7 +10,8 @@
 
 #include "action.h"
 #include "cli.h"
-#include "jiku/log.h"
+#include "err.h"
+#include "log.h"
 #include "metrics.h"
 #include "prune.h"
 #include "run.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "err.h"
 #include "policy.h"
 
 static const char *

@@ -8,6 +8,7 @@
 
 #include "action.h"
 #include "cli.h"
+#include "err.h"
 #include "hostimpl.h"
 #include "http.h"
 #include "plugin_loader.h"

@@ -12,7 +12,7 @@
 
 #include "hostimpl.h"
 #include "http.h"
-#include "jiku/log.h"
+#include "log.h"
 #include "progress.h"
 #include "run.h"
 #include "secret.h"

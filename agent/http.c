@@ -15,9 +15,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "err.h"
 #include "http.h"
 #include "http_int.h"
-#include "jiku/log.h"
+#include "log.h"
 #include "paths.h"
 #include "retry.h"
 #include "run.h"

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "http_int.h"
-#include "jiku/log.h"
+#include "log.h"
 
 /* Headers whose values are credentials or sessions whatever the caller says. */
 static const char *const secret_headers[] = {

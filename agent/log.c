@@ -8,7 +8,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "jiku/log.h"
+#include "log.h"
 #include "textsafe.h"
 
 static enum jiku_log_dest log_dest = JIKU_LOG_STDERR;
@@ -41,12 +41,6 @@ enum jiku_log_level
 jiku_log_level(void)
 {
     return log_max;
-}
-
-int
-jiku_log_to_stderr(void)
-{
-    return log_dest == JIKU_LOG_STDERR;
 }
 
 void

@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jiku/log.h"
+#include "err.h"
+#include "log.h"
 #include "output.h"
 #include "retry.h"
 #include "textsafe.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "jiku/buf.h"
-#include "jiku/log.h"
+#include "log.h"
 #include "metrics.h"
 
 struct jiku_ping {

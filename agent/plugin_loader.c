@@ -30,7 +30,7 @@
 #define PANEL_NAME_MAX 32
 /* Far more than verbs × kinds: a larger count means the descriptor is garbage. */
 #define ACTIONS_MAX 1024
-/* The ABI 1.0 prefix every plugin must have: through n_actions. */
+/* The prefix every plugin must have: through n_actions. */
 #define PLUGIN_MIN_SIZE offsetof(struct jiku_plugin, open)
 /* A member is present only when the plugin's struct holds all of it. */
 #define PLUGIN_HAS(size, member)                                                                   \
@@ -43,11 +43,6 @@ struct jiku_plugins {
     pthread_mutex_t lock;
     struct jiku_loaded_plugin **loaded; /* each heap-allocated: callers keep pointers */
     size_t n_loaded;
-};
-
-/* The minor version that brought each verb: an older plugin naming a newer verb is garbage. */
-static const unsigned verb_since[JIKU_VERB_COUNT] = {
-    [JIKU_VERB_DISCOVER] = 1,
 };
 
 bool
@@ -88,8 +83,8 @@ normalise(const struct jiku_plugin *src, const char *label, struct jiku_plugin *
     minor = abi & 0xffff;
     if (abi >> 16 != JIKU_PLUGIN_ABI_MAJOR)
         return jiku_err_set(err, JIKU_E_ABI,
-                            "plugin '%s' has ABI %u.%u, this jiku-agent supports %d.x", label,
-                            (unsigned)(abi >> 16), (unsigned)minor, JIKU_PLUGIN_ABI_MAJOR);
+                            "plugin '%s' was built for ABI %u.%u, this jiku-agent speaks ABI %d.x",
+                            label, (unsigned)(abi >> 16), (unsigned)minor, JIKU_PLUGIN_ABI_MAJOR);
     if (size < PLUGIN_MIN_SIZE)
         return jiku_err_set(err, JIKU_E_ABI,
                             "plugin '%s' is truncated: its descriptor has %u bytes, ABI %d.0 needs "
@@ -103,6 +98,8 @@ normalise(const struct jiku_plugin *src, const char *label, struct jiku_plugin *
         desc->open = NULL;
     if (!PLUGIN_HAS(size, close))
         desc->close = NULL;
+    if (!PLUGIN_HAS(size, check))
+        desc->check = NULL;
 
     if (!jiku_plugin_name_valid(desc->name))
         goto bad_name;
@@ -118,8 +115,7 @@ normalise(const struct jiku_plugin *src, const char *label, struct jiku_plugin *
         if (a->fn == NULL)
             return jiku_err_set(err, JIKU_E_PLUGIN, "plugin '%s' has no function for action %zu",
                                 label, i);
-        if ((unsigned)a->verb >= JIKU_VERB_COUNT || (unsigned)a->kind >= JIKU_KIND_COUNT ||
-            verb_since[a->verb] > minor) {
+        if ((unsigned)a->verb >= JIKU_VERB_COUNT || (unsigned)a->kind >= JIKU_KIND_COUNT) {
             /* A newer minor may add verbs and kinds we do not know: those are never asked. */
             if (minor > JIKU_PLUGIN_ABI_MINOR)
                 continue;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "jiku/log.h"
+#include "log.h"
 #include "retry.h"
 #include "run.h"
 

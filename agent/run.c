@@ -3,6 +3,7 @@
  * scheduler.
  */
 #include "run.h"
+#include "err.h"
 
 #include <errno.h>
 #include <fcntl.h>

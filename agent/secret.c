@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jiku/log.h"
+#include "log.h"
 #include "secret.h"
 
 struct secret_slot {

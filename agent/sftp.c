@@ -17,7 +17,7 @@
 
 #include <openssl/evp.h>
 
-#include "jiku/log.h"
+#include "log.h"
 #include "retry.h"
 #include "run.h"
 #include "ssh_conn.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "jiku/log.h"
+#include "log.h"
 #include "retry.h"
 #include "run.h"
 #include "ssh_conn.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "jiku/buf.h"
-#include "jiku/log.h"
+#include "log.h"
 #include "retry.h"
 #include "run.h"
 #include "ssh_conn.h"

@@ -14,7 +14,7 @@
 #include <openssl/sha.h>
 
 #include "jiku/buf.h"
-#include "jiku/log.h"
+#include "log.h"
 #include "ssh_hostkey.h"
 
 static const struct {

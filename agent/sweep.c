@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "artifact.h"
-#include "jiku/log.h"
+#include "log.h"
 
 #define LIST_MAX_OUTPUT (16 * 1024 * 1024)
 #define RM_BATCH 64

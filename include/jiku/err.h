@@ -1,9 +1,10 @@
 /*
  * Status codes and error messages.
  *
- * Every fallible function returns 0 or a negative enum jiku_status and takes an optional trailing
- * struct jiku_err * for the message.  Each status maps to exactly one exit code of jiku-agent(8),
- * EXIT STATUS; the mapping lives in one table (jiku_status_exit_code) and only main applies it.
+ * Every fallible function returns 0 or a negative enum jiku_status and takes an optional
+ * trailing struct jiku_err * for the message.  Each status maps to exactly one exit code of
+ * jiku-agent (EXIT STATUS in jiku-agent(8)); the core keeps that table, a plugin only returns
+ * the status that says what went wrong.
  */
 #ifndef JIKU_ERR_H
 #define JIKU_ERR_H
@@ -58,11 +59,5 @@ int jiku_err_prefix(struct jiku_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 void jiku_err_clear(struct jiku_err *err);
-
-/* The one status → exit code table of jiku-agent(8), EXIT STATUS. Unknown statuses map to 1. */
-int jiku_status_exit_code(int status);
-
-/* Short stable name of a status ("data", "hostkey", ...), for logs and JSON. */
-const char *jiku_status_name(int status);
 
 #endif

@@ -1,9 +1,26 @@
 /*
- * The host table: the services the core lends to a plugin for one operation.  Every function
- * takes the operation first; the server defaults to op->server, or names another one (clone).
- * This is the seam where tests substitute fakes.  Functions return 0 or a negative
- * enum jiku_status and fill ERR.  Transient failures are retried inside the core for steps the
- * caller marks safe to repeat; what comes back is final.
+ * The host table: the services the core lends to a plugin for one operation.  This is the seam
+ * where tests substitute fakes.
+ *
+ * Every function takes first the operation the action was called with, never NULL: the core
+ * finds its own state through op->core.  open(), close() and check() have no such operation,
+ * so they call none of them.  SERVER is NULL for op->server, or another server the core lent
+ * with the operation (op->params->dest_server for a clone); the core finds its record of the
+ * server from that very pointer, so a copy, or a pointer kept from an earlier operation, must
+ * never be passed.  The functions are safe to call from several threads at once: concurrent
+ * actions share one table (plugin.h).
+ *
+ * Functions return 0 or a negative enum jiku_status and fill ERR.  Transient failures
+ * (network, HTTP 408, 429, 5xx) are repeated inside the core, until [agent] retry_deadline, for
+ * steps the caller marks safe to repeat, and then come back as JIKU_E_UNREACHABLE; a step not
+ * safe to repeat comes back as JIKU_E_TRANSIENT (ssh_exec still repeats one never sent), for
+ * the plugin to decide: it may have happened.  After SIGINT/SIGTERM the network calls fail
+ * with JIKU_E_INTERRUPTED, except that ssh_exec still runs commands for a short grace, so that
+ * an action can remove what it made.
+ *
+ * The results below (jiku_http_response, jiku_exec_result, jiku_job_status, and the jiku_buf
+ * of read_secret) are the caller's: it releases them after the call, whether the call
+ * succeeded or failed, for a failed call may leave part of an answer in them.
  */
 #ifndef JIKU_HOST_H
 #define JIKU_HOST_H
@@ -17,7 +34,15 @@
 #include "jiku/log.h"
 #include "jiku/plugin.h"
 
-#define JIKU_HOST_ABI_VERSION JIKU_PLUGIN_ABI_VERSION
+/*
+ * The version of what the core lays out and lends: this table, and struct jiku_op with what it
+ * points to (plugin.h).  A minor appends members only; a plugin reads or writes a member added
+ * after its major's .0 only when abi_version below says the core has it.  The major is the
+ * plugin ABI's: the loader refuses a plugin of another major, so a plugin never sees another.
+ */
+#define JIKU_HOST_ABI_MAJOR JIKU_PLUGIN_ABI_MAJOR
+#define JIKU_HOST_ABI_MINOR 0
+#define JIKU_HOST_ABI_VERSION ((JIKU_HOST_ABI_MAJOR << 16) | JIKU_HOST_ABI_MINOR)
 
 struct jiku_http_header {
     const char *name;
@@ -39,6 +64,11 @@ struct jiku_http_request {
     size_t max_response;      /* 0: the core's default cap */
 };
 
+/*
+ * http() first sets RESP empty, without freeing what it held: release a response before
+ * reusing it.  Any status the panel answered, 4xx included, is a successful call; on failure
+ * RESP may still hold the last answer (a 503 that outlived the retries).
+ */
 struct jiku_http_response {
     long status;
     struct jiku_buf body;
@@ -47,6 +77,11 @@ struct jiku_http_response {
 
 void jiku_http_response_release(struct jiku_http_response *resp);
 
+/*
+ * The caller initialises RES (its buffers JIKU_BUF_INIT) once: each ssh_exec() empties and
+ * reuses its buffers, so one result may serve several calls, and after a failure it may hold
+ * what arrived before it.  A non-zero exit status is a successful call.
+ */
 struct jiku_exec_result {
     int exit_status; /* -1 when killed by a signal */
     struct jiku_buf out;
@@ -62,6 +97,10 @@ void jiku_exec_result_release(struct jiku_exec_result *res);
 
 enum jiku_job_state { JIKU_JOB_RUNNING = 0, JIKU_JOB_DONE = 1, JIKU_JOB_MISSING = 2 };
 
+/*
+ * The caller initialises ST (log JIKU_BUF_INIT) once: each job_poll() first sets state MISSING,
+ * exit_status -1 and empties log, so one status may serve every poll of a job.
+ */
 struct jiku_job_status {
     enum jiku_job_state state;
     int exit_status;     /* when DONE */
@@ -70,6 +109,7 @@ struct jiku_job_status {
 
 void jiku_job_status_release(struct jiku_job_status *st);
 
+/* Plain values: nothing to release; meaningless after a failed transfer. */
 struct jiku_xfer_result {
     uint64_t size;
     char md5[33];
@@ -130,7 +170,7 @@ struct jiku_host {
     bool (*cancelled)(struct jiku_op *op);
     /* Sleep MS milliseconds unless cancelled first (then JIKU_E_INTERRUPTED). */
     int (*sleep_ms)(struct jiku_op *op, unsigned ms);
-    /* ABI 1.0 ends here; append only. */
+    /* ABI 2.0 ends here; append only. */
 };
 
 #endif

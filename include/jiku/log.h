@@ -1,12 +1,9 @@
 /*
- * Logging.  The core logs with the log_* macros; a plugin logs through host->log, and the
- * core prefixes the plugin's name.  Destination (stderr or syslog) is chosen once at start.
- * Messages never contain secrets.
+ * Log levels.  A plugin logs through host->log (host.h); the core prefixes the plugin's name
+ * and the target, and chooses the destination.  Messages never contain secrets.
  */
 #ifndef JIKU_LOG_H
 #define JIKU_LOG_H
-
-#include <stdarg.h>
 
 enum jiku_log_level {
     JIKU_LOG_ERROR = 0,
@@ -15,40 +12,5 @@ enum jiku_log_level {
     JIKU_LOG_DEBUG = 3,
     JIKU_LOG_TRACE = 4, /* -vvv: wire traces, always redacted */
 };
-
-enum jiku_log_dest {
-    JIKU_LOG_AUTO = 0, /* stderr on a tty, syslog otherwise */
-    JIKU_LOG_STDERR,
-    JIKU_LOG_SYSLOG,
-};
-
-void jiku_log_setup(enum jiku_log_dest dest, enum jiku_log_level max_level);
-enum jiku_log_level jiku_log_level(void);
-/* True when the chosen destination is stderr (a human is watching). */
-int jiku_log_to_stderr(void);
-void jiku_log(enum jiku_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void jiku_vlog(enum jiku_log_level level, const char *prefix, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
-/* Always to syslog (LOG_AUTHPRIV|LOG_INFO) whatever the destination: audit lines, chain head. */
-void jiku_log_syslog_only(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-#define log_error(...)                                                                             \
-    do {                                                                                           \
-        jiku_log(JIKU_LOG_ERROR, __VA_ARGS__);                                                     \
-    } while (0)
-#define log_warn(...)                                                                              \
-    do {                                                                                           \
-        jiku_log(JIKU_LOG_WARN, __VA_ARGS__);                                                      \
-    } while (0)
-#define log_info(...)                                                                              \
-    do {                                                                                           \
-        jiku_log(JIKU_LOG_INFO, __VA_ARGS__);                                                      \
-    } while (0)
-#define log_debug(...)                                                                             \
-    do {                                                                                           \
-        if (jiku_log_level() >= JIKU_LOG_DEBUG)                                                    \
-            jiku_log(JIKU_LOG_DEBUG, __VA_ARGS__);                                                 \
-    } while (0)
 
 #endif

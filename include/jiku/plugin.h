@@ -5,7 +5,24 @@
  * const struct jiku_plugin.  The struct starts with abi_version and struct_size; members are
  * only ever appended, and members past struct_size count as absent.  A plugin never decides
  * policy, never reads configuration files and never calls libcurl or libssh2: it works through
- * the host table (host.h) that each operation carries.
+ * the host table (host.h) that each operation carries.  Of the core's functions it may call
+ * only those include/jiku/ declares: the jiku-agent binary exports those and nothing else.
+ *
+ * Threads.  Actions run on the core's worker threads (the main thread among them), several at
+ * once: up to [agent] max_parallel operations, up to a server's max_parallel on one server, so
+ * two actions of one plugin may run at the same time on one server.  The actions that change a
+ * target (snapshot, backup, rollback, stage, unstage, promote, clone) hold that target's lock,
+ * across processes too, so two of them never run on one target at once; probe, verify, prune,
+ * discover and dry runs take no target lock.  Shared by concurrent actions: the state open()
+ * made (op->plugin_state), which the plugin guards with its own lock if actions change it;
+ * the host table, whose functions are safe to call from any thread; and the server, target and
+ * artifact descriptions, which are read-only.  Each call's struct jiku_op, params and result
+ * belong to that call alone.  The jiku_buf_* and jiku_err_* functions keep no state of their
+ * own.  A plugin's own mutable globals would be shared by every thread: it keeps none.
+ *
+ * Lifetimes.  What an action reaches through OP (server, target, params and what they point
+ * to) is lent by the core for that call: read it, never free or change it, keep no pointer to
+ * it past the return (copy a string to keep it).
  */
 #ifndef JIKU_PLUGIN_H
 #define JIKU_PLUGIN_H
@@ -17,10 +34,14 @@
 
 #include "jiku/err.h"
 
-#define JIKU_PLUGIN_ABI_MAJOR 1
-#define JIKU_PLUGIN_ABI_MINOR                                                                      \
-    3 /* 1.1: JIKU_VERB_DISCOVER and the result's inventory;                                       \
-         1.2: check; 1.3: the result's changed */
+/*
+ * The version of struct jiku_plugin and of the verbs and kinds its action table may name, as
+ * major << 16 | minor.  The loader refuses another major before it reads anything else; a
+ * minor appends members (and verbs or kinds) only.  The host table has a version of its own
+ * (JIKU_HOST_ABI_VERSION, host.h), whose major moves with this one.
+ */
+#define JIKU_PLUGIN_ABI_MAJOR 2
+#define JIKU_PLUGIN_ABI_MINOR 0
 #define JIKU_PLUGIN_ABI_VERSION ((JIKU_PLUGIN_ABI_MAJOR << 16) | JIKU_PLUGIN_ABI_MINOR)
 #define JIKU_PLUGIN_SYMBOL "jiku_plugin"
 
@@ -47,7 +68,7 @@ enum jiku_verb {
     JIKU_VERB_PRUNE,  /* remove one artifact's server copy */
     JIKU_VERB_VERIFY, /* check one artifact's server copy */
     /*
-     * ABI 1.1.  The server's inventory for `discover`: called with op->target NULL and
+     * The server's inventory for `discover`: called with op->target NULL and
      * op->params->operation_id set; fills op->result->inventory.  A plugin registers it once,
      * under the kind of its panel's main target (account for cPanel, subscription for Plesk);
      * the core asks for it under account, then subscription.  Read-only on the server.
@@ -80,8 +101,8 @@ struct jiku_server_info {
     int softaculous_port;     /* cpanel */
     bool has_api_password;    /* plesk: HTTP_AUTH_* instead of KEY: */
     /*
-     * ABI 1.3, cpanel: seconds after start_background_pkgacct during which "could not identify
-     * state" means the job has not started yet.  Read only from a core of ABI minor >= 3.
+     * cpanel: seconds after start_background_pkgacct during which "could not identify state"
+     * means the job has not started yet.
      */
     int pkgacct_start_grace;
 };
@@ -108,10 +129,7 @@ struct jiku_artifact_ref {
     uint64_t size;
     const char *md5;    /* hex or NULL */
     const char *sha256; /* hex or NULL */
-    /*
-     * ABI 1.3 (read only from a core of minor >= 3): the panel's WARN lines recorded when it
-     * was made, newline-separated, or NULL.
-     */
+    /* The panel's WARN lines recorded when it was made, newline-separated, or NULL. */
     const char *warnings;
 };
 
@@ -129,9 +147,8 @@ struct jiku_op_params {
     const char *backup_dir;   /* backup: directory (0700, created by the core) for the archive */
     const char *operation_id; /* unique per operation: names remote job directories */
     /*
-     * ABI 1.3 (read only from a core of minor >= 3), rollback: the locations on the server of
-     * every artifact the catalog knows there (NULL-terminated, or NULL), which a clean-up must
-     * never remove.
+     * Rollback: the locations on the server of every artifact the catalog knows there
+     * (NULL-terminated, or NULL), which a clean-up must never remove.
      */
     const char *const *keep_paths;
 };
@@ -140,7 +157,7 @@ struct jiku_op_params {
 #define JIKU_KIND_BIT(kind) (1u << (unsigned)(kind))
 
 /*
- * One thing `discover` found on a server (ABI 1.1).  KIND says what a target of it would be;
+ * One thing `discover` found on a server.  KIND says what a target of it would be;
  * ACCOUNT is the cPanel user or Plesk subscription it belongs to, DOMAIN its domain (an
  * account's main domain), PATH the URL path of an application ("/" for a site at the domain's
  * root, NULL for accounts and subscriptions), OWNER the panel login that owns it (cPanel
@@ -158,8 +175,9 @@ struct jiku_inventory_item {
 };
 
 /*
- * What an operation made, filled by the plugin.  Strings are malloc()ed by the plugin and
- * freed by the core with free().  Only set on success (except changed, ABI 1.3).
+ * What an operation made, filled by the plugin.  The core zeroes it before the call and, after
+ * it, frees with free() the strings the plugin malloc()ed into it, whether the action succeeded
+ * or failed; on failure it reads only changed.
  */
 struct jiku_op_result {
     char *location;    /* archive path on the server */
@@ -171,20 +189,19 @@ struct jiku_op_result {
     char *panel_version; /* probe */
     char *details;       /* human summary, e.g. dry-run change list */
     /*
-     * ABI 1.1, DISCOVER only: an array of N_INVENTORY items, malloc()ed by the plugin, freed
-     * (items and strings) by the core.  The core owns this struct, so only an action the core
-     * knows (DISCOVER, which a 1.0 core never calls) may touch members past 1.0's end.
+     * DISCOVER only: an array of N_INVENTORY items, malloc()ed by the plugin, freed (items and
+     * strings) by the core.
      */
     struct jiku_inventory_item *inventory;
     size_t n_inventory;
     /*
-     * ABI 1.1, DISCOVER only: bit (1u << kind) set for each kind the plugin listed completely.
+     * DISCOVER only: bit (1u << kind) set for each kind the plugin listed completely.
      * A kind left out (no WP Toolkit on the server, Softaculous not answering) is not known to
      * be absent, so the core reports no drift for its targets.
      */
     uint32_t inventory_kinds;
     /*
-     * ABI 1.3, ROLLBACK and PROMOTE: set (with JIKU_OP_SET_CHANGED) right before the first
+     * ROLLBACK and PROMOTE: set (with JIKU_OP_SET_CHANGED) right before the first
      * change on the server, and left set when the action then fails: the core restores the
      * safety snapshot it took first only when the failed action changed something.  Read on
      * failure too, unlike the members above.
@@ -192,20 +209,20 @@ struct jiku_op_result {
     bool changed;
 };
 
-/*
- * Mark OP as having changed the server (jiku_op_result.changed).  Only a 1.3 core has the
- * member; an older one allocated a shorter result, so the host table's ABI minor says whether
- * it may be written.  Needs host.h (op->host) where it is used.
- */
+/* Mark OP as having changed the server (jiku_op_result.changed). */
 #define JIKU_OP_SET_CHANGED(op)                                                                    \
     do {                                                                                           \
-        if ((op)->result != NULL && ((op)->host->abi_version & 0xffffu) >= 3u)                     \
+        if ((op)->result != NULL)                                                                  \
             (op)->result->changed = true;                                                          \
     } while (0)
 
-/* One operation: everything a plugin action gets. */
+/* One operation: everything a plugin action gets, lent for the call. */
 struct jiku_op {
     const struct jiku_host *host;
+    /*
+     * The target's server.  The host functions find the core's own record of a server from
+     * this very pointer: hand them it (or params->dest_server, or NULL), never a copy.
+     */
     const struct jiku_server_info *server;
     const struct jiku_target_info *target;
     const struct jiku_op_params *params;
@@ -229,18 +246,35 @@ struct jiku_plugin {
     const char *version;
     const struct jiku_plugin_action *actions;
     size_t n_actions;
-    /* Once per process before the first action; *state is handed to every op. May be NULL. */
-    int (*open)(const struct jiku_host *host, void **state, struct jiku_err *err);
-    void (*close)(void *state);
-    /* ABI 1.0 ends here; append only. */
-
     /*
-     * ABI 1.2, may be NULL: refuse, before any side effect, what the panel cannot do for
-     * VERB with OP's target and parameters (e.g. a --merge rollback of a kind whose restores
-     * only replace).  Reads OP only: no host calls.  OP->result is NULL.  A plugin should also
-     * call it at the start of the action itself, for cores older than 1.2.
+     * May be NULL.  Called once, before the plugin's first action, by whichever thread first
+     * needs the plugin, with the core's plugin lock held: every other thread that needs a
+     * plugin waits for it.  *STATE becomes every op's plugin_state and close()'s argument.
+     * So open():
+     *  - neither blocks nor touches the network.  It may keep HOST, valid until close(), but
+     *    call none of its functions: each of them needs an operation;
+     *  - checks that host->abi_version and host->struct_size cover what the plugin uses;
+     *  - keeps its state in *STATE, not in globals: the same object may be opened more than
+     *    once in a process.  It changes nothing the process shares: signal handlers and
+     *    masks, umask, working directory, environment, locale, stdio, resource limits, the
+     *    global set-up of libcurl, libssh2 and OpenSSL.  A library's own idempotent set-up
+     *    (xmlInitParser) is fine;
+     *  - leaves nothing behind when it fails: close() is not called, and the plugin is loaded
+     *    and opened afresh the next time it is needed.
+     */
+    int (*open)(const struct jiku_host *host, void **state, struct jiku_err *err);
+    /* May be NULL.  Once, after the process's last action returned, if the plugin was opened. */
+    void (*close)(void *state);
+    /*
+     * May be NULL: refuse, before any side effect, what the panel cannot do for VERB with OP's
+     * target and parameters (e.g. a --merge rollback of a kind whose restores only replace).
+     * Reads OP only: OP->host, OP->result and OP->core are NULL.  The core asks before it runs
+     * a command's action, not before every call of an action (not before the automatic
+     * rollback after a failed one): an action that must never run what check refuses calls
+     * it itself.
      */
     int (*check)(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err);
+    /* ABI 2.0 ends here; append only. */
 };
 
 /*

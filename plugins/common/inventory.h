@@ -1,6 +1,6 @@
 /*
- * The server inventory a plugin's DISCOVER action hands to the core (ABI 1.1,
- * struct jiku_inventory_item), shared by both panel plugins: a growing list of items and the
+ * The server inventory a plugin's DISCOVER action hands to the core (struct
+ * jiku_inventory_item), shared by both panel plugins: a growing list of items and the
  * WordPress instances WP Toolkit lists, the same way on either panel.
  */
 #ifndef JIKU_INVENTORY_H

@@ -381,7 +381,7 @@ static const struct jiku_plugin_action cpanel_actions[] = {
     {JIKU_VERB_DISCOVER, JIKU_KIND_ACCOUNT, cpanel_discover},
 };
 
-/* Refusals that need no panel: before the core does anything (ABI 1.2). */
+/* Refusals that need no panel: before the core does anything. */
 static int
 cpanel_check(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err)
 {

@@ -1,4 +1,4 @@
-/* The cPanel plugin's DISCOVER action (discover.c; ABI 1.1). */
+/* The cPanel plugin's DISCOVER action (discover.c). */
 #ifndef JIKU_CPANEL_DISCOVER_H
 #define JIKU_CPANEL_DISCOVER_H
 

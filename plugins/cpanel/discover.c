@@ -1,5 +1,5 @@
 /*
- * `discover` on cPanel (ABI 1.1 DISCOVER): every account from WHM `listaccts` (user, main
+ * `discover` on cPanel: every account from WHM `listaccts` (user, main
  * domain, owner), the WordPress sites WP Toolkit lists (`wp-toolkit --list`,
  * plugins/common/inventory.c) and the Softaculous installations of each account.
  *

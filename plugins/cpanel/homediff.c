@@ -558,8 +558,6 @@ clean_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *a
 {
     struct jiku_buf cmd = JIKU_BUF_INIT, prefix = JIKU_BUF_INIT, keep = JIKU_BUF_INIT;
     struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
-    /* ABI 1.3 members: an older core's structs end before them. */
-    bool v13 = (op->host->abi_version & 0xffffu) >= 3u;
     const struct jiku_artifact_ref *a = op->params->artifact;
     const char **words = NULL;
     size_t nkeep = 0, n = 0;
@@ -572,14 +570,14 @@ clean_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *a
             goto nomem;
         nkeep++;
     }
-    for (const char *const *k = v13 ? op->params->keep_paths : NULL; k != NULL && *k != NULL; k++) {
+    for (const char *const *k = op->params->keep_paths; k != NULL && *k != NULL; k++) {
         if (!plug_path_inside(*k, home))
             continue;
         if (jiku_buf_adds(&keep, *k + strlen(home) + 1) != 0 || jiku_buf_addch(&keep, '\0') != 0)
             goto nomem;
         nkeep++;
     }
-    if (v13 && a != NULL && warned_paths(a->warnings, home, &keep, &nkeep) != 0)
+    if (a != NULL && warned_paths(a->warnings, home, &keep, &nkeep) != 0)
         goto nomem;
     if ((words = calloc(nkeep + 7, sizeof(*words))) == NULL ||
         jiku_buf_addf(&prefix, "cpmove-%s/homedir/", user) != 0)

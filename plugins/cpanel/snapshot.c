@@ -149,13 +149,13 @@ lost_start(struct jiku_op *op, const struct jiku_server_info *srv, const char *d
  */
 #define UNIDENTIFIED "Could not identify state from pkgacct log"
 
-/* [server] pkgacct_start_grace in ms: a member of ABI 1.3; 30 s under an older core. */
+/* [server] pkgacct_start_grace in ms; 30 s when it is not set. */
 static int64_t
-start_grace_ms(const struct jiku_op *op, const struct jiku_server_info *srv)
+start_grace_ms(const struct jiku_server_info *srv)
 {
     int s = 30;
 
-    if ((op->host->abi_version & 0xffffu) >= 3u && srv->pkgacct_start_grace > 0)
+    if (srv->pkgacct_start_grace > 0)
         s = srv->pkgacct_start_grace;
     return (int64_t)s * 1000;
 }
@@ -171,7 +171,7 @@ wait_session(struct jiku_op *op, const struct jiku_server_info *srv, const char 
 {
     const struct cpanel_param p[] = {{"session_id", sid}};
     int64_t start = plug_now_ms(), timeout_ms = plug_timeout_ms(srv);
-    int64_t grace_ms = start_grace_ms(op, srv);
+    int64_t grace_ms = start_grace_ms(srv);
     bool known = false;
     int r;
 

@@ -1,5 +1,5 @@
 /*
- * `discover` on Plesk (ABI 1.1 DISCOVER): every subscription with its owner's login, from one
+ * `discover` on Plesk: every subscription with its owner's login, from one
  * `webspace get` with an empty filter (docs/WIRE.md §3.3: empty = all), and the WordPress
  * sites WP Toolkit lists (`plesk ext wp-toolkit --list`, plugins/common/inventory.c).  Owners
  * given only by id are resolved with one `customer get` and one `reseller get` of everybody,

@@ -1,4 +1,4 @@
-/* The Plesk plugin's DISCOVER action (discover.c; ABI 1.1). */
+/* The Plesk plugin's DISCOVER action (discover.c). */
 #ifndef JIKU_PLESK_DISCOVER_H
 #define JIKU_PLESK_DISCOVER_H
 

@@ -22,9 +22,10 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "err.h"
 #include "fsutil.h"
 #include "http.h"
-#include "jiku/log.h"
+#include "log.h"
 #include "retry.h"
 #include "run.h"
 

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "jiku/buf.h"
 #include "retry.h"
 #include "run.h"

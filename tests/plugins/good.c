@@ -1,7 +1,8 @@
 /*
  * The well-behaved test plugin.  One source builds several: JIKU_TEST_NAME sets the panel
  * name, and each JIKU_TEST_BREAK_* breaks one thing for one of the loader's refusals.  open()
- * and close() log through the host table so that a test can count them.
+ * and close() log through the host table so that a test can count them: the tests' fake table
+ * takes a NULL operation, where the core's needs one (host.h).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
- * A plugin built against a later 1.x (1.7): its descriptor is longer than ours, with members
- * this core does not know, and its table has a verb and a kind added after 1.0.  It must load,
+ * A plugin built against a later 2.x (2.7): its descriptor is longer than ours, with members
+ * this core does not know, and its table has a verb and a kind added after 2.0.  It must load,
  * with the unknown parts ignored.
  */
 #include <stdlib.h>
@@ -9,10 +9,10 @@
 #include "jiku/plugin.h"
 
 struct newer_plugin {
-    struct jiku_plugin v1_0;
+    struct jiku_plugin v2_0;
     /* Appended by later minors. */
-    int (*added_in_1_3)(void);
-    const char *added_in_1_7;
+    int (*added_in_2_3)(void);
+    const char *added_in_2_7;
 };
 
 static int newer_state_token;
@@ -40,7 +40,7 @@ static int
 newer_future(struct jiku_op *op, struct jiku_err *err)
 {
     (void)op;
-    return jiku_err_set(err, JIKU_E_INVAL, "newer: a 1.7 action was called by a 1.0 core");
+    return jiku_err_set(err, JIKU_E_INVAL, "newer: a 2.7 action was called by a 2.0 core");
 }
 
 static int
@@ -56,19 +56,19 @@ static const struct jiku_plugin_action newer_actions[] = {
 };
 
 static const struct newer_plugin newer_plugin = {
-    .v1_0 =
+    .v2_0 =
         {
-            .abi_version = (1u << 16) | 7u,
+            .abi_version = (2u << 16) | 7u,
             .struct_size = sizeof(struct newer_plugin),
             .name = "cpanel",
-            .version = "1.7-test",
+            .version = "2.7-test",
             .actions = newer_actions,
             .n_actions = sizeof(newer_actions) / sizeof(newer_actions[0]),
             .open = newer_open,
             .close = NULL,
         },
-    .added_in_1_3 = newer_added,
-    .added_in_1_7 = "unknown to a 1.0 core",
+    .added_in_2_3 = newer_added,
+    .added_in_2_7 = "unknown to a 2.0 core",
 };
 
-JIKU_PLUGIN_EXPORT(newer, newer_plugin.v1_0);
+JIKU_PLUGIN_EXPORT(newer, newer_plugin.v2_0);

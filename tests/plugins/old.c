@@ -1,34 +1,44 @@
 /*
- * A plugin built against ABI 1.0, before JIKU_VERB_DISCOVER: abi_version 1.0 and the 1.0
- * descriptor.  It must load under a 1.1 core and offer no discover.  With JIKU_TEST_DISCOVER it
- * names verb 10, which 1.0 did not have: garbage from a 1.0 plugin, refused.
+ * A plugin built for ABI 1.3, the last 1.x, with the descriptor 1.3 laid out.  A 2.x core
+ * refuses it on its version alone: its action must never run.
  */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "jiku/plugin.h"
+
+/* struct jiku_plugin as ABI 1.3 had it. */
+struct plugin_1_3 {
+    uint32_t abi_version;
+    uint32_t struct_size;
+    const char *name;
+    const char *version;
+    const struct jiku_plugin_action *actions;
+    size_t n_actions;
+    int (*open)(const struct jiku_host *host, void **state, struct jiku_err *err);
+    void (*close)(void *state);
+    int (*check)(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err);
+};
 
 static int
 old_probe(struct jiku_op *op, struct jiku_err *err)
 {
     (void)op;
     (void)err;
-    return 0;
+    abort();
 }
 
 static const struct jiku_plugin_action old_actions[] = {
     {JIKU_VERB_PROBE, JIKU_KIND_ACCOUNT, old_probe},
-#ifdef JIKU_TEST_DISCOVER
-    {(enum jiku_verb)10, JIKU_KIND_ACCOUNT, old_probe},
-#endif
 };
 
-static const struct jiku_plugin old_plugin = {
-    .abi_version = 1u << 16,
-    .struct_size = sizeof(struct jiku_plugin),
+static const struct plugin_1_3 old_plugin = {
+    .abi_version = (1u << 16) | 3u,
+    .struct_size = sizeof(struct plugin_1_3),
     .name = "cpanel",
-    .version = "1.0-old",
+    .version = "1.3-old",
     .actions = old_actions,
     .n_actions = sizeof(old_actions) / sizeof(old_actions[0]),
 };
 
-JIKU_PLUGIN_EXPORT(old, old_plugin);
+__attribute__((visibility("default"))) const struct plugin_1_3 *const jiku_plugin = &old_plugin;

@@ -343,9 +343,10 @@ Test(loader, refuses_an_object_without_the_symbol)
 
 Test(loader, refuses_another_major_before_reading_on)
 {
-    /* The ABI 2 descriptor holds small integers where 1.x has pointers: reading on crashes. */
+    /* The ABI 3 descriptor holds small integers where 2.x has pointers: reading on crashes. */
     install(JIKU_TPLUGIN_WRONGMAJOR, "cpanel.so", 0755);
-    expect_refusal("cpanel.so", JIKU_E_ABI, "plugin '%s' has ABI 2.0, this jiku-agent supports 1.x",
+    expect_refusal("cpanel.so", JIKU_E_ABI,
+                   "plugin '%s' was built for ABI 3.0, this jiku-agent speaks ABI 2.x",
                    at("cpanel.so"));
 }
 
@@ -353,7 +354,7 @@ Test(loader, refuses_a_truncated_descriptor)
 {
     install(JIKU_TPLUGIN_TRUNCATED, "cpanel.so", 0755);
     expect_refusal("cpanel.so", JIKU_E_ABI,
-                   "plugin '%s' is truncated: its descriptor has %zu bytes, ABI 1.0 needs at "
+                   "plugin '%s' is truncated: its descriptor has %zu bytes, ABI 2.0 needs at "
                    "least %zu",
                    at("cpanel.so"), offsetof(struct jiku_plugin, n_actions),
                    offsetof(struct jiku_plugin, open));
@@ -370,6 +371,7 @@ Test(loader, members_past_struct_size_are_absent)
     cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), 0, "%s", err.msg);
     cr_assert_null(lp->desc.open);
     cr_assert_null(lp->desc.close);
+    cr_assert_null(lp->desc.check);
     cr_assert_eq(lp->desc.struct_size, offsetof(struct jiku_plugin, open));
     cr_assert_not_null(jiku_plugin_action(lp, JIKU_VERB_PROBE, JIKU_KIND_ACCOUNT));
     cr_assert(lp->opened);
@@ -387,6 +389,15 @@ Test(loader, a_member_cut_by_struct_size_is_absent)
     cr_assert_eq(lp.desc.struct_size, offsetof(struct jiku_plugin, open) + 4);
     cr_assert_null(lp.desc.open, "open half-copied");
     cr_assert_null(lp.desc.close);
+    cr_assert_null(lp.desc.check);
+    jiku_plugin_unload(&lp);
+
+    install(JIKU_TPLUGIN_SPLITCHECK, "check.so", 0755);
+    cr_assert_eq(load("check.so", &lp, &err), 0, "%s", err.msg);
+    cr_assert_eq(lp.desc.struct_size, offsetof(struct jiku_plugin, check) + 4);
+    cr_assert_not_null(lp.desc.open);
+    cr_assert_not_null(lp.desc.close);
+    cr_assert_null(lp.desc.check, "check half-copied");
     jiku_plugin_unload(&lp);
 }
 
@@ -401,15 +412,15 @@ Test(loader, a_newer_minor_loads_with_its_extras_ignored)
 
     install(JIKU_TPLUGIN_NEWER, "cpanel.so", 0755);
     cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), 0, "%s", err.msg);
-    cr_assert_eq(lp->desc.abi_version, (1u << 16) | 7u);
+    cr_assert_eq(lp->desc.abi_version, (2u << 16) | 7u);
     cr_assert_gt(lp->desc.struct_size, sizeof(struct jiku_plugin));
-    cr_assert_str_eq(lp->desc.version, "1.7-test");
+    cr_assert_str_eq(lp->desc.version, "2.7-test");
     cr_assert_not_null(lp->desc.open);
     cr_assert_null(lp->desc.close);
     cr_assert_eq(lp->desc.n_actions, 3);
     cr_assert_not_null(lp->state, "open() was not called");
 
-    /* The 1.7 verb and kind are never handed out, not even when asked for by number. */
+    /* The 2.7 verb and kind are never handed out, not even when asked for by number. */
     cr_assert_null(
         jiku_plugin_action(lp, (enum jiku_verb)(JIKU_VERB_COUNT + 2), JIKU_KIND_ACCOUNT));
     cr_assert_null(
@@ -430,37 +441,32 @@ Test(loader, refuses_broken_action_tables)
     install(JIKU_TPLUGIN_DUPLICATE, "duplicate.so", 0755);
     install(JIKU_TPLUGIN_NOTABLE, "notable.so", 0755);
     expect_refusal("badverb.so", JIKU_E_PLUGIN,
-                   "plugin '%s' has action 2 with verb %d and kind 0, outside ABI 1.%d",
-                   at("badverb.so"), (int)JIKU_VERB_COUNT, JIKU_PLUGIN_ABI_MINOR);
+                   "plugin '%s' has action 2 with verb %d and kind 0, outside ABI %d.%d",
+                   at("badverb.so"), (int)JIKU_VERB_COUNT, JIKU_PLUGIN_ABI_MAJOR,
+                   JIKU_PLUGIN_ABI_MINOR);
     expect_refusal("duplicate.so", JIKU_E_PLUGIN,
                    "plugin '%s' has two actions for snapshot on account", at("duplicate.so"));
     expect_refusal("notable.so", JIKU_E_PLUGIN, "plugin '%s' declares 2 actions but no table",
                    at("notable.so"));
 }
 
-Test(loader, a_1_0_plugin_loads_without_discover)
+Test(loader, refuses_a_1_x_plugin_saying_so)
 {
     const struct jiku_loaded_plugin *lp = NULL;
     struct jiku_plugins *p = jiku_plugins_new(dir);
     struct jiku_err err = {0};
+    char want[1024];
 
     install(JIKU_TPLUGIN_OLD, "cpanel.so", 0755);
-    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), 0, "%s", err.msg);
-    cr_assert_eq(lp->desc.abi_version, 1u << 16);
-    cr_assert_not_null(jiku_plugin_action(lp, JIKU_VERB_PROBE, JIKU_KIND_ACCOUNT));
-    for (int k = 0; k < JIKU_KIND_COUNT; k++)
-        cr_assert_null(jiku_plugin_action(lp, JIKU_VERB_DISCOVER, (enum jiku_target_kind)k));
+    snprintf(want, sizeof(want),
+             "plugin '%s' was built for ABI 1.3, this jiku-agent speaks ABI 2.x", at("cpanel.so"));
+    expect_refusal("cpanel.so", JIKU_E_ABI, "%s", want);
+    /* What a command that needs the panel reports: the file, not a missing plugin. */
+    cr_assert_eq(jiku_plugins_get(p, "cpanel", &fake_host, &lp, &err), JIKU_E_ABI, "%s", err.msg);
+    cr_assert_str_eq(err.msg, want);
+    cr_assert_null(lp);
+    cr_assert_str_empty(host_log, "a refused plugin was opened");
     jiku_plugins_free(p);
-}
-
-Test(loader, refuses_a_1_0_plugin_naming_discover)
-{
-    /* 1.0 had no verb 10: a 1.0 table naming it is garbage, not a discover action. */
-    cr_assert_eq(JIKU_VERB_DISCOVER, 10);
-    install(JIKU_TPLUGIN_OLDDISCOVER, "cpanel.so", 0755);
-    expect_refusal("cpanel.so", JIKU_E_PLUGIN,
-                   "plugin '%s' has action 1 with verb 10 and kind 0, outside ABI 1.0",
-                   at("cpanel.so"));
 }
 
 Test(loader, refuses_a_plugin_named_for_another_panel)
@@ -633,7 +639,7 @@ Test(loader, each_lists_static_then_files_in_name_order)
     expect_seen(&s, 4, NULL, at("plesk.so"), want);
     snprintf(want, sizeof(want), "plugin '%s' is not a regular file", at("sub.so"));
     expect_seen(&s, 5, NULL, at("sub.so"), want);
-    snprintf(abi, sizeof(abi), "plugin '%s' has ABI 2.0, this jiku-agent supports 1.x",
+    snprintf(abi, sizeof(abi), "plugin '%s' was built for ABI 3.0, this jiku-agent speaks ABI 2.x",
              at("wrong.so"));
     expect_seen(&s, 6, NULL, at("wrong.so"), abi);
     snprintf(want, sizeof(want), "plugin '%s' is named 'cpanel', expected 'zz'", at("zz.so"));

@@ -1,8 +1,8 @@
 /*
- * A 1.0 plugin whose struct_size stops short, at JIKU_TEST_SIZE: before n_actions it is
- * truncated and refused; at open it is the smallest that loads; half-way into open it loads
- * with open absent, not half-copied.  Open and close are set in memory but lie past
- * struct_size, so they are absent: calling them aborts.
+ * A plugin whose struct_size stops short, at JIKU_TEST_SIZE: before n_actions it is truncated
+ * and refused; at open it is the smallest that loads; half-way into open, or into check, it
+ * loads with that member absent, not half-copied.  Open, close and check are set in memory but
+ * may lie past struct_size, so they are absent: calling them aborts.
  */
 #include <stdlib.h>
 
@@ -29,6 +29,15 @@ truncated_close(void *state)
 }
 
 static int
+truncated_check(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err)
+{
+    (void)op;
+    (void)verb;
+    (void)err;
+    abort();
+}
+
+static int
 truncated_probe(struct jiku_op *op, struct jiku_err *err)
 {
     (void)op;
@@ -49,6 +58,7 @@ static const struct jiku_plugin truncated_plugin = {
     .n_actions = 1,
     .open = truncated_open,
     .close = truncated_close,
+    .check = truncated_check,
 };
 
 JIKU_PLUGIN_EXPORT(truncated, truncated_plugin);

@@ -1,5 +1,5 @@
 /*
- * An ABI 2.0 plugin.  Past the version and size its layout is nothing like 1.x: where 1.x has
+ * An ABI 3.0 plugin.  Past the version and size its layout is nothing like 2.x: where 2.x has
  * the name and the action table it holds small integers, so a loader that read on past the
  * major version would crash here rather than quietly pass.
  */
@@ -14,7 +14,7 @@ struct wrongmajor_plugin {
 };
 
 static const struct wrongmajor_plugin wrongmajor_plugin = {
-    .abi_version = 2u << 16,
+    .abi_version = 3u << 16,
     .struct_size = sizeof(struct wrongmajor_plugin),
     .words = {1, 2, 3, 4, 5, 6, 7, 8},
 };

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "err.h"
 #include "fsutil.h"
 #include "jiku/buf.h"
 #include "jiku/err.h"

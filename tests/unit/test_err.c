@@ -6,6 +6,7 @@
 #include <criterion/parameterized.h>
 #include <string.h>
 
+#include "err.h"
 #include "jiku/err.h"
 #include "output.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jiku/log.h"
+#include "log.h"
 #include "output.h"
 #include "textsafe.h"
 

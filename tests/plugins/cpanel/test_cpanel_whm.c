@@ -11,6 +11,7 @@
 
 #include "cpanel.h"
 #include "cpanel_remote.h"
+#include "err.h"
 
 static char *
 sample(const char *name, size_t *len)

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "plesk.h"
 
 static int
