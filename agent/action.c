@@ -28,7 +28,7 @@
 
 /* What prepare() resolved for execute(). */
 struct prepared {
-    struct jiku_ctx *ctx;
+    struct jiku_session *ctx;
     struct jiku_action *act;
     const struct jiku_loaded_plugin *plugin;
     jiku_action_fn fn;
@@ -69,8 +69,8 @@ verb_name(enum jiku_verb verb)
 }
 
 int
-jiku_action_audit_decision(struct jiku_ctx *ctx, const struct jiku_decision *d, const char *target,
-                           struct jiku_err *err)
+jiku_action_audit_decision(struct jiku_session *ctx, const struct jiku_decision *d,
+                           const char *target, struct jiku_err *err)
 {
     struct jiku_audit_record rec = {
         .run_id = ctx->run_id,
@@ -91,7 +91,7 @@ jiku_action_audit_decision(struct jiku_ctx *ctx, const struct jiku_decision *d, 
 
 /* rollback --to ID|latest: a good artifact of this very target. */
 static int
-find_source(struct jiku_ctx *ctx, const struct jiku_action *act, struct jiku_artifact *out,
+find_source(struct jiku_session *ctx, const struct jiku_action *act, struct jiku_artifact *out,
             struct jiku_err *err)
 {
     const char *to = act->args.to != NULL ? act->args.to : "latest";
@@ -138,7 +138,7 @@ find_source(struct jiku_ctx *ctx, const struct jiku_action *act, struct jiku_art
  * its server copy, before this hold was granted.
  */
 static int
-hold_source(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
+hold_source(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
 {
     struct jiku_artifact now = {0};
     int r;
@@ -208,7 +208,7 @@ plugin_check(const struct prepared *p, struct jiku_err *err)
 
 /* Everything that may refuse before a side effect. 0: go on; otherwise REP says why not. */
 static int
-prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
+prepare(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
 {
     struct jiku_action *act = p->act;
     const struct jiku_target_conf *t = act->target;
@@ -251,10 +251,8 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
     /* A dry run decides only; a dry-run rollback also asks the plugin what would change. */
     if (ctx->dry_run && act->verb != JIKU_VERB_ROLLBACK)
         return 0;
-    if ((r = jiku_ctx_host(ctx, err)) != 0)
-        return r;
-    if ((r = jiku_plugins_get(ctx->plugins, t->server->info.panel, jiku_hostimpl_table(ctx->host),
-                              &p->plugin, err)) != 0)
+    if ((r = jiku_plugins_get(ctx->plugins, t->server->info.panel, ctx->host_table, &p->plugin,
+                              err)) != 0)
         return r;
     p->fn = jiku_plugin_action(p->plugin, act->verb, t->info.kind);
     p->snapshot_fn = jiku_plugin_action(p->plugin, JIKU_VERB_SNAPSHOT, t->info.kind);
@@ -288,13 +286,13 @@ jiku_op_result_release(struct jiku_op_result *res)
 
 /* One call of a plugin's action FN for target T. */
 static int
-plugin_call(struct jiku_ctx *ctx, const struct jiku_loaded_plugin *lp, jiku_action_fn fn,
+plugin_call(struct jiku_session *ctx, const struct jiku_loaded_plugin *lp, jiku_action_fn fn,
             const struct jiku_target_conf *t, const struct jiku_op_params *params,
             struct jiku_op_result *result, struct jiku_err *err)
 {
     struct jiku_op_core core = {.host = ctx->host, .plugin_name = lp->desc.name};
     struct jiku_op op = {
-        .host = jiku_hostimpl_table(ctx->host),
+        .host = ctx->host_table,
         .server = &t->server->info,
         .target = &t->info,
         .params = params,
@@ -307,7 +305,7 @@ plugin_call(struct jiku_ctx *ctx, const struct jiku_loaded_plugin *lp, jiku_acti
 }
 
 int
-jiku_action_plugin(struct jiku_ctx *ctx, const struct jiku_target_conf *t, enum jiku_verb verb,
+jiku_action_plugin(struct jiku_session *ctx, const struct jiku_target_conf *t, enum jiku_verb verb,
                    const struct jiku_op_params *params, struct jiku_op_result *result,
                    struct jiku_err *err)
 {
@@ -315,9 +313,7 @@ jiku_action_plugin(struct jiku_ctx *ctx, const struct jiku_target_conf *t, enum 
     jiku_action_fn fn;
     int r;
 
-    if ((r = jiku_ctx_host(ctx, err)) != 0 ||
-        (r = jiku_plugins_get(ctx->plugins, t->server->info.panel, jiku_hostimpl_table(ctx->host),
-                              &lp, err)) != 0)
+    if ((r = jiku_plugins_get(ctx->plugins, t->server->info.panel, ctx->host_table, &lp, err)) != 0)
         return r;
     if ((fn = jiku_plugin_action(lp, verb, t->info.kind)) == NULL)
         return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
@@ -334,7 +330,7 @@ static int
 make_artifact(struct prepared *p, jiku_action_fn fn, enum jiku_artifact_kind kind,
               const char *operation_id, char **id_out, char **warnings, struct jiku_err *err)
 {
-    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_session *ctx = p->ctx;
     const struct jiku_target_conf *t = p->act->target;
     struct jiku_artifact a = {
         .customer = t->customer->name,
@@ -417,7 +413,7 @@ out:
 static int
 call_plugin(struct prepared *p, const char *operation_id, bool *changed, struct jiku_err *err)
 {
-    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_session *ctx = p->ctx;
     struct jiku_action *act = p->act;
     const struct jiku_target_conf *t = act->target;
     struct jiku_op_result result = {0};
@@ -442,7 +438,7 @@ call_plugin(struct prepared *p, const char *operation_id, bool *changed, struct 
  * Under that lock, a pending row is what a crashed run left: it never became an artifact.
  */
 static int
-drop_stale_pending(struct jiku_ctx *ctx, const struct jiku_target_conf *t, struct jiku_err *err)
+drop_stale_pending(struct jiku_session *ctx, const struct jiku_target_conf *t, struct jiku_err *err)
 {
     struct jiku_artifact_list list = {0};
     int r;
@@ -470,7 +466,7 @@ drop_stale_pending(struct jiku_ctx *ctx, const struct jiku_target_conf *t, struc
 static void
 record_leftovers(struct prepared *p, int64_t op_id, const char *opname)
 {
-    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_session *ctx = p->ctx;
     const struct jiku_target_conf *t = p->act->target;
     const struct jiku_server_conf *servers[2] = {t->server, p->dest};
     const char *names[3] = {opname, NULL, NULL};
@@ -524,7 +520,7 @@ record_leftovers(struct prepared *p, int64_t op_id, const char *opname)
 static int
 undo(struct prepared *p, const char *safety, struct jiku_err *err)
 {
-    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_session *ctx = p->ctx;
     const struct jiku_target_conf *t = p->act->target;
     const char *action = jiku_action_for(JIKU_VERB_ROLLBACK, t->info.kind);
     struct jiku_artifact art = {0};
@@ -622,7 +618,7 @@ after_failure(struct prepared *p, int r, bool changed, struct jiku_err *err)
 static int
 execute(struct prepared *p, struct jiku_err *err)
 {
-    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_session *ctx = p->ctx;
     struct jiku_action *act = p->act;
     struct jiku_op_report *rep = &act->rep;
     struct jiku_lock *lock = NULL;
@@ -684,7 +680,7 @@ out:
 }
 
 static void
-finish(struct jiku_ctx *ctx, struct jiku_action *act, int r, const struct jiku_err *err)
+finish(struct jiku_session *ctx, struct jiku_action *act, int r, const struct jiku_err *err)
 {
     struct jiku_op_report *rep = &act->rep;
     struct jiku_err e2 = {0};
@@ -734,7 +730,7 @@ finish(struct jiku_ctx *ctx, struct jiku_action *act, int r, const struct jiku_e
 
 /* The automatic rollback's operation row and audit record, after the failed operation's. */
 static void
-finish_undo(struct jiku_ctx *ctx, struct prepared *p)
+finish_undo(struct jiku_session *ctx, struct prepared *p)
 {
     const struct jiku_action *act = p->act;
     const char *status = p->undo_status == 0                    ? "ok"
@@ -782,7 +778,7 @@ job_fn(struct jiku_job *job, struct jiku_err *err)
 }
 
 int
-jiku_actions_run(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n, struct jiku_err *err)
+jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, struct jiku_err *err)
 {
     struct prepared *preps = calloc(n ? n : 1, sizeof(*preps));
     struct jiku_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
@@ -794,8 +790,6 @@ jiku_actions_run(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n, struc
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = jiku_ctx_catalog(ctx, err)) != 0)
-        goto out;
 
     for (size_t i = 0; i < n; i++) {
         struct jiku_err e = {0};

@@ -14,7 +14,6 @@
  * and its targets are counted as skipped, never as drift.
  */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +42,7 @@ struct found {
 };
 
 struct discovery {
-    struct jiku_ctx *ctx;
+    struct jiku_session *ctx;
     const struct jiku_server_conf *server;
     struct jiku_op_result res;
     struct found *found; /* one per res.inventory item */
@@ -51,7 +50,7 @@ struct discovery {
 };
 
 static int
-fail(struct jiku_ctx *ctx, const struct jiku_err *err)
+fail(struct jiku_session *ctx, const struct jiku_err *err)
 {
     jiku_out_error(&ctx->out, err->status, err->msg);
     return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
@@ -414,14 +413,13 @@ static int
 run_discover(struct discovery *d, struct jiku_err *err)
 {
     static const enum jiku_target_kind main_kinds[] = {JIKU_KIND_ACCOUNT, JIKU_KIND_SUBSCRIPTION};
-    struct jiku_ctx *ctx = d->ctx;
+    struct jiku_session *ctx = d->ctx;
     const struct jiku_loaded_plugin *lp;
     struct jiku_op_params params = {.operation_id = "discover"};
     jiku_action_fn fn = NULL;
     int r;
 
-    if ((r = jiku_plugins_get(ctx->plugins, d->server->info.panel, jiku_hostimpl_table(ctx->host),
-                              &lp, err)) != 0)
+    if ((r = jiku_plugins_get(ctx->plugins, d->server->info.panel, ctx->host_table, &lp, err)) != 0)
         return r;
     for (size_t k = 0; k < sizeof(main_kinds) / sizeof(main_kinds[0]) && fn == NULL; k++)
         fn = jiku_plugin_action(lp, JIKU_VERB_DISCOVER, main_kinds[k]);
@@ -432,7 +430,7 @@ run_discover(struct discovery *d, struct jiku_err *err)
 
     struct jiku_op_core core = {.host = ctx->host, .plugin_name = lp->desc.name};
     struct jiku_op op = {
-        .host = jiku_hostimpl_table(ctx->host),
+        .host = ctx->host_table,
         .server = &d->server->info,
         .target = NULL,
         .params = &params,
@@ -469,22 +467,15 @@ discovery_release(struct discovery *d)
 }
 
 int
-jiku_cmd_discover(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_discover(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    const struct jiku_command *cmd = jiku_command_find("discover");
     struct discovery d = {.ctx = ctx};
     struct jiku_err err = {0};
     size_t n_new = 0, n_known = 0;
-    int c, r;
+    int r;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
-        return c == JIKU_OPT_HELP ? 0 : 64;
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
-        return r;
-    if ((r = jiku_ctx_host(ctx, &err)) != 0)
-        return fail(ctx, &err);
-    if ((d.server = jiku_config_server(ctx->cfg, argv[optind])) == NULL) {
-        jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", argv[optind]);
+    if ((d.server = jiku_config_server(ctx->cfg, args->argv[0])) == NULL) {
+        jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", args->argv[0]);
         return fail(ctx, &err);
     }
     if ((r = run_discover(&d, &err)) != 0 ||

@@ -2,7 +2,6 @@
  * policy show / explain / check, config check / show: the contract and the configuration,
  * read-only, needing no assignment.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +25,13 @@ is_override(const struct jiku_customer_conf *c, const char *action)
 }
 
 static int
-policy_show(struct jiku_ctx *ctx, const char *customer)
+policy_show(struct jiku_session *ctx, const char *customer)
 {
     const struct jiku_customer_conf *c;
     struct jiku_err err = {0};
     int r;
 
-    if ((r = jiku_ctx_config(ctx, &err)) != 0)
+    if ((r = jiku_session_open(ctx, JIKU_NEED_CONFIG, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
     if ((c = jiku_config_customer(ctx->cfg, customer)) == NULL) {
         jiku_err_set(&err, JIKU_E_NOTFOUND, "no such customer '%s'", customer);
@@ -57,13 +56,13 @@ policy_show(struct jiku_ctx *ctx, const char *customer)
 }
 
 static int
-policy_explain(struct jiku_ctx *ctx, const char *customer, const char *action)
+policy_explain(struct jiku_session *ctx, const char *customer, const char *action)
 {
     struct jiku_decision d;
     struct jiku_err err = {0};
     int r;
 
-    if ((r = jiku_ctx_config(ctx, &err)) != 0)
+    if ((r = jiku_session_open(ctx, JIKU_NEED_CONFIG, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
     r = jiku_policy_decide(ctx->cfg, customer, action, &d, &err);
     if (r != 0)
@@ -76,7 +75,7 @@ policy_explain(struct jiku_ctx *ctx, const char *customer, const char *action)
 }
 
 static void
-print_diags(struct jiku_ctx *ctx, const struct jiku_diags *d)
+print_diags(struct jiku_session *ctx, const struct jiku_diags *d)
 {
     for (size_t i = 0; i < d->n; i++) {
         const char *sev = d->items[i].is_error ? "error" : "warning";
@@ -90,7 +89,7 @@ print_diags(struct jiku_ctx *ctx, const struct jiku_diags *d)
 
 /* policy check: every tier file in policy_dir, the contract overrides, the skills check. */
 static int
-policy_check(struct jiku_ctx *ctx)
+policy_check(struct jiku_session *ctx)
 {
     struct jiku_diags diags = {0};
     struct jiku_config *cfg = NULL;
@@ -112,30 +111,23 @@ policy_check(struct jiku_ctx *ctx)
 }
 
 int
-jiku_cmd_policy(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_policy(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    const struct jiku_command *cmd = jiku_command_find("policy");
-    int c, r;
-
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
-        return c == JIKU_OPT_HELP ? 0 : 64;
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 3)) != 0)
-        return r;
-    const char *sub = argv[optind];
-    int n = argc - optind - 1;
+    const char *sub = args->argv[0];
+    int n = args->argc - 1;
 
     if (strcmp(sub, "show") == 0 && n == 1)
-        return policy_show(ctx, argv[optind + 1]);
+        return policy_show(ctx, args->argv[1]);
     if (strcmp(sub, "explain") == 0 && n == 2)
-        return policy_explain(ctx, argv[optind + 1], argv[optind + 2]);
+        return policy_explain(ctx, args->argv[1], args->argv[2]);
     if (strcmp(sub, "check") == 0 && n == 0)
         return policy_check(ctx);
-    return jiku_cmd_usage(ctx, cmd, "bad 'policy %s' command", sub);
+    return jiku_cmd_usage(ctx, args->cmd, "bad 'policy %s' command", sub);
 }
 
 /* config check: everything config load checks, plus nightly actions the policy denies. */
 static int
-config_check(struct jiku_ctx *ctx)
+config_check(struct jiku_session *ctx)
 {
     struct jiku_diags diags = {0};
     struct jiku_config *cfg = NULL;
@@ -175,13 +167,13 @@ config_check(struct jiku_ctx *ctx)
 }
 
 static int
-config_show(struct jiku_ctx *ctx)
+config_show(struct jiku_session *ctx)
 {
     struct jiku_buf b = JIKU_BUF_INIT;
     struct jiku_err err = {0};
     int r;
 
-    if ((r = jiku_ctx_config(ctx, &err)) != 0)
+    if ((r = jiku_session_open(ctx, JIKU_NEED_CONFIG, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
     if ((r = jiku_config_show(ctx->cfg, &b)) != 0) {
         jiku_err_set(&err, r, "cannot format the configuration");
@@ -194,18 +186,11 @@ config_show(struct jiku_ctx *ctx)
 }
 
 int
-jiku_cmd_config(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_config(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    const struct jiku_command *cmd = jiku_command_find("config");
-    int c, r;
-
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
-        return c == JIKU_OPT_HELP ? 0 : 64;
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
-        return r;
-    if (strcmp(argv[optind], "check") == 0)
+    if (strcmp(args->argv[0], "check") == 0)
         return config_check(ctx);
-    if (strcmp(argv[optind], "show") == 0)
+    if (strcmp(args->argv[0], "show") == 0)
         return config_show(ctx);
-    return jiku_cmd_usage(ctx, cmd, "bad 'config %s' command", argv[optind]);
+    return jiku_cmd_usage(ctx, args->cmd, "bad 'config %s' command", args->argv[0]);
 }
