@@ -229,7 +229,7 @@ int
 jiku_cmd_fail(struct jiku_session *ctx, const struct jiku_err *err)
 {
     jiku_out_error(&ctx->out, err->status, err->msg);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
+    return err->status;
 }
 
 int
@@ -244,17 +244,16 @@ jiku_cmd_usage(struct jiku_session *ctx, const struct jiku_command *cmd, const c
     jiku_out_error(&ctx->out, JIKU_E_USAGE, msg);
     if (!ctx->out.json)
         fprintf(stderr, "usage: jiku-agent %s\n", cmd->usage);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
+    return JIKU_E_USAGE;
 }
 
 /*
  * The command's options, among the global ones, into ARGS; the operands after them, counted.
- * True when the command is to run; otherwise *CODE is the exit code (after --help, or after
- * a usage error).
+ * 0 or JIKU_E_USAGE; after --help, 0 with ARGS->help set.
  */
-static bool
+static int
 parse_command(struct jiku_session *ctx, const struct jiku_command *cmd, int argc, char **argv,
-              struct jiku_cmd_args *args, int *code)
+              struct jiku_cmd_args *args)
 {
     struct option all[48];
     char shorts[64];
@@ -270,37 +269,31 @@ parse_command(struct jiku_session *ctx, const struct jiku_command *cmd, int argc
     memset(&all[n], 0, sizeof(all[n]));
 
     *args = (struct jiku_cmd_args){.cmd = cmd, .name = argv[0]};
-    *code = 0;
     optind = 0; /* GNU getopt: 0 re-initialises for the command's own argv */
     while ((c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
         if (c == 'h') {
             printf("usage: jiku-agent %s\n\n%s\n", cmd->usage, cmd->summary);
-            return false;
+            args->help = true;
+            return 0;
         }
-        if (c == '?' || c == ':') {
-            *code = jiku_cmd_usage(ctx, cmd, "%s option '%s'",
-                                   c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
-            return false;
-        }
-        if ((r = handle_global(ctx, c, optarg)) < 0) {
-            *code = jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
-            return false;
-        }
+        if (c == '?' || c == ':')
+            return jiku_cmd_usage(ctx, cmd, "%s option '%s'",
+                                  c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
+        if ((r = handle_global(ctx, c, optarg)) < 0)
+            return JIKU_E_USAGE;
         if (r == 0)
             continue;
-        if (args->n_opts == JIKU_CMD_MAX_OPTS) {
-            *code = jiku_cmd_usage(ctx, cmd, "too many options");
-            return false;
-        }
+        if (args->n_opts == JIKU_CMD_MAX_OPTS)
+            return jiku_cmd_usage(ctx, cmd, "too many options");
         args->opts[args->n_opts++] = (struct jiku_cmd_opt){c, optarg};
     }
     args->argc = argc - optind;
     args->argv = argv + optind;
     if (args->argc < cmd->min_operands)
-        *code = jiku_cmd_usage(ctx, cmd, "missing operand");
-    else if (cmd->max_operands >= 0 && args->argc > cmd->max_operands)
-        *code = jiku_cmd_usage(ctx, cmd, "unexpected operand '%s'", args->argv[cmd->max_operands]);
-    return *code == 0;
+        return jiku_cmd_usage(ctx, cmd, "missing operand");
+    if (cmd->max_operands >= 0 && args->argc > cmd->max_operands)
+        return jiku_cmd_usage(ctx, cmd, "unexpected operand '%s'", args->argv[cmd->max_operands]);
+    return 0;
 }
 
 static char *
@@ -363,7 +356,7 @@ jiku_main(int argc, char **argv)
     const struct jiku_command *cmd = NULL;
     struct jiku_cmd_args args;
     struct jiku_err err = {0};
-    int c, code;
+    int c, r, code;
 
     if (jiku_signals_install(&err) != 0) {
         fprintf(stderr, "jiku-agent: %s\n", err.msg);
@@ -405,9 +398,14 @@ jiku_main(int argc, char **argv)
     ctx.actor = ctx.actor_opt != NULL ? strdup(ctx.actor_opt) : default_actor();
     ctx.out.command = cmd->name;
 
-    if (parse_command(&ctx, cmd, argc - optind, argv + optind, &args, &code))
-        code = jiku_session_open(&ctx, cmd->needs, &err) != 0 ? jiku_cmd_fail(&ctx, &err)
-                                                              : cmd->fn(&ctx, &args);
+    r = parse_command(&ctx, cmd, argc - optind, argv + optind, &args);
+    if (r == 0 && !args.help)
+        r = jiku_session_open(&ctx, cmd->needs, &err) != 0 ? jiku_cmd_fail(&ctx, &err)
+                                                           : cmd->fn(&ctx, &args);
+    /* A command that ran to its end counted its operations: 0, 3, or their shared code. */
+    code = r != 0 ? jiku_status_exit_code(r) : jiku_out_exit_code(&ctx.out);
+    if (!args.help)
+        jiku_out_summary(&ctx.out, code);
     if (code == 0 && jiku_interrupted())
         code = jiku_status_exit_code(JIKU_E_INTERRUPTED);
     /* Before the run is recorded: the catalog keeps the code the process exits with. */

@@ -21,6 +21,7 @@ struct jiku_cmd_opt {
 struct jiku_cmd_args {
     const struct jiku_command *cmd;
     const char *name; /* as invoked: "snapshot" or "backup" share one command function */
+    bool help;        /* --help was given and answered: the command does not run */
     struct jiku_cmd_opt opts[JIKU_CMD_MAX_OPTS];
     size_t n_opts;
     int argc; /* the operands */
@@ -30,8 +31,10 @@ struct jiku_cmd_args {
 /*
  * One subcommand.  jiku_main parses its options (SHORTOPTS and LONGOPTS, among the global
  * ones, so that `jiku-agent list --json` works as well as `jiku-agent --json list`) and counts
- * its operands before it builds the session from NEEDS; FN then runs with both.  FN returns an
- * exit code.
+ * its operands before it builds the session from NEEDS; FN then runs with both.  FN returns 0
+ * (the exit code then follows from the operations it counted in the session's output) or the
+ * enum jiku_status it ended on; jiku_main alone turns that into the exit code and prints the
+ * summary line.
  */
 struct jiku_command {
     const char *name;
@@ -44,12 +47,12 @@ struct jiku_command {
     const char *summary; /* one line for --help */
 };
 
-/* argv → exit code; the only caller of jiku_status_exit_code for the process's own exit. */
+/* argv → exit code: the only place a command's status becomes the process's exit code. */
 int jiku_main(int argc, char **argv);
 
-/* A command ends on ERR: the message (JSON or stderr), the summary, and ERR's exit code. */
+/* A command ends on ERR: prints its message (JSON or stderr) and returns its status. */
 int jiku_cmd_fail(struct jiku_session *ctx, const struct jiku_err *err);
-/* Usage error: prints "usage: jiku-agent USAGE" and returns 64. */
+/* Usage error: prints the message and "usage: jiku-agent USAGE"; returns JIKU_E_USAGE. */
 int jiku_cmd_usage(struct jiku_session *ctx, const struct jiku_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -42,7 +42,7 @@ jiku_cmd_list(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     for (size_t i = 0; i < list.n; i++)
         jiku_out_artifact(&ctx->out, &list.items[i], now);
     jiku_artifact_list_release(&list);
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 int
@@ -54,7 +54,7 @@ jiku_cmd_pin(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     if (jiku_catalog_artifact_pin(ctx->cat, args->argv[0], pin, &err) != 0)
         return jiku_cmd_fail(ctx, &err);
     jiku_out_text(&ctx->out, "%s %s\n", pin ? "pinned" : "unpinned", args->argv[0]);
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 struct history_arg {
@@ -103,7 +103,7 @@ jiku_cmd_history(struct jiku_session *ctx, const struct jiku_cmd_args *args)
         return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", target);
     if (jiku_audit_each(ctx->cat, target, since, history_line, &ha, &err) != 0)
         return jiku_cmd_fail(ctx, &err);
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 int
@@ -130,7 +130,7 @@ jiku_cmd_audit(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     }
     jiku_out_text(&ctx->out, "audit ok: %lld record%s, chain intact\n", (long long)n,
                   n == 1 ? "" : "s");
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 /* Every good artifact of the targets: its backup file's checksum, its server copy's presence. */
@@ -204,7 +204,7 @@ jiku_cmd_verify(struct jiku_session *ctx, const struct jiku_cmd_args *args)
         }
         jiku_artifact_list_release(&list);
     }
-    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+    return 0;
 }
 
 /*
@@ -292,5 +292,5 @@ jiku_cmd_catalog(struct jiku_session *ctx, const struct jiku_cmd_args *args)
         return jiku_cmd_usage(ctx, args->cmd, "unknown 'catalog %s' command", args->argv[0]);
     /* backup_dir/CUSTOMER/NAME/ID */
     rebuild_walk(ctx, ctx->cfg->backup_dir, 2);
-    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+    return 0;
 }

@@ -49,13 +49,6 @@ struct discovery {
     unsigned n_drift, n_unchecked;
 };
 
-static int
-fail(struct jiku_session *ctx, const struct jiku_err *err)
-{
-    jiku_out_error(&ctx->out, err->status, err->msg);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
-}
-
 static bool
 same_str(const char *a, const char *b)
 {
@@ -476,7 +469,7 @@ jiku_cmd_discover(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 
     if ((d.server = jiku_config_server(ctx->cfg, args->argv[0])) == NULL) {
         jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", args->argv[0]);
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     }
     if ((r = run_discover(&d, &err)) != 0 ||
         (d.found = calloc(d.res.n_inventory + 1, sizeof(*d.found))) == NULL ||
@@ -484,7 +477,7 @@ jiku_cmd_discover(struct jiku_session *ctx, const struct jiku_cmd_args *args)
         if (r == 0)
             jiku_err_set(&err, JIKU_E_NOMEM, "out of memory");
         discovery_release(&d);
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     }
     print_items(&d);
     print_drift(&d);
@@ -499,7 +492,8 @@ jiku_cmd_discover(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     ctx->out.ok = (unsigned)d.res.n_inventory;
     ctx->out.failed = d.n_drift;
     ctx->out.skipped = d.n_unchecked;
-    r = d.n_drift > 0 ? 3 : 0;
+    /* Drift is a partial result (3), however many items the server listed. */
+    ctx->out.first_fail_code = d.n_drift > 0 ? 3 : 0;
     discovery_release(&d);
-    return jiku_out_summary(&ctx->out, r);
+    return 0;
 }

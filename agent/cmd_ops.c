@@ -22,9 +22,7 @@ run_actions(struct jiku_session *ctx, struct jiku_action *acts, size_t n)
     int r = jiku_actions_run(ctx, acts, n, &err);
 
     jiku_actions_release(acts, n);
-    if (r != 0)
-        return jiku_cmd_fail(ctx, &err);
-    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+    return r != 0 ? jiku_cmd_fail(ctx, &err) : 0;
 }
 
 /* A TARGET operand: validated as a name before it is looked up. */
@@ -170,7 +168,7 @@ jiku_cmd_rollback(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     if ((r = one_target(ctx, args, &act)) != 0)
         return r;
     if (!confirmed(ctx, yes, "roll back"))
-        return jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
+        return JIKU_E_USAGE;
     return run_actions(ctx, &act, 1);
 }
 
@@ -200,7 +198,7 @@ jiku_cmd_appverb(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     if ((r = one_target(ctx, args, &act)) != 0)
         return r;
     if (act.verb == JIKU_VERB_PROMOTE && !confirmed(ctx, yes, "promote staging to live"))
-        return jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
+        return JIKU_E_USAGE;
     return run_actions(ctx, &act, 1);
 }
 
@@ -279,7 +277,7 @@ jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 
     (void)args; /* no options, no operands */
     if ((acts = calloc(ctx->cfg->n_targets + 1, sizeof(*acts))) == NULL)
-        return jiku_out_summary(&ctx->out, 1);
+        return JIKU_E_NOMEM;
     if (!ctx->dry_run)
         ping = jiku_ping_start(ctx->cfg->ping_url);
     for (size_t i = 0; i < ctx->cfg->n_targets; i++) {
@@ -303,13 +301,13 @@ jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     }
     jiku_actions_release(acts, n);
     free(acts);
-    code = r != 0 ? jiku_status_exit_code(r) : jiku_out_exit_code(&ctx->out);
-    jiku_ping_finish(ping, code == 0);
+    code = jiku_out_exit_code(&ctx->out);
+    jiku_ping_finish(ping, r == 0 && code == 0);
     if (r != 0)
         return jiku_cmd_fail(ctx, &err);
     /* The table's last line for a human; under cron the failure lines are the summary. */
     if (!ctx->quiet && (!ctx->out.cron || ctx->dry_run))
         jiku_out_text(&ctx->out, "nightly: %u ok, %u failed, %u denied, %u skipped (exit %d)\n",
                       ctx->out.ok, ctx->out.failed, ctx->out.denied, ctx->out.skipped, code);
-    return jiku_out_summary(&ctx->out, code);
+    return 0;
 }

@@ -52,7 +52,7 @@ policy_show(struct jiku_session *ctx, const char *customer)
                       is_override(c, d.action) ? " (contract)" : "",
                       jiku_action_executable(d.action) ? "" : " (not implemented)");
     }
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 static int
@@ -71,7 +71,7 @@ policy_explain(struct jiku_session *ctx, const char *customer, const char *actio
     jiku_out_text(&ctx->out, "%s\n", d.reason);
     if (!jiku_action_executable(action))
         jiku_out_text(&ctx->out, "note: %s is not implemented by any plugin\n", action);
-    return jiku_out_summary(&ctx->out, d.allowed ? 0 : jiku_status_exit_code(JIKU_E_DENIED));
+    return d.allowed ? 0 : JIKU_E_DENIED;
 }
 
 static void
@@ -94,20 +94,20 @@ policy_check(struct jiku_session *ctx)
     struct jiku_diags diags = {0};
     struct jiku_config *cfg = NULL;
     struct jiku_err err = {0};
-    int code;
+    int r;
 
     if (jiku_config_load(ctx->config_path, 0, &cfg, &diags, &err) == 0) {
         jiku_policy_lint_dir(cfg->policy_dir, &diags);
         jiku_policy_skills_check(cfg, &diags);
     }
     print_diags(ctx, &diags);
-    code = diags.n_errors > 0 ? jiku_status_exit_code(JIKU_E_CONFIG) : 0;
-    if (code == 0)
+    r = diags.n_errors > 0 ? JIKU_E_CONFIG : 0;
+    if (r == 0)
         jiku_out_text(&ctx->out, "policy ok: %zu customer%s, %zu warning%s\n", cfg->n_customers,
                       cfg->n_customers == 1 ? "" : "s", diags.n, diags.n == 1 ? "" : "s");
     jiku_diags_release(&diags);
     jiku_config_free(cfg);
-    return jiku_out_summary(&ctx->out, code);
+    return r;
 }
 
 int
@@ -132,7 +132,7 @@ config_check(struct jiku_session *ctx)
     struct jiku_diags diags = {0};
     struct jiku_config *cfg = NULL;
     struct jiku_err err = {0};
-    int code;
+    int r;
 
     if (jiku_config_load(ctx->config_path, 0, &cfg, &diags, &err) == 0) {
         for (size_t i = 0; i < cfg->n_targets; i++) {
@@ -154,8 +154,8 @@ config_check(struct jiku_session *ctx)
         }
     }
     print_diags(ctx, &diags);
-    code = diags.n_errors > 0 ? jiku_status_exit_code(JIKU_E_CONFIG) : 0;
-    if (code == 0)
+    r = diags.n_errors > 0 ? JIKU_E_CONFIG : 0;
+    if (r == 0)
         jiku_out_text(&ctx->out,
                       "config ok: %zu server%s, %zu customer%s, %zu target%s, %zu warning%s\n",
                       cfg->n_servers, cfg->n_servers == 1 ? "" : "s", cfg->n_customers,
@@ -163,7 +163,7 @@ config_check(struct jiku_session *ctx)
                       cfg->n_targets == 1 ? "" : "s", diags.n, diags.n == 1 ? "" : "s");
     jiku_diags_release(&diags);
     jiku_config_free(cfg);
-    return jiku_out_summary(&ctx->out, code);
+    return r;
 }
 
 static int
@@ -182,7 +182,7 @@ config_show(struct jiku_session *ctx)
     jiku_out_json(&ctx->out, "config", "{s:s}", "text", jiku_buf_str(&b));
     jiku_out_text(&ctx->out, "%s", jiku_buf_str(&b));
     jiku_buf_release(&b);
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 int

@@ -266,7 +266,6 @@ jiku_cmd_prune(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     struct jiku_err err = {0};
     bool all = args->n_opts > 0; /* --all */
     size_t n = 0;
-    int r;
 
     if (all == (args->argc > 0))
         return jiku_cmd_usage(ctx, cmd, "name targets, or give --all");
@@ -276,16 +275,15 @@ jiku_cmd_prune(struct jiku_session *ctx, const struct jiku_cmd_args *args)
             if (!jiku_valid_target_id(args->argv[i]))
                 return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", args->argv[i]);
             if ((targets[n++] = jiku_config_target(ctx->cfg, args->argv[i])) == NULL) {
-                r = jiku_err_set(&err, JIKU_E_NOTFOUND, "no such target '%s'", args->argv[i]);
+                jiku_err_set(&err, JIKU_E_NOTFOUND, "no such target '%s'", args->argv[i]);
                 goto fail;
             }
         }
     }
     jiku_prune_targets(ctx, targets, n, false);
     free(targets);
-    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+    return 0;
 fail:
     free(targets);
-    jiku_out_error(&ctx->out, r, err.msg);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(r));
+    return jiku_cmd_fail(ctx, &err);
 }
