@@ -29,7 +29,7 @@
 
 /* What prepare() resolved for execute(). */
 struct prepared {
-    struct jiku_ctx *ctx;
+    struct jiku_session *ctx;
     struct jiku_action *act;
     const struct jiku_loaded_plugin *plugin;
     jiku_action_fn fn;
@@ -42,21 +42,38 @@ struct prepared {
     char *unmade[2];        /* ids reserved for artifacts that were not made (no row left) */
     size_t n_unmade;
     char **keep_paths; /* rollback: artifact locations on the server, never to be removed */
+    int64_t op_id;     /* the operation's row in the catalog; 0 before begin_op */
+    char nonce[JIKU_NONCE_SIZE];
     /* The automatic rollback after a failed one that changed the server (undo_failure). */
     int64_t undo_op_id; /* its operation, recorded after the failed one's (finish_undo) */
     int undo_status;
     char *undo_error;
 };
 
+/* What the engine does for each verb it runs; a verb not listed is one plain plugin call. */
+static const struct verb_rule {
+    bool safety;       /* a safety snapshot first: live data is not touched without a way back */
+    bool dry_run_asks; /* a dry run asks the plugin what would change; otherwise it decides only */
+    bool restores;     /* takes an artifact of the target (--to), held until the end */
+    bool makes;        /* makes an artifact of KIND */
+    enum jiku_artifact_kind kind;
+} verb_rules[JIKU_VERB_COUNT] = {
+    [JIKU_VERB_SNAPSHOT] = {.makes = true, .kind = JIKU_ARTIFACT_SNAPSHOT},
+    [JIKU_VERB_BACKUP] = {.makes = true, .kind = JIKU_ARTIFACT_BACKUP},
+    [JIKU_VERB_ROLLBACK] = {.safety = true, .dry_run_asks = true, .restores = true},
+    [JIKU_VERB_PROMOTE] = {.safety = true},
+};
+
+/* A dry run of VERB that only decides: no lock, no plugin, reported as skipped. */
 static bool
-needs_safety(enum jiku_verb verb)
+decides_only(const struct jiku_session *ctx, enum jiku_verb verb)
 {
-    return verb == JIKU_VERB_ROLLBACK || verb == JIKU_VERB_PROMOTE;
+    return ctx->dry_run && !verb_rules[verb].dry_run_asks;
 }
 
 int
-jiku_action_audit_decision(struct jiku_ctx *ctx, const struct jiku_decision *d, const char *target,
-                           struct jiku_err *err)
+jiku_action_audit_decision(struct jiku_session *ctx, const struct jiku_decision *d,
+                           const char *target, struct jiku_err *err)
 {
     struct jiku_audit_record rec = {
         .run_id = ctx->run_id,
@@ -77,7 +94,7 @@ jiku_action_audit_decision(struct jiku_ctx *ctx, const struct jiku_decision *d, 
 
 /* rollback --to ID|latest: a good artifact of this very target. */
 static int
-find_source(struct jiku_ctx *ctx, const struct jiku_action *act, struct jiku_artifact *out,
+find_source(struct jiku_session *ctx, const struct jiku_action *act, struct jiku_artifact *out,
             struct jiku_err *err)
 {
     const char *to = act->args.to != NULL ? act->args.to : "latest";
@@ -124,7 +141,7 @@ find_source(struct jiku_ctx *ctx, const struct jiku_action *act, struct jiku_art
  * its server copy, before this hold was granted.
  */
 static int
-hold_source(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
+hold_source(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
 {
     struct jiku_artifact now = {0};
     int r;
@@ -164,7 +181,7 @@ action_params(const struct prepared *p, const char *operation_id, struct jiku_op
     *out = (struct jiku_op_params){
         .dry_run = p->ctx->dry_run,
         .mode = act->args.mode,
-        .artifact = act->verb == JIKU_VERB_ROLLBACK ? &p->source_ref : NULL,
+        .artifact = verb_rules[act->verb].restores ? &p->source_ref : NULL,
         .domain = act->args.domain,
         .dest_server = p->dest != NULL ? &p->dest->info : NULL,
         .as_user = act->args.as_user,
@@ -173,7 +190,7 @@ action_params(const struct prepared *p, const char *operation_id, struct jiku_op
     };
 }
 
-/* The plugin's own refusals (ABI 1.2), while nothing has happened yet. */
+/* The plugin's own refusals (its check()), while nothing has happened yet. */
 static int
 plugin_check(const struct prepared *p, struct jiku_err *err)
 {
@@ -194,7 +211,7 @@ plugin_check(const struct prepared *p, struct jiku_err *err)
 
 /* Everything that may refuse before a side effect. 0: go on; otherwise REP says why not. */
 static int
-prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
+prepare(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
 {
     struct jiku_action *act = p->act;
     const struct jiku_target_conf *t = act->target;
@@ -225,7 +242,7 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
         return jiku_err_set(err, JIKU_E_USAGE, "cannot clone a %s target onto %s server '%s'",
                             t->server->info.panel, p->dest->info.panel, p->dest->info.name);
 
-    if (act->verb == JIKU_VERB_ROLLBACK) {
+    if (verb_rules[act->verb].restores) {
         if ((r = find_source(ctx, act, &p->source, err)) != 0 ||
             (r = hold_source(ctx, p, err)) != 0 ||
             (r = jiku_catalog_server_locations(ctx->cat, t->server->info.name, &p->keep_paths,
@@ -234,17 +251,14 @@ prepare(struct jiku_ctx *ctx, struct prepared *p, struct jiku_err *err)
         jiku_artifact_ref_of(&p->source, &p->source_ref);
     }
 
-    /* A dry run decides only; a dry-run rollback also asks the plugin what would change. */
-    if (ctx->dry_run && act->verb != JIKU_VERB_ROLLBACK)
+    if (decides_only(ctx, act->verb))
         return 0;
-    if ((r = jiku_ctx_host(ctx, err)) != 0)
-        return r;
-    if ((r = jiku_plugins_get(ctx->plugins, t->server->info.panel, jiku_hostimpl_table(ctx->host),
-                              &p->plugin, err)) != 0)
+    if ((r = jiku_plugins_get(ctx->plugins, t->server->info.panel, ctx->host_table, &p->plugin,
+                              err)) != 0)
         return r;
     p->fn = jiku_plugin_action(p->plugin, act->verb, t->info.kind);
     p->snapshot_fn = jiku_plugin_action(p->plugin, JIKU_VERB_SNAPSHOT, t->info.kind);
-    if (p->fn == NULL || (needs_safety(act->verb) && p->snapshot_fn == NULL))
+    if (p->fn == NULL || (verb_rules[act->verb].safety && p->snapshot_fn == NULL))
         return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
                             t->server->info.panel, jiku_verb_name(act->verb),
                             jiku_kind_name(t->info.kind));
@@ -274,13 +288,13 @@ jiku_op_result_release(struct jiku_op_result *res)
 
 /* One call of a plugin's action FN for target T. */
 static int
-plugin_call(struct jiku_ctx *ctx, const struct jiku_loaded_plugin *lp, jiku_action_fn fn,
+plugin_call(struct jiku_session *ctx, const struct jiku_loaded_plugin *lp, jiku_action_fn fn,
             const struct jiku_target_conf *t, const struct jiku_op_params *params,
             struct jiku_op_result *result, struct jiku_err *err)
 {
     struct jiku_op_core core = {.host = ctx->host, .plugin_name = lp->desc.name};
     struct jiku_op op = {
-        .host = jiku_hostimpl_table(ctx->host),
+        .host = ctx->host_table,
         .server = &t->server->info,
         .target = &t->info,
         .params = params,
@@ -293,7 +307,7 @@ plugin_call(struct jiku_ctx *ctx, const struct jiku_loaded_plugin *lp, jiku_acti
 }
 
 int
-jiku_action_plugin(struct jiku_ctx *ctx, const struct jiku_target_conf *t, enum jiku_verb verb,
+jiku_action_plugin(struct jiku_session *ctx, const struct jiku_target_conf *t, enum jiku_verb verb,
                    const struct jiku_op_params *params, struct jiku_op_result *result,
                    struct jiku_err *err)
 {
@@ -301,9 +315,7 @@ jiku_action_plugin(struct jiku_ctx *ctx, const struct jiku_target_conf *t, enum 
     jiku_action_fn fn;
     int r;
 
-    if ((r = jiku_ctx_host(ctx, err)) != 0 ||
-        (r = jiku_plugins_get(ctx->plugins, t->server->info.panel, jiku_hostimpl_table(ctx->host),
-                              &lp, err)) != 0)
+    if ((r = jiku_plugins_get(ctx->plugins, t->server->info.panel, ctx->host_table, &lp, err)) != 0)
         return r;
     if ((fn = jiku_plugin_action(lp, verb, t->info.kind)) == NULL)
         return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
@@ -321,7 +333,7 @@ static int
 make_artifact(struct prepared *p, jiku_action_fn fn, enum jiku_artifact_kind kind,
               const char *operation_id, char **id_out, char **warnings, struct jiku_err *err)
 {
-    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_session *ctx = p->ctx;
     const struct jiku_target_conf *t = p->act->target;
     struct jiku_artifact a = {
         .customer = t->customer->name,
@@ -404,7 +416,7 @@ out:
 static int
 call_plugin(struct prepared *p, const char *operation_id, bool *changed, struct jiku_err *err)
 {
-    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_session *ctx = p->ctx;
     struct jiku_action *act = p->act;
     const struct jiku_target_conf *t = act->target;
     struct jiku_op_result result = {0};
@@ -429,7 +441,7 @@ call_plugin(struct prepared *p, const char *operation_id, bool *changed, struct 
  * Under that lock, a pending row is what a crashed run left: it never became an artifact.
  */
 static int
-drop_stale_pending(struct jiku_ctx *ctx, const struct jiku_target_conf *t, struct jiku_err *err)
+drop_stale_pending(struct jiku_session *ctx, const struct jiku_target_conf *t, struct jiku_err *err)
 {
     struct jiku_artifact_list list = {0};
     int r;
@@ -457,7 +469,7 @@ drop_stale_pending(struct jiku_ctx *ctx, const struct jiku_target_conf *t, struc
 static void
 record_leftovers(struct prepared *p, int64_t op_id, const char *opname)
 {
-    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_session *ctx = p->ctx;
     const struct jiku_target_conf *t = p->act->target;
     const struct jiku_server_conf *servers[2] = {t->server, p->dest};
     const char *names[3] = {opname, NULL, NULL};
@@ -511,7 +523,7 @@ record_leftovers(struct prepared *p, int64_t op_id, const char *opname)
 static int
 undo(struct prepared *p, const char *safety, struct jiku_err *err)
 {
-    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_session *ctx = p->ctx;
     const struct jiku_target_conf *t = p->act->target;
     const char *action = jiku_action_for(JIKU_VERB_ROLLBACK, t->info.kind);
     struct jiku_artifact art = {0};
@@ -609,24 +621,19 @@ after_failure(struct prepared *p, int r, bool changed, struct jiku_err *err)
 static int
 execute(struct prepared *p, struct jiku_err *err)
 {
-    struct jiku_ctx *ctx = p->ctx;
+    struct jiku_session *ctx = p->ctx;
     struct jiku_action *act = p->act;
+    const struct verb_rule *rule = &verb_rules[act->verb];
     struct jiku_op_report *rep = &act->rep;
     struct jiku_lock *lock = NULL;
-    int64_t op_id = 0, start = jiku_now_ms();
-    char nonce[JIKU_NONCE_SIZE], idbuf[32];
+    int64_t start = jiku_now_ms();
     struct jiku_buf name = JIKU_BUF_INIT;
     const char *opid;
     bool changed = false;
     int r;
 
-    if ((r = jiku_catalog_op_begin_nonce(ctx->cat, ctx->run_id, rep->target, rep->action, nonce,
-                                         &op_id, err)) != 0)
-        return r;
-    snprintf(idbuf, sizeof(idbuf), "%lld", (long long)op_id);
-    rep->id = strdup(idbuf);
     /* What plugins name the operation's directories on servers by: the nonce makes it ours. */
-    if (jiku_catalog_op_name(ctx->run_id, op_id, nonce, &name) != 0) {
+    if (jiku_catalog_op_name(ctx->run_id, p->op_id, p->nonce, &name) != 0) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
@@ -638,31 +645,22 @@ execute(struct prepared *p, struct jiku_err *err)
                           (r = drop_stale_pending(ctx, act->target, err)) != 0))
         goto out;
 
-    switch (act->verb) {
-    case JIKU_VERB_SNAPSHOT:
-    case JIKU_VERB_BACKUP:
-        r = make_artifact(
-            p, p->fn, act->verb == JIKU_VERB_BACKUP ? JIKU_ARTIFACT_BACKUP : JIKU_ARTIFACT_SNAPSHOT,
-            opid, &rep->artifact, &rep->warnings, err);
-        break;
-    default:
-        if (needs_safety(act->verb) && !ctx->dry_run) {
-            /* Refuse to touch live data without a way back (docs/SECURITY.md). */
-            if ((r = make_artifact(p, p->snapshot_fn, JIKU_ARTIFACT_SAFETY, opid,
-                                   &rep->safety_artifact, NULL, err)) != 0) {
-                jiku_err_prefix(err, "safety snapshot failed, nothing was changed");
-                break;
-            }
-        }
-        if (act->verb == JIKU_VERB_ROLLBACK)
+    if (rule->makes) {
+        r = make_artifact(p, p->fn, rule->kind, opid, &rep->artifact, &rep->warnings, err);
+    } else if (rule->safety && !ctx->dry_run &&
+               (r = make_artifact(p, p->snapshot_fn, JIKU_ARTIFACT_SAFETY, opid,
+                                  &rep->safety_artifact, NULL, err)) != 0) {
+        /* Refuse to touch live data without a way back (docs/SECURITY.md). */
+        jiku_err_prefix(err, "safety snapshot failed, nothing was changed");
+    } else {
+        if (rule->restores)
             rep->artifact = strdup(p->source.id);
         r = call_plugin(p, opid, &changed, err);
         if (r != 0 && rep->safety_artifact != NULL)
             r = after_failure(p, r, changed, err);
-        break;
     }
     if (r != 0 && jiku_interrupted() && p->called && !ctx->dry_run)
-        record_leftovers(p, op_id, opid);
+        record_leftovers(p, p->op_id, opid);
 out:
     jiku_buf_release(&name);
     jiku_lock_release(lock);
@@ -670,34 +668,51 @@ out:
     return r;
 }
 
+/*
+ * The operation's row in the catalog, begun here only, after prepare(): an action refused
+ * there (denied, no plugin, no such artifact) is still an operation of this run, for history
+ * and metrics.  A dry run records its decisions only, and a row only when it asks the plugin.
+ */
 static void
-finish(struct jiku_ctx *ctx, struct jiku_action *act, int r, const struct jiku_err *err)
+begin_op(struct jiku_session *ctx, struct prepared *p, int *r, struct jiku_err *err)
 {
+    struct jiku_op_report *rep = &p->act->rep;
+    struct jiku_err e = {0};
+    char idbuf[32];
+    int br;
+
+    if (ctx->dry_run && (*r != 0 || decides_only(ctx, p->act->verb)))
+        return;
+    br = jiku_catalog_op_begin_nonce(ctx->cat, ctx->run_id, rep->target, rep->action, p->nonce,
+                                     &p->op_id, &e);
+    if (br == 0) {
+        snprintf(idbuf, sizeof(idbuf), "%lld", (long long)p->op_id);
+        if ((rep->id = strdup(idbuf)) != NULL)
+            return;
+        br = jiku_err_set(&e, JIKU_E_NOMEM, "out of memory");
+    }
+    log_error("%s", e.msg);
+    if (*r == 0) {
+        *r = br;
+        *err = e;
+    }
+}
+
+static void
+finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_err *err)
+{
+    struct jiku_action *act = p->act;
     struct jiku_op_report *rep = &act->rep;
     struct jiku_err e2 = {0};
 
     if (r == 0) {
-        rep->status = ctx->dry_run && act->verb != JIKU_VERB_ROLLBACK ? "skipped" : "ok";
+        rep->status = decides_only(ctx, act->verb) ? "skipped" : "ok";
         rep->status_code = 0;
     } else {
         jiku_op_report_fail(rep, r, err->msg);
     }
-    int64_t op_id = rep->id != NULL ? strtoll(rep->id, NULL, 10) : 0;
-    char idbuf[32];
-
-    /* Refused before it began (denied, no plugin, no such artifact): still an operation of
-     * this run, for history and metrics; a dry run records its decisions only. */
-    if (op_id == 0) {
-        if (ctx->dry_run)
-            return;
-        if (jiku_catalog_op_begin(ctx->cat, ctx->run_id, rep->target, rep->action, &op_id, &e2) !=
-            0) {
-            log_error("%s", e2.msg);
-            return;
-        }
-        snprintf(idbuf, sizeof(idbuf), "%lld", (long long)op_id);
-        rep->id = strdup(idbuf);
-    }
+    if (p->op_id == 0)
+        return; /* a dry run's decision, or no row could be begun (logged) */
 
     struct jiku_audit_record rec = {
         .run_id = ctx->run_id,
@@ -713,7 +728,7 @@ finish(struct jiku_ctx *ctx, struct jiku_action *act, int r, const struct jiku_e
         .dry_run = ctx->dry_run,
     };
 
-    if (jiku_catalog_op_end(ctx->cat, op_id, rep->status, jiku_status_exit_code(r), rep->error,
+    if (jiku_catalog_op_end(ctx->cat, p->op_id, rep->status, jiku_status_exit_code(r), rep->error,
                             rep->artifact, &e2) != 0 ||
         jiku_audit_append(ctx->cat, &rec, &e2) != 0)
         log_error("%s", e2.msg);
@@ -721,7 +736,7 @@ finish(struct jiku_ctx *ctx, struct jiku_action *act, int r, const struct jiku_e
 
 /* The automatic rollback's operation row and audit record, after the failed operation's. */
 static void
-finish_undo(struct jiku_ctx *ctx, struct prepared *p)
+finish_undo(struct jiku_session *ctx, struct prepared *p)
 {
     const struct jiku_action *act = p->act;
     const char *status = p->undo_status == 0                    ? "ok"
@@ -732,8 +747,8 @@ finish_undo(struct jiku_ctx *ctx, struct prepared *p)
 
     if (p->undo_op_id == 0)
         return;
-    if (jiku_buf_addf(&reason, "automatic rollback after %s operation %s failed%s%s",
-                      jiku_verb_name(act->verb), act->rep.id != NULL ? act->rep.id : "?",
+    if (jiku_buf_addf(&reason, "automatic rollback after %s operation %lld failed%s%s",
+                      jiku_verb_name(act->verb), (long long)p->op_id,
                       p->undo_error != NULL ? ": " : "",
                       p->undo_error != NULL ? p->undo_error : "") != 0) {
         log_error("out of memory");
@@ -769,7 +784,7 @@ job_fn(struct jiku_job *job, struct jiku_err *err)
 }
 
 int
-jiku_actions_run(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n, struct jiku_err *err)
+jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, struct jiku_err *err)
 {
     struct prepared *preps = calloc(n ? n : 1, sizeof(*preps));
     struct jiku_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
@@ -781,8 +796,6 @@ jiku_actions_run(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n, struc
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = jiku_ctx_catalog(ctx, err)) != 0)
-        goto out;
 
     for (size_t i = 0; i < n; i++) {
         struct jiku_err e = {0};
@@ -791,12 +804,9 @@ jiku_actions_run(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n, struc
         preps[i].ctx = ctx;
         preps[i].act = &acts[i];
         pr = prepare(ctx, &preps[i], &e);
-        if (pr != 0) {
-            finish(ctx, &acts[i], pr, &e);
-            continue;
-        }
-        if (ctx->dry_run && acts[i].verb != JIKU_VERB_ROLLBACK) {
-            finish(ctx, &acts[i], 0, &e);
+        begin_op(ctx, &preps[i], &pr, &e);
+        if (pr != 0 || decides_only(ctx, acts[i].verb)) {
+            finish(ctx, &preps[i], pr, &e);
             continue;
         }
         jobs[n_jobs] = (struct jiku_job){
@@ -810,7 +820,7 @@ jiku_actions_run(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n, struc
 
     r = jiku_run_jobs(jobs, n_jobs, ctx->cfg->max_parallel, err);
     for (size_t j = 0; j < n_jobs; j++) {
-        finish(ctx, &acts[job_of[j]], jobs[j].status, &jobs[j].err);
+        finish(ctx, &preps[job_of[j]], jobs[j].status, &jobs[j].err);
         finish_undo(ctx, &preps[job_of[j]]);
     }
     if (r == JIKU_E_INTERRUPTED) {

@@ -10,11 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "catalog.h"
 #include "cli.h"
 #include "err.h"
-#include "hostimpl.h"
 #include "log.h"
 #include "paths.h"
 #include "plugin_loader.h"
@@ -22,43 +19,105 @@
 #include "secret.h"
 #include "textsafe.h"
 
+/* The commands' own options; each command reads them by their getopt value. */
+static const struct option targets_opts[] = {
+    {"customer", required_argument, NULL, 'C'},
+    {"all", no_argument, NULL, 'a'},
+    {NULL, 0, NULL, 0},
+};
+static const struct option rollback_opts[] = {
+    {"to", required_argument, NULL, 't'},
+    {"exact", no_argument, NULL, 'e'},
+    {"merge", no_argument, NULL, 'm'},
+    {"yes", no_argument, NULL, 'y'},
+    {NULL, 0, NULL, 0},
+};
+/* stage, unstage and promote share them; each refuses what is not its own */
+static const struct option appverb_opts[] = {
+    {"domain", required_argument, NULL, 'd'},
+    {"yes", no_argument, NULL, 'y'},
+    {NULL, 0, NULL, 0},
+};
+static const struct option clone_opts[] = {
+    {"domain", required_argument, NULL, 'd'},
+    {"server", required_argument, NULL, 's'},
+    {"as", required_argument, NULL, 'u'},
+    {NULL, 0, NULL, 0},
+};
+static const struct option customer_opts[] = {
+    {"customer", required_argument, NULL, 'C'},
+    {NULL, 0, NULL, 0},
+};
+static const struct option all_opts[] = {
+    {"all", no_argument, NULL, 'a'},
+    {NULL, 0, NULL, 0},
+};
+static const struct option history_opts[] = {
+    {"target", required_argument, NULL, 't'},
+    {"since", required_argument, NULL, 's'},
+    {NULL, 0, NULL, 0},
+};
+static const struct option audit_opts[] = {
+    {"head", required_argument, NULL, 'H'},
+    {NULL, 0, NULL, 0},
+};
+static const struct option servers_opts[] = {
+    {"fingerprint", required_argument, NULL, 'f'},
+    {NULL, 0, NULL, 0},
+};
+
+#define NEED_ACTIONS (JIKU_NEED_CATALOG | JIKU_NEED_PLUGINS)
+
 static const struct jiku_command commands[] = {
-    {"nightly", jiku_cmd_nightly, "nightly",
+    {"nightly", jiku_cmd_nightly, NEED_ACTIONS, "", NULL, 0, 0, "nightly",
      "for every target, the action its nightly key names, then retention"},
-    {"snapshot", jiku_cmd_snapshot, "snapshot (TARGET... | --customer C | --all)",
-     "take a snapshot of each target"},
-    {"backup", jiku_cmd_snapshot, "backup (TARGET... | --customer C | --all)",
+    {"snapshot", jiku_cmd_snapshot, NEED_ACTIONS, "", targets_opts, 0, -1,
+     "snapshot (TARGET... | --customer C | --all)", "take a snapshot of each target"},
+    {"backup", jiku_cmd_snapshot, NEED_ACTIONS, "", targets_opts, 0, -1,
+     "backup (TARGET... | --customer C | --all)",
      "make a fresh archive of each target and copy it into backup_dir"},
-    {"rollback", jiku_cmd_rollback, "rollback TARGET [--to ID|latest] [--exact|--merge] [--yes]",
+    {"rollback", jiku_cmd_rollback, NEED_ACTIONS, "y", rollback_opts, 1, 1,
+     "rollback TARGET [--to ID|latest] [--exact|--merge] [--yes]",
      "safety snapshot, then restore an artifact"},
-    {"stage", jiku_cmd_appverb, "stage TARGET [--domain D]",
+    {"stage", jiku_cmd_appverb, NEED_ACTIONS, "y", appverb_opts, 1, 1, "stage TARGET [--domain D]",
      "create or refresh the staging copy of an application target"},
-    {"unstage", jiku_cmd_appverb, "unstage TARGET", "remove the staging copy"},
-    {"promote", jiku_cmd_appverb, "promote TARGET [--yes]",
+    {"unstage", jiku_cmd_appverb, NEED_ACTIONS, "y", appverb_opts, 1, 1, "unstage TARGET",
+     "remove the staging copy"},
+    {"promote", jiku_cmd_appverb, NEED_ACTIONS, "y", appverb_opts, 1, 1, "promote TARGET [--yes]",
      "safety snapshot of live, then push the staging copy to live"},
-    {"clone", jiku_cmd_clone, "clone TARGET (--domain D | --server S [--as USER])",
-     "make an independent copy of a target"},
-    {"list", jiku_cmd_list, "list [TARGET | --customer C]",
-     "artifacts in the catalog, newest first"},
-    {"prune", jiku_cmd_prune, "prune (TARGET... | --all)", "apply retention"},
-    {"pin", jiku_cmd_pin, "pin ID", "keep an artifact out of retention"},
-    {"unpin", jiku_cmd_pin, "unpin ID", "let retention handle an artifact again"},
-    {"verify", jiku_cmd_verify, "verify (TARGET... | --all)",
+    {"clone", jiku_cmd_clone, NEED_ACTIONS, "", clone_opts, 1, 1,
+     "clone TARGET (--domain D | --server S [--as USER])", "make an independent copy of a target"},
+    {"list", jiku_cmd_list, JIKU_NEED_CATALOG, "", customer_opts, 0, 1,
+     "list [TARGET | --customer C]", "artifacts in the catalog, newest first"},
+    {"prune", jiku_cmd_prune, NEED_ACTIONS, "", all_opts, 0, -1, "prune (TARGET... | --all)",
+     "apply retention"},
+    {"pin", jiku_cmd_pin, JIKU_NEED_CATALOG, "", NULL, 1, 1, "pin ID",
+     "keep an artifact out of retention"},
+    {"unpin", jiku_cmd_pin, JIKU_NEED_CATALOG, "", NULL, 1, 1, "unpin ID",
+     "let retention handle an artifact again"},
+    {"verify", jiku_cmd_verify, NEED_ACTIONS, "", all_opts, 0, -1, "verify (TARGET... | --all)",
      "check that each artifact still exists with its checksum"},
-    {"history", jiku_cmd_history, "history [--target T] [--since DATE]", "the audit, newest first"},
-    {"audit", jiku_cmd_audit, "audit verify [--head HASH:COUNT]", "check the audit's hash chain"},
-    {"catalog", jiku_cmd_catalog, "catalog rebuild",
+    {"history", jiku_cmd_history, JIKU_NEED_CATALOG, "", history_opts, 0, 0,
+     "history [--target T] [--since DATE]", "the audit, newest first"},
+    /* no run row: verifying must not append to what it verifies */
+    {"audit", jiku_cmd_audit, JIKU_NEED_CONFIG, "", audit_opts, 1, 1,
+     "audit verify [--head HASH:COUNT]", "check the audit's hash chain"},
+    {"catalog", jiku_cmd_catalog, JIKU_NEED_CATALOG, "", NULL, 1, 1, "catalog rebuild",
      "recreate the artifact catalog from the manifests in backup_dir"},
-    {"policy", jiku_cmd_policy, "policy (show CUSTOMER | explain CUSTOMER ACTION | check)",
+    /* 'policy check' and 'config check' load the configuration themselves, to list every
+     * diagnostic */
+    {"policy", jiku_cmd_policy, 0, "", NULL, 1, 3,
+     "policy (show CUSTOMER | explain CUSTOMER ACTION | check)",
      "the responsibility matrix, one decision, or a lint of every policy file"},
-    {"config", jiku_cmd_config, "config (check | show)",
+    {"config", jiku_cmd_config, 0, "", NULL, 1, 1, "config (check | show)",
      "validate the configuration, or print it with secrets redacted"},
-    {"servers", jiku_cmd_servers,
+    {"servers", jiku_cmd_servers, JIKU_NEED_PLUGINS, "", servers_opts, 1, -1,
      "servers (check [SERVER...] | trust SERVER --fingerprint SHA256:...)",
      "probe servers, or enrol a server's SSH host key"},
-    {"discover", jiku_cmd_discover, "discover SERVER",
+    {"discover", jiku_cmd_discover, JIKU_NEED_PLUGINS, "", NULL, 1, 1, "discover SERVER",
      "list a server's accounts, subscriptions and sites: sections for new ones, drift"},
-    {"plugins", jiku_cmd_plugins, "plugins", "loaded plugins with versions and ABI"},
+    {"plugins", jiku_cmd_plugins, JIKU_NEED_PLUGINS, "", NULL, 0, 0, "plugins",
+     "loaded plugins with versions and ABI"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -105,15 +164,6 @@ print_global_help(FILE *fp)
     fprintf(fp, "\n'jiku-agent COMMAND --help' shows a command's usage.\n");
 }
 
-const struct jiku_command *
-jiku_command_find(const char *name)
-{
-    for (size_t i = 0; i < N_COMMANDS; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return &commands[i];
-    return NULL;
-}
-
 static int
 parse_seconds(const char *s, int *out)
 {
@@ -131,7 +181,7 @@ parse_seconds(const char *s, int *out)
 
 /* A global option found anywhere; 0 handled, 1 not a global option, -1 bad value. */
 static int
-handle_global(struct jiku_ctx *ctx, int c, const char *arg)
+handle_global(struct jiku_session *ctx, int c, const char *arg)
 {
     switch (c) {
     case 'c':
@@ -177,14 +227,14 @@ handle_global(struct jiku_ctx *ctx, int c, const char *arg)
 }
 
 int
-jiku_cmd_fail(struct jiku_ctx *ctx, const struct jiku_err *err)
+jiku_cmd_fail(struct jiku_session *ctx, const struct jiku_err *err)
 {
     jiku_out_error(&ctx->out, err->status, err->msg);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
+    return err->status;
 }
 
 int
-jiku_cmd_usage(struct jiku_ctx *ctx, const struct jiku_command *cmd, const char *fmt, ...)
+jiku_cmd_usage(struct jiku_session *ctx, const struct jiku_command *cmd, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -195,12 +245,16 @@ jiku_cmd_usage(struct jiku_ctx *ctx, const struct jiku_command *cmd, const char 
     jiku_out_error(&ctx->out, JIKU_E_USAGE, msg);
     if (!ctx->out.json)
         fprintf(stderr, "usage: jiku-agent %s\n", cmd->usage);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
+    return JIKU_E_USAGE;
 }
 
-int
-jiku_cmd_getopt(struct jiku_ctx *ctx, const struct jiku_command *cmd, int argc, char **argv,
-                const char *shortopts, const struct option *longopts)
+/*
+ * The command's options, among the global ones, into ARGS; the operands after them, counted.
+ * 0 or JIKU_E_USAGE; after --help, 0 with ARGS->help set.
+ */
+static int
+parse_command(struct jiku_session *ctx, const struct jiku_command *cmd, int argc, char **argv,
+              struct jiku_cmd_args *args)
 {
     struct option all[48];
     char shorts[64];
@@ -208,56 +262,39 @@ jiku_cmd_getopt(struct jiku_ctx *ctx, const struct jiku_command *cmd, int argc, 
     int c, r;
 
     /* Permuting: options may follow operands, as in "rollback acme/shop --to latest". */
-    snprintf(shorts, sizeof(shorts), ":%s%s", shortopts, GLOBAL_SHORTOPTS);
-    for (const struct option *o = longopts; o != NULL && o->name != NULL && n < 32; o++)
+    snprintf(shorts, sizeof(shorts), ":%s%s", cmd->shortopts, GLOBAL_SHORTOPTS);
+    for (const struct option *o = cmd->longopts; o != NULL && o->name != NULL && n < 32; o++)
         all[n++] = *o;
     for (const struct option *o = global_options; o->name != NULL; o++)
         all[n++] = *o;
     memset(&all[n], 0, sizeof(all[n]));
 
-    for (;;) {
-        c = getopt_long(argc, argv, shorts, all, NULL);
-        if (c == -1)
-            return -1;
+    *args = (struct jiku_cmd_args){.cmd = cmd, .name = argv[0]};
+    optind = 0; /* GNU getopt: 0 re-initialises for the command's own argv */
+    while ((c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
         if (c == 'h') {
             printf("usage: jiku-agent %s\n\n%s\n", cmd->usage, cmd->summary);
-            return JIKU_OPT_HELP;
+            args->help = true;
+            return 0;
         }
-        if (c == '?' || c == ':') {
-            jiku_cmd_usage(ctx, cmd, "%s option '%s'",
-                           c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
-            return JIKU_OPT_BAD;
-        }
-        if ((r = handle_global(ctx, c, optarg)) < 0) {
-            jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
-            return JIKU_OPT_BAD;
-        }
-        if (r > 0)
-            return c;
+        if (c == '?' || c == ':')
+            return jiku_cmd_usage(ctx, cmd, "%s option '%s'",
+                                  c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
+        if ((r = handle_global(ctx, c, optarg)) < 0)
+            return JIKU_E_USAGE;
+        if (r == 0)
+            continue;
+        if (args->n_opts == JIKU_CMD_MAX_OPTS)
+            return jiku_cmd_usage(ctx, cmd, "too many options");
+        args->opts[args->n_opts++] = (struct jiku_cmd_opt){c, optarg};
     }
-}
-
-int
-jiku_cmd_operands(struct jiku_ctx *ctx, const struct jiku_command *cmd, int argc, char **argv,
-                  int min, int max)
-{
-    int n = argc - optind;
-
-    if (n < min)
+    args->argc = argc - optind;
+    args->argv = argv + optind;
+    if (args->argc < cmd->min_operands)
         return jiku_cmd_usage(ctx, cmd, "missing operand");
-    if (max >= 0 && n > max)
-        return jiku_cmd_usage(ctx, cmd, "unexpected operand '%s'", argv[optind + max]);
+    if (cmd->max_operands >= 0 && args->argc > cmd->max_operands)
+        return jiku_cmd_usage(ctx, cmd, "unexpected operand '%s'", args->argv[cmd->max_operands]);
     return 0;
-}
-
-static enum jiku_log_level
-verbosity(const struct jiku_ctx *ctx)
-{
-    if (ctx->quiet)
-        return JIKU_LOG_ERROR;
-    if (ctx->verbose >= 3)
-        return JIKU_LOG_TRACE;
-    return (enum jiku_log_level)(JIKU_LOG_WARN + ctx->verbose);
 }
 
 static char *
@@ -277,89 +314,9 @@ default_actor(void)
     return strdup("unknown");
 }
 
-int
-jiku_ctx_config(struct jiku_ctx *ctx, struct jiku_err *err)
-{
-    struct jiku_diags diags = {0};
-    int r;
-
-    if (ctx->cfg != NULL)
-        return 0;
-    r = jiku_config_load(ctx->config_path, 0, &ctx->cfg, &diags, err);
-    if (r == 0 && !ctx->quiet)
-        for (size_t i = 0; i < diags.n; i++)
-            log_warn("%s", diags.items[i].msg);
-    /* The first error is the message; 'config check' lists them all. */
-    if (r != 0 && diags.n_errors > 1) {
-        char first[JIKU_ERR_MSG_MAX];
-
-        memcpy(first, err->msg, sizeof(first));
-        jiku_err_set(err, r, "%s (and %zu more error%s; see 'jiku-agent config check')", first,
-                     diags.n_errors - 1, diags.n_errors == 2 ? "" : "s");
-    }
-    jiku_diags_release(&diags);
-    if (r != 0)
-        return r;
-    if (strcmp(ctx->cfg->log, "stderr") == 0)
-        jiku_log_setup(JIKU_LOG_STDERR, verbosity(ctx));
-    else if (strcmp(ctx->cfg->log, "syslog") == 0)
-        jiku_log_setup(JIKU_LOG_SYSLOG, verbosity(ctx));
-    if (ctx->lock_wait < 0)
-        ctx->lock_wait = ctx->cfg->lock_wait;
-    return r;
-}
-
-int
-jiku_ctx_catalog(struct jiku_ctx *ctx, struct jiku_err *err)
-{
-    int r;
-
-    if (ctx->cat != NULL)
-        return 0;
-    if ((r = jiku_ctx_config(ctx, err)) != 0)
-        return r;
-    if ((r = jiku_catalog_open(ctx->cfg->state_dir, &ctx->cat, err)) != 0)
-        return r;
-    return jiku_catalog_run_begin(ctx->cat, ctx->out.command, ctx->actor, ctx->dry_run,
-                                  &ctx->run_id, err);
-}
-
-int
-jiku_ctx_host(struct jiku_ctx *ctx, struct jiku_err *err)
-{
-    int r;
-
-    if (ctx->host != NULL)
-        return 0;
-    if ((r = jiku_ctx_config(ctx, err)) != 0)
-        return r;
-    if ((r = jiku_hostimpl_new(ctx->cfg, &ctx->out, &ctx->host, err)) != 0)
-        return r;
-    ctx->plugins = jiku_plugins_new(ctx->cfg->plugin_dir);
-    return ctx->plugins != NULL ? 0 : jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-}
-
-static void
-ctx_release(struct jiku_ctx *ctx, int exit_code)
-{
-    struct jiku_err err = {0};
-
-    if (ctx->cat != NULL) {
-        if (jiku_catalog_run_end(ctx->cat, ctx->run_id, exit_code, &err) != 0)
-            log_warn("%s", err.msg);
-        if (jiku_audit_log_head(ctx->cat, &err) != 0)
-            log_warn("%s", err.msg);
-        jiku_catalog_close(ctx->cat);
-    }
-    jiku_plugins_free(ctx->plugins);
-    jiku_hostimpl_free(ctx->host);
-    jiku_config_free(ctx->cfg);
-    free(ctx->actor);
-}
-
 /* A usage error before any command ran: under --json an error and a summary line too. */
 static int
-main_usage(struct jiku_ctx *ctx, const char *fmt, ...)
+main_usage(struct jiku_session *ctx, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -396,10 +353,11 @@ check_stdout(int code)
 int
 jiku_main(int argc, char **argv)
 {
-    struct jiku_ctx ctx = {.lock_wait = -1};
-    const struct jiku_command *cmd;
+    struct jiku_session ctx = {.lock_wait = -1};
+    const struct jiku_command *cmd = NULL;
+    struct jiku_cmd_args args;
     struct jiku_err err = {0};
-    int c, code;
+    int c, r, code;
 
     if (jiku_signals_install(&err) != 0) {
         fprintf(stderr, "jiku-agent: %s\n", err.msg);
@@ -431,22 +389,29 @@ jiku_main(int argc, char **argv)
                                        argv[optind - 1]));
     if (optind >= argc)
         return check_stdout(main_usage(&ctx, "no command given"));
-    if ((cmd = jiku_command_find(argv[optind])) == NULL)
+    for (size_t i = 0; i < N_COMMANDS && cmd == NULL; i++)
+        if (strcmp(commands[i].name, argv[optind]) == 0)
+            cmd = &commands[i];
+    if (cmd == NULL)
         return check_stdout(main_usage(&ctx, "'%s' is not a jiku-agent command", argv[optind]));
 
-    jiku_log_setup(JIKU_LOG_AUTO, verbosity(&ctx));
+    jiku_log_setup(JIKU_LOG_AUTO, jiku_session_verbosity(&ctx));
     ctx.actor = ctx.actor_opt != NULL ? strdup(ctx.actor_opt) : default_actor();
     ctx.out.command = cmd->name;
 
-    argc -= optind;
-    argv += optind;
-    optind = 0; /* GNU getopt: 0 re-initialises for the command's own argv */
-    code = cmd->fn(&ctx, argc, argv);
+    r = parse_command(&ctx, cmd, argc - optind, argv + optind, &args);
+    if (r == 0 && !args.help)
+        r = jiku_session_open(&ctx, cmd->needs, &err) != 0 ? jiku_cmd_fail(&ctx, &err)
+                                                           : cmd->fn(&ctx, &args);
+    /* A command that ran to its end counted its operations: 0, 3, or their shared code. */
+    code = r != 0 ? jiku_status_exit_code(r) : jiku_out_exit_code(&ctx.out);
+    if (!args.help)
+        jiku_out_summary(&ctx.out, code);
     if (code == 0 && jiku_interrupted())
         code = jiku_status_exit_code(JIKU_E_INTERRUPTED);
     /* Before the run is recorded: the catalog keeps the code the process exits with. */
     code = check_stdout(code);
-    ctx_release(&ctx, code);
+    jiku_session_close(&ctx, code);
     /* The workers are gone: nothing reads the secrets any more. */
     jiku_secret_wipe_all();
     return code;

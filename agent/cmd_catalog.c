@@ -3,7 +3,6 @@
  * rebuild.  Read-only and fleet-level: no assignment needed (jiku-agent(8), end of COMMANDS).
  */
 #include <dirent.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,70 +19,52 @@
 #include "timefmt.h"
 
 int
-jiku_cmd_list(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_list(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    static const struct option opts[] = {
-        {"customer", required_argument, NULL, 'C'},
-        {NULL, 0, NULL, 0},
-    };
-    const struct jiku_command *cmd = jiku_command_find("list");
+    const struct jiku_command *cmd = args->cmd;
     struct jiku_artifact_list list = {0};
     struct jiku_err err = {0};
     const char *customer = NULL, *target = NULL;
     time_t now = time(NULL);
-    int c, r;
+    int r;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
-        if (c == 'C')
-            customer = optarg;
-        else
-            return c == JIKU_OPT_HELP ? 0 : 64;
-    }
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 0, 1)) != 0)
-        return r;
-    if (optind < argc)
-        target = argv[optind];
+    for (size_t i = 0; i < args->n_opts; i++)
+        customer = args->opts[i].arg;
+    if (args->argc > 0)
+        target = args->argv[0];
     if (target != NULL && customer != NULL)
         return jiku_cmd_usage(ctx, cmd, "give a target or --customer, not both");
     if (target != NULL && !jiku_valid_target_id(target))
         return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", target);
-    if ((r = jiku_ctx_catalog(ctx, &err)) != 0 ||
-        (r = jiku_catalog_artifact_list(ctx->cat, target, customer, false, &list, &err)) != 0)
+    if ((r = jiku_catalog_artifact_list(ctx->cat, target, customer, false, &list, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
     jiku_out_artifact_header(&ctx->out);
     for (size_t i = 0; i < list.n; i++)
         jiku_out_artifact(&ctx->out, &list.items[i], now);
     jiku_artifact_list_release(&list);
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 int
-jiku_cmd_pin(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_pin(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    const struct jiku_command *cmd = jiku_command_find(argv[0]);
-    bool pin = strcmp(argv[0], "pin") == 0;
+    bool pin = strcmp(args->name, "pin") == 0;
     struct jiku_err err = {0};
-    int c, r;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
-        return c == JIKU_OPT_HELP ? 0 : 64;
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
-        return r;
-    if ((r = jiku_ctx_catalog(ctx, &err)) != 0 ||
-        (r = jiku_catalog_artifact_pin(ctx->cat, argv[optind], pin, &err)) != 0)
+    if (jiku_catalog_artifact_pin(ctx->cat, args->argv[0], pin, &err) != 0)
         return jiku_cmd_fail(ctx, &err);
-    jiku_out_text(&ctx->out, "%s %s\n", pin ? "pinned" : "unpinned", argv[optind]);
-    return jiku_out_summary(&ctx->out, 0);
+    jiku_out_text(&ctx->out, "%s %s\n", pin ? "pinned" : "unpinned", args->argv[0]);
+    return 0;
 }
 
 struct history_arg {
-    struct jiku_ctx *ctx;
+    struct jiku_session *ctx;
 };
 
 static int
 history_line(const struct jiku_audit_record *rec, void *arg)
 {
-    struct jiku_ctx *ctx = ((struct history_arg *)arg)->ctx;
+    struct jiku_session *ctx = ((struct history_arg *)arg)->ctx;
     char *when = jiku_time_rfc3339(rec->time);
 
     jiku_out_json(&ctx->out, "audit",
@@ -102,66 +83,46 @@ history_line(const struct jiku_audit_record *rec, void *arg)
 }
 
 int
-jiku_cmd_history(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_history(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    static const struct option opts[] = {
-        {"target", required_argument, NULL, 't'},
-        {"since", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
-    };
-    const struct jiku_command *cmd = jiku_command_find("history");
+    const struct jiku_command *cmd = args->cmd;
     struct history_arg ha = {ctx};
     struct jiku_err err = {0};
     const char *target = NULL;
     time_t since = 0;
-    int c, r;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
-        if (c == 't')
-            target = optarg;
-        else if (c == 's') {
-            if (jiku_time_parse_date(optarg, &since) != 0)
-                return jiku_cmd_usage(ctx, cmd, "invalid date '%s': expected YYYY-MM-DD", optarg);
-        } else
-            return c == JIKU_OPT_HELP ? 0 : 64;
+    for (size_t i = 0; i < args->n_opts; i++) {
+        const char *arg = args->opts[i].arg;
+
+        if (args->opts[i].c == 't')
+            target = arg;
+        else if (jiku_time_parse_date(arg, &since) != 0)
+            return jiku_cmd_usage(ctx, cmd, "invalid date '%s': expected YYYY-MM-DD", arg);
     }
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 0, 0)) != 0)
-        return r;
     if (target != NULL && !jiku_valid_target_id(target))
         return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", target);
-    if ((r = jiku_ctx_catalog(ctx, &err)) != 0 ||
-        (r = jiku_audit_each(ctx->cat, target, since, history_line, &ha, &err)) != 0)
+    if (jiku_audit_each(ctx->cat, target, since, history_line, &ha, &err) != 0)
         return jiku_cmd_fail(ctx, &err);
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 int
-jiku_cmd_audit(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_audit(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    static const struct option opts[] = {
-        {"head", required_argument, NULL, 'H'},
-        {NULL, 0, NULL, 0},
-    };
-    const struct jiku_command *cmd = jiku_command_find("audit");
+    const struct jiku_command *cmd = args->cmd;
     struct jiku_err err = {0};
     const char *head = NULL;
     int64_t n = 0;
-    int c, r;
+    int r;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
-        if (c == 'H')
-            head = optarg;
-        else
-            return c == JIKU_OPT_HELP ? 0 : 64;
-    }
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
-        return r;
-    if (strcmp(argv[optind], "verify") != 0)
-        return jiku_cmd_usage(ctx, cmd, "unknown 'audit %s' command", argv[optind]);
-    if ((r = jiku_ctx_config(ctx, &err)) != 0 ||
-        (r = jiku_catalog_open(ctx->cfg->state_dir, &ctx->cat, &err)) != 0)
+    for (size_t i = 0; i < args->n_opts; i++)
+        head = args->opts[i].arg;
+    if (strcmp(args->argv[0], "verify") != 0)
+        return jiku_cmd_usage(ctx, cmd, "unknown 'audit %s' command", args->argv[0]);
+    /* No run row (the table asks for the configuration only): verifying must not append to
+     * what it verifies. */
+    if ((r = jiku_catalog_open(ctx->cfg->state_dir, &ctx->cat, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
-    /* No run row: verifying must not append to what it verifies. */
     if ((r = jiku_audit_verify(ctx->cat, head, &n, &err)) != 0) {
         if (r == JIKU_E_USAGE)
             return jiku_cmd_usage(ctx, cmd, "%s", err.msg);
@@ -169,12 +130,12 @@ jiku_cmd_audit(struct jiku_ctx *ctx, int argc, char **argv)
     }
     jiku_out_text(&ctx->out, "audit ok: %lld record%s, chain intact\n", (long long)n,
                   n == 1 ? "" : "s");
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 /* Every good artifact of the targets: its backup file's checksum, its server copy's presence. */
 static int
-verify_artifact(struct jiku_ctx *ctx, const struct jiku_artifact *a, struct jiku_err *err)
+verify_artifact(struct jiku_session *ctx, const struct jiku_artifact *a, struct jiku_err *err)
 {
     const struct jiku_target_conf *t = jiku_config_target(ctx->cfg, a->target);
     char md5[33], sha256[65];
@@ -208,30 +169,18 @@ verify_artifact(struct jiku_ctx *ctx, const struct jiku_artifact *a, struct jiku
 }
 
 int
-jiku_cmd_verify(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_verify(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
-    };
-    const struct jiku_command *cmd = jiku_command_find("verify");
+    const struct jiku_command *cmd = args->cmd;
     struct jiku_err err = {0};
-    bool all = false;
-    int c, r;
+    bool all = args->n_opts > 0; /* --all */
+    int r;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
-        if (c == 'a')
-            all = true;
-        else
-            return c == JIKU_OPT_HELP ? 0 : 64;
-    }
-    if (all == (optind < argc))
+    if (all == (args->argc > 0))
         return jiku_cmd_usage(ctx, cmd, "name targets, or give --all");
-    if ((r = jiku_ctx_catalog(ctx, &err)) != 0)
-        return jiku_cmd_fail(ctx, &err);
     /* --all is one pass without a target filter. */
-    for (int i = optind; i < (all ? optind + 1 : argc); i++) {
-        const char *target = all ? NULL : argv[i];
+    for (int i = 0; i < (all ? 1 : args->argc); i++) {
+        const char *target = all ? NULL : args->argv[i];
         struct jiku_artifact_list list = {0};
 
         if (target != NULL && !jiku_valid_target_id(target))
@@ -255,7 +204,7 @@ jiku_cmd_verify(struct jiku_ctx *ctx, int argc, char **argv)
         }
         jiku_artifact_list_release(&list);
     }
-    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+    return 0;
 }
 
 /*
@@ -263,7 +212,7 @@ jiku_cmd_verify(struct jiku_ctx *ctx, int argc, char **argv)
  * disagrees with its manifest is reported and not imported; rows already present are kept.
  */
 static void
-rebuild_one(struct jiku_ctx *ctx, const char *dir)
+rebuild_one(struct jiku_session *ctx, const char *dir)
 {
     struct jiku_op_report rep = {.action = "catalog.rebuild", .status = "ok"};
     struct jiku_artifact a = {0}, existing = {0};
@@ -315,7 +264,7 @@ out:
 
 /* Walk DIR to DEPTH more levels; at depth 0 a directory is one artifact. */
 static void
-rebuild_walk(struct jiku_ctx *ctx, const char *dir, int depth)
+rebuild_walk(struct jiku_session *ctx, const char *dir, int depth)
 {
     struct dirent **names = NULL;
     int n = scandir(dir, &names, NULL, alphasort);
@@ -337,21 +286,11 @@ rebuild_walk(struct jiku_ctx *ctx, const char *dir, int depth)
 }
 
 int
-jiku_cmd_catalog(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_catalog(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    const struct jiku_command *cmd = jiku_command_find("catalog");
-    struct jiku_err err = {0};
-    int c, r;
-
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
-        return c == JIKU_OPT_HELP ? 0 : 64;
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
-        return r;
-    if (strcmp(argv[optind], "rebuild") != 0)
-        return jiku_cmd_usage(ctx, cmd, "unknown 'catalog %s' command", argv[optind]);
-    if ((r = jiku_ctx_catalog(ctx, &err)) != 0)
-        return jiku_cmd_fail(ctx, &err);
+    if (strcmp(args->argv[0], "rebuild") != 0)
+        return jiku_cmd_usage(ctx, args->cmd, "unknown 'catalog %s' command", args->argv[0]);
     /* backup_dir/CUSTOMER/NAME/ID */
     rebuild_walk(ctx, ctx->cfg->backup_dir, 2);
-    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+    return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * discover SERVER (jiku-agent(8)): what the server has, against what the configuration names.
  *
- * The plugin's DISCOVER action (ABI 1.1) lists the accounts or subscriptions and the
+ * The plugin's DISCOVER action lists the accounts or subscriptions and the
  * application instances; every item is matched to the configured targets of that server, the
  * ones no target names get a ready-to-edit [target] section (and a [customer] section when
  * the customer is new), and a configured target whose kind was listed completely but which
@@ -14,7 +14,6 @@
  * and its targets are counted as skipped, never as drift.
  */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,19 +43,12 @@ struct found {
 };
 
 struct discovery {
-    struct jiku_ctx *ctx;
+    struct jiku_session *ctx;
     const struct jiku_server_conf *server;
     struct jiku_op_result res;
     struct found *found; /* one per res.inventory item */
     unsigned n_drift, n_unchecked;
 };
-
-static int
-fail(struct jiku_ctx *ctx, const struct jiku_err *err)
-{
-    jiku_out_error(&ctx->out, err->status, err->msg);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(err->status));
-}
 
 static bool
 same_str(const char *a, const char *b)
@@ -415,25 +407,24 @@ static int
 run_discover(struct discovery *d, struct jiku_err *err)
 {
     static const enum jiku_target_kind main_kinds[] = {JIKU_KIND_ACCOUNT, JIKU_KIND_SUBSCRIPTION};
-    struct jiku_ctx *ctx = d->ctx;
+    struct jiku_session *ctx = d->ctx;
     const struct jiku_loaded_plugin *lp;
     struct jiku_op_params params = {.operation_id = "discover"};
     jiku_action_fn fn = NULL;
     int r;
 
-    if ((r = jiku_plugins_get(ctx->plugins, d->server->info.panel, jiku_hostimpl_table(ctx->host),
-                              &lp, err)) != 0)
+    if ((r = jiku_plugins_get(ctx->plugins, d->server->info.panel, ctx->host_table, &lp, err)) != 0)
         return r;
     for (size_t k = 0; k < sizeof(main_kinds) / sizeof(main_kinds[0]) && fn == NULL; k++)
         fn = jiku_plugin_action(lp, JIKU_VERB_DISCOVER, main_kinds[k]);
     if (fn == NULL)
         return jiku_err_set(err, JIKU_E_UNSUPPORTED,
-                            "plugin %s %s cannot list a server's inventory (ABI 1.1 discover)",
+                            "plugin %s %s cannot list a server's inventory (it has no discover action)",
                             lp->desc.name, lp->desc.version);
 
     struct jiku_op_core core = {.host = ctx->host, .plugin_name = lp->desc.name};
     struct jiku_op op = {
-        .host = jiku_hostimpl_table(ctx->host),
+        .host = ctx->host_table,
         .server = &d->server->info,
         .target = NULL,
         .params = &params,
@@ -470,23 +461,16 @@ discovery_release(struct discovery *d)
 }
 
 int
-jiku_cmd_discover(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_discover(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    const struct jiku_command *cmd = jiku_command_find("discover");
     struct discovery d = {.ctx = ctx};
     struct jiku_err err = {0};
     size_t n_new = 0, n_known = 0;
-    int c, r;
+    int r;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
-        return c == JIKU_OPT_HELP ? 0 : 64;
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
-        return r;
-    if ((r = jiku_ctx_host(ctx, &err)) != 0)
-        return fail(ctx, &err);
-    if ((d.server = jiku_config_server(ctx->cfg, argv[optind])) == NULL) {
-        jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", argv[optind]);
-        return fail(ctx, &err);
+    if ((d.server = jiku_config_server(ctx->cfg, args->argv[0])) == NULL) {
+        jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", args->argv[0]);
+        return jiku_cmd_fail(ctx, &err);
     }
     if ((r = run_discover(&d, &err)) != 0 ||
         (d.found = calloc(d.res.n_inventory + 1, sizeof(*d.found))) == NULL ||
@@ -494,7 +478,7 @@ jiku_cmd_discover(struct jiku_ctx *ctx, int argc, char **argv)
         if (r == 0)
             jiku_err_set(&err, JIKU_E_NOMEM, "out of memory");
         discovery_release(&d);
-        return fail(ctx, &err);
+        return jiku_cmd_fail(ctx, &err);
     }
     print_items(&d);
     print_drift(&d);
@@ -509,7 +493,8 @@ jiku_cmd_discover(struct jiku_ctx *ctx, int argc, char **argv)
     ctx->out.ok = (unsigned)d.res.n_inventory;
     ctx->out.failed = d.n_drift;
     ctx->out.skipped = d.n_unchecked;
-    r = d.n_drift > 0 ? 3 : 0;
+    /* Drift is a partial result (3), however many items the server listed. */
+    ctx->out.first_fail_code = d.n_drift > 0 ? 3 : 0;
     discovery_release(&d);
-    return jiku_out_summary(&ctx->out, r);
+    return 0;
 }

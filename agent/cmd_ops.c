@@ -2,7 +2,6 @@
  * The commands that act on targets: snapshot, backup, rollback, stage, unstage, promote,
  * clone and nightly.  Each builds a list of actions and hands it to jiku_actions_run.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,20 +17,18 @@
 
 /* Run ACTS and end the command with the summary. */
 static int
-run_actions(struct jiku_ctx *ctx, struct jiku_action *acts, size_t n)
+run_actions(struct jiku_session *ctx, struct jiku_action *acts, size_t n)
 {
     struct jiku_err err = {0};
     int r = jiku_actions_run(ctx, acts, n, &err);
 
     jiku_actions_release(acts, n);
-    if (r != 0)
-        return jiku_cmd_fail(ctx, &err);
-    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+    return r != 0 ? jiku_cmd_fail(ctx, &err) : 0;
 }
 
 /* A TARGET operand: validated as a name before it is looked up. */
 static int
-find_target(struct jiku_ctx *ctx, const char *id, const struct jiku_target_conf **out,
+find_target(struct jiku_session *ctx, const char *id, const struct jiku_target_conf **out,
             struct jiku_err *err)
 {
     if (!jiku_valid_target_id(id))
@@ -47,14 +44,13 @@ find_target(struct jiku_ctx *ctx, const char *id, const struct jiku_target_conf 
  * *ACTS is the caller's.
  */
 static int
-select_targets(struct jiku_ctx *ctx, int argc, char **argv, const char *customer, bool all,
-               enum jiku_verb verb, struct jiku_action **acts, size_t *n, struct jiku_err *err)
+select_targets(struct jiku_session *ctx, const struct jiku_cmd_args *args, const char *customer,
+               bool all, enum jiku_verb verb, struct jiku_action **acts, size_t *n,
+               struct jiku_err *err)
 {
-    int operands = argc - optind, r;
+    int operands = args->argc, r;
     size_t cap, k = 0;
 
-    if ((r = jiku_ctx_config(ctx, err)) != 0)
-        return r;
     if ((operands > 0) + (customer != NULL) + all != 1)
         return jiku_err_set(err, JIKU_E_USAGE, "name targets, or give --customer C or --all");
     if (customer != NULL && jiku_config_customer(ctx->cfg, customer) == NULL)
@@ -63,10 +59,10 @@ select_targets(struct jiku_ctx *ctx, int argc, char **argv, const char *customer
     if ((*acts = calloc(cap ? cap : 1, sizeof(**acts))) == NULL)
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     if (operands > 0) {
-        for (int i = optind; i < argc; i++) {
+        for (int i = 0; i < args->argc; i++) {
             const struct jiku_target_conf *t;
 
-            if ((r = find_target(ctx, argv[i], &t, err)) != 0) {
+            if ((r = find_target(ctx, args->argv[i], &t, err)) != 0) {
                 free(*acts);
                 *acts = NULL;
                 return r;
@@ -86,15 +82,9 @@ select_targets(struct jiku_ctx *ctx, int argc, char **argv, const char *customer
 }
 
 int
-jiku_cmd_snapshot(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_snapshot(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    static const struct option opts[] = {
-        {"customer", required_argument, NULL, 'C'},
-        {"all", no_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
-    };
-    const struct jiku_command *cmd = jiku_command_find(argv[0]);
-    enum jiku_verb verb = (enum jiku_verb)jiku_verb_parse(argv[0]); /* snapshot or backup */
+    enum jiku_verb verb = (enum jiku_verb)jiku_verb_parse(args->name); /* snapshot or backup */
     struct jiku_action *acts = NULL;
     struct jiku_err err = {0};
     const char *customer = NULL;
@@ -102,17 +92,15 @@ jiku_cmd_snapshot(struct jiku_ctx *ctx, int argc, char **argv)
     size_t n = 0;
     int c;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
-        if (c == 'C')
-            customer = optarg;
-        else if (c == 'a')
-            all = true;
+    for (size_t i = 0; i < args->n_opts; i++) {
+        if (args->opts[i].c == 'C')
+            customer = args->opts[i].arg;
         else
-            return c == JIKU_OPT_HELP ? 0 : 64;
+            all = true;
     }
-    if (select_targets(ctx, argc, argv, customer, all, verb, &acts, &n, &err) != 0) {
+    if (select_targets(ctx, args, customer, all, verb, &acts, &n, &err) != 0) {
         if (err.status == JIKU_E_USAGE)
-            return jiku_cmd_usage(ctx, cmd, "%s", err.msg);
+            return jiku_cmd_usage(ctx, args->cmd, "%s", err.msg);
         return jiku_cmd_fail(ctx, &err);
     }
     c = run_actions(ctx, acts, n);
@@ -125,7 +113,7 @@ jiku_cmd_snapshot(struct jiku_ctx *ctx, int argc, char **argv)
  * --yes.  Without a terminal and without --yes nothing happens.
  */
 static bool
-confirmed(struct jiku_ctx *ctx, bool yes, const char *what)
+confirmed(struct jiku_session *ctx, bool yes, const char *what)
 {
     char line[16];
 
@@ -143,115 +131,92 @@ confirmed(struct jiku_ctx *ctx, bool yes, const char *what)
 }
 
 static int
-one_target(struct jiku_ctx *ctx, const struct jiku_command *cmd, int argc, char **argv,
-           struct jiku_action *act)
+one_target(struct jiku_session *ctx, const struct jiku_cmd_args *args, struct jiku_action *act)
 {
     struct jiku_err err = {0};
     int r;
 
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
-        return r;
-    if ((r = jiku_ctx_config(ctx, &err)) != 0 ||
-        (r = find_target(ctx, argv[optind], &act->target, &err)) != 0) {
+    if ((r = find_target(ctx, args->argv[0], &act->target, &err)) != 0) {
         if (r == JIKU_E_USAGE)
-            return jiku_cmd_usage(ctx, cmd, "%s", err.msg);
+            return jiku_cmd_usage(ctx, args->cmd, "%s", err.msg);
         return jiku_cmd_fail(ctx, &err);
     }
     return 0;
 }
 
 int
-jiku_cmd_rollback(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_rollback(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    static const struct option opts[] = {
-        {"to", required_argument, NULL, 't'},
-        {"exact", no_argument, NULL, 'e'},
-        {"merge", no_argument, NULL, 'm'},
-        {"yes", no_argument, NULL, 'y'},
-        {NULL, 0, NULL, 0},
-    };
-    const struct jiku_command *cmd = jiku_command_find("rollback");
     struct jiku_action act = {.verb = JIKU_VERB_ROLLBACK, .args.to = "latest"};
     bool yes = false, exact = false, merge = false;
-    int c, r;
+    int r;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "y", opts)) != -1) {
+    for (size_t i = 0; i < args->n_opts; i++) {
+        int c = args->opts[i].c;
+
         if (c == 't')
-            act.args.to = optarg;
+            act.args.to = args->opts[i].arg;
         else if (c == 'e')
             exact = true;
         else if (c == 'm')
             merge = true;
-        else if (c == 'y')
-            yes = true;
         else
-            return c == JIKU_OPT_HELP ? 0 : 64;
+            yes = true;
     }
     if (exact && merge)
-        return jiku_cmd_usage(ctx, cmd, "--exact and --merge exclude each other");
+        return jiku_cmd_usage(ctx, args->cmd, "--exact and --merge exclude each other");
     act.args.mode = merge ? JIKU_ROLLBACK_MERGE : JIKU_ROLLBACK_EXACT;
-    if ((r = one_target(ctx, cmd, argc, argv, &act)) != 0)
+    if ((r = one_target(ctx, args, &act)) != 0)
         return r;
     if (!confirmed(ctx, yes, "roll back"))
-        return jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
+        return JIKU_E_USAGE;
     return run_actions(ctx, &act, 1);
 }
 
 int
-jiku_cmd_appverb(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_appverb(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    static const struct option opts[] = {
-        {"domain", required_argument, NULL, 'd'},
-        {"yes", no_argument, NULL, 'y'},
-        {NULL, 0, NULL, 0},
-    };
-    const struct jiku_command *cmd = jiku_command_find(argv[0]);
+    const struct jiku_command *cmd = args->cmd;
     struct jiku_action act = {0};
     bool yes = false;
-    int c, r;
+    int r;
 
-    act.verb = (enum jiku_verb)jiku_verb_parse(argv[0]); /* stage, unstage or promote */
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "y", opts)) != -1) {
+    act.verb = (enum jiku_verb)jiku_verb_parse(args->name); /* stage, unstage or promote */
+    for (size_t i = 0; i < args->n_opts; i++) {
+        int c = args->opts[i].c;
+
         if (c == 'd' && act.verb == JIKU_VERB_STAGE)
-            act.args.domain = optarg;
+            act.args.domain = args->opts[i].arg;
         else if (c == 'y' && act.verb == JIKU_VERB_PROMOTE)
             yes = true;
-        else if (c == JIKU_OPT_HELP)
-            return 0;
         else
-            return c == JIKU_OPT_BAD ? 64 : jiku_cmd_usage(ctx, cmd, "option not valid here");
+            return jiku_cmd_usage(ctx, cmd, "option not valid here");
     }
     if (act.args.domain != NULL && !jiku_valid_hostname(act.args.domain))
         return jiku_cmd_usage(ctx, cmd, "invalid domain '%s'", act.args.domain);
-    if ((r = one_target(ctx, cmd, argc, argv, &act)) != 0)
+    if ((r = one_target(ctx, args, &act)) != 0)
         return r;
     if (act.verb == JIKU_VERB_PROMOTE && !confirmed(ctx, yes, "promote staging to live"))
-        return jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
+        return JIKU_E_USAGE;
     return run_actions(ctx, &act, 1);
 }
 
 int
-jiku_cmd_clone(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_clone(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    static const struct option opts[] = {
-        {"domain", required_argument, NULL, 'd'},
-        {"server", required_argument, NULL, 's'},
-        {"as", required_argument, NULL, 'u'},
-        {NULL, 0, NULL, 0},
-    };
-    const struct jiku_command *cmd = jiku_command_find("clone");
+    const struct jiku_command *cmd = args->cmd;
     struct jiku_action act = {.verb = JIKU_VERB_CLONE};
-    int c, r;
+    int r;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
+    for (size_t i = 0; i < args->n_opts; i++) {
+        int c = args->opts[i].c;
+
         if (c == 'd')
-            act.args.domain = optarg;
+            act.args.domain = args->opts[i].arg;
         else if (c == 's')
-            act.args.dest_server = optarg;
-        else if (c == 'u')
-            act.args.as_user = optarg;
+            act.args.dest_server = args->opts[i].arg;
         else
-            return c == JIKU_OPT_HELP ? 0 : 64;
+            act.args.as_user = args->opts[i].arg;
     }
     if ((act.args.domain != NULL) == (act.args.dest_server != NULL))
         return jiku_cmd_usage(ctx, cmd, "give either --domain or --server");
@@ -263,7 +228,7 @@ jiku_cmd_clone(struct jiku_ctx *ctx, int argc, char **argv)
         return jiku_cmd_usage(ctx, cmd, "invalid server name '%s'", act.args.dest_server);
     if (act.args.as_user != NULL && !jiku_valid_cpanel_user(act.args.as_user))
         return jiku_cmd_usage(ctx, cmd, "invalid user name '%s'", act.args.as_user);
-    if ((r = one_target(ctx, cmd, argc, argv, &act)) != 0)
+    if ((r = one_target(ctx, args, &act)) != 0)
         return r;
     /* A cpmove restore keeps the account's domains: a second copy on one server collides. */
     if (act.args.dest_server != NULL &&
@@ -282,7 +247,7 @@ jiku_cmd_clone(struct jiku_ctx *ctx, int argc, char **argv)
 
 /* The metrics file after a nightly run: failures are warnings, never the run's. */
 static void
-write_metrics(struct jiku_ctx *ctx, const struct jiku_action *acts, size_t n)
+write_metrics(struct jiku_session *ctx, const struct jiku_action *acts, size_t n)
 {
     struct jiku_metric_op *ops = calloc(n ? n : 1, sizeof(*ops));
     struct jiku_err err = {0};
@@ -301,23 +266,17 @@ write_metrics(struct jiku_ctx *ctx, const struct jiku_action *acts, size_t n)
 
 /* What cron runs: each target's nightly action, then retention over every target. */
 int
-jiku_cmd_nightly(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    const struct jiku_command *cmd = jiku_command_find("nightly");
     struct jiku_action *acts = NULL;
     struct jiku_ping *ping = NULL;
     struct jiku_err err = {0};
     size_t n = 0;
-    int c, r, code;
+    int r, code;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
-        return c == JIKU_OPT_HELP ? 0 : 64;
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 0, 0)) != 0)
-        return r;
-    if ((r = jiku_ctx_config(ctx, &err)) != 0)
-        return jiku_cmd_fail(ctx, &err);
+    (void)args; /* no options, no operands */
     if ((acts = calloc(ctx->cfg->n_targets + 1, sizeof(*acts))) == NULL)
-        return jiku_out_summary(&ctx->out, 1);
+        return JIKU_E_NOMEM;
     if (!ctx->dry_run)
         ping = jiku_ping_start(ctx->cfg->ping_url);
     for (size_t i = 0; i < ctx->cfg->n_targets; i++) {
@@ -334,20 +293,20 @@ jiku_cmd_nightly(struct jiku_ctx *ctx, int argc, char **argv)
     if (r == 0) {
         /* Retention is housekeeping: it never removes the newest good artifact, so it is
          * safe after a failed night too, and its own failures are logged, not counted. */
-        if (!jiku_interrupted() && jiku_prune_targets(ctx, NULL, 0, true, &err) != 0)
-            log_warn("retention: %s", err.msg);
+        if (!jiku_interrupted())
+            jiku_prune_targets(ctx, NULL, 0, true);
         if (ctx->cfg->metrics_file != NULL && !ctx->dry_run)
             write_metrics(ctx, acts, n);
     }
     jiku_actions_release(acts, n);
     free(acts);
-    code = r != 0 ? jiku_status_exit_code(r) : jiku_out_exit_code(&ctx->out);
-    jiku_ping_finish(ping, code == 0);
+    code = jiku_out_exit_code(&ctx->out);
+    jiku_ping_finish(ping, r == 0 && code == 0);
     if (r != 0)
         return jiku_cmd_fail(ctx, &err);
     /* The table's last line for a human; under cron the failure lines are the summary. */
     if (!ctx->quiet && (!ctx->out.cron || ctx->dry_run))
         jiku_out_text(&ctx->out, "nightly: %u ok, %u failed, %u denied, %u skipped (exit %d)\n",
                       ctx->out.ok, ctx->out.failed, ctx->out.denied, ctx->out.skipped, code);
-    return jiku_out_summary(&ctx->out, code);
+    return 0;
 }

@@ -2,7 +2,6 @@
  * policy show / explain / check, config check / show: the contract and the configuration,
  * read-only, needing no assignment.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +26,13 @@ is_override(const struct jiku_customer_conf *c, const char *action)
 }
 
 static int
-policy_show(struct jiku_ctx *ctx, const char *customer)
+policy_show(struct jiku_session *ctx, const char *customer)
 {
     const struct jiku_customer_conf *c;
     struct jiku_err err = {0};
     int r;
 
-    if ((r = jiku_ctx_config(ctx, &err)) != 0)
+    if ((r = jiku_session_open(ctx, JIKU_NEED_CONFIG, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
     if ((c = jiku_config_customer(ctx->cfg, customer)) == NULL) {
         jiku_err_set(&err, JIKU_E_NOTFOUND, "no such customer '%s'", customer);
@@ -54,18 +53,18 @@ policy_show(struct jiku_ctx *ctx, const char *customer)
                       is_override(c, d.action) ? " (contract)" : "",
                       jiku_action_executable(d.action) ? "" : " (not implemented)");
     }
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 static int
-policy_explain(struct jiku_ctx *ctx, const char *customer, const char *action)
+policy_explain(struct jiku_session *ctx, const char *customer, const char *action)
 {
     const struct jiku_customer_conf *c;
     struct jiku_decision d;
     struct jiku_err err = {0};
     int r;
 
-    if ((r = jiku_ctx_config(ctx, &err)) != 0)
+    if ((r = jiku_session_open(ctx, JIKU_NEED_CONFIG, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
     if ((c = jiku_config_customer(ctx->cfg, customer)) == NULL)
         r = jiku_policy_unknown_customer(customer, &d, &err);
@@ -77,11 +76,11 @@ policy_explain(struct jiku_ctx *ctx, const char *customer, const char *action)
     jiku_out_text(&ctx->out, "%s\n", d.reason);
     if (!jiku_action_executable(action))
         jiku_out_text(&ctx->out, "note: %s is not implemented by any plugin\n", action);
-    return jiku_out_summary(&ctx->out, d.allowed ? 0 : jiku_status_exit_code(JIKU_E_DENIED));
+    return d.allowed ? 0 : JIKU_E_DENIED;
 }
 
 static void
-print_diags(struct jiku_ctx *ctx, const struct jiku_diags *d)
+print_diags(struct jiku_session *ctx, const struct jiku_diags *d)
 {
     for (size_t i = 0; i < d->n; i++) {
         const char *sev = d->items[i].is_error ? "error" : "warning";
@@ -95,57 +94,50 @@ print_diags(struct jiku_ctx *ctx, const struct jiku_diags *d)
 
 /* policy check: every tier file in policy_dir, the contract overrides, the skills check. */
 static int
-policy_check(struct jiku_ctx *ctx)
+policy_check(struct jiku_session *ctx)
 {
     struct jiku_diags diags = {0};
     struct jiku_config *cfg = NULL;
     struct jiku_err err = {0};
-    int code;
+    int r;
 
     if (jiku_config_load(ctx->config_path, 0, &cfg, &diags, &err) == 0) {
         jiku_policy_lint_dir(cfg->policy_dir, &diags);
         jiku_policy_skills_check(cfg, &diags);
     }
     print_diags(ctx, &diags);
-    code = diags.n_errors > 0 ? jiku_status_exit_code(JIKU_E_CONFIG) : 0;
-    if (code == 0)
+    r = diags.n_errors > 0 ? JIKU_E_CONFIG : 0;
+    if (r == 0)
         jiku_out_text(&ctx->out, "policy ok: %zu customer%s, %zu warning%s\n", cfg->n_customers,
                       cfg->n_customers == 1 ? "" : "s", diags.n, diags.n == 1 ? "" : "s");
     jiku_diags_release(&diags);
     jiku_config_free(cfg);
-    return jiku_out_summary(&ctx->out, code);
+    return r;
 }
 
 int
-jiku_cmd_policy(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_policy(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    const struct jiku_command *cmd = jiku_command_find("policy");
-    int c, r;
-
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
-        return c == JIKU_OPT_HELP ? 0 : 64;
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 3)) != 0)
-        return r;
-    const char *sub = argv[optind];
-    int n = argc - optind - 1;
+    const char *sub = args->argv[0];
+    int n = args->argc - 1;
 
     if (strcmp(sub, "show") == 0 && n == 1)
-        return policy_show(ctx, argv[optind + 1]);
+        return policy_show(ctx, args->argv[1]);
     if (strcmp(sub, "explain") == 0 && n == 2)
-        return policy_explain(ctx, argv[optind + 1], argv[optind + 2]);
+        return policy_explain(ctx, args->argv[1], args->argv[2]);
     if (strcmp(sub, "check") == 0 && n == 0)
         return policy_check(ctx);
-    return jiku_cmd_usage(ctx, cmd, "bad 'policy %s' command", sub);
+    return jiku_cmd_usage(ctx, args->cmd, "bad 'policy %s' command", sub);
 }
 
 /* config check: everything config load checks, plus nightly actions the policy denies. */
 static int
-config_check(struct jiku_ctx *ctx)
+config_check(struct jiku_session *ctx)
 {
     struct jiku_diags diags = {0};
     struct jiku_config *cfg = NULL;
     struct jiku_err err = {0};
-    int code;
+    int r;
 
     if (jiku_config_load(ctx->config_path, 0, &cfg, &diags, &err) == 0) {
         for (size_t i = 0; i < cfg->n_targets; i++) {
@@ -167,8 +159,8 @@ config_check(struct jiku_ctx *ctx)
         }
     }
     print_diags(ctx, &diags);
-    code = diags.n_errors > 0 ? jiku_status_exit_code(JIKU_E_CONFIG) : 0;
-    if (code == 0)
+    r = diags.n_errors > 0 ? JIKU_E_CONFIG : 0;
+    if (r == 0)
         jiku_out_text(&ctx->out,
                       "config ok: %zu server%s, %zu customer%s, %zu target%s, %zu warning%s\n",
                       cfg->n_servers, cfg->n_servers == 1 ? "" : "s", cfg->n_customers,
@@ -176,17 +168,17 @@ config_check(struct jiku_ctx *ctx)
                       cfg->n_targets == 1 ? "" : "s", diags.n, diags.n == 1 ? "" : "s");
     jiku_diags_release(&diags);
     jiku_config_free(cfg);
-    return jiku_out_summary(&ctx->out, code);
+    return r;
 }
 
 static int
-config_show(struct jiku_ctx *ctx)
+config_show(struct jiku_session *ctx)
 {
     struct jiku_buf b = JIKU_BUF_INIT;
     struct jiku_err err = {0};
     int r;
 
-    if ((r = jiku_ctx_config(ctx, &err)) != 0)
+    if ((r = jiku_session_open(ctx, JIKU_NEED_CONFIG, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
     if ((r = jiku_config_show(ctx->cfg, &b)) != 0) {
         jiku_err_set(&err, r, "cannot format the configuration");
@@ -195,22 +187,15 @@ config_show(struct jiku_ctx *ctx)
     jiku_out_json(&ctx->out, "config", "{s:s}", "text", b.data);
     jiku_out_text(&ctx->out, "%s", b.data);
     jiku_buf_release(&b);
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 int
-jiku_cmd_config(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_config(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    const struct jiku_command *cmd = jiku_command_find("config");
-    int c, r;
-
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
-        return c == JIKU_OPT_HELP ? 0 : 64;
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, 1)) != 0)
-        return r;
-    if (strcmp(argv[optind], "check") == 0)
+    if (strcmp(args->argv[0], "check") == 0)
         return config_check(ctx);
-    if (strcmp(argv[optind], "show") == 0)
+    if (strcmp(args->argv[0], "show") == 0)
         return config_show(ctx);
-    return jiku_cmd_usage(ctx, cmd, "bad 'config %s' command", argv[optind]);
+    return jiku_cmd_usage(ctx, args->cmd, "bad 'config %s' command", args->argv[0]);
 }

@@ -1,7 +1,6 @@
 /*
  * servers check / trust, plugins: the fleet-level commands (discover: cmd_discover.c).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,7 @@ first_failure(int a, int b)
 
 /* TLS: any HTTP answer from the API port means the certificate (or pin) checked out. */
 static int
-check_tls(struct jiku_ctx *ctx, const struct jiku_server_conf *s, struct jiku_err *err)
+check_tls(struct jiku_session *ctx, const struct jiku_server_conf *s, struct jiku_err *err)
 {
     struct jiku_http_request req = {.method = "GET", .path = "/", .safe_to_retry = true};
     struct jiku_http_response resp = {.body = JIKU_BUF_INIT};
@@ -39,14 +38,13 @@ check_tls(struct jiku_ctx *ctx, const struct jiku_server_conf *s, struct jiku_er
 
 /* The API and each target on the server, through the plugin's probe. */
 static int
-check_api(struct jiku_ctx *ctx, const struct jiku_server_conf *s, char **version,
+check_api(struct jiku_session *ctx, const struct jiku_server_conf *s, char **version,
           struct jiku_err *err)
 {
     const struct jiku_loaded_plugin *lp;
     int r;
 
-    if ((r = jiku_plugins_get(ctx->plugins, s->info.panel, jiku_hostimpl_table(ctx->host), &lp,
-                              err)) != 0)
+    if ((r = jiku_plugins_get(ctx->plugins, s->info.panel, ctx->host_table, &lp, err)) != 0)
         return r;
     for (size_t i = 0; i < ctx->cfg->n_targets; i++) {
         const struct jiku_target_conf *t = &ctx->cfg->targets[i];
@@ -66,7 +64,7 @@ check_api(struct jiku_ctx *ctx, const struct jiku_server_conf *s, char **version
 }
 
 static int
-check_server(struct jiku_ctx *ctx, const struct jiku_server_conf *s)
+check_server(struct jiku_session *ctx, const struct jiku_server_conf *s)
 {
     struct jiku_err tls = {0}, api = {0}, ssh = {0};
     struct jiku_ssh *sh = NULL;
@@ -105,7 +103,7 @@ check_server(struct jiku_ctx *ctx, const struct jiku_server_conf *s)
 }
 
 static int
-servers_trust(struct jiku_ctx *ctx, const struct jiku_command *cmd, const char *name,
+servers_trust(struct jiku_session *ctx, const struct jiku_command *cmd, const char *name,
               const char *fingerprint)
 {
     const struct jiku_server_conf *s;
@@ -115,8 +113,6 @@ servers_trust(struct jiku_ctx *ctx, const struct jiku_command *cmd, const char *
         return jiku_cmd_usage(ctx, cmd,
                               "--fingerprint SHA256:... is required (obtained out of "
                               "band, e.g. from the provider's console)");
-    if (jiku_ctx_config(ctx, &err) != 0)
-        return jiku_cmd_fail(ctx, &err);
     if ((s = jiku_config_server(ctx->cfg, name)) == NULL) {
         jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", name);
         return jiku_cmd_fail(ctx, &err);
@@ -125,59 +121,46 @@ servers_trust(struct jiku_ctx *ctx, const struct jiku_command *cmd, const char *
         return jiku_cmd_fail(ctx, &err);
     jiku_out_text(&ctx->out, "enrolled the host key %s of '%s' into '%s'\n", fingerprint, name,
                   s->known_hosts);
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }
 
 int
-jiku_cmd_servers(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_servers(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    static const struct option opts[] = {
-        {"fingerprint", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
-    const struct jiku_command *cmd = jiku_command_find("servers");
+    const struct jiku_command *cmd = args->cmd;
     const char *fingerprint = NULL;
     struct jiku_err err = {0};
-    int c, r;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
-        if (c == 'f')
-            fingerprint = optarg;
-        else
-            return c == JIKU_OPT_HELP ? 0 : 64;
-    }
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 1, -1)) != 0)
-        return r;
-    if (strcmp(argv[optind], "trust") == 0) {
-        if (argc - optind != 2)
+    for (size_t i = 0; i < args->n_opts; i++)
+        fingerprint = args->opts[i].arg;
+    if (strcmp(args->argv[0], "trust") == 0) {
+        if (args->argc != 2)
             return jiku_cmd_usage(ctx, cmd, "servers trust takes one server");
-        return servers_trust(ctx, cmd, argv[optind + 1], fingerprint);
+        return servers_trust(ctx, cmd, args->argv[1], fingerprint);
     }
-    if (strcmp(argv[optind], "check") != 0)
-        return jiku_cmd_usage(ctx, cmd, "unknown 'servers %s' command", argv[optind]);
-    if ((r = jiku_ctx_host(ctx, &err)) != 0)
-        return jiku_cmd_fail(ctx, &err);
-    if (optind + 1 == argc) {
+    if (strcmp(args->argv[0], "check") != 0)
+        return jiku_cmd_usage(ctx, cmd, "unknown 'servers %s' command", args->argv[0]);
+    if (args->argc == 1) {
         for (size_t i = 0; i < ctx->cfg->n_servers; i++)
             check_server(ctx, &ctx->cfg->servers[i]);
     } else {
-        for (int i = optind + 1; i < argc; i++) {
-            const struct jiku_server_conf *s = jiku_config_server(ctx->cfg, argv[i]);
+        for (int i = 1; i < args->argc; i++) {
+            const struct jiku_server_conf *s = jiku_config_server(ctx->cfg, args->argv[i]);
 
             if (s == NULL) {
-                jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", argv[i]);
+                jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", args->argv[i]);
                 return jiku_cmd_fail(ctx, &err);
             }
             check_server(ctx, s);
         }
     }
-    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+    return 0;
 }
 
 static void
 plugin_line(const struct jiku_loaded_plugin *lp, const char *error, void *arg)
 {
-    struct jiku_ctx *ctx = arg;
+    struct jiku_session *ctx = arg;
     unsigned abi = lp->desc.abi_version;
 
     jiku_out_json(&ctx->out, "plugin", "{s:s?, s:s?, s:s, s:s?, s:s?}", "name", lp->desc.name,
@@ -194,18 +177,9 @@ plugin_line(const struct jiku_loaded_plugin *lp, const char *error, void *arg)
 }
 
 int
-jiku_cmd_plugins(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_plugins(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    const struct jiku_command *cmd = jiku_command_find("plugins");
-    struct jiku_err err = {0};
-    int c, r;
-
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", NULL)) != -1)
-        return c == JIKU_OPT_HELP ? 0 : 64;
-    if ((r = jiku_cmd_operands(ctx, cmd, argc, argv, 0, 0)) != 0)
-        return r;
-    if ((r = jiku_ctx_host(ctx, &err)) != 0)
-        return jiku_cmd_fail(ctx, &err);
+    (void)args; /* no options, no operands */
     jiku_plugins_each(ctx->plugins, plugin_line, ctx);
-    return jiku_out_summary(&ctx->out, 0);
+    return 0;
 }

@@ -9,7 +9,6 @@
  * cannot be held, counts as in use and is kept.  So prune needs no target lock and never
  * waits for a long operation on the target.
  */
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "err.h"
+#include "cli.h"
 #include "fsutil.h"
 #include "hold.h"
 #include "hostimpl.h"
@@ -33,7 +33,7 @@
 
 /* Remove what D says of A; the catalog follows only what really went. */
 static int
-remove_artifact(struct jiku_ctx *ctx, const struct jiku_target_conf *t, struct jiku_artifact *a,
+remove_artifact(struct jiku_session *ctx, const struct jiku_target_conf *t, struct jiku_artifact *a,
                 enum jiku_prune_what what, struct jiku_err *err)
 {
     int r;
@@ -80,7 +80,7 @@ making_action(const struct jiku_target_conf *t, const struct jiku_artifact *a)
  * process holds is in use.
  */
 static int
-hold_all(struct jiku_ctx *ctx, struct jiku_artifact_list *list, struct jiku_lock **holds,
+hold_all(struct jiku_session *ctx, struct jiku_artifact_list *list, struct jiku_lock **holds,
          struct jiku_err *err)
 {
     for (size_t i = 0; i < list->n; i++) {
@@ -100,7 +100,7 @@ hold_all(struct jiku_ctx *ctx, struct jiku_artifact_list *list, struct jiku_lock
 }
 
 static int
-prune_target(struct jiku_ctx *ctx, const struct jiku_target_conf *t, bool housekeeping,
+prune_target(struct jiku_session *ctx, const struct jiku_target_conf *t, bool housekeeping,
              struct jiku_op_report *rep, struct jiku_err *err)
 {
     struct jiku_artifact_list list = {0};
@@ -189,7 +189,7 @@ out:
 
 /* The sweep of SRV's snapshot_dir, as one report (target: the server's name). */
 static void
-sweep_server(struct jiku_ctx *ctx, const struct jiku_server_conf *srv, bool housekeeping)
+sweep_server(struct jiku_session *ctx, const struct jiku_server_conf *srv, bool housekeeping)
 {
     struct jiku_op_report rep = {.target = srv->info.name, .action = "sweep", .status = "ok"};
     struct jiku_buf details = JIKU_BUF_INIT;
@@ -199,7 +199,7 @@ sweep_server(struct jiku_ctx *ctx, const struct jiku_server_conf *srv, bool hous
     bool swept = true;
     int r;
 
-    if ((r = jiku_ctx_host(ctx, &e)) == 0 && (r = jiku_hostimpl_ssh(ctx->host, &ssh, &e)) == 0)
+    if ((r = jiku_hostimpl_ssh(ctx->host, &ssh, &e)) == 0)
         r = jiku_sweep_server(ssh, ctx->cat, srv, ctx->dry_run, JIKU_SWEEP_MIN_AGE, &swept,
                               &details, &e);
     if (r == 0 && !swept) {
@@ -223,15 +223,13 @@ sweep_server(struct jiku_ctx *ctx, const struct jiku_server_conf *srv, bool hous
     jiku_buf_release(&details);
 }
 
-int
-jiku_prune_targets(struct jiku_ctx *ctx, const struct jiku_target_conf *const *targets, size_t n,
-                   bool housekeeping, struct jiku_err *err)
+void
+jiku_prune_targets(struct jiku_session *ctx, const struct jiku_target_conf *const *targets,
+                   size_t n, bool housekeeping)
 {
     size_t count = n > 0 ? n : ctx->cfg->n_targets;
     int r;
 
-    if ((r = jiku_ctx_catalog(ctx, err)) != 0)
-        return r;
     for (size_t i = 0; i < count && !jiku_interrupted(); i++) {
         const struct jiku_target_conf *t = n > 0 ? targets[i] : &ctx->cfg->targets[i];
         struct jiku_op_report rep = {.target = t->info.id, .action = "prune", .status = "ok"};
@@ -259,50 +257,34 @@ jiku_prune_targets(struct jiku_ctx *ctx, const struct jiku_target_conf *const *t
         if (used && srv->info.snapshot_dir != NULL)
             sweep_server(ctx, srv, housekeeping);
     }
-    return 0;
 }
 
 int
-jiku_cmd_prune(struct jiku_ctx *ctx, int argc, char **argv)
+jiku_cmd_prune(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
-    static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
-    };
-    const struct jiku_command *cmd = jiku_command_find("prune");
+    const struct jiku_command *cmd = args->cmd;
     const struct jiku_target_conf **targets = NULL;
     struct jiku_err err = {0};
-    bool all = false;
+    bool all = args->n_opts > 0; /* --all */
     size_t n = 0;
-    int c, r;
 
-    while ((c = jiku_cmd_getopt(ctx, cmd, argc, argv, "", opts)) != -1) {
-        if (c == 'a')
-            all = true;
-        else
-            return c == JIKU_OPT_HELP ? 0 : 64;
-    }
-    if (all == (optind < argc))
+    if (all == (args->argc > 0))
         return jiku_cmd_usage(ctx, cmd, "name targets, or give --all");
-    if ((r = jiku_ctx_config(ctx, &err)) != 0)
-        goto fail;
     if (!all) {
-        targets = calloc((size_t)(argc - optind), sizeof(*targets));
-        for (int i = optind; targets != NULL && i < argc; i++) {
-            if (!jiku_valid_target_id(argv[i]))
-                return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", argv[i]);
-            if ((targets[n++] = jiku_config_target(ctx->cfg, argv[i])) == NULL) {
-                r = jiku_err_set(&err, JIKU_E_NOTFOUND, "no such target '%s'", argv[i]);
+        targets = calloc((size_t)args->argc, sizeof(*targets));
+        for (int i = 0; targets != NULL && i < args->argc; i++) {
+            if (!jiku_valid_target_id(args->argv[i]))
+                return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", args->argv[i]);
+            if ((targets[n++] = jiku_config_target(ctx->cfg, args->argv[i])) == NULL) {
+                jiku_err_set(&err, JIKU_E_NOTFOUND, "no such target '%s'", args->argv[i]);
                 goto fail;
             }
         }
     }
-    if ((r = jiku_prune_targets(ctx, targets, n, false, &err)) != 0)
-        goto fail;
+    jiku_prune_targets(ctx, targets, n, false);
     free(targets);
-    return jiku_out_summary(&ctx->out, jiku_out_exit_code(&ctx->out));
+    return 0;
 fail:
     free(targets);
-    jiku_out_error(&ctx->out, r, err.msg);
-    return jiku_out_summary(&ctx->out, jiku_status_exit_code(r));
+    return jiku_cmd_fail(ctx, &err);
 }

@@ -8,14 +8,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cli.h"
+#include "session.h"
 
 /*
  * Prune the N TARGETS (all configured targets when N is 0).  Each target is one operation
  * report, unless HOUSEKEEPING (after nightly): then only failures are logged, and nothing is
  * counted in the run's summary.
  */
-int jiku_prune_targets(struct jiku_ctx *ctx, const struct jiku_target_conf *const *targets,
-                       size_t n, bool housekeeping, struct jiku_err *err);
+void jiku_prune_targets(struct jiku_session *ctx, const struct jiku_target_conf *const *targets,
+                        size_t n, bool housekeeping);
 
 #endif

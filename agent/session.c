@@ -1,0 +1,93 @@
+/*
+ * The session: built once by jiku_main from the command table's need-flags (cli.c), closed
+ * when the command returned.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "catalog.h"
+#include "hostimpl.h"
+#include "plugin_loader.h"
+#include "session.h"
+
+enum jiku_log_level
+jiku_session_verbosity(const struct jiku_session *s)
+{
+    if (s->quiet)
+        return JIKU_LOG_ERROR;
+    if (s->verbose >= 3)
+        return JIKU_LOG_TRACE;
+    return (enum jiku_log_level)(JIKU_LOG_WARN + s->verbose);
+}
+
+static int
+open_config(struct jiku_session *s, struct jiku_err *err)
+{
+    struct jiku_diags diags = {0};
+    int r;
+
+    r = jiku_config_load(s->config_path, 0, &s->cfg, &diags, err);
+    if (r == 0 && !s->quiet)
+        for (size_t i = 0; i < diags.n; i++)
+            log_warn("%s", diags.items[i].msg);
+    /* The first error is the message; 'config check' lists them all. */
+    if (r != 0 && diags.n_errors > 1) {
+        char first[JIKU_ERR_MSG_MAX];
+
+        memcpy(first, err->msg, sizeof(first));
+        jiku_err_set(err, r, "%s (and %zu more error%s; see 'jiku-agent config check')", first,
+                     diags.n_errors - 1, diags.n_errors == 2 ? "" : "s");
+    }
+    jiku_diags_release(&diags);
+    if (r != 0)
+        return r;
+    if (strcmp(s->cfg->log, "stderr") == 0)
+        jiku_log_setup(JIKU_LOG_STDERR, jiku_session_verbosity(s));
+    else if (strcmp(s->cfg->log, "syslog") == 0)
+        jiku_log_setup(JIKU_LOG_SYSLOG, jiku_session_verbosity(s));
+    if (s->lock_wait < 0)
+        s->lock_wait = s->cfg->lock_wait;
+    return 0;
+}
+
+int
+jiku_session_open(struct jiku_session *s, unsigned needs, struct jiku_err *err)
+{
+    int r;
+
+    if ((needs & JIKU_NEED_CONFIG) && s->cfg == NULL && (r = open_config(s, err)) != 0)
+        return r;
+    if ((needs & JIKU_NEED_CATALOG) == JIKU_NEED_CATALOG && s->cat == NULL &&
+        ((r = jiku_catalog_open(s->cfg->state_dir, &s->cat, err)) != 0 ||
+         (r = jiku_catalog_run_begin(s->cat, s->out.command, s->actor, s->dry_run, &s->run_id,
+                                     err)) != 0))
+        return r;
+    if ((needs & JIKU_NEED_PLUGINS) == JIKU_NEED_PLUGINS && s->plugins == NULL) {
+        if ((r = jiku_hostimpl_new(s->cfg, &s->out, &s->host, err)) != 0)
+            return r;
+        s->host_table = jiku_hostimpl_table(s->host);
+        if ((s->plugins = jiku_plugins_new(s->cfg->plugin_dir)) == NULL)
+            return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+void
+jiku_session_close(struct jiku_session *s, int exit_code)
+{
+    struct jiku_err err = {0};
+
+    if (s->cat != NULL) {
+        if (jiku_catalog_run_end(s->cat, s->run_id, exit_code, &err) != 0)
+            log_warn("%s", err.msg);
+        if (jiku_audit_log_head(s->cat, &err) != 0)
+            log_warn("%s", err.msg);
+        jiku_catalog_close(s->cat);
+    }
+    jiku_plugins_free(s->plugins);
+    jiku_hostimpl_free(s->host);
+    jiku_config_free(s->cfg);
+    free(s->actor);
+    memset(s, 0, sizeof(*s));
+}
