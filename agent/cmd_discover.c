@@ -162,12 +162,13 @@ customer_known(const struct discovery *d, size_t upto, const char *name)
 /*
  * The customer of a new target for IT: the customer of a configured target of the same
  * account on this server, else of an earlier proposal for that account, else one named after
- * the owner (a Plesk customer login) or the account.  malloc()ed.
+ * the owner (when the panel's owners are customers, as Plesk's) or the account.  malloc()ed.
  */
 static char *
 customer_for(const struct discovery *d, size_t upto, const struct jiku_inventory_item *it)
 {
     const struct jiku_config *cfg = d->ctx->cfg;
+    const struct jiku_panel_facts *f = d->server->facts;
 
     for (size_t i = 0; i < cfg->n_targets; i++)
         if (cfg->targets[i].server == d->server &&
@@ -176,10 +177,10 @@ customer_for(const struct discovery *d, size_t upto, const struct jiku_inventory
     for (size_t i = 0; i < upto; i++)
         if (d->found[i].customer != NULL && same_str(d->res.inventory[i].account, it->account))
             return strdup(d->found[i].customer);
-    /* A Plesk owner other than the administrator is the customer; a cPanel owner is the
-     * reseller that sells the account, not its customer. */
-    if (strcmp(d->server->info.panel, "plesk") == 0 && it->owner != NULL &&
-        strcmp(it->owner, "admin") != 0)
+    /* On a panel whose owners are customers, any owner but the administrator is one; else an
+     * owner is who sells the account, not its customer (plugin.h, admin_login). */
+    if (f != NULL && f->admin_login != NULL && it->owner != NULL &&
+        strcmp(it->owner, f->admin_login) != 0)
         return sanitise(it->owner);
     return sanitise(it->account);
 }
@@ -188,10 +189,7 @@ customer_for(const struct discovery *d, size_t upto, const struct jiku_inventory
 static const char *
 unusable(const struct discovery *d, const struct jiku_inventory_item *it)
 {
-    bool cpanel = strcmp(d->server->info.panel, "cpanel") == 0;
-
-    if (it->account == NULL ||
-        (cpanel ? !jiku_valid_cpanel_user(it->account) : !jiku_valid_hostname(it->account)))
+    if (it->account == NULL || !jiku_server_account_ok(d->server, it->account))
         return "its account is not a valid name for the configuration";
     if (it->domain != NULL && !jiku_valid_hostname(it->domain))
         return "its domain is not a valid host name";
@@ -418,9 +416,10 @@ run_discover(struct discovery *d, struct jiku_err *err)
     for (size_t k = 0; k < sizeof(main_kinds) / sizeof(main_kinds[0]) && fn == NULL; k++)
         fn = jiku_plugin_action(lp, JIKU_VERB_DISCOVER, main_kinds[k]);
     if (fn == NULL)
-        return jiku_err_set(err, JIKU_E_UNSUPPORTED,
-                            "plugin %s %s cannot list a server's inventory (it has no discover action)",
-                            lp->desc.name, lp->desc.version);
+        return jiku_err_set(
+            err, JIKU_E_UNSUPPORTED,
+            "plugin %s %s cannot list a server's inventory (it has no discover action)",
+            lp->desc.name, lp->desc.version);
 
     struct jiku_op_core core = {.host = ctx->host, .plugin_name = lp->desc.name};
     struct jiku_op op = {

@@ -226,10 +226,11 @@ jiku_cmd_clone(struct jiku_session *ctx, const struct jiku_cmd_args *args)
         return jiku_cmd_usage(ctx, cmd, "invalid domain '%s'", act.args.domain);
     if (act.args.dest_server != NULL && !jiku_valid_name(act.args.dest_server))
         return jiku_cmd_usage(ctx, cmd, "invalid server name '%s'", act.args.dest_server);
-    if (act.args.as_user != NULL && !jiku_valid_cpanel_user(act.args.as_user))
-        return jiku_cmd_usage(ctx, cmd, "invalid user name '%s'", act.args.as_user);
     if ((r = one_target(ctx, args, &act)) != 0)
         return r;
+    /* --as names the copy's account on the destination, a server of the same panel. */
+    if (act.args.as_user != NULL && !jiku_server_account_ok(act.target->server, act.args.as_user))
+        return jiku_cmd_usage(ctx, cmd, "invalid user name '%s'", act.args.as_user);
     /* A cpmove restore keeps the account's domains: a second copy on one server collides. */
     if (act.args.dest_server != NULL &&
         strcmp(act.args.dest_server, act.target->server->info.name) == 0 &&

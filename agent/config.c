@@ -22,16 +22,62 @@ missing(const void *value, unsigned bad, int id)
     return value == NULL && (bad & (1u << id)) == 0;
 }
 
+/*
+ * S's panel facts, from its plugin loaded (never opened) from plugin_dir once per panel.  A
+ * built-in panel name whose plugin is missing or broken has none: its checks are then those of
+ * a configuration without plugins, and the first command that needs the plugin says why.  Any
+ * other name is a panel only when a plugin serves it.
+ */
+static void
+find_facts(struct cfg_parse *p, struct jiku_server_conf *s, struct cfg_server_keys *sk)
+{
+    struct cfg_priv *priv = p->priv;
+    struct jiku_loaded_plugin lp, *grown;
+    struct jiku_err err = {0};
+    int r;
+
+    for (size_t i = 0; i < priv->n_panels; i++) {
+        if (strcmp(priv->panels[i].desc.name, s->info.panel) == 0) {
+            s->facts = priv->panels[i].desc.facts;
+            return;
+        }
+    }
+    if ((r = jiku_plugin_load_panel(p->cfg->plugin_dir, s->info.panel, &lp, &err)) == 0) {
+        if ((grown = realloc(priv->panels, (priv->n_panels + 1) * sizeof(*grown))) == NULL) {
+            jiku_plugin_unload(&lp);
+            p->nomem = true;
+            return;
+        }
+        priv->panels = grown;
+        priv->panels[priv->n_panels++] = lp;
+        s->facts = lp.desc.facts;
+        return;
+    }
+    if (r == JIKU_E_NOMEM)
+        p->nomem = true;
+    if (r == JIKU_E_NOMEM || cfg_panel_builtin(s->info.panel))
+        return;
+    if (r == JIKU_E_NOTFOUND)
+        cfg_panel_unknown(p, &sk->at[SK_PANEL], s->info.panel);
+    else
+        cfg_diag(p, true, &sk->at[SK_PANEL], "%s", err.msg);
+    s->info.panel = NULL;
+    sk->bad |= 1u << SK_PANEL;
+}
+
 static void
 finish_servers(struct cfg_parse *p)
 {
     for (size_t i = 0; i < p->cfg->n_servers; i++) {
         struct jiku_server_conf *s = &p->cfg->servers[i];
         const struct jiku_source *at = p->priv->server_keys[i].at;
-        unsigned bad = p->priv->server_keys[i].bad;
         const char *name = s->info.name;
+        unsigned bad;
         bool cpanel;
 
+        if (s->info.panel != NULL)
+            find_facts(p, s, &p->priv->server_keys[i]);
+        bad = p->priv->server_keys[i].bad;
         if (missing(s->info.host, bad, SK_HOST))
             cfg_diag(p, true, &s->src, "[server %s] needs 'host'", name);
         if (missing(s->ssh_key, bad, SK_SSH_KEY))
@@ -44,8 +90,10 @@ finish_servers(struct cfg_parse *p)
             continue;
         }
         cpanel = strcmp(s->info.panel, "cpanel") == 0;
-        if (at[SK_API_PORT].line == 0)
-            s->info.api_port = cpanel ? 2087 : 8443;
+        if (at[SK_API_PORT].line == 0 && s->facts != NULL && s->facts->api_port != 0)
+            s->info.api_port = s->facts->api_port;
+        else if (at[SK_API_PORT].line == 0 && s->facts != NULL)
+            cfg_diag(p, true, &s->src, "[server %s] needs 'api_port'", name);
         if (cpanel && s->api_password_file != NULL)
             cfg_diag(p, true, &at[SK_API_PASSWORD_FILE],
                      "api_password_file is for plesk servers; [server %s] is cpanel (use "
@@ -131,16 +179,10 @@ finish_target(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_target
             cfg_diag(p, true, &at[TK_KIND], "kind %s needs a %s server; '%s' is %s",
                      jiku_kind_name(t->info.kind), need, t->server->info.name, panel);
     }
-    if (panel != NULL && t->info.account != NULL) {
-        if (strcmp(panel, "cpanel") == 0 && !jiku_valid_cpanel_user(t->info.account))
-            cfg_diag(p, true, &at[TK_ACCOUNT],
-                     "invalid account '%s': expected a cPanel user name ([a-z][a-z0-9]{0,15})",
-                     t->info.account);
-        else if (strcmp(panel, "plesk") == 0 && !jiku_valid_hostname(t->info.account))
-            cfg_diag(p, true, &at[TK_ACCOUNT],
-                     "invalid account '%s': expected the domain of a Plesk subscription",
-                     t->info.account);
-    }
+    if (panel != NULL && t->info.account != NULL &&
+        !jiku_server_account_ok(t->server, t->info.account))
+        cfg_diag(p, true, &at[TK_ACCOUNT], "invalid account '%s': expected %s", t->info.account,
+                 t->server->facts->account_syntax);
     r->keep_last = r->keep_last >= 0 ? r->keep_last : g->keep_last;
     r->keep_daily = r->keep_daily >= 0 ? r->keep_daily : g->keep_daily;
     r->keep_weekly = r->keep_weekly >= 0 ? r->keep_weekly : g->keep_weekly;
@@ -366,6 +408,9 @@ jiku_config_free(struct jiku_config *cfg)
         free(priv->server_keys);
         free(priv->customer_keys);
         free(priv->target_keys);
+        for (size_t i = 0; i < priv->n_panels; i++)
+            jiku_plugin_unload(&priv->panels[i]);
+        free(priv->panels);
         free(priv);
     }
     free(cfg);

@@ -34,7 +34,12 @@ enum jiku_nightly { JIKU_NIGHTLY_NONE = 0, JIKU_NIGHTLY_SNAPSHOT, JIKU_NIGHTLY_B
 
 struct jiku_server_conf {
     struct jiku_server_info info; /* what plugins see */
-    char *api_token_file;         /* NULL when unset */
+    /*
+     * The panel's facts, from its plugin's descriptor, which the configuration keeps loaded
+     * (not opened) while it lives; NULL when no plugin for the panel could be loaded.
+     */
+    const struct jiku_panel_facts *facts;
+    char *api_token_file; /* NULL when unset */
     char *api_password_file;
     char *ca_file;
     char *pinned_pubkey; /* "sha256//B64[;sha256//B64...]" */
@@ -123,6 +128,13 @@ const struct jiku_target_conf *jiku_config_target(const struct jiku_config *cfg,
 /* Append the effective config to OUT as INI text that reads back as the same config: defaults
  * filled in, secrets' file paths shown, their contents never read.  0 or JIKU_E_NOMEM. */
 int jiku_config_show(const struct jiku_config *cfg, struct jiku_buf *out);
+
+/* Whether NAME can be an account on S's panel; any name when its plugin gives no rule. */
+static inline bool
+jiku_server_account_ok(const struct jiku_server_conf *s, const char *name)
+{
+    return s->facts == NULL || s->facts->valid_account == NULL || s->facts->valid_account(name);
+}
 
 /* Whether a failed rollback or promote of T that changed the server is undone: T's key, else
  * [agent]'s. */

@@ -16,6 +16,7 @@
 
 #include "cfgstore.h"
 #include "config.h"
+#include "plugin_loader.h"
 
 enum cfg_agent_key {
     AK_STATE_DIR,
@@ -113,6 +114,9 @@ struct cfg_priv {
     struct cfg_target_keys *target_keys;
     size_t cap_servers, cap_customers, cap_targets;
     size_t n_files;
+    /* The plugins of the servers' panels, loaded for their facts, never opened. */
+    struct jiku_loaded_plugin *panels;
+    size_t n_panels;
 };
 
 enum cfg_section {
@@ -155,6 +159,11 @@ const char *cfg_section_label(struct cfg_parse *p, char *buf, size_t len);
 int cfg_set_defaults(struct cfg_parse *p);
 /* One "key = value" line, from the inih handler (config_keys.c). */
 void cfg_key(struct cfg_parse *p, const char *key, const char *value);
+
+/* PANEL is a name [server] panel takes without a plugin that serves it. */
+bool cfg_panel_builtin(const char *panel);
+/* "invalid panel 'X': expected ..." at AT, for a panel no plugin serves. */
+void cfg_panel_unknown(struct cfg_parse *p, const struct jiku_source *at, const char *panel);
 
 /* Strict integer: decimal digits only, within [MIN, MAX]. */
 bool cfg_parse_int(const char *s, long min, long max, int *out);

@@ -20,6 +20,7 @@ enum vtype {
     V_INT,     /* decimal, within [min, max] */
     V_BOOL,    /* yes | no */
     V_CHOICE,  /* one of choices */
+    V_PANEL,   /* one of choices, or a panel name a plugin may serve (checked at the end) */
     V_HOST,    /* host name or IP address */
     V_DOMAIN,  /* host name */
     V_URL,     /* http(s) URL */
@@ -72,7 +73,7 @@ const char *const cfg_retention_names[RK_COUNT] = {
 };
 
 static const struct key_spec server_keys[SK_COUNT] = {
-    [SK_PANEL] = {"panel", V_CHOICE, 0, 0, panel_choices, false, NULL},
+    [SK_PANEL] = {"panel", V_PANEL, 0, 0, panel_choices, false, NULL},
     [SK_HOST] = {"host", V_HOST, 0, 0, NULL, false, NULL},
     [SK_API_PORT] = {"api_port", V_INT, 1, 65535, NULL, false, NULL},
     [SK_API_USER] = {"api_user", V_LOGIN, 0, 0, NULL, false, NULL},
@@ -144,6 +145,21 @@ choice_index(const char *const *choices, const char *s)
         if (strcmp(choices[i], s) == 0)
             return i;
     return -1;
+}
+
+bool
+cfg_panel_builtin(const char *panel)
+{
+    return choice_index(panel_choices, panel) >= 0;
+}
+
+void
+cfg_panel_unknown(struct cfg_parse *p, const struct jiku_source *at, const char *panel)
+{
+    char buf[128];
+
+    cfg_diag(p, true, at, "invalid panel '%s': expected %s", panel,
+             choices_text(panel_choices, buf, sizeof(buf)));
 }
 
 /*
@@ -235,6 +251,10 @@ parse_value(struct cfg_parse *p, const char *key, const struct key_spec *k, cons
         break;
     case V_CHOICE:
         if ((v->n = choice_index(k->choices, value)) < 0)
+            expected = choices_text(k->choices, buf, sizeof(buf));
+        break;
+    case V_PANEL:
+        if (choice_index(k->choices, value) < 0 && !jiku_plugin_name_valid(value))
             expected = choices_text(k->choices, buf, sizeof(buf));
         break;
     case V_HOST:
@@ -340,7 +360,7 @@ apply_server(struct jiku_server_conf *s, int id, const struct value *v)
 
     switch (id) {
     case SK_PANEL:
-        i->panel = panel_choices[v->n];
+        i->panel = v->s;
         break;
     case SK_HOST:
         i->host = v->s;

@@ -52,6 +52,7 @@ struct jiku_http {
 struct xfer {
     const struct jiku_server_conf *srv;
     const struct jiku_http_request *req;
+    struct jiku_http_trace_ctx trace; /* -vvv */
     struct jiku_http_response *resp;
     size_t cap;
     bool overflow;
@@ -329,7 +330,8 @@ set_options(struct jiku_http *h, struct conn *conn, struct xfer *x, const char *
     SETOPT(c, CURLOPT_NOPROGRESS, 0L);
     if (jiku_log_level() >= JIKU_LOG_TRACE) {
         SETOPT(c, CURLOPT_DEBUGFUNCTION, jiku_http_trace);
-        SETOPT(c, CURLOPT_DEBUGDATA, (void *)req);
+        x->trace = (struct jiku_http_trace_ctx){req, srv->facts};
+        SETOPT(c, CURLOPT_DEBUGDATA, &x->trace);
         SETOPT(c, CURLOPT_VERBOSE, 1L);
     }
     return 0;
@@ -547,7 +549,7 @@ jiku_http_request(struct jiku_http *h, const struct jiku_server_conf *srv,
     if ((r = jiku_http_check(srv, req, &e)) != 0)
         goto out;
     if (jiku_buf_addf(&what, "%s ", req->method) != 0 ||
-        jiku_http_add_loggable_path(&what, req->path) != 0 ||
+        jiku_http_add_loggable_path(&what, srv->facts, req->path) != 0 ||
         jiku_buf_addf(&what, " on '%s'", srv->info.name) != 0) {
         r = jiku_err_set(&e, JIKU_E_NOMEM, "out of memory");
         goto out;

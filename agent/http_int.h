@@ -28,10 +28,20 @@ int jiku_http_build_headers(const struct jiku_http_request *req, struct curl_sli
 /* Zeroes the strings (they may hold credentials), then frees LIST. NULL-safe. */
 void jiku_http_free_headers(struct curl_slist *list);
 
-/* Append PATH as messages may show it: no query, no session segment. */
-int jiku_http_add_loggable_path(struct jiku_buf *b, const char *path);
+/*
+ * Append PATH as messages may show it: no query, and no segment that FACTS (the panel's, may be
+ * NULL) calls a secret.
+ */
+int jiku_http_add_loggable_path(struct jiku_buf *b, const struct jiku_panel_facts *facts,
+                                const char *path);
 
-/* CURLOPT_DEBUGFUNCTION for -vvv; CURLOPT_DEBUGDATA is the request (for its secret headers). */
-int jiku_http_trace(CURL *curl, curl_infotype type, char *data, size_t size, void *req);
+/* What a wire trace keeps secret by: the request's secret headers and the panel's facts. */
+struct jiku_http_trace_ctx {
+    const struct jiku_http_request *req;
+    const struct jiku_panel_facts *facts; /* may be NULL */
+};
+
+/* CURLOPT_DEBUGFUNCTION for -vvv; CURLOPT_DEBUGDATA is a struct jiku_http_trace_ctx. */
+int jiku_http_trace(CURL *curl, curl_infotype type, char *data, size_t size, void *ctx);
 
 #endif

@@ -7,11 +7,13 @@
  *
  * Keys name panel objects, not targets, so that two targets on one account exclude each
  * other:
- *     SERVER.account.USER            cPanel account (exclusive; shared under an application)
- *     SERVER.subscription.DOMAIN     Plesk subscription (likewise)
+ *     SERVER.OWNER.ACCOUNT           the object that owns the target, as the panel's plugin
+ *                                    names it: SERVER.account.USER on cPanel,
+ *                                    SERVER.subscription.DOMAIN on Plesk (exclusive; shared
+ *                                    under an application)
  *     SERVER.site.DOMAIN.PATH        one application instance (exclusive), PATH escaped
- * Every process takes the account (or subscription) lock before the site lock, one global
- * order, so two agents cannot deadlock.
+ * Every process takes the owner's lock before the site lock, one global order, so two agents
+ * cannot deadlock.
  */
 #include "lock.h"
 
@@ -292,15 +294,16 @@ jiku_lock_target(const char *state_dir, const struct jiku_target_conf *target, i
     }
     server = target->server->info.name;
     /*
-     * An application's owner is an account on cPanel and a subscription on Plesk: it must lock
-     * the very key that work on its owner locks.
+     * Every target of a panel, applications too, locks the panel object that owns it under
+     * the very key that work on that object locks (plugin.h, struct jiku_panel_facts).
      */
-    if (t->kind == JIKU_KIND_SUBSCRIPTION ||
-        (t->kind != JIKU_KIND_ACCOUNT && target->server->info.panel != NULL &&
-         strcmp(target->server->info.panel, "plesk") == 0))
-        object = "subscription";
-    else
-        object = "account";
+    if (target->server->facts == NULL || (object = target->server->facts->owner_object) == NULL) {
+        r = jiku_err_set(err, JIKU_E_PLUGIN,
+                         "panel '%s' names no owner object to lock target '%s' by",
+                         target->server->info.panel != NULL ? target->server->info.panel : "?",
+                         t->id != NULL ? t->id : "?");
+        goto out;
+    }
     if ((r = jiku_buf_addf(&parent, "%s.%s.", server, object)) != 0 ||
         (r = add_lower(&parent, t->account)) != 0 ||
         (r = jiku_buf_addf(&subject, "target '%s' is busy", t->id != NULL ? t->id : "?")) != 0) {

@@ -63,6 +63,45 @@ jiku_plugin_name_valid(const char *name)
     return n > 0;
 }
 
+/* Longer lists of secret headers or path segments mean the descriptor is garbage. */
+#define SECRETS_MAX 64
+
+/* A NULL-terminated list of at most SECRETS_MAX non-empty words without '/' (or NULL). */
+static bool
+word_list_ok(const char *const *list)
+{
+    for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+        if (i >= SECRETS_MAX || list[i][0] == '\0' || strchr(list[i], '/') != NULL)
+            return false;
+    return true;
+}
+
+/* What the core builds from a panel's facts must be usable: lock file names, messages. */
+static int
+check_facts(const struct jiku_panel_facts *f, const char *label, struct jiku_err *err)
+{
+    if (f->api_port < 0 || f->api_port > 65535)
+        return jiku_err_set(err, JIKU_E_PLUGIN, "plugin '%s' declares API port %d", label,
+                            f->api_port);
+    /* "site" keys are the core's own, for applications (agent/lock.c). */
+    if (f->owner_object != NULL &&
+        (!jiku_plugin_name_valid(f->owner_object) || strcmp(f->owner_object, "site") == 0))
+        return jiku_err_set(err, JIKU_E_PLUGIN,
+                            "plugin '%s' declares an owner object that is not a name "
+                            "([a-z0-9-]+) or is 'site'",
+                            label);
+    if (f->valid_account != NULL && f->account_syntax == NULL)
+        return jiku_err_set(err, JIKU_E_PLUGIN,
+                            "plugin '%s' checks accounts but does not say what they look like",
+                            label);
+    if (!word_list_ok(f->secret_headers) || !word_list_ok(f->secret_segments))
+        return jiku_err_set(err, JIKU_E_PLUGIN,
+                            "plugin '%s' declares secret headers or path segments that are empty, "
+                            "hold a '/' or are more than %d",
+                            label, SECRETS_MAX);
+    return 0;
+}
+
 /*
  * Copy the plugin's descriptor SRC into DESC, refusing an ABI major we do not speak before
  * reading anything past struct_size, and members past the plugin's struct_size left absent.
@@ -100,6 +139,8 @@ normalise(const struct jiku_plugin *src, const char *label, struct jiku_plugin *
         desc->close = NULL;
     if (!PLUGIN_HAS(size, check))
         desc->check = NULL;
+    if (!PLUGIN_HAS(size, facts))
+        desc->facts = NULL;
 
     if (!jiku_plugin_name_valid(desc->name))
         goto bad_name;
@@ -130,6 +171,8 @@ normalise(const struct jiku_plugin *src, const char *label, struct jiku_plugin *
                 return jiku_err_set(err, JIKU_E_PLUGIN, "plugin '%s' has two actions for %s on %s",
                                     label, jiku_verb_name(a->verb), jiku_kind_name(a->kind));
     }
+    if (desc->facts != NULL)
+        return check_facts(desc->facts, label, err);
     return 0;
 
 bad_name:
@@ -401,15 +444,50 @@ check_name(const struct jiku_loaded_plugin *lp, const char *panel, struct jiku_e
                         lp->path != NULL ? lp->path : BUILTIN_LABEL, lp->desc.name, panel);
 }
 
+int
+jiku_plugin_load_panel(const char *plugin_dir, const char *panel, struct jiku_loaded_plugin *out,
+                       struct jiku_err *err)
+{
+    struct jiku_loaded_plugin lp = {.fd = -1};
+    struct jiku_buf path = JIKU_BUF_INIT;
+    bool missing = false;
+    int r;
+
+    if (!jiku_plugin_name_valid(panel))
+        return jiku_err_set(err, JIKU_E_INVAL, "invalid panel name '%s'",
+                            panel != NULL ? panel : "");
+    if ((r = find_static(panel, &lp, err)) < 0)
+        goto out;
+    if (r == 1) {
+        if (jiku_buf_addf(&path, "%s/%s.so", plugin_dir, panel) != 0) {
+            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            goto out;
+        }
+        if ((r = load_file(path.data, &lp, &missing, err)) != 0) {
+            if (missing)
+                r = jiku_err_set(err, JIKU_E_NOTFOUND, "no plugin for panel '%s' (looked in '%s')",
+                                 panel, plugin_dir);
+            goto out;
+        }
+    }
+    if ((r = check_name(&lp, panel, err)) != 0)
+        goto out;
+    *out = lp;
+    lp = (struct jiku_loaded_plugin){.fd = -1};
+    r = 0;
+out:
+    jiku_plugin_unload(&lp);
+    jiku_buf_release(&path);
+    return r;
+}
+
 /* Load PANEL (static, else from the directory) and open it; *OUT is the caller's. */
 static int
 load_panel(struct jiku_plugins *p, const char *panel, const struct jiku_host *host,
            struct jiku_loaded_plugin **out, struct jiku_err *err)
 {
     struct jiku_loaded_plugin *lp = NULL;
-    struct jiku_buf path = JIKU_BUF_INIT;
-    struct jiku_err open_err = {0};
-    bool missing = false;
+    struct jiku_err load_err = {0}, open_err = {0};
     int r;
 
     if ((lp = calloc(1, sizeof(*lp))) == NULL) {
@@ -417,23 +495,11 @@ load_panel(struct jiku_plugins *p, const char *panel, const struct jiku_host *ho
         goto out;
     }
     lp->fd = -1;
-    if ((r = find_static(panel, lp, err)) < 0)
+    if ((r = jiku_plugin_load_panel(p->dir, panel, lp, &load_err)) != 0) {
+        /* Here a missing plugin is one the command cannot do without. */
+        r = jiku_err_set(err, r == JIKU_E_NOTFOUND ? JIKU_E_PLUGIN : r, "%s", load_err.msg);
         goto out;
-    if (r == 1) {
-        if (jiku_buf_addf(&path, "%s/%s.so", p->dir, panel) != 0) {
-            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-            goto out;
-        }
-        if ((r = load_file(path.data, lp, &missing, err)) != 0) {
-            if (missing)
-                r = jiku_err_set(err, JIKU_E_PLUGIN, "no plugin for panel '%s' (looked in '%s')",
-                                 panel, p->dir);
-            goto out;
-        }
     }
-    if ((r = check_name(lp, panel, err)) != 0)
-        goto out;
-
     if (lp->desc.open != NULL && (r = lp->desc.open(host, &lp->state, &open_err)) != 0) {
         r = jiku_err_set(err, JIKU_E_PLUGIN, "cannot start plugin '%s': %s", panel,
                          open_err.msg[0] != '\0' ? open_err.msg : "its open() failed");
@@ -448,7 +514,6 @@ out:
         jiku_plugin_unload(lp);
         free(lp);
     }
-    jiku_buf_release(&path);
     return r;
 }
 

@@ -36,6 +36,14 @@ void jiku_plugins_free(struct jiku_plugins *p); /* closes and unloads */
 int jiku_plugins_get(struct jiku_plugins *p, const char *panel, const struct jiku_host *host,
                      const struct jiku_loaded_plugin **out, struct jiku_err *err);
 
+/*
+ * PANEL's plugin found as jiku_plugins_get finds it (static, else PLUGIN_DIR/PANEL.so with
+ * every check) and loaded, but not opened: for what its descriptor declares, such as its
+ * facts.  *OUT is the caller's (jiku_plugin_unload).  JIKU_E_NOTFOUND when there is none.
+ */
+int jiku_plugin_load_panel(const char *plugin_dir, const char *panel,
+                           struct jiku_loaded_plugin *out, struct jiku_err *err);
+
 /* True for a panel name a plugin may have: [a-z0-9-]+, at most 32 bytes. */
 bool jiku_plugin_name_valid(const char *name);
 

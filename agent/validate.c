@@ -53,19 +53,6 @@ jiku_valid_target_id(const char *s)
     return valid_name_n(s, (size_t)(slash - s)) && jiku_valid_name(slash + 1);
 }
 
-bool
-jiku_valid_cpanel_user(const char *s)
-{
-    size_t len;
-
-    if (s == NULL || (len = strlen(s)) == 0 || len > 16 || !(s[0] >= 'a' && s[0] <= 'z'))
-        return false;
-    for (size_t i = 1; i < len; i++)
-        if (!is_lower_alnum((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
 /*
  * Labels of 1..63 letters, digits and hyphens, not starting or ending with a hyphen, so that
  * no host name can ever be read as an option by a program it is handed to.

@@ -8,10 +8,10 @@
 
 #include <stdbool.h>
 
-bool jiku_valid_name(const char *s);        /* [a-z0-9][a-z0-9-]{0,62} */
-bool jiku_valid_target_id(const char *s);   /* NAME/NAME */
-bool jiku_valid_cpanel_user(const char *s); /* ^[a-z][a-z0-9]{0,15}$ */
-bool jiku_valid_hostname(const char *s);    /* letters, digits, hyphens, dots; <= 253 */
+#include "jiku/plugin.h" /* jiku_valid_hostname, which plugins may name in their facts */
+
+bool jiku_valid_name(const char *s);      /* [a-z0-9][a-z0-9-]{0,62} */
+bool jiku_valid_target_id(const char *s); /* NAME/NAME */
 bool jiku_valid_url_path(const char *s);
 bool jiku_valid_abs_path(const char *s);
 

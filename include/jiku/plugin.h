@@ -233,6 +233,53 @@ struct jiku_op {
 
 typedef int (*jiku_action_fn)(struct jiku_op *op, struct jiku_err *err);
 
+/*
+ * What the core knows of a panel, from its plugin's descriptor and nothing else: it reads
+ * these before the plugin is opened (the configuration loader checks accounts with them), so
+ * the strings, lists and functions are constant data of the plugin's, and the functions are
+ * pure (they may run on any thread, before open() and after close()).  Any member may be
+ * 0 or NULL: the core then applies no rule of its own (an account is any name, a path has no
+ * secret segment).  Members are appended with a minor of the plugin ABI, and read only from a
+ * plugin whose abi_version has that minor.
+ */
+struct jiku_panel_facts {
+    int api_port; /* the API's port when [server] api_port is unset; 0: the key is required */
+    /*
+     * The panel object a target belongs to ("account", "subscription"), a panel-name-like
+     * word ([a-z0-9-]+).  It names the target lock, SERVER.OWNER.ACCOUNT, which an account's
+     * own work takes exclusively and work on its applications shared (docs/ARCHITECTURE.md,
+     * "State"): without it the core takes no lock for the panel's targets and refuses to act.
+     */
+    const char *owner_object;
+    /*
+     * Whether NAME can be a target's account (and a clone's new account, --as): checked by
+     * `config check`, `discover` and the command line.  ACCOUNT_SYNTAX completes the message
+     * "invalid account 'X': expected ..." ("a cPanel user name ([a-z][a-z0-9]{0,15})").
+     */
+    bool (*valid_account)(const char *name);
+    const char *account_syntax;
+    /*
+     * discover: the login of the panel's administrator when the owner of an inventory item is
+     * the customer who holds it, except for this one login, which holds what belongs to no
+     * customer; NULL when an owner is who sells the item (a reseller), never its customer.
+     */
+    const char *admin_login;
+    /*
+     * Header names (case-insensitive) whose values are secrets in requests and answers, beyond
+     * the credentials and cookies of HTTP itself: never traced.  NULL-terminated, or NULL.
+     */
+    const char *const *secret_headers;
+    /*
+     * Prefixes of URL path segments that are credentials ("cpsess" for /cpsess0123/...): in
+     * messages and traces the segment is shown as "/PREFIX*", and a Location answer that
+     * names one as a path without its query.  NULL-terminated, or NULL.
+     */
+    const char *const *secret_segments;
+};
+
+/* A host name: labels of letters, digits and hyphens, at most 253 bytes (a valid_account). */
+bool jiku_valid_hostname(const char *s);
+
 struct jiku_plugin_action {
     enum jiku_verb verb;
     enum jiku_target_kind kind;
@@ -274,6 +321,8 @@ struct jiku_plugin {
      * it itself.
      */
     int (*check)(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err);
+    /* May be NULL: the panel's facts (struct jiku_panel_facts), read without open(). */
+    const struct jiku_panel_facts *facts;
     /* ABI 2.0 ends here; append only. */
 };
 

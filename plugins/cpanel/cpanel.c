@@ -390,6 +390,20 @@ cpanel_check(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err
     return 0;
 }
 
+/* WHM's session segment, /cpsess0123456789/, is a credential in a URL. */
+static const char *const cpanel_secret_segments[] = {"cpsess", NULL};
+
+/* What the core knows of cPanel (plugin.h; docs/WIRE.md §2.1): WHM's port, accounts by user. */
+static const struct jiku_panel_facts cpanel_facts = {
+    .api_port = 2087,
+    .owner_object = "account",
+    .valid_account = cpanel_valid_user,
+    .account_syntax = "a cPanel user name ([a-z][a-z0-9]{0,15})",
+    .admin_login = NULL, /* an account's owner is the reseller who sells it */
+    .secret_headers = NULL,
+    .secret_segments = cpanel_secret_segments,
+};
+
 static const struct jiku_plugin cpanel_plugin = {
     .abi_version = JIKU_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jiku_plugin),
@@ -400,6 +414,7 @@ static const struct jiku_plugin cpanel_plugin = {
     .open = NULL,
     .close = NULL,
     .check = cpanel_check,
+    .facts = &cpanel_facts,
 };
 
 JIKU_PLUGIN_EXPORT(cpanel, cpanel_plugin);

@@ -480,6 +480,23 @@ static const struct jiku_plugin_action plesk_actions[] = {
     {JIKU_VERB_DISCOVER, JIKU_KIND_SUBSCRIPTION, plesk_discover},
 };
 
+/* The XML API's credentials, whichever way a request or an answer carries them. */
+static const char *const plesk_secret_headers[] = {"HTTP_AUTH_PASSWD", "KEY", NULL};
+
+/*
+ * What the core knows of Plesk (plugin.h; docs/WIRE.md §3.1): the panel's port, subscriptions by
+ * domain, customers as owners.
+ */
+static const struct jiku_panel_facts plesk_facts = {
+    .api_port = 8443,
+    .owner_object = "subscription",
+    .valid_account = jiku_valid_hostname,
+    .account_syntax = "the domain of a Plesk subscription",
+    .admin_login = "admin",
+    .secret_headers = plesk_secret_headers,
+    .secret_segments = NULL,
+};
+
 static const struct jiku_plugin plesk_plugin = {
     .abi_version = JIKU_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jiku_plugin),
@@ -489,6 +506,7 @@ static const struct jiku_plugin plesk_plugin = {
     .n_actions = sizeof(plesk_actions) / sizeof(plesk_actions[0]),
     .open = plesk_open,
     .close = plesk_close,
+    .facts = &plesk_facts,
 };
 
 JIKU_PLUGIN_EXPORT(plesk, plesk_plugin);

@@ -346,6 +346,12 @@ static const struct jiku_plugin_action recorder_actions[] = {
     RECORDER_KIND(JIKU_KIND_WORDPRESS),
 };
 
+/* cPanel's port and lock owner, so that the CLI tests see cPanel's configuration and locks. */
+static const struct jiku_panel_facts recorder_facts = {
+    .api_port = 2087,
+    .owner_object = "account",
+};
+
 static const struct jiku_plugin recorder_plugin = {
     .abi_version = JIKU_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jiku_plugin),
@@ -355,6 +361,7 @@ static const struct jiku_plugin recorder_plugin = {
     .n_actions = sizeof(recorder_actions) / sizeof(recorder_actions[0]),
     .open = NULL,
     .close = NULL,
+    .facts = &recorder_facts,
 };
 
 JIKU_PLUGIN_EXPORT(recorder, recorder_plugin);

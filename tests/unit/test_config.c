@@ -15,9 +15,28 @@
 #include "config.h"
 #include "fsutil.h"
 #include "jiku/buf.h"
+#include "plugin_loader.h"
 #include "policy.h"
 
 #define POLICY_DIR JIKU_SOURCE_DIR "/policies"
+
+/*
+ * The real panels, built in: the loader takes their facts (default ports, account syntax) from
+ * their descriptors, as it takes them from plugin_dir in the packaged build.
+ */
+extern const struct jiku_plugin jiku_plugin_cpanel_desc, jiku_plugin_plesk_desc;
+const struct jiku_plugin *const jiku_static_plugins[] = {
+    &jiku_plugin_cpanel_desc,
+    &jiku_plugin_plesk_desc,
+    NULL,
+};
+
+/* What makes a cPanel account, as the configuration checks it. */
+static bool
+cpanel_account(const char *s)
+{
+    return jiku_plugin_cpanel_desc.facts->valid_account(s);
+}
 
 static char dir[64];
 static struct jiku_config *cfg;
@@ -1159,13 +1178,13 @@ Test(config, validators)
     cr_assert_not(jiku_valid_target_id("acme/shop;id"));
     cr_assert_not(jiku_valid_target_id(NULL));
 
-    cr_assert(jiku_valid_cpanel_user("a"));
-    cr_assert(jiku_valid_cpanel_user("abcdefghijklmnop"));
-    cr_assert_not(jiku_valid_cpanel_user("abcdefghijklmnopq"));
-    cr_assert_not(jiku_valid_cpanel_user("1abc"));
-    cr_assert_not(jiku_valid_cpanel_user("ab-c"));
-    cr_assert_not(jiku_valid_cpanel_user(""));
-    cr_assert_not(jiku_valid_cpanel_user(NULL));
+    cr_assert(cpanel_account("a"));
+    cr_assert(cpanel_account("abcdefghijklmnop"));
+    cr_assert_not(cpanel_account("abcdefghijklmnopq"));
+    cr_assert_not(cpanel_account("1abc"));
+    cr_assert_not(cpanel_account("ab-c"));
+    cr_assert_not(cpanel_account(""));
+    cr_assert_not(cpanel_account(NULL));
 
     cr_assert(jiku_valid_hostname("a"));
     cr_assert(jiku_valid_hostname("Web-1.Example.NET"));

@@ -24,6 +24,11 @@
 static char tmpdir[64];
 static char state_dir[128];
 
+/* The lock owners come from the real panels' facts. */
+extern const struct jiku_plugin jiku_plugin_cpanel_desc, jiku_plugin_plesk_desc;
+static struct jiku_server_conf cpanel_server = {.info = {.name = "web1", .panel = "cpanel"}};
+static struct jiku_server_conf plesk_server = {.info = {.name = "web2", .panel = "plesk"}};
+
 static void
 setup(void)
 {
@@ -31,6 +36,8 @@ setup(void)
     cr_assert_not_null(mkdtemp(tmpdir));
     /* state_dir itself does not exist yet: the lock code creates it and locks/ */
     snprintf(state_dir, sizeof(state_dir), "%s/state", tmpdir);
+    cpanel_server.facts = jiku_plugin_cpanel_desc.facts;
+    plesk_server.facts = jiku_plugin_plesk_desc.facts;
 }
 
 static void
@@ -40,9 +47,6 @@ teardown(void)
 }
 
 TestSuite(lock, .init = setup, .fini = teardown, .timeout = 60);
-
-static struct jiku_server_conf cpanel_server = {.info = {.name = "web1", .panel = "cpanel"}};
-static struct jiku_server_conf plesk_server = {.info = {.name = "web2", .panel = "plesk"}};
 
 static struct jiku_target_conf
 make_target(const char *id, enum jiku_target_kind kind, const struct jiku_server_conf *server,
@@ -245,7 +249,8 @@ Test(lock, other_accounts_and_servers_are_independent)
         make_target("acme/shop", JIKU_KIND_ACCOUNT, &cpanel_server, "acmeshop", NULL, NULL);
     struct jiku_target_conf other =
         make_target("beta/main", JIKU_KIND_ACCOUNT, &cpanel_server, "betamain", NULL, NULL);
-    struct jiku_server_conf web3 = {.info = {.name = "web3", .panel = "cpanel"}};
+    struct jiku_server_conf web3 = {.info = {.name = "web3", .panel = "cpanel"},
+                                    .facts = cpanel_server.facts};
     struct jiku_target_conf elsewhere =
         make_target("acme/copy", JIKU_KIND_ACCOUNT, &web3, "acmeshop", NULL, NULL);
     struct holder h = hold_in_child(&shop, NULL, false);
