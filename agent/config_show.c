@@ -63,7 +63,9 @@ add_server(struct show *sh, const struct jiku_server_conf *s)
     put(sh, "\n# %s:%d\n[server %s]\n", s->src.file, s->src.line, i->name);
     kv(sh, "panel", i->panel);
     kv(sh, "host", i->host);
-    kvi(sh, "api_port", i->api_port);
+    /* 0: unset, and no plugin to give the panel's default: left unset, as it was read. */
+    if (i->api_port != 0)
+        kvi(sh, "api_port", i->api_port);
     kv(sh, "api_user", i->api_user);
     kv(sh, "api_token_file", s->api_token_file);
     if (plesk)

@@ -80,6 +80,11 @@ static const struct jiku_plugin_action good_actions[] = {
 #endif
 };
 
+#ifdef JIKU_TEST_BREAK_FACTS
+/* "site" would name the core's own application locks. */
+static const struct jiku_panel_facts good_facts = {.owner_object = "site"};
+#endif
+
 static const struct jiku_plugin good_plugin = {
     .abi_version = JIKU_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(struct jiku_plugin),
@@ -93,6 +98,9 @@ static const struct jiku_plugin good_plugin = {
     .n_actions = sizeof(good_actions) / sizeof(good_actions[0]),
     .open = good_open,
     .close = good_close,
+#ifdef JIKU_TEST_BREAK_FACTS
+    .facts = &good_facts,
+#endif
 };
 
 #ifdef JIKU_TEST_BREAK_EXPORT

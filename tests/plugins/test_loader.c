@@ -450,6 +450,15 @@ Test(loader, refuses_broken_action_tables)
                    at("notable.so"));
 }
 
+Test(loader, refuses_facts_the_core_cannot_use)
+{
+    install(JIKU_TPLUGIN_BADFACTS, "badfacts.so", 0755);
+    expect_refusal("badfacts.so", JIKU_E_PLUGIN,
+                   "plugin '%s' declares an owner object that is not a name ([a-z0-9-]+) or is "
+                   "'site'",
+                   at("badfacts.so"));
+}
+
 Test(loader, refuses_a_1_x_plugin_saying_so)
 {
     const struct jiku_loaded_plugin *lp = NULL;
