@@ -106,8 +106,8 @@ const char *const jiku_catalog_migrations[] = {
      * this operation's.  leftovers: what an interrupted operation could not remove from a
      * server ("SERVER:PATH" lines), for prune's sweep to report.
      */
-    "ALTER TABLE operations ADD COLUMN nonce TEXT;"
-    "ALTER TABLE operations ADD COLUMN leftovers TEXT;",
+    ("ALTER TABLE operations ADD COLUMN nonce TEXT;"
+     "ALTER TABLE operations ADD COLUMN leftovers TEXT;"),
 };
 
 const int jiku_catalog_schema_latest =

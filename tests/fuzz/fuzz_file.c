@@ -4,6 +4,15 @@
 #include <unistd.h>
 
 #include "fuzz_file.h"
+#include "plugin_loader.h"
+
+/* The real panels, built in, as the configuration loader finds them in plugin_dir. */
+extern const struct jiku_plugin jiku_plugin_cpanel_desc, jiku_plugin_plesk_desc;
+const struct jiku_plugin *const jiku_static_plugins[] = {
+    &jiku_plugin_cpanel_desc,
+    &jiku_plugin_plesk_desc,
+    NULL,
+};
 
 const char *
 fuzz_dir(void)
