@@ -4,6 +4,7 @@
  * lock is taken; execute() runs in a worker under the run engine's limits.
  */
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +36,11 @@ struct prepared {
     jiku_action_fn fn;
     jiku_action_fn snapshot_fn; /* for the safety snapshot of rollback and promote */
     const struct jiku_server_conf *dest;
-    struct jiku_artifact source; /* rollback: the artifact to restore */
+    struct jiku_artifact source; /* rollback: the artifact to restore; prune: to remove */
     struct jiku_artifact_ref source_ref;
-    struct jiku_lock *hold; /* on SOURCE, from the moment it is chosen until the end */
-    bool called;            /* the plugin was called: the server may hold what it made */
-    char *unmade[2];        /* ids reserved for artifacts that were not made (no row left) */
+    bool nothing_left; /* prune: another process removed the artifact first */
+    bool called;       /* the plugin was called: the server may hold what it made */
+    char *unmade[2];   /* ids reserved for artifacts that were not made (no row left) */
     size_t n_unmade;
     char **keep_paths; /* rollback: artifact locations on the server, never to be removed */
     int64_t op_id;     /* the operation's row in the catalog; 0 before begin_op */
@@ -54,14 +55,23 @@ struct prepared {
 static const struct verb_rule {
     bool safety;       /* a safety snapshot first: live data is not touched without a way back */
     bool dry_run_asks; /* a dry run asks the plugin what would change; otherwise it decides only */
-    bool restores;     /* takes an artifact of the target (--to), held until the end */
-    bool makes;        /* makes an artifact of KIND */
+    bool restores;     /* takes an artifact of the target (--to), held shared until the end */
+    /*
+     * Removes the artifact it is given (ARGS.artifact), as the policy action that made it
+     * allows (jiku_action_for), held exclusively without waiting (jiku_actions_hold: what
+     * another process holds is kept), so with no target lock: the plugin removes the server
+     * copy, then the backup_dir copy goes and the catalog row follows what went.
+     */
+    bool removes;
+    bool step;  /* a step of the caller's report: no decision line, operation row or report */
+    bool makes; /* makes an artifact of KIND */
     enum jiku_artifact_kind kind;
 } verb_rules[JIKU_VERB_COUNT] = {
     [JIKU_VERB_SNAPSHOT] = {.makes = true, .kind = JIKU_ARTIFACT_SNAPSHOT},
     [JIKU_VERB_BACKUP] = {.makes = true, .kind = JIKU_ARTIFACT_BACKUP},
     [JIKU_VERB_ROLLBACK] = {.safety = true, .dry_run_asks = true, .restores = true},
     [JIKU_VERB_PROMOTE] = {.safety = true},
+    [JIKU_VERB_PRUNE] = {.removes = true, .step = true},
 };
 
 /* A dry run of VERB that only decides: no lock, no plugin, reported as skipped. */
@@ -71,9 +81,10 @@ decides_only(const struct jiku_session *ctx, enum jiku_verb verb)
     return ctx->dry_run && !verb_rules[verb].dry_run_asks;
 }
 
-int
-jiku_action_audit_decision(struct jiku_session *ctx, const struct jiku_decision *d,
-                           const char *target, struct jiku_err *err)
+/* Audit one decision (allowed or not) of this run. */
+static int
+audit_decision(struct jiku_session *ctx, const struct jiku_decision *d, const char *target,
+               struct jiku_err *err)
 {
     struct jiku_audit_record rec = {
         .run_id = ctx->run_id,
@@ -146,8 +157,8 @@ hold_source(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
     struct jiku_artifact now = {0};
     int r;
 
-    if ((r = jiku_artifact_hold(ctx->cfg->state_dir, p->source.id, true, ctx->lock_wait, &p->hold,
-                                err)) != 0)
+    if ((r = jiku_artifact_hold(ctx->cfg->state_dir, p->source.id, true, ctx->lock_wait,
+                                &p->act->hold, err)) != 0)
         return r;
     if ((r = jiku_catalog_artifact_get(ctx->cat, p->source.id, &now, err)) != 0)
         return r;
@@ -159,6 +170,72 @@ hold_source(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
     jiku_artifact_release(&p->source);
     p->source = now;
     return 0;
+}
+
+int
+jiku_actions_hold(struct jiku_session *ctx, struct jiku_action *acts, size_t n,
+                  struct jiku_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct jiku_artifact *a = acts[i].args.artifact;
+        struct jiku_err e = {0};
+        int r;
+
+        if (!verb_rules[acts[i].verb].removes || a == NULL || a->status != JIKU_ART_GOOD ||
+            acts[i].hold != NULL)
+            continue;
+        r = jiku_artifact_hold(ctx->cfg->state_dir, a->id, false, 0, &acts[i].hold, &e);
+        if (r == JIKU_E_BUSY)
+            a->in_use = true;
+        else if (r != 0)
+            return jiku_err_set(err, r, "%s", e.msg);
+    }
+    return 0;
+}
+
+/*
+ * The artifact to remove, held (by jiku_actions_hold, or here, without waiting) and read again
+ * under the hold: another prune may have removed it, or its server copy, since the caller
+ * listed it.  Then there is nothing left to do.
+ */
+static int
+hold_removal(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
+{
+    struct jiku_action *act = p->act;
+    struct jiku_artifact now = {0};
+    int r;
+
+    if (act->args.artifact == NULL)
+        return jiku_err_set(err, JIKU_E_INVAL, "prune of '%s' without an artifact",
+                            act->target->info.id);
+    if (act->hold == NULL && (r = jiku_artifact_hold(ctx->cfg->state_dir, act->args.artifact->id,
+                                                     false, 0, &act->hold, err)) != 0)
+        return r;
+    if ((r = jiku_catalog_artifact_get(ctx->cat, act->args.artifact->id, &now, err)) != 0)
+        return r;
+    if (now.status != JIKU_ART_GOOD ||
+        (act->args.prune == JIKU_PRUNE_SERVER_COPY && now.location == NULL)) {
+        jiku_artifact_release(&now);
+        p->nothing_left = true;
+        return 0;
+    }
+    p->source = now;
+    jiku_artifact_ref_of(&p->source, &p->source_ref);
+    if ((act->rep.artifact = strdup(now.id)) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    return 0;
+}
+
+/* The policy action that governs ACT: prune's is that of the action that made the artifact. */
+static const char *
+governing_action(const struct jiku_action *act)
+{
+    enum jiku_verb verb = act->verb;
+
+    if (verb_rules[verb].removes && act->args.artifact != NULL)
+        verb = act->args.artifact->kind == JIKU_ARTIFACT_BACKUP ? JIKU_VERB_BACKUP
+                                                                : JIKU_VERB_SNAPSHOT;
+    return jiku_action_for(verb, act->target->info.kind);
 }
 
 static void
@@ -181,7 +258,7 @@ action_params(const struct prepared *p, const char *operation_id, struct jiku_op
     *out = (struct jiku_op_params){
         .dry_run = p->ctx->dry_run,
         .mode = act->args.mode,
-        .artifact = verb_rules[act->verb].restores ? &p->source_ref : NULL,
+        .artifact = p->source.id != NULL ? &p->source_ref : NULL,
         .domain = act->args.domain,
         .dest_server = p->dest != NULL ? &p->dest->info : NULL,
         .as_user = act->args.as_user,
@@ -214,8 +291,9 @@ static int
 prepare(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
 {
     struct jiku_action *act = p->act;
+    const struct verb_rule *rule = &verb_rules[act->verb];
     const struct jiku_target_conf *t = act->target;
-    const char *action = jiku_action_for(act->verb, t->info.kind);
+    const char *action = governing_action(act);
     int r;
 
     report_init(act);
@@ -226,8 +304,9 @@ prepare(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
     r = jiku_policy_decide(ctx->cfg->policies, t->customer, action, &act->decision, err);
     act->rep.action = act->decision.action != NULL ? act->decision.action : action;
     if (act->decision.reason[0] != '\0') {
-        jiku_out_decision(&ctx->out, &act->decision, t->info.id, ctx->dry_run);
-        if (jiku_action_audit_decision(ctx, &act->decision, t->info.id, err) != 0)
+        if (!rule->step)
+            jiku_out_decision(&ctx->out, &act->decision, t->info.id, ctx->dry_run);
+        if (audit_decision(ctx, &act->decision, t->info.id, err) != 0)
             return err->status;
     }
     if (r != 0)
@@ -242,7 +321,7 @@ prepare(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
         return jiku_err_set(err, JIKU_E_USAGE, "cannot clone a %s target onto %s server '%s'",
                             t->server->info.panel, p->dest->info.panel, p->dest->info.name);
 
-    if (verb_rules[act->verb].restores) {
+    if (rule->restores) {
         if ((r = find_source(ctx, act, &p->source, err)) != 0 ||
             (r = hold_source(ctx, p, err)) != 0 ||
             (r = jiku_catalog_server_locations(ctx->cat, t->server->info.name, &p->keep_paths,
@@ -250,15 +329,19 @@ prepare(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
             return r;
         jiku_artifact_ref_of(&p->source, &p->source_ref);
     }
+    if (rule->removes && (r = hold_removal(ctx, p, err)) != 0)
+        return r;
 
-    if (decides_only(ctx, act->verb))
+    /* No plugin for a dry run that decides only, nor to remove only a backup_dir copy. */
+    if (decides_only(ctx, act->verb) || p->nothing_left ||
+        (rule->removes && p->source.location == NULL))
         return 0;
     if ((r = jiku_plugins_get(ctx->plugins, t->server->info.panel, ctx->host_table, &p->plugin,
                               err)) != 0)
         return r;
     p->fn = jiku_plugin_action(p->plugin, act->verb, t->info.kind);
     p->snapshot_fn = jiku_plugin_action(p->plugin, JIKU_VERB_SNAPSHOT, t->info.kind);
-    if (p->fn == NULL || (verb_rules[act->verb].safety && p->snapshot_fn == NULL))
+    if (p->fn == NULL || (rule->safety && p->snapshot_fn == NULL))
         return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
                             t->server->info.panel, jiku_verb_name(act->verb),
                             jiku_kind_name(t->info.kind));
@@ -434,6 +517,46 @@ call_plugin(struct prepared *p, const char *operation_id, bool *changed, struct 
         act->rep.warnings = strdup(result.warnings);
     jiku_op_result_release(&result);
     return r;
+}
+
+/*
+ * Remove what ARGS.prune says of the artifact held for it: the server copy through the plugin,
+ * and for all of it the backup_dir copy (the archive and its manifest share the artifact's own
+ * directory).  The catalog follows only what really went; once the row is pruned, the hold's
+ * file goes too.
+ */
+static int
+remove_artifact(struct prepared *p, const char *operation_id, struct jiku_err *err)
+{
+    struct jiku_session *ctx = p->ctx;
+    struct jiku_artifact *a = &p->source;
+    bool changed;
+    int r;
+
+    if (a->location != NULL) {
+        if ((r = call_plugin(p, operation_id, &changed, err)) != 0)
+            return r;
+        free(a->location);
+        a->location = NULL;
+    }
+    if (p->act->args.prune == JIKU_PRUNE_ALL) {
+        if (a->backup_path != NULL) {
+            char *dir = strdup(a->backup_path);
+
+            if (dir == NULL)
+                return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            r = jiku_remove_tree(dirname(dir), err);
+            free(dir);
+            if (r != 0)
+                return r;
+        }
+        a->status = JIKU_ART_PRUNED;
+    }
+    if ((r = jiku_catalog_artifact_update(ctx->cat, a, err)) != 0)
+        return r;
+    if (a->status == JIKU_ART_PRUNED)
+        jiku_artifact_hold_forget(ctx->cfg->state_dir, a->id);
+    return 0;
 }
 
 /*
@@ -632,20 +755,30 @@ execute(struct prepared *p, struct jiku_err *err)
     bool changed = false;
     int r;
 
-    /* What plugins name the operation's directories on servers by: the nonce makes it ours. */
-    if (jiku_catalog_op_name(ctx->run_id, p->op_id, p->nonce, &name) != 0) {
+    /*
+     * What plugins name the operation's directories on servers by: the nonce makes it ours.  A
+     * step of the caller's report has no operation of its own; a removal is named by its
+     * artifact.
+     */
+    if (rule->removes) {
+        opid = p->source.id;
+    } else if (jiku_catalog_op_name(ctx->run_id, p->op_id, p->nonce, &name) != 0) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
+    } else {
+        opid = name.data;
     }
-    opid = name.data;
 
-    /* A dry run reads only: no lock, no safety snapshot. */
-    if (!ctx->dry_run && ((r = jiku_lock_target(ctx->cfg->state_dir, act->target, ctx->lock_wait,
-                                                &lock, err)) != 0 ||
-                          (r = drop_stale_pending(ctx, act->target, err)) != 0))
+    /* A dry run reads only: no lock, no safety snapshot.  A removal works under its hold. */
+    if (!ctx->dry_run && !rule->removes &&
+        ((r = jiku_lock_target(ctx->cfg->state_dir, act->target, ctx->lock_wait, &lock, err)) !=
+             0 ||
+         (r = drop_stale_pending(ctx, act->target, err)) != 0))
         goto out;
 
-    if (rule->makes) {
+    if (rule->removes) {
+        r = remove_artifact(p, opid, err);
+    } else if (rule->makes) {
         r = make_artifact(p, p->fn, rule->kind, opid, &rep->artifact, &rep->warnings, err);
     } else if (rule->safety && !ctx->dry_run &&
                (r = make_artifact(p, p->snapshot_fn, JIKU_ARTIFACT_SAFETY, opid,
@@ -659,7 +792,7 @@ execute(struct prepared *p, struct jiku_err *err)
         if (r != 0 && rep->safety_artifact != NULL)
             r = after_failure(p, r, changed, err);
     }
-    if (r != 0 && jiku_interrupted() && p->called && !ctx->dry_run)
+    if (r != 0 && jiku_interrupted() && p->called && !ctx->dry_run && p->op_id != 0)
         record_leftovers(p, p->op_id, opid);
 out:
     jiku_buf_release(&name);
@@ -681,7 +814,8 @@ begin_op(struct jiku_session *ctx, struct prepared *p, int *r, struct jiku_err *
     char idbuf[32];
     int br;
 
-    if (ctx->dry_run && (*r != 0 || decides_only(ctx, p->act->verb)))
+    if (verb_rules[p->act->verb].step ||
+        (ctx->dry_run && (*r != 0 || decides_only(ctx, p->act->verb))))
         return;
     br = jiku_catalog_op_begin_nonce(ctx->cat, ctx->run_id, rep->target, rep->action, p->nonce,
                                      &p->op_id, &e);
@@ -706,7 +840,7 @@ finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_er
     struct jiku_err e2 = {0};
 
     if (r == 0) {
-        rep->status = decides_only(ctx, act->verb) ? "skipped" : "ok";
+        rep->status = decides_only(ctx, act->verb) || p->nothing_left ? "skipped" : "ok";
         rep->status_code = 0;
     } else {
         jiku_op_report_fail(rep, r, err->msg);
@@ -805,7 +939,7 @@ jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, s
         preps[i].act = &acts[i];
         pr = prepare(ctx, &preps[i], &e);
         begin_op(ctx, &preps[i], &pr, &e);
-        if (pr != 0 || decides_only(ctx, acts[i].verb)) {
+        if (pr != 0 || decides_only(ctx, acts[i].verb) || preps[i].nothing_left) {
             finish(ctx, &preps[i], pr, &e);
             continue;
         }
@@ -831,10 +965,12 @@ jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, s
         r = 0; /* counted per operation */
     }
     for (size_t i = 0; i < n; i++)
-        jiku_out_operation(&ctx->out, &acts[i].rep);
+        if (!verb_rules[acts[i].verb].step)
+            jiku_out_operation(&ctx->out, &acts[i].rep);
 out:
     for (size_t i = 0; preps != NULL && i < n; i++) {
-        jiku_lock_release(preps[i].hold);
+        jiku_lock_release(acts[i].hold);
+        acts[i].hold = NULL;
         for (size_t k = 0; k < preps[i].n_unmade; k++)
             free(preps[i].unmade[k]);
         jiku_artifact_release(&preps[i].source);
@@ -850,6 +986,9 @@ out:
 void
 jiku_actions_release(struct jiku_action *acts, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        jiku_lock_release(acts[i].hold);
+        acts[i].hold = NULL;
         jiku_op_report_release(&acts[i].rep);
+    }
 }

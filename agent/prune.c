@@ -9,21 +9,16 @@
  * cannot be held, counts as in use and is kept.  So prune needs no target lock and never
  * waits for a long operation on the target.
  */
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "action.h"
-#include "audit.h"
 #include "catalog.h"
-#include "err.h"
 #include "cli.h"
-#include "fsutil.h"
-#include "hold.h"
+#include "err.h"
 #include "hostimpl.h"
-#include "lock.h"
 #include "log.h"
 #include "prune.h"
 #include "retention.h"
@@ -31,81 +26,19 @@
 #include "run.h"
 #include "sweep.h"
 
-/* Remove what D says of A; the catalog follows only what really went. */
-static int
-remove_artifact(struct jiku_session *ctx, const struct jiku_target_conf *t, struct jiku_artifact *a,
-                enum jiku_prune_what what, struct jiku_err *err)
-{
-    int r;
-
-    if (a->location != NULL) {
-        struct jiku_artifact_ref ref;
-        struct jiku_op_params params = {.artifact = &ref, .operation_id = a->id};
-        struct jiku_op_result result = {0};
-
-        jiku_artifact_ref_of(a, &ref);
-        r = jiku_action_plugin(ctx, t, JIKU_VERB_PRUNE, &params, &result, err);
-        jiku_op_result_release(&result);
-        if (r != 0)
-            return r;
-        free(a->location);
-        a->location = NULL;
-    }
-    if (what == JIKU_PRUNE_ALL) {
-        if (a->backup_path != NULL) {
-            /* The archive and its manifest share the artifact's own directory. */
-            char *dir = strdup(a->backup_path);
-
-            if (dir == NULL)
-                return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-            r = jiku_remove_tree(dirname(dir), err);
-            free(dir);
-            if (r != 0)
-                return r;
-        }
-        a->status = JIKU_ART_PRUNED;
-    }
-    return jiku_catalog_artifact_update(ctx->cat, a, err);
-}
-
-static const char *
-making_action(const struct jiku_target_conf *t, const struct jiku_artifact *a)
-{
-    return jiku_action_for(a->kind == JIKU_ARTIFACT_BACKUP ? JIKU_VERB_BACKUP : JIKU_VERB_SNAPSHOT,
-                           t->info.kind);
-}
-
 /*
- * Hold each good artifact of LIST for removal (HOLDS[i], NULL when not held); one that another
- * process holds is in use.
+ * Remove what retention chose among T's artifacts, each through the action engine (a prune
+ * action: decided, audited, held and removed there), in order, stopping at the first failure.
+ * REP's details say what went, what was kept because another process uses it, and what the
+ * policy leaves to the customer.
  */
-static int
-hold_all(struct jiku_session *ctx, struct jiku_artifact_list *list, struct jiku_lock **holds,
-         struct jiku_err *err)
-{
-    for (size_t i = 0; i < list->n; i++) {
-        struct jiku_artifact *a = &list->items[i];
-        struct jiku_err e = {0};
-        int r;
-
-        if (a->status != JIKU_ART_GOOD)
-            continue;
-        r = jiku_artifact_hold(ctx->cfg->state_dir, a->id, false, 0, &holds[i], &e);
-        if (r == JIKU_E_BUSY)
-            a->in_use = true;
-        else if (r != 0)
-            return jiku_err_set(err, r, "%s", e.msg);
-    }
-    return 0;
-}
-
 static int
 prune_target(struct jiku_session *ctx, const struct jiku_target_conf *t, bool housekeeping,
              struct jiku_op_report *rep, struct jiku_err *err)
 {
     struct jiku_artifact_list list = {0};
     struct jiku_prune_decision *dec = NULL;
-    struct jiku_lock **holds = NULL;
+    struct jiku_action *acts = NULL;
     struct jiku_buf details = JIKU_BUF_INIT;
     unsigned denied = 0;
     int r;
@@ -115,57 +48,46 @@ prune_target(struct jiku_session *ctx, const struct jiku_target_conf *t, bool ho
     if (list.n == 0)
         goto out;
     if ((dec = calloc(list.n, sizeof(*dec))) == NULL ||
-        (holds = calloc(list.n, sizeof(*holds))) == NULL) {
+        (acts = calloc(list.n, sizeof(*acts))) == NULL) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = hold_all(ctx, &list, holds, err)) != 0)
+    for (size_t i = 0; i < list.n; i++)
+        acts[i] = (struct jiku_action){
+            .target = t, .verb = JIKU_VERB_PRUNE, .args = {.artifact = &list.items[i]}};
+    /* Held before retention decides: an artifact in use is one of the reasons to keep. */
+    if ((r = jiku_actions_hold(ctx, acts, list.n, err)) != 0)
         goto out;
     jiku_retention_decide(list.items, list.n, &t->retention, time(NULL), dec);
     /* What stays is free for a rollback at once, not only when this target is done. */
     for (size_t i = 0; i < list.n; i++)
-        if (dec[i].what == JIKU_PRUNE_KEEP) {
-            jiku_lock_release(holds[i]);
-            holds[i] = NULL;
-        }
+        if (dec[i].what == JIKU_PRUNE_KEEP)
+            jiku_actions_release(&acts[i], 1);
 
     for (size_t i = 0; i < list.n; i++) {
-        struct jiku_artifact *a = &list.items[i];
-        struct jiku_artifact now = {0};
-        struct jiku_decision d;
+        const struct jiku_op_report *done = &acts[i].rep;
 
-        if (a->in_use)
-            jiku_buf_addf(&details, "kept %s (in use by another operation)\n", a->id);
+        if (list.items[i].in_use)
+            jiku_buf_addf(&details, "kept %s (in use by another operation)\n", list.items[i].id);
         if (dec[i].what == JIKU_PRUNE_KEEP)
             continue;
-        if ((r = jiku_policy_decide(ctx->cfg->policies, t->customer, making_action(t, a), &d,
-                                    err)) != 0 ||
-            (r = jiku_action_audit_decision(ctx, &d, t->info.id, err)) != 0)
+        acts[i].args.prune = dec[i].what;
+        if ((r = jiku_actions_run(ctx, &acts[i], 1, err)) != 0)
             goto out;
-        if (!d.allowed) {
+        if (strcmp(done->status, "denied") == 0) {
             /* The customer keeps its own artifacts: not ours to remove. */
             denied++;
             continue;
         }
-        /* Under the hold: another prune may have removed it between the list and the hold. */
-        if ((r = jiku_catalog_artifact_get(ctx->cat, a->id, &now, err)) != 0)
+        if (done->artifact != NULL)
+            jiku_buf_addf(&details, "%s %s %s (%s)\n", ctx->dry_run ? "would remove" : "removed",
+                          dec[i].what == JIKU_PRUNE_ALL ? "artifact" : "server copy of",
+                          done->artifact, dec[i].why);
+        if (done->status_code != 0) {
+            r = jiku_err_set(err, done->status_code, "%s",
+                             done->error != NULL ? done->error : "out of memory");
             goto out;
-        if (now.status != JIKU_ART_GOOD ||
-            (dec[i].what == JIKU_PRUNE_SERVER_COPY && now.location == NULL)) {
-            jiku_artifact_release(&now);
-            continue;
         }
-        jiku_artifact_release(a);
-        *a = now;
-        jiku_buf_addf(&details, "%s %s %s (%s)\n", ctx->dry_run ? "would remove" : "removed",
-                      dec[i].what == JIKU_PRUNE_ALL ? "artifact" : "server copy of", a->id,
-                      dec[i].why);
-        if (ctx->dry_run)
-            continue;
-        if ((r = remove_artifact(ctx, t, a, dec[i].what, err)) != 0)
-            goto out;
-        if (a->status == JIKU_ART_PRUNED)
-            jiku_artifact_hold_forget(ctx->cfg->state_dir, a->id);
     }
     if (denied > 0)
         jiku_buf_addf(&details,
@@ -173,9 +95,9 @@ prune_target(struct jiku_session *ctx, const struct jiku_target_conf *t, bool ho
                       "removal to jiku\n",
                       denied, denied == 1 ? "" : "s");
 out:
-    for (size_t i = 0; holds != NULL && i < list.n; i++)
-        jiku_lock_release(holds[i]);
-    free(holds);
+    if (acts != NULL)
+        jiku_actions_release(acts, list.n);
+    free(acts);
     jiku_buf_rtrim(&details);
     if (details.len > 0 && !housekeeping)
         rep->details = jiku_buf_detach(&details);

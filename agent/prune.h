@@ -1,6 +1,7 @@
 /*
- * Applying retention (jiku-agent.conf(5), [retention]): retention.c decides, this removes — the
- * server copy through the plugin, the backup_dir copy locally — and records it in the catalog.
+ * Applying retention (jiku-agent.conf(5), [retention]): retention.c decides which artifacts go,
+ * and each goes through the action engine (action.c: decided, audited, held, removed — the
+ * server copy through the plugin, the backup_dir copy locally — and recorded in the catalog).
  */
 #ifndef JIKU_PRUNE_H
 #define JIKU_PRUNE_H

@@ -7,7 +7,9 @@
  *
  * to the file named by $JIKU_RECORDER_LOG (with one write(), so lines of parallel operations
  * never interleave; ARTIFACT-ID is "-" for a probe).  $JIKU_RECORDER_FAIL names verbs, comma
- * separated, that fail with JIKU_E_PANEL after recording.  $JIKU_RECORDER_SLEEP_MS makes every
+ * separated, that fail with JIKU_E_PANEL after recording; "VERB:ARTIFACT-ID" fails that verb
+ * for that artifact only.  $JIKU_RECORDER_CHANGED names verbs, likewise, that report they
+ * changed the server (result->changed), failed or not.  $JIKU_RECORDER_SLEEP_MS makes every
  * call take that long first, in the host's cancellable sleep.
  *
  * A snapshot reports location /fake/ID.tar.gz, size 123 and the MD5/SHA-256 of the id string.
@@ -137,6 +139,20 @@ listed(const char *list, const char *verb)
     return false;
 }
 
+/* $JIKU_RECORDER_FAIL names VERB, or VERB:ARTIFACT. */
+static bool
+fails(const char *verb, const char *artifact)
+{
+    const char *list = getenv("JIKU_RECORDER_FAIL");
+    struct jiku_buf key = JIKU_BUF_INIT;
+    bool yes = listed(list, verb);
+
+    if (!yes && artifact != NULL && jiku_buf_addf(&key, "%s:%s", verb, artifact) == 0)
+        yes = listed(list, key.data);
+    jiku_buf_release(&key);
+    return yes;
+}
+
 static int
 write_all(int fd, const char *data, size_t len)
 {
@@ -189,7 +205,9 @@ record(struct jiku_op *op, const char *verb, const char *artifact, struct jiku_e
     }
     if ((r = inject_fault(op, verb, target, err)) != 0)
         goto out;
-    if (listed(getenv("JIKU_RECORDER_FAIL"), verb))
+    if (op->result != NULL && listed(getenv("JIKU_RECORDER_CHANGED"), verb))
+        op->result->changed = true;
+    if (fails(verb, artifact))
         r = jiku_err_set(err, JIKU_E_PANEL,
                          "recorder: %s of '%s' failed as JIKU_RECORDER_FAIL asks", verb, target);
 out:
