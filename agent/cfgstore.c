@@ -11,29 +11,42 @@
 #include "config_int.h"
 #include "jiku/buf.h"
 
-char *
-cfg_intern(struct cfg_parse *p, const char *s)
+/* Keep BLOCK (malloc()ed, or NULL) in the store; BLOCK, or NULL after freeing it. */
+static void *
+keep(struct cfg_parse *p, void *block)
 {
     struct cfg_strings *st = &p->priv->strs;
-    char *copy;
 
-    if (st->n == st->cap) {
+    if (block != NULL && st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 64;
-        char **v = realloc(st->v, cap * sizeof(*v));
+        void **v = realloc(st->v, cap * sizeof(*v));
 
         if (v == NULL) {
-            p->nomem = true;
-            return NULL;
+            free(block);
+            block = NULL;
+        } else {
+            st->v = v;
+            st->cap = cap;
         }
-        st->v = v;
-        st->cap = cap;
     }
-    if ((copy = strdup(s)) == NULL) {
+    if (block == NULL) {
         p->nomem = true;
         return NULL;
     }
-    st->v[st->n++] = copy;
-    return copy;
+    st->v[st->n++] = block;
+    return block;
+}
+
+char *
+cfg_intern(struct cfg_parse *p, const char *s)
+{
+    return keep(p, strdup(s));
+}
+
+void *
+cfg_alloc(struct cfg_parse *p, size_t size)
+{
+    return keep(p, calloc(1, size));
 }
 
 char *

@@ -14,9 +14,9 @@
 
 struct cfg_parse; /* config_int.h */
 
-/* Every interned string of one configuration; freed together. */
+/* Every interned string and block of one configuration; freed together. */
 struct cfg_strings {
-    char **v;
+    void **v;
     size_t n, cap;
 };
 
@@ -24,6 +24,8 @@ struct cfg_strings {
 char *cfg_intern(struct cfg_parse *p, const char *s);
 char *cfg_intern_fmt(struct cfg_parse *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* SIZE zeroed bytes in the store (a panel's settings); NULL (P->nomem set) without memory. */
+void *cfg_alloc(struct cfg_parse *p, size_t size);
 void cfg_strings_release(struct cfg_strings *st);
 
 /* A name → array index map with open addressing; names are borrowed interned strings. */

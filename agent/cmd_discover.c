@@ -26,6 +26,7 @@
 #include "jiku/buf.h"
 #include "log.h"
 #include "plugin_loader.h"
+#include "vocab.h"
 
 #define NAME_MAX_LEN 63
 /* The safest tier for a customer nobody has settled a contract with: JIKU acts on nothing. */
@@ -80,19 +81,13 @@ same_path(const char *a, const char *b)
     return na == nb && strncmp(a, b, na) == 0;
 }
 
-static bool
-is_application(enum jiku_target_kind kind)
-{
-    return kind == JIKU_KIND_WORDPRESS || kind == JIKU_KIND_SOFTACULOUS;
-}
-
 /* Is IT what T names? */
 static bool
 names_item(const struct jiku_target_info *t, const struct jiku_inventory_item *it)
 {
     if (t->kind != it->kind || !same_str(t->account, it->account))
         return false;
-    return !is_application(it->kind) ||
+    return !jiku_kind_is_application(it->kind) ||
            (same_host(t->domain, it->domain) && same_path(t->path, it->path));
 }
 
@@ -100,7 +95,7 @@ names_item(const struct jiku_target_info *t, const struct jiku_inventory_item *i
 static bool
 staging_of(const struct jiku_target_info *t, const struct jiku_inventory_item *it)
 {
-    return is_application(it->kind) && t->kind == it->kind && same_str(t->account, it->account) &&
+    return jiku_kind_is_application(it->kind) && t->kind == it->kind && same_str(t->account, it->account) &&
            same_host(t->staging_domain, it->domain);
 }
 
@@ -193,7 +188,7 @@ unusable(const struct discovery *d, const struct jiku_inventory_item *it)
         return "its account is not a valid name for the configuration";
     if (it->domain != NULL && !jiku_valid_hostname(it->domain))
         return "its domain is not a valid host name";
-    if (is_application(it->kind) &&
+    if (jiku_kind_is_application(it->kind) &&
         (it->domain == NULL || !jiku_valid_url_path(it->path != NULL ? it->path : "/")))
         return "it has no usable domain and path";
     return NULL;
@@ -220,7 +215,7 @@ propose(struct discovery *d, size_t i, struct jiku_err *err)
     f->new_customer = !customer_known(d, i, f->customer);
     /* Named after what people call it: the domain, and the path of an application. */
     if (jiku_buf_adds(&base, it->domain != NULL ? it->domain : it->account) != 0 ||
-        (is_application(it->kind) && !same_path(it->path, "/") &&
+        (jiku_kind_is_application(it->kind) && !same_path(it->path, "/") &&
          jiku_buf_adds(&base, it->path) != 0) ||
         (name = sanitise(base.data)) == NULL)
         goto nomem;
@@ -248,7 +243,7 @@ propose(struct discovery *d, size_t i, struct jiku_err *err)
     if (jiku_buf_addf(&sec, "[target %s]\nserver = %s\nkind = %s\naccount = %s\n", id.data,
                       d->server->info.name, jiku_kind_name(it->kind), it->account) != 0 ||
         (it->domain != NULL && jiku_buf_addf(&sec, "domain = %s\n", it->domain) != 0) ||
-        (is_application(it->kind) &&
+        (jiku_kind_is_application(it->kind) &&
          jiku_buf_addf(&sec, "path = %s\n", it->path != NULL ? it->path : "/") != 0) ||
         jiku_buf_adds(&sec, "nightly = none\n") != 0)
         goto nomem;
@@ -366,7 +361,7 @@ print_drift(struct discovery *d)
                           d->server->info.name);
         jiku_buf_reset(&what);
         jiku_buf_addf(&what, "%s '%s'", jiku_kind_name(t->info.kind), t->info.account);
-        if (is_application(t->info.kind))
+        if (jiku_kind_is_application(t->info.kind))
             jiku_buf_addf(&what, " at %s%s", or_dash(t->info.domain),
                           t->info.path != NULL ? t->info.path : "/");
         jiku_buf_reset(&src);
@@ -375,7 +370,7 @@ print_drift(struct discovery *d)
         jiku_out_json(out, "drift", "{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s}", "server",
                       d->server->info.name, "target", t->info.id, "kind",
                       jiku_kind_name(t->info.kind), "account", t->info.account, "domain",
-                      t->info.domain, "path", is_application(t->info.kind) ? t->info.path : NULL,
+                      t->info.domain, "path", jiku_kind_is_application(t->info.kind) ? t->info.path : NULL,
                       "source", src.data);
     }
     jiku_buf_release(&what);
@@ -400,11 +395,10 @@ print_sections(struct discovery *d)
     }
 }
 
-/* The plugin's DISCOVER: registered under the panel's main kind (plugin.h). */
+/* The plugin's DISCOVER: the first in its table, whatever kind it is under (plugin.h). */
 static int
 run_discover(struct discovery *d, struct jiku_err *err)
 {
-    static const enum jiku_target_kind main_kinds[] = {JIKU_KIND_ACCOUNT, JIKU_KIND_SUBSCRIPTION};
     struct jiku_session *ctx = d->ctx;
     const struct jiku_loaded_plugin *lp;
     struct jiku_op_params params = {.operation_id = "discover"};
@@ -413,8 +407,9 @@ run_discover(struct discovery *d, struct jiku_err *err)
 
     if ((r = jiku_plugins_get(ctx->plugins, d->server->info.panel, ctx->host_table, &lp, err)) != 0)
         return r;
-    for (size_t k = 0; k < sizeof(main_kinds) / sizeof(main_kinds[0]) && fn == NULL; k++)
-        fn = jiku_plugin_action(lp, JIKU_VERB_DISCOVER, main_kinds[k]);
+    for (size_t i = 0; i < lp->desc.n_actions && fn == NULL; i++)
+        if (lp->desc.actions[i].verb == JIKU_VERB_DISCOVER)
+            fn = lp->desc.actions[i].fn;
     if (fn == NULL)
         return jiku_err_set(
             err, JIKU_E_UNSUPPORTED,

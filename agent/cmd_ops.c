@@ -231,16 +231,17 @@ jiku_cmd_clone(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     /* --as names the copy's account on the destination, a server of the same panel. */
     if (act.args.as_user != NULL && !jiku_server_account_ok(act.target->server, act.args.as_user))
         return jiku_cmd_usage(ctx, cmd, "invalid user name '%s'", act.args.as_user);
-    /* A cpmove restore keeps the account's domains: a second copy on one server collides. */
+    /* A restored account keeps its domains: a second copy on one server collides. */
     if (act.args.dest_server != NULL &&
         strcmp(act.args.dest_server, act.target->server->info.name) == 0 &&
-        act.target->info.kind == JIKU_KIND_ACCOUNT) {
+        !jiku_kind_is_application(act.target->info.kind)) {
         struct jiku_err err;
 
         jiku_err_set(&err, JIKU_E_USAGE,
-                     "cannot clone account '%s' onto its own server '%s': a cpmove restore "
-                     "keeps the account's domains",
-                     act.target->info.id, act.args.dest_server);
+                     "cannot clone %s '%s' onto its own server '%s': the copy keeps the %s's "
+                     "domains",
+                     jiku_kind_name(act.target->info.kind), act.target->info.id,
+                     act.args.dest_server, jiku_kind_name(act.target->info.kind));
         return jiku_cmd_fail(ctx, &err);
     }
     return run_actions(ctx, &act, 1);

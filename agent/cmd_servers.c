@@ -157,6 +157,28 @@ jiku_cmd_servers(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     return 0;
 }
 
+/* The keys a plugin adds to SECTION ("server", "target"), from its MAP. */
+static void
+plugin_keys(struct jiku_session *ctx, const char *plugin, const char *section,
+            const struct jiku_config_map *map)
+{
+    static const char *const types[] = {
+        [JIKU_CONFIG_TEXT] = "text", [JIKU_CONFIG_PATH] = "path", [JIKU_CONFIG_INT] = "integer",
+        [JIKU_CONFIG_BOOL] = "yes/no", [JIKU_CONFIG_CHOICE] = "choice",
+    };
+
+    for (; map != NULL && map->name != NULL; map++) {
+        const char *type = (unsigned)map->type <= JIKU_CONFIG_CHOICE ? types[map->type] : "?";
+
+        jiku_out_json(&ctx->out, "plugin_key", "{s:s, s:s, s:s, s:s, s:s?, s:s?}", "plugin",
+                      plugin, "section", section, "name", map->name, "value_type", type, "default",
+                      map->def, "description", map->description);
+        jiku_out_text(&ctx->out, "  [%s] %s = %s  (%s) %s\n", section, map->name,
+                      map->def != NULL ? map->def : "", type,
+                      map->description != NULL ? map->description : "");
+    }
+}
+
 static void
 plugin_line(const struct jiku_loaded_plugin *lp, const char *error, void *arg)
 {
@@ -174,6 +196,10 @@ plugin_line(const struct jiku_loaded_plugin *lp, const char *error, void *arg)
     else
         jiku_out_text(&ctx->out, "%-10s %-10s ABI %u.%u  %s\n", lp->desc.name, lp->desc.version,
                       abi >> 16, abi & 0xffff, lp->path ? lp->path : "(built in)");
+    if (error == NULL && lp->desc.facts != NULL) {
+        plugin_keys(ctx, lp->desc.name, "server", lp->desc.facts->server_map);
+        plugin_keys(ctx, lp->desc.name, "target", lp->desc.facts->target_map);
+    }
 }
 
 int

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "config_int.h"
 #include "jiku/buf.h"
+#include "paths.h"
 #include "policy_set.h"
 
 /* A required key that is neither set nor already reported as invalid. */
@@ -23,115 +24,344 @@ missing(const void *value, unsigned bad, int id)
 }
 
 /*
- * S's panel facts, from its plugin loaded (never opened) from plugin_dir once per panel.  A
- * built-in panel name whose plugin is missing or broken has none: its checks are then those of
- * a configuration without plugins, and the first command that needs the plugin says why.  Any
- * other name is a panel only when a plugin serves it.
+ * The panels.  A server's panel is the plugin of that name, built in or in plugin_dir, loaded
+ * (never opened) once for its facts and kept while the configuration lives: its maps then say
+ * which of the section's other keys it takes.  Messages that name the panels there are load
+ * every plugin first.  A packaged panel whose plugin is not installed is only a warning: its
+ * servers' own keys are not checked, and the first command that needs the plugin says why.
  */
-static void
-find_facts(struct cfg_parse *p, struct jiku_server_conf *s, struct cfg_server_keys *sk)
+
+/* Keep LP (loaded) among the panels if its maps are usable; else report at AT, if given. */
+static struct jiku_loaded_plugin *
+add_panel(struct cfg_parse *p, struct jiku_loaded_plugin *lp, const struct jiku_source *at)
 {
+    const struct jiku_panel_facts *f = lp->desc.facts;
     struct cfg_priv *priv = p->priv;
-    struct jiku_loaded_plugin lp, *grown;
+    struct jiku_loaded_plugin **grown, *kept = NULL;
+    char why[160];
+
+    if (f != NULL &&
+        (!cfg_map_usable(f->server_map, f->server_size, CS_SERVER, why, sizeof(why)) ||
+         !cfg_map_usable(f->target_map, f->target_size, CS_TARGET, why, sizeof(why)))) {
+        if (at != NULL)
+            cfg_diag(p, true, at, "plugin '%s' cannot be used: its %s", lp->desc.name, why);
+        goto out;
+    }
+    if ((grown = realloc(priv->panels, (priv->n_panels + 1) * sizeof(*grown))) == NULL ||
+        (priv->panels = grown, kept = malloc(sizeof(*kept))) == NULL) {
+        p->nomem = true;
+        goto out;
+    }
+    *kept = *lp;
+    *lp = (struct jiku_loaded_plugin){.fd = -1};
+    priv->panels[priv->n_panels++] = kept;
+out:
+    jiku_plugin_unload(lp);
+    return kept;
+}
+
+/* Whether NAME is a panel whose plugin comes in its own package (jiku-agent-plugin-NAME). */
+static bool
+packaged(const char *name)
+{
+    const char *list = JIKU_PACKAGED_PANELS, *at;
+    size_t n = strlen(name);
+
+    for (at = strstr(list, name); at != NULL; at = strstr(at + 1, name))
+        if ((at == list || at[-1] == ' ') && (at[n] == ' ' || at[n] == '\0'))
+            return true;
+    return false;
+}
+
+/*
+ * The plugin of panel NAME; NULL after reporting at AT (if given) why there is none, as an
+ * error unless the panel is packaged and its plugin absent (*ABSENT, if given, then true).
+ */
+static const struct jiku_loaded_plugin *
+panel_get(struct cfg_parse *p, const char *name, const struct jiku_source *at, bool *absent)
+{
+    struct jiku_loaded_plugin lp;
     struct jiku_err err = {0};
     int r;
 
-    for (size_t i = 0; i < priv->n_panels; i++) {
-        if (strcmp(priv->panels[i].desc.name, s->info.panel) == 0) {
-            s->facts = priv->panels[i].desc.facts;
-            return;
-        }
-    }
-    if ((r = jiku_plugin_load_panel(p->cfg->plugin_dir, s->info.panel, &lp, &err)) == 0) {
-        if ((grown = realloc(priv->panels, (priv->n_panels + 1) * sizeof(*grown))) == NULL) {
-            jiku_plugin_unload(&lp);
-            p->nomem = true;
-            return;
-        }
-        priv->panels = grown;
-        priv->panels[priv->n_panels++] = lp;
-        s->facts = lp.desc.facts;
-        return;
-    }
-    if (r == JIKU_E_NOMEM)
+    for (size_t i = 0; i < p->priv->n_panels; i++)
+        if (strcmp(p->priv->panels[i]->desc.name, name) == 0)
+            return p->priv->panels[i];
+    if ((r = jiku_plugin_load_panel(p->cfg->plugin_dir, name, &lp, &err)) == 0)
+        return add_panel(p, &lp, at);
+    if (r == JIKU_E_NOTFOUND && packaged(name)) {
+        if (absent != NULL)
+            *absent = true;
+        if (at != NULL)
+            cfg_diag(p, false, at, "%s: install jiku-agent-plugin-%s; until then its own keys "
+                     "are not checked", err.msg, name);
+    } else if (r == JIKU_E_NOMEM) {
         p->nomem = true;
-    if (r == JIKU_E_NOMEM || cfg_panel_builtin(s->info.panel))
+    } else if (at != NULL && (r == JIKU_E_NOTFOUND || r == JIKU_E_INVAL)) {
+        cfg_panel_unknown(p, at, name);
+    } else if (at != NULL) {
+        cfg_diag(p, true, at, "%s", err.msg);
+    }
+    return NULL;
+}
+
+static void
+load_each(const struct jiku_loaded_plugin *lp, const char *error, void *arg)
+{
+    if (error == NULL)
+        panel_get(arg, lp->desc.name, NULL, NULL);
+}
+
+/* Every panel there is; the ones that cannot be used are left out quietly here. */
+static void
+load_all_panels(struct cfg_parse *p)
+{
+    struct jiku_plugins *all;
+
+    if (p->priv->all_panels)
         return;
-    if (r == JIKU_E_NOTFOUND)
-        cfg_panel_unknown(p, &sk->at[SK_PANEL], s->info.panel);
+    p->priv->all_panels = true;
+    if ((all = jiku_plugins_new(p->cfg->plugin_dir)) == NULL) {
+        p->nomem = true;
+        return;
+    }
+    jiku_plugins_each(all, load_each, p);
+    jiku_plugins_free(all);
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef bool panel_pred(const struct jiku_loaded_plugin *lp, const void *arg);
+
+/* "a, b or c": every panel for which PRED(ARG) holds (NULL: every panel) into BUF; "" if none. */
+static const char *
+panels_where(struct cfg_parse *p, panel_pred *pred, const void *arg, char *buf, size_t len)
+{
+    const char **names;
+    size_t n = 0;
+
+    buf[0] = '\0';
+    load_all_panels(p);
+    if ((names = calloc(p->priv->n_panels + 1, sizeof(*names))) == NULL) {
+        p->nomem = true;
+        return buf;
+    }
+    for (size_t i = 0; i < p->priv->n_panels; i++)
+        if (pred == NULL || pred(p->priv->panels[i], arg))
+            names[n++] = p->priv->panels[i]->desc.name;
+    qsort(names, n, sizeof(*names), cmp_names);
+    cfg_join_or(names, buf, len);
+    free(names);
+    return buf;
+}
+
+static bool
+takes_password(const struct jiku_loaded_plugin *lp, const void *arg)
+{
+    (void)arg;
+    return lp->desc.facts != NULL && lp->desc.facts->api_password;
+}
+
+static bool
+has_server_key(const struct jiku_loaded_plugin *lp, const void *key)
+{
+    return lp->desc.facts != NULL && cfg_map_find(lp->desc.facts->server_map, key) != NULL;
+}
+
+static bool
+has_target_key(const struct jiku_loaded_plugin *lp, const void *key)
+{
+    return lp->desc.facts != NULL && cfg_map_find(lp->desc.facts->target_map, key) != NULL;
+}
+
+/* Whether LP's action table names the kind *ARG: its panel serves such targets. */
+static bool
+serves_kind(const struct jiku_loaded_plugin *lp, const void *arg)
+{
+    enum jiku_target_kind kind = *(const enum jiku_target_kind *)arg;
+
+    for (size_t i = 0; i < lp->desc.n_actions; i++)
+        if (lp->desc.actions[i].kind == kind)
+            return true;
+    return false;
+}
+
+void
+cfg_panel_unknown(struct cfg_parse *p, const struct jiku_source *at, const char *panel)
+{
+    char list[256];
+
+    if (panels_where(p, NULL, NULL, list, sizeof(list))[0] != '\0')
+        cfg_diag(p, true, at, "invalid panel '%s': expected %s", panel, list);
     else
-        cfg_diag(p, true, &sk->at[SK_PANEL], "%s", err.msg);
-    s->info.panel = NULL;
-    sk->bad |= 1u << SK_PANEL;
+        cfg_diag(p, true, at, "invalid panel '%s': no panel plugin in '%s'", panel,
+                 p->cfg->plugin_dir);
+}
+
+/*
+ * The keys of KEYS that OWN (the section's panel's map) does not have: a warning when another
+ * panel's map has them (IN_SERVER: its [server] map, else its [target] map), else unknown.
+ */
+static void
+foreign_keys(struct cfg_parse *p, const struct jiku_config_map *own,
+             const struct cfg_panel_keys *keys, bool in_server, const char *label)
+{
+    char list[256];
+
+    for (size_t i = 0; i < keys->n; i++) {
+        const struct cfg_panel_key *k = &keys->items[i];
+
+        if (cfg_map_find(own, k->key) != NULL)
+            continue;
+        if (panels_where(p, in_server ? has_server_key : has_target_key, k->key, list,
+                         sizeof(list))[0] == '\0')
+            cfg_diag(p, true, &k->at, "unknown key '%s' in %s", k->key, label);
+        else if (in_server)
+            cfg_diag(p, false, &k->at, "%s applies to %s servers only", k->key, list);
+        else
+            cfg_diag(p, false, &k->at, "%s applies to targets on %s servers only", k->key, list);
+    }
+}
+
+/*
+ * The keys of KEYS in a section whose panel is unknown: each is checked as the first panel
+ * whose map has it reads it, so that one config check reports all it can; else it is unknown.
+ */
+static void
+orphan_keys(struct cfg_parse *p, const struct cfg_panel_keys *keys, bool in_server,
+            const char *label)
+{
+    for (size_t i = 0; i < keys->n; i++) {
+        const struct cfg_panel_key *k = &keys->items[i];
+        const struct jiku_config_map *m = NULL;
+
+        load_all_panels(p);
+        for (size_t j = 0; j < p->priv->n_panels && m == NULL; j++) {
+            const struct jiku_panel_facts *f = p->priv->panels[j]->desc.facts;
+
+            if (f != NULL)
+                m = cfg_map_find(in_server ? f->server_map : f->target_map, k->key);
+        }
+        if (m != NULL)
+            cfg_map_check(p, m, k);
+        else
+            cfg_diag(p, true, &k->at, "unknown key '%s' in %s", k->key, label);
+    }
+}
+
+/* One API secret, of the kinds the panel takes (a password too, when PASSWORD). */
+static void
+check_secrets(struct cfg_parse *p, const struct jiku_server_conf *s,
+              const struct cfg_server_keys *sk, bool password)
+{
+    const char *name = s->info.name;
+
+    if (s->api_token_file != NULL && s->api_password_file != NULL)
+        cfg_diag(p, true, &sk->at[SK_API_PASSWORD_FILE],
+                 "[server %s] has both api_token_file and api_password_file; set one", name);
+    else if (missing(s->api_token_file, sk->bad, SK_API_TOKEN_FILE) &&
+             missing(s->api_password_file, sk->bad, SK_API_PASSWORD_FILE))
+        cfg_diag(p, true, &s->src, "[server %s] needs api_token_file%s", name,
+                 password ? " or api_password_file" : "");
+}
+
+static void
+finish_server(struct cfg_parse *p, struct jiku_server_conf *s, struct cfg_server_keys *sk)
+{
+    static const struct jiku_panel_facts no_facts;
+    const struct jiku_source *at = sk->at;
+    const struct jiku_loaded_plugin *lp = NULL;
+    const struct jiku_panel_facts *f;
+    const char *name = s->info.name;
+    char list[256], label[160];
+    bool absent = false;
+    void *settings;
+
+    snprintf(label, sizeof(label), "[server %s]", name);
+    if (s->info.panel != NULL &&
+        (lp = panel_get(p, s->info.panel, &at[SK_PANEL], &absent)) == NULL && !absent) {
+        s->info.panel = NULL;
+        sk->bad |= 1u << SK_PANEL;
+    }
+    if (missing(s->info.host, sk->bad, SK_HOST))
+        cfg_diag(p, true, &s->src, "[server %s] needs 'host'", name);
+    if (missing(s->ssh_key, sk->bad, SK_SSH_KEY))
+        cfg_diag(p, true, &s->src, "[server %s] needs 'ssh_key'", name);
+    if (missing(s->known_hosts, sk->bad, SK_KNOWN_HOSTS))
+        cfg_diag(p, true, &s->src, "[server %s] needs 'known_hosts'", name);
+    if (absent) {
+        check_secrets(p, s, sk, true);
+        return;
+    }
+    if (lp == NULL) {
+        if (missing(s->info.panel, sk->bad, SK_PANEL) &&
+            panels_where(p, NULL, NULL, list, sizeof(list))[0] != '\0')
+            cfg_diag(p, true, &s->src, "[server %s] needs 'panel' (%s)", name, list);
+        else if (missing(s->info.panel, sk->bad, SK_PANEL))
+            cfg_diag(p, true, &s->src, "[server %s] needs 'panel'", name);
+        orphan_keys(p, &sk->panel, true, label);
+        return;
+    }
+    s->facts = lp->desc.facts;
+    f = s->facts != NULL ? s->facts : &no_facts;
+    if (at[SK_API_PORT].line == 0 && f->api_port != 0)
+        s->info.api_port = f->api_port;
+    else if (at[SK_API_PORT].line == 0)
+        cfg_diag(p, true, &s->src, "[server %s] needs 'api_port'", name);
+    if (!f->api_password && s->api_password_file != NULL &&
+        panels_where(p, takes_password, NULL, list, sizeof(list))[0] != '\0')
+        cfg_diag(p, true, &at[SK_API_PASSWORD_FILE],
+                 "api_password_file is for %s servers; [server %s] is %s (use api_token_file)",
+                 list, name, s->info.panel);
+    else if (!f->api_password && s->api_password_file != NULL)
+        cfg_diag(p, true, &at[SK_API_PASSWORD_FILE],
+                 "[server %s] is %s, which takes api_token_file, not api_password_file", name,
+                 s->info.panel);
+    else
+        check_secrets(p, s, sk, f->api_password);
+    if (cfg_map_fill(p, f->server_map, f->server_size, &sk->panel, &settings) != 0)
+        return;
+    s->info.settings = settings;
+    foreign_keys(p, f->server_map, &sk->panel, true, label);
 }
 
 static void
 finish_servers(struct cfg_parse *p)
 {
-    for (size_t i = 0; i < p->cfg->n_servers; i++) {
-        struct jiku_server_conf *s = &p->cfg->servers[i];
-        const struct jiku_source *at = p->priv->server_keys[i].at;
-        const char *name = s->info.name;
-        unsigned bad;
-        bool cpanel;
-
-        if (s->info.panel != NULL)
-            find_facts(p, s, &p->priv->server_keys[i]);
-        bad = p->priv->server_keys[i].bad;
-        if (missing(s->info.host, bad, SK_HOST))
-            cfg_diag(p, true, &s->src, "[server %s] needs 'host'", name);
-        if (missing(s->ssh_key, bad, SK_SSH_KEY))
-            cfg_diag(p, true, &s->src, "[server %s] needs 'ssh_key'", name);
-        if (missing(s->known_hosts, bad, SK_KNOWN_HOSTS))
-            cfg_diag(p, true, &s->src, "[server %s] needs 'known_hosts'", name);
-        if (s->info.panel == NULL) {
-            if (missing(s->info.panel, bad, SK_PANEL))
-                cfg_diag(p, true, &s->src, "[server %s] needs 'panel' (cpanel or plesk)", name);
-            continue;
-        }
-        cpanel = strcmp(s->info.panel, "cpanel") == 0;
-        if (at[SK_API_PORT].line == 0 && s->facts != NULL && s->facts->api_port != 0)
-            s->info.api_port = s->facts->api_port;
-        else if (at[SK_API_PORT].line == 0 && s->facts != NULL)
-            cfg_diag(p, true, &s->src, "[server %s] needs 'api_port'", name);
-        if (cpanel && s->api_password_file != NULL)
-            cfg_diag(p, true, &at[SK_API_PASSWORD_FILE],
-                     "api_password_file is for plesk servers; [server %s] is cpanel (use "
-                     "api_token_file)",
-                     name);
-        else if (s->api_token_file != NULL && s->api_password_file != NULL)
-            cfg_diag(p, true, &at[SK_API_PASSWORD_FILE],
-                     "[server %s] has both api_token_file and api_password_file; set one", name);
-        else if (missing(s->api_token_file, bad, SK_API_TOKEN_FILE) &&
-                 missing(s->api_password_file, bad, SK_API_PASSWORD_FILE))
-            cfg_diag(p, true, &s->src, "[server %s] needs api_token_file%s", name,
-                     cpanel ? "" : " or api_password_file");
-        if (cpanel && at[SK_DUMP_DIR].line != 0)
-            cfg_diag(p, false, &at[SK_DUMP_DIR], "dump_dir applies to plesk servers only");
-        if (cpanel && at[SK_PLESK_BACKUP].line != 0)
-            cfg_diag(p, false, &at[SK_PLESK_BACKUP], "plesk_backup applies to plesk servers only");
-        if (!cpanel && at[SK_SOFTACULOUS_PORT].line != 0)
-            cfg_diag(p, false, &at[SK_SOFTACULOUS_PORT],
-                     "softaculous_port applies to cpanel servers only");
-        if (!cpanel && at[SK_PKGACCT_START_GRACE].line != 0)
-            cfg_diag(p, false, &at[SK_PKGACCT_START_GRACE],
-                     "pkgacct_start_grace applies to cpanel servers only");
-    }
+    for (size_t i = 0; i < p->cfg->n_servers; i++)
+        finish_server(p, &p->cfg->servers[i], &p->priv->server_keys[i]);
 }
 
-/* The panel each kind of target lives on; NULL: either. */
-static const char *
-kind_panel(enum jiku_target_kind kind)
+/* The target's own keys of its panel, and whether that panel serves its kind. */
+static void
+finish_target_panel(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_target_keys *tk)
 {
-    switch (kind) {
-    case JIKU_KIND_ACCOUNT:
-    case JIKU_KIND_SOFTACULOUS:
-        return "cpanel";
-    case JIKU_KIND_SUBSCRIPTION:
-        return "plesk";
-    default:
-        return NULL;
-    }
+    const struct jiku_server_conf *s = t->server;
+    const struct jiku_loaded_plugin *lp = panel_get(p, s->info.panel, NULL, NULL);
+    const struct jiku_config_map *map = s->facts != NULL ? s->facts->target_map : NULL;
+    enum jiku_target_kind kind = t->info.kind;
+    char list[256], label[160];
+    void *settings;
+
+    if (lp == NULL)
+        return;
+    if (kind != JIKU_KIND_COUNT && !serves_kind(lp, &kind) &&
+        panels_where(p, serves_kind, &kind, list, sizeof(list))[0] != '\0')
+        cfg_diag(p, true, &tk->at[TK_KIND], "kind %s needs a %s server; '%s' is %s",
+                 jiku_kind_name(kind), list, s->info.name, s->info.panel);
+    else if (kind != JIKU_KIND_COUNT && !serves_kind(lp, &kind))
+        cfg_diag(p, true, &tk->at[TK_KIND], "kind %s: no panel plugin serves it",
+                 jiku_kind_name(kind));
+    if (cfg_map_fill(p, map, s->facts != NULL ? s->facts->target_size : 0, &tk->panel,
+                     &settings) != 0)
+        return;
+    t->info.settings = settings;
+    snprintf(label, sizeof(label), "[target %s]", t->info.id);
+    foreign_keys(p, map, &tk->panel, false, label);
 }
 
 static void
@@ -140,7 +370,7 @@ finish_target(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_target
     const struct jiku_retention *g = &p->cfg->retention;
     struct jiku_retention *r = &t->retention;
     const struct jiku_source *at = tk->at;
-    const char *id = t->info.id, *panel = NULL, *need;
+    const char *id = t->info.id, *panel = NULL;
     size_t i;
 
     if (cfg_index_get(&p->priv->customers, t->info.customer, &i))
@@ -162,22 +392,23 @@ finish_target(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_target
         cfg_diag(p, true, &t->src, "[target %s] needs 'kind'", id);
     if (missing(t->info.account, tk->bad, TK_ACCOUNT))
         cfg_diag(p, true, &t->src, "[target %s] needs 'account'", id);
-    if (t->info.kind == JIKU_KIND_WORDPRESS || t->info.kind == JIKU_KIND_SOFTACULOUS) {
-        if (missing(t->info.domain, tk->bad, TK_DOMAIN))
-            cfg_diag(p, true, &t->src, "[target %s] needs 'domain' (kind %s)", id,
-                     jiku_kind_name(t->info.kind));
-    }
-    /* WP Toolkit's table modes: Softaculous pushes every table or none. */
-    if (t->info.kind == JIKU_KIND_SOFTACULOUS && at[TK_PROMOTE_DB].line != 0 &&
-        strcmp(t->info.promote_db, "default") == 0)
+    if (jiku_kind_is_application(t->info.kind) &&
+        missing(t->info.domain, tk->bad, TK_DOMAIN))
+        cfg_diag(p, true, &t->src, "[target %s] needs 'domain' (kind %s)", id,
+                 jiku_kind_name(t->info.kind));
+    if (t->info.kind != JIKU_KIND_COUNT && !jiku_kind_default_tables(t->info.kind) &&
+        at[TK_PROMOTE_DB].line != 0 && strcmp(t->info.promote_db, "default") == 0)
         cfg_diag(p, true, &at[TK_PROMOTE_DB],
-                 "promote_db = default is a WordPress table mode; a softaculous target "
-                 "promotes all tables or none");
-    if (panel != NULL && t->info.kind != JIKU_KIND_COUNT) {
-        need = kind_panel(t->info.kind);
-        if (need != NULL && strcmp(need, panel) != 0)
-            cfg_diag(p, true, &at[TK_KIND], "kind %s needs a %s server; '%s' is %s",
-                     jiku_kind_name(t->info.kind), need, t->server->info.name, panel);
+                 "promote_db = default is a WordPress table mode; a %s target promotes all "
+                 "tables or none",
+                 jiku_kind_name(t->info.kind));
+    if (panel != NULL) {
+        finish_target_panel(p, t, tk);
+    } else {
+        char label[160];
+
+        snprintf(label, sizeof(label), "[target %s]", id);
+        orphan_keys(p, &tk->panel, false, label);
     }
     if (panel != NULL && t->info.account != NULL &&
         !jiku_server_account_ok(t->server, t->info.account))
@@ -263,12 +494,6 @@ finish(struct cfg_parse *p, struct jiku_err *err)
     for (size_t i = 0; i < p->cfg->n_targets; i++)
         finish_target(p, &p->cfg->targets[i], &p->priv->target_keys[i]);
     return load_policies(p, err);
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Every conf.d/NAME.conf in byte order of the names; a missing conf.d is an empty one. */
@@ -405,11 +630,17 @@ jiku_config_free(struct jiku_config *cfg)
         cfg_index_release(&priv->servers);
         cfg_index_release(&priv->customers);
         cfg_index_release(&priv->targets);
+        for (size_t i = 0; i < cfg->n_servers; i++)
+            free(priv->server_keys[i].panel.items);
+        for (size_t i = 0; i < cfg->n_targets; i++)
+            free(priv->target_keys[i].panel.items);
         free(priv->server_keys);
         free(priv->customer_keys);
         free(priv->target_keys);
-        for (size_t i = 0; i < priv->n_panels; i++)
-            jiku_plugin_unload(&priv->panels[i]);
+        for (size_t i = 0; i < priv->n_panels; i++) {
+            jiku_plugin_unload(priv->panels[i]);
+            free(priv->panels[i]);
+        }
         free(priv->panels);
         free(priv);
     }

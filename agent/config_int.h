@@ -63,10 +63,6 @@ enum cfg_server_key {
     SK_POLL_MAX,
     SK_STRICT_WARNINGS,
     SK_SNAPSHOT_DIR,
-    SK_DUMP_DIR,
-    SK_PLESK_BACKUP,
-    SK_SOFTACULOUS_PORT,
-    SK_PKGACCT_START_GRACE,
     SK_COUNT
 };
 
@@ -86,10 +82,25 @@ enum cfg_target_key {
     TK_COUNT = TK_KEEP_FIRST + RK_COUNT
 };
 
+/*
+ * The keys of a [server] or [target] section that the core does not have: the map of the
+ * section's panel (struct jiku_config_map) decides about them once every file is read.
+ */
+struct cfg_panel_key {
+    const char *key, *value; /* interned */
+    struct jiku_source at;
+};
+
+struct cfg_panel_keys {
+    struct cfg_panel_key *items;
+    size_t n;
+};
+
 /* Where each key of each section was set; line 0 means "not set". */
 struct cfg_server_keys {
     struct jiku_source at[SK_COUNT];
     unsigned bad; /* bit per key whose value was rejected (and reported) */
+    struct cfg_panel_keys panel;
 };
 
 struct cfg_customer_keys {
@@ -101,6 +112,7 @@ struct cfg_target_keys {
     struct jiku_source at[TK_COUNT];
     unsigned bad;
     const char *server_name; /* resolved after all files are read */
+    struct cfg_panel_keys panel;
 };
 
 struct cfg_priv {
@@ -114,9 +126,13 @@ struct cfg_priv {
     struct cfg_target_keys *target_keys;
     size_t cap_servers, cap_customers, cap_targets;
     size_t n_files;
-    /* The plugins of the servers' panels, loaded for their facts, never opened. */
-    struct jiku_loaded_plugin *panels;
+    /*
+     * The panels' plugins, loaded for their facts, never opened: the servers' panels, and
+     * when a message must name the panels there are (all_panels), every one.
+     */
+    struct jiku_loaded_plugin **panels;
     size_t n_panels;
+    bool all_panels;
 };
 
 enum cfg_section {
@@ -160,10 +176,33 @@ int cfg_set_defaults(struct cfg_parse *p);
 /* One "key = value" line, from the inih handler (config_keys.c). */
 void cfg_key(struct cfg_parse *p, const char *key, const char *value);
 
-/* PANEL is a name [server] panel takes without a plugin that serves it. */
-bool cfg_panel_builtin(const char *panel);
-/* "invalid panel 'X': expected ..." at AT, for a panel no plugin serves. */
+/* "invalid panel 'X': expected ..." at AT, for a panel no plugin serves (config.c). */
 void cfg_panel_unknown(struct cfg_parse *p, const struct jiku_source *at, const char *panel);
+
+/* Keep KEY = VALUE of the current [server] or [target] for its panel's map, in KEYS. */
+void cfg_panel_key(struct cfg_parse *p, struct cfg_panel_keys *keys, const char *key,
+                   const char *value);
+/* The entry of MAP (NULL-name-terminated, or NULL) named KEY, or NULL. */
+const struct jiku_config_map *cfg_map_find(const struct jiku_config_map *map, const char *key);
+/*
+ * Whether the core can fill settings of SIZE bytes from MAP in SECT (CS_SERVER, CS_TARGET):
+ * names of the map's own that the section does not have, types, choices, ranges, members
+ * inside the struct, defaults that pass their own check.  If not, why into WHY.
+ */
+bool cfg_map_usable(const struct jiku_config_map *map, size_t size, enum cfg_section sect,
+                    char *why, size_t len);
+/*
+ * A zeroed settings struct of SIZE bytes into *OUT, filled from MAP (usable): each default,
+ * then each of KEYS that MAP has, checked and reported as the core's own keys are.  *OUT is
+ * NULL when MAP is.  Fails only for memory.
+ */
+int cfg_map_fill(struct cfg_parse *p, const struct jiku_config_map *map, size_t size,
+                 const struct cfg_panel_keys *keys, void **out);
+/* Check K's value as M reads it, for a section whose panel is unknown; nothing is kept. */
+void cfg_map_check(struct cfg_parse *p, const struct jiku_config_map *m,
+                   const struct cfg_panel_key *k);
+/* "a, b or c" of NAMES (NULL-terminated) into BUF. */
+const char *cfg_join_or(const char *const *names, char *buf, size_t len);
 
 /* Strict integer: decimal digits only, within [MIN, MAX]. */
 bool cfg_parse_int(const char *s, long min, long max, int *out);

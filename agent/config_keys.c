@@ -1,7 +1,9 @@
 /*
  * Keys of the configuration (jiku-agent.conf(5)): which keys each section takes, how each
- * value is checked, and where it goes.  Checks that need the whole configuration (references,
- * kind against panel, required keys) run after the last file, in config.c.
+ * value is checked, and where it goes; and the same for the keys a panel's plugin adds to
+ * [server] and [target] through its config map (struct jiku_config_map).  Checks that need the
+ * whole configuration (references, kind against panel, required keys, which panel's map a
+ * key belongs to) run after the last file, in config.c.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -20,13 +22,13 @@ enum vtype {
     V_INT,     /* decimal, within [min, max] */
     V_BOOL,    /* yes | no */
     V_CHOICE,  /* one of choices */
-    V_PANEL,   /* one of choices, or a panel name a plugin may serve (checked at the end) */
+    V_PANEL,   /* a panel: a plugin must serve it (checked at the end) */
     V_HOST,    /* host name or IP address */
     V_DOMAIN,  /* host name */
     V_URL,     /* http(s) URL */
     V_PINS,    /* sha256//...;sha256//... */
     V_NAME,    /* [a-z0-9][a-z0-9-]{0,62} */
-    V_LOGIN,   /* user name for WHM, Plesk or SSH */
+    V_LOGIN,   /* user name for a panel's API or SSH */
     V_TEXT,    /* printable text */
     V_URLPATH, /* URL path */
     V_LATER,   /* checked once the whole configuration is known */
@@ -48,8 +50,6 @@ struct value {
 };
 
 static const char *const log_choices[] = {"auto", "stderr", "syslog", NULL};
-static const char *const panel_choices[] = {"cpanel", "plesk", NULL};
-static const char *const plesk_backup_choices[] = {"auto", "cli", "xml", NULL};
 static const char *const promote_db_choices[] = {"all", "default", "none", NULL};
 static const char *const nightly_choices[] = {"none", "snapshot", "backup", NULL};
 
@@ -73,7 +73,7 @@ const char *const cfg_retention_names[RK_COUNT] = {
 };
 
 static const struct key_spec server_keys[SK_COUNT] = {
-    [SK_PANEL] = {"panel", V_PANEL, 0, 0, panel_choices, false, NULL},
+    [SK_PANEL] = {"panel", V_PANEL, 0, 0, NULL, false, NULL},
     [SK_HOST] = {"host", V_HOST, 0, 0, NULL, false, NULL},
     [SK_API_PORT] = {"api_port", V_INT, 1, 65535, NULL, false, NULL},
     [SK_API_USER] = {"api_user", V_LOGIN, 0, 0, NULL, false, NULL},
@@ -90,10 +90,6 @@ static const struct key_spec server_keys[SK_COUNT] = {
     [SK_POLL_MAX] = {"poll_max", V_INT, 1, 3600, NULL, false, NULL},
     [SK_STRICT_WARNINGS] = {"strict_warnings", V_BOOL, 0, 0, NULL, false, NULL},
     [SK_SNAPSHOT_DIR] = {"snapshot_dir", V_PATH, 0, 0, NULL, false, NULL},
-    [SK_DUMP_DIR] = {"dump_dir", V_PATH, 0, 0, NULL, false, NULL},
-    [SK_PLESK_BACKUP] = {"plesk_backup", V_CHOICE, 0, 0, plesk_backup_choices, false, NULL},
-    [SK_SOFTACULOUS_PORT] = {"softaculous_port", V_INT, 1, 65535, NULL, false, NULL},
-    [SK_PKGACCT_START_GRACE] = {"pkgacct_start_grace", V_INT, 1, 600, NULL, false, NULL},
 };
 
 static const struct key_spec customer_keys[CK_COUNT] = {
@@ -123,8 +119,8 @@ static const struct key_spec target_keys[TK_COUNT] = {
 
 static const struct key_spec retention_spec = {NULL, V_INT, 0, 10000, NULL, false, NULL};
 
-static const char *
-choices_text(const char *const *choices, char *buf, size_t len)
+const char *
+cfg_join_or(const char *const *choices, char *buf, size_t len)
 {
     size_t off = 0;
 
@@ -145,21 +141,6 @@ choice_index(const char *const *choices, const char *s)
         if (strcmp(choices[i], s) == 0)
             return i;
     return -1;
-}
-
-bool
-cfg_panel_builtin(const char *panel)
-{
-    return choice_index(panel_choices, panel) >= 0;
-}
-
-void
-cfg_panel_unknown(struct cfg_parse *p, const struct jiku_source *at, const char *panel)
-{
-    char buf[128];
-
-    cfg_diag(p, true, at, "invalid panel '%s': expected %s", panel,
-             choices_text(panel_choices, buf, sizeof(buf)));
 }
 
 /*
@@ -211,12 +192,77 @@ check_file(struct cfg_parse *p, const struct key_spec *k, const char *path)
     }
 }
 
+/*
+ * What VALUE (non-empty) should have been for K, or NULL when it is acceptable: then V holds
+ * its number, flag or choice index.  BUF (of LEN) may hold the answer.
+ */
+static const char *
+check_value(const struct key_spec *k, const char *value, struct value *v, char *buf, size_t len)
+{
+    switch (k->type) {
+    case V_PATH:
+    case V_SECRET:
+    case V_FILE:
+        if (!jiku_valid_abs_path(value))
+            return "an absolute path of letters, digits and /._-+@,:~";
+        break;
+    case V_INT:
+        if (!cfg_parse_int(value, k->min, k->max, &v->n)) {
+            snprintf(buf, len, "an integer from %d to %d", k->min, k->max);
+            return buf;
+        }
+        break;
+    case V_BOOL:
+        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+            return "yes or no";
+        v->b = value[0] == 'y';
+        break;
+    case V_CHOICE:
+        if ((v->n = choice_index(k->choices, value)) < 0)
+            return cfg_join_or(k->choices, buf, len);
+        break;
+    case V_HOST:
+        if (!cfg_valid_host(value))
+            return "a host name or an IP address";
+        break;
+    case V_DOMAIN:
+        if (!jiku_valid_hostname(value))
+            return "a domain name (letters, digits, hyphens and dots)";
+        break;
+    case V_URL:
+        if (!cfg_valid_url(value))
+            return "an http:// or https:// URL without credentials";
+        break;
+    case V_PINS:
+        if (!cfg_valid_pins(value))
+            return "sha256//BASE64 of 32 bytes, several joined by ';'";
+        break;
+    case V_NAME:
+        if (!jiku_valid_name(value))
+            return "a name of [a-z0-9][a-z0-9-]{0,62}";
+        break;
+    case V_LOGIN:
+        if (!cfg_valid_login(value))
+            return "a user name of letters, digits and ._@-";
+        break;
+    case V_URLPATH:
+        if (!jiku_valid_url_path(value))
+            return "a URL path such as / or /blog";
+        break;
+    case V_PANEL:
+    case V_TEXT:
+    case V_LATER:
+        break;
+    }
+    return NULL;
+}
+
 /* Check VALUE against K and fill V; false (after reporting) when it is not acceptable. */
 static bool
 parse_value(struct cfg_parse *p, const char *key, const struct key_spec *k, const char *value,
             struct value *v)
 {
-    const char *expected = NULL;
+    const char *expected;
     char buf[128];
 
     memset(v, 0, sizeof(*v));
@@ -230,66 +276,7 @@ parse_value(struct cfg_parse *p, const char *key, const struct key_spec *k, cons
         cfg_error(p, "invalid %s: control character in value", key);
         return false;
     }
-    switch (k->type) {
-    case V_PATH:
-    case V_SECRET:
-    case V_FILE:
-        if (!jiku_valid_abs_path(value))
-            expected = "an absolute path of letters, digits and /._-+@,:~";
-        break;
-    case V_INT:
-        if (!cfg_parse_int(value, k->min, k->max, &v->n)) {
-            snprintf(buf, sizeof(buf), "an integer from %d to %d", k->min, k->max);
-            expected = buf;
-        }
-        break;
-    case V_BOOL:
-        if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)
-            v->b = value[0] == 'y';
-        else
-            expected = "yes or no";
-        break;
-    case V_CHOICE:
-        if ((v->n = choice_index(k->choices, value)) < 0)
-            expected = choices_text(k->choices, buf, sizeof(buf));
-        break;
-    case V_PANEL:
-        if (choice_index(k->choices, value) < 0 && !jiku_plugin_name_valid(value))
-            expected = choices_text(k->choices, buf, sizeof(buf));
-        break;
-    case V_HOST:
-        if (!cfg_valid_host(value))
-            expected = "a host name or an IP address";
-        break;
-    case V_DOMAIN:
-        if (!jiku_valid_hostname(value))
-            expected = "a domain name (letters, digits, hyphens and dots)";
-        break;
-    case V_URL:
-        if (!cfg_valid_url(value))
-            expected = "an http:// or https:// URL without credentials";
-        break;
-    case V_PINS:
-        if (!cfg_valid_pins(value))
-            expected = "sha256//BASE64 of 32 bytes, several joined by ';'";
-        break;
-    case V_NAME:
-        if (!jiku_valid_name(value))
-            expected = "a name of [a-z0-9][a-z0-9-]{0,62}";
-        break;
-    case V_LOGIN:
-        if (!cfg_valid_login(value))
-            expected = "a user name of letters, digits and ._@-";
-        break;
-    case V_URLPATH:
-        if (!jiku_valid_url_path(value))
-            expected = "a URL path such as / or /blog";
-        break;
-    case V_TEXT:
-    case V_LATER:
-        break;
-    }
-    if (expected != NULL) {
+    if ((expected = check_value(k, value, v, buf, sizeof(buf))) != NULL) {
         cfg_error(p, "invalid %s '%s': expected %s", key, value, expected);
         return false;
     }
@@ -376,7 +363,7 @@ apply_server(struct jiku_server_conf *s, int id, const struct value *v)
         break;
     case SK_API_PASSWORD_FILE:
         s->api_password_file = v->s;
-        i->has_api_password = v->s != NULL;
+        i->api_password = v->s != NULL;
         break;
     case SK_CA_FILE:
         s->ca_file = v->s;
@@ -410,18 +397,6 @@ apply_server(struct jiku_server_conf *s, int id, const struct value *v)
         break;
     case SK_SNAPSHOT_DIR:
         i->snapshot_dir = v->s;
-        break;
-    case SK_DUMP_DIR:
-        i->dump_dir = v->s;
-        break;
-    case SK_PLESK_BACKUP:
-        i->plesk_backup = plesk_backup_choices[v->n];
-        break;
-    case SK_SOFTACULOUS_PORT:
-        i->softaculous_port = v->n;
-        break;
-    case SK_PKGACCT_START_GRACE:
-        i->pkgacct_start_grace = v->n;
         break;
     }
 }
@@ -505,6 +480,19 @@ override_key(struct cfg_parse *p, const char *key, const char *value)
     c->n_overrides++;
 }
 
+/* "key = # note" too: the raw line has the " #" that inih would keep. */
+static void
+warn_hash(struct cfg_parse *p, const char *key, const char *value)
+{
+    struct jiku_source here = {p->file, p->line};
+
+    if (value[0] == '#' || strstr(value, " #") != NULL || strstr(value, "\t#") != NULL)
+        cfg_diag(p, false, &here,
+                 "value of '%s' contains ' #', which is part of the value (comments after a "
+                 "value start with ' ;')",
+                 key);
+}
+
 static int
 find_key(const struct key_spec *specs, int n, const char *key)
 {
@@ -568,6 +556,14 @@ cfg_key(struct cfg_parse *p, const char *key, const char *value)
         override_key(p, key, value);
         return;
     }
+    if (id < 0 && p->sect == CS_SERVER) {
+        cfg_panel_key(p, &p->priv->server_keys[p->idx].panel, key, value);
+        return;
+    }
+    if (id < 0 && p->sect == CS_TARGET) {
+        cfg_panel_key(p, &p->priv->target_keys[p->idx].panel, key, value);
+        return;
+    }
     if (id < 0) {
         cfg_error(p, "unknown key '%s' in %s", key, cfg_section_label(p, buf, sizeof(buf)));
         return;
@@ -579,15 +575,7 @@ cfg_key(struct cfg_parse *p, const char *key, const char *value)
     }
     at[id].file = p->file;
     at[id].line = p->line;
-    /* "key = # note" too: the raw line has the " #" that inih would keep */
-    if (value[0] == '#' || strstr(value, " #") != NULL || strstr(value, "\t#") != NULL) {
-        struct jiku_source here = {p->file, p->line};
-
-        cfg_diag(p, false, &here,
-                 "value of '%s' contains ' #', which is part of the value (comments after a "
-                 "value start with ' ;')",
-                 key);
-    }
+    warn_hash(p, key, value);
     spec = specs != NULL ? &specs[id] : &retention_spec;
     if (!parse_value(p, key, spec, value, &v)) {
         *bad |= 1u << id;
@@ -613,4 +601,219 @@ cfg_key(struct cfg_parse *p, const char *key, const char *value)
         apply_target(&p->cfg->targets[p->idx], &p->priv->target_keys[p->idx], id, &v);
         break;
     }
+}
+
+void
+cfg_panel_key(struct cfg_parse *p, struct cfg_panel_keys *keys, const char *key,
+              const char *value)
+{
+    struct cfg_panel_key *grown, *k;
+    char label[160];
+
+    for (size_t i = 0; i < keys->n; i++) {
+        if (strcmp(keys->items[i].key, key) == 0) {
+            cfg_error(p, "duplicate key '%s' in %s (first at %s:%d)", key,
+                      cfg_section_label(p, label, sizeof(label)), keys->items[i].at.file,
+                      keys->items[i].at.line);
+            return;
+        }
+    }
+    warn_hash(p, key, value);
+    if ((grown = realloc(keys->items, (keys->n + 1) * sizeof(*grown))) == NULL) {
+        p->nomem = true;
+        return;
+    }
+    keys->items = grown;
+    k = &keys->items[keys->n];
+    if ((k->key = cfg_intern(p, key)) == NULL || (k->value = cfg_intern(p, value)) == NULL)
+        return;
+    k->at.file = p->file;
+    k->at.line = p->line;
+    keys->n++;
+}
+
+const struct jiku_config_map *
+cfg_map_find(const struct jiku_config_map *map, const char *key)
+{
+    for (; map != NULL && map->name != NULL; map++)
+        if (strcmp(map->name, key) == 0)
+            return map;
+    return NULL;
+}
+
+/* How the core checks a value of M: as one of its own keys of M's type. */
+static struct key_spec
+map_spec(const struct jiku_config_map *m)
+{
+    static const enum vtype types[] = {
+        [JIKU_CONFIG_TEXT] = V_TEXT,    [JIKU_CONFIG_PATH] = V_PATH,
+        [JIKU_CONFIG_INT] = V_INT,      [JIKU_CONFIG_BOOL] = V_BOOL,
+        [JIKU_CONFIG_CHOICE] = V_CHOICE,
+    };
+
+    return (struct key_spec){m->name, types[m->type], m->min, m->max, m->choices, false, NULL};
+}
+
+/* The size and alignment of the member a key of TYPE fills. */
+static size_t
+member_size(enum jiku_config_type type, size_t *align)
+{
+    switch (type) {
+    case JIKU_CONFIG_INT:
+        *align = _Alignof(int);
+        return sizeof(int);
+    case JIKU_CONFIG_BOOL:
+        *align = _Alignof(bool);
+        return sizeof(bool);
+    default:
+        *align = _Alignof(const char *);
+        return sizeof(const char *);
+    }
+}
+
+static bool
+map_name_ok(const char *s)
+{
+    if (s[0] < 'a' || s[0] > 'z')
+        return false;
+    for (; *s != '\0'; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return true;
+}
+
+bool
+cfg_map_usable(const struct jiku_config_map *map, size_t size, enum cfg_section sect, char *why,
+               size_t len)
+{
+    const char *section = sect == CS_SERVER ? "[server]" : "[target]";
+
+    for (const struct jiku_config_map *m = map; m != NULL && m->name != NULL; m++) {
+        bool core = sect == CS_SERVER ? find_key(server_keys, SK_COUNT, m->name) >= 0
+                                      : find_key(target_keys, TK_COUNT, m->name) >= 0 ||
+                                            find_keep(m->name) >= 0;
+        size_t align, n;
+        struct value v;
+        char buf[128];
+
+        if (!map_name_ok(m->name) || core || cfg_map_find(map, m->name) != m) {
+            snprintf(why, len, "%s key '%s' is not a name of its own", section, m->name);
+            return false;
+        }
+        if ((unsigned)m->type > JIKU_CONFIG_CHOICE ||
+            (m->type == JIKU_CONFIG_CHOICE && (m->choices == NULL || m->choices[0] == NULL)) ||
+            (m->type == JIKU_CONFIG_INT && m->min > m->max)) {
+            snprintf(why, len, "%s key '%s' has no valid type, choices or range", section,
+                     m->name);
+            return false;
+        }
+        if (m->def == NULL && m->type != JIKU_CONFIG_TEXT && m->type != JIKU_CONFIG_PATH) {
+            /* only a string can say it was not set */
+            snprintf(why, len, "%s key '%s' has no default", section, m->name);
+            return false;
+        }
+        n = member_size(m->type, &align);
+        if (m->offset % align != 0 || m->offset > size || size - m->offset < n) {
+            snprintf(why, len, "%s key '%s' lies outside its settings", section, m->name);
+            return false;
+        }
+        if (m->def != NULL) {
+            struct key_spec spec = map_spec(m);
+
+            memset(&v, 0, sizeof(v));
+            if (m->def[0] == '\0' || !cfg_valid_text(m->def) ||
+                check_value(&spec, m->def, &v, buf, sizeof(buf)) != NULL) {
+                snprintf(why, len, "%s key '%s' has an invalid default", section, m->name);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Store the checked VALUE (V from it) of M in SETTINGS. */
+static bool
+map_store(struct cfg_parse *p, void *settings, const struct jiku_config_map *m,
+          const char *value, const struct value *v)
+{
+    void *at = (char *)settings + m->offset;
+    const char *s;
+
+    switch (m->type) {
+    case JIKU_CONFIG_INT:
+        *(int *)at = v->n;
+        return true;
+    case JIKU_CONFIG_BOOL:
+        *(bool *)at = v->b;
+        return true;
+    case JIKU_CONFIG_CHOICE:
+        value = m->choices[v->n];
+        break;
+    default:
+        break;
+    }
+    if ((s = cfg_intern(p, value)) == NULL)
+        return false;
+    *(const char **)at = s;
+    return true;
+}
+
+/* Check K's value as M reads it into V, reporting at K's own line. */
+static bool
+map_parse(struct cfg_parse *p, const struct jiku_config_map *m, const struct cfg_panel_key *k,
+          struct value *v)
+{
+    struct key_spec spec = map_spec(m);
+    const char *file = p->file;
+    int line = p->line;
+    bool ok;
+
+    p->file = k->at.file;
+    p->line = k->at.line;
+    ok = parse_value(p, k->key, &spec, k->value, v);
+    p->file = file;
+    p->line = line;
+    return ok;
+}
+
+void
+cfg_map_check(struct cfg_parse *p, const struct jiku_config_map *m, const struct cfg_panel_key *k)
+{
+    struct value v;
+
+    map_parse(p, m, k, &v);
+}
+
+int
+cfg_map_fill(struct cfg_parse *p, const struct jiku_config_map *map, size_t size,
+             const struct cfg_panel_keys *keys, void **out)
+{
+    void *settings;
+    struct value v;
+    char buf[128];
+
+    *out = NULL;
+    if (map == NULL)
+        return 0;
+    if ((settings = cfg_alloc(p, size > 0 ? size : 1)) == NULL)
+        return JIKU_E_NOMEM;
+    for (const struct jiku_config_map *m = map; m->name != NULL; m++) {
+        struct key_spec spec = map_spec(m);
+
+        if (m->def == NULL)
+            continue;
+        /* cfg_map_usable checked the default: this only reads its value into V */
+        memset(&v, 0, sizeof(v));
+        (void)check_value(&spec, m->def, &v, buf, sizeof(buf));
+        if (!map_store(p, settings, m, m->def, &v))
+            return JIKU_E_NOMEM;
+    }
+    for (size_t i = 0; keys != NULL && i < keys->n; i++) {
+        const struct jiku_config_map *m = cfg_map_find(map, keys->items[i].key);
+
+        if (m != NULL && map_parse(p, m, &keys->items[i], &v))
+            map_store(p, settings, m, keys->items[i].value, &v);
+    }
+    *out = settings;
+    return p->nomem ? JIKU_E_NOMEM : 0;
 }

@@ -75,10 +75,6 @@ new_server(struct cfg_parse *p, const char *name)
     s->info.timeout = 7200;
     s->info.poll_max = 10;
     s->info.snapshot_dir = "/home/jiku-snapshots";
-    s->info.dump_dir = "/var/lib/psa/dumps";
-    s->info.plesk_backup = "auto";
-    s->info.softaculous_port = 2083;
-    s->info.pkgacct_start_grace = 30;
     s->max_parallel = 2;
     s->src.file = p->file;
     s->src.line = p->line;

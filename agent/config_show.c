@@ -54,11 +54,33 @@ add_retention(struct show *sh, const struct jiku_retention *r)
         kvi(sh, cfg_retention_names[i], keep[i]);
 }
 
+/* The panel's own keys of a section, from its map, as SETTINGS holds them. */
+static void
+add_panel_keys(struct show *sh, const struct jiku_config_map *map, const void *settings)
+{
+    for (; map != NULL && map->name != NULL && settings != NULL; map++) {
+        const void *at = (const char *)settings + map->offset;
+
+        switch (map->type) {
+        case JIKU_CONFIG_INT:
+            kvi(sh, map->name, *(const int *)at);
+            break;
+        case JIKU_CONFIG_BOOL:
+            kv(sh, map->name, *(const bool *)at ? "yes" : "no");
+            break;
+        default:
+            /* unset: left out, since an empty value would not read back */
+            if (*(const char *const *)at != NULL)
+                kv(sh, map->name, *(const char *const *)at);
+            break;
+        }
+    }
+}
+
 static void
 add_server(struct show *sh, const struct jiku_server_conf *s)
 {
     const struct jiku_server_info *i = &s->info;
-    bool plesk = i->panel != NULL && strcmp(i->panel, "plesk") == 0;
 
     put(sh, "\n# %s:%d\n[server %s]\n", s->src.file, s->src.line, i->name);
     kv(sh, "panel", i->panel);
@@ -68,7 +90,7 @@ add_server(struct show *sh, const struct jiku_server_conf *s)
         kvi(sh, "api_port", i->api_port);
     kv(sh, "api_user", i->api_user);
     kv(sh, "api_token_file", s->api_token_file);
-    if (plesk)
+    if (s->facts != NULL && s->facts->api_password)
         kv(sh, "api_password_file", s->api_password_file);
     kv(sh, "ca_file", s->ca_file);
     kv(sh, "pinned_pubkey", s->pinned_pubkey);
@@ -81,13 +103,8 @@ add_server(struct show *sh, const struct jiku_server_conf *s)
     kvi(sh, "poll_max", i->poll_max);
     kv(sh, "strict_warnings", i->strict_warnings ? "yes" : "no");
     kv(sh, "snapshot_dir", i->snapshot_dir);
-    if (plesk) {
-        kv(sh, "dump_dir", i->dump_dir);
-        kv(sh, "plesk_backup", i->plesk_backup);
-    } else {
-        kvi(sh, "softaculous_port", i->softaculous_port);
-        kvi(sh, "pkgacct_start_grace", i->pkgacct_start_grace);
-    }
+    if (s->facts != NULL)
+        add_panel_keys(sh, s->facts->server_map, i->settings);
 }
 
 static void
@@ -118,6 +135,8 @@ add_target(struct show *sh, const struct jiku_target_conf *t)
     if (t->auto_rollback >= 0)
         kv(sh, "auto_rollback", t->auto_rollback ? "yes" : "no");
     add_retention(sh, &t->retention);
+    if (t->server != NULL && t->server->facts != NULL)
+        add_panel_keys(sh, t->server->facts->target_map, i->settings);
 }
 
 int

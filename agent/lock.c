@@ -29,6 +29,7 @@
 
 #include "jiku/buf.h"
 #include "run.h"
+#include "vocab.h"
 
 #define MAX_HELD 2
 #define KEY_MAX 200 /* well below NAME_MAX */
@@ -313,7 +314,7 @@ jiku_lock_target(const char *state_dir, const struct jiku_target_conf *target, i
     keys[n] = parent.data;
     shared[n] = false;
     n++;
-    if (t->kind == JIKU_KIND_WORDPRESS || t->kind == JIKU_KIND_SOFTACULOUS) {
+    if (jiku_kind_is_application(t->kind)) {
         if (t->domain == NULL) {
             r = jiku_err_set(err, JIKU_E_INVAL, "target '%s' has no domain", t->id);
             goto out;

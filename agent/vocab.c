@@ -40,6 +40,17 @@ const char *const jiku_kind_names[JIKU_KIND_COUNT + 1] = {
     [JIKU_KIND_COUNT] = NULL,
 };
 
+/* What the vocabulary knows of each kind besides its name. */
+static const struct {
+    int area;            /* the actions that govern it: AREA_SERVER or AREA_APPLICATION */
+    bool default_tables; /* promote_db = default names a table set of its (WP Toolkit's) */
+} kinds[JIKU_KIND_COUNT] = {
+    [JIKU_KIND_ACCOUNT] = {AREA_SERVER, false},
+    [JIKU_KIND_SUBSCRIPTION] = {AREA_SERVER, false},
+    [JIKU_KIND_WORDPRESS] = {AREA_APPLICATION, true},
+    [JIKU_KIND_SOFTACULOUS] = {AREA_APPLICATION, false},
+};
+
 /* The matrix order of the tier files; a loaded tier's arrays are indexed by it. */
 const char *const jiku_actions[JIKU_N_ACTIONS] = {
     "infrastructure.operate", "server.snapshot",      "server.backup",
@@ -118,23 +129,21 @@ jiku_action_executable(const char *action)
 const char *
 jiku_action_for(enum jiku_verb verb, enum jiku_target_kind kind)
 {
-    int area;
+    if ((int)verb < 0 || verb >= JIKU_VERB_COUNT || (int)kind < 0 || kind >= JIKU_KIND_COUNT)
+        return NULL;
+    return verbs[verb].action[kinds[kind].area];
+}
 
-    if ((int)verb < 0 || verb >= JIKU_VERB_COUNT)
-        return NULL;
-    switch (kind) {
-    case JIKU_KIND_ACCOUNT:
-    case JIKU_KIND_SUBSCRIPTION:
-        area = AREA_SERVER;
-        break;
-    case JIKU_KIND_WORDPRESS:
-    case JIKU_KIND_SOFTACULOUS:
-        area = AREA_APPLICATION;
-        break;
-    default:
-        return NULL;
-    }
-    return verbs[verb].action[area];
+bool
+jiku_kind_is_application(enum jiku_target_kind kind)
+{
+    return (int)kind >= 0 && kind < JIKU_KIND_COUNT && kinds[kind].area == AREA_APPLICATION;
+}
+
+bool
+jiku_kind_default_tables(enum jiku_target_kind kind)
+{
+    return (int)kind >= 0 && kind < JIKU_KIND_COUNT && kinds[kind].default_tables;
 }
 
 int

@@ -22,6 +22,10 @@ int jiku_verb_parse(const char *s);
 extern const char *const jiku_kind_names[];
 /* "account" for JIKU_KIND_ACCOUNT, ...; "unknown" outside the enum.  Static. */
 const char *jiku_kind_name(enum jiku_target_kind kind);
+/* An application (a site under an account) rather than the account itself. */
+bool jiku_kind_is_application(enum jiku_target_kind kind);
+/* Whether promote_db = default (the application's default tables) means anything for KIND. */
+bool jiku_kind_default_tables(enum jiku_target_kind kind);
 
 /* Every known action, in matrix order ("infrastructure.operate", "server.snapshot", ...). */
 #define JIKU_N_ACTIONS 16

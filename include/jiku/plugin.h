@@ -71,7 +71,7 @@ enum jiku_verb {
      * The server's inventory for `discover`: called with op->target NULL and
      * op->params->operation_id set; fills op->result->inventory.  A plugin registers it once,
      * under the kind of its panel's main target (account for cPanel, subscription for Plesk);
-     * the core asks for it under account, then subscription.  Read-only on the server.
+     * the core runs the first DISCOVER of the table.  Read-only on the server.
      */
     JIKU_VERB_DISCOVER,
     JIKU_VERB_COUNT
@@ -86,25 +86,23 @@ enum jiku_artifact_kind {
 /* A server as a plugin sees it: settings, never secrets. Borrowed from the core's config. */
 struct jiku_server_info {
     const char *name;
-    const char *panel; /* "cpanel" | "plesk" */
+    const char *panel; /* the plugin's name */
     const char *host;
     int api_port;
     const char *api_user;
+    bool api_password; /* the API secret is a password (api_password_file), not a token */
     int ssh_port;
     const char *ssh_user;
     int timeout;          /* seconds for one long panel job */
     int poll_max;         /* longest pause between two polls, seconds */
     bool strict_warnings; /* a WARN line fails the job */
     const char *snapshot_dir;
-    const char *dump_dir;     /* plesk */
-    const char *plesk_backup; /* "auto" | "cli" | "xml" */
-    int softaculous_port;     /* cpanel */
-    bool has_api_password;    /* plesk: HTTP_AUTH_* instead of KEY: */
     /*
-     * cpanel: seconds after start_background_pkgacct during which "could not identify state"
-     * means the job has not started yet.
+     * The panel's own [server] keys: the struct the panel's facts' server_map describes,
+     * filled (defaults included) by the core, or NULL when the panel has no such keys or the
+     * server was not made by the configuration (a plugin's own tests): then the defaults apply.
      */
-    int pkgacct_start_grace;
+    const void *settings;
 };
 
 /* A target as a plugin sees it. Borrowed from the core's config. */
@@ -118,6 +116,7 @@ struct jiku_target_info {
     const char *path;           /* application path under the domain, "/" by default */
     const char *staging_domain; /* may be NULL */
     const char *promote_db;     /* "all" | "default" | "none" */
+    const void *settings; /* the panel's own [target] keys (target_map), as server->settings */
 };
 
 /* An artifact as the catalog knows it; handed to rollback, prune and verify. Borrowed. */
@@ -233,6 +232,32 @@ struct jiku_op {
 
 typedef int (*jiku_action_fn)(struct jiku_op *op, struct jiku_err *err);
 
+/* The type of a panel's own configuration key, and of the member it fills. */
+enum jiku_config_type {
+    JIKU_CONFIG_TEXT,   /* printable text: const char * */
+    JIKU_CONFIG_PATH,   /* an absolute path: const char * */
+    JIKU_CONFIG_INT,    /* decimal digits within [min, max]: int */
+    JIKU_CONFIG_BOOL,   /* yes or no: bool */
+    JIKU_CONFIG_CHOICE, /* one of choices: const char *, the choices entry itself */
+};
+
+/*
+ * One key that a panel adds to the [server] sections of its servers or to the [target]
+ * sections of their targets, in the manner of Fluent Bit's flb_config_map.  The core reads and
+ * checks the value as it does its own keys (config check: "FILE:LINE: invalid NAME 'X':
+ * expected ..."), stores it at OFFSET in the settings struct the map describes, and shows it
+ * in config show and `jiku-agent plugins`.  A map is an array ending with a NULL name.
+ */
+struct jiku_config_map {
+    const char *name;           /* [a-z][a-z0-9_]*, not one of the core's keys of the section */
+    enum jiku_config_type type;
+    const char *def; /* the default as the file would say it; NULL (text and paths only): unset */
+    int min, max;               /* JIKU_CONFIG_INT */
+    const char *const *choices; /* JIKU_CONFIG_CHOICE: NULL-terminated */
+    size_t offset;              /* offsetof() of the member in the settings struct */
+    const char *description;    /* one line, for people */
+};
+
 /*
  * What the core knows of a panel, from its plugin's descriptor and nothing else: it reads
  * these before the plugin is opened (the configuration loader checks accounts with them), so
@@ -275,6 +300,18 @@ struct jiku_panel_facts {
      * names one as a path without its query.  NULL-terminated, or NULL.
      */
     const char *const *secret_segments;
+    /* Whether the API also takes a password (api_password_file) instead of a token. */
+    bool api_password;
+    /*
+     * The panel's own keys (struct jiku_config_map): SERVER_MAP's in its servers' [server]
+     * sections, TARGET_MAP's in their targets' [target] sections.  The core allocates a zeroed
+     * struct of SERVER_SIZE (TARGET_SIZE) bytes per section, fills it and lends it as
+     * jiku_server_info.settings (jiku_target_info.settings).  NULL: no keys.
+     */
+    const struct jiku_config_map *server_map;
+    size_t server_size;
+    const struct jiku_config_map *target_map;
+    size_t target_size;
 };
 
 /* A host name: labels of letters, digits and hyphens, at most 253 bytes (a valid_account). */

@@ -393,7 +393,28 @@ cpanel_check(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err
 /* WHM's session segment, /cpsess0123456789/, is a credential in a URL. */
 static const char *const cpanel_secret_segments[] = {"cpsess", NULL};
 
-/* What the core knows of cPanel (plugin.h; docs/WIRE.md §2.1): WHM's port, accounts by user. */
+/* The [server] keys of cPanel servers (jiku-agent.conf(5)), and what they are when unset. */
+static const struct jiku_config_map cpanel_server_map[] = {
+    {"softaculous_port", JIKU_CONFIG_INT, "2083", 1, 65535, NULL,
+     offsetof(struct cpanel_settings, softaculous_port),
+     "cPanel's own port (cpaneld), where Softaculous answers"},
+    {"pkgacct_start_grace", JIKU_CONFIG_INT, "30", 1, 600, NULL,
+     offsetof(struct cpanel_settings, pkgacct_start_grace),
+     "seconds after a pkgacct start in which WHM may not know the job yet"},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+static const struct cpanel_settings cpanel_defaults = {2083, 30};
+
+const struct cpanel_settings *
+cpanel_settings(const struct jiku_server_info *srv)
+{
+    return srv != NULL && srv->settings != NULL ? srv->settings : &cpanel_defaults;
+}
+
+/*
+ * What the core knows of cPanel (plugin.h; docs/WIRE.md §2.1): WHM's port, accounts by user,
+ * its own keys.
+ */
 static const struct jiku_panel_facts cpanel_facts = {
     .api_port = 2087,
     .owner_object = "account",
@@ -402,6 +423,9 @@ static const struct jiku_panel_facts cpanel_facts = {
     .admin_login = NULL, /* an account's owner is the reseller who sells it */
     .secret_headers = NULL,
     .secret_segments = cpanel_secret_segments,
+    .api_password = false,
+    .server_map = cpanel_server_map,
+    .server_size = sizeof(struct cpanel_settings),
 };
 
 static const struct jiku_plugin cpanel_plugin = {

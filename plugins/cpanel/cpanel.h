@@ -17,6 +17,7 @@
 #include "jiku/err.h"
 #include "jiku/host.h"
 #include "jiku/plugin.h"
+#include "cpanel_settings.h"
 #include "remote.h"
 
 /* Largest WHM answer we parse (a pkgacct master log included). */

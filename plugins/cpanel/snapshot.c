@@ -149,15 +149,11 @@ lost_start(struct jiku_op *op, const struct jiku_server_info *srv, const char *d
  */
 #define UNIDENTIFIED "Could not identify state from pkgacct log"
 
-/* [server] pkgacct_start_grace in ms; 30 s when it is not set. */
+/* [server] pkgacct_start_grace in ms. */
 static int64_t
 start_grace_ms(const struct jiku_server_info *srv)
 {
-    int s = 30;
-
-    if (srv->pkgacct_start_grace > 0)
-        s = srv->pkgacct_start_grace;
-    return (int64_t)s * 1000;
+    return (int64_t)cpanel_settings(srv)->pkgacct_start_grace * 1000;
 }
 
 /*

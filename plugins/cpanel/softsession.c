@@ -45,7 +45,7 @@ open_once(struct jiku_op *op, const char *user, struct cpanel_soft_session *s, s
     struct jiku_http_response resp = {.body = JIKU_BUF_INIT};
     struct jiku_http_request req = {
         .method = "GET",
-        .port = op->server->softaculous_port > 0 ? op->server->softaculous_port : 2083,
+        .port = cpanel_settings(op->server)->softaculous_port,
         .use_cookies = true,
         .safe_to_retry = false,
         .max_response = SOFT_LOGIN_MAX,
@@ -132,7 +132,7 @@ cpanel_soft_call(struct jiku_op *op, const struct cpanel_soft_session *s, const 
     struct jiku_http_response resp = {.body = JIKU_BUF_INIT};
     struct jiku_http_request req = {
         .method = n_form > 0 ? "POST" : "GET",
-        .port = op->server->softaculous_port > 0 ? op->server->softaculous_port : 2083,
+        .port = cpanel_settings(op->server)->softaculous_port,
         .use_cookies = true,
         .safe_to_retry = !start,
         .max_response = CPANEL_JSON_MAX,

@@ -190,7 +190,7 @@ owner_words(const struct plesk_webspace *w, char *buf, size_t len)
 static int
 use_backup_manager(struct jiku_op *op, bool *xml, struct jiku_err *err)
 {
-    const char *mode = op->server->plesk_backup != NULL ? op->server->plesk_backup : "auto";
+    const char *mode = plesk_settings(op->server)->backup;
     char *version = NULL;
     int r;
 
@@ -366,6 +366,7 @@ plesk_classify(struct jiku_op *op, const char *domain, const char *location,
                enum plesk_location *kind, char **dir, char **name, struct jiku_err *err)
 {
     const struct jiku_server_info *srv = op->server;
+    const char *dump_dir = plesk_settings(srv)->dump_dir;
     char *ddir = NULL, *tail = NULL;
     const char *rest, *slash;
     int r = 0;
@@ -386,7 +387,7 @@ plesk_classify(struct jiku_op *op, const char *domain, const char *location,
             r = plug_nomem(err);
         goto out;
     }
-    if (plug_valid_path(srv->dump_dir) && plug_path_inside(location, srv->dump_dir)) {
+    if (plug_valid_path(dump_dir) && plug_path_inside(location, dump_dir)) {
         const char *base = strrchr(location, '/') + 1;
 
         if (plug_strfmt(&tail, "/domains/%s/%s", domain, base) != 0) {
@@ -483,9 +484,27 @@ static const struct jiku_plugin_action plesk_actions[] = {
 /* The XML API's credentials, whichever way a request or an answer carries them. */
 static const char *const plesk_secret_headers[] = {"HTTP_AUTH_PASSWD", "KEY", NULL};
 
+/* The [server] keys of Plesk servers (jiku-agent.conf(5)), and what they are when unset. */
+static const char *const plesk_backup_choices[] = {"auto", "cli", "xml", NULL};
+static const struct jiku_config_map plesk_server_map[] = {
+    {"dump_dir", JIKU_CONFIG_PATH, "/var/lib/psa/dumps", 0, 0, NULL,
+     offsetof(struct plesk_settings, dump_dir), "the server's Plesk backup repository"},
+    {"plesk_backup", JIKU_CONFIG_CHOICE, "auto", 0, 0, plesk_backup_choices,
+     offsetof(struct plesk_settings, backup),
+     "how snapshots are made: the XML API's backup-manager, the pleskbackup CLI, or auto"},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+static const struct plesk_settings plesk_defaults = {"/var/lib/psa/dumps", "auto"};
+
+const struct plesk_settings *
+plesk_settings(const struct jiku_server_info *srv)
+{
+    return srv != NULL && srv->settings != NULL ? srv->settings : &plesk_defaults;
+}
+
 /*
  * What the core knows of Plesk (plugin.h; docs/WIRE.md §3.1): the panel's port, subscriptions by
- * domain, customers as owners.
+ * domain, customers as owners, a login by password, its own keys.
  */
 static const struct jiku_panel_facts plesk_facts = {
     .api_port = 8443,
@@ -495,6 +514,9 @@ static const struct jiku_panel_facts plesk_facts = {
     .admin_login = "admin",
     .secret_headers = plesk_secret_headers,
     .secret_segments = NULL,
+    .api_password = true,
+    .server_map = plesk_server_map,
+    .server_size = sizeof(struct plesk_settings),
 };
 
 static const struct jiku_plugin plesk_plugin = {

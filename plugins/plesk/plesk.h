@@ -17,6 +17,7 @@
 #include "jiku/err.h"
 #include "jiku/host.h"
 #include "jiku/plugin.h"
+#include "plesk_settings.h"
 #include "remote.h"
 
 /* Largest XML API answer we parse: the biggest real ones are server stat and backup lists. */

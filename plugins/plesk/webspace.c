@@ -318,7 +318,7 @@ int
 plesk_dump_domain_dir(const struct jiku_server_info *server, const struct plesk_webspace *w,
                       const char *domain, char **out, struct jiku_err *err)
 {
-    const char *dump = server->dump_dir;
+    const char *dump = plesk_settings(server)->dump_dir;
     int r = JIKU_E_NOMEM; /* an owner kind none of the cases knows */
 
     *out = NULL;

@@ -381,7 +381,7 @@ plesk_xml_call(struct jiku_op *op, const struct jiku_server_info *server,
     memset(reply, 0, sizeof(*reply));
     if ((r = plesk_packet_dump(packet, &body, err)) != 0)
         goto out;
-    if (srv->has_api_password) {
+    if (srv->api_password) {
         if (srv->api_user == NULL || srv->api_user[0] == '\0') {
             r = jiku_err_set(err, JIKU_E_CONFIG,
                              "server '%s' has api_password_file but no "

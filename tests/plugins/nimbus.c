@@ -1,9 +1,11 @@
 /*
  * Nimbus, a panel that does not exist: a plugin that declares its panel's facts (plugin.h,
- * struct jiku_panel_facts) and no action, so that tests/plugins/test_facts.c can show that a
- * new panel's default port, lock owner, account syntax and secrets need nothing in agent/.
+ * struct jiku_panel_facts), its own [server] and [target] keys, and WordPress sites as the
+ * one kind it serves, so that tests/plugins/test_facts.c can show that a new panel's keys,
+ * default port, lock owner, account syntax and secrets need nothing in agent/.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "jiku/plugin.h"
@@ -26,6 +28,35 @@ nimbus_valid_tenant(const char *s)
 static const char *const nimbus_secret_headers[] = {"X-Nimbus-Ticket", NULL};
 static const char *const nimbus_secret_segments[] = {"ticket-", NULL};
 
+/* Nimbus's own keys: where its servers run, and which of its site records a target is. */
+struct nimbus_server {
+    const char *region;
+    int ticket_ttl;
+    bool staging_api;
+};
+
+struct nimbus_target {
+    const char *site_record;
+};
+
+static const char *const nimbus_regions[] = {"eu-central", "us-east", NULL};
+
+static const struct jiku_config_map nimbus_server_map[] = {
+    {"region", JIKU_CONFIG_CHOICE, "eu-central", 0, 0, nimbus_regions,
+     offsetof(struct nimbus_server, region), "the Nimbus region the server runs in"},
+    {"ticket_ttl", JIKU_CONFIG_INT, "900", 60, 86400, NULL,
+     offsetof(struct nimbus_server, ticket_ttl), "seconds a session ticket lives"},
+    {"staging_api", JIKU_CONFIG_BOOL, "no", 0, 0, NULL, offsetof(struct nimbus_server, staging_api),
+     "talk to the panel's staging API"},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+static const struct jiku_config_map nimbus_target_map[] = {
+    {"site_record", JIKU_CONFIG_TEXT, NULL, 0, 0, NULL, offsetof(struct nimbus_target, site_record),
+     "the panel's record of the site"},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
 static const struct jiku_panel_facts nimbus_facts = {
     .api_port = 7443,
     .owner_object = "tenant",
@@ -34,6 +65,22 @@ static const struct jiku_panel_facts nimbus_facts = {
     .admin_login = "operator",
     .secret_headers = nimbus_secret_headers,
     .secret_segments = nimbus_secret_segments,
+    .server_map = nimbus_server_map,
+    .server_size = sizeof(struct nimbus_server),
+    .target_map = nimbus_target_map,
+    .target_size = sizeof(struct nimbus_target),
+};
+
+/* There is no Nimbus to ask: the action exists to say which kind the panel serves. */
+static int
+nimbus_probe(struct jiku_op *op, struct jiku_err *err)
+{
+    (void)op;
+    return jiku_err_set(err, JIKU_E_UNSUPPORTED, "Nimbus is a panel of the test suite");
+}
+
+static const struct jiku_plugin_action nimbus_actions[] = {
+    {JIKU_VERB_PROBE, JIKU_KIND_WORDPRESS, nimbus_probe},
 };
 
 static const struct jiku_plugin nimbus_plugin = {
@@ -41,6 +88,8 @@ static const struct jiku_plugin nimbus_plugin = {
     .struct_size = sizeof(struct jiku_plugin),
     .name = "nimbus",
     .version = "0.1",
+    .actions = nimbus_actions,
+    .n_actions = sizeof(nimbus_actions) / sizeof(nimbus_actions[0]),
     .facts = &nimbus_facts,
 };
 

@@ -44,9 +44,13 @@ teardown(void)
 
 TestSuite(facts, .init = setup, .fini = teardown, .timeout = 60);
 
-/* agent.conf with one Nimbus server and a WordPress target on ACCOUNT (line 20); loaded. */
+/*
+ * agent.conf with one Nimbus server (its keys end on line 12, then SERVER_KEYS) and a target
+ * of KIND on ACCOUNT (line 20 without SERVER_KEYS; TARGET_KEYS last); loaded.
+ */
 static int
-load(const char *plugin_dir, const char *account)
+load_with(const char *plugin_dir, const char *kind, const char *account, const char *server_keys,
+          const char *target_keys)
 {
     struct jiku_buf b = JIKU_BUF_INIT;
     int r;
@@ -55,12 +59,13 @@ load(const char *plugin_dir, const char *account)
                                "[agent]\nstate_dir = %s/state\nbackup_dir = %s/backups\n"
                                "policy_dir = %s/policies\nplugin_dir = %s\n\n"
                                "[server n1]\npanel = nimbus\nhost = n1.example.net\n"
-                               "api_token_file = %s\nssh_key = %s\nknown_hosts = %s\n\n"
+                               "api_token_file = %s\nssh_key = %s\nknown_hosts = %s\n%s\n"
                                "[customer acme]\ntier = medium\n\n"
-                               "[target acme/blog]\nserver = n1\nkind = wordpress\n"
-                               "account = %s\ndomain = blog.acme.example\n",
+                               "[target acme/blog]\nserver = n1\nkind = %s\n"
+                               "account = %s\ndomain = blog.acme.example\n%s",
                                dir, dir, JIKU_SOURCE_DIR, plugin_dir, at("n1.token"),
-                               at("id_ed25519"), at("known_hosts"), account),
+                               at("id_ed25519"), at("known_hosts"), server_keys, kind, account,
+                               target_keys),
                  0);
     unlink(at("agent.conf"));
     write_file(at("agent.conf"), b.data, b.len, 0644);
@@ -69,6 +74,13 @@ load(const char *plugin_dir, const char *account)
     for (size_t i = 0; i < diags.n; i++)
         cr_log_info("diag: %s", diags.items[i].msg);
     return r;
+}
+
+/* agent.conf with one Nimbus server and a WordPress target on ACCOUNT (line 20); loaded. */
+static int
+load(const char *plugin_dir, const char *account)
+{
+    return load_with(plugin_dir, "wordpress", account, "", "");
 }
 
 /* Whether the diagnostics hold "agent.conf:LINE: MSG" exactly. */
@@ -106,8 +118,60 @@ Test(facts, config_refuses_an_account_in_the_panels_words)
 
 Test(facts, a_panel_without_a_plugin_is_unknown)
 {
+    char want[PATH_SIZE + 64];
+
     cr_assert_eq(load(at("none"), "t1024"), JIKU_E_CONFIG);
-    cr_assert(has_diag(8, "invalid panel 'nimbus': expected cpanel or plesk"));
+    snprintf(want, sizeof(want), "invalid panel 'nimbus': no panel plugin in '%s'", at("none"));
+    cr_assert(has_diag(8, want));
+}
+
+Test(facts, config_reads_the_panels_own_keys)
+{
+    struct jiku_buf shown = JIKU_BUF_INIT;
+    const struct jiku_server_conf *s;
+    const struct jiku_target_conf *t;
+
+    cr_assert_eq(load_with(dir, "wordpress", "t1024", "region = us-east\nticket_ttl = 120\n",
+                           "site_record = wp-77\n"),
+                 0, "%s", err.msg);
+    cr_assert_eq(diags.n, 0);
+    cr_assert_not_null(s = jiku_config_server(cfg, "n1"));
+    cr_assert_not_null(t = jiku_config_target(cfg, "acme/blog"));
+    cr_assert_not_null(s->info.settings);
+    cr_assert_not_null(t->info.settings);
+    cr_assert_eq(jiku_config_show(cfg, &shown), 0);
+    /* set, and the default of the one left unset, in the order of the panel's map */
+    cr_assert(strstr(shown.data, "snapshot_dir = /home/jiku-snapshots\nregion = us-east\n"
+                                 "ticket_ttl = 120\nstaging_api = no\n") != NULL,
+              "%s", shown.data);
+    cr_assert(strstr(shown.data, "site_record = wp-77\n") != NULL, "%s", shown.data);
+    jiku_buf_release(&shown);
+}
+
+Test(facts, config_checks_the_panels_own_keys)
+{
+    char want[PATH_SIZE + 64];
+
+    cr_assert_eq(load_with(dir, "wordpress", "t1024",
+                           "region = mars\nticket_ttl = 5\nfrobnicate = 1\ndump_dir = /x\n"
+                           "region = eu-central\n",
+                           "site_record =\n"),
+                 JIKU_E_CONFIG);
+    cr_assert(has_diag(13, "invalid region 'mars': expected eu-central or us-east"));
+    cr_assert(has_diag(14, "invalid ticket_ttl '5': expected an integer from 60 to 86400"));
+    cr_assert(has_diag(15, "unknown key 'frobnicate' in [server n1]"));
+    cr_assert(has_diag(16, "unknown key 'dump_dir' in [server n1]"));
+    snprintf(want, sizeof(want), "duplicate key 'region' in [server n1] (first at %s:13)",
+             at("agent.conf"));
+    cr_assert(has_diag(17, want));
+    cr_assert(has_diag(27, "site_record needs a value"));
+    cr_assert_eq(diags.n_errors, 6);
+}
+
+Test(facts, config_refuses_a_kind_the_panel_does_not_serve)
+{
+    cr_assert_eq(load_with(dir, "account", "t1024", "", ""), JIKU_E_CONFIG);
+    cr_assert(has_diag(19, "kind account: no panel plugin serves it"));
 }
 
 Test(facts, locks_use_the_panels_owner_object)

@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cpanel_settings.h"
 #include "fsutil.h"
 #include "jiku/buf.h"
+#include "plesk_settings.h"
 #include "plugin_loader.h"
 #include "policy.h"
 
@@ -251,10 +253,9 @@ Test(config, defaults)
     cr_assert_eq(s->info.poll_max, 10);
     cr_assert_not(s->info.strict_warnings);
     cr_assert_str_eq(s->info.snapshot_dir, "/home/jiku-snapshots");
-    cr_assert_str_eq(s->info.dump_dir, "/var/lib/psa/dumps");
-    cr_assert_str_eq(s->info.plesk_backup, "auto");
-    cr_assert_eq(s->info.softaculous_port, 2083);
-    cr_assert_not(s->info.has_api_password);
+    cr_assert_eq(cpanel_settings(&s->info)->softaculous_port, 2083);
+    cr_assert_eq(cpanel_settings(&s->info)->pkgacct_start_grace, 30);
+    cr_assert_not(s->info.api_password);
     cr_assert_null(s->ca_file);
     cr_assert_null(s->pinned_pubkey);
     cr_assert_eq(s->src.line, 2);
@@ -376,18 +377,18 @@ Test(config, every_key)
     cr_assert_eq(s->info.poll_max, 30);
     cr_assert(s->info.strict_warnings);
     cr_assert_str_eq(s->info.snapshot_dir, "/backup/snaps");
-    cr_assert_eq(s->info.softaculous_port, 2084);
+    cr_assert_eq(cpanel_settings(&s->info)->softaculous_port, 2084);
 
     cr_assert_not_null(s = jiku_config_server(cfg, "plesk1"));
     cr_assert_str_eq(s->info.host, "::1");
     cr_assert_eq(s->info.api_port, 8443);
     cr_assert_str_eq(s->info.api_user, "admin");
-    cr_assert(s->info.has_api_password);
+    cr_assert(s->info.api_password);
     cr_assert_null(s->api_token_file);
     snprintf(want, sizeof(want), "%s/plesk1.password", dir);
     cr_assert_str_eq(s->api_password_file, want);
-    cr_assert_str_eq(s->info.dump_dir, "/srv/dumps");
-    cr_assert_str_eq(s->info.plesk_backup, "xml");
+    cr_assert_str_eq(plesk_settings(&s->info)->dump_dir, "/srv/dumps");
+    cr_assert_str_eq(plesk_settings(&s->info)->backup, "xml");
 
     cr_assert_not_null(c = jiku_config_customer(cfg, "acme"));
     cr_assert_str_eq(c->tier, "medium");
@@ -1285,8 +1286,34 @@ Test(config, value_validators)
     cr_assert_eq(load_snippet("[agent]\nping_url = https://h/a\"b\n"), JIKU_E_CONFIG);
 }
 
+/* jiku-agent.conf(5) documents every key the packaged panels add, as their maps declare them. */
+Test(config, the_manual_lists_the_panels_own_keys)
+{
+    const struct jiku_plugin *const panels[] = {&jiku_plugin_cpanel_desc, &jiku_plugin_plesk_desc};
+    FILE *f = fopen(JIKU_SOURCE_DIR "/packaging/man/jiku-agent.conf.5.scd", "r");
+    char page[65536], want[128];
+    size_t n;
+
+    cr_assert_not_null(f);
+    n = fread(page, 1, sizeof(page) - 1, f);
+    fclose(f);
+    page[n] = '\0';
+    for (size_t i = 0; i < sizeof(panels) / sizeof(panels[0]); i++) {
+        const struct jiku_config_map *m = panels[i]->facts->server_map;
+
+        cr_assert_not_null(m, "%s has no [server] keys", panels[i]->name);
+        for (; m->name != NULL; m++) {
+            snprintf(want, sizeof(want), "\n*%s* = ", m->name);
+            cr_assert(strstr(page, want) != NULL, "the manual lacks %s's key %s",
+                      panels[i]->name, m->name);
+        }
+    }
+}
+
 Test(config, warnings_for_keys_of_the_other_panel)
 {
+    const struct jiku_server_conf *s;
+
     expect_ok(load_snippet("[server s3]\npanel = cpanel\nhost = s3\n"
                            "api_token_file = @D@/web1.token\nssh_key = @D@/id_ed25519\n"
                            "known_hosts = @D@/known_hosts\ndump_dir = /x\nplesk_backup = cli\n"
@@ -1296,6 +1323,13 @@ Test(config, warnings_for_keys_of_the_other_panel)
     cr_assert(has_diag(false, "@F@:21: dump_dir applies to plesk servers only"));
     cr_assert(has_diag(false, "@F@:22: plesk_backup applies to plesk servers only"));
     cr_assert(has_diag(false, "@F@:29: softaculous_port applies to cpanel servers only"));
+    /* the panel's defaults, from its map, and nothing of the other panel's */
+    cr_assert_not_null(s = jiku_config_server(cfg, "s4"));
+    cr_assert_not_null(s->info.settings);
+    cr_assert_str_eq(plesk_settings(&s->info)->dump_dir, "/var/lib/psa/dumps");
+    cr_assert_str_eq(plesk_settings(&s->info)->backup, "auto");
+    cr_assert_not_null(s = jiku_config_server(cfg, "s3"));
+    cr_assert_eq(cpanel_settings(&s->info)->softaculous_port, 2083);
 }
 
 Test(config, diag_add_counts_errors_only)

@@ -663,7 +663,7 @@ Test(plesk_call, secret_key_goes_in_a_secret_key_header)
 Test(plesk_call, login_and_password_headers)
 {
     struct jiku_server_info srv = {
-        .name = "p1", .api_port = 8443, .api_user = "admin", .has_api_password = true};
+        .name = "p1", .api_port = 8443, .api_user = "admin", .api_password = true};
     struct plesk_reply reply;
     struct jiku_err err = {0};
 
@@ -726,9 +726,13 @@ Test(plesk_paths, web_root_must_be_inside_the_subscription_directory)
     cr_assert_not(plesk_www_root_ok("/var/www/vhosts/shop.example/httpdocs", "../x"));
 }
 
+/* A server whose dump_dir is /dumps, as the configuration would lend it. */
+static const struct plesk_settings dumps_at_dumps = {.dump_dir = "/dumps", .backup = "auto"};
+
 Test(plesk_paths, catalog_locations_are_classified_or_refused)
 {
-    struct jiku_server_info srv = {.name = "p1", .snapshot_dir = "/snap", .dump_dir = "/dumps"};
+    struct jiku_server_info srv = {
+        .name = "p1", .snapshot_dir = "/snap", .settings = &dumps_at_dumps};
     struct jiku_op op = {.host = &fake_host, .server = &srv};
     enum plesk_location kind;
     struct jiku_err err = {0};
@@ -819,7 +823,8 @@ static const char cust_rcust[] =
 static int
 owner(const struct script *s, struct plesk_webspace *w, struct jiku_err *err)
 {
-    struct jiku_server_info srv = {.name = "p1", .snapshot_dir = "/snap", .dump_dir = "/dumps"};
+    struct jiku_server_info srv = {
+        .name = "p1", .snapshot_dir = "/snap", .settings = &dumps_at_dumps};
     struct jiku_op op = {.host = &script_host, .server = &srv};
 
     script = s;
@@ -834,7 +839,7 @@ Test(plesk_owner, reseller_customer_by_login_gives_the_reseller_tree)
         {"<customer>", cust_rcust},
         {NULL, NULL},
     };
-    struct jiku_server_info srv = {.name = "p1", .dump_dir = "/dumps"};
+    struct jiku_server_info srv = {.name = "p1", .settings = &dumps_at_dumps};
     struct plesk_webspace w;
     struct jiku_err err = {0};
     char *dir = NULL;
