@@ -47,8 +47,12 @@ add_panel(struct cfg_parse *p, struct jiku_loaded_plugin *lp, const struct jiku_
             cfg_diag(p, true, at, "plugin '%s' cannot be used: its %s", lp->desc.name, why);
         goto out;
     }
-    if ((grown = realloc(priv->panels, (priv->n_panels + 1) * sizeof(*grown))) == NULL ||
-        (priv->panels = grown, kept = malloc(sizeof(*kept))) == NULL) {
+    if ((grown = realloc(priv->panels, (priv->n_panels + 1) * sizeof(*grown))) == NULL) {
+        p->nomem = true;
+        goto out;
+    }
+    priv->panels = grown;
+    if ((kept = malloc(sizeof(*kept))) == NULL) {
         p->nomem = true;
         goto out;
     }
@@ -59,6 +63,8 @@ out:
     jiku_plugin_unload(lp);
     return kept;
 }
+
+static void panel_unknown(struct cfg_parse *p, const struct jiku_source *at, const char *panel);
 
 /* Whether NAME is a panel whose plugin comes in its own package (jiku-agent-plugin-NAME). */
 static bool
@@ -98,7 +104,7 @@ panel_get(struct cfg_parse *p, const char *name, const struct jiku_source *at, b
     } else if (r == JIKU_E_NOMEM) {
         p->nomem = true;
     } else if (at != NULL && (r == JIKU_E_NOTFOUND || r == JIKU_E_INVAL)) {
-        cfg_panel_unknown(p, at, name);
+        panel_unknown(p, at, name);
     } else if (at != NULL) {
         cfg_diag(p, true, at, "%s", err.msg);
     }
@@ -190,8 +196,9 @@ serves_kind(const struct jiku_loaded_plugin *lp, const void *arg)
     return false;
 }
 
-void
-cfg_panel_unknown(struct cfg_parse *p, const struct jiku_source *at, const char *panel)
+/* "invalid panel 'X': expected ..." at AT, for a panel no plugin serves. */
+static void
+panel_unknown(struct cfg_parse *p, const struct jiku_source *at, const char *panel)
 {
     char list[256];
 

@@ -176,9 +176,6 @@ int cfg_set_defaults(struct cfg_parse *p);
 /* One "key = value" line, from the inih handler (config_keys.c). */
 void cfg_key(struct cfg_parse *p, const char *key, const char *value);
 
-/* "invalid panel 'X': expected ..." at AT, for a panel no plugin serves (config.c). */
-void cfg_panel_unknown(struct cfg_parse *p, const struct jiku_source *at, const char *panel);
-
 /* Keep KEY = VALUE of the current [server] or [target] for its panel's map, in KEYS. */
 void cfg_panel_key(struct cfg_parse *p, struct cfg_panel_keys *keys, const char *key,
                    const char *value);
