@@ -117,7 +117,7 @@ static const struct jiku_command commands[] = {
     {"discover", jiku_cmd_discover, JIKU_NEED_PLUGINS, "", NULL, 1, 1, "discover SERVER",
      "list a server's accounts, subscriptions and sites: sections for new ones, drift"},
     {"plugins", jiku_cmd_plugins, JIKU_NEED_PLUGINS, "", NULL, 0, 0, "plugins",
-     "loaded plugins with versions and ABI"},
+     "panel plugins with versions, ABI and the config keys each adds"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

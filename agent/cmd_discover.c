@@ -95,8 +95,8 @@ names_item(const struct jiku_target_info *t, const struct jiku_inventory_item *i
 static bool
 staging_of(const struct jiku_target_info *t, const struct jiku_inventory_item *it)
 {
-    return jiku_kind_is_application(it->kind) && t->kind == it->kind && same_str(t->account, it->account) &&
-           same_host(t->staging_domain, it->domain);
+    return jiku_kind_is_application(it->kind) && t->kind == it->kind &&
+           same_str(t->account, it->account) && same_host(t->staging_domain, it->domain);
 }
 
 /*
@@ -367,11 +367,11 @@ print_drift(struct discovery *d)
         jiku_buf_reset(&src);
         jiku_buf_addf(&src, "%s:%d", t->src.file != NULL ? t->src.file : "?", t->src.line);
         jiku_out_text(out, "  %s (%s; %s)\n", t->info.id, what.data, src.data);
-        jiku_out_json(out, "drift", "{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s}", "server",
-                      d->server->info.name, "target", t->info.id, "kind",
-                      jiku_kind_name(t->info.kind), "account", t->info.account, "domain",
-                      t->info.domain, "path", jiku_kind_is_application(t->info.kind) ? t->info.path : NULL,
-                      "source", src.data);
+        jiku_out_json(
+            out, "drift", "{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s}", "server", d->server->info.name,
+            "target", t->info.id, "kind", jiku_kind_name(t->info.kind), "account", t->info.account,
+            "domain", t->info.domain, "path",
+            jiku_kind_is_application(t->info.kind) ? t->info.path : NULL, "source", src.data);
     }
     jiku_buf_release(&what);
     jiku_buf_release(&src);

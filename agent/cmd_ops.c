@@ -288,7 +288,7 @@ jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args)
             continue;
         acts[n++] = (struct jiku_action){
             .target = t,
-            .verb = t->nightly == JIKU_NIGHTLY_BACKUP ? JIKU_VERB_BACKUP : JIKU_VERB_SNAPSHOT,
+            .verb = jiku_nightly_verb(t->nightly),
         };
     }
     r = jiku_actions_run(ctx, acts, n, &err);

@@ -147,15 +147,13 @@ config_check(struct jiku_session *ctx)
 
             if (t->nightly == JIKU_NIGHTLY_NONE)
                 continue;
-            action = jiku_action_for(t->nightly == JIKU_NIGHTLY_BACKUP ? JIKU_VERB_BACKUP
-                                                                       : JIKU_VERB_SNAPSHOT,
-                                     t->info.kind);
+            action = jiku_action_for(jiku_nightly_verb(t->nightly), t->info.kind);
             if (jiku_policy_decide(cfg->policies, t->customer, action, &d, &err) == 0 && !d.allowed)
                 jiku_diag_add(&diags, false,
                               "%s:%d: target '%s' has nightly = %s, but %s; the nightly run "
                               "will report it denied (set nightly = none or change the contract)",
-                              t->src.file, t->src.line, t->info.id,
-                              t->nightly == JIKU_NIGHTLY_BACKUP ? "backup" : "snapshot", d.reason);
+                              t->src.file, t->src.line, t->info.id, jiku_nightly_names[t->nightly],
+                              d.reason);
         }
     }
     print_diags(ctx, &diags);

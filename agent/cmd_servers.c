@@ -163,15 +163,16 @@ plugin_keys(struct jiku_session *ctx, const char *plugin, const char *section,
             const struct jiku_config_map *map)
 {
     static const char *const types[] = {
-        [JIKU_CONFIG_TEXT] = "text", [JIKU_CONFIG_PATH] = "path", [JIKU_CONFIG_INT] = "integer",
-        [JIKU_CONFIG_BOOL] = "yes/no", [JIKU_CONFIG_CHOICE] = "choice",
+        [JIKU_CONFIG_TEXT] = "text",     [JIKU_CONFIG_PATH] = "path",
+        [JIKU_CONFIG_INT] = "integer",   [JIKU_CONFIG_BOOL] = "yes/no",
+        [JIKU_CONFIG_CHOICE] = "choice",
     };
 
     for (; map != NULL && map->name != NULL; map++) {
         const char *type = (unsigned)map->type <= JIKU_CONFIG_CHOICE ? types[map->type] : "?";
 
-        jiku_out_json(&ctx->out, "plugin_key", "{s:s, s:s, s:s, s:s, s:s?, s:s?}", "plugin",
-                      plugin, "section", section, "name", map->name, "value_type", type, "default",
+        jiku_out_json(&ctx->out, "plugin_key", "{s:s, s:s, s:s, s:s, s:s?, s:s?}", "plugin", plugin,
+                      "section", section, "name", map->name, "value_type", type, "default",
                       map->def, "description", map->description);
         jiku_out_text(&ctx->out, "  [%s] %s = %s  (%s) %s\n", section, map->name,
                       map->def != NULL ? map->def : "", type,

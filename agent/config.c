@@ -99,8 +99,10 @@ panel_get(struct cfg_parse *p, const char *name, const struct jiku_source *at, b
         if (absent != NULL)
             *absent = true;
         if (at != NULL)
-            cfg_diag(p, false, at, "%s: install jiku-agent-plugin-%s; until then its own keys "
-                     "are not checked", err.msg, name);
+            cfg_diag(p, false, at,
+                     "%s: install jiku-agent-plugin-%s; until then its own keys "
+                     "are not checked",
+                     err.msg, name);
     } else if (r == JIKU_E_NOMEM) {
         p->nomem = true;
     } else if (at != NULL && (r == JIKU_E_NOTFOUND || r == JIKU_E_INVAL)) {
@@ -363,8 +365,8 @@ finish_target_panel(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_
     else if (kind != JIKU_KIND_COUNT && !serves_kind(lp, &kind))
         cfg_diag(p, true, &tk->at[TK_KIND], "kind %s: no panel plugin serves it",
                  jiku_kind_name(kind));
-    if (cfg_map_fill(p, map, s->facts != NULL ? s->facts->target_size : 0, &tk->panel,
-                     &settings) != 0)
+    if (cfg_map_fill(p, map, s->facts != NULL ? s->facts->target_size : 0, &tk->panel, &settings) !=
+        0)
         return;
     t->info.settings = settings;
     snprintf(label, sizeof(label), "[target %s]", t->info.id);
@@ -399,8 +401,7 @@ finish_target(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_target
         cfg_diag(p, true, &t->src, "[target %s] needs 'kind'", id);
     if (missing(t->info.account, tk->bad, TK_ACCOUNT))
         cfg_diag(p, true, &t->src, "[target %s] needs 'account'", id);
-    if (jiku_kind_is_application(t->info.kind) &&
-        missing(t->info.domain, tk->bad, TK_DOMAIN))
+    if (jiku_kind_is_application(t->info.kind) && missing(t->info.domain, tk->bad, TK_DOMAIN))
         cfg_diag(p, true, &t->src, "[target %s] needs 'domain' (kind %s)", id,
                  jiku_kind_name(t->info.kind));
     if (t->info.kind != JIKU_KIND_COUNT && !jiku_kind_default_tables(t->info.kind) &&

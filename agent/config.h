@@ -31,6 +31,15 @@ struct jiku_retention {
 };
 
 enum jiku_nightly { JIKU_NIGHTLY_NONE = 0, JIKU_NIGHTLY_SNAPSHOT, JIKU_NIGHTLY_BACKUP };
+/* "none", "snapshot", "backup" in enum order, NULL-terminated: the choices of [target] nightly. */
+extern const char *const jiku_nightly_names[];
+
+/* The verb a nightly run performs for N (not JIKU_NIGHTLY_NONE). */
+static inline enum jiku_verb
+jiku_nightly_verb(enum jiku_nightly n)
+{
+    return n == JIKU_NIGHTLY_BACKUP ? JIKU_VERB_BACKUP : JIKU_VERB_SNAPSHOT;
+}
 
 struct jiku_server_conf {
     struct jiku_server_info info; /* what plugins see */

@@ -51,7 +51,12 @@ struct value {
 
 static const char *const log_choices[] = {"auto", "stderr", "syslog", NULL};
 static const char *const promote_db_choices[] = {"all", "default", "none", NULL};
-static const char *const nightly_choices[] = {"none", "snapshot", "backup", NULL};
+const char *const jiku_nightly_names[] = {
+    [JIKU_NIGHTLY_NONE] = "none",
+    [JIKU_NIGHTLY_SNAPSHOT] = "snapshot",
+    [JIKU_NIGHTLY_BACKUP] = "backup",
+    NULL,
+};
 
 static const struct key_spec agent_keys[AK_COUNT] = {
     [AK_STATE_DIR] = {"state_dir", V_PATH, 0, 0, NULL, false, NULL},
@@ -107,7 +112,7 @@ static const struct key_spec target_keys[TK_COUNT] = {
     [TK_PATH] = {"path", V_URLPATH, 0, 0, NULL, false, NULL},
     [TK_STAGING_DOMAIN] = {"staging_domain", V_DOMAIN, 0, 0, NULL, true, NULL},
     [TK_PROMOTE_DB] = {"promote_db", V_CHOICE, 0, 0, promote_db_choices, false, NULL},
-    [TK_NIGHTLY] = {"nightly", V_CHOICE, 0, 0, nightly_choices, false, NULL},
+    [TK_NIGHTLY] = {"nightly", V_CHOICE, 0, 0, jiku_nightly_names, false, NULL},
     [TK_AUTO_ROLLBACK] = {"auto_rollback", V_BOOL, 0, 0, NULL, false, NULL},
     KEEP_SPEC(0),
     KEEP_SPEC(1),
@@ -427,9 +432,7 @@ apply_target(struct jiku_target_conf *t, struct cfg_target_keys *tk, int id, con
         t->info.promote_db = promote_db_choices[v->n];
         break;
     case TK_NIGHTLY:
-        t->nightly = v->n == 0   ? JIKU_NIGHTLY_NONE
-                     : v->n == 1 ? JIKU_NIGHTLY_SNAPSHOT
-                                 : JIKU_NIGHTLY_BACKUP;
+        t->nightly = (enum jiku_nightly)v->n;
         break;
     case TK_AUTO_ROLLBACK:
         t->auto_rollback = v->b ? 1 : 0;
@@ -604,8 +607,7 @@ cfg_key(struct cfg_parse *p, const char *key, const char *value)
 }
 
 void
-cfg_panel_key(struct cfg_parse *p, struct cfg_panel_keys *keys, const char *key,
-              const char *value)
+cfg_panel_key(struct cfg_parse *p, struct cfg_panel_keys *keys, const char *key, const char *value)
 {
     struct cfg_panel_key *grown, *k;
     char label[160];
@@ -646,9 +648,8 @@ static struct key_spec
 map_spec(const struct jiku_config_map *m)
 {
     static const enum vtype types[] = {
-        [JIKU_CONFIG_TEXT] = V_TEXT,    [JIKU_CONFIG_PATH] = V_PATH,
-        [JIKU_CONFIG_INT] = V_INT,      [JIKU_CONFIG_BOOL] = V_BOOL,
-        [JIKU_CONFIG_CHOICE] = V_CHOICE,
+        [JIKU_CONFIG_TEXT] = V_TEXT, [JIKU_CONFIG_PATH] = V_PATH,     [JIKU_CONFIG_INT] = V_INT,
+        [JIKU_CONFIG_BOOL] = V_BOOL, [JIKU_CONFIG_CHOICE] = V_CHOICE,
     };
 
     return (struct key_spec){m->name, types[m->type], m->min, m->max, m->choices, false, NULL};
@@ -689,9 +690,9 @@ cfg_map_usable(const struct jiku_config_map *map, size_t size, enum cfg_section 
     const char *section = sect == CS_SERVER ? "[server]" : "[target]";
 
     for (const struct jiku_config_map *m = map; m != NULL && m->name != NULL; m++) {
-        bool core = sect == CS_SERVER ? find_key(server_keys, SK_COUNT, m->name) >= 0
-                                      : find_key(target_keys, TK_COUNT, m->name) >= 0 ||
-                                            find_keep(m->name) >= 0;
+        bool core = sect == CS_SERVER
+                        ? find_key(server_keys, SK_COUNT, m->name) >= 0
+                        : find_key(target_keys, TK_COUNT, m->name) >= 0 || find_keep(m->name) >= 0;
         size_t align, n;
         struct value v;
         char buf[128];
@@ -703,8 +704,7 @@ cfg_map_usable(const struct jiku_config_map *map, size_t size, enum cfg_section 
         if ((unsigned)m->type > JIKU_CONFIG_CHOICE ||
             (m->type == JIKU_CONFIG_CHOICE && (m->choices == NULL || m->choices[0] == NULL)) ||
             (m->type == JIKU_CONFIG_INT && m->min > m->max)) {
-            snprintf(why, len, "%s key '%s' has no valid type, choices or range", section,
-                     m->name);
+            snprintf(why, len, "%s key '%s' has no valid type, choices or range", section, m->name);
             return false;
         }
         if (m->def == NULL && m->type != JIKU_CONFIG_TEXT && m->type != JIKU_CONFIG_PATH) {
@@ -733,8 +733,8 @@ cfg_map_usable(const struct jiku_config_map *map, size_t size, enum cfg_section 
 
 /* Store the checked VALUE (V from it) of M in SETTINGS. */
 static bool
-map_store(struct cfg_parse *p, void *settings, const struct jiku_config_map *m,
-          const char *value, const struct value *v)
+map_store(struct cfg_parse *p, void *settings, const struct jiku_config_map *m, const char *value,
+          const struct value *v)
 {
     void *at = (char *)settings + m->offset;
     const char *s;

@@ -120,7 +120,6 @@ add_customer(struct show *sh, const struct jiku_customer_conf *c)
 static void
 add_target(struct show *sh, const struct jiku_target_conf *t)
 {
-    static const char *const nightly[] = {"none", "snapshot", "backup"};
     const struct jiku_target_info *i = &t->info;
 
     put(sh, "\n# %s:%d\n[target %s]\n", t->src.file, t->src.line, i->id);
@@ -131,7 +130,7 @@ add_target(struct show *sh, const struct jiku_target_conf *t)
     kv(sh, "path", i->path);
     kv(sh, "staging_domain", i->staging_domain);
     kv(sh, "promote_db", i->promote_db);
-    kv(sh, "nightly", nightly[t->nightly]);
+    kv(sh, "nightly", jiku_nightly_names[t->nightly]);
     if (t->auto_rollback >= 0)
         kv(sh, "auto_rollback", t->auto_rollback ? "yes" : "no");
     add_retention(sh, &t->retention);

@@ -249,10 +249,10 @@ enum jiku_config_type {
  * in config show and `jiku-agent plugins`.  A map is an array ending with a NULL name.
  */
 struct jiku_config_map {
-    const char *name;           /* [a-z][a-z0-9_]*, not one of the core's keys of the section */
+    const char *name; /* [a-z][a-z0-9_]*, not one of the core's keys of the section */
     enum jiku_config_type type;
     const char *def; /* the default as the file would say it; NULL (text and paths only): unset */
-    int min, max;               /* JIKU_CONFIG_INT */
+    int min, max;    /* JIKU_CONFIG_INT */
     const char *const *choices; /* JIKU_CONFIG_CHOICE: NULL-terminated */
     size_t offset;              /* offsetof() of the member in the settings struct */
     const char *description;    /* one line, for people */

@@ -1304,8 +1304,8 @@ Test(config, the_manual_lists_the_panels_own_keys)
         cr_assert_not_null(m, "%s has no [server] keys", panels[i]->name);
         for (; m->name != NULL; m++) {
             snprintf(want, sizeof(want), "\n*%s* = ", m->name);
-            cr_assert(strstr(page, want) != NULL, "the manual lacks %s's key %s",
-                      panels[i]->name, m->name);
+            cr_assert(strstr(page, want) != NULL, "the manual lacks %s's key %s", panels[i]->name,
+                      m->name);
         }
     }
 }
