@@ -369,17 +369,18 @@ jiku_op_result_release(struct jiku_op_result *res)
     memset(res, 0, sizeof(*res));
 }
 
-/* One call of a plugin's action FN for target T. */
+/* One call of a plugin's action FN on server S, for target T (NULL: the whole server). */
 static int
 plugin_call(struct jiku_session *ctx, const struct jiku_loaded_plugin *lp, jiku_action_fn fn,
-            const struct jiku_target_conf *t, const struct jiku_op_params *params,
-            struct jiku_op_result *result, struct jiku_err *err)
+            const struct jiku_server_conf *s, const struct jiku_target_conf *t,
+            const struct jiku_op_params *params, struct jiku_op_result *result,
+            struct jiku_err *err)
 {
     struct jiku_op_core core = {.host = ctx->host, .plugin_name = lp->desc.name};
     struct jiku_op op = {
         .host = ctx->host_table,
-        .server = &t->server->info,
-        .target = &t->info,
+        .server = &s->info,
+        .target = t != NULL ? &t->info : NULL,
         .params = params,
         .result = result,
         .plugin_state = lp->state,
@@ -404,7 +405,28 @@ jiku_action_plugin(struct jiku_session *ctx, const struct jiku_target_conf *t, e
         return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
                             t->server->info.panel, jiku_verb_name(verb),
                             jiku_kind_name(t->info.kind));
-    return plugin_call(ctx, lp, fn, t, params, result, err);
+    return plugin_call(ctx, lp, fn, t->server, t, params, result, err);
+}
+
+int
+jiku_action_server_plugin(struct jiku_session *ctx, const struct jiku_server_conf *s,
+                          enum jiku_verb verb, const struct jiku_op_params *params,
+                          struct jiku_op_result *result, struct jiku_err *err)
+{
+    const struct jiku_loaded_plugin *lp;
+    jiku_action_fn fn = NULL;
+    int r;
+
+    if ((r = jiku_plugins_get(ctx->plugins, s->info.panel, ctx->host_table, &lp, err)) != 0)
+        return r;
+    /* registered under the panel's main kind, whichever that is (plugin.h) */
+    for (size_t i = 0; i < lp->desc.n_actions && fn == NULL; i++)
+        if (lp->desc.actions[i].verb == verb)
+            fn = lp->desc.actions[i].fn;
+    if (fn == NULL)
+        return jiku_err_set(err, JIKU_E_UNSUPPORTED, "plugin %s %s has no %s action", lp->desc.name,
+                            lp->desc.version, jiku_verb_name(verb));
+    return plugin_call(ctx, lp, fn, s, NULL, params, result, err);
 }
 
 /*
@@ -451,7 +473,7 @@ make_artifact(struct prepared *p, jiku_action_fn fn, enum jiku_artifact_kind kin
     }
 
     p->called = true;
-    if ((r = plugin_call(ctx, p->plugin, fn, t, &params, &result, err)) != 0)
+    if ((r = plugin_call(ctx, p->plugin, fn, t->server, t, &params, &result, err)) != 0)
         goto out;
     if (result.location == NULL && result.backup_path == NULL) {
         r = jiku_err_set(err, JIKU_E_PLUGIN, "plugin %s reported success without an archive",
@@ -508,7 +530,7 @@ call_plugin(struct prepared *p, const char *operation_id, bool *changed, struct 
 
     action_params(p, operation_id, &params);
     p->called = true;
-    r = plugin_call(ctx, p->plugin, p->fn, t, &params, &result, err);
+    r = plugin_call(ctx, p->plugin, p->fn, t->server, t, &params, &result, err);
 
     *changed = result.changed;
     if (r == 0 && result.details != NULL)
@@ -687,7 +709,7 @@ undo(struct prepared *p, const char *safety, struct jiku_err *err)
     };
     log_warn("%s: %s failed after it changed the server; restoring safety snapshot '%s'",
              t->info.id, jiku_verb_name(p->act->verb), safety);
-    r = plugin_call(ctx, p->plugin, fn, t, &params, &result, err);
+    r = plugin_call(ctx, p->plugin, fn, t->server, t, &params, &result, err);
 out:
     jiku_op_result_release(&result);
     jiku_strv_free(keep);

@@ -61,6 +61,13 @@ int jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t 
 /* Release the reports and any holds of the N actions. */
 void jiku_actions_release(struct jiku_action *acts, size_t n);
 
+/*
+ * Call the plugin's VERB for the whole server S (discover: op->target NULL), as
+ * jiku_action_plugin does for a target.
+ */
+int jiku_action_server_plugin(struct jiku_session *ctx, const struct jiku_server_conf *s,
+                              enum jiku_verb verb, const struct jiku_op_params *params,
+                              struct jiku_op_result *result, struct jiku_err *err);
 /* Call the plugin's VERB for target T directly (prune, verify): no policy, no lock. */
 int jiku_action_plugin(struct jiku_session *ctx, const struct jiku_target_conf *t,
                        enum jiku_verb verb, const struct jiku_op_params *params,

@@ -395,48 +395,24 @@ print_sections(struct discovery *d)
     }
 }
 
-/* The plugin's DISCOVER: the first in its table, whatever kind it is under (plugin.h). */
+/* The plugin's DISCOVER, and what it listed checked. */
 static int
 run_discover(struct discovery *d, struct jiku_err *err)
 {
-    struct jiku_session *ctx = d->ctx;
-    const struct jiku_loaded_plugin *lp;
+    const char *plugin = d->server->info.panel;
     struct jiku_op_params params = {.operation_id = "discover"};
-    jiku_action_fn fn = NULL;
-    int r;
 
-    if ((r = jiku_plugins_get(ctx->plugins, d->server->info.panel, ctx->host_table, &lp, err)) != 0)
-        return r;
-    for (size_t i = 0; i < lp->desc.n_actions && fn == NULL; i++)
-        if (lp->desc.actions[i].verb == JIKU_VERB_DISCOVER)
-            fn = lp->desc.actions[i].fn;
-    if (fn == NULL)
-        return jiku_err_set(
-            err, JIKU_E_UNSUPPORTED,
-            "plugin %s %s cannot list a server's inventory (it has no discover action)",
-            lp->desc.name, lp->desc.version);
-
-    struct jiku_op_core core = {.host = ctx->host, .plugin_name = lp->desc.name};
-    struct jiku_op op = {
-        .host = ctx->host_table,
-        .server = &d->server->info,
-        .target = NULL,
-        .params = &params,
-        .result = &d->res,
-        .plugin_state = lp->state,
-        .core = &core,
-    };
-
-    if ((r = fn(&op, err)) != 0)
+    if (jiku_action_server_plugin(d->ctx, d->server, JIKU_VERB_DISCOVER, &params, &d->res, err) !=
+        0)
         return jiku_err_prefix(err, "discover on '%s'", d->server->info.name);
     if (d->res.n_inventory > 0 && d->res.inventory == NULL)
-        return jiku_err_set(err, JIKU_E_PLUGIN, "plugin %s listed %zu items without a list",
-                            lp->desc.name, d->res.n_inventory);
+        return jiku_err_set(err, JIKU_E_PLUGIN, "plugin %s listed %zu items without a list", plugin,
+                            d->res.n_inventory);
     for (size_t i = 0; i < d->res.n_inventory; i++)
         if ((unsigned)d->res.inventory[i].kind >= JIKU_KIND_COUNT ||
             d->res.inventory[i].account == NULL)
             return jiku_err_set(err, JIKU_E_PLUGIN, "plugin %s listed item %zu with kind %d%s",
-                                lp->desc.name, i + 1, (int)d->res.inventory[i].kind,
+                                plugin, i + 1, (int)d->res.inventory[i].kind,
                                 d->res.inventory[i].account == NULL ? " and no account" : "");
     return 0;
 }
