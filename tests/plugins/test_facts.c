@@ -168,6 +168,15 @@ Test(facts, config_checks_the_panels_own_keys)
     cr_assert_eq(diags.n_errors, 6);
 }
 
+Test(facts, a_map_the_core_cannot_use_makes_the_plugin_unusable)
+{
+    cr_assert_eq(mkdir(at("bad"), 0755), 0);
+    install(JIKU_TPLUGIN_NIMBUS_BADMAP, "bad/nimbus.so", 0755);
+    cr_assert_eq(load(at("bad"), "t1024"), JIKU_E_CONFIG);
+    cr_assert(has_diag(8, "plugin 'nimbus' cannot be used: its [server] key 'host' is not a "
+                          "name of its own"));
+}
+
 Test(facts, config_refuses_a_kind_the_panel_does_not_serve)
 {
     cr_assert_eq(load_with(dir, "account", "t1024", "", ""), JIKU_E_CONFIG);
