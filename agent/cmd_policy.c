@@ -92,6 +92,21 @@ print_diags(struct jiku_session *ctx, const struct jiku_diags *d)
     }
 }
 
+/*
+ * A check's status after the configuration load's (R, ERR) and every diagnostic in DIAGS was
+ * printed: a failure the diagnostics do not tell (out of memory) is said here.
+ */
+static int
+load_status(struct jiku_session *ctx, int r, const struct jiku_diags *diags,
+            const struct jiku_err *err)
+{
+    if (diags->n_errors > 0)
+        return JIKU_E_CONFIG;
+    if (r != 0)
+        return jiku_cmd_fail(ctx, err);
+    return 0;
+}
+
 /* policy check: every tier file in policy_dir, the contract overrides, the skills check. */
 static int
 policy_check(struct jiku_session *ctx)
@@ -101,12 +116,12 @@ policy_check(struct jiku_session *ctx)
     struct jiku_err err = {0};
     int r;
 
-    if (jiku_config_load(ctx->config_path, 0, &cfg, &diags, &err) == 0) {
+    if ((r = jiku_config_load(ctx->config_path, 0, &cfg, &diags, &err)) == 0) {
         jiku_policy_lint_dir(cfg->policy_dir, &diags);
         jiku_policy_skills_check(cfg, &diags);
     }
     print_diags(ctx, &diags);
-    r = diags.n_errors > 0 ? JIKU_E_CONFIG : 0;
+    r = load_status(ctx, r, &diags, &err);
     if (r == 0)
         jiku_out_text(&ctx->out, "policy ok: %zu customer%s, %zu warning%s\n", cfg->n_customers,
                       cfg->n_customers == 1 ? "" : "s", diags.n, diags.n == 1 ? "" : "s");
@@ -139,7 +154,7 @@ config_check(struct jiku_session *ctx)
     struct jiku_err err = {0};
     int r;
 
-    if (jiku_config_load(ctx->config_path, 0, &cfg, &diags, &err) == 0) {
+    if ((r = jiku_config_load(ctx->config_path, 0, &cfg, &diags, &err)) == 0) {
         for (size_t i = 0; i < cfg->n_targets; i++) {
             const struct jiku_target_conf *t = &cfg->targets[i];
             struct jiku_decision d;
@@ -157,7 +172,7 @@ config_check(struct jiku_session *ctx)
         }
     }
     print_diags(ctx, &diags);
-    r = diags.n_errors > 0 ? JIKU_E_CONFIG : 0;
+    r = load_status(ctx, r, &diags, &err);
     if (r == 0)
         jiku_out_text(&ctx->out,
                       "config ok: %zu server%s, %zu customer%s, %zu target%s, %zu warning%s\n",

@@ -79,13 +79,23 @@ packaged(const char *name)
     return false;
 }
 
+/* Why a panel has no plugin to read its keys with. */
+enum panel_miss {
+    PANEL_UNKNOWN, /* no plugin serves the name: an error */
+    PANEL_ABSENT,  /* a packaged panel whose package is not installed: a warning */
+    PANEL_BROKEN,  /* a plugin that does not load, or whose maps cannot be used: an error */
+};
+
 /*
- * The plugin of panel NAME; NULL after reporting at AT (if given) why there is none, as an
- * error unless the panel is packaged and its plugin absent (*ABSENT, if given, then true).
+ * The plugin of panel NAME; NULL after reporting at AT (if given) why there is none, which
+ * *MISS (if given) says.
  */
 static const struct jiku_loaded_plugin *
-panel_get(struct cfg_parse *p, const char *name, const struct jiku_source *at, bool *absent)
+panel_get(struct cfg_parse *p, const char *name, const struct jiku_source *at,
+          enum panel_miss *miss)
 {
+    const struct jiku_loaded_plugin *kept;
+    enum panel_miss why = PANEL_BROKEN;
     struct jiku_loaded_plugin lp;
     struct jiku_err err = {0};
     int r;
@@ -93,11 +103,11 @@ panel_get(struct cfg_parse *p, const char *name, const struct jiku_source *at, b
     for (size_t i = 0; i < p->priv->n_panels; i++)
         if (strcmp(p->priv->panels[i]->desc.name, name) == 0)
             return p->priv->panels[i];
-    if ((r = jiku_plugin_load_panel(p->cfg->plugin_dir, name, &lp, &err)) == 0)
-        return add_panel(p, &lp, at);
-    if (r == JIKU_E_NOTFOUND && packaged(name)) {
-        if (absent != NULL)
-            *absent = true;
+    if ((r = jiku_plugin_load_panel(p->cfg->plugin_dir, name, &lp, &err)) == 0) {
+        if ((kept = add_panel(p, &lp, at)) != NULL)
+            return kept;
+    } else if (r == JIKU_E_NOTFOUND && packaged(name)) {
+        why = PANEL_ABSENT;
         if (at != NULL)
             cfg_diag(p, false, at,
                      "%s: install jiku-agent-plugin-%s; until then its own keys "
@@ -105,11 +115,15 @@ panel_get(struct cfg_parse *p, const char *name, const struct jiku_source *at, b
                      err.msg, name);
     } else if (r == JIKU_E_NOMEM) {
         p->nomem = true;
-    } else if (at != NULL && (r == JIKU_E_NOTFOUND || r == JIKU_E_INVAL)) {
-        panel_unknown(p, at, name);
+    } else if (r == JIKU_E_NOTFOUND || r == JIKU_E_INVAL) {
+        why = PANEL_UNKNOWN;
+        if (at != NULL)
+            panel_unknown(p, at, name);
     } else if (at != NULL) {
         cfg_diag(p, true, at, "%s", err.msg);
     }
+    if (miss != NULL)
+        *miss = why;
     return NULL;
 }
 
@@ -244,11 +258,12 @@ static void
 orphan_keys(struct cfg_parse *p, const struct cfg_panel_keys *keys, bool in_server,
             const char *label)
 {
+    if (keys->n > 0)
+        load_all_panels(p);
     for (size_t i = 0; i < keys->n; i++) {
         const struct cfg_panel_key *k = &keys->items[i];
         const struct jiku_config_map *m = NULL;
 
-        load_all_panels(p);
         for (size_t j = 0; j < p->priv->n_panels && m == NULL; j++) {
             const struct jiku_panel_facts *f = p->priv->panels[j]->desc.facts;
 
@@ -286,13 +301,13 @@ finish_server(struct cfg_parse *p, struct jiku_server_conf *s, struct cfg_server
     const struct jiku_loaded_plugin *lp = NULL;
     const struct jiku_panel_facts *f;
     const char *name = s->info.name;
+    enum panel_miss miss = PANEL_UNKNOWN;
     char list[256], label[160];
-    bool absent = false;
     void *settings;
 
     snprintf(label, sizeof(label), "[server %s]", name);
-    if (s->info.panel != NULL &&
-        (lp = panel_get(p, s->info.panel, &at[SK_PANEL], &absent)) == NULL && !absent) {
+    if (s->info.panel != NULL && (lp = panel_get(p, s->info.panel, &at[SK_PANEL], &miss)) == NULL &&
+        miss != PANEL_ABSENT) {
         s->info.panel = NULL;
         sk->bad |= 1u << SK_PANEL;
     }
@@ -302,19 +317,19 @@ finish_server(struct cfg_parse *p, struct jiku_server_conf *s, struct cfg_server
         cfg_diag(p, true, &s->src, "[server %s] needs 'ssh_key'", name);
     if (missing(s->known_hosts, sk->bad, SK_KNOWN_HOSTS))
         cfg_diag(p, true, &s->src, "[server %s] needs 'known_hosts'", name);
-    if (absent) {
+    if (lp == NULL && miss == PANEL_ABSENT)
         check_secrets(p, s, sk, true);
-        return;
-    }
-    if (lp == NULL) {
+    if (lp == NULL && miss == PANEL_UNKNOWN) {
         if (missing(s->info.panel, sk->bad, SK_PANEL) &&
             panels_where(p, NULL, NULL, list, sizeof(list))[0] != '\0')
             cfg_diag(p, true, &s->src, "[server %s] needs 'panel' (%s)", name, list);
         else if (missing(s->info.panel, sk->bad, SK_PANEL))
             cfg_diag(p, true, &s->src, "[server %s] needs 'panel'", name);
         orphan_keys(p, &sk->panel, true, label);
-        return;
     }
+    /* an absent or broken plugin's keys are not checked: the panel line says why */
+    if (lp == NULL)
+        return;
     s->facts = lp->desc.facts;
     f = s->facts != NULL ? s->facts : &no_facts;
     if (at[SK_API_PORT].line == 0 && f->api_port != 0)
@@ -358,13 +373,14 @@ finish_target_panel(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_
 
     if (lp == NULL)
         return;
-    if (kind != JIKU_KIND_COUNT && !serves_kind(lp, &kind) &&
-        panels_where(p, serves_kind, &kind, list, sizeof(list))[0] != '\0')
-        cfg_diag(p, true, &tk->at[TK_KIND], "kind %s needs a %s server; '%s' is %s",
-                 jiku_kind_name(kind), list, s->info.name, s->info.panel);
-    else if (kind != JIKU_KIND_COUNT && !serves_kind(lp, &kind))
-        cfg_diag(p, true, &tk->at[TK_KIND], "kind %s: no panel plugin serves it",
-                 jiku_kind_name(kind));
+    if (kind != JIKU_KIND_COUNT && !serves_kind(lp, &kind)) {
+        if (panels_where(p, serves_kind, &kind, list, sizeof(list))[0] != '\0')
+            cfg_diag(p, true, &tk->at[TK_KIND], "kind %s needs a %s server; '%s' is %s",
+                     jiku_kind_name(kind), list, s->info.name, s->info.panel);
+        else
+            cfg_diag(p, true, &tk->at[TK_KIND], "kind %s is served by no panel plugin; '%s' is %s",
+                     jiku_kind_name(kind), s->info.name, s->info.panel);
+    }
     if (cfg_map_fill(p, map, s->facts != NULL ? s->facts->target_size : 0, &tk->panel, &settings) !=
         0)
         return;
@@ -410,9 +426,10 @@ finish_target(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_target
                  "promote_db = default is a WordPress table mode; a %s target promotes all "
                  "tables or none",
                  jiku_kind_name(t->info.kind));
+    /* a server without a usable panel said why at its panel line; its targets' keys wait */
     if (panel != NULL) {
         finish_target_panel(p, t, tk);
-    } else {
+    } else if (t->server == NULL) {
         char label[160];
 
         snprintf(label, sizeof(label), "[target %s]", id);

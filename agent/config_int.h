@@ -181,10 +181,12 @@ void cfg_panel_key(struct cfg_parse *p, struct cfg_panel_keys *keys, const char 
                    const char *value);
 /* The entry of MAP (NULL-name-terminated, or NULL) named KEY, or NULL. */
 const struct jiku_config_map *cfg_map_find(const struct jiku_config_map *map, const char *key);
+/* The largest settings struct the core allocates for a panel's map. */
+#define CFG_SETTINGS_MAX 65536
 /*
  * Whether the core can fill settings of SIZE bytes from MAP in SECT (CS_SERVER, CS_TARGET):
  * names of the map's own that the section does not have, types, choices, ranges, members
- * inside the struct, defaults that pass their own check.  If not, why into WHY.
+ * inside the struct and apart, defaults that pass their own check.  If not, why into WHY.
  */
 bool cfg_map_usable(const struct jiku_config_map *map, size_t size, enum cfg_section sect,
                     char *why, size_t len);

@@ -683,6 +683,21 @@ map_name_ok(const char *s)
     return true;
 }
 
+/* Whether the member of M shares a byte with the member of an entry of MAP before M. */
+static bool
+overlaps(const struct jiku_config_map *map, const struct jiku_config_map *m)
+{
+    size_t align, n = member_size(m->type, &align);
+
+    for (; map != m; map++) {
+        size_t other = member_size(map->type, &align);
+
+        if (m->offset < map->offset + other && map->offset < m->offset + n)
+            return true;
+    }
+    return false;
+}
+
 bool
 cfg_map_usable(const struct jiku_config_map *map, size_t size, enum cfg_section sect, char *why,
                size_t len)
@@ -713,8 +728,10 @@ cfg_map_usable(const struct jiku_config_map *map, size_t size, enum cfg_section 
             return false;
         }
         n = member_size(m->type, &align);
-        if (m->offset % align != 0 || m->offset > size || size - m->offset < n) {
-            snprintf(why, len, "%s key '%s' lies outside its settings", section, m->name);
+        if (size > CFG_SETTINGS_MAX || m->offset % align != 0 || m->offset > size ||
+            size - m->offset < n || overlaps(map, m)) {
+            snprintf(why, len, "%s key '%s' lies outside its settings or on another key's", section,
+                     m->name);
             return false;
         }
         if (m->def != NULL) {
@@ -747,7 +764,7 @@ map_store(struct cfg_parse *p, void *settings, const struct jiku_config_map *m, 
         *(bool *)at = v->b;
         return true;
     case JIKU_CONFIG_CHOICE:
-        value = m->choices[v->n];
+        value = m->choices[v->n]; /* the map's spelling, which the value equals */
         break;
     default:
         break;

@@ -54,10 +54,22 @@ add_retention(struct show *sh, const struct jiku_retention *r)
         kvi(sh, cfg_retention_names[i], keep[i]);
 }
 
-/* The panel's own keys of a section, from its map, as SETTINGS holds them. */
+/*
+ * The panel's own keys of a section: from its map as SETTINGS holds them, or as RAW has them
+ * written when no plugin read them (the panel's plugin is not installed).
+ */
 static void
-add_panel_keys(struct show *sh, const struct jiku_config_map *map, const void *settings)
+add_panel_keys(struct show *sh, const struct jiku_panel_facts *facts, bool server,
+               const void *settings, const struct cfg_panel_keys *raw)
 {
+    const struct jiku_config_map *map;
+
+    if (facts == NULL) {
+        for (size_t i = 0; i < raw->n; i++)
+            kv(sh, raw->items[i].key, raw->items[i].value);
+        return;
+    }
+    map = server ? facts->server_map : facts->target_map;
     for (; map != NULL && map->name != NULL && settings != NULL; map++) {
         const void *at = (const char *)settings + map->offset;
 
@@ -78,7 +90,7 @@ add_panel_keys(struct show *sh, const struct jiku_config_map *map, const void *s
 }
 
 static void
-add_server(struct show *sh, const struct jiku_server_conf *s)
+add_server(struct show *sh, const struct jiku_server_conf *s, const struct cfg_server_keys *sk)
 {
     const struct jiku_server_info *i = &s->info;
 
@@ -90,7 +102,7 @@ add_server(struct show *sh, const struct jiku_server_conf *s)
         kvi(sh, "api_port", i->api_port);
     kv(sh, "api_user", i->api_user);
     kv(sh, "api_token_file", s->api_token_file);
-    if (s->facts != NULL && s->facts->api_password)
+    if (s->api_password_file != NULL || (s->facts != NULL && s->facts->api_password))
         kv(sh, "api_password_file", s->api_password_file);
     kv(sh, "ca_file", s->ca_file);
     kv(sh, "pinned_pubkey", s->pinned_pubkey);
@@ -103,8 +115,8 @@ add_server(struct show *sh, const struct jiku_server_conf *s)
     kvi(sh, "poll_max", i->poll_max);
     kv(sh, "strict_warnings", i->strict_warnings ? "yes" : "no");
     kv(sh, "snapshot_dir", i->snapshot_dir);
-    if (s->facts != NULL)
-        add_panel_keys(sh, s->facts->server_map, i->settings);
+    if (i->panel != NULL)
+        add_panel_keys(sh, s->facts, true, i->settings, &sk->panel);
 }
 
 static void
@@ -118,7 +130,7 @@ add_customer(struct show *sh, const struct jiku_customer_conf *c)
 }
 
 static void
-add_target(struct show *sh, const struct jiku_target_conf *t)
+add_target(struct show *sh, const struct jiku_target_conf *t, const struct cfg_target_keys *tk)
 {
     const struct jiku_target_info *i = &t->info;
 
@@ -134,8 +146,8 @@ add_target(struct show *sh, const struct jiku_target_conf *t)
     if (t->auto_rollback >= 0)
         kv(sh, "auto_rollback", t->auto_rollback ? "yes" : "no");
     add_retention(sh, &t->retention);
-    if (t->server != NULL && t->server->facts != NULL)
-        add_panel_keys(sh, t->server->facts->target_map, i->settings);
+    if (t->server != NULL && t->server->info.panel != NULL)
+        add_panel_keys(sh, t->server->facts, false, i->settings, &tk->panel);
 }
 
 int
@@ -165,11 +177,11 @@ jiku_config_show(const struct jiku_config *cfg, struct jiku_buf *out)
     put(&sh, "\n[retention]\n");
     add_retention(&sh, &cfg->retention);
     for (size_t i = 0; i < cfg->n_servers; i++)
-        add_server(&sh, &cfg->servers[i]);
+        add_server(&sh, &cfg->servers[i], &priv->server_keys[i]);
     for (size_t i = 0; i < cfg->n_customers; i++)
         add_customer(&sh, &cfg->customers[i]);
     for (size_t i = 0; i < cfg->n_targets; i++)
-        add_target(&sh, &cfg->targets[i]);
+        add_target(&sh, &cfg->targets[i], &priv->target_keys[i]);
     r = sh.r != 0 ? sh.r : jiku_buf_add(out, sh.b.data, sh.b.len);
     jiku_buf_release(&sh.b);
     return r;

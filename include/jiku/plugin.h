@@ -238,7 +238,7 @@ enum jiku_config_type {
     JIKU_CONFIG_PATH,   /* an absolute path: const char * */
     JIKU_CONFIG_INT,    /* decimal digits within [min, max]: int */
     JIKU_CONFIG_BOOL,   /* yes or no: bool */
-    JIKU_CONFIG_CHOICE, /* one of choices: const char *, the choices entry itself */
+    JIKU_CONFIG_CHOICE, /* one of choices: const char *, a copy (compare with strcmp) */
 };
 
 /*

@@ -41,17 +41,26 @@ struct nimbus_target {
 
 static const char *const nimbus_regions[] = {"eu-central", "us-east", NULL};
 
-#ifdef NIMBUS_BAD_MAP
-#define REGION_KEY "host" /* one of the core's own [server] keys: the core refuses the map */
+/*
+ * Maps the core must refuse: NIMBUS_BAD_MAP 1 names a key as one of the core's own [server]
+ * keys, 2 puts the ticket's lifetime (an int) on the bytes of the region (a pointer).
+ */
+#if NIMBUS_BAD_MAP == 1
+#define REGION_KEY "host"
 #else
 #define REGION_KEY "region"
+#endif
+#if NIMBUS_BAD_MAP == 2
+#define TTL_OFFSET offsetof(struct nimbus_server, region)
+#else
+#define TTL_OFFSET offsetof(struct nimbus_server, ticket_ttl)
 #endif
 
 static const struct jiku_config_map nimbus_server_map[] = {
     {REGION_KEY, JIKU_CONFIG_CHOICE, "eu-central", 0, 0, nimbus_regions,
      offsetof(struct nimbus_server, region), "the Nimbus region the server runs in"},
-    {"ticket_ttl", JIKU_CONFIG_INT, "900", 60, 86400, NULL,
-     offsetof(struct nimbus_server, ticket_ttl), "seconds a session ticket lives"},
+    {"ticket_ttl", JIKU_CONFIG_INT, "900", 60, 86400, NULL, TTL_OFFSET,
+     "seconds a session ticket lives"},
     {"staging_api", JIKU_CONFIG_BOOL, "no", 0, 0, NULL, offsetof(struct nimbus_server, staging_api),
      "talk to the panel's staging API"},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},

@@ -172,15 +172,29 @@ Test(facts, a_map_the_core_cannot_use_makes_the_plugin_unusable)
 {
     cr_assert_eq(mkdir(at("bad"), 0755), 0);
     install(JIKU_TPLUGIN_NIMBUS_BADMAP, "bad/nimbus.so", 0755);
-    cr_assert_eq(load(at("bad"), "t1024"), JIKU_E_CONFIG);
+    cr_assert_eq(
+        load_with(at("bad"), "wordpress", "t1024", "ticket_ttl = 120\n", "site_record = wp-77\n"),
+        JIKU_E_CONFIG);
     cr_assert(has_diag(8, "plugin 'nimbus' cannot be used: its [server] key 'host' is not a "
                           "name of its own"));
+    /* said once: its keys are not reported again as unknown */
+    cr_assert_eq(diags.n_errors, 1);
+
+    /* two keys on the same bytes would write an int into a pointer */
+    cr_assert_eq(mkdir(at("overlap"), 0755), 0);
+    install(JIKU_TPLUGIN_NIMBUS_OVERLAP, "overlap/nimbus.so", 0755);
+    jiku_config_free(cfg);
+    cfg = NULL;
+    jiku_diags_release(&diags);
+    cr_assert_eq(load(at("overlap"), "t1024"), JIKU_E_CONFIG);
+    cr_assert(has_diag(8, "plugin 'nimbus' cannot be used: its [server] key 'ticket_ttl' lies "
+                          "outside its settings or on another key's"));
 }
 
 Test(facts, config_refuses_a_kind_the_panel_does_not_serve)
 {
     cr_assert_eq(load_with(dir, "account", "t1024", "", ""), JIKU_E_CONFIG);
-    cr_assert(has_diag(19, "kind account: no panel plugin serves it"));
+    cr_assert(has_diag(19, "kind account is served by no panel plugin; 'n1' is nimbus"));
 }
 
 Test(facts, locks_use_the_panels_owner_object)
