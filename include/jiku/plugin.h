@@ -305,8 +305,9 @@ struct jiku_panel_facts {
     /*
      * The panel's own keys (struct jiku_config_map): SERVER_MAP's in its servers' [server]
      * sections, TARGET_MAP's in their targets' [target] sections.  The core allocates a zeroed
-     * struct of SERVER_SIZE (TARGET_SIZE) bytes per section, fills it and lends it as
-     * jiku_server_info.settings (jiku_target_info.settings).  NULL: no keys.
+     * struct of SERVER_SIZE (TARGET_SIZE; at most 64 KiB, the members apart) bytes per
+     * section, fills it and lends it as jiku_server_info.settings (jiku_target_info.settings).
+     * NULL: no keys.
      */
     const struct jiku_config_map *server_map;
     size_t server_size;
