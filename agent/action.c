@@ -636,7 +636,8 @@ record_leftovers(struct prepared *p, int64_t op_id, const char *opname)
             log_warn("%s: cannot look for what the interrupted operation left on server '%s': %s",
                      t->info.id, srv->info.name, e.msg);
             for (size_t k = 0; k < n; k++)
-                jiku_buf_addf(&text, "%s:?%s\n", srv->info.name, names[k]);
+                if (jiku_buf_addf(&text, "%s:?%s\n", srv->info.name, names[k]) != 0)
+                    goto nomem;
             continue;
         }
         for (const char *l = found.data; *l != '\0';) {
@@ -645,7 +646,8 @@ record_leftovers(struct prepared *p, int64_t op_id, const char *opname)
             log_warn("%s: the interrupted operation left '%.*s' on server '%s'; prune removes it "
                      "once it is a day old",
                      t->info.id, (int)len, l, srv->info.name);
-            jiku_buf_addf(&text, "%s:%.*s\n", srv->info.name, (int)len, l);
+            if (jiku_buf_addf(&text, "%s:%.*s\n", srv->info.name, (int)len, l) != 0)
+                goto nomem;
             l += len;
             if (*l == '\n')
                 l++;
@@ -657,6 +659,10 @@ record_leftovers(struct prepared *p, int64_t op_id, const char *opname)
         if (jiku_catalog_op_leftovers(ctx->cat, op_id, text.data, &e) != 0)
             log_error("%s", e.msg);
     }
+    goto out;
+nomem:
+    log_error("%s: cannot record what the interrupted operation left: out of memory", t->info.id);
+out:
     jiku_buf_release(&found);
     jiku_buf_release(&text);
 }

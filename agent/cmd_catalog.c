@@ -222,7 +222,8 @@ rebuild_one(struct jiku_session *ctx, const char *dir)
     uint64_t size;
     int r;
 
-    jiku_buf_addf(&path, "%s/manifest.json", dir);
+    if (jiku_buf_addf(&path, "%s/manifest.json", dir) != 0)
+        goto nomem;
     if ((r = jiku_manifest_read(path.data, &a, &archive, &err)) != 0)
         goto out;
     rep.target = a.target;
@@ -233,7 +234,8 @@ rebuild_one(struct jiku_session *ctx, const char *dir)
     }
     jiku_err_clear(&err);
     jiku_buf_reset(&path);
-    jiku_buf_addf(&path, "%s/%s", dir, archive);
+    if (jiku_buf_addf(&path, "%s/%s", dir, archive) != 0)
+        goto nomem;
     if ((r = jiku_digest_file(path.data, &size, md5, sha256, &err)) != 0)
         goto out;
     if (size != a.size || a.sha256 == NULL || strcmp(sha256, a.sha256) != 0 ||
@@ -248,6 +250,9 @@ rebuild_one(struct jiku_session *ctx, const char *dir)
     a.backup_path = jiku_buf_detach(&path);
     a.status = JIKU_ART_GOOD;
     r = jiku_catalog_artifact_insert(ctx->cat, &a, &err);
+    goto out;
+nomem:
+    r = jiku_err_set(&err, JIKU_E_NOMEM, "out of memory");
 out:
     if (r != 0)
         jiku_op_report_fail(&rep, r, err.msg);
@@ -262,35 +267,41 @@ out:
     jiku_buf_release(&path);
 }
 
-/* Walk DIR to DEPTH more levels; at depth 0 a directory is one artifact. */
-static void
-rebuild_walk(struct jiku_session *ctx, const char *dir, int depth)
+/* Walk DIR to DEPTH more levels; at depth 0 a directory is one artifact.  0 or JIKU_E_NOMEM. */
+static int
+rebuild_walk(struct jiku_session *ctx, const char *dir, int depth, struct jiku_err *err)
 {
     struct dirent **names = NULL;
     int n = scandir(dir, &names, NULL, alphasort);
+    int r = 0;
 
     for (int i = 0; i < n; i++) {
         struct jiku_buf sub = JIKU_BUF_INIT;
 
-        if (names[i]->d_name[0] != '.' && names[i]->d_type == DT_DIR) {
-            jiku_buf_addf(&sub, "%s/%s", dir, names[i]->d_name);
-            if (depth == 0)
+        if (r == 0 && names[i]->d_name[0] != '.' && names[i]->d_type == DT_DIR) {
+            if (jiku_buf_addf(&sub, "%s/%s", dir, names[i]->d_name) != 0)
+                r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            else if (depth == 0)
                 rebuild_one(ctx, sub.data);
             else
-                rebuild_walk(ctx, sub.data, depth - 1);
+                r = rebuild_walk(ctx, sub.data, depth - 1, err);
         }
         jiku_buf_release(&sub);
         free(names[i]);
     }
     free(names);
+    return r;
 }
 
 int
 jiku_cmd_catalog(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
+    struct jiku_err err = {0};
+
     if (strcmp(args->argv[0], "rebuild") != 0)
         return jiku_cmd_usage(ctx, args->cmd, "unknown 'catalog %s' command", args->argv[0]);
     /* backup_dir/CUSTOMER/NAME/ID */
-    rebuild_walk(ctx, ctx->cfg->backup_dir, 2);
+    if (rebuild_walk(ctx, ctx->cfg->backup_dir, 2, &err) != 0)
+        return jiku_cmd_fail(ctx, &err);
     return 0;
 }

@@ -297,10 +297,11 @@ or_dash(const char *s)
     return s != NULL ? s : "-";
 }
 
-static void
-print_items(struct discovery *d)
+static int
+print_items(struct discovery *d, struct jiku_err *err)
 {
     struct jiku_out *out = &d->ctx->out;
+    int r;
 
     jiku_out_text(out, "%-12s %-16s %-32s %-12s %-12s %s\n", "KIND", "ACCOUNT", "DOMAIN", "PATH",
                   "OWNER", "TARGET");
@@ -310,11 +311,15 @@ print_items(struct discovery *d)
         struct jiku_buf what = JIKU_BUF_INIT;
 
         if (f->target != NULL)
-            jiku_buf_addf(&what, "%s%s", f->target->info.id, f->staging ? " (staging)" : "");
+            r = jiku_buf_addf(&what, "%s%s", f->target->info.id, f->staging ? " (staging)" : "");
         else if (f->id != NULL)
-            jiku_buf_addf(&what, "not configured (suggested %s)", f->id);
+            r = jiku_buf_addf(&what, "not configured (suggested %s)", f->id);
         else
-            jiku_buf_addf(&what, "not configured: %s", or_dash(f->unusable));
+            r = jiku_buf_addf(&what, "not configured: %s", or_dash(f->unusable));
+        if (r != 0) {
+            jiku_buf_release(&what);
+            return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        }
         jiku_out_text(out, "%-12s %-16s %-32s %-12s %-12s %s\n", jiku_kind_name(it->kind),
                       or_dash(it->account), or_dash(it->domain), or_dash(it->path),
                       or_dash(it->owner), what.data);
@@ -327,18 +332,21 @@ print_items(struct discovery *d)
                       "suggested", f->id, "section", f->section);
         jiku_buf_release(&what);
     }
+    return 0;
 }
 
 /* Configured targets of this server that the inventory lacks. */
-static void
-print_drift(struct discovery *d)
+static int
+print_drift(struct discovery *d, struct jiku_err *err)
 {
     const struct jiku_config *cfg = d->ctx->cfg;
     struct jiku_out *out = &d->ctx->out;
     struct jiku_buf what = JIKU_BUF_INIT, src = JIKU_BUF_INIT;
+    int r = 0;
 
     for (size_t k = 0; k < cfg->n_targets; k++) {
         const struct jiku_target_conf *t = &cfg->targets[k];
+        const char *file = t->src.file != NULL ? t->src.file : "?";
         bool present = false;
 
         if (t->server != d->server)
@@ -360,12 +368,15 @@ print_drift(struct discovery *d)
             jiku_out_text(out, "\ndrift: configured on '%s' but not on the server\n",
                           d->server->info.name);
         jiku_buf_reset(&what);
-        jiku_buf_addf(&what, "%s '%s'", jiku_kind_name(t->info.kind), t->info.account);
-        if (jiku_kind_is_application(t->info.kind))
-            jiku_buf_addf(&what, " at %s%s", or_dash(t->info.domain),
-                          t->info.path != NULL ? t->info.path : "/");
         jiku_buf_reset(&src);
-        jiku_buf_addf(&src, "%s:%d", t->src.file != NULL ? t->src.file : "?", t->src.line);
+        if (jiku_buf_addf(&what, "%s '%s'", jiku_kind_name(t->info.kind), t->info.account) != 0 ||
+            (jiku_kind_is_application(t->info.kind) &&
+             jiku_buf_addf(&what, " at %s%s", or_dash(t->info.domain),
+                           t->info.path != NULL ? t->info.path : "/") != 0) ||
+            jiku_buf_addf(&src, "%s:%d", file, t->src.line) != 0) {
+            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            break;
+        }
         jiku_out_text(out, "  %s (%s; %s)\n", t->info.id, what.data, src.data);
         jiku_out_json(
             out, "drift", "{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s}", "server", d->server->info.name,
@@ -375,6 +386,7 @@ print_drift(struct discovery *d)
     }
     jiku_buf_release(&what);
     jiku_buf_release(&src);
+    return r;
 }
 
 static void
@@ -450,8 +462,10 @@ jiku_cmd_discover(struct jiku_session *ctx, const struct jiku_cmd_args *args)
         discovery_release(&d);
         return jiku_cmd_fail(ctx, &err);
     }
-    print_items(&d);
-    print_drift(&d);
+    if ((r = print_items(&d, &err)) != 0 || (r = print_drift(&d, &err)) != 0) {
+        discovery_release(&d);
+        return jiku_cmd_fail(ctx, &err);
+    }
     print_sections(&d);
     for (size_t i = 0; i < d.res.n_inventory; i++) {
         n_known += d.found[i].target != NULL;

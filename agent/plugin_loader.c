@@ -580,20 +580,22 @@ each_file(struct jiku_plugins *p, const char *name, jiku_plugin_each_cb cb, void
     struct jiku_buf path = JIKU_BUF_INIT, stem = JIKU_BUF_INIT, msg = JIKU_BUF_INIT;
     struct jiku_err err = {0};
     bool missing;
+    int r;
 
     if (jiku_buf_addf(&path, "%s/%s", p->dir, name) != 0 ||
         jiku_buf_add(&stem, name, strlen(name) - 3) != 0)
         goto out;
     lp.path = path.data;
     if (!jiku_plugin_name_valid(stem.data)) {
-        jiku_buf_addf(&msg, "plugin file name '%s' is not a panel name ([a-z0-9-]+.so)", name);
-        cb(&lp, msg.data, arg);
+        r = jiku_buf_addf(&msg, "plugin file name '%s' is not a panel name ([a-z0-9-]+.so)", name);
+        cb(&lp, r == 0 ? msg.data : "out of memory", arg);
         goto out;
     }
     if (find_static(stem.data, &builtin, &err) == 0) {
-        jiku_buf_addf(&msg, "plugin '%s' is not used: the built-in '%s' plugin takes precedence",
-                      path.data, builtin.desc.name);
-        cb(&lp, msg.data, arg);
+        r = jiku_buf_addf(&msg,
+                          "plugin '%s' is not used: the built-in '%s' plugin takes precedence",
+                          path.data, builtin.desc.name);
+        cb(&lp, r == 0 ? msg.data : "out of memory", arg);
         goto out;
     }
     /* Already in use: report that one rather than map the file a second time. */
@@ -648,8 +650,10 @@ jiku_plugins_each(struct jiku_plugins *p, jiku_plugin_each_cb cb, void *arg)
 
         /* No directory is an install with no shared plugins, not an error. */
         if (errno != ENOENT) {
-            jiku_buf_addf(&msg, "cannot read plugin directory '%s': %s", p->dir, strerror(errno));
-            cb(&lp, msg.data, arg);
+            int r = jiku_buf_addf(&msg, "cannot read plugin directory '%s': %s", p->dir,
+                                  strerror(errno));
+
+            cb(&lp, r == 0 ? msg.data : "out of memory", arg);
         }
         jiku_buf_release(&msg);
         return;

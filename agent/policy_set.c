@@ -58,15 +58,18 @@ parse_error(struct parse_ctx *ctx, int line, const char *fmt, ...)
 {
     struct jiku_buf msg = JIKU_BUF_INIT;
     va_list ap;
+    int r;
 
     if (line > 0)
-        jiku_buf_addf(&msg, "%s:%d: ", ctx->file, line);
+        r = jiku_buf_addf(&msg, "%s:%d: ", ctx->file, line);
     else
-        jiku_buf_addf(&msg, "%s: ", ctx->file);
+        r = jiku_buf_addf(&msg, "%s: ", ctx->file);
     va_start(ap, fmt);
-    jiku_buf_vaddf(&msg, fmt, ap);
+    if (r == 0)
+        r = jiku_buf_vaddf(&msg, fmt, ap);
     va_end(ap);
-    jiku_diag_add(ctx->diags, true, "%s", msg.data);
+    /* The error counts either way; without memory for its text it says so. */
+    jiku_diag_add(ctx->diags, true, "%s", r == 0 ? msg.data : "out of memory");
     jiku_buf_release(&msg);
     ctx->n_errors++;
 }
@@ -188,7 +191,10 @@ handle_key(void *user, const char *section, const char *name, const char *value)
     if (!is_area(section))
         return 1; /* the reader reported the section header */
 
-    jiku_buf_addf(&action, "%s.%s", section, name);
+    if (jiku_buf_addf(&action, "%s.%s", section, name) != 0) {
+        parse_error(ctx, line, "out of memory");
+        return 0;
+    }
     i = jiku_action_index(action.data);
     a = jiku_assignment_parse(value);
     if (i >= 0)
@@ -199,8 +205,7 @@ handle_key(void *user, const char *section, const char *name, const char *value)
         parse_error(ctx, line, "bad assignment '%s' for %s (expected jiku, customer or open)",
                     value, action.data);
     else if (ctx->tp->line[i] != 0)
-        parse_error(ctx, line, "duplicate %s (first at line %d)", action.data,
-                    ctx->tp->line[i]);
+        parse_error(ctx, line, "duplicate %s (first at line %d)", action.data, ctx->tp->line[i]);
     else {
         ctx->tp->assignment[i] = a;
         ctx->tp->line[i] = line;
@@ -234,11 +239,15 @@ missing_actions(struct parse_ctx *ctx)
     for (size_t i = 0; i < JIKU_N_ACTIONS; i++) {
         if (ctx->tp->assignment[i] != JIKU_ASSIGN_NONE || ctx->mentioned[i])
             continue;
-        jiku_buf_addf(&list, "%s%s", list.len > 0 ? ", " : "", jiku_actions[i]);
+        if (jiku_buf_addf(&list, "%s%s", list.len > 0 ? ", " : "", jiku_actions[i]) != 0) {
+            parse_error(ctx, 0, "out of memory");
+            goto out;
+        }
     }
     if (list.len > 0)
         parse_error(ctx, 0, "not assigned: %s (every action needs jiku, customer or open)",
                     list.data);
+out:
     jiku_buf_release(&list);
 }
 
@@ -257,10 +266,12 @@ policy_path(const char *dir, const char *tier)
     struct jiku_buf b = JIKU_BUF_INIT;
     size_t len = strlen(dir);
 
-    jiku_buf_adds(&b, dir);
-    if (len == 0 || dir[len - 1] != '/')
-        jiku_buf_addch(&b, '/');
-    jiku_buf_addf(&b, "%s.policy", tier);
+    if (jiku_buf_adds(&b, dir) != 0 ||
+        ((len == 0 || dir[len - 1] != '/') && jiku_buf_addch(&b, '/') != 0) ||
+        jiku_buf_addf(&b, "%s.policy", tier) != 0) {
+        jiku_buf_release(&b);
+        return NULL;
+    }
     return jiku_buf_detach(&b);
 }
 

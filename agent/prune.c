@@ -66,9 +66,11 @@ prune_target(struct jiku_session *ctx, const struct jiku_target_conf *t, bool ho
 
     for (size_t i = 0; i < list.n; i++) {
         const struct jiku_op_report *done = &acts[i].rep;
+        const struct jiku_artifact *a = &list.items[i];
 
-        if (list.items[i].in_use)
-            jiku_buf_addf(&details, "kept %s (in use by another operation)\n", list.items[i].id);
+        if (a->in_use &&
+            jiku_buf_addf(&details, "kept %s (in use by another operation)\n", a->id) != 0)
+            goto nomem;
         if (dec[i].what == JIKU_PRUNE_KEEP)
             continue;
         acts[i].args.prune = dec[i].what;
@@ -79,21 +81,27 @@ prune_target(struct jiku_session *ctx, const struct jiku_target_conf *t, bool ho
             denied++;
             continue;
         }
-        if (done->artifact != NULL)
+        if (done->artifact != NULL &&
             jiku_buf_addf(&details, "%s %s %s (%s)\n", ctx->dry_run ? "would remove" : "removed",
                           dec[i].what == JIKU_PRUNE_ALL ? "artifact" : "server copy of",
-                          done->artifact, dec[i].why);
+                          done->artifact, dec[i].why) != 0)
+            goto nomem;
         if (done->status_code != 0) {
             r = jiku_err_set(err, done->status_code, "%s",
                              done->error != NULL ? done->error : "out of memory");
             goto out;
         }
     }
-    if (denied > 0)
-        jiku_buf_addf(&details,
-                      "%u artifact%s left alone: the policy does not assign their "
-                      "removal to jiku\n",
-                      denied, denied == 1 ? "" : "s");
+    if (denied > 0 && jiku_buf_addf(&details,
+                                    "%u artifact%s left alone: the policy does not assign their "
+                                    "removal to jiku\n",
+                                    denied, denied == 1 ? "" : "s") != 0)
+        goto nomem;
+    goto out;
+nomem:
+    /* A list missing a line is not shown; the audit log has each removal. */
+    jiku_buf_release(&details);
+    r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
 out:
     if (acts != NULL)
         jiku_actions_release(acts, list.n);

@@ -241,7 +241,10 @@ wpt_match(const struct wpt_list *list, const struct wpt_site *site, const struct
         if (!wpt_url_matches(list->items[k].site_url, site))
             continue;
         found = &list->items[k];
-        jiku_buf_addf(&ids, "%s%lld", n > 0 ? ", " : "", found->id);
+        if (jiku_buf_addf(&ids, "%s%lld", n > 0 ? ", " : "", found->id) != 0) {
+            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            goto out;
+        }
         n++;
     }
     if (n == 0)
@@ -253,6 +256,7 @@ wpt_match(const struct wpt_list *list, const struct wpt_site *site, const struct
                          url.data, ids.data);
     else if ((r = wpt_instance_check(found, site, err)) == 0)
         *out = found;
+out:
     jiku_buf_release(&url);
     jiku_buf_release(&ids);
     return r;

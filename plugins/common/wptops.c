@@ -364,7 +364,7 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, c
     char **arch = NULL, **site = NULL, **dirs = NULL, *a_text, *s_text, *d_text;
     const char *last = "";
     size_t na, ns, nd = 0, max;
-    int r;
+    int r, listed = 0;
 
     /* The archive is root's own file; the site is listed and compared by its owner. */
     if ((r = plug_owner_prelude(&cmd, owner, err)) != 0)
@@ -412,10 +412,10 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, c
     qsort(dirs, nd, sizeof(*dirs), cmp_str);
     for (size_t i = 0; i < na; i++)
         if (!has_name(site, ns, arch[i]))
-            jiku_buf_addf(&out, "+ %s\n", arch[i]);
+            listed |= jiku_buf_addf(&out, "+ %s\n", arch[i]);
     for (size_t i = 0; exact && i < ns; i++)
         if (!has_name(arch, na, site[i]))
-            jiku_buf_addf(&out, "- %s\n", site[i]);
+            listed |= jiku_buf_addf(&out, "- %s\n", site[i]);
     for (char *line = d_text; line != NULL && *line != '\0';) {
         char *nl = strchr(line, '\n'), *colon;
 
@@ -428,13 +428,17 @@ dry_run_details(struct jiku_op *op, const char *archive, const char *site_dir, c
             /* Directories differ in their times whenever a file in them changed; tar gives
              * one line per difference of a file. */
             if (has_name(site, ns, line) && !has_name(dirs, nd, line) && strcmp(line, last)) {
-                jiku_buf_addf(&out, "~ %s\n", line);
+                listed |= jiku_buf_addf(&out, "~ %s\n", line);
                 last = line;
             }
         }
         line = nl != NULL ? nl + 1 : NULL;
     }
-    jiku_buf_adds(&out, "database: replaced by the archive's dump");
+    listed |= jiku_buf_adds(&out, "database: replaced by the archive's dump");
+    if (listed != 0) {
+        r = plug_nomem(err);
+        goto out;
+    }
     op->result->details = jiku_buf_detach(&out);
 out:
     free(arch);
@@ -594,9 +598,9 @@ wpt_rollback(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err 
     if ((r = wpt_resolve_site(panel, op, &site, &inst, err)) != 0)
         goto out;
     /* The archive lacks them, and an exact rollback would drop them with the old tree. */
-    if (exact && (r = wpt_refuse_nested(&inst, JIKU_E_USAGE,
-                                        "an exact rollback would remove them; use --merge",
-                                        err)) != 0)
+    if (exact &&
+        (r = wpt_refuse_nested(&inst, JIKU_E_USAGE,
+                               "an exact rollback would remove them; use --merge", err)) != 0)
         goto out;
     if (p->dry_run) {
         if (archive == NULL) {

@@ -424,19 +424,21 @@ out:
 
 /*
  * What the clone made, as M records it: files, database, database user.  Each part leaves
- * the record once it is gone, so an unstage that stopped half-way is run again safely.
+ * the record once it is gone, so an unstage that stopped half-way is run again safely.  A
+ * DONE that cannot grow does not stop the removal: it is reported once everything is gone.
  */
 static int
 remove_made(const struct wpt_panel *panel, struct jiku_op *op, struct marker *m,
             struct jiku_buf *done, struct jiku_err *err)
 {
     const char *account = op->target->account;
-    int r;
+    int r, noted = 0;
 
     if (m->path != NULL) {
         if ((r = remove_site_files(panel, op, m->path, m->created, err)) != 0)
             return r;
-        jiku_buf_addf(done, "%sremoved its files in '%s'", done->len > 0 ? "; " : "", m->path);
+        noted |=
+            jiku_buf_addf(done, "%sremoved its files in '%s'", done->len > 0 ? "; " : "", m->path);
         free(m->path);
         m->path = NULL;
         if ((r = marker_rewrite(op, m, err)) != 0)
@@ -445,7 +447,8 @@ remove_made(const struct wpt_panel *panel, struct jiku_op *op, struct marker *m,
     if (m->db != NULL) {
         if ((r = panel->remove_db(op, account, m->db, NULL, err)) != 0)
             return r;
-        jiku_buf_addf(done, "%sremoved the database '%s'", done->len > 0 ? "; " : "", m->db);
+        noted |=
+            jiku_buf_addf(done, "%sremoved the database '%s'", done->len > 0 ? "; " : "", m->db);
         free(m->db);
         m->db = NULL;
         if ((r = marker_rewrite(op, m, err)) != 0)
@@ -454,14 +457,14 @@ remove_made(const struct wpt_panel *panel, struct jiku_op *op, struct marker *m,
     if (m->dbuser != NULL) {
         if ((r = panel->remove_db(op, account, NULL, m->dbuser, err)) != 0)
             return r;
-        jiku_buf_addf(done, "%sremoved the database user '%s'", done->len > 0 ? "; " : "",
-                      m->dbuser);
+        noted |= jiku_buf_addf(done, "%sremoved the database user '%s'", done->len > 0 ? "; " : "",
+                               m->dbuser);
         free(m->dbuser);
         m->dbuser = NULL;
         if ((r = marker_rewrite(op, m, err)) != 0)
             return r;
     }
-    return 0;
+    return noted != 0 ? plug_nomem(err) : 0;
 }
 
 int
@@ -472,7 +475,7 @@ wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
     struct wpt_instance si = {0};
     struct marker m = {0};
     struct jiku_buf cmd = JIKU_BUF_INIT, done = JIKU_BUF_INIT;
-    int r, n;
+    int r, n, noted = 0;
 
     if ((r = marker_read(op, &m, err)) != 0)
         return r;
@@ -524,8 +527,10 @@ wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
                           panel->remove_db == NULL ? "WP Toolkit --remove" : "WP Toolkit --detach",
                           NULL, err)) != 0)
             goto out;
-        jiku_buf_addf(&done, "%s the staging site '%s' (instance %lld)",
-                      panel->remove_db == NULL ? "removed" : "detached", si.site_url, si.id);
+        /* Checked once the staging copy is gone: a message does not stop the removal. */
+        noted |=
+            jiku_buf_addf(&done, "%s the staging site '%s' (instance %lld)",
+                          panel->remove_db == NULL ? "removed" : "detached", si.site_url, si.id);
     }
     if (panel->remove_db != NULL && (r = remove_made(panel, op, &m, &done, err)) != 0)
         goto out;
@@ -533,11 +538,16 @@ wpt_unstage(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
         /* remove_domain copes with a domain already gone: its document root may be left. */
         if ((r = panel->remove_domain(op, op->target->account, stg.domain, err)) != 0)
             goto out;
-        jiku_buf_addf(&done, "%sremoved the domain '%s'", done.len > 0 ? "; " : "", stg.domain);
+        noted |=
+            jiku_buf_addf(&done, "%sremoved the domain '%s'", done.len > 0 ? "; " : "", stg.domain);
     }
     plug_stage_record_remove(op);
     if (done.len == 0)
-        jiku_buf_addf(&done, "nothing left of the staging copy on '%s'", stg.domain);
+        noted |= jiku_buf_addf(&done, "nothing left of the staging copy on '%s'", stg.domain);
+    if (noted != 0) {
+        r = plug_nomem(err);
+        goto out;
+    }
     op->result->details = jiku_buf_detach(&done);
 out:
     marker_release(&m);
@@ -580,8 +590,8 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
         goto out;
     /* Staging's copy lacks them, and -files-remove-missing (below) would delete them. */
     if ((r = wpt_refuse_nested(&li, JIKU_E_FAILED,
-                               "promote makes live exactly staging and would remove them",
-                               err)) != 0)
+                               "promote makes live exactly staging and would remove them", err)) !=
+        0)
         goto out;
     if ((r = get_blog_public(panel, op, &li, &before, err)) != 0)
         goto out;

@@ -13,11 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpanel_settings.h"
 #include "jiku/buf.h"
 #include "jiku/err.h"
 #include "jiku/host.h"
 #include "jiku/plugin.h"
-#include "cpanel_settings.h"
 #include "remote.h"
 
 /* Largest WHM answer we parse (a pkgacct master log included). */
@@ -75,6 +75,11 @@ int cpanel_uapi_result(json_t *root, json_t **data, struct jiku_err *err);
 
 /* Append S to B percent-encoded (RFC 3986 unreserved characters kept). */
 int cpanel_url_encode(struct jiku_buf *b, const char *s);
+/*
+ * Append a printable copy of the panel text S to B for a message: control bytes become
+ * spaces, and "..." follows when S is longer than MAX bytes.  0 or JIKU_E_NOMEM.
+ */
+int cpanel_add_text(struct jiku_buf *b, const char *s, size_t max);
 
 /* A string member of OBJ, or NULL. Borrowed. */
 const char *cpanel_json_str(json_t *obj, const char *key);
@@ -102,8 +107,9 @@ struct cpanel_pkgacct_log {
 
 /*
  * Parse LOG (JSON lines {"contents":…,"type":…}; plain pkgacct output lines are tolerated).
- * JIKU_E_DATA for a broken JSON line, conflicting or malformed archive/md5/size lines.  OUT is
- * the caller's (cpanel_pkgacct_log_release) whatever the result.
+ * JIKU_E_DATA for a broken JSON line, conflicting or malformed archive/md5/size lines;
+ * JIKU_E_NOMEM when the kept lines cannot grow.  OUT is the caller's (cpanel_pkgacct_log_release)
+ * whatever the result.
  */
 int cpanel_pkgacct_log_parse(const char *log, size_t len, struct cpanel_pkgacct_log *out,
                              struct jiku_err *err);
@@ -126,12 +132,12 @@ struct cpanel_restore_item {
 /*
  * The restore item's own result in a transfer session's master log (JSON lines whose control
  * contents carry action success-item / warning-item / failed-item).  A failed item wins over a
- * successful one.  JIKU_E_DATA for a broken line.  OUT is the caller's
+ * successful one.  JIKU_E_DATA for a broken line, JIKU_E_NOMEM.  OUT is the caller's
  * (cpanel_restore_item_release).
  */
 int cpanel_translog_parse(const char *log, size_t len, struct cpanel_restore_item *out,
                           struct jiku_err *err);
-/* Lines of an item log (JSON lines) of type "error" into ERRORS. */
+/* Lines of an item log (JSON lines) of type "error" into ERRORS; JIKU_E_DATA, JIKU_E_NOMEM. */
 int cpanel_itemlog_errors(const char *log, size_t len, struct jiku_buf *errors,
                           struct jiku_err *err);
 void cpanel_restore_item_release(struct cpanel_restore_item *it);
@@ -198,10 +204,10 @@ void cpanel_listing_sort(struct cpanel_listing *l);
  * Compare ARCHIVE with HOME (both sorted) for a dry run: DETAILS gets the change list, "+ path"
  * added, "- path" removed (when EXACT; the topmost paths absent from the archive, skipping
  * cPanel's own ".cpanel" and KEEP, a relative path, its contents and its ancestors; may be
- * NULL), "~ path" replaced.
+ * NULL), "~ path" replaced.  0, or JIKU_E_NOMEM when DETAILS could not be built whole.
  */
-void cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listing *home,
-                      bool exact, const char *keep, struct jiku_buf *details);
+int cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listing *home,
+                     bool exact, const char *keep, struct jiku_buf *details);
 
 /*
  * ARCHIVE's homedir entries against HOME, on the server as USER: the exact-mode clean-up

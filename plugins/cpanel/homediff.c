@@ -403,38 +403,43 @@ ancestor_missing(const struct cpanel_listing *archive, const char *path, const c
     return missing;
 }
 
-static void
+/* One line "MARK PATH" of the change list, the first DETAIL_LINES only: 0 or JIKU_E_NOMEM. */
+static int
 detail(struct jiku_buf *d, unsigned *lines, char mark, const char *path)
 {
+    int r;
+
     if (d == NULL || ++*lines > DETAIL_LINES)
-        return;
-    jiku_buf_addch(d, mark);
-    jiku_buf_addch(d, ' ');
+        return 0;
+    if ((r = jiku_buf_addch(d, mark)) != 0 || (r = jiku_buf_addch(d, ' ')) != 0)
+        return r;
     for (const char *p = path; *p != '\0'; p++)
-        jiku_buf_addch(d, (unsigned char)*p < 0x20 ? '?' : *p);
-    jiku_buf_addch(d, '\n');
+        if ((r = jiku_buf_addch(d, (unsigned char)*p < 0x20 ? '?' : *p)) != 0)
+            return r;
+    return jiku_buf_addch(d, '\n');
 }
 
-void
+int
 cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listing *home,
                  bool exact, const char *keep, struct jiku_buf *details)
 {
     unsigned added = 0, removed = 0, replaced = 0, lines = 0;
     struct jiku_buf list = JIKU_BUF_INIT;
+    int r = 0;
 
-    for (size_t i = 0; i < archive->n; i++) {
+    for (size_t i = 0; r == 0 && i < archive->n; i++) {
         const struct cpanel_entry *a = &archive->items[i], *h = find_entry(home, a->path);
 
         if (h == NULL) {
             added++;
-            detail(&list, &lines, '+', a->path);
+            r = detail(&list, &lines, '+', a->path);
         } else if (a->type != h->type ||
                    (a->type == 'f' && (a->size != h->size || a->mtime != h->mtime))) {
             replaced++;
-            detail(&list, &lines, '~', a->path);
+            r = detail(&list, &lines, '~', a->path);
         }
     }
-    for (size_t i = 0; i < home->n; i++) {
+    for (size_t i = 0; r == 0 && i < home->n; i++) {
         const struct cpanel_entry *h = &home->items[i];
 
         if (find_entry(archive, h->path) != NULL || is_managed(h->path) || near(h->path, keep) ||
@@ -442,16 +447,18 @@ cpanel_home_diff(const struct cpanel_listing *archive, const struct cpanel_listi
             continue;
         removed++;
         if (exact)
-            detail(&list, &lines, '-', h->path);
+            r = detail(&list, &lines, '-', h->path);
     }
-    jiku_buf_addf(details, "would add %u, replace %u and %s %u path%s\n", added, replaced,
-                  exact ? "remove" : "keep (merge)", removed, removed == 1 ? "" : "s");
-    if (list.len > 0)
-        jiku_buf_adds(details, list.data);
-    if (lines > DETAIL_LINES)
-        jiku_buf_addf(details, "... and %u more\n", lines - DETAIL_LINES);
+    if (r == 0 &&
+        (jiku_buf_addf(details, "would add %u, replace %u and %s %u path%s\n", added, replaced,
+                       exact ? "remove" : "keep (merge)", removed, removed == 1 ? "" : "s") != 0 ||
+         (list.len > 0 && jiku_buf_adds(details, list.data) != 0) ||
+         (lines > DETAIL_LINES &&
+          jiku_buf_addf(details, "... and %u more\n", lines - DETAIL_LINES) != 0)))
+        r = JIKU_E_NOMEM;
     jiku_buf_rtrim(details);
     jiku_buf_release(&list);
+    return r;
 }
 
 static int
@@ -525,27 +532,29 @@ warned_paths(const char *warnings, const char *home, struct jiku_buf *words, siz
 
 /*
  * What the clean-up (clean_script) reports, for the operation's report: how much it removed,
- * what it kept although the archive lacks it, and why.
+ * what it kept although the archive lacks it, and why.  0, JIKU_E_DATA when OUT is no such
+ * report, or JIKU_E_NOMEM.
  */
 static int
 report_clean(const char *out, struct jiku_buf *summary)
 {
     unsigned long removed;
     unsigned kept = 0;
+    int noted;
 
     if (sscanf(out, "removed %lu", &removed) != 1)
         return JIKU_E_DATA;
-    jiku_buf_addf(summary, "; removed %lu path%s created since the snapshot", removed,
-                  removed == 1 ? "" : "s");
+    noted = jiku_buf_addf(summary, "; removed %lu path%s created since the snapshot", removed,
+                          removed == 1 ? "" : "s");
     for (const char *p = strstr(out, "\nkept "); p != NULL; p = strstr(p + 1, "\nkept ")) {
         size_t n = strcspn(p + 6, "\n");
 
         if (++kept <= DETAIL_LINES)
-            jiku_buf_addf(summary, "\nkept %.*s", (int)n, p + 6);
+            noted |= jiku_buf_addf(summary, "\nkept %.*s", (int)n, p + 6);
     }
     if (kept > DETAIL_LINES)
-        jiku_buf_addf(summary, "\n... and %u more kept", kept - DETAIL_LINES);
-    return 0;
+        noted |= jiku_buf_addf(summary, "\n... and %u more kept", kept - DETAIL_LINES);
+    return noted != 0 ? JIKU_E_NOMEM : 0;
 }
 
 /*
@@ -598,8 +607,11 @@ clean_home(struct jiku_op *op, const struct jiku_server_info *srv, const char *a
         jiku_buf_adds(&cmd, " && echo '@@end'; } | ") != 0 || plug_as_owner(&cmd, words) != 0)
         goto nomem;
     if ((r = plug_run(op, srv, cmd.data, false, CLEAN_REPORT_MAX, "the exact clean-up", &res,
-                      err)) == 0 &&
-        report_clean(res.out.data, summary) != 0)
+                      err)) != 0)
+        goto out;
+    if ((r = report_clean(res.out.data, summary)) == JIKU_E_NOMEM)
+        goto nomem;
+    if (r != 0)
         r = jiku_err_set(err, JIKU_E_DATA, "the exact clean-up on '%s' reported nothing",
                          srv->name);
     goto out;
@@ -637,7 +649,10 @@ cpanel_home_sync(struct jiku_op *op, const struct jiku_server_info *server, cons
         (r = list_home(op, srv, user, home, &h, err)) != 0)
         goto out;
     keep = plug_path_inside(srv->snapshot_dir, home) ? srv->snapshot_dir + strlen(home) + 1 : NULL;
-    cpanel_home_diff(&a, &h, exact, keep, &d);
+    if (cpanel_home_diff(&a, &h, exact, keep, &d) != 0) {
+        r = plug_nomem(err);
+        goto out;
+    }
     if (details != NULL)
         *details = jiku_buf_detach(&d);
 out:

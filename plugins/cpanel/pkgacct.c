@@ -41,15 +41,18 @@ starts(const char *s, size_t len, const char *prefix)
     return len >= n && memcmp(s, prefix, n) == 0;
 }
 
-static void
-keep_line(struct jiku_buf *b, unsigned *count, const char *s, size_t len)
+/* 0, or JIKU_E_NOMEM with ERR set. */
+static int
+keep_line(struct jiku_buf *b, unsigned *count, const char *s, size_t len, struct jiku_err *err)
 {
     if (++*count > KEEP_LINES)
-        return;
-    if (b->len > 0)
-        jiku_buf_addch(b, '\n');
+        return 0;
+    if (b->len > 0 && jiku_buf_addch(b, '\n') != 0)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     for (size_t i = 0; i < len && i < LINE_TEXT; i++)
-        jiku_buf_addch(b, (unsigned char)s[i] < 0x20 ? ' ' : s[i]);
+        if (jiku_buf_addch(b, (unsigned char)s[i] < 0x20 ? ' ' : s[i]) != 0)
+            return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    return 0;
 }
 
 static int
@@ -107,6 +110,8 @@ set_value(const char *what, const char *s, size_t len, struct cpanel_pkgacct_log
 static int
 text_line(const char *s, size_t len, int sev, struct cpanel_pkgacct_log *out, struct jiku_err *err)
 {
+    int r = 0;
+
     /* "[2026-11-27 22:48:01 +0000] " */
     if (len > 0 && s[0] == '[') {
         const char *close = memchr(s, ']', len < 48 ? len : 48);
@@ -126,9 +131,11 @@ text_line(const char *s, size_t len, int sev, struct cpanel_pkgacct_log *out, st
         return 0;
 
     if (starts(s, len, "ERROR") || sev == SEV_ERROR)
-        keep_line(&out->errors, &out->n_errors, s, len);
+        r = keep_line(&out->errors, &out->n_errors, s, len, err);
     else if (starts(s, len, "WARN") || sev == SEV_WARN)
-        keep_line(&out->warnings, &out->n_warnings, s, len);
+        r = keep_line(&out->warnings, &out->n_warnings, s, len, err);
+    if (r != 0)
+        return r;
 
     if (starts(s, len, "pkgacctfile is:"))
         return set_value("archive", s + 15 + strspn(s + 15, " "), len - 15 - strspn(s + 15, " "),
@@ -233,7 +240,7 @@ cpanel_pkgacct_log_parse(const char *log, size_t len, struct cpanel_pkgacct_log 
             if (pending.len == 0)
                 pending_sev = SEV_NONE;
         } else if (sev == SEV_ERROR) {
-            keep_line(&out->errors, &out->n_errors, "error entry without text", 24);
+            r = keep_line(&out->errors, &out->n_errors, "error entry without text", 24, err);
         }
         json_decref(j);
     }

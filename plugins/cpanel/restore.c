@@ -112,9 +112,11 @@ item_errors(struct jiku_op *op, const struct jiku_server_info *srv, const char *
     json_t *root = NULL;
     const char *text;
 
+    /* A text cut short by a lack of memory is not shown. */
     if (user != NULL && jiku_buf_addf(&name, "item-RESTORE_AccountLocal_%s", user) == 0 &&
-        fetch_log(op, srv, tid, name.data, &root, &text, &e) == 0)
-        cpanel_itemlog_errors(text, strlen(text), out, &e);
+        fetch_log(op, srv, tid, name.data, &root, &text, &e) == 0 &&
+        cpanel_itemlog_errors(text, strlen(text), out, &e) == JIKU_E_NOMEM)
+        jiku_buf_reset(out);
     json_decref(root);
     jiku_buf_release(&name);
 }
@@ -163,14 +165,14 @@ cpanel_restore_run(struct jiku_op *op, const struct jiku_server_info *server, co
         goto out;
     }
     if (strcmp(state, "COMPLETED") != 0 || item.result == CPANEL_ITEM_FAILED) {
-        if (item.message.len > 0)
-            jiku_buf_adds(&why, item.message.data);
-        else
+        const struct jiku_buf *why_text = item.message.len > 0 ? &item.message : &why;
+
+        if (item.message.len == 0)
             item_errors(op, srv, tid, username, &why);
         r = jiku_err_set(err, JIKU_E_PANEL, "restore of '%s' on '%s' %s%s%s%s", archive, srv->name,
                          strcmp(state, "COMPLETED") != 0 ? "ended " : "failed",
-                         strcmp(state, "COMPLETED") != 0 ? state : "", why.len > 0 ? ": " : "",
-                         why.data);
+                         strcmp(state, "COMPLETED") != 0 ? state : "",
+                         why_text->len > 0 ? ": " : "", why_text->data);
         goto out;
     }
     if (item.result == CPANEL_ITEM_NONE) {

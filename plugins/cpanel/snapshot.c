@@ -88,7 +88,7 @@ static int
 lost_start(struct jiku_op *op, const struct jiku_server_info *srv, const char *dir,
            const char *user, bool *settled_out, struct jiku_err *err)
 {
-    struct jiku_buf prev = JIKU_BUF_INIT, cur = JIKU_BUF_INIT;
+    struct jiku_buf prev = JIKU_BUF_INIT, cur = JIKU_BUF_INIT, was;
     int64_t start = plug_now_ms(), grace_ms, timeout_ms;
     char archive[64];
     bool seen = false, settled = false;
@@ -125,8 +125,10 @@ lost_start(struct jiku_op *op, const struct jiku_server_info *srv, const char *d
         }
         if ((!seen && elapsed > grace_ms) || elapsed > timeout_ms)
             break;
-        jiku_buf_reset(&prev);
-        jiku_buf_adds(&prev, cur.data);
+        /* This listing becomes the previous one, without a copy; list_dir refills cur. */
+        was = prev;
+        prev = cur;
+        cur = was;
     }
     jiku_buf_release(&prev);
     jiku_buf_release(&cur);

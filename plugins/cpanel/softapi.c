@@ -94,58 +94,50 @@ cpanel_soft_redirect(const char *location, char **prefix, char **theme, struct j
     return 0;
 }
 
-/* Printable, bounded copy of a panel text. */
-static void
-add_text(struct jiku_buf *b, const char *s, size_t max)
+/* One text V of an "error" list or object, the Nth: at most 8 are kept.  0 or JIKU_E_NOMEM. */
+static int
+add_error(struct jiku_buf *b, json_t *v, int *n)
 {
-    size_t n = 0;
-
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && n < max; p++, n++)
-        jiku_buf_addch(b, *p < 0x20 || *p == 0x7f ? ' ' : (char)*p);
-    if (s[n] != '\0')
-        jiku_buf_adds(b, "...");
+    if (!json_is_string(v) || *n >= 8)
+        return 0;
+    if (jiku_buf_adds(b, (*n)++ > 0 ? "; " : "") != 0 ||
+        cpanel_add_text(b, json_string_value(v), 400) != 0)
+        return JIKU_E_NOMEM;
+    return 0;
 }
 
-/* The texts of an "error" member: a list, an object of texts, or one text.  0: none. */
-static size_t
+/*
+ * The texts of an "error" member (a list, an object of texts, or one text) appended to B: their
+ * number, 0 for none, or JIKU_E_NOMEM when B cannot grow.
+ */
+static int
 error_text(json_t *e, struct jiku_buf *b)
 {
-    size_t i, n = 0;
+    size_t i;
     const char *k;
     json_t *v;
+    int n = 0;
 
-    if (json_is_string(e) && json_string_length(e) > 0) {
-        add_text(b, json_string_value(e), 400);
-        return 1;
-    }
-    if (json_is_array(e)) {
+    if (json_is_string(e) && json_string_length(e) > 0)
+        return cpanel_add_text(b, json_string_value(e), 400) != 0 ? JIKU_E_NOMEM : 1;
+    if (json_is_array(e) || json_is_object(e)) {
+        /* Each loop walks nothing on the other kind of container. */
         json_array_foreach(e, i, v)
         {
-            if (json_is_string(v) && n < 8) {
-                jiku_buf_adds(b, n++ > 0 ? "; " : "");
-                add_text(b, json_string_value(v), 400);
-            }
+            if (add_error(b, v, &n) != 0)
+                return JIKU_E_NOMEM;
         }
-        if (n == 0 && json_array_size(e) > 0 && jiku_buf_adds(b, "unknown error") == 0)
-            n = 1;
-        return n;
-    }
-    if (json_is_object(e)) {
         json_object_foreach(e, k, v)
         {
-            if (json_is_string(v) && n < 8) {
-                jiku_buf_adds(b, n++ > 0 ? "; " : "");
-                add_text(b, json_string_value(v), 400);
-            }
+            if (add_error(b, v, &n) != 0)
+                return JIKU_E_NOMEM;
         }
-        if (n == 0 && json_object_size(e) > 0 && jiku_buf_adds(b, "unknown error") == 0)
-            n = 1;
+        if (n == 0 && (json_array_size(e) > 0 || json_object_size(e) > 0))
+            return jiku_buf_adds(b, "unknown error") != 0 ? JIKU_E_NOMEM : 1;
         return n;
     }
-    if (json_is_true(e) || (json_is_integer(e) && json_integer_value(e) != 0)) {
-        jiku_buf_adds(b, "unknown error");
-        return 1;
-    }
+    if (json_is_true(e) || (json_is_integer(e) && json_integer_value(e) != 0))
+        return jiku_buf_adds(b, "unknown error") != 0 ? JIKU_E_NOMEM : 1;
     return 0;
 }
 
@@ -191,8 +183,9 @@ cpanel_soft_parse(const char *act, long status, const char *body, size_t len, js
         return jiku_err_set(err, JIKU_E_DATA, "answer from Softaculous '%s' is not a JSON object",
                             act);
     }
-    if (error_text(json_object_get(j, "error"), &why) > 0) {
-        r = jiku_err_set(err, JIKU_E_PANEL, "Softaculous '%s' failed: %s", act, why.data);
+    if ((r = error_text(json_object_get(j, "error"), &why)) != 0) {
+        r = r < 0 ? jiku_err_set(err, r, "out of memory")
+                  : jiku_err_set(err, JIKU_E_PANEL, "Softaculous '%s' failed: %s", act, why.data);
         jiku_buf_release(&why);
         json_decref(j);
         return r;
@@ -281,8 +274,9 @@ cpanel_soft_task_state(json_t *root, int *progress, bool *done, struct jiku_err 
                                 "100%% (Softaculous deletes the status of a task that failed)");
         return jiku_err_set(err, JIKU_E_DATA, "the Softaculous task list gives no task status");
     }
-    if (error_text(json_object_get(st, "error"), &why) > 0) {
-        r = jiku_err_set(err, JIKU_E_PANEL, "%s", why.data);
+    if ((r = error_text(json_object_get(st, "error"), &why)) != 0) {
+        r = r < 0 ? jiku_err_set(err, r, "out of memory")
+                  : jiku_err_set(err, JIKU_E_PANEL, "%s", why.data);
         jiku_buf_release(&why);
         return r;
     }
@@ -568,6 +562,7 @@ struct backup_pick {
     const char *best_insid;
     long long best_time;
     bool by_ssk;
+    bool nomem; /* names could not grow: the walk stopped */
     size_t n;
 };
 
@@ -584,9 +579,10 @@ pick_one(json_t *e, const char *insid, void *arg)
     if (name == NULL)
         return true;
     if (p->names != NULL) {
-        if (p->insid == NULL || strcmp(insid, p->insid) == 0) {
-            jiku_buf_adds(p->names, name);
-            jiku_buf_addch(p->names, '\n');
+        if ((p->insid == NULL || strcmp(insid, p->insid) == 0) &&
+            (jiku_buf_adds(p->names, name) != 0 || jiku_buf_addch(p->names, '\n') != 0)) {
+            p->nomem = true;
+            return false;
         }
         return true;
     }
@@ -657,6 +653,8 @@ cpanel_soft_backup_names(json_t *root, const char *insid, struct jiku_buf *names
     if (jiku_buf_adds(names, "") != 0)
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     each_backup(root, pick_one, &p);
+    if (p.nomem)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     return 0;
 }
 

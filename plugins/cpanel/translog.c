@@ -51,8 +51,9 @@ each_line(const char *what, const char *log, size_t len,
     return r;
 }
 
-static void
-set_message(struct jiku_buf *b, json_t *msg, const char *key)
+/* 0, or JIKU_E_NOMEM with ERR set. */
+static int
+set_message(struct jiku_buf *b, json_t *msg, const char *key, struct jiku_err *err)
 {
     const char *text = json_is_string(msg) ? json_string_value(msg) : cpanel_json_str(msg, key);
 
@@ -60,7 +61,9 @@ set_message(struct jiku_buf *b, json_t *msg, const char *key)
         text = cpanel_json_str(msg, "message");
     jiku_buf_reset(b);
     for (size_t i = 0; text != NULL && text[i] != '\0' && i < 600; i++)
-        jiku_buf_addch(b, (unsigned char)text[i] < 0x20 ? ' ' : text[i]);
+        if (jiku_buf_addch(b, (unsigned char)text[i] < 0x20 ? ' ' : text[i]) != 0)
+            return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    return 0;
 }
 
 static int
@@ -70,18 +73,19 @@ item_line(json_t *j, void *arg, struct jiku_err *err)
     json_t *contents = json_object_get(j, "contents");
     const char *action = cpanel_json_str(contents, "action");
 
-    (void)err;
     if (action == NULL)
         return 0;
     if (strcmp(action, "failed-item") == 0) {
         it->result = CPANEL_ITEM_FAILED;
-        set_message(&it->message, json_object_get(contents, "msg"), "failure");
-    } else if (it->result != CPANEL_ITEM_FAILED && strcmp(action, "warning-item") == 0) {
+        return set_message(&it->message, json_object_get(contents, "msg"), "failure", err);
+    }
+    if (it->result != CPANEL_ITEM_FAILED && strcmp(action, "warning-item") == 0) {
         it->result = CPANEL_ITEM_WARN;
-        set_message(&it->message, json_object_get(contents, "msg"), "message");
-    } else if (it->result == CPANEL_ITEM_NONE && strcmp(action, "success-item") == 0) {
+        return set_message(&it->message, json_object_get(contents, "msg"), "message", err);
+    }
+    if (it->result == CPANEL_ITEM_NONE && strcmp(action, "success-item") == 0) {
         it->result = CPANEL_ITEM_OK;
-        set_message(&it->message, json_object_get(contents, "msg"), "message");
+        return set_message(&it->message, json_object_get(contents, "msg"), "message", err);
     }
     return 0;
 }
@@ -106,14 +110,14 @@ error_line(json_t *j, void *arg, struct jiku_err *err)
     const char *type = cpanel_json_str(j, "type");
     const char *text = cpanel_json_str(j, "contents");
 
-    (void)err;
     if (type == NULL || strcmp(type, "error") != 0 || text == NULL || acc->n++ >= 5)
         return 0;
-    if (acc->b->len > 0)
-        jiku_buf_adds(acc->b, "; ");
+    if (acc->b->len > 0 && jiku_buf_adds(acc->b, "; ") != 0)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     for (size_t i = 0; text[i] != '\0' && i < 400; i++)
-        if (text[i] != '\n')
-            jiku_buf_addch(acc->b, (unsigned char)text[i] < 0x20 ? ' ' : text[i]);
+        if (text[i] != '\n' &&
+            jiku_buf_addch(acc->b, (unsigned char)text[i] < 0x20 ? ' ' : text[i]) != 0)
+            return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     return 0;
 }
 

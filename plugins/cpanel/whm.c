@@ -77,30 +77,32 @@ says_denied(const char *text)
                             strcasestr(text, "token denied") != NULL);
 }
 
-/* Printable, bounded copy of a panel text for a message. */
-static void
-add_text(struct jiku_buf *b, const char *s, size_t max)
+int
+cpanel_add_text(struct jiku_buf *b, const char *s, size_t max)
 {
     size_t n = 0;
+    int r;
 
     for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && n < max; p++, n++)
-        jiku_buf_addch(b, *p < 0x20 || *p == 0x7f ? ' ' : (char)*p);
-    if (s[n] != '\0')
-        jiku_buf_adds(b, "...");
+        if ((r = jiku_buf_addch(b, *p < 0x20 || *p == 0x7f ? ' ' : (char)*p)) != 0)
+            return r;
+    return s[n] != '\0' ? jiku_buf_adds(b, "...") : 0;
 }
 
-/* reason and errors[] of a failed envelope, joined. */
-static void
+/* reason and errors[] of a failed envelope, joined: 0 or JIKU_E_NOMEM. */
+static int
 failure_text(json_t *md, struct jiku_buf *b)
 {
     const char *reason = cpanel_json_str(md, "reason");
     json_t *errors = json_object_get(md, "errors");
     size_t i;
     json_t *e;
+    int r;
 
-    add_text(b, reason != NULL ? reason : "no reason given", 400);
+    if ((r = cpanel_add_text(b, reason != NULL ? reason : "no reason given", 400)) != 0)
+        return r;
     if (!json_is_array(errors) || json_array_size(errors) == 0)
-        return;
+        return 0;
     /* "… 1 error occurred." then ": the error" reads better without the full stop. */
     if (b->len > 0 && b->data[b->len - 1] == '.')
         b->data[--b->len] = '\0';
@@ -110,9 +112,11 @@ failure_text(json_t *md, struct jiku_buf *b)
             continue;
         if (reason != NULL && strcmp(json_string_value(e), reason) == 0)
             continue;
-        jiku_buf_adds(b, i == 0 ? ": " : "; ");
-        add_text(b, json_string_value(e), 400);
+        if ((r = jiku_buf_adds(b, i == 0 ? ": " : "; ")) != 0 ||
+            (r = cpanel_add_text(b, json_string_value(e), 400)) != 0)
+            return r;
     }
+    return 0;
 }
 
 static int
@@ -207,7 +211,10 @@ cpanel_whm_parse(const char *function, long status, const char *body, size_t len
         goto out;
     }
     if (ok == 0) {
-        failure_text(md, &why);
+        if (failure_text(md, &why) != 0) {
+            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+            goto out;
+        }
         r = jiku_err_set(err, says_denied(why.data) ? JIKU_E_AUTH : JIKU_E_PANEL,
                          "WHM '%s' failed: %s", function, why.data);
         goto out;
@@ -242,9 +249,11 @@ cpanel_uapi_result(json_t *root, json_t **data, struct jiku_err *err)
     if (json_is_array(errors)) {
         json_array_foreach(errors, i, e)
         {
-            if (json_is_string(e) && i < 8) {
-                jiku_buf_adds(&why, why.len > 0 ? "; " : "");
-                add_text(&why, json_string_value(e), 400);
+            if (json_is_string(e) && i < 8 &&
+                (jiku_buf_adds(&why, why.len > 0 ? "; " : "") != 0 ||
+                 cpanel_add_text(&why, json_string_value(e), 400) != 0)) {
+                jiku_buf_release(&why);
+                return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
             }
         }
     }
@@ -364,7 +373,8 @@ cpanel_api2_parse(const char *call, long status, const char *body, size_t len, j
          * {"data":{…},"type":"text","error":"…"}
          */
         if ((text = cpanel_json_str(j, "error")) != NULL) {
-            add_text(&why, text, 400);
+            if (cpanel_add_text(&why, text, 400) != 0)
+                goto nomem;
             r = jiku_err_set(err, says_denied(text) ? JIKU_E_AUTH : JIKU_E_PANEL,
                              "cPanel API 2 '%s' failed: %s", call, why.data);
         } else {
@@ -390,7 +400,9 @@ cpanel_api2_parse(const char *call, long status, const char *body, size_t len, j
             reason = cpanel_json_str(item, "reason");
         if (reason == NULL || *reason == '\0')
             reason = text;
-        add_text(&why, reason != NULL && *reason != '\0' ? reason : "no reason given", 400);
+        if (cpanel_add_text(&why, reason != NULL && *reason != '\0' ? reason : "no reason given",
+                            400) != 0)
+            goto nomem;
         r = jiku_err_set(err, says_denied(why.data) ? JIKU_E_AUTH : JIKU_E_PANEL,
                          "cPanel API 2 '%s' failed: %s", call, why.data);
         goto out;
@@ -403,6 +415,9 @@ cpanel_api2_parse(const char *call, long status, const char *body, size_t len, j
     *root = j;
     j = NULL;
     r = 0;
+    goto out;
+nomem:
+    r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
 out:
     jiku_buf_release(&why);
     json_decref(j);

@@ -94,19 +94,20 @@ dry_run_details(struct jiku_op *op, const char *domain, const char *file, bool e
         .exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_buf b = JIKU_BUF_INIT;
     char *root = NULL, *owner = NULL;
-    int r = 0;
+    int r = 0, listed = 0;
 
     if (file == NULL)
-        jiku_buf_addf(&b, "would upload '%s' to '%s'\n", a->backup_path, op->server->name);
-    jiku_buf_addf(&b, "would restore subscription '%s' from %s (%s)\n", domain,
-                  file != NULL ? file : "the uploaded backup", exact ? "exact" : "merge");
+        listed |=
+            jiku_buf_addf(&b, "would upload '%s' to '%s'\n", a->backup_path, op->server->name);
+    listed |= jiku_buf_addf(&b, "would restore subscription '%s' from %s (%s)\n", domain,
+                            file != NULL ? file : "the uploaded backup", exact ? "exact" : "merge");
     if (exact) {
         if ((r = checked_www_root(op, domain, &root, &owner, err)) != 0)
             goto out;
-        jiku_buf_addf(&b,
-                      "would empty the web root '%s' first; these paths would go unless "
-                      "the archive holds them:\n",
-                      root);
+        listed |= jiku_buf_addf(&b,
+                                "would empty the web root '%s' first; these paths would go unless "
+                                "the archive holds them:\n",
+                                root);
         if ((r = plug_run_as_owner(op, NULL, owner, NULL,
                                    "find \"$1\" -mindepth 1 -maxdepth 3 -printf '%P\\n' | sort | "
                                    "head -n 1000",
@@ -118,9 +119,13 @@ dry_run_details(struct jiku_op *op, const char *domain, const char *file, bool e
             size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
 
             if (n > 0)
-                jiku_buf_addf(&b, "- %.*s\n", (int)n, p);
+                listed |= jiku_buf_addf(&b, "- %.*s\n", (int)n, p);
             p += n + (nl != NULL);
         }
+    }
+    if (listed != 0) {
+        r = plug_nomem(err);
+        goto out;
     }
     jiku_buf_rtrim(&b);
     op->result->details = jiku_buf_detach(&b);

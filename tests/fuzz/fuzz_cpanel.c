@@ -44,7 +44,7 @@ listings(int which, const char *s, size_t n)
         (void)cpanel_parse_find_listing(s, n, &h, &err);
     cpanel_listing_sort(&a);
     cpanel_listing_sort(&h);
-    cpanel_home_diff(&a, &h, true, NULL, &d);
+    (void)cpanel_home_diff(&a, &h, true, NULL, &d);
     cpanel_listing_release(&a);
     cpanel_listing_release(&h);
     jiku_buf_release(&d);
