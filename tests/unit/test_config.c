@@ -1330,6 +1330,11 @@ Test(config, warnings_for_keys_of_the_other_panel)
     cr_assert_str_eq(plesk_settings(&s->info)->backup, "auto");
     cr_assert_not_null(s = jiku_config_server(cfg, "s3"));
     cr_assert_eq(cpanel_settings(&s->info)->softaculous_port, 2083);
+    /* a server the configuration did not make gets the same defaults from the plugin */
+    cr_assert_str_eq(plesk_settings(NULL)->dump_dir, "/var/lib/psa/dumps");
+    cr_assert_str_eq(plesk_settings(NULL)->backup, "auto");
+    cr_assert_eq(cpanel_settings(NULL)->softaculous_port, 2083);
+    cr_assert_eq(cpanel_settings(NULL)->pkgacct_start_grace, 30);
 }
 
 Test(config, diag_add_counts_errors_only)
