@@ -443,6 +443,16 @@ apply_target(struct jiku_target_conf *t, struct cfg_target_keys *tk, int id, con
     }
 }
 
+/* KEY of the current section again, first set at FIRST. */
+static void
+duplicate_key(struct cfg_parse *p, const char *key, const struct jiku_source *first)
+{
+    char label[160];
+
+    cfg_error(p, "duplicate key '%s' in %s (first at %s:%d)", key,
+              cfg_section_label(p, label, sizeof(label)), first->file, first->line);
+}
+
 /* "application.stage = jiku" in a [customer] section. */
 static void
 override_key(struct cfg_parse *p, const char *key, const char *value)
@@ -459,9 +469,7 @@ override_key(struct cfg_parse *p, const char *key, const char *value)
     }
     for (size_t i = 0; i < c->n_overrides; i++) {
         if (strcmp(c->overrides[i].action, key) == 0) {
-            cfg_error(p, "duplicate key '%s' in %s (first at %s:%d)", key,
-                      cfg_section_label(p, label, sizeof(label)), c->overrides[i].src.file,
-                      c->overrides[i].src.line);
+            duplicate_key(p, key, &c->overrides[i].src);
             return;
         }
     }
@@ -572,8 +580,7 @@ cfg_key(struct cfg_parse *p, const char *key, const char *value)
         return;
     }
     if (at[id].line != 0) {
-        cfg_error(p, "duplicate key '%s' in %s (first at %s:%d)", key,
-                  cfg_section_label(p, buf, sizeof(buf)), at[id].file, at[id].line);
+        duplicate_key(p, key, &at[id]);
         return;
     }
     at[id].file = p->file;
@@ -610,13 +617,10 @@ void
 cfg_panel_key(struct cfg_parse *p, struct cfg_panel_keys *keys, const char *key, const char *value)
 {
     struct cfg_panel_key *grown, *k;
-    char label[160];
 
     for (size_t i = 0; i < keys->n; i++) {
         if (strcmp(keys->items[i].key, key) == 0) {
-            cfg_error(p, "duplicate key '%s' in %s (first at %s:%d)", key,
-                      cfg_section_label(p, label, sizeof(label)), keys->items[i].at.file,
-                      keys->items[i].at.line);
+            duplicate_key(p, key, &keys->items[i].at);
             return;
         }
     }
