@@ -589,9 +589,9 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
         (r = wpt_resolve_site(panel, op, &live, &li, err)) != 0)
         goto out;
     /* Staging's copy lacks them, and -files-remove-missing (below) would delete them. */
-    if ((r = wpt_refuse_nested(&li, JIKU_E_FAILED,
-                               "promote makes live exactly staging and would remove them", err)) !=
-        0)
+    r = wpt_refuse_nested(&li, JIKU_E_FAILED,
+                          "promote makes live exactly staging and would remove them", err);
+    if (r != 0)
         goto out;
     if ((r = get_blog_public(panel, op, &li, &before, err)) != 0)
         goto out;
