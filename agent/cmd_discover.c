@@ -413,9 +413,10 @@ run_discover(struct discovery *d, struct jiku_err *err)
 {
     const char *plugin = d->server->info.panel;
     struct jiku_op_params params = {.operation_id = "discover"};
+    int r;
 
-    if (jiku_action_server_plugin(d->ctx, d->server, JIKU_VERB_DISCOVER, &params, &d->res, err) !=
-        0)
+    r = jiku_action_server_plugin(d->ctx, d->server, JIKU_VERB_DISCOVER, &params, &d->res, err);
+    if (r != 0)
         return jiku_err_prefix(err, "discover on '%s'", d->server->info.name);
     if (d->res.n_inventory > 0 && d->res.inventory == NULL)
         return jiku_err_set(err, JIKU_E_PLUGIN, "plugin %s listed %zu items without a list", plugin,
