@@ -30,6 +30,7 @@ static const struct {
     [JIKU_VERB_PRUNE] = {"prune", {NULL, NULL}},
     [JIKU_VERB_VERIFY] = {"verify", {NULL, NULL}},
     [JIKU_VERB_DISCOVER] = {"discover", {NULL, NULL}}, /* of a whole server */
+    [JIKU_VERB_UPDATE] = {"update", {NULL, "application.update"}},
 };
 
 const char *const jiku_kind_names[JIKU_KIND_COUNT + 1] = {
@@ -66,7 +67,7 @@ const size_t jiku_n_actions = JIKU_N_ACTIONS;
 static const char *const executable_actions[] = {
     "server.snapshot",      "server.backup",      "server.rollback",      "server.clone",
     "application.snapshot", "application.backup", "application.rollback", "application.stage",
-    "application.promote",  "application.clone",
+    "application.promote",  "application.clone",  "application.update",
 };
 
 static const char *const assignment_names[] = {

@@ -41,7 +41,7 @@
  * (JIKU_HOST_ABI_VERSION, host.h), whose major moves with this one.
  */
 #define JIKU_PLUGIN_ABI_MAJOR 2
-#define JIKU_PLUGIN_ABI_MINOR 0
+#define JIKU_PLUGIN_ABI_MINOR 1
 #define JIKU_PLUGIN_ABI_VERSION ((JIKU_PLUGIN_ABI_MAJOR << 16) | JIKU_PLUGIN_ABI_MINOR)
 #define JIKU_PLUGIN_SYMBOL "jiku_plugin"
 
@@ -74,6 +74,11 @@ enum jiku_verb {
      * the core runs the first DISCOVER of the table.  Read-only on the server.
      */
     JIKU_VERB_DISCOVER,
+    /*
+     * ABI 2.1: an application's updates, one step of the core's flow at a time
+     * (op->params->update, struct jiku_update_params).
+     */
+    JIKU_VERB_UPDATE,
     JIKU_VERB_COUNT
 };
 
@@ -134,6 +139,54 @@ struct jiku_artifact_ref {
 
 enum jiku_rollback_mode { JIKU_ROLLBACK_EXACT = 0, JIKU_ROLLBACK_MERGE = 1 };
 
+/* What of an application an update may touch: bits of jiku_update_params.components. */
+enum jiku_update_component {
+    JIKU_UPDATE_CORE = 0,    /* WordPress core */
+    JIKU_UPDATE_PLUGINS = 1, /* WordPress plugins */
+    JIKU_UPDATE_THEMES = 2,  /* WordPress themes */
+    JIKU_UPDATE_APP = 3,     /* a whole application as its installer updates it (Softaculous) */
+    JIKU_UPDATE_COMPONENT_COUNT
+};
+#define JIKU_UPDATE_BIT(component) (1u << (unsigned)(component))
+
+/*
+ * The step of an update the core asks for (docs/ARCHITECTURE.md, "Updates").  The core runs
+ * LIST first, under the target's lock; only when something is pending does it take the safety
+ * snapshot and go on, with APPLY, or for --staged with the STAGE action, STAGING, the PROMOTE
+ * action and CHECK.
+ */
+enum jiku_update_step {
+    /* Read-only: what is pending, into result->updates (FROM installed, TO available). */
+    JIKU_UPDATE_LIST = 0,
+    /*
+     * Update the live application, then check its health.  Set result->changed right before
+     * the first command that changes it: a failure after that (the update's or the health
+     * check's) makes the core restore the safety snapshot.  result->updates: what was updated
+     * (FROM before, TO installed now); the error of a failed health check carries its evidence.
+     */
+    JIKU_UPDATE_APPLY,
+    /*
+     * As APPLY, on the target's staging copy (which the core's STAGE action just refreshed);
+     * live is never touched, so result->changed stays false.
+     */
+    JIKU_UPDATE_STAGING,
+    /* Read-only: the live application's health check alone (after a promote). */
+    JIKU_UPDATE_CHECK,
+};
+
+/* An update's parameters, from the target's update keys and the command line.  Borrowed. */
+struct jiku_update_params {
+    enum jiku_update_step step;
+    unsigned components;        /* JIKU_UPDATE_BIT()s, only of components the target's kind has */
+    bool core_major;            /* WordPress core: major releases too (update_core = major) */
+    const char *const *exclude; /* plugin and theme slugs held back, NULL-terminated, or NULL */
+    /* The health check: an HTTPS GET of the site, made on the server itself. */
+    const char *health_path; /* URL path, "/" or "/a/b"; the target's path unless set */
+    const char *health_text; /* text the page must contain, or NULL */
+    int health_timeout;      /* seconds for the whole request */
+    int web_port; /* the port of the server's web server on 127.0.0.1 ([server] web_port) */
+};
+
 /* Parameters of one operation, set by the core from the command line. Borrowed. */
 struct jiku_op_params {
     bool dry_run;
@@ -150,6 +203,16 @@ struct jiku_op_params {
      * (NULL-terminated, or NULL), which a clean-up must never remove.
      */
     const char *const *keep_paths;
+    /* ABI 2.1: UPDATE only (NULL for every other verb). */
+    const struct jiku_update_params *update;
+};
+
+/* One component of an update, filled by the plugin (every string malloc()ed). */
+struct jiku_update_item {
+    enum jiku_update_component component;
+    char *name; /* plugin or theme slug, "wordpress", the application's name ("Nextcloud") */
+    char *from; /* the version installed before */
+    char *to;   /* LIST: the version available; otherwise the version installed now */
 };
 
 /* The bit of KIND in jiku_op_result.inventory_kinds. */
@@ -176,7 +239,7 @@ struct jiku_inventory_item {
 /*
  * What an operation made, filled by the plugin.  The core zeroes it before the call and, after
  * it, frees with free() the strings the plugin malloc()ed into it, whether the action succeeded
- * or failed; on failure it reads only changed.
+ * or failed; on failure it reads only changed and updates.
  */
 struct jiku_op_result {
     char *location;    /* archive path on the server */
@@ -206,6 +269,12 @@ struct jiku_op_result {
      * failure too, unlike the members above.
      */
     bool changed;
+    /*
+     * ABI 2.1, UPDATE only: an array of N_UPDATES items, malloc()ed by the plugin, freed (items
+     * and strings) by the core.  Read on failure too: what a failed update had changed.
+     */
+    struct jiku_update_item *updates;
+    size_t n_updates;
 };
 
 /* Mark OP as having changed the server (jiku_op_result.changed). */

@@ -182,7 +182,7 @@ Test(actions, executable_now)
     static const char *const yes[] = {
         "server.snapshot",      "server.backup",      "server.rollback",      "server.clone",
         "application.snapshot", "application.backup", "application.rollback", "application.stage",
-        "application.promote",  "application.clone",
+        "application.promote",  "application.clone",  "application.update",
     };
     size_t n = 0;
 
@@ -190,11 +190,10 @@ Test(actions, executable_now)
         cr_expect(jiku_action_executable(yes[i]), "%s", yes[i]);
     for (size_t i = 0; i < jiku_n_actions; i++)
         n += jiku_action_executable(jiku_actions[i]);
-    cr_expect_eq(n, 10);
+    cr_expect_eq(n, 11);
     cr_expect_not(jiku_action_executable("infrastructure.operate"));
     cr_expect_not(jiku_action_executable("server.update"));
     cr_expect_not(jiku_action_executable("server.mail-accounts"));
-    cr_expect_not(jiku_action_executable("application.update"));
     cr_expect_not(jiku_action_executable("application.users"));
     cr_expect_not(jiku_action_executable("application.phones"));
     cr_expect_not(jiku_action_executable("server.frobnicate"));
@@ -219,6 +218,7 @@ Test(actions, action_for_table)
         {JIKU_VERB_PRUNE, NULL, NULL},
         {JIKU_VERB_VERIFY, NULL, NULL},
         {JIKU_VERB_DISCOVER, NULL, NULL},
+        {JIKU_VERB_UPDATE, NULL, "application.update"},
     };
     static const enum jiku_target_kind server_kinds[] = {JIKU_KIND_ACCOUNT, JIKU_KIND_SUBSCRIPTION};
     static const enum jiku_target_kind app_kinds[] = {JIKU_KIND_WORDPRESS, JIKU_KIND_SOFTACULOUS};
