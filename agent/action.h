@@ -24,6 +24,9 @@ struct jiku_action_args {
     /* prune: the artifact to remove (a row of the caller's list) and what of it goes */
     struct jiku_artifact *artifact;
     enum jiku_prune_what prune;
+    /* update: the components --only keeps (JIKU_UPDATE_BIT()s; 0: all), and --staged */
+    unsigned only;
+    bool staged;
 };
 
 struct jiku_action {

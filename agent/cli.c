@@ -44,6 +44,12 @@ static const struct option clone_opts[] = {
     {"as", required_argument, NULL, 'u'},
     {NULL, 0, NULL, 0},
 };
+static const struct option update_opts[] = {
+    {"check", no_argument, NULL, 'k'},
+    {"only", required_argument, NULL, 'o'},
+    {"staged", no_argument, NULL, 'S'},
+    {NULL, 0, NULL, 0},
+};
 static const struct option customer_opts[] = {
     {"customer", required_argument, NULL, 'C'},
     {NULL, 0, NULL, 0},
@@ -70,54 +76,58 @@ static const struct option servers_opts[] = {
 
 static const struct jiku_command commands[] = {
     {"nightly", jiku_cmd_nightly, NEED_ACTIONS, "", NULL, 0, 0, "nightly",
-     "for every target, the action its nightly key names, then retention"},
+     "for every target, the actions its nightly key lists, then retention", 0},
     {"snapshot", jiku_cmd_snapshot, NEED_ACTIONS, "", targets_opts, 0, -1,
-     "snapshot (TARGET... | --customer C | --all)", "take a snapshot of each target"},
+     "snapshot (TARGET... | --customer C | --all)", "take a snapshot of each target", 0},
     {"backup", jiku_cmd_snapshot, NEED_ACTIONS, "", targets_opts, 0, -1,
      "backup (TARGET... | --customer C | --all)",
-     "make a fresh archive of each target and copy it into backup_dir"},
+     "make a fresh archive of each target and copy it into backup_dir", 0},
     {"rollback", jiku_cmd_rollback, NEED_ACTIONS, "y", rollback_opts, 1, 1,
      "rollback TARGET [--to ID|latest] [--exact|--merge] [--yes]",
-     "safety snapshot, then restore an artifact"},
+     "safety snapshot, then restore an artifact", 0},
     {"stage", jiku_cmd_appverb, NEED_ACTIONS, "y", appverb_opts, 1, 1, "stage TARGET [--domain D]",
-     "create or refresh the staging copy of an application target"},
+     "create or refresh the staging copy of an application target", 0},
     {"unstage", jiku_cmd_appverb, NEED_ACTIONS, "y", appverb_opts, 1, 1, "unstage TARGET",
-     "remove the staging copy"},
+     "remove the staging copy", 0},
     {"promote", jiku_cmd_appverb, NEED_ACTIONS, "y", appverb_opts, 1, 1, "promote TARGET [--yes]",
-     "safety snapshot of live, then push the staging copy to live"},
+     "safety snapshot of live, then push the staging copy to live", 0},
     {"clone", jiku_cmd_clone, NEED_ACTIONS, "", clone_opts, 1, 1,
-     "clone TARGET (--domain D | --server S [--as USER])", "make an independent copy of a target"},
+     "clone TARGET (--domain D | --server S [--as USER])", "make an independent copy of a target",
+     0},
+    {"update", jiku_cmd_update, NEED_ACTIONS, "", update_opts, 1, -1,
+     "update TARGET... [--check] [--only core|plugins|themes|app] [--staged]",
+     "safety snapshot, update, health check; the snapshot restored if the check fails", 'k'},
     {"list", jiku_cmd_list, JIKU_NEED_CATALOG, "", customer_opts, 0, 1,
-     "list [TARGET | --customer C]", "artifacts in the catalog, newest first"},
+     "list [TARGET | --customer C]", "artifacts in the catalog, newest first", 0},
     {"prune", jiku_cmd_prune, NEED_ACTIONS, "", all_opts, 0, -1, "prune (TARGET... | --all)",
-     "apply retention"},
+     "apply retention", 0},
     {"pin", jiku_cmd_pin, JIKU_NEED_CATALOG, "", NULL, 1, 1, "pin ID",
-     "keep an artifact out of retention"},
+     "keep an artifact out of retention", 0},
     {"unpin", jiku_cmd_pin, JIKU_NEED_CATALOG, "", NULL, 1, 1, "unpin ID",
-     "let retention handle an artifact again"},
+     "let retention handle an artifact again", 0},
     {"verify", jiku_cmd_verify, NEED_ACTIONS, "", all_opts, 0, -1, "verify (TARGET... | --all)",
-     "check that each artifact still exists with its checksum"},
+     "check that each artifact still exists with its checksum", 0},
     {"history", jiku_cmd_history, JIKU_NEED_CATALOG, "", history_opts, 0, 0,
-     "history [--target T] [--since DATE]", "the audit, newest first"},
+     "history [--target T] [--since DATE]", "the audit, newest first", 0},
     /* no run row: verifying must not append to what it verifies */
     {"audit", jiku_cmd_audit, JIKU_NEED_CONFIG, "", audit_opts, 1, 1,
-     "audit verify [--head HASH:COUNT]", "check the audit's hash chain"},
+     "audit verify [--head HASH:COUNT]", "check the audit's hash chain", 0},
     {"catalog", jiku_cmd_catalog, JIKU_NEED_CATALOG, "", NULL, 1, 1, "catalog rebuild",
-     "recreate the artifact catalog from the manifests in backup_dir"},
+     "recreate the artifact catalog from the manifests in backup_dir", 0},
     /* 'policy check' and 'config check' load the configuration themselves, to list every
      * diagnostic */
     {"policy", jiku_cmd_policy, 0, "", NULL, 1, 3,
      "policy (show CUSTOMER | explain CUSTOMER ACTION | check)",
-     "the responsibility matrix, one decision, or a lint of every policy file"},
+     "the responsibility matrix, one decision, or a lint of every policy file", 0},
     {"config", jiku_cmd_config, 0, "", NULL, 1, 1, "config (check | show)",
-     "validate the configuration, or print it with secrets redacted"},
+     "validate the configuration, or print it with secrets redacted", 0},
     {"servers", jiku_cmd_servers, JIKU_NEED_PLUGINS, "", servers_opts, 1, -1,
      "servers (check [SERVER...] | trust SERVER --fingerprint SHA256:...)",
-     "probe servers, or enrol a server's SSH host key"},
+     "probe servers, or enrol a server's SSH host key", 0},
     {"discover", jiku_cmd_discover, JIKU_NEED_PLUGINS, "", NULL, 1, 1, "discover SERVER",
-     "list a server's accounts, subscriptions and sites: sections for new ones, drift"},
+     "list a server's accounts, subscriptions and sites: sections for new ones, drift", 0},
     {"plugins", jiku_cmd_plugins, JIKU_NEED_PLUGINS, "", NULL, 0, 0, "plugins",
-     "panel plugins with versions, ABI and the config keys each adds"},
+     "panel plugins with versions, ABI and the config keys each adds", 0},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -284,6 +294,8 @@ parse_command(struct jiku_session *ctx, const struct jiku_command *cmd, int argc
             return JIKU_E_USAGE;
         if (r == 0)
             continue;
+        if (c == cmd->dry_run_opt && c != 0)
+            handle_global(ctx, 'n', NULL);
         if (args->n_opts == JIKU_CMD_MAX_OPTS)
             return jiku_cmd_usage(ctx, cmd, "too many options");
         args->opts[args->n_opts++] = (struct jiku_cmd_opt){c, optarg};

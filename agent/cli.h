@@ -45,6 +45,7 @@ struct jiku_command {
     int min_operands, max_operands; /* max -1: any number */
     const char *usage;   /* "rollback TARGET [--to ID|latest] [--exact|--merge] [--yes]" */
     const char *summary; /* one line for --help */
+    int dry_run_opt;     /* the option that means --dry-run too (update --check), or 0 */
 };
 
 /* argv → exit code: the only place a command's status becomes the process's exit code. */
@@ -74,5 +75,6 @@ int jiku_cmd_clone(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_prune(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_verify(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args);
+int jiku_cmd_update(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 
 #endif

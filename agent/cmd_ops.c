@@ -1,6 +1,6 @@
 /*
  * The commands that act on targets: snapshot, backup, rollback, stage, unstage, promote,
- * clone and nightly.  Each builds a list of actions and hands it to jiku_actions_run.
+ * clone, update and nightly.  Each builds a list of actions and hands it to jiku_actions_run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,7 +266,11 @@ write_metrics(struct jiku_session *ctx, const struct jiku_action *acts, size_t n
     free(ops);
 }
 
-/* What cron runs: each target's nightly action, then retention over every target. */
+/*
+ * What cron runs: each target's nightly actions, then retention over every target.  A target's
+ * actions run in the order its list gives, so they go in rounds: every target's first action,
+ * then every second one (an update after its target's nightly snapshot), and so on.
+ */
 int
 jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
@@ -274,24 +278,25 @@ jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     struct jiku_ping *ping = NULL;
     struct jiku_err err = {0};
     size_t n = 0;
-    int r, code;
+    int r = 0, code;
 
     (void)args; /* no options, no operands */
-    if ((acts = calloc(ctx->cfg->n_targets + 1, sizeof(*acts))) == NULL)
+    if ((acts = calloc(ctx->cfg->n_targets * JIKU_NIGHTLY_MAX + 1, sizeof(*acts))) == NULL)
         return JIKU_E_NOMEM;
     if (!ctx->dry_run)
         ping = jiku_ping_start(ctx->cfg->ping_url);
-    for (size_t i = 0; i < ctx->cfg->n_targets; i++) {
-        const struct jiku_target_conf *t = &ctx->cfg->targets[i];
+    for (size_t round = 0; round < JIKU_NIGHTLY_MAX && r == 0 && !jiku_interrupted(); round++) {
+        size_t first = n;
 
-        if (t->nightly == JIKU_NIGHTLY_NONE)
-            continue;
-        acts[n++] = (struct jiku_action){
-            .target = t,
-            .verb = jiku_nightly_verb(t->nightly),
-        };
+        for (size_t i = 0; i < ctx->cfg->n_targets; i++) {
+            const struct jiku_target_conf *t = &ctx->cfg->targets[i];
+
+            if (round < t->n_nightly)
+                acts[n++] = (struct jiku_action){.target = t, .verb = t->nightly[round]};
+        }
+        if (n > first)
+            r = jiku_actions_run(ctx, acts + first, n - first, &err);
     }
-    r = jiku_actions_run(ctx, acts, n, &err);
     if (r == 0) {
         /* Retention is housekeeping: it never removes the newest good artifact, so it is
          * safe after a failed night too, and its own failures are logged, not counted. */
@@ -311,4 +316,57 @@ jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args)
         jiku_out_text(&ctx->out, "nightly: %u ok, %u failed, %u denied, %u skipped (exit %d)\n",
                       ctx->out.ok, ctx->out.failed, ctx->out.denied, ctx->out.skipped, code);
     return 0;
+}
+
+/*
+ * update TARGET... [--check] [--only C] [--staged]: --check is a dry run (the command table
+ * says so), which asks the plugin what is pending.  --only must name a component every
+ * target has, checked before anything is decided.
+ */
+int
+jiku_cmd_update(struct jiku_session *ctx, const struct jiku_cmd_args *args)
+{
+    struct jiku_action *acts = NULL;
+    struct jiku_err err = {0};
+    const char *only = NULL;
+    unsigned only_bit = 0;
+    bool staged = false;
+    size_t n = 0;
+    int c;
+
+    for (size_t i = 0; i < args->n_opts; i++) {
+        if (args->opts[i].c == 'o')
+            only = args->opts[i].arg;
+        else if (args->opts[i].c == 'S')
+            staged = true;
+    }
+    if (only != NULL) {
+        for (int k = 0; k < JIKU_UPDATE_COMPONENT_COUNT; k++)
+            if (strcmp(jiku_update_component_names[k], only) == 0)
+                only_bit = JIKU_UPDATE_BIT(k);
+        if (only_bit == 0)
+            return jiku_cmd_usage(ctx, args->cmd,
+                                  "invalid --only '%s': expected core, plugins, "
+                                  "themes or app",
+                                  only);
+    }
+    if (select_targets(ctx, args, NULL, false, JIKU_VERB_UPDATE, &acts, &n, &err) != 0) {
+        if (err.status == JIKU_E_USAGE)
+            return jiku_cmd_usage(ctx, args->cmd, "%s", err.msg);
+        return jiku_cmd_fail(ctx, &err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct jiku_target_conf *t = acts[i].target;
+
+        if (only_bit != 0 && (t->update.components & only_bit) == 0) {
+            free(acts);
+            return jiku_cmd_usage(ctx, args->cmd, "--only %s: target '%s' (%s) does not update %s",
+                                  only, t->info.id, jiku_kind_name(t->info.kind), only);
+        }
+        acts[i].args.only = only_bit;
+        acts[i].args.staged = staged;
+    }
+    c = run_actions(ctx, acts, n);
+    free(acts);
+    return c;
 }

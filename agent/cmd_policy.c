@@ -157,18 +157,20 @@ config_check(struct jiku_session *ctx)
     if ((r = jiku_config_load(ctx->config_path, 0, &cfg, &diags, &err)) == 0) {
         for (size_t i = 0; i < cfg->n_targets; i++) {
             const struct jiku_target_conf *t = &cfg->targets[i];
-            struct jiku_decision d;
-            const char *action;
 
-            if (t->nightly == JIKU_NIGHTLY_NONE)
-                continue;
-            action = jiku_action_for(jiku_nightly_verb(t->nightly), t->info.kind);
-            if (jiku_policy_decide(cfg->policies, t->customer, action, &d, &err) == 0 && !d.allowed)
-                jiku_diag_add(&diags, false,
-                              "%s:%d: target '%s' has nightly = %s, but %s; the nightly run "
-                              "will report it denied (set nightly = none or change the contract)",
-                              t->src.file, t->src.line, t->info.id, jiku_nightly_names[t->nightly],
-                              d.reason);
+            for (size_t k = 0; k < t->n_nightly; k++) {
+                const char *verb = jiku_verb_name(t->nightly[k]);
+                const char *action = jiku_action_for(t->nightly[k], t->info.kind);
+                struct jiku_decision d;
+
+                if (jiku_policy_decide(cfg->policies, t->customer, action, &d, &err) == 0 &&
+                    !d.allowed)
+                    jiku_diag_add(&diags, false,
+                                  "%s:%d: target '%s' has %s in nightly, but %s; the nightly run "
+                                  "will report it denied (take %s out of nightly or change the "
+                                  "contract)",
+                                  t->src.file, t->src.line, t->info.id, verb, d.reason, verb);
+            }
         }
     }
     print_diags(ctx, &diags);

@@ -360,6 +360,48 @@ finish_servers(struct cfg_parse *p)
         finish_server(p, &p->cfg->servers[i], &p->priv->server_keys[i]);
 }
 
+/*
+ * What the update and nightly keys of T say, against its kind: only the components the kind
+ * has, and update keys or a nightly update only where there are updates at all.  Unset
+ * components are every one the kind has.
+ */
+static void
+finish_target_updates(struct cfg_parse *p, struct jiku_target_conf *t, const struct jiku_source *at)
+{
+    static const int update_keys[] = {TK_UPDATE,      TK_UPDATE_CORE, TK_UPDATE_EXCLUDE,
+                                      TK_HEALTH_PATH, TK_HEALTH_TEXT, TK_HEALTH_TIMEOUT};
+    unsigned has;
+
+    if (t->info.kind == JIKU_KIND_COUNT)
+        return; /* no kind: said already */
+    has = jiku_kind_update_components(t->info.kind);
+    if (has == 0) {
+        for (size_t i = 0; i < sizeof(update_keys) / sizeof(update_keys[0]); i++)
+            if (at[update_keys[i]].line != 0)
+                cfg_diag(p, true, &at[update_keys[i]], "%s targets have no updates",
+                         jiku_kind_name(t->info.kind));
+        for (size_t i = 0; i < t->n_nightly; i++)
+            if (t->nightly[i] == JIKU_VERB_UPDATE)
+                cfg_diag(p, true, &at[TK_NIGHTLY], "nightly = update: %s targets have no updates",
+                         jiku_kind_name(t->info.kind));
+        return;
+    }
+    if (t->update.components == 0) {
+        t->update.components = has;
+    } else if ((t->update.components & ~has) != 0) {
+        struct jiku_buf names = JIKU_BUF_INIT;
+
+        for (int c = 0; c < JIKU_UPDATE_COMPONENT_COUNT; c++)
+            if ((has & JIKU_UPDATE_BIT(c)) &&
+                jiku_buf_addf(&names, "%s%s", names.len > 0 ? ", " : "",
+                              jiku_update_component_names[c]) != 0)
+                p->nomem = true;
+        cfg_diag(p, true, &at[TK_UPDATE], "invalid update for a %s target: it has only %s",
+                 jiku_kind_name(t->info.kind), names.data);
+        jiku_buf_release(&names);
+    }
+}
+
 /* The target's own keys of its panel, and whether that panel serves its kind. */
 static void
 finish_target_panel(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_target_keys *tk)
@@ -426,6 +468,7 @@ finish_target(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_target
                  "promote_db = default is a WordPress table mode; a %s target promotes all "
                  "tables or none",
                  jiku_kind_name(t->info.kind));
+    finish_target_updates(p, t, at);
     /* a server without a usable panel said why at its panel line; its targets' keys wait */
     if (panel != NULL) {
         finish_target_panel(p, t, tk);

@@ -30,16 +30,18 @@ struct jiku_retention {
     int keep_on_server;
 };
 
-enum jiku_nightly { JIKU_NIGHTLY_NONE = 0, JIKU_NIGHTLY_SNAPSHOT, JIKU_NIGHTLY_BACKUP };
-/* "none", "snapshot", "backup" in enum order, NULL-terminated: the choices of [target] nightly. */
-extern const char *const jiku_nightly_names[];
+/* A target's nightly list holds each of its verbs at most once: snapshot, backup, update. */
+#define JIKU_NIGHTLY_MAX 3
 
-/* The verb a nightly run performs for N (not JIKU_NIGHTLY_NONE). */
-static inline enum jiku_verb
-jiku_nightly_verb(enum jiku_nightly n)
-{
-    return n == JIKU_NIGHTLY_BACKUP ? JIKU_VERB_BACKUP : JIKU_VERB_SNAPSHOT;
-}
+/* A target's update keys (jiku-agent.conf(5)), defaults filled: what its updates may do. */
+struct jiku_update_conf {
+    unsigned components;        /* JIKU_UPDATE_BIT()s; by default every one its kind has */
+    bool core_major;            /* update_core = major */
+    const char *const *exclude; /* update_exclude: slugs, NULL-terminated, or NULL */
+    const char *health_path;    /* NULL: the target's path */
+    const char *health_text;    /* NULL: any page */
+    int health_timeout;         /* seconds */
+};
 
 struct jiku_server_conf {
     struct jiku_server_info info; /* what plugins see */
@@ -55,6 +57,7 @@ struct jiku_server_conf {
     char *ssh_key;
     char *known_hosts;
     int max_parallel;
+    int web_port; /* the web server's port on the server's own 127.0.0.1 (health checks) */
     struct jiku_source src;
 };
 
@@ -78,7 +81,9 @@ struct jiku_target_conf {
     struct jiku_target_info info; /* what plugins see */
     const struct jiku_server_conf *server;
     const struct jiku_customer_conf *customer;
-    enum jiku_nightly nightly;
+    enum jiku_verb nightly[JIKU_NIGHTLY_MAX]; /* what nightly does, in order */
+    size_t n_nightly;
+    struct jiku_update_conf update;
     struct jiku_retention retention; /* effective: the target's keys over [retention] */
     int auto_rollback;               /* 1 yes, 0 no, -1 unset: [agent]'s (jiku_auto_rollback) */
     struct jiku_source src;

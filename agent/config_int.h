@@ -63,6 +63,7 @@ enum cfg_server_key {
     SK_POLL_MAX,
     SK_STRICT_WARNINGS,
     SK_SNAPSHOT_DIR,
+    SK_WEB_PORT,
     SK_COUNT
 };
 
@@ -78,6 +79,12 @@ enum cfg_target_key {
     TK_PROMOTE_DB,
     TK_NIGHTLY,
     TK_AUTO_ROLLBACK,
+    TK_UPDATE,
+    TK_UPDATE_CORE,
+    TK_UPDATE_EXCLUDE,
+    TK_HEALTH_PATH,
+    TK_HEALTH_TEXT,
+    TK_HEALTH_TIMEOUT,
     TK_KEEP_FIRST, /* then RK_COUNT keep_* keys */
     TK_COUNT = TK_KEEP_FIRST + RK_COUNT
 };

@@ -5,8 +5,10 @@
  * whole configuration (references, kind against panel, required keys, which panel's map a
  * key belongs to) run after the last file, in config.c.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +33,7 @@ enum vtype {
     V_LOGIN,   /* user name for a panel's API or SSH */
     V_TEXT,    /* printable text */
     V_URLPATH, /* URL path */
+    V_LIST,    /* words separated by commas: each one of choices, or a slug without them */
     V_LATER,   /* checked once the whole configuration is known */
 };
 
@@ -51,12 +54,14 @@ struct value {
 
 static const char *const log_choices[] = {"auto", "stderr", "syslog", NULL};
 static const char *const promote_db_choices[] = {"all", "default", "none", NULL};
-const char *const jiku_nightly_names[] = {
-    [JIKU_NIGHTLY_NONE] = "none",
-    [JIKU_NIGHTLY_SNAPSHOT] = "snapshot",
-    [JIKU_NIGHTLY_BACKUP] = "backup",
-    NULL,
-};
+/* A list whose first choice is "none" takes it only alone. */
+static const char *const nightly_choices[] = {"none", "snapshot", "backup", "update", NULL};
+static const enum jiku_verb nightly_verbs[] = {JIKU_VERB_COUNT, JIKU_VERB_SNAPSHOT,
+                                               JIKU_VERB_BACKUP, JIKU_VERB_UPDATE};
+static const char *const update_core_choices[] = {"minor", "major", NULL};
+
+/* The longest word of a list value: a plugin or theme slug. */
+#define LIST_WORD_MAX 100
 
 static const struct key_spec agent_keys[AK_COUNT] = {
     [AK_STATE_DIR] = {"state_dir", V_PATH, 0, 0, NULL, false, NULL},
@@ -95,6 +100,7 @@ static const struct key_spec server_keys[SK_COUNT] = {
     [SK_POLL_MAX] = {"poll_max", V_INT, 1, 3600, NULL, false, NULL},
     [SK_STRICT_WARNINGS] = {"strict_warnings", V_BOOL, 0, 0, NULL, false, NULL},
     [SK_SNAPSHOT_DIR] = {"snapshot_dir", V_PATH, 0, 0, NULL, false, NULL},
+    [SK_WEB_PORT] = {"web_port", V_INT, 1, 65535, NULL, false, NULL},
 };
 
 static const struct key_spec customer_keys[CK_COUNT] = {
@@ -112,8 +118,14 @@ static const struct key_spec target_keys[TK_COUNT] = {
     [TK_PATH] = {"path", V_URLPATH, 0, 0, NULL, false, NULL},
     [TK_STAGING_DOMAIN] = {"staging_domain", V_DOMAIN, 0, 0, NULL, true, NULL},
     [TK_PROMOTE_DB] = {"promote_db", V_CHOICE, 0, 0, promote_db_choices, false, NULL},
-    [TK_NIGHTLY] = {"nightly", V_CHOICE, 0, 0, jiku_nightly_names, false, NULL},
+    [TK_NIGHTLY] = {"nightly", V_LIST, 0, 0, nightly_choices, false, NULL},
     [TK_AUTO_ROLLBACK] = {"auto_rollback", V_BOOL, 0, 0, NULL, false, NULL},
+    [TK_UPDATE] = {"update", V_LIST, 0, 0, jiku_update_component_names, false, NULL},
+    [TK_UPDATE_CORE] = {"update_core", V_CHOICE, 0, 0, update_core_choices, false, NULL},
+    [TK_UPDATE_EXCLUDE] = {"update_exclude", V_LIST, 0, 0, NULL, true, NULL},
+    [TK_HEALTH_PATH] = {"health_path", V_URLPATH, 0, 0, NULL, true, NULL},
+    [TK_HEALTH_TEXT] = {"health_text", V_TEXT, 0, 0, NULL, true, NULL},
+    [TK_HEALTH_TIMEOUT] = {"health_timeout", V_INT, 1, 600, NULL, false, NULL},
     KEEP_SPEC(0),
     KEEP_SPEC(1),
     KEEP_SPEC(2),
@@ -198,6 +210,77 @@ check_file(struct cfg_parse *p, const struct key_spec *k, const char *path)
 }
 
 /*
+ * The next word of the list *S into WORD (of LIST_WORD_MAX + 1 bytes), *S moved past it: false
+ * at the end.  Words are separated by commas and blanks; a word too long is cut (and then
+ * matches no choice, and fails the slug check by its length).
+ */
+static bool
+list_word(const char **s, char *word, size_t *len)
+{
+    const char *p = *s + strspn(*s, ", \t");
+    size_t n = strcspn(p, ", \t");
+
+    if (n == 0)
+        return false;
+    *len = n;
+    memcpy(word, p, n < LIST_WORD_MAX ? n : LIST_WORD_MAX);
+    word[n < LIST_WORD_MAX ? n : LIST_WORD_MAX] = '\0';
+    *s = p + n;
+    return true;
+}
+
+/* A plugin's or theme's slug as WordPress makes them. */
+static bool
+valid_slug(const char *s, size_t len)
+{
+    if (len == 0 || len > LIST_WORD_MAX || !isalnum((unsigned char)s[0]))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+            return false;
+    return true;
+}
+
+/*
+ * A list value: each word one of K's choices (V->n gets their bits, by index) or, without
+ * choices, a slug; no word twice.  What was expected, or NULL.
+ */
+static const char *
+check_list(const struct key_spec *k, const char *value, struct value *v, char *buf, size_t len)
+{
+    char word[LIST_WORD_MAX + 1];
+    const char *s = value;
+    unsigned seen = 0;
+    size_t n, words = 0;
+    int i;
+
+    while (list_word(&s, word, &n)) {
+        words++;
+        if (k->choices == NULL) {
+            if (!valid_slug(word, n))
+                return "slugs of letters, digits and ._- separated by commas";
+            continue;
+        }
+        if ((i = choice_index(k->choices, word)) < 0 || n > LIST_WORD_MAX) {
+            snprintf(buf, len, "a list of %s", cfg_join_or(k->choices, word, sizeof(word)));
+            return buf;
+        }
+        if (seen & (1u << i)) {
+            snprintf(buf, len, "each of %s at most once",
+                     cfg_join_or(k->choices, word, sizeof(word)));
+            return buf;
+        }
+        seen |= 1u << i;
+    }
+    if (words == 0)
+        return "at least one word";
+    if (k->choices != NULL && strcmp(k->choices[0], "none") == 0 && (seen & 1u) && words > 1)
+        return "none alone, or a list without none";
+    v->n = (int)seen;
+    return NULL;
+}
+
+/*
  * What VALUE (non-empty) should have been for K, or NULL when it is acceptable: then V holds
  * its number, flag or choice index.  BUF (of LEN) may hold the answer.
  */
@@ -254,6 +337,8 @@ check_value(const struct key_spec *k, const char *value, struct value *v, char *
         if (!jiku_valid_url_path(value))
             return "a URL path such as / or /blog";
         break;
+    case V_LIST:
+        return check_list(k, value, v, buf, len);
     case V_PANEL:
     case V_TEXT:
     case V_LATER:
@@ -403,11 +488,54 @@ apply_server(struct jiku_server_conf *s, int id, const struct value *v)
     case SK_SNAPSHOT_DIR:
         i->snapshot_dir = v->s;
         break;
+    case SK_WEB_PORT:
+        s->web_port = v->n;
+        break;
     }
 }
 
+/* The nightly verbs of the list V (checked), in its order; "none" leaves none. */
 static void
-apply_target(struct jiku_target_conf *t, struct cfg_target_keys *tk, int id, const struct value *v)
+set_nightly(struct jiku_target_conf *t, const struct value *v)
+{
+    char word[LIST_WORD_MAX + 1];
+    const char *s = v->s;
+    size_t n;
+
+    t->n_nightly = 0;
+    while (list_word(&s, word, &n) && t->n_nightly < JIKU_NIGHTLY_MAX) {
+        int i = choice_index(nightly_choices, word);
+
+        if (i > 0)
+            t->nightly[t->n_nightly++] = nightly_verbs[i];
+    }
+}
+
+/* update_exclude: the slugs of V (checked) as a NULL-terminated array in the store. */
+static void
+set_exclude(struct cfg_parse *p, struct jiku_target_conf *t, const struct value *v)
+{
+    char word[LIST_WORD_MAX + 1];
+    const char *s = v->s;
+    const char **slugs;
+    size_t n, count = 0;
+
+    if (v->s == NULL)
+        return;
+    while (list_word(&s, word, &n))
+        count++;
+    if ((slugs = cfg_alloc(p, (count + 1) * sizeof(*slugs))) == NULL)
+        return;
+    s = v->s;
+    for (size_t i = 0; i < count && list_word(&s, word, &n); i++)
+        if ((slugs[i] = cfg_intern(p, word)) == NULL)
+            return;
+    t->update.exclude = slugs;
+}
+
+static void
+apply_target(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_target_keys *tk, int id,
+             const struct value *v)
 {
     switch (id) {
     case TK_SERVER:
@@ -432,10 +560,28 @@ apply_target(struct jiku_target_conf *t, struct cfg_target_keys *tk, int id, con
         t->info.promote_db = promote_db_choices[v->n];
         break;
     case TK_NIGHTLY:
-        t->nightly = (enum jiku_nightly)v->n;
+        set_nightly(t, v);
         break;
     case TK_AUTO_ROLLBACK:
         t->auto_rollback = v->b ? 1 : 0;
+        break;
+    case TK_UPDATE:
+        t->update.components = (unsigned)v->n;
+        break;
+    case TK_UPDATE_CORE:
+        t->update.core_major = v->n == 1;
+        break;
+    case TK_UPDATE_EXCLUDE:
+        set_exclude(p, t, v);
+        break;
+    case TK_HEALTH_PATH:
+        t->update.health_path = v->s;
+        break;
+    case TK_HEALTH_TEXT:
+        t->update.health_text = v->s;
+        break;
+    case TK_HEALTH_TIMEOUT:
+        t->update.health_timeout = v->n;
         break;
     default:
         set_keep(&t->retention, id - TK_KEEP_FIRST, v->n);
@@ -608,7 +754,7 @@ cfg_key(struct cfg_parse *p, const char *key, const char *value)
             p->cfg->customers[p->idx].contact = v.s;
         break;
     default:
-        apply_target(&p->cfg->targets[p->idx], &p->priv->target_keys[p->idx], id, &v);
+        apply_target(p, &p->cfg->targets[p->idx], &p->priv->target_keys[p->idx], id, &v);
         break;
     }
 }

@@ -76,6 +76,7 @@ new_server(struct cfg_parse *p, const char *name)
     s->info.poll_max = 10;
     s->info.snapshot_dir = "/home/jiku-snapshots";
     s->max_parallel = 2;
+    s->web_port = 443;
     s->src.file = p->file;
     s->src.line = p->line;
     p->idx = cfg->n_servers++;
@@ -127,7 +128,7 @@ new_target(struct cfg_parse *p, const char *id)
     t->info.kind = JIKU_KIND_COUNT; /* unset until "kind =" */
     t->info.path = "/";
     t->info.promote_db = "all";
-    t->nightly = JIKU_NIGHTLY_NONE;
+    t->update.health_timeout = 30;
     t->auto_rollback = -1;
     t->retention = (struct jiku_retention){-1, -1, -1, -1, -1, -1};
     t->src.file = p->file;

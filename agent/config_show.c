@@ -115,6 +115,7 @@ add_server(struct show *sh, const struct jiku_server_conf *s, const struct cfg_s
     kvi(sh, "poll_max", i->poll_max);
     kv(sh, "strict_warnings", i->strict_warnings ? "yes" : "no");
     kv(sh, "snapshot_dir", i->snapshot_dir);
+    kvi(sh, "web_port", s->web_port);
     if (i->panel != NULL)
         add_panel_keys(sh, s->facts, true, i->settings, &sk->panel);
 }
@@ -130,6 +131,35 @@ add_customer(struct show *sh, const struct jiku_customer_conf *c)
 }
 
 static void
+add_nightly(struct show *sh, const struct jiku_target_conf *t)
+{
+    put(sh, "nightly = ");
+    for (size_t i = 0; i < t->n_nightly; i++)
+        put(sh, "%s%s", i > 0 ? ", " : "", jiku_verb_name(t->nightly[i]));
+    put(sh, "%s\n", t->n_nightly == 0 ? "none" : "");
+}
+
+/* A target's update keys, where its kind has updates. */
+static void
+add_update(struct show *sh, const struct jiku_update_conf *u)
+{
+    put(sh, "update = ");
+    for (int c = 0, n = 0; c < JIKU_UPDATE_COMPONENT_COUNT; c++)
+        if (u->components & JIKU_UPDATE_BIT(c))
+            put(sh, "%s%s", n++ > 0 ? ", " : "", jiku_update_component_names[c]);
+    put(sh, "\nupdate_core = %s\n", u->core_major ? "major" : "minor");
+    if (u->exclude != NULL) {
+        put(sh, "update_exclude = ");
+        for (size_t i = 0; u->exclude[i] != NULL; i++)
+            put(sh, "%s%s", i > 0 ? ", " : "", u->exclude[i]);
+        put(sh, "\n");
+    }
+    kv(sh, "health_path", u->health_path);
+    kv(sh, "health_text", u->health_text);
+    kvi(sh, "health_timeout", u->health_timeout);
+}
+
+static void
 add_target(struct show *sh, const struct jiku_target_conf *t, const struct cfg_target_keys *tk)
 {
     const struct jiku_target_info *i = &t->info;
@@ -142,9 +172,11 @@ add_target(struct show *sh, const struct jiku_target_conf *t, const struct cfg_t
     kv(sh, "path", i->path);
     kv(sh, "staging_domain", i->staging_domain);
     kv(sh, "promote_db", i->promote_db);
-    kv(sh, "nightly", jiku_nightly_names[t->nightly]);
+    add_nightly(sh, t);
     if (t->auto_rollback >= 0)
         kv(sh, "auto_rollback", t->auto_rollback ? "yes" : "no");
+    if (t->update.components != 0)
+        add_update(sh, &t->update);
     add_retention(sh, &t->retention);
     if (t->server != NULL && t->server->info.panel != NULL)
         add_panel_keys(sh, t->server->facts, false, i->settings, &tk->panel);

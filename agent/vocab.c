@@ -45,11 +45,21 @@ const char *const jiku_kind_names[JIKU_KIND_COUNT + 1] = {
 static const struct {
     int area;            /* the actions that govern it: AREA_SERVER or AREA_APPLICATION */
     bool default_tables; /* promote_db = default names a table set of its (WP Toolkit's) */
+    unsigned updates;    /* the components an update may touch (JIKU_UPDATE_BIT) */
 } kinds[JIKU_KIND_COUNT] = {
-    [JIKU_KIND_ACCOUNT] = {AREA_SERVER, false},
-    [JIKU_KIND_SUBSCRIPTION] = {AREA_SERVER, false},
-    [JIKU_KIND_WORDPRESS] = {AREA_APPLICATION, true},
-    [JIKU_KIND_SOFTACULOUS] = {AREA_APPLICATION, false},
+    [JIKU_KIND_ACCOUNT] = {AREA_SERVER, false, 0},
+    [JIKU_KIND_SUBSCRIPTION] = {AREA_SERVER, false, 0},
+    [JIKU_KIND_WORDPRESS] = {AREA_APPLICATION, true,
+                             JIKU_UPDATE_BIT(JIKU_UPDATE_CORE) |
+                                 JIKU_UPDATE_BIT(JIKU_UPDATE_PLUGINS) |
+                                 JIKU_UPDATE_BIT(JIKU_UPDATE_THEMES)},
+    [JIKU_KIND_SOFTACULOUS] = {AREA_APPLICATION, false, JIKU_UPDATE_BIT(JIKU_UPDATE_APP)},
+};
+
+const char *const jiku_update_component_names[JIKU_UPDATE_COMPONENT_COUNT + 1] = {
+    [JIKU_UPDATE_CORE] = "core",          [JIKU_UPDATE_PLUGINS] = "plugins",
+    [JIKU_UPDATE_THEMES] = "themes",      [JIKU_UPDATE_APP] = "app",
+    [JIKU_UPDATE_COMPONENT_COUNT] = NULL,
 };
 
 /* The matrix order of the tier files; a loaded tier's arrays are indexed by it. */
@@ -145,6 +155,12 @@ bool
 jiku_kind_default_tables(enum jiku_target_kind kind)
 {
     return (int)kind >= 0 && kind < JIKU_KIND_COUNT && kinds[kind].default_tables;
+}
+
+unsigned
+jiku_kind_update_components(enum jiku_target_kind kind)
+{
+    return (int)kind >= 0 && kind < JIKU_KIND_COUNT ? kinds[kind].updates : 0;
 }
 
 int

@@ -27,6 +27,11 @@ bool jiku_kind_is_application(enum jiku_target_kind kind);
 /* Whether promote_db = default (the application's default tables) means anything for KIND. */
 bool jiku_kind_default_tables(enum jiku_target_kind kind);
 
+/* "core", "plugins", "themes", "app" in enum jiku_update_component order, NULL-terminated. */
+extern const char *const jiku_update_component_names[];
+/* The components an update of a KIND target may touch (JIKU_UPDATE_BIT()s; 0: no updates). */
+unsigned jiku_kind_update_components(enum jiku_target_kind kind);
+
 /* Every known action, in matrix order ("infrastructure.operate", "server.snapshot", ...). */
 #define JIKU_N_ACTIONS 16
 extern const char *const jiku_actions[JIKU_N_ACTIONS];

@@ -283,7 +283,7 @@ Test(config, target_defaults_and_inherited_retention)
     cr_assert_str_eq(t->info.path, "/");
     cr_assert_null(t->info.staging_domain);
     cr_assert_str_eq(t->info.promote_db, "all");
-    cr_assert_eq(t->nightly, JIKU_NIGHTLY_NONE);
+    cr_assert_eq(t->n_nightly, 0);
     cr_assert_eq(t->server, jiku_config_server(cfg, "web1"));
     cr_assert_eq(t->customer, jiku_config_customer(cfg, "acme"));
     cr_assert_eq(t->retention.keep_last, 1);
@@ -295,6 +295,45 @@ Test(config, target_defaults_and_inherited_retention)
     cr_assert_null(cfg->customers[0].contact);
     cr_assert_eq(cfg->customers[0].n_overrides, 0);
     cr_assert_not_null(cfg->policies);
+}
+
+/* The update keys, a nightly list in its order, and what the kind gives by default. */
+Test(config, update_keys_and_nightly_list)
+{
+    const struct jiku_target_conf *t;
+
+    expect_ok(load_snippet(ACME "[target acme/blog]\nserver = web1\nkind = wordpress\n"
+                                "account = acmeshop\ndomain = blog.example\npath = /shop\n"
+                                "nightly = backup, update , snapshot\nupdate = themes,plugins\n"
+                                "update_core = major\nupdate_exclude = akismet, hello-dolly\n"
+                                "health_path = /shop/cart\nhealth_text = Add to cart\n"
+                                "health_timeout = 90\n"
+                                "[target acme/cloud]\nserver = web1\nkind = softaculous\n"
+                                "account = acmeshop\ndomain = cloud.example\nnightly = none\n"));
+    cr_assert_not_null(t = jiku_config_target(cfg, "acme/blog"));
+    cr_assert_eq(t->n_nightly, 3);
+    cr_assert_eq(t->nightly[0], JIKU_VERB_BACKUP);
+    cr_assert_eq(t->nightly[1], JIKU_VERB_UPDATE);
+    cr_assert_eq(t->nightly[2], JIKU_VERB_SNAPSHOT);
+    cr_assert_eq(t->update.components,
+                 JIKU_UPDATE_BIT(JIKU_UPDATE_PLUGINS) | JIKU_UPDATE_BIT(JIKU_UPDATE_THEMES));
+    cr_assert(t->update.core_major);
+    cr_assert_not_null(t->update.exclude);
+    cr_assert_str_eq(t->update.exclude[0], "akismet");
+    cr_assert_str_eq(t->update.exclude[1], "hello-dolly");
+    cr_assert_null(t->update.exclude[2]);
+    cr_assert_str_eq(t->update.health_path, "/shop/cart");
+    cr_assert_str_eq(t->update.health_text, "Add to cart");
+    cr_assert_eq(t->update.health_timeout, 90);
+    cr_assert_eq(t->server->web_port, 443);
+
+    cr_assert_not_null(t = jiku_config_target(cfg, "acme/cloud"));
+    cr_assert_eq(t->n_nightly, 0);
+    cr_assert_eq(t->update.components, JIKU_UPDATE_BIT(JIKU_UPDATE_APP));
+    cr_assert_not(t->update.core_major);
+    cr_assert_null(t->update.exclude);
+    cr_assert_null(t->update.health_path);
+    cr_assert_eq(t->update.health_timeout, 30);
 }
 
 static void
@@ -403,7 +442,8 @@ Test(config, every_key)
     cr_assert_eq(c->overrides[2].src.line, 6);
 
     cr_assert_not_null(t = jiku_config_target(cfg, "acme/shop"));
-    cr_assert_eq(t->nightly, JIKU_NIGHTLY_BACKUP);
+    cr_assert_eq(t->n_nightly, 1);
+    cr_assert_eq(t->nightly[0], JIKU_VERB_BACKUP);
     cr_assert_str_eq(t->info.domain, "shop.acme.example");
     cr_assert_eq(t->retention.keep_daily, 14);
     cr_assert_eq(t->retention.keep_on_server, 1);
@@ -413,7 +453,8 @@ Test(config, every_key)
     cr_assert_str_eq(t->info.path, "/nextcloud");
     cr_assert_str_eq(t->info.staging_domain, "staging.cloud.acme.example");
     cr_assert_str_eq(t->info.promote_db, "none");
-    cr_assert_eq(t->nightly, JIKU_NIGHTLY_SNAPSHOT);
+    cr_assert_eq(t->n_nightly, 1);
+    cr_assert_eq(t->nightly[0], JIKU_VERB_SNAPSHOT);
     cr_assert_not_null(t = jiku_config_target(cfg, "acme/site"));
     cr_assert_eq(t->info.kind, JIKU_KIND_SUBSCRIPTION);
     cr_assert_str_eq(t->info.account, "acme.example");
@@ -617,7 +658,30 @@ static const struct bad_case bad_cases[] = {
     {ACME "[target acme/shop]\npromote_db = some\n", 6,
      "invalid promote_db 'some': expected all, default or none"},
     {ACME "[target acme/shop]\nnightly = weekly\n", 6,
-     "invalid nightly 'weekly': expected none, snapshot or backup"},
+     "invalid nightly 'weekly': expected a list of none, snapshot, backup or update"},
+    {ACME "[target acme/shop]\nnightly = snapshot, none\n", 6,
+     "invalid nightly 'snapshot, none': expected none alone, or a list without none"},
+    {ACME "[target acme/shop]\nnightly = update,update\n", 6,
+     "invalid nightly 'update,update': expected each of none, snapshot, backup or update at most "
+     "once"},
+    {ACME "[target acme/shop]\nupdate = core, widgets\n", 6,
+     "invalid update 'core, widgets': expected a list of core, plugins, themes or app"},
+    {ACME "[target acme/shop]\nupdate_exclude = akismet, ../x\n", 6,
+     "invalid update_exclude 'akismet, ../x': expected slugs of letters, digits and ._- separated "
+     "by commas"},
+    {ACME "[target acme/shop]\nupdate_core = latest\n", 6,
+     "invalid update_core 'latest': expected minor or major"},
+    {ACME "[target acme/shop]\nhealth_timeout = 0\n", 6,
+     "invalid health_timeout '0': expected an integer from 1 to 600"},
+    {ACME "[target acme/cloud]\nserver = web1\nkind = softaculous\naccount = shop\n"
+          "domain = cloud.example\nupdate = core\n",
+     10, "invalid update for a softaculous target: it has only app"},
+    {ACME "[target acme/shop]\nserver = web1\nkind = account\naccount = shop\n"
+          "health_text = Welcome\n",
+     9, "account targets have no updates"},
+    {ACME "[target acme/shop]\nserver = web1\nkind = account\naccount = shop\n"
+          "nightly = snapshot, update\n",
+     9, "nightly = update: account targets have no updates"},
     {ACME "[target acme/shop]\nkeep_daily = 10001\n", 6,
      "invalid keep_daily '10001': expected an integer from 0 to 10000"},
     {ACME "[target acme/shop]\nkeep_safety = 1\nkeep_safety = 2\n", 7,
@@ -1147,9 +1211,11 @@ Test(config, example_config_loads)
     cr_assert_eq(cfg->n_targets, 4);
     cr_assert_not_null(t = jiku_config_target(cfg, "acme/blog"));
     cr_assert_eq(t->info.kind, JIKU_KIND_WORDPRESS);
-    cr_assert_eq(t->nightly, JIKU_NIGHTLY_SNAPSHOT);
+    cr_assert_eq(t->n_nightly, 1);
+    cr_assert_eq(t->nightly[0], JIKU_VERB_SNAPSHOT);
     cr_assert_not_null(t = jiku_config_target(cfg, "lowco/site"));
-    cr_assert_eq(t->nightly, JIKU_NIGHTLY_BACKUP);
+    cr_assert_eq(t->n_nightly, 1);
+    cr_assert_eq(t->nightly[0], JIKU_VERB_BACKUP);
     cr_assert_not_null(t = jiku_config_target(cfg, "highco/portal"));
     cr_assert_eq(t->info.kind, JIKU_KIND_SUBSCRIPTION);
     cr_assert_str_eq(t->server->info.name, "plesk1");
