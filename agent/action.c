@@ -40,6 +40,7 @@ struct prepared {
     struct jiku_artifact_ref source_ref;
     bool nothing_left; /* prune: another process removed the artifact first */
     bool called;       /* the plugin was called: the server may hold what it made */
+    bool changed;      /* the command's own action changed the server (result.changed) */
     char *unmade[2];   /* ids reserved for artifacts that were not made (no row left) */
     size_t n_unmade;
     char **keep_paths; /* rollback: artifact locations on the server, never to be removed */
@@ -63,8 +64,9 @@ static const struct verb_rule {
      * copy, then the backup_dir copy goes and the catalog row follows what went.
      */
     bool removes;
-    bool step;  /* a step of the caller's report: no decision line, operation row or report */
-    bool makes; /* makes an artifact of KIND */
+    bool step;    /* a step of the caller's report: no decision line, operation row or report */
+    bool updates; /* the update flow (run_update): its safety snapshot only when one is pending */
+    bool makes;   /* makes an artifact of KIND */
     enum jiku_artifact_kind kind;
 } verb_rules[JIKU_VERB_COUNT] = {
     [JIKU_VERB_SNAPSHOT] = {.makes = true, .kind = JIKU_ARTIFACT_SNAPSHOT},
@@ -72,7 +74,11 @@ static const struct verb_rule {
     [JIKU_VERB_ROLLBACK] = {.safety = true, .dry_run_asks = true, .restores = true},
     [JIKU_VERB_PROMOTE] = {.safety = true},
     [JIKU_VERB_PRUNE] = {.removes = true, .step = true},
+    [JIKU_VERB_UPDATE] = {.safety = true, .dry_run_asks = true, .updates = true},
 };
+
+/* What --staged runs besides the update itself, each decided by its own policy action. */
+static const enum jiku_verb staged_verbs[] = {JIKU_VERB_STAGE, JIKU_VERB_PROMOTE};
 
 /* A dry run of VERB that only decides: no lock, no plugin, reported as skipped. */
 static bool
@@ -286,6 +292,30 @@ plugin_check(const struct prepared *p, struct jiku_err *err)
     return p->plugin->desc.check(&op, p->act->verb, err);
 }
 
+/*
+ * The policy's decision on ACTION for ACT's target into D, printed (SHOW) and audited: 0 when
+ * allowed, JIKU_E_DENIED with its reason when not.
+ */
+static int
+decide(struct jiku_session *ctx, const struct jiku_action *act, const char *action, bool show,
+       struct jiku_decision *d, struct jiku_err *err)
+{
+    const struct jiku_target_conf *t = act->target;
+    int r = jiku_policy_decide(ctx->cfg->policies, t->customer, action, d, err);
+
+    if (d->reason[0] != '\0') {
+        if (show)
+            jiku_out_decision(&ctx->out, d, t->info.id, ctx->dry_run);
+        if (audit_decision(ctx, d, t->info.id, err) != 0)
+            return err->status;
+    }
+    if (r != 0)
+        return r;
+    if (!d->allowed)
+        return jiku_err_set(err, JIKU_E_DENIED, "%s", d->reason);
+    return 0;
+}
+
 /* Everything that may refuse before a side effect. 0: go on; otherwise REP says why not. */
 static int
 prepare(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
@@ -301,18 +331,19 @@ prepare(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
         return jiku_err_set(err, JIKU_E_USAGE, "%s is not an action for %s targets",
                             jiku_verb_name(act->verb), jiku_kind_name(t->info.kind));
 
-    r = jiku_policy_decide(ctx->cfg->policies, t->customer, action, &act->decision, err);
+    r = decide(ctx, act, action, !rule->step, &act->decision, err);
     act->rep.action = act->decision.action != NULL ? act->decision.action : action;
-    if (act->decision.reason[0] != '\0') {
-        if (!rule->step)
-            jiku_out_decision(&ctx->out, &act->decision, t->info.id, ctx->dry_run);
-        if (audit_decision(ctx, &act->decision, t->info.id, err) != 0)
-            return err->status;
-    }
     if (r != 0)
         return r;
-    if (!act->decision.allowed)
-        return jiku_err_set(err, JIKU_E_DENIED, "%s", act->decision.reason);
+    /* --staged also stages and promotes: each needs its own assignment, decided and audited. */
+    for (size_t i = 0; rule->updates && act->args.staged && i < 2; i++) {
+        struct jiku_decision d;
+
+        if ((r = decide(ctx, act, jiku_action_for(staged_verbs[i], t->info.kind), true, &d, err)) !=
+            0)
+            return jiku_err_prefix(err, "update --staged needs %s too",
+                                   jiku_action_for(staged_verbs[i], t->info.kind));
+    }
 
     if (act->args.dest_server != NULL &&
         (p->dest = jiku_config_server(ctx->cfg, act->args.dest_server)) == NULL)
@@ -345,6 +376,11 @@ prepare(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
         return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
                             t->server->info.panel, jiku_verb_name(act->verb),
                             jiku_kind_name(t->info.kind));
+    for (size_t i = 0; rule->updates && act->args.staged && i < 2; i++)
+        if (jiku_plugin_action(p->plugin, staged_verbs[i], t->info.kind) == NULL)
+            return jiku_err_set(err, JIKU_E_UNSUPPORTED, "panel %s cannot %s %s targets",
+                                t->server->info.panel, jiku_verb_name(staged_verbs[i]),
+                                jiku_kind_name(t->info.kind));
     return plugin_check(p, err);
 }
 
@@ -517,28 +553,63 @@ out:
     return r;
 }
 
-/* Any other verb: one plugin call with the command's parameters. */
+/*
+ * One call of FN (the command's own action, or a step of the update flow with UPDATE) with the
+ * command's parameters.  *CHANGED follows the plugin's result; an update's components replace
+ * the report's, on failure too.
+ */
 static int
-call_plugin(struct prepared *p, const char *operation_id, bool *changed, struct jiku_err *err)
+call_plugin(struct prepared *p, jiku_action_fn fn, const struct jiku_update_params *update,
+            const char *operation_id, bool *changed, struct jiku_err *err)
 {
     struct jiku_session *ctx = p->ctx;
     struct jiku_action *act = p->act;
+    struct jiku_op_report *rep = &act->rep;
     const struct jiku_target_conf *t = act->target;
     struct jiku_op_result result = {0};
     struct jiku_op_params params;
     int r;
 
     action_params(p, operation_id, &params);
+    params.update = update;
     p->called = true;
-    r = plugin_call(ctx, p->plugin, p->fn, t->server, t, &params, &result, err);
+    r = plugin_call(ctx, p->plugin, fn, t->server, t, &params, &result, err);
 
     *changed = result.changed;
-    if (r == 0 && result.details != NULL)
-        act->rep.details = strdup(result.details);
-    if (r == 0 && result.warnings != NULL)
-        act->rep.warnings = strdup(result.warnings);
+    if (r == 0 && result.details != NULL) {
+        free(rep->details);
+        rep->details = strdup(result.details);
+    }
+    if (r == 0 && result.warnings != NULL) {
+        free(rep->warnings);
+        rep->warnings = strdup(result.warnings);
+    }
+    if (result.n_updates > 0) {
+        jiku_update_items_free(rep->updates, rep->n_updates);
+        rep->updates = result.updates;
+        rep->n_updates = result.n_updates;
+        result.updates = NULL;
+        result.n_updates = 0;
+    }
     jiku_op_result_release(&result);
     return r;
+}
+
+/* The update's parameters for ACT's target: its keys, --only, and its server's web port. */
+static void
+update_params(const struct jiku_action *act, struct jiku_update_params *u)
+{
+    const struct jiku_target_conf *t = act->target;
+
+    *u = (struct jiku_update_params){
+        .components = t->update.components & (act->args.only != 0 ? act->args.only : ~0u),
+        .core_major = t->update.core_major,
+        .exclude = t->update.exclude,
+        .health_path = t->update.health_path,
+        .health_text = t->update.health_text,
+        .health_timeout = t->update.health_timeout,
+        .web_port = t->server->web_port,
+    };
 }
 
 /*
@@ -556,7 +627,7 @@ remove_artifact(struct prepared *p, const char *operation_id, struct jiku_err *e
     int r;
 
     if (a->location != NULL) {
-        if ((r = call_plugin(p, operation_id, &changed, err)) != 0)
+        if ((r = call_plugin(p, p->fn, NULL, operation_id, &changed, err)) != 0)
             return r;
         free(a->location);
         a->location = NULL;
@@ -769,6 +840,53 @@ after_failure(struct prepared *p, int r, bool changed, struct jiku_err *err)
     return err->status;
 }
 
+/*
+ * The update flow (docs/ARCHITECTURE.md, "Updates"), under the target's lock: what is pending
+ * (LIST: read-only, all a dry run does; nothing pending ends it, with no safety snapshot),
+ * then the safety snapshot and APPLY.  With --staged, STAGE refreshes the staging copy and
+ * STAGING updates and checks it before the safety snapshot, so a staging copy that fails
+ * leaves live untouched; then PROMOTE and CHECK, live's health after it.  A failure after
+ * live changed is undone by after_failure.
+ */
+static int
+run_update(struct prepared *p, const char *opid, struct jiku_err *err)
+{
+    struct jiku_session *ctx = p->ctx;
+    struct jiku_action *act = p->act;
+    struct jiku_op_report *rep = &act->rep;
+    enum jiku_target_kind kind = act->target->info.kind;
+    struct jiku_update_params u;
+    bool changed = false;
+    int r;
+
+    update_params(act, &u);
+    u.step = JIKU_UPDATE_LIST;
+    if ((r = call_plugin(p, p->fn, &u, opid, &changed, err)) != 0 || ctx->dry_run ||
+        rep->n_updates == 0)
+        return r;
+    if (act->args.staged) {
+        if ((r = call_plugin(p, jiku_plugin_action(p->plugin, JIKU_VERB_STAGE, kind), NULL, opid,
+                             &changed, err)) != 0)
+            return jiku_err_prefix(err, "refreshing the staging copy failed; live was not touched");
+        u.step = JIKU_UPDATE_STAGING;
+        if ((r = call_plugin(p, p->fn, &u, opid, &changed, err)) != 0)
+            return jiku_err_prefix(err, "the staging copy failed its update; live was not touched");
+    }
+    if ((r = make_artifact(p, p->snapshot_fn, JIKU_ARTIFACT_SAFETY, opid, &rep->safety_artifact,
+                           NULL, err)) != 0)
+        return jiku_err_prefix(err, "safety snapshot failed, nothing was changed");
+    if (act->args.staged) {
+        u.step = JIKU_UPDATE_CHECK;
+        if ((r = call_plugin(p, jiku_plugin_action(p->plugin, JIKU_VERB_PROMOTE, kind), NULL, opid,
+                             &p->changed, err)) == 0)
+            r = call_plugin(p, p->fn, &u, opid, &changed, err);
+    } else {
+        u.step = JIKU_UPDATE_APPLY;
+        r = call_plugin(p, p->fn, &u, opid, &p->changed, err);
+    }
+    return r != 0 ? after_failure(p, r, p->changed, err) : 0;
+}
+
 static int
 execute(struct prepared *p, struct jiku_err *err)
 {
@@ -780,7 +898,6 @@ execute(struct prepared *p, struct jiku_err *err)
     int64_t start = jiku_now_ms();
     struct jiku_buf name = JIKU_BUF_INIT;
     const char *opid;
-    bool changed = false;
     int r;
 
     /*
@@ -806,6 +923,8 @@ execute(struct prepared *p, struct jiku_err *err)
 
     if (rule->removes) {
         r = remove_artifact(p, opid, err);
+    } else if (rule->updates) {
+        r = run_update(p, opid, err);
     } else if (rule->makes) {
         r = make_artifact(p, p->fn, rule->kind, opid, &rep->artifact, &rep->warnings, err);
     } else if (rule->safety && !ctx->dry_run &&
@@ -816,9 +935,9 @@ execute(struct prepared *p, struct jiku_err *err)
     } else {
         if (rule->restores)
             rep->artifact = strdup(p->source.id);
-        r = call_plugin(p, opid, &changed, err);
+        r = call_plugin(p, p->fn, NULL, opid, &p->changed, err);
         if (r != 0 && rep->safety_artifact != NULL)
-            r = after_failure(p, r, changed, err);
+            r = after_failure(p, r, p->changed, err);
     }
     if (r != 0 && jiku_interrupted() && p->called && !ctx->dry_run && p->op_id != 0)
         record_leftovers(p, p->op_id, opid);
@@ -873,6 +992,11 @@ finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_er
     } else {
         jiku_op_report_fail(rep, r, err->msg);
     }
+    if (rep->n_updates > 0)
+        rep->update_state = r == 0 ? (ctx->dry_run ? "pending" : "updated")
+                            : p->undo_op_id != 0 && p->undo_status == 0 ? "rolled-back"
+                            : !p->changed                               ? "not-applied"
+                                                                        : "failed";
     if (p->op_id == 0)
         return; /* a dry run's decision, or no row could be begun (logged) */
 

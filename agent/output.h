@@ -35,9 +35,15 @@ struct jiku_op_report {
     char *safety_artifact;
     char *details; /* plugin's human summary (dry-run change list), or NULL */
     char *warnings;
+    /* update: its components as the plugin last reported them, and what became of them */
+    struct jiku_update_item *updates;
+    size_t n_updates;
+    const char *update_state; /* pending | updated | rolled-back | not-applied | failed */
 };
 
 void jiku_op_report_release(struct jiku_op_report *rep);
+/* Free the N update items UPDATES (and their strings), as plugins fill them. */
+void jiku_update_items_free(struct jiku_update_item *updates, size_t n);
 /* REP ended with STATUS (< 0): "denied", "interrupted" or "failed", with MSG as its error. */
 void jiku_op_report_fail(struct jiku_op_report *rep, int status, const char *msg);
 
