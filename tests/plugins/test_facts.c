@@ -141,7 +141,8 @@ Test(facts, config_reads_the_panels_own_keys)
     cr_assert_not_null(t->info.settings);
     cr_assert_eq(jiku_config_show(cfg, &shown), 0);
     /* set, and the default of the one left unset, in the order of the panel's map */
-    cr_assert(strstr(shown.data, "snapshot_dir = /home/jiku-snapshots\nregion = us-east\n"
+    cr_assert(strstr(shown.data, "snapshot_dir = /home/jiku-snapshots\nweb_port = 443\n"
+                                 "region = us-east\n"
                                  "ticket_ttl = 120\nstaging_api = no\n") != NULL,
               "%s", shown.data);
     cr_assert(strstr(shown.data, "site_record = wp-77\n") != NULL, "%s", shown.data);
