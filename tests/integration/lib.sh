@@ -163,13 +163,13 @@ sim_server() {
             host=$CPSIM_HOST api_port=$CPSIM_API_PORT api_user=$CPSIM_API_USER
             token=$CPSIM_TOKEN_FILE ca=$CPSIM_CA_FILE ssh_port=$CPSIM_SSH_PORT
             ssh_user=$CPSIM_SSH_USER ssh_key=$CPSIM_SSH_KEY known_hosts=$CPSIM_KNOWN_HOSTS
-            snap=$CPSIM_SNAPSHOT_DIR own="softaculous_port = $CPSIM_CPANEL_PORT"
+            snap=$CPSIM_SNAPSHOT_DIR own="softaculous_port = $CPSIM_CPANEL_PORT" web=$CPSIM_WEB_PORT
             ;;
         plesk)
             host=$PLSIM_HOST api_port=$PLSIM_API_PORT api_user=$PLSIM_API_USER
             token=$PLSIM_SECRET_KEY_FILE ca=$PLSIM_CA_FILE ssh_port=$PLSIM_SSH_PORT
             ssh_user=$PLSIM_SSH_USER ssh_key=$PLSIM_SSH_KEY known_hosts=$PLSIM_KNOWN_HOSTS
-            snap=$PLSIM_SNAPSHOT_DIR own="dump_dir = $PLSIM_DUMP_DIR"
+            snap=$PLSIM_SNAPSHOT_DIR own="dump_dir = $PLSIM_DUMP_DIR" web=$PLSIM_WEB_PORT
             ;;
         *) echo "sim_server: unknown panel '$panel'" >&2; exit 1 ;;
         esac
@@ -187,6 +187,7 @@ ssh_user = $ssh_user
 ssh_key = $ssh_key
 known_hosts = $known_hosts
 snapshot_dir = $snap
+web_port = $web
 $own
 CONF
         for line in "$@"; do printf '%s\n' "$line"; done
