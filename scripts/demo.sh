@@ -77,16 +77,31 @@ if [ ! -t 0 ] && [ ! -t 1 ] && [ ! -t 2 ]; then
     say "(no terminal here, so the agent behaves as under cron: a success prints nothing and"
     say " each failure is one line on stderr; 'list' below shows what the night made)"
 fi
+# Tonight the plugin update offered to acme/blog is a broken one: it leaves a PHP fatal error
+# (a fault of the simulated WP Toolkit, tests/fakes/wptoolkit/README.md).
+printf '{"wptoolkit": [{"command": "wp-cli", "wp_cli": "plugin update", "fault": "break_fatal", "count": 1}]}\n' \
+    >"$fleet/web1/faults.json"
+say "acme/blog and lowco/wp have nightly = snapshot, update: after the night's snapshot, their"
+say "pending WordPress updates.  The plugin update offered to acme/blog tonight is broken."
 run 3 nightly
-say "Exit 3 means partial: every target was done except highco/portal, whose nightly snapshot"
-say "the high tier assigns to the customer.  The configuration asks for something the contract"
-say "forbids, so the run says so every night until one side is fixed: book the service"
-say "(server.snapshot = jiku under [customer highco]) or set nightly = none on the target."
+say "Exit 3 means partial.  lowco/wp was updated (core, plugin and theme) after its snapshot and"
+say "passed its health check.  acme/blog's update broke the site (a PHP fatal error that its"
+say "health check saw), so the agent restored the safety snapshot it took before the update:"
+say "the blog is as it was, and the failure says so.  highco/portal's nightly snapshot is one"
+say "the high tier assigns to the customer; the run says so every night until one side is"
+say "fixed: book the service (server.snapshot = jiku under [customer highco]) or set"
+say "nightly = none on the target."
 say "For monitoring, the run wrote $fleet/metrics.prom:"
 grep '^jiku_agent_operations_total' "$fleet/metrics.prom" | sed 's/^/  /'
 
 step "What the catalog holds now"
 run 0 list
+
+step "The updates of the night"
+run 0 history --target acme/blog
+run 0 update --check acme/blog lowco/wp
+say "acme/blog's plugin update is still pending (the broken one was rolled back); lowco/wp is"
+say "up to date."
 
 step "A refused action, and why"
 run 77 policy explain acme application.stage

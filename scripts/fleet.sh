@@ -92,7 +92,7 @@ CONF
 
     cat >"$dir/conf.d/10-acme.conf" <<'CONF'
 # acme is a medium customer: JIKU runs its servers; application work is open in the medium
-# tier, and acme's contract hands JIKU the snapshots, backups and rollbacks of its
+# tier, and acme's contract hands JIKU the snapshots, backups, rollbacks and updates of its
 # applications.  Staging stays open: `jiku-agent stage acme/blog` is refused until the
 # contract settles it.
 
@@ -102,6 +102,7 @@ contact = ops@acme.example
 application.snapshot = jiku
 application.backup = jiku
 application.rollback = jiku
+application.update = jiku
 
 [target acme/shop]
 server = web1
@@ -117,7 +118,8 @@ account = acmeshop
 domain = blog.acme.example
 path = /
 staging_domain = staging.blog.acme.example
-nightly = snapshot
+health_text = Acme Blog
+nightly = snapshot, update
 
 [target acme/cloud]
 server = web1
@@ -163,7 +165,7 @@ kind = wordpress
 account = lowco
 domain = low.example
 path = /
-nightly = snapshot
+nightly = snapshot, update
 CONF
 
     cat >"$dir/conf.d/30-highco.conf" <<'CONF'

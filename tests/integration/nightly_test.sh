@@ -71,12 +71,14 @@ sh "$FLEET" start "$F" --cpanel-so "$CPANEL_SO" --plesk-so "$PLESK_SO" --policie
     { cat "$T/fleet.log"; exit 1; }
 HIGHCO=$F/conf.d/30-highco.conf
 ALL_OK="acme/blog application.snapshot ok 0
+acme/blog application.update ok 0
 acme/cloud application.backup ok 0
 acme/shop server.snapshot ok 0
 acme/store server.backup ok 0
 acme/storeblog application.snapshot ok 0
 lowco/site server.backup ok 0
-lowco/wp application.snapshot ok 0"
+lowco/wp application.snapshot ok 0
+lowco/wp application.update ok 0"
 
 # --- every target done: exit 0, nothing printed under cron, start + success pinged ---------
 # highco's customer-run snapshot is taken out of the night for this run.
@@ -107,7 +109,7 @@ timeout 300 script -qec "'$BIN' -c '$F/agent.conf' nightly" /dev/null </dev/null
 tr -d '\r' <"$T/tty" >"$T/tty.txt"
 grep -Eq '^acme/cloud +application\.backup +ok +[0-9T]+Z\.acme\.cloud\.b' "$T/tty.txt" ||
     { fail "no table line for acme/cloud on a terminal"; sed 's/^/  | /' "$T/tty.txt" | head -20; }
-has tty.txt "nightly: 7 ok, 0 failed, 1 denied, 0 skipped (exit 3)"
+has tty.txt "nightly: 9 ok, 0 failed, 1 denied, 0 skipped (exit 3)"
 has tty.txt "denied: server.snapshot for customer 'highco'"
 
 # --- web2 down: its targets fail with 69 after retry_deadline, every other target is done --
@@ -120,7 +122,7 @@ highco/portal server.snapshot denied 77"
     want=$(printf '%s\n' "$want" | sed 's|^lowco/\([a-z]*\) \([a-z.]*\) ok 0$|lowco/\1 \2 failed 69|' |
         LC_ALL=C sort)
     [ "$(ops)" = "$want" ] || { fail "operations with web2 down:"; ops | sed 's/^/  | /'; }
-    [ "$(summary)" = "5 2 1 0 3" ] || fail "summary with web2 down: $(summary)"
+    [ "$(summary)" = "6 3 1 0 3" ] || fail "summary with web2 down: $(summary)"
 fi
 [ $(($(date +%s) - started)) -lt 120 ] || fail "a dead server held the night back"
 [ "$(pings)" = "/ping-uuid/start /ping-uuid/fail" ] || fail "pings of a partial run: $(pings)"
@@ -131,7 +133,7 @@ has fleet/metrics.prom 'jiku_agent_operations_total{result="failed"}'
 # The same under cron, in human form: nothing on stdout, one stderr line per failure.
 if run 3 nightly; then
     [ -s "$T/out" ] && fail "a partial nightly without a tty wrote to stdout: $(head -5 "$T/out")"
-    [ "$(wc -l <"$T/err")" = 3 ] || { fail "expected 3 stderr lines"; sed 's/^/  | /' "$T/err"; }
+    [ "$(wc -l <"$T/err")" = 4 ] || { fail "expected 4 stderr lines"; sed 's/^/  | /' "$T/err"; }
     has err "lowco/site"
     has err "lowco/wp"
     has err "highco/portal"
