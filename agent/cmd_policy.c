@@ -25,6 +25,36 @@ is_override(const struct jiku_customer_conf *c, const char *action)
     return false;
 }
 
+/* What the nightly run does for C's targets: each action of a nightly list decided alone. */
+static int
+nightly_show(struct jiku_session *ctx, const struct jiku_customer_conf *c)
+{
+    struct jiku_err err = {0};
+    bool header = false;
+
+    for (size_t i = 0; i < ctx->cfg->n_targets; i++) {
+        const struct jiku_target_conf *t = &ctx->cfg->targets[i];
+
+        for (size_t k = 0; t->customer == c && k < t->n_nightly; k++) {
+            const char *action = jiku_action_for(t->nightly[k], t->info.kind);
+            struct jiku_decision d;
+
+            if (jiku_policy_decide(ctx->cfg->policies, c, action, &d, &err) != 0)
+                return jiku_cmd_fail(ctx, &err);
+            if (!header)
+                jiku_out_text(&ctx->out, "\n%-28s %-9s %-8s %s\n", "NIGHTLY", "ACTION", "ALLOWED",
+                              "POLICY ACTION");
+            header = true;
+            jiku_out_json(&ctx->out, "nightly", "{s:s, s:s, s:s, s:s, s:b}", "customer", c->name,
+                          "target", t->info.id, "action", jiku_verb_name(t->nightly[k]),
+                          "policy_action", d.action, "allowed", d.allowed);
+            jiku_out_text(&ctx->out, "%-28s %-9s %-8s %s\n", t->info.id,
+                          jiku_verb_name(t->nightly[k]), yesno(d.allowed), d.action);
+        }
+    }
+    return 0;
+}
+
 static int
 policy_show(struct jiku_session *ctx, const char *customer)
 {
@@ -53,7 +83,7 @@ policy_show(struct jiku_session *ctx, const char *customer)
                       is_override(c, d.action) ? " (contract)" : "",
                       jiku_action_executable(d.action) ? "" : " (not implemented)");
     }
-    return 0;
+    return nightly_show(ctx, c);
 }
 
 static int

@@ -251,6 +251,12 @@ run 77 update mid/site
 [ "$(log_lines "$T/web1")" = "$lines" ] || fail "a denied update reached the server"
 
 # --- nightly = snapshot, update with the update denied: the snapshot done, exit 3 --------------
+run 0 policy show mid
+grep -Eq '^mid/site +snapshot +yes +application\.snapshot$' "$T/out" &&
+    grep -Eq '^mid/site +update +no +application\.update$' "$T/out" ||
+    { fail "policy show mid: the nightly actions, each decided"; sed 's/^/  | /' "$T/out"; }
+run 0 config check
+has out "target 'mid/site' has update in nightly, but"
 run 3 nightly
 [ "$(artifacts mid/site | awk '$2 == "snapshot" && $3 == "good"' | wc -l)" = 1 ] ||
     fail "nightly: the snapshot of mid/site was not made"
