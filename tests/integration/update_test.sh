@@ -256,7 +256,7 @@ grep -Eq '^mid/site +snapshot +yes +application\.snapshot$' "$T/out" &&
     grep -Eq '^mid/site +update +no +application\.update$' "$T/out" ||
     { fail "policy show mid: the nightly actions, each decided"; sed 's/^/  | /' "$T/out"; }
 run 0 config check
-has out "target 'mid/site' has update in nightly, but"
+has err "target 'mid/site' has update in nightly, but"
 run 3 nightly
 [ "$(artifacts mid/site | awk '$2 == "snapshot" && $3 == "good"' | wc -l)" = 1 ] ||
     fail "nightly: the snapshot of mid/site was not made"
