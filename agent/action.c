@@ -402,6 +402,7 @@ jiku_op_result_release(struct jiku_op_result *res)
         free(it->detail);
     }
     free(res->inventory);
+    jiku_update_items_free(res->updates, res->n_updates);
     memset(res, 0, sizeof(*res));
 }
 
