@@ -980,11 +980,18 @@ begin_op(struct jiku_session *ctx, struct prepared *p, int *r, struct jiku_err *
     }
 }
 
+static const char *
+or_dash(const char *s)
+{
+    return s != NULL ? s : "-";
+}
+
 static void
 finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_err *err)
 {
     struct jiku_action *act = p->act;
     struct jiku_op_report *rep = &act->rep;
+    struct jiku_buf reason = JIKU_BUF_INIT;
     struct jiku_err e2 = {0};
 
     if (r == 0) {
@@ -1000,6 +1007,17 @@ finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_er
                                                                         : "failed";
     if (p->op_id == 0)
         return; /* a dry run's decision, or no row could be begun (logged) */
+    /* An update's record names each component with its versions, and what became of it. */
+    if (jiku_buf_adds(&reason, rep->error != NULL ? rep->error : "ok") != 0)
+        log_error("out of memory");
+    for (size_t i = 0; i < rep->n_updates; i++)
+        if (jiku_buf_addf(&reason, "%s %s %s %s -> %s", i == 0 ? ";" : ",",
+                          jiku_update_component_names[rep->updates[i].component],
+                          or_dash(rep->updates[i].name), or_dash(rep->updates[i].from),
+                          or_dash(rep->updates[i].to)) != 0)
+            log_error("out of memory");
+    if (rep->n_updates > 0 && jiku_buf_addf(&reason, ": %s", rep->update_state) != 0)
+        log_error("out of memory");
 
     struct jiku_audit_record rec = {
         .run_id = ctx->run_id,
@@ -1010,7 +1028,7 @@ finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_er
         .target = rep->target,
         .action = rep->action,
         .decision = rep->status,
-        .reason = rep->error != NULL ? rep->error : "ok",
+        .reason = reason.data,
         .artifact = rep->artifact,
         .dry_run = ctx->dry_run,
     };
@@ -1019,6 +1037,7 @@ finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_er
                             rep->artifact, &e2) != 0 ||
         jiku_audit_append(ctx->cat, &rec, &e2) != 0)
         log_error("%s", e2.msg);
+    jiku_buf_release(&reason);
 }
 
 /* The automatic rollback's operation row and audit record, after the failed operation's. */
