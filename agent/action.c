@@ -569,6 +569,7 @@ call_plugin(struct prepared *p, jiku_action_fn fn, const struct jiku_update_para
     const struct jiku_target_conf *t = act->target;
     struct jiku_op_result result = {0};
     struct jiku_op_params params;
+    bool items_ok;
     int r;
 
     action_params(p, operation_id, &params);
@@ -585,7 +586,15 @@ call_plugin(struct prepared *p, jiku_action_fn fn, const struct jiku_update_para
         free(rep->warnings);
         rep->warnings = strdup(result.warnings);
     }
-    if (result.n_updates > 0) {
+    items_ok = result.n_updates == 0 || result.updates != NULL;
+    for (size_t i = 0; items_ok && i < result.n_updates; i++)
+        items_ok = (unsigned)result.updates[i].component < JIKU_UPDATE_COMPONENT_COUNT &&
+                   result.updates[i].name != NULL;
+    if (!items_ok && r == 0) {
+        r = jiku_err_set(err, JIKU_E_PLUGIN,
+                         "plugin %s reported an update without a component or a name",
+                         p->plugin->desc.name);
+    } else if (items_ok && result.n_updates > 0) {
         jiku_update_items_free(rep->updates, rep->n_updates);
         rep->updates = result.updates;
         rep->n_updates = result.n_updates;
