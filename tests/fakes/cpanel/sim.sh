@@ -51,6 +51,10 @@ EOF
     python3 -B "$fakes/wptoolkit/softaculous.py" seed "$dir"
     python3 -B "$fakes/simlib/tenants.py" check "$dir" # every home belongs to its account
     sim_write_commands python3 "$here/cli.py" whmapi1 uapi pkgacct restorepkg df wp-toolkit
+    # Nextcloud's `php occ` (../wptoolkit/nextcloud.py): run as the account's user, no panel tool
+    printf '#!/bin/sh\nexec python3 -B %s php "$@"\n' "$(q "$fakes/wptoolkit/nextcloud.py")" \
+        >"$dir/ssh/bin/php"
+    chmod 755 "$dir/ssh/bin/php"
     sim_write_guards
     sim_start_services python3
     api_port=$(sim_port api_port)

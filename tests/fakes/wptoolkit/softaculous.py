@@ -6,7 +6,8 @@ The cPanel simulator's HTTPS server calls `Soft(DIR).handle(user, params)` for
 session.  Background work (staging, pushtolive, sclone, backup, restore) runs as a separate
 process `softaculous.py job DIR SSK`, polled with act=eu_tasklist&ssk=SSK.
 
-    softaculous.py seed DIR      the Nextcloud install of acmeshop on cloud.acme.example
+    softaculous.py seed DIR      the Nextcloud install of acmeshop on cloud.acme.example and the
+                                 versions offered (root/var/softaculous/scripts.json)
     softaculous.py job DIR SSK   (internal) one background task
     softaculous.py job-pids DIR  running task processes (for sim.sh stop)
 """
@@ -26,12 +27,18 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
 sys.path.insert(0, HERE)
+import nextcloud  # noqa: E402
 import panels  # noqa: E402
 import sitedb  # noqa: E402
 from simlib import state, tenants  # noqa: E402
 
+# The simulators' web listener serves a directory with an `occ` file with this (README.md).
+render_site = nextcloud.render_site
+
 NEXTCLOUD_SID = "483"
-NEXTCLOUD_VER = "29.0.4"
+NEXTCLOUD_VER = "28.0.4"  # the seeded installation's
+SCRIPTS = {NEXTCLOUD_SID: {"name": "Nextcloud", "softname": "nextcloud", "ver": "28.0.14",
+                           "release_date": "12-12-2024", "cat": "files", "type": "php"}}
 NEVER_ENDS_SECONDS = 3600.0
 SAMPLES_DIR = os.path.join(HERE, "samples")
 MSG = {
@@ -98,6 +105,21 @@ class Soft:
         d = self.panel.p("var", "softaculous", "tasks")
         return os.path.join(d, ssk) if ssk else d
 
+    def scripts(self):
+        """{SID: {name, softname, ver, release_date, cat, type}}: the scripts and the version
+        Softaculous offers of each now, from root's root/var/softaculous/scripts.json (seeded
+        with SCRIPTS; a test may edit it)."""
+        try:
+            with open(self.panel.p("var", "softaculous", "scripts.json")) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    @staticmethod
+    def outdated(ins, script):
+        return bool(script) and nextcloud.version_tuple(script["ver"]) > \
+            nextcloud.version_tuple(ins["ver"])
+
     def user_domains(self, user):
         return {d: i for d, i in self.panel.domains().items() if i["account"] == user}
 
@@ -163,10 +185,69 @@ class Soft:
         return {"title": "Softaculous - Settings", "backup_locs": locs}
 
     def a_installations(self, user, p, fault):
+        """showupdates=true: only the installations with a newer version offered, in the same
+        shape (3P guide list_outdated_ins.md); `ver` stays the installed version."""
+        only_outdated = str(p.get("showupdates", "")) in ("true", "1")
+        scripts = self.scripts()
         out = {}
         for insid, ins in sorted(self.installs(user).items()):
+            if only_outdated and not self.outdated(ins, scripts.get(ins["sid"])):
+                continue
             out.setdefault(ins["sid"], {})[insid] = self.ins_entry(ins)
         return {"title": TITLES["installations"], "installations": out}
+
+    def script_page(self, sid):
+        """What a script's page shows of it (3P guide get_script_info.md): `software.ver` is
+        the version offered now, `info.release_date` its release date."""
+        sc = self.scripts().get(sid)
+        if not sc:
+            raise SoftError("The software you specified does not exist: %s" % sid)
+        return {"title": "Softaculous - Powered by Softaculous",
+                "info": {"overview": "%s (simulated)" % sc["name"],
+                         "release_date": sc.get("release_date", ""), "import": 1},
+                "settings": {}, "dbtype": "mysql",
+                "software": {"name": sc["name"], "softname": sc.get("softname", ""), "ins": 1,
+                             "cat": sc.get("cat", ""), "type": sc.get("type", "php"),
+                             "ver": sc["ver"]}}
+
+    def a_software(self, user, p, fault):
+        """act=software&soft=SID[&giveinfo=1]: the script's page (the same with or without
+        giveinfo, INF), with the account's installations of it."""
+        sid = str(p.get("soft", ""))
+        page = self.script_page(sid)
+        page["installations"] = {i: self.ins_entry(ins) for i, ins in
+                                 sorted(self.installs(user).items()) if ins["sid"] == sid}
+        return page
+
+    def a_upgrade(self, user, p, fault):
+        """act=upgrade&insid=ID, POST softsubmit=1 (3P guides upgrade_ins.md,
+        upgrade_installation.md): synchronous, answering after about the job time once the
+        files (as the account's user) and the record are at the offered version.  Without
+        softsubmit: the form, nothing changed.  The fault `setupcontinue` leaves a step for
+        the web UI (Nextcloud: its database upgrade), `maintenance` leaves maintenance mode on,
+        `break_http` a broken front page (nextcloud.upgrade)."""
+        insid, ins = self.get_ins(user, p)
+        page = dict(self.script_page(ins["sid"]), soft=ins["sid"], insid=insid,
+                    __settings={"softurl": ins["softurl"]})
+        if str(p.get("softsubmit", "")) != "1":
+            return page
+        offered = page["software"]["ver"]
+        if not self.outdated(ins, {"ver": offered}):
+            raise SoftError("The installation is already at the latest version (%s)" % offered)
+        time.sleep(self.panel.job_seconds())
+        path = ins["softpath"]
+        what = fault.get("fault")
+        try:
+            tenants.run_as_owner(self.dir, path, lambda: nextcloud.upgrade(path, offered, what))
+        except OSError as e:
+            raise SoftError("Could not upgrade the installation: %s" % e)
+        data = self.installs(user)
+        data[insid]["ver"] = offered
+        self.save_installs(user, data)
+        cont = ""
+        if what == "setupcontinue":
+            cont = "%s/index.php?step=upgrade" % ins["softurl"].rstrip("/")
+        return dict(page, done=1, setupcontinue=cont)
 
     def get_ins(self, user, p):
         insid = p.get("insid", "")
@@ -602,6 +683,10 @@ class Soft:
 
     # ---- seed --------------------------------------------------------------------------
     def seed(self):
+        d = self.panel.p("var", "softaculous")
+        os.makedirs(d, exist_ok=True)
+        sitedb.atomic_write(os.path.join(d, "scripts.json"), json.dumps(SCRIPTS, indent=1),
+                            0o644)
         user = "acmeshop"
         doms = self.user_domains(user)
         if "cloud.acme.example" not in doms:
@@ -609,21 +694,7 @@ class Soft:
         path = doms["cloud.acme.example"]["docroot"]
         db = "acmeshop_nc1"
         url = "https://cloud.acme.example"
-        sitedb.write_files(path, {
-            "index.php": "<?php\nrequire_once __DIR__ . '/lib/base.php';\n",
-            "version.php": "<?php\n$OC_Version = array(29,0,4,1);\n$OC_VersionString = '%s';\n"
-                           % NEXTCLOUD_VER,
-            "lib/base.php": "<?php /* Nextcloud */\n",
-            "apps/files/appinfo/info.xml": "<info><id>files</id></info>\n",
-            "config/config.php": (
-                "<?php\n$CONFIG = array (\n  'instanceid' => 'ocsim0001',\n"
-                "  'trusted_domains' => array (0 => 'cloud.acme.example'),\n"
-                "  'datadirectory' => '%s',\n  'dbtype' => 'mysql',\n  'dbname' => '%s',\n"
-                "  'dbhost' => 'localhost',\n  'overwrite.cli.url' => '%s',\n"
-                "  'installed' => true,\n);\n" % (os.path.join(path, "data"), db, url)),
-            "data/admin/files/welcome.txt": "Welcome to Nextcloud on cloud.acme.example\n",
-            "data/admin/files/Documents/notes.md": "# notes\nfirst version\n",
-        })
+        sitedb.write_files(path, nextcloud.files(path, db, url, NEXTCLOUD_VER))
         tenants.give(self.dir, path)
         lines = ["-- MySQL dump of `%s` (simulator: one INSERT line = one row)" % db,
                  "CREATE TABLE `oc_appconfig` (`appid` varchar(32), `configkey` varchar(64), "

@@ -8,10 +8,16 @@ create_user_session session, as the agent does (README.md, "Softaculous").  Each
 vendor source of the fact it checks in its docstring; every one would fail against the
 simulator's old behaviour (restore emptying the install by itself, `completed` empty until the
 end, a failed task's error shown in its status, backups always local, staging keys shown).
+
+Issue 14: upgrades (outdated installations, the version offered, act=upgrade and its faults),
+Nextcloud's `php occ status` as the owner of config/config.php only, and the installation's
+page (softaculous.render_site), all following the installation's files.
 """
 
 import json
 import os
+import pwd
+import shlex
 import signal
 import sys
 import time
@@ -23,9 +29,11 @@ FAKES = os.path.dirname(HERE)
 sys.path.insert(0, FAKES)  # simlib
 from simlib import replay  # noqa: E402
 from test_conformance import CpInst  # noqa: E402
+import softaculous  # noqa: E402
 
 JOB_SECONDS = 0.4
 INSID = "483_10001"
+SEEDED, OFFERED = "28.0.4", "28.0.14"
 FLEET = CP = None
 
 
@@ -87,6 +95,12 @@ class Cp(CpInst):
         with open(p, "w") as f:
             json.dump(d, f)
 
+    def upgrade(self):
+        return self.call({"act": "upgrade", "insid": INSID}, {"softsubmit": "1"})
+
+    def record(self):
+        return self.call({"act": "installations"})["installations"]["483"][INSID]
+
 
 def setUpModule():
     global FLEET, CP
@@ -106,6 +120,55 @@ class SoftaculousFacts(unittest.TestCase):
     def setUp(self):
         CP.set_faults({})
         self.live = CP.root("home", "acmeshop", "cloud.acme.example")
+
+    def keep_install(self):
+        """The live installation's version.php, index.php, config/config.php and its record
+        are put back after the test; returns the function that puts them back (the files are
+        the installation's state: putting them back heals it, as the agent's rollback does)."""
+        paths = [os.path.join(self.live, r) for r in ("version.php", "index.php",
+                                                       os.path.join("config", "config.php"))]
+        saved = {}
+        for p in paths + [CP.installs_file()]:
+            with open(p, "rb") as f:
+                saved[p] = f.read()
+
+        def put_back():
+            for p, data in saved.items():
+                with open(p, "wb") as f:  # in place: the owner stays
+                    f.write(data)
+        self.addCleanup(put_back)
+        return put_back
+
+    def offer(self, ver):
+        """The version Softaculous offers of Nextcloud set to ver for this test."""
+        p = CP.root("var", "softaculous", "scripts.json")
+        with open(p) as f:
+            text = f.read()
+        d = json.loads(text)
+        d["483"]["ver"] = ver
+        with open(p, "w") as f:
+            json.dump(d, f)
+
+        def put_back():
+            with open(p, "w") as f:
+                f.write(text)
+        self.addCleanup(put_back)
+
+    def occ(self, args="status --output=json", owner=True):
+        """(exit code, stdout, stderr) of `php occ ARGS` in the live installation, as its
+        owner (setpriv, as the agent runs it) or as root."""
+        pre = "setpriv --reuid=$(id -u acmeshop) --regid=$(id -g acmeshop) --init-groups " \
+            if owner else ""
+        return CP.ssh("cd %s && %sphp occ %s" % (shlex.quote(self.live), pre, args))
+
+    def occ_status(self):
+        code, out, err = self.occ()
+        self.assertEqual(code, 0, (out, err))
+        return json.loads(out)
+
+    def version_php(self):
+        with open(os.path.join(self.live, "version.php")) as f:
+            return f.read()
 
     def restore(self, name, extra=None):
         r = CP.call({"act": "restore", "restore": name},
@@ -251,6 +314,139 @@ class SoftaculousFacts(unittest.TestCase):
         r = CP.call({"act": "pushtolive", "insid": INSID}, {"softsubmit": "1"})
         self.assertIn("error", r)  # the live installation is no staging copy
         os.unlink(os.path.join(self.live, "lib", "pushed.txt"))
+
+    def test_showupdates_lists_only_the_outdated(self):
+        """Softaculous API guide list_outdated_ins.md (deepakbackuply/softaculous_api, a mirror
+        of Softaculous's API docs): act=installations&showupdates=true lists only the
+        installations with an update available, in the shape of `installations`, `ver` the
+        installed version; get_script_info.md: act=software&soft=SID&giveinfo=1 gives the
+        script's `software.ver` (the version offered now), `software.name` and
+        `info.release_date`.  Seeded: Nextcloud 28.0.4 installed, 28.0.14 offered."""
+        r = CP.call({"act": "installations", "showupdates": "true"})
+        self.assertEqual(list(r["installations"]), ["483"])
+        self.assertEqual(r["installations"]["483"][INSID]["ver"], SEEDED)
+        self.assertEqual(r["installations"]["483"][INSID]["softpath"], self.live)
+        info = CP.call({"act": "software", "soft": "483", "giveinfo": "1"})
+        self.assertEqual(info["software"]["ver"], OFFERED)
+        self.assertEqual(info["software"]["name"], "Nextcloud")
+        self.assertRegex(info["info"]["release_date"], r"^\d\d-\d\d-\d{4}$")
+        self.assertIn("error", CP.call({"act": "software", "soft": "99999", "giveinfo": "1"}))
+        self.offer(SEEDED)
+        self.assertEqual(CP.call({"act": "installations", "showupdates": "true"})
+                         ["installations"], {})
+        self.assertEqual(CP.record()["ver"], SEEDED)  # the full list still has it
+
+    def test_upgrade_is_synchronous(self):
+        """Softaculous API guides upgrade_ins.md and upgrade_installation.md: act=upgrade&insid
+        with POST softsubmit=1 answers `done` 1, an empty `setupcontinue` when nothing is left
+        to do in the web UI, and `__settings.softurl`; the answer comes when the work is done.
+        The files (as the account's user) and the record are at the offered version after
+        it; without softsubmit it is the form and nothing changes; an installation already at
+        the offered version answers an error."""
+        self.keep_install()
+        files0 = replay.tree_hash(self.live)
+        form = CP.call({"act": "upgrade", "insid": INSID})
+        self.assertNotIn("done", form)
+        self.assertEqual(form["software"]["ver"], OFFERED)
+        self.assertEqual(replay.tree_hash(self.live), files0)
+        t0 = time.monotonic()
+        r = CP.upgrade()
+        self.assertGreaterEqual(time.monotonic() - t0, JOB_SECONDS)
+        self.assertEqual(r["done"], 1, r)
+        self.assertEqual(r["setupcontinue"], "")
+        self.assertEqual(r["__settings"]["softurl"], "https://cloud.acme.example")
+        self.assertIn("info", r)
+        self.assertIn("$OC_VersionString = '%s';" % OFFERED, self.version_php())
+        uid = pwd.getpwnam("acmeshop").pw_uid
+        for rel in ("version.php", os.path.join("config", "config.php")):
+            self.assertEqual(os.stat(os.path.join(self.live, rel)).st_uid, uid, rel)
+        self.assertEqual(CP.record()["ver"], OFFERED)
+        outdated = CP.call({"act": "installations", "showupdates": "true"})["installations"]
+        self.assertNotIn(INSID, outdated.get("483", {}))
+        st = self.occ_status()
+        self.assertEqual((st["version"], st["versionstring"]), (OFFERED + ".1", OFFERED))
+        self.assertFalse(st["needsDbUpgrade"] or st["maintenance"], st)
+        code, page = softaculous.render_site(self.live, "/")
+        self.assertEqual(code, 200)
+        self.assertIn('<meta name="generator" content="Nextcloud %s">' % OFFERED, page)
+        again = CP.upgrade()
+        self.assertIn("error", again)
+        self.assertNotIn("done", again)
+
+    def test_upgrade_faults(self):
+        """The faults of README.md for act=upgrade, each leaving the upgrade `done`:
+        setupcontinue (a step left in the web UI: Nextcloud's database upgrade, occ status
+        needsDbUpgrade, the page 503), maintenance (occ status maintenance, the page 503,
+        status.php still 200 as Nextcloud's is), break_http (the page 500, occ status fine).
+        Each is healed by putting the files back; `error` changes nothing."""
+        cases = (("setupcontinue", 503, {"needsDbUpgrade": True, "maintenance": False}),
+                 ("maintenance", 503, {"needsDbUpgrade": False, "maintenance": True}),
+                 ("break_http", 500, {"needsDbUpgrade": False, "maintenance": False}))
+        for fault, http, occ in cases:
+            with self.subTest(fault=fault):
+                put_back = self.keep_install()
+                CP.set_faults({"softaculous": {"act": "upgrade", "fault": fault, "count": 1}})
+                r = CP.upgrade()
+                self.assertEqual(r["done"], 1, r)
+                if fault == "setupcontinue":
+                    self.assertRegex(r["setupcontinue"],
+                                     r"^https://cloud\.acme\.example/(.*/)?index\.php\?.+")
+                else:
+                    self.assertEqual(r["setupcontinue"], "")
+                self.assertIn("$OC_VersionString = '%s';" % OFFERED, self.version_php())
+                self.assertEqual(CP.record()["ver"], OFFERED)
+                st = self.occ_status()
+                self.assertEqual({k: st[k] for k in occ}, occ)
+                self.assertEqual(softaculous.render_site(self.live, "/")[0], http)
+                code, body = softaculous.render_site(self.live, "/status.php")
+                self.assertEqual(code, 200)
+                self.assertEqual(json.loads(body)["maintenance"], occ["maintenance"])
+                put_back()
+                st = self.occ_status()
+                self.assertFalse(st["needsDbUpgrade"] or st["maintenance"], st)
+                self.assertEqual(softaculous.render_site(self.live, "/")[0], 200)
+        self.keep_install()
+        files0 = replay.tree_hash(self.live)
+        CP.set_faults({"softaculous": {"act": "upgrade", "fault": "error",
+                                       "message": "Simulated upgrade error"}})
+        self.assertEqual(CP.upgrade()["error"], ["Simulated upgrade error"])
+        self.assertEqual(replay.tree_hash(self.live), files0)
+        CP.set_faults({})
+        self.assertEqual(CP.record()["ver"], SEEDED)
+
+    def test_occ_status_as_the_owner_only(self):
+        """Nextcloud admin manual, occ command "status": the JSON keys below; Nextcloud's
+        console.php refuses any user but the owner of config/config.php ("Console has to be
+        executed with the user that owns the file config/config.php", exit 1), root included;
+        Symfony Console: an unknown command is "not defined" (exit 1)."""
+        code, out, err = self.occ()
+        self.assertEqual(code, 0, err)
+        self.assertEqual(json.loads(out), {
+            "installed": True, "version": SEEDED + ".1", "versionstring": SEEDED, "edition": "",
+            "maintenance": False, "needsDbUpgrade": False, "productname": "Nextcloud",
+            "extendedSupport": False})
+        code, out, err = self.occ("status")
+        self.assertEqual(code, 0, err)
+        self.assertIn("  - versionstring: %s\n" % SEEDED, out)
+        code, out, err = self.occ(owner=False)
+        self.assertEqual(code, 1)
+        self.assertIn("Console has to be executed with the user that owns the file "
+                      "config/config.php\nCurrent user id: 0\n", out)
+        self.assertNotIn("{", out)
+        code, out, err = self.occ("upgrade")
+        self.assertEqual(code, 1)
+        self.assertIn('Command "upgrade" is not defined.', err)
+
+    def test_the_page(self):
+        """softaculous.render_site, the web listener's call for a directory with an `occ` file:
+        200 with Nextcloud's login page, "Nextcloud" in its title and the version in a
+        generator meta (INF: Nextcloud's page has no such meta; it stands for what a check
+        may look for)."""
+        code, page = softaculous.render_site(self.live, "/")
+        self.assertEqual(code, 200)
+        self.assertRegex(page, r"<title>[^<]*Nextcloud[^<]*</title>")
+        self.assertIn('<meta name="generator" content="Nextcloud %s">' % SEEDED, page)
+        self.assertIn('name="login"', page)
 
 
 if __name__ == "__main__":
