@@ -128,6 +128,21 @@ bool wpt_valid_url_path(const char *s);
 int wpt_cmd(const struct wpt_panel *panel, struct jiku_buf *cmd, const char *const *words);
 
 /*
+ * Append `--wp-cli -instance-id ID -- WORDS…` (NULL-terminated, quoted) after the panel's CLI
+ * prefix to CMD: wp-cli on instance ID, which WP Toolkit may run as the site's owner.
+ * JIKU_E_NOMEM without a message.
+ */
+int wpt_wp_cli_cmd(const struct wpt_panel *panel, struct jiku_buf *cmd, long long id,
+                   const char *const *words);
+/*
+ * Run wp-cli WORDS on instance ID as plug_run does (a non-zero exit is JIKU_E_PANEL), named by
+ * its first two words ("wp-cli plugin list") in messages.  RES (may be NULL) as for plug_run.
+ */
+int wpt_wp_cli(const struct wpt_panel *panel, struct jiku_op *op, long long id,
+               const char *const *words, bool safe, struct jiku_exec_result *res,
+               struct jiku_err *err);
+
+/*
  * Every instance WP Toolkit lists on op->server (`--list -format json`): JIKU_E_PANEL when the
  * command fails (no WP Toolkit), JIKU_E_DATA when its answer is unreadable.  OUT is the
  * caller's (wpt_list_release) whatever the result.
@@ -172,6 +187,15 @@ int wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_e
 int wpt_clone(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
 int wpt_prune(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
 int wpt_verify(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+
+/* ---- wptstage.c ---------------------------------------------------------------------------- */
+
+/*
+ * The domain of the target's staging copy into *DOMAIN (malloc()ed): the stage record's, else
+ * the target's staging_domain; JIKU_E_NOTFOUND "'ID' has no staging copy PURPOSE" when neither.
+ */
+int wpt_staging_domain(struct jiku_op *op, const char *purpose, char **domain,
+                       struct jiku_err *err);
 
 /*
  * A panel's action functions PREFIX_probe … PREFIX_verify (struct jiku_plugin_action's
