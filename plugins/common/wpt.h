@@ -5,8 +5,8 @@
  * actions below.
  *
  * wpt.c parses `--list`/`--info` answers and matches a target to its instance; wptremote.c
- * runs WP Toolkit over the host's SSH (commands, files and jobs through remote.h); wptops.c
- * and wptstage.c hold the actions.
+ * runs WP Toolkit over the host's SSH (commands, files and jobs through remote.h); wptops.c,
+ * wptstage.c and wptupdate.c hold the actions.
  */
 #ifndef JIKU_WPT_H
 #define JIKU_WPT_H
@@ -197,8 +197,17 @@ int wpt_verify(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_er
 int wpt_staging_domain(struct jiku_op *op, const char *purpose, char **domain,
                        struct jiku_err *err);
 
+/* ---- wptupdate.c: the UPDATE action (op->params->update) ----------------------------------- */
+
 /*
- * A panel's action functions PREFIX_probe … PREFIX_verify (struct jiku_plugin_action's
+ * One step of an update of the target's WordPress (plugin.h, enum jiku_update_step) through
+ * wp-cli: LIST what is pending of core, plugins and themes; APPLY it on live as one detached
+ * job, then check live's health; STAGING the same on the staging copy; CHECK live's health.
+ */
+int wpt_update(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+
+/*
+ * A panel's action functions PREFIX_probe … PREFIX_update (struct jiku_plugin_action's
  * signature), each the action above with PANEL.
  */
 #define WPT_PANEL_ACTION(prefix, panel, verb)                                                      \
@@ -216,6 +225,7 @@ int wpt_staging_domain(struct jiku_op *op, const char *purpose, char **domain,
     WPT_PANEL_ACTION(prefix, panel, promote)                                                       \
     WPT_PANEL_ACTION(prefix, panel, clone)                                                         \
     WPT_PANEL_ACTION(prefix, panel, prune)                                                         \
-    WPT_PANEL_ACTION(prefix, panel, verify)
+    WPT_PANEL_ACTION(prefix, panel, verify)                                                        \
+    WPT_PANEL_ACTION(prefix, panel, update)
 
 #endif
