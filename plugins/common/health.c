@@ -42,6 +42,8 @@ quote(char *dst, size_t size, const char *text, size_t len)
             continue;
         dst[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
     }
+    while (n > 0 && dst[n - 1] == ' ') /* a closing tag's or the page's last newline */
+        n--;
     dst[n] = '\0';
 }
 

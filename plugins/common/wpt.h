@@ -5,8 +5,8 @@
  * actions below.
  *
  * wpt.c parses `--list`/`--info` answers and matches a target to its instance; wptremote.c
- * runs WP Toolkit over the host's SSH (commands, files and jobs through remote.h); wptops.c
- * and wptstage.c hold the actions.
+ * runs WP Toolkit over the host's SSH (commands, files and jobs through remote.h); wptops.c,
+ * wptstage.c and wptupdate.c hold the actions.
  */
 #ifndef JIKU_WPT_H
 #define JIKU_WPT_H
@@ -128,6 +128,21 @@ bool wpt_valid_url_path(const char *s);
 int wpt_cmd(const struct wpt_panel *panel, struct jiku_buf *cmd, const char *const *words);
 
 /*
+ * Append `--wp-cli -instance-id ID -- WORDS…` (NULL-terminated, quoted) after the panel's CLI
+ * prefix to CMD: wp-cli on instance ID, which WP Toolkit may run as the site's owner.
+ * JIKU_E_NOMEM without a message.
+ */
+int wpt_wp_cli_cmd(const struct wpt_panel *panel, struct jiku_buf *cmd, long long id,
+                   const char *const *words);
+/*
+ * Run wp-cli WORDS on instance ID as plug_run does (a non-zero exit is JIKU_E_PANEL), named by
+ * its first two words ("wp-cli plugin list") in messages.  RES (may be NULL) as for plug_run.
+ */
+int wpt_wp_cli(const struct wpt_panel *panel, struct jiku_op *op, long long id,
+               const char *const *words, bool safe, struct jiku_exec_result *res,
+               struct jiku_err *err);
+
+/*
  * Every instance WP Toolkit lists on op->server (`--list -format json`): JIKU_E_PANEL when the
  * command fails (no WP Toolkit), JIKU_E_DATA when its answer is unreadable.  OUT is the
  * caller's (wpt_list_release) whatever the result.
@@ -173,8 +188,26 @@ int wpt_clone(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err
 int wpt_prune(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
 int wpt_verify(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
 
+/* ---- wptstage.c ---------------------------------------------------------------------------- */
+
 /*
- * A panel's action functions PREFIX_probe … PREFIX_verify (struct jiku_plugin_action's
+ * The domain of the target's staging copy into *DOMAIN (malloc()ed): the stage record's, else
+ * the target's staging_domain; JIKU_E_NOTFOUND "'ID' has no staging copy PURPOSE" when neither.
+ */
+int wpt_staging_domain(struct jiku_op *op, const char *purpose, char **domain,
+                       struct jiku_err *err);
+
+/* ---- wptupdate.c: the UPDATE action (op->params->update) ----------------------------------- */
+
+/*
+ * One step of an update of the target's WordPress (plugin.h, enum jiku_update_step) through
+ * wp-cli: LIST what is pending of core, plugins and themes; APPLY it on live as one detached
+ * job, then check live's health; STAGING the same on the staging copy; CHECK live's health.
+ */
+int wpt_update(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+
+/*
+ * A panel's action functions PREFIX_probe … PREFIX_update (struct jiku_plugin_action's
  * signature), each the action above with PANEL.
  */
 #define WPT_PANEL_ACTION(prefix, panel, verb)                                                      \
@@ -192,6 +225,7 @@ int wpt_verify(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_er
     WPT_PANEL_ACTION(prefix, panel, promote)                                                       \
     WPT_PANEL_ACTION(prefix, panel, clone)                                                         \
     WPT_PANEL_ACTION(prefix, panel, prune)                                                         \
-    WPT_PANEL_ACTION(prefix, panel, verify)
+    WPT_PANEL_ACTION(prefix, panel, verify)                                                        \
+    WPT_PANEL_ACTION(prefix, panel, update)
 
 #endif

@@ -19,6 +19,40 @@ wpt_cmd(const struct wpt_panel *panel, struct jiku_buf *cmd, const char *const *
 }
 
 int
+wpt_wp_cli_cmd(const struct wpt_panel *panel, struct jiku_buf *cmd, long long id,
+               const char *const *words)
+{
+    char iid[32];
+    const char *head[] = {"--wp-cli", "-instance-id", iid, "--", NULL};
+    int r;
+
+    snprintf(iid, sizeof(iid), "%lld", id);
+    if ((r = wpt_cmd(panel, cmd, head)) != 0)
+        return r;
+    return plug_words(cmd, words);
+}
+
+int
+wpt_wp_cli(const struct wpt_panel *panel, struct jiku_op *op, long long id,
+           const char *const *words, bool safe, struct jiku_exec_result *res, struct jiku_err *err)
+{
+    struct jiku_buf cmd = JIKU_BUF_INIT, what = JIKU_BUF_INIT;
+    int r;
+
+    if (wpt_wp_cli_cmd(panel, &cmd, id, words) != 0 ||
+        jiku_buf_addf(&what, "wp-cli %s%s%s", words[0], words[1] != NULL ? " " : "",
+                      words[1] != NULL ? words[1] : "") != 0) {
+        r = plug_nomem(err);
+        goto out;
+    }
+    r = plug_run(op, NULL, cmd.data, safe, WPT_JSON_MAX + 1, what.data, res, err);
+out:
+    jiku_buf_release(&cmd);
+    jiku_buf_release(&what);
+    return r;
+}
+
+int
 wpt_list(const struct wpt_panel *panel, struct jiku_op *op, struct wpt_list *out,
          struct jiku_err *err)
 {

@@ -127,29 +127,6 @@ marker_rewrite(struct jiku_op *op, const struct marker *m, struct jiku_err *err)
     return marker_write(op, m->domain, m->created, m->path, m->db, m->dbuser, err);
 }
 
-/* `--wp-cli -instance-id ID -- WORDS`; RES (may be NULL) is the caller's. */
-static int
-wp_cli(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_instance *inst,
-       const char *const *words, bool safe, struct jiku_exec_result *res, struct jiku_err *err)
-{
-    struct jiku_buf cmd = JIKU_BUF_INIT;
-    char iid[32];
-    int r;
-
-    snprintf(iid, sizeof(iid), "%lld", inst->id);
-    {
-        const char *head[] = {"--wp-cli", "-instance-id", iid, "--", NULL};
-
-        if (wpt_cmd(panel, &cmd, head) != 0 || plug_words(&cmd, words) != 0) {
-            jiku_buf_release(&cmd);
-            return plug_nomem(err);
-        }
-    }
-    r = plug_run(op, NULL, cmd.data, safe, 65536, "WP Toolkit --wp-cli", res, err);
-    jiku_buf_release(&cmd);
-    return r;
-}
-
 /* The site's blog_public option into *VALUE (malloc()ed). */
 static int
 get_blog_public(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_instance *inst,
@@ -159,7 +136,7 @@ get_blog_public(const struct wpt_panel *panel, struct jiku_op *op, const struct 
     struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     int r;
 
-    if ((r = wp_cli(panel, op, inst, w, true, &res, err)) != 0)
+    if ((r = wpt_wp_cli(panel, op, inst->id, w, true, &res, err)) != 0)
         return r;
     jiku_buf_rtrim(&res.out);
     if ((*value = strdup(res.out.data)) == NULL)
@@ -174,7 +151,7 @@ set_blog_public(const struct wpt_panel *panel, struct jiku_op *op, const struct 
 {
     const char *w[] = {"option", "update", "blog_public", value, NULL};
 
-    return wp_cli(panel, op, inst, w, false, NULL, err);
+    return wpt_wp_cli(panel, op, inst->id, w, false, NULL, err);
 }
 
 /* `--clone` of LIVE onto DOMAIN's document root, as a detached job. */
@@ -216,6 +193,26 @@ out:
     return r;
 }
 
+int
+wpt_staging_domain(struct jiku_op *op, const char *purpose, char **domain, struct jiku_err *err)
+{
+    struct marker m = {0};
+    const char *d;
+    int r;
+
+    *domain = NULL;
+    if ((r = marker_read(op, &m, err)) != 0)
+        return r;
+    d = m.domain != NULL ? m.domain : op->target->staging_domain;
+    if (d == NULL)
+        r = jiku_err_set(err, JIKU_E_NOTFOUND, "'%s' has no staging copy %s", op->target->id,
+                         purpose);
+    else if ((*domain = strdup(d)) == NULL)
+        r = plug_nomem(err);
+    marker_release(&m);
+    return r;
+}
+
 /* `wp config get NAME` of INST: a constant of its wp-config.php, read by wp-cli. */
 static int
 config_get(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_instance *inst,
@@ -226,7 +223,7 @@ config_get(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_i
     int r;
 
     *value = NULL;
-    if ((r = wp_cli(panel, op, inst, w, true, &res, err)) != 0)
+    if ((r = wpt_wp_cli(panel, op, inst->id, w, true, &res, err)) != 0)
         return r;
     jiku_buf_rtrim(&res.out);
     if (!valid_db_name(res.out.data))
@@ -563,24 +560,16 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
     const char *mode = op->target->promote_db != NULL ? op->target->promote_db : "all";
     struct wpt_site live, stg;
     struct wpt_instance li = {0}, si = {0};
-    struct marker m = {0};
     struct jiku_buf cmd = JIKU_BUF_INIT;
-    char *before = NULL, *after = NULL, *job = NULL, sid[32], lid[32];
-    const char *domain;
+    char *before = NULL, *after = NULL, *job = NULL, *domain = NULL, sid[32], lid[32];
     bool running = false;
     int r;
 
     if (strcmp(mode, "all") != 0 && strcmp(mode, "default") != 0 && strcmp(mode, "none") != 0)
         return jiku_err_set(err, JIKU_E_CONFIG, "promote_db of '%s' is '%s', not all|default|none",
                             op->target->id, mode);
-    if ((r = marker_read(op, &m, err)) != 0)
+    if ((r = wpt_staging_domain(op, "to promote", &domain, err)) != 0)
         return r;
-    domain = m.domain != NULL ? m.domain : op->target->staging_domain;
-    if (domain == NULL) {
-        r = jiku_err_set(err, JIKU_E_NOTFOUND, "'%s' has no staging copy to promote",
-                         op->target->id);
-        goto out;
-    }
     if ((r = wpt_target_site(panel, op, NULL, &live, err)) != 0 ||
         (r = wpt_target_site(panel, op, domain, &stg, err)) != 0 ||
         (r = plug_job_dir(op->server, op->params->operation_id, "promote", &job, err)) != 0)
@@ -646,13 +635,13 @@ wpt_promote(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *
                     li.site_url, mode) != 0)
         op->result->details = NULL;
 out:
-    marker_release(&m);
     wpt_instance_release(&li);
     wpt_instance_release(&si);
     jiku_buf_release(&cmd);
     free(before);
     free(after);
     free(job);
+    free(domain);
     return r;
 }
 

@@ -359,5 +359,6 @@ int cpanel_wp_promote(struct jiku_op *op, struct jiku_err *err);
 int cpanel_wp_clone(struct jiku_op *op, struct jiku_err *err);
 int cpanel_wp_prune(struct jiku_op *op, struct jiku_err *err);
 int cpanel_wp_verify(struct jiku_op *op, struct jiku_err *err);
+int cpanel_wp_update(struct jiku_op *op, struct jiku_err *err);
 
 #endif
