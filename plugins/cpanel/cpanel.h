@@ -230,12 +230,14 @@ struct cpanel_soft_session {
 /* An installation as "installations" lists it. */
 struct cpanel_soft_ins {
     char *insid;
-    char *domain;     /* softdomain */
-    char *directory;  /* softdirectory without slashes ("" = the domain's root) */
-    char *path;       /* softpath, or NULL */
-    char *url;        /* softurl, or NULL */
-    char *live_insid; /* a staging copy's live installation, or NULL */
-    char *script;
+    char *domain;          /* softdomain */
+    char *directory;       /* softdirectory without slashes ("" = the domain's root) */
+    char *path;            /* softpath, or NULL */
+    char *url;             /* softurl, or NULL */
+    char *live_insid;      /* a staging copy's live installation, or NULL */
+    char *script;          /* script, else script_name: "Nextcloud"; or NULL */
+    char *sid;             /* the script's id in Softaculous's list, or NULL */
+    char *ver;             /* the version installed, or NULL */
     char *backup_location; /* the saved backup location ("" or "0": local), NULL: not shown */
     bool is_staging;
     bool has_is_staging; /* is_staging shown at all (undocumented: absent says nothing) */
@@ -279,6 +281,23 @@ int cpanel_soft_find_ins(json_t *root, const char *domain, const char *dir, cons
                          struct cpanel_soft_ins *out, struct jiku_err *err);
 void cpanel_soft_ins_release(struct cpanel_soft_ins *i);
 bool cpanel_soft_valid_insid(const char *s);
+/* Whether I is a Nextcloud: by its script name, or without one by Nextcloud's script id. */
+bool cpanel_soft_is_nextcloud(const struct cpanel_soft_ins *i);
+/* A version as Softaculous shows them: 1-64 of [A-Za-z0-9._+-], starting alphanumeric. */
+bool cpanel_soft_valid_version(const char *s);
+/*
+ * act=software&giveinfo=1: the script's name (software.name, printable) and the version
+ * Softaculous offers (software.ver) into *NAME and *VER, both malloc()ed.  JIKU_E_DATA without
+ * them.
+ */
+int cpanel_soft_offer(json_t *root, char **name, char **ver, struct jiku_err *err);
+/*
+ * The answer to act=upgrade (an "error" is cpanel_soft_parse's): JIKU_E_FAILED when a
+ * "setupcontinue" URL says a step remains in the web interface (the message names it, a
+ * session segment hidden), JIKU_E_PANEL without a non-empty "done".  WHAT names the upgrade in
+ * the message ("the upgrade of Nextcloud 28.0.4 (installation '483_1')").
+ */
+int cpanel_soft_upgraded(json_t *root, const char *what, struct jiku_err *err);
 /* The names of INSID's backups (every one when INSID is NULL), one a line, into NAMES. */
 int cpanel_soft_backup_names(json_t *root, const char *insid, struct jiku_buf *names,
                              struct jiku_err *err);
@@ -342,6 +361,8 @@ int cpanel_soft_promote(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_clone(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_prune(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err);
+/* softupdate.c: one step of an update (op->params->update->step). */
+int cpanel_soft_update(struct jiku_op *op, struct jiku_err *err);
 
 /* ---- wordpress.c: the actions on `wordpress` targets (plugins/common/wpt.h) ------------ */
 

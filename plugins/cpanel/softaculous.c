@@ -94,6 +94,18 @@ cpanel_soft_ins_at(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *do
     return r;
 }
 
+int
+cpanel_soft_check_home(struct jiku_op *op, const struct cpanel_soft_ctx *c,
+                       const struct cpanel_soft_ins *ins, struct jiku_err *err)
+{
+    if (ins->path != NULL && !plug_path_inside(ins->path, c->acct.homedir) &&
+        strcmp(ins->path, c->acct.homedir) != 0)
+        return jiku_err_set(err, JIKU_E_DATA,
+                            "installation '%s' of '%s' lies outside the home '%s' of '%s'",
+                            ins->insid, op->target->id, c->acct.homedir, c->user);
+    return 0;
+}
+
 /* The target's own installation, checked to lie in the account's home. */
 static int
 find_live(struct jiku_op *op, struct cpanel_soft_ctx *c, struct jiku_err *err)
@@ -103,12 +115,7 @@ find_live(struct jiku_op *op, struct cpanel_soft_ctx *c, struct jiku_err *err)
 
     if ((r = cpanel_soft_ins_at(op, c, t->domain, target_dir(t), NULL, &c->live, err)) != 0)
         return r;
-    if (c->live.path != NULL && !plug_path_inside(c->live.path, c->acct.homedir) &&
-        strcmp(c->live.path, c->acct.homedir) != 0)
-        return jiku_err_set(err, JIKU_E_DATA,
-                            "installation '%s' of '%s' lies outside the home '%s' of '%s'",
-                            c->live.insid, t->id, c->acct.homedir, c->user);
-    return 0;
+    return cpanel_soft_check_home(op, c, &c->live, err);
 }
 
 int

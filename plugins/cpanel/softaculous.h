@@ -1,6 +1,6 @@
 /*
- * What the Softaculous actions (softaculous.c, softstage.c) share: one operation's view of the
- * account, its session and the target's installation.
+ * What the Softaculous actions (softaculous.c, softstage.c, softupdate.c) share: one operation's
+ * view of the account, its session and the target's installation.
  */
 #ifndef JIKU_CPANEL_SOFTACULOUS_H
 #define JIKU_CPANEL_SOFTACULOUS_H
@@ -27,6 +27,12 @@ int cpanel_soft_open_live(struct jiku_op *op, struct cpanel_soft_ctx *c, struct 
 int cpanel_soft_ins_at(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *domain,
                        const char *dir, const char *insid, struct cpanel_soft_ins *out,
                        struct jiku_err *err);
+/*
+ * INS's directory (softpath), when shown, lies in the account's home (from WHM, never from
+ * Softaculous alone): JIKU_E_DATA otherwise.
+ */
+int cpanel_soft_check_home(struct jiku_op *op, const struct cpanel_soft_ctx *c,
+                           const struct cpanel_soft_ins *ins, struct jiku_err *err);
 /* Start ACT (a background task) and wait for it; *SSK_OUT (may be NULL) gets its key. */
 int cpanel_soft_run_task(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *act,
                          const struct cpanel_param *q, size_t nq, const struct cpanel_param *form,
@@ -34,6 +40,21 @@ int cpanel_soft_run_task(struct jiku_op *op, struct cpanel_soft_ctx *c, const ch
 /* After ACT reached 100%: C->live still listed under its id at the target's domain and path. */
 int cpanel_soft_check_live(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *act,
                            struct jiku_err *err);
+/*
+ * softstage.c: the agent's stage record of the target, *INSID and *DOMAIN (malloc()ed);
+ * JIKU_E_NOTFOUND without one, JIKU_E_USAGE when --domain names another domain.  WHAT: the
+ * refused action ("push").
+ */
+int cpanel_soft_read_stage_record(struct jiku_op *op, const char *what, char **insid, char **domain,
+                                  struct jiku_err *err);
+/*
+ * softstage.c: installation INSID, the staging copy of C->live the stage record says the agent
+ * made at the root of DOMAIN, into OUT; JIKU_E_NOTFOUND when it is no longer listed,
+ * JIKU_E_DATA when it is listed elsewhere or Softaculous says it is no copy of C->live.
+ */
+int cpanel_soft_recorded_staging(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *insid,
+                                 const char *domain, struct cpanel_soft_ins *out,
+                                 struct jiku_err *err);
 /* Run WORDS (NULL-terminated, each quoted) over SSH. */
 int cpanel_soft_run_words(struct jiku_op *op, const char *const *words, const char *what,
                           struct jiku_err *err);

@@ -1,7 +1,7 @@
 /*
  * Answers of the Softaculous enduser API on cPanel (docs/WIRE.md §2.7, §5): the
- * session URL and its redirect, the JSON envelope, task keys and the task list, installations
- * and backups.  Shapes vary between versions ([3P] docs): objects or lists, numbers or
+ * session URL and its redirect, the JSON envelope, task keys and the task list, installations,
+ * backups and updates.  Shapes vary between versions ([3P] docs): objects or lists, numbers or
  * strings are both read; what cannot be read is JIKU_E_DATA, never a guess.
  */
 #include <ctype.h>
@@ -305,6 +305,8 @@ cpanel_soft_ins_release(struct cpanel_soft_ins *i)
     free(i->live_insid);
     free(i->script);
     free(i->backup_location);
+    free(i->sid);
+    free(i->ver);
     memset(i, 0, sizeof(*i));
 }
 
@@ -330,6 +332,22 @@ dup_or_null(char **dst, const char *s)
     return 0;
 }
 
+/* A text or an integer V as text into *OUT: NULL when V is neither, or an empty text. */
+static int
+scalar_from(json_t *v, char **out)
+{
+    char num[32];
+
+    *out = NULL;
+    if (json_is_string(v) && *json_string_value(v) != '\0')
+        return dup_or_null(out, json_string_value(v));
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+        return dup_or_null(out, num);
+    }
+    return 0;
+}
+
 /*
  * The saved backup location LOC (a location id, text or number) into *OUT: NULL when not shown
  * or empty, "?" for a value that cannot be read (then taken as not local).
@@ -337,17 +355,13 @@ dup_or_null(char **dst, const char *s)
 static int
 location_from(json_t *loc, char **out)
 {
-    char num[32];
+    int r;
 
     *out = NULL;
     if (empty_value(loc))
         return 0;
-    if (json_is_string(loc))
-        return dup_or_null(out, json_string_value(loc));
-    if (json_is_integer(loc)) {
-        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(loc));
-        return dup_or_null(out, num);
-    }
+    if ((r = scalar_from(loc, out)) != 0 || *out != NULL)
+        return r;
     return dup_or_null(out, "?");
 }
 
@@ -357,7 +371,7 @@ ins_from(json_t *v, const char *key, struct cpanel_soft_ins *out)
 {
     struct jiku_buf d = JIKU_BUF_INIT;
     const char *insid = cpanel_json_str(v, "insid"), *dir = cpanel_json_str(v, "softdirectory");
-    const char *url = cpanel_json_str(v, "softurl");
+    const char *url = cpanel_json_str(v, "softurl"), *script = cpanel_json_str(v, "script");
     json_t *live = json_object_get(v, "live_insid"), *loc = json_object_get(v, "backup_location");
     int r = 0;
 
@@ -374,7 +388,10 @@ ins_from(json_t *v, const char *key, struct cpanel_soft_ins *out)
         dup_or_null(&out->domain, cpanel_json_str(v, "softdomain")) != 0 ||
         dup_or_null(&out->path, cpanel_json_str(v, "softpath")) != 0 ||
         dup_or_null(&out->url, url) != 0 ||
-        dup_or_null(&out->script, cpanel_json_str(v, "script")) != 0)
+        dup_or_null(&out->script, script != NULL ? script : cpanel_json_str(v, "script_name")) !=
+            0 ||
+        scalar_from(json_object_get(v, "sid"), &out->sid) != 0 ||
+        scalar_from(json_object_get(v, "ver"), &out->ver) != 0)
         r = JIKU_E_NOMEM;
     if (r == 0 && json_is_string(live) && *json_string_value(live) != '\0')
         r = dup_or_null(&out->live_insid, json_string_value(live));
@@ -488,6 +505,106 @@ cpanel_soft_valid_insid(const char *s)
         if (!isalnum((unsigned char)s[i]) && s[i] != '_')
             return false;
     return true;
+}
+
+/* ---- updates (docs/WIRE.md §5.7) ----------------------------------------------------- */
+
+/*
+ * Softaculous's id of Nextcloud in its script list, as the simulator seeds it
+ * (tests/fakes/wptoolkit/README.md): asked only of an installation that shows no script name.
+ */
+#define NEXTCLOUD_SID "483"
+
+bool
+cpanel_soft_is_nextcloud(const struct cpanel_soft_ins *i)
+{
+    if (i->script != NULL)
+        return strcasecmp(i->script, "Nextcloud") == 0;
+    return i->sid != NULL && strcmp(i->sid, NEXTCLOUD_SID) == 0;
+}
+
+bool
+cpanel_soft_valid_version(const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+
+    if (n == 0 || n > 64 || !isalnum((unsigned char)s[0]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && strchr("._+-", s[i]) == NULL)
+            return false;
+    return true;
+}
+
+int
+cpanel_soft_offer(json_t *root, char **name, char **ver, struct jiku_err *err)
+{
+    json_t *sw = json_object_get(root, "software");
+    const char *nm = cpanel_json_str(sw, "name");
+    struct jiku_buf b = JIKU_BUF_INIT;
+
+    *name = NULL;
+    if (scalar_from(json_object_get(sw, "ver"), ver) != 0)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    if (!cpanel_soft_valid_version(*ver) || nm == NULL || *nm == '\0') {
+        free(*ver);
+        *ver = NULL;
+        return jiku_err_set(err, JIKU_E_DATA,
+                            "Softaculous's script page gives no software name and valid version");
+    }
+    if (cpanel_add_text(&b, nm, 64) != 0 || (*name = jiku_buf_detach(&b)) == NULL) {
+        jiku_buf_release(&b);
+        free(*ver);
+        *ver = NULL;
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/*
+ * URL for a message: a /cpsessN segment (the session, a credential) as "/cpsess*", control
+ * bytes as spaces, at most 200 bytes.  0 or JIKU_E_NOMEM.
+ */
+static int
+add_url_text(struct jiku_buf *b, const char *url)
+{
+    for (const char *p = url; *p != '\0'; p++) {
+        if (b->len >= 200)
+            return jiku_buf_adds(b, "...");
+        if (strncmp(p, "/cpsess", 7) == 0) {
+            if (jiku_buf_adds(b, "/cpsess*") != 0)
+                return JIKU_E_NOMEM;
+            for (p += 7; isdigit((unsigned char)p[0]); p++)
+                ;
+            p--;
+            continue;
+        }
+        if (jiku_buf_addch(b, (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p) != 0)
+            return JIKU_E_NOMEM;
+    }
+    return 0;
+}
+
+int
+cpanel_soft_upgraded(json_t *root, const char *what, struct jiku_err *err)
+{
+    json_t *cont = json_object_get(root, "setupcontinue");
+    struct jiku_buf url = JIKU_BUF_INIT;
+    int r;
+
+    if (truthy(cont)) {
+        if (add_url_text(&url, json_is_string(cont) ? json_string_value(cont) : "?") != 0)
+            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        else
+            r = jiku_err_set(err, JIKU_E_FAILED,
+                             "%s stopped: a step remains in Softaculous's web interface (%s)", what,
+                             url.data);
+        jiku_buf_release(&url);
+        return r;
+    }
+    if (!truthy(json_object_get(root, "done")))
+        return jiku_err_set(err, JIKU_E_PANEL, "Softaculous did not report %s done", what);
+    return 0;
 }
 
 /* ---- backups ------------------------------------------------------------------------- */

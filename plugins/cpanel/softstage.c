@@ -268,9 +268,9 @@ out:
  * one that is shown and disagrees stops the operation all the same.  JIKU_E_NOTFOUND when
  * the installation is no longer listed.
  */
-static int
-recorded_staging(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *insid,
-                 const char *domain, struct cpanel_soft_ins *out, struct jiku_err *err)
+int
+cpanel_soft_recorded_staging(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *insid,
+                             const char *domain, struct cpanel_soft_ins *out, struct jiku_err *err)
 {
     int r;
 
@@ -296,9 +296,9 @@ recorded_staging(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *insi
  * The agent's stage record of the target: *INSID and *DOMAIN (malloc()ed); JIKU_E_NOTFOUND
  * without one, JIKU_E_USAGE when --domain names another domain.  WHAT: the refused action.
  */
-static int
-read_stage_record(struct jiku_op *op, const char *what, char **insid, char **domain,
-                  struct jiku_err *err)
+int
+cpanel_soft_read_stage_record(struct jiku_op *op, const char *what, char **insid, char **domain,
+                              struct jiku_err *err)
 {
     struct jiku_buf rec = JIKU_BUF_INIT;
     int r;
@@ -347,10 +347,10 @@ cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
 
     memset(&c, 0, sizeof(c));
     /* Only the installation the agent's own stage record names is ever removed. */
-    if ((r = read_stage_record(op, "remove", &insid, &domain, err)) != 0 ||
+    if ((r = cpanel_soft_read_stage_record(op, "remove", &insid, &domain, err)) != 0 ||
         (r = cpanel_soft_open_live(op, &c, err)) != 0)
         goto out;
-    r = recorded_staging(op, &c, insid, domain, &st, err);
+    r = cpanel_soft_recorded_staging(op, &c, insid, domain, &st, err);
     if (r == JIKU_E_NOTFOUND) {
         /* Gone already; but the domain goes only when no other installation sits on it. */
         jiku_err_clear(err);
@@ -402,10 +402,10 @@ cpanel_soft_promote(struct jiku_op *op, struct jiku_err *err)
 
     memset(&c, 0, sizeof(c));
     /* Only the staging copy the agent's own stage record names is pushed. */
-    if ((r = read_stage_record(op, "push", &insid, &domain, err)) != 0 ||
+    if ((r = cpanel_soft_read_stage_record(op, "push", &insid, &domain, err)) != 0 ||
         (r = cpanel_soft_open_live(op, &c, err)) != 0)
         goto out;
-    if ((r = recorded_staging(op, &c, insid, domain, &st, err)) != 0) {
+    if ((r = cpanel_soft_recorded_staging(op, &c, insid, domain, &st, err)) != 0) {
         if (r == JIKU_E_NOTFOUND)
             jiku_err_prefix(err, "the staging copy '%s' the agent made on '%s' is gone", insid,
                             domain);
