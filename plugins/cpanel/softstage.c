@@ -224,13 +224,68 @@ record_stage(struct jiku_op *op, const char *insid, const char *domain, struct j
     return r;
 }
 
+/* Remove installation INSID (a staging copy the agent made) whole: files, data, database, user. */
+static int
+remove_copy(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *insid, struct jiku_err *err)
+{
+    const struct cpanel_param q[] = {{"insid", insid}};
+    const struct cpanel_param form[] = {{"removeins", "1"},
+                                        {"remove_dir", "1"},
+                                        {"remove_datadir", "1"},
+                                        {"remove_db", "1"},
+                                        {"remove_dbuser", "1"}};
+    json_t *root = NULL;
+    int r;
+
+    /* Synchronous: the answer is the removal's result. */
+    r = cpanel_soft_call(op, &c->sess, "remove", q, 1, form, 5, true, &root, err);
+    json_decref(root);
+    return r;
+}
+
+/*
+ * A stage onto DOMAIN where the agent's own earlier stage left its staging copy refreshes it:
+ * that copy (and only that one, as the stage record names it) is removed first, the domain
+ * kept.  *REFRESHED is set when one was removed.
+ */
+static int
+drop_own_copy(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *domain, bool *refreshed,
+              struct jiku_err *err)
+{
+    struct cpanel_soft_ins st = {0};
+    char *insid = NULL, *recorded = NULL;
+    int r;
+
+    *refreshed = false;
+    r = cpanel_soft_read_stage_record(op, "refresh", &insid, &recorded, err);
+    if (r == JIKU_E_NOTFOUND || (r == 0 && strcasecmp(recorded, domain) != 0)) {
+        jiku_err_clear(err);
+        r = 0;
+        goto out;
+    }
+    if (r != 0)
+        goto out;
+    r = cpanel_soft_recorded_staging(op, c, insid, recorded, &st, err);
+    if (r == JIKU_E_NOTFOUND) {
+        jiku_err_clear(err);
+        r = 0;
+    } else if (r == 0 && (r = remove_copy(op, c, st.insid, err)) == 0) {
+        *refreshed = true;
+    }
+out:
+    cpanel_soft_ins_release(&st);
+    free(insid);
+    free(recorded);
+    return r;
+}
+
 int
 cpanel_soft_stage(struct jiku_op *op, struct jiku_err *err)
 {
     struct cpanel_soft_ctx c;
     const char *domain = NULL;
     char *insid = NULL;
-    bool created = false;
+    bool created = false, refreshed = false;
     int r;
 
     memset(&c, 0, sizeof(c));
@@ -243,7 +298,8 @@ cpanel_soft_stage(struct jiku_op *op, struct jiku_err *err)
                          c.live.insid, op->target->id);
         goto out;
     }
-    if ((r = domain_free(op, &c, domain, err)) != 0 ||
+    if ((r = drop_own_copy(op, &c, domain, &refreshed, err)) != 0 ||
+        (r = domain_free(op, &c, domain, err)) != 0 ||
         (r = ensure_domain(op, c.user, domain, true, &created, err)) != 0)
         goto out;
     if ((r = make_copy(op, &c, "staging", domain, &insid, err)) != 0) {
@@ -253,8 +309,9 @@ cpanel_soft_stage(struct jiku_op *op, struct jiku_err *err)
     }
     if ((r = record_stage(op, insid, domain, err)) != 0)
         goto out;
-    if (plug_strfmt(&op->result->details, "staged '%s' as installation '%s' on %s%s", c.live.insid,
-                    insid, domain, created ? " (domain created)" : "") != 0)
+    if (plug_strfmt(&op->result->details, "staged '%s' as installation '%s' on %s%s%s",
+                    c.live.insid, insid, domain, created ? " (domain created)" : "",
+                    refreshed ? " (the earlier staging copy replaced)" : "") != 0)
         op->result->details = NULL;
 out:
     free(insid);
@@ -333,14 +390,8 @@ out:
 int
 cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
 {
-    const struct cpanel_param form[] = {{"removeins", "1"},
-                                        {"remove_dir", "1"},
-                                        {"remove_datadir", "1"},
-                                        {"remove_db", "1"},
-                                        {"remove_dbuser", "1"}};
     struct cpanel_soft_ins st = {0};
     struct cpanel_soft_ctx c;
-    json_t *root = NULL;
     char *insid = NULL, *domain = NULL;
     bool removed_domain = false;
     int r;
@@ -361,10 +412,7 @@ cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
         r = JIKU_E_NOTFOUND;
     }
     if (r == 0) {
-        const struct cpanel_param q[] = {{"insid", st.insid}};
-
-        /* Synchronous: the answer is the removal's result. */
-        if ((r = cpanel_soft_call(op, &c.sess, "remove", q, 1, form, 5, true, &root, err)) != 0)
+        if ((r = remove_copy(op, &c, st.insid, err)) != 0)
             goto out;
     } else if (r == JIKU_E_NOTFOUND) {
         op->host->log(op, JIKU_LOG_INFO, "no staging installation on '%s'", domain);
@@ -380,7 +428,6 @@ cpanel_soft_unstage(struct jiku_op *op, struct jiku_err *err)
                     removed_domain ? " and the domain the agent created" : "") != 0)
         op->result->details = NULL;
 out:
-    json_decref(root);
     cpanel_soft_ins_release(&st);
     cpanel_soft_ctx_release(&c);
     free(insid);

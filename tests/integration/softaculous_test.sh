@@ -130,6 +130,14 @@ grep -q "staging.cloud.acme.example" "$LIVE_DB" && fail "staging URL left in the
 rows | grep -q " safety good " || fail "promote took no safety snapshot"
 [ "$(acts pushtolive)" = 1 ] || fail "pushtolive not sent exactly once"
 
+# --- stage again refreshes the agent's own staging copy: the old one removed, a fresh one made -
+printf 'only in the old staging copy\n' >"$STAGING/apps/files/stale.txt"
+run 0 stage acme/cloud && has out "the earlier staging copy replaced"
+installs | grep -q "^$ST_ID " && fail "the old staging installation $ST_ID is still listed"
+installs | grep -q " staging.cloud.acme.example  1$" || fail "no fresh staging copy: $(installs)"
+[ -e "$STAGING/apps/files/stale.txt" ] && fail "the refreshed staging copy kept the old copy's file"
+[ "$(acts pushtolive)" = 1 ] || fail "a refresh pushed to live"
+
 # --- unstage removes the copy and the domain the agent made --------------------------------
 run 0 unstage acme/cloud
 installs | grep -q "staging.cloud.acme.example" && fail "the staging installation is still there"
