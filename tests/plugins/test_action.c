@@ -928,6 +928,16 @@ Test(engine, nightly_snapshots_then_updates)
                                      "nightco/site|application.update|ok|0|NULL\n"
                                      "denyco/site|application.update|denied|77|NULL\n",
                                      night, deny));
+    /* Round by round: the updates are decided only once the snapshots are done. */
+    cr_assert_str_eq(rows("SELECT event, target, action, decision FROM audit ORDER BY seq"),
+                     "decision|nightco/site|application.snapshot|allow\n"
+                     "decision|denyco/site|application.snapshot|allow\n"
+                     "operation|nightco/site|application.snapshot|ok\n"
+                     "operation|denyco/site|application.snapshot|ok\n"
+                     "decision|nightco/site|application.update|allow\n"
+                     "decision|denyco/site|application.update|deny\n"
+                     "operation|denyco/site|application.update|denied\n"
+                     "operation|nightco/site|application.update|ok\n");
     /* Partly done: exit 3. */
     cr_assert_eq(jiku_out_exit_code(&s.out), 3);
 }
