@@ -22,7 +22,9 @@
  * (one line), so "update:apply" in $JIKU_RECORDER_FAIL or $JIKU_RECORDER_CHANGED names that
  * step alone.  Every step but check reports $JIKU_RECORDER_PENDING (0 when unset) components,
  * on failure too: component i is the i-th of the asked components in turn, named "wordpress",
- * "plugin-i", "theme-i" or "app", from "1.i" to "2.i".
+ * "plugin-i", "theme-i" or "app", from "1.i" to "2.i".  With $JIKU_RECORDER_CHECK set, the
+ * plugin's check() before an update appends "check TARGET update" and what it was given, as
+ * the update's own line does.
  *
  * A snapshot reports location /fake/ID.tar.gz, size 123 and the MD5/SHA-256 of the id string.
  * A backup reports the same location and checksums and also writes BACKUP_DIR/ID.tar.gz
@@ -223,54 +225,62 @@ add_update(struct jiku_buf *line, const struct jiku_update_params *u)
                   or_dash(u->health_text), u->health_timeout, u->web_port);
 }
 
+/* Append OP's line for VERB of ARTIFACT to $JIKU_RECORDER_LOG, when it is set. */
 static int
-record(struct jiku_op *op, const char *verb, const char *artifact, struct jiku_err *err)
+append_line(const struct jiku_op *op, const char *verb, const char *artifact, struct jiku_err *err)
 {
     const char *log = getenv("JIKU_RECORDER_LOG");
     const char *target = op->target != NULL && op->target->id != NULL ? op->target->id : "-";
     struct jiku_buf line = JIKU_BUF_INIT;
     int fd = -1, r = 0;
 
-    if (log != NULL && *log != '\0') {
-        jiku_buf_addf(&line, "%s %s %s", verb, target, artifact != NULL ? artifact : "-");
-        if (op->params != NULL && op->params->mode == JIKU_ROLLBACK_MERGE &&
-            strcmp(verb, "rollback") == 0)
-            jiku_buf_adds(&line, " merge");
-        if (op->params != NULL && op->params->update != NULL)
-            add_update(&line, op->params->update);
-        if (op->params != NULL && op->params->dry_run)
-            jiku_buf_adds(&line, " dry-run");
-        if (jiku_buf_addch(&line, '\n') != 0) {
-            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-            goto out;
-        }
-        if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
-            write_all(fd, line.data, line.len) != 0) {
-            r = jiku_err_set(err, JIKU_E_IO, "recorder: cannot append to '%s': %s", log,
-                             strerror(errno));
-            goto out;
-        }
-    }
-    /* $JIKU_RECORDER_SLEEP_MS: a long panel job, to interrupt (the host's sleep is
-     * cancellable, as a real plugin's polling is) */
-    if (getenv("JIKU_RECORDER_SLEEP_MS") != NULL &&
-        (r = op->host->sleep_ms(
-             op, (unsigned)strtoul(getenv("JIKU_RECORDER_SLEEP_MS"), NULL, 10))) != 0) {
-        jiku_err_set(err, r, "recorder: %s of '%s' interrupted", verb, target);
+    if (log == NULL || *log == '\0')
+        return 0;
+    jiku_buf_addf(&line, "%s %s %s", verb, target, artifact != NULL ? artifact : "-");
+    if (op->params != NULL && op->params->mode == JIKU_ROLLBACK_MERGE &&
+        strcmp(verb, "rollback") == 0)
+        jiku_buf_adds(&line, " merge");
+    if (op->params != NULL && op->params->update != NULL)
+        add_update(&line, op->params->update);
+    if (op->params != NULL && op->params->dry_run)
+        jiku_buf_adds(&line, " dry-run");
+    if (jiku_buf_addch(&line, '\n') != 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = inject_fault(op, verb, target, err)) != 0)
-        goto out;
-    if (op->result != NULL && named("JIKU_RECORDER_CHANGED", verb, artifact))
-        op->result->changed = true;
-    if (named("JIKU_RECORDER_FAIL", verb, artifact))
-        r = jiku_err_set(err, JIKU_E_PANEL,
-                         "recorder: %s of '%s' failed as JIKU_RECORDER_FAIL asks", verb, target);
+    if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+        write_all(fd, line.data, line.len) != 0)
+        r = jiku_err_set(err, JIKU_E_IO, "recorder: cannot append to '%s': %s", log,
+                         strerror(errno));
 out:
     if (fd >= 0)
         close(fd);
     jiku_buf_release(&line);
     return r;
+}
+
+static int
+record(struct jiku_op *op, const char *verb, const char *artifact, struct jiku_err *err)
+{
+    const char *target = op->target != NULL && op->target->id != NULL ? op->target->id : "-";
+    int r;
+
+    if ((r = append_line(op, verb, artifact, err)) != 0)
+        return r;
+    /* $JIKU_RECORDER_SLEEP_MS: a long panel job, to interrupt (the host's sleep is
+     * cancellable, as a real plugin's polling is) */
+    if (getenv("JIKU_RECORDER_SLEEP_MS") != NULL &&
+        (r = op->host->sleep_ms(
+             op, (unsigned)strtoul(getenv("JIKU_RECORDER_SLEEP_MS"), NULL, 10))) != 0)
+        return jiku_err_set(err, r, "recorder: %s of '%s' interrupted", verb, target);
+    if ((r = inject_fault(op, verb, target, err)) != 0)
+        return r;
+    if (op->result != NULL && named("JIKU_RECORDER_CHANGED", verb, artifact))
+        op->result->changed = true;
+    if (named("JIKU_RECORDER_FAIL", verb, artifact))
+        return jiku_err_set(err, JIKU_E_PANEL,
+                            "recorder: %s of '%s' failed as JIKU_RECORDER_FAIL asks", verb, target);
+    return 0;
 }
 
 static void
@@ -522,6 +532,15 @@ static const struct jiku_plugin_action recorder_actions[] = {
     {JIKU_VERB_UPDATE, JIKU_KIND_WORDPRESS, recorder_update},
 };
 
+/* What a plugin's check() of an update can read ($JIKU_RECORDER_CHECK). */
+static int
+recorder_check(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err)
+{
+    if (verb != JIKU_VERB_UPDATE || getenv("JIKU_RECORDER_CHECK") == NULL)
+        return 0;
+    return append_line(op, "check", "update", err);
+}
+
 /* cPanel's port and lock owner, so that the CLI tests see cPanel's configuration and locks. */
 static const struct jiku_panel_facts recorder_facts = {
     .api_port = 2087,
@@ -537,6 +556,7 @@ static const struct jiku_plugin recorder_plugin = {
     .n_actions = sizeof(recorder_actions) / sizeof(recorder_actions[0]),
     .open = NULL,
     .close = NULL,
+    .check = recorder_check,
     .facts = &recorder_facts,
 };
 

@@ -208,8 +208,11 @@ Test(recorder, updates_report_what_is_pending)
     cr_assert_eq(setenv("JIKU_RECORDER_PENDING", "3", 1), 0);
     cr_assert_eq(setenv("JIKU_RECORDER_FAIL", "update:apply", 1), 0);
     cr_assert_eq(setenv("JIKU_RECORDER_CHANGED", "update:apply,promote", 1), 0);
+    cr_assert_eq(setenv("JIKU_RECORDER_CHECK", "1", 1), 0);
     rec_setup(&r, JIKU_KIND_WORDPRESS);
     r.params.update = &u;
+    cr_assert_eq(r.lp->desc.check(&r.op, JIKU_VERB_UPDATE, &err), 0, "%s", err.msg);
+    cr_assert_eq(r.lp->desc.check(&r.op, JIKU_VERB_STAGE, &err), 0, "%s", err.msg);
     cr_assert_eq(rec_call(&r, JIKU_VERB_UPDATE, &err), 0, "%s", err.msg);
     cr_assert_not(r.res.changed);
     cr_assert_eq(r.res.n_updates, 3);
@@ -236,7 +239,9 @@ Test(recorder, updates_report_what_is_pending)
     cr_assert_eq(rec_call(&r, JIKU_VERB_STAGE, &err), 0, "%s", err.msg);
     cr_assert_eq(rec_call(&r, JIKU_VERB_PROMOTE, &err), 0, "%s", err.msg);
     cr_assert(r.res.changed);
-    expect_log("update acme/blog list components=plugins,themes core=major "
+    expect_log("check acme/blog update components=plugins,themes core=major "
+               "exclude=akismet,hello-dolly health=/health,Welcome,5 port=8443\n"
+               "update acme/blog list components=plugins,themes core=major "
                "exclude=akismet,hello-dolly health=/health,Welcome,5 port=8443\n"
                "update acme/blog apply components=plugins,themes core=major "
                "exclude=akismet,hello-dolly health=/health,Welcome,5 port=8443\n"
