@@ -160,6 +160,7 @@ engine_setup(void)
     unsetenv("JIKU_RECORDER_FAIL");
     unsetenv("JIKU_RECORDER_CHANGED");
     unsetenv("JIKU_RECORDER_PENDING");
+    unsetenv("JIKU_RECORDER_CHECK");
     write_text(at("token"), "not-a-real-token\n");
     write_text(at("key"), "not-a-real-key\n");
     write_text(at("known_hosts"), "");
@@ -879,6 +880,25 @@ Test(engine, update_passes_the_targets_keys_and_only)
                               cases[i].components));
         jiku_actions_release(&a, 1);
     }
+}
+
+/*
+ * The plugin's check() refuses what the panel cannot do with the command's parameters
+ * (plugin.h): for an update those are the update's, as every step gets them.
+ */
+Test(engine, update_check_is_given_the_update)
+{
+    struct jiku_action a = {.args.only = JIKU_UPDATE_BIT(JIKU_UPDATE_PLUGINS)};
+
+    cr_assert_eq(setenv("JIKU_RECORDER_CHECK", "1", 1), 0);
+    run_one(&a, "blogco/keys", JIKU_VERB_UPDATE);
+    cr_assert_str_eq(a.rep.status, "ok", "%s", a.rep.error);
+    cr_assert_str_eq(recorded(),
+                     "check blogco/keys update components=plugins core=major "
+                     "exclude=akismet,hello-dolly health=/health,Welcome,12 port=8443\n"
+                     "update blogco/keys list components=plugins core=major "
+                     "exclude=akismet,hello-dolly health=/health,Welcome,12 port=8443\n");
+    jiku_actions_release(&a, 1);
 }
 
 /* The lines of LOG (one call a line) about TARGET. */
