@@ -12,6 +12,20 @@
  * changed the server (result->changed), failed or not.  $JIKU_RECORDER_SLEEP_MS makes every
  * call take that long first, in the host's cancellable sleep.
  *
+ * WordPress instances can also be staged, promoted and updated (the engine's update flow,
+ * tests/plugins/test_action.c).  Stage and promote append "stage TARGET -" and "promote TARGET
+ * -"; an update appends its step where the artifact id would be, then what it was given:
+ *
+ *     update TARGET STEP components=C,... core=minor|major exclude=SLUG,...|- \
+ *         health=PATH|-,TEXT|-,TIMEOUT port=WEB-PORT[ dry-run]\n
+ *
+ * (one line), so "update:apply" in $JIKU_RECORDER_FAIL or $JIKU_RECORDER_CHANGED names that
+ * step alone.  Every step but check reports $JIKU_RECORDER_PENDING (0 when unset) components,
+ * on failure too: component i is the i-th of the asked components in turn, named "wordpress",
+ * "plugin-i", "theme-i" or "app", from "1.i" to "2.i".  With $JIKU_RECORDER_CHECK set, the
+ * plugin's check() before an update appends "check TARGET update" and what it was given, as
+ * the update's own line does.
+ *
  * A snapshot reports location /fake/ID.tar.gz, size 123 and the MD5/SHA-256 of the id string.
  * A backup reports the same location and checksums and also writes BACKUP_DIR/ID.tar.gz
  * (0600) holding the id string, so its size is the id's length and the checksums match it.
@@ -139,11 +153,11 @@ listed(const char *list, const char *verb)
     return false;
 }
 
-/* $JIKU_RECORDER_FAIL names VERB, or VERB:ARTIFACT. */
+/* The list in $ENV names VERB, or VERB:ARTIFACT ($JIKU_RECORDER_FAIL, _CHANGED). */
 static bool
-fails(const char *verb, const char *artifact)
+named(const char *env, const char *verb, const char *artifact)
 {
-    const char *list = getenv("JIKU_RECORDER_FAIL");
+    const char *list = getenv(env);
     struct jiku_buf key = JIKU_BUF_INIT;
     bool yes = listed(list, verb);
 
@@ -169,52 +183,104 @@ write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+static const char *const update_steps[] = {
+    [JIKU_UPDATE_LIST] = "list",
+    [JIKU_UPDATE_APPLY] = "apply",
+    [JIKU_UPDATE_STAGING] = "staging",
+    [JIKU_UPDATE_CHECK] = "check",
+};
+
+static const char *const component_words[JIKU_UPDATE_COMPONENT_COUNT] = {
+    [JIKU_UPDATE_CORE] = "core",
+    [JIKU_UPDATE_PLUGINS] = "plugins",
+    [JIKU_UPDATE_THEMES] = "themes",
+    [JIKU_UPDATE_APP] = "app",
+};
+
+static const char *
+or_dash(const char *s)
+{
+    return s != NULL ? s : "-";
+}
+
+/* What an update was given, for its log line (see the top of this file). */
+static void
+add_update(struct jiku_buf *line, const struct jiku_update_params *u)
+{
+    const char *sep = "";
+
+    jiku_buf_adds(line, " components=");
+    for (int c = 0; c < JIKU_UPDATE_COMPONENT_COUNT; c++) {
+        if (u->components & JIKU_UPDATE_BIT(c)) {
+            jiku_buf_addf(line, "%s%s", sep, component_words[c]);
+            sep = ",";
+        }
+    }
+    jiku_buf_addf(line, " core=%s exclude=", u->core_major ? "major" : "minor");
+    if (u->exclude == NULL || u->exclude[0] == NULL)
+        jiku_buf_adds(line, "-");
+    for (size_t i = 0; u->exclude != NULL && u->exclude[i] != NULL; i++)
+        jiku_buf_addf(line, "%s%s", i > 0 ? "," : "", u->exclude[i]);
+    jiku_buf_addf(line, " health=%s,%s,%d port=%d", or_dash(u->health_path),
+                  or_dash(u->health_text), u->health_timeout, u->web_port);
+}
+
+/* Append OP's line for VERB of ARTIFACT to $JIKU_RECORDER_LOG, when it is set. */
 static int
-record(struct jiku_op *op, const char *verb, const char *artifact, struct jiku_err *err)
+append_line(const struct jiku_op *op, const char *verb, const char *artifact, struct jiku_err *err)
 {
     const char *log = getenv("JIKU_RECORDER_LOG");
     const char *target = op->target != NULL && op->target->id != NULL ? op->target->id : "-";
     struct jiku_buf line = JIKU_BUF_INIT;
     int fd = -1, r = 0;
 
-    if (log != NULL && *log != '\0') {
-        jiku_buf_addf(&line, "%s %s %s", verb, target, artifact != NULL ? artifact : "-");
-        if (op->params != NULL && op->params->mode == JIKU_ROLLBACK_MERGE &&
-            strcmp(verb, "rollback") == 0)
-            jiku_buf_adds(&line, " merge");
-        if (op->params != NULL && op->params->dry_run)
-            jiku_buf_adds(&line, " dry-run");
-        if (jiku_buf_addch(&line, '\n') != 0) {
-            r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-            goto out;
-        }
-        if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
-            write_all(fd, line.data, line.len) != 0) {
-            r = jiku_err_set(err, JIKU_E_IO, "recorder: cannot append to '%s': %s", log,
-                             strerror(errno));
-            goto out;
-        }
-    }
-    /* $JIKU_RECORDER_SLEEP_MS: a long panel job, to interrupt (the host's sleep is
-     * cancellable, as a real plugin's polling is) */
-    if (getenv("JIKU_RECORDER_SLEEP_MS") != NULL &&
-        (r = op->host->sleep_ms(
-             op, (unsigned)strtoul(getenv("JIKU_RECORDER_SLEEP_MS"), NULL, 10))) != 0) {
-        jiku_err_set(err, r, "recorder: %s of '%s' interrupted", verb, target);
+    if (log == NULL || *log == '\0')
+        return 0;
+    jiku_buf_addf(&line, "%s %s %s", verb, target, artifact != NULL ? artifact : "-");
+    if (op->params != NULL && op->params->mode == JIKU_ROLLBACK_MERGE &&
+        strcmp(verb, "rollback") == 0)
+        jiku_buf_adds(&line, " merge");
+    if (op->params != NULL && op->params->update != NULL)
+        add_update(&line, op->params->update);
+    if (op->params != NULL && op->params->dry_run)
+        jiku_buf_adds(&line, " dry-run");
+    if (jiku_buf_addch(&line, '\n') != 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = inject_fault(op, verb, target, err)) != 0)
-        goto out;
-    if (op->result != NULL && listed(getenv("JIKU_RECORDER_CHANGED"), verb))
-        op->result->changed = true;
-    if (fails(verb, artifact))
-        r = jiku_err_set(err, JIKU_E_PANEL,
-                         "recorder: %s of '%s' failed as JIKU_RECORDER_FAIL asks", verb, target);
+    if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+        write_all(fd, line.data, line.len) != 0)
+        r = jiku_err_set(err, JIKU_E_IO, "recorder: cannot append to '%s': %s", log,
+                         strerror(errno));
 out:
     if (fd >= 0)
         close(fd);
     jiku_buf_release(&line);
     return r;
+}
+
+static int
+record(struct jiku_op *op, const char *verb, const char *artifact, struct jiku_err *err)
+{
+    const char *target = op->target != NULL && op->target->id != NULL ? op->target->id : "-";
+    int r;
+
+    if ((r = append_line(op, verb, artifact, err)) != 0)
+        return r;
+    /* $JIKU_RECORDER_SLEEP_MS: a long panel job, to interrupt (the host's sleep is
+     * cancellable, as a real plugin's polling is) */
+    if (getenv("JIKU_RECORDER_SLEEP_MS") != NULL &&
+        (r = op->host->sleep_ms(
+             op, (unsigned)strtoul(getenv("JIKU_RECORDER_SLEEP_MS"), NULL, 10))) != 0)
+        return jiku_err_set(err, r, "recorder: %s of '%s' interrupted", verb, target);
+    if ((r = inject_fault(op, verb, target, err)) != 0)
+        return r;
+    if (op->result != NULL && named("JIKU_RECORDER_CHANGED", verb, artifact))
+        op->result->changed = true;
+    if (named("JIKU_RECORDER_FAIL", verb, artifact))
+        return jiku_err_set(err, JIKU_E_PANEL,
+                            "recorder: %s of '%s' failed as JIKU_RECORDER_FAIL asks", verb, target);
+    return 0;
 }
 
 static void
@@ -351,6 +417,105 @@ recorder_probe(struct jiku_op *op, struct jiku_err *err)
     return 0;
 }
 
+static int
+recorder_stage(struct jiku_op *op, struct jiku_err *err)
+{
+    return record(op, "stage", NULL, err);
+}
+
+static int
+recorder_promote(struct jiku_op *op, struct jiku_err *err)
+{
+    return record(op, "promote", NULL, err);
+}
+
+/* $JIKU_RECORDER_PENDING: how many components an update reports. */
+static int
+pending(size_t *n, struct jiku_err *err)
+{
+    const char *v = getenv("JIKU_RECORDER_PENDING");
+
+    *n = 0;
+    if (v == NULL || *v == '\0')
+        return 0;
+    if (strspn(v, DIGITS) != strlen(v) || strlen(v) > 3)
+        return jiku_err_set(err, JIKU_E_INVAL, "recorder: JIKU_RECORDER_PENDING is not a count");
+    *n = strtoul(v, NULL, 10);
+    return 0;
+}
+
+/* Component I of an update of COMPONENTS (see the top of this file) into *IT. */
+static int
+update_item(unsigned components, size_t i, struct jiku_update_item *it)
+{
+    /* plugins and themes are numbered, the core and an application are one of a kind */
+    static const char *const names[JIKU_UPDATE_COMPONENT_COUNT] = {
+        [JIKU_UPDATE_CORE] = "wordpress",
+        [JIKU_UPDATE_PLUGINS] = "plugin",
+        [JIKU_UPDATE_THEMES] = "theme",
+        [JIKU_UPDATE_APP] = "app",
+    };
+    struct jiku_buf name = JIKU_BUF_INIT, from = JIKU_BUF_INIT, to = JIKU_BUF_INIT;
+    size_t n = 0, k;
+    int c, r;
+
+    for (c = 0; c < JIKU_UPDATE_COMPONENT_COUNT; c++)
+        n += (components & JIKU_UPDATE_BIT(c)) != 0;
+    /* the (i % n)-th component asked for */
+    k = i % n;
+    for (c = 0; k > 0 || (components & JIKU_UPDATE_BIT(c)) == 0; c++)
+        if (components & JIKU_UPDATE_BIT(c))
+            k--;
+    it->component = (enum jiku_update_component)c;
+    if (c == JIKU_UPDATE_PLUGINS || c == JIKU_UPDATE_THEMES)
+        r = jiku_buf_addf(&name, "%s-%zu", names[c], i);
+    else
+        r = jiku_buf_adds(&name, names[c]);
+    if (r != 0 || jiku_buf_addf(&from, "1.%zu", i) != 0 || jiku_buf_addf(&to, "2.%zu", i) != 0) {
+        jiku_buf_release(&name);
+        jiku_buf_release(&from);
+        jiku_buf_release(&to);
+        return JIKU_E_NOMEM;
+    }
+    it->name = jiku_buf_detach(&name);
+    it->from = jiku_buf_detach(&from);
+    it->to = jiku_buf_detach(&to);
+    return 0;
+}
+
+/* The components an update of OP reports, before it is recorded: a failed one reports too. */
+static int
+fill_updates(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct jiku_update_params *u = op->params->update;
+    size_t n;
+    int r;
+
+    if ((r = pending(&n, err)) != 0 || n == 0 || u->components == 0 || u->step == JIKU_UPDATE_CHECK)
+        return r;
+    if ((op->result->updates = calloc(n, sizeof(*op->result->updates))) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (update_item(u->components, i, &op->result->updates[i]) != 0)
+            return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        op->result->n_updates = i + 1;
+    }
+    return 0;
+}
+
+static int
+recorder_update(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct jiku_update_params *u = op->params != NULL ? op->params->update : NULL;
+    int r;
+
+    if (u == NULL || (unsigned)u->step >= sizeof(update_steps) / sizeof(update_steps[0]))
+        return jiku_err_set(err, JIKU_E_INVAL, "recorder: update without a known step");
+    if ((r = fill_updates(op, err)) != 0)
+        return r;
+    return record(op, "update", update_steps[u->step], err);
+}
+
 #define RECORDER_KIND(kind)                                                                        \
     {JIKU_VERB_PROBE, kind, recorder_probe}, {JIKU_VERB_SNAPSHOT, kind, recorder_snapshot},        \
         {JIKU_VERB_BACKUP, kind, recorder_backup}, {JIKU_VERB_ROLLBACK, kind, recorder_rollback},  \
@@ -362,7 +527,19 @@ recorder_probe(struct jiku_op *op, struct jiku_err *err)
 static const struct jiku_plugin_action recorder_actions[] = {
     RECORDER_KIND(JIKU_KIND_ACCOUNT),
     RECORDER_KIND(JIKU_KIND_WORDPRESS),
+    {JIKU_VERB_STAGE, JIKU_KIND_WORDPRESS, recorder_stage},
+    {JIKU_VERB_PROMOTE, JIKU_KIND_WORDPRESS, recorder_promote},
+    {JIKU_VERB_UPDATE, JIKU_KIND_WORDPRESS, recorder_update},
 };
+
+/* What a plugin's check() of an update can read ($JIKU_RECORDER_CHECK). */
+static int
+recorder_check(const struct jiku_op *op, enum jiku_verb verb, struct jiku_err *err)
+{
+    if (verb != JIKU_VERB_UPDATE || getenv("JIKU_RECORDER_CHECK") == NULL)
+        return 0;
+    return append_line(op, "check", "update", err);
+}
 
 /* cPanel's port and lock owner, so that the CLI tests see cPanel's configuration and locks. */
 static const struct jiku_panel_facts recorder_facts = {
@@ -379,6 +556,7 @@ static const struct jiku_plugin recorder_plugin = {
     .n_actions = sizeof(recorder_actions) / sizeof(recorder_actions[0]),
     .open = NULL,
     .close = NULL,
+    .check = recorder_check,
     .facts = &recorder_facts,
 };
 

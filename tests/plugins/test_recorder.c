@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "output.h"
 #include "plugin_loader.h"
 
 /* No built-in plugins: "cpanel" must come from the directory, i.e. be the recorder. */
@@ -108,8 +109,9 @@ Test(recorder, snapshot)
 Test(recorder, records_every_verb_on_both_kinds)
 {
     static const enum jiku_target_kind kinds[] = {JIKU_KIND_ACCOUNT, JIKU_KIND_WORDPRESS};
-    static const enum jiku_verb unsupported[] = {JIKU_VERB_STAGE, JIKU_VERB_UNSTAGE,
-                                                 JIKU_VERB_PROMOTE, JIKU_VERB_CLONE};
+    /* WordPress instances also stage and promote (for updates --staged), accounts do not. */
+    static const enum jiku_verb unsupported[] = {JIKU_VERB_UNSTAGE, JIKU_VERB_CLONE,
+                                                 JIKU_VERB_STAGE, JIKU_VERB_PROMOTE};
     struct jiku_err err = {0};
     struct stat st;
     char backups[PATH_SIZE];
@@ -139,7 +141,7 @@ Test(recorder, records_every_verb_on_both_kinds)
         cr_assert_eq(rec_call(&r, JIKU_VERB_PRUNE, &err), 0, "%s", err.msg);
         r.params.dry_run = false;
         cr_assert_eq(rec_call(&r, JIKU_VERB_VERIFY, &err), 0, "%s", err.msg);
-        for (size_t v = 0; v < sizeof(unsupported) / sizeof(unsupported[0]); v++)
+        for (size_t v = 0; v < (kinds[k] == JIKU_KIND_ACCOUNT ? 4 : 2); v++)
             cr_assert_null(jiku_plugin_action(r.lp, unsupported[v], kinds[k]));
         cr_assert_null(jiku_plugin_action(r.lp, JIKU_VERB_SNAPSHOT, JIKU_KIND_SUBSCRIPTION));
 
@@ -183,5 +185,69 @@ Test(recorder, fails_the_verbs_it_is_told_to)
     expect_log("snapshot acme/shop " RID "\n"
                "backup acme/shop " RID "\n"
                "backup acme/shop " RID " dry-run\n");
+    rec_release(&r);
+}
+
+Test(recorder, updates_report_what_is_pending)
+{
+    static const char *const exclude[] = {"akismet", "hello-dolly", NULL};
+    struct jiku_update_params u = {
+        .step = JIKU_UPDATE_LIST,
+        .components = JIKU_UPDATE_BIT(JIKU_UPDATE_PLUGINS) | JIKU_UPDATE_BIT(JIKU_UPDATE_THEMES),
+        .core_major = true,
+        .exclude = exclude,
+        .health_path = "/health",
+        .health_text = "Welcome",
+        .health_timeout = 5,
+        .web_port = 8443,
+    };
+    static const char *const names[] = {"plugin-0", "theme-1", "plugin-2"};
+    struct jiku_err err = {0};
+    struct rec r;
+
+    cr_assert_eq(setenv("JIKU_RECORDER_PENDING", "3", 1), 0);
+    cr_assert_eq(setenv("JIKU_RECORDER_FAIL", "update:apply", 1), 0);
+    cr_assert_eq(setenv("JIKU_RECORDER_CHANGED", "update:apply,promote", 1), 0);
+    cr_assert_eq(setenv("JIKU_RECORDER_CHECK", "1", 1), 0);
+    rec_setup(&r, JIKU_KIND_WORDPRESS);
+    r.params.update = &u;
+    cr_assert_eq(r.lp->desc.check(&r.op, JIKU_VERB_UPDATE, &err), 0, "%s", err.msg);
+    cr_assert_eq(r.lp->desc.check(&r.op, JIKU_VERB_STAGE, &err), 0, "%s", err.msg);
+    cr_assert_eq(rec_call(&r, JIKU_VERB_UPDATE, &err), 0, "%s", err.msg);
+    cr_assert_not(r.res.changed);
+    cr_assert_eq(r.res.n_updates, 3);
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(r.res.updates[i].component, i == 1 ? JIKU_UPDATE_THEMES : JIKU_UPDATE_PLUGINS);
+        cr_assert_str_eq(r.res.updates[i].name, names[i]);
+    }
+    cr_assert_str_eq(r.res.updates[2].from, "1.2");
+    cr_assert_str_eq(r.res.updates[2].to, "2.2");
+    jiku_update_items_free(r.res.updates, r.res.n_updates);
+
+    /* A failed step still says what it did, and whether it changed the site. */
+    u.step = JIKU_UPDATE_APPLY;
+    cr_assert_eq(rec_call(&r, JIKU_VERB_UPDATE, &err), JIKU_E_PANEL);
+    cr_assert_str_eq(err.msg, "recorder: update of 'acme/blog' failed as JIKU_RECORDER_FAIL asks");
+    cr_assert(r.res.changed);
+    cr_assert_eq(r.res.n_updates, 3);
+    jiku_update_items_free(r.res.updates, r.res.n_updates);
+
+    u.step = JIKU_UPDATE_CHECK;
+    cr_assert_eq(rec_call(&r, JIKU_VERB_UPDATE, &err), 0, "%s", err.msg);
+    cr_assert_eq(r.res.n_updates, 0);
+    r.params.update = NULL;
+    cr_assert_eq(rec_call(&r, JIKU_VERB_STAGE, &err), 0, "%s", err.msg);
+    cr_assert_eq(rec_call(&r, JIKU_VERB_PROMOTE, &err), 0, "%s", err.msg);
+    cr_assert(r.res.changed);
+    expect_log("check acme/blog update components=plugins,themes core=major "
+               "exclude=akismet,hello-dolly health=/health,Welcome,5 port=8443\n"
+               "update acme/blog list components=plugins,themes core=major "
+               "exclude=akismet,hello-dolly health=/health,Welcome,5 port=8443\n"
+               "update acme/blog apply components=plugins,themes core=major "
+               "exclude=akismet,hello-dolly health=/health,Welcome,5 port=8443\n"
+               "update acme/blog check components=plugins,themes core=major "
+               "exclude=akismet,hello-dolly health=/health,Welcome,5 port=8443\n"
+               "stage acme/blog -\n"
+               "promote acme/blog -\n");
     rec_release(&r);
 }
