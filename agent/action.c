@@ -273,11 +273,29 @@ action_params(const struct prepared *p, const char *operation_id, struct jiku_op
     };
 }
 
+/* The update's parameters for ACT's target: its keys, --only, and its server's web port. */
+static void
+update_params(const struct jiku_action *act, struct jiku_update_params *u)
+{
+    const struct jiku_target_conf *t = act->target;
+
+    *u = (struct jiku_update_params){
+        .components = t->update.components & (act->args.only != 0 ? act->args.only : ~0u),
+        .core_major = t->update.core_major,
+        .exclude = t->update.exclude,
+        .health_path = t->update.health_path,
+        .health_text = t->update.health_text,
+        .health_timeout = t->update.health_timeout,
+        .web_port = t->server->web_port,
+    };
+}
+
 /* The plugin's own refusals (its check()), while nothing has happened yet. */
 static int
 plugin_check(const struct prepared *p, struct jiku_err *err)
 {
     const struct jiku_target_conf *t = p->act->target;
+    struct jiku_update_params update;
     struct jiku_op_params params;
     struct jiku_op op = {
         .server = &t->server->info,
@@ -289,6 +307,10 @@ plugin_check(const struct prepared *p, struct jiku_err *err)
     if (p->plugin->desc.check == NULL)
         return 0;
     action_params(p, "check", &params);
+    if (verb_rules[p->act->verb].updates) {
+        update_params(p->act, &update);
+        params.update = &update;
+    }
     return p->plugin->desc.check(&op, p->act->verb, err);
 }
 
@@ -603,23 +625,6 @@ call_plugin(struct prepared *p, jiku_action_fn fn, const struct jiku_update_para
     }
     jiku_op_result_release(&result);
     return r;
-}
-
-/* The update's parameters for ACT's target: its keys, --only, and its server's web port. */
-static void
-update_params(const struct jiku_action *act, struct jiku_update_params *u)
-{
-    const struct jiku_target_conf *t = act->target;
-
-    *u = (struct jiku_update_params){
-        .components = t->update.components & (act->args.only != 0 ? act->args.only : ~0u),
-        .core_major = t->update.core_major,
-        .exclude = t->update.exclude,
-        .health_path = t->update.health_path,
-        .health_text = t->update.health_text,
-        .health_timeout = t->update.health_timeout,
-        .web_port = t->server->web_port,
-    };
 }
 
 /*
