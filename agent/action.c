@@ -892,9 +892,12 @@ run_update(struct prepared *p, const char *opid, struct jiku_err *err)
         return jiku_err_prefix(err, "safety snapshot failed, nothing was changed");
     if (act->args.staged) {
         u.step = JIKU_UPDATE_CHECK;
+        /* A promote that succeeded changed live, whatever it said. */
         if ((r = call_plugin(p, jiku_plugin_action(p->plugin, JIKU_VERB_PROMOTE, kind), NULL, opid,
-                             &p->changed, err)) == 0)
+                             &p->changed, err)) == 0) {
+            p->changed = true;
             r = call_plugin(p, p->fn, &u, opid, &changed, err);
+        }
     } else {
         u.step = JIKU_UPDATE_APPLY;
         r = call_plugin(p, p->fn, &u, opid, &p->changed, err);
