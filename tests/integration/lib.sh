@@ -36,6 +36,9 @@
 #                         DIR, from its DIR/env (ports, token, CA, SSH key and known_hosts,
 #                         snapshot_dir; cPanel's softaculous_port, Plesk's dump_dir), then each
 #                         LINE
+#   sim_web_port DIR      the port on which the simulator in DIR serves its sites over HTTPS
+#                         (its env's CPSIM_WEB_PORT or PLSIM_WEB_PORT), for a LINE
+#                         "web_port = $(sim_web_port DIR)"
 #   install_plugin SO NAME [DIR]  copies SO to DIR/NAME.so (DIR: $T/plugins), both 0755: the
 #                         loader refuses a plugin anyone else may write
 #
@@ -191,6 +194,14 @@ web_port = $web
 $own
 CONF
         for line in "$@"; do printf '%s\n' "$line"; done
+    )
+}
+
+sim_web_port() {
+    (
+        # shellcheck disable=SC1091 # written by the simulator
+        . "$1/env"
+        echo "${CPSIM_WEB_PORT:-${PLSIM_WEB_PORT:-}}"
     )
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The cPanel simulator's HTTPS side: WHM API 1 on one port, cPanel (UAPI /execute, session
-login) on another.  Python 3 standard library only; see README.md for the contract.
+login) on another, the accounts' sites on a third (../simlib/web.py).  Python 3 standard library
+only; see README.md for the contract.
 
     server.py --dir DIR [--lifetime SECONDS]
 
@@ -19,9 +20,10 @@ sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
 sys.path.insert(0, HERE)
 import api  # noqa: E402
 import cpsim  # noqa: E402
-from simlib import https  # noqa: E402
+from simlib import https, web  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "wptoolkit"))
+import sites  # noqa: E402
 import softaculous  # noqa: E402
 
 GARBAGE = b"\x00\x1f<html><body>502 Bad Gateway\xff\xfe</body>"
@@ -220,10 +222,13 @@ def main():
     whm = Server(("127.0.0.1", int(sim.cfg.get("api_port", 0))), sim, "whm", contexts)
     cp = Server(("127.0.0.1", int(sim.cfg.get("cpanel_port_wanted", 0))), sim, "cpanel",
                 contexts)
-    ports = {"api_port": whm.server_address[1], "cpanel_port": cp.server_address[1]}
+    www = web.Server(("127.0.0.1", int(sim.cfg.get("web_port", 0))), sim, contexts,
+                     sites.Sites("cpanel", sim.dir))
+    ports = {"api_port": whm.server_address[1], "cpanel_port": cp.server_address[1],
+             "web_port": www.server_address[1]}
     sim.cfg["cpanel_port"] = ports["cpanel_port"]
     cpsim.atomic_write(os.path.join(sim.dir, "config.json"), json.dumps(sim.cfg, indent=1), 0o600)
-    https.serve((whm, cp), a.lifetime, lambda: cpsim.atomic_write(
+    https.serve((whm, cp, www), a.lifetime, lambda: cpsim.atomic_write(
         os.path.join(sim.dir, "ports.json"), json.dumps(ports), 0o644))
     # For bench/: TLS handshakes accepted and how many resumed a session (OpenSSL's counters).
     stats = {}

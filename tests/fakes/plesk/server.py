@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""The Plesk simulator's HTTPS side: the XML API at /enterprise/control/agent.php.
-Python 3 standard library only; see README.md for the contract.
+"""The Plesk simulator's HTTPS side: the XML API at /enterprise/control/agent.php, and the
+subscriptions' sites on a second port (../simlib/web.py).  Python 3 standard library only; see
+README.md for the contract.
 
     server.py --dir DIR [--lifetime SECONDS]
 
-Binds 127.0.0.1 on config.json's api_port (0 = any free port), writes the chosen port to
-DIR/ports.json, serves until SIGTERM or --lifetime.
+Binds 127.0.0.1 on config.json's api_port and web_port (0 = any free port), writes the chosen
+ports to DIR/ports.json, serves until SIGTERM or --lifetime.
 """
 
 import json
@@ -17,7 +18,10 @@ sys.path.insert(0, os.path.dirname(HERE))  # tests/fakes: simlib
 sys.path.insert(0, HERE)
 import psim  # noqa: E402
 import xmlapi  # noqa: E402
-from simlib import https  # noqa: E402
+from simlib import https, web  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "wptoolkit"))
+import sites  # noqa: E402
 
 AGENT_PATH = "/enterprise/control/agent.php"
 NOT_FOUND = (b"<!DOCTYPE html><html><head><title>404 Not Found</title></head>"
@@ -65,11 +69,13 @@ class Server(https.Server):
 def main():
     a = https.parse_args()
     sim = psim.Sim(a.dir)
-    srv = Server(("127.0.0.1", int(sim.cfg.get("api_port", 0))), sim,
-                 https.load_contexts(sim.dir))
-    https.serve((srv,), a.lifetime, lambda: psim.atomic_write(
-        os.path.join(sim.dir, "ports.json"), json.dumps({"api_port": srv.server_address[1]}),
-        0o644))
+    contexts = https.load_contexts(sim.dir)
+    srv = Server(("127.0.0.1", int(sim.cfg.get("api_port", 0))), sim, contexts)
+    www = web.Server(("127.0.0.1", int(sim.cfg.get("web_port", 0))), sim, contexts,
+                     sites.Sites("plesk", sim.dir))
+    ports = {"api_port": srv.server_address[1], "web_port": www.server_address[1]}
+    https.serve((srv, www), a.lifetime, lambda: psim.atomic_write(
+        os.path.join(sim.dir, "ports.json"), json.dumps(ports), 0o644))
     return 0
 
 

@@ -136,6 +136,7 @@ sim_env_access() { # PREFIX: the env file's lines on TLS, SSH, faults and the re
     echo "${1}CA_FILE=$(q "$dir/tls/ca.crt")"
     echo "${1}PIN_FILE=$(q "$dir/tls/pin.txt")"
     echo "${1}SSH_PORT=$(cat "$dir/ssh/port")"
+    echo "${1}WEB_PORT=$(sim_port web_port)" # the sites over HTTPS (simlib/web.py)
     echo "${1}SSH_USER=root"
     echo "${1}SSH_KEY=$(q "$dir/ssh/id_ed25519")"
     echo "${1}KNOWN_HOSTS=$(q "$dir/ssh/known_hosts_all")"

@@ -142,3 +142,11 @@ def write_files(base, files):
 
 def sql_str(s):
     return "'" + str(s).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def mysql_dir_of(path):
+    """The database directory (root/var/lib/mysql) of the simulator whose tree holds path."""
+    d = os.path.abspath(path)
+    while d != os.path.dirname(d) and not os.path.isdir(os.path.join(d, "var", "lib", "mysql")):
+        d = os.path.dirname(d)
+    return os.path.join(d, "var", "lib", "mysql")

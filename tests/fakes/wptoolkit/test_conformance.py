@@ -7,7 +7,9 @@ cPanel port inside a create_user_session session, and checks README.md's contrac
 keys and samples (byte for byte), server-wide ids that change on re-registration, a stale id
 that now names another customer's site, clone needing an existing domain, copy-data table
 modes, wp-cli db export/import and options, faults, the Softaculous session requirement,
-staging/pushtolive, backups in ~/softaculous_backups and restore.  Removes everything after.
+staging/pushtolive, backups in ~/softaculous_backups and restore, wp-cli's update, checksum and
+eval commands with their faults, and the sites served over HTTPS by Host.  Removes everything
+after.
 """
 
 import hashlib
@@ -19,6 +21,7 @@ import shlex
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.parse
@@ -26,6 +29,9 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKES = os.path.dirname(HERE)
 sys.path.insert(0, FAKES)  # simlib
+sys.path.insert(0, HERE)
+import sitedb  # noqa: E402
+import wordpress  # noqa: E402
 from simlib import replay  # noqa: E402
 
 JOB_SECONDS = 0.4
@@ -581,6 +587,232 @@ class WptDetached(unittest.TestCase):
             self.assertEqual(sha(db), orig)
         finally:
             CP.set_faults({})
+
+
+def wpcli(inst, site, words):
+    return inst.wpt("--wp-cli -instance-id %d -- %s" % (site["id"], words))
+
+
+def wpcli_json(inst, site, words):
+    rc, out, err = wpcli(inst, site, words)
+    assert rc == 0, (words, err)
+    return json.loads(out)
+
+
+def web(inst, domain, path="/", head=False):
+    """(HTTP status, body) of https://DOMAIN:WEB_PORT/PATH, the name resolved to 127.0.0.1 as
+    the agent's health check does it."""
+    port = inst.e("WEB_PORT")
+    r = subprocess.run(["curl", "-k", "-sS", "--max-time", "10", "--resolve",
+                        "%s:%s:127.0.0.1" % (domain, port), "-w", "\n%{http_code}"]
+                       + (["-I"] if head else []) + ["https://%s:%s%s" % (domain, port, path)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert r.returncode == 0, r.stderr
+    body, _, code = r.stdout.decode().rpartition("\n")
+    return int(code), body
+
+
+def header_of(path, name):
+    with open(path) as f:
+        return wordpress.header(f.read(), name)
+
+
+class SiteCopy:
+    """A site's files and database as they were (subprocess cp -a keeps the owners); restore()
+    puts them back the way the agent's rollback does."""
+
+    def __init__(self, inst, site):
+        self.full = site["fullPath"]
+        rc, out, err = inst.wpt("--info -instance-id %d -format json" % site["id"])
+        self.db = inst.mysql(json.loads(out)["dbName"])
+        self.copy = tempfile.mkdtemp(prefix="site-copy.", dir=T)
+        subprocess.run(["cp", "-a", self.full + "/.", self.copy], check=True)
+        subprocess.run(["cp", "-a", self.db, self.copy + ".sql"], check=True)
+
+    def restore(self):
+        sitedb.empty_dir(self.full)
+        subprocess.run(["cp", "-a", self.copy + "/.", self.full], check=True)
+        subprocess.run(["cp", "-a", self.copy + ".sql", self.db], check=True)
+
+
+class WptUpdates(unittest.TestCase):
+    """wp-cli's update commands through `--wp-cli` (README.md, "Updates"); each test puts its
+    site back as it found it."""
+
+    def site(self, inst, url):
+        s = by_url(jlist(inst), url)
+        copy = SiteCopy(inst, s)
+        self.addCleanup(copy.restore)
+        self.addCleanup(inst.set_faults, {})
+        return s, copy
+
+    def test_check_update_and_lists_show_only_what_is_pending(self):
+        for inst, url in ((CP, "https://low.example"), (PL, "https://resold.example")):
+            site, _ = self.site(inst, url)
+            self.assertEqual(wpcli(inst, site, "core version")[1], "6.5.2\n")
+            both = wpcli_json(inst, site, "core check-update --format=json")
+            self.assertEqual([(u["version"], u["update_type"]) for u in both],
+                             [("6.5.5", "minor"), ("6.7.1", "major")])
+            self.assertTrue(both[0]["package_url"].endswith("wordpress-6.5.5-partial-2.zip"))
+            self.assertEqual([u["version"] for u in wpcli_json(
+                inst, site, "core check-update --minor --format=json")], ["6.5.5"])
+            self.assertEqual([u["version"] for u in wpcli_json(
+                inst, site, "core check-update --major --format=json")], ["6.7.1"])
+            plugins = wpcli_json(inst, site, "plugin list --update=available --format=json")
+            self.assertEqual(plugins, [{"name": "akismet", "status": "active",
+                                        "update": "available", "version": "5.3.1",
+                                        "update_version": "5.3.5", "auto_update": "off"}])
+            themes = wpcli_json(inst, site, "theme list --update=available --format=json")
+            self.assertEqual([(t["name"], t["version"], t["update_version"]) for t in themes],
+                             [("twentytwentyfour", "1.1", "1.3")])
+            names = [p["name"] for p in wpcli_json(inst, site, "plugin list --format=json")]
+            self.assertEqual(names, ["akismet", "hello-dolly"])
+        # what is available comes from the repository file, which a test may edit
+        repo = CP.root("usr", "local", "cpanel", "3rdparty", "wp-toolkit", "var", "wp-repo.json")
+        with open(repo) as f:
+            saved = f.read()
+        self.addCleanup(sitedb.atomic_write, repo, saved, 0o600)
+        sitedb.atomic_write(repo, json.dumps({"core": ["6.5.2"], "plugins": {}}), 0o600)
+        site = by_url(jlist(CP), "https://low.example")
+        rc, out, err = wpcli(CP, site, "core check-update --format=json")
+        self.assertEqual((rc, out), (0, "[]"))
+        rc, out, err = wpcli(CP, site, "core check-update")
+        self.assertEqual(out, "Success: WordPress is at the latest version.\n")
+        self.assertEqual(wpcli_json(CP, site, "plugin list --update=available --format=json"), [])
+
+    def test_core_update_minor_then_major(self):
+        site, _ = self.site(CP, "https://low.example")
+        version_php = os.path.join(site["fullPath"], "wp-includes", "version.php")
+        owner = os.stat(site["fullPath"]).st_uid
+        rc, out, err = wpcli(CP, site, "core update --minor")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.splitlines()[0], "Updating to version 6.5.5 (en_US)...")
+        self.assertEqual(out.splitlines()[-1], "Success: WordPress updated successfully.")
+        self.assertEqual(wpcli(CP, site, "core version")[1], "6.5.5\n")
+        self.assertEqual(os.stat(version_php).st_uid, owner)  # wp-cli runs as the owner
+        rc, out, err = CP.wpt("--info -instance-id %d -format json" % site["id"])
+        self.assertEqual(json.loads(out)["version"], "6.5.5")
+        self.assertEqual(wpcli(CP, site, "core update-db")[1], "Success: WordPress database "
+                         "already at latest db version 57155.\n")
+        self.assertEqual(wpcli_json(CP, site, "core check-update --minor --format=json"), [])
+        self.assertEqual(wpcli(CP, site, "core update --minor")[1],
+                         "Success: WordPress is at the latest minor release.\n")
+        self.assertEqual(wpcli(CP, site, "core update")[0], 0)
+        self.assertEqual(wpcli(CP, site, "core version")[1], "6.7.1\n")
+        self.assertEqual(wpcli(CP, site, "core update-db")[1], "Success: WordPress database "
+                         "upgraded successfully from db version 57155 to 58975.\n")
+        self.assertEqual(wpcli(CP, site, "core update")[1], "Success: WordPress is up to date.\n")
+        self.assertEqual(wpcli(CP, site, "core verify-checksums")[:2], (0, "Success: WordPress "
+                         "installation verifies against checksums.\n"))
+        self.assertIn('content="WordPress 6.7.1"', web(CP, "low.example")[1])
+
+    def test_plugin_and_theme_updates(self):
+        site, _ = self.site(PL, "https://resold.example")
+        plugins = os.path.join(site["fullPath"], "wp-content", "plugins")
+        rc, out, err = wpcli(PL, site, "plugin update akismet hello-dolly")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("| akismet | 5.3.1       | 5.3.5       | Updated |", out)
+        self.assertEqual(out.splitlines()[-1], "Success: Updated 1 of 2 plugins.")
+        self.assertEqual(header_of(os.path.join(plugins, "akismet", "akismet.php"), "Version"),
+                         "5.3.5")
+        self.assertEqual(os.stat(os.path.join(plugins, "akismet", "akismet.php")).st_uid,
+                         os.stat(site["fullPath"]).st_uid)
+        self.assertEqual(wpcli_json(PL, site, "plugin list --update=available --format=json"),
+                         [])
+        self.assertEqual(wpcli(PL, site, "plugin update hello-dolly")[1],
+                         "Success: Plugin already updated.\n")
+        rc, out, err = wpcli(PL, site, "plugin update nosuch")
+        self.assertEqual((rc, err), (1, "Warning: The 'nosuch' plugin could not be found.\n"
+                                        "Error: No plugins updated (1 failed).\n"))
+        self.assertEqual(wpcli_json(PL, site, "theme update twentytwentyfour --format=json"),
+                         [{"name": "twentytwentyfour", "old_version": "1.1",
+                           "new_version": "1.3", "status": "Updated"}])
+        self.assertEqual(header_of(os.path.join(site["fullPath"], "wp-content", "themes",
+                                                "twentytwentyfour", "style.css"), "Version"),
+                         "1.3")
+        self.assertEqual(wpcli(PL, site, "eval 'echo 1;'")[:2], (0, "1"))
+
+    def test_break_http_then_rollback(self):
+        for inst, url, domain, words in (
+                (PL, "https://resold.example", "resold.example", "plugin update akismet"),
+                (CP, "https://low.example", "low.example", "core update")):
+            site, copy = self.site(inst, url)
+            self.assertEqual(web(inst, domain)[0], 200)
+            inst.set_faults({"wptoolkit": [{"command": "wp-cli",
+                                            "wp_cli": " ".join(words.split()[:2]),
+                                            "fault": "break_http", "count": 1}]})
+            self.assertEqual(wpcli(inst, site, words)[0], 0)
+            status, body = web(inst, domain)
+            self.assertEqual(status, 500)
+            self.assertIn("There has been a critical error on this website.", body)
+            self.assertEqual(wpcli(inst, site, "eval 'echo 1;'")[:2], (0, "1"))
+            self.assertEqual(wpcli(inst, site, "core verify-checksums")[0], 0)
+            copy.restore()
+            self.assertEqual(web(inst, domain)[0], 200)
+
+    def test_break_fatal_and_break_checksums(self):
+        site, copy = self.site(CP, "https://low.example")
+        CP.set_faults({"wptoolkit": [{"command": "wp-cli", "wp_cli": "plugin update",
+                                      "fault": "break_fatal", "count": 1}]})
+        self.assertEqual(wpcli(CP, site, "plugin update akismet")[0], 0)
+        self.assertEqual(web(CP, "low.example")[0], 500)
+        rc, out, err = wpcli(CP, site, "eval 'echo 1;'")
+        self.assertEqual((rc, out), (255, ""))
+        self.assertRegex(err, r"^PHP Fatal error:  Uncaught Error: .* in "
+                         + re.escape(site["fullPath"]) + r"/wp-content/plugins/akismet/"
+                         r"akismet\.php:\d+\n")
+        self.assertEqual(wpcli(CP, site, "core verify-checksums")[0], 0)
+        copy.restore()
+        self.assertEqual(web(CP, "low.example")[0], 200)
+        self.assertEqual(wpcli(CP, site, "eval 'echo 1;'")[:2], (0, "1"))
+        CP.set_faults({"wptoolkit": [{"command": "wp-cli", "wp_cli": "core update",
+                                      "fault": "break_checksums", "count": 1}]})
+        self.assertEqual(wpcli(CP, site, "core update --minor")[0], 0)
+        rc, out, err = wpcli(CP, site, "core verify-checksums")
+        self.assertEqual((rc, err), (1, "Warning: File doesn't verify against checksum: "
+                                        "wp-blog-header.php\nError: WordPress installation "
+                                        "doesn't verify against checksums.\n"))
+        self.assertEqual(web(CP, "low.example")[0], 200)
+        copy.restore()
+        self.assertEqual(wpcli(CP, site, "core verify-checksums")[0], 0)
+        self.assertEqual(wpcli(CP, site, "core version")[1], "6.5.2\n")
+
+
+class WebListener(unittest.TestCase):
+    """The panels' sites over HTTPS (README.md, "The sites over HTTPS")."""
+
+    def test_host_routing_static_files_and_log(self):
+        status, body = web(CP, "shop.acme.example")
+        self.assertEqual((status, body), (200, "<h1>shop.acme.example</h1>\n"))
+        status, body = web(CP, "shop.acme.example", "/news/")
+        self.assertEqual(status, 200)
+        self.assertIn("<title>Acme News</title>", body)
+        self.assertIn("Hello world!", body)
+        self.assertIn('<meta name="generator" content="WordPress 6.5.2">', body)
+        self.assertIn("<title>Acme Blog</title>", web(CP, "blog.acme.example")[1])
+        self.assertIn("<title>Shop Blog</title>", web(PL, "shop.example")[1])
+        self.assertEqual(web(CP, "shop.example")[0], 404)    # another server's site
+        self.assertEqual(web(PL, "unknown.example")[0], 404)
+        self.assertEqual(web(CP, "shop.acme.example", "/news/wp-config.php")[0], 404)
+        self.assertEqual(web(CP, "shop.acme.example", "/news/.htaccess")[0], 403)
+        self.assertEqual(web(CP, "shop.acme.example", "/news/", head=True)[0], 200)
+        logged = [r for r in CP.requests() if r.get("transport") == "web"]
+        self.assertIn({"host": "shop.acme.example", "path": "/news/", "method": "HEAD",
+                       "status": 200}, [{k: r[k] for k in ("host", "path", "method", "status")}
+                                        for r in logged])
+
+    def test_render_site_and_a_missing_database(self):
+        site = by_url(jlist(PL), "https://shop.example")
+        status, body = wordpress.render_site(site["fullPath"], "/")
+        self.assertEqual(status, 200)
+        self.assertIn("<h1 class=\"wp-block-site-title\">Shop Blog</h1>", body)
+        db = PL.mysql("shopuser_wp1")
+        os.rename(db, db + ".away")
+        try:
+            self.assertEqual(web(PL, "shop.example"), (500, wordpress.DEAD_DB))
+        finally:
+            os.rename(db + ".away", db)
+        self.assertEqual(web(PL, "shop.example")[0], 200)
 
 
 class Softaculous(unittest.TestCase):

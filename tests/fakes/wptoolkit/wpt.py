@@ -23,112 +23,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import panels  # noqa: E402
 import sitedb  # noqa: E402
+import wordpress  # noqa: E402
 from simlib import tenants  # noqa: E402  (panels put tests/fakes on sys.path)
 
-WP_VERSION = "6.5.2"
 DEFAULT_SKIP = ("posts", "postmeta", "users", "usermeta")
 KEEP_OPTIONS = ("siteurl", "home", "blog_public")
 NEVER_ENDS_SECONDS = 3600.0
-OPT_RE = re.compile(r"^INSERT INTO `([^`]*)options` VALUES \((\d+),'((?:[^'\\]|\\.)*)',"
-                    r"'((?:[^'\\]|\\.)*)','(\w*)'\);$")
+UPDATE_SHARE = 0.25  # an update takes this share of the job time
 
 
 class WptError(Exception):
     def __init__(self, message, code=1):
         super().__init__(message)
         self.code = code
-
-
-def unsql(s):
-    return re.sub(r"\\(.)", r"\1", s)
-
-
-# ---- the site on disk ----------------------------------------------------------------------
-def wp_config(db_name, prefix="wp_"):
-    return ("<?php\n/* WordPress configuration (WP Toolkit simulator) */\n"
-            "define( 'DB_NAME', '%s' );\ndefine( 'DB_USER', '%s' );\n"
-            "define( 'DB_HOST', 'localhost' );\n$table_prefix = '%s';\n"
-            "require_once ABSPATH . 'wp-settings.php';\n" % (db_name, db_name, prefix))
-
-
-def read_config(full):
-    try:
-        with open(os.path.join(full, "wp-config.php")) as f:
-            text = f.read()
-    except OSError:
-        return None
-    m = re.search(r"define\(\s*'DB_NAME',\s*'([^']*)'", text)
-    p = re.search(r"\$table_prefix\s*=\s*'([^']*)'", text)
-    return {"db": m.group(1) if m else "", "prefix": p.group(1) if p else "wp_"}
-
-
-def set_config_db(full, db_name):
-    path = os.path.join(full, "wp-config.php")
-    with open(path) as f:
-        text = f.read()
-    text = re.sub(r"(define\(\s*'DB_(?:NAME|USER)',\s*')[^']*(')", r"\g<1>%s\2" % db_name, text)
-    sitedb.atomic_write(path, text, 0o644)
-
-
-def make_site(full, dbpath, db_name, url, title, email):
-    q = sitedb.sql_str
-    sitedb.write_files(full, {
-        "wp-config.php": wp_config(db_name),
-        "index.php": ("<?php\ndefine( 'WP_USE_THEMES', true );\n"
-                      "require __DIR__ . '/wp-blog-header.php';\n"),
-        "wp-blog-header.php": "<?php /* WordPress */\n",
-        "wp-includes/version.php": "<?php\n$wp_version = '%s';\n" % WP_VERSION,
-        "wp-content/themes/twentytwentyfour/style.css": "/* Theme Name: Twenty Twenty-Four */\n",
-        "wp-content/uploads/2026/01/hello.txt": "an upload of %s\n" % title,
-        ".htaccess": "# BEGIN WordPress\nRewriteEngine On\n# END WordPress\n",
-    })
-    p = "wp_"
-    lines = ["-- MySQL dump of `%s` (simulator: one INSERT line = one row)" % db_name]
-    tables = [
-        ("options", "(`option_id` int, `option_name` varchar(191), `option_value` longtext, "
-                    "`autoload` varchar(20))",
-         ["(1,'siteurl',%s,'yes')" % q(url), "(2,'home',%s,'yes')" % q(url),
-          "(3,'blogname',%s,'yes')" % q(title), "(4,'blog_public','1','yes')",
-          "(5,'admin_email',%s,'yes')" % q(email)]),
-        ("posts", "(`ID` int, `post_title` text, `post_content` longtext, `post_status` "
-                  "varchar(20), `post_type` varchar(20))",
-         ["(1,'Hello world!',%s,'publish','post')" % q("Welcome to %s. This is your first post."
-                                                       % title),
-          "(2,'Sample Page','This is an example page.','publish','page')"]),
-        ("postmeta", "(`meta_id` int, `post_id` int, `meta_key` varchar(255), `meta_value` "
-                     "longtext)", ["(1,2,'_wp_page_template','default')"]),
-        ("users", "(`ID` int, `user_login` varchar(60), `user_email` varchar(100))",
-         ["(1,'admin',%s)" % q(email)]),
-        ("usermeta", "(`umeta_id` int, `user_id` int, `meta_key` varchar(255), `meta_value` "
-                     "longtext)", ["(1,1,'nickname','admin')"]),
-        ("comments", "(`comment_ID` int, `comment_post_ID` int, `comment_author` tinytext, "
-                     "`comment_content` text)",
-         ["(1,1,'A WordPress Commenter','Hi, this is a comment.')"]),
-        ("commentmeta", "(`meta_id` int, `comment_id` int, `meta_key` varchar(255), "
-                        "`meta_value` longtext)", []),
-        ("terms", "(`term_id` int, `name` varchar(200), `slug` varchar(200))",
-         ["(1,'Uncategorized','uncategorized')"]),
-    ]
-    for t, cols, rows in tables:
-        lines.append("CREATE TABLE `%s%s` %s;" % (p, t, cols))
-        for r in rows:
-            lines.append("INSERT INTO `%s%s` VALUES %s;" % (p, t, r))
-    os.makedirs(os.path.dirname(dbpath), exist_ok=True)
-    sitedb.atomic_write(dbpath, "\n".join(lines) + "\n", 0o600)
-
-
-def options_of(dbpath):
-    out = {}
-    try:
-        header, tables, order = sitedb.read_dump(dbpath)
-    except OSError:
-        return out
-    for t in order:
-        for line in tables[t]:
-            m = OPT_RE.match(line)
-            if m:
-                out[unsql(m.group(3))] = unsql(m.group(4))
-    return out
 
 
 # ---- the simulator -------------------------------------------------------------------------
@@ -201,7 +108,7 @@ class Wpt:
 
     def register(self, full, reg):
         full = os.path.normpath(full)
-        cfg = read_config(full)
+        cfg = wordpress.read_config(full)
         if cfg is None:
             raise WptError("Error: No WordPress installation was found in '%s'." % full)
         for i in reg["instances"]:
@@ -227,9 +134,9 @@ class Wpt:
         domains = self.panel.domains()
         info = domains.get(inst["domain"]) or {}
         base = info.get("base") or ""
-        cfg = read_config(inst["fullPath"]) or {}
+        cfg = wordpress.read_config(inst["fullPath"]) or {}
         dbpath = os.path.join(self.panel.mysql_dir(), (cfg.get("db") or "-") + ".sql")
-        opts = options_of(dbpath)
+        opts = wordpress.options_of(dbpath)
         url = "https://%s%s" % (inst["domain"], "" if inst["urlPath"] == "/" else inst["urlPath"])
         rel = os.path.relpath(inst["fullPath"], base) if base else inst["fullPath"]
         out = {
@@ -242,7 +149,7 @@ class Wpt:
             "fullPath": inst["fullPath"],
             "siteUrl": opts.get("home") or url,
             "name": opts.get("blogname", ""),
-            "version": WP_VERSION,
+            "version": wordpress.core_version(inst["fullPath"]) or "",
             "infected": False,
             "broken": not cfg or not os.path.isfile(dbpath),
             "alive": bool(cfg) and os.path.isfile(dbpath),
@@ -257,13 +164,25 @@ class Wpt:
                 "dbName": cfg.get("db", ""),
                 "dbPrefix": cfg.get("prefix", "wp_"),
                 "searchEnginesIndexing": opts.get("blog_public", "1") != "0",
-                "plugins": {},
-                "themes": {"twentytwentyfour": {"name": "Twenty Twenty-Four", "active": True}},
+                "plugins": self.extensions(inst["fullPath"], "plugins", opts),
+                "themes": self.extensions(inst["fullPath"], "themes", opts),
             })
         return out
 
+    @staticmethod
+    def extensions(full, kind, opts):
+        """--info's plugins or themes: {slug: {name, version, active}} (INF)."""
+        plugins, theme = wordpress.active(full, opts)
+        return {slug: {"name": c["name"], "version": c["version"],
+                       "active": slug in plugins if kind == "plugins" else slug == theme}
+                for slug, c in wordpress.components(full, kind).items()}
+
+    def repo_path(self):
+        """What wordpress.org offers (README.md, "Updates"), root's: tests edit it."""
+        return os.path.join(self.state, wordpress.REPO_FILE)
+
     def dbpath(self, inst):
-        cfg = read_config(inst["fullPath"]) or {}
+        cfg = wordpress.read_config(inst["fullPath"]) or {}
         return os.path.join(self.panel.mysql_dir(), (cfg.get("db") or "-") + ".sql"), cfg
 
     # ---- stale ids -------------------------------------------------------------------------
@@ -315,12 +234,14 @@ class Wpt:
                               "resold_wp1", "https://resold.example", "Resold Site"))
         for account, full, db, url, title in sites:
             top = tenants.first_missing(full)
-            make_site(full, os.path.join(self.panel.mysql_dir(), db + ".sql"), db, url, title,
-                      "admin@" + url.split("/")[2])
+            wordpress.make_site(full, os.path.join(self.panel.mysql_dir(), db + ".sql"), db, url,
+                                title, "admin@" + url.split("/")[2])
             tenants.give(self.panel.dir, top or full)
             self.panel.db_added(account, db)
         self.ensure_main_ids()
         self.update(lambda reg: [self.register(s[1], reg) for s in sites])
+        if not os.path.exists(self.repo_path()):
+            sitedb.atomic_write(self.repo_path(), json.dumps(wordpress.REPO, indent=1), 0o600)
 
 
 # ---- the command line ----------------------------------------------------------------------
@@ -441,7 +362,8 @@ class Run:
                                               "failure)"), int(self.fault.get("exit", 1)))
             return rc
         except WptError as e:
-            sys.stderr.write(str(e) + "\n")
+            if str(e):  # wp-cli's json output ends a failed update without a message
+                sys.stderr.write(str(e) + "\n")
             return e.code
 
     # ---- read-only ---------------------------------------------------------------------------
@@ -566,7 +488,7 @@ class Run:
             sitedb.empty_dir(tfull)
         top = tenants.first_missing(tfull)
         sitedb.copy_tree(src["fullPath"], tfull)
-        set_config_db(tfull, dbname)
+        wordpress.set_config_db(tfull, dbname)
         # WP Toolkit writes a site as the owner of the target domain
         tenants.give(self.w.panel.dir, top or tfull)
         self.wait(secs / 2)
@@ -716,45 +638,27 @@ class Run:
             print(m.group(1))
             return 0
         if cmd == ["option", "get"] and len(words) >= 3:
-            opts = options_of(dbpath)
+            opts = wordpress.options_of(dbpath)
             if words[2] not in opts:
                 raise WptError("Error: Could not get '%s' option. Does it exist?" % words[2])
             print(opts[words[2]])
             return 0
         if cmd == ["option", "update"] and len(words) >= 4:
-            changed = set_option(dbpath, cfg["prefix"], words[2], words[3])
+            changed = wordpress.set_option(dbpath, cfg["prefix"], words[2], words[3])
             print("Success: Updated '%s' option." % words[2] if changed else
                   "Success: Value passed for '%s' option is unchanged." % words[2])
             return 0
-        if cmd == ["core", "version"]:
-            print(WP_VERSION)
-            return 0
+        cli = wordpress.WpCli(inst["fullPath"], dbpath, cfg["prefix"], self.w.repo_path(),
+                              lambda fn: self.as_site_owner(inst, fn),
+                              lambda: self.wait(secs * UPDATE_SHARE), self.fault)
+        try:
+            rc = cli.run(words)
+        except wordpress.CliError as e:
+            raise WptError(str(e), e.code)
+        if rc is not None:
+            return rc
         raise WptError("Error: '%s' is not a registered wp command. See 'wp help' for available "
                        "commands." % words[0])
-
-
-def set_option(dbpath, prefix, name, value):
-    header, tables, order = sitedb.read_dump(dbpath)
-    t = prefix + "options"
-    rows = tables.setdefault(t, [])
-    if t not in order:
-        order.append(t)
-    n = 0
-    for k, line in enumerate(rows):
-        m = OPT_RE.match(line)
-        if m:
-            n = max(n, int(m.group(2)))
-            if unsql(m.group(3)) == name:
-                if unsql(m.group(4)) == value:
-                    return False
-                rows[k] = "INSERT INTO `%s` VALUES (%s,%s,%s,'%s');" % (
-                    t, m.group(2), sitedb.sql_str(name), sitedb.sql_str(value), m.group(5))
-                sitedb.write_dump(dbpath, header, tables, order)
-                return True
-    rows.append("INSERT INTO `%s` VALUES (%d,%s,%s,'yes');" % (t, n + 1, sitedb.sql_str(name),
-                                                              sitedb.sql_str(value)))
-    sitedb.write_dump(dbpath, header, tables, order)
-    return True
 
 
 def copy_db(src, dst, mode, surl, turl, keep_target, selected=(), exclude=()):
@@ -771,9 +675,9 @@ def copy_db(src, dst, mode, surl, turl, keep_target, selected=(), exclude=()):
     keep = {}
     if keep_target:
         for line in dt.get(dp + "options", []):
-            m = OPT_RE.match(line)
-            if m and unsql(m.group(3)) in KEEP_OPTIONS:
-                keep[unsql(m.group(3))] = line
+            m = wordpress.OPT_RE.match(line)
+            if m and wordpress.unsql(m.group(3)) in KEEP_OPTIONS:
+                keep[wordpress.unsql(m.group(3))] = line
     copied = []
     for t in so:
         bare = t[len(sp):] if t.startswith(sp) else t
@@ -790,8 +694,8 @@ def copy_db(src, dst, mode, surl, turl, keep_target, selected=(), exclude=()):
         if bare == "options" and keep:
             out = []
             for x in lines:
-                m = OPT_RE.match(x)
-                name = unsql(m.group(3)) if m else None
+                m = wordpress.OPT_RE.match(x)
+                name = wordpress.unsql(m.group(3)) if m else None
                 out.append(keep.pop(name) if name in keep else x)
             out.extend(keep.values())
             lines = out
