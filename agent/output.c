@@ -281,8 +281,9 @@ human_operation(struct jiku_out *out, const struct jiku_op_report *rep)
                safety ? "  safety " : "", safety ? safety : "");
         human_warnings("  ", rep->warnings);
     }
-    /* A change list: its lines are the plugin's, what they name is the customer's. */
-    if (rep->details != NULL && !out->quiet)
+    /* A change list: its lines are the plugin's, what they name is the customer's.  Under
+     * cron a success stays silent. */
+    if (rep->details != NULL && !out->quiet && (!out->cron || out->dry_run || rep->error != NULL))
         printf("%s\n", safe(&f, rep->details, JIKU_TEXT_LINES));
     jiku_buf_release(&lead);
     safe_fields_release(&f);

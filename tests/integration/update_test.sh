@@ -177,10 +177,19 @@ PY
 
 # --- a good update: new versions, a safety snapshot, a healthy page ----------------------------
 [ "$(page blog.acme.example "$CPSIM_WEB_PORT")" = 200 ] || fail "the blog does not answer 200"
-run 0 update acme/blog
+run 0 --json update acme/blog
 [ "$(wp_versions "$BLOG")" = "core=6.5.5 akismet=5.3.5 theme=1.3" ] ||
     fail "versions after the update: $(wp_versions "$BLOG")"
-has out "updated"
+python3 - "$T/out" <<'PY' || fail "update --json: the update lines"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+ups = {(u["component"], u["name"]): u for u in lines if u["type"] == "update"}
+assert (ups[("plugin", "akismet")]["from"], ups[("plugin", "akismet")]["to"]) == ("5.3.1", "5.3.5"), ups
+assert ups[("theme", "twentytwentyfour")]["to"] == "1.3", ups
+assert all(u["state"] == "updated" for u in ups.values()), ups
+op = [l for l in lines if l["type"] == "operation"][0]
+assert op["status"] == "ok" and op["safety_artifact"], op
+PY
 [ "$(safety_count acme/blog)" = 1 ] || fail "the update took no safety snapshot"
 [ "$(page blog.acme.example "$CPSIM_WEB_PORT")" = 200 ] || fail "the updated blog is not healthy"
 

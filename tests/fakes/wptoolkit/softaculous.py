@@ -645,6 +645,12 @@ class Soft:
             self.restore_files(task, step, ins, path, do_dir, do_data, do_db, delete)
         finally:
             tenants.give(self.dir, ins["softpath"])
+        # INF: the installation's record follows its restored files to the backup's version
+        # (else Softaculous would list an upgraded version over the old files).
+        if do_dir and meta.get("ver"):
+            data = self.installs(user)
+            data[task["insid"]]["ver"] = meta["ver"]
+            self.save_installs(user, data)
 
     def restore_files(self, task, step, ins, path, do_dir, do_data, do_db, delete):
         with tarfile.open(path, "r:gz") as tf:
