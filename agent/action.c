@@ -1029,7 +1029,7 @@ finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_er
         log_error("out of memory");
     for (size_t i = 0; i < rep->n_updates; i++)
         if (jiku_buf_addf(&reason, "%s %s %s %s -> %s", i == 0 ? ";" : ",",
-                          jiku_update_component_names[rep->updates[i].component],
+                          jiku_update_item_name(rep->updates[i].component),
                           or_dash(rep->updates[i].name), or_dash(rep->updates[i].from),
                           or_dash(rep->updates[i].to)) != 0)
             log_error("out of memory");

@@ -95,20 +95,6 @@ jiku_update_items_free(struct jiku_update_item *updates, size_t n)
     free(updates);
 }
 
-/* One component of an update as printed: "plugin", not the --only word "plugins". */
-static const char *
-component_name(enum jiku_update_component c)
-{
-    static const char *const names[JIKU_UPDATE_COMPONENT_COUNT] = {
-        [JIKU_UPDATE_CORE] = "core",
-        [JIKU_UPDATE_PLUGINS] = "plugin",
-        [JIKU_UPDATE_THEMES] = "theme",
-        [JIKU_UPDATE_APP] = "app",
-    };
-
-    return (int)c >= 0 && c < JIKU_UPDATE_COMPONENT_COUNT ? names[c] : "?";
-}
-
 /* An update's components: one `update` line each (JSON), or one indented line each. */
 static void
 out_updates(struct jiku_out *out, const struct jiku_op_report *rep)
@@ -120,15 +106,16 @@ out_updates(struct jiku_out *out, const struct jiku_op_report *rep)
         if (out->json) {
             jiku_out_json(out, "update", "{s:s?, s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "operation",
                           rep->id, "target", safe(&f, rep->target, JIKU_TEXT_UTF8), "component",
-                          component_name(u->component), "name", safe(&f, u->name, JIKU_TEXT_UTF8),
-                          "from", safe(&f, u->from, JIKU_TEXT_UTF8), "to",
-                          safe(&f, u->to, JIKU_TEXT_UTF8), "state", rep->update_state);
+                          jiku_update_item_name(u->component), "name",
+                          safe(&f, u->name, JIKU_TEXT_UTF8), "from",
+                          safe(&f, u->from, JIKU_TEXT_UTF8), "to", safe(&f, u->to, JIKU_TEXT_UTF8),
+                          "state", rep->update_state);
         } else if (!out->quiet && !(out->cron && !out->dry_run && rep->error == NULL)) {
             const char *name = safe(&f, u->name, JIKU_TEXT_FIELD);
             const char *from = safe(&f, u->from, JIKU_TEXT_FIELD);
             const char *to = safe(&f, u->to, JIKU_TEXT_FIELD);
 
-            printf("  %-6s %-24s %s -> %s  %s\n", component_name(u->component),
+            printf("  %-6s %-24s %s -> %s  %s\n", jiku_update_item_name(u->component),
                    name != NULL ? name : "-", from != NULL ? from : "-", to != NULL ? to : "-",
                    rep->update_state);
         }

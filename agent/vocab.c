@@ -157,6 +157,19 @@ jiku_kind_default_tables(enum jiku_target_kind kind)
     return (int)kind >= 0 && kind < JIKU_KIND_COUNT && kinds[kind].default_tables;
 }
 
+const char *
+jiku_update_item_name(enum jiku_update_component c)
+{
+    static const char *const names[JIKU_UPDATE_COMPONENT_COUNT] = {
+        [JIKU_UPDATE_CORE] = "core",
+        [JIKU_UPDATE_PLUGINS] = "plugin",
+        [JIKU_UPDATE_THEMES] = "theme",
+        [JIKU_UPDATE_APP] = "app",
+    };
+
+    return (int)c >= 0 && c < JIKU_UPDATE_COMPONENT_COUNT ? names[c] : "?";
+}
+
 unsigned
 jiku_kind_update_components(enum jiku_target_kind kind)
 {

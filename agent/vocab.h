@@ -29,6 +29,8 @@ bool jiku_kind_default_tables(enum jiku_target_kind kind);
 
 /* "core", "plugins", "themes", "app" in enum jiku_update_component order, NULL-terminated. */
 extern const char *const jiku_update_component_names[];
+/* One updated thing of component C as reports name it: "core", "plugin", "theme", "app". */
+const char *jiku_update_item_name(enum jiku_update_component c);
 /* The components an update of a KIND target may touch (JIKU_UPDATE_BIT()s; 0: no updates). */
 unsigned jiku_kind_update_components(enum jiku_target_kind kind);
 
