@@ -586,7 +586,7 @@ out:
     return r;
 }
 
-/* "core 6.5.2 → 6.5.5, plugin akismet 5.3.1 → 5.3.5" of L into OUT. */
+/* "core 6.5.2 -> 6.5.5, plugin akismet 5.3.1 -> 5.3.5" of L into OUT. */
 static int
 describe(const struct items *l, struct jiku_buf *out)
 {
@@ -596,9 +596,9 @@ describe(const struct items *l, struct jiku_buf *out)
         const struct jiku_update_item *it = &l->v[i];
 
         if (it->component == JIKU_UPDATE_CORE)
-            r = jiku_buf_addf(out, "%score %s → %s", i > 0 ? ", " : "", it->from, it->to);
+            r = jiku_buf_addf(out, "%score %s -> %s", i > 0 ? ", " : "", it->from, it->to);
         else
-            r = jiku_buf_addf(out, "%s%s %s %s → %s", i > 0 ? ", " : "",
+            r = jiku_buf_addf(out, "%s%s %s %s -> %s", i > 0 ? ", " : "",
                               component_word[it->component], it->name, it->from, it->to);
     }
     return r;

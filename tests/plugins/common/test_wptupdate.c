@@ -420,8 +420,8 @@ Test(wpt_update_apply, one_job_of_the_pending_slugs_then_health)
                        "%s", w.cmds);
     cr_assert_not_null(res.details);
     cr_assert_str_eq(res.details,
-                     "core 6.5.2 → 6.5.5, plugin akismet 5.3.1 → 5.3.5, plugin classic-editor "
-                     "1.6.3 → 1.6.5, theme twentytwentyfour 1.0 → 1.2; health: "
+                     "core 6.5.2 -> 6.5.5, plugin akismet 5.3.1 -> 5.3.5, plugin classic-editor "
+                     "1.6.3 -> 1.6.5, theme twentytwentyfour 1.0 -> 1.2; health: "
                      "https://blog.acme.example:443/ HTTP 200, checksums ok, WordPress loads");
     result_free(&res);
 }
