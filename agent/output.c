@@ -95,6 +95,13 @@ jiku_update_items_free(struct jiku_update_item *updates, size_t n)
     free(updates);
 }
 
+/* An update's lines under cron: a success is silent (jiku-agent(8), cron). */
+static bool
+updates_silent(const struct jiku_out *out, const struct jiku_op_report *rep)
+{
+    return out->cron && !out->dry_run && rep->error == NULL;
+}
+
 /* An update's components: one `update` line each (JSON), or one indented line each. */
 static void
 out_updates(struct jiku_out *out, const struct jiku_op_report *rep)
@@ -110,7 +117,7 @@ out_updates(struct jiku_out *out, const struct jiku_op_report *rep)
                           safe(&f, u->name, JIKU_TEXT_UTF8), "from",
                           safe(&f, u->from, JIKU_TEXT_UTF8), "to", safe(&f, u->to, JIKU_TEXT_UTF8),
                           "state", rep->update_state);
-        } else if (!out->quiet && !(out->cron && !out->dry_run && rep->error == NULL)) {
+        } else if (!out->quiet && !updates_silent(out, rep)) {
             const char *name = safe(&f, u->name, JIKU_TEXT_FIELD);
             const char *from = safe(&f, u->from, JIKU_TEXT_FIELD);
             const char *to = safe(&f, u->to, JIKU_TEXT_FIELD);
@@ -268,9 +275,11 @@ human_operation(struct jiku_out *out, const struct jiku_op_report *rep)
                safety ? "  safety " : "", safety ? safety : "");
         human_warnings("  ", rep->warnings);
     }
-    /* A change list: its lines are the plugin's, what they name is the customer's.  Under
-     * cron a success stays silent. */
-    if (rep->details != NULL && !out->quiet && (!out->cron || out->dry_run || rep->error != NULL))
+    /*
+     * A change list: its lines are the plugin's, what they name is the customer's.  An
+     * update's summary goes with its update lines: silent under cron when it succeeded.
+     */
+    if (rep->details != NULL && !out->quiet && !(rep->n_updates > 0 && updates_silent(out, rep)))
         printf("%s\n", safe(&f, rep->details, JIKU_TEXT_LINES));
     jiku_buf_release(&lead);
     safe_fields_release(&f);

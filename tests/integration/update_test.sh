@@ -121,6 +121,7 @@ server = web1
 kind = softaculous
 account = acmeshop
 domain = cloud.acme.example
+staging_domain = staging.cloud.acme.example
 nightly = none
 
 # medium, with updates booked but staging and promotes still open
@@ -240,6 +241,14 @@ has err "automatic rollback"
 run 0 update acme/wp
 [ "$(wp_versions "$WPSITE")" = "core=6.5.5 akismet=5.3.5 theme=1.1" ] ||
     fail "Plesk versions (update = core, plugins): $(wp_versions "$WPSITE")"
+# a core update whose files then fail their checksums: rolled back
+offer "$PL_REPO" 'repo["core"] = ["6.7.1", "6.5.6"]'
+faults "$T/p1" "{$QUICK, \"wptoolkit\": [{\"command\": \"wp-cli\", \"wp_cli\": \"core update\", \"fault\": \"break_checksums\", \"count\": 1}]}"
+wp_sum=$(sum "$WPSITE")
+run 1 update acme/wp
+has err "checksums"
+[ "$(sum "$WPSITE")" = "$wp_sum" ] || fail "the update that broke the checksums was not rolled back"
+faults "$T/p1" "{$QUICK}"
 [ "$(page shop.example "$PLSIM_WEB_PORT")" = 200 ] || fail "the Plesk site is not healthy"
 
 # --- Nextcloud through Softaculous: setupcontinue is a failed update ---------------------------
@@ -250,9 +259,27 @@ run 1 update acme/cloud
 has err "automatic rollback"
 has err "https://"
 [ "$(nc_version "$CLOUD")" = 28.0.4 ] || fail "Nextcloud after the rolled-back upgrade: $(nc_version "$CLOUD")"
+# an upgrade left in maintenance mode: occ status says so, rolled back
+faults "$T/web1" "{$QUICK, \"softaculous\": [{\"act\": \"upgrade\", \"fault\": \"maintenance\", \"count\": 1}]}"
+run 1 update acme/cloud
+has err "maintenance"
+has err "automatic rollback"
+[ "$(nc_version "$CLOUD")" = 28.0.4 ] || fail "Nextcloud after the maintenance rollback: $(nc_version "$CLOUD")"
 faults "$T/web1" "{$QUICK}"
 run 0 update acme/cloud
 [ "$(nc_version "$CLOUD")" = 28.0.14 ] || fail "Nextcloud after the upgrade: $(nc_version "$CLOUD")"
+[ "$(page cloud.acme.example "$CPSIM_WEB_PORT")" = 200 ] || fail "Nextcloud is not healthy"
+# --staged through Softaculous: staging copy made, upgraded and checked, then pushed to live
+offer "$SOFT_SCRIPTS" 'repo["483"]["ver"] = "28.0.15"'
+faults "$T/web1" "{$QUICK, \"softaculous\": [{\"act\": \"upgrade\", \"fault\": \"break_http\", \"count\": 1}]}"
+cloud_sum=$(sum "$CLOUD")
+run 1 update --staged acme/cloud
+has err "live was not touched"
+has err "HTTP 500"
+[ "$(sum "$CLOUD")" = "$cloud_sum" ] || fail "a staged Nextcloud upgrade that failed on staging changed live"
+faults "$T/web1" "{$QUICK}"
+run 0 update --staged acme/cloud
+[ "$(nc_version "$CLOUD")" = 28.0.15 ] || fail "Nextcloud after a staged upgrade: $(nc_version "$CLOUD")"
 
 # --- denied: nothing sent ----------------------------------------------------------------------
 lines=$(log_lines "$T/web1")
