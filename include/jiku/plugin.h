@@ -170,7 +170,10 @@ enum jiku_update_step {
      * live is never touched, so result->changed stays false.
      */
     JIKU_UPDATE_STAGING,
-    /* Read-only: the live application's health check alone (after a promote). */
+    /*
+     * After the core's promote of the updated staging copy: what the application needs to
+     * finish an update pushed to it (Nextcloud's occ upgrade), then live's health check.
+     */
     JIKU_UPDATE_CHECK,
 };
 

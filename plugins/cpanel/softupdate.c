@@ -332,7 +332,37 @@ out:
     return r;
 }
 
-/* CHECK: the live installation's health alone. */
+/*
+ * A push to live copies a staging copy's code and database but keeps live's own config.php,
+ * whose `version` then lags behind the code: Nextcloud waits for its upgrade step.  `php occ
+ * upgrade` (Nextcloud admin manual, "Upgrade via occ") finishes it, as the account's user in
+ * the installation's directory; when nothing is needed it only says so.
+ */
+static int
+occ_upgrade(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct cpanel_soft_ins *ins,
+            struct jiku_err *err)
+{
+    int r;
+
+    if (ins->path == NULL || !plug_valid_path(ins->path))
+        return jiku_err_set(err, JIKU_E_DATA,
+                            "Softaculous gives no valid directory (softpath) of installation '%s'",
+                            ins->insid);
+    if ((r = cpanel_soft_check_home(op, c, ins, err)) != 0)
+        return r;
+    r = plug_run_as_owner(
+        op, NULL, c->user, NULL, "cd -- \"$1\" && exec php occ upgrade --no-interaction",
+        (const char *const[]){ins->path, NULL}, OCC_MAX, "php occ upgrade", NULL, err);
+    if (r == JIKU_E_PANEL) {
+        jiku_err_prefix(err, "finishing the pushed update of Nextcloud in '%s'", ins->path);
+        r = JIKU_E_FAILED;
+        if (err != NULL)
+            err->status = r;
+    }
+    return r;
+}
+
+/* CHECK, after the core's promote: a Nextcloud's upgrade step finished, then live's health. */
 static int
 check(struct jiku_op *op, struct cpanel_soft_ctx *c, struct jiku_err *err)
 {
@@ -340,9 +370,12 @@ check(struct jiku_op *op, struct cpanel_soft_ctx *c, struct jiku_err *err)
     struct jiku_buf summary = JIKU_BUF_INIT;
     int r;
 
+    if (cpanel_soft_is_nextcloud(&c->live) && (r = occ_upgrade(op, c, &c->live, err)) != 0)
+        goto out;
     if ((r = health(op, c, &c->live, t->domain, t->path != NULL ? t->path : "/", &summary, err)) ==
         0)
         op->result->details = jiku_buf_detach(&summary);
+out:
     jiku_buf_release(&summary);
     return r;
 }

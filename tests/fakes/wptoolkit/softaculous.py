@@ -571,6 +571,11 @@ class Soft:
                 if t not in lo:
                     lo.append(t)
             sitedb.write_dump(ldb, lh, lt, lo)
+        # INF: live's record takes the version of the code pushed onto it.
+        if do_files:
+            data = self.installs(user)
+            data[st["staging_of"]]["ver"] = st["ver"]
+            self.save_installs(user, data)
 
     def t_backup(self, task, step):
         user = task["user"]

@@ -433,9 +433,12 @@ class SoftaculousFacts(unittest.TestCase):
         self.assertIn("Console has to be executed with the user that owns the file "
                       "config/config.php\nCurrent user id: 0\n", out)
         self.assertNotIn("{", out)
-        code, out, err = self.occ("upgrade")
+        code, out, err = self.occ("upgrade")  # nothing to upgrade: says so (Upgrade.php)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out, "No upgrade required.\n")
+        code, out, err = self.occ("maintenance:mode")
         self.assertEqual(code, 1)
-        self.assertIn('Command "upgrade" is not defined.', err)
+        self.assertIn('Command "maintenance:mode" is not defined.', err)
 
     def test_the_page(self):
         """softaculous.render_site, the web listener's call for a directory with an `occ` file:

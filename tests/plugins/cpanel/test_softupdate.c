@@ -34,9 +34,10 @@ static struct {
     const char *occ;       /* occ status's stdout */
     int occ_exit;
     const char *occ_err;
-    const char *record; /* the agent's stage record */
+    int occ_upgrade_exit; /* occ upgrade's exit status */
+    const char *record;   /* the agent's stage record */
     /* what was asked */
-    int n_showupdates, n_giveinfo, n_upgrade, n_curl, n_occ;
+    int n_showupdates, n_giveinfo, n_upgrade, n_curl, n_occ, n_occ_upgrade;
     bool changed_at_upgrade, upgrade_safe;
     char upgrade_path[512], upgrade_body[64], giveinfo_path[512], curl_cmd[1024], occ_cmd[4096];
 } fx;
@@ -160,6 +161,12 @@ fake_exec(struct jiku_op *op, const struct jiku_server_info *server, const char 
         fx.n_curl++;
         snprintf(fx.curl_cmd, sizeof(fx.curl_cmd), "%s", cmd);
         jiku_buf_adds(&res->out, fx.page);
+    } else if (strstr(cmd, "occ upgrade") != NULL) {
+        fx.n_occ_upgrade++;
+        cr_expect_not_null(strstr(cmd, "as_owner"), "occ upgrade not run as the owner: %s", cmd);
+        jiku_buf_adds(&res->out, fx.occ_upgrade_exit == 0 ? "Update successful\n" : "");
+        jiku_buf_adds(&res->errout, fx.occ_upgrade_exit == 0 ? "" : "Exception: upgrade failed\n");
+        res->exit_status = fx.occ_upgrade_exit;
     } else if (strstr(cmd, "occ status") != NULL) {
         fx.n_occ++;
         snprintf(fx.occ_cmd, sizeof(fx.occ_cmd), "%s", cmd);
@@ -520,18 +527,30 @@ Test(soft_update_staging, without_a_stage_record_nothing_is_done, .init = reset)
     cr_expect_eq(fx.n_upgrade, 0);
 }
 
-Test(soft_update_check, checks_live_health_alone, .init = reset)
+Test(soft_update_check, finishes_nextclouds_upgrade_then_checks_live, .init = reset)
 {
     struct jiku_err err;
 
     cr_assert_eq(update(JIKU_UPDATE_CHECK, APP, &err), 0, "%s", err.msg);
     cr_expect_eq(fx.n_showupdates + fx.n_giveinfo + fx.n_upgrade, 0);
+    cr_expect_eq(fx.n_occ_upgrade, 1);
     cr_expect_eq(fx.n_curl, 1);
     cr_expect_eq(fx.n_occ, 1);
     cr_expect_not(result.changed);
     cr_expect_not_null(strstr(result.details, "HTTP 200"), "%s", result.details);
     fx.occ = "{\"installed\":true,\"maintenance\":true,\"needsDbUpgrade\":false}\n";
     cr_assert_eq(update(JIKU_UPDATE_CHECK, APP, &err), JIKU_E_FAILED, "%s", err.msg);
+}
+
+Test(soft_update_check, a_failed_occ_upgrade_fails_the_check, .init = reset)
+{
+    struct jiku_err err;
+
+    fx.occ_upgrade_exit = 1;
+    cr_assert_eq(update(JIKU_UPDATE_CHECK, APP, &err), JIKU_E_FAILED, "%s", err.msg);
+    cr_expect_not_null(strstr(err.msg, "finishing the pushed update of Nextcloud"), "%s", err.msg);
+    cr_expect_not_null(strstr(err.msg, "upgrade failed"), "%s", err.msg);
+    cr_expect_eq(fx.n_curl, 0);
 }
 
 /* ---- the parsers ----------------------------------------------------------------------- */
