@@ -560,11 +560,13 @@ captured_stdout(void)
     return buf;
 }
 
-/* The engine's output as JSON lines on a redirected stdout. */
+/*
+ * The engine's output as JSON lines on a redirected stdout.  Criterion runs the suite's init
+ * (engine_setup) before a test's own.
+ */
 static void
 json_setup(void)
 {
-    engine_setup();
     cr_redirect_stdout();
     jiku_out_init(&s.out, "update", true, false);
 }
