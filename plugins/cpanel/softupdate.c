@@ -146,15 +146,16 @@ out:
 }
 
 /*
- * Nextcloud's own word on its state: `php occ status` run by the account's user (occ runs for
- * the owner of config/config.php only; docs/SECURITY.md) in the installation's directory,
- * which lies in the account's home.  A failing occ is a failed check.
+ * SCRIPT, a `php occ …` command whose $1 is Nextcloud INS's directory, run there by the
+ * account's user (occ runs for the owner of config/config.php only; docs/SECURITY.md); the
+ * directory must lie in the account's home.  A failing occ is JIKU_E_FAILED, its message
+ * after WHY.  RES may be NULL.
  */
 static int
-occ_status(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct cpanel_soft_ins *ins,
-           struct jiku_buf *summary, struct jiku_err *err)
+occ(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct cpanel_soft_ins *ins,
+    const char *script, const char *what, const char *why, struct jiku_exec_result *res,
+    struct jiku_err *err)
 {
-    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     int r;
 
     if (ins->path == NULL || !plug_valid_path(ins->path))
@@ -163,19 +164,31 @@ occ_status(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct cpa
                             ins->insid);
     if ((r = cpanel_soft_check_home(op, c, ins, err)) != 0)
         return r;
-    r = plug_run_as_owner(
-        op, NULL, c->user, NULL, "cd -- \"$1\" && exec php occ status --output=json",
-        (const char *const[]){ins->path, NULL}, OCC_MAX, "php occ status", &res, err);
+    r = plug_run_as_owner(op, NULL, c->user, NULL, script, (const char *const[]){ins->path, NULL},
+                          OCC_MAX, what, res, err);
     if (r == JIKU_E_PANEL) {
-        jiku_err_prefix(err, "health check of Nextcloud in '%s'", ins->path);
+        jiku_err_prefix(err, "%s in '%s'", why, ins->path);
         r = JIKU_E_FAILED;
         if (err != NULL)
             err->status = r;
-    } else if (r == 0 && (r = occ_verdict(res.out.data, ins->path, err)) == 0 &&
-               jiku_buf_adds(summary, ", occ status: installed, not in maintenance, database "
-                                      "up to date") != 0) {
-        r = plug_nomem(err);
     }
+    return r;
+}
+
+/* Nextcloud's own word on its state: `php occ status`.  A failing occ is a failed check. */
+static int
+occ_status(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct cpanel_soft_ins *ins,
+           struct jiku_buf *summary, struct jiku_err *err)
+{
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
+    int r;
+
+    r = occ(op, c, ins, "cd -- \"$1\" && exec php occ status --output=json", "php occ status",
+            "health check of Nextcloud", &res, err);
+    if (r == 0 && (r = occ_verdict(res.out.data, ins->path, err)) == 0 &&
+        jiku_buf_adds(summary, ", occ status: installed, not in maintenance, database "
+                               "up to date") != 0)
+        r = plug_nomem(err);
     jiku_exec_result_release(&res);
     return r;
 }
@@ -342,24 +355,8 @@ static int
 occ_upgrade(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct cpanel_soft_ins *ins,
             struct jiku_err *err)
 {
-    int r;
-
-    if (ins->path == NULL || !plug_valid_path(ins->path))
-        return jiku_err_set(err, JIKU_E_DATA,
-                            "Softaculous gives no valid directory (softpath) of installation '%s'",
-                            ins->insid);
-    if ((r = cpanel_soft_check_home(op, c, ins, err)) != 0)
-        return r;
-    r = plug_run_as_owner(
-        op, NULL, c->user, NULL, "cd -- \"$1\" && exec php occ upgrade --no-interaction",
-        (const char *const[]){ins->path, NULL}, OCC_MAX, "php occ upgrade", NULL, err);
-    if (r == JIKU_E_PANEL) {
-        jiku_err_prefix(err, "finishing the pushed update of Nextcloud in '%s'", ins->path);
-        r = JIKU_E_FAILED;
-        if (err != NULL)
-            err->status = r;
-    }
-    return r;
+    return occ(op, c, ins, "cd -- \"$1\" && exec php occ upgrade --no-interaction",
+               "php occ upgrade", "finishing the pushed update of Nextcloud", NULL, err);
 }
 
 /* CHECK, after the core's promote: a Nextcloud's upgrade step finished, then live's health. */
