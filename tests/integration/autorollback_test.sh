@@ -23,8 +23,6 @@ FAKES=$5
 ACTOR=tester
 test_begin --root
 
-# the database file a WordPress site's wp-config.php names
-site_db() { sed -n "s/.*define( 'DB_NAME', '\([^']*\)'.*/\1/p" "$1/wp-config.php"; }
 audit_seq() { statedb "SELECT coalesce(max(seq), 0) FROM audit"; }
 # ops_after SEQ: "action decision" of each operation record after SEQ, oldest first
 ops_after() { statedb "SELECT action, decision FROM audit WHERE event = 'operation' AND seq > $1 ORDER BY seq"; }

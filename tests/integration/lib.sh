@@ -294,6 +294,21 @@ statedb() { sqlite3 -separator ' ' "${STATE_DB:-$T/state/state.db}" "$@"; }
 
 tree() { (cd "$1" 2>/dev/null && find . -mindepth 1 | LC_ALL=C sort); }
 
+# sum PATH...: a checksum of every path, type, size and content under each PATH
+sum() {
+    for p in "$@"; do
+        if [ -d "$p" ]; then
+            (cd "$p" && find . -printf '%p %y %s %m\n' | LC_ALL=C sort &&
+                find . -type f -exec cat {} +)
+        else
+            cat "$p" 2>/dev/null || echo "missing $p"
+        fi
+    done | sha256sum
+}
+
+# site_db DIR: the database a WordPress site's wp-config.php names
+site_db() { sed -n "s/.*define( 'DB_NAME', '\([^']*\)'.*/\1/p" "$1/wp-config.php"; }
+
 pingd_start() {
     : >"$1"
     python3 -c '

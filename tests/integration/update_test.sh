@@ -23,19 +23,6 @@ FAKES=$5
 ACTOR=tester
 test_begin --root
 
-# sum DIR... : a checksum of every path, type, size and content under each DIR (or file)
-sum() {
-    for p in "$@"; do
-        if [ -d "$p" ]; then
-            (cd "$p" && find . -printf '%p %y %s %m\n' | LC_ALL=C sort &&
-                find . -type f -exec cat {} +)
-        else
-            cat "$p" 2>/dev/null || echo "missing $p"
-        fi
-    done | sha256sum
-}
-# the database file a site's wp-config.php names
-site_db() { sed -n "s/.*define( 'DB_NAME', '\([^']*\)'.*/\1/p" "$1/wp-config.php"; }
 # the WordPress core, plugin and theme versions of a site, one line
 wp_versions() {
     printf 'core=%s akismet=%s theme=%s\n' \

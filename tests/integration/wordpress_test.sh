@@ -25,19 +25,6 @@ FAKES=$5
 ACTOR=tester
 test_begin --root
 
-# sum PATH...: a checksum of every path, type, size and content under each PATH
-sum() {
-    for p in "$@"; do
-        if [ -d "$p" ]; then
-            (cd "$p" && find . -printf '%p %y %s %m\n' | LC_ALL=C sort &&
-                find . -type f -exec cat {} +)
-        else
-            cat "$p" 2>/dev/null || echo "missing $p"
-        fi
-    done | sha256sum
-}
-# the database file a site's wp-config.php names
-site_db() { sed -n "s/.*define( 'DB_NAME', '\([^']*\)'.*/\1/p" "$1/wp-config.php"; }
 
 # --- two simulated servers ----------------------------------------------------------------
 sim_start "$FAKES/cpanel/sim.sh" "$T/web1" --name web1 --job-seconds 1 || exit 1
