@@ -138,6 +138,11 @@ CONF
 } >"$T/agent.conf"
 
 run 0 config check
+# --only must name a component of every target, checked before anything is decided or sent
+lines=$(log_lines "$T/web1")
+run 64 update --only widgets acme/blog && has err "invalid --only 'widgets'"
+run 64 update --only app acme/blog acme/cloud && has err "target 'acme/blog' (wordpress) does not update app"
+[ "$(log_lines "$T/web1")" = "$lines" ] || fail "a refused --only reached the server"
 
 # --- --check: what is pending, nothing changed ------------------------------------------------
 blog_sum=$(sum "$BLOG" "$T/web1/root/var/lib/mysql/$(site_db "$BLOG").sql")
