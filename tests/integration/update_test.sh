@@ -66,7 +66,6 @@ CP_REPO=$T/web1/root/usr/local/cpanel/3rdparty/wp-toolkit/var/wp-repo.json
 PL_REPO=$T/p1/root/usr/local/psa/var/modules/wp-toolkit/wp-repo.json
 SOFT_SCRIPTS=$T/web1/root/var/softaculous/scripts.json
 BLOG=$T/web1/root/home/acmeshop/blog.acme.example
-STAGING=$T/web1/root/home/acmeshop/staging.blog.acme.example
 WPSITE=$T/p1/root/var/www/vhosts/shop.example/httpdocs
 CLOUD=$T/web1/root/home/acmeshop/cloud.acme.example
 for f in "$CP_REPO" "$PL_REPO" "$SOFT_SCRIPTS"; do
