@@ -175,7 +175,10 @@ jiku_cmd_policy(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     return jiku_cmd_usage(ctx, args->cmd, "bad 'policy %s' command", sub);
 }
 
-/* config check: everything config load checks, plus nightly actions the policy denies. */
+/*
+ * config check: everything config load checks, plus nightly actions the policy denies and the
+ * contract overrides that policy check questions (the skills check).
+ */
 static int
 config_check(struct jiku_session *ctx)
 {
@@ -202,6 +205,7 @@ config_check(struct jiku_session *ctx)
                                   t->src.file, t->src.line, t->info.id, verb, d.reason, verb);
             }
         }
+        jiku_policy_skills_check(cfg, &diags);
     }
     print_diags(ctx, &diags);
     r = load_status(ctx, r, &diags, &err);
