@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "secret.h"
 
 enum vtype {
     V_PATH,    /* an absolute path */
@@ -169,7 +170,7 @@ static void
 check_file(struct cfg_parse *p, const struct key_spec *k, const char *path)
 {
     bool secret = k->type == V_SECRET;
-    mode_t forbidden = secret ? 077 : 022;
+    mode_t forbidden = secret ? jiku_secret_forbidden_mode(path) : 022;
     uid_t me = geteuid();
     struct stat st;
 
@@ -347,6 +348,30 @@ check_value(const struct key_spec *k, const char *value, struct value *v, char *
     return NULL;
 }
 
+/*
+ * A secret's "cred:NAME": the path of NAME in systemd's credentials directory (secret.h), or
+ * NULL after reporting why there is none.
+ */
+static const char *
+cred_path(struct cfg_parse *p, const char *key, const char *value)
+{
+    const char *name = value + strlen(JIKU_CRED_PREFIX), *dir = getenv("CREDENTIALS_DIRECTORY");
+
+    if (!jiku_secret_cred_name_ok(name)) {
+        cfg_error(p, "invalid %s '%s': expected cred:NAME, NAME of letters, digits and ._-", key,
+                  value);
+        return NULL;
+    }
+    if (dir == NULL || *dir == '\0') {
+        cfg_error(p,
+                  "%s = %s: CREDENTIALS_DIRECTORY is not set; systemd sets it only for a service "
+                  "with LoadCredential= or LoadCredentialEncrypted=",
+                  key, value);
+        return NULL;
+    }
+    return cfg_intern_fmt(p, "%s/%s", dir, name);
+}
+
 /* Check VALUE against K and fill V; false (after reporting) when it is not acceptable. */
 static bool
 parse_value(struct cfg_parse *p, const char *key, const struct key_spec *k, const char *value,
@@ -366,6 +391,9 @@ parse_value(struct cfg_parse *p, const char *key, const struct key_spec *k, cons
         cfg_error(p, "invalid %s: control character in value", key);
         return false;
     }
+    if (k->type == V_SECRET && strncmp(value, JIKU_CRED_PREFIX, strlen(JIKU_CRED_PREFIX)) == 0 &&
+        (value = cred_path(p, key, value)) == NULL)
+        return false;
     if ((expected = check_value(k, value, v, buf, sizeof(buf))) != NULL) {
         cfg_error(p, "invalid %s '%s': expected %s", key, value, expected);
         return false;

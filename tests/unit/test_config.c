@@ -19,6 +19,7 @@
 #include "plesk_settings.h"
 #include "plugin_loader.h"
 #include "policy.h"
+#include "secret.h"
 
 #define POLICY_DIR JIKU_SOURCE_DIR "/policies"
 
@@ -1176,6 +1177,81 @@ Test(config, thousand_customers)
     }
     cr_assert_null(jiku_config_customer(cfg, "c1000"));
     cr_assert_null(jiku_config_target(cfg, "c0001/other"));
+}
+
+/* ------------------------------------------------------------------ systemd credentials */
+
+/* A server whose secrets are systemd credentials: 6 lines after base_conf. */
+#define CRED_SERVER                                                                                \
+    "[server s3]\npanel = cpanel\nhost = h.example\napi_token_file = cred:web1.token\n"            \
+    "ssh_key = cred:ssh-key\nknown_hosts = @D@/known_hosts\n"
+
+/* What LoadCredentialEncrypted= leaves: the files in a directory named by the environment. */
+static void
+credentials_dir(mode_t mode)
+{
+    char creds[600];
+
+    mkdir_in("creds");
+    write_file("creds/web1.token", mode, "CRED-TOKEN\n");
+    write_file("creds/ssh-key", 0400, "CRED-KEY\n");
+    snprintf(creds, sizeof(creds), "%s/creds", dir);
+    cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+}
+
+Test(config, cred_reads_the_credentials_directory)
+{
+    struct jiku_buf token = JIKU_BUF_INIT;
+    const struct jiku_server_conf *s;
+    char want[600];
+
+    credentials_dir(0440);
+    expect_ok(load_snippet(CRED_SERVER));
+    cr_assert_eq(diags.n, 0);
+    cr_assert_not_null(s = jiku_config_server(cfg, "s3"));
+    snprintf(want, sizeof(want), "%s/creds/web1.token", dir);
+    cr_assert_str_eq(s->api_token_file, want);
+    snprintf(want, sizeof(want), "%s/creds/ssh-key", dir);
+    cr_assert_str_eq(s->ssh_key, want);
+    /* systemd's 0440 is read there, and only there */
+    cr_assert_eq(jiku_secret_get(s->api_token_file, "token file", &token, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(token.data, "CRED-TOKEN");
+    jiku_buf_release_secure(&token);
+    write_file("group.token", 0440, "T\n");
+    snprintf(want, sizeof(want), "%s/group.token", dir);
+    cr_assert_eq(jiku_secret_get(want, "token file", &token, &err), JIKU_E_CONFIG);
+    jiku_secret_wipe_all();
+}
+
+Test(config, cred_file_is_checked_as_a_secret)
+{
+    credentials_dir(0444);
+    cr_assert_eq(load_snippet(CRED_SERVER), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:18: token file '@D@/creds/web1.token' is readable by group or "
+                             "others (mode 0444); fix: chmod 600 '@D@/creds/web1.token'"));
+}
+
+Test(config, cred_without_systemd_says_why)
+{
+    unsetenv("CREDENTIALS_DIRECTORY");
+    cr_assert_eq(load_snippet(CRED_SERVER), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:18: api_token_file = cred:web1.token: CREDENTIALS_DIRECTORY is "
+                             "not set; systemd sets it only for a service with LoadCredential= "
+                             "or LoadCredentialEncrypted="));
+    cr_assert(has_diag(true, "@F@:19: ssh_key = cred:ssh-key: CREDENTIALS_DIRECTORY is not set; "
+                             "systemd sets it only for a service with LoadCredential= or "
+                             "LoadCredentialEncrypted="));
+}
+
+Test(config, cred_name_is_a_plain_name)
+{
+    credentials_dir(0400);
+    cr_assert_eq(load_snippet("[server s3]\napi_token_file = cred:../web1.token\n"), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:16: invalid api_token_file 'cred:../web1.token': expected "
+                             "cred:NAME, NAME of letters, digits and ._-"));
+    cr_assert_eq(load_snippet("[server s3]\napi_password_file = cred:\n"), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:16: invalid api_password_file 'cred:': expected cred:NAME, "
+                             "NAME of letters, digits and ._-"));
 }
 
 /* ------------------------------------------------------------------ the shipped example */
