@@ -22,6 +22,7 @@
 
 #include "catalog_db.h"
 #include "err.h"
+#include "log.h"
 
 struct jiku_catalog {
     sqlite3 *db;
@@ -346,6 +347,52 @@ too_new(struct jiku_catalog *cat, int version, struct jiku_err *err)
 }
 
 /*
+ * Copy the catalog at schema VERSION to state.db.bak-VERSION (0600) through SQLite's backup
+ * API, inside the transaction of the first migration step: the copy is consistent and no other
+ * process migrates before it is made.  An old agent can open the copy if the new one is
+ * rolled back (jiku-agent(8), FILES).
+ */
+static int
+keep_old(struct jiku_catalog *cat, int version, struct jiku_err *err)
+{
+    struct jiku_buf path = JIKU_BUF_INIT;
+    sqlite3_backup *b = NULL;
+    sqlite3 *copy = NULL;
+    int fd = -1, r = 0, rc;
+
+    if (jiku_buf_addf(&path, "%s.bak-%d", cat->path, version) != 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((fd = open(path.data, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
+        fchmod(fd, 0600) != 0) {
+        r = jiku_err_set(err, JIKU_E_IO, "cannot copy state database to '%s': %s", path.data,
+                         strerror(errno));
+        goto out;
+    }
+    rc = sqlite3_open_v2(path.data, &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+    if (rc == SQLITE_OK && (b = sqlite3_backup_init(copy, "main", cat->db, "main")) == NULL)
+        rc = sqlite3_errcode(copy);
+    if (b != NULL) {
+        rc = sqlite3_backup_step(b, -1);
+        rc = sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc != SQLITE_OK) {
+        r = jiku_err_set(err, JIKU_E_IO, "cannot copy state database to '%s': %s", path.data,
+                         copy != NULL ? sqlite3_errmsg(copy) : sqlite3_errstr(rc));
+        goto out;
+    }
+    log_info("catalog schema %d -> %d: copy of the old catalog kept as '%s'", version,
+             jiku_catalog_schema_latest, path.data);
+out:
+    sqlite3_close(copy);
+    if (fd >= 0)
+        close(fd);
+    jiku_buf_release(&path);
+    return r;
+}
+
+/*
  * Apply the missing steps, each in its own BEGIN IMMEDIATE transaction.  The version is read
  * again inside the transaction: another agent process may have migrated meanwhile.
  */
@@ -354,6 +401,7 @@ migrate(struct jiku_catalog *cat, struct jiku_err *err)
 {
     struct jiku_buf sql = JIKU_BUF_INIT;
     int version = 0, r, rc;
+    bool kept = false;
 
     if ((r = read_version(cat, &version, err)) != 0)
         goto out;
@@ -365,6 +413,10 @@ migrate(struct jiku_catalog *cat, struct jiku_err *err)
             jiku_catalog_rollback(cat);
             break;
         }
+        /* a new catalog (version 0) has nothing to keep */
+        if (!kept && version > 0 && (r = keep_old(cat, version, err)) != 0)
+            goto out;
+        kept = true;
         jiku_buf_reset(&sql);
         /* The version is our own integer, not input: PRAGMA cannot take a parameter. */
         if ((r = jiku_buf_addf(&sql, "%s; PRAGMA user_version = %d;",

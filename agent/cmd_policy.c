@@ -25,9 +25,13 @@ is_override(const struct jiku_customer_conf *c, const char *action)
     return false;
 }
 
-/* What the nightly run does for C's targets: each action of a nightly list decided alone. */
+/*
+ * What the nightly run does for C's targets (only ONLY, when given): each action of a nightly
+ * list decided alone.
+ */
 static int
-nightly_show(struct jiku_session *ctx, const struct jiku_customer_conf *c)
+nightly_show(struct jiku_session *ctx, const struct jiku_customer_conf *c,
+             const struct jiku_target_conf *only)
 {
     struct jiku_err err = {0};
     bool header = false;
@@ -35,6 +39,8 @@ nightly_show(struct jiku_session *ctx, const struct jiku_customer_conf *c)
     for (size_t i = 0; i < ctx->cfg->n_targets; i++) {
         const struct jiku_target_conf *t = &ctx->cfg->targets[i];
 
+        if (only != NULL && t != only)
+            continue;
         for (size_t k = 0; t->customer == c && k < t->n_nightly; k++) {
             const char *action = jiku_action_for(t->nightly[k], t->info.kind);
             struct jiku_decision d;
@@ -55,45 +61,72 @@ nightly_show(struct jiku_session *ctx, const struct jiku_customer_conf *c)
     return 0;
 }
 
+/*
+ * policy show CUSTOMER: the customer's matrix.  policy show CUSTOMER/TARGET: the same matrix
+ * (a target has no policy of its own: its customer's decides) under the target's name, and
+ * only that target's nightly actions.  An action no plugin performs is marked so rather than
+ * "yes": the matrix says who is responsible, and for those JIKU's part is done by hand.
+ */
 static int
-policy_show(struct jiku_session *ctx, const char *customer)
+policy_show(struct jiku_session *ctx, const char *name)
 {
     const struct jiku_customer_conf *c;
+    const struct jiku_target_conf *t = NULL;
     struct jiku_err err = {0};
     int r;
 
     if ((r = jiku_session_open(ctx, JIKU_NEED_CONFIG, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
-    if ((c = jiku_config_customer(ctx->cfg, customer)) == NULL) {
-        jiku_err_set(&err, JIKU_E_NOTFOUND, "no such customer '%s'", customer);
+    if (strchr(name, '/') != NULL) {
+        if ((t = jiku_config_target(ctx->cfg, name)) == NULL) {
+            jiku_err_set(&err, JIKU_E_NOTFOUND, "no such target '%s'", name);
+            return jiku_cmd_fail(ctx, &err);
+        }
+        c = t->customer;
+        jiku_out_text(&ctx->out, "target %s (%s on %s)\n", t->info.id, jiku_kind_name(t->info.kind),
+                      t->server->info.name);
+    } else if ((c = jiku_config_customer(ctx->cfg, name)) == NULL) {
+        jiku_err_set(&err, JIKU_E_NOTFOUND, "no such customer '%s'", name);
         return jiku_cmd_fail(ctx, &err);
     }
-    jiku_out_text(&ctx->out, "customer %s (tier %s)\n%-28s %-9s %-8s %s\n", c->name, c->tier,
-                  "ACTION", "ASSIGNED", "ALLOWED", "SOURCE");
+    jiku_out_text(&ctx->out, "customer %s (tier %s)\ncontact: %s\n%-28s %-9s %-8s %s\n", c->name,
+                  c->tier, c->contact != NULL ? c->contact : "(none)", "ACTION", "ASSIGNED",
+                  "ALLOWED", "SOURCE");
     for (size_t i = 0; i < jiku_n_actions; i++) {
+        bool performed = jiku_action_executable(jiku_actions[i]);
         struct jiku_decision d;
 
         if ((r = jiku_policy_decide(ctx->cfg->policies, c, jiku_actions[i], &d, &err)) != 0)
             return jiku_cmd_fail(ctx, &err);
-        jiku_out_json(&ctx->out, "policy", "{s:s, s:s, s:s, s:s, s:b, s:s}", "customer", c->name,
-                      "tier", c->tier, "action", d.action, "assignment",
-                      jiku_assignment_name(d.assignment), "allowed", d.allowed, "source", d.source);
+        jiku_out_json(&ctx->out, "policy", "{s:s, s:s?, s:s, s:s?, s:s, s:s, s:b, s:b, s:s}",
+                      "customer", c->name, "target", t != NULL ? t->info.id : NULL, "tier", c->tier,
+                      "contact", c->contact, "action", d.action, "assignment",
+                      jiku_assignment_name(d.assignment), "allowed", d.allowed, "performed",
+                      performed, "source", d.source);
         jiku_out_text(&ctx->out, "%-28s %-9s %-8s %s%s%s\n", d.action,
-                      jiku_assignment_name(d.assignment), yesno(d.allowed), d.source,
-                      is_override(c, d.action) ? " (contract)" : "",
-                      jiku_action_executable(d.action) ? "" : " (not implemented)");
+                      jiku_assignment_name(d.assignment), performed ? yesno(d.allowed) : "-",
+                      d.source, is_override(c, d.action) ? " (contract)" : "",
+                      performed ? "" : " (not performed by the agent)");
     }
-    return nightly_show(ctx, c);
+    return nightly_show(ctx, c, t);
 }
 
 static int
 policy_explain(struct jiku_session *ctx, const char *customer, const char *action)
 {
     const struct jiku_customer_conf *c;
+    struct jiku_buf hint = JIKU_BUF_INIT;
     struct jiku_decision d;
     struct jiku_err err = {0};
     int r;
 
+    if (!jiku_action_known(action)) {
+        r = jiku_action_hint(action, &hint);
+        jiku_err_set(&err, r != 0 ? r : JIKU_E_USAGE, "unknown action '%s'%s", action,
+                     hint.len > 0 ? hint.data : "");
+        jiku_buf_release(&hint);
+        return jiku_cmd_fail(ctx, &err);
+    }
     if ((r = jiku_session_open(ctx, JIKU_NEED_CONFIG, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
     if ((c = jiku_config_customer(ctx->cfg, customer)) == NULL)
@@ -105,7 +138,8 @@ policy_explain(struct jiku_session *ctx, const char *customer, const char *actio
     jiku_out_decision(&ctx->out, &d, NULL, false);
     jiku_out_text(&ctx->out, "%s\n", d.reason);
     if (!jiku_action_executable(action))
-        jiku_out_text(&ctx->out, "note: %s is not implemented by any plugin\n", action);
+        jiku_out_text(&ctx->out,
+                      "note: %s is not performed by the agent (no plugin implements it)\n", action);
     return d.allowed ? 0 : JIKU_E_DENIED;
 }
 
@@ -175,7 +209,10 @@ jiku_cmd_policy(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     return jiku_cmd_usage(ctx, args->cmd, "bad 'policy %s' command", sub);
 }
 
-/* config check: everything config load checks, plus nightly actions the policy denies. */
+/*
+ * config check: everything config load checks, plus nightly actions the policy denies and the
+ * contract overrides that policy check questions (the skills check).
+ */
 static int
 config_check(struct jiku_session *ctx)
 {
@@ -202,6 +239,7 @@ config_check(struct jiku_session *ctx)
                                   t->src.file, t->src.line, t->info.id, verb, d.reason, verb);
             }
         }
+        jiku_policy_skills_check(cfg, &diags);
     }
     print_diags(ctx, &diags);
     r = load_status(ctx, r, &diags, &err);

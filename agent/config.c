@@ -225,6 +225,28 @@ panel_unknown(struct cfg_parse *p, const struct jiku_source *at, const char *pan
                  p->cfg->plugin_dir);
 }
 
+/* "unknown key" for K of a [server] (IN_SERVER) or [target], near a key of the core or a panel. */
+static void
+unknown_panel_key(struct cfg_parse *p, const struct cfg_panel_key *k, bool in_server,
+                  const char *label)
+{
+    enum cfg_section sect = in_server ? CS_SERVER : CS_TARGET;
+    struct jiku_near near = JIKU_NEAR_INIT(k->key);
+
+    cfg_near_key(sect, &near);
+    load_all_panels(p);
+    for (size_t i = 0; i < p->priv->n_panels; i++) {
+        const struct jiku_panel_facts *f = p->priv->panels[i]->desc.facts;
+        const struct jiku_config_map *m = f == NULL   ? NULL
+                                          : in_server ? f->server_map
+                                                      : f->target_map;
+
+        for (; m != NULL && m->name != NULL; m++)
+            jiku_near_try(&near, m->name);
+    }
+    cfg_unknown_key(p, &k->at, sect, label, &near);
+}
+
 /*
  * The keys of KEYS that OWN (the section's panel's map) does not have: a warning when another
  * panel's map has them (IN_SERVER: its [server] map, else its [target] map), else unknown.
@@ -242,7 +264,7 @@ foreign_keys(struct cfg_parse *p, const struct jiku_config_map *own,
             continue;
         if (panels_where(p, in_server ? has_server_key : has_target_key, k->key, list,
                          sizeof(list))[0] == '\0')
-            cfg_diag(p, true, &k->at, "unknown key '%s' in %s", k->key, label);
+            unknown_panel_key(p, k, in_server, label);
         else if (in_server)
             cfg_diag(p, false, &k->at, "%s applies to %s servers only", k->key, list);
         else
@@ -273,7 +295,7 @@ orphan_keys(struct cfg_parse *p, const struct cfg_panel_keys *keys, bool in_serv
         if (m != NULL)
             cfg_map_check(p, m, k);
         else
-            cfg_diag(p, true, &k->at, "unknown key '%s' in %s", k->key, label);
+            unknown_panel_key(p, k, in_server, label);
     }
 }
 
@@ -491,6 +513,29 @@ finish_target(struct cfg_parse *p, struct jiku_target_conf *t, struct cfg_target
 }
 
 /*
+ * "; the tiers there are high, low or medium" for a customer whose tier has no file: filled
+ * into KNOWN on first use, "" when policy_dir holds no tier or cannot be read.
+ */
+static const char *
+tier_list(struct cfg_parse *p, struct jiku_buf *known)
+{
+    char **names = NULL, list[256];
+    size_t n = 0;
+    int r;
+
+    if (known->len > 0)
+        return known->data;
+    if ((r = jiku_policy_tiers(p->cfg->policy_dir, &names, &n)) == 0 && n > 0)
+        r = jiku_buf_addf(known, "; the %s there %s %s", n == 1 ? "only tier" : "tiers",
+                          n == 1 ? "is" : "are",
+                          cfg_join_or((const char *const *)names, list, sizeof(list)));
+    if (r == JIKU_E_NOMEM)
+        p->nomem = true;
+    jiku_policy_tiers_free(names, n);
+    return known->len > 0 ? known->data : "";
+}
+
+/*
  * The policy files of the tiers in use.  A tier without a file is reported at each customer
  * that names it (the policy loader only knows the tier), and only the files that exist are
  * handed on, so that the policy loader's diagnostics are about their content.
@@ -502,7 +547,7 @@ load_policies(struct cfg_parse *p, struct jiku_err *err)
     const char **tiers = NULL;
     bool *present = NULL;
     size_t n_tiers = 0, n_present = 0, errors;
-    struct jiku_buf path = JIKU_BUF_INIT;
+    struct jiku_buf path = JIKU_BUF_INIT, known = JIKU_BUF_INIT;
     struct stat st;
     int r = 0;
 
@@ -533,8 +578,8 @@ load_policies(struct cfg_parse *p, struct jiku_err *err)
         }
         if (!present[t])
             cfg_diag(p, true, &p->priv->customer_keys[i].at[CK_TIER],
-                     "customer '%s': no policy file for tier '%s' ('%s/%s.policy')", c->name,
-                     c->tier, cfg->policy_dir, c->tier);
+                     "customer '%s': no policy file for tier '%s' ('%s/%s.policy')%s", c->name,
+                     c->tier, cfg->policy_dir, c->tier, tier_list(p, &known));
     }
     for (size_t t = 0; t < n_tiers; t++)
         if (present[t])
@@ -552,6 +597,7 @@ out:
     free(tiers);
     free(present);
     jiku_buf_release(&path);
+    jiku_buf_release(&known);
     return r;
 }
 

@@ -183,6 +183,15 @@ int cfg_set_defaults(struct cfg_parse *p);
 /* One "key = value" line, from the inih handler (config_keys.c). */
 void cfg_key(struct cfg_parse *p, const char *key, const char *value);
 
+/* Hold every key the core reads in SECT against N (diag.h) for a "did you mean". */
+void cfg_near_key(enum cfg_section sect, struct jiku_near *n);
+/*
+ * "unknown key 'N->word' in LABEL" at AT, an error, with the near key of N when there is one,
+ * else the core section that has the key (the key of SECT, standing in the wrong section).
+ */
+void cfg_unknown_key(struct cfg_parse *p, const struct jiku_source *at, enum cfg_section sect,
+                     const char *label, const struct jiku_near *n);
+
 /* Keep KEY = VALUE of the current [server] or [target] for its panel's map, in KEYS. */
 void cfg_panel_key(struct cfg_parse *p, struct cfg_panel_keys *keys, const char *key,
                    const char *value);

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "secret.h"
 
 enum vtype {
     V_PATH,    /* an absolute path */
@@ -169,7 +170,7 @@ static void
 check_file(struct cfg_parse *p, const struct key_spec *k, const char *path)
 {
     bool secret = k->type == V_SECRET;
-    mode_t forbidden = secret ? 077 : 022;
+    mode_t forbidden = secret ? jiku_secret_forbidden_mode(path) : 022;
     uid_t me = geteuid();
     struct stat st;
 
@@ -347,6 +348,30 @@ check_value(const struct key_spec *k, const char *value, struct value *v, char *
     return NULL;
 }
 
+/*
+ * A secret's "cred:NAME": the path of NAME in systemd's credentials directory (secret.h), or
+ * NULL after reporting why there is none.
+ */
+static const char *
+cred_path(struct cfg_parse *p, const char *key, const char *value)
+{
+    const char *name = value + strlen(JIKU_CRED_PREFIX), *dir = getenv("CREDENTIALS_DIRECTORY");
+
+    if (!jiku_secret_cred_name_ok(name)) {
+        cfg_error(p, "invalid %s '%s': expected cred:NAME, NAME of letters, digits and ._-", key,
+                  value);
+        return NULL;
+    }
+    if (dir == NULL || *dir == '\0') {
+        cfg_error(p,
+                  "%s = %s: CREDENTIALS_DIRECTORY is not set; systemd sets it only for a service "
+                  "with LoadCredential= or LoadCredentialEncrypted=",
+                  key, value);
+        return NULL;
+    }
+    return cfg_intern_fmt(p, "%s/%s", dir, name);
+}
+
 /* Check VALUE against K and fill V; false (after reporting) when it is not acceptable. */
 static bool
 parse_value(struct cfg_parse *p, const char *key, const struct key_spec *k, const char *value,
@@ -366,6 +391,9 @@ parse_value(struct cfg_parse *p, const char *key, const struct key_spec *k, cons
         cfg_error(p, "invalid %s: control character in value", key);
         return false;
     }
+    if (k->type == V_SECRET && strncmp(value, JIKU_CRED_PREFIX, strlen(JIKU_CRED_PREFIX)) == 0 &&
+        (value = cred_path(p, key, value)) == NULL)
+        return false;
     if ((expected = check_value(k, value, v, buf, sizeof(buf))) != NULL) {
         cfg_error(p, "invalid %s '%s': expected %s", key, value, expected);
         return false;
@@ -610,7 +638,13 @@ override_key(struct cfg_parse *p, const char *key, const char *value)
     int a;
 
     if (!jiku_action_known(key)) {
-        cfg_error(p, "unknown action '%s' in %s", key, cfg_section_label(p, label, sizeof(label)));
+        struct jiku_buf hint = JIKU_BUF_INIT;
+
+        if (jiku_action_hint(key, &hint) != 0)
+            p->nomem = true;
+        cfg_error(p, "unknown action '%s' in %s%s", key, cfg_section_label(p, label, sizeof(label)),
+                  hint.len > 0 ? hint.data : "");
+        jiku_buf_release(&hint);
         return;
     }
     for (size_t i = 0; i < c->n_overrides; i++) {
@@ -668,6 +702,80 @@ find_keep(const char *key)
     return -1;
 }
 
+static const struct key_spec *
+section_specs(enum cfg_section sect, int *count)
+{
+    switch (sect) {
+    case CS_AGENT:
+        *count = AK_COUNT;
+        return agent_keys;
+    case CS_SERVER:
+        *count = SK_COUNT;
+        return server_keys;
+    case CS_CUSTOMER:
+        *count = CK_COUNT;
+        return customer_keys;
+    case CS_TARGET:
+        *count = TK_COUNT;
+        return target_keys;
+    default:
+        *count = 0;
+        return NULL;
+    }
+}
+
+static bool
+has_keep(enum cfg_section sect)
+{
+    return sect == CS_RETENTION || sect == CS_TARGET;
+}
+
+void
+cfg_near_key(enum cfg_section sect, struct jiku_near *n)
+{
+    int count;
+    const struct key_spec *specs = section_specs(sect, &count);
+
+    for (int i = 0; i < count; i++)
+        if (specs[i].name != NULL)
+            jiku_near_try(n, specs[i].name);
+    for (int i = 0; has_keep(sect) && i < RK_COUNT; i++)
+        jiku_near_try(n, cfg_retention_names[i]);
+}
+
+void
+cfg_unknown_key(struct cfg_parse *p, const struct jiku_source *at, enum cfg_section sect,
+                const char *label, const struct jiku_near *n)
+{
+    static const struct {
+        enum cfg_section sect;
+        const char *label;
+    } sections[] = {{CS_AGENT, "[agent]"},
+                    {CS_RETENTION, "[retention]"},
+                    {CS_SERVER, "[server]"},
+                    {CS_CUSTOMER, "[customer]"},
+                    {CS_TARGET, "[target]"}};
+    const char *key = n->word;
+
+    if (n->best != NULL) {
+        cfg_diag(p, true, at, "unknown key '%s' in %s; did you mean '%s'?", key, label, n->best);
+        return;
+    }
+    /* the right key in the wrong section is a likelier mistake than a typo */
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        int count;
+        const struct key_spec *specs = section_specs(sections[i].sect, &count);
+
+        if (sections[i].sect != sect && (find_key(specs, count, key) >= 0 ||
+                                         (has_keep(sections[i].sect) && find_keep(key) >= 0))) {
+            cfg_diag(p, true, at, "unknown key '%s' in %s; %s is a key of %s", key, label, key,
+                     sections[i].label);
+            return;
+        }
+    }
+    cfg_diag(p, true, at, "unknown key '%s' in %s", key, label);
+}
+
 void
 cfg_key(struct cfg_parse *p, const char *key, const char *value)
 {
@@ -722,7 +830,11 @@ cfg_key(struct cfg_parse *p, const char *key, const char *value)
         return;
     }
     if (id < 0) {
-        cfg_error(p, "unknown key '%s' in %s", key, cfg_section_label(p, buf, sizeof(buf)));
+        struct jiku_near near = JIKU_NEAR_INIT(key);
+        struct jiku_source here = {p->file, p->line};
+
+        cfg_near_key(p->sect, &near);
+        cfg_unknown_key(p, &here, p->sect, cfg_section_label(p, buf, sizeof(buf)), &near);
         return;
     }
     if (at[id].line != 0) {

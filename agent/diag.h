@@ -32,4 +32,22 @@ const char *jiku_diags_first_error(const struct jiku_diags *d, size_t from);
 void jiku_diag_add(struct jiku_diags *d, bool is_error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * The known word closest to a mistyped one, for "did you mean 'snapshot_dir'?": WORD is held
+ * against each candidate in turn (jiku_near_try); the nearest, by edit distance with a swap of
+ * two neighbours counted as one edit, is kept.  Both strings are borrowed.
+ */
+struct jiku_near {
+    const char *word;
+    const char *best; /* NULL until a candidate is near enough */
+    size_t dist;
+};
+#define JIKU_NEAR_INIT(w)                                                                          \
+    {                                                                                              \
+        (w), NULL, 0                                                                               \
+    }
+
+/* Hold CANDIDATE against N->word; kept when nearer than the best so far and near enough. */
+void jiku_near_try(struct jiku_near *n, const char *candidate);
+
 #endif

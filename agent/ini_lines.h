@@ -18,9 +18,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Longer lines are errors, never split.  The limit in force is the smaller of this and
- * libinih's line buffer less one: 199 characters with Debian's build. */
-#define JIKU_MAX_LINE 4096
+/*
+ * Longer lines are errors, never split.  The limit in force is the smaller of this and
+ * libinih's line buffer less one, which is this with Debian's build (INI_MAX_LINE 200): one
+ * limit, the one jiku-agent.conf(5) states, whichever libinih the agent runs with.
+ */
+#define JIKU_MAX_LINE 199
 
 enum jiku_ini_fault {
     JIKU_INI_NUL,      /* the line holds a NUL byte */

@@ -172,6 +172,18 @@ handle_tier_key(struct parse_ctx *ctx, const char *name, const char *value)
     return 1;
 }
 
+/* An action no tier assigns, with the near one or the list of them. */
+static void
+unknown_action(struct parse_ctx *ctx, int line, const char *action)
+{
+    struct jiku_buf hint = JIKU_BUF_INIT;
+
+    /* without memory for the hint the error still stands, shorter */
+    (void)jiku_action_hint(action, &hint);
+    parse_error(ctx, line, "unknown action '%s'%s", action, hint.len > 0 ? hint.data : "");
+    jiku_buf_release(&hint);
+}
+
 static int
 handle_key(void *user, const char *section, const char *name, const char *value)
 {
@@ -200,7 +212,7 @@ handle_key(void *user, const char *section, const char *name, const char *value)
     if (i >= 0)
         ctx->mentioned[i] = true;
     if (i < 0)
-        parse_error(ctx, line, "unknown action '%s'", action.data);
+        unknown_action(ctx, line, action.data);
     else if (a < 0)
         parse_error(ctx, line, "bad assignment '%s' for %s (expected jiku, customer or open)",
                     value, action.data);
@@ -428,31 +440,38 @@ compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+void
+jiku_policy_tiers_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
 int
-jiku_policy_lint_dir(const char *dir, struct jiku_diags *diags)
+jiku_policy_tiers(const char *dir, char ***out, size_t *n_out)
 {
     static const char suffix[] = ".policy";
     const size_t slen = sizeof(suffix) - 1;
-    DIR *d = NULL;
     struct dirent *de;
     char **names = NULL;
     size_t n = 0, cap = 0;
-    int n_errors = 0, r;
+    int r = 0;
+    DIR *d;
 
-    if (dir == NULL || diags == NULL)
-        return JIKU_E_INVAL;
-    if ((d = opendir(dir)) == NULL) {
-        jiku_diag_add(diags, true, "cannot read policy directory '%s': %s", dir, errno_text(errno));
-        return JIKU_E_CONFIG;
-    }
+    *out = NULL;
+    *n_out = 0;
+    if ((d = opendir(dir)) == NULL)
+        return errno == ENOMEM ? JIKU_E_NOMEM : JIKU_E_IO;
     while ((de = readdir(d)) != NULL) {
         size_t len = strlen(de->d_name);
 
         if (de->d_name[0] == '.' || len <= slen || strcmp(de->d_name + len - slen, suffix) != 0)
             continue;
-        if (n == cap) {
+        if (n + 1 >= cap) {
             size_t ncap = cap == 0 ? 8 : cap * 2;
             char **tmp = realloc(names, ncap * sizeof(*names));
+
             if (tmp == NULL) {
                 r = JIKU_E_NOMEM;
                 goto out;
@@ -466,10 +485,37 @@ jiku_policy_lint_dir(const char *dir, struct jiku_diags *diags)
         }
         n++;
     }
+    if (n > 0) {
+        qsort(names, n, sizeof(*names), compare_names);
+        names[n] = NULL;
+    }
+    *out = names;
+    *n_out = n;
+    names = NULL;
+    n = 0;
+out:
+    jiku_policy_tiers_free(names, n);
+    closedir(d);
+    return r;
+}
+
+int
+jiku_policy_lint_dir(const char *dir, struct jiku_diags *diags)
+{
+    char **names = NULL;
+    size_t n = 0;
+    int n_errors = 0, r;
+
+    if (dir == NULL || diags == NULL)
+        return JIKU_E_INVAL;
+    if ((r = jiku_policy_tiers(dir, &names, &n)) == JIKU_E_NOMEM)
+        return r;
+    if (r != 0) {
+        jiku_diag_add(diags, true, "cannot read policy directory '%s': %s", dir, errno_text(errno));
+        return JIKU_E_CONFIG;
+    }
     if (n == 0)
         jiku_diag_add(diags, false, "%s: no policy files (*.policy)", dir);
-    else
-        qsort(names, n, sizeof(*names), compare_names);
     for (size_t i = 0; i < n; i++) {
         struct jiku_tier_policy tp;
 
@@ -483,11 +529,6 @@ jiku_policy_lint_dir(const char *dir, struct jiku_diags *diags)
         n_errors += tier_parse(dir, names[i], &tp, diags);
         tier_release(&tp);
     }
-    r = n_errors > 0 ? JIKU_E_CONFIG : 0;
-out:
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    closedir(d);
-    return r;
+    jiku_policy_tiers_free(names, n);
+    return n_errors > 0 ? JIKU_E_CONFIG : 0;
 }

@@ -23,6 +23,13 @@ int jiku_policy_set_load(const char *dir, const char *const *tiers, struct jiku_
 void jiku_policy_set_free(struct jiku_policy_set *set);
 /* The [tier] description of a loaded TIER; NULL when absent. Borrowed from SET. */
 const char *jiku_policy_tier_description(const struct jiku_policy_set *set, const char *tier);
+/*
+ * The tiers of DIR, from its *.policy files, sorted: *OUT (N_OUT names, NULL-terminated when
+ * there are any; the caller's, freed with jiku_policy_tiers_free).  0, JIKU_E_IO (cannot read DIR;
+ * errno says why) or _NOMEM.
+ */
+int jiku_policy_tiers(const char *dir, char ***out, size_t *n_out);
+void jiku_policy_tiers_free(char **names, size_t n);
 /* Lint every *.policy file in DIR (policy check). */
 int jiku_policy_lint_dir(const char *dir, struct jiku_diags *diags);
 

@@ -51,6 +51,25 @@ page_free(char *page)
     munmap(page, size);
 }
 
+bool
+jiku_secret_cred_name_ok(const char *name)
+{
+    size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
+
+    return n > 0 && name[n] == '\0' && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+unsigned
+jiku_secret_forbidden_mode(const char *path)
+{
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    size_t n = dir != NULL ? strlen(dir) : 0;
+
+    if (n > 0 && strncmp(path, dir, n) == 0 && path[n] == '/' && strchr(path + n + 1, '/') == NULL)
+        return 027;
+    return 077;
+}
+
 static int
 open_checked(const char *path, const char *what, struct jiku_err *err)
 {
@@ -85,7 +104,7 @@ open_checked(const char *path, const char *what, struct jiku_err *err)
             err, JIKU_E_CONFIG,
             "%s '%s' is owned by uid %ld, not by root or the running user; fix: chown %s '%s'",
             what, path, (long)st.st_uid, pw != NULL ? pw->pw_name : "root", path);
-    } else if ((st.st_mode & 077) != 0) {
+    } else if ((st.st_mode & jiku_secret_forbidden_mode(path)) != 0) {
         r = jiku_err_set(err, JIKU_E_CONFIG,
                          "%s '%s' is %s by group or others (mode %04o); fix: chmod 600 '%s'", what,
                          path, (st.st_mode & 044) ? "readable" : "accessible",

@@ -16,6 +16,8 @@
 #ifndef JIKU_SECRET_H
 #define JIKU_SECRET_H
 
+#include <stdbool.h>
+
 #include "jiku/buf.h"
 #include "jiku/err.h"
 
@@ -30,6 +32,21 @@
  * mode, empty, too large, unreadable), JIKU_E_NOMEM.  Thread-safe.
  */
 int jiku_secret_get(const char *path, const char *what, struct jiku_buf *out, struct jiku_err *err);
+
+/*
+ * systemd's credentials (jiku-agent.conf(5), "Secrets"): a secret key's value "cred:NAME" is the
+ * file NAME in $CREDENTIALS_DIRECTORY, which systemd fills for a service with LoadCredential=
+ * or LoadCredentialEncrypted= (packaging/systemd/credentials.conf.example).
+ */
+#define JIKU_CRED_PREFIX "cred:"
+/* Whether NAME (after "cred:") is one: [A-Za-z0-9_.-]+, neither "." nor "..". */
+bool jiku_secret_cred_name_ok(const char *name);
+/*
+ * The mode bits a secret file at PATH must not have: none for group and others, except in
+ * $CREDENTIALS_DIRECTORY, where systemd may make a credential 0440 for the service's group in
+ * a directory only the service can enter: there group read is no leak.
+ */
+unsigned jiku_secret_forbidden_mode(const char *path);
 
 /* Wipe and unmap every secret; the next jiku_secret_get reads its file again. */
 void jiku_secret_wipe_all(void);

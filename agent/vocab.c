@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "diag.h"
 #include "vocab.h"
 
 /* A verb's policy action on a kind of each area; see jiku_action_for. */
@@ -124,6 +125,22 @@ bool
 jiku_action_known(const char *action)
 {
     return jiku_action_index(action) >= 0;
+}
+
+int
+jiku_action_hint(const char *action, struct jiku_buf *out)
+{
+    struct jiku_near near = JIKU_NEAR_INIT(action);
+    int r;
+
+    for (size_t i = 0; i < JIKU_N_ACTIONS; i++)
+        jiku_near_try(&near, jiku_actions[i]);
+    if (near.best != NULL)
+        return jiku_buf_addf(out, "; did you mean '%s'?", near.best);
+    r = jiku_buf_adds(out, "; expected one of ");
+    for (size_t i = 0; r == 0 && i < JIKU_N_ACTIONS; i++)
+        r = jiku_buf_addf(out, "%s%s", i > 0 ? ", " : "", jiku_actions[i]);
+    return r;
 }
 
 bool

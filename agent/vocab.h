@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "jiku/buf.h"
 #include "jiku/plugin.h"
 
 /* "snapshot" for JIKU_VERB_SNAPSHOT, ...; "?" outside the enum.  Static. */
@@ -42,6 +43,11 @@ extern const size_t jiku_n_actions;
 /* The index of ACTION in jiku_actions; -1 when it is not one. */
 int jiku_action_index(const char *action);
 bool jiku_action_known(const char *action);
+/*
+ * For a message about ACTION, which is not one: "; did you mean 'X'?" when an action is near
+ * it, else "; expected one of A, B, ...", appended to OUT.  0 or JIKU_E_NOMEM.
+ */
+int jiku_action_hint(const char *action, struct jiku_buf *out);
 /* Implemented by some plugin today; the others are "not implemented by any plugin". */
 bool jiku_action_executable(const char *action);
 /* "server.snapshot" for (SNAPSHOT, ACCOUNT), "application.snapshot" for (SNAPSHOT, WORDPRESS);

@@ -86,12 +86,20 @@ line=$(grep -n '^application.stage' "$T/conf.d/10-acme.conf" | cut -d: -f1)
 run 0 policy show acme && has out "application.stage" && has out "10-acme.conf:$line (contract)"
 run 0 policy show lowco && has out "server.snapshot"
 run 0 policy show highco
+run 0 policy show acme && has out "contact: ops@acme.example" &&
+    has out "server.update                customer  -        " &&
+    has out "(contract) (not performed by the agent)"
+run 0 policy show acme/shop && has out "target acme/shop" && has out "contact: ops@acme.example"
+run 66 policy show acme/nope && has err "no such target 'acme/nope'"
+run 0 config check && has err "customer 'lowco' (tier low) is given server.rollback"
 mline=$(grep -n '^stage' "$POLICIES/medium.policy" | cut -d: -f1)
 run 77 policy explain acme application.promote && has out "medium.policy"
-run 78 policy explain acme application.stage.x && has err "unknown action"
+run 64 policy explain acme application.stage.x && has err "unknown action" &&
+    has err "did you mean 'application.stage'"
 run 0 policy explain acme application.stage && has out "10-acme.conf:$line"
 run 77 policy explain acme application.clone && has out "is open"
-run 78 policy explain acme server.frobnicate && has err "unknown action"
+run 64 policy explain acme server.frobnicate && has err "unknown action" &&
+    has err "expected one of infrastructure.operate,"
 run 66 policy explain nobody server.snapshot
 run 0 --json policy explain acme application.stage && has out '"type":"decision"' &&
     has out '"allowed":true' && has out '"type":"summary"'

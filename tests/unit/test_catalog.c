@@ -217,6 +217,32 @@ Test(catalog, migrates_an_old_database_forward_keeping_its_rows)
                  3);
     cr_assert_eq(raw_int(jiku_catalog_db(cat), "PRAGMA user_version"), jiku_catalog_schema_latest);
     jiku_catalog_close(cat);
+
+    /* the catalog as it was, kept beside it before the first step, 0600 */
+    {
+        char bak[600];
+        struct stat st;
+
+        snprintf(bak, sizeof(bak), "%s/state.db.bak-1", state_dir);
+        cr_assert_eq(stat(bak, &st), 0, "no %s", bak);
+        cr_assert_eq(st.st_mode & 07777, 0600);
+        cr_assert_eq(sqlite3_open_v2(bak, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        cr_assert_eq(raw_int(db, "PRAGMA user_version"), 1);
+        cr_assert_eq(raw_int(db, "SELECT count(*) FROM artifacts"), 1);
+        cr_assert_eq(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 0);
+        sqlite3_close(db);
+    }
+}
+
+Test(catalog, a_new_catalog_keeps_no_copy)
+{
+    struct jiku_catalog *cat = open_ok();
+    char bak[600];
+    struct stat st;
+
+    jiku_catalog_close(cat);
+    snprintf(bak, sizeof(bak), "%s/state.db.bak-0", state_dir);
+    cr_assert_neq(stat(bak, &st), 0);
 }
 
 Test(catalog, a_failed_migration_step_changes_nothing)

@@ -19,6 +19,7 @@
 #include "plesk_settings.h"
 #include "plugin_loader.h"
 #include "policy.h"
+#include "secret.h"
 
 #define POLICY_DIR JIKU_SOURCE_DIR "/policies"
 
@@ -510,6 +511,10 @@ static const struct bad_case bad_cases[] = {
      "without credentials"},
     {"[agent]\nstate_dir =\n", 2, "state_dir needs a value"},
     {"[agent]\nfoo = 1\n", 2, "unknown key 'foo' in [agent]"},
+    {"[agent]\nstate_dri = /x\n", 2,
+     "unknown key 'state_dri' in [agent]; did you mean 'state_dir'?"},
+    {"[agent]\nsnapshot_dir = /x\n", 2,
+     "unknown key 'snapshot_dir' in [agent]; snapshot_dir is a key of [server]"},
     {"[agent]\nlog = auto\nlog = stderr\n", 3, "duplicate key 'log' in [agent] (first at @F@:16)"},
     {"[agent x]\n", 1, "section [agent] takes no name"},
     {"[agent]\n[agent]\n", 2, "duplicate section [agent] (first at @F@:15)"},
@@ -582,6 +587,8 @@ static const struct bad_case bad_cases[] = {
     {"[server s3]\nhost = a.example\nhost = b.example\n", 3,
      "duplicate key 'host' in [server s3] (first at @F@:16)"},
     {"[server s3]\nsnapshot = yes\n", 2, "unknown key 'snapshot' in [server s3]"},
+    {"[server s3]\napi_prot = 1\n", 2,
+     "unknown key 'api_prot' in [server s3]; did you mean 'api_port'?"},
     {"[server s3]\n", 1, "[server s3] needs 'panel' (cpanel or plesk)"},
     {"[server s3]\n", 1, "[server s3] needs 'host'"},
     {"[server s3]\n", 1, "[server s3] needs 'ssh_key'"},
@@ -595,17 +602,25 @@ static const struct bad_case bad_cases[] = {
      4, "[server s3] has both api_token_file and api_password_file; set one"},
     /* [customer] */
     {"[agent]\npolicy_dir = @P@\n[customer acme]\ntier = gold\n", 4,
-     "customer 'acme': no policy file for tier 'gold' ('@P@/gold.policy')"},
+     "customer 'acme': no policy file for tier 'gold' ('@P@/gold.policy'); the tiers there are "
+     "high, low or medium"},
     {"[customer acme]\ntier = ../medium\n", 2,
      "invalid tier '../medium': expected a name of [a-z0-9][a-z0-9-]{0,62}"},
     {"[customer acme]\n", 1, "[customer acme] needs 'tier'"},
     {ACME "application.deploy = jiku\n", 5,
-     "unknown action 'application.deploy' in [customer acme]"},
+     "unknown action 'application.deploy' in [customer acme]; expected one of "
+     "infrastructure.operate, server.snapshot, server.backup, server.rollback, server.clone, "
+     "server.update, server.mail-accounts, application.snapshot, application.backup, "
+     "application.rollback, application.stage, application.promote, application.clone, "
+     "application.update, application.users, application.phones"},
     {ACME "application.stage = maybe\n", 5,
      "invalid application.stage 'maybe': expected jiku, customer or open"},
     {ACME "server.update = jiku\nserver.update = open\n", 6,
      "duplicate key 'server.update' in [customer acme] (first at @F@:19)"},
     {ACME "colour = red\n", 5, "unknown key 'colour' in [customer acme]"},
+    {ACME "contatc = x\n", 5, "unknown key 'contatc' in [customer acme]; did you mean 'contact'?"},
+    {ACME "application.stagee = jiku\n", 5,
+     "unknown action 'application.stagee' in [customer acme]; did you mean 'application.stage'?"},
     {ACME "contact = a\tb\n", 5, "invalid contact: control character in value"},
     {ACME "[customer acme]\n", 5, "duplicate section [customer acme] (first at @F@:17)"},
     /* [target] */
@@ -687,6 +702,8 @@ static const struct bad_case bad_cases[] = {
     {ACME "[target acme/shop]\nkeep_safety = 1\nkeep_safety = 2\n", 7,
      "duplicate key 'keep_safety' in [target acme/shop] (first at @F@:20)"},
     {ACME "[target acme/shop]\nowner = me\n", 6, "unknown key 'owner' in [target acme/shop]"},
+    {ACME "[target acme/shop]\nkeep_dialy = 1\n", 6,
+     "unknown key 'keep_dialy' in [target acme/shop]; did you mean 'keep_daily'?"},
 };
 
 Test(config, bad_values_name_file_and_line)
@@ -1162,6 +1179,81 @@ Test(config, thousand_customers)
     cr_assert_null(jiku_config_target(cfg, "c0001/other"));
 }
 
+/* ------------------------------------------------------------------ systemd credentials */
+
+/* A server whose secrets are systemd credentials: 6 lines after base_conf. */
+#define CRED_SERVER                                                                                \
+    "[server s3]\npanel = cpanel\nhost = h.example\napi_token_file = cred:web1.token\n"            \
+    "ssh_key = cred:ssh-key\nknown_hosts = @D@/known_hosts\n"
+
+/* What LoadCredentialEncrypted= leaves: the files in a directory named by the environment. */
+static void
+credentials_dir(mode_t mode)
+{
+    char creds[600];
+
+    mkdir_in("creds");
+    write_file("creds/web1.token", mode, "CRED-TOKEN\n");
+    write_file("creds/ssh-key", 0400, "CRED-KEY\n");
+    snprintf(creds, sizeof(creds), "%s/creds", dir);
+    cr_assert_eq(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+}
+
+Test(config, cred_reads_the_credentials_directory)
+{
+    struct jiku_buf token = JIKU_BUF_INIT;
+    const struct jiku_server_conf *s;
+    char want[600];
+
+    credentials_dir(0440);
+    expect_ok(load_snippet(CRED_SERVER));
+    cr_assert_eq(diags.n, 0);
+    cr_assert_not_null(s = jiku_config_server(cfg, "s3"));
+    snprintf(want, sizeof(want), "%s/creds/web1.token", dir);
+    cr_assert_str_eq(s->api_token_file, want);
+    snprintf(want, sizeof(want), "%s/creds/ssh-key", dir);
+    cr_assert_str_eq(s->ssh_key, want);
+    /* systemd's 0440 is read there, and only there */
+    cr_assert_eq(jiku_secret_get(s->api_token_file, "token file", &token, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(token.data, "CRED-TOKEN");
+    jiku_buf_release_secure(&token);
+    write_file("group.token", 0440, "T\n");
+    snprintf(want, sizeof(want), "%s/group.token", dir);
+    cr_assert_eq(jiku_secret_get(want, "token file", &token, &err), JIKU_E_CONFIG);
+    jiku_secret_wipe_all();
+}
+
+Test(config, cred_file_is_checked_as_a_secret)
+{
+    credentials_dir(0444);
+    cr_assert_eq(load_snippet(CRED_SERVER), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:18: token file '@D@/creds/web1.token' is readable by group or "
+                             "others (mode 0444); fix: chmod 600 '@D@/creds/web1.token'"));
+}
+
+Test(config, cred_without_systemd_says_why)
+{
+    unsetenv("CREDENTIALS_DIRECTORY");
+    cr_assert_eq(load_snippet(CRED_SERVER), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:18: api_token_file = cred:web1.token: CREDENTIALS_DIRECTORY is "
+                             "not set; systemd sets it only for a service with LoadCredential= "
+                             "or LoadCredentialEncrypted="));
+    cr_assert(has_diag(true, "@F@:19: ssh_key = cred:ssh-key: CREDENTIALS_DIRECTORY is not set; "
+                             "systemd sets it only for a service with LoadCredential= or "
+                             "LoadCredentialEncrypted="));
+}
+
+Test(config, cred_name_is_a_plain_name)
+{
+    credentials_dir(0400);
+    cr_assert_eq(load_snippet("[server s3]\napi_token_file = cred:../web1.token\n"), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:16: invalid api_token_file 'cred:../web1.token': expected "
+                             "cred:NAME, NAME of letters, digits and ._-"));
+    cr_assert_eq(load_snippet("[server s3]\napi_password_file = cred:\n"), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:16: invalid api_password_file 'cred:': expected cred:NAME, "
+                             "NAME of letters, digits and ._-"));
+}
+
 /* ------------------------------------------------------------------ the shipped example */
 
 Test(config, example_config_loads)
@@ -1189,13 +1281,16 @@ Test(config, example_config_loads)
         n = fread(text, 1, sizeof(text) - 1, f);
         fclose(f);
         text[n] = '\0';
-        /* what the README's run script does with sed */
+        /* what examples/setup.sh does with sed */
         for (const char *s = text; *s != '\0';) {
             if (strncmp(s, "@EXAMPLE_DIR@", 13) == 0) {
                 jiku_buf_adds(&b, "@D@");
                 s += 13;
             } else if (strncmp(s, "@POLICY_DIR@", 12) == 0) {
                 jiku_buf_adds(&b, "@P@");
+                s += 12;
+            } else if (strncmp(s, "@PLUGIN_DIR@", 12) == 0) {
+                jiku_buf_adds(&b, "@D@/plugins");
                 s += 12;
             } else {
                 jiku_buf_addch(&b, *s++);

@@ -716,7 +716,14 @@ Test(parse, unknown_section)
 Test(parse, unknown_action)
 {
     expect_parse_error(HEADER("t") ALL_ACTIONS_JIKU "frobnicate = jiku\n", 23,
-                       "unknown action 'application.frobnicate'");
+                       "unknown action 'application.frobnicate'; expected one of "
+                       "infrastructure.operate, server.snapshot, server.backup, server.rollback, "
+                       "server.clone, server.update, server.mail-accounts, application.snapshot, "
+                       "application.backup, application.rollback, application.stage, "
+                       "application.promote, application.clone, application.update, "
+                       "application.users, application.phones");
+    expect_parse_error(HEADER("t") ALL_ACTIONS_JIKU "udpate = jiku\n", 23,
+                       "unknown action 'application.udpate'; did you mean 'application.update'?");
 }
 
 Test(parse, bad_assignment)
