@@ -349,15 +349,17 @@ too_new(struct jiku_catalog *cat, int version, struct jiku_err *err)
 /*
  * Copy the catalog at schema VERSION to state.db.bak-VERSION (0600) through SQLite's backup
  * API, inside the transaction of the first migration step: the copy is consistent and no other
- * process migrates before it is made.  An old agent can open the copy if the new one is
- * rolled back (jiku-agent(8), FILES).
+ * process migrates before it is made.  The copy reads through a connection of its own: the
+ * backup cannot read from the connection that holds the write transaction (it stays busy),
+ * while in WAL mode a second reader sees the committed, unmigrated catalog.  An old agent can
+ * open the copy if the new one is rolled back (jiku-agent(8), FILES).
  */
 static int
 keep_old(struct jiku_catalog *cat, int version, struct jiku_err *err)
 {
     struct jiku_buf path = JIKU_BUF_INIT;
     sqlite3_backup *b = NULL;
-    sqlite3 *copy = NULL;
+    sqlite3 *copy = NULL, *src = NULL;
     int fd = -1, r = 0, rc;
 
     if (jiku_buf_addf(&path, "%s.bak-%d", cat->path, version) != 0) {
@@ -370,8 +372,10 @@ keep_old(struct jiku_catalog *cat, int version, struct jiku_err *err)
                          strerror(errno));
         goto out;
     }
-    rc = sqlite3_open_v2(path.data, &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
-    if (rc == SQLITE_OK && (b = sqlite3_backup_init(copy, "main", cat->db, "main")) == NULL)
+    rc = sqlite3_open_v2(cat->path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_open_v2(path.data, &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+    if (rc == SQLITE_OK && (b = sqlite3_backup_init(copy, "main", src, "main")) == NULL)
         rc = sqlite3_errcode(copy);
     if (b != NULL) {
         rc = sqlite3_backup_step(b, -1);
@@ -386,6 +390,7 @@ keep_old(struct jiku_catalog *cat, int version, struct jiku_err *err)
              jiku_catalog_schema_latest, path.data);
 out:
     sqlite3_close(copy);
+    sqlite3_close(src);
     if (fd >= 0)
         close(fd);
     jiku_buf_release(&path);
