@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "hostimpl.h"
+#include "metrics.h"
 #include "plugin_loader.h"
 #include "session.h"
 
@@ -56,6 +57,7 @@ jiku_session_open(struct jiku_session *s, unsigned needs, struct jiku_err *err)
 {
     int r;
 
+    s->needs |= needs;
     if ((needs & JIKU_NEED_CONFIG) && s->cfg == NULL && (r = open_config(s, err)) != 0)
         return r;
     if ((needs & JIKU_NEED_CATALOG) == JIKU_NEED_CATALOG && s->cat == NULL &&
@@ -81,6 +83,10 @@ jiku_session_close(struct jiku_session *s, int exit_code)
     if (s->cat != NULL) {
         if (jiku_catalog_run_end(s->cat, s->run_id, exit_code, &err) != 0)
             log_warn("%s", err.msg);
+        /* After the run's row is ended, so that the file holds this run's exit code too. */
+        if ((s->needs & JIKU_NEED_METRICS) == JIKU_NEED_METRICS && !s->dry_run &&
+            s->cfg->metrics_file != NULL && jiku_metrics_write(s->cat, s->cfg, &err) != 0)
+            log_warn("metrics: %s", err.msg);
         if (jiku_audit_log_head(s->cat, &err) != 0)
             log_warn("%s", err.msg);
         jiku_catalog_close(s->cat);
