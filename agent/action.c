@@ -1054,6 +1054,9 @@ finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_er
                             rep->artifact, &e2) != 0 ||
         jiku_audit_append(ctx->cat, &rec, &e2) != 0)
         log_error("%s", e2.msg);
+    jiku_log_record(
+        &(struct jiku_log_fields){rep->target, rep->action, rep->status, jiku_status_exit_code(r)},
+        "%s %s: %s", rep->target, rep->action, reason.data);
     jiku_buf_release(&reason);
 }
 

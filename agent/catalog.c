@@ -109,6 +109,17 @@ const char *const jiku_catalog_migrations[] = {
      */
     ("ALTER TABLE operations ADD COLUMN nonce TEXT;"
      "ALTER TABLE operations ADD COLUMN leftovers TEXT;"),
+
+    /*
+     * 5: the metrics file (metrics.c) is computed from the whole catalog after every command
+     * that changes something; these let each of its GROUP BY passes read one index in order
+     * (covering for operations) instead of sorting a table of millions of rows.
+     */
+    ("CREATE INDEX operations_target ON operations(target, action, status, ended, started);"
+     "CREATE INDEX artifacts_good ON artifacts(target, kind, created, size) "
+     "WHERE status = 'good';"
+     "CREATE INDEX audit_updates ON audit(target, reason) WHERE event = 'operation' AND "
+     "action LIKE '%.update' AND dry_run = 0;"),
 };
 
 const int jiku_catalog_schema_latest =

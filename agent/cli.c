@@ -72,7 +72,7 @@ static const struct option servers_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-#define NEED_ACTIONS (JIKU_NEED_CATALOG | JIKU_NEED_PLUGINS)
+#define NEED_ACTIONS (JIKU_NEED_METRICS | JIKU_NEED_PLUGINS)
 
 static const struct jiku_command commands[] = {
     {"nightly", jiku_cmd_nightly, NEED_ACTIONS, "", NULL, 0, 0, "nightly",

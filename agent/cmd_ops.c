@@ -247,25 +247,6 @@ jiku_cmd_clone(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     return run_actions(ctx, &act, 1);
 }
 
-/* The metrics file after a nightly run: failures are warnings, never the run's. */
-static void
-write_metrics(struct jiku_session *ctx, const struct jiku_action *acts, size_t n)
-{
-    struct jiku_metric_op *ops = calloc(n ? n : 1, sizeof(*ops));
-    struct jiku_err err = {0};
-
-    if (ops == NULL)
-        return;
-    for (size_t i = 0; i < n; i++)
-        ops[i] = (struct jiku_metric_op){.target = acts[i].rep.target,
-                                         .action = acts[i].rep.action,
-                                         .status = acts[i].rep.status,
-                                         .duration_ms = acts[i].rep.duration_ms};
-    if (jiku_metrics_write(ctx->cat, ctx->cfg->metrics_file, ops, n, &err) != 0)
-        log_warn("metrics: %s", err.msg);
-    free(ops);
-}
-
 /*
  * What cron runs: each target's nightly actions, then retention over every target.  A target's
  * actions run in the order its list gives, so they go in rounds: every target's first action,
@@ -302,8 +283,6 @@ jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args)
          * safe after a failed night too, and its own failures are logged, not counted. */
         if (!jiku_interrupted())
             jiku_prune_targets(ctx, NULL, 0, true);
-        if (ctx->cfg->metrics_file != NULL && !ctx->dry_run)
-            write_metrics(ctx, acts, n);
     }
     jiku_actions_release(acts, n);
     free(acts);

@@ -6,27 +6,17 @@
 #ifndef JIKU_METRICS_H
 #define JIKU_METRICS_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "catalog.h"
 
-/* One operation of this run, for the duration gauge. */
-struct jiku_metric_op {
-    const char *target; /* "customer/name" */
-    const char *action;
-    const char *status;
-    int64_t duration_ms;
-};
+struct jiku_config;
 
 /*
- * Write PATH atomically (temp file in the same directory, fsync, rename) with
- * jiku_agent_last_success_timestamp_seconds{customer,target,action} and
- * jiku_agent_operations_total{result} from the catalog, and
- * jiku_agent_operation_duration_seconds{customer,target,action} from this run's N OPS.
+ * Write CFG's metrics_file from the catalog (every series jiku-agent(8) lists under
+ * MONITORING) atomically (temp file in the same directory, fsync, rename), holding an flock on
+ * METRICS_FILE.lock so that runs ending together write one after the other.
  */
-int jiku_metrics_write(struct jiku_catalog *cat, const char *path, const struct jiku_metric_op *ops,
-                       size_t n, struct jiku_err *err);
+int jiku_metrics_write(struct jiku_catalog *cat, const struct jiku_config *cfg,
+                       struct jiku_err *err);
 
 /* Append VALUE to B as a Prometheus label value: backslash, quote and newline escaped. */
 int jiku_metrics_label(struct jiku_buf *b, const char *value);

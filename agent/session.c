@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "hostimpl.h"
+#include "metrics.h"
 #include "plugin_loader.h"
 #include "session.h"
 
@@ -56,6 +57,7 @@ jiku_session_open(struct jiku_session *s, unsigned needs, struct jiku_err *err)
 {
     int r;
 
+    s->needs |= needs;
     if ((needs & JIKU_NEED_CONFIG) && s->cfg == NULL && (r = open_config(s, err)) != 0)
         return r;
     if ((needs & JIKU_NEED_CATALOG) == JIKU_NEED_CATALOG && s->cat == NULL &&
@@ -63,6 +65,8 @@ jiku_session_open(struct jiku_session *s, unsigned needs, struct jiku_err *err)
          (r = jiku_catalog_run_begin(s->cat, s->out.command, s->actor, s->dry_run, &s->run_id,
                                      err)) != 0))
         return r;
+    if ((needs & JIKU_NEED_CATALOG) == JIKU_NEED_CATALOG)
+        jiku_log_set_run(s->run_id);
     if ((needs & JIKU_NEED_PLUGINS) == JIKU_NEED_PLUGINS && s->plugins == NULL) {
         if ((r = jiku_hostimpl_new(s->cfg, &s->out, &s->host, err)) != 0)
             return r;
@@ -77,10 +81,22 @@ void
 jiku_session_close(struct jiku_session *s, int exit_code)
 {
     struct jiku_err err = {0};
+    struct jiku_log_fields summary = {.result = exit_code == 0   ? "ok"
+                                                : exit_code == 3 ? "partial"
+                                                                 : "failed",
+                                      .exit_code = exit_code};
 
+    if (s->out.command != NULL)
+        jiku_log_record(&summary, "%s: %u ok, %u failed, %u denied, %u skipped (exit %d)",
+                        s->out.command, s->out.ok, s->out.failed, s->out.denied, s->out.skipped,
+                        exit_code);
     if (s->cat != NULL) {
         if (jiku_catalog_run_end(s->cat, s->run_id, exit_code, &err) != 0)
             log_warn("%s", err.msg);
+        /* After the run's row is ended, so that the file holds this run's exit code too. */
+        if ((s->needs & JIKU_NEED_METRICS) == JIKU_NEED_METRICS && !s->dry_run &&
+            s->cfg->metrics_file != NULL && jiku_metrics_write(s->cat, s->cfg, &err) != 0)
+            log_warn("metrics: %s", err.msg);
         if (jiku_audit_log_head(s->cat, &err) != 0)
             log_warn("%s", err.msg);
         jiku_catalog_close(s->cat);

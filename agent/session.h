@@ -23,6 +23,8 @@ struct jiku_host;
 #define JIKU_NEED_CONFIG 0x1
 #define JIKU_NEED_CATALOG (0x2 | JIKU_NEED_CONFIG) /* and this run's row in it */
 #define JIKU_NEED_PLUGINS (0x4 | JIKU_NEED_CONFIG) /* the plugin set and the host table */
+/* The command changes targets: metrics_file is rewritten once its run is recorded (no dry run). */
+#define JIKU_NEED_METRICS (0x8 | JIKU_NEED_CATALOG)
 
 struct jiku_session {
     /* global options */
@@ -35,6 +37,8 @@ struct jiku_session {
     char *actor;           /* who acts, for the audit */
 
     struct jiku_out out;
+
+    unsigned needs; /* what jiku_session_open was asked for (JIKU_NEED_*) */
 
     /* what jiku_session_open opened; NULL when the command does not need it */
     struct jiku_config *cfg;
@@ -54,7 +58,10 @@ enum jiku_log_level jiku_session_verbosity(const struct jiku_session *s);
  */
 int jiku_session_open(struct jiku_session *s, unsigned needs, struct jiku_err *err);
 
-/* Record the run's end with EXIT_CODE, then close what S holds. */
+/*
+ * Record the run's end with EXIT_CODE, rewrite metrics_file when the command changes targets
+ * (JIKU_NEED_METRICS), then close what S holds.
+ */
 void jiku_session_close(struct jiku_session *s, int exit_code);
 
 #endif

@@ -168,7 +168,7 @@ run 3 nightly
 [ "$(cat "$T/pings")" = "$(printf '/check-uuid/start\n/check-uuid/fail')" ] ||
     fail "pings were: $(tr '\n' ' ' <"$T/pings")"
 has metrics.prom 'jiku_agent_last_success_timestamp_seconds{customer="acme",target="acme/shop",action="server.snapshot"}'
-has metrics.prom 'jiku_agent_operations_total{result="denied"}'
+has metrics.prom 'jiku_agent_operations_total{action="server.snapshot",result="denied"}'
 has metrics.prom 'jiku_agent_operation_duration_seconds{customer="lowco",target="lowco/site",action="server.backup"}'
 if [ -x "$PROMTOOL" ]; then
     "$PROMTOOL" check metrics <"$T/metrics.prom" >"$T/promtool.out" 2>&1 ||

@@ -98,7 +98,7 @@ else
     fail "promtool not found at $PROMTOOL (scripts/deps.sh unpacks it)"
 fi
 has fleet/metrics.prom 'jiku_agent_last_success_timestamp_seconds{customer="acme",target="acme/cloud",action="application.backup"}'
-has fleet/metrics.prom 'jiku_agent_operations_total{result="ok"}'
+has fleet/metrics.prom 'jiku_agent_operations_total{action="application.backup",result="ok"}'
 sed -i '/^\[target highco\/portal\]/,/^\[/ s/^nightly = none$/nightly = snapshot/' "$HIGHCO"
 
 # --- a human at a terminal sees the table and its summary line -------------------------------
@@ -126,7 +126,7 @@ highco/portal server.snapshot denied 77"
 fi
 [ $(($(date +%s) - started)) -lt 120 ] || fail "a dead server held the night back"
 [ "$(pings)" = "/ping-uuid/start /ping-uuid/fail" ] || fail "pings of a partial run: $(pings)"
-has fleet/metrics.prom 'jiku_agent_operations_total{result="failed"}'
+has fleet/metrics.prom 'jiku_agent_operations_total{action="server.backup",result="failed"}'
 "$PROMTOOL" check metrics <"$F/metrics.prom" >"$T/promtool.out" 2>&1 ||
     { fail "promtool rejects the metrics file of a partial run"; cat "$T/promtool.out"; }
 
