@@ -59,10 +59,10 @@ jiku_cmd_report(struct jiku_session *ctx, const struct jiku_cmd_args *args)
         opts.host = host;
     }
     if ((r = jiku_report_render(ctx->cat, ctx->cfg, &opts, &out, &err)) != 0)
-        return jiku_cmd_fail(ctx, &err);
+        r = jiku_cmd_fail(ctx, &err);
     /* the report is the result itself, printed even under cron; jiku_main checks the write */
-    if (out.data != NULL && !ctx->quiet)
+    else if (out.data != NULL && !ctx->quiet)
         fputs(out.data, stdout);
     jiku_buf_release(&out);
-    return 0;
+    return r;
 }
