@@ -837,3 +837,28 @@ out:
     sqlite3_finalize(st);
     return r;
 }
+
+int
+jiku_catalog_artifact_verified(struct jiku_catalog *cat, const char *id, time_t *out,
+                               struct jiku_err *err)
+{
+    static const char sql[] = "SELECT max(ended) FROM operations WHERE action = 'verify' AND "
+                              "status = 'ok' AND artifact = ?";
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    *out = 0;
+    if ((r = jiku_catalog_prepare(cat, sql, &st, "look up verifications", err)) != 0)
+        return r;
+    if (jiku_catalog_bind_text(st, 1, id) != SQLITE_OK) {
+        r = jiku_catalog_fail(cat, SQLITE_NOMEM, "look up verifications", err);
+        goto out;
+    }
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        *out = (time_t)sqlite3_column_int64(st, 0); /* max() of no row is NULL, read as 0 */
+    else
+        r = jiku_catalog_fail(cat, rc, "look up verifications", err);
+out:
+    sqlite3_finalize(st);
+    return r;
+}

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "jiku/buf.h"
 #include "jiku/err.h"
@@ -72,6 +73,13 @@ struct jiku_op_marks {
 int jiku_catalog_op_marks(struct jiku_catalog *cat, struct jiku_op_marks *out,
                           struct jiku_err *err);
 void jiku_op_marks_release(struct jiku_op_marks *m);
+
+/*
+ * When the artifact ID was last found intact: the end of the newest 'verify' operation on it
+ * that ended ok, or 0 in *OUT when none did (jiku-agent(8), verify).
+ */
+int jiku_catalog_artifact_verified(struct jiku_catalog *cat, const char *id, time_t *out,
+                                   struct jiku_err *err);
 
 /* Every operation of RUN_ID still "running" becomes "interrupted". */
 int jiku_catalog_ops_interrupt(struct jiku_catalog *cat, int64_t run_id, struct jiku_err *err);

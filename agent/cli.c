@@ -63,6 +63,12 @@ static const struct option history_opts[] = {
     {"since", required_argument, NULL, 's'},
     {NULL, 0, NULL, 0},
 };
+static const struct option report_opts[] = {
+    {"customer", required_argument, NULL, 'C'},
+    {"since", required_argument, NULL, 's'},
+    {"format", required_argument, NULL, 'f'},
+    {NULL, 0, NULL, 0},
+};
 static const struct option audit_opts[] = {
     {"head", required_argument, NULL, 'H'},
     {NULL, 0, NULL, 0},
@@ -109,6 +115,9 @@ static const struct jiku_command commands[] = {
      "check that each artifact still exists with its checksum", 0},
     {"history", jiku_cmd_history, JIKU_NEED_CATALOG, "", history_opts, 0, 0,
      "history [--target T] [--since DATE]", "the audit, newest first", 0},
+    {"report", jiku_cmd_report, JIKU_NEED_CATALOG, "", report_opts, 0, 0,
+     "report [--customer C] [--since DATE] [--format text|markdown|html|json]",
+     "restore points, failures, denials and updates per customer and target", 0},
     /* no run row: verifying must not append to what it verifies */
     {"audit", jiku_cmd_audit, JIKU_NEED_CONFIG, "", audit_opts, 1, 1,
      "audit verify [--head HASH:COUNT]", "check the audit's hash chain", 0},

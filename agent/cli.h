@@ -62,6 +62,7 @@ int jiku_cmd_policy(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_config(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_list(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_history(struct jiku_session *ctx, const struct jiku_cmd_args *args);
+int jiku_cmd_report(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_pin(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_audit(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_catalog(struct jiku_session *ctx, const struct jiku_cmd_args *args);

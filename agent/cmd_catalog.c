@@ -14,6 +14,7 @@
 #include "catalog.h"
 #include "cli.h"
 #include "digest.h"
+#include "err.h"
 #include "manifest.h"
 #include "retry.h"
 #include "timefmt.h"
@@ -191,13 +192,23 @@ jiku_cmd_verify(struct jiku_session *ctx, const struct jiku_cmd_args *args)
             const struct jiku_artifact *a = &list.items[k];
             struct jiku_op_report rep = {.target = a->target, .action = "verify", .status = "ok"};
             struct jiku_err e = {0};
-            int64_t start = jiku_now_ms();
+            int64_t start = jiku_now_ms(), op_id = 0;
 
             if (a->status != JIKU_ART_GOOD)
                 continue;
             rep.artifact = strdup(a->id);
-            if ((r = verify_artifact(ctx, a, &e)) != 0)
+            /* recorded, so that report can say when each artifact was last found intact */
+            if ((r = jiku_catalog_op_begin(ctx->cat, ctx->run_id, a->target, "verify", &op_id,
+                                           &e)) == 0 &&
+                (r = verify_artifact(ctx, a, &e)) == 0)
+                r = jiku_catalog_op_end(ctx->cat, op_id, "ok", 0, NULL, a->id, &e);
+            if (r != 0) {
                 jiku_op_report_fail(&rep, r, e.msg);
+                if (op_id != 0 &&
+                    jiku_catalog_op_end(ctx->cat, op_id, rep.status, jiku_status_exit_code(r),
+                                        e.msg, a->id, &e) != 0)
+                    log_error("%s", e.msg);
+            }
             rep.duration_ms = jiku_now_ms() - start;
             jiku_out_operation(&ctx->out, &rep);
             jiku_op_report_release(&rep);

@@ -324,8 +324,8 @@ jiku_out_operation(struct jiku_out *out, const struct jiku_op_report *rep)
     out_updates(out, rep);
 }
 
-static void
-human_size(char *buf, size_t len, uint64_t size)
+void
+jiku_human_size(char *buf, size_t len, uint64_t size)
 {
     const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double v = (double)size;
@@ -338,8 +338,8 @@ human_size(char *buf, size_t len, uint64_t size)
     snprintf(buf, len, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
 }
 
-static void
-human_age(char *buf, size_t len, time_t age)
+void
+jiku_human_age(char *buf, size_t len, time_t age)
 {
     if (age < 0)
         age = 0;
@@ -377,8 +377,8 @@ jiku_out_artifact(struct jiku_out *out, const struct jiku_artifact *a, time_t no
             /* the panel named it */
             safe(&f, a->backup_path != NULL ? a->backup_path : a->location, JIKU_TEXT_UTF8));
     if (!out->json) {
-        human_size(size, sizeof(size), a->size);
-        human_age(age, sizeof(age), now - a->created);
+        jiku_human_size(size, sizeof(size), a->size);
+        jiku_human_age(age, sizeof(age), now - a->created);
         printf("%-40s %-8s %10s %6s %-7s %s\n", safe(&f, a->id, JIKU_TEXT_FIELD),
                jiku_artifact_kind_name(a->kind), size, age, jiku_artifact_status_name(a->status),
                a->pinned ? "pinned" : "");

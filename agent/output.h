@@ -54,6 +54,9 @@ void jiku_out_decision(struct jiku_out *out, const struct jiku_decision *d, cons
 void jiku_out_operation(struct jiku_out *out, const struct jiku_op_report *rep);
 void jiku_out_artifact(struct jiku_out *out, const struct jiku_artifact *a, time_t now);
 void jiku_out_artifact_header(struct jiku_out *out);
+/* SIZE as "512 B", "1.2 GiB"; AGE (seconds, negative as 0) as "45m", "26h", "3d"; into BUF. */
+void jiku_human_size(char *buf, size_t len, uint64_t size);
+void jiku_human_age(char *buf, size_t len, time_t age);
 void jiku_out_error(struct jiku_out *out, int status, const char *msg);
 /* Free-form human line on stdout (nothing under --json). */
 void jiku_out_text(struct jiku_out *out, const char *fmt, ...)

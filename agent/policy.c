@@ -100,7 +100,8 @@ jiku_policy_decide(const struct jiku_policy_set *set, const struct jiku_customer
                             out->source);
     }
     out->allowed = out->assignment == JIKU_ASSIGN_JIKU;
-    format_reason(out, out->assignment, ov != NULL);
+    out->by_contract = ov != NULL;
+    format_reason(out, out->assignment, out->by_contract);
     return 0;
 }
 

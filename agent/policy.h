@@ -23,6 +23,7 @@ struct jiku_decision {
     const char *action;
     int assignment; /* enum jiku_assignment; NONE when the question was invalid */
     bool allowed;
+    bool by_contract; /* a contract override answered, not the tier file */
     char source[512]; /* "FILE:LINE" of the rule */
     char reason[1024];
 };

@@ -15,26 +15,10 @@ ACTOR=tester
 test_begin
 
 # --- a configuration: one cPanel server, customers on all three tiers -------------------
-mkdir -p "$T/conf.d" "$T/cred" && chmod 700 "$T/cred"
-install_plugin "$RECORDER" cpanel
-printf 'not-a-real-token\n' >"$T/cred/web1.token"
-printf 'not-a-real-key\n' >"$T/cred/id_ed25519"
-chmod 600 "$T/cred/web1.token" "$T/cred/id_ed25519"
-: >"$T/known_hosts"
-export JIKU_RECORDER_LOG="$T/recorder.log"
-
 {
     agent_section "lock_wait = 2"
     retention_section 2 1 2
-    cat <<CONF
-
-[server web1]
-panel = cpanel
-host = 127.0.0.1
-api_token_file = $T/cred/web1.token
-ssh_key = $T/cred/id_ed25519
-known_hosts = $T/known_hosts
-CONF
+    recorder_server "$RECORDER"
 } >"$T/agent.conf"
 cat >"$T/conf.d/10-acme.conf" <<'CONF'
 [customer acme]

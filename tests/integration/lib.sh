@@ -205,6 +205,21 @@ sim_web_port() {
     )
 }
 
+# The recorder test plugin (tests/plugins/recorder.c) RECORDER_SO installed as the cpanel plugin,
+# fake credentials for it, its calls logged to $T/recorder.log; prints the [server web1] section
+# that uses them (cli_test.sh, report_test.sh).
+recorder_server() {
+    mkdir -p "$T/conf.d" "$T/cred" && chmod 700 "$T/cred"
+    install_plugin "$1" cpanel
+    printf 'not-a-real-token\n' >"$T/cred/web1.token"
+    printf 'not-a-real-key\n' >"$T/cred/id_ed25519"
+    chmod 600 "$T/cred/web1.token" "$T/cred/id_ed25519"
+    : >"$T/known_hosts"
+    export JIKU_RECORDER_LOG="$T/recorder.log"
+    printf '\n[server web1]\npanel = cpanel\nhost = 127.0.0.1\n'
+    printf 'api_token_file = %s/cred/web1.token\nssh_key = %s/cred/id_ed25519\n' "$T" "$T"
+    printf 'known_hosts = %s/known_hosts\n' "$T"
+}
 install_plugin() {
     _dir=${3:-$T/plugins}
     mkdir -p "$_dir" && chmod 755 "$_dir" && cp "$1" "$_dir/$2.so" && chmod 755 "$_dir/$2.so"
