@@ -105,10 +105,10 @@ struct jiku_config {
     int lock_wait;
     int connect_timeout;
     int retry_deadline;
-    char *log;          /* "auto" | "stderr" | "syslog" */
-    char *metrics_file; /* NULL when unset */
-    char *ping_url;     /* NULL when unset */
-    bool auto_rollback; /* a failed rollback/promote that changed the server is undone */
+    char *log;                /* "auto" | "stderr" | "syslog" */
+    char *metrics_file;       /* NULL when unset */
+    char *ping_url;           /* NULL when unset */
+    bool auto_rollback;       /* a failed rollback/promote that changed the server is undone */
     const char **notify_mail; /* NULL-terminated addresses; NULL when unset */
     int notify_on;            /* enum jiku_notify_on */
     char *sendmail;
