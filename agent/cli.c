@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "err.h"
 #include "log.h"
+#include "notify.h"
 #include "paths.h"
 #include "plugin_loader.h"
 #include "run.h"
@@ -137,6 +138,9 @@ static const struct jiku_command commands[] = {
      "list a server's accounts, subscriptions and sites: sections for new ones, drift", 0},
     {"plugins", jiku_cmd_plugins, JIKU_NEED_PLUGINS, "", NULL, 0, 0, "plugins",
      "panel plugins with versions, ABI and the config keys each adds", 0},
+    /* loads the configuration itself: a broken one must not silence the notice */
+    {"notify-failure", jiku_cmd_notify_failure, 0, "", NULL, 1, 1, "notify-failure UNIT",
+     "send the failure notice for a unit that failed (run by systemd's OnFailure=)", 0},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -377,6 +381,7 @@ jiku_main(int argc, char **argv)
     struct jiku_session ctx = {.lock_wait = -1};
     const struct jiku_command *cmd = NULL;
     struct jiku_cmd_args args;
+    struct jiku_buf notes = JIKU_BUF_INIT;
     struct jiku_err err = {0};
     int c, r, code;
 
@@ -419,6 +424,7 @@ jiku_main(int argc, char **argv)
     jiku_log_setup(JIKU_LOG_AUTO, jiku_session_verbosity(&ctx));
     ctx.actor = ctx.actor_opt != NULL ? strdup(ctx.actor_opt) : default_actor();
     ctx.out.command = cmd->name;
+    ctx.out.notes = &notes;
 
     r = parse_command(&ctx, cmd, argc - optind, argv + optind, &args);
     if (r == 0 && !args.help)
@@ -432,7 +438,10 @@ jiku_main(int argc, char **argv)
         code = jiku_status_exit_code(JIKU_E_INTERRUPTED);
     /* Before the run is recorded: the catalog keeps the code the process exits with. */
     code = check_stdout(code);
+    if (!args.help)
+        jiku_notify_run(&ctx, code);
     jiku_session_close(&ctx, code);
+    jiku_buf_release(&notes);
     /* The workers are gone: nothing reads the secrets any more. */
     jiku_secret_wipe_all();
     return code;

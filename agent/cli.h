@@ -77,5 +77,6 @@ int jiku_cmd_prune(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_verify(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_update(struct jiku_session *ctx, const struct jiku_cmd_args *args);
+int jiku_cmd_notify_failure(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 
 #endif

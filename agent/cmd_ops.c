@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "err.h"
 #include "log.h"
-#include "metrics.h"
+#include "notify.h"
 #include "prune.h"
 #include "run.h"
 
@@ -256,7 +256,7 @@ int
 jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
     struct jiku_action *acts = NULL;
-    struct jiku_ping *ping = NULL;
+    struct jiku_buf line = JIKU_BUF_INIT;
     struct jiku_err err = {0};
     size_t n = 0;
     int r = 0, code;
@@ -264,8 +264,9 @@ jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     (void)args; /* no options, no operands */
     if ((acts = calloc(ctx->cfg->n_targets * JIKU_NIGHTLY_MAX + 1, sizeof(*acts))) == NULL)
         return JIKU_E_NOMEM;
+    /* The end ping is the run's end (jiku_notify_run): it carries the final exit code. */
     if (!ctx->dry_run)
-        ping = jiku_ping_start(ctx->cfg->ping_url);
+        ctx->ping = jiku_ping_start(ctx->cfg->ping_url, true);
     for (size_t round = 0; round < JIKU_NIGHTLY_MAX && r == 0 && !jiku_interrupted(); round++) {
         size_t first = n;
 
@@ -287,13 +288,13 @@ jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     jiku_actions_release(acts, n);
     free(acts);
     code = jiku_out_exit_code(&ctx->out);
-    jiku_ping_finish(ping, r == 0 && code == 0);
     if (r != 0)
         return jiku_cmd_fail(ctx, &err);
     /* The table's last line for a human; under cron the failure lines are the summary. */
-    if (!ctx->quiet && (!ctx->out.cron || ctx->dry_run))
-        jiku_out_text(&ctx->out, "nightly: %u ok, %u failed, %u denied, %u skipped (exit %d)\n",
-                      ctx->out.ok, ctx->out.failed, ctx->out.denied, ctx->out.skipped, code);
+    if (!ctx->quiet && (!ctx->out.cron || ctx->dry_run) &&
+        jiku_out_summary_text(&ctx->out, code, &line) == 0)
+        jiku_out_text(&ctx->out, "%s\n", line.data);
+    jiku_buf_release(&line);
     return 0;
 }
 

@@ -700,10 +700,12 @@ jiku_config_load(const char *path, unsigned flags, struct jiku_config **out,
         goto nomem;
 
     cfg_read_file(&p, path);
-    if (p.priv->n_files == 1)
+    if (p.priv->n_files == 1 && !(flags & JIKU_CONFIG_AGENT_ONLY))
         read_conf_dir(&p);
     if (p.nomem)
         goto nomem;
+    if (flags & JIKU_CONFIG_AGENT_ONLY)
+        goto done;
     if (p.priv->n_files > 0 && (r = finish(&p, err)) != 0)
         goto out;
     if (p.nomem)
@@ -714,6 +716,7 @@ jiku_config_load(const char *path, unsigned flags, struct jiku_config **out,
         r = jiku_err_set(err, JIKU_E_CONFIG, "%s", first != NULL ? first : "configuration error");
         goto out;
     }
+done:
     *out = cfg;
     cfg = NULL;
     goto out;

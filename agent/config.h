@@ -89,6 +89,11 @@ struct jiku_target_conf {
     struct jiku_source src;
 };
 
+/* notify_on: the least severe outcome of a run that is mailed (jiku-agent.conf(5)). */
+enum jiku_notify_on { JIKU_NOTIFY_FAILURE, JIKU_NOTIFY_PARTIAL, JIKU_NOTIFY_ALWAYS };
+/* Their names, in that order, NULL-terminated. */
+extern const char *const jiku_notify_on_names[];
+
 struct jiku_config {
     char *main_file;
     char *conf_dir; /* conf.d beside main_file */
@@ -100,10 +105,13 @@ struct jiku_config {
     int lock_wait;
     int connect_timeout;
     int retry_deadline;
-    char *log;          /* "auto" | "stderr" | "syslog" */
-    char *metrics_file; /* NULL when unset */
-    char *ping_url;     /* NULL when unset */
-    bool auto_rollback; /* a failed rollback/promote that changed the server is undone */
+    char *log;                /* "auto" | "stderr" | "syslog" */
+    char *metrics_file;       /* NULL when unset */
+    char *ping_url;           /* NULL when unset */
+    bool auto_rollback;       /* a failed rollback/promote that changed the server is undone */
+    const char **notify_mail; /* NULL-terminated addresses; NULL when unset */
+    int notify_on;            /* enum jiku_notify_on */
+    char *sendmail;
     struct jiku_retention retention;
 
     struct jiku_server_conf *servers; /* in order of appearance */
@@ -121,6 +129,12 @@ struct jiku_config {
 enum jiku_config_flags {
     /* skip owner/mode checks of secret files (unit tests that run as another user) */
     JIKU_CONFIG_NO_SECRET_CHECK = 1 << 0,
+    /*
+     * Only the main file's [agent] section, best effort: other sections and conf.d unread,
+     * a rejected key left at its default, and *OUT set even when errors were found.  What a
+     * run whose configuration does not load still needs to send its failure notice.
+     */
+    JIKU_CONFIG_AGENT_ONLY = 1 << 1,
 };
 
 /*

@@ -31,6 +31,9 @@ enum cfg_agent_key {
     AK_METRICS_FILE,
     AK_PING_URL,
     AK_AUTO_ROLLBACK,
+    AK_NOTIFY_MAIL,
+    AK_NOTIFY_ON,
+    AK_SENDMAIL,
     AK_COUNT
 };
 

@@ -35,6 +35,7 @@ enum vtype {
     V_TEXT,    /* printable text */
     V_URLPATH, /* URL path */
     V_LIST,    /* words separated by commas: each one of choices, or a slug without them */
+    V_MAILS,   /* mail addresses separated by commas or blanks */
     V_LATER,   /* checked once the whole configuration is known */
 };
 
@@ -60,6 +61,10 @@ static const char *const nightly_choices[] = {"none", "snapshot", "backup", "upd
 static const enum jiku_verb nightly_verbs[] = {JIKU_VERB_COUNT, JIKU_VERB_SNAPSHOT,
                                                JIKU_VERB_BACKUP, JIKU_VERB_UPDATE};
 static const char *const update_core_choices[] = {"minor", "major", NULL};
+const char *const jiku_notify_on_names[] = {"failure", "partial", "always", NULL};
+
+/* More addresses than a team: a list to mail from elsewhere (an alias of the MTA). */
+#define NOTIFY_MAIL_MAX 32
 
 /* The longest word of a list value: a plugin or theme slug. */
 #define LIST_WORD_MAX 100
@@ -77,6 +82,9 @@ static const struct key_spec agent_keys[AK_COUNT] = {
     [AK_METRICS_FILE] = {"metrics_file", V_PATH, 0, 0, NULL, true, NULL},
     [AK_PING_URL] = {"ping_url", V_URL, 0, 0, NULL, true, NULL},
     [AK_AUTO_ROLLBACK] = {"auto_rollback", V_BOOL, 0, 0, NULL, false, NULL},
+    [AK_NOTIFY_MAIL] = {"notify_mail", V_MAILS, 0, 0, NULL, true, NULL},
+    [AK_NOTIFY_ON] = {"notify_on", V_CHOICE, 0, 0, jiku_notify_on_names, false, NULL},
+    [AK_SENDMAIL] = {"sendmail", V_PATH, 0, 0, NULL, false, NULL},
 };
 
 const char *const cfg_retention_names[RK_COUNT] = {
@@ -282,6 +290,55 @@ check_list(const struct key_spec *k, const char *value, struct value *v, char *b
 }
 
 /*
+ * The next address of the list *S (LEN bytes at the returned pointer), *S moved past it; NULL
+ * at the end.  Separated like list words: by commas and blanks.
+ */
+static const char *
+mail_word(const char **s, size_t *len)
+{
+    const char *p = *s + strspn(*s, ", \t");
+
+    if ((*len = strcspn(p, ", \t")) == 0)
+        return NULL;
+    *s = p + *len;
+    return p;
+}
+
+/*
+ * A plain addr-spec, local@domain: it becomes a To: header, so nothing that quotes, groups or
+ * comments (quotes, angle brackets, parentheses, ';', ':') and nothing that ends a header.
+ */
+static bool
+valid_mail(const char *s, size_t len)
+{
+    const char *at = memchr(s, '@', len);
+    char domain[256];
+    size_t local;
+
+    if (at == NULL || (local = (size_t)(at - s)) == 0 || local > 64 || len - local - 1 >= 254)
+        return false;
+    for (size_t i = 0; i < local; i++)
+        if (!isalnum((unsigned char)s[i]) && strchr("!#$%&'*+-/=?^_`{|}~.", s[i]) == NULL)
+            return false;
+    memcpy(domain, at + 1, len - local - 1);
+    domain[len - local - 1] = '\0';
+    return jiku_valid_hostname(domain);
+}
+
+static const char *
+check_mails(const char *value)
+{
+    const char *s = value, *w;
+    size_t len, n = 0;
+
+    while ((w = mail_word(&s, &len)) != NULL)
+        if (!valid_mail(w, len) || ++n > NOTIFY_MAIL_MAX)
+            return n > NOTIFY_MAIL_MAX ? "at most 32 addresses"
+                                       : "mail addresses local@domain separated by commas";
+    return n == 0 ? "at least one address" : NULL;
+}
+
+/*
  * What VALUE (non-empty) should have been for K, or NULL when it is acceptable: then V holds
  * its number, flag or choice index.  BUF (of LEN) may hold the answer.
  */
@@ -340,6 +397,8 @@ check_value(const struct key_spec *k, const char *value, struct value *v, char *
         break;
     case V_LIST:
         return check_list(k, value, v, buf, len);
+    case V_MAILS:
+        return check_mails(value);
     case V_PANEL:
     case V_TEXT:
     case V_LATER:
@@ -406,9 +465,32 @@ parse_value(struct cfg_parse *p, const char *key, const struct key_spec *k, cons
     return (v->s = cfg_intern(p, value)) != NULL;
 }
 
+/* notify_mail: the addresses of V (checked) as a NULL-terminated array in the store. */
 static void
-apply_agent(struct jiku_config *cfg, int id, const struct value *v)
+set_mails(struct cfg_parse *p, const struct value *v)
 {
+    const char *s = v->s, *w;
+    const char **mails;
+    size_t len, n = 0;
+
+    if (v->s == NULL)
+        return;
+    while (mail_word(&s, &len) != NULL)
+        n++;
+    if ((mails = cfg_alloc(p, (n + 1) * sizeof(*mails))) == NULL)
+        return;
+    s = v->s;
+    for (size_t i = 0; i < n && (w = mail_word(&s, &len)) != NULL; i++)
+        if ((mails[i] = cfg_intern_fmt(p, "%.*s", (int)len, w)) == NULL)
+            return;
+    p->cfg->notify_mail = mails;
+}
+
+static void
+apply_agent(struct cfg_parse *p, int id, const struct value *v)
+{
+    struct jiku_config *cfg = p->cfg;
+
     switch (id) {
     case AK_STATE_DIR:
         cfg->state_dir = v->s;
@@ -445,6 +527,15 @@ apply_agent(struct jiku_config *cfg, int id, const struct value *v)
         break;
     case AK_AUTO_ROLLBACK:
         cfg->auto_rollback = v->b;
+        break;
+    case AK_NOTIFY_MAIL:
+        set_mails(p, v);
+        break;
+    case AK_NOTIFY_ON:
+        cfg->notify_on = v->n;
+        break;
+    case AK_SENDMAIL:
+        cfg->sendmail = v->s;
         break;
     }
 }
@@ -851,7 +942,7 @@ cfg_key(struct cfg_parse *p, const char *key, const char *value)
     }
     switch (p->sect) {
     case CS_AGENT:
-        apply_agent(p->cfg, id, &v);
+        apply_agent(p, id, &v);
         break;
     case CS_RETENTION:
         set_keep(&p->cfg->retention, id, v.n);

@@ -158,6 +158,8 @@ cfg_section_begin(struct cfg_parse *p, const char *type, const char *name)
     bool ok;
 
     p->sect = CS_IGNORE;
+    if ((p->flags & JIKU_CONFIG_AGENT_ONLY) && strcmp(type, "agent") != 0)
+        return;
     if (strcmp(type, "agent") == 0 || strcmp(type, "retention") == 0) {
         bool agent = type[0] == 'a';
 
@@ -237,6 +239,8 @@ cfg_set_defaults(struct cfg_parse *p)
     cfg->connect_timeout = 10;
     cfg->retry_deadline = 300;
     cfg->auto_rollback = true;
+    cfg->notify_on = JIKU_NOTIFY_PARTIAL;
+    cfg->sendmail = cfg_intern(p, "/usr/sbin/sendmail");
     cfg->retention = (struct jiku_retention){3, 7, 4, 6, 5, 2};
     return p->nomem ? JIKU_E_NOMEM : 0;
 }

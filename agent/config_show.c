@@ -44,6 +44,16 @@ kvi(struct show *sh, const char *key, int value)
     put(sh, "%s = %d\n", key, value);
 }
 
+/* notify_mail: the addresses joined as they may be written. */
+static void
+add_mails(struct show *sh, const char *const *mails)
+{
+    put(sh, "notify_mail =");
+    for (size_t i = 0; mails != NULL && mails[i] != NULL; i++)
+        put(sh, "%s%s", i == 0 ? " " : ", ", mails[i]);
+    put(sh, "\n");
+}
+
 static void
 add_retention(struct show *sh, const struct jiku_retention *r)
 {
@@ -206,6 +216,9 @@ jiku_config_show(const struct jiku_config *cfg, struct jiku_buf *out)
     kv(&sh, "metrics_file", cfg->metrics_file);
     kv(&sh, "ping_url", cfg->ping_url);
     kv(&sh, "auto_rollback", cfg->auto_rollback ? "yes" : "no");
+    add_mails(&sh, cfg->notify_mail);
+    kv(&sh, "notify_on", jiku_notify_on_names[cfg->notify_on]);
+    kv(&sh, "sendmail", cfg->sendmail);
     put(&sh, "\n[retention]\n");
     add_retention(&sh, &cfg->retention);
     for (size_t i = 0; i < cfg->n_servers; i++)

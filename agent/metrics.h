@@ -1,7 +1,6 @@
 /*
- * Monitoring (jiku-agent.conf(5): metrics_file, ping_url): the node_exporter textfile and the
- * healthchecks-style pings.  Neither may fail or hold up a run: their own failures are logged as
- * warnings.
+ * Monitoring (jiku-agent.conf(5): metrics_file): the node_exporter textfile (the pings are in
+ * notify.h).  It may not fail or hold up a run: its own failures are logged as warnings.
  */
 #ifndef JIKU_METRICS_H
 #define JIKU_METRICS_H
@@ -20,12 +19,5 @@ int jiku_metrics_write(struct jiku_catalog *cat, const struct jiku_config *cfg,
 
 /* Append VALUE to B as a Prometheus label value: backslash, quote and newline escaped. */
 int jiku_metrics_label(struct jiku_buf *b, const char *value);
-
-struct jiku_ping;
-
-/* Start a run: "/start" pinged in the background (10 s timeout); NULL URL: nothing at all. */
-struct jiku_ping *jiku_ping_start(const char *url);
-/* End it: the base URL on success, "/fail" otherwise (10 s timeout), then free. */
-void jiku_ping_finish(struct jiku_ping *p, int success);
 
 #endif

@@ -22,6 +22,9 @@
 #include "textsafe.h"
 #include "timefmt.h"
 
+/* Notes past this many bytes are dropped: a notice is read, not archived. */
+#define JIKU_OUT_NOTES_MAX 65536
+
 /* The errno of the first write to stdout that failed (stdio keeps only a flag). */
 static int stdout_errno;
 
@@ -39,6 +42,19 @@ jiku_out_flush(void)
         stdout_errno = errno != 0 ? errno : EIO;
     note_stdout();
     return stdout_errno;
+}
+
+/*
+ * The line of a failure or error: "jiku-agent: TEXT" on stderr unless under --json, and kept
+ * for the notice when OUT collects notes.  TEXT is already clean.
+ */
+static void
+failure_line(struct jiku_out *out, const char *text)
+{
+    if (!out->json)
+        fprintf(stderr, "jiku-agent: %s\n", text);
+    if (out->notes != NULL && out->notes->len < JIKU_OUT_NOTES_MAX)
+        jiku_buf_addf(out->notes, "%s\n", text);
 }
 
 /* Sanitised copies of a line's fields, freed together. */
@@ -261,16 +277,13 @@ human_operation(struct jiku_out *out, const struct jiku_op_report *rep)
     const char *safety = safe(&f, rep->safety_artifact, JIKU_TEXT_FIELD);
     struct jiku_buf lead = JIKU_BUF_INIT;
 
-    if (rep->error != NULL) {
-        /* Under cron the one line per failure is this one. */
-        fprintf(stderr, "jiku-agent: %s %s: %s\n", action, target,
-                safe(&f, rep->error, JIKU_TEXT_FIELD));
-    } else if (out->cron && !out->dry_run) {
+    /* A failure is one line on stderr, jiku_out_operation's: under cron the only one. */
+    if (rep->error == NULL && out->cron && !out->dry_run) {
         /* Under cron a success is silent; a warning still deserves its mail. */
         if (rep->warnings != NULL && !out->quiet &&
             jiku_buf_addf(&lead, "%s %s: ", action, target) == 0)
             human_warnings(lead.data, rep->warnings);
-    } else if (!out->quiet) {
+    } else if (rep->error == NULL && !out->quiet) {
         printf("%-28s %-22s %-8s %s%s%s\n", target, action, rep->status, artifact ? artifact : "-",
                safety ? "  safety " : "", safety ? safety : "");
         human_warnings("  ", rep->warnings);
@@ -318,6 +331,17 @@ jiku_out_operation(struct jiku_out *out, const struct jiku_op_report *rep)
                       (json_int_t)rep->duration_ms, "artifact", rep->artifact, "safety_artifact",
                       rep->safety_artifact, "warnings", safe(&j, rep->warnings, JIKU_TEXT_UTF8));
         safe_fields_release(&j);
+    }
+    if (rep->error != NULL) {
+        struct safe_fields f = {0};
+        struct jiku_buf line = JIKU_BUF_INIT;
+
+        if (jiku_buf_addf(&line, "%s %s: %s", safe(&f, rep->action, JIKU_TEXT_FIELD),
+                          safe(&f, rep->target, JIKU_TEXT_FIELD),
+                          safe(&f, rep->error, JIKU_TEXT_FIELD)) == 0)
+            failure_line(out, line.data);
+        jiku_buf_release(&line);
+        safe_fields_release(&f);
     }
     if (!out->json)
         human_operation(out, rep);
@@ -396,8 +420,7 @@ jiku_out_error(struct jiku_out *out, int status, const char *msg)
     if (out->json)
         jiku_out_json(out, "error", "{s:s, s:i}", "message", safe(&f, msg, JIKU_TEXT_UTF8),
                       "exit_code", jiku_status_exit_code(status));
-    else
-        fprintf(stderr, "jiku-agent: %s\n", safe(&f, msg, JIKU_TEXT_FIELD));
+    failure_line(out, safe(&f, msg, JIKU_TEXT_FIELD));
     safe_fields_release(&f);
 }
 
@@ -411,6 +434,14 @@ jiku_out_exit_code(const struct jiku_out *out)
     if (ok > 0)
         return 3;
     return out->first_fail_code != 0 ? out->first_fail_code : 1;
+}
+
+int
+jiku_out_summary_text(const struct jiku_out *out, int exit_code, struct jiku_buf *b)
+{
+    return jiku_buf_addf(b, "%s: %u ok, %u failed, %u denied, %u skipped (exit %d)",
+                         out->command != NULL ? out->command : "jiku-agent", out->ok, out->failed,
+                         out->denied, out->skipped, exit_code);
 }
 
 int

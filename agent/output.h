@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "artifact.h"
+#include "jiku/buf.h"
 #include "policy.h"
 
 struct jiku_out {
@@ -20,6 +21,11 @@ struct jiku_out {
     int64_t start_ms;
     unsigned ok, failed, denied, skipped;
     int first_fail_code; /* the shared failure code, or 1 when they differ */
+    /*
+     * When set (borrowed): each failure's, denial's and error's line as stderr shows it, one
+     * per line and cleaned, also under --json; what a failure notice quotes (notify.h).
+     */
+    struct jiku_buf *notes;
 };
 
 /* One finished operation, as printed and counted. */
@@ -72,6 +78,8 @@ int jiku_out_flush(void);
 
 /* Exit code from the counted operations: 0, 3, or the shared failure code (jiku-agent(8)). */
 int jiku_out_exit_code(const struct jiku_out *out);
+/* "COMMAND: N ok, N failed, N denied, N skipped (exit EXIT)" appended to B (no newline). */
+int jiku_out_summary_text(const struct jiku_out *out, int exit_code, struct jiku_buf *b);
 /* The summary line (JSON) or nothing (human: commands print their own). Returns EXIT. */
 int jiku_out_summary(struct jiku_out *out, int exit_code);
 

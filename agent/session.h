@@ -18,6 +18,7 @@ struct jiku_catalog;
 struct jiku_plugins;
 struct jiku_hostimpl;
 struct jiku_host;
+struct jiku_ping;
 
 /* What a command needs before it runs (git's RUN_SETUP): each implies the configuration. */
 #define JIKU_NEED_CONFIG 0x1
@@ -37,6 +38,8 @@ struct jiku_session {
     char *actor;           /* who acts, for the audit */
 
     struct jiku_out out;
+    struct jiku_ping *ping; /* nightly's pings, ended by jiku_notify_run (notify.h) */
+    bool notified;          /* the command sent its own notice: the run's end sends none */
 
     unsigned needs; /* what jiku_session_open was asked for (JIKU_NEED_*) */
 

@@ -149,7 +149,7 @@ cp "$T/agent.conf" "$T/agent.conf.plain"
 sed -i "s|^log = stderr|log = stderr\nmetrics_file = $T/metrics.prom\nping_url = http://127.0.0.1:$PING_PORT/check-uuid/|" \
     "$T/agent.conf"
 run 3 nightly
-[ "$(cat "$T/pings")" = "$(printf '/check-uuid/start\n/check-uuid/fail')" ] ||
+[ "$(cat "$T/pings")" = "$(printf '/check-uuid/start\nPOST /check-uuid/3')" ] ||
     fail "pings were: $(tr '\n' ' ' <"$T/pings")"
 has metrics.prom 'jiku_agent_last_success_timestamp_seconds{customer="acme",target="acme/shop",action="server.snapshot"}'
 has metrics.prom 'jiku_agent_operations_total{action="server.snapshot",result="denied"}'

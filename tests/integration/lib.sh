@@ -67,8 +67,9 @@
 #   tree DIR              every path under DIR, sorted (empty when DIR is missing)
 #
 # A ping receiver (healthchecks-style monitoring)
-#   pingd_start FILE      an HTTP server on 127.0.0.1 that appends each GET's path to FILE and
-#                         answers 200; its port in PING_PORT
+#   pingd_start FILE      an HTTP server on 127.0.0.1 that appends each GET's path to FILE,
+#                         each POST's as "POST PATH" (and "POST PATH", then the body, to
+#                         FILE.body), and answers 200; its port in PING_PORT
 #   pingd_stop            stops it (test_begin's exit does too)
 
 _lib_at_exit=
@@ -326,12 +327,22 @@ site_db() { sed -n "s/.*define( 'DB_NAME', '\([^']*\)'.*/\1/p" "$1/wp-config.php
 
 pingd_start() {
     : >"$1"
+    : >"$1.body"
     python3 -c '
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         with open(sys.argv[1], "a") as f:
             f.write(self.path + "\n")
+        self.answer()
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with open(sys.argv[1] + ".body", "ab") as f:
+            f.write(b"POST " + self.path.encode() + b"\n" + body + b"\n")
+        with open(sys.argv[1], "a") as f:
+            f.write("POST " + self.path + "\n")
+        self.answer()
+    def answer(self):
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()

@@ -125,7 +125,7 @@ highco/portal server.snapshot denied 77"
     [ "$(summary)" = "6 3 1 0 3" ] || fail "summary with web2 down: $(summary)"
 fi
 [ $(($(date +%s) - started)) -lt 120 ] || fail "a dead server held the night back"
-[ "$(pings)" = "/ping-uuid/start /ping-uuid/fail" ] || fail "pings of a partial run: $(pings)"
+[ "$(pings)" = "/ping-uuid/start POST /ping-uuid/3" ] || fail "pings of a partial run: $(pings)"
 has fleet/metrics.prom 'jiku_agent_operations_total{action="server.backup",result="failed"}'
 "$PROMTOOL" check metrics <"$F/metrics.prom" >"$T/promtool.out" 2>&1 ||
     { fail "promtool rejects the metrics file of a partial run"; cat "$T/promtool.out"; }
