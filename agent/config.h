@@ -121,6 +121,8 @@ struct jiku_config {
 enum jiku_config_flags {
     /* skip owner/mode checks of secret files (unit tests that run as another user) */
     JIKU_CONFIG_NO_SECRET_CHECK = 1 << 0,
+    /* a known_hosts that does not exist yet is no error: its directory is checked instead */
+    JIKU_CONFIG_NEW_KNOWN_HOSTS = 1 << 1,
 };
 
 /*

@@ -23,6 +23,8 @@ struct jiku_host;
 #define JIKU_NEED_CONFIG 0x1
 #define JIKU_NEED_CATALOG (0x2 | JIKU_NEED_CONFIG) /* and this run's row in it */
 #define JIKU_NEED_PLUGINS (0x4 | JIKU_NEED_CONFIG) /* the plugin set and the host table */
+/* a known_hosts that does not exist yet is no error (servers fingerprint and trust) */
+#define JIKU_NEED_NEW_KNOWN_HOSTS (0x8 | JIKU_NEED_CONFIG)
 
 struct jiku_session {
     /* global options */
