@@ -66,16 +66,20 @@ jiku_cmd_complete(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     if (strcmp(what, "targets") != 0 && strcmp(what, "customers") != 0 &&
         strcmp(what, "servers") != 0 && strcmp(what, "ids") != 0)
         return jiku_cmd_usage(ctx, args->cmd, "unknown 'complete %s'", what);
+    /* no warnings about the configuration while a TAB completes, and none for a new server */
     ctx->quiet = true;
     if (jiku_session_open(ctx, JIKU_NEED_NEW_KNOWN_HOSTS, &err) != 0)
         return 0;
     if (strcmp(what, "ids") == 0)
         complete_ids(ctx, arg);
-    for (size_t i = 0; what[0] == 't' && i < ctx->cfg->n_targets; i++)
-        printf("%s\n", ctx->cfg->targets[i].info.id);
-    for (size_t i = 0; what[0] == 'c' && i < ctx->cfg->n_customers; i++)
-        printf("%s\n", ctx->cfg->customers[i].name);
-    for (size_t i = 0; what[0] == 's' && i < ctx->cfg->n_servers; i++)
-        printf("%s\n", ctx->cfg->servers[i].info.name);
+    else if (strcmp(what, "targets") == 0)
+        for (size_t i = 0; i < ctx->cfg->n_targets; i++)
+            printf("%s\n", ctx->cfg->targets[i].info.id);
+    else if (strcmp(what, "customers") == 0)
+        for (size_t i = 0; i < ctx->cfg->n_customers; i++)
+            printf("%s\n", ctx->cfg->customers[i].name);
+    else
+        for (size_t i = 0; i < ctx->cfg->n_servers; i++)
+            printf("%s\n", ctx->cfg->servers[i].info.name);
     return 0;
 }
