@@ -3,13 +3,13 @@
  * or among its own options.  Exit codes come from one table (err.c) and leave only here.
  */
 #include <getopt.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "actor.h"
 #include "cli.h"
 #include "err.h"
 #include "log.h"
@@ -20,63 +20,88 @@
 #include "secret.h"
 #include "textsafe.h"
 
-/* The commands' own options; each command reads them by their getopt value. */
-static const struct option targets_opts[] = {
-    {"customer", required_argument, NULL, 'C'},
-    {"all", no_argument, NULL, 'a'},
-    {NULL, 0, NULL, 0},
+/*
+ * The commands' own options; each command reads them by their getopt value.  One line each:
+ * getopt's entry, the argument's name in the help (NULL: none), the help line.
+ */
+static const struct jiku_cmd_option targets_opts[] = {
+    {{"customer", required_argument, NULL, 'C'}, "C", "every target of customer C"},
+    {{"all", no_argument, NULL, 'a'}, NULL, "every target in the configuration"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
-static const struct option rollback_opts[] = {
-    {"to", required_argument, NULL, 't'},
-    {"exact", no_argument, NULL, 'e'},
-    {"merge", no_argument, NULL, 'm'},
-    {"yes", no_argument, NULL, 'y'},
-    {NULL, 0, NULL, 0},
+static const struct jiku_cmd_option rollback_opts[] = {
+    {{"to", required_argument, NULL, 't'},
+     "ID|latest",
+     "the artifact to restore (default: the newest good one)"},
+    {{"exact", no_argument, NULL, 'e'},
+     NULL,
+     "leave the target equal to the artifact (the default)"},
+    {{"merge", no_argument, NULL, 'm'}, NULL, "keep what was created since the artifact"},
+    {{"yes", no_argument, NULL, 'y'}, NULL, "confirm without asking"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
 /* stage, unstage and promote share them; each refuses what is not its own */
-static const struct option appverb_opts[] = {
-    {"domain", required_argument, NULL, 'd'},
-    {"yes", no_argument, NULL, 'y'},
-    {NULL, 0, NULL, 0},
+static const struct jiku_cmd_option appverb_opts[] = {
+    {{"domain", required_argument, NULL, 'd'}, "D", "stage: the staging copy's domain"},
+    {{"yes", no_argument, NULL, 'y'}, NULL, "promote: confirm without asking"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
-static const struct option clone_opts[] = {
-    {"domain", required_argument, NULL, 'd'},
-    {"server", required_argument, NULL, 's'},
-    {"as", required_argument, NULL, 'u'},
-    {NULL, 0, NULL, 0},
+static const struct jiku_cmd_option clone_opts[] = {
+    {{"domain", required_argument, NULL, 'd'},
+     "D",
+     "copy an application target under the new domain D"},
+    {{"server", required_argument, NULL, 's'},
+     "S",
+     "copy an account or subscription onto server S"},
+    {{"as", required_argument, NULL, 'u'}, "USER", "with --server: the copy's user name on S"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
-static const struct option update_opts[] = {
-    {"check", no_argument, NULL, 'k'},
-    {"only", required_argument, NULL, 'o'},
-    {"staged", no_argument, NULL, 'S'},
-    {NULL, 0, NULL, 0},
+static const struct jiku_cmd_option update_opts[] = {
+    {{"check", no_argument, NULL, 'k'},
+     NULL,
+     "list what is pending and change nothing (a dry run)"},
+    {{"only", required_argument, NULL, 'o'},
+     "core|plugins|themes|app",
+     "update only this component"},
+    {{"staged", no_argument, NULL, 'S'},
+     NULL,
+     "update and check the staging copy first, then promote it"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
-static const struct option customer_opts[] = {
-    {"customer", required_argument, NULL, 'C'},
-    {NULL, 0, NULL, 0},
+static const struct jiku_cmd_option customer_opts[] = {
+    {{"customer", required_argument, NULL, 'C'}, "C", "only the artifacts of customer C's targets"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
-static const struct option all_opts[] = {
-    {"all", no_argument, NULL, 'a'},
-    {NULL, 0, NULL, 0},
+static const struct jiku_cmd_option all_opts[] = {
+    {{"all", no_argument, NULL, 'a'}, NULL, "every target in the configuration"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
-static const struct option history_opts[] = {
-    {"target", required_argument, NULL, 't'},
-    {"since", required_argument, NULL, 's'},
-    {NULL, 0, NULL, 0},
+static const struct jiku_cmd_option history_opts[] = {
+    {{"target", required_argument, NULL, 't'}, "T", "only the records of target T"},
+    {{"since", required_argument, NULL, 's'},
+     "DATE",
+     "from DATE on: YYYY-MM-DD or RFC 3339 (2026-12-01T10:00:00Z)"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
-static const struct option report_opts[] = {
-    {"customer", required_argument, NULL, 'C'},
-    {"since", required_argument, NULL, 's'},
-    {"format", required_argument, NULL, 'f'},
-    {NULL, 0, NULL, 0},
+static const struct jiku_cmd_option report_opts[] = {
+    {{"customer", required_argument, NULL, 'C'}, "C", "only customer C"},
+    {{"since", required_argument, NULL, 's'},
+     "DATE",
+     "the period from DATE on (default 7 days ago): YYYY-MM-DD or RFC 3339"},
+    {{"format", required_argument, NULL, 'f'}, "FORMAT", "text (default), markdown, html or json"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
-static const struct option audit_opts[] = {
-    {"head", required_argument, NULL, 'H'},
-    {NULL, 0, NULL, 0},
+static const struct jiku_cmd_option audit_opts[] = {
+    {{"head", required_argument, NULL, 'H'},
+     "HASH:COUNT",
+     "also check that no record was cut after this head"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
-static const struct option servers_opts[] = {
-    {"fingerprint", required_argument, NULL, 'f'},
-    {NULL, 0, NULL, 0},
+static const struct jiku_cmd_option servers_opts[] = {
+    {{"fingerprint", required_argument, NULL, 'f'},
+     "SHA256:...",
+     "trust: the key's fingerprint, compared out of band ('servers fingerprint' shows it)"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
 
 #define NEED_ACTIONS (JIKU_NEED_METRICS | JIKU_NEED_PLUGINS)
@@ -131,9 +156,10 @@ static const struct jiku_command commands[] = {
      "the responsibility matrix, one decision, or a lint of every policy file", 0},
     {"config", jiku_cmd_config, 0, "", NULL, 1, 1, "config (check | show)",
      "validate the configuration, or print it with secrets redacted", 0},
-    {"servers", jiku_cmd_servers, JIKU_NEED_PLUGINS, "", servers_opts, 1, -1,
-     "servers (check [SERVER...] | trust SERVER --fingerprint SHA256:...)",
-     "probe servers, or enrol a server's SSH host key", 0},
+    /* servers opens the session itself: fingerprint and trust work before known_hosts exists */
+    {"servers", jiku_cmd_servers, 0, "", servers_opts, 1, -1,
+     "servers (check [SERVER...] | fingerprint SERVER | trust SERVER --fingerprint SHA256:...)",
+     "probe servers, show a server's SSH host keys, or enrol one", 0},
     {"discover", jiku_cmd_discover, JIKU_NEED_PLUGINS, "", NULL, 1, 1, "discover SERVER",
      "list a server's accounts, subscriptions and sites: sections for new ones, drift", 0},
     {"plugins", jiku_cmd_plugins, JIKU_NEED_PLUGINS, "", NULL, 0, 0, "plugins",
@@ -141,6 +167,11 @@ static const struct jiku_command commands[] = {
     /* loads the configuration itself: a broken one must not silence the notice */
     {"notify-failure", jiku_cmd_notify_failure, 0, "", NULL, 1, 1, "notify-failure UNIT",
      "send the failure notice for a unit that failed (run by systemd's OnFailure=)", 0},
+    {"complete", jiku_cmd_complete, 0, "", NULL, 1, 2,
+     "complete (commands | options COMMAND | targets | customers | servers | ids [TARGET])",
+     "words for shell completion, one a line, silent on errors", 0},
+    {"help", jiku_cmd_help, 0, "", NULL, 0, 1, "help [COMMAND]",
+     "the commands, or one command's usage and options", 0},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -152,39 +183,77 @@ enum {
     OPT_VERSION,
 };
 
-static const struct option global_options[] = {
-    {"config", required_argument, NULL, 'c'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"dry-run", no_argument, NULL, 'n'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"actor", required_argument, NULL, OPT_ACTOR},
-    {"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
+static const struct jiku_cmd_option global_options[] = {
+    {{"config", required_argument, NULL, 'c'},
+     "FILE",
+     "main configuration file (default " JIKU_DEFAULT_CONFIG ")"},
+    {{"json", no_argument, NULL, OPT_JSON},
+     NULL,
+     "JSON lines on stdout, ending with a summary line"},
+    {{"dry-run", no_argument, NULL, 'n'}, NULL, "decide and show, change nothing"},
+    {{"quiet", no_argument, NULL, 'q'}, NULL, "only errors"},
+    {{"verbose", no_argument, NULL, 'v'},
+     NULL,
+     "more logging (repeatable; -vvv traces the wire, redacted)"},
+    {{"actor", required_argument, NULL, OPT_ACTOR}, "NAME", "who is acting, for the audit"},
+    {{"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
+     "SECS",
+     "how long to wait for a busy target"},
+    {{"help", no_argument, NULL, 'h'}, NULL, "this help, or with a command, the command's"},
+    {{"version", no_argument, NULL, OPT_VERSION}, NULL, "print the version"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
 };
 #define GLOBAL_SHORTOPTS "c:nqvh"
 
-static void
-print_global_help(FILE *fp)
+const struct jiku_command *
+jiku_cli_commands(size_t *n)
 {
-    fprintf(fp,
-            "usage: jiku-agent [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
-            "Global options:\n"
-            "  -c, --config FILE     main configuration file (default %s)\n"
-            "      --json            JSON lines on stdout, ending with a summary line\n"
-            "  -n, --dry-run         decide and show, change nothing\n"
-            "  -q, --quiet           only errors\n"
-            "  -v, --verbose         more logging (repeatable; -vvv traces the wire, redacted)\n"
-            "      --actor NAME      who is acting, for the audit\n"
-            "      --lock-wait SECS  how long to wait for a busy target\n"
-            "      --version         print the version\n\n"
-            "Commands:\n",
-            JIKU_DEFAULT_CONFIG);
+    *n = N_COMMANDS;
+    return commands;
+}
+
+const struct jiku_cmd_option *
+jiku_cli_global_options(void)
+{
+    return global_options;
+}
+
+/* "  -y, --yes" or "      --to ID|latest", padded, then the help line. */
+static void
+print_options(FILE *fp, const struct jiku_cmd_option *o, const char *shorts)
+{
+    for (; o != NULL && o->opt.name != NULL; o++) {
+        int val = o->opt.val, w;
+
+        if (val > 0 && val < 128 && strchr(shorts, val) != NULL)
+            w = fprintf(fp, "  -%c, --%s", val, o->opt.name);
+        else
+            w = fprintf(fp, "      --%s", o->opt.name);
+        if (o->arg != NULL)
+            w += fprintf(fp, " %s", o->arg);
+        fprintf(fp, "%*s%s\n", w < 24 ? 24 - w : 2, "", o->help);
+    }
+}
+
+void
+jiku_cli_help(const struct jiku_command *cmd, FILE *fp)
+{
+    if (cmd != NULL) {
+        fprintf(fp, "usage: jiku-agent %s\n\n%s\n", cmd->usage, cmd->summary);
+        if (cmd->options != NULL && cmd->options->opt.name != NULL) {
+            fprintf(fp, "\nOptions:\n");
+            print_options(fp, cmd->options, cmd->shortopts);
+        }
+        fprintf(fp, "\nGlobal options:\n");
+        print_options(fp, global_options, GLOBAL_SHORTOPTS);
+        return;
+    }
+    fprintf(fp, "usage: jiku-agent [GLOBAL OPTIONS] COMMAND [ARGS]\n\nGlobal options:\n");
+    print_options(fp, global_options, GLOBAL_SHORTOPTS);
+    fprintf(fp, "\nCommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(fp, "\n'jiku-agent COMMAND --help' shows a command's usage.\n");
+    fprintf(fp, "\n'jiku-agent help COMMAND' shows a command's usage and options.\n");
 }
 
 static int
@@ -256,19 +325,68 @@ jiku_cmd_fail(struct jiku_session *ctx, const struct jiku_err *err)
     return err->status;
 }
 
+/* The message; then CMD's usage line, or without CMD the global help (not under --json). */
+static int
+usage_va(struct jiku_session *ctx, const struct jiku_command *cmd, const char *fmt, va_list ap)
+{
+    char msg[512];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    jiku_out_error(&ctx->out, JIKU_E_USAGE, msg);
+    if (ctx->out.json)
+        return JIKU_E_USAGE;
+    if (cmd != NULL)
+        fprintf(stderr, "usage: jiku-agent %s\n", cmd->usage);
+    else
+        jiku_cli_help(NULL, stderr);
+    return JIKU_E_USAGE;
+}
+
 int
 jiku_cmd_usage(struct jiku_session *ctx, const struct jiku_command *cmd, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
+    int r;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    r = usage_va(ctx, cmd, fmt, ap);
     va_end(ap);
-    jiku_out_error(&ctx->out, JIKU_E_USAGE, msg);
-    if (!ctx->out.json)
-        fprintf(stderr, "usage: jiku-agent %s\n", cmd->usage);
-    return JIKU_E_USAGE;
+    return r;
+}
+
+static const struct jiku_command *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* help [COMMAND]: on stdout, as --help; an unknown command is a usage error listing them. */
+int
+jiku_cmd_help(struct jiku_session *ctx, const struct jiku_cmd_args *args)
+{
+    const struct jiku_command *cmd = NULL;
+
+    if (args->argc > 0 && (cmd = find_command(args->argv[0])) == NULL)
+        return jiku_cmd_usage(ctx, NULL, "'%s' is not a jiku-agent command", args->argv[0]);
+    jiku_cli_help(cmd, stdout);
+    return 0;
+}
+
+/* getopt's array: A's entries, then B's (either may be NULL), then the end; CAP entries. */
+static void
+getopt_table(struct option *all, size_t cap, const struct jiku_cmd_option *a,
+             const struct jiku_cmd_option *b)
+{
+    size_t n = 0;
+
+    for (; a != NULL && a->opt.name != NULL && n + 1 < cap; a++)
+        all[n++] = a->opt;
+    for (; b != NULL && b->opt.name != NULL && n + 1 < cap; b++)
+        all[n++] = b->opt;
+    memset(&all[n], 0, sizeof(all[n]));
 }
 
 /*
@@ -281,22 +399,17 @@ parse_command(struct jiku_session *ctx, const struct jiku_command *cmd, int argc
 {
     struct option all[48];
     char shorts[64];
-    size_t n = 0;
     int c, r;
 
     /* Permuting: options may follow operands, as in "rollback acme/shop --to latest". */
     snprintf(shorts, sizeof(shorts), ":%s%s", cmd->shortopts, GLOBAL_SHORTOPTS);
-    for (const struct option *o = cmd->longopts; o != NULL && o->name != NULL && n < 32; o++)
-        all[n++] = *o;
-    for (const struct option *o = global_options; o->name != NULL; o++)
-        all[n++] = *o;
-    memset(&all[n], 0, sizeof(all[n]));
+    getopt_table(all, sizeof(all) / sizeof(all[0]), cmd->options, global_options);
 
     *args = (struct jiku_cmd_args){.cmd = cmd, .name = argv[0]};
     optind = 0; /* GNU getopt: 0 re-initialises for the command's own argv */
     while ((c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
         if (c == 'h') {
-            printf("usage: jiku-agent %s\n\n%s\n", cmd->usage, cmd->summary);
+            jiku_cli_help(cmd, stdout);
             args->help = true;
             return 0;
         }
@@ -322,36 +435,15 @@ parse_command(struct jiku_session *ctx, const struct jiku_command *cmd, int argc
     return 0;
 }
 
-static char *
-default_actor(void)
-{
-    const char *s = getenv("SUDO_USER");
-    struct passwd *pw;
-
-    if (s != NULL && *s != '\0')
-        return strdup(s);
-    if (!isatty(STDIN_FILENO))
-        return strdup("cron");
-    if ((s = getlogin()) != NULL)
-        return strdup(s);
-    if ((pw = getpwuid(getuid())) != NULL)
-        return strdup(pw->pw_name);
-    return strdup("unknown");
-}
-
 /* A usage error before any command ran: under --json an error and a summary line too. */
 static int
 main_usage(struct jiku_session *ctx, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    usage_va(ctx, NULL, fmt, ap);
     va_end(ap);
-    jiku_out_error(&ctx->out, JIKU_E_USAGE, msg);
-    if (!ctx->out.json)
-        print_global_help(stderr);
     return jiku_out_summary(&ctx->out, jiku_status_exit_code(JIKU_E_USAGE));
 }
 
@@ -383,6 +475,7 @@ jiku_main(int argc, char **argv)
     struct jiku_cmd_args args;
     struct jiku_buf notes = JIKU_BUF_INIT;
     struct jiku_err err = {0};
+    struct option globals[16];
     int c, r, code;
 
     if (jiku_signals_install(&err) != 0) {
@@ -394,14 +487,15 @@ jiku_main(int argc, char **argv)
     ctx.out.cron = !isatty(STDIN_FILENO) && !isatty(STDOUT_FILENO) && !isatty(STDERR_FILENO);
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORTOPTS, global_options, NULL)) != -1) {
+    getopt_table(globals, sizeof(globals) / sizeof(globals[0]), global_options, NULL);
+    while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORTOPTS, globals, NULL)) != -1) {
         if (c == 'h' || c == OPT_VERSION || c == '?' || c == ':')
             break;
         if (handle_global(&ctx, c, optarg) != 0)
             return jiku_status_exit_code(JIKU_E_USAGE);
     }
     if (c == 'h') {
-        print_global_help(stdout);
+        jiku_cli_help(NULL, stdout);
         return check_stdout(0);
     }
     if (c == OPT_VERSION) {
@@ -415,14 +509,11 @@ jiku_main(int argc, char **argv)
                                        argv[optind - 1]));
     if (optind >= argc)
         return check_stdout(main_usage(&ctx, "no command given"));
-    for (size_t i = 0; i < N_COMMANDS && cmd == NULL; i++)
-        if (strcmp(commands[i].name, argv[optind]) == 0)
-            cmd = &commands[i];
-    if (cmd == NULL)
+    if ((cmd = find_command(argv[optind])) == NULL)
         return check_stdout(main_usage(&ctx, "'%s' is not a jiku-agent command", argv[optind]));
 
     jiku_log_setup(JIKU_LOG_AUTO, jiku_session_verbosity(&ctx));
-    ctx.actor = ctx.actor_opt != NULL ? strdup(ctx.actor_opt) : default_actor();
+    ctx.actor = ctx.actor_opt != NULL ? strdup(ctx.actor_opt) : jiku_actor_default();
     ctx.out.command = cmd->name;
     ctx.out.notes = &notes;
 

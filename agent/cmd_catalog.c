@@ -60,6 +60,7 @@ jiku_cmd_pin(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 
 struct history_arg {
     struct jiku_session *ctx;
+    size_t n;
 };
 
 static int
@@ -68,6 +69,7 @@ history_line(const struct jiku_audit_record *rec, void *arg)
     struct jiku_session *ctx = ((struct history_arg *)arg)->ctx;
     char *when = jiku_time_rfc3339(rec->time);
 
+    ((struct history_arg *)arg)->n++;
     jiku_out_json(&ctx->out, "audit",
                   "{s:I, s:s, s:I, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s?, s:s?, s:s?, s:b, "
                   "s:s}",
@@ -83,11 +85,19 @@ history_line(const struct jiku_audit_record *rec, void *arg)
     return 0;
 }
 
+static int
+history_count(const struct jiku_audit_record *rec, void *arg)
+{
+    (void)rec;
+    ((struct history_arg *)arg)->n++;
+    return 1; /* one is enough */
+}
+
 int
 jiku_cmd_history(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
     const struct jiku_command *cmd = args->cmd;
-    struct history_arg ha = {ctx};
+    struct history_arg ha = {ctx, 0};
     struct jiku_err err = {0};
     const char *target = NULL;
     time_t since = 0;
@@ -98,12 +108,23 @@ jiku_cmd_history(struct jiku_session *ctx, const struct jiku_cmd_args *args)
         if (args->opts[i].c == 't')
             target = arg;
         else if (jiku_time_parse_date(arg, &since) != 0)
-            return jiku_cmd_usage(ctx, cmd, "invalid date '%s': expected YYYY-MM-DD", arg);
+            return jiku_cmd_usage(ctx, cmd,
+                                  "invalid date '%s': expected YYYY-MM-DD or RFC 3339 "
+                                  "(2026-12-01T10:00:00Z, 2026-12-01T12:00:00+02:00)",
+                                  arg);
     }
     if (target != NULL && !jiku_valid_target_id(target))
         return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", target);
     if (jiku_audit_each(ctx->cat, target, since, history_line, &ha, &err) != 0)
         return jiku_cmd_fail(ctx, &err);
+    /* A removed target keeps its history; a name never seen is a typo, not an empty past. */
+    if (target != NULL && ha.n == 0 && jiku_config_target(ctx->cfg, target) == NULL &&
+        (since == 0 || jiku_audit_each(ctx->cat, target, 0, history_count, &ha, &err) == 0) &&
+        ha.n == 0) {
+        jiku_err_set(&err, JIKU_E_NOTFOUND, "no target '%s' in the configuration or in the audit",
+                     target);
+        return jiku_cmd_fail(ctx, &err);
+    }
     return 0;
 }
 

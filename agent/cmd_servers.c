@@ -112,7 +112,9 @@ servers_trust(struct jiku_session *ctx, const struct jiku_command *cmd, const ch
     if (fingerprint == NULL || strncmp(fingerprint, "SHA256:", 7) != 0)
         return jiku_cmd_usage(ctx, cmd,
                               "--fingerprint SHA256:... is required (obtained out of "
-                              "band, e.g. from the provider's console)");
+                              "band, e.g. from the provider's console; 'jiku-agent servers "
+                              "fingerprint %s' shows what the server offers)",
+                              name);
     if ((s = jiku_config_server(ctx->cfg, name)) == NULL) {
         jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", name);
         return jiku_cmd_fail(ctx, &err);
@@ -124,22 +126,71 @@ servers_trust(struct jiku_session *ctx, const struct jiku_command *cmd, const ch
     return 0;
 }
 
+struct fingerprint_out {
+    struct jiku_session *ctx;
+    const char *server;
+    int n;
+};
+
+static void
+fingerprint_line(const char *type, const char *fp, void *arg)
+{
+    struct fingerprint_out *fo = arg;
+
+    fo->n++;
+    jiku_out_json(&fo->ctx->out, "hostkey", "{s:s, s:s, s:s}", "server", fo->server, "key_type",
+                  type, "fingerprint", fp);
+    /* "TYPE SHA256:..." with nothing else on the line: scripts read the second field */
+    if (!fo->ctx->out.json)
+        printf("%s %s\n", type, fp);
+}
+
+/* The keys the server offers, and how to compare them before trusting one; never writes. */
+static int
+servers_fingerprint(struct jiku_session *ctx, const char *name)
+{
+    struct fingerprint_out fo = {ctx, name, 0};
+    const struct jiku_server_conf *s;
+    struct jiku_err err = {0};
+
+    if ((s = jiku_config_server(ctx->cfg, name)) == NULL) {
+        jiku_err_set(&err, JIKU_E_NOTFOUND, "no such server '%s'", name);
+        return jiku_cmd_fail(ctx, &err);
+    }
+    if (jiku_ssh_fingerprints(s, ctx->cfg->connect_timeout, fingerprint_line, &fo, &err) != 0)
+        return jiku_cmd_fail(ctx, &err);
+    if (!ctx->out.json)
+        printf("\nCompare on the server's console, for each key type:\n"
+               "  ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\n"
+               "then enrol the key that matches:\n"
+               "  jiku-agent servers trust %s --fingerprint SHA256:...\n",
+               name);
+    return 0;
+}
+
 int
 jiku_cmd_servers(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 {
     const struct jiku_command *cmd = args->cmd;
-    const char *fingerprint = NULL;
+    const char *sub = args->argv[0], *fingerprint = NULL;
+    bool check = strcmp(sub, "check") == 0;
     struct jiku_err err = {0};
 
+    if (!check && strcmp(sub, "trust") != 0 && strcmp(sub, "fingerprint") != 0)
+        return jiku_cmd_usage(ctx, cmd, "unknown 'servers %s' command", sub);
+    if (!check && args->argc != 2)
+        return jiku_cmd_usage(ctx, cmd, "servers %s takes one server", sub);
     for (size_t i = 0; i < args->n_opts; i++)
         fingerprint = args->opts[i].arg;
-    if (strcmp(args->argv[0], "trust") == 0) {
-        if (args->argc != 2)
-            return jiku_cmd_usage(ctx, cmd, "servers trust takes one server");
+    if (fingerprint != NULL && strcmp(sub, "trust") != 0)
+        return jiku_cmd_usage(ctx, cmd, "--fingerprint belongs to 'servers trust'");
+    /* Enrolling a key is how known_hosts comes to exist: only check needs it already. */
+    if (jiku_session_open(ctx, check ? JIKU_NEED_PLUGINS : JIKU_NEED_NEW_KNOWN_HOSTS, &err) != 0)
+        return jiku_cmd_fail(ctx, &err);
+    if (strcmp(sub, "trust") == 0)
         return servers_trust(ctx, cmd, args->argv[1], fingerprint);
-    }
-    if (strcmp(args->argv[0], "check") != 0)
-        return jiku_cmd_usage(ctx, cmd, "unknown 'servers %s' command", args->argv[0]);
+    if (!check)
+        return servers_fingerprint(ctx, args->argv[1]);
     if (args->argc == 1) {
         for (size_t i = 0; i < ctx->cfg->n_servers; i++)
             check_server(ctx, &ctx->cfg->servers[i]);

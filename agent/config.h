@@ -135,6 +135,8 @@ enum jiku_config_flags {
      * run whose configuration does not load still needs to send its failure notice.
      */
     JIKU_CONFIG_AGENT_ONLY = 1 << 1,
+    /* a known_hosts that does not exist yet is no error: its directory is checked instead */
+    JIKU_CONFIG_NEW_KNOWN_HOSTS = 1 << 2,
 };
 
 /*

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,38 @@ choice_index(const char *const *choices, const char *s)
 }
 
 /*
+ * A known_hosts that does not exist yet: 'servers trust' creates it, in a directory that must
+ * be as safe as the file would have to be; every other command refuses it, naming the way out.
+ */
+static void
+check_new_known_hosts(struct cfg_parse *p, const struct key_spec *k, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    struct stat st;
+
+    if (!(p->flags & JIKU_CONFIG_NEW_KNOWN_HOSTS)) {
+        cfg_error(p,
+                  "%s '%s' does not exist; fix: jiku-agent servers fingerprint SERVER, compare, "
+                  "then jiku-agent servers trust SERVER --fingerprint SHA256:...",
+                  k->what, path);
+        return;
+    }
+    snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cfg_error(p, "%s '%s' cannot be created: '%s' is not a directory", k->what, path, dir);
+        return;
+    }
+    if (p->flags & JIKU_CONFIG_NO_SECRET_CHECK)
+        return;
+    if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022) != 0)
+        cfg_error(p,
+                  "%s '%s' cannot be created: its directory is writable by another user than "
+                  "root (mode %04o, uid %ld); fix: chown root '%s' and chmod go-w '%s'",
+                  k->what, path, (unsigned)(st.st_mode & 07777), (long)st.st_uid, dir, dir);
+}
+
+/*
  * Owner and mode of a file the agent trusts, checked without ever opening it.  Owned by us or
  * root, and for a secret nothing for group and others; for known_hosts and CA files (readable
  * by anyone) nobody else may write.  Anything else is refused with the command that fixes it.
@@ -184,7 +217,9 @@ check_file(struct cfg_parse *p, const struct key_spec *k, const char *path)
 
     /* A secret is opened without following a link (agent/secret.c): check it the same way. */
     if ((secret ? lstat(path, &st) : stat(path, &st)) != 0) {
-        if (errno == ENOENT)
+        if (errno == ENOENT && k == &server_keys[SK_KNOWN_HOSTS])
+            check_new_known_hosts(p, k, path);
+        else if (errno == ENOENT)
             cfg_error(p, "%s '%s' does not exist", k->what, path);
         else
             cfg_error(p, "cannot access %s '%s': %s", k->what, path, strerror(errno));

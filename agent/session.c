@@ -23,12 +23,15 @@ jiku_session_verbosity(const struct jiku_session *s)
 }
 
 static int
-open_config(struct jiku_session *s, struct jiku_err *err)
+open_config(struct jiku_session *s, unsigned needs, struct jiku_err *err)
 {
+    unsigned flags = (needs & JIKU_NEED_NEW_KNOWN_HOSTS) == JIKU_NEED_NEW_KNOWN_HOSTS
+                         ? JIKU_CONFIG_NEW_KNOWN_HOSTS
+                         : 0;
     struct jiku_diags diags = {0};
     int r;
 
-    r = jiku_config_load(s->config_path, 0, &s->cfg, &diags, err);
+    r = jiku_config_load(s->config_path, flags, &s->cfg, &diags, err);
     if (r == 0 && !s->quiet)
         for (size_t i = 0; i < diags.n; i++)
             log_warn("%s", diags.items[i].msg);
@@ -58,7 +61,7 @@ jiku_session_open(struct jiku_session *s, unsigned needs, struct jiku_err *err)
     int r;
 
     s->needs |= needs;
-    if ((needs & JIKU_NEED_CONFIG) && s->cfg == NULL && (r = open_config(s, err)) != 0)
+    if ((needs & JIKU_NEED_CONFIG) && s->cfg == NULL && (r = open_config(s, needs, err)) != 0)
         return r;
     if ((needs & JIKU_NEED_CATALOG) == JIKU_NEED_CATALOG && s->cat == NULL &&
         ((r = jiku_catalog_open(s->cfg->state_dir, &s->cat, err)) != 0 ||

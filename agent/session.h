@@ -26,6 +26,8 @@ struct jiku_ping;
 #define JIKU_NEED_PLUGINS (0x4 | JIKU_NEED_CONFIG) /* the plugin set and the host table */
 /* The command changes targets: metrics_file is rewritten once its run is recorded (no dry run). */
 #define JIKU_NEED_METRICS (0x8 | JIKU_NEED_CATALOG)
+/* a known_hosts that does not exist yet is no error (servers fingerprint and trust) */
+#define JIKU_NEED_NEW_KNOWN_HOSTS (0x10 | JIKU_NEED_CONFIG)
 
 struct jiku_session {
     /* global options */

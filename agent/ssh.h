@@ -92,14 +92,23 @@ int jiku_ssh_check_host(struct jiku_ssh *s, const struct jiku_server_conf *srv,
 
 /*
  * servers trust: fetch the host keys SRV offers (one handshake per key type), and append to
- * SRV's known_hosts (created 0644) the one whose "SHA256:..." fingerprint equals FINGERPRINT;
- * JIKU_E_HOSTKEY listing the offered fingerprints when none matches, and also when
+ * SRV's known_hosts (created 0600 when missing) the one whose "SHA256:..." fingerprint equals
+ * FINGERPRINT; JIKU_E_HOSTKEY listing the offered fingerprints when none matches, and also when
  * known_hosts already holds another key of that type for the host (it would stay trusted
  * beside the new one: remove it first) — nothing written in either case.  A key already
  * trusted is 0 with nothing written.
  */
 int jiku_ssh_trust(const struct jiku_server_conf *srv, int connect_timeout, const char *fingerprint,
                    struct jiku_err *err);
+
+/*
+ * servers fingerprint: FN(TYPE, "SHA256:...", ARG) for each host key SRV offers (one handshake
+ * per key type, no authentication); known_hosts is neither read nor written.  0, or the
+ * connection's error (JIKU_E_UNREACHABLE, ...) when no handshake succeeded.
+ */
+int jiku_ssh_fingerprints(const struct jiku_server_conf *srv, int connect_timeout,
+                          void (*fn)(const char *type, const char *fp, void *arg), void *arg,
+                          struct jiku_err *err);
 
 /* SSH handshakes made so far (sessions are reused: the benchmark counts them). */
 unsigned long jiku_ssh_handshakes(const struct jiku_ssh *s);

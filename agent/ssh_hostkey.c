@@ -218,7 +218,8 @@ append_known_host(struct ssh_conn *c, const char *known_hosts, struct jiku_err *
     if ((b64 = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     EVP_EncodeBlock(b64, key, (int)len);
-    if ((fd = open(known_hosts, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+    /* Created 0600 when missing: only root has to read it (jiku-agent(8), servers trust). */
+    if ((fd = open(known_hosts, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0) {
         r = jiku_err_set(err, JIKU_E_IO, "cannot open known_hosts '%s': %s", known_hosts,
                          strerror(errno));
         goto out;
@@ -253,9 +254,18 @@ out:
     return r;
 }
 
-int
-jiku_ssh_trust(const struct jiku_server_conf *srv, int connect_timeout, const char *fingerprint,
-               struct jiku_err *err)
+/* Called with each offered key; 0 goes on, 1 stops (done), a negative status fails. */
+typedef int (*offered_fn)(struct ssh_conn *c, const char *method, const char *type, const char *fp,
+                          void *arg, struct jiku_err *err);
+
+/*
+ * Each host key SRV offers: libssh2 negotiates one key type per connection, so one handshake
+ * per type with that type alone preferred; a type refused is skipped.  No authentication.
+ * *REACHED counts the handshakes made; none at all is the connection's error.
+ */
+static int
+each_offered_key(const struct jiku_server_conf *srv, int connect_timeout, offered_fn fn, void *arg,
+                 int *reached, struct jiku_err *err)
 {
     static const char *const methods[] = {
         "ssh-ed25519",
@@ -264,10 +274,77 @@ jiku_ssh_trust(const struct jiku_server_conf *srv, int connect_timeout, const ch
         "ecdsa-sha2-nistp521",
         "rsa-sha2-512,rsa-sha2-256,ssh-rsa",
     };
-    struct jiku_buf offered = JIKU_BUF_INIT;
+    int r;
+
+    *reached = 0;
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        struct ssh_conn *c = NULL;
+        char type[64], fp[SSH_FP_MAX];
+
+        if ((r = ssh_conn_open(srv, connect_timeout, methods[i], &c, err)) != 0) {
+            if (r == JIKU_E_INTERRUPTED)
+                return r;
+            /* The server has no key of this type (or could not be reached). */
+            log_debug("%s", err->msg);
+            continue;
+        }
+        (*reached)++;
+        ssh_hostkey_describe(c, type, sizeof(type), fp);
+        r = fn(c, methods[i], type, fp, arg, err);
+        ssh_conn_close(c);
+        if (r != 0)
+            return r < 0 ? r : 0;
+    }
+    if (*reached > 0)
+        return 0;
+    jiku_err_prefix(err, "cannot fetch the host keys of '%s'", srv->info.name);
+    r = err->status == JIKU_E_TRANSIENT ? JIKU_E_UNREACHABLE : err->status;
+    err->status = r;
+    return r;
+}
+
+struct trust_arg {
+    const char *fingerprint;
+    const struct ssh_hostkey_policy *pol;
+    struct jiku_buf offered; /* the other keys, for the message when none matches */
+    bool done;
+};
+
+static int
+trust_key(struct ssh_conn *c, const char *method, const char *type, const char *fp, void *arg,
+          struct jiku_err *err)
+{
+    const struct jiku_server_conf *srv = c->srv;
+    struct trust_arg *ta = arg;
+
+    if (strcmp(fp, ta->fingerprint) != 0) {
+        if (jiku_buf_addf(&ta->offered, "%s%s %s", ta->offered.len > 0 ? ", " : "", type, fp) != 0)
+            return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+        return 0;
+    }
+    ta->done = true;
+    if (ssh_hostkey_verify(c, ta->pol, NULL) == 0) {
+        log_info("server '%s': host key %s %s is already trusted", srv->info.name, type, fp);
+        return 1;
+    }
+    if (ta->pol->prefs != NULL && strstr(ta->pol->prefs, method) != NULL)
+        /* Another key of this type is on file: an old key would stay trusted beside it. */
+        return jiku_err_set(err, JIKU_E_HOSTKEY,
+                            "known_hosts '%s' holds another %s key for '%s'; remove it first "
+                            "(ssh-keygen -R '[%s]:%d' -f '%s')",
+                            srv->known_hosts, type, srv->info.name, srv->info.host, port_of(srv),
+                            srv->known_hosts);
+    return append_known_host(c, srv->known_hosts, err) == 0 ? 1 : err->status;
+}
+
+int
+jiku_ssh_trust(const struct jiku_server_conf *srv, int connect_timeout, const char *fingerprint,
+               struct jiku_err *err)
+{
     struct ssh_hostkey_policy pol = {NULL, NULL, NULL};
+    struct trust_arg ta = {fingerprint, &pol, JIKU_BUF_INIT, false};
     struct jiku_err tmp;
-    int r = 0, reached = 0;
+    int r, reached;
 
     if (err == NULL)
         err = &tmp;
@@ -277,55 +354,39 @@ jiku_ssh_trust(const struct jiku_server_conf *srv, int connect_timeout, const ch
         return jiku_err_set(err, JIKU_E_USAGE, "fingerprint must look like 'SHA256:...'");
     if ((r = ssh_hostkey_policy_load(srv, &pol, err)) != 0)
         return r;
-
-    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-        struct ssh_conn *c = NULL;
-        char type[64], fp[SSH_FP_MAX];
-
-        if ((r = ssh_conn_open(srv, connect_timeout, methods[i], &c, err)) != 0) {
-            if (r == JIKU_E_INTERRUPTED)
-                goto out;
-            /* The server has no key of this type (or could not be reached). */
-            log_debug("%s", err->msg);
-            continue;
-        }
-        reached++;
-        ssh_hostkey_describe(c, type, sizeof(type), fp);
-        if (strcmp(fp, fingerprint) != 0) {
-            r = jiku_buf_addf(&offered, "%s%s %s", offered.len > 0 ? ", " : "", type, fp);
-            ssh_conn_close(c);
-            if (r != 0) {
-                r = jiku_err_set(err, r, "out of memory");
-                goto out;
-            }
-            continue;
-        }
-        if (ssh_hostkey_verify(c, &pol, NULL) == 0) {
-            log_info("server '%s': host key %s %s is already trusted", srv->info.name, type, fp);
-            r = 0;
-        } else if (pol.prefs != NULL && strstr(pol.prefs, methods[i]) != NULL) {
-            /* Another key of this type is on file: an old key would stay trusted beside it. */
-            r = jiku_err_set(err, JIKU_E_HOSTKEY,
-                             "known_hosts '%s' holds another %s key for '%s'; remove it first "
-                             "(ssh-keygen -R '[%s]:%d' -f '%s')",
-                             srv->known_hosts, type, srv->info.name, srv->info.host, port_of(srv),
-                             srv->known_hosts);
-        } else {
-            r = append_known_host(c, srv->known_hosts, err);
-        }
-        ssh_conn_close(c);
-        goto out;
-    }
-    if (reached == 0) {
-        jiku_err_prefix(err, "cannot fetch the host keys of '%s'", srv->info.name);
-        r = err->status == JIKU_E_TRANSIENT ? JIKU_E_UNREACHABLE : err->status;
-        err->status = r;
-    } else
-        r = jiku_err_set(err, JIKU_E_HOSTKEY,
-                         "no host key of '%s' (%s:%d) has fingerprint %s; offered: %s",
-                         srv->info.name, srv->info.host, port_of(srv), fingerprint, offered.data);
-out:
+    r = each_offered_key(srv, connect_timeout, trust_key, &ta, &reached, err);
+    if (r == 0 && !ta.done)
+        r = jiku_err_set(
+            err, JIKU_E_HOSTKEY, "no host key of '%s' (%s:%d) has fingerprint %s; offered: %s",
+            srv->info.name, srv->info.host, port_of(srv), fingerprint, ta.offered.data);
     ssh_hostkey_policy_release(&pol);
-    jiku_buf_release(&offered);
+    jiku_buf_release(&ta.offered);
     return r;
+}
+
+struct fingerprint_arg {
+    void (*fn)(const char *type, const char *fp, void *arg);
+    void *arg;
+};
+
+static int
+fingerprint_key(struct ssh_conn *c, const char *method, const char *type, const char *fp, void *arg,
+                struct jiku_err *err)
+{
+    struct fingerprint_arg *fa = arg;
+
+    (void)c, (void)method, (void)err;
+    fa->fn(type, fp, fa->arg);
+    return 0;
+}
+
+int
+jiku_ssh_fingerprints(const struct jiku_server_conf *srv, int connect_timeout,
+                      void (*fn)(const char *type, const char *fp, void *arg), void *arg,
+                      struct jiku_err *err)
+{
+    struct fingerprint_arg fa = {fn, arg};
+    int reached;
+
+    return each_offered_key(srv, connect_timeout, fingerprint_key, &fa, &reached, err);
 }

@@ -47,6 +47,7 @@ digits(const char *s, int n, int *out)
     return true;
 }
 
+/* "YYYY-MM-DD", with DATE_ONLY false "YYYY-MM-DDTHH:MM:SS" too, at S: the time as in UTC. */
 static int
 parse_fields(const char *s, bool date_only, time_t *out)
 {
@@ -59,7 +60,7 @@ parse_fields(const char *s, bool date_only, time_t *out)
         return JIKU_E_DATA;
     if (!date_only) {
         if (s[10] != 'T' || !digits(s + 11, 2, &hour) || s[13] != ':' || !digits(s + 14, 2, &min) ||
-            s[16] != ':' || !digits(s + 17, 2, &sec) || s[19] != 'Z')
+            s[16] != ':' || !digits(s + 17, 2, &sec))
             return JIKU_E_DATA;
     }
     /* No leap seconds: time_t cannot hold them and nothing we write has one. */
@@ -86,17 +87,47 @@ parse_fields(const char *s, bool date_only, time_t *out)
 int
 jiku_time_parse_rfc3339(const char *s, time_t *out)
 {
-    if (s == NULL || strlen(s) != RFC3339_LEN)
+    if (s == NULL || strlen(s) != RFC3339_LEN || s[19] != 'Z')
         return JIKU_E_DATA;
     return parse_fields(s, false, out);
+}
+
+/* After the seconds: an optional fraction, then "Z" or "+HH:MM"/"-HH:MM"; its offset in S. */
+static int
+parse_zone(const char *s, long *offset)
+{
+    int hh, mm;
+
+    if (*s == '.') {
+        if (s[1] < '0' || s[1] > '9')
+            return JIKU_E_DATA;
+        for (s++; *s >= '0' && *s <= '9'; s++)
+            ;
+    }
+    if ((s[0] == 'Z' || s[0] == 'z') && s[1] == '\0') {
+        *offset = 0;
+        return 0;
+    }
+    if ((s[0] != '+' && s[0] != '-') || !digits(s + 1, 2, &hh) || s[3] != ':' ||
+        !digits(s + 4, 2, &mm) || s[6] != '\0' || hh > 23 || mm > 59)
+        return JIKU_E_DATA;
+    *offset = (s[0] == '-' ? -1L : 1L) * (hh * 3600L + mm * 60L);
+    return 0;
 }
 
 int
 jiku_time_parse_date(const char *s, time_t *out)
 {
-    if (s == NULL)
+    long offset;
+    time_t t;
+
+    if (s == NULL || strlen(s) < DATE_LEN)
         return JIKU_E_DATA;
     if (strlen(s) == DATE_LEN)
         return parse_fields(s, true, out);
-    return jiku_time_parse_rfc3339(s, out);
+    if (strlen(s) < RFC3339_LEN || parse_fields(s, false, &t) != 0 ||
+        parse_zone(s + 19, &offset) != 0)
+        return JIKU_E_DATA;
+    *out = t - (time_t)offset;
+    return 0;
 }

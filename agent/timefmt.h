@@ -16,7 +16,11 @@ char *jiku_time_rfc3339(time_t t);
  */
 int jiku_time_parse_rfc3339(const char *s, time_t *out);
 
-/* As jiku_time_parse_rfc3339, also accepting a bare "YYYY-MM-DD" (midnight UTC). */
+/*
+ * What people type for --since: "YYYY-MM-DD" (midnight UTC), or any RFC 3339 date-time
+ * ("2026-12-01T10:00:00Z", "2026-12-01T12:00:00.5+02:00"; a fraction is dropped).  0 or
+ * JIKU_E_DATA.
+ */
 int jiku_time_parse_date(const char *s, time_t *out);
 
 #endif

@@ -9,7 +9,7 @@ libsqlite3-dev libssl-dev libsystemd-dev libcriterion-dev clang libclang-rt-14-d
 openssh-server openssh-sftp-server openssh-client openssl sqlite3 python3 gcovr valgrind
 util-linux passwd perl curl
 dpkg-dev debhelper lintian fakeroot rpm scdoc man-db systemd
-chromium fonts-dejavu-core"
+chromium fonts-dejavu-core bash-completion"
 
 missing=""
 for p in $PKGS; do

@@ -419,7 +419,7 @@ EOF
     cron_ok() {
         local f=/etc/cron.d/jiku-agent
         mode_is 644 "$f" || return 1
-        grep -Eq '^#.* root test -x /usr/bin/jiku-agent && /usr/bin/jiku-agent nightly$' "$f" ||
+        grep -Eq '^#.* root test -x /usr/bin/jiku-agent && /usr/bin/jiku-agent --actor cron nightly$' "$f" ||
             { echo "no commented, guarded example line"; return 1; }
         if grep -Ev '^[[:space:]]*(#|$|[A-Z_]+=)' "$f"; then
             echo "active lines in the cron file"
@@ -427,6 +427,8 @@ EOF
         fi
     }
     check "/etc/cron.d/jiku-agent: commented guarded line only, 0644" cron_ok
+    check "bash completion installed by dh_bash-completion" \
+        test -s /usr/share/bash-completion/completions/jiku-agent
 
     # man_ok SECTION PAGE WORD...: renders without warnings and mentions every WORD; a WORD
     # "line:X" must be a whole line (an exit status heading).
@@ -454,7 +456,7 @@ EOF
         8 jiku-agent nightly snapshot backup rollback stage unstage promote clone list prune \
         pin unpin verify history "audit verify" "catalog rebuild" "policy show" \
         "policy explain" "policy check" "config check" "config show" "servers check" \
-        "servers trust" discover plugins --customer --all --to --exact --merge --yes \
+        "servers trust" "servers fingerprint" help complete discover plugins --customer --all --to --exact --merge --yes \
         --domain --server --as --target --since --head --fingerprint \
         -c --config --json -n --dry-run -q --quiet -v --verbose --actor --lock-wait \
         --version --help JIKU_AGENT_CONFIG \

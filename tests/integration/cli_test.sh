@@ -99,6 +99,19 @@ run 64 snapshot 'acme/x;rm -rf'
 run 66 snapshot acme/nope
 run 64 rollback acme/shop --exact --merge
 run 0 --version && has out "jiku-agent"
+# every option with its line (the table walk itself: tests/unit/test_cli.c); help [COMMAND]
+run 0 rollback --help && has out "  -y, --yes" && has out "--to ID|latest" && has out "--json"
+run 0 help && has out "Commands:" && has out "  history "
+run 0 help history && has out "usage: jiku-agent history" && has out "RFC 3339"
+run 64 help frobnicate && has err "'frobnicate' is not a jiku-agent command" && has err "Commands:"
+# completion words: from the table, the configuration; silent on what it cannot read
+run 0 complete options rollback && has out "--to" && has out "--config" && hasnt out "--all"
+run 0 complete targets && has out "acme/shop" && has out "highco/portal" && [ ! -s "$T/err" ] ||
+    fail "complete targets wrote to stderr: $(cat "$T/err")"
+run 0 complete servers && has out "web1"
+AGENT_CONF=$T/nowhere.conf run 0 complete targets && [ ! -s "$T/out" ] && [ ! -s "$T/err" ] ||
+    fail "complete targets without a configuration printed something"
+run 64 complete frobnicate
 
 # --- actions through the recorder ----------------------------------------------------------
 # Without any tty (this test: stdin /dev/null, stdout and stderr files) a success is silent,
@@ -107,6 +120,49 @@ run 0 snapshot acme/shop && [ ! -s "$T/out" ] && [ ! -s "$T/err" ] ||
     fail "a successful snapshot without a tty printed: $(cat "$T/out" "$T/err")"
 run 0 --json snapshot acme/shop && has out '"target":"acme/shop","action":"server.snapshot","status":"ok"'
 grep -q '^snapshot acme/shop ' "$T/recorder.log" || fail "recorder saw no snapshot"
+id=$(artifacts acme/shop | head -n 1 | cut -d' ' -f1)
+run 0 complete ids acme/shop && has out "$id" &&
+    [ "$(wc -l <"$T/out")" = "$(artifacts acme/shop | wc -l)" ] ||
+    fail "complete ids acme/shop: $(cat "$T/out")"
+run 0 complete ids lowco/site && [ ! -s "$T/out" ] || fail "ids of another target completed"
+
+# --- bash completion (packaging/bash-completion/jiku-agent) driven as bash would ------------
+# complete_line WORD...: COMPREPLY, one a line in $T/out, for the last WORD ('' for a new one)
+complete_line() {
+    n=$((n + 1))
+    bash -c '
+        . /usr/share/bash-completion/bash_completion
+        . "$1"
+        shift
+        COMP_WORDS=("$@")
+        COMP_CWORD=$(($# - 1))
+        COMP_LINE="$*"
+        COMP_POINT=${#COMP_LINE}
+        _jiku_agent "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+        printf "%s\n" "${COMPREPLY[@]}"
+    ' sh "$COMPLETION" "$BIN" -c "$T/agent.conf" "$@" >"$T/out" 2>"$T/err" ||
+        fail "completing '$*' failed: $(cat "$T/err")"
+    [ ! -s "$T/err" ] || fail "completing '$*' wrote to the terminal: $(cat "$T/err")"
+}
+COMPLETION=$(dirname "$0")/../../packaging/bash-completion/jiku-agent
+if [ -r /usr/share/bash-completion/bash_completion ]; then
+    complete_line ro && has out rollback && hasnt out snapshot
+    complete_line snapshot '' && has out acme/shop && has out lowco/site && hasnt out web1
+    complete_line snapshot ac && has out acme/blog && hasnt out lowco/site
+    complete_line rollback --y && [ "$(cat "$T/out")" = --yes ] || fail "rollback --y: $(cat "$T/out")"
+    complete_line rollback acme/shop --to '' && has out latest && has out "$id" &&
+        [ "$(grep -c '\.acme\.shop\.' "$T/out")" = "$(artifacts acme/shop | wc -l)" ] ||
+        fail "rollback --to: $(cat "$T/out")"
+    complete_line pin '' && has out "$id"
+    complete_line list --customer '' && has out acme && has out highco
+    complete_line servers '' && has out fingerprint && has out trust
+    complete_line servers fingerprint '' && [ "$(cat "$T/out")" = web1 ] ||
+        fail "servers fingerprint: $(cat "$T/out")"
+    complete_line help his && [ "$(cat "$T/out")" = history ] || fail "help his: $(cat "$T/out")"
+    complete_line --json lis && [ "$(cat "$T/out")" = list ] || fail "--json lis: $(cat "$T/out")"
+else
+    fail "bash-completion is not installed (scripts/deps.sh)"
+fi
 run 0 --json list acme/shop && has out '"type":"artifact"' && has out '"kind":"snapshot"' &&
     has out '"status":"good"'
 run 77 snapshot highco/portal && has err "denied: server.snapshot for customer 'highco'"
@@ -193,6 +249,13 @@ run 65 verify lowco/site && has err "does not match"
 # --- audit chain ---------------------------------------------------------------------------
 run 0 audit verify && has out "chain intact"
 run 0 history --target acme/shop && has out "acme/shop"
+# --since: YYYY-MM-DD or RFC 3339 with an offset; a bad date names both; a typo'd target is 66
+run 0 history --since 2000-01-01 && has out "acme/shop"
+run 0 history --since 2000-01-01T10:00:00+02:00 && has out "acme/shop"
+run 0 history --since 2999-01-01T00:00:00Z && [ ! -s "$T/out" ] || fail "history of the future"
+run 64 history --since 01/12/2026 && has err "YYYY-MM-DD or RFC 3339"
+run 66 history --target acme/nope && has err "acme/nope"
+run 0 history --target acme/shop --since 2999-01-01
 head=$(statedb "SELECT hash || ':' || seq FROM audit ORDER BY seq DESC LIMIT 1")
 run 0 audit verify --head "$head"
 cp "$T/state/state.db" "$T/state.bak"
@@ -308,6 +371,37 @@ has pipe "cannot write to standard output: Broken pipe"
 # the same output into a pipe that is read is whole
 "$BIN" -c "$T/agent.conf" --json list acme/shop 2>"$T/err" </dev/null | cat >"$T/out"
 has out '"type":"summary","command":"list"'
+
+# --- the audit's actor without --actor: SUDO_USER, the login name, systemd's unit -----------
+ACTOR=
+SUDO_USER=alice run 0 --dry-run snapshot acme/shop
+run 0 --json history --target acme/shop && has out '"actor":"alice"'
+# without a login (loginuid unset: no ssh or cron session), a systemd service is named by unit
+if [ "$(cat /proc/self/loginuid 2>/dev/null)" = 4294967295 ]; then
+    INVOCATION_ID=0123abcd SUDO_USER= run 0 --dry-run snapshot acme/shop
+    run 0 --json history --target acme/shop
+    head -n 1 "$T/out" | grep -q '"actor":"systemd' || fail "a systemd run's actor: $(head -n 1 "$T/out")"
+    # not started by cron, not systemd: never "cron" merely for having no terminal
+    SUDO_USER= INVOCATION_ID= run 0 --dry-run snapshot acme/shop
+    run 0 --json history --target acme/shop && has out "\"actor\":\"$(id -un)\""
+    head -n 1 "$T/out" | grep -q '"actor":"cron"' && fail "a run without a tty was audited as cron"
+    # started by cron (a shell named cron stands in for it): "cron"
+    cp "$(command -v sh)" "$T/cron"
+    env -u INVOCATION_ID -u SUDO_USER "$T/cron" -c '"$1" -c "$2" --dry-run snapshot acme/shop; :' \
+        sh "$BIN" "$T/agent.conf" </dev/null >/dev/null 2>&1 || fail "the run under 'cron' failed"
+    run 0 --json history --target acme/shop
+    head -n 1 "$T/out" | grep -q '"actor":"cron"' || fail "a cron run's actor: $(head -n 1 "$T/out")"
+fi
+ACTOR=tester
+
+# --- a missing known_hosts: refused, naming the commands that create it ------------------------
+mv "$T/known_hosts" "$T/known_hosts.away"
+run 78 list && has err "servers fingerprint" && has err "servers trust"
+run 78 config check && has err "known_hosts file '$T/known_hosts' does not exist"
+run 64 servers trust web1 && has err "servers fingerprint web1"
+run 64 servers fingerprint web1 --fingerprint SHA256:x && has err "belongs to 'servers trust'"
+[ -e "$T/known_hosts" ] && fail "a refused command created known_hosts"
+mv "$T/known_hosts.away" "$T/known_hosts"
 
 # --- no plugin for the panel ------------------------------------------------------------------
 rm "$T/plugins/cpanel.so"

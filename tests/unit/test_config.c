@@ -582,7 +582,9 @@ static const struct bad_case bad_cases[] = {
     {"[server s3]\napi_token_file = @D@/link.token\n", 2,
      "token file '@D@/link.token' is a symbolic link; fix: name the file itself"},
     {"[server s3]\nssh_key = @D@\n", 2, "ssh key '@D@' is not a regular file"},
-    {"[server s3]\nknown_hosts = @D@/nope\n", 2, "known_hosts file '@D@/nope' does not exist"},
+    {"[server s3]\nknown_hosts = @D@/nope\n", 2,
+     "known_hosts file '@D@/nope' does not exist; fix: jiku-agent servers fingerprint SERVER, "
+     "compare, then jiku-agent servers trust SERVER --fingerprint SHA256:..."},
     {"[server s3]\nca_file = @D@\n", 2, "CA file '@D@' is not a regular file"},
     {"[server s3]\nhost = a.example\nhost = b.example\n", 3,
      "duplicate key 'host' in [server s3] (first at @F@:16)"},

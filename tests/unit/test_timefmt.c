@@ -90,3 +90,23 @@ Test(timefmt, dates_for_since)
     cr_assert_eq(jiku_time_parse_date("2026-11-27T", &t), JIKU_E_DATA);
     cr_assert_eq(jiku_time_parse_date(NULL, &t), JIKU_E_DATA);
 }
+
+/* --since takes what people paste: RFC 3339 with an offset or a fraction, and "z". */
+Test(timefmt, since_takes_rfc3339_offsets)
+{
+    const char *bad[] = {
+        "2026-11-27T02:15:00",       "2026-11-27T02:15:00+2:00",   "2026-11-27T02:15:00+02",
+        "2026-11-27T02:15:00+24:00", "2026-11-27T02:15:00.Z",      "2026-11-27T02:15:00Z ",
+        "2026-11-27 02:15:00Z",      "2026-11-27T02:15:00+02:00x",
+    };
+    time_t t;
+
+    cr_assert_eq(jiku_time_parse_date("2026-11-27T04:15:00+02:00", &t), 0);
+    cr_assert_eq(t, 1795745700);
+    cr_assert_eq(jiku_time_parse_date("2026-11-26T21:45:00-04:30", &t), 0);
+    cr_assert_eq(t, 1795745700);
+    cr_assert_eq(jiku_time_parse_date("2026-11-27T02:15:00.999z", &t), 0);
+    cr_assert_eq(t, 1795745700);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_assert_eq(jiku_time_parse_date(bad[i], &t), JIKU_E_DATA, "'%s'", bad[i]);
+}
