@@ -3,7 +3,8 @@
  * jiku-agent-notify@.service) after UNIT failed.  When the agent ran to its end it reported the
  * failure itself (jiku_notify_run) and recorded the invocation: then nothing more is sent.
  * Otherwise the agent did not end the run (a crash, a kill, a timeout, no memory) and this is
- * the only notice: what systemd reported, and the journalctl command that shows the run.
+ * the only notice: what systemd reported, and the journalctl command that shows the run
+ * (_SYSTEMD_INVOCATION_ID=: journalctl's --invocation= is newer than systemd 252).
  * systemd passes the failed unit's MONITOR_* variables (systemd.exec(5), 251 and later).
  */
 #include <stdlib.h>
@@ -87,7 +88,7 @@ jiku_cmd_notify_failure(struct jiku_session *ctx, const struct jiku_cmd_args *ar
         jiku_buf_addf(&body,
                       "The agent did not end this run itself: it crashed, was killed, ran out "
                       "of time or of memory.\n\nWhat it logged:\n  journalctl -u %s%s%s\n",
-                      unit, strcmp(id, "unknown") != 0 ? " --invocation=" : "",
+                      unit, strcmp(id, "unknown") != 0 ? " _SYSTEMD_INVOCATION_ID=" : "",
                       strcmp(id, "unknown") != 0 ? id : "") != 0) {
         r = JIKU_E_NOMEM;
         goto out;

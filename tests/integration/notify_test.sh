@@ -153,7 +153,7 @@ MONITOR_INVOCATION_ID=$ID2 MONITOR_SERVICE_RESULT=signal MONITOR_EXIT_CODE=kille
 if [ "$(mails)" = 5 ]; then
     check_mail 4 "jiku-agent jiku-agent-nightly.service on $HOST: failed (signal)"
     has "mail/4.msg" "result signal, code killed, status KILL"
-    has "mail/4.msg" "journalctl -u jiku-agent-nightly.service --invocation=$ID2"
+    has "mail/4.msg" "journalctl -u jiku-agent-nightly.service _SYSTEMD_INVOCATION_ID=$ID2"
 else
     fail "a killed agent led to $(($(mails) - 4)) notices, expected 1"
 fi
