@@ -138,9 +138,10 @@ TMP=$(mktemp -d /tmp/jiku-pkgtest.XXXXXX)
 LOG=$TMP/check.log
 
 # --- build dependencies -----------------------------------------------------------------------
-DEPS=(dpkg-dev debhelper lintian rpm fakeroot scdoc cmake pkgconf man-db bsdextrautils systemd
-      libcurl4-openssl-dev libssh2-1-dev libxml2-dev libjansson-dev libinih-dev
-      libsqlite3-dev libssl-dev libcriterion-dev)
+DEPS=(dpkg-dev debhelper lintian rpm rpmlint fakeroot scdoc cmake pkgconf man-db bsdextrautils
+      systemd libcurl4-openssl-dev libssh2-1-dev libxml2-dev libjansson-dev libinih-dev
+      libsqlite3-dev libssl-dev libcriterion-dev
+      openssh-client openssh-server openssh-sftp-server openssl python3 iproute2)
 missing=()
 for p in "${DEPS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -535,8 +536,11 @@ mkdir -p "$TOP"/{SOURCES,SPECS,BUILD,RPMS,SRPMS}
 cp "$TMP/jiku-agent-$VERSION.tar.gz" "$TOP/SOURCES/"
 cp "$SRC/packaging/rpm/jiku-agent.spec" "$TOP/SPECS/"
 # --nodeps: Debian's libraries are not in the RPM database.  --nocheck: the unit tests already
-# ran in the .deb build, from the same tree.
+# ran in the .deb build, from the same tree.  __brp_compress: Debian's rpm runs brp-compress,
+# a bash script, with /bin/sh (dash), where it fails and leaves the man pages uncompressed;
+# rpmbuild on RHEL gzips them.
 if rpmbuild -ba --nodeps --nocheck --define "_topdir $TOP" "${RPM_WITHOUT[@]}" \
+        --define "__brp_compress bash /usr/lib/rpm/brp-compress %{?_prefix}" \
         "$TOP/SPECS/jiku-agent.spec" >"$TMP/rpm-build.log" 2>&1; then
     pass "rpmbuild -ba --nodeps ${RPM_WITHOUT[*]}"
     RPMDIR=$(dirname "$(find "$TOP/RPMS" -name 'jiku-agent-[0-9]*.rpm' | head -n 1)")
@@ -600,6 +604,21 @@ if rpmbuild -ba --nodeps --nocheck --define "_topdir $TOP" "${RPM_WITHOUT[@]}" \
         check "rpm: $p ships ${p#jiku-agent-plugin-}.so" \
             sh -c "rpm -qpl '$prpm' | grep -q '/jiku-agent/plugins/${p#jiku-agent-plugin-}.so\$'"
     done
+
+    # rpmlint on the spec, the source rpm and every binary rpm at once: no error and no
+    # warning beyond what packaging/rpm/jiku-agent.rpmlintrc filters, each filter with its
+    # reason; a filter that matches nothing is an error too, except for the plugin packages'
+    # filters while a plugin is not built.
+    rpmlint_ok() {
+        local out
+        out=$(rpmlint -r "$SRC/packaging/rpm/jiku-agent.rpmlintrc" \
+            ${RPM_WITHOUT[@]:+--ignore-unused-rpmlintrc} "$TOP/SPECS/jiku-agent.spec" \
+            "$TOP"/SRPMS/*.src.rpm "$RPMDIR"/*.rpm 2>&1)
+        local rc=$?
+        printf '%s\n' "$out"
+        [ $rc -eq 0 ] && grep -q ' 0 errors, 0 warnings' <<<"$out"
+    }
+    check "rpmlint: spec, source and binary rpms, no errors or warnings" rpmlint_ok
 else
     fail "rpmbuild -ba --nodeps" "$TMP/rpm-build.log"
 fi
