@@ -8,7 +8,7 @@ libcurl4-openssl-dev libssh2-1-dev libxml2-dev libjansson-dev libinih-dev
 libsqlite3-dev libssl-dev libsystemd-dev libcriterion-dev clang libclang-rt-14-dev
 openssh-server openssh-sftp-server openssh-client openssl sqlite3 python3 gcovr valgrind
 util-linux passwd perl curl
-dpkg-dev debhelper lintian fakeroot rpm scdoc man-db systemd
+dpkg-dev debhelper lintian fakeroot rpm rpmlint scdoc man-db systemd
 chromium fonts-dejavu-core bash-completion"
 
 missing=""
