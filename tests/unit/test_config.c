@@ -1556,3 +1556,68 @@ Test(config, auto_rollback_agent_and_target)
     cr_assert(has_diag(true, "@F@:20: invalid auto_rollback 'maybe': expected yes or no"));
     jiku_buf_release(&b);
 }
+
+/* ACME split around the [agent] keys of a test */
+#define NOTICE "[agent]\npolicy_dir = @P@\n"
+#define CUSTOMER "[customer acme]\ntier = medium\n"
+
+Test(config, notice_keys)
+{
+    struct jiku_buf b = JIKU_BUF_INIT;
+
+    /* defaults: no mail, partial runs and worse, the system's sendmail */
+    expect_ok(load_snippet(ACME));
+    cr_assert_null(cfg->notify_mail);
+    cr_assert_eq(cfg->notify_on, JIKU_NOTIFY_PARTIAL);
+    cr_assert_str_eq(cfg->sendmail, "/usr/sbin/sendmail");
+
+    expect_ok(load_snippet(NOTICE "notify_mail = ops@example.net, oncall+jiku@example.org\n"
+                                  "notify_on = failure\nsendmail = /usr/bin/msmtp\n" CUSTOMER));
+    cr_assert_not_null(cfg->notify_mail);
+    cr_assert_str_eq(cfg->notify_mail[0], "ops@example.net");
+    cr_assert_str_eq(cfg->notify_mail[1], "oncall+jiku@example.org");
+    cr_assert_null(cfg->notify_mail[2]);
+    cr_assert_eq(cfg->notify_on, JIKU_NOTIFY_FAILURE);
+    cr_assert_str_eq(cfg->sendmail, "/usr/bin/msmtp");
+    /* config show writes them back as they were read */
+    cr_assert_eq(jiku_config_show(cfg, &b), 0);
+    cr_assert(strstr(b.data, "notify_mail = ops@example.net, oncall+jiku@example.org\n") != NULL,
+              "%s", b.data);
+    cr_assert(strstr(b.data, "notify_on = failure\n") != NULL, "%s", b.data);
+    jiku_buf_release(&b);
+
+    /* what would become a header of its own, or a group, is no address */
+    cr_assert_eq(load_snippet(NOTICE "notify_mail = Ops <ops@example.net>\n" CUSTOMER),
+                 JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@F@:17: invalid notify_mail 'Ops <ops@example.net>': expected mail "
+                             "addresses local@domain separated by commas"));
+    cr_assert_eq(load_snippet(NOTICE "notify_mail = ops@example.net;bcc@evil.example\n" CUSTOMER),
+                 JIKU_E_CONFIG);
+    cr_assert_eq(load_snippet(NOTICE "notify_mail = ops\n" CUSTOMER), JIKU_E_CONFIG);
+    cr_assert_eq(load_snippet(NOTICE "notify_on = sometimes\n" CUSTOMER), JIKU_E_CONFIG);
+    cr_assert_eq(load_snippet(NOTICE "sendmail = sendmail\n" CUSTOMER), JIKU_E_CONFIG);
+}
+
+/* A run whose configuration does not load still finds where to send its notice. */
+Test(config, agent_only_reads_the_notice_settings_of_a_broken_configuration)
+{
+    char path[512];
+
+    mkdir_in("conf.d");
+    write_file("agent.conf", 0644,
+               "[agent]\nnotify_mail = ops@example.net\nnotify_on = always\n"
+               "ping_url = http://127.0.0.1:9/ping\nmax_paralel = 3\n");
+    write_file("conf.d/10-broken.conf", 0644, "[customer x]\ntier = gold\n[nonsense\n");
+    cr_assert_eq(load(0), JIKU_E_CONFIG);
+    cr_assert_null(cfg);
+
+    snprintf(path, sizeof(path), "%s/agent.conf", dir);
+    jiku_diags_release(&diags);
+    /* [agent] alone, best effort: conf.d is not read, the unknown key is left out */
+    jiku_config_load(path, JIKU_CONFIG_AGENT_ONLY, &cfg, NULL, &err);
+    cr_assert_not_null(cfg);
+    cr_assert_str_eq(cfg->notify_mail[0], "ops@example.net");
+    cr_assert_eq(cfg->notify_on, JIKU_NOTIFY_ALWAYS);
+    cr_assert_str_eq(cfg->ping_url, "http://127.0.0.1:9/ping");
+    cr_assert_eq(cfg->n_customers, 0);
+}
