@@ -238,6 +238,8 @@ print_options(FILE *fp, const struct jiku_cmd_option *o, const char *shorts)
 void
 jiku_cli_help(const struct jiku_command *cmd, FILE *fp)
 {
+    size_t width = 0;
+
     if (cmd != NULL) {
         fprintf(fp, "usage: jiku-agent %s\n\n%s\n", cmd->usage, cmd->summary);
         if (cmd->options != NULL && cmd->options->opt.name != NULL) {
@@ -252,7 +254,9 @@ jiku_cli_help(const struct jiku_command *cmd, FILE *fp)
     print_options(fp, global_options, GLOBAL_SHORTOPTS);
     fprintf(fp, "\nCommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        width = strlen(commands[i].name) > width ? strlen(commands[i].name) : width;
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(fp, "  %-*s %s\n", (int)width, commands[i].name, commands[i].summary);
     fprintf(fp, "\n'jiku-agent help COMMAND' shows a command's usage and options.\n");
 }
 
