@@ -103,6 +103,12 @@ run 0 update --check acme/blog lowco/wp
 say "acme/blog's plugin update is still pending (the broken one was rolled back); lowco/wp is"
 say "up to date."
 
+step "The morning report"
+run 0 report --customer acme
+"$bin" -c "$fleet/agent.conf" report --format html >"$build/demo-report.html"
+say "The same for every customer as one self-contained HTML page, the one an account manager"
+say "sends: $build/demo-report.html (jiku-agent(8), report)."
+
 step "A refused action, and why"
 run 77 policy explain acme application.stage
 run 77 stage acme/blog
