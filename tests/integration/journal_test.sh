@@ -13,22 +13,11 @@ POLICIES=$3
 test_begin --root
 command -v unshare >/dev/null || { echo "journal_test: no unshare; skipped"; exit 77; }
 
-mkdir -p "$T/cred" "$T/dg" && chmod 700 "$T/cred"
-install_plugin "$RECORDER" cpanel
-printf 'not-a-real-token\n' >"$T/cred/token"
-printf 'not-a-real-key\n' >"$T/cred/key"
-chmod 600 "$T/cred/token" "$T/cred/key"
-: >"$T/known_hosts"
+mkdir -p "$T/dg"
 {
     agent_section
+    recorder_server "$RECORDER"
     cat <<CONF
-
-[server web1]
-panel = cpanel
-host = 127.0.0.1
-api_token_file = $T/cred/token
-ssh_key = $T/cred/key
-known_hosts = $T/known_hosts
 
 [customer acme]
 tier = medium
@@ -46,7 +35,8 @@ server = web1
 kind = account
 account = highco
 CONF
-} | sed 's/^log = stderr$/log = auto/' >"$T/agent.conf"
+} >"$T/agent.conf.in"
+sed 's/^log = stderr$/log = auto/' "$T/agent.conf.in" >"$T/agent.conf"
 
 cat >"$T/receiver.py" <<'PY'
 import os, socket, sys, time

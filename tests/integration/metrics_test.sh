@@ -14,25 +14,12 @@ PROMTOOL=${4:-/opt/jiku-test/promtool}
 RUN_TIMEOUT=60
 test_begin
 
-mkdir -p "$T/cred" && chmod 700 "$T/cred"
-install_plugin "$RECORDER" cpanel
-printf 'not-a-real-token\n' >"$T/cred/token"
-printf 'not-a-real-key\n' >"$T/cred/key"
-chmod 600 "$T/cred/token" "$T/cred/key"
-: >"$T/known_hosts"
-export JIKU_RECORDER_LOG="$T/recorder.log"
 M=$T/metrics.prom
 {
     agent_section "lock_wait = 30" "metrics_file = $M"
     retention_section 5 2 2
+    recorder_server "$RECORDER"
     cat <<CONF
-
-[server web1]
-panel = cpanel
-host = 127.0.0.1
-api_token_file = $T/cred/token
-ssh_key = $T/cred/key
-known_hosts = $T/known_hosts
 
 [customer acme]
 tier = medium
