@@ -38,9 +38,17 @@ add_wrapped(struct jiku_buf *out, size_t col, size_t indent, const char *s)
 
     if ((r = jiku_text_add(&safe, s, strlen(s), JIKU_TEXT_FIELD)) != 0)
         goto out;
-    for (p = safe.data != NULL ? safe.data : ""; r == 0 && strlen(p) > WIDTH - col;) {
-        size_t room = col < WIDTH - 8 ? WIDTH - col : 8, cut = room;
+    for (p = safe.data != NULL ? safe.data : ""; r == 0 && strlen(p) + col > WIDTH;) {
+        size_t room = WIDTH - col, cut = room;
 
+        /* a line that is (nearly) full already: S starts on the next one */
+        if (col + 8 > WIDTH) {
+            jiku_buf_rtrim(out);
+            if (jiku_buf_addch(out, '\n') != 0 || pad(out, indent) != 0)
+                r = JIKU_E_NOMEM;
+            col = indent;
+            continue;
+        }
         while (cut > 0 && p[cut] != ' ')
             cut--;
         if (cut == 0) /* no space: a hard cut, not inside a UTF-8 character */

@@ -420,3 +420,34 @@ Test(report, verified_by_a_verify_operation)
     cr_expect_geq(when, before);
     free(id);
 }
+
+/* A heading whose fixed part nearly fills the line: its value starts on the next line, and
+ * nothing past the value is read (a 63-character name and a 6-character contact). */
+Test(report, a_nearly_full_line_wraps_before_its_value)
+{
+    struct jiku_diags diags = {0};
+    struct jiku_err err = {0};
+    char name[64], *conf, *s, path[128];
+    struct jiku_buf text = JIKU_BUF_INIT;
+
+    memset(name, 'c', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    jiku_buf_adds(&text, conf_text);
+    jiku_buf_addf(&text, "\n[customer %s]\ntier = medium\ncontact = abcdef\n", name);
+    conf = replace(replace(jiku_buf_detach(&text), "@D@", dir), "@P@", POLICY_DIR);
+    write_file("agent.conf", 0600, conf);
+    free(conf);
+    jiku_config_free(cfg);
+    snprintf(path, sizeof(path), "%s/agent.conf", dir);
+    cr_assert_eq(jiku_config_load(path, JIKU_CONFIG_NO_SECRET_CHECK, &cfg, &diags, &err), 0, "%s",
+                 err.msg);
+    jiku_diags_release(&diags);
+
+    s = render(JIKU_REPORT_TEXT, name);
+    for (const char *p = s, *nl; *p != '\0'; p = nl + 1) {
+        cr_assert_not_null(nl = strchr(p, '\n'));
+        cr_expect_leq(nl - p, 100, "line too long: %.*s", (int)(nl - p), p);
+    }
+    cr_expect_not_null(strstr(s, ", contact\n  abcdef\n"), "%s", s);
+    free(s);
+}
