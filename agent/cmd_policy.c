@@ -9,20 +9,12 @@
 #include "cli.h"
 #include "err.h"
 #include "policy.h"
+#include "textsafe.h"
 
 static const char *
 yesno(bool b)
 {
     return b ? "yes" : "no";
-}
-
-static bool
-is_override(const struct jiku_customer_conf *c, const char *action)
-{
-    for (size_t i = 0; i < c->n_overrides; i++)
-        if (strcmp(c->overrides[i].action, action) == 0)
-            return true;
-    return false;
 }
 
 /*
@@ -73,6 +65,7 @@ policy_show(struct jiku_session *ctx, const char *name)
     const struct jiku_customer_conf *c;
     const struct jiku_target_conf *t = NULL;
     struct jiku_err err = {0};
+    char *contact = NULL;
     int r;
 
     if ((r = jiku_session_open(ctx, JIKU_NEED_CONFIG, &err)) != 0)
@@ -89,26 +82,34 @@ policy_show(struct jiku_session *ctx, const char *name)
         jiku_err_set(&err, JIKU_E_NOTFOUND, "no such customer '%s'", name);
         return jiku_cmd_fail(ctx, &err);
     }
+    /* a contact is free text: JSON takes it only as valid UTF-8 */
+    if (c->contact != NULL && (contact = jiku_text_dup(c->contact, JIKU_TEXT_UTF8)) == NULL)
+        return JIKU_E_NOMEM;
     jiku_out_text(&ctx->out, "customer %s (tier %s)\ncontact: %s\n%-28s %-9s %-8s %s\n", c->name,
-                  c->tier, c->contact != NULL ? c->contact : "(none)", "ACTION", "ASSIGNED",
-                  "ALLOWED", "SOURCE");
+                  c->tier, contact != NULL ? contact : "(none)", "ACTION", "ASSIGNED", "ALLOWED",
+                  "SOURCE");
     for (size_t i = 0; i < jiku_n_actions; i++) {
         bool performed = jiku_action_executable(jiku_actions[i]);
         struct jiku_decision d;
 
-        if ((r = jiku_policy_decide(ctx->cfg->policies, c, jiku_actions[i], &d, &err)) != 0)
-            return jiku_cmd_fail(ctx, &err);
+        if ((r = jiku_policy_decide(ctx->cfg->policies, c, jiku_actions[i], &d, &err)) != 0) {
+            r = jiku_cmd_fail(ctx, &err);
+            goto out;
+        }
         jiku_out_json(&ctx->out, "policy", "{s:s, s:s?, s:s, s:s?, s:s, s:s, s:b, s:b, s:s}",
                       "customer", c->name, "target", t != NULL ? t->info.id : NULL, "tier", c->tier,
-                      "contact", c->contact, "action", d.action, "assignment",
+                      "contact", contact, "action", d.action, "assignment",
                       jiku_assignment_name(d.assignment), "allowed", d.allowed, "performed",
                       performed, "source", d.source);
         jiku_out_text(&ctx->out, "%-28s %-9s %-8s %s%s%s\n", d.action,
                       jiku_assignment_name(d.assignment), performed ? yesno(d.allowed) : "-",
-                      d.source, is_override(c, d.action) ? " (contract)" : "",
+                      d.source, d.by_contract ? " (contract)" : "",
                       performed ? "" : " (not performed by the agent)");
     }
-    return nightly_show(ctx, c, t);
+    r = nightly_show(ctx, c, t);
+out:
+    free(contact);
+    return r;
 }
 
 static int

@@ -75,6 +75,12 @@ run 0 policy show acme && has out "contact: ops@acme.example" &&
     has out "(contract) (not performed by the agent)"
 run 0 policy show acme/shop && has out "target acme/shop" && has out "contact: ops@acme.example"
 run 66 policy show acme/nope && has err "no such target 'acme/nope'"
+# A contact in Latin-1 (free text) still gives every JSON line of the matrix.
+printf '[customer latin]\ntier = medium\ncontact = M\374ller GmbH\n' >"$T/conf.d/20-latin.conf"
+run 0 --json policy show latin
+[ "$(grep -c '"type":"policy"' "$T/out")" = 16 ] || fail "policy show --json lost its lines"
+hasnt err "JSON"
+rm -f "$T/conf.d/20-latin.conf"
 run 0 config check && has err "customer 'lowco' (tier low) is given server.rollback"
 mline=$(grep -n '^stage' "$POLICIES/medium.policy" | cut -d: -f1)
 run 77 policy explain acme application.promote && has out "medium.policy"
