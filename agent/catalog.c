@@ -839,18 +839,19 @@ out:
 }
 
 int
-jiku_catalog_artifact_verified(struct jiku_catalog *cat, const char *id, time_t *out,
-                               struct jiku_err *err)
+jiku_catalog_artifact_verified(struct jiku_catalog *cat, const char *target, const char *id,
+                               time_t *out, struct jiku_err *err)
 {
-    static const char sql[] = "SELECT max(ended) FROM operations WHERE action = 'verify' AND "
-                              "status = 'ok' AND artifact = ?";
+    static const char sql[] = "SELECT max(ended) FROM operations WHERE target = ? AND "
+                              "action = 'verify' AND status = 'ok' AND artifact = ?";
     sqlite3_stmt *st = NULL;
     int r, rc;
 
     *out = 0;
     if ((r = jiku_catalog_prepare(cat, sql, &st, "look up verifications", err)) != 0)
         return r;
-    if (jiku_catalog_bind_text(st, 1, id) != SQLITE_OK) {
+    if (jiku_catalog_bind_text(st, 1, target) != SQLITE_OK ||
+        jiku_catalog_bind_text(st, 2, id) != SQLITE_OK) {
         r = jiku_catalog_fail(cat, SQLITE_NOMEM, "look up verifications", err);
         goto out;
     }

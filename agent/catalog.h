@@ -75,11 +75,12 @@ int jiku_catalog_op_marks(struct jiku_catalog *cat, struct jiku_op_marks *out,
 void jiku_op_marks_release(struct jiku_op_marks *m);
 
 /*
- * When the artifact ID was last found intact: the end of the newest 'verify' operation on it
- * that ended ok, or 0 in *OUT when none did (jiku-agent(8), verify).
+ * When the artifact ID of TARGET was last found intact: the end of the newest 'verify'
+ * operation on it that ended ok, or 0 in *OUT when none did (jiku-agent(8), verify).  TARGET
+ * keeps the lookup on the target's index, whatever the size of the catalog.
  */
-int jiku_catalog_artifact_verified(struct jiku_catalog *cat, const char *id, time_t *out,
-                                   struct jiku_err *err);
+int jiku_catalog_artifact_verified(struct jiku_catalog *cat, const char *target, const char *id,
+                                   time_t *out, struct jiku_err *err);
 
 /* Every operation of RUN_ID still "running" becomes "interrupted". */
 int jiku_catalog_ops_interrupt(struct jiku_catalog *cat, int64_t run_id, struct jiku_err *err);

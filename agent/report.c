@@ -189,7 +189,7 @@ gather_points(struct gather *g, struct jiku_catalog *cat)
             continue; /* a safety snapshot is kept briefly; nightly does not make it */
         if (p->id != NULL)
             continue;
-        if ((rc = jiku_catalog_artifact_verified(cat, a->id, &verified, g->err)) != 0)
+        if ((rc = jiku_catalog_artifact_verified(cat, a->target, a->id, &verified, g->err)) != 0)
             return rc;
         *p = (struct jiku_report_point){a->id, a->created, a->created, a->size};
         if (verified > p->verified && verified <= r->opts->now)

@@ -411,12 +411,14 @@ Test(report, verified_by_a_verify_operation)
     int64_t run, op;
     time_t when = 0, before = time(NULL);
 
-    cr_assert_eq(jiku_catalog_artifact_verified(cat, id, &when, &err), 0, "%s", err.msg);
+    cr_assert_eq(jiku_catalog_artifact_verified(cat, "acme/shop", id, &when, &err), 0, "%s",
+                 err.msg);
     cr_expect_eq(when, 0);
     cr_assert_eq(jiku_catalog_run_begin(cat, "verify", "tester", false, &run, &err), 0);
     cr_assert_eq(jiku_catalog_op_begin(cat, run, "acme/shop", "verify", &op, &err), 0);
     cr_assert_eq(jiku_catalog_op_end(cat, op, "ok", 0, NULL, id, &err), 0, "%s", err.msg);
-    cr_assert_eq(jiku_catalog_artifact_verified(cat, id, &when, &err), 0, "%s", err.msg);
+    cr_assert_eq(jiku_catalog_artifact_verified(cat, "acme/shop", id, &when, &err), 0, "%s",
+                 err.msg);
     cr_expect_geq(when, before);
     free(id);
 }
