@@ -310,12 +310,11 @@ jiku_notify_run(struct jiku_session *s, int exit_code)
     jiku_ping_finish(s->ping, exit_code, notes);
     s->ping = NULL;
     if (worth_mailing(cfg->notify_on, exit_code)) {
-        const char *outcome = exit_code == 0 ? "ok" : exit_code == 3 ? "partial" : "failed";
         struct jiku_notice n = {.to = cfg->notify_mail, .date = time(NULL), .body = notes};
 
         jiku_notice_host(host, sizeof(host));
         if (jiku_buf_addf(&subject, "jiku-agent %s on %s: %s (exit %d)", s->out.command, host,
-                          outcome, exit_code) != 0 ||
+                          jiku_exit_outcome(exit_code), exit_code) != 0 ||
             jiku_out_summary_text(&s->out, exit_code, &head) != 0) {
             log_warn("notice: out of memory");
             goto out;

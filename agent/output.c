@@ -444,6 +444,12 @@ jiku_out_summary_text(const struct jiku_out *out, int exit_code, struct jiku_buf
                          out->denied, out->skipped, exit_code);
 }
 
+const char *
+jiku_exit_outcome(int exit_code)
+{
+    return exit_code == 0 ? "ok" : exit_code == 3 ? "partial" : "failed";
+}
+
 int
 jiku_out_summary(struct jiku_out *out, int exit_code)
 {

@@ -80,6 +80,8 @@ int jiku_out_flush(void);
 int jiku_out_exit_code(const struct jiku_out *out);
 /* "COMMAND: N ok, N failed, N denied, N skipped (exit EXIT)" appended to B (no newline). */
 int jiku_out_summary_text(const struct jiku_out *out, int exit_code, struct jiku_buf *b);
+/* How a run that exits with EXIT_CODE ended, in one word: "ok", "partial" (3) or "failed". */
+const char *jiku_exit_outcome(int exit_code);
 /* The summary line (JSON) or nothing (human: commands print their own). Returns EXIT. */
 int jiku_out_summary(struct jiku_out *out, int exit_code);
 

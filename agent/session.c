@@ -83,16 +83,17 @@ jiku_session_open(struct jiku_session *s, unsigned needs, struct jiku_err *err)
 void
 jiku_session_close(struct jiku_session *s, int exit_code)
 {
-    struct jiku_err err = {0};
-    struct jiku_log_fields summary = {.result = exit_code == 0   ? "ok"
-                                                : exit_code == 3 ? "partial"
-                                                                 : "failed",
+    struct jiku_log_fields summary = {.result = jiku_exit_outcome(exit_code),
                                       .exit_code = exit_code};
+    struct jiku_buf line = JIKU_BUF_INIT;
+    struct jiku_err err = {0};
 
-    if (s->out.command != NULL)
-        jiku_log_record(&summary, "%s: %u ok, %u failed, %u denied, %u skipped (exit %d)",
-                        s->out.command, s->out.ok, s->out.failed, s->out.denied, s->out.skipped,
-                        exit_code);
+    /* A run's summary: a command that recorded a run, or one that failed before it could (a
+     * nightly whose configuration does not load); not a lookup such as help or complete. */
+    if (s->out.command != NULL && (s->cat != NULL || exit_code != 0) &&
+        jiku_out_summary_text(&s->out, exit_code, &line) == 0)
+        jiku_log_record(&summary, "%s", line.data);
+    jiku_buf_release(&line);
     if (s->cat != NULL) {
         if (jiku_catalog_run_end(s->cat, s->run_id, exit_code, &err) != 0)
             log_warn("%s", err.msg);
