@@ -28,14 +28,36 @@
 /* The file in state_dir naming the systemd invocation whose failure the agent reported. */
 #define REPORTED_FILE "notified-invocation"
 
-/* NAME: VALUE with every byte outside printable ASCII as '?'. */
+/* VALUE with every byte outside printable ASCII as '?'. */
+static int
+header_value(struct jiku_buf *msg, const char *value)
+{
+    int r = 0;
+
+    for (const char *p = value; r == 0 && *p != '\0'; p++)
+        r = jiku_buf_addch(msg, *p >= 0x20 && *p < 0x7f ? *p : '?');
+    return r;
+}
+
 static int
 header(struct jiku_buf *msg, const char *name, const char *value)
 {
     int r = jiku_buf_addf(msg, "%s: ", name);
 
-    for (const char *p = value; r == 0 && *p != '\0'; p++)
-        r = jiku_buf_addch(msg, *p >= 0x20 && *p < 0x7f ? *p : '?');
+    if (r == 0)
+        r = header_value(msg, value);
+    return r != 0 ? r : jiku_buf_adds(msg, "\n");
+}
+
+/* To: one address a line, folded (RFC 5322 allows 998 bytes a line; 32 addresses may not fit). */
+static int
+header_to(struct jiku_buf *msg, const char *const *to)
+{
+    int r = jiku_buf_adds(msg, "To: ");
+
+    for (size_t i = 0; r == 0 && to != NULL && to[i] != NULL; i++)
+        if ((r = i == 0 ? 0 : jiku_buf_adds(msg, ",\n\t")) == 0)
+            r = header_value(msg, to[i]);
     return r != 0 ? r : jiku_buf_adds(msg, "\n");
 }
 
@@ -67,30 +89,25 @@ jiku_notice_compose(const struct jiku_notice *n, struct jiku_buf *msg)
     static const char days[][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char months[][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    struct jiku_buf to = JIKU_BUF_INIT;
     char date[64];
     struct tm tm;
-    int r = 0;
+    int r;
 
-    for (size_t i = 0; n->to != NULL && n->to[i] != NULL && r == 0; i++)
-        r = jiku_buf_addf(&to, "%s%s", i == 0 ? "" : ", ", n->to[i]);
     /* Spelled out: strftime's names follow the locale, RFC 5322's do not. */
     gmtime_r(&n->date, &tm);
     snprintf(date, sizeof(date), "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7],
              tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
              tm.tm_sec);
-    if (r != 0 || (r = header(msg, "To", to.data != NULL ? to.data : "")) != 0 ||
-        (r = header(msg, "Subject", n->subject)) != 0 || (r = header(msg, "Date", date)) != 0 ||
+    if ((r = header_to(msg, n->to)) != 0 || (r = header(msg, "Subject", n->subject)) != 0 ||
+        (r = header(msg, "Date", date)) != 0 ||
         (r = header(msg, "Auto-Submitted", "auto-generated")) != 0 ||
         (r = header(msg, "MIME-Version", "1.0")) != 0 ||
         (r = header(msg, "Content-Type", "text/plain; charset=utf-8")) != 0 ||
         (r = header(msg, "Content-Transfer-Encoding", "8bit")) != 0 ||
         (r = jiku_buf_adds(msg, "\n")) != 0 || (r = body_lines(msg, n->head)) != 0)
-        goto out;
+        return r;
     if (n->body != NULL && *n->body != '\0' && (r = jiku_buf_adds(msg, "\n")) == 0)
         r = body_lines(msg, n->body);
-out:
-    jiku_buf_release(&to);
     return r;
 }
 
@@ -155,6 +172,8 @@ run_sendmail(const char *path, const struct jiku_buf *msg, struct jiku_err *err)
         goto out;
     }
     if (pid == 0) {
+        /* The agent ignores SIGPIPE; an ignored signal stays ignored across exec. */
+        signal(SIGPIPE, SIG_DFL);
         /* stdout carries the agent's results: what sendmail says goes to stderr. */
         if (dup2(fds[0], STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
             _exit(127);
@@ -163,9 +182,12 @@ run_sendmail(const char *path, const struct jiku_buf *msg, struct jiku_err *err)
     }
     close(fds[0]);
     fds[0] = -1;
-    if (fcntl(fds[1], F_SETFL, O_NONBLOCK) != 0 || feed(fds[1], msg, deadline) != 0)
+    if (fcntl(fds[1], F_SETFL, O_NONBLOCK) != 0 || feed(fds[1], msg, deadline) != 0) {
         r = jiku_err_set(err, JIKU_E_IO, "cannot hand the notice to '%s': %s", path,
                          strerror(errno));
+        /* before the pipe closes: at its end a sendmail would send the message cut short */
+        kill(pid, SIGKILL);
+    }
     close(fds[1]);
     fds[1] = -1;
     st = reap(pid, deadline);

@@ -43,10 +43,12 @@ mail() { printf '%s/mail/%s.msg' "$T" "$1"; }
 check_mail() {
     _m=$(mail "$1")
     [ "$(cat "$T/mail/$1.argv")" = "-t -oi" ] || fail "sendmail argv: $(cat "$T/mail/$1.argv")"
-    _h=$(sed '/^$/q' "$_m" | sed '/^$/d' | cut -d: -f1 | tr '\n' ' ')
+    # header names; a folded header's continuation lines start with a tab
+    _h=$(sed '/^$/q' "$_m" | sed '/^$/d' | grep -v "^$(printf '\t')" | cut -d: -f1 | tr '\n' ' ')
     [ "$_h" = "To Subject Date Auto-Submitted MIME-Version Content-Type Content-Transfer-Encoding " ] ||
         { fail "headers of mail $1: $_h"; sed 's/^/  | /' "$_m" | head -20; }
-    grep -qxF "To: ops@example.com, night@example.org" "$_m" || fail "To of mail $1"
+    [ "$(sed -n '/^To:/{N;p;}' "$_m")" = "$(printf 'To: ops@example.com,\n\tnight@example.org')" ] ||
+        fail "To of mail $1"
     grep -qxF "Subject: $2" "$_m" ||
         { fail "mail $1 lacks 'Subject: $2'"; sed 's/^/  | /' "$_m" | head -12; }
     grep -q "$(printf '\r')" "$_m" && fail "mail $1 has a carriage return"

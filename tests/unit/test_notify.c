@@ -28,7 +28,7 @@ Test(notify, compose)
     struct jiku_buf msg = JIKU_BUF_INIT;
 
     cr_assert_eq(jiku_notice_compose(&n, &msg), 0);
-    cr_assert_str_eq(msg.data, "To: ops@example.com, night@example.org\n"
+    cr_assert_str_eq(msg.data, "To: ops@example.com,\n\tnight@example.org\n"
                                "Subject: jiku-agent nightly on web: partial (exit 3)\n"
                                "Date: Fri, 27 Nov 2026 02:15:00 +0000\n"
                                "Auto-Submitted: auto-generated\n"
