@@ -15,6 +15,7 @@
 #include "err.h"
 #include "log.h"
 #include "notify.h"
+#include "textsafe.h"
 
 /* A unit name as systemd escapes it: no blank, quote or control can reach the notice. */
 static bool
@@ -81,7 +82,7 @@ jiku_cmd_notify_failure(struct jiku_session *ctx, const struct jiku_cmd_args *ar
         log_info("%s: invocation %s was reported by the agent itself", unit, id);
         goto out;
     }
-    jiku_notice_host(host, sizeof(host));
+    jiku_text_host_name(host, sizeof(host));
     if (jiku_buf_addf(&subject, "jiku-agent %s on %s: failed (%s)", unit, host, result) != 0 ||
         jiku_buf_addf(&head, "systemd reports that %s failed: result %s, code %s, status %s", unit,
                       result, code, status) != 0 ||

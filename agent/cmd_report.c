@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "report.h"
+#include "textsafe.h"
 #include "timefmt.h"
 
 /* --since's default: a week back. */
@@ -54,10 +55,8 @@ jiku_cmd_report(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     ctx->out.json = opts.format == JIKU_REPORT_JSON;
     if (!since_given)
         opts.since = opts.now - REPORT_DEFAULT_DAYS * 86400;
-    if (gethostname(host, sizeof(host)) == 0) {
-        host[sizeof(host) - 1] = '\0';
-        opts.host = host;
-    }
+    jiku_text_host_name(host, sizeof(host));
+    opts.host = host;
     if ((r = jiku_report_render(ctx->cat, ctx->cfg, &opts, &out, &err)) != 0)
         r = jiku_cmd_fail(ctx, &err);
     /* the report is the result itself, printed even under cron; jiku_main checks the write */

@@ -90,8 +90,9 @@ label_n(struct jiku_buf *b, const char *value, size_t len)
     return r;
 }
 
-int
-jiku_metrics_label(struct jiku_buf *b, const char *value)
+/* VALUE appended to B as a Prometheus label value: backslash, quote and newline escaped. */
+static int
+label(struct jiku_buf *b, const char *value)
 {
     return label_n(b, value, strlen(value));
 }
@@ -110,11 +111,10 @@ target_sample(struct jiku_buf *b, enum family f, const char *target, const char 
 
     if ((r = jiku_buf_addf(b, "%s{customer=\"", families[f].name)) != 0 ||
         (r = label_n(b, target, clen)) != 0 || (r = jiku_buf_adds(b, "\",target=\"")) != 0 ||
-        (r = jiku_metrics_label(b, target)) != 0 || (r = jiku_buf_addch(b, '"')) != 0)
+        (r = label(b, target)) != 0 || (r = jiku_buf_addch(b, '"')) != 0)
         return r;
-    if (key != NULL &&
-        ((r = jiku_buf_addf(b, ",%s=\"", key)) != 0 || (r = jiku_metrics_label(b, value)) != 0 ||
-         (r = jiku_buf_addch(b, '"')) != 0))
+    if (key != NULL && ((r = jiku_buf_addf(b, ",%s=\"", key)) != 0 || (r = label(b, value)) != 0 ||
+                        (r = jiku_buf_addch(b, '"')) != 0))
         return r;
     return jiku_buf_addch(b, '}');
 }
@@ -253,9 +253,9 @@ add_operations(struct jiku_catalog *cat, struct jiku_buf *fam, struct jiku_err *
         struct jiku_buf *b = &fam[F_OPERATIONS];
 
         if ((r = jiku_buf_addf(b, "%s{action=\"", families[F_OPERATIONS].name)) != 0 ||
-            (r = jiku_metrics_label(b, totals.rows[i].action)) != 0 ||
+            (r = label(b, totals.rows[i].action)) != 0 ||
             (r = jiku_buf_adds(b, "\",result=\"")) != 0 ||
-            (r = jiku_metrics_label(b, totals.rows[i].result)) != 0 ||
+            (r = label(b, totals.rows[i].result)) != 0 ||
             (r = jiku_buf_addf(b, "\"} %lld\n", totals.rows[i].n)) != 0)
             goto nomem;
     }
@@ -348,7 +348,7 @@ add_runs(struct jiku_catalog *cat, struct jiku_buf *fam, struct jiku_err *err)
             enum family f = i == 0 ? F_RUN_EXIT : F_RUN_END;
 
             if ((r = jiku_buf_addf(&fam[f], "%s{command=\"", families[f].name)) != 0 ||
-                (r = jiku_metrics_label(&fam[f], col(st, 0))) != 0 ||
+                (r = label(&fam[f], col(st, 0))) != 0 ||
                 (r = jiku_buf_addf(&fam[f], "\"} %lld\n",
                                    (long long)sqlite3_column_int64(st, 2 + i))) != 0) {
                 r = jiku_err_set(err, r, "out of memory");
@@ -436,7 +436,7 @@ write_atomically(const char *path, const struct jiku_buf *b, struct jiku_err *er
 
     if ((r = jiku_buf_addf(&tmp, "%s.XXXXXX", path)) != 0)
         return jiku_err_set(err, r, "out of memory");
-    if ((fd = mkstemp(tmp.data)) < 0) {
+    if ((fd = mkostemp(tmp.data, O_CLOEXEC)) < 0) {
         r = jiku_err_set(err, JIKU_E_IO, "cannot create '%s': %s", tmp.data, strerror(errno));
         goto out;
     }

@@ -17,7 +17,4 @@ struct jiku_config;
 int jiku_metrics_write(struct jiku_catalog *cat, const struct jiku_config *cfg,
                        struct jiku_err *err);
 
-/* Append VALUE to B as a Prometheus label value: backslash, quote and newline escaped. */
-int jiku_metrics_label(struct jiku_buf *b, const char *value);
-
 #endif

@@ -221,17 +221,6 @@ jiku_notice_send(const struct jiku_config *cfg, const struct jiku_notice *n)
     jiku_buf_release(&msg);
 }
 
-void
-jiku_notice_host(char *buf, size_t len)
-{
-    char name[256];
-
-    if (gethostname(name, sizeof(name)) != 0 || name[0] == '\0')
-        snprintf(name, sizeof(name), "localhost");
-    name[sizeof(name) - 1] = '\0';
-    jiku_text_copy(buf, len, name, JIKU_TEXT_FIELD);
-}
-
 struct jiku_config *
 jiku_notify_config(const char *path)
 {
@@ -334,7 +323,7 @@ jiku_notify_run(struct jiku_session *s, int exit_code)
     if (worth_mailing(cfg->notify_on, exit_code)) {
         struct jiku_notice n = {.to = cfg->notify_mail, .date = time(NULL), .body = notes};
 
-        jiku_notice_host(host, sizeof(host));
+        jiku_text_host_name(host, sizeof(host));
         if (jiku_buf_addf(&subject, "jiku-agent %s on %s: %s (exit %d)", s->out.command, host,
                           jiku_exit_outcome(exit_code), exit_code) != 0 ||
             jiku_out_summary_text(&s->out, exit_code, &head) != 0) {

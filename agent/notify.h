@@ -35,9 +35,6 @@ int jiku_notice_compose(const struct jiku_notice *n, struct jiku_buf *msg);
  */
 void jiku_notice_send(const struct jiku_config *cfg, const struct jiku_notice *n);
 
-/* This host's name, cleaned, into BUF of LEN bytes ("localhost" when it has none). */
-void jiku_notice_host(char *buf, size_t len);
-
 /*
  * The [agent] settings of the configuration at PATH (NULL: the default) when it does not load
  * as a whole: the main file's [agent] section only, best effort (JIKU_CONFIG_AGENT_ONLY).

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jiku/err.h"
 #include "textsafe.h"
@@ -214,4 +215,15 @@ jiku_text_is_clean(const char *s, enum jiku_text_mode mode)
         n -= u;
     }
     return 1;
+}
+
+void
+jiku_text_host_name(char *buf, size_t len)
+{
+    char name[256];
+
+    if (gethostname(name, sizeof(name)) != 0 || name[0] == '\0')
+        snprintf(name, sizeof(name), "localhost");
+    name[sizeof(name) - 1] = '\0';
+    jiku_text_copy(buf, len, name, JIKU_TEXT_FIELD);
 }

@@ -40,4 +40,7 @@ char *jiku_text_dup(const char *s, enum jiku_text_mode mode);
 /* True when S needs no escaping in MODE. */
 int jiku_text_is_clean(const char *s, enum jiku_text_mode mode);
 
+/* This host's name, cleaned, into BUF of LEN bytes ("localhost" when it has none). */
+void jiku_text_host_name(char *buf, size_t len);
+
 #endif
