@@ -108,10 +108,7 @@ jiku_cmd_history(struct jiku_session *ctx, const struct jiku_cmd_args *args)
         if (args->opts[i].c == 't')
             target = arg;
         else if (jiku_time_parse_date(arg, &since) != 0)
-            return jiku_cmd_usage(ctx, cmd,
-                                  "invalid date '%s': expected YYYY-MM-DD or RFC 3339 "
-                                  "(2026-12-01T10:00:00Z, 2026-12-01T12:00:00+02:00)",
-                                  arg);
+            return jiku_cmd_usage(ctx, cmd, "invalid date '%s': expected " JIKU_DATE_FORMS, arg);
     }
     if (target != NULL && !jiku_valid_target_id(target))
         return jiku_cmd_usage(ctx, cmd, "invalid target name '%s'", target);

@@ -34,9 +34,7 @@ jiku_cmd_report(struct jiku_session *ctx, const struct jiku_cmd_args *args)
             opts.customer = arg;
         } else if (args->opts[i].c == 's') {
             if (jiku_time_parse_date(arg, &opts.since) != 0)
-                return jiku_cmd_usage(ctx, cmd,
-                                      "invalid date '%s': expected YYYY-MM-DD or RFC 3339 "
-                                      "(2026-12-01T10:00:00Z, 2026-12-01T12:00:00+02:00)",
+                return jiku_cmd_usage(ctx, cmd, "invalid date '%s': expected " JIKU_DATE_FORMS,
                                       arg);
             since_given = true;
         } else if (jiku_report_format_parse(arg, &opts.format) != 0) {

@@ -22,5 +22,7 @@ int jiku_time_parse_rfc3339(const char *s, time_t *out);
  * JIKU_E_DATA.
  */
 int jiku_time_parse_date(const char *s, time_t *out);
+/* What jiku_time_parse_date takes, for messages. */
+#define JIKU_DATE_FORMS "YYYY-MM-DD or RFC 3339 (2026-12-01T10:00:00Z, 2026-12-01T12:00:00+02:00)"
 
 #endif
