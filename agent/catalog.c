@@ -486,12 +486,16 @@ pragma(struct jiku_catalog *cat, const char *sql, const char *expect, struct jik
     return r;
 }
 
-int
-jiku_catalog_open(const char *state_dir, struct jiku_catalog **out, struct jiku_err *err)
+/*
+ * STATE_DIR/state.db opened; READ_ONLY: as it is, only when it exists at the current schema,
+ * else created and migrated.
+ */
+static int
+open_catalog(const char *state_dir, bool read_only, struct jiku_catalog **out, struct jiku_err *err)
 {
     struct jiku_catalog *cat = NULL;
     struct jiku_buf path = JIKU_BUF_INIT;
-    int r, rc;
+    int r, rc, version = 0;
 
     *out = NULL;
     if (state_dir == NULL || state_dir[0] == '\0')
@@ -502,12 +506,14 @@ jiku_catalog_open(const char *state_dir, struct jiku_catalog **out, struct jiku_
         goto out;
     }
     cat->path = jiku_buf_detach(&path);
-    if ((r = ensure_dir(state_dir, err)) != 0 || (r = ensure_file(cat->path, err)) != 0)
+    if (!read_only &&
+        ((r = ensure_dir(state_dir, err)) != 0 || (r = ensure_file(cat->path, err)) != 0))
         goto out;
     /* SQLite opens every file O_CLOEXEC itself; FULLMUTEX makes a shared handle safe. */
-    rc =
-        sqlite3_open_v2(cat->path, &cat->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
+    rc = sqlite3_open_v2(cat->path, &cat->db,
+                         (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                             SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
+                         NULL);
     if (rc != SQLITE_OK) {
         r = jiku_err_set(err, jiku_catalog_status(rc) ? jiku_catalog_status(rc) : JIKU_E_IO,
                          "cannot open state database '%s': %s", cat->path,
@@ -517,10 +523,20 @@ jiku_catalog_open(const char *state_dir, struct jiku_catalog **out, struct jiku_
     sqlite3_extended_result_codes(cat->db, 1);
     jiku_catalog_set_busy_timeout(cat, JIKU_CATALOG_BUSY_MS);
     /* The first read also tells a file that is not a database from one that is. */
-    if ((r = pragma(cat, "PRAGMA journal_mode = WAL", "wal", err)) != 0 ||
-        (r = pragma(cat, "PRAGMA foreign_keys = ON", NULL, err)) != 0 ||
-        (r = migrate(cat, err)) != 0)
+    if (read_only) {
+        if ((r = read_version(cat, &version, err)) != 0)
+            goto out;
+        if (version != jiku_catalog_schema_latest) {
+            r = jiku_err_set(err, JIKU_E_DATA, "state database '%s' is at schema %d, not %d",
+                             cat->path, version, jiku_catalog_schema_latest);
+            goto out;
+        }
+        cat->version = version;
+    } else if ((r = pragma(cat, "PRAGMA journal_mode = WAL", "wal", err)) != 0 ||
+               (r = pragma(cat, "PRAGMA foreign_keys = ON", NULL, err)) != 0 ||
+               (r = migrate(cat, err)) != 0) {
         goto out;
+    }
     *out = cat;
     cat = NULL;
     r = 0;
@@ -528,6 +544,18 @@ out:
     jiku_buf_release(&path);
     jiku_catalog_close(cat);
     return r;
+}
+
+int
+jiku_catalog_open(const char *state_dir, struct jiku_catalog **out, struct jiku_err *err)
+{
+    return open_catalog(state_dir, false, out, err);
+}
+
+int
+jiku_catalog_open_read_only(const char *state_dir, struct jiku_catalog **out, struct jiku_err *err)
+{
+    return open_catalog(state_dir, true, out, err);
 }
 
 void

@@ -20,6 +20,12 @@ struct jiku_catalog;
 
 /* Open (creating and migrating) STATE_DIR/state.db; creates STATE_DIR 0700 when missing. */
 int jiku_catalog_open(const char *state_dir, struct jiku_catalog **out, struct jiku_err *err);
+/*
+ * Open STATE_DIR/state.db for reading only, as it is: an error when it does not exist or is not
+ * at this agent's schema (nothing is created or migrated).  For lookups such as completion.
+ */
+int jiku_catalog_open_read_only(const char *state_dir, struct jiku_catalog **out,
+                                struct jiku_err *err);
 void jiku_catalog_close(struct jiku_catalog *cat);
 /* The connection, for audit.c. Borrowed. */
 struct sqlite3 *jiku_catalog_db(struct jiku_catalog *cat);

@@ -5,12 +5,10 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "artifact.h"
 #include "catalog.h"
 #include "cli.h"
-#include "jiku/buf.h"
 
 static void
 complete_options(const struct jiku_cmd_option *o)
@@ -23,15 +21,13 @@ complete_options(const struct jiku_cmd_option *o)
 static void
 complete_ids(struct jiku_session *ctx, const char *target)
 {
-    struct jiku_buf db = JIKU_BUF_INIT;
     struct jiku_artifact_list list = {0};
     struct jiku_catalog *cat = NULL;
     struct jiku_err err = {0};
 
-    /* Opening a missing catalog would create it: a TAB must not.  Not the session's: closing
-     * that one ends a run and logs the audit's head. */
-    if (jiku_buf_addf(&db, "%s/state.db", ctx->cfg->state_dir) != 0 || access(db.data, R_OK) != 0 ||
-        jiku_catalog_open(ctx->cfg->state_dir, &cat, &err) != 0 ||
+    /* A TAB neither creates nor migrates the catalog.  Not the session's: closing that one
+     * ends a run and logs the audit's head. */
+    if (jiku_catalog_open_read_only(ctx->cfg->state_dir, &cat, &err) != 0 ||
         jiku_catalog_artifact_list(cat, target, NULL, false, &list, &err) != 0)
         goto out;
     for (size_t i = 0; i < list.n; i++)
@@ -39,7 +35,6 @@ complete_ids(struct jiku_session *ctx, const char *target)
 out:
     jiku_artifact_list_release(&list);
     jiku_catalog_close(cat);
-    jiku_buf_release(&db);
 }
 
 int

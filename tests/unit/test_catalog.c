@@ -234,6 +234,35 @@ Test(catalog, migrates_an_old_database_forward_keeping_its_rows)
     }
 }
 
+/* What completion opens: nothing created, nothing migrated, only a catalog as it should be. */
+Test(catalog, read_only_open_takes_only_a_current_catalog)
+{
+    struct jiku_catalog *cat = NULL;
+    struct jiku_err err = {0};
+    struct stat st;
+    sqlite3 *db;
+
+    cr_assert_neq(jiku_catalog_open_read_only(state_dir, &cat, &err), 0);
+    cr_assert_null(cat);
+    cr_assert_neq(stat(state_dir, &st), 0, "a read-only open created the state directory");
+
+    cr_assert_eq(mkdir(state_dir, 0700), 0);
+    db = raw_open();
+    cr_assert_eq(sqlite3_exec(db, jiku_catalog_migrations[0], NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    cr_assert_eq(jiku_catalog_open_read_only(state_dir, &cat, &err), JIKU_E_DATA);
+    cr_assert_null(cat);
+    db = raw_open();
+    cr_assert_eq(raw_int(db, "PRAGMA user_version"), 1, "a read-only open migrated");
+    sqlite3_close(db);
+
+    jiku_catalog_close(open_ok());
+    cr_assert_eq(jiku_catalog_open_read_only(state_dir, &cat, &err), 0, "%s", err.msg);
+    cr_assert_eq(jiku_catalog_schema_version(cat), jiku_catalog_schema_latest);
+    jiku_catalog_close(cat);
+}
+
 Test(catalog, a_new_catalog_keeps_no_copy)
 {
     struct jiku_catalog *cat = open_ok();
