@@ -36,6 +36,7 @@ enum family {
     F_ARTIFACTS,
     F_BYTES,
     F_NEVER,
+    F_NIGHTLY,
     F_RUN_EXIT,
     F_RUN_END,
     F_UPDATES,
@@ -64,6 +65,8 @@ static const struct {
                  "Size of the good artifacts kept, by target and kind."},
     [F_NEVER] = {"jiku_agent_target_never_succeeded", "gauge",
                  "1 for a configured target without any good artifact, else 0."},
+    [F_NIGHTLY] = {"jiku_agent_target_nightly_restore_point", "gauge",
+                   "1 for a target whose nightly takes a snapshot or backup, else 0."},
     [F_RUN_EXIT] = {"jiku_agent_last_run_exit_code", "gauge",
                     "Exit code of the last run of a command (dry runs excluded)."},
     [F_RUN_END] = {"jiku_agent_last_run_end_timestamp_seconds", "gauge",
@@ -332,6 +335,27 @@ out:
     return r;
 }
 
+/*
+ * Whether each configured target's nightly makes a restore point: the alert on restore points
+ * that grew old leaves alone the targets no night is meant to reach (nightly = none, update).
+ */
+static int
+add_nightly(const struct jiku_config *cfg, struct jiku_buf *fam, struct jiku_err *err)
+{
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < cfg->n_targets; i++) {
+        const struct jiku_target_conf *t = &cfg->targets[i];
+        bool makes = false;
+
+        for (size_t k = 0; k < t->n_nightly; k++)
+            makes |= t->nightly[k] == JIKU_VERB_SNAPSHOT || t->nightly[k] == JIKU_VERB_BACKUP;
+        if ((r = target_sample(&fam[F_NIGHTLY], F_NIGHTLY, t->info.id, NULL, NULL)) == 0)
+            r = jiku_buf_addf(&fam[F_NIGHTLY], " %d\n", makes ? 1 : 0);
+    }
+    return r != 0 ? jiku_err_set(err, r, "out of memory") : 0;
+}
+
 /* Each command's last run that is not a dry run: its exit code and when it ended. */
 static int
 add_runs(struct jiku_catalog *cat, struct jiku_buf *fam, struct jiku_err *err)
@@ -413,6 +437,8 @@ compute(struct jiku_catalog *cat, const struct jiku_config *cfg, struct jiku_buf
     r = add_operations(cat, fam, err);
     if (r == 0)
         r = add_artifacts(cat, cfg, fam, err);
+    if (r == 0)
+        r = add_nightly(cfg, fam, err);
     if (r == 0)
         r = add_runs(cat, fam, err);
     if (r == 0)

@@ -106,6 +106,9 @@ sample jiku_agent_oldest_artifact_timestamp_seconds \
 expect jiku_agent_target_never_succeeded 'customer="acme",target="acme/shop"' 0
 expect jiku_agent_target_never_succeeded 'customer="highco",target="highco/portal"' 1
 expect jiku_agent_target_never_succeeded 'customer="acme",target="acme/blog"' 1
+# acme/shop's nightly takes a snapshot; acme/c1 has no nightly
+expect jiku_agent_target_nightly_restore_point 'customer="acme",target="acme/shop"' 1
+expect jiku_agent_target_nightly_restore_point 'customer="acme",target="acme/c1"' 0
 expect jiku_agent_last_run_exit_code 'command="snapshot"' 0
 end=$(sample jiku_agent_last_run_end_timestamp_seconds 'command="snapshot"')
 [ "${end:-0}" -ge "$before" ] || fail "last snapshot run ended at '$end', before $before"
