@@ -21,6 +21,7 @@
 
 #include "catalog_db.h"
 #include "config.h"
+#include "fsutil.h"
 #include "metrics.h"
 
 /* How long a run waits for another run writing the file before it gives up (a warning). */
@@ -454,36 +455,6 @@ compute(struct jiku_catalog *cat, const struct jiku_config *cfg, struct jiku_buf
     return r;
 }
 
-static int
-write_atomically(const char *path, const struct jiku_buf *b, struct jiku_err *err)
-{
-    struct jiku_buf tmp = JIKU_BUF_INIT;
-    int fd = -1, r = 0;
-
-    if ((r = jiku_buf_addf(&tmp, "%s.XXXXXX", path)) != 0)
-        return jiku_err_set(err, r, "out of memory");
-    if ((fd = mkostemp(tmp.data, O_CLOEXEC)) < 0) {
-        r = jiku_err_set(err, JIKU_E_IO, "cannot create '%s': %s", tmp.data, strerror(errno));
-        goto out;
-    }
-    /* node_exporter runs as another user: the metrics are not secret. */
-    if (fchmod(fd, 0644) != 0 || write(fd, b->data, b->len) != (ssize_t)b->len || fsync(fd) != 0) {
-        r = jiku_err_set(err, JIKU_E_IO, "cannot write '%s': %s", tmp.data, strerror(errno));
-        goto out;
-    }
-    if (close(fd) != 0 || (fd = -1, rename(tmp.data, path) != 0)) {
-        r = jiku_err_set(err, JIKU_E_IO, "cannot replace '%s': %s", path, strerror(errno));
-        goto out;
-    }
-out:
-    if (fd >= 0)
-        close(fd);
-    if (r != 0)
-        unlink(tmp.data);
-    jiku_buf_release(&tmp);
-    return r;
-}
-
 /* PATH.lock, taken exclusively within METRICS_LOCK_WAIT_MS; *FD is the caller's to close. */
 static int
 lock_beside(const char *path, int *fd, struct jiku_err *err)
@@ -519,7 +490,8 @@ jiku_metrics_write(struct jiku_catalog *cat, const struct jiku_config *cfg, stru
 
     if ((r = lock_beside(cfg->metrics_file, &fd, err)) == 0 &&
         (r = compute(cat, cfg, &b, err)) == 0)
-        r = write_atomically(cfg->metrics_file, &b, err);
+        /* node_exporter runs as another user: the metrics are not secret. */
+        r = jiku_write_file_atomic(cfg->metrics_file, b.data, b.len, 0644, err);
     if (fd >= 0)
         close(fd);
     jiku_buf_release(&b);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "log.h"
 #include "notify.h"
 #include "retry.h"
@@ -239,11 +240,11 @@ valid_invocation(const char *id)
     return id != NULL && strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32;
 }
 
-/* state_dir/REPORTED_FILE (SUFFIX appended) into B. */
+/* state_dir/REPORTED_FILE into B. */
 static int
-reported_path(const struct jiku_config *cfg, const char *suffix, struct jiku_buf *b)
+reported_path(const struct jiku_config *cfg, struct jiku_buf *b)
 {
-    return jiku_buf_addf(b, "%s/%s%s", cfg->state_dir, REPORTED_FILE, suffix);
+    return jiku_buf_addf(b, "%s/%s", cfg->state_dir, REPORTED_FILE);
 }
 
 bool
@@ -254,7 +255,7 @@ jiku_notify_reported(const struct jiku_config *cfg, const char *id)
     bool same = false;
     FILE *fp;
 
-    if (valid_invocation(id) && reported_path(cfg, "", &path) == 0 &&
+    if (valid_invocation(id) && reported_path(cfg, &path) == 0 &&
         (fp = fopen(path.data, "re")) != NULL) {
         same = fgets(seen, sizeof(seen), fp) != NULL && strncmp(seen, id, 32) == 0 &&
                (seen[32] == '\n' || seen[32] == '\0');
@@ -264,27 +265,19 @@ jiku_notify_reported(const struct jiku_config *cfg, const char *id)
     return same;
 }
 
-/* Record that this run reported invocation ID: written aside, then renamed over the old. */
+/* Record that this run reported invocation ID, replacing the record of an earlier one. */
 static void
 record_reported(const struct jiku_config *cfg, const char *id)
 {
-    struct jiku_buf tmp = JIKU_BUF_INIT, path = JIKU_BUF_INIT;
-    FILE *fp = NULL;
+    struct jiku_buf path = JIKU_BUF_INIT, line = JIKU_BUF_INIT;
+    struct jiku_err err = {0};
 
-    if (reported_path(cfg, ".tmp", &tmp) != 0 || reported_path(cfg, "", &path) != 0)
-        goto out;
-    if ((fp = fopen(tmp.data, "we")) == NULL || fprintf(fp, "%s\n", id) < 0 || fflush(fp) != 0 ||
-        fsync(fileno(fp)) != 0 || fclose(fp) != 0 ||
-        (fp = NULL, rename(tmp.data, path.data) != 0)) {
-        log_warn("notice: cannot record the reported invocation in '%s': %s", path.data,
-                 strerror(errno));
-        unlink(tmp.data);
-    }
-out:
-    if (fp != NULL)
-        fclose(fp);
-    jiku_buf_release(&tmp);
+    if (reported_path(cfg, &path) != 0 || jiku_buf_addf(&line, "%s\n", id) != 0)
+        log_warn("notice: out of memory");
+    else if (jiku_write_file_atomic(path.data, line.data, line.len, 0600, &err) != 0)
+        log_warn("notice: cannot record the reported invocation: %s", err.msg);
     jiku_buf_release(&path);
+    jiku_buf_release(&line);
 }
 
 /* Whether a run that ends with EXIT_CODE is mailed under NOTIFY_ON (enum jiku_notify_on). */
