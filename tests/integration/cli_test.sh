@@ -165,6 +165,10 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
     complete_line servers fingerprint '' && [ "$(cat "$T/out")" = web1 ] ||
         fail "servers fingerprint: $(cat "$T/out")"
     complete_line help his && [ "$(cat "$T/out")" = history ] || fail "help his: $(cat "$T/out")"
+    complete_line report --format h && [ "$(cat "$T/out")" = html ] ||
+        fail "report --format h: $(cat "$T/out")"
+    complete_line report --format html --cu && [ "$(cat "$T/out")" = --customer ] ||
+        fail "report --format html --cu: $(cat "$T/out")"
     complete_line --json lis && [ "$(cat "$T/out")" = list ] || fail "--json lis: $(cat "$T/out")"
 else
     fail "bash-completion is not installed (scripts/deps.sh)"
