@@ -51,9 +51,17 @@ check_mail() {
         fail "To of mail $1"
     grep -qxF "Subject: $2" "$_m" ||
         { fail "mail $1 lacks 'Subject: $2'"; sed 's/^/  | /' "$_m" | head -12; }
-    grep -q "$(printf '\r')" "$_m" && fail "mail $1 has a carriage return"
+    ! grep -q "$(printf '\r')" "$_m" || fail "mail $1 has a carriage return"
 }
 pings() { tr '\n' ' ' <"$T/pings" | sed 's/ $//'; }
+pings_reset() { : >"$T/pings" && : >"$T/pings.body"; }
+# one_new_mail BEFORE SUBJECT WHAT: WHAT sent exactly one mail after the BEFORE earlier ones,
+# and it is well formed with SUBJECT; true when it did
+one_new_mail() {
+    [ "$(mails)" = $(($1 + 1)) ] ||
+        { fail "$3 sent $(($(mails) - $1)) mails, expected 1"; return 1; }
+    check_mail "$1" "$2"
+}
 HOST=$(hostname)
 
 pingd_start "$T/pings"
@@ -74,7 +82,7 @@ run 0 nightly
 sed -i '/^\[target highco\/portal\]/,/^\[/ s/^nightly = none$/nightly = snapshot/' "$HIGHCO"
 
 # --- partial (highco's snapshot is the customer's): none under failure, one under partial ---
-: >"$T/pings"
+pings_reset
 run 3 nightly
 [ "$(mails)" = 0 ] || fail "a partial night under notify_on = failure sent a mail"
 [ "$(pings)" = "/ping-uuid/start POST /ping-uuid/3" ] || fail "pings of a partial night: $(pings)"
@@ -82,41 +90,29 @@ grep -q "^server.snapshot highco/portal: .*denied" "$T/pings.body" ||
     { fail "the ping's body lacks the denial"; sed 's/^/  | /' "$T/pings.body"; }
 sed -i 's/^notify_on = failure$/notify_on = partial/' "$AGENT_CONF"
 run 3 nightly
-if [ "$(mails)" = 1 ]; then
-    check_mail 0 "jiku-agent nightly on $HOST: partial (exit 3)"
+if one_new_mail 0 "jiku-agent nightly on $HOST: partial (exit 3)" \
+    "a partial night under notify_on = partial"; then
     grep -qx "nightly: 9 ok, 0 failed, 1 denied, 0 skipped (exit 3)" "$(mail 0)" ||
         fail "mail 0 lacks the summary"
     grep -q "^server.snapshot highco/portal: .*denied" "$(mail 0)" || fail "mail 0 lacks the denial"
-else
-    fail "a partial night under notify_on = partial sent $(mails) mails, expected 1"
 fi
 
 # --- failed: only web2's targets in the night, web2 down → every operation 69 ---------------
 sed -i 's/^nightly = .*/nightly = none/' "$F/conf.d/10-acme.conf" "$HIGHCO"
 sh "$(dirname "$FLEET")/../tests/fakes/cpanel/sim.sh" stop "$F/web2" >/dev/null 2>&1
-: >"$T/pings"
-: >"$T/pings.body"
+pings_reset
 run 69 nightly
-if [ "$(mails)" = 2 ]; then
-    check_mail 1 "jiku-agent nightly on $HOST: failed (exit 69)"
-    grep -q "^server.backup lowco/site: " "$(mail 1)" || fail "mail 1 lacks lowco/site's line"
-else
-    fail "a failed night sent $(($(mails) - 1)) mails, expected 1"
-fi
+one_new_mail 1 "jiku-agent nightly on $HOST: failed (exit 69)" "a failed night" &&
+    { grep -q "^server.backup lowco/site: " "$(mail 1)" || fail "mail 1 lacks lowco/site's line"; }
 [ "$(pings)" = "/ping-uuid/start POST /ping-uuid/69" ] || fail "pings of a failed night: $(pings)"
 grep -q "^server.backup lowco/site: " "$T/pings.body" || fail "the ping's body lacks the failure"
 
 # --- a configuration that does not load: one mail, the ping /78 and no /start ---------------
 printf '[target lowco/broken]\nkind = account\nbogus_key = 1\n' >"$F/conf.d/40-broken.conf"
-: >"$T/pings"
-: >"$T/pings.body"
+pings_reset
 run 78 nightly
-if [ "$(mails)" = 3 ]; then
-    check_mail 2 "jiku-agent nightly on $HOST: failed (exit 78)"
-    grep -q "40-broken.conf:" "$(mail 2)" || fail "mail 2 lacks the configuration error"
-else
-    fail "a configuration error sent $(($(mails) - 2)) mails, expected 1"
-fi
+one_new_mail 2 "jiku-agent nightly on $HOST: failed (exit 78)" "a configuration error" &&
+    { grep -q "40-broken.conf:" "$(mail 2)" || fail "mail 2 lacks the configuration error"; }
 [ "$(pings)" = "POST /ping-uuid/78" ] || fail "pings of a configuration error: $(pings)"
 grep -q "40-broken.conf:" "$T/pings.body" || fail "the ping's body lacks the configuration error"
 
@@ -148,16 +144,13 @@ sleep 0.5
 kill -KILL "$agent"
 wait "$agent" 2>/dev/null
 [ "$(mails)" = 4 ] || fail "the killed agent sent a mail"
-: >"$T/pings"
-: >"$T/pings.body"
+pings_reset
 MONITOR_INVOCATION_ID=$ID2 MONITOR_SERVICE_RESULT=signal MONITOR_EXIT_CODE=killed \
     MONITOR_EXIT_STATUS=KILL run 0 notify-failure jiku-agent-nightly.service
-if [ "$(mails)" = 5 ]; then
-    check_mail 4 "jiku-agent jiku-agent-nightly.service on $HOST: failed (signal)"
+if one_new_mail 4 "jiku-agent jiku-agent-nightly.service on $HOST: failed (signal)" \
+    "a killed agent"; then
     has "mail/4.msg" "result signal, code killed, status KILL"
     has "mail/4.msg" "journalctl -u jiku-agent-nightly.service _SYSTEMD_INVOCATION_ID=$ID2"
-else
-    fail "a killed agent led to $(($(mails) - 4)) notices, expected 1"
 fi
 [ "$(pings)" = "POST /ping-uuid/fail" ] || fail "pings after a kill: $(pings)"
 
