@@ -115,6 +115,20 @@ host_ssh_exec(struct jiku_op *op, const struct jiku_server_info *server, const c
 }
 
 static int
+host_ssh_exec_input(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd,
+                    const void *input, size_t input_len, bool safe, size_t max_output,
+                    struct jiku_exec_result *res, struct jiku_err *err)
+{
+    const struct jiku_ssh_input in = {input, input_len};
+    struct jiku_ssh *ssh;
+    int r;
+
+    if ((r = jiku_hostimpl_ssh(host_of(op), &ssh, err)) != 0)
+        return r;
+    return jiku_ssh_exec_input(ssh, server_conf(op, server), cmd, &in, safe, max_output, res, err);
+}
+
+static int
 host_job_start(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
                const char *cmd, struct jiku_err *err)
 {
@@ -242,6 +256,7 @@ jiku_hostimpl_new(const struct jiku_config *cfg, struct jiku_out *out,
         .progress = host_progress,
         .cancelled = host_cancelled,
         .sleep_ms = host_sleep_ms,
+        .ssh_exec_input = host_ssh_exec_input,
     };
     *out_host = h;
     return 0;

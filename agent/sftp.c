@@ -348,7 +348,7 @@ remove_remote(struct ssh_conn *c, LIBSSH2_SFTP_HANDLE *h, const char *path)
         bool sent;
 
         rc = jiku_buf_adds(&cmd, "rm -f -- ") != 0 || jiku_buf_add_shell_word(&cmd, path) != 0 ||
-                     ssh_run(c, cmd.data, 4096, jiku_now_ms() + 5000, &res, &sent, NULL) != 0 ||
+                     ssh_run(c, cmd.data, NULL, 4096, jiku_now_ms() + 5000, &res, &sent, NULL) != 0 ||
                      res.exit_status != 0
                  ? -1
                  : 0;
@@ -399,7 +399,7 @@ put_rename(struct ssh_conn *c, const char *from, const char *to, int64_t deadlin
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = ssh_run(c, cmd.data, 4096, deadline, &res, &sent, err)) != 0)
+    if ((r = ssh_run(c, cmd.data, NULL, 4096, deadline, &res, &sent, err)) != 0)
         goto out;
     if (res.exit_status != 0) {
         jiku_buf_rtrim(&res.errout);

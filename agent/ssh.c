@@ -342,9 +342,35 @@ add_bounded(struct jiku_buf *b, const char *data, size_t n, size_t max, bool *tr
     return n > 0 ? jiku_buf_add(b, data, n) : 0;
 }
 
+/* Write INPUT's bytes to CH's stdin, then end of file. */
+static int
+send_input(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, const struct jiku_ssh_input *input,
+           int64_t deadline_ms, struct jiku_err *err)
+{
+    const char *p = input->data;
+    size_t left = input->len;
+    ssize_t n;
+    int rc, r;
+
+    while (left > 0) {
+        if ((n = libssh2_channel_write(ch, p, left)) > 0) {
+            p += n;
+            left -= (size_t)n;
+        } else if (n != LIBSSH2_ERROR_EAGAIN) {
+            return ssh_fail(c, (int)n, "remote command's input", err);
+        } else if ((r = ssh_wait(c, deadline_ms, "remote command's input", err)) != 0) {
+            return r;
+        }
+    }
+    while ((rc = libssh2_channel_send_eof(ch)) == LIBSSH2_ERROR_EAGAIN)
+        if ((r = ssh_wait(c, deadline_ms, "remote command's input", err)) != 0)
+            return r;
+    return rc == 0 ? 0 : ssh_fail(c, rc, "remote command's input", err);
+}
+
 int
-ssh_run(struct ssh_conn *c, const char *cmd, size_t max_output, int64_t deadline_ms,
-        struct jiku_exec_result *res, bool *sent, struct jiku_err *err)
+ssh_run(struct ssh_conn *c, const char *cmd, const struct jiku_ssh_input *input, size_t max_output,
+        int64_t deadline_ms, struct jiku_exec_result *res, bool *sent, struct jiku_err *err)
 {
     LIBSSH2_CHANNEL *ch = NULL;
     struct jiku_buf wrapped = JIKU_BUF_INIT;
@@ -382,6 +408,8 @@ ssh_run(struct ssh_conn *c, const char *cmd, size_t max_output, int64_t deadline
         r = ssh_fail(c, rc, "cannot start the remote command", err);
         goto out;
     }
+    if (input != NULL && (r = send_input(c, ch, input, deadline_ms, err)) != 0)
+        goto out;
 
     for (;;) {
         bool progress = false;
@@ -444,17 +472,17 @@ out:
 }
 
 static int exec_attempts(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
-                         bool safe, size_t max_output, int timeout_s, struct jiku_exec_result *res,
-                         struct jiku_err *err);
+                         const struct jiku_ssh_input *input, bool safe, size_t max_output,
+                         int timeout_s, struct jiku_exec_result *res, struct jiku_err *err);
 
 /*
  * One command with retries: transient failures before the command was sent are always
  * retried (a stale pooled session), after it only when SAFE.
  */
-int
-jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
-                      bool safe, size_t max_output, int timeout_s, struct jiku_exec_result *res,
-                      struct jiku_err *err)
+static int
+exec_command(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
+             const struct jiku_ssh_input *input, bool safe, size_t max_output, int timeout_s,
+             struct jiku_exec_result *res, struct jiku_err *err)
 {
     struct jiku_err tmp;
     int r;
@@ -477,16 +505,17 @@ jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv, co
                                 "are over",
                                 srv->info.name, JIKU_GRACE_MS / 1000);
         ssh_grace_set(true);
-        r = exec_attempts(s, srv, cmd, safe, max_output, timeout_s, res, err);
+        r = exec_attempts(s, srv, cmd, input, safe, max_output, timeout_s, res, err);
         ssh_grace_set(false);
         return r;
     }
-    return exec_attempts(s, srv, cmd, safe, max_output, timeout_s, res, err);
+    return exec_attempts(s, srv, cmd, input, safe, max_output, timeout_s, res, err);
 }
 
 static int
-exec_attempts(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd, bool safe,
-              size_t max_output, int timeout_s, struct jiku_exec_result *res, struct jiku_err *err)
+exec_attempts(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
+              const struct jiku_ssh_input *input, bool safe, size_t max_output, int timeout_s,
+              struct jiku_exec_result *res, struct jiku_err *err)
 {
     struct jiku_retry rt;
     int fresh = 0, r;
@@ -498,8 +527,8 @@ exec_attempts(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char
 
         if ((r = ssh_pool_get(s, srv, &c, err)) == 0) {
             reused = c->reused;
-            r = ssh_run(c, cmd, max_output, jiku_now_ms() + (int64_t)timeout_s * 1000, res, &sent,
-                        err);
+            r = ssh_run(c, cmd, input, max_output, jiku_now_ms() + (int64_t)timeout_s * 1000, res,
+                        &sent, err);
             ssh_pool_put(s, c, r == 0);
             if (r == JIKU_E_TRANSIENT && reused && !sent && fresh++ < 2) {
                 /* Its idle siblings are likely as stale: start over on a fresh one at once. */
@@ -516,10 +545,26 @@ exec_attempts(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char
 }
 
 int
+jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
+                      bool safe, size_t max_output, int timeout_s, struct jiku_exec_result *res,
+                      struct jiku_err *err)
+{
+    return exec_command(s, srv, cmd, NULL, safe, max_output, timeout_s, res, err);
+}
+
+int
 jiku_ssh_exec(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd, bool safe,
               size_t max_output, struct jiku_exec_result *res, struct jiku_err *err)
 {
-    return jiku_ssh_exec_timeout(s, srv, cmd, safe, max_output, 0, res, err);
+    return exec_command(s, srv, cmd, NULL, safe, max_output, 0, res, err);
+}
+
+int
+jiku_ssh_exec_input(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
+                    const struct jiku_ssh_input *input, bool safe, size_t max_output,
+                    struct jiku_exec_result *res, struct jiku_err *err)
+{
+    return exec_command(s, srv, cmd, input, safe, max_output, 0, res, err);
 }
 
 void

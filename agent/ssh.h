@@ -41,6 +41,16 @@ void jiku_ssh_free(struct jiku_ssh *s);
  */
 int jiku_ssh_exec(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
                   bool safe, size_t max_output, struct jiku_exec_result *res, struct jiku_err *err);
+/* What a command reads on its stdin, then end of file (a secret: never in its argv). */
+struct jiku_ssh_input {
+    const void *data;
+    size_t len;
+};
+
+/* As jiku_ssh_exec, with INPUT on the command's stdin. */
+int jiku_ssh_exec_input(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
+                        const struct jiku_ssh_input *input, bool safe, size_t max_output,
+                        struct jiku_exec_result *res, struct jiku_err *err);
 /* As jiku_ssh_exec, with TIMEOUT_S for the whole command (0: the server's timeout). */
 int jiku_ssh_exec_timeout(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *cmd,
                           bool safe, size_t max_output, int timeout_s, struct jiku_exec_result *res,

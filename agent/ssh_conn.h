@@ -95,11 +95,13 @@ void ssh_pool_put(struct jiku_ssh *s, struct ssh_conn *c, bool healthy);
 void ssh_pool_flush(struct jiku_ssh *s, const struct jiku_server_conf *srv);
 
 /*
- * Run CMD on C, capturing stdout and stderr each bounded by MAX_OUTPUT.  *SENT becomes true
- * once the command may have reached the server (an ambiguous failure after that point).
+ * Run CMD on C, INPUT (NULL: none) on its stdin, capturing stdout and stderr each bounded by
+ * MAX_OUTPUT.  *SENT becomes true once the command may have reached the server (an ambiguous
+ * failure after that point).
  */
-int ssh_run(struct ssh_conn *c, const char *cmd, size_t max_output, int64_t deadline_ms,
-            struct jiku_exec_result *res, bool *sent, struct jiku_err *err);
+int ssh_run(struct ssh_conn *c, const char *cmd, const struct jiku_ssh_input *input,
+            size_t max_output, int64_t deadline_ms, struct jiku_exec_result *res, bool *sent,
+            struct jiku_err *err);
 
 /*
  * After an attempt on SRV failed with R: 0 to try again (after backoff), or the final status.

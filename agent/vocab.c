@@ -32,6 +32,8 @@ static const struct {
     [JIKU_VERB_VERIFY] = {"verify", {NULL, NULL}},
     [JIKU_VERB_DISCOVER] = {"discover", {NULL, NULL}}, /* of a whole server */
     [JIKU_VERB_UPDATE] = {"update", {NULL, "application.update"}},
+    [JIKU_VERB_MAIL] = {"mail", {"server.mail-accounts", NULL}},
+    [JIKU_VERB_USERS] = {"users", {NULL, "application.users"}},
 };
 
 const char *const jiku_kind_names[JIKU_KIND_COUNT + 1] = {
@@ -78,7 +80,8 @@ const size_t jiku_n_actions = JIKU_N_ACTIONS;
 static const char *const executable_actions[] = {
     "server.snapshot",      "server.backup",      "server.rollback",      "server.clone",
     "application.snapshot", "application.backup", "application.rollback", "application.stage",
-    "application.promote",  "application.clone",  "application.update",
+    "application.promote",  "application.clone",  "application.update",   "server.mail-accounts",
+    "application.users",
 };
 
 static const char *const assignment_names[] = {

@@ -41,7 +41,7 @@
  * plugin ABI's: the loader refuses a plugin of another major, so a plugin never sees another.
  */
 #define JIKU_HOST_ABI_MAJOR JIKU_PLUGIN_ABI_MAJOR
-#define JIKU_HOST_ABI_MINOR 0
+#define JIKU_HOST_ABI_MINOR 1
 #define JIKU_HOST_ABI_VERSION ((JIKU_HOST_ABI_MAJOR << 16) | JIKU_HOST_ABI_MINOR)
 
 struct jiku_http_header {
@@ -171,6 +171,16 @@ struct jiku_host {
     /* Sleep MS milliseconds unless cancelled first (then JIKU_E_INTERRUPTED). */
     int (*sleep_ms)(struct jiku_op *op, unsigned ms);
     /* ABI 2.0 ends here; append only. */
+
+    /*
+     * Host ABI 2.1: as ssh_exec, with the INPUT_LEN bytes of INPUT written to the command's
+     * stdin, then end of file.  A secret reaches a remote command this way (`IFS= read -r
+     * VAR` in its script), never in its argv or a command line's environment.  The core keeps
+     * no copy of INPUT; the caller wipes its own.
+     */
+    int (*ssh_exec_input)(struct jiku_op *op, const struct jiku_server_info *server,
+                          const char *cmd, const void *input, size_t input_len, bool safe,
+                          size_t max_output, struct jiku_exec_result *res, struct jiku_err *err);
 };
 
 #endif

@@ -41,7 +41,7 @@
  * (JIKU_HOST_ABI_VERSION, host.h), whose major moves with this one.
  */
 #define JIKU_PLUGIN_ABI_MAJOR 2
-#define JIKU_PLUGIN_ABI_MINOR 1
+#define JIKU_PLUGIN_ABI_MINOR 2
 #define JIKU_PLUGIN_ABI_VERSION ((JIKU_PLUGIN_ABI_MAJOR << 16) | JIKU_PLUGIN_ABI_MINOR)
 #define JIKU_PLUGIN_SYMBOL "jiku_plugin"
 
@@ -79,6 +79,13 @@ enum jiku_verb {
      * (op->params->update, struct jiku_update_params).
      */
     JIKU_VERB_UPDATE,
+    /*
+     * ABI 2.2: the e-mail accounts of an account or subscription (MAIL) and the users of a
+     * WordPress or Nextcloud application (USERS), one request a call
+     * (op->params->login, struct jiku_login_params).
+     */
+    JIKU_VERB_MAIL,
+    JIKU_VERB_USERS,
     JIKU_VERB_COUNT
 };
 
@@ -190,6 +197,50 @@ struct jiku_update_params {
     int web_port; /* the port of the server's web server on 127.0.0.1 ([server] web_port) */
 };
 
+/* ABI 2.2: what one MAIL or USERS call is asked to do. */
+enum jiku_login_op {
+    /* Read-only: every mail account, or every user, into result->logins. */
+    JIKU_LOGIN_LIST = 0,
+    JIKU_LOGIN_ADD, /* create NAME */
+    /*
+     * Mail: set NAME's password.  Users: WordPress sends NAME its own password-reset mail;
+     * Nextcloud sets NAME's password and enables NAME.
+     */
+    JIKU_LOGIN_PASSWD,
+    /* Mail: delete NAME.  Users: WordPress deletes NAME; Nextcloud disables NAME, or deletes. */
+    JIKU_LOGIN_REMOVE,
+    /* Users: WordPress sets NAME's role; Nextcloud adds NAME to a group. */
+    JIKU_LOGIN_ROLE,
+};
+
+/* The quota of a mailbox without a limit (jiku_login_params and jiku_login_item). */
+#define JIKU_QUOTA_UNLIMITED (-1)
+
+/*
+ * ABI 2.2: the parameters of MAIL and USERS, checked by the core: NAME, EMAIL and REASSIGN are
+ * [A-Za-z0-9._@+-] with no leading '-' or '.' (an address's domain a host name, lowercase),
+ * ROLE and GROUP [A-Za-z0-9._-].  Borrowed.
+ */
+struct jiku_login_params {
+    enum jiku_login_op op;
+    const char *name; /* mail: the address, local@domain; users: the login; NULL for LIST */
+    /*
+     * ADD and PASSWD of mail and of Nextcloud users: the new password, in the core's locked
+     * memory, for this call only.  It reaches the server in a request body or on a command's
+     * stdin, never in a URL, an argument, a log line or an error.  NULL: WordPress (people set
+     * their own through the reset mail), and a Nextcloud user created DISABLED, who gets an
+     * unknown random password of the plugin's.
+     */
+    const char *password;
+    long quota_mib;       /* mail ADD: MiB, JIKU_QUOTA_UNLIMITED, or 0: the panel's default */
+    const char *email;    /* users ADD: the person's address (WordPress needs one) */
+    const char *role;     /* users ADD and ROLE, WordPress: the role; NULL: the site's default */
+    const char *group;    /* users ADD and ROLE, Nextcloud: a group; NULL: none */
+    const char *reassign; /* users REMOVE, WordPress: the login that gets NAME's content */
+    bool disabled;        /* users ADD, Nextcloud: created disabled */
+    bool delete;          /* users REMOVE, Nextcloud: delete rather than disable */
+};
+
 /* Parameters of one operation, set by the core from the command line. Borrowed. */
 struct jiku_op_params {
     bool dry_run;
@@ -208,6 +259,19 @@ struct jiku_op_params {
     const char *const *keep_paths;
     /* ABI 2.1: UPDATE only (NULL for every other verb). */
     const struct jiku_update_params *update;
+    /* ABI 2.2: MAIL and USERS only (NULL for every other verb). */
+    const struct jiku_login_params *login;
+};
+
+/* ABI 2.2: one mail account or application user, filled by the plugin (strings malloc()ed). */
+struct jiku_login_item {
+    char *name;      /* the address, or the login */
+    char *email;     /* users: their address, or NULL */
+    char *roles;     /* users: WordPress roles, Nextcloud groups, comma-separated, or NULL */
+    long quota_mib;  /* mail: MiB, JIKU_QUOTA_UNLIMITED, or 0 when the panel did not say */
+    bool has_used;   /* mail: USED_MIB is what the panel reported */
+    double used_mib; /* mail: the mailbox's size */
+    bool disabled;   /* a user who cannot log in, a mailbox whose login is suspended */
 };
 
 /* One component of an update, filled by the plugin (every string malloc()ed). */
@@ -278,6 +342,12 @@ struct jiku_op_result {
      */
     struct jiku_update_item *updates;
     size_t n_updates;
+    /*
+     * ABI 2.2, MAIL and USERS LIST: an array of N_LOGINS items, malloc()ed by the plugin, freed
+     * (items and strings) by the core.
+     */
+    struct jiku_login_item *logins;
+    size_t n_logins;
 };
 
 /* Mark OP as having changed the server (jiku_op_result.changed). */
