@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cpanel.h"
+#include "fixture.h"
 
 #define PASSWORD "c4n4ry-Pa55&w=rd+%"
 #define PASSWORD_FORM "c4n4ry-Pa55%26w%3Drd%2B%25"
@@ -45,32 +46,8 @@ fake_http(struct jiku_op *op, const struct jiku_server_info *server,
     return 0;
 }
 
-static int
-fake_secret(struct jiku_op *op, const struct jiku_server_info *server, enum jiku_secret which,
-            struct jiku_buf *out, struct jiku_err *err)
-{
-    (void)op;
-    (void)server;
-    (void)which;
-    (void)err;
-    return jiku_buf_adds(out, "UWU28DCA23NKY76CN17MDPKM3O7EFQY8");
-}
-
-static void
-fake_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
-{
-    (void)op;
-    (void)level;
-    (void)fmt;
-}
-
-static const struct jiku_host host = {
-    .abi_version = JIKU_HOST_ABI_VERSION,
-    .struct_size = sizeof(struct jiku_host),
-    .http = fake_http,
-    .read_secret = fake_secret,
-    .log = fake_log,
-};
+/* The fixture's host table (its log kept in host_log, its API token), with the fake WHM. */
+static struct jiku_host host;
 
 static const struct jiku_server_info server = {.name = "web1", .panel = "cpanel"};
 static const struct jiku_target_info target = {.id = "acme/shop",
@@ -112,6 +89,8 @@ static void
 setup(void)
 {
     memset(&fx, 0, sizeof(fx));
+    host = fake_host;
+    host.http = fake_http;
 }
 
 static void
@@ -127,6 +106,7 @@ static void
 assert_password_only_in_body(const struct jiku_err *err)
 {
     cr_assert_null(strstr(fx.path, "Pa55"), "password in the URL: %s", fx.path);
+    cr_assert_null(strstr(host_log, "Pa55"), "password in the log: %s", host_log);
     cr_assert_null(strstr(err->msg, "Pa55"), "password in the error: %s", err->msg);
     cr_assert(result.details == NULL || strstr(result.details, "Pa55") == NULL,
               "password in the details: %s", result.details);
