@@ -73,8 +73,24 @@ int cpanel_api2_call(struct jiku_op *op, const struct jiku_server_info *server, 
 /* The result of a uapi_cpanel call in ROOT: data.uapi, whose status is the truth. Borrowed. */
 int cpanel_uapi_result(json_t *root, json_t **data, struct jiku_err *err);
 
+/* The most function parameters cpanel_uapi_post takes. */
+#define CPANEL_UAPI_MAX_PARAMS 8
+
+/*
+ * UAPI MODULE::FUNCTION as the account USER on op->server through WHM's uapi_cpanel, as a POST
+ * with every parameter in the form body (never in the URL: a password among PARAMS, at most
+ * CPANEL_UAPI_MAX_PARAMS, stays out of logs and traces).  START as for cpanel_whm_call.  On
+ * success *ROOT is the envelope (the caller's) and *DATA its data.uapi.data (borrowed from
+ * *ROOT, may be NULL); JIKU_E_PANEL when UAPI's status is 0 (message: its errors).
+ */
+int cpanel_uapi_post(struct jiku_op *op, const char *user, const char *module, const char *function,
+                     const struct cpanel_param *params, size_t n_params, bool start, json_t **root,
+                     json_t **data, struct jiku_err *err);
+
 /* Append S to B percent-encoded (RFC 3986 unreserved characters kept). */
 int cpanel_url_encode(struct jiku_buf *b, const char *s);
+/* PARAMS as "k=v&k=v" (percent-encoded) appended to B, with a leading '&' unless FIRST. */
+int cpanel_add_params(struct jiku_buf *b, const struct cpanel_param *params, size_t n, bool first);
 /*
  * Append a printable copy of the panel text S to B for a message: control bytes become
  * spaces, and "..." follows when S is longer than MAX bytes.  0 or JIKU_E_NOMEM.
@@ -363,6 +379,28 @@ int cpanel_soft_prune(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err);
 /* softupdate.c: one step of an update (op->params->update->step). */
 int cpanel_soft_update(struct jiku_op *op, struct jiku_err *err);
+
+/* ---- mail.c: MAIL on `account` targets (UAPI Email, docs/WIRE.md §2.9) -------------- */
+
+int cpanel_mail(struct jiku_op *op, struct jiku_err *err);
+/*
+ * The UAPI Email function for LOGIN and its parameters into PARAMS (room for
+ * CPANEL_UAPI_MAX_PARAMS; values borrowed from LOGIN, *LOCAL and QUOTA): email (the address's
+ * local part, *LOCAL malloc()ed), domain, password (ADD, PASSWD), quota (ADD, MiB, 0 unlimited;
+ * none for the account's default).  JIKU_E_UNSUPPORTED for ROLE, JIKU_E_INVAL for an address
+ * UAPI cannot take or a missing password.
+ */
+int cpanel_mail_request(const struct jiku_login_params *login, const char **function,
+                        struct cpanel_param *params, size_t *n_params, char **local, char *quota,
+                        size_t quota_size, struct jiku_err *err);
+/*
+ * Email::list_pops_with_disk's data (an array) into *ITEMS (N of them, the caller's:
+ * cpanel_mail_items_free): the addresses with '@' (not the account's system mailbox), diskquota
+ * ("unlimited", MiB; 0 is unlimited), diskused (MiB), suspended_login.  JIKU_E_DATA otherwise.
+ */
+int cpanel_mail_parse_list(json_t *data, struct jiku_login_item **items, size_t *n,
+                           struct jiku_err *err);
+void cpanel_mail_items_free(struct jiku_login_item *items, size_t n);
 
 /* ---- wordpress.c: the actions on `wordpress` targets (plugins/common/wpt.h) ------------ */
 

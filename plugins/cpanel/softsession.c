@@ -24,20 +24,6 @@ cpanel_soft_session_release(struct cpanel_soft_session *s)
 
 /* ---- the session and the calls ------------------------------------------------------- */
 
-/* A form or query "k=v&k=v" of PARAMS into B. */
-static int
-add_params(struct jiku_buf *b, const struct cpanel_param *params, size_t n, bool first)
-{
-    for (size_t i = 0; i < n; i++) {
-        if ((!first || i > 0) && jiku_buf_addch(b, '&') != 0)
-            return JIKU_E_NOMEM;
-        if (cpanel_url_encode(b, params[i].key) != 0 || jiku_buf_addch(b, '=') != 0 ||
-            cpanel_url_encode(b, params[i].value) != 0)
-            return JIKU_E_NOMEM;
-    }
-    return 0;
-}
-
 static int
 open_once(struct jiku_op *op, const char *user, struct cpanel_soft_session *s, struct jiku_err *err)
 {
@@ -143,8 +129,8 @@ cpanel_soft_call(struct jiku_op *op, const struct cpanel_soft_session *s, const 
     if (jiku_buf_addf(&path, "%s/frontend/%s/softaculous/index.live.php?act=", s->prefix,
                       s->theme) != 0 ||
         cpanel_url_encode(&path, act) != 0 || jiku_buf_adds(&path, "&api=json") != 0 ||
-        add_params(&path, query, n_query, false) != 0 ||
-        (n_form > 0 && (add_params(&body, form, n_form, true) != 0))) {
+        cpanel_add_params(&path, query, n_query, false) != 0 ||
+        (n_form > 0 && (cpanel_add_params(&body, form, n_form, true) != 0))) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }

@@ -263,19 +263,35 @@ cpanel_uapi_result(json_t *root, json_t **data, struct jiku_err *err)
     return r;
 }
 
+int
+cpanel_add_params(struct jiku_buf *b, const struct cpanel_param *params, size_t n, bool first)
+{
+    for (size_t i = 0; i < n; i++) {
+        if ((!first || i > 0) && jiku_buf_addch(b, '&') != 0)
+            return JIKU_E_NOMEM;
+        if (cpanel_url_encode(b, params[i].key) != 0 || jiku_buf_addch(b, '=') != 0 ||
+            cpanel_url_encode(b, params[i].value) != 0)
+            return JIKU_E_NOMEM;
+    }
+    return 0;
+}
+
 /*
- * GET /json-api/FUNCTION?api.version=1&PARAMS on SRV into *RESP; LABEL names the call in
- * messages.  A lost answer to a START call comes back as JIKU_E_TRANSIENT.
+ * /json-api/FUNCTION with api.version=1&PARAMS on SRV into *RESP: in the query of a GET, or
+ * (POST) in a form body, where a secret among PARAMS stays out of every URL, log line and
+ * trace (the core traces bodies by size only).  LABEL names the call in messages.  A lost
+ * answer to a START call comes back as JIKU_E_TRANSIENT.
  */
 static int
-whm_get(struct jiku_op *op, const struct jiku_server_info *srv, const char *function,
-        const char *label, const struct cpanel_param *params, size_t n_params, bool start,
-        struct jiku_http_response *resp, struct jiku_err *err)
+whm_send(struct jiku_op *op, const struct jiku_server_info *srv, const char *function,
+         const char *label, const struct cpanel_param *params, size_t n_params, bool start,
+         bool post, struct jiku_http_response *resp, struct jiku_err *err)
 {
-    struct jiku_buf path = JIKU_BUF_INIT, token = JIKU_BUF_INIT, auth = JIKU_BUF_INIT;
+    struct jiku_buf path = JIKU_BUF_INIT, form = JIKU_BUF_INIT, token = JIKU_BUF_INIT;
+    struct jiku_buf auth = JIKU_BUF_INIT;
     struct jiku_http_header hdr = {.name = "Authorization", .secret = true};
     struct jiku_http_request req = {
-        .method = "GET",
+        .method = post ? "POST" : "GET",
         .headers = &hdr,
         .n_headers = 1,
         .safe_to_retry = !start,
@@ -285,12 +301,15 @@ whm_get(struct jiku_op *op, const struct jiku_server_info *srv, const char *func
     int r;
 
     if (jiku_buf_adds(&path, "/json-api/") != 0 || cpanel_url_encode(&path, function) != 0 ||
-        jiku_buf_adds(&path, "?api.version=1") != 0)
+        jiku_buf_adds(&form, "api.version=1") != 0 ||
+        cpanel_add_params(&form, params, n_params, false) != 0)
         goto nomem;
-    for (size_t i = 0; i < n_params; i++) {
-        if (jiku_buf_addch(&path, '&') != 0 || cpanel_url_encode(&path, params[i].key) != 0 ||
-            jiku_buf_addch(&path, '=') != 0 || cpanel_url_encode(&path, params[i].value) != 0)
-            goto nomem;
+    if (post) {
+        req.body = form.data;
+        req.body_len = form.len;
+        req.content_type = "application/x-www-form-urlencoded";
+    } else if (jiku_buf_addch(&path, '?') != 0 || jiku_buf_add(&path, form.data, form.len) != 0) {
+        goto nomem;
     }
     if ((r = op->host->read_secret(op, srv, JIKU_SECRET_API_TOKEN, &token, err)) != 0)
         goto out;
@@ -314,7 +333,28 @@ nomem:
 out:
     jiku_buf_release_secure(&auth);
     jiku_buf_release_secure(&token);
+    jiku_buf_release_secure(&form);
     jiku_buf_release(&path);
+    return r;
+}
+
+static int
+whm_call(struct jiku_op *op, const struct jiku_server_info *server, const char *function,
+         const struct cpanel_param *params, size_t n_params, bool start, bool post, json_t **root,
+         struct jiku_err *err)
+{
+    const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    struct jiku_http_response resp = {.body = JIKU_BUF_INIT};
+    int r;
+
+    *root = NULL;
+    if ((r = whm_send(op, srv, function, function, params, n_params, start, post, &resp, err)) != 0)
+        goto out;
+    r = cpanel_whm_parse(function, resp.status, resp.body.data, resp.body.len, root, err);
+    if (r != 0 && r != JIKU_E_PANEL)
+        jiku_err_prefix(err, "server '%s'", srv->name);
+out:
+    jiku_http_response_release(&resp);
     return r;
 }
 
@@ -323,18 +363,31 @@ cpanel_whm_call(struct jiku_op *op, const struct jiku_server_info *server, const
                 const struct cpanel_param *params, size_t n_params, bool start, json_t **root,
                 struct jiku_err *err)
 {
-    const struct jiku_server_info *srv = server != NULL ? server : op->server;
-    struct jiku_http_response resp = {.body = JIKU_BUF_INIT};
+    return whm_call(op, server, function, params, n_params, start, false, root, err);
+}
+
+int
+cpanel_uapi_post(struct jiku_op *op, const char *user, const char *module, const char *function,
+                 const struct cpanel_param *params, size_t n_params, bool start, json_t **root,
+                 json_t **data, struct jiku_err *err)
+{
+    struct cpanel_param p[CPANEL_UAPI_MAX_PARAMS + 3] = {
+        {"cpanel.user", user}, {"cpanel.module", module}, {"cpanel.function", function}};
     int r;
 
     *root = NULL;
-    if ((r = whm_get(op, srv, function, function, params, n_params, start, &resp, err)) != 0)
-        goto out;
-    r = cpanel_whm_parse(function, resp.status, resp.body.data, resp.body.len, root, err);
-    if (r != 0 && r != JIKU_E_PANEL)
-        jiku_err_prefix(err, "server '%s'", srv->name);
-out:
-    jiku_http_response_release(&resp);
+    *data = NULL;
+    if (n_params > CPANEL_UAPI_MAX_PARAMS)
+        return jiku_err_set(err, JIKU_E_INVAL, "too many UAPI parameters");
+    for (size_t i = 0; i < n_params; i++)
+        p[3 + i] = params[i];
+    if ((r = whm_call(op, NULL, "uapi_cpanel", p, 3 + n_params, start, true, root, err)) != 0)
+        return r;
+    if ((r = cpanel_uapi_result(*root, data, err)) != 0) {
+        jiku_err_prefix(err, "%s::%s for '%s' on '%s'", module, function, user, op->server->name);
+        json_decref(*root);
+        *root = NULL;
+    }
     return r;
 }
 
@@ -447,7 +500,8 @@ cpanel_api2_call(struct jiku_op *op, const struct jiku_server_info *server, cons
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = whm_get(op, srv, "cpanel", call.data, p, 4 + n_params, start, &resp, err)) != 0)
+    if ((r = whm_send(op, srv, "cpanel", call.data, p, 4 + n_params, start, false, &resp, err)) !=
+        0)
         goto out;
     r = cpanel_api2_parse(call.data, resp.status, resp.body.data, resp.body.len, root, err);
     if (r == JIKU_E_PANEL)

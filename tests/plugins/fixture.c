@@ -36,9 +36,21 @@ fake_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
     }
 }
 
+static int
+fake_secret(struct jiku_op *op, const struct jiku_server_info *server, enum jiku_secret which,
+            struct jiku_buf *out, struct jiku_err *err)
+{
+    (void)op;
+    (void)server;
+    (void)which;
+    (void)err;
+    return jiku_buf_adds(out, FIXTURE_TOKEN);
+}
+
 const struct jiku_host fake_host = {
     .abi_version = JIKU_HOST_ABI_VERSION,
     .struct_size = sizeof(struct jiku_host),
+    .read_secret = fake_secret,
     .log = fake_log,
 };
 

@@ -17,6 +17,9 @@
 extern char dir[64];
 /* Every host->log line since fixture_setup, each ending in '\n'. */
 extern char host_log[4096];
+/* What fake_host's read_secret gives for any secret. */
+#define FIXTURE_TOKEN "UWU28DCA23NKY76CN17MDPKM3O7EFQY8"
+/* A host table with log (into host_log) and read_secret; a test adds what it needs. */
 extern const struct jiku_host fake_host;
 
 void fixture_setup(void);

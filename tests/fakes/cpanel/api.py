@@ -14,6 +14,7 @@ import time
 import urllib.parse
 
 import cpsim
+import mail
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLES_DIR = os.path.join(HERE, "samples")
@@ -402,6 +403,19 @@ class Api:
             return uapi_obj(0, None, ["The user “%s” does not exist." % name])
         os.unlink(path)
         return uapi_obj(1, None)
+
+    # -- Email: the account's mailboxes (mail.py; README.md, "Mail accounts").
+    def u_Email_list_pops_with_disk(self, user, p):
+        return mail.Mail(self.sim).list_pops_with_disk(user, p)
+
+    def u_Email_add_pop(self, user, p):
+        return mail.Mail(self.sim).add_pop(user, p)
+
+    def u_Email_passwd_pop(self, user, p):
+        return mail.Mail(self.sim).passwd_pop(user, p)
+
+    def u_Email_delete_pop(self, user, p):
+        return mail.Mail(self.sim).delete_pop(user, p)
 
     def u_Backup_fullbackup_to_homedir(self, user, p):
         return uapi_obj(1, {"pid": str(os.getpid())})

@@ -831,10 +831,16 @@ def main(argv):
     if len(argv) in (3, 4) and argv[1] == "seed":
         Sim(argv[2]).seed([a for a in argv[3].split(",") if a] if len(argv) == 4 else None)
         return 0
+    if len(argv) == 5 and argv[1] == "mail-password-ok":
+        # The password on stdin (never in an argument): exit 0 when it is ADDRESS's of USER.
+        import mail
+        stored = mail.Mail(Sim(argv[2])).stored_hash(argv[3], argv[4])
+        return 0 if stored and mail.password_ok(stored, sys.stdin.readline().rstrip("\n")) else 1
     if len(argv) == 3 and argv[1] == "job-pids":
         print(" ".join(str(p) for p in Sim(argv[2]).all_job_pids()))
         return 0
-    sys.stderr.write("usage: cpsim.py job DIR pkgacct|restore ID | seed DIR | job-pids DIR\n")
+    sys.stderr.write("usage: cpsim.py job DIR pkgacct|restore ID | seed DIR | job-pids DIR | "
+                     "mail-password-ok DIR USER ADDRESS < PASSWORD\n")
     return 64
 
 

@@ -18,6 +18,7 @@ import pwd
 import shlex
 import shutil
 import ssl
+import subprocess
 import sys
 import tarfile
 import time
@@ -650,6 +651,138 @@ class SubDomainRemoval(Base):
         self.assertEqual(body, replay.sample_bytes(HERE, "s03-legacy-cpanel-bad-user.body"))
         got = self.api2({"cpanel_jsonapi_func": "nosuchfunc"})["cpanelresult"]
         self.assertEqual(got["event"]["result"], 0)
+
+
+class Mail(Base):
+    """UAPI Email through uapi_cpanel (README.md, "Mail accounts"): the stored mailbox, its
+    password only as a hash, the refusals, and no password in a query string or the log."""
+
+    PW = "Canary-Mail-Pw-7431"
+
+    def uapi(self, function, method="POST", **params):
+        p = {"cpanel.user": "acmeshop", "cpanel.module": "Email", "cpanel.function": function}
+        p.update(params)
+        env = W1.whm_json("uapi_cpanel", p, method)
+        self.assertEqual(env["metadata"]["result"], 1, env)
+        return env["data"]["uapi"]
+
+    def listed(self):
+        u = self.uapi("list_pops_with_disk")
+        self.assertEqual(u["status"], 1, u)
+        return {e["email"]: e for e in u["data"]}
+
+    def password_ok(self, address, password):
+        return subprocess.run([sys.executable, os.path.join(HERE, "cpsim.py"),
+                               "mail-password-ok", W1.d, "acmeshop", address],
+                              input=password + "\n", text=True, timeout=30).returncode == 0
+
+    def test_seeded_mailbox_is_listed_with_disk_information(self):
+        info = self.listed()["info@shop.acme.example"]
+        self.assertEqual(info["diskquota"], "unlimited")
+        self.assertEqual(info["_diskquota"], 0)
+        self.assertEqual((info["user"], info["domain"], info["login"]),
+                         ("info", "shop.acme.example", "info@shop.acme.example"))
+        self.assertEqual((info["suspended_login"], info["suspended_incoming"]), (0, 0))
+        self.assertGreater(info["_diskused"], 0)
+        self.assertEqual(sorted(self.uapi("list_pops_with_disk")),
+                         ["data", "errors", "messages", "metadata", "status", "warnings"])
+
+    def test_add_passwd_delete(self):
+        addr = "sales@shop.acme.example"
+        u = self.uapi("add_pop", email="sales", domain="shop.acme.example", password=self.PW,
+                      quota="100")
+        self.assertEqual((u["status"], u["data"]), (1, "sales+shop.acme.example"), u)
+        shadow = W1.home("acmeshop", "etc", "shop.acme.example", "shadow")
+        st = os.stat(shadow)
+        self.assertEqual(pwd.getpwuid(st.st_uid).pw_name, "acmeshop")
+        with open(shadow) as f:
+            self.assertNotIn(self.PW, f.read())
+        self.assertTrue(self.password_ok(addr, self.PW))
+        self.assertFalse(self.password_ok(addr, self.PW + "x"))
+        box = self.listed()[addr]
+        self.assertEqual((box["diskquota"], box["_diskquota"]), ("100.00", 100 << 20))
+        self.assertTrue(os.path.isdir(W1.home("acmeshop", "mail", "shop.acme.example", "sales",
+                                              "new")))
+        again = self.uapi("add_pop", email="sales", domain="shop.acme.example",
+                          password=self.PW)
+        self.assertEqual(again["status"], 0)
+        self.assertIn("already exists", again["errors"][0])
+        u = self.uapi("passwd_pop", email="sales", domain="shop.acme.example",
+                      password=self.PW + "-2")
+        self.assertEqual((u["status"], u["data"]), (1, None), u)
+        self.assertTrue(self.password_ok(addr, self.PW + "-2"))
+        self.assertFalse(self.password_ok(addr, self.PW))
+        u = self.uapi("delete_pop", email="sales", domain="shop.acme.example")
+        self.assertEqual(u["status"], 1, u)
+        self.assertNotIn(addr, self.listed())
+        self.assertFalse(os.path.exists(W1.home("acmeshop", "mail", "shop.acme.example",
+                                                "sales")))
+        self.assertFalse(self.password_ok(addr, self.PW + "-2"))
+        for fn in ("delete_pop", "passwd_pop"):
+            u = self.uapi(fn, email="sales", domain="shop.acme.example", password=self.PW)
+            self.assertEqual(u["status"], 0, fn)
+            self.assertIn("does not exist", u["errors"][0])
+
+    def test_quota_zero_is_unlimited_and_none_the_default(self):
+        for local, quota, want in (("q0", "0", "unlimited"), ("qd", None, "1024.00")):
+            p = {"email": local, "domain": "shop.acme.example", "password": self.PW}
+            if quota is not None:
+                p["quota"] = quota
+            self.assertEqual(self.uapi("add_pop", **p)["status"], 1)
+            self.assertEqual(self.listed()[local + "@shop.acme.example"]["diskquota"], want)
+            self.assertEqual(self.uapi("delete_pop", email=local,
+                                       domain="shop.acme.example")["status"], 1)
+
+    def test_refusals(self):
+        cases = (({"domain": "low.example"}, "does not belong"),
+                 ({"domain": "nowhere.example"}, "does not belong"),
+                 ({"password": "short1"}, "too weak"),
+                 ({"password": "alllowercaseletters"}, "too weak"),
+                 ({"email": "bad name"}, "not a valid"),
+                 ({"quota": "lots"}, "not valid"))
+        for change, text in cases:
+            p = {"email": "x", "domain": "shop.acme.example", "password": self.PW}
+            p.update(change)
+            u = self.uapi("add_pop", **p)
+            self.assertEqual((u["status"], u["data"]), (0, None), change)
+            self.assertIn(text, u["errors"][0], change)
+        self.assertNotIn("x@shop.acme.example", self.listed())
+        u = self.uapi("passwd_pop", email="info", domain="shop.acme.example", password="abc")
+        self.assertIn("too weak", u["errors"][0])
+        u = self.uapi("suspend_login", email="info", domain="shop.acme.example")
+        self.assertEqual(u["errors"], ["The system could not find the function “suspend_login” "
+                                       "in the module “Email”."])
+
+    def test_a_password_in_the_query_string_is_refused_and_never_logged(self):
+        n = len(W1.requests())
+        for method in ("GET", "POST"):
+            code, body = W1.whm("uapi_cpanel", {
+                "cpanel.user": "acmeshop", "cpanel.module": "Email", "cpanel.function": "add_pop",
+                "email": "q%s" % method.lower(), "domain": "shop.acme.example",
+                "password": self.PW}, method)
+            if method == "GET":
+                self.assertEqual(code, 400)
+                self.assertEqual(json.loads(body)["metadata"]["result"], 0)
+            else:
+                self.assertEqual(code, 200)
+        # Over /execute as well; a POST puts the form in the body, a GET in the query.
+        h = {"Authorization": "cpanel acmeshop:%s" % W1.token}
+        q = urllib.parse.urlencode({"email": "qx", "domain": "shop.acme.example",
+                                    "password": self.PW})
+        st, _, _, _ = W1.raw("GET", "/execute/Email/add_pop?" + q, headers=h,
+                             port=W1.env["CPSIM_CPANEL_PORT"])
+        self.assertEqual(st, 400)
+        listed = self.listed()
+        self.assertNotIn("qget@shop.acme.example", listed)
+        self.assertNotIn("qx@shop.acme.example", listed)
+        self.assertIn("qpost@shop.acme.example", listed)
+        self.uapi("delete_pop", email="qpost", domain="shop.acme.example")
+        new = W1.requests()[n:]
+        self.assertEqual([r.get("refused") for r in new[:3]],
+                         ["password in the query string", None, "password in the query string"])
+        self.assertEqual(new[0]["params"]["password"], "REDACTED")
+        with open(W1.env["CPSIM_REQUEST_LOG"]) as f:
+            self.assertNotIn(self.PW, f.read())
 
 
 class Restore(Base):
