@@ -168,75 +168,14 @@ canary_in "$T/syslog" || fail "the canary reached syslog"
 sed -i 's/^log = syslog$/log = stderr/' "$T/agent.conf"
 
 # --- /proc of the agent and of everything it starts, locally and on the server --------------
-# While a slow panel job runs: the agent and its threads' process, every descendant of the
-# agent, of the server's sshd (the sessions the agent opens and the commands they run) and of
-# the simulator (its panel jobs), and any process whose command line names this test's
-# directory (detached jobs).  The canary comes on stdin, never in an argv.
+# While a slow panel job runs, procwatch.py samples the agent and everything it starts, on
+# both sides.  The canary comes on its stdin, never in an argv.
 faults "$W1" '{"job_seconds": 6}'
 "$BIN" -c "$T/agent.conf" -vvv snapshot acme/shop >"$T/out" 2>"$T/err" </dev/null &
 agent=$!
 n=$((n + 1))
-printf '%s\n' "$CANARY" | python3 -c '
-import os, sys, time
-agent, roots, tdir = int(sys.argv[1]), [int(p) for p in sys.argv[2:4]], sys.argv[4]
-canary = sys.stdin.readline().strip().encode()
-me = os.getpid()
-
-def read(pid, name):
-    try:
-        with open("/proc/%d/%s" % (pid, name), "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-def alive(pid):
-    st = read(pid, "stat")
-    return st is not None and st.rsplit(b")", 1)[1].split()[0] != b"Z"
-
-samples, seen, leaks, sessions, jobs = 0, {}, [], set(), set()
-deadline = time.time() + 60
-while time.time() < deadline and alive(agent):
-    parent = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            st = read(int(d), "stat")
-            if st:
-                parent[int(d)] = int(st.rsplit(b")", 1)[1].split()[1])
-    def tree(root):
-        found, grew = {root}, True
-        while grew:
-            kids = {p for p, pp in parent.items() if pp in found} - found
-            found |= kids
-            grew = bool(kids)
-        return found
-    watch = tree(agent) | tree(roots[1])
-    sessions |= tree(roots[0]) - {roots[0]}
-    watch |= tree(roots[0])
-    for p in parent:
-        cmd = read(p, "cmdline")
-        if cmd and tdir.encode() in cmd:
-            watch.add(p)
-    watch.discard(me)
-    for p in watch:
-        for name in ("cmdline", "environ"):
-            data = read(p, name)
-            if data is None:
-                continue
-            samples += 1
-            comm = (read(p, "comm") or b"?").strip().decode(errors="replace")
-            seen[comm] = seen.get(comm, 0) + 1
-            if canary in data:
-                leaks.append("%s of pid %d (%s)" % (name, p, comm))
-            if name == "cmdline" and b"\0job\0" in data:
-                jobs.add(p)
-    time.sleep(0.05)
-print("samples %d" % samples)
-print("sessions %d" % len(sessions))
-print("jobs %d" % len(jobs))
-print("seen %s" % " ".join("%s:%d" % kv for kv in sorted(seen.items())))
-for l in sorted(set(leaks)):
-    print("LEAK %s" % l)
-' "$agent" "$(cat "$W1/ssh/sshd.pid")" "$(cat "$W1/server.pid")" "$T" >"$T/proc-samples"
+printf '%s\n' "$CANARY" | python3 "$(dirname "$0")/procwatch.py" "$agent" \
+    "$(cat "$W1/ssh/sshd.pid")" "$(cat "$W1/server.pid")" "$T" >"$T/proc-samples"
 rc=0
 wait "$agent" || rc=$?
 [ "$rc" = 0 ] || fail "the sampled snapshot exited $rc"
