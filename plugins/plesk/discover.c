@@ -64,12 +64,6 @@ get_all(struct jiku_op *op, const char *operator_name, const char *dataset,
     return r;
 }
 
-static bool
-is_result(xmlNodePtr n)
-{
-    return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, BAD_CAST "result") == 0;
-}
-
 /* Customers' or resellers' ids and logins (DATASET: gen_info / gen-info). */
 static int
 load_logins(struct jiku_op *op, const char *operator_name, const char *dataset, struct logins *t,
@@ -84,7 +78,7 @@ load_logins(struct jiku_op *op, const char *operator_name, const char *dataset, 
     for (xmlNodePtr n = reply.op != NULL ? reply.op->children : NULL; n != NULL; n = n->next) {
         char *id, *login;
 
-        if (!is_result(n))
+        if (!plesk_is_result(n))
             continue;
         id = plesk_xml_text(n, "id");
         login = plesk_xml_text(plesk_xml_child(plesk_xml_child(n, "data"), dataset), "login");
@@ -168,7 +162,7 @@ plesk_discover(struct jiku_op *op, struct jiku_err *err)
         xmlNodePtr gen;
         char *name, *owner = NULL;
 
-        if (!is_result(n))
+        if (!plesk_is_result(n))
             continue;
         gen = plesk_xml_child(plesk_xml_child(n, "data"), "gen_info");
         name = plesk_xml_text(gen, "ascii-name");

@@ -61,7 +61,8 @@ struct plesk_reply {
 };
 
 /*
- * Parse an answer to OPERATOR/OPERATION: JIKU_E_DATA when it is not a packet with that
+ * Parse an answer to OPERATOR/OPERATION (OPERATION may name a sub-operation, "update/set"):
+ * JIKU_E_DATA when it is not a packet with that
  * operation; a system-level error or a result-level error mapped by plesk_errcode_status with
  * its errtext (REPLY->errcode set).  REPLY is the caller's (plesk_reply_release) whatever the
  * result.
@@ -77,6 +78,10 @@ void plesk_reply_release(struct plesk_reply *reply);
  */
 int plesk_errcode_status(long errcode, const char **meaning);
 
+/* Whether N is a <result> element: an answer has one per matched object. */
+bool plesk_is_result(xmlNodePtr n);
+/* An id of the XML API ("42"), or -1 when S is no such number. */
+long plesk_parse_id(const char *s);
 /* The first child element of NODE named NAME, or NULL. */
 xmlNodePtr plesk_xml_child(xmlNodePtr node, const char *name);
 /*
@@ -86,7 +91,9 @@ xmlNodePtr plesk_xml_child(xmlNodePtr node, const char *name);
 char *plesk_xml_text(xmlNodePtr node, const char *name);
 
 /*
- * Send PACKET to SERVER (NULL: op->server) and parse the answer as for plesk_reply_parse.
+ * Send PACKET to SERVER (NULL: op->server) and parse the answer as for plesk_reply_parse; a
+ * PACKET whose op is a sub-operation (mail update/set) is answered under its operation.  The
+ * request body is wiped once sent: it may hold a password.
  * SAFE: the call only reads (get, poll, list) and may be repeated on transient failures; a
  * start call is sent once and an answer lost on the way comes back as JIKU_E_TRANSIENT for the
  * caller to look for what it may have started.
@@ -209,6 +216,11 @@ enum plesk_location { PLESK_LOC_EXPORT, PLESK_LOC_REPOSITORY };
  */
 int plesk_classify(struct jiku_op *op, const char *domain, const char *location,
                    enum plesk_location *kind, char **dir, char **name, struct jiku_err *err);
+
+/* ---- mail.c: mail accounts (docs/WIRE.md §3.7) ----------------------------------------- */
+
+/* MAIL on a subscription: list, add, passwd, remove the mailboxes of its domains. */
+int plesk_mail(struct jiku_op *op, struct jiku_err *err);
 
 /* ---- restore.c: the actions that restore ------------------------------------------------- */
 

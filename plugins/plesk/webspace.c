@@ -28,18 +28,6 @@ valid_login(const char *s)
     return s != NULL && strlen(s) <= LOGIN_MAX && plug_valid_component(s) && !strchr(s, '+');
 }
 
-static long
-parse_id(const char *s)
-{
-    char *end;
-    long v;
-
-    if (s == NULL || !isdigit((unsigned char)s[0]) || strlen(s) > 12)
-        return -1;
-    v = strtol(s, &end, 10);
-    return *end == '\0' ? v : -1;
-}
-
 /* The first element named NAME anywhere under NODE (depth-first), or NULL. */
 static xmlNodePtr
 find_deep(xmlNodePtr node, const char *name, int depth)
@@ -177,7 +165,7 @@ owner_of(struct jiku_op *op, const struct jiku_server_info *srv, xmlNodePtr gen_
     if (r != 0)
         return r;
     id = plesk_xml_text(gen_info, "owner-id");
-    n = parse_id(id);
+    n = plesk_parse_id(id);
     if (id == NULL || n == 1) {
         /* No owner named, or the administrator's own id. */
         if ((*login = strdup("admin")) == NULL)
@@ -284,7 +272,7 @@ plesk_webspace_get(struct jiku_op *op, const struct jiku_server_info *server, co
     }
     free(s);
     s = plesk_xml_text(reply.result, "id");
-    out->id = parse_id(s);
+    out->id = plesk_parse_id(s);
     if (want_root) {
         out->www_root = find_hosting_property(data, "www_root");
         if (!plug_valid_path(out->www_root)) {

@@ -65,6 +65,8 @@ plesk_packet_dump(const struct plesk_packet *p, struct jiku_buf *out, struct jik
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     }
     r = jiku_buf_add(out, mem, (size_t)len);
+    /* A packet may carry a password (mail.c): no copy of it is left in freed memory. */
+    jiku_memzero(mem, (size_t)len);
     xmlFree(mem);
     return r != 0 ? jiku_err_set(err, r, "out of memory") : 0;
 }
@@ -201,6 +203,24 @@ is_element(xmlNodePtr n, const char *name)
            xmlStrcmp(n->name, BAD_CAST name) == 0;
 }
 
+long
+plesk_parse_id(const char *s)
+{
+    char *end;
+    long v;
+
+    if (s == NULL || !isdigit((unsigned char)s[0]) || strlen(s) > 12)
+        return -1;
+    v = strtol(s, &end, 10);
+    return *end == '\0' ? v : -1;
+}
+
+bool
+plesk_is_result(xmlNodePtr n)
+{
+    return is_element(n, "result");
+}
+
 xmlNodePtr
 plesk_xml_child(xmlNodePtr node, const char *name)
 {
@@ -246,6 +266,8 @@ static const struct {
     {1001, JIKU_E_AUTH, "login or password refused"},
     {1004, JIKU_E_PANEL, "Plesk is not configured yet"},
     {1005, JIKU_E_PANEL, "protocol version not supported"},
+    {1006, JIKU_E_PANEL, "permission denied"},
+    {1007, JIKU_E_PANEL, "the object already exists"},
     {1013, JIKU_E_NOTFOUND, "object not found"},
     {1014, JIKU_E_UNSUPPORTED, "request not understood by this Plesk"},
     {1017, JIKU_E_UNSUPPORTED, "feature not supported by this protocol version"},
@@ -300,6 +322,25 @@ out:
     return r;
 }
 
+/*
+ * The element of OPERATION under OPR: "update/set" names a sub-operation (the mail operator's
+ * update, docs/WIRE.md §3.7), whose answer is nested as the request was.
+ */
+static xmlNodePtr
+find_operation(xmlNodePtr opr, const char *operation)
+{
+    const char *slash = strchr(operation, '/');
+    char outer[64];
+
+    if (slash == NULL)
+        return plesk_xml_child(opr, operation);
+    if ((size_t)(slash - operation) >= sizeof(outer))
+        return NULL;
+    memcpy(outer, operation, (size_t)(slash - operation));
+    outer[slash - operation] = '\0';
+    return plesk_xml_child(plesk_xml_child(opr, outer), slash + 1);
+}
+
 int
 plesk_reply_parse(const char *body, size_t len, const char *operator_name, const char *operation,
                   struct plesk_reply *reply, struct jiku_err *err)
@@ -330,7 +371,7 @@ plesk_reply_parse(const char *body, size_t len, const char *operator_name, const
     }
     snprintf(where, sizeof(where), "%s/%s", operator_name, operation);
     if ((opr = plesk_xml_child(root, operator_name)) == NULL ||
-        (reply->op = plesk_xml_child(opr, operation)) == NULL)
+        (reply->op = find_operation(opr, operation)) == NULL)
         return jiku_err_set(err, JIKU_E_DATA, "the answer has no <%s><%s> element", operator_name,
                             operation);
     for (xmlNodePtr c = reply->op->children; c != NULL; c = c->next) {
@@ -376,9 +417,17 @@ plesk_xml_call(struct jiku_op *op, const struct jiku_server_info *server,
     struct jiku_http_header headers[2];
     size_t n_headers = 0;
     xmlNodePtr opr = packet->op->parent;
+    char operation[128];
     int r;
 
     memset(reply, 0, sizeof(*reply));
+    snprintf(operation, sizeof(operation), "%s", (const char *)packet->op->name);
+    if (opr->parent != xmlDocGetRootElement(packet->doc)) {
+        /* A sub-operation (mail update/set): its answer sits under OPERATOR/OPERATION too. */
+        snprintf(operation, sizeof(operation), "%s/%s", (const char *)opr->name,
+                 (const char *)packet->op->name);
+        opr = opr->parent;
+    }
     if ((r = plesk_packet_dump(packet, &body, err)) != 0)
         goto out;
     if (srv->api_password) {
@@ -431,13 +480,14 @@ plesk_xml_call(struct jiku_op *op, const struct jiku_server_info *server,
                          srv->name, resp.status, PLESK_XML_PATH, srv->api_port);
         goto out;
     }
-    r = plesk_reply_parse(resp.body.data, resp.body.len, (const char *)opr->name,
-                          (const char *)packet->op->name, reply, err);
+    r = plesk_reply_parse(resp.body.data, resp.body.len, (const char *)opr->name, operation, reply,
+                          err);
     if (r != 0)
         jiku_err_prefix(err, "server '%s'", srv->name);
 out:
     jiku_buf_release_secure(&secret);
-    jiku_buf_release(&body);
+    /* The body may hold a mailbox's password (mail.c). */
+    jiku_buf_release_secure(&body);
     jiku_http_response_release(&resp);
     return r;
 }

@@ -568,7 +568,8 @@ class Sim:
             dbname = sysuser + "_db"
             db["subscriptions"][domain] = {
                 "id": db["next_domain_id"], "guid": str(uuid.uuid4()), "owner": owner,
-                "sysuser": sysuser, "cr_date": "2026-01-15", "dbs": [dbname]}
+                "sysuser": sysuser, "cr_date": "2026-01-15", "dbs": [dbname],
+                "mail": seed_mail(db, domain)}
             www = self.www_root(domain)
             os.makedirs(www, exist_ok=True)
             os.makedirs(os.path.join(self.vhost(domain), "private"), exist_ok=True)
@@ -589,10 +590,62 @@ class Sim:
         atomic_write(self._db_path(), json.dumps(db, indent=1, sort_keys=True), 0o600)
 
 
+# a mail name as the simulator accepts it (**INF**: Plesk's own rule is not documented)
+MAILNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
+PASSWORD_ITERATIONS = 10000
+
+
+def weak_password(value, address):
+    """Why VALUE is too weak for the mailbox ADDRESS, or None (**INF**: Plesk's default policy
+    asks for a "medium" password; the simulator's reading of it): at least 8 characters, two
+    kinds of characters among lower case, upper case, digits and others, not the mail name."""
+    if len(value) < 8:
+        return "fewer than 8 characters"
+    kinds = sum(1 for test in (str.islower, str.isupper, str.isdigit)
+                if any(test(c) for c in value)) + (1 if any(not c.isalnum() for c in value) else 0)
+    if kinds < 2:
+        return "one kind of character"
+    if address.split("@")[0].lower() in value.lower():
+        return "it contains the mail name"
+    return None
+
+
+def hash_password(value, salt=None):
+    """psa.json's form of a mail password: pbkdf2_sha256$ITERATIONS$SALT$HEX, never the text."""
+    salt = salt or os.urandom(8).hex()
+    digest = hashlib.pbkdf2_hmac("sha256", value.encode(), salt.encode(), PASSWORD_ITERATIONS)
+    return "pbkdf2_sha256$%d$%s$%s" % (PASSWORD_ITERATIONS, salt, digest.hex())
+
+
+def password_matches(stored, value):
+    try:
+        _alg, _it, salt, _hex = stored.split("$")
+    except (AttributeError, ValueError):
+        return False
+    return hmac.compare_digest(hash_password(value, salt), stored)
+
+
 def new_account(db, login, pname=None):
     db["next_id"] += 1
     return {"id": db["next_id"], "guid": str(uuid.uuid4()), "pname": pname or login,
             "owner": "admin", "cr_date": "2026-01-10"}
+
+
+# the seeded mailboxes (README "mail"): name -> quota in bytes (-1: unlimited), enabled
+SEED_MAIL = {"admin.example": [("postmaster", -1, True)],
+             "shop.example": [("info", -1, True), ("sales", 536870912, True),
+                              ("old", 104857600, False)],
+             "resold.example": [("office", 1073741824, True)]}
+
+
+def seed_mail(db, domain):
+    """DOMAIN's seeded mailboxes, each with an unknown random password."""
+    boxes = {}
+    for name, quota, enabled in SEED_MAIL.get(domain, []):
+        db["next_mail_id"] = db.get("next_mail_id", 100) + 1
+        boxes[name] = {"id": db["next_mail_id"], "quota": quota, "enabled": enabled,
+                       "password": hash_password(os.urandom(16).hex())}
+    return boxes
 
 
 def unescape(t):
@@ -637,11 +690,21 @@ def main(argv):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         Sim(argv[2]).run_backup_task(int(argv[4]))
         return 0
+    if len(argv) == 4 and argv[1] == "mail-password":
+        # exit 0 when the password on stdin is ADDRESS's, 1 when not, 2 without such a mailbox
+        local, _, domain = argv[3].partition("@")
+        s = Sim(argv[2]).subscription(domain)
+        box = (s or {}).get("mail", {}).get(local.lower())
+        if box is None:
+            return 2
+        return 0 if password_matches(box.get("password"), sys.stdin.readline().rstrip("\n")) \
+            else 1
     if len(argv) == 3 and argv[1] == "job-pids":
         for pid in Sim(argv[2]).task_pids():
             print(pid)
         return 0
-    print("usage: psim.py seed DIR [D,D…] | job DIR backup ID | job-pids DIR", file=sys.stderr)
+    print("usage: psim.py seed DIR [D,D…] | job DIR backup ID | job-pids DIR | "
+          "mail-password DIR ADDRESS <PASSWORD", file=sys.stderr)
     return 64
 
 

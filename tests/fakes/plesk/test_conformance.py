@@ -307,6 +307,125 @@ class Api(Base):
         self.assertNotIn(P2.password, text)
 
 
+# ---- mail (README "mail") ---------------------------------------------------------------------
+def mail(inst, op, inner):
+    return inst.ok("<packet><mail><%s>%s</%s></mail></packet>" % (op, inner, op))
+
+
+def mail_password_ok(inst, address, password):
+    """psim.py mail-password: 0 the password is ADDRESS's, 1 it is not, 2 no such mailbox."""
+    import subprocess
+    return subprocess.run([sys.executable, os.path.join(HERE, "psim.py"), "mail-password",
+                           inst.d, address], input=password + "\n", text=True).returncode
+
+
+STRONG = "Tr0ub4dor.3-horse"
+
+
+def create(inst, site, name, password=STRONG, quota=None):
+    box = "<mailbox><enabled>true</enabled>%s</mailbox>" % (
+        "<quota>%s</quota>" % quota if quota is not None else "")
+    pw = ("<password><value>%s</value><type>plain</type></password>" % password
+          if password is not None else "")
+    return mail(inst, "create", "<filter><site-id>%s</site-id><mailname><name>%s</name>%s%s"
+                "</mailname></filter>" % (site, name, box, pw))
+
+
+class Mail(Base):
+    """plesk2: admin.example is site 1 (postmaster), resold.example site 3 (office)."""
+
+    def test_get_info_of_the_seeded_mailboxes(self):
+        got = mail(P2, "get_info", "<filter><site-id>3</site-id></filter><mailbox/>")
+        self.assertIn("<mail><get_info><result><status>ok</status><mailname><id>", got)
+        self.assertIn("<name>office</name><mailbox><enabled>true</enabled><quota>1073741824"
+                      "</quota></mailbox><password/><antivir>off</antivir></mailname>", got)
+        got = mail(P2, "get_info", "<filter><site-id>3</site-id></filter>")
+        self.assertNotIn("<mailbox>", got)
+        got = mail(P1, "get_info", "<filter><site-id>2</site-id></filter><mailbox/>")
+        self.assertEqual(xml_values(got, "name"), ["info", "sales", "old"])
+        self.assertIn("<name>old</name><mailbox><enabled>false</enabled>", got)
+        # no such mailbox: no <result> at all
+        got = mail(P2, "get_info", "<filter><site-id>3</site-id><name>nobody</name></filter>")
+        self.assertIn("<mail><get_info/></mail>", got)
+
+    def test_create_stores_a_hash_and_the_password_works(self):
+        got = create(P2, 3, "New.Box", quota=536870912)
+        self.assertRegex(got, r"<result><status>ok</status><mailname><id>\d+</id>"
+                              r"<name>new.box</name></mailname></result>")
+        got = mail(P2, "get_info", "<filter><site-id>3</site-id><name>new.box</name></filter>"
+                   "<mailbox/>")
+        self.assertIn("<quota>536870912</quota>", got)
+        psa = rd(P2.root("var", "lib", "psa-sim", "psa.json"))
+        self.assertNotIn(STRONG, psa)
+        self.assertIn("pbkdf2_sha256$", psa)
+        self.assertEqual(mail_password_ok(P2, "new.box@resold.example", STRONG), 0)
+        self.assertEqual(mail_password_ok(P2, "new.box@resold.example", STRONG + "x"), 1)
+        self.assertEqual(mail_password_ok(P2, "none@resold.example", STRONG), 2)
+        mail(P2, "remove", "<filter><site-id>3</site-id><name>new.box</name></filter>")
+
+    def test_create_refusals(self):
+        got = create(P2, 3, "office")
+        self.assertIn("<errcode>1007</errcode><errtext>Mailname 'office' already exists."
+                      "</errtext>", got)
+        got = create(P2, 99, "x")
+        self.assertIn("<errcode>1013</errcode><errtext>Domain does not exist.</errtext>"
+                      "<site-id>99</site-id>", got)
+        for weak in ("Sh0rt!", "alllowercaseletters", "Weak1weak1-info1", "12345678901"):
+            got = create(P2, 3, "info1" if "info1" in weak else "w", weak)
+            self.assertIn("<errcode>1019</errcode>", got, weak)
+            self.assertIn("too weak", got)
+            self.assertNotIn(weak, got)
+        got = create(P2, 3, "bad name")
+        self.assertIn("<errcode>1019</errcode><errtext>Invalid mail name", got)
+        got = create(P2, 3, "q", quota="lots")
+        self.assertIn("<errcode>1019</errcode>", got)
+        got = mail(P2, "get_info", "<filter><site-id>3</site-id></filter>")
+        self.assertEqual(xml_values(got, "name"), ["office"])
+
+    def test_update_set_password_answers_under_set(self):
+        create(P2, 1, "pw.test")
+        got = mail(P2, "update", "<set><filter><site-id>1</site-id><mailname><name>pw.test"
+                   "</name><password><value>An0ther-Secret</value><type>plain</type></password>"
+                   "</mailname></filter></set>")
+        self.assertIn("<mail><update><set><result><status>ok</status><mailname><name>pw.test"
+                      "</name></mailname></result></set></update></mail>", got)
+        self.assertEqual(mail_password_ok(P2, "pw.test@admin.example", "An0ther-Secret"), 0)
+        self.assertEqual(mail_password_ok(P2, "pw.test@admin.example", STRONG), 1)
+        got = mail(P2, "update", "<set><filter><site-id>1</site-id><mailname><name>nobody"
+                   "</name><password><value>An0ther-Secret</value></password></mailname>"
+                   "</filter></set>")
+        self.assertIn("<set><result><status>error</status><errcode>1013</errcode>", got)
+        self.assertEqual(P2.requests()[-1]["errcode"], 1013)
+        got = mail(P2, "update", "<set><filter><site-id>1</site-id><mailname><name>pw.test"
+                   "</name><password><value>abc</value></password></mailname></filter></set>")
+        self.assertIn("<errcode>1019</errcode>", got)
+        self.assertEqual(mail_password_ok(P2, "pw.test@admin.example", "An0ther-Secret"), 0)
+        got = mail(P2, "update", "<add><filter><site-id>1</site-id><mailname><name>pw.test"
+                   "</name></mailname></filter></add>")
+        self.assertIn("<add><result><status>error</status><errcode>1023</errcode>", got)
+        mail(P2, "remove", "<filter><site-id>1</site-id><name>pw.test</name></filter>")
+
+    def test_remove_and_unknown_mailname(self):
+        create(P2, 1, "gone")
+        got = mail(P2, "remove", "<filter><site-id>1</site-id><name>gone</name></filter>")
+        self.assertRegex(got, r"<result><status>ok</status><mailname><id>\d+</id>"
+                              r"<name>gone</name></mailname></result>")
+        got = mail(P2, "remove", "<filter><site-id>1</site-id><name>gone</name></filter>")
+        self.assertIn("<errcode>1013</errcode><errtext>Mailname 'gone' does not exist.", got)
+        self.assertEqual(mail_password_ok(P2, "gone@admin.example", STRONG), 2)
+        got = mail(P2, "get_info", "<filter><site-id>1</site-id></filter>")
+        self.assertEqual(xml_values(got, "name"), ["postmaster"])
+
+    def test_the_request_log_never_holds_a_password(self):
+        create(P2, 1, "logged", "L0gged-Secret!")
+        mail(P2, "update", "<set><filter><site-id>1</site-id><mailname><name>logged</name>"
+             "<password><value>L0gged-Secret2</value></password></mailname></filter></set>")
+        self.assertEqual(P2.requests()[-1]["operations"], ["mail/update"])
+        mail(P2, "remove", "<filter><site-id>1</site-id><name>logged</name></filter>")
+        text = rd(P2.env["PLSIM_REQUEST_LOG"])
+        self.assertNotIn("L0gged-Secret", text)
+
+
 # ---- backup-manager ----------------------------------------------------------------------------
 def bm(inst, op, inner):
     return inst.ok("<packet><backup-manager><%s>%s</%s></backup-manager></packet>"

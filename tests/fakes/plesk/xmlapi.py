@@ -7,6 +7,7 @@ Api(sim).handle(body, headers) -> (http_status, content_type, body_bytes, log_fi
 
 import json
 import os
+import re
 import signal
 import xml.parsers.expat
 
@@ -23,6 +24,8 @@ OPERATORS = {
     "customer": ["get", "add", "del", "set"],
     "reseller": ["get", "add", "del", "set"],
     "secret_key": ["create", "get_info", "delete"],
+    "mail": ["create", "update", "remove", "get_info", "rename", "get_prefs", "set_prefs",
+             "enable", "disable"],
     "backup-manager": ["backup-server", "backup-reseller", "backup-customer", "backup-webspace",
                        "get-tasks-info", "stop-backup", "get-local-backup-list", "remove-file",
                        "download-file", "import-file", "get-server-wide-settings",
@@ -544,6 +547,148 @@ class Api:
         # the simulator has no add-on sites: a get that matches nothing, without <result>
         return []
 
+    # mail (README "mail"; WIRE §3.7): the mailboxes of a subscription's own domain, whose
+    # site id is the subscription's id (the simulator has no add-on sites)
+    def mail_site(self, flt, db):
+        """(domain, subscription) of the filter's site-id, or an error result."""
+        v = flt.val("site-id") if flt is not None else None
+        if not v:
+            return err(1014, "Parser error: Request is invalid. Element 'filter': Missing child "
+                       "element(s). Expected is ( site-id ).")
+        name, s = self.sim.subscription_by_id(v, db)
+        if not s:
+            return err(1013, "Domain does not exist.", E("site-id", v))
+        return name, s
+
+    @staticmethod
+    def mail_password(mn, name, box):
+        """The new password of a <mailname> as psa.json stores it, None when none is given, or
+        an error result.  Plesk's strength policy, as the simulator applies it (**INF**)."""
+        pw = mn.find("password")
+        if pw is None:
+            return None
+        value = pw.val("value") or ""
+        ptype = pw.val("type") or "plain"
+        if ptype != "plain":
+            return err(1023, "Operation failed: password type '%s' is not simulated." % ptype)
+        why = psim.weak_password(value, name)
+        if why:
+            return err(1019, "Unable to set the password of %s: the password is too weak (%s)."
+                       % (name, why))
+        return psim.hash_password(value)
+
+    def op_mail_create(self, opn):
+        def create(db):
+            flt = opn.find("filter")
+            site = self.mail_site(flt, db)
+            if site[0] == "result":
+                return site
+            domain, s = site
+            mn = flt.find("mailname")
+            name = (mn.val("name") or "") if mn is not None else ""
+            if not psim.MAILNAME_RE.match(name):
+                return err(1019, "Invalid mail name '%s'." % name)
+            boxes = s.setdefault("mail", {})
+            if name.lower() in boxes:
+                return err(1007, "Mailname '%s' already exists." % name)
+            box = mn.find("mailbox")
+            quota = box.val("quota") if box is not None else None
+            if quota is not None and not re.fullmatch(r"-1|\d{1,18}", quota):
+                return err(1019, "Invalid value of quota '%s'." % quota)
+            pw = self.mail_password(mn, "%s@%s" % (name, domain), box)
+            if isinstance(pw, tuple):
+                return pw
+            db["next_mail_id"] = db.get("next_mail_id", 100) + 1
+            boxes[name.lower()] = {
+                "id": db["next_mail_id"], "password": pw, "quota": int(quota or -1),
+                "enabled": (box.val("enabled") or "true") != "false" if box is not None
+                else False}
+            return ok(E("mailname", E("id", str(db["next_mail_id"])), E("name", name.lower())))
+        return [self.sim.update(create)]
+
+    def op_mail_update(self, opn):
+        out = []
+        for sub in opn.children:
+            if sub.tag != "set":
+                out.append((sub.tag, [err(1023, "Operation failed: 'mail update %s' is not "
+                                          "simulated." % sub.tag)]))
+                continue
+
+            def setter(db, sub=sub):
+                flt = sub.find("filter")
+                site = self.mail_site(flt, db)
+                if site[0] == "result":
+                    return [site]
+                domain, s = site
+                res = []
+                for mn in [c for c in flt.children if c.tag == "mailname"]:
+                    name = (mn.val("name") or "").lower()
+                    box = s.get("mail", {}).get(name)
+                    if box is None:
+                        res.append(err(1013, "Mailname '%s' does not exist." % name))
+                        continue
+                    pw = self.mail_password(mn, "%s@%s" % (name, domain), None)
+                    if isinstance(pw, tuple):
+                        res.append(pw)
+                        continue
+                    if pw is not None:
+                        box["password"] = pw
+                    mb = mn.find("mailbox")
+                    quota = mb.val("quota") if mb is not None else None
+                    if quota is not None and not re.fullmatch(r"-1|\d{1,18}", quota):
+                        res.append(err(1019, "Invalid value of quota '%s'." % quota))
+                        continue
+                    if quota is not None:
+                        box["quota"] = int(quota)
+                    if mb is not None and mb.val("enabled") is not None:
+                        box["enabled"] = mb.val("enabled") != "false"
+                    res.append(ok(E("mailname", E("name", name))))
+                return res
+            out.append(("set", self.sim.update(setter)))
+        return out
+
+    def op_mail_remove(self, opn):
+        def remove(db):
+            flt = opn.find("filter")
+            site = self.mail_site(flt, db)
+            if site[0] == "result":
+                return [site]
+            _domain, s = site
+            boxes = s.setdefault("mail", {})
+            name = flt.val("name")
+            # no name: every mailbox of the site, as documented
+            names = sorted(boxes) if name is None else [name.lower()]
+            res = []
+            for n in names:
+                box = boxes.pop(n, None)
+                if box is None:
+                    res.append(err(1013, "Mailname '%s' does not exist." % n))
+                else:
+                    res.append(ok(E("mailname", E("id", str(box["id"])), E("name", n))))
+            return res
+        return self.sim.update(remove)
+
+    def op_mail_get_info(self, opn):
+        db = self.sim.load()
+        flt = opn.find("filter")
+        site = self.mail_site(flt, db)
+        if site[0] == "result":
+            return [site]
+        _domain, s = site
+        want_box = opn.find("mailbox") is not None
+        name = flt.val("name")
+        out = []
+        for n, box in sorted(s.get("mail", {}).items(), key=lambda kv: kv[1]["id"]):
+            if name is not None and n != name.lower():
+                continue
+            kids = [E("id", str(box["id"])), E("name", n)]
+            if want_box:
+                kids.append(E("mailbox", E("enabled", "true" if box["enabled"] else "false"),
+                              E("quota", str(box["quota"]))))
+            kids += [("password", None), E("antivir", "off")]
+            out.append(ok(E("mailname", *kids)))
+        return out  # no mailbox: no <result>, as for a get that matches nothing
+
     # backup-manager
     def selector(self, opn, db):
         """(selector tag, value, dump-tree directory, subscription or None) or an error result."""
@@ -697,11 +842,17 @@ DEFAULT_TEXT = {
 
 
 def result_errcode(node):
+    """The errcode of a result, or of the first failed result of a sub-operation (mail
+    update/set)."""
     tag, kids = node
     if isinstance(kids, list):
         for k in kids:
             if k[0] == "errcode":
                 return int(k[1])
+            if tag != "result" and k[0] == "result":
+                code = result_errcode(k)
+                if code:
+                    return code
     return None
 
 
