@@ -11,6 +11,7 @@
 #ifndef JIKU_WPT_H
 #define JIKU_WPT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -143,6 +144,13 @@ int wpt_wp_cli(const struct wpt_panel *panel, struct jiku_op *op, long long id,
                struct jiku_err *err);
 
 /*
+ * wpt_wp_cli of WORDS, whose answer must be a JSON array (wp-cli's --format=json lists): *ROOT
+ * gets it (the caller's, json_decref); JIKU_E_DATA for anything else.
+ */
+int wpt_wp_cli_array(const struct wpt_panel *panel, struct jiku_op *op, long long id,
+                     const char *const *words, json_t **root, struct jiku_err *err);
+
+/*
  * Every instance WP Toolkit lists on op->server (`--list -format json`): JIKU_E_PANEL when the
  * command fails (no WP Toolkit), JIKU_E_DATA when its answer is unreadable.  OUT is the
  * caller's (wpt_list_release) whatever the result.
@@ -206,8 +214,17 @@ int wpt_staging_domain(struct jiku_op *op, const char *purpose, char **domain,
  */
 int wpt_update(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
 
+/* ---- wptusers.c: the USERS action (op->params->login) ----------------------------------- */
+
 /*
- * A panel's action functions PREFIX_probe … PREFIX_update (struct jiku_plugin_action's
+ * One USERS operation on the target's WordPress (plugin.h, struct jiku_login_params) through
+ * wp-cli: LIST into result->logins; ADD, PASSWD, ROLE and REMOVE of one user, named by the ID
+ * `user list` gives for the login, with one line of result->details.  No password ever passes.
+ */
+int wpt_users(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_err *err);
+
+/*
+ * A panel's action functions PREFIX_probe … PREFIX_users (struct jiku_plugin_action's
  * signature), each the action above with PANEL.
  */
 #define WPT_PANEL_ACTION(prefix, panel, verb)                                                      \
@@ -226,6 +243,7 @@ int wpt_update(const struct wpt_panel *panel, struct jiku_op *op, struct jiku_er
     WPT_PANEL_ACTION(prefix, panel, clone)                                                         \
     WPT_PANEL_ACTION(prefix, panel, prune)                                                         \
     WPT_PANEL_ACTION(prefix, panel, verify)                                                        \
-    WPT_PANEL_ACTION(prefix, panel, update)
+    WPT_PANEL_ACTION(prefix, panel, update)                                                        \
+    WPT_PANEL_ACTION(prefix, panel, users)
 
 #endif

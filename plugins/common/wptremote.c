@@ -2,6 +2,7 @@
  * WP Toolkit over the host's SSH (commands, files and jobs: remote.c): its command line, its
  * list, and the instance of a target resolved afresh before every write.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,32 @@ wpt_wp_cli(const struct wpt_panel *panel, struct jiku_op *op, long long id,
 out:
     jiku_buf_release(&cmd);
     jiku_buf_release(&what);
+    return r;
+}
+
+int
+wpt_wp_cli_array(const struct wpt_panel *panel, struct jiku_op *op, long long id,
+                 const char *const *words, json_t **root, struct jiku_err *err)
+{
+    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
+    json_error_t jerr;
+    int r;
+
+    *root = NULL;
+    if ((r = wpt_wp_cli(panel, op, id, words, true, &res, err)) != 0)
+        return r;
+    if ((*root = json_loadb(res.out.data, res.out.len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+        r = jiku_err_set(err, JIKU_E_DATA,
+                         "wp-cli %s %s on '%s' printed no valid JSON (line %d column %d: %s)",
+                         words[0], words[1], op->server->name, jerr.line, jerr.column, jerr.text);
+    else if (!json_is_array(*root))
+        r = jiku_err_set(err, JIKU_E_DATA, "wp-cli %s %s on '%s' printed no JSON array", words[0],
+                         words[1], op->server->name);
+    if (r != 0) {
+        json_decref(*root);
+        *root = NULL;
+    }
+    jiku_exec_result_release(&res);
     return r;
 }
 

@@ -148,33 +148,6 @@ member(json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
-/* wp-cli WORDS on instance ID, its answer the JSON array it must be, into *ROOT. */
-static int
-wp_array(const struct wpt_panel *panel, struct jiku_op *op, long long id, const char *const *words,
-         json_t **root, struct jiku_err *err)
-{
-    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
-    json_error_t jerr;
-    int r;
-
-    *root = NULL;
-    if ((r = wpt_wp_cli(panel, op, id, words, true, &res, err)) != 0)
-        return r;
-    if ((*root = json_loadb(res.out.data, res.out.len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "wp-cli %s %s on '%s' printed no valid JSON (line %d column %d: %s)",
-                         words[0], words[1], op->server->name, jerr.line, jerr.column, jerr.text);
-    else if (!json_is_array(*root))
-        r = jiku_err_set(err, JIKU_E_DATA, "wp-cli %s %s on '%s' printed no JSON array", words[0],
-                         words[1], op->server->name);
-    if (r != 0) {
-        json_decref(*root);
-        *root = NULL;
-    }
-    jiku_exec_result_release(&res);
-    return r;
-}
-
 /* The WordPress version installed on instance ID into *OUT (malloc()ed). */
 static int
 core_version(const struct wpt_panel *panel, struct jiku_op *op, long long id, char **out,
@@ -216,7 +189,7 @@ pending_core(const struct wpt_panel *panel, struct jiku_op *op, long long id, st
     int r;
 
     if ((r = core_version(panel, op, id, &installed, err)) != 0 ||
-        (r = wp_array(panel, op, id, w, &root, err)) != 0)
+        (r = wpt_wp_cli_array(panel, op, id, w, &root, err)) != 0)
         goto out;
     json_array_foreach(root, i, e)
     {
@@ -249,7 +222,7 @@ pending_ext(const struct wpt_panel *panel, struct jiku_op *op, long long id,
     size_t i;
     int r;
 
-    if ((r = wp_array(panel, op, id, w, &root, err)) != 0)
+    if ((r = wpt_wp_cli_array(panel, op, id, w, &root, err)) != 0)
         return r;
     json_array_foreach(root, i, e)
     {
@@ -337,9 +310,9 @@ list_now(const struct wpt_panel *panel, struct jiku_op *op, long long id,
     if (has_component(before, JIKU_UPDATE_CORE))
         r = core_version(panel, op, id, &core, err);
     if (r == 0 && has_component(before, JIKU_UPDATE_PLUGINS))
-        r = wp_array(panel, op, id, pw, &plugins, err);
+        r = wpt_wp_cli_array(panel, op, id, pw, &plugins, err);
     if (r == 0 && has_component(before, JIKU_UPDATE_THEMES))
-        r = wp_array(panel, op, id, tw, &themes, err);
+        r = wpt_wp_cli_array(panel, op, id, tw, &themes, err);
     for (size_t i = 0; r == 0 && i < before->n; i++) {
         const struct jiku_update_item *b = &before->v[i];
         const char *v = b->component == JIKU_UPDATE_CORE      ? core

@@ -380,6 +380,7 @@ static const struct jiku_plugin_action cpanel_actions[] = {
     {JIKU_VERB_PRUNE, JIKU_KIND_WORDPRESS, cpanel_wp_prune},
     {JIKU_VERB_VERIFY, JIKU_KIND_WORDPRESS, cpanel_wp_verify},
     {JIKU_VERB_UPDATE, JIKU_KIND_WORDPRESS, cpanel_wp_update},
+    {JIKU_VERB_USERS, JIKU_KIND_WORDPRESS, cpanel_wp_users},
     {JIKU_VERB_DISCOVER, JIKU_KIND_ACCOUNT, cpanel_discover},
     {JIKU_VERB_MAIL, JIKU_KIND_ACCOUNT, cpanel_mail},
 };

@@ -419,5 +419,6 @@ int cpanel_wp_clone(struct jiku_op *op, struct jiku_err *err);
 int cpanel_wp_prune(struct jiku_op *op, struct jiku_err *err);
 int cpanel_wp_verify(struct jiku_op *op, struct jiku_err *err);
 int cpanel_wp_update(struct jiku_op *op, struct jiku_err *err);
+int cpanel_wp_users(struct jiku_op *op, struct jiku_err *err);
 
 #endif

@@ -479,6 +479,7 @@ static const struct jiku_plugin_action plesk_actions[] = {
     {JIKU_VERB_PRUNE, JIKU_KIND_WORDPRESS, plesk_wp_prune},
     {JIKU_VERB_VERIFY, JIKU_KIND_WORDPRESS, plesk_wp_verify},
     {JIKU_VERB_UPDATE, JIKU_KIND_WORDPRESS, plesk_wp_update},
+    {JIKU_VERB_USERS, JIKU_KIND_WORDPRESS, plesk_wp_users},
     {JIKU_VERB_DISCOVER, JIKU_KIND_SUBSCRIPTION, plesk_discover},
     {JIKU_VERB_MAIL, JIKU_KIND_SUBSCRIPTION, plesk_mail},
 };

@@ -22,5 +22,6 @@ int plesk_wp_clone(struct jiku_op *op, struct jiku_err *err);
 int plesk_wp_prune(struct jiku_op *op, struct jiku_err *err);
 int plesk_wp_verify(struct jiku_op *op, struct jiku_err *err);
 int plesk_wp_update(struct jiku_op *op, struct jiku_err *err);
+int plesk_wp_users(struct jiku_op *op, struct jiku_err *err);
 
 #endif

@@ -14,6 +14,15 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # simlib
 from simlib.state import atomic_write  # noqa: E402,F401
 
+
+class CliError(Exception):
+    """A wp-cli failure (wordpress.py, wpusers.py): its message (for stderr) and exit code."""
+
+    def __init__(self, message, code=1):
+        super().__init__(message)
+        self.code = code
+
+
 LINE_RE = re.compile(r"^(?:CREATE TABLE|INSERT INTO) `([^`]+)`")
 
 

@@ -778,6 +778,85 @@ class WptUpdates(unittest.TestCase):
         self.assertEqual(wpcli(CP, site, "core version")[1], "6.5.2\n")
 
 
+class WptUsers(unittest.TestCase):
+    """wp-cli's user commands through `--wp-cli` on both panels (README.md, "Users"): the
+    seeded administrator, create with its refusals, the mails in the outbox, set-role,
+    reset-password, delete with and without --reassign; each test puts its site back."""
+
+    def test_users_on_both_panels(self):
+        for inst, url, state in ((CP, "https://low.example", ("usr", "local", "cpanel",
+                                                             "3rdparty", "wp-toolkit", "var")),
+                                 (PL, "https://resold.example", ("usr", "local", "psa", "var",
+                                                                "modules", "wp-toolkit"))):
+            site = by_url(jlist(inst), url)
+            copy = SiteCopy(inst, site)
+            self.addCleanup(copy.restore)
+            outbox = inst.root(*state, "outbox")
+            before = set(os.listdir(outbox)) if os.path.isdir(outbox) else set()
+            host = url.split("/")[2]
+            fields = "user list --fields=ID,user_login,user_email,roles --format=json"
+            self.assertEqual(wpcli_json(inst, site, fields), [
+                {"ID": 1, "user_login": "admin", "user_email": "admin@" + host,
+                 "roles": "administrator"}])
+            rc, out, err = wpcli(inst, site, "user create bob bob@%s --role=editor "
+                                 "--send-email --porcelain" % host)
+            self.assertEqual((rc, out), (0, "2\n"), err)
+            for words, msg in (
+                    ("user create bob x@%s" % host,
+                     "Error: The 'bob' username is already registered."),
+                    ("user create carl bob@%s" % host,
+                     "Error: Sorry, that email address is already used!"),
+                    ("user create carl carl@%s --role=king" % host,
+                     "Error: Role doesn't exist: king"),
+                    ("user create carl nobody", "Error: The 'nobody' email address is invalid."),
+                    ("user set-role zed editor", "Error: Invalid user ID, email or login: 'zed'"),
+                    ("user set-role bob king", "Error: Role doesn't exist: king")):
+                rc, out, err = wpcli(inst, site, words)
+                self.assertEqual((rc, err), (1, msg + "\n"), words)
+            # without --porcelain wp-cli shows the password it made up
+            rc, out, err = wpcli(inst, site, "user create dora dora@%s" % host)
+            self.assertRegex(out, r"^Success: Created user 3\.\nPassword: \S+\n$")
+            mails = {}
+            for name in sorted(set(os.listdir(outbox)) - before):
+                with open(os.path.join(outbox, name)) as f:
+                    head, _, body = f.read().partition("\n\n")
+                mails[head.splitlines()[0]] = (head.splitlines()[1], body)
+            self.assertEqual(sorted(mails), ["To: admin@" + host, "To: bob@" + host])
+            subject, body = mails["To: bob@" + host]
+            self.assertTrue(subject.startswith("Subject: [") and subject.endswith("Login Details"))
+            self.assertRegex(body, r"To set your password, visit the following address:\n\n"
+                             r"%s/wp-login\.php\?action=rp&key=\w+&login=bob\n"
+                             % re.escape(url))
+            self.assertEqual(wpcli(inst, site, "user set-role 2 author")[1],
+                             "Success: Added bob (2) to %s as author.\n" % url)
+            self.assertEqual(wpcli(inst, site, "user get bob --field=roles")[1], "author\n")
+            seen = set(os.listdir(outbox))
+            rc, out, err = wpcli(inst, site, "user reset-password 2")
+            self.assertEqual(out, "Reset password for bob.\nSuccess: Password reset for 1 "
+                             "user.\n")
+            (new,) = set(os.listdir(outbox)) - seen
+            with open(os.path.join(outbox, new)) as f:
+                text = f.read()
+            self.assertIn("Subject: [", text)
+            self.assertIn("Password Changed", text)
+            self.assertNotIn("wp-login.php?action=rp", text)  # the notice has no link
+            count = "post list --author=%d --post_type=any --post_status=any --format=count"
+            self.assertEqual(wpcli(inst, site, count % 1)[1], "2\n")
+            # without --yes or --reassign wp-cli asks, reads no "y", and does nothing
+            rc, out, err = wpcli(inst, site, "user delete 1")
+            self.assertEqual((rc, out), (0, "--reassign parameter not passed. All associated "
+                                         "posts will be deleted. Proceed? [y/n] "))
+            self.assertEqual(wpcli(inst, site, "user delete 1 --reassign=2 --yes")[1],
+                             "Success: Removed user 1 from %s.\n" % url)
+            self.assertEqual(wpcli(inst, site, count % 2)[1], "2\n")
+            self.assertEqual(wpcli(inst, site, "user delete 2 --yes")[0], 0)
+            self.assertEqual(wpcli(inst, site, "post list --post_type=any --post_status=any "
+                                   "--format=count")[1], "0\n")
+            self.assertEqual(wpcli(inst, site, "user list --field=user_login")[1], "dora\n")
+            self.assertEqual(json.loads(wpcli(inst, site, "user get dora --format=json")[1])
+                             ["ID"], "3")
+
+
 class WebListener(unittest.TestCase):
     """The panels' sites over HTTPS (README.md, "The sites over HTTPS")."""
 

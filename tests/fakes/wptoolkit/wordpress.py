@@ -17,6 +17,7 @@ import sys
 import time
 
 import sitedb
+import wpusers
 
 CORE_VERSION = "6.5.2"
 PLUGINS = (("akismet", "Akismet Anti-spam: Spam Protection", "5.3.1"),
@@ -53,12 +54,7 @@ NOT_FOUND = ("<!DOCTYPE html>\n<html><head><title>Page not found</title></head><
 MAINTENANCE_SECONDS = 600  # wp_is_maintenance_mode(): a .maintenance older than this is ignored
 
 
-class CliError(Exception):
-    """A wp-cli failure: its message (for stderr) and exit code."""
-
-    def __init__(self, message, code=1):
-        super().__init__(message)
-        self.code = code
+CliError = sitedb.CliError
 
 
 def unsql(s):
@@ -142,16 +138,21 @@ def make_site(full, dbpath, db_name, url, title, email):
           "(7,'template','twentytwentyfour','yes')", "(8,'stylesheet','twentytwentyfour','yes')",
           "(9,'db_version','%d','yes')" % db_version_of(CORE_VERSION)]),
         ("posts", "(`ID` int, `post_title` text, `post_content` longtext, `post_status` "
-                  "varchar(20), `post_type` varchar(20))",
-         ["(1,'Hello world!',%s,'publish','post')" % q("Welcome to %s. This is your first post."
-                                                       % title),
-          "(2,'Sample Page','This is an example page.','publish','page')"]),
+                  "varchar(20), `post_type` varchar(20), `post_author` int)",
+         ["(1,'Hello world!',%s,'publish','post',1)" % q("Welcome to %s. This is your first "
+                                                         "post." % title),
+          "(2,'Sample Page','This is an example page.','publish','page',1)"]),
         ("postmeta", "(`meta_id` int, `post_id` int, `meta_key` varchar(255), `meta_value` "
                      "longtext)", ["(1,2,'_wp_page_template','default')"]),
-        ("users", "(`ID` int, `user_login` varchar(60), `user_email` varchar(100))",
-         ["(1,'admin',%s)" % q(email)]),
+        ("users", "(`ID` int, `user_login` varchar(60), `user_email` varchar(100), "
+                  "`user_pass` varchar(255), `display_name` varchar(250), `user_registered` "
+                  "datetime)",
+         ["(1,'admin',%s,%s,'admin','2026-01-01 00:00:00')" % (
+             q(email), q(wpusers.pass_hash("simulator-admin")))]),
         ("usermeta", "(`umeta_id` int, `user_id` int, `meta_key` varchar(255), `meta_value` "
-                     "longtext)", ["(1,1,'nickname','admin')"]),
+                     "longtext)", ["(1,1,'nickname','admin')",
+                                   "(2,1,'wp_capabilities',%s)" % q(wpusers.capabilities(
+                                       ["administrator"]))]),
         ("comments", "(`comment_ID` int, `comment_post_ID` int, `comment_author` tinytext, "
                      "`comment_content` text)",
          ["(1,1,'A WordPress Commenter','Hi, this is a comment.')"]),
@@ -387,14 +388,16 @@ def format_items(items, fields, fmt):
 
 
 class WpCli:
-    """The wp-cli commands of README.md's "Updates" table on the site in full.  Files are
+    """The wp-cli commands of README.md's "Updates" and "Users" tables on the site in full
+    (users: wpusers.py, mails into the directory outbox).  Files are
     written through as_owner(fn) (wp-cli runs as the site's owner); pause() is the short time
     an update takes; fault: the faults.json entry for this call ({} when none)."""
 
     UPDATE_FIELDS = ("name", "old_version", "new_version", "status")
     LIST_FIELDS = ("name", "status", "update", "version", "update_version", "auto_update")
 
-    def __init__(self, full, dbpath, prefix, repo_path, as_owner, pause, fault):
+    def __init__(self, full, dbpath, prefix, repo_path, as_owner, pause, fault, outbox):
+        self.outbox = outbox
         self.full = full
         self.dbpath = dbpath
         self.prefix = prefix
@@ -415,7 +418,8 @@ class WpCli:
         if pos[:1] == ["eval"]:
             fn = self.eval
         if fn is None:
-            return None
+            users = wpusers.Users(self.dbpath, self.prefix, options_of(self.dbpath), self.outbox)
+            return 0 if wpusers.run(users, pos, assoc, format_items) else None
         fn(pos, assoc)
         return 0
 

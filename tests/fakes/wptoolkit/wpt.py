@@ -650,7 +650,8 @@ class Run:
             return 0
         cli = wordpress.WpCli(inst["fullPath"], dbpath, cfg["prefix"], self.w.repo_path(),
                               lambda fn: self.as_site_owner(inst, fn),
-                              lambda: self.wait(secs * UPDATE_SHARE), self.fault)
+                              lambda: self.wait(secs * UPDATE_SHARE), self.fault,
+                              os.path.join(self.w.state, "outbox"))
         try:
             rc = cli.run(words)
         except wordpress.CliError as e:
