@@ -363,6 +363,8 @@ int cpanel_soft_prune(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err);
 /* softupdate.c: one step of an update (op->params->update->step). */
 int cpanel_soft_update(struct jiku_op *op, struct jiku_err *err);
+/* softusers.c: one request on the users of a Nextcloud (op->params->login). */
+int cpanel_soft_users(struct jiku_op *op, struct jiku_err *err);
 
 /* ---- wordpress.c: the actions on `wordpress` targets (plugins/common/wpt.h) ------------ */
 
