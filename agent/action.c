@@ -68,6 +68,11 @@ static const struct verb_rule {
     bool updates; /* the update flow (run_update): its safety snapshot only when one is pending */
     bool makes;   /* makes an artifact of KIND */
     enum jiku_artifact_kind kind;
+    /*
+     * Mail accounts and application users: one request (ARGS.login) whose list reads only, so
+     * it takes no target lock, and whose items are printed as JSON lines of this type.
+     */
+    const char *logins;
 } verb_rules[JIKU_VERB_COUNT] = {
     [JIKU_VERB_SNAPSHOT] = {.makes = true, .kind = JIKU_ARTIFACT_SNAPSHOT},
     [JIKU_VERB_BACKUP] = {.makes = true, .kind = JIKU_ARTIFACT_BACKUP},
@@ -75,6 +80,8 @@ static const struct verb_rule {
     [JIKU_VERB_PROMOTE] = {.safety = true},
     [JIKU_VERB_PRUNE] = {.removes = true, .step = true},
     [JIKU_VERB_UPDATE] = {.safety = true, .dry_run_asks = true, .updates = true},
+    [JIKU_VERB_MAIL] = {.logins = "mail-account"},
+    [JIKU_VERB_USERS] = {.logins = "user"},
 };
 
 /* What --staged runs besides the update itself, each decided by its own policy action. */
@@ -253,6 +260,8 @@ report_init(struct jiku_action *act)
     rep->target = act->target->info.id;
     rep->action = jiku_verb_name(act->verb); /* the policy action, once decided */
     rep->status = "skipped";
+    rep->request = act->args.request;
+    rep->login_type = verb_rules[act->verb].logins;
 }
 
 /* The plugin's parameters for the command's own action (not for a safety snapshot). */
@@ -270,6 +279,7 @@ action_params(const struct prepared *p, const char *operation_id, struct jiku_op
         .as_user = act->args.as_user,
         .operation_id = operation_id,
         .keep_paths = (const char *const *)p->keep_paths,
+        .login = verb_rules[act->verb].logins != NULL ? &act->args.login : NULL,
     };
 }
 
@@ -425,6 +435,7 @@ jiku_op_result_release(struct jiku_op_result *res)
     }
     free(res->inventory);
     jiku_update_items_free(res->updates, res->n_updates);
+    jiku_login_items_free(res->logins, res->n_logins);
     memset(res, 0, sizeof(*res));
 }
 
@@ -622,6 +633,16 @@ call_plugin(struct prepared *p, jiku_action_fn fn, const struct jiku_update_para
         rep->n_updates = result.n_updates;
         result.updates = NULL;
         result.n_updates = 0;
+    }
+    for (size_t i = 0; r == 0 && i < result.n_logins; i++)
+        if (result.logins == NULL || result.logins[i].name == NULL)
+            r = jiku_err_set(err, JIKU_E_PLUGIN, "plugin %s listed a login without a name",
+                             p->plugin->desc.name);
+    if (r == 0 && result.n_logins > 0) {
+        rep->logins = result.logins;
+        rep->n_logins = result.n_logins;
+        result.logins = NULL;
+        result.n_logins = 0;
     }
     jiku_op_result_release(&result);
     return r;
@@ -932,8 +953,12 @@ execute(struct prepared *p, struct jiku_err *err)
         opid = name.data;
     }
 
-    /* A dry run reads only: no lock, no safety snapshot.  A removal works under its hold. */
+    /*
+     * A dry run reads only: no lock, no safety snapshot; nor does a list of mail accounts or
+     * users.  A removal works under its hold.
+     */
     if (!ctx->dry_run && !rule->removes &&
+        !(rule->logins != NULL && act->args.login.op == JIKU_LOGIN_LIST) &&
         ((r = jiku_lock_target(ctx->cfg->state_dir, act->target, ctx->lock_wait, &lock, err)) !=
              0 ||
          (r = drop_stale_pending(ctx, act->target, err)) != 0))
@@ -1024,8 +1049,12 @@ finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_er
                                                                         : "failed";
     if (p->op_id == 0)
         return; /* a dry run's decision, or no row could be begun (logged) */
-    /* An update's record names each component with its versions, and what became of it. */
-    if (jiku_buf_adds(&reason, rep->error != NULL ? rep->error : "ok") != 0)
+    /*
+     * A request's record names it ("add info@example.com"); an update's names each component
+     * with its versions, and what became of it.
+     */
+    if (jiku_buf_adds(&reason, rep->error != NULL ? rep->error : "ok") != 0 ||
+        (rep->request != NULL && jiku_buf_addf(&reason, "; %s", rep->request) != 0))
         log_error("out of memory");
     for (size_t i = 0; i < rep->n_updates; i++)
         if (jiku_buf_addf(&reason, "%s %s %s %s -> %s", i == 0 ? ";" : ",",

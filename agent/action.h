@@ -27,6 +27,9 @@ struct jiku_action_args {
     /* update: the components --only keeps (JIKU_UPDATE_BIT()s; 0: all), and --staged */
     unsigned only;
     bool staged;
+    /* mail and users: the request, and how it reads in reports and the audit ("add NAME") */
+    struct jiku_login_params login;
+    const char *request;
 };
 
 struct jiku_action {

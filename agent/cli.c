@@ -68,6 +68,33 @@ static const struct jiku_cmd_option update_opts[] = {
      "update and check the staging copy first, then promote it"},
     {{NULL, 0, NULL, 0}, NULL, NULL},
 };
+/* mail and users share them; each request refuses what is not its own (cmd_logins.c) */
+static const struct jiku_cmd_option login_opts[] = {
+    {{"password-file", required_argument, NULL, 'p'},
+     "FILE",
+     "add, passwd: the new password, one line of a 0600 file"},
+    {{"generate", no_argument, NULL, 'g'},
+     NULL,
+     "add, passwd: a new random password, shown once on the terminal"},
+    {{"password-out", required_argument, NULL, 'o'},
+     "FILE",
+     "with --generate: write the password into this new 0600 file instead"},
+    {{"quota", required_argument, NULL, 'Q'}, "MiB|unlimited", "mail add: the mailbox's quota"},
+    {{"email", required_argument, NULL, 'E'}, "E", "users add: the person's address"},
+    {{"role", required_argument, NULL, 'r'}, "R", "users add, role: the role (WordPress)"},
+    {{"group", required_argument, NULL, 'G'}, "G", "users add, role: a group (Nextcloud)"},
+    {{"reassign", required_argument, NULL, 'R'},
+     "LOGIN",
+     "users remove: who gets the user's content (WordPress)"},
+    {{"disabled", no_argument, NULL, 'D'},
+     NULL,
+     "users add: create the user disabled, with no password (Nextcloud)"},
+    {{"delete", no_argument, NULL, 'X'},
+     NULL,
+     "users remove: delete the user, not only disable (Nextcloud)"},
+    {{"yes", no_argument, NULL, 'y'}, NULL, "remove: confirm without asking"},
+    {{NULL, 0, NULL, 0}, NULL, NULL},
+};
 static const struct jiku_cmd_option customer_opts[] = {
     {{"customer", required_argument, NULL, 'C'}, "C", "only the artifacts of customer C's targets"},
     {{NULL, 0, NULL, 0}, NULL, NULL},
@@ -129,6 +156,16 @@ static const struct jiku_command commands[] = {
     {"update", jiku_cmd_update, NEED_ACTIONS, "", update_opts, 1, -1,
      "update TARGET... [--check] [--only core|plugins|themes|app] [--staged]",
      "safety snapshot, update, health check; the snapshot restored if the check fails", 'k'},
+    {"mail", jiku_cmd_logins, NEED_ACTIONS, "y", login_opts, 2, 3,
+     "mail (list TARGET | add TARGET ADDRESS [--quota MiB] PASSWORD | passwd TARGET ADDRESS "
+     "PASSWORD | remove TARGET ADDRESS [--yes]); PASSWORD: --password-file F | --generate "
+     "[--password-out F]",
+     "the e-mail accounts of an account or subscription target", 0},
+    {"users", jiku_cmd_logins, NEED_ACTIONS, "y", login_opts, 2, 3,
+     "users (list TARGET | add TARGET LOGIN [--email E] [--role R | --group G] [PASSWORD | "
+     "--disabled] | passwd TARGET LOGIN [PASSWORD] | role TARGET LOGIN (--role R | --group G) | "
+     "remove TARGET LOGIN [--reassign LOGIN | --delete] [--yes])",
+     "the users of a WordPress or Nextcloud target", 0},
     {"list", jiku_cmd_list, JIKU_NEED_CATALOG, "", customer_opts, 0, 1,
      "list [TARGET | --customer C]", "artifacts in the catalog, newest first", 0},
     {"prune", jiku_cmd_prune, NEED_ACTIONS, "", all_opts, 0, -1, "prune (TARGET... | --all)",

@@ -79,6 +79,15 @@ int jiku_cmd_fail(struct jiku_session *ctx, const struct jiku_err *err);
 int jiku_cmd_usage(struct jiku_session *ctx, const struct jiku_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * What the commands that act on targets share (cmd_ops.c).  The target named ID into *OUT, or
+ * its usage error or failure printed and returned.  Whether to go on with WHAT ("roll back"):
+ * --yes or a dry run say so, else a person at a terminal, asked with NOTE; never without one.
+ */
+int jiku_cmd_target(struct jiku_session *ctx, const struct jiku_cmd_args *args, const char *id,
+                    const struct jiku_target_conf **out);
+bool jiku_cmd_confirmed(struct jiku_session *ctx, bool yes, const char *what, const char *note);
+
 /* The command implementations (cmd_*.c). */
 int jiku_cmd_help(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_complete(struct jiku_session *ctx, const struct jiku_cmd_args *args);
@@ -101,6 +110,7 @@ int jiku_cmd_prune(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_verify(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_nightly(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_update(struct jiku_session *ctx, const struct jiku_cmd_args *args);
+int jiku_cmd_logins(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 int jiku_cmd_notify_failure(struct jiku_session *ctx, const struct jiku_cmd_args *args);
 
 #endif

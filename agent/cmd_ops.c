@@ -109,11 +109,14 @@ jiku_cmd_snapshot(struct jiku_session *ctx, const struct jiku_cmd_args *args)
 }
 
 /*
- * Rollback and promote replace live data: an admin at a terminal confirms; a script says
- * --yes.  Without a terminal and without --yes nothing happens.
+ * Rollback and promote replace live data, a removal of a mail account or user loses some: an
+ * admin at a terminal confirms; a script says --yes.  Without a terminal and without --yes
+ * nothing happens.
  */
-static bool
-confirmed(struct jiku_session *ctx, bool yes, const char *what)
+#define SAFETY_NOTE "A safety snapshot is taken first."
+
+bool
+jiku_cmd_confirmed(struct jiku_session *ctx, bool yes, const char *what, const char *note)
 {
     char line[16];
 
@@ -124,19 +127,20 @@ confirmed(struct jiku_session *ctx, bool yes, const char *what)
                 what);
         return false;
     }
-    fprintf(stderr, "%s? A safety snapshot is taken first. [y/N] ", what);
+    fprintf(stderr, "%s? %s [y/N] ", what, note);
     if (fgets(line, sizeof(line), stdin) == NULL)
         return false;
     return line[0] == 'y' || line[0] == 'Y';
 }
 
-static int
-one_target(struct jiku_session *ctx, const struct jiku_cmd_args *args, struct jiku_action *act)
+int
+jiku_cmd_target(struct jiku_session *ctx, const struct jiku_cmd_args *args, const char *id,
+                const struct jiku_target_conf **out)
 {
     struct jiku_err err = {0};
     int r;
 
-    if ((r = find_target(ctx, args->argv[0], &act->target, &err)) != 0) {
+    if ((r = find_target(ctx, id, out, &err)) != 0) {
         if (r == JIKU_E_USAGE)
             return jiku_cmd_usage(ctx, args->cmd, "%s", err.msg);
         return jiku_cmd_fail(ctx, &err);
@@ -166,9 +170,9 @@ jiku_cmd_rollback(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     if (exact && merge)
         return jiku_cmd_usage(ctx, args->cmd, "--exact and --merge exclude each other");
     act.args.mode = merge ? JIKU_ROLLBACK_MERGE : JIKU_ROLLBACK_EXACT;
-    if ((r = one_target(ctx, args, &act)) != 0)
+    if ((r = jiku_cmd_target(ctx, args, args->argv[0], &act.target)) != 0)
         return r;
-    if (!confirmed(ctx, yes, "roll back"))
+    if (!jiku_cmd_confirmed(ctx, yes, "roll back", SAFETY_NOTE))
         return JIKU_E_USAGE;
     return run_actions(ctx, &act, 1);
 }
@@ -194,9 +198,10 @@ jiku_cmd_appverb(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     }
     if (act.args.domain != NULL && !jiku_valid_hostname(act.args.domain))
         return jiku_cmd_usage(ctx, cmd, "invalid domain '%s'", act.args.domain);
-    if ((r = one_target(ctx, args, &act)) != 0)
+    if ((r = jiku_cmd_target(ctx, args, args->argv[0], &act.target)) != 0)
         return r;
-    if (act.verb == JIKU_VERB_PROMOTE && !confirmed(ctx, yes, "promote staging to live"))
+    if (act.verb == JIKU_VERB_PROMOTE &&
+        !jiku_cmd_confirmed(ctx, yes, "promote staging to live", SAFETY_NOTE))
         return JIKU_E_USAGE;
     return run_actions(ctx, &act, 1);
 }
@@ -226,7 +231,7 @@ jiku_cmd_clone(struct jiku_session *ctx, const struct jiku_cmd_args *args)
         return jiku_cmd_usage(ctx, cmd, "invalid domain '%s'", act.args.domain);
     if (act.args.dest_server != NULL && !jiku_valid_name(act.args.dest_server))
         return jiku_cmd_usage(ctx, cmd, "invalid server name '%s'", act.args.dest_server);
-    if ((r = one_target(ctx, args, &act)) != 0)
+    if ((r = jiku_cmd_target(ctx, args, args->argv[0], &act.target)) != 0)
         return r;
     /* --as names the copy's account on the destination, a server of the same panel. */
     if (act.args.as_user != NULL && !jiku_server_account_ok(act.target->server, act.args.as_user))

@@ -101,10 +101,10 @@ policy_show(struct jiku_session *ctx, const char *name)
                       "contact", contact, "action", d.action, "assignment",
                       jiku_assignment_name(d.assignment), "allowed", d.allowed, "performed",
                       performed, "source", d.source);
-        jiku_out_text(&ctx->out, "%-28s %-9s %-8s %s%s%s\n", d.action,
+        jiku_out_text(&ctx->out, "%-28s %-9s %-8s %s%s%s%s%s\n", d.action,
                       jiku_assignment_name(d.assignment), performed ? yesno(d.allowed) : "-",
-                      d.source, d.by_contract ? " (contract)" : "",
-                      performed ? "" : " (not performed by the agent)");
+                      d.source, d.by_contract ? " (contract)" : "", performed ? "" : " (",
+                      performed ? "" : jiku_action_unperformed(d.action), performed ? "" : ")");
     }
     r = nightly_show(ctx, c, t);
 out:
@@ -139,8 +139,7 @@ policy_explain(struct jiku_session *ctx, const char *customer, const char *actio
     jiku_out_decision(&ctx->out, &d, NULL, false);
     jiku_out_text(&ctx->out, "%s\n", d.reason);
     if (!jiku_action_executable(action))
-        jiku_out_text(&ctx->out,
-                      "note: %s is not performed by the agent (no plugin implements it)\n", action);
+        jiku_out_text(&ctx->out, "note: %s: %s\n", action, jiku_action_unperformed(action));
     return d.allowed ? 0 : JIKU_E_DENIED;
 }
 

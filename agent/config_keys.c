@@ -346,18 +346,7 @@ mail_word(const char **s, size_t *len)
 static bool
 valid_mail(const char *s, size_t len)
 {
-    const char *at = memchr(s, '@', len);
-    char domain[256];
-    size_t local;
-
-    if (at == NULL || (local = (size_t)(at - s)) == 0 || local > 64 || len - local - 1 >= 254)
-        return false;
-    for (size_t i = 0; i < local; i++)
-        if (!isalnum((unsigned char)s[i]) && strchr("!#$%&'*+-/=?^_`{|}~.", s[i]) == NULL)
-            return false;
-    memcpy(domain, at + 1, len - local - 1);
-    domain[len - local - 1] = '\0';
-    return jiku_valid_hostname(domain);
+    return jiku_valid_address_n(s, len, "!#$%&'*+-/=?^_`{|}~.");
 }
 
 static const char *

@@ -97,7 +97,19 @@ jiku_op_report_release(struct jiku_op_report *rep)
     free(rep->details);
     free(rep->warnings);
     jiku_update_items_free(rep->updates, rep->n_updates);
+    jiku_login_items_free(rep->logins, rep->n_logins);
     memset(rep, 0, sizeof(*rep));
+}
+
+void
+jiku_login_items_free(struct jiku_login_item *logins, size_t n)
+{
+    for (size_t i = 0; i < n && logins != NULL; i++) {
+        free(logins[i].name);
+        free(logins[i].email);
+        free(logins[i].roles);
+    }
+    free(logins);
 }
 
 void
@@ -141,6 +153,67 @@ out_updates(struct jiku_out *out, const struct jiku_op_report *rep)
             printf("  %-6s %-24s %s -> %s  %s\n", jiku_update_item_name(u->component),
                    name != NULL ? name : "-", from != NULL ? from : "-", to != NULL ? to : "-",
                    rep->update_state);
+        }
+        safe_fields_release(&f);
+    }
+    note_stdout();
+}
+
+/* A mail account's quota or size in MiB for the table: "512 MiB", "unlimited", "-". */
+static void
+mib_text(char *buf, size_t len, bool known, double mib)
+{
+    if (!known)
+        snprintf(buf, len, "-");
+    else if (mib < 0)
+        snprintf(buf, len, "unlimited");
+    else
+        snprintf(buf, len, "%.1f MiB", mib);
+}
+
+/*
+ * What a list of mail accounts or users found: one JSON line each, or a table.  Printed under
+ * cron too: it is what the command was asked for.
+ */
+static void
+out_logins(struct jiku_out *out, const struct jiku_op_report *rep)
+{
+    bool mail = rep->login_type != NULL && strcmp(rep->login_type, "mail-account") == 0;
+
+    if (rep->n_logins > 0 && !out->json && !out->quiet)
+        printf(mail ? "  %-40s %12s %12s  %s\n" : "  %-24s %-32s %-20s %s\n",
+               mail ? "ADDRESS" : "LOGIN", mail ? "QUOTA" : "EMAIL", mail ? "USED" : "ROLES",
+               "STATE");
+    for (size_t i = 0; i < rep->n_logins; i++) {
+        const struct jiku_login_item *l = &rep->logins[i];
+        struct safe_fields f = {0};
+        char quota[32], used[32];
+
+        if (out->json && mail) {
+            jiku_out_json(out, rep->login_type, "{s:s?, s:s, s:s, s:o, s:o, s:b}", "operation",
+                          rep->id, "target", safe(&f, rep->target, JIKU_TEXT_UTF8), "address",
+                          safe(&f, l->name, JIKU_TEXT_UTF8), "quota_mib",
+                          l->quota_mib == 0 ? json_null() : json_integer(l->quota_mib), "used_mib",
+                          l->has_used ? json_real(l->used_mib) : json_null(), "suspended",
+                          l->disabled);
+        } else if (out->json) {
+            jiku_out_json(out, rep->login_type, "{s:s?, s:s, s:s, s:s?, s:s?, s:b}", "operation",
+                          rep->id, "target", safe(&f, rep->target, JIKU_TEXT_UTF8), "login",
+                          safe(&f, l->name, JIKU_TEXT_UTF8), "email",
+                          safe(&f, l->email, JIKU_TEXT_UTF8), "roles",
+                          safe(&f, l->roles, JIKU_TEXT_UTF8), "disabled", l->disabled);
+        } else if (!out->quiet && mail) {
+            mib_text(quota, sizeof(quota), l->quota_mib != 0, (double)l->quota_mib);
+            mib_text(used, sizeof(used), l->has_used, l->used_mib);
+            printf("  %-40s %12s %12s  %s\n", safe(&f, l->name, JIKU_TEXT_FIELD), quota, used,
+                   l->disabled ? "suspended" : "active");
+        } else if (!out->quiet) {
+            const char *email = safe(&f, l->email, JIKU_TEXT_FIELD);
+            const char *roles = safe(&f, l->roles, JIKU_TEXT_FIELD);
+
+            printf("  %-24s %-32s %-20s %s\n", safe(&f, l->name, JIKU_TEXT_FIELD),
+                   email != NULL ? email : "-", roles != NULL ? roles : "-",
+                   l->disabled ? "disabled" : "active");
         }
         safe_fields_release(&f);
     }
@@ -284,7 +357,10 @@ human_operation(struct jiku_out *out, const struct jiku_op_report *rep)
             jiku_buf_addf(&lead, "%s %s: ", action, target) == 0)
             human_warnings(lead.data, rep->warnings);
     } else if (rep->error == NULL && !out->quiet) {
-        printf("%-28s %-22s %-8s %s%s%s\n", target, action, rep->status, artifact ? artifact : "-",
+        printf("%-28s %-22s %-8s %s%s%s\n", target, action, rep->status,
+               artifact != NULL       ? artifact
+               : rep->request != NULL ? rep->request
+                                      : "-",
                safety ? "  safety " : "", safety ? safety : "");
         human_warnings("  ", rep->warnings);
     }
@@ -323,13 +399,14 @@ jiku_out_operation(struct jiku_out *out, const struct jiku_op_report *rep)
         /* jansson refuses invalid UTF-8 (a message cut inside a character, a panel's bytes). */
         struct safe_fields j = {0};
 
-        jiku_out_json(out, "operation", "{s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s?, s:s?, s:s?}",
-                      "id", rep->id, "target", safe(&j, rep->target, JIKU_TEXT_UTF8), "action",
-                      rep->action, "status", rep->status, "error",
-                      safe(&j, rep->error, JIKU_TEXT_UTF8), "exit_code",
-                      strcmp(rep->status, "ok") == 0 ? 0 : code, "duration_ms",
-                      (json_int_t)rep->duration_ms, "artifact", rep->artifact, "safety_artifact",
-                      rep->safety_artifact, "warnings", safe(&j, rep->warnings, JIKU_TEXT_UTF8));
+        jiku_out_json(
+            out, "operation", "{s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s?, s:s?, s:s?, s:s?}", "id",
+            rep->id, "target", safe(&j, rep->target, JIKU_TEXT_UTF8), "action", rep->action,
+            "status", rep->status, "error", safe(&j, rep->error, JIKU_TEXT_UTF8), "exit_code",
+            strcmp(rep->status, "ok") == 0 ? 0 : code, "duration_ms", (json_int_t)rep->duration_ms,
+            "artifact", rep->artifact, "safety_artifact", rep->safety_artifact, "warnings",
+            safe(&j, rep->warnings, JIKU_TEXT_UTF8), "request",
+            safe(&j, rep->request, JIKU_TEXT_UTF8));
         safe_fields_release(&j);
     }
     if (rep->error != NULL) {
@@ -346,6 +423,7 @@ jiku_out_operation(struct jiku_out *out, const struct jiku_op_report *rep)
     if (!out->json)
         human_operation(out, rep);
     out_updates(out, rep);
+    out_logins(out, rep);
 }
 
 void

@@ -45,11 +45,18 @@ struct jiku_op_report {
     struct jiku_update_item *updates;
     size_t n_updates;
     const char *update_state; /* pending | updated | rolled-back | not-applied | failed */
+    /* mail and users: the request ("add info@example.com"), and what a list found */
+    const char *request;
+    const char *login_type; /* "mail-account" | "user": the JSON lines' type */
+    struct jiku_login_item *logins;
+    size_t n_logins;
 };
 
 void jiku_op_report_release(struct jiku_op_report *rep);
 /* Free the N update items UPDATES (and their strings), as plugins fill them. */
 void jiku_update_items_free(struct jiku_update_item *updates, size_t n);
+/* Free the N login items LOGINS (and their strings), as plugins fill them. */
+void jiku_login_items_free(struct jiku_login_item *logins, size_t n);
 /* REP ended with STATUS (< 0): "denied", "interrupted" or "failed", with MSG as its error. */
 void jiku_op_report_fail(struct jiku_op_report *rep, int status, const char *msg);
 

@@ -240,12 +240,13 @@ html_customer(const struct jiku_report *r, const struct jiku_report_customer *rc
     for (size_t i = 0; e == 0 && i < JIKU_N_ACTIONS; i++) {
         const struct jiku_decision *d = &rc->matrix[i];
 
-        e = put(out, "<tr><td>%s</td><td>%s</td><td>%e%s%s</td></tr>\n", d->action,
+        const char *unperformed = jiku_action_unperformed(d->action);
+
+        e = put(out, "<tr><td>%s</td><td>%s</td><td>%e%s%s%s%s</td></tr>\n", d->action,
                 jiku_report_by(d), jiku_report_source_base(d),
                 d->by_contract ? " <span class=\"sub\">(contract)</span>" : "",
-                jiku_action_executable(d->action)
-                    ? ""
-                    : " <span class=\"sub\">not performed by the agent</span>");
+                unperformed != NULL ? " <span class=\"sub\">" : "",
+                unperformed != NULL ? unperformed : "", unperformed != NULL ? "</span>" : "");
     }
     return e == 0 ? put(out, "</tbody></table></details>\n</section>\n") : e;
 }

@@ -184,9 +184,11 @@ text_target(struct jiku_buf *out, const struct jiku_report_target *t, time_t now
 static int
 source_note(const struct jiku_decision *d, struct jiku_buf *b)
 {
-    return jiku_buf_addf(
-               b, "%s%s%s", jiku_report_source_base(d), d->by_contract ? " (contract)" : "",
-               jiku_action_executable(d->action) ? "" : ", not performed by the agent") != 0
+    const char *unperformed = jiku_action_unperformed(d->action);
+
+    return jiku_buf_addf(b, "%s%s%s%s", jiku_report_source_base(d),
+                         d->by_contract ? " (contract)" : "", unperformed != NULL ? ", " : "",
+                         unperformed != NULL ? unperformed : "") != 0
                ? JIKU_E_NOMEM
                : 0;
 }

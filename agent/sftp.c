@@ -348,7 +348,8 @@ remove_remote(struct ssh_conn *c, LIBSSH2_SFTP_HANDLE *h, const char *path)
         bool sent;
 
         rc = jiku_buf_adds(&cmd, "rm -f -- ") != 0 || jiku_buf_add_shell_word(&cmd, path) != 0 ||
-                     ssh_run(c, cmd.data, NULL, 4096, jiku_now_ms() + 5000, &res, &sent, NULL) != 0 ||
+                     ssh_run(c, cmd.data, NULL, 4096, jiku_now_ms() + 5000, &res, &sent, NULL) !=
+                         0 ||
                      res.exit_status != 0
                  ? -1
                  : 0;

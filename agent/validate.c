@@ -43,6 +43,56 @@ jiku_valid_name(const char *s)
     return s != NULL && valid_name_n(s, strlen(s));
 }
 
+/* S is [A-Za-z0-9][A-Za-z0-9EXTRA]{0,MAX-1}. */
+static bool
+valid_word(const char *s, size_t max, const char *extra)
+{
+    size_t len;
+
+    if (s == NULL || (len = strlen(s)) == 0 || len > max || !is_alnum((unsigned char)s[0]))
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!is_alnum((unsigned char)s[i]) && strchr(extra, s[i]) == NULL)
+            return false;
+    return true;
+}
+
+bool
+jiku_valid_address_n(const char *s, size_t len, const char *local_extra)
+{
+    const char *at = memchr(s, '@', len);
+    char domain[256];
+    size_t local;
+
+    if (at == NULL || (local = (size_t)(at - s)) == 0 || local > 64 || len - local - 1 >= 254)
+        return false;
+    for (size_t i = 0; i < local; i++)
+        if (!is_alnum((unsigned char)s[i]) && (s[i] == '\0' || strchr(local_extra, s[i]) == NULL))
+            return false;
+    memcpy(domain, at + 1, len - local - 1);
+    domain[len - local - 1] = '\0';
+    return jiku_valid_hostname(domain);
+}
+
+bool
+jiku_valid_mailbox(const char *s)
+{
+    return s != NULL && is_alnum((unsigned char)s[0]) && strstr(s, "..") == NULL &&
+           jiku_valid_address_n(s, strlen(s), "._+-");
+}
+
+bool
+jiku_valid_login(const char *s)
+{
+    return valid_word(s, 60, "._@+-");
+}
+
+bool
+jiku_valid_role(const char *s)
+{
+    return valid_word(s, 64, "._-");
+}
+
 bool
 jiku_valid_target_id(const char *s)
 {

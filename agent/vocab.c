@@ -49,6 +49,12 @@ static const struct {
     int area;            /* the actions that govern it: AREA_SERVER or AREA_APPLICATION */
     bool default_tables; /* promote_db = default names a table set of its (WP Toolkit's) */
     unsigned updates;    /* the components an update may touch (JIKU_UPDATE_BIT) */
+    /*
+     * Its application's users get their password from the agent and belong to groups
+     * (Nextcloud); otherwise they set their own through the application's reset mail and
+     * have a role (WordPress).
+     */
+    bool user_passwords;
 } kinds[JIKU_KIND_COUNT] = {
     [JIKU_KIND_ACCOUNT] = {AREA_SERVER, false, 0},
     [JIKU_KIND_SUBSCRIPTION] = {AREA_SERVER, false, 0},
@@ -56,7 +62,7 @@ static const struct {
                              JIKU_UPDATE_BIT(JIKU_UPDATE_CORE) |
                                  JIKU_UPDATE_BIT(JIKU_UPDATE_PLUGINS) |
                                  JIKU_UPDATE_BIT(JIKU_UPDATE_THEMES)},
-    [JIKU_KIND_SOFTACULOUS] = {AREA_APPLICATION, false, JIKU_UPDATE_BIT(JIKU_UPDATE_APP)},
+    [JIKU_KIND_SOFTACULOUS] = {AREA_APPLICATION, false, JIKU_UPDATE_BIT(JIKU_UPDATE_APP), true},
 };
 
 const char *const jiku_update_component_names[JIKU_UPDATE_COMPONENT_COUNT + 1] = {
@@ -146,6 +152,17 @@ jiku_action_hint(const char *action, struct jiku_buf *out)
     return r;
 }
 
+const char *
+jiku_action_unperformed(const char *action)
+{
+    if (action == NULL || jiku_action_executable(action))
+        return NULL;
+    /* VoIP telephones: no panel the agent serves has them; who answers for them is settled */
+    if (strcmp(action, "application.phones") == 0)
+        return "policy only: no panel serves telephones";
+    return "not performed by the agent";
+}
+
 bool
 jiku_action_executable(const char *action)
 {
@@ -175,6 +192,12 @@ bool
 jiku_kind_default_tables(enum jiku_target_kind kind)
 {
     return (int)kind >= 0 && kind < JIKU_KIND_COUNT && kinds[kind].default_tables;
+}
+
+bool
+jiku_kind_user_passwords(enum jiku_target_kind kind)
+{
+    return (int)kind >= 0 && kind < JIKU_KIND_COUNT && kinds[kind].user_passwords;
 }
 
 const char *

@@ -27,6 +27,11 @@ const char *jiku_kind_name(enum jiku_target_kind kind);
 bool jiku_kind_is_application(enum jiku_target_kind kind);
 /* Whether promote_db = default (the application's default tables) means anything for KIND. */
 bool jiku_kind_default_tables(enum jiku_target_kind kind);
+/*
+ * Whether the users of KIND's application get a password from the agent and belong to groups
+ * (`users add --password-file`, `--group`); else they set their own and have a role.
+ */
+bool jiku_kind_user_passwords(enum jiku_target_kind kind);
 
 /* "core", "plugins", "themes", "app" in enum jiku_update_component order, NULL-terminated. */
 extern const char *const jiku_update_component_names[];
@@ -50,6 +55,11 @@ bool jiku_action_known(const char *action);
 int jiku_action_hint(const char *action, struct jiku_buf *out);
 /* Implemented by some plugin today; the others are "not implemented by any plugin". */
 bool jiku_action_executable(const char *action);
+/*
+ * Why the agent never performs ACTION, for people ("not performed by the agent"; telephones
+ * are served by no panel at all), or NULL when some plugin performs it.  Static.
+ */
+const char *jiku_action_unperformed(const char *action);
 /* "server.snapshot" for (SNAPSHOT, ACCOUNT), "application.snapshot" for (SNAPSHOT, WORDPRESS);
  * unstage → *.stage.  Static string, or NULL when the verb needs no assignment (probe, verify),
  * does not apply to the kind (stage/unstage/promote of an account), or is prune: pruning is

@@ -170,6 +170,11 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
     complete_line report --format html --cu && [ "$(cat "$T/out")" = --customer ] ||
         fail "report --format html --cu: $(cat "$T/out")"
     complete_line --json lis && [ "$(cat "$T/out")" = list ] || fail "--json lis: $(cat "$T/out")"
+    complete_line users r && [ "$(cat "$T/out")" = "role
+remove" ] || fail "users r: $(cat "$T/out")"
+    complete_line mail add --quota 5 '' && has out acme/shop
+    complete_line mail passwd acme/shop info@acme.example --gen &&
+        [ "$(cat "$T/out")" = --generate ] || fail "mail ... --gen: $(cat "$T/out")"
 else
     fail "bash-completion is not installed (scripts/deps.sh)"
 fi

@@ -225,6 +225,35 @@ add_update(struct jiku_buf *line, const struct jiku_update_params *u)
                   or_dash(u->health_text), u->health_timeout, u->web_port);
 }
 
+static void hex(const unsigned char *d, unsigned n, char *out);
+
+static const char *const login_ops[] = {
+    [JIKU_LOGIN_LIST] = "list",     [JIKU_LOGIN_ADD] = "add",   [JIKU_LOGIN_PASSWD] = "passwd",
+    [JIKU_LOGIN_REMOVE] = "remove", [JIKU_LOGIN_ROLE] = "role",
+};
+
+/*
+ * What a mail or users request was given, for its log line: the password only as its SHA-256,
+ * which a test compares with the file it gave or the one --password-out wrote.
+ */
+static void
+add_login(struct jiku_buf *line, const struct jiku_login_params *l)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    char pw[2 * EVP_MAX_MD_SIZE + 1] = "-";
+    unsigned n;
+
+    if (l->password != NULL &&
+        (EVP_Digest(l->password, strlen(l->password), d, &n, EVP_sha256(), NULL) != 1 || n != 32))
+        snprintf(pw, sizeof(pw), "?");
+    else if (l->password != NULL)
+        hex(d, n, pw);
+    jiku_buf_addf(line, " %s password=%s quota=%ld email=%s role=%s group=%s reassign=%s%s%s",
+                  or_dash(l->name), pw, l->quota_mib, or_dash(l->email), or_dash(l->role),
+                  or_dash(l->group), or_dash(l->reassign), l->disabled ? " disabled" : "",
+                  l->delete ? " delete" : "");
+}
+
 /* Append OP's line for VERB of ARTIFACT to $JIKU_RECORDER_LOG, when it is set. */
 static int
 append_line(const struct jiku_op *op, const char *verb, const char *artifact, struct jiku_err *err)
@@ -242,6 +271,8 @@ append_line(const struct jiku_op *op, const char *verb, const char *artifact, st
         jiku_buf_adds(&line, " merge");
     if (op->params != NULL && op->params->update != NULL)
         add_update(&line, op->params->update);
+    if (op->params != NULL && op->params->login != NULL)
+        add_login(&line, op->params->login);
     if (op->params != NULL && op->params->dry_run)
         jiku_buf_adds(&line, " dry-run");
     if (jiku_buf_addch(&line, '\n') != 0) {
@@ -516,6 +547,39 @@ recorder_update(struct jiku_op *op, struct jiku_err *err)
     return record(op, "update", update_steps[u->step], err);
 }
 
+/*
+ * Mail accounts of accounts and users of WordPress instances: each request is recorded as
+ * "mail TARGET OP NAME password=SHA256|- quota=Q email=E role=R group=G reassign=L[ disabled]
+ * [ delete]"; "mail:add" in $JIKU_RECORDER_FAIL names that request.  A list finds two.
+ */
+static int
+recorder_logins(struct jiku_op *op, struct jiku_err *err)
+{
+    const struct jiku_login_params *l = op->params != NULL ? op->params->login : NULL;
+    bool mail = op->target->kind == JIKU_KIND_ACCOUNT;
+    struct jiku_login_item *it;
+    int r;
+
+    if (l == NULL || (unsigned)l->op >= sizeof(login_ops) / sizeof(login_ops[0]))
+        return jiku_err_set(err, JIKU_E_INVAL, "recorder: a login request without a known op");
+    if ((r = record(op, mail ? "mail" : "users", login_ops[l->op], err)) != 0 ||
+        l->op != JIKU_LOGIN_LIST)
+        return r;
+    if ((it = op->result->logins = calloc(2, sizeof(*it))) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    op->result->n_logins = 2;
+    it[0] = (struct jiku_login_item){.name = strdup(mail ? "info@example.com" : "admin"),
+                                     .email = mail ? NULL : strdup("admin@example.com"),
+                                     .roles = mail ? NULL : strdup("administrator"),
+                                     .quota_mib = mail ? 512 : 0,
+                                     .has_used = mail,
+                                     .used_mib = 1.5};
+    it[1] = (struct jiku_login_item){.name = strdup(mail ? "old@example.com" : "a\x1b[31mb"),
+                                     .quota_mib = mail ? JIKU_QUOTA_UNLIMITED : 0,
+                                     .disabled = true};
+    return 0;
+}
+
 #define RECORDER_KIND(kind)                                                                        \
     {JIKU_VERB_PROBE, kind, recorder_probe}, {JIKU_VERB_SNAPSHOT, kind, recorder_snapshot},        \
         {JIKU_VERB_BACKUP, kind, recorder_backup}, {JIKU_VERB_ROLLBACK, kind, recorder_rollback},  \
@@ -530,6 +594,8 @@ static const struct jiku_plugin_action recorder_actions[] = {
     {JIKU_VERB_STAGE, JIKU_KIND_WORDPRESS, recorder_stage},
     {JIKU_VERB_PROMOTE, JIKU_KIND_WORDPRESS, recorder_promote},
     {JIKU_VERB_UPDATE, JIKU_KIND_WORDPRESS, recorder_update},
+    {JIKU_VERB_MAIL, JIKU_KIND_ACCOUNT, recorder_logins},
+    {JIKU_VERB_USERS, JIKU_KIND_WORDPRESS, recorder_logins},
 };
 
 /* What a plugin's check() of an update can read ($JIKU_RECORDER_CHECK). */

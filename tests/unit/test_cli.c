@@ -104,6 +104,27 @@ Test(cli, short_forms_shown)
     }
 }
 
+/*
+ * getopt hands a command the value of each option it was given: a command's option whose value
+ * is also a global option's (or another of its own) would be taken for that one.
+ */
+Test(cli, option_values_unique)
+{
+    size_t n;
+    const struct jiku_command *cmds = jiku_cli_commands(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        for (const struct jiku_cmd_option *o = cmds[i].options; o != NULL && o->opt.name; o++) {
+            for (const struct jiku_cmd_option *g = jiku_cli_global_options(); g->opt.name; g++)
+                cr_assert_neq(o->opt.val, g->opt.val, "%s --%s has the value of --%s", cmds[i].name,
+                              o->opt.name, g->opt.name);
+            for (const struct jiku_cmd_option *p = cmds[i].options; p != o; p++)
+                cr_assert_neq(o->opt.val, p->opt.val, "%s: --%s and --%s share a value",
+                              cmds[i].name, o->opt.name, p->opt.name);
+        }
+    }
+}
+
 static char *
 pick(struct jiku_actor_env env)
 {
