@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,25 +151,33 @@ plug_as_owner(struct jiku_buf *cmd, const char *const *words)
     return plug_words(cmd, words);
 }
 
+/* Into CMD: SCRIPT run by `sh -c` as OWNER (NULL: root) with ARGS, fed by FEED when not NULL. */
+static int
+owner_command(struct jiku_buf *cmd, const char *owner, const char *feed, const char *script,
+              const char *const *args, struct jiku_err *err)
+{
+    const char *head[] = {"sh", "-c", script, "sh", NULL};
+    int r;
+
+    if (owner != NULL && (r = plug_owner_prelude(cmd, owner, err)) != 0)
+        return r;
+    if ((feed != NULL && (jiku_buf_adds(cmd, feed) != 0 || jiku_buf_adds(cmd, " | ") != 0)) ||
+        (owner != NULL ? plug_as_owner(cmd, head) : plug_words(cmd, head)) != 0 ||
+        plug_words(cmd, args) != 0)
+        return plug_nomem(err);
+    return 0;
+}
+
 int
 plug_run_as_owner(struct jiku_op *op, const struct jiku_server_info *server, const char *owner,
                   const char *feed, const char *script, const char *const *args, size_t max_output,
                   const char *what, struct jiku_exec_result *res, struct jiku_err *err)
 {
-    const char *head[] = {"sh", "-c", script, "sh", NULL};
     struct jiku_buf cmd = JIKU_BUF_INIT;
     int r;
 
-    if (owner != NULL && (r = plug_owner_prelude(&cmd, owner, err)) != 0)
-        goto out;
-    if ((feed != NULL && (jiku_buf_adds(&cmd, feed) != 0 || jiku_buf_adds(&cmd, " | ") != 0)) ||
-        (owner != NULL ? plug_as_owner(&cmd, head) : plug_words(&cmd, head)) != 0 ||
-        plug_words(&cmd, args) != 0) {
-        r = plug_nomem(err);
-        goto out;
-    }
-    r = plug_run(op, server, cmd.data, true, max_output, what, res, err);
-out:
+    if ((r = owner_command(&cmd, owner, feed, script, args, err)) == 0)
+        r = plug_run(op, server, cmd.data, true, max_output, what, res, err);
     jiku_buf_release(&cmd);
     return r;
 }
@@ -241,9 +250,11 @@ last_line(char *line, size_t size, const char *text)
     }
 }
 
-int
-plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,
-         size_t max_output, const char *what, struct jiku_exec_result *res, struct jiku_err *err)
+/* plug_run, with INPUT (INPUT_LEN bytes) on CMD's stdin when INPUT is not NULL. */
+static int
+run_checked(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd,
+            const void *input, size_t input_len, bool safe, size_t max_output, const char *what,
+            struct jiku_exec_result *res, struct jiku_err *err)
 {
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
     struct jiku_exec_result local = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
@@ -252,7 +263,11 @@ plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *
     int r;
 
     memset(x, 0, sizeof(*x));
-    if ((r = op->host->ssh_exec(op, srv, cmd, safe, max_output, x, err)) != 0) {
+    if (input != NULL)
+        r = op->host->ssh_exec_input(op, srv, cmd, input, input_len, safe, max_output, x, err);
+    else
+        r = op->host->ssh_exec(op, srv, cmd, safe, max_output, x, err);
+    if (r != 0) {
         jiku_err_prefix(err, "%s on '%s'", what, srv->name);
         goto out;
     }
@@ -273,6 +288,37 @@ plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *
 out:
     if (res == NULL || r != 0)
         jiku_exec_result_release(x);
+    return r;
+}
+
+int
+plug_run(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,
+         size_t max_output, const char *what, struct jiku_exec_result *res, struct jiku_err *err)
+{
+    return run_checked(op, server, cmd, NULL, 0, safe, max_output, what, res, err);
+}
+
+int
+plug_run_as_owner_input(struct jiku_op *op, const struct jiku_server_info *server,
+                        const char *owner, const char *script, const char *const *args,
+                        const void *input, size_t input_len, bool safe, size_t max_output,
+                        const char *what, struct jiku_exec_result *res, struct jiku_err *err)
+{
+    const struct jiku_host *h = op->host;
+    struct jiku_buf cmd = JIKU_BUF_INIT;
+    int r;
+
+    /* Host ABI 2.1 appended ssh_exec_input: an older core lends a table without it. */
+    if ((h->abi_version & 0xffff) < 1 ||
+        h->struct_size < offsetof(struct jiku_host, ssh_exec_input) + sizeof(h->ssh_exec_input) ||
+        h->ssh_exec_input == NULL)
+        return jiku_err_set(err, JIKU_E_ABI,
+                            "%s needs a command's stdin (host ABI 2.1), which this agent lacks",
+                            what);
+    if ((r = owner_command(&cmd, owner, NULL, script, args, err)) == 0)
+        r = run_checked(op, server, cmd.data, input != NULL ? input : "", input_len, safe,
+                        max_output, what, res, err);
+    jiku_buf_release(&cmd);
     return r;
 }
 

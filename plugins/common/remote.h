@@ -103,6 +103,17 @@ int plug_run_as_owner(struct jiku_op *op, const struct jiku_server_info *server,
                       const char *feed, const char *script, const char *const *args,
                       size_t max_output, const char *what, struct jiku_exec_result *res,
                       struct jiku_err *err);
+/*
+ * As plug_run_as_owner without FEED, INPUT_LEN bytes of INPUT written to SCRIPT's stdin
+ * (host->ssh_exec_input, host ABI 2.1): the one way a secret reaches a remote command, which
+ * reads it with `IFS= read -r VAR` — never in an argument or a command line's environment
+ * (docs/SECURITY.md).  SAFE as for ssh_exec.  JIKU_E_ABI when the core lends no
+ * ssh_exec_input.  The caller wipes INPUT.
+ */
+int plug_run_as_owner_input(struct jiku_op *op, const struct jiku_server_info *server,
+                            const char *owner, const char *script, const char *const *args,
+                            const void *input, size_t input_len, bool safe, size_t max_output,
+                            const char *what, struct jiku_exec_result *res, struct jiku_err *err);
 
 /* ---- files inside snapshot_dir ----------------------------------------------------------- */
 

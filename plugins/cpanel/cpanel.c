@@ -369,6 +369,7 @@ static const struct jiku_plugin_action cpanel_actions[] = {
     {JIKU_VERB_PRUNE, JIKU_KIND_SOFTACULOUS, cpanel_soft_prune},
     {JIKU_VERB_VERIFY, JIKU_KIND_SOFTACULOUS, cpanel_soft_verify},
     {JIKU_VERB_UPDATE, JIKU_KIND_SOFTACULOUS, cpanel_soft_update},
+    {JIKU_VERB_USERS, JIKU_KIND_SOFTACULOUS, cpanel_soft_users},
     {JIKU_VERB_PROBE, JIKU_KIND_WORDPRESS, cpanel_wp_probe},
     {JIKU_VERB_SNAPSHOT, JIKU_KIND_WORDPRESS, cpanel_wp_snapshot},
     {JIKU_VERB_BACKUP, JIKU_KIND_WORDPRESS, cpanel_wp_backup},

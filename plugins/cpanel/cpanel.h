@@ -379,6 +379,8 @@ int cpanel_soft_prune(struct jiku_op *op, struct jiku_err *err);
 int cpanel_soft_verify(struct jiku_op *op, struct jiku_err *err);
 /* softupdate.c: one step of an update (op->params->update->step). */
 int cpanel_soft_update(struct jiku_op *op, struct jiku_err *err);
+/* softusers.c: one request on the users of a Nextcloud (op->params->login). */
+int cpanel_soft_users(struct jiku_op *op, struct jiku_err *err);
 
 /* ---- mail.c: MAIL on `account` targets (UAPI Email, docs/WIRE.md §2.9) -------------- */
 

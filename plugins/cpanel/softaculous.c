@@ -106,6 +106,39 @@ cpanel_soft_check_home(struct jiku_op *op, const struct cpanel_soft_ctx *c,
     return 0;
 }
 
+int
+cpanel_soft_occ(struct jiku_op *op, const struct cpanel_soft_ctx *c,
+                const struct cpanel_soft_ins *ins, const char *script, const char *const *args,
+                const struct jiku_buf *input, const char *what, const char *why,
+                struct jiku_exec_result *res, struct jiku_err *err)
+{
+    const char *words[CPANEL_SOFT_OCC_ARGS + 2] = {ins->path, NULL};
+    size_t n = 1;
+    int r;
+
+    if (ins->path == NULL || !plug_valid_path(ins->path))
+        return jiku_err_set(err, JIKU_E_DATA,
+                            "Softaculous gives no valid directory (softpath) of installation '%s'",
+                            ins->insid);
+    for (; args != NULL && args[n - 1] != NULL; n++) {
+        if (n > CPANEL_SOFT_OCC_ARGS)
+            return jiku_err_set(err, JIKU_E_INVAL, "%s: too many arguments", what);
+        words[n] = args[n - 1];
+    }
+    words[n] = NULL;
+    if ((r = cpanel_soft_check_home(op, c, ins, err)) != 0)
+        return r;
+    if (input != NULL)
+        r = plug_run_as_owner_input(op, NULL, c->user, script, words, input->data, input->len,
+                                    false, CPANEL_SOFT_OCC_MAX, what, res, err);
+    else
+        r = plug_run_as_owner(op, NULL, c->user, NULL, script, words, CPANEL_SOFT_OCC_MAX, what,
+                              res, err);
+    if (r == JIKU_E_PANEL)
+        jiku_err_prefix(err, "%s in '%s'", why, ins->path);
+    return r;
+}
+
 /* The target's own installation, checked to lie in the account's home. */
 static int
 find_live(struct jiku_op *op, struct cpanel_soft_ctx *c, struct jiku_err *err)

@@ -1,6 +1,6 @@
 /*
- * What the Softaculous actions (softaculous.c, softstage.c, softupdate.c) share: one operation's
- * view of the account, its session and the target's installation.
+ * What the Softaculous actions (softaculous.c, softstage.c, softupdate.c, softusers.c) share: one
+ * operation's view of the account, its session and the target's installation.
  */
 #ifndef JIKU_CPANEL_SOFTACULOUS_H
 #define JIKU_CPANEL_SOFTACULOUS_H
@@ -33,6 +33,28 @@ int cpanel_soft_ins_at(struct jiku_op *op, struct cpanel_soft_ctx *c, const char
  */
 int cpanel_soft_check_home(struct jiku_op *op, const struct cpanel_soft_ctx *c,
                            const struct cpanel_soft_ins *ins, struct jiku_err *err);
+/* Largest output of one `php occ` command read: a JSON answer or a few lines. */
+#define CPANEL_SOFT_OCC_MAX ((size_t)256 << 10)
+/* Most arguments ($2…) cpanel_soft_occ passes to its script. */
+#define CPANEL_SOFT_OCC_ARGS 4
+/*
+ * SCRIPT, a `php occ …` command whose $1 is Nextcloud INS's directory and $2… ARGS
+ * (NULL-terminated, may be NULL), run there by the account's user (occ runs for the owner of
+ * config/config.php only; docs/SECURITY.md); the directory must lie in the account's home.
+ * INPUT (may be NULL) goes to SCRIPT's stdin, never repeated: a secret's one way in.  A failing
+ * occ is JIKU_E_PANEL, its message after "WHY in 'DIR'".  RES may be NULL.
+ */
+int cpanel_soft_occ(struct jiku_op *op, const struct cpanel_soft_ctx *c,
+                    const struct cpanel_soft_ins *ins, const char *script, const char *const *args,
+                    const struct jiku_buf *input, const char *what, const char *why,
+                    struct jiku_exec_result *res, struct jiku_err *err);
+/*
+ * softusers.c: the users `php occ user:list --info --output=json` printed in OUT into *ITEMS
+ * (N of them, malloc()ed with their strings, for op->result->logins).  JIKU_E_DATA for anything
+ * else, or for as many users as the list's limit (a partial list).
+ */
+int cpanel_soft_parse_users(const char *out, struct jiku_login_item **items, size_t *n,
+                            struct jiku_err *err);
 /* Start ACT (a background task) and wait for it; *SSK_OUT (may be NULL) gets its key. */
 int cpanel_soft_run_task(struct jiku_op *op, struct cpanel_soft_ctx *c, const char *act,
                          const struct cpanel_param *q, size_t nq, const struct cpanel_param *form,

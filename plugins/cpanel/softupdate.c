@@ -13,9 +13,6 @@
 #include "health.h"
 #include "softaculous.h"
 
-/* Largest output of `php occ status` read: one JSON line, and a warning or two. */
-#define OCC_MAX ((size_t)64 << 10)
-
 static void
 item_release(struct jiku_update_item *it)
 {
@@ -145,29 +142,15 @@ out:
     return r;
 }
 
-/*
- * SCRIPT, a `php occ …` command whose $1 is Nextcloud INS's directory, run there by the
- * account's user (occ runs for the owner of config/config.php only; docs/SECURITY.md); the
- * directory must lie in the account's home.  A failing occ is JIKU_E_FAILED, its message
- * after WHY.  RES may be NULL.
- */
+/* cpanel_soft_occ for the update's checks: a failing occ is a failed update, JIKU_E_FAILED. */
 static int
 occ(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct cpanel_soft_ins *ins,
     const char *script, const char *what, const char *why, struct jiku_exec_result *res,
     struct jiku_err *err)
 {
-    int r;
+    int r = cpanel_soft_occ(op, c, ins, script, NULL, NULL, what, why, res, err);
 
-    if (ins->path == NULL || !plug_valid_path(ins->path))
-        return jiku_err_set(err, JIKU_E_DATA,
-                            "Softaculous gives no valid directory (softpath) of installation '%s'",
-                            ins->insid);
-    if ((r = cpanel_soft_check_home(op, c, ins, err)) != 0)
-        return r;
-    r = plug_run_as_owner(op, NULL, c->user, NULL, script, (const char *const[]){ins->path, NULL},
-                          OCC_MAX, what, res, err);
     if (r == JIKU_E_PANEL) {
-        jiku_err_prefix(err, "%s in '%s'", why, ins->path);
         r = JIKU_E_FAILED;
         if (err != NULL)
             err->status = r;

@@ -9,8 +9,10 @@ config/config.php; a broken update leaves BREAK_MARKER in index.php (the web ent
 occ never loads it).
 
     nextcloud.py php ARGS...   the fake `php` in DIR/ssh/bin: only `php occ ...` runs
+    nextcloud.py check-password SITE_DIR UID   exit 0 when UID's password is stdin's first line
 """
 
+import hashlib
 import html
 import json
 import os
@@ -22,6 +24,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 from simlib.state import atomic_write  # noqa: E402
 
 CONFIG = os.path.join("config", "config.php")
+# The simulator's user database (Nextcloud's is in SQL): in the data directory, written by occ
+# as the installation's owner, so that restoring the files restores the users.
+USERS = os.path.join("data", ".ocsim-users.json")
+# Every `php` run, one JSON line: its argv as /proc/self/cmdline has it, its uid, the canary.
+OCC_LOG = os.path.join("data", ".ocsim-occ.log")
+SEED_ADMIN_PASSWORD = "ocsim-admin-password-0001"
+UID_CHARS = re.compile(r"^[a-zA-Z0-9 _.@\-']+$")  # lib/private/User/Manager.php (NC 28)
+PASSWORD_MIN = 10  # the password_policy app's default minimum length (INF: its admin page)
+CANARY_EXIT = 99
 BREAK_MARKER = "JIKU_SIM_BROKEN"
 OWNER_MSG = "Console has to be executed with the user that owns the file config/config.php"
 
@@ -60,6 +71,7 @@ def files(path, db, url, ver):
             % (domain, os.path.join(path, "data"), full_version(ver), db, url)),
         "data/admin/files/welcome.txt": "Welcome to Nextcloud on %s\n" % domain,
         "data/admin/files/Documents/notes.md": "# notes\nfirst version\n",
+        USERS: seed_users(),
     }
 
 
@@ -181,6 +193,257 @@ def occ_status(st, words):
                       for k, v in st.items())
 
 
+# ---- users (php occ user:*, group:adduser) -------------------------------------------------
+def hash_password(password, salt=None):
+    """A salted PBKDF2 hash, 'ocsim-pbkdf2$N$SALT$HEX' (INF: Nextcloud stores '3|$argon2id…')."""
+    salt = salt or os.urandom(8).hex()
+    n = 1000
+    dk = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt.encode(), n).hex()
+    return "ocsim-pbkdf2$%d$%s$%s" % (n, salt, dk)
+
+
+def check_password(site_dir, uid, password):
+    """True when uid of the installation in site_dir has password (for tests)."""
+    u = load_users(site_dir)["users"].get(uid)
+    if not u or not u.get("password"):
+        return False
+    _, _, salt, _ = u["password"].split("$")
+    return hash_password(password, salt) == u["password"]
+
+
+def seed_users():
+    """The users file of a new installation: the admin Softaculous made, in group admin."""
+    return json.dumps({"users": {"admin": {
+        "display_name": "admin", "email": "", "enabled": True, "groups": ["admin"],
+        "password": hash_password(SEED_ADMIN_PASSWORD, "0001")}}, "groups": ["admin"]},
+        indent=1, sort_keys=True) + "\n"
+
+
+def load_users(site_dir):
+    text = _read(site_dir, USERS)
+    return json.loads(text) if text else json.loads(seed_users())
+
+
+def save_users(site_dir, db):
+    full = os.path.join(site_dir, USERS)
+    atomic_write(full, json.dumps(db, indent=1, sort_keys=True) + "\n", 0o600)
+
+
+def _php_json(value, pretty=False):
+    """PHP's json_encode: '/' escaped as '\/', an empty array as []."""
+    text = json.dumps(value, indent=4 if pretty else None,
+                      separators=None if pretty else (",", ":"))
+    return text.replace("/", "\\/")
+
+
+class Usage(Exception):
+    """A Symfony Console refusal: its message goes to stderr, exit 1."""
+
+
+def parse_args(words, options, shorts, arguments, variadic=False):
+    """Symfony Console's ArgvInput: options {name: 'flag'|'value'|'array'}, shorts {'g':
+    'group'}, then the argument names in order ('--' ends the options).  (opts, args)."""
+    opts, args, only_args = {}, [], False
+    words = list(words)
+    while words:
+        w = words.pop(0)
+        if not only_args and w == "--":
+            only_args = True
+            continue
+        if not only_args and w.startswith("-") and len(w) > 1:
+            if w.startswith("--"):
+                name, eq, val = w[2:].partition("=")
+            else:
+                name, eq, val = shorts.get(w[1:2], "\0" + w[1:2]), bool(w[2:]), w[2:]
+            kind = options.get(name)
+            if kind is None:
+                raise Usage('The "%s" option does not exist.' % (
+                    "-" + name[1:] if name.startswith("\0") else "--" + name))
+            if kind == "flag":
+                if eq:
+                    raise Usage('The "--%s" option does not accept a value.' % name)
+                opts[name] = True
+                continue
+            if not eq:
+                val = words.pop(0) if words and not words[0].startswith("-") else None
+            if kind == "array":
+                opts.setdefault(name, []).append(val)
+            else:
+                opts[name] = val
+            continue
+        args.append(w)
+    if len(args) > len(arguments) and not variadic:
+        raise Usage('Too many arguments, expected arguments "command" %s.'
+                    % " ".join('"%s"' % a for a in arguments))
+    missing = [a for a in arguments[len(args):] if not a.endswith("?")]
+    if missing:
+        raise Usage('Not enough arguments (missing: "%s").' % '", "'.join(missing))
+    return opts, args
+
+
+def _password_from_env(opts, out):
+    """The password of --password-from-env (OC_PASS), or None after saying why not."""
+    if not opts.get("password-from-env"):
+        out.append("Interactive input or --password-from-env is needed for entering a "
+                   "password!")
+        return None
+    password = os.environ.get("OC_PASS", "")
+    if not password:
+        out.append("--password-from-env given, but OC_PASS is empty!")
+        return None
+    if len(password) < PASSWORD_MIN:
+        out.append("Password needs to be at least %d characters long." % PASSWORD_MIN)
+        return None
+    return password
+
+
+def _user_info(uid, u, site_dir):
+    """user:list --info's keys (core/Command/User/ListCommand.php)."""
+    return {"user_id": uid, "display_name": u["display_name"], "email": u["email"],
+            "cloud_id": "%s@%s" % (uid, _config_value(_read(site_dir, CONFIG),
+                                                      "overwrite.cli.url").split("/")[2]),
+            "enabled": u["enabled"], "groups": u["groups"], "quota": "none",
+            "first_seen": "never", "last_seen": "never",
+            "user_directory": os.path.join(site_dir, "data", uid), "backend": "Database"}
+
+
+def _plain(items, prefix="  - "):
+    lines = []
+    for k, v in items.items():
+        if isinstance(v, (dict, list)):
+            lines.append("%s%s:" % (prefix, k))
+            sub = v if isinstance(v, dict) else {i: x for i, x in enumerate(v)}
+            lines += _plain(sub, "  " + prefix)
+        else:
+            lines.append("%s%s: %s" % (prefix, k, json.dumps(v) if isinstance(v, bool) else v))
+    return lines
+
+
+def occ_users(site_dir, cmd, words):
+    """occ user:* and group:adduser: (exit status, stdout lines).  Messages as Nextcloud's
+    core/Command/User/*.php and Group/AddUser.php print them (Symfony's <error> on stdout)."""
+    db = load_users(site_dir)
+    users, out = db["users"], []
+    if cmd == "user:list":
+        opts, _ = parse_args(words, {"info": "flag", "disabled": "flag", "limit": "value",
+                                     "offset": "value", "output": "value"},
+                             {"i": "info", "d": "disabled", "l": "limit", "o": "offset"}, [])
+        fmt = opts.get("output") or "plain"
+        limit, offset = int(opts.get("limit") or 500), int(opts.get("offset") or 0)
+        uids = [u for u in sorted(users) if not opts.get("disabled") or not users[u]["enabled"]]
+        items = {u: (_user_info(u, users[u], site_dir) if opts.get("info")
+                     else users[u]["display_name"]) for u in uids[offset:offset + limit]}
+        if fmt == "json":
+            return 0, [_php_json(items or [])]
+        if fmt == "json_pretty":
+            return 0, [_php_json(items or [], True)]
+        return 0, _plain(items)
+    if cmd == "user:add":
+        opts, (uid,) = parse_args(words, {"password-from-env": "flag", "display-name": "value",
+                                          "group": "array"}, {"g": "group"}, ["uid"])
+        if uid in users:
+            return 1, ['The user "%s" already exists.' % uid]
+        if not UID_CHARS.match(uid):
+            return 1, ['Only the following characters are allowed in a username: "a-z", '
+                       '"A-Z", "0-9", spaces and "_.@-\'"']
+        password = _password_from_env(opts, out)
+        if password is None:
+            return 1, out
+        users[uid] = {"display_name": opts.get("display-name") or uid, "email": "",
+                      "enabled": True, "groups": [], "password": hash_password(password)}
+        out.append('The user "%s" was created successfully' % uid)
+        if opts.get("display-name"):
+            out.append('Display name set to "%s"' % opts["display-name"])
+        for g in opts.get("group") or []:
+            if g not in db["groups"]:
+                db["groups"].append(g)
+                out.append('Created group "%s"' % g)
+            users[uid]["groups"].append(g)
+            out.append('User "%s" added to group "%s"' % (uid, g))
+        save_users(site_dir, db)
+        return 0, out
+    if cmd in ("user:disable", "user:enable", "user:delete", "user:resetpassword"):
+        spec = {"password-from-env": "flag"} if cmd == "user:resetpassword" else {}
+        opts, (uid,) = parse_args(words, spec, {}, ["user" if spec else "uid"])
+        if uid not in users:  # user:delete says so and succeeds (Delete.php)
+            return (0 if cmd == "user:delete" else 1), ["User does not exist"]
+        if cmd == "user:delete":
+            del users[uid]
+            out.append("The specified user was deleted")
+        elif cmd == "user:resetpassword":
+            password = _password_from_env(opts, out)
+            if password is None:
+                return 1, [l.replace("a password", "a new password") for l in out]
+            users[uid]["password"] = hash_password(password)
+            out.append("Successfully reset password for %s" % uid)
+        else:
+            users[uid]["enabled"] = cmd == "user:enable"
+            out.append("The specified user is %s" % cmd[5:] + "d")
+        save_users(site_dir, db)
+        return 0, out
+    if cmd == "user:setting":  # only `UID settings email [VALUE]` is simulated
+        _, args = parse_args(words, {}, {}, ["uid", "app?", "key?", "value?"])
+        if args[0] not in users:
+            return 1, ["User does not exist"]
+        if args[1:3] != ["settings", "email"]:
+            raise Usage("php (simulator): only user:setting UID settings email [VALUE]")
+        if len(args) == 3:
+            return 0, [users[args[0]]["email"]]
+        users[args[0]]["email"] = args[3]
+        save_users(site_dir, db)
+        return 0, []
+    if cmd == "group:adduser":
+        _, (gid, uid) = parse_args(words, {}, {}, ["group", "user"])
+        if gid not in db["groups"]:
+            return 1, ["group not found"]
+        if uid not in users:
+            return 1, ["user not found"]
+        if gid not in users[uid]["groups"]:
+            users[uid]["groups"].append(gid)
+        save_users(site_dir, db)
+        return 0, []
+    return None
+
+
+def _cmdline(pid):
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
+def _ppid(pid):
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            st = f.read()
+        return int(st[st.rfind(")") + 2:].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def canary(site_dir):
+    """Record this run's /proc/self/cmdline in OCC_LOG; when OC_PASS is set, the pid of this
+    process or of an ancestor whose argv holds its value (a leak), else None."""
+    secret = os.environ.get("OC_PASS", "").encode()
+    own = [w.decode("utf-8", "replace") for w in _cmdline("self")[:-1]]
+    leak, pid = None, os.getpid()
+    for _ in range(16):  # this process and its ancestors, bounded
+        if pid <= 1:
+            break
+        if secret and any(secret in w for w in _cmdline(pid)):
+            leak = pid
+            break
+        pid = _ppid(pid)
+    try:
+        with open(os.path.join(site_dir, OCC_LOG), "a") as f:
+            f.write(json.dumps({"argv": own, "uid": os.getuid(), "oc_pass_set": bool(secret),
+                                "leak_pid": leak}) + "\n")
+    except OSError:
+        pass
+    return leak
+
+
 def php(args):
     """The fake `php SCRIPT ARGS...`: SCRIPT must be a Nextcloud `occ`; exit status."""
     if not args:
@@ -202,6 +465,11 @@ def php(args):
               "to the beginning of the command (without the single quotes)"
               % (OWNER_MSG, os.getuid(), owner, owner))
         return 1
+    leak = canary(site_dir)
+    if leak is not None:
+        sys.stderr.write("php (simulator): SECRET CANARY: the value of OC_PASS is in the argv of "
+                         "pid %d\n" % leak)
+        return CANARY_EXIT
     cmd = args[1] if len(args) > 1 else "list"
     st = status(site_dir)
     if st["needsDbUpgrade"]:  # Console\Application says so on stderr
@@ -220,6 +488,14 @@ def php(args):
         _write(site_dir, CONFIG, _set_config(cfg, "version", "'%s'" % st["version"]))
         sys.stdout.write("Starting code integrity check...\nUpdate successful\n")
         return 0
+    try:
+        done = occ_users(site_dir, cmd, args[2:])
+    except Usage as e:
+        sys.stderr.write("\n  %s  \n\n" % e)
+        return 1
+    if done is not None:
+        sys.stdout.write("".join(line + "\n" for line in done[1]))
+        return done[0]
     if cmd == "list":
         sys.stdout.write("Nextcloud %s\n\nAvailable commands:\n  status  show some status "
                          "information\n" % st["versionstring"])
@@ -231,7 +507,9 @@ def php(args):
 def main(argv):
     if len(argv) >= 2 and argv[1] == "php":
         return php(argv[2:])
-    sys.stderr.write("usage: nextcloud.py php ARGS...\n")
+    if len(argv) == 4 and argv[1] == "check-password":
+        return 0 if check_password(argv[2], argv[3], sys.stdin.readline().rstrip("\n")) else 1
+    sys.stderr.write("usage: nextcloud.py php ARGS... | check-password SITE_DIR UID\n")
     return 64
 
 
