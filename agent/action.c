@@ -80,8 +80,8 @@ static const struct verb_rule {
     [JIKU_VERB_PROMOTE] = {.safety = true},
     [JIKU_VERB_PRUNE] = {.removes = true, .step = true},
     [JIKU_VERB_UPDATE] = {.safety = true, .dry_run_asks = true, .updates = true},
-    [JIKU_VERB_MAIL] = {.logins = "mail-account"},
-    [JIKU_VERB_USERS] = {.logins = "user"},
+    [JIKU_VERB_MAIL] = {.dry_run_asks = true, .logins = "mail-account"},
+    [JIKU_VERB_USERS] = {.dry_run_asks = true, .logins = "user"},
 };
 
 /* What --staged runs besides the update itself, each decided by its own policy action. */

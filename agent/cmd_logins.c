@@ -260,7 +260,8 @@ describe(const struct login_cmd *lc, struct jiku_buf *out)
 /*
  * The new password, when the request takes one: read from --password-file, or generated, and
  * then for --password-out written to its new file before anything is asked of the server, so
- * that a password once set is never lost.  A dry run reads the file and generates nothing.
+ * that a password once set is never lost.  A dry run, which asks the plugin what it would do,
+ * gets one as well, but it is neither saved nor shown.
  */
 static int
 get_password(struct jiku_session *ctx, const struct login_cmd *lc, struct jiku_buf *pw, bool *saved,
@@ -279,11 +280,9 @@ get_password(struct jiku_session *ctx, const struct login_cmd *lc, struct jiku_b
     if (lc->password_out != NULL && access(lc->password_out, F_OK) == 0)
         return jiku_err_set(err, JIKU_E_USAGE, "--password-out '%s' exists: name a new file",
                             lc->password_out);
-    if (ctx->dry_run)
-        return 0;
     if ((r = jiku_password_generate(pw, err)) != 0)
         return r;
-    if (lc->password_out != NULL) {
+    if (lc->password_out != NULL && !ctx->dry_run) {
         if ((r = jiku_password_save(lc->password_out, pw, err)) != 0)
             return r;
         *saved = true;
@@ -296,14 +295,14 @@ get_password(struct jiku_session *ctx, const struct login_cmd *lc, struct jiku_b
  * kept (--password-out); one that it surely does not hold is forgotten, its file removed.
  */
 static void
-after_request(const struct login_cmd *lc, const struct jiku_op_report *rep,
-              const struct jiku_buf *pw, bool saved)
+after_request(const struct jiku_session *ctx, const struct login_cmd *lc,
+              const struct jiku_op_report *rep, const struct jiku_buf *pw, bool saved)
 {
     bool ok = rep->status != NULL && strcmp(rep->status, "ok") == 0;
     bool unknown = rep->status_code == JIKU_E_UNREACHABLE || rep->status_code == JIKU_E_TRANSIENT ||
                    rep->status_code == JIKU_E_INTERRUPTED;
 
-    if (!lc->generate || pw->len == 0)
+    if (!lc->generate || pw->len == 0 || ctx->dry_run)
         return;
     if (saved && !ok && !unknown && unlink(lc->password_out) != 0)
         log_warn("cannot remove '%s', whose password was not set: %s", lc->password_out,
@@ -379,7 +378,7 @@ jiku_cmd_logins(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     act.args.login = lc.p;
     act.args.request = request.data;
     r = jiku_actions_run(ctx, &act, 1, &err);
-    after_request(&lc, &act.rep, &pw, saved);
+    after_request(ctx, &lc, &act.rep, &pw, saved);
     if (r == 0)
         goto out;
 fail:

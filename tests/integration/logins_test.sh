@@ -125,7 +125,13 @@ JIKU_RECORDER_FAIL=mail:add run 1 mail add lowco/main x@low.example --generate \
 run 0 --dry-run mail add lowco/main y@low.example --generate --password-out "$T/dry.pw" &&
     has out "allow"
 [ -e "$T/dry.pw" ] && fail "a dry run wrote a password file"
-[ -s "$T/recorder.log" ] && fail "a dry run reached the plugin"
+# the plugin is asked what it would do, with a password that goes nowhere
+rec "mail lowco/main add y@low.example password=" | grep -q ' dry-run$' ||
+    fail "the dry run did not ask the plugin: $(cat "$T/recorder.log")"
+script -qec "$BIN -c $T/agent.conf --actor tester --dry-run mail passwd lowco/main \
+    tty@low.example --generate" /dev/null >"$T/tty-out" 2>&1 </dev/null ||
+    fail "a dry run on a terminal failed"
+grep -q 'password of' "$T/tty-out" && fail "a dry run showed a password"
 
 # --- password files are secret files ------------------------------------------------------
 printf 'Correct-Horse-7\n' >"$T/open.pw" && chmod 644 "$T/open.pw"

@@ -70,6 +70,13 @@ run 0 mail list acme/shop --json && has out '"address":"sales@shop.acme.example"
 run 1 mail add acme/shop "$ADDR" --password-file "$PW" && has err "already exists"
 run 1 mail add acme/shop "x@low.example" --password-file "$PW" && has err "does not belong"
 
+# --- a dry run: the plan, no add_pop sent, no password file ---------------------------------
+before=$(logged "$W1" function uapi_cpanel)
+run 0 --dry-run mail add acme/shop dry@shop.acme.example --generate --password-out "$T/dry" &&
+    has out "dry@shop.acme.example"
+[ "$(logged "$W1" function uapi_cpanel)" = "$before" ] || fail "a dry run called the panel"
+[ -e "$T/dry" ] && fail "a dry run wrote a password file"
+
 # --- passwd with a generated password, into a new 0600 file -------------------------------
 run 0 mail passwd acme/shop "$ADDR" --generate --password-out "$T/gen"
 [ "$(stat -c %a "$T/gen")" = 600 ] || fail "--password-out is not 0600"

@@ -75,6 +75,12 @@ run 1 mail add acme/shop "$ADDR" --password-file "$PW" && has err "1007"
 run 66 mail add acme/shop "x@resold.example" --password-file "$PW"
 [ "$(api mail/create)" = 2 ] || fail "an address outside the subscription reached the panel"
 
+# --- a dry run: the plan, nothing sent, no password file ------------------------------------
+run 0 --dry-run mail add acme/shop dry@shop.example --generate --password-out "$T/dry" &&
+    has out "dry@shop.example"
+[ "$(api mail/create)" = 2 ] || fail "a dry run created a mailbox"
+[ -e "$T/dry" ] && fail "a dry run wrote a password file"
+
 # --- passwd with a generated password, into a new 0600 file -------------------------------
 run 0 mail passwd acme/shop "$ADDR" --generate --password-out "$T/gen"
 [ "$(stat -c %a "$T/gen")" = 600 ] || fail "--password-out is not 0600"

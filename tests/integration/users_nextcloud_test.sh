@@ -118,6 +118,12 @@ run 77 users add highco/cloud mallory --generate --password-out "$T/denied.pw"
 [ -e "$T/denied.pw" ] && fail "a denied add left a password file"
 [ "$(wc -l <"$OCC_LOG")" = "$before" ] || fail "a denied add ran occ"
 
+# --- a dry run: the plan, no change made, no password file -----------------------------------
+run 0 --dry-run users add acme/cloud alice --generate --password-out "$T/dry.pw" &&
+    has out "alice"
+[ -e "$T/dry.pw" ] && fail "a dry run wrote a password file"
+run 0 --json users list acme/cloud && hasnt out '"login":"alice"'
+
 # --- add with a generated password ------------------------------------------------------------
 sampled run 0 users add acme/cloud alice --group staff --email alice@example.com --generate \
     --password-out "$T/alice.pw"

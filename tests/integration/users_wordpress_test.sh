@@ -70,6 +70,8 @@ for t in acme/blog:web1:usr/local/cpanel/3rdparty/wp-toolkit/var/outbox \
     run 0 users list "$target" && has out admin && has out administrator
     run 0 --json users list "$target" && has out '"login":"admin"' && has out '"disabled":false'
 
+    run 0 --dry-run users add "$target" jane --email jane@example.org && has out "would"
+    run 0 --json users list "$target" && hasnt out '"login":"jane"'
     m=$(mails)
     run 0 users add "$target" jane --email jane@example.org --role editor
     [ "$(mails)" -gt "$m" ] || fail "no mail in the outbox after users add"
