@@ -180,9 +180,11 @@ Test(actions, matrix_order)
 Test(actions, executable_now)
 {
     static const char *const yes[] = {
-        "server.snapshot",      "server.backup",      "server.rollback",      "server.clone",
-        "application.snapshot", "application.backup", "application.rollback", "application.stage",
-        "application.promote",  "application.clone",  "application.update",
+        "server.snapshot",      "server.backup",        "server.rollback",
+        "server.clone",         "application.snapshot", "application.backup",
+        "application.rollback", "application.stage",    "application.promote",
+        "application.clone",    "application.update",   "server.mail-accounts",
+        "application.users",
     };
     size_t n = 0;
 
@@ -190,12 +192,14 @@ Test(actions, executable_now)
         cr_expect(jiku_action_executable(yes[i]), "%s", yes[i]);
     for (size_t i = 0; i < jiku_n_actions; i++)
         n += jiku_action_executable(jiku_actions[i]);
-    cr_expect_eq(n, 11);
+    cr_expect_eq(n, 13);
     cr_expect_not(jiku_action_executable("infrastructure.operate"));
     cr_expect_not(jiku_action_executable("server.update"));
-    cr_expect_not(jiku_action_executable("server.mail-accounts"));
-    cr_expect_not(jiku_action_executable("application.users"));
     cr_expect_not(jiku_action_executable("application.phones"));
+    cr_expect_str_eq(jiku_action_unperformed("application.phones"),
+                     "policy only: no panel serves telephones");
+    cr_expect_str_eq(jiku_action_unperformed("server.update"), "not performed by the agent");
+    cr_expect_null(jiku_action_unperformed("server.mail-accounts"));
     cr_expect_not(jiku_action_executable("server.frobnicate"));
     cr_expect_not(jiku_action_executable(NULL));
 }
@@ -219,6 +223,8 @@ Test(actions, action_for_table)
         {JIKU_VERB_VERIFY, NULL, NULL},
         {JIKU_VERB_DISCOVER, NULL, NULL},
         {JIKU_VERB_UPDATE, NULL, "application.update"},
+        {JIKU_VERB_MAIL, "server.mail-accounts", NULL},
+        {JIKU_VERB_USERS, NULL, "application.users"},
     };
     static const enum jiku_target_kind server_kinds[] = {JIKU_KIND_ACCOUNT, JIKU_KIND_SUBSCRIPTION};
     static const enum jiku_target_kind app_kinds[] = {JIKU_KIND_WORDPRESS, JIKU_KIND_SOFTACULOUS};
