@@ -1042,6 +1042,7 @@ finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_er
     } else {
         jiku_op_report_fail(rep, r, err->msg);
     }
+    rep->changed = p->changed;
     if (rep->n_updates > 0)
         rep->update_state = r == 0 ? (ctx->dry_run ? "pending" : "updated")
                             : p->undo_op_id != 0 && p->undo_status == 0 ? "rolled-back"

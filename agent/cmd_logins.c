@@ -5,6 +5,7 @@
  * USERS").  A new password comes from a secret file or the kernel's random source
  * (password.h); a generated one is shown once, and only where nobody else reads it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,12 @@ check_options(const struct login_cmd *lc, const struct jiku_target_conf *t, stru
                              "'users add' on %s targets needs --email: the person's password "
                              "reset mail goes there",
                              jiku_kind_name(kind));
+    if (lc->req->verb == JIKU_VERB_USERS && lc->req->op == JIKU_LOGIN_REMOVE && !passwords &&
+        lc->p.reassign == NULL)
+        return jiku_buf_addf(why,
+                             "'users remove' on %s targets needs --reassign LOGIN: the "
+                             "application deletes what the user wrote with them",
+                             jiku_kind_name(kind));
     if (lc->req->op == JIKU_LOGIN_ROLE && !(lc->given & (passwords ? T_GROUP : T_ROLE)))
         return jiku_buf_addf(why, "'users role' on %s targets needs %s", jiku_kind_name(kind),
                              passwords ? "--group G" : "--role R");
@@ -211,7 +218,7 @@ check_names(const struct login_cmd *lc, struct jiku_buf *why)
                              "[A-Za-z0-9][A-Za-z0-9._+-]*",
                              p->name);
     if (p->name != NULL && lc->req->verb == JIKU_VERB_USERS && !jiku_valid_login(p->name))
-        return jiku_buf_addf(why, "invalid login '%s': expected [A-Za-z0-9][A-Za-z0-9._@+-]{0,59}",
+        return jiku_buf_addf(why, "invalid login '%s': expected [A-Za-z0-9][A-Za-z0-9._@-]{0,59}",
                              p->name);
     if (p->email != NULL && !jiku_valid_mailbox(p->email))
         return jiku_buf_addf(why, "invalid --email '%s': expected local@domain", p->email);
@@ -273,7 +280,7 @@ get_password(struct jiku_session *ctx, const struct login_cmd *lc, struct jiku_b
         return jiku_password_read(lc->password_file, pw, err);
     if (!lc->generate)
         return 0;
-    if (lc->password_out == NULL && (ctx->out.json || !isatty(STDOUT_FILENO)))
+    if (lc->password_out == NULL && !ctx->dry_run && (ctx->out.json || !isatty(STDOUT_FILENO)))
         return jiku_err_set(err, JIKU_E_USAGE,
                             "--generate shows the password on a terminal only (not under --json): "
                             "give --password-out FILE");
@@ -291,29 +298,49 @@ get_password(struct jiku_session *ctx, const struct login_cmd *lc, struct jiku_b
 }
 
 /*
+ * The generated password PW of NAME on the terminal, once: written straight to stdout, so that
+ * no stdio buffer keeps a copy, and wiped from the line it was put in.
+ */
+static void
+show_password(const char *name, const struct jiku_buf *pw)
+{
+    char line[JIKU_PASSWORD_MAX + 128];
+    int n;
+
+    fflush(stdout);
+    n = snprintf(line, sizeof(line), "password of %s (shown once, kept nowhere): %.*s\n", name,
+                 (int)pw->len, pw->data);
+    if (n > 0 && (size_t)n < sizeof(line) && write(STDOUT_FILENO, line, (size_t)n) != n)
+        log_error("cannot show the new password of %s: %s", name, strerror(errno));
+    explicit_bzero(line, sizeof(line));
+}
+
+/*
  * After the request: a generated password the server may now hold is shown (terminal) or
- * kept (--password-out); one that it surely does not hold is forgotten, its file removed.
+ * kept (--password-out); one that it surely does not hold is forgotten, its file removed.  It
+ * may hold it after success, after a failure whose outcome is unknown (no answer, an answer
+ * that could not be read) and after one the plugin says came after its first change.
  */
 static void
 after_request(const struct jiku_session *ctx, const struct login_cmd *lc,
               const struct jiku_op_report *rep, const struct jiku_buf *pw, bool saved)
 {
     bool ok = rep->status != NULL && strcmp(rep->status, "ok") == 0;
-    bool unknown = rep->status_code == JIKU_E_UNREACHABLE || rep->status_code == JIKU_E_TRANSIENT ||
-                   rep->status_code == JIKU_E_INTERRUPTED;
+    bool maybe = !ok && (rep->changed || rep->status_code == JIKU_E_UNREACHABLE ||
+                         rep->status_code == JIKU_E_TRANSIENT ||
+                         rep->status_code == JIKU_E_INTERRUPTED || rep->status_code == JIKU_E_DATA);
 
     if (!lc->generate || pw->len == 0 || ctx->dry_run)
         return;
-    if (saved && !ok && !unknown && unlink(lc->password_out) != 0)
+    if (saved && !ok && !maybe && unlink(lc->password_out) != 0)
         log_warn("cannot remove '%s', whose password was not set: %s", lc->password_out,
                  strerror(errno));
-    if (unknown)
+    if (maybe)
         log_warn("the server may have set the new password of %s before the error", lc->p.name);
-    if (saved && (ok || unknown))
+    if (saved && (ok || maybe))
         log_info("the new password of %s is in '%s'", lc->p.name, lc->password_out);
-    else if (!saved && (ok || unknown))
-        printf("password of %s (shown once, kept nowhere): %.*s\n", lc->p.name, (int)pw->len,
-               pw->data);
+    else if (!saved && (ok || maybe))
+        show_password(lc->p.name, pw);
 }
 
 int
@@ -338,6 +365,10 @@ jiku_cmd_logins(struct jiku_session *ctx, const struct jiku_cmd_args *args)
     parse_options(args, &lc);
     lc.p.op = lc.req->op;
     lc.p.name = args->argc > 2 ? args->argv[2] : NULL;
+    /* A domain has no case: the panels keep it, and compare it, in lower case. */
+    if (verb == JIKU_VERB_MAIL && lc.p.name != NULL && strchr(lc.p.name, '@') != NULL)
+        for (char *d = strchr(args->argv[2], '@'); *d != '\0'; d++)
+            *d = (char)tolower((unsigned char)*d);
     if ((r = jiku_cmd_target(ctx, args, args->argv[1], &act.target)) != 0)
         return r;
     if (jiku_action_for(verb, act.target->info.kind) == NULL) {

@@ -48,6 +48,7 @@ struct jiku_op_report {
     /* mail and users: the request ("add info@example.com"), and what a list found */
     const char *request;
     const char *login_type; /* "mail-account" | "user": the JSON lines' type */
+    bool changed; /* the plugin said it had begun to change the server (it may have failed) */
     struct jiku_login_item *logins;
     size_t n_logins;
 };

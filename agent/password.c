@@ -14,8 +14,8 @@
 
 /*
  * The generator's alphabet: letters and digits without the look-alikes (0 O 1 l I), and signs
- * that need no quoting in a form body, an XML text node or a shell's `read -r`.  57 + 8
- * symbols: 24 characters carry about 144 bits.
+ * that mean nothing to an XML text node or a shell's `read -r` and that people can type.  57 +
+ * 8 symbols: 24 characters carry about 144 bits.
  */
 static const char upper[] = "ABCDEFGHJKLMNPQRSTUVWXYZ";
 static const char lower[] = "abcdefghijkmnopqrstuvwxyz";

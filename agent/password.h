@@ -21,9 +21,9 @@
 
 /*
  * The password in the file PATH, checked like every secret file (secret.h: no link, owned by
- * root or the running user, nothing for group and others), one line of 8 to 128 printable
- * ASCII characters, into OUT (empty on entry; released with jiku_buf_release_secure).
- * JIKU_E_CONFIG or JIKU_E_USAGE with a message that never quotes the file's content.
+ * root or the running user, nothing for group and others; trailing blanks dropped), one line of
+ * 8 to 128 printable ASCII characters, into OUT (empty on entry; released with
+ * jiku_buf_release_secure).  JIKU_E_USAGE with a message that never quotes the file's content.
  */
 int jiku_password_read(const char *path, struct jiku_buf *out, struct jiku_err *err);
 
@@ -32,7 +32,7 @@ int jiku_password_generate(struct jiku_buf *out, struct jiku_err *err);
 
 /*
  * Create PATH, which must not exist (no link is followed), 0600, holding PW and a newline,
- * written and synced before this returns.  JIKU_E_CANTCREAT when it cannot be made.
+ * written and synced before this returns.  JIKU_E_IO when it cannot be made.
  */
 int jiku_password_save(const char *path, const struct jiku_buf *pw, struct jiku_err *err);
 

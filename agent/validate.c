@@ -84,7 +84,7 @@ jiku_valid_mailbox(const char *s)
 bool
 jiku_valid_login(const char *s)
 {
-    return valid_word(s, 60, "._@+-");
+    return valid_word(s, 60, "._@-");
 }
 
 bool

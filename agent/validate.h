@@ -22,7 +22,8 @@ bool jiku_valid_abs_path(const char *s);
 bool jiku_valid_address_n(const char *s, size_t len, const char *local_extra);
 /* A mailbox to create, or a person's address: [A-Za-z0-9][A-Za-z0-9._+-]*@host, no "..". */
 bool jiku_valid_mailbox(const char *s);
-/* An application's login: [A-Za-z0-9][A-Za-z0-9._@+-]{0,59}. */
+/* An application's login: [A-Za-z0-9][A-Za-z0-9._@-]{0,59}, what both WordPress and Nextcloud keep.
+ */
 bool jiku_valid_login(const char *s);
 /* An application's role or group: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
 bool jiku_valid_role(const char *s);

@@ -225,11 +225,11 @@ struct jiku_login_params {
     enum jiku_login_op op;
     const char *name; /* mail: the address, local@domain; users: the login; NULL for LIST */
     /*
-     * ADD and PASSWD of mail and of Nextcloud users: the new password, in the core's locked
-     * memory, for this call only.  It reaches the server in a request body or on a command's
-     * stdin, never in a URL, an argument, a log line or an error.  NULL: WordPress (people set
-     * their own through the reset mail), and a Nextcloud user created DISABLED, who gets an
-     * unknown random password of the plugin's.
+     * ADD and PASSWD of mail and of Nextcloud users: the new password, lent for this call
+     * only, in memory the core wipes after the run.  It reaches the server in a request body or on
+     * a command's stdin, never in a URL, an argument, a log line or an error.  NULL: WordPress
+     * (people set their own through the reset mail), and a Nextcloud user created DISABLED, who
+     * gets an unknown random password of the plugin's.
      */
     const char *password;
     long quota_mib;       /* mail ADD: MiB, JIKU_QUOTA_UNLIMITED, or 0: the panel's default */

@@ -353,43 +353,10 @@ set_role(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_ins
     return r;
 }
 
-/* How many posts of any type and status (trash and auto-drafts aside) U wrote, into *N. */
-static int
-count_posts(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_instance *inst,
-            const struct wp_user *u, long *n, struct jiku_err *err)
-{
-    struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
-    struct jiku_buf author = JIKU_BUF_INIT;
-    char *end = NULL;
-    int r;
-
-    if (jiku_buf_addf(&author, "--author=%lld", u->id) != 0)
-        return plug_nomem(err);
-    {
-        const char *w[] = {
-            "post",           "list", author.data, "--post_type=any", "--post_status=any",
-            "--format=count", NULL};
-
-        if ((r = wpt_wp_cli(panel, op, inst->id, w, true, &res, err)) != 0)
-            goto out;
-    }
-    jiku_buf_rtrim(&res.out);
-    if (isdigit((unsigned char)res.out.data[0]))
-        *n = strtol(res.out.data, &end, 10);
-    if (end == NULL || *end != '\0')
-        r = jiku_err_set(err, JIKU_E_DATA,
-                         "wp-cli post list --format=count on '%s' printed "
-                         "'%.40s', not a number",
-                         op->server->name, res.out.data);
-out:
-    jiku_exec_result_release(&res);
-    jiku_buf_release(&author);
-    return r;
-}
-
 /*
- * REMOVE: `user delete ID --reassign=RID --yes`.  Without a login to reassign to, wp-cli
- * deletes the user's posts with them: only a user without any is removed so.
+ * REMOVE: `user delete ID --reassign=RID --yes`.  Without a login to reassign to, WordPress
+ * deletes what the user wrote with them (wp_delete_user: every post type that supports an
+ * author, whether a `post list` would show it or not), so the agent always names one.
  */
 static int
 remove_user(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_instance *inst,
@@ -400,42 +367,34 @@ remove_user(const struct wpt_panel *panel, struct jiku_op *op, const struct wpt_
     const struct wp_user *to = NULL;
     struct jiku_buf opt = JIKU_BUF_INIT;
     char id[32];
-    long posts = 0;
     int r;
 
     if ((r = keep_an_admin(all, u, "removing them", err)) != 0)
         return r;
-    if (reassign != NULL) {
-        if ((r = need_user(all, reassign, inst, &to, err)) != 0)
-            return r;
-        if (to == u)
-            return jiku_err_set(err, JIKU_E_USAGE,
-                                "'%s' cannot be given their own posts: --reassign names another "
-                                "user",
-                                u->login);
-    } else if ((r = count_posts(panel, op, inst, u, &posts, err)) != 0) {
-        return r;
-    } else if (posts > 0) {
+    if (reassign == NULL)
         return jiku_err_set(err, JIKU_E_USAGE,
-                            "%s (ID %lld) on '%s' wrote %ld posts, which WordPress deletes with "
-                            "them: name the user who gets them with --reassign LOGIN",
-                            u->login, u->id, inst->site_url, posts);
-    }
-    if (to != NULL && jiku_buf_addf(&opt, "--reassign=%lld", to->id) != 0) {
+                            "WordPress deletes what %s (ID %lld) on '%s' wrote with them: name "
+                            "the user who gets it with --reassign LOGIN",
+                            u->login, u->id, inst->site_url);
+    if ((r = need_user(all, reassign, inst, &to, err)) != 0)
+        return r;
+    if (to == u)
+        return jiku_err_set(err, JIKU_E_USAGE,
+                            "'%s' cannot be given their own posts: --reassign names another user",
+                            u->login);
+    if (jiku_buf_addf(&opt, "--reassign=%lld", to->id) != 0) {
         r = plug_nomem(err);
         goto out;
     }
     if (!op->params->dry_run) {
-        const char *w[] = {
-            "user", "delete", id_word(id, u->id), "--yes", to != NULL ? opt.data : NULL, NULL};
+        const char *w[] = {"user", "delete", id_word(id, u->id), "--yes", opt.data, NULL};
 
         if ((r = wpt_wp_cli(panel, op, inst->id, w, false, NULL, err)) != 0)
             goto out;
     }
-    if (jiku_buf_addf(details, "%s %s (ID %lld) from '%s'%s%s%s",
+    if (jiku_buf_addf(details, "%s %s (ID %lld) from '%s', their posts now %s's",
                       op->params->dry_run ? "would remove" : "removed", u->login, u->id,
-                      inst->site_url, to != NULL ? ", their posts now " : "",
-                      to != NULL ? to->login : "", to != NULL ? "'s" : "") != 0)
+                      inst->site_url, to->login) != 0)
         r = plug_nomem(err);
 out:
     jiku_buf_release(&opt);

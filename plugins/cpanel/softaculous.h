@@ -41,7 +41,8 @@ int cpanel_soft_check_home(struct jiku_op *op, const struct cpanel_soft_ctx *c,
  * SCRIPT, a `php occ …` command whose $1 is Nextcloud INS's directory and $2… ARGS
  * (NULL-terminated, may be NULL), run there by the account's user (occ runs for the owner of
  * config/config.php only; docs/SECURITY.md); the directory must lie in the account's home.
- * INPUT (may be NULL) goes to SCRIPT's stdin, never repeated: a secret's one way in.  A failing
+ * INPUT (may be NULL) goes to SCRIPT's stdin, and a command given one is never repeated: a
+ * secret's one way in, and how a change is sent once (an empty INPUT).  A failing
  * occ is JIKU_E_PANEL, its message after "WHY in 'DIR'".  RES may be NULL.
  */
 int cpanel_soft_occ(struct jiku_op *op, const struct cpanel_soft_ctx *c,

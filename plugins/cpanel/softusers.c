@@ -278,6 +278,8 @@ add(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct jiku_login
         r = password_input(p->password, &in, err);
     if (r != 0)
         goto out;
+    /* From here the user may exist with this password, whatever the script's later steps do. */
+    JIKU_OP_SET_CHANGED(op);
     if ((r = cpanel_soft_occ(op, c, &c->live, add_script, args, &in, "php occ user:add",
                              "adding a user to Nextcloud", NULL, err)) != 0)
         goto out;
@@ -299,8 +301,11 @@ passwd(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct jiku_lo
     struct jiku_buf in = JIKU_BUF_INIT;
     int r;
 
-    if ((r = password_input(p->password, &in, err)) == 0 &&
-        (r = cpanel_soft_occ(op, c, &c->live, passwd_script, args, &in,
+    if ((r = password_input(p->password, &in, err)) != 0)
+        goto out;
+    /* From here the user may hold this password, whatever user:enable then does. */
+    JIKU_OP_SET_CHANGED(op);
+    if ((r = cpanel_soft_occ(op, c, &c->live, passwd_script, args, &in,
                              "php occ user:resetpassword", "setting a Nextcloud password", NULL,
                              err)) == 0 &&
         plug_strfmt(&op->result->details,
@@ -308,9 +313,14 @@ passwd(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct jiku_lo
                     "them",
                     p->name) != 0)
         r = plug_nomem(err);
+out:
     jiku_buf_release_secure(&in);
     return r;
 }
+
+/* What a change without a secret reads on its stdin: given at all, the change is never sent twice.
+ */
+static const struct jiku_buf once = JIKU_BUF_INIT;
 
 static int
 role(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct jiku_login_params *p,
@@ -319,7 +329,7 @@ role(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct jiku_logi
     const char *args[] = {p->name, p->group, NULL};
     int r;
 
-    if ((r = cpanel_soft_occ(op, c, &c->live, role_script, args, NULL, "php occ group:adduser",
+    if ((r = cpanel_soft_occ(op, c, &c->live, role_script, args, &once, "php occ group:adduser",
                              "adding a Nextcloud user to a group", NULL, err)) == 0 &&
         plug_strfmt(&op->result->details, "added Nextcloud user '%s' to group '%s'", p->name,
                     p->group) != 0)
@@ -336,10 +346,10 @@ remove_user(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct ji
     int r;
 
     if (p->delete)
-        r = cpanel_soft_occ(op, c, &c->live, delete_script, args, NULL, "php occ user:delete",
+        r = cpanel_soft_occ(op, c, &c->live, delete_script, args, &once, "php occ user:delete",
                             "deleting a Nextcloud user", &res, err);
     else
-        r = cpanel_soft_occ(op, c, &c->live, disable_script, args, NULL, "php occ user:disable",
+        r = cpanel_soft_occ(op, c, &c->live, disable_script, args, &once, "php occ user:disable",
                             "disabling a Nextcloud user", &res, err);
     if (r != 0)
         goto out;

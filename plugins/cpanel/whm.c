@@ -298,10 +298,14 @@ whm_send(struct jiku_op *op, const struct jiku_server_info *srv, const char *fun
         .max_response = CPANEL_JSON_MAX,
     };
     const char *user = srv->api_user != NULL && *srv->api_user != '\0' ? srv->api_user : "root";
+    size_t room = sizeof("api.version=1");
     int r;
 
-    if (jiku_buf_adds(&path, "/json-api/") != 0 || cpanel_url_encode(&path, function) != 0 ||
-        jiku_buf_adds(&form, "api.version=1") != 0 ||
+    /* The form may hold a password: sized once, so that no outgrown copy is freed unwiped. */
+    for (size_t i = 0; i < n_params; i++)
+        room += 2 + 3 * (strlen(params[i].key) + strlen(params[i].value));
+    if (jiku_buf_grow(&form, room) != 0 || jiku_buf_adds(&path, "/json-api/") != 0 ||
+        cpanel_url_encode(&path, function) != 0 || jiku_buf_adds(&form, "api.version=1") != 0 ||
         cpanel_add_params(&form, params, n_params, false) != 0)
         goto nomem;
     if (post) {

@@ -65,7 +65,10 @@ plesk_packet_dump(const struct plesk_packet *p, struct jiku_buf *out, struct jik
         return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
     }
     r = jiku_buf_add(out, mem, (size_t)len);
-    /* A packet may carry a password (mail.c): no copy of it is left in freed memory. */
+    /*
+     * A packet may carry a password (mail.c): the dump is wiped before it is freed (what
+     * libxml2's own buffers held while it grew them is beyond reach).
+     */
     jiku_memzero(mem, (size_t)len);
     xmlFree(mem);
     return r != 0 ? jiku_err_set(err, r, "out of memory") : 0;

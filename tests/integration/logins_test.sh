@@ -121,6 +121,10 @@ rec "passwd tty@low.example password=$(printf '%s' "$shown" | sha256sum | cut -d
 JIKU_RECORDER_FAIL=mail:add run 1 mail add lowco/main x@low.example --generate \
     --password-out "$T/failed.pw"
 [ -e "$T/failed.pw" ] && fail "a failed add left its password file"
+# ... unless the plugin had begun the change: then the server may hold it, and so does the file
+JIKU_RECORDER_FAIL=mail:add JIKU_RECORDER_CHANGED=mail:add run 1 mail add lowco/main \
+    z@low.example --generate --password-out "$T/kept.pw" && has err "may have set"
+[ -s "$T/kept.pw" ] || fail "a password the server may hold was thrown away"
 : >"$T/recorder.log"
 run 0 --dry-run mail add lowco/main y@low.example --generate --password-out "$T/dry.pw" &&
     has out "allow"
@@ -164,6 +168,7 @@ rec "users lowco/blog add jane password=- quota=0 email=jane@low.example role=ed
     >/dev/null || fail "users add not recorded as given"
 run 0 users role lowco/blog jane --role author
 run 0 users passwd lowco/blog jane
+run 64 users remove lowco/blog jane --yes && has err "--reassign LOGIN"
 run 0 users remove lowco/blog jane --reassign admin --yes
 rec "reassign=admin" >/dev/null || fail "--reassign not passed"
 run 64 users remove lowco/blog jane --reassign jane --yes

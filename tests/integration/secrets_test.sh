@@ -10,6 +10,9 @@
 # and the simulator's own files (requests.log holds each request's path and parameters, never
 # its headers; sshd.log).  The one place it may be is the Authorization header the panel
 # receives.  Also: the token file is read once per run, however many requests the run makes.
+# A second canary, a new password, goes through mail add/passwd and Nextcloud users add/passwd
+# (plain, -vvv, --json) under the same watch: it may reach only the panel's hashed store and
+# the environment of `php occ`.
 #
 # usage: secrets_test.sh JIKU_AGENT CPANEL_SO POLICY_DIR SIM_SH     (as root: the sshd rig)
 set -u
@@ -39,12 +42,20 @@ install_plugin "$PLUGIN" cpanel
 
 [customer acme]
 tier = low
+application.users = jiku
 
 [target acme/shop]
 server = web1
 kind = account
 account = acmeshop
 nightly = snapshot
+
+[target acme/cloud]
+server = web1
+kind = softaculous
+account = acmeshop
+domain = cloud.acme.example
+nightly = none
 CONF
     sim_server cpanel web1 "$W1" "timeout = 60" "poll_max = 1"
 } >"$T/agent.conf"
@@ -188,6 +199,61 @@ grep -q ' jiku-agent:' "$T/proc-samples" || fail "the agent itself was never sam
 grep -q '^jobs [1-9]' "$T/proc-samples" || fail "no panel job was sampled"
 grep -q '^sessions [1-9]' "$T/proc-samples" || fail "no process of an SSH session was sampled"
 
+# --- new passwords: mail accounts (an HTTPS body) and Nextcloud users (an SSH channel's stdin) -
+# The password canary is in its 0600 file and, hashed, in the panel's store; as it travels it
+# may be in the environment of `php occ` (OC_PASS) and nowhere else: procwatch.py samples both
+# sides while each request runs, the fake php refuses to run when it is in its own or an
+# ancestor's argv (tests/fakes/wptoolkit/README.md), and output and files are searched below.
+PWCANARY=Pw-$(head -c 4096 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 24)
+printf '%s\n' "$PWCANARY" >"$T/canary.pw"
+chmod 600 "$T/canary.pw"
+LIVE=$W1/root/home/acmeshop/cloud.acme.example
+# watched ARGS...: the agent with ARGS, /proc sampled until it ends, leaks reported
+watched() {
+    want=$1
+    shift
+    n=$((n + 1))
+    "$BIN" -c "$T/agent.conf" --actor tester "$@" >"$T/out" 2>"$T/err" </dev/null &
+    agent=$!
+    printf '%s\n%s\n' "$PWCANARY" "$CANARY" | python3 "$(dirname "$0")/procwatch.py" \
+        --environ-of-occ "$agent" "$(cat "$W1/ssh/sshd.pid")" "$(cat "$W1/server.pid")" "$T" \
+        >>"$T/pw-samples"
+    rc=0
+    wait "$agent" || rc=$?
+    cat "$T/out" "$T/err" >>"$T/all-output"
+    [ "$rc" = "$want" ] || { fail "jiku-agent $* exited $rc, expected $want";
+        sed 's/^/  err: /' "$T/err" | head -10; }
+}
+: >"$T/pw-samples"
+i=0
+for flags in "" "-vvv" "--json -vvv"; do
+    FAIL_TAG="passwords, flags '$flags'"
+    i=$((i + 1))
+    # shellcheck disable=SC2086 # the flags are words
+    {
+        watched 0 $flags mail add acme/shop "box$i@shop.acme.example" --password-file "$T/canary.pw"
+        watched 0 $flags mail passwd acme/shop "box$i@shop.acme.example" \
+            --password-file "$T/canary.pw"
+        watched 0 $flags users add acme/cloud "user$i" --password-file "$T/canary.pw"
+        watched 0 $flags users passwd acme/cloud "user$i" --password-file "$T/canary.pw"
+        watched 0 $flags users add acme/cloud "off$i" --disabled
+        # refused by the panel: the message quotes neither the password nor the request body
+        watched 1 $flags mail add acme/shop "box$i@shop.acme.example" \
+            --password-file "$T/canary.pw"
+    }
+done
+FAIL_TAG=
+python3 -B "$(dirname "$0")/../fakes/wptoolkit/nextcloud.py" check-password "$LIVE" user1 \
+    <"$T/canary.pw" || fail "Nextcloud does not hold the canary password: the check proves little"
+grep -q 'box1@shop.acme.example' "$T/all-output" ||
+    fail "the mail requests left no trace in the output: the search proves little"
+grep -q '^LEAK' "$T/pw-samples" && { fail "a password canary is in a command line or environment";
+    grep '^LEAK' "$T/pw-samples"; }
+samples=$(awk '$1 == "samples" { s += $2 } END { print s + 0 }' "$T/pw-samples")
+[ "${samples:-0}" -ge 100 ] || fail "only ${samples:-0} /proc samples of the password requests"
+grep -q '^sessions [1-9]' "$T/pw-samples" || fail "no SSH session of the users requests was sampled"
+grep -qF -- "$PWCANARY" "$T/all-output" && fail "the password canary reached stdout or stderr"
+
 # --- at rest: state.db (audit, catalog), backup_dir, the simulator's files -----------------
 statedb .dump >"$T/state.dump"
 grep -q 'INSERT INTO' "$T/state.dump" || fail "the state.db dump holds no row"
@@ -202,8 +268,8 @@ done >"$T/archive-hits"
 # every other file under the test's directory (the agent's and the server's), the token aside
 find "$T" -type f ! -path "$W1/token" ! -name '*.tar.gz' >"$T/files"
 [ "$(wc -l <"$T/files")" -ge 20 ] || fail "only $(wc -l <"$T/files") files to search"
-grep -rlF --binary-files=text --exclude='*.tar.gz' -- "$CANARY" "$T" |
-    grep -vxF -- "$W1/token" >"$T/rest-hits"
+grep -rlF --binary-files=text --exclude='*.tar.gz' -e "$CANARY" -e "$PWCANARY" "$T" |
+    grep -vxF -e "$W1/token" -e "$T/canary.pw" >"$T/rest-hits"
 [ -s "$T/rest-hits" ] && { fail "the canary is in files at rest"; sed 's/^/  /' "$T/rest-hits"; }
 
 test_end

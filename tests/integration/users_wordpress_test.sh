@@ -2,7 +2,7 @@
 # `jiku-agent users` on WordPress targets end to end, on both panels' simulators (WP Toolkit's
 # wp-cli, tests/fakes/wptoolkit, "Users"): list, add (WordPress's own new-user mail with its
 # set-password link in the fake outbox; no password from the agent), role, passwd, remove with
-# --reassign (the posts move) and without (refused while the user has posts), the site's only
+# --reassign (the posts move; without it refused: WordPress would delete them), the site's only
 # administrator kept, a denied tier sending nothing, exit codes.
 #
 # usage: users_wordpress_test.sh JIKU_AGENT CPANEL_SO PLESK_SO POLICY_DIR FAKES   (as root)
@@ -88,10 +88,10 @@ for t in acme/blog:web1:usr/local/cpanel/3rdparty/wp-toolkit/var/outbox \
     # the only administrator stays one; a user with posts goes only with --reassign
     run 1 users role "$target" admin --role subscriber && has err "only administrator"
     run 1 users remove "$target" admin --yes && has err "only administrator"
-    run 0 users remove "$target" jane --yes
+    run 64 users remove "$target" jane --yes && has err "--reassign"
+    run 0 users remove "$target" jane --reassign admin --yes
     run 0 --json users list "$target" && hasnt out '"login":"jane"'
     run 0 users add "$target" bob --email bob@example.org --role administrator
-    run 64 users remove "$target" admin --yes && has err "--reassign"
     run 0 users remove "$target" admin --reassign bob --yes
     run 0 --json users list "$target" && hasnt out '"login":"admin"' && has out '"login":"bob"'
     run 66 users role "$target" nobody --role editor
