@@ -182,6 +182,63 @@ plug_run_as_owner(struct jiku_op *op, const struct jiku_server_info *server, con
     return r;
 }
 
+/* ---- mail accounts and application users ------------------------------------------------- */
+
+bool
+plug_valid_word(const char *s, size_t max, const char *extra)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+
+    if (n == 0 || n > max || s[0] == '-' || s[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && strchr(extra, s[i]) == NULL)
+            return false;
+    return true;
+}
+
+bool
+plug_printable(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return false;
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+int
+plug_split_address(const char *address, char **local, const char **domain, struct jiku_err *err)
+{
+    const char *at = address != NULL ? strchr(address, '@') : NULL;
+
+    *local = NULL;
+    if (at == NULL || !jiku_valid_hostname(at + 1))
+        return jiku_err_set(err, JIKU_E_INVAL, "invalid mail address '%s'",
+                            address != NULL ? address : "");
+    if ((*local = strndup(address, (size_t)(at - address))) == NULL)
+        return plug_nomem(err);
+    if (!plug_valid_word(*local, 64, "._+-")) {
+        free(*local);
+        *local = NULL;
+        return jiku_err_set(err, JIKU_E_INVAL, "invalid mail address '%s'", address);
+    }
+    *domain = at + 1;
+    return 0;
+}
+
+void
+plug_login_items_free(struct jiku_login_item *items, size_t n)
+{
+    for (size_t i = 0; i < n && items != NULL; i++) {
+        free(items[i].name);
+        free(items[i].email);
+        free(items[i].roles);
+    }
+    free(items);
+}
+
 /* ---- time -------------------------------------------------------------------------------- */
 
 int64_t

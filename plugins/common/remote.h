@@ -38,6 +38,26 @@ bool plug_valid_component(const char *s);
 /* True when PATH lies strictly inside DIR (both valid paths). */
 bool plug_path_inside(const char *path, const char *dir);
 
+/* ---- mail accounts and application users ------------------------------------------------- */
+
+/*
+ * A word of the core's login parameters (plugin.h, struct jiku_login_params), checked again
+ * where it is used: 1 to MAX bytes of [A-Za-z0-9] and EXTRA, never starting with '-' or '.' (an
+ * option to the program it reaches, a hidden name).
+ */
+bool plug_valid_word(const char *s, size_t max, const char *extra);
+/* Text of a panel's answer that may be shown to people: not empty, no control character. */
+bool plug_printable(const char *s);
+/*
+ * ADDRESS as LOCAL@DOMAIN, both checked again (a local part of plug_valid_word's with "._+-",
+ * at most 64 bytes; a host name): *LOCAL malloc()ed, *DOMAIN borrowed from ADDRESS.
+ * JIKU_E_INVAL or JIKU_E_NOMEM.
+ */
+int plug_split_address(const char *address, char **local, const char **domain,
+                       struct jiku_err *err);
+/* Free N items (and their strings) as a plugin fills them into result->logins. */
+void plug_login_items_free(struct jiku_login_item *items, size_t n);
+
 /* ---- time -------------------------------------------------------------------------------- */
 
 /* Milliseconds of the monotonic clock. */

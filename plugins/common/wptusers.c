@@ -49,33 +49,6 @@ users_release(struct wp_users *u)
     memset(u, 0, sizeof(*u));
 }
 
-/*
- * A word as the core lets it through (plugin.h, struct jiku_login_params): at most MAX bytes of
- * [A-Za-z0-9] and EXTRA, never starting with '-' (an option to wp-cli) or '.'.
- */
-static bool
-valid_word(const char *s, size_t max, const char *extra)
-{
-    size_t n = s != NULL ? strlen(s) : 0;
-
-    if (n == 0 || n > max || s[0] == '-' || s[0] == '.')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && strchr(extra, s[i]) == NULL)
-            return false;
-    return true;
-}
-
-/* A string wp-cli gave that may be shown to people: no control characters. */
-static bool
-printable(const char *s)
-{
-    for (; s != NULL && *s != '\0'; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return false;
-    return s != NULL;
-}
-
 /* The ID member of E: wp-cli prints WP_User's as a number, older versions as a string. */
 static long long
 user_id(json_t *e)
@@ -114,9 +87,9 @@ parse_users(json_t *root, struct wp_users *out, const char *server, struct jiku_
         u->login = json_string_value(json_object_get(e, "user_login"));
         u->email = email != NULL && email[0] != '\0' ? email : NULL;
         u->roles = roles != NULL && roles[0] != '\0' ? roles : NULL;
-        if (u->id < 0 || u->login == NULL || u->login[0] == '\0' || !printable(u->login) ||
-            (u->email != NULL && !printable(u->email)) ||
-            (u->roles != NULL && !printable(u->roles)))
+        if (u->id < 0 || u->login == NULL || u->login[0] == '\0' || !plug_printable(u->login) ||
+            (u->email != NULL && !plug_printable(u->email)) ||
+            (u->roles != NULL && !plug_printable(u->roles)))
             return jiku_err_set(err, JIKU_E_DATA,
                                 "wp-cli user list on '%s' printed user %zu without a usable ID "
                                 "and user_login",
@@ -419,18 +392,18 @@ check_params(const struct jiku_op *op, struct jiku_err *err)
                             "the agent");
     if (p->op == JIKU_LOGIN_LIST)
         return 0;
-    if (!valid_word(p->name, LOGIN_MAX, login_chars))
+    if (!plug_valid_word(p->name, LOGIN_MAX, login_chars))
         return jiku_err_set(err, JIKU_E_USAGE, "invalid WordPress login '%.80s'",
                             p->name != NULL ? p->name : "");
     if (p->op == JIKU_LOGIN_ADD &&
-        (!valid_word(p->email, EMAIL_MAX, login_chars) || strchr(p->email, '@') == NULL))
+        (!plug_valid_word(p->email, EMAIL_MAX, login_chars) || strchr(p->email, '@') == NULL))
         return jiku_err_set(err, JIKU_E_USAGE,
                             "a WordPress user needs an e-mail address (--email)");
     if (p->op == JIKU_LOGIN_ROLE && p->role == NULL)
         return jiku_err_set(err, JIKU_E_USAGE, "which role (--role)?");
-    if (p->role != NULL && !valid_word(p->role, ROLE_MAX, role_chars))
+    if (p->role != NULL && !plug_valid_word(p->role, ROLE_MAX, role_chars))
         return jiku_err_set(err, JIKU_E_USAGE, "invalid WordPress role '%.80s'", p->role);
-    if (p->reassign != NULL && !valid_word(p->reassign, LOGIN_MAX, login_chars))
+    if (p->reassign != NULL && !plug_valid_word(p->reassign, LOGIN_MAX, login_chars))
         return jiku_err_set(err, JIKU_E_USAGE, "invalid WordPress login '%.80s'", p->reassign);
     return 0;
 }

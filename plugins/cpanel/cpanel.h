@@ -397,12 +397,11 @@ int cpanel_mail_request(const struct jiku_login_params *login, const char **func
                         size_t quota_size, struct jiku_err *err);
 /*
  * Email::list_pops_with_disk's data (an array) into *ITEMS (N of them, the caller's:
- * cpanel_mail_items_free): the addresses with '@' (not the account's system mailbox), diskquota
+ * plug_login_items_free): the addresses with '@' (not the account's system mailbox), diskquota
  * ("unlimited", MiB; 0 is unlimited), diskused (MiB), suspended_login.  JIKU_E_DATA otherwise.
  */
 int cpanel_mail_parse_list(json_t *data, struct jiku_login_item **items, size_t *n,
                            struct jiku_err *err);
-void cpanel_mail_items_free(struct jiku_login_item *items, size_t n);
 
 /* ---- wordpress.c: the actions on `wordpress` targets (plugins/common/wpt.h) ------------ */
 

@@ -13,26 +13,6 @@
 #include "cpanel.h"
 #include "cpanel_remote.h"
 
-/* LOCAL@DOMAIN, already checked by the core, checked again as UAPI gets it: *LOCAL malloc. */
-static int
-split_address(const char *address, char **local, const char **domain, struct jiku_err *err)
-{
-    const char *at = address != NULL ? strchr(address, '@') : NULL;
-
-    *local = NULL;
-    if (at == NULL || at == address || at[1] == '\0' || strchr(at + 1, '@') != NULL ||
-        address[0] == '-' || address[0] == '.')
-        return jiku_err_set(err, JIKU_E_INVAL, "invalid mail address '%s'",
-                            address != NULL ? address : "");
-    for (const char *p = address; *p != '\0'; p++)
-        if (!isalnum((unsigned char)*p) && strchr("._@+-", *p) == NULL)
-            return jiku_err_set(err, JIKU_E_INVAL, "invalid mail address '%s'", address);
-    if ((*local = strndup(address, (size_t)(at - address))) == NULL)
-        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-    *domain = at + 1;
-    return 0;
-}
-
 /* A non-negative number given as a JSON number or a numeric string ("387.40"): 0, or -1. */
 static int
 number_value(json_t *v, double *out)
@@ -77,23 +57,6 @@ parse_quota(json_t *v, long *quota)
     return 0;
 }
 
-static bool
-printable(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-        if (*p <= 0x20 || *p == 0x7f)
-            return false;
-    return *s != '\0';
-}
-
-void
-cpanel_mail_items_free(struct jiku_login_item *items, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(items[i].name);
-    free(items);
-}
-
 int
 cpanel_mail_parse_list(json_t *data, struct jiku_login_item **items, size_t *n,
                        struct jiku_err *err)
@@ -116,7 +79,7 @@ cpanel_mail_parse_list(json_t *data, struct jiku_login_item **items, size_t *n,
         json_t *susp = json_object_get(e, "suspended_login");
         struct jiku_login_item *it = &out[k];
 
-        if (email == NULL || !printable(email)) {
+        if (email == NULL || !plug_printable(email) || strchr(email, ' ') != NULL) {
             r = jiku_err_set(err, JIKU_E_DATA,
                              "Email::list_pops_with_disk: entry %zu has no usable email", i);
             goto out;
@@ -147,7 +110,7 @@ cpanel_mail_parse_list(json_t *data, struct jiku_login_item **items, size_t *n,
     out = NULL;
 out:
     if (out != NULL)
-        cpanel_mail_items_free(out, k);
+        plug_login_items_free(out, k);
     return r;
 }
 
@@ -179,7 +142,7 @@ cpanel_mail_request(const struct jiku_login_params *login, const char **function
         return jiku_err_set(err, JIKU_E_UNSUPPORTED,
                             "cPanel mail accounts have no roles: only list, add, passwd, remove");
     }
-    if ((r = split_address(login->name, local, &domain, err)) != 0)
+    if ((r = plug_split_address(login->name, local, &domain, err)) != 0)
         return r;
     params[n++] = (struct cpanel_param){"email", *local};
     params[n++] = (struct cpanel_param){"domain", domain};

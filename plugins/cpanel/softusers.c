@@ -54,27 +54,6 @@ static const char delete_script[] = "cd -- \"$1\" && exec php occ user:delete --
 /* What occ says, exit 0, when user:delete finds no such user (core/Command/User/Delete.php). */
 #define NO_SUCH_USER "User does not exist"
 
-/* A login or group occ gets as an argument: the core's rule, checked again here. */
-static bool
-valid_word(const char *s, const char *extra)
-{
-    if (s == NULL || *s == '\0' || *s == '-' || *s == '.' || strlen(s) > 255)
-        return false;
-    for (; *s != '\0'; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '.' || *s == '_' || *s == '-' || strchr(extra, *s) != NULL))
-            return false;
-    return true;
-}
-
-static void
-item_release(struct jiku_login_item *it)
-{
-    free(it->name);
-    free(it->email);
-    free(it->roles);
-}
-
 /* The groups of one user_info: a JSON array of strings, comma-joined into *OUT (NULL: none). */
 static int
 join_groups(json_t *groups, char **out)
@@ -88,7 +67,8 @@ join_groups(json_t *groups, char **out)
         return JIKU_E_DATA;
     json_array_foreach(groups, i, g)
     {
-        if (!json_is_string(g) || !valid_word(json_string_value(g), "@ ")) {
+        /* any name Nextcloud keeps: the output shows it escaped */
+        if (!json_is_string(g) || !plug_printable(json_string_value(g))) {
             jiku_buf_release(&b);
             return JIKU_E_DATA;
         }
@@ -112,19 +92,19 @@ parse_user(json_t *u, struct jiku_login_item *it)
     int r;
 
     memset(it, 0, sizeof(*it));
-    if (!json_is_string(id) || !valid_word(json_string_value(id), "@ '") ||
+    /* Nextcloud's own rule for a uid (lib/private/User/Manager.php) */
+    if (!json_is_string(id) || !plug_valid_word(json_string_value(id), 255, "._-@ '") ||
         !json_is_boolean(enabled) ||
         (email != NULL && !json_is_string(email) && !json_is_null(email)))
         return JIKU_E_DATA;
     if ((r = join_groups(json_object_get(u, "groups"), &it->roles)) != 0)
         return r;
     it->disabled = json_is_false(enabled);
+    /* on failure the caller frees what was filled in */
     if ((it->name = strdup(json_string_value(id))) == NULL ||
         (json_is_string(email) && json_string_length(email) > 0 &&
-         (it->email = strdup(json_string_value(email))) == NULL)) {
-        item_release(it);
+         (it->email = strdup(json_string_value(email))) == NULL))
         return JIKU_E_NOMEM;
-    }
     return 0;
 }
 
@@ -176,10 +156,8 @@ cpanel_soft_parse_users(const char *out, struct jiku_login_item **items, size_t 
             (*n)++;
         }
     }
-    if (r == 0 && *n < count) { /* a user_id other than its key */
-        item_release(&v[*n]);
+    if (r == 0 && *n < count) /* a user_id other than its key */
         r = JIKU_E_DATA;
-    }
     if (r == JIKU_E_NOMEM)
         r = plug_nomem(err);
     else if (r != 0)
@@ -193,9 +171,8 @@ cpanel_soft_parse_users(const char *out, struct jiku_login_item **items, size_t 
     }
 out:
     if (v != NULL) {
-        for (i = 0; i < *n; i++)
-            item_release(&v[i]);
-        free(v);
+        /* every slot: the one that failed may hold strings, the rest are zeroed */
+        plug_login_items_free(v, count);
         *n = 0;
     }
     json_decref(root);
@@ -373,10 +350,10 @@ check_params(const struct jiku_login_params *p, struct jiku_err *err)
 {
     if (p->op == JIKU_LOGIN_LIST)
         return 0;
-    if (!valid_word(p->name, "@"))
+    if (!plug_valid_word(p->name, 255, "._-@"))
         return jiku_err_set(err, JIKU_E_INVAL, "refusing the Nextcloud login '%s'",
                             p->name != NULL ? p->name : "");
-    if (p->group != NULL && !valid_word(p->group, ""))
+    if (p->group != NULL && !plug_valid_word(p->group, 255, "._-"))
         return jiku_err_set(err, JIKU_E_INVAL, "refusing the Nextcloud group '%s'", p->group);
     if (p->role != NULL)
         return jiku_err_set(err, JIKU_E_USAGE, "Nextcloud has groups, not roles: use --group");

@@ -49,41 +49,6 @@ domains_add(struct mail_domains *d, const char *name, long id, struct jiku_err *
     return 0;
 }
 
-/* A mailbox's local part as both the core and a Plesk mail name allow it. */
-static bool
-valid_local(const char *s)
-{
-    size_t n = s != NULL ? strlen(s) : 0;
-
-    if (n == 0 || n > LOCAL_MAX || s[0] == '.' || s[0] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && strchr("._+-", s[i]) == NULL)
-            return false;
-    return true;
-}
-
-/* ADDRESS as local@domain: *LOCAL malloc()ed, *DOMAIN borrowed from ADDRESS. */
-static int
-split_address(const char *address, char **local, const char **domain, struct jiku_err *err)
-{
-    const char *at = address != NULL ? strchr(address, '@') : NULL;
-
-    *local = NULL;
-    if (at == NULL || strchr(at + 1, '@') != NULL || !plesk_valid_domain(at + 1))
-        return jiku_err_set(err, JIKU_E_INVAL, "invalid mail address '%s'",
-                            address != NULL ? address : "");
-    if ((*local = strndup(address, (size_t)(at - address))) == NULL)
-        return plug_nomem(err);
-    if (!valid_local(*local)) {
-        free(*local);
-        *local = NULL;
-        return jiku_err_set(err, JIKU_E_INVAL, "invalid mail address '%s'", address);
-    }
-    *domain = at + 1;
-    return 0;
-}
-
 /*
  * The subscription's domains with their site ids: its own, whose site id is the webspace's
  * (the mail operator takes it so: docs/WIRE.md §3.7), then its sites (`site get` by
@@ -204,7 +169,7 @@ add_item(struct jiku_op *op, const char *domain, xmlNodePtr mailname, struct jik
     struct jiku_login_item *v, it = {0};
     int r = 0;
 
-    if (!valid_local(name) || quota_mib(quota, &it.quota_mib) != 0) {
+    if (!plug_valid_word(name, LOCAL_MAX, "._+-") || quota_mib(quota, &it.quota_mib) != 0) {
         r = jiku_err_set(err, JIKU_E_DATA,
                          "server '%s': mail get_info of '%s' gives a mailbox without a usable "
                          "name or quota",
@@ -390,7 +355,7 @@ mail_change(struct jiku_op *op, const char *sub, struct jiku_err *err)
     long site = -1;
     int r;
 
-    if ((r = split_address(lp->name, &local, &domain, err)) != 0 ||
+    if ((r = plug_split_address(lp->name, &local, &domain, err)) != 0 ||
         (r = site_of(op, sub, domain, &site, err)) != 0 ||
         (r = change_packet(lp, site, local, &p, &value, err)) != 0)
         goto out;

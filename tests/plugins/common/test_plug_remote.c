@@ -67,6 +67,42 @@ Test(plug_paths, one_component)
     cr_assert_not(plug_valid_component(NULL));
 }
 
+/* What the login plugins check again of the core's names before they use them. */
+Test(plug_logins, words_and_addresses)
+{
+    struct jiku_err err = {0};
+    const char *domain = NULL;
+    char *local = NULL;
+
+    cr_expect(plug_valid_word("jane.doe@x", 60, "._@-"));
+    cr_expect_not(plug_valid_word("-jane", 60, "._@-"));
+    cr_expect_not(plug_valid_word(".jane", 60, "._@-"));
+    cr_expect_not(plug_valid_word("ja ne", 60, "._@-"));
+    cr_expect_not(plug_valid_word("", 60, "._@-"));
+    cr_expect_not(plug_valid_word("abcd", 3, ""));
+    cr_expect(plug_printable("Jane Doe"));
+    cr_expect_not(plug_printable("a\x1b[31m"));
+    cr_expect_not(plug_printable(""));
+
+    cr_assert_eq(plug_split_address("sales+eu@shop.example", &local, &domain, &err), 0, "%s",
+                 err.msg);
+    cr_expect_str_eq(local, "sales+eu");
+    cr_expect_str_eq(domain, "shop.example");
+    free(local);
+    const char *bad[] = {"sales",
+                         "@shop.example",
+                         "-x@shop.example",
+                         "a b@shop.example",
+                         "a@b@shop.example",
+                         "a@-shop.example",
+                         "a@shop..example",
+                         NULL};
+    for (size_t i = 0; bad[i] != NULL; i++) {
+        cr_expect_eq(plug_split_address(bad[i], &local, &domain, &err), JIKU_E_INVAL, "%s", bad[i]);
+        cr_expect_null(local, "%s", bad[i]);
+    }
+}
+
 Test(plug_words, every_word_quoted_and_joined_by_one_space)
 {
     const char *a[] = {"rm", "-rf", "--", "/a b/$(x)'", NULL};

@@ -69,7 +69,7 @@ static const struct jiku_target_info target = {.id = "acme/shop",
 static void
 clear_result(void)
 {
-    cpanel_mail_items_free(result.logins, result.n_logins);
+    plug_login_items_free(result.logins, result.n_logins);
     free(result.details);
     memset(&result, 0, sizeof(result));
 }
