@@ -30,22 +30,26 @@
  */
 static const char list_script[] =
     "cd -- \"$1\" && exec php occ user:list --info " LIST_LIMIT_ARG " --output=json";
-/* $3 the group or "", $4 the address or "", $5 "1" to disable the new user. */
+/*
+ * A password's step is a command of its own, the steps after it another: once it succeeded the
+ * server holds the password, whatever the rest does (result->changed tells the core).
+ */
+/* $3 the group or "". */
 static const char add_script[] =
     "IFS= read -r OC_PASS || exit 65\n"
     "export OC_PASS\n"
     "cd -- \"$1\" || exit\n"
-    "php occ user:add --password-from-env ${3:+\"--group=$3\"} -- \"$2\" || exit\n"
-    "unset OC_PASS\n"
-    "if [ -n \"$4\" ]; then php occ user:setting -- \"$2\" settings email \"$4\" || exit; fi\n"
-    "if [ \"$5\" = 1 ]; then exec php occ user:disable -- \"$2\"; fi";
+    "exec php occ user:add --password-from-env ${3:+\"--group=$3\"} -- \"$2\"";
+/* $3 the address or "", $4 "1" to disable the new user. */
+static const char after_add_script[] =
+    "cd -- \"$1\" || exit\n"
+    "if [ -n \"$3\" ]; then php occ user:setting -- \"$2\" settings email \"$3\" || exit; fi\n"
+    "if [ \"$4\" = 1 ]; then exec php occ user:disable -- \"$2\"; fi";
 static const char passwd_script[] = "IFS= read -r OC_PASS || exit 65\n"
                                     "export OC_PASS\n"
                                     "cd -- \"$1\" || exit\n"
-                                    "php occ user:resetpassword --password-from-env -- \"$2\" || "
-                                    "exit\n"
-                                    "unset OC_PASS\n"
-                                    "exec php occ user:enable -- \"$2\"";
+                                    "exec php occ user:resetpassword --password-from-env -- \"$2\"";
+static const char enable_script[] = "cd -- \"$1\" && exec php occ user:enable -- \"$2\"";
 /* $3 the group. */
 static const char role_script[] = "cd -- \"$1\" && exec php occ group:adduser -- \"$3\" \"$2\"";
 static const char disable_script[] = "cd -- \"$1\" && exec php occ user:disable -- \"$2\"";
@@ -240,12 +244,16 @@ out:
     return r;
 }
 
+/* What a change without a secret reads on its stdin: given one, a command is never sent twice. */
+static const struct jiku_buf once = JIKU_BUF_INIT;
+
 static int
 add(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct jiku_login_params *p,
     struct jiku_err *err)
 {
-    const char *args[] = {p->name, p->group != NULL ? p->group : "",
-                          p->email != NULL ? p->email : "", p->disabled ? "1" : "0", NULL};
+    const char *args[] = {p->name, p->group != NULL ? p->group : "", NULL};
+    const char *after[] = {p->name, p->email != NULL ? p->email : "", p->disabled ? "1" : "0",
+                           NULL};
     struct jiku_buf in = JIKU_BUF_INIT;
     int r;
 
@@ -253,12 +261,14 @@ add(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct jiku_login
         r = random_input(&in, err);
     else
         r = password_input(p->password, &in, err);
-    if (r != 0)
+    if (r != 0 || (r = cpanel_soft_occ(op, c, &c->live, add_script, args, &in, "php occ user:add",
+                                       "adding a user to Nextcloud", NULL, err)) != 0)
         goto out;
-    /* From here the user may exist with this password, whatever the script's later steps do. */
     JIKU_OP_SET_CHANGED(op);
-    if ((r = cpanel_soft_occ(op, c, &c->live, add_script, args, &in, "php occ user:add",
-                             "adding a user to Nextcloud", NULL, err)) != 0)
+    if ((p->email != NULL || p->disabled) &&
+        (r = cpanel_soft_occ(op, c, &c->live, after_add_script, after, &once,
+                             "php occ user:setting/user:disable", "completing a new Nextcloud user",
+                             NULL, err)) != 0)
         goto out;
     if (plug_strfmt(&op->result->details, "created Nextcloud user '%s'%s%s%s%s%s", p->name,
                     p->group != NULL ? " in group " : "", p->group != NULL ? p->group : "",
@@ -278,13 +288,14 @@ passwd(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct jiku_lo
     struct jiku_buf in = JIKU_BUF_INIT;
     int r;
 
-    if ((r = password_input(p->password, &in, err)) != 0)
-        goto out;
-    /* From here the user may hold this password, whatever user:enable then does. */
-    JIKU_OP_SET_CHANGED(op);
-    if ((r = cpanel_soft_occ(op, c, &c->live, passwd_script, args, &in,
+    if ((r = password_input(p->password, &in, err)) != 0 ||
+        (r = cpanel_soft_occ(op, c, &c->live, passwd_script, args, &in,
                              "php occ user:resetpassword", "setting a Nextcloud password", NULL,
-                             err)) == 0 &&
+                             err)) != 0)
+        goto out;
+    JIKU_OP_SET_CHANGED(op);
+    if ((r = cpanel_soft_occ(op, c, &c->live, enable_script, args, &once, "php occ user:enable",
+                             "enabling a Nextcloud user", NULL, err)) == 0 &&
         plug_strfmt(&op->result->details,
                     "set the password of Nextcloud user '%s' and enabled "
                     "them",
@@ -294,10 +305,6 @@ out:
     jiku_buf_release_secure(&in);
     return r;
 }
-
-/* What a change without a secret reads on its stdin: given at all, the change is never sent twice.
- */
-static const struct jiku_buf once = JIKU_BUF_INIT;
 
 static int
 role(struct jiku_op *op, const struct cpanel_soft_ctx *c, const struct jiku_login_params *p,

@@ -34,8 +34,9 @@ def alive(pid):
 
 
 def is_occ(cmdline):
-    words = cmdline.split(b"\0")
-    return len(words) > 1 and os.path.basename(words[1]) == b"occ"
+    """`php occ ...`, as the real php or the simulator's (sh, then python3 -B nextcloud.py)."""
+    words = [os.path.basename(w) for w in cmdline.split(b"\0")]
+    return any(a == b"php" and b == b"occ" for a, b in zip(words, words[1:]))
 
 
 def main(argv):

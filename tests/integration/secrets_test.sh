@@ -247,6 +247,7 @@ python3 -B "$(dirname "$0")/../fakes/wptoolkit/nextcloud.py" check-password "$LI
     <"$T/canary.pw" || fail "Nextcloud does not hold the canary password: the check proves little"
 grep -q 'box1@shop.acme.example' "$T/all-output" ||
     fail "the mail requests left no trace in the output: the search proves little"
+grep -v '^LEAK' "$T/pw-samples" | grep -v '^seen' | sort | uniq -c | sed 's/^/  pw-proc: /'
 grep -q '^LEAK' "$T/pw-samples" && { fail "a password canary is in a command line or environment";
     grep '^LEAK' "$T/pw-samples"; }
 samples=$(awk '$1 == "samples" { s += $2 } END { print s + 0 }' "$T/pw-samples")

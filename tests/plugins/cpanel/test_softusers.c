@@ -25,8 +25,8 @@ static struct {
     const char *out;    /* occ's stdout */
     int exit_status;
     int n_exec, n_input;
-    char cmd[8192];
-    char input[256];
+    char cmd[16384]; /* every command, one after the other */
+    char input[256]; /* the last input that was not empty */
     size_t input_len;
 } fx;
 
@@ -87,7 +87,7 @@ fake_exec(struct jiku_op *op, const struct jiku_server_info *server, const char 
     (void)max_output;
     (void)err;
     fx.n_exec++;
-    snprintf(fx.cmd, sizeof(fx.cmd), "%s", cmd);
+    snprintf(fx.cmd + strlen(fx.cmd), sizeof(fx.cmd) - strlen(fx.cmd), "%s\n", cmd);
     cr_expect_null(strstr(cmd, PASSWORD), "the password in a command: %s", cmd);
     cr_expect_not_null(strstr(cmd, "as_owner"), "occ not run as the owner: %s", cmd);
     jiku_buf_init(&res->out); /* plug_run hands RES zeroed */
@@ -105,8 +105,10 @@ fake_exec_input(struct jiku_op *op, const struct jiku_server_info *server, const
     fx.n_input++;
     cr_expect_not(safe, "a change or a secret marked safe to repeat");
     cr_assert_lt(input_len, sizeof(fx.input));
-    memcpy(fx.input, input, input_len);
-    fx.input_len = input_len;
+    if (input_len > 0) {
+        memcpy(fx.input, input, input_len);
+        fx.input_len = input_len;
+    }
     fx.n_exec--; /* counted once, as an input command */
     return fake_exec(op, server, cmd, safe, max_output, res, err);
 }
@@ -279,13 +281,17 @@ Test(soft_users, add_sends_the_password_only_on_stdin)
     struct jiku_err err;
 
     cr_assert_eq(users(&p, false, &err), 0, "%s", err.msg);
-    cr_expect_eq(fx.n_input, 1);
+    /* the password's command, then the address's: each sent once */
+    cr_expect_eq(fx.n_input, 2);
     cr_expect_eq(fx.n_exec, 0);
+    cr_expect(result.changed);
     cr_expect_eq(fx.input_len, strlen(PASSWORD) + 1);
     cr_expect_eq(memcmp(fx.input, PASSWORD "\n", fx.input_len), 0);
     cr_expect_not_null(strstr(fx.cmd, "IFS= read -r OC_PASS"), "%s", fx.cmd);
     cr_expect_not_null(strstr(fx.cmd, "user:add --password-from-env"), "%s", fx.cmd);
-    cr_expect_not_null(strstr(fx.cmd, "'carol' 'editors' 'carol@example.com' '0'"), "%s", fx.cmd);
+    cr_expect_not_null(strstr(fx.cmd, "'carol' 'editors'\n"), "%s", fx.cmd);
+    cr_expect_not_null(strstr(fx.cmd, "settings email \"$3\""), "%s", fx.cmd);
+    cr_expect_not_null(strstr(fx.cmd, "'carol' 'carol@example.com' '0'\n"), "%s", fx.cmd);
     cr_expect_str_eq(result.details,
                      "created Nextcloud user 'carol' in group editors, address carol@example.com");
 }
@@ -298,7 +304,8 @@ Test(soft_users, add_disabled_gets_an_unknown_random_password)
     cr_assert_eq(users(&p, false, &err), 0, "%s", err.msg);
     cr_expect_eq(fx.input_len, 49);
     cr_expect_eq(strspn(fx.input, "0123456789abcdef"), 48);
-    cr_expect_not_null(strstr(fx.cmd, "'dave' '' '' '1'"), "%s", fx.cmd);
+    cr_expect_not_null(strstr(fx.cmd, "'dave' ''\n"), "%s", fx.cmd);
+    cr_expect_not_null(strstr(fx.cmd, "'dave' '' '1'\n"), "%s", fx.cmd);
     cr_expect_not_null(strstr(fx.cmd, "exec php occ user:disable"), "%s", fx.cmd);
 }
 
@@ -310,6 +317,8 @@ Test(soft_users, add_refused_by_occ_is_a_panel_error)
     fx.out = "The user \"bob\" already exists.\n";
     fx.exit_status = 1;
     cr_assert_eq(users(&p, false, &err), JIKU_E_PANEL);
+    cr_expect_not(result.changed, "a refused add holds no password: its file would be kept");
+    cr_expect_eq(fx.n_input, 1, "the steps after a refused add ran");
     cr_expect_not_null(strstr(err.msg, "The user \"bob\" already exists."), "%s", err.msg);
     cr_expect_null(strstr(err.msg, PASSWORD));
 }
@@ -321,7 +330,7 @@ Test(soft_users, passwd_resets_then_enables)
     struct jiku_err err;
 
     cr_assert_eq(users(&p, false, &err), 0, "%s", err.msg);
-    cr_expect_eq(fx.n_input, 1);
+    cr_expect_eq(fx.n_input, 2);
     cr_expect(result.changed, "a password sent is not marked as a change: it could be lost");
     cr_expect_not_null(strstr(fx.cmd, "user:resetpassword --password-from-env -- \"$2\""), "%s",
                        fx.cmd);
