@@ -18,8 +18,8 @@
 char dir[64];
 char host_log[4096];
 
-static void
-fake_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
+void
+fixture_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
 {
     size_t n = strlen(host_log);
     va_list ap;
@@ -36,9 +36,9 @@ fake_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
     }
 }
 
-static int
-fake_secret(struct jiku_op *op, const struct jiku_server_info *server, enum jiku_secret which,
-            struct jiku_buf *out, struct jiku_err *err)
+int
+fixture_secret(struct jiku_op *op, const struct jiku_server_info *server, enum jiku_secret which,
+               struct jiku_buf *out, struct jiku_err *err)
 {
     (void)op;
     (void)server;
@@ -50,8 +50,8 @@ fake_secret(struct jiku_op *op, const struct jiku_server_info *server, enum jiku
 const struct jiku_host fake_host = {
     .abi_version = JIKU_HOST_ABI_VERSION,
     .struct_size = sizeof(struct jiku_host),
-    .read_secret = fake_secret,
-    .log = fake_log,
+    .read_secret = fixture_secret,
+    .log = fixture_log,
 };
 
 const char *

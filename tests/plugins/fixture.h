@@ -21,6 +21,12 @@ extern char host_log[4096];
 #define FIXTURE_TOKEN "UWU28DCA23NKY76CN17MDPKM3O7EFQY8"
 /* A host table with log (into host_log) and read_secret; a test adds what it needs. */
 extern const struct jiku_host fake_host;
+/* Its two functions, for a test's own host table: log appends to host_log, read_secret gives
+ * FIXTURE_TOKEN for any secret. */
+void fixture_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int fixture_secret(struct jiku_op *op, const struct jiku_server_info *server,
+                   enum jiku_secret which, struct jiku_buf *out, struct jiku_err *err);
 
 void fixture_setup(void);
 void fixture_teardown(void);

@@ -16,7 +16,7 @@ static char dir[64];
 static void
 setup(void)
 {
-    strcpy(dir, "/tmp/jiku-password.XXXXXX");
+    snprintf(dir, sizeof(dir), "/tmp/jiku-password.XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
 }
 

@@ -10,19 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake_wpt.h"
+#include "fixture.h"
 #include "health.h"
-#include "wpt.h"
 
 /* ---- the server the fake SSH plays ------------------------------------------------------- */
 
 static const char instances[] =
-    "[{\"id\":7,\"mainDomain\":\"acme.example\",\"owner\":\"acmeshop\",\"fullPath\":"
-    "\"/home/acmeshop/blog\",\"siteUrl\":\"https://blog.acme.example\",\"broken\":false},"
-    "{\"id\":8,\"mainDomain\":\"acme.example\",\"owner\":\"acmeshop\",\"fullPath\":"
-    "\"/home/acmeshop/staging\",\"siteUrl\":\"https://staging.acme.example\",\"broken\":false}]";
-static const char info7[] =
-    "{\"id\":7,\"mainDomain\":\"acme.example\",\"owner\":\"acmeshop\",\"fullPath\":"
-    "\"/home/acmeshop/blog\",\"siteUrl\":\"https://blog.acme.example\",\"broken\":false}";
+    "[" FAKE_WPT_INFO7 ",{\"id\":8,\"mainDomain\":\"acme.example\",\"owner\":\"acmeshop\","
+    "\"fullPath\":\"/home/acmeshop/staging\",\"siteUrl\":\"https://staging.acme.example\","
+    "\"broken\":false}]";
+static const char info7[] = FAKE_WPT_INFO7;
 static const char info8[] =
     "{\"id\":8,\"mainDomain\":\"acme.example\",\"owner\":\"acmeshop\",\"fullPath\":"
     "\"/home/acmeshop/staging\",\"siteUrl\":\"https://staging.acme.example\",\"broken\":false}";
@@ -93,16 +91,6 @@ log_cmd(const char *cmd)
 }
 
 static int
-answer(struct jiku_exec_result *res, int status, const char *out, const char *errout)
-{
-    res->exit_status = status;
-    if (jiku_buf_adds(&res->out, out != NULL ? out : "") != 0 ||
-        jiku_buf_adds(&res->errout, errout != NULL ? errout : "") != 0)
-        return JIKU_E_NOMEM;
-    return 0;
-}
-
-static int
 fake_exec(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,
           size_t max_output, struct jiku_exec_result *res, struct jiku_err *err)
 {
@@ -110,38 +98,39 @@ fake_exec(struct jiku_op *op, const struct jiku_server_info *server, const char 
     log_cmd(cmd);
     if (strstr(cmd, "'--wp-cli'") != NULL) {
         if (strstr(cmd, "'core' 'version'") != NULL)
-            return answer(res, 0, w.job_ran ? w.core_after : w.core_before, NULL);
+            return fake_wpt_answer(res, 0, w.job_ran ? w.core_after : w.core_before, NULL);
         if (strstr(cmd, "'core' 'check-update'") != NULL)
-            return answer(res, 0, w.check_update, NULL);
+            return fake_wpt_answer(res, 0, w.check_update, NULL);
         if (strstr(cmd, "'plugin' 'list' '--update=available'") != NULL)
-            return answer(res, 0, w.plugins_pending, NULL);
+            return fake_wpt_answer(res, 0, w.plugins_pending, NULL);
         if (strstr(cmd, "'theme' 'list' '--update=available'") != NULL)
-            return answer(res, 0, w.themes_pending, NULL);
+            return fake_wpt_answer(res, 0, w.themes_pending, NULL);
         if (strstr(cmd, "'plugin' 'list' '--fields=name,version'") != NULL)
-            return answer(res, 0, w.plugins_after, NULL);
+            return fake_wpt_answer(res, 0, w.plugins_after, NULL);
         if (strstr(cmd, "'theme' 'list' '--fields=name,version'") != NULL)
-            return answer(res, 0, w.themes_after, NULL);
+            return fake_wpt_answer(res, 0, w.themes_after, NULL);
         if (strstr(cmd, "'core' 'verify-checksums'") != NULL)
-            return answer(res, w.checksums_exit,
-                          w.checksums_exit == 0
-                              ? "Success: WordPress installation verifies against checksums.\n"
-                              : NULL,
-                          w.checksums_err);
+            return fake_wpt_answer(
+                res, w.checksums_exit,
+                w.checksums_exit == 0
+                    ? "Success: WordPress installation verifies against checksums.\n"
+                    : NULL,
+                w.checksums_err);
         if (strstr(cmd, "'eval' 'echo 1;'") != NULL)
-            return answer(res, w.eval_exit, w.eval_out, w.eval_err);
-        return answer(res, 1, NULL, "Error: unexpected wp-cli command\n");
+            return fake_wpt_answer(res, w.eval_exit, w.eval_out, w.eval_err);
+        return fake_wpt_answer(res, 1, NULL, "Error: unexpected wp-cli command\n");
     }
     if (strstr(cmd, "'--list'") != NULL)
-        return answer(res, 0, instances, NULL);
+        return fake_wpt_answer(res, 0, instances, NULL);
     if (strstr(cmd, "'--info' '-instance-id' '7'") != NULL)
-        return answer(res, 0, info7, NULL);
+        return fake_wpt_answer(res, 0, info7, NULL);
     if (strstr(cmd, "'--info' '-instance-id' '8'") != NULL)
-        return answer(res, 0, info8, NULL);
+        return fake_wpt_answer(res, 0, info8, NULL);
     if (strncmp(cmd, "'curl'", 6) == 0)
-        return answer(res, 0, w.page, NULL);
+        return fake_wpt_answer(res, 0, w.page, NULL);
     if (strstr(cmd, "/.staging/") != NULL)
-        return answer(res, 0, w.stage_record, NULL);
-    return answer(res, 0, NULL, NULL); /* the job directory's clean-up */
+        return fake_wpt_answer(res, 0, w.stage_record, NULL);
+    return fake_wpt_answer(res, 0, NULL, NULL); /* the job directory's clean-up */
 }
 
 static int
@@ -181,33 +170,15 @@ fake_progress(struct jiku_op *op, const struct jiku_progress *p)
     (void)op, (void)p;
 }
 
-static void
-fake_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
-{
-    (void)op, (void)level, (void)fmt;
-}
-
 static const struct jiku_host host = {
     .ssh_exec = fake_exec,
     .job_start = fake_job_start,
     .job_poll = fake_job_poll,
     .sleep_ms = fake_sleep,
     .progress = fake_progress,
-    .log = fake_log,
+    .log = fixture_log,
 };
 
-static int
-fake_base(struct jiku_op *op, const char *account, char **base, char **owner, struct jiku_err *err)
-{
-    (void)op, (void)account, (void)err;
-    *base = strdup("/home/acmeshop");
-    *owner = strdup("acmeshop");
-    return 0;
-}
-
-static const char *const prefix[] = {"wp-toolkit", NULL};
-static const struct wpt_panel panel = {
-    .name = "cPanel", .prefix = prefix, .account_base = fake_base};
 static const struct jiku_server_info server = {
     .name = "web1", .panel = "cpanel", .snapshot_dir = "/var/jiku", .timeout = 60, .poll_max = 1};
 static const struct jiku_target_info target = {
@@ -237,7 +208,7 @@ run(enum jiku_update_step step, struct jiku_update_params *u, struct jiku_op_res
     u->step = step;
     if (u->health_timeout == 0)
         u->health_timeout = 10;
-    return wpt_update(&panel, &op, err);
+    return wpt_update(&fake_wpt_panel, &op, err);
 }
 
 static const struct jiku_update_item *
@@ -709,18 +680,18 @@ Test(wpt_update, refuses_what_makes_no_sense_before_any_command)
 
     world_reset();
     u.step = JIKU_UPDATE_APPLY;
-    cr_assert_eq(wpt_update(&panel, &op, &err), JIKU_E_INVAL, "a dry run only lists");
+    cr_assert_eq(wpt_update(&fake_wpt_panel, &op, &err), JIKU_E_INVAL, "a dry run only lists");
     p.dry_run = false;
     u.components = JIKU_UPDATE_BIT(JIKU_UPDATE_APP);
-    cr_assert_eq(wpt_update(&panel, &op, &err), JIKU_E_INVAL);
+    cr_assert_eq(wpt_update(&fake_wpt_panel, &op, &err), JIKU_E_INVAL);
     cr_assert_not_null(strstr(err.msg, "0x8"), "%s", err.msg);
     u.components = all;
     soft.kind = JIKU_KIND_SOFTACULOUS;
     op.target = &soft;
-    cr_assert_eq(wpt_update(&panel, &op, &err), JIKU_E_INVAL);
+    cr_assert_eq(wpt_update(&fake_wpt_panel, &op, &err), JIKU_E_INVAL);
     op.target = &target;
     p.update = NULL;
-    cr_assert_eq(wpt_update(&panel, &op, &err), JIKU_E_INVAL);
+    cr_assert_eq(wpt_update(&fake_wpt_panel, &op, &err), JIKU_E_INVAL);
     cr_assert_str_eq(w.cmds, "", "nothing ran");
     cr_assert_not(res.changed);
 }

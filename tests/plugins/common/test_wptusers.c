@@ -11,14 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wpt.h"
+#include "fake_wpt.h"
+#include "fixture.h"
 
-static const char instances[] =
-    "[{\"id\":7,\"mainDomain\":\"acme.example\",\"owner\":\"acmeshop\",\"fullPath\":"
-    "\"/home/acmeshop/blog\",\"siteUrl\":\"https://blog.acme.example\",\"broken\":false}]";
-static const char info7[] =
-    "{\"id\":7,\"mainDomain\":\"acme.example\",\"owner\":\"acmeshop\",\"fullPath\":"
-    "\"/home/acmeshop/blog\",\"siteUrl\":\"https://blog.acme.example\",\"broken\":false}";
+static const char instances[] = "[" FAKE_WPT_INFO7 "]";
+static const char info7[] = FAKE_WPT_INFO7;
 
 /* The site's users: admin (1), ed the editor (2), and "1", a login that looks like an ID (5). */
 static const char users_json[] =
@@ -44,16 +41,6 @@ world_reset(void)
 }
 
 static int
-answer(struct jiku_exec_result *res, int status, const char *out, const char *errout)
-{
-    res->exit_status = status;
-    if (jiku_buf_adds(&res->out, out != NULL ? out : "") != 0 ||
-        jiku_buf_adds(&res->errout, errout != NULL ? errout : "") != 0)
-        return JIKU_E_NOMEM;
-    return 0;
-}
-
-static int
 fake_exec(struct jiku_op *op, const struct jiku_server_info *server, const char *cmd, bool safe,
           size_t max_output, struct jiku_exec_result *res, struct jiku_err *err)
 {
@@ -63,41 +50,23 @@ fake_exec(struct jiku_op *op, const struct jiku_server_info *server, const char 
     snprintf(w.cmds + n, sizeof(w.cmds) - n, "%s\n", cmd);
     if (strstr(cmd, "'--wp-cli'") != NULL) {
         if (strstr(cmd, "'user' 'list'") != NULL)
-            return answer(res, 0, w.users, NULL);
+            return fake_wpt_answer(res, 0, w.users, NULL);
         if (strstr(cmd, "'user' 'create'") != NULL)
-            return answer(res, w.create_exit, w.create, w.create_err);
+            return fake_wpt_answer(res, w.create_exit, w.create, w.create_err);
         if (strstr(cmd, "'user' 'reset-password'") != NULL)
-            return answer(res, 0, "Reset password for ed.\nSuccess: Password reset for 1 user.\n",
-                          NULL);
-        return answer(res, 0, "Success: done.\n", NULL);
+            return fake_wpt_answer(
+                res, 0, "Reset password for ed.\nSuccess: Password reset for 1 user.\n", NULL);
+        return fake_wpt_answer(res, 0, "Success: done.\n", NULL);
     }
     if (strstr(cmd, "'--list'") != NULL)
-        return answer(res, 0, instances, NULL);
+        return fake_wpt_answer(res, 0, instances, NULL);
     if (strstr(cmd, "'--info' '-instance-id' '7'") != NULL)
-        return answer(res, 0, info7, NULL);
-    return answer(res, 1, NULL, "unexpected command\n");
+        return fake_wpt_answer(res, 0, info7, NULL);
+    return fake_wpt_answer(res, 1, NULL, "unexpected command\n");
 }
 
-static void
-fake_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
-{
-    (void)op, (void)level, (void)fmt;
-}
+static const struct jiku_host host = {.ssh_exec = fake_exec, .log = fixture_log};
 
-static const struct jiku_host host = {.ssh_exec = fake_exec, .log = fake_log};
-
-static int
-fake_base(struct jiku_op *op, const char *account, char **base, char **owner, struct jiku_err *err)
-{
-    (void)op, (void)account, (void)err;
-    *base = strdup("/home/acmeshop");
-    *owner = strdup("acmeshop");
-    return 0;
-}
-
-static const char *const prefix[] = {"wp-toolkit", NULL};
-static const struct wpt_panel panel = {
-    .name = "cPanel", .prefix = prefix, .account_base = fake_base};
 static const struct jiku_server_info server = {
     .name = "web1", .panel = "cpanel", .snapshot_dir = "/var/jiku", .timeout = 60};
 static const struct jiku_target_info target = {
@@ -118,7 +87,7 @@ run(const struct jiku_login_params *lp, bool dry_run, struct jiku_op_result *res
     struct jiku_op op = {
         .host = &host, .server = &server, .target = &target, .params = &p, .result = res};
 
-    return wpt_users(&panel, &op, err);
+    return wpt_users(&fake_wpt_panel, &op, err);
 }
 
 static void

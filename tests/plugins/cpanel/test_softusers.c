@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "cpanel.h"
+#include "fake_session.h"
+#include "fixture.h"
 #include "softaculous.h"
 
 #define PASSWORD "Secret-Canary-0123456789"
@@ -50,22 +52,9 @@ fake_http(struct jiku_op *op, const struct jiku_server_info *server,
     (void)op;
     (void)server;
     (void)err;
-    memset(resp, 0, sizeof(*resp));
-    resp->status = 200;
-    if (strncmp(p, "/json-api/accountsummary?", 25) == 0)
-        jiku_buf_adds(&resp->body, "{\"data\":{\"acct\":[{\"user\":\"acmeshop\",\"domain\":"
-                                   "\"acme.example\"}]},\"metadata\":{\"result\":1}}");
-    else if (strncmp(p, "/json-api/domainuserdata?", 25) == 0)
-        jiku_buf_adds(&resp->body, "{\"data\":{\"userdata\":{\"homedir\":\"/home/acmeshop\","
-                                   "\"user\":\"acmeshop\"}},\"metadata\":{\"result\":1}}");
-    else if (strncmp(p, "/json-api/create_user_session?", 30) == 0)
-        jiku_buf_adds(&resp->body,
-                      "{\"data\":{\"url\":\"https://web1:2083/cpsess42/login/?session=acmeshop:x\","
-                      "\"cp_security_token\":\"/cpsess42\"},\"metadata\":{\"result\":1}}");
-    else if (strncmp(p, "/cpsess42/login/", 16) == 0) {
-        resp->status = 302;
-        resp->location = strdup("/cpsess42/frontend/jupiter/index.html");
-    } else if (strstr(p, "act=installations") != NULL)
+    if (fake_cpanel_session(p, resp))
+        return 0;
+    if (strstr(p, "act=installations") != NULL)
         jiku_buf_addf(&resp->body,
                       "{\"title\":\"Softaculous\",\"installations\":{\"483\":{\"483_10001\":{"
                       "\"insid\":\"483_10001\",\"sid\":\"483\",\"ver\":\"28.0.4\",\"softpath\":"
@@ -113,32 +102,13 @@ fake_exec_input(struct jiku_op *op, const struct jiku_server_info *server, const
     return fake_exec(op, server, cmd, safe, max_output, res, err);
 }
 
-static void
-fake_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
-{
-    (void)op;
-    (void)level;
-    (void)fmt;
-}
-
-static int
-fake_secret(struct jiku_op *op, const struct jiku_server_info *server, enum jiku_secret which,
-            struct jiku_buf *out, struct jiku_err *err)
-{
-    (void)op;
-    (void)server;
-    (void)which;
-    (void)err;
-    return jiku_buf_adds(out, "UWU28DCA23NKY76CN17MDPKM3O7EFQY8");
-}
-
 static struct jiku_host host = {
     .abi_version = JIKU_HOST_ABI_VERSION,
     .struct_size = sizeof(struct jiku_host),
     .http = fake_http,
     .ssh_exec = fake_exec,
-    .read_secret = fake_secret,
-    .log = fake_log,
+    .read_secret = fixture_secret,
+    .log = fixture_log,
     .ssh_exec_input = fake_exec_input,
 };
 static const struct jiku_server_info server = {

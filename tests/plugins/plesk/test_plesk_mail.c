@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "plesk.h"
 
 #define PASSWORD "Pw<&>0123456789abcdef"
@@ -49,22 +50,11 @@ script_http(struct jiku_op *op, const struct jiku_server_info *server,
     return 0;
 }
 
-static int
-fake_secret(struct jiku_op *op, const struct jiku_server_info *server, enum jiku_secret which,
-            struct jiku_buf *out, struct jiku_err *err)
-{
-    (void)op;
-    (void)server;
-    (void)which;
-    (void)err;
-    return jiku_buf_adds(out, "key-123");
-}
-
 static const struct jiku_host script_host = {
     .abi_version = JIKU_HOST_ABI_VERSION,
     .struct_size = sizeof(struct jiku_host),
     .http = script_http,
-    .read_secret = fake_secret,
+    .read_secret = fixture_secret,
 };
 
 static struct jiku_op_result result;
