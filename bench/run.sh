@@ -126,18 +126,15 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$T/cmake.log" 2>&1 ||
         { cat "$T/cmake.log" >&2; exit 1; }
 fi
-cmake --build "$build" -j"$(nproc)" --target jiku-agent jiku_plugin_cpanel jiku_core >"$T/build.log" 2>&1 || { tail -30 "$T/build.log" >&2; exit 1; }
+cmake --build "$build" -j"$(nproc)" --target jiku-agent jiku_plugin_cpanel jiku_bench_sftp_get \
+    >"$T/build.log" 2>&1 || { tail -30 "$T/build.log" >&2; exit 1; }
 AGENT=$build/agent/jiku-agent
 PLUGIN=$build/plugins/cpanel/cpanel.so
 [ -x "$AGENT" ] && [ -f "$PLUGIN" ] || { echo "bench: no $AGENT or $PLUGIN" >&2; exit 1; }
 mkdir -p "$T/plugins"
 cp "$PLUGIN" "$T/plugins/cpanel.so"
 chmod 755 "$T/plugins/cpanel.so"
-# shellcheck disable=SC2046
-cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -I"$repo/include" -I"$repo/agent" -I"$build/agent" \
-    "$here/sftp_get.c" "$build/agent/libjiku_core.a" \
-    $(pkg-config --libs libcurl libssh2 inih sqlite3 libcrypto jansson) -lpthread -ldl \
-    -o "$T/sftp_get"
+cp "$build/bench/jiku_bench_sftp_get" "$T/sftp_get"
 
 # --- machine --------------------------------------------------------------------------------
 {
