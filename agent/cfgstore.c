@@ -3,6 +3,7 @@
  * the diagnostics of a load.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,16 +38,59 @@ keep(struct cfg_parse *p, void *block)
     return block;
 }
 
+/* The store's blocks; a request larger than a quarter of one gets a block of its own. */
+#define CFG_BLOCK_SIZE 65536
+
+/* SIZE bytes from the store, at a multiple of ALIGN (a power of two); NULL when out of memory. */
+static void *
+take(struct cfg_parse *p, size_t size, size_t align)
+{
+    struct cfg_strings *st = &p->priv->strs;
+    size_t pad = (align - (uintptr_t)st->at % align) % align;
+    char *block;
+
+    if (st->at == NULL || pad + size > st->left) {
+        size_t len = size > CFG_BLOCK_SIZE / 4 ? size : CFG_BLOCK_SIZE;
+
+        /* malloc's blocks are aligned for any object */
+        if ((block = keep(p, malloc(len))) == NULL || len == size)
+            return block;
+        st->at = block;
+        st->left = len;
+        pad = 0;
+    }
+    block = st->at + pad;
+    st->at += pad + size;
+    st->left -= pad + size;
+    return block;
+}
+
+char *
+cfg_intern_len(struct cfg_parse *p, const char *s, size_t len)
+{
+    char *copy = take(p, len + 1, 1);
+
+    if (copy == NULL)
+        return NULL;
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    return copy;
+}
+
 char *
 cfg_intern(struct cfg_parse *p, const char *s)
 {
-    return keep(p, strdup(s));
+    return cfg_intern_len(p, s, strlen(s));
 }
 
 void *
 cfg_alloc(struct cfg_parse *p, size_t size)
 {
-    return keep(p, calloc(1, size));
+    void *block = take(p, size, _Alignof(max_align_t));
+
+    if (block != NULL)
+        memset(block, 0, size);
+    return block;
 }
 
 char *

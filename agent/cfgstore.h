@@ -14,14 +14,22 @@
 
 struct cfg_parse; /* config_int.h */
 
-/* Every interned string and block of one configuration; freed together. */
+/*
+ * Every interned string and block of one configuration, freed together: carved from large
+ * blocks (V) rather than one malloc each, since a fleet's configuration holds a hundred
+ * thousand of them.  AT and LEFT: the unused end of the last block.
+ */
 struct cfg_strings {
     void **v;
     size_t n, cap;
+    char *at;
+    size_t left;
 };
 
 /* Copy S into the config's string store; NULL (and P->nomem set) when out of memory. */
 char *cfg_intern(struct cfg_parse *p, const char *s);
+/* The same for the LEN bytes at S, which need no NUL. */
+char *cfg_intern_len(struct cfg_parse *p, const char *s, size_t len);
 char *cfg_intern_fmt(struct cfg_parse *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* SIZE zeroed bytes in the store (a panel's settings); NULL (P->nomem set) without memory. */

@@ -128,6 +128,12 @@ policy_explain(struct jiku_session *ctx, const char *customer, const char *actio
         jiku_buf_release(&hint);
         return jiku_cmd_fail(ctx, &err);
     }
+    /*
+     * The customer's section and tier file, not the whole fleet's configuration: a decision
+     * costs the same for ten targets or ten thousand.  Mistakes elsewhere (servers, targets,
+     * other customers' files) are config check's, which every run's load repeats.
+     */
+    ctx->config_customer = customer;
     if ((r = jiku_session_open(ctx, JIKU_NEED_CONFIG, &err)) != 0)
         return jiku_cmd_fail(ctx, &err);
     if ((c = jiku_config_customer(ctx->cfg, customer)) == NULL)

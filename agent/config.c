@@ -6,9 +6,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "config_int.h"
@@ -610,7 +612,103 @@ finish(struct cfg_parse *p, struct jiku_err *err)
     return load_policies(p, err);
 }
 
-/* Every conf.d/NAME.conf in byte order of the names; a missing conf.d is an empty one. */
+/* The length of the blanks at S (at most N bytes). */
+static size_t
+blanks(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    return i;
+}
+
+/* Whether the LEN bytes at LINE start a "[customer NAME]" header as config_lines.c reads one. */
+static bool
+is_customer_header(const char *line, size_t len, const char *name)
+{
+    size_t i = 1, k, n = strlen(name);
+
+    if (len == 0 || line[0] != '[')
+        return false;
+    i += blanks(line + i, len - i);
+    if (len - i < 8 || memcmp(line + i, "customer", 8) != 0)
+        return false;
+    i += 8;
+    if ((k = blanks(line + i, len - i)) == 0)
+        return false;
+    i += k;
+    if (len - i < n || memcmp(line + i, name, n) != 0)
+        return false;
+    i += n;
+    i += blanks(line + i, len - i);
+    return i < len && line[i] == ']';
+}
+
+/*
+ * Whether the file at PATH may hold [customer NAME]: a scan of its raw lines, far cheaper than
+ * reading it (jiku_config_load_customer skips the files of a fleet's other customers).  A file
+ * that cannot be read says yes: reading it then reports why.
+ */
+static bool
+may_hold_customer(const char *path, const char *name)
+{
+    char *text = NULL;
+    bool found = true;
+    size_t len = 0, cap;
+    struct stat st;
+    ssize_t n;
+    int fd;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return true;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        goto out;
+    /*
+     * One byte more than its size: a single read() for a file that does not grow meanwhile
+     * (a regular file's read() returns less than asked only at its end).
+     */
+    cap = (size_t)st.st_size + 1;
+    for (;;) {
+        char *grown;
+
+        if (len == cap) {
+            cap *= 2;
+            if ((grown = realloc(text, cap)) == NULL)
+                goto out;
+            text = grown;
+        } else if (text == NULL && (text = malloc(cap)) == NULL) {
+            goto out;
+        }
+        if ((n = read(fd, text + len, cap - len)) < 0 && errno != EINTR)
+            goto out;
+        if (n == 0)
+            break;
+        len += n > 0 ? (size_t)n : 0;
+        if (n > 0 && len < cap)
+            break;
+    }
+    found = false;
+    for (const char *s = text, *end = text + len; s != NULL && s < end && !found;) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        size_t n_line = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
+
+        if (s == text && n_line >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+            found = is_customer_header(s + 3, n_line - 3, name);
+        else
+            found = is_customer_header(s, n_line, name);
+        s = nl != NULL ? nl + 1 : NULL;
+    }
+out:
+    close(fd);
+    free(text);
+    return found;
+}
+
+/*
+ * Every conf.d/NAME.conf in byte order of the names; a missing conf.d is an empty one.  For one
+ * customer's decision (P->only), only the files that may hold its section.
+ */
 static void
 read_conf_dir(struct cfg_parse *p)
 {
@@ -650,7 +748,8 @@ read_conf_dir(struct cfg_parse *p)
         jiku_buf_reset(&path);
         if (jiku_buf_addf(&path, "%s/%s", dir, names[i]) != 0)
             goto nomem;
-        cfg_read_file(p, path.data);
+        if (p->only == NULL || may_hold_customer(path.data, p->only))
+            cfg_read_file(p, path.data);
     }
     goto out;
 nomem:
@@ -663,9 +762,10 @@ out:
     jiku_buf_release(&path);
 }
 
-int
-jiku_config_load(const char *path, unsigned flags, struct jiku_config **out,
-                 struct jiku_diags *diags, struct jiku_err *err)
+/* jiku_config_load, or jiku_config_load_customer when ONLY names the customer. */
+static int
+load(const char *path, unsigned flags, const char *only, struct jiku_config **out,
+     struct jiku_diags *diags, struct jiku_err *err)
 {
     struct jiku_diags local = {0};
     struct cfg_parse p = {0};
@@ -690,6 +790,7 @@ jiku_config_load(const char *path, unsigned flags, struct jiku_config **out,
     p.priv = cfg->priv;
     p.diags = diags;
     p.flags = flags;
+    p.only = only;
     slash = strrchr(path, '/');
     cfg->main_file = cfg_intern(&p, path);
     if (slash == NULL)
@@ -706,7 +807,8 @@ jiku_config_load(const char *path, unsigned flags, struct jiku_config **out,
         goto nomem;
     if (flags & JIKU_CONFIG_AGENT_ONLY)
         goto done;
-    if (p.priv->n_files > 0 && (r = finish(&p, err)) != 0)
+    /* one customer's decision: no server or target was read, so none is finished */
+    if (p.priv->n_files > 0 && (r = only != NULL ? load_policies(&p, err) : finish(&p, err)) != 0)
         goto out;
     if (p.nomem)
         goto nomem;
@@ -726,6 +828,20 @@ out:
     jiku_config_free(cfg);
     jiku_diags_release(&local);
     return r;
+}
+
+int
+jiku_config_load(const char *path, unsigned flags, struct jiku_config **out,
+                 struct jiku_diags *diags, struct jiku_err *err)
+{
+    return load(path, flags, NULL, out, diags, err);
+}
+
+int
+jiku_config_load_customer(const char *path, const char *name, struct jiku_config **out,
+                          struct jiku_diags *diags, struct jiku_err *err)
+{
+    return load(path, 0, name, out, diags, err);
 }
 
 void

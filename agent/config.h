@@ -147,6 +147,17 @@ enum jiku_config_flags {
  */
 int jiku_config_load(const char *path, unsigned flags, struct jiku_config **out,
                      struct jiku_diags *diags, struct jiku_err *err);
+/*
+ * Only what a decision about customer NAME needs (policy explain), so that it costs the same
+ * for a fleet of any size: the main file's [agent] and [retention], the [customer NAME]
+ * sections of the main file and of the conf.d files that hold one (two are a duplicate: an
+ * error), and the policy file of its tier.  Every other section is skipped unchecked, servers,
+ * targets and plugins included: the reader still reports the lines of the files it reads that
+ * it cannot read at all.  No [customer NAME] at all is no error: *OUT has no customer.  Else
+ * as jiku_config_load.
+ */
+int jiku_config_load_customer(const char *path, const char *name, struct jiku_config **out,
+                              struct jiku_diags *diags, struct jiku_err *err);
 void jiku_config_free(struct jiku_config *cfg);
 
 /* Lookups by name; NULL when absent. Borrowed. */

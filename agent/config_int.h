@@ -161,6 +161,7 @@ struct cfg_parse {
     struct cfg_priv *priv;
     struct jiku_diags *diags;
     unsigned flags;
+    const char *only; /* jiku_config_load_customer: the one customer read, else NULL */
     bool nomem;
 
     const char *file; /* interned; the file being read */

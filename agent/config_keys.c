@@ -505,7 +505,7 @@ set_mails(struct cfg_parse *p, const struct value *v)
         return;
     s = v->s;
     for (size_t i = 0; i < n && (w = mail_word(&s, &len)) != NULL; i++)
-        if ((mails[i] = cfg_intern_fmt(p, "%.*s", (int)len, w)) == NULL)
+        if ((mails[i] = cfg_intern_len(p, w, len)) == NULL)
             return;
     p->cfg->notify_mail = mails;
 }

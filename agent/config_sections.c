@@ -122,7 +122,7 @@ new_target(struct cfg_parse *p, const char *id)
     memset(t, 0, sizeof(*t));
     memset(&priv->target_keys[cfg->n_targets], 0, sizeof(*priv->target_keys));
     if ((t->info.id = cfg_intern(p, id)) == NULL ||
-        (t->info.customer = cfg_intern_fmt(p, "%.*s", (int)clen, id)) == NULL ||
+        (t->info.customer = cfg_intern_len(p, id, clen)) == NULL ||
         (t->info.name = cfg_intern(p, id + clen + 1)) == NULL)
         return false;
     t->info.kind = JIKU_KIND_COUNT; /* unset until "kind =" */
@@ -159,6 +159,10 @@ cfg_section_begin(struct cfg_parse *p, const char *type, const char *name)
 
     p->sect = CS_IGNORE;
     if ((p->flags & JIKU_CONFIG_AGENT_ONLY) && strcmp(type, "agent") != 0)
+        return;
+    /* one customer's decision: its section and the [agent] and [retention] it is read under */
+    if (p->only != NULL && strcmp(type, "agent") != 0 && strcmp(type, "retention") != 0 &&
+        (strcmp(type, "customer") != 0 || name == NULL || strcmp(name, p->only) != 0))
         return;
     if (strcmp(type, "agent") == 0 || strcmp(type, "retention") == 0) {
         bool agent = type[0] == 'a';

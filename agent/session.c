@@ -31,7 +31,10 @@ open_config(struct jiku_session *s, unsigned needs, struct jiku_err *err)
     struct jiku_diags diags = {0};
     int r;
 
-    r = jiku_config_load(s->config_path, flags, &s->cfg, &diags, err);
+    if (s->config_customer != NULL)
+        r = jiku_config_load_customer(s->config_path, s->config_customer, &s->cfg, &diags, err);
+    else
+        r = jiku_config_load(s->config_path, flags, &s->cfg, &diags, err);
     if (r == 0 && !s->quiet)
         for (size_t i = 0; i < diags.n; i++)
             log_warn("%s", diags.items[i].msg);

@@ -32,6 +32,8 @@ struct jiku_ping;
 struct jiku_session {
     /* global options */
     const char *config_path; /* -c; NULL: $JIKU_AGENT_CONFIG or the default */
+    /* policy explain: the configuration is read for this customer only (config.h) */
+    const char *config_customer;
     bool dry_run;
     bool quiet;
     int verbose;

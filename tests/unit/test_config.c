@@ -946,15 +946,76 @@ Test(config, relative_main_file_and_unreadable_conf_d_entry)
     cr_assert_str_eq(cfg->log, "stderr");
 }
 
+/* policy explain's load: the customer's own files, and only its section in them. */
+static int
+load_customer(const char *name)
+{
+    char path[512];
+
+    jiku_config_free(cfg);
+    cfg = NULL;
+    jiku_diags_release(&diags);
+    memset(&err, 0, sizeof(err));
+    snprintf(path, sizeof(path), "%s/agent.conf", dir);
+    return jiku_config_load_customer(path, name, &cfg, &diags, &err);
+}
+
 Test(config, duplicate_across_files)
 {
+    static const char dup[] = "@D@/conf.d/20-b.conf:2: duplicate section [customer acme] (first "
+                              "at @D@/conf.d/10-a.conf:1)";
+
     mkdir_in("conf.d");
     write_file("conf.d/10-a.conf", 0644, "[customer acme]\ntier = low\n");
-    write_file("conf.d/20-b.conf", 0644, "\n[customer acme]\ntier = high\n");
+    write_file("conf.d/20-b.conf", 0644, "\n[customer  acme]\ntier = high\n");
     cr_assert_eq(load_snippet("[agent]\npolicy_dir = @P@\n"), JIKU_E_CONFIG);
-    cr_assert(has_diag(true, "@D@/conf.d/20-b.conf:2: duplicate section [customer acme] (first "
-                             "at @D@/conf.d/10-a.conf:1)"));
+    cr_assert(has_diag(true, dup));
     cr_assert_eq(diags.n_errors, 1, "the duplicate's keys are not reported again");
+    /* policy explain's load reads both files too: which section decides would be a guess */
+    cr_assert_eq(load_customer("acme"), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, dup));
+    cr_assert_eq(diags.n_errors, 1);
+}
+
+Test(config, one_customer_skips_the_rest_of_the_fleet)
+{
+    mkdir_in("conf.d");
+    /* the header as config_lines.c reads it: blanks inside, a BOM, a comment after it */
+    write_file("conf.d/10-acme.conf", 0644,
+               "\xef\xbb\xbf# acme\n[ customer\tacme ] ; the customer\ntier = high\n"
+               "server.snapshot = jiku\n[target acme/x]\nserver = nowhere\n");
+    /* mistakes elsewhere: another customer's file, and targets the config check refuses */
+    write_file("conf.d/20-other.conf", 0644,
+               "[customer acme2]\ntier = gold\n[target acme/y]\nkind = bogus\n  indented\n");
+    write_file("conf.d/30-acmes.conf", 0644, "# [customer acme]\n[customer acmes]\ntier = x\n");
+    cr_assert_eq(load_snippet("[agent]\npolicy_dir = @P@\n"), JIKU_E_CONFIG, "a full load refuses");
+    expect_ok(load_customer("acme"));
+    cr_assert_eq(cfg->n_customers, 1);
+    cr_assert_eq(cfg->n_servers, 0);
+    cr_assert_eq(cfg->n_targets, 0);
+    cr_assert_str_eq(cfg->customers[0].tier, "high");
+    cr_assert_eq(cfg->customers[0].n_overrides, 1);
+    cr_assert_not_null(cfg->policies);
+    /* a name no file holds: no error, no customer */
+    expect_ok(load_customer("nobody"));
+    cr_assert_eq(cfg->n_customers, 0);
+}
+
+Test(config, one_customer_still_refuses_its_own_mistakes)
+{
+    mkdir_in("conf.d");
+    write_file("agent.conf", 0644, "[agent]\npolicy_dir = @P@\n");
+    /* its tier without a policy file; a line of its file the reader rejects */
+    write_file("conf.d/10-a.conf", 0644, "[customer acme]\ntier = gold\n  x = 1\n");
+    cr_assert_eq(load_customer("acme"), JIKU_E_CONFIG);
+    cr_assert(has_diag(true, "@D@/conf.d/10-a.conf:3: indented line (continuation lines are not "
+                             "supported)"));
+    cr_assert_eq(diags.n_errors, 2, "and the tier");
+    /* the main file's [agent] */
+    write_file("conf.d/10-a.conf", 0644, "[customer acme]\ntier = low\n");
+    write_file("agent.conf", 0644, "[agent]\npolicy_dir = @P@\nlog = x\n");
+    cr_assert_eq(load_customer("acme"), JIKU_E_CONFIG);
+    cr_assert_eq(diags.n_errors, 1);
 }
 
 Test(config, missing_main_file)
