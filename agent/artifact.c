@@ -454,10 +454,20 @@ int
 jiku_catalog_artifact_list(struct jiku_catalog *cat, const char *target, const char *customer,
                            bool all, struct jiku_artifact_list *out, struct jiku_err *err)
 {
-    /* rowid breaks ties within one second: the .2 made after the plain id comes first. */
-    static const char sql[] = "SELECT " ARTIFACT_COLUMNS " FROM artifacts "
-                              "WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR customer = ?2) "
-                              "AND (?3 OR status <> 'pruned') ORDER BY created DESC, rowid DESC";
+    /*
+     * rowid breaks ties within one second: the .2 made after the plain id comes first.  One
+     * statement per filter, because "?1 IS NULL OR target = ?1" cannot use an index: the
+     * target's rows come from artifacts_target in order, not from a sort of the whole table.
+     */
+#define LIST_SQL(where)                                                                            \
+    "SELECT " ARTIFACT_COLUMNS " FROM artifacts WHERE " where                                      \
+    " (?3 OR status <> 'pruned') ORDER BY created DESC, rowid DESC"
+    static const char *const sqls[2][2] = {
+        {LIST_SQL("?1 IS NULL AND ?2 IS NULL AND"), LIST_SQL("?1 IS NULL AND customer = ?2 AND")},
+        {LIST_SQL("target = ?1 AND ?2 IS NULL AND"), LIST_SQL("target = ?1 AND customer = ?2 AND")},
+    };
+#undef LIST_SQL
+    const char *sql = sqls[target != NULL][customer != NULL];
     struct jiku_artifact_list l = {NULL, 0};
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
@@ -548,6 +558,103 @@ nomem:
 out:
     sqlite3_finalize(st);
     jiku_strv_free(v);
+    return r;
+}
+
+/* Step ST, a query of at most one row, into *YES; then reset it for the next bindings. */
+static int
+row_exists(struct jiku_catalog *cat, sqlite3_stmt *st, bool *yes, const char *what,
+           struct jiku_err *err)
+{
+    int rc = sqlite3_step(st);
+
+    *yes = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : jiku_catalog_fail(cat, rc, what, err);
+}
+
+int
+jiku_catalog_server_uses_dir(struct jiku_catalog *cat, const char *server, const char *dir,
+                             bool *used, struct jiku_err *err)
+{
+    /* [DIR/, DIR0) holds exactly the strings that start with DIR/ ('0' follows '/'). */
+    static const char sql[] = "SELECT 1 FROM artifacts WHERE server = ?1 AND location IS NOT NULL "
+                              "AND location >= ?2 || '/' AND location < ?2 || '0' LIMIT 1";
+    static const char what[] = "look up artifact locations";
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    *used = false;
+    if ((r = jiku_catalog_prepare(cat, sql, &st, what, err)) != 0)
+        return r;
+    if (jiku_catalog_bind_text(st, 1, server) != SQLITE_OK ||
+        jiku_catalog_bind_text(st, 2, dir) != SQLITE_OK)
+        r = jiku_catalog_fail(cat, SQLITE_NOMEM, what, err);
+    else
+        r = row_exists(cat, st, used, what, err);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+jiku_catalog_dir_known(struct jiku_catalog *cat, const char *server, const char *path,
+                       const char *name, bool *known, struct jiku_err *err)
+{
+    /* Any status: a row that still names a location keeps what lies there. */
+    static const char at_sql[] = "SELECT 1 FROM artifacts WHERE server = ?1 AND location IS NOT "
+                                 "NULL AND (location = ?2 OR (location >= ?2 || '/' AND "
+                                 "location < ?2 || '0')) LIMIT 1";
+    /* The location's directory with its '/', the expression of artifacts_location_dir. */
+    static const char beside_sql[] = "SELECT 1 FROM artifacts WHERE server = ?1 AND location IS "
+                                     "NOT NULL AND rtrim(location, replace(location, '/', '')) = "
+                                     "?2 LIMIT 1";
+    static const char id_sql[] = "SELECT 1 FROM artifacts WHERE id = ?1 AND server = ?2 AND "
+                                 "(status = 'pending' OR (status = 'good' AND location IS NOT "
+                                 "NULL))";
+    static const char what[] = "look up artifact locations";
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    *known = false;
+    if ((r = jiku_catalog_prepare(cat, at_sql, &st, what, err)) != 0)
+        return r;
+    if (jiku_catalog_bind_text(st, 1, server) != SQLITE_OK ||
+        jiku_catalog_bind_text(st, 2, path) != SQLITE_OK) {
+        r = jiku_catalog_fail(cat, SQLITE_NOMEM, what, err);
+        goto out;
+    }
+    if ((r = row_exists(cat, st, known, what, err)) != 0 || *known)
+        goto out;
+    sqlite3_finalize(st);
+    st = NULL;
+    /* PATH lies in a location's own directory: that directory is one of PATH's ancestors. */
+    if ((r = jiku_catalog_prepare(cat, beside_sql, &st, what, err)) != 0)
+        goto out;
+    for (const char *slash = strchr(path + 1, '/'); slash != NULL && !*known;
+         slash = strchr(slash + 1, '/')) {
+        if (jiku_catalog_bind_text(st, 1, server) != SQLITE_OK ||
+            sqlite3_bind_text(st, 2, path, (int)(slash - path + 1), SQLITE_TRANSIENT) !=
+                SQLITE_OK) {
+            r = jiku_catalog_fail(cat, SQLITE_NOMEM, what, err);
+            goto out;
+        }
+        if ((r = row_exists(cat, st, known, what, err)) != 0)
+            goto out;
+    }
+    if (*known)
+        goto out;
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((r = jiku_catalog_prepare(cat, id_sql, &st, what, err)) != 0)
+        goto out;
+    if (jiku_catalog_bind_text(st, 1, name) != SQLITE_OK ||
+        jiku_catalog_bind_text(st, 2, server) != SQLITE_OK) {
+        r = jiku_catalog_fail(cat, SQLITE_NOMEM, what, err);
+        goto out;
+    }
+    r = row_exists(cat, st, known, what, err);
+out:
+    sqlite3_finalize(st);
     return r;
 }
 

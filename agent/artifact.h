@@ -59,6 +59,20 @@ int jiku_catalog_server_locations(struct jiku_catalog *cat, const char *server, 
 void jiku_strv_free(char **v);
 
 /*
+ * The catalog's part of prune's sweep (sweep.c).  Whether an artifact on SERVER, of any
+ * status, has its location under directory DIR.
+ */
+int jiku_catalog_server_uses_dir(struct jiku_catalog *cat, const char *server, const char *dir,
+                                 bool *used, struct jiku_err *err);
+/*
+ * Whether the catalog knows directory PATH on SERVER, NAME being its last component: an
+ * artifact's location (any status) is PATH or lies in it, or PATH lies in the location's own
+ * directory; or artifact NAME is pending, or good with a location.
+ */
+int jiku_catalog_dir_known(struct jiku_catalog *cat, const char *server, const char *path,
+                           const char *name, bool *known, struct jiku_err *err);
+
+/*
  * Artifact ids: YYYYMMDDTHHMMSSZ.CUSTOMER.NAME.K, with .2, .3... when the id is taken.
  * The returned id is reserved by inserting a pending row; the caller owns *ID.
  */

@@ -30,61 +30,98 @@
     "seq, time, run_id, event, actor, customer, tier, target, action, decision, reason, "          \
     "source, artifact, dry_run, prev_hash, hash"
 
-static int
-add_int(struct jiku_buf *b, int64_t v)
+/*
+ * The serialisation is fed to the digest piece by piece, with the integers written by hand:
+ * `audit verify` hashes every record, and formatting a buffer per record through printf cost
+ * more than SHA-256 itself.
+ */
+struct digest {
+    EVP_MD_CTX *ctx;
+    bool ok;
+};
+
+static void
+feed(struct digest *d, const void *p, size_t n)
 {
-    return jiku_buf_addf(b, "i%" PRId64 ";", v);
+    if (d->ok && n > 0 && EVP_DigestUpdate(d->ctx, p, n) != 1)
+        d->ok = false;
 }
 
-static int
-add_str(struct jiku_buf *b, const char *s)
+/* TAG, then V in decimal, then END: "i42;" and the "s5:" before a string. */
+static void
+feed_num(struct digest *d, char tag, int64_t v, char end)
 {
-    if (s == NULL)
-        return jiku_buf_addch(b, 'n');
-    if (jiku_buf_addf(b, "s%zu:", strlen(s)) != 0)
-        return JIKU_E_NOMEM;
-    return jiku_buf_adds(b, s);
+    char buf[24];
+    char *p = buf + sizeof(buf);
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+    *--p = end;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--p = '-';
+    *--p = tag;
+    feed(d, p, (size_t)(buf + sizeof(buf) - p));
 }
 
-/* The bytes that are hashed; a version tag first so that a later format cannot collide. */
-static int
-serialise(const struct jiku_audit_record *rec, struct jiku_buf *b)
+static void
+feed_str(struct digest *d, const char *s)
 {
-    if (jiku_buf_adds(b, "jiku-audit-1;") != 0 || add_str(b, rec->prev_hash) != 0 ||
-        add_int(b, rec->seq) != 0 || add_int(b, (int64_t)rec->time) != 0 ||
-        add_int(b, rec->run_id) != 0 || add_str(b, rec->event) != 0 ||
-        add_str(b, rec->actor) != 0 || add_str(b, rec->customer) != 0 ||
-        add_str(b, rec->tier) != 0 || add_str(b, rec->target) != 0 ||
-        add_str(b, rec->action) != 0 || add_str(b, rec->decision) != 0 ||
-        add_str(b, rec->reason) != 0 || add_str(b, rec->source) != 0 ||
-        add_str(b, rec->artifact) != 0 || add_int(b, rec->dry_run ? 1 : 0) != 0)
-        return JIKU_E_NOMEM;
+    size_t n;
+
+    if (s == NULL) {
+        feed(d, "n", 1);
+        return;
+    }
+    n = strlen(s);
+    feed_num(d, 's', (int64_t)n, ':');
+    feed(d, s, n);
+}
+
+/*
+ * SHA-256 of the bytes that are hashed, through CTX (reset here, so one context serves every
+ * record of a verify); a version tag first so that a later format cannot collide.
+ */
+static int
+hash_record(EVP_MD_CTX *ctx, const struct jiku_audit_record *rec, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    struct digest d = {.ctx = ctx, .ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1};
+    const char *strs[] = {rec->event,  rec->actor,    rec->customer, rec->tier,   rec->target,
+                          rec->action, rec->decision, rec->reason,   rec->source, rec->artifact};
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+
+    feed(&d, "jiku-audit-1;", 13);
+    feed_str(&d, rec->prev_hash);
+    feed_num(&d, 'i', rec->seq, ';');
+    feed_num(&d, 'i', (int64_t)rec->time, ';');
+    feed_num(&d, 'i', rec->run_id, ';');
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        feed_str(&d, strs[i]);
+    feed_num(&d, 'i', rec->dry_run ? 1 : 0, ';');
+    if (!d.ok || EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != HASH_HEX / 2)
+        return JIKU_E_FAILED;
+    for (unsigned int i = 0; i < len; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 0xf];
+    }
+    out[HASH_HEX] = '\0';
     return 0;
 }
 
 int
 jiku_audit_record_hash(const struct jiku_audit_record *rec, char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
-    struct jiku_buf b = JIKU_BUF_INIT;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    int r = JIKU_E_NOMEM;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int r;
 
-    if (serialise(rec, &b) != 0)
-        goto out;
-    if (EVP_Digest(b.data, b.len, md, &len, EVP_sha256(), NULL) != 1 || len != HASH_HEX / 2) {
-        r = JIKU_E_FAILED;
-        goto out;
-    }
-    for (unsigned int i = 0; i < len; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 0xf];
-    }
-    out[HASH_HEX] = '\0';
-    r = 0;
-out:
-    jiku_buf_release(&b);
+    if (ctx == NULL)
+        return JIKU_E_NOMEM;
+    r = hash_record(ctx, rec, out);
+    EVP_MD_CTX_free(ctx);
     return r;
 }
 
@@ -191,6 +228,7 @@ jiku_audit_append(struct jiku_catalog *cat, struct jiku_audit_record *rec, struc
     struct jiku_buf line = JIKU_BUF_INIT;
     sqlite3 *db = jiku_catalog_db(cat);
     sqlite3_stmt *st = NULL;
+    bool own = !jiku_catalog_in_tx(cat);
     int64_t last = 0;
     int r, rc, i = 1;
 
@@ -198,8 +236,11 @@ jiku_audit_append(struct jiku_catalog *cat, struct jiku_audit_record *rec, struc
         return jiku_err_set(err, JIKU_E_INVAL,
                             "audit record without event, actor, action or "
                             "decision");
-    /* IMMEDIATE: the last hash is read under the write lock, so appenders chain in turn. */
-    if ((r = jiku_catalog_begin(cat, what, err)) != 0)
+    /*
+     * IMMEDIATE: the last hash is read under the write lock, so appenders chain in turn.  Inside
+     * a transaction of the caller's the lock is already held and the record commits with it.
+     */
+    if (own && (r = jiku_catalog_begin(cat, what, err)) != 0)
         return r;
     if ((r = last_record(cat, &last, rec->prev_hash, what, err)) != 0)
         goto out;
@@ -236,14 +277,20 @@ jiku_audit_append(struct jiku_catalog *cat, struct jiku_audit_record *rec, struc
     }
     sqlite3_finalize(st);
     st = NULL;
+    if (!own)
+        goto out;
     if ((r = jiku_catalog_commit(cat, what, err)) != 0)
         goto out;
-    /* Only a committed record is logged: syslog must not name a record the database lacks. */
+    /*
+     * Only a committed record is logged: syslog must not name a record the database lacks.  So
+     * a record in the caller's transaction is not logged line by line; the head logged at the
+     * end of the run (jiku_audit_log_head) covers it.
+     */
     if (jiku_audit_format_line(rec, &line) == 0)
         jiku_log_syslog_only("%s", line.data);
 out:
     sqlite3_finalize(st);
-    if (r != 0)
+    if (r != 0 && own)
         jiku_catalog_rollback(cat);
     jiku_buf_release(&line);
     return r;
@@ -353,14 +400,19 @@ jiku_audit_verify(struct jiku_catalog *cat, const char *head, int64_t *n_checked
     sqlite3_stmt *st = NULL;
     char prev[65] = ZERO_HASH, want[65], head_hash[65] = "", got[65] = "";
     int64_t expect = 1, head_count = -1;
+    EVP_MD_CTX *ctx = NULL;
     int r = 0, rc;
 
     if (n_checked != NULL)
         *n_checked = 0;
     if (head != NULL && (r = jiku_audit_head_parse(head, head_hash, &head_count, err)) != 0)
         return r;
-    if ((rc = sqlite3_prepare_v2(jiku_catalog_db(cat), sql, -1, &st, NULL)) != SQLITE_OK)
-        return jiku_catalog_fail(cat, rc, what, err);
+    if ((ctx = EVP_MD_CTX_new()) == NULL)
+        return jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
+    if ((rc = sqlite3_prepare_v2(jiku_catalog_db(cat), sql, -1, &st, NULL)) != SQLITE_OK) {
+        r = jiku_catalog_fail(cat, rc, what, err);
+        goto out;
+    }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         row_to_record(st, &rec);
         if (rec.seq > expect) {
@@ -379,7 +431,7 @@ jiku_audit_verify(struct jiku_catalog *cat, const char *head, int64_t *n_checked
                              rec.seq, rec.seq - 1);
             goto out;
         }
-        if ((r = jiku_audit_record_hash(&rec, want)) != 0) {
+        if ((r = hash_record(ctx, &rec, want)) != 0) {
             r = jiku_err_set(err, r, "cannot hash audit record %" PRId64, rec.seq);
             goto out;
         }
@@ -415,6 +467,7 @@ jiku_audit_verify(struct jiku_catalog *cat, const char *head, int64_t *n_checked
     r = 0;
 out:
     sqlite3_finalize(st);
+    EVP_MD_CTX_free(ctx);
     return r;
 }
 

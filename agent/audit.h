@@ -32,7 +32,11 @@ struct jiku_audit_record {
     char hash[65];
 };
 
-/* Append REC (fills seq, time, prev_hash, hash) inside one transaction; logs to syslog. */
+/*
+ * Append REC (fills seq, time, prev_hash, hash) inside one transaction, and log it to syslog
+ * once committed.  Inside a transaction of the caller's (jiku_catalog_begin) it joins that one
+ * and is not logged; an error leaves the rollback to the caller.
+ */
 int jiku_audit_append(struct jiku_catalog *cat, struct jiku_audit_record *rec,
                       struct jiku_err *err);
 

@@ -120,6 +120,16 @@ const char *const jiku_catalog_migrations[] = {
      "WHERE status = 'good';"
      "CREATE INDEX audit_updates ON audit(target, reason) WHERE event = 'operation' AND "
      "action LIKE '%.update' AND dry_run = 0;"),
+
+    /*
+     * 6: prune's sweep asks, for each directory it finds on a server, whether an artifact
+     * there lies in it, holds it or lies beside it (artifact.c, jiku_catalog_dir_known): by
+     * location, and by the location's directory (rtrim of everything after the last '/').
+     */
+    ("CREATE INDEX artifacts_location ON artifacts(server, location) "
+     "WHERE location IS NOT NULL;"
+     "CREATE INDEX artifacts_location_dir ON artifacts(server, "
+     "rtrim(location, replace(location, '/', ''))) WHERE location IS NOT NULL;"),
 };
 
 const int jiku_catalog_schema_latest =
@@ -256,6 +266,12 @@ jiku_catalog_rollback(struct jiku_catalog *cat)
         sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
     tx_cat = NULL;
     sqlite3_mutex_leave(sqlite3_db_mutex(cat->db));
+}
+
+bool
+jiku_catalog_in_tx(const struct jiku_catalog *cat)
+{
+    return tx_cat == cat;
 }
 
 int

@@ -32,6 +32,8 @@ const char *jiku_catalog_path(const struct jiku_catalog *cat);
 int jiku_catalog_begin(struct jiku_catalog *cat, const char *what, struct jiku_err *err);
 int jiku_catalog_commit(struct jiku_catalog *cat, const char *what, struct jiku_err *err);
 void jiku_catalog_rollback(struct jiku_catalog *cat);
+/* This thread holds a transaction on CAT (between jiku_catalog_begin and its end). */
+bool jiku_catalog_in_tx(const struct jiku_catalog *cat);
 
 /* sqlite3_prepare_v2, failing through jiku_catalog_fail with WHAT. */
 int jiku_catalog_prepare(struct jiku_catalog *cat, const char *sql, struct sqlite3_stmt **st,

@@ -136,21 +136,6 @@ out:
     return r;
 }
 
-/* P is LOC, holds LOC, or lies in LOC's own directory. */
-static bool
-path_knows(const char *p, const char *loc)
-{
-    size_t n = strlen(p);
-    const char *slash;
-
-    if (strcmp(p, loc) == 0 || (strncmp(loc, p, n) == 0 && loc[n] == '/'))
-        return true;
-    if ((slash = strrchr(loc, '/')) == NULL || slash == loc)
-        return false;
-    n = (size_t)(slash - loc);
-    return strncmp(p, loc, n) == 0 && p[n] == '/';
-}
-
 /* The operation that recorded P on SERVER as left behind, or 0. */
 static int64_t
 left_by(const struct jiku_op_marks *marks, const char *server, const char *p)
@@ -174,26 +159,23 @@ left_by(const struct jiku_op_marks *marks, const char *server, const char *p)
     return 0;
 }
 
-/* Why the catalog knows directory P (C1/C2 under snapshot_dir), or NULL. */
-static const char *
-known_why(const char *p, const char *c2, const char *server, const struct jiku_artifact_list *arts,
-          const struct jiku_op_marks *marks)
+/*
+ * Whether the catalog knows directory P (C1/C2 under snapshot_dir) on SERVER: an operation
+ * still running named it, or an artifact lies there (jiku_catalog_dir_known).  The artifacts
+ * are looked up one directory at a time, through indexes, not loaded whole: a catalog of
+ * millions must not cost prune seconds and hundreds of MiB.  They are looked up after the
+ * listing was taken, so they know at least every artifact made before it.
+ */
+static int
+known(struct jiku_catalog *cat, const char *p, const char *c2, const char *server,
+      const struct jiku_op_marks *marks, bool *yes, struct jiku_err *err)
 {
     for (size_t i = 0; i < marks->n; i++)
-        if (marks->items[i].running && strcmp(marks->items[i].name, c2) == 0)
-            return "running operation";
-    for (size_t i = 0; i < arts->n; i++) {
-        const struct jiku_artifact *a = &arts->items[i];
-
-        if (a->server == NULL || strcmp(a->server, server) != 0)
-            continue;
-        if (a->location != NULL && path_knows(p, a->location))
-            return "artifact";
-        if (a->id != NULL && strcmp(a->id, c2) == 0 &&
-            (a->status == JIKU_ART_PENDING || (a->status == JIKU_ART_GOOD && a->location != NULL)))
-            return "artifact";
-    }
-    return NULL;
+        if (marks->items[i].running && strcmp(marks->items[i].name, c2) == 0) {
+            *yes = true;
+            return 0;
+        }
+    return jiku_catalog_dir_known(cat, server, p, c2, yes, err);
 }
 
 /*
@@ -201,29 +183,24 @@ known_why(const char *p, const char *c2, const char *server, const struct jiku_a
  * what it left there.  A server where it keeps nothing (a panel whose plugin stores its
  * artifacts elsewhere) is not asked at all.
  */
-static bool
-in_use_here(const char *dir, const char *server, const struct jiku_artifact_list *arts,
-            const struct jiku_op_marks *marks)
+static int
+in_use_here(struct jiku_catalog *cat, const char *dir, const char *server,
+            const struct jiku_op_marks *marks, bool *yes, struct jiku_err *err)
 {
-    size_t dn = strlen(dir), sn = strlen(server);
+    size_t sn = strlen(server);
 
-    for (size_t i = 0; i < arts->n; i++) {
-        const struct jiku_artifact *a = &arts->items[i];
-
-        if (a->server != NULL && strcmp(a->server, server) == 0 && a->location != NULL &&
-            strncmp(a->location, dir, dn) == 0 && a->location[dn] == '/')
-            return true;
-    }
     for (size_t i = 0; i < marks->n; i++) {
         for (const char *l = marks->items[i].leftovers; l != NULL && *l != '\0';) {
-            if (strncmp(l, server, sn) == 0 && l[sn] == ':')
-                return true;
+            if (strncmp(l, server, sn) == 0 && l[sn] == ':') {
+                *yes = true;
+                return 0;
+            }
             l += strcspn(l, "\n");
             if (*l == '\n')
                 l++;
         }
     }
-    return false;
+    return jiku_catalog_server_uses_dir(cat, server, dir, yes, err);
 }
 
 /* rm -rf the N PATHS on SRV (each checked by the caller). */
@@ -326,22 +303,20 @@ jiku_sweep_server(struct jiku_ssh *ssh, struct jiku_catalog *cat,
     const char *dir = srv->info.snapshot_dir, *name = srv->info.name;
     struct jiku_exec_result res = {
         .exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
-    struct jiku_artifact_list arts = {0};
     struct jiku_op_marks marks = {0};
     struct listing l;
     char **doomed = NULL;
     size_t n_doomed = 0, len;
     const char *start;
+    bool used = false;
     int r;
 
     if (!valid_path(dir))
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir", name);
     /* The catalog first: what it knows after the listing was taken only keeps more. */
     *swept = false;
-    if ((r = jiku_catalog_artifact_list(cat, NULL, NULL, true, &arts, err)) != 0 ||
-        (r = jiku_catalog_op_marks(cat, &marks, err)) != 0)
-        goto out;
-    if (!in_use_here(dir, name, &arts, &marks))
+    if ((r = jiku_catalog_op_marks(cat, &marks, err)) != 0 ||
+        (r = in_use_here(cat, dir, name, &marks, &used, err)) != 0 || !used)
         goto out;
     *swept = true;
     if ((r = list_dir(ssh, srv, &res, &l, err)) != 0)
@@ -365,7 +340,7 @@ jiku_sweep_server(struct jiku_ssh *ssh, struct jiku_catalog *cat,
         char *end, **grown;
         long long mtime, age;
         int64_t op;
-        const char *why;
+        bool is_known;
 
         len = strnlen(p, (size_t)(res.out.data + res.out.len - p));
         if (p + len >= res.out.data + res.out.len)
@@ -384,7 +359,9 @@ jiku_sweep_server(struct jiku_ssh *ssh, struct jiku_catalog *cat,
             continue;
         if (!op_name_form(c2) && (c1[0] == '.' || !jiku_artifact_id_valid(c2)))
             continue;
-        if ((why = known_why(path, c2, name, &arts, &marks)) != NULL)
+        if ((r = known(cat, path, c2, name, &marks, &is_known, err)) != 0)
+            goto out;
+        if (is_known)
             continue;
         age = l.now - mtime;
         op = left_by(&marks, name, path);
@@ -427,6 +404,5 @@ out:
     free(doomed);
     jiku_exec_result_release(&res);
     jiku_op_marks_release(&marks);
-    jiku_artifact_list_release(&arts);
     return r;
 }

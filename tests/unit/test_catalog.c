@@ -1053,3 +1053,73 @@ Test(catalog, server_locations_are_what_a_clean_up_must_keep)
     free(d);
     jiku_catalog_close(cat);
 }
+
+static bool
+dir_known(struct jiku_catalog *cat, const char *server, const char *path, const char *name)
+{
+    struct jiku_err err = {0};
+    bool yes = false;
+
+    cr_assert_eq(jiku_catalog_dir_known(cat, server, path, name, &yes, &err), 0, "%s", err.msg);
+    return yes;
+}
+
+/* The sweep's rules (sweep.c), asked of the catalog one directory at a time. */
+Test(catalog, dir_known_by_location_directory_and_id)
+{
+    struct jiku_catalog *cat = open_ok();
+    char *a = reserve_ok(cat, "acme/shop", JIKU_ARTIFACT_SNAPSHOT, T0);
+    char *b = reserve_ok(cat, "acme/blog", JIKU_ARTIFACT_SNAPSHOT, T0 + 1);
+    char *c = reserve_ok(cat, "acme/bk", JIKU_ARTIFACT_BACKUP, T0 + 2);
+    char *p = reserve_ok(cat, "acme/new", JIKU_ARTIFACT_SNAPSHOT, T0 + 3);
+    struct jiku_err err = {0};
+    bool used = true;
+
+    place(cat, a, "/snap/acmeshop/A1/cpmove.tar.gz", JIKU_ART_GOOD);
+    place(cat, b, "/snap/blogs/file.tar.gz", JIKU_ART_PRUNED); /* any status keeps */
+    place(cat, c, NULL, JIKU_ART_GOOD);                        /* good, not on the server */
+    /* p stays pending: its id names its directory before any location is known */
+
+    cr_assert(dir_known(cat, "web1", "/snap/acmeshop/A1", "A1"), "holds a location");
+    cr_assert(dir_known(cat, "web1", "/snap/acmeshop/A1/cpmove.tar.gz", "x"), "is a location");
+    cr_assert(dir_known(cat, "web1", "/snap/blogs/X9", "X9"), "beside a location");
+    cr_assert(dir_known(cat, "web1", "/snap/blogs/deep/X9", "X9"), "under a location's dir");
+    cr_assert(dir_known(cat, "web1", "/snap/acme/new", p), "a pending id");
+    cr_assert_not(dir_known(cat, "web1", "/snap/acmeshop/A2", "A2"));
+    cr_assert_not(dir_known(cat, "web1", "/snap/acmeshop/A", "A"), "a prefix is not a parent");
+    cr_assert_not(dir_known(cat, "web1", "/snap/other/x", c), "good without a location");
+    cr_assert_not(dir_known(cat, "web2", "/snap/acmeshop/A1", p), "another server's rows");
+
+    cr_assert_eq(jiku_catalog_server_uses_dir(cat, "web1", "/snap", &used, &err), 0);
+    cr_assert(used);
+    cr_assert_eq(jiku_catalog_server_uses_dir(cat, "web1", "/sna", &used, &err), 0);
+    cr_assert_not(used, "a prefix of the directory is not the directory");
+    cr_assert_eq(jiku_catalog_server_uses_dir(cat, "web2", "/snap", &used, &err), 0);
+    cr_assert_not(used);
+    free(a);
+    free(b);
+    free(c);
+    free(p);
+    jiku_catalog_close(cat);
+}
+
+/* list TARGET reads the target's rows through its index, not a scan of every artifact. */
+Test(catalog, list_of_a_target_uses_its_index)
+{
+    struct jiku_catalog *cat = open_ok();
+    sqlite3_stmt *st = NULL;
+    char plan[512] = "";
+
+    cr_assert_eq(sqlite3_prepare_v2(jiku_catalog_db(cat),
+                                    "EXPLAIN QUERY PLAN SELECT id FROM artifacts WHERE target = "
+                                    "?1 AND ?2 IS NULL AND (?3 OR status <> 'pruned') ORDER BY "
+                                    "created DESC, rowid DESC",
+                                    -1, &st, NULL),
+                 SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        strncat(plan, (const char *)sqlite3_column_text(st, 3), sizeof(plan) - strlen(plan) - 1);
+    sqlite3_finalize(st);
+    cr_assert(strstr(plan, "USING INDEX artifacts_target") != NULL, "%s", plan);
+    cr_assert(strstr(plan, "TEMP B-TREE") == NULL, "sorted: %s", plan);
+    jiku_catalog_close(cat);
+}
