@@ -203,9 +203,11 @@ out_logins(struct jiku_out *out, const struct jiku_op_report *rep)
                           safe(&f, l->email, JIKU_TEXT_UTF8), "roles",
                           safe(&f, l->roles, JIKU_TEXT_UTF8), "disabled", l->disabled);
         } else if (!out->quiet && mail) {
+            const char *name = safe(&f, l->name, JIKU_TEXT_FIELD);
+
             mib_text(quota, sizeof(quota), l->quota_mib != 0, (double)l->quota_mib);
             mib_text(used, sizeof(used), l->has_used, l->used_mib);
-            printf("  %-40s %12s %12s  %s\n", safe(&f, l->name, JIKU_TEXT_FIELD), quota, used,
+            printf("  %-40s %12s %12s  %s\n", name != NULL ? name : "", quota, used,
                    l->disabled ? "suspended" : "active");
         } else if (!out->quiet) {
             const char *email = safe(&f, l->email, JIKU_TEXT_FIELD);

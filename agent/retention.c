@@ -128,7 +128,7 @@ decide_regular(struct entry *es, size_t n, const struct jiku_retention *rules,
 {
     int count[N_RULES] = {rules->keep_last, rules->keep_daily, rules->keep_weekly,
                           rules->keep_monthly};
-    long last[N_RULES];
+    long last[N_RULES] = {0};
     bool seen[N_RULES] = {false, false, false, false};
     bool any_rule = false;
     int on_server = 0;

@@ -3,13 +3,13 @@
 #
 #     bench/scale_catalog.sh BUILD_DIR WORK_DIR OUT_JSONL
 #
-# BUILD_DIR holds a built jiku-agent and libjiku_core.a (Release for timing).  States are made
-# once into WORK_DIR through the agent's own code (bench/scale_gen.c: reserve + update;
+# BUILD_DIR holds a built jiku-agent and the generators jiku_bench_scale_gen and
+# jiku_bench_scale_audit (bench/CMakeLists.txt; Release for timing).  States are made once into
+# WORK_DIR through the agent's own code (bench/scale_gen.c: reserve + update;
 # bench/scale_audit.c: jiku_audit_append) and reused by later runs, keyed by size.  Each agent
 # command is timed best of 3 (bench/scale_time.py) and appended to OUT_JSONL as one line:
-#   {"row":"catalog list TARGET","n":1000000,"wall_ms":12.3,"spread_ms":1.0,"rss_kib":8000,
-#    "bar_ms":50,"at_bar":true}
-# audit rows add "records_per_s".  SCALE_CATALOG_SIZES / SCALE_AUDIT_SIZES override the sizes.
+# (its fields: bench/scale_time.py); audit rows add "per_s", records verified per second.
+# SCALE_CATALOG_SIZES / SCALE_AUDIT_SIZES override the sizes.
 # Generation from nothing: the 1M catalog ~80 s, the 10M audit (all sizes from one chain)
 # ~10 min on the 2-core lead machine; later runs reuse them.
 set -eu
@@ -26,21 +26,10 @@ cat_sizes=${SCALE_CATALOG_SIZES:-1000 10000 100000 1000000}
 audit_sizes=${SCALE_AUDIT_SIZES:-1000 10000 100000 1000000 10000000}
 per_target=100 # 1,000,000 artifacts over 10,000 targets
 
-[ -x "$agent" ] && [ -f "$build/agent/libjiku_core.a" ] ||
-    { echo "scale_catalog: no $agent or libjiku_core.a in $build" >&2; exit 1; }
-
-# The generators, rebuilt when the core library or their source is newer.
-mkdir -p "$work/bin"
-for t in scale_gen scale_audit; do
-    if [ ! -x "$work/bin/$t" ] || [ "$build/agent/libjiku_core.a" -nt "$work/bin/$t" ] ||
-        [ "$here/$t.c" -nt "$work/bin/$t" ]; then
-        # shellcheck disable=SC2046
-        cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -I"$repo/include" -I"$repo/agent" \
-            -I"$build/agent" "$here/$t.c" "$build/agent/libjiku_core.a" \
-            $(pkg-config --libs libcurl libssh2 inih sqlite3 libcrypto jansson libsystemd) \
-            -lpthread -ldl -o "$work/bin/$t"
-    fi
-done
+gen=$build/bench/jiku_bench_scale_gen
+gen_audit=$build/bench/jiku_bench_scale_audit
+[ -x "$agent" ] && [ -x "$gen" ] && [ -x "$gen_audit" ] ||
+    { echo "scale_catalog: no $agent, $gen or $gen_audit" >&2; exit 1; }
 
 # conf DIR N_TARGETS: DIR/agent.conf on DIR/state, conf.d with every target of the state; the
 # server's ssh port is closed, so prune's sweep stops at its connection (what is measured is
@@ -83,13 +72,6 @@ CONF
     }' >"$d/conf.d/targets.conf"
 }
 
-# row NAME N BAR_MS JSON [EXTRA]: one line of OUT_JSONL
-row() {
-    printf '{"row":"%s","n":%s,%s,"bar_ms":%s,"at_bar":%s%s}\n' "$1" "$2" \
-        "$(printf '%s' "$4" | sed 's/^{//; s/}$//')" "$3" \
-        "$([ "$2" = "$5" ] && echo true || echo false)" "${6:-}" >>"$out"
-}
-
 # --- the catalog ------------------------------------------------------------------------------
 for n in $cat_sizes; do
     d=$work/cat-$n
@@ -98,17 +80,17 @@ for n in $cat_sizes; do
         rm -rf "$d"
         mkdir -p "$d"
         echo "scale_catalog: generating $n artifacts over $targets targets" >&2
-        "$work/bin/scale_gen" "$d/state" "$targets" "$per_target" >&2
+        "$gen" "$d/state" "$targets" "$per_target" >&2
         touch "$d/generated"
     fi
     conf "$d" "$targets"
     t="cust$((targets / 20))/site5" # one in the middle
     # The first command migrates a state made by an older generator; not timed.
     "$agent" -c "$d/agent.conf" list "$t" >/dev/null
-    j=$(python3 "$here/scale_time.py" 3 300 "$agent" -c "$d/agent.conf" list "$t")
-    row "catalog list TARGET" "$n" 50 "$j" 1000000
-    j=$(python3 "$here/scale_time.py" 3 300 "$agent" -c "$d/agent.conf" --dry-run prune "$t")
-    row "catalog prune --dry-run TARGET" "$n" 100 "$j" 1000000
+    python3 "$here/scale_time.py" --row "catalog list TARGET" --n "$n" --bar-ms 50 \
+        --bar-n 1000000 -- "$agent" -c "$d/agent.conf" list "$t" >>"$out"
+    python3 "$here/scale_time.py" --row "catalog prune --dry-run TARGET" --n "$n" --bar-ms 100 \
+        --bar-n 1000000 -- "$agent" -c "$d/agent.conf" --dry-run prune "$t" >>"$out"
 done
 
 # --- the audit ----------------------------------------------------------------------------------
@@ -120,15 +102,13 @@ if [ -n "$missing" ]; then
     rm -rf "$work/audit-gen"
     echo "scale_audit: generating audits of $audit_sizes records" >&2
     # shellcheck disable=SC2086
-    "$work/bin/scale_audit" "$work" $audit_sizes >&2
+    "$gen_audit" "$work" $audit_sizes >&2
     rm -rf "$work/audit-gen"
 fi
 for n in $audit_sizes; do
     d=$work/audit-$n
     printf '[agent]\nstate_dir = %s/state\nlog = stderr\n' "$d" >"$d/agent.conf"
     "$agent" -c "$d/agent.conf" audit verify >/dev/null
-    j=$(python3 "$here/scale_time.py" 3 900 "$agent" -c "$d/agent.conf" audit verify)
-    ms=$(printf '%s' "$j" | sed 's/.*"wall_ms": \([0-9.]*\).*/\1/')
-    row "audit verify" "$n" 30000 "$j" 10000000 ",\"records_per_s\":$(awk -v n="$n" -v ms="$ms" \
-        'BEGIN { printf "%d", n / (ms / 1000) }')"
+    python3 "$here/scale_time.py" --row "audit verify" --n "$n" --bar-ms 30000 --bar-n 10000000 \
+        --timeout 900 --rate -- "$agent" -c "$d/agent.conf" audit verify >>"$out"
 done

@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
-"""Time one command, best of several runs (bench/scale_catalog.sh).
+"""Time one command for a row of "How cost grows" (bench/scale_catalog.sh, bench/scale_config.sh).
 
-    scale_time.py RUNS TIMEOUT_S COMMAND [ARG...]
+    scale_time.py --row NAME --n N --bar-ms MS --bar-n N [--runs 3] [--timeout S] [--by cpu]
+                  [--cpu-file FILE] [--rate] -- COMMAND [ARG...]
 
-Runs COMMAND RUNS times (stdin /dev/null, stdout discarded, stderr kept) and prints one JSON
-object: the best wall time in ms (monotonic clock, the child reaped with wait4, so the timing
-has no polling step), the spread (worst - best), the highest peak RSS in KiB of any run
-(wait4's ru_maxrss) and the exit code of the last run.  A run past TIMEOUT_S is killed (exit
-code 124).
+Runs COMMAND --runs times (stdin /dev/null, stdout discarded, stderr kept) and prints one JSON
+line for the benchmark's report (bench/report.py):
+  {"row": NAME, "n": N, "wall_ms": best, "spread_ms": worst - best, "cpu_ms": of the best run,
+   "rss_kib": highest peak, "exit_code": of the last run, "bar_ms": MS, "at_bar": true|false}
+The wall time is taken on the monotonic clock with the child reaped by wait4, so it has no
+polling step; CPU (user + sys) and peak RSS come from wait4's rusage.  --cpu-file takes the CPU
+from FILE instead (microseconds, written by the planning probe, bench/plan_probe.c); --by cpu
+judges the bar on CPU instead of wall time; --rate adds "per_s", N per second of the best wall
+time.  "at_bar" is true only for N = --bar-n, where the bar applies.  A run past --timeout is
+killed (exit code 124).
 """
 
+import argparse
 import json
 import os
 import signal
@@ -37,23 +44,42 @@ def one(cmd, timeout):
         code = os.WEXITSTATUS(status)
     else:
         code = 128 + os.WTERMSIG(status)
-    return wall * 1000.0, ru.ru_maxrss, code
+    return wall * 1000.0, (ru.ru_utime + ru.ru_stime) * 1000.0, ru.ru_maxrss, code
 
 
-def main(argv):
-    if len(argv) < 4:
-        sys.stderr.write("usage: scale_time.py RUNS TIMEOUT_S COMMAND [ARG...]\n")
-        return 64
-    runs, timeout, cmd = int(argv[1]), float(argv[2]), argv[3:]
-    walls, rss, code = [], 0, 0
-    for _ in range(runs):
-        wall, maxrss, code = one(cmd, timeout)
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--row", required=True)
+    ap.add_argument("--n", type=int, required=True)
+    ap.add_argument("--bar-ms", type=float, required=True)
+    ap.add_argument("--bar-n", type=int, required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--by", choices=("wall", "cpu"), default="wall")
+    ap.add_argument("--cpu-file")
+    ap.add_argument("--rate", action="store_true")
+    ap.add_argument("cmd", nargs="+")
+    a = ap.parse_args()
+    walls, cpu, rss, code = [], 0.0, 0, 0
+    for _ in range(a.runs):
+        wall, used, maxrss, code = one(a.cmd, a.timeout)
+        if not walls or wall < min(walls):
+            cpu = used
         walls.append(wall)
         rss = max(rss, maxrss)
-    print(json.dumps({"wall_ms": round(min(walls), 1), "spread_ms": round(max(walls) - min(walls), 1),
-                      "rss_kib": rss, "exit_code": code}))
+    if a.cpu_file:
+        with open(a.cpu_file) as f:
+            cpu = int(f.read().split()[0]) / 1000.0
+    best = min(walls)
+    row = {"row": a.row, "n": a.n, "wall_ms": round(best, 1),
+           "spread_ms": round(max(walls) - best, 1), "cpu_ms": round(cpu, 1), "rss_kib": rss,
+           "exit_code": code, "bar_ms": a.bar_ms, "by": a.by,
+           "at_bar": a.n == a.bar_n}
+    if a.rate:
+        row["per_s"] = int(a.n / (best / 1000.0))
+    print(json.dumps(row))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())
