@@ -15,6 +15,7 @@
 #include "action.h"
 #include "audit.h"
 #include "catalog.h"
+#include "catalog_db.h"
 #include "err.h"
 #include "fsutil.h"
 #include "hold.h"
@@ -27,6 +28,9 @@
 #include "retry.h"
 #include "run.h"
 #include "sweep.h"
+
+/* Planning's transaction (jiku_actions_run), named in its errors. */
+#define PLAN "plan the run"
 
 /* What prepare() resolved for execute(). */
 struct prepared {
@@ -168,10 +172,27 @@ static int
 hold_source(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
 {
     struct jiku_artifact now = {0};
-    int r;
+    struct jiku_err e = {0};
+    int r, r2;
 
-    if ((r = jiku_artifact_hold(ctx->cfg->state_dir, p->source.id, true, ctx->lock_wait,
-                                &p->act->hold, err)) != 0)
+    if (!jiku_catalog_in_tx(ctx->cat))
+        r = jiku_artifact_hold(ctx->cfg->state_dir, p->source.id, true, ctx->lock_wait,
+                               &p->act->hold, err);
+    else if ((r = jiku_artifact_hold(ctx->cfg->state_dir, p->source.id, true, 0, &p->act->hold,
+                                     err)) == JIKU_E_BUSY &&
+             ctx->lock_wait != 0) {
+        /*
+         * Never wait for another process while holding the state's write lock (planning's
+         * transaction): it may need that lock to finish and let go of the artifact.
+         */
+        if ((r = jiku_catalog_commit(ctx->cat, PLAN, err)) != 0)
+            return r;
+        r = jiku_artifact_hold(ctx->cfg->state_dir, p->source.id, true, ctx->lock_wait,
+                               &p->act->hold, err);
+        if ((r2 = jiku_catalog_begin(ctx->cat, PLAN, &e)) != 0)
+            return jiku_err_set(err, r2, "%s", e.msg);
+    }
+    if (r != 0)
         return r;
     if ((r = jiku_catalog_artifact_get(ctx->cat, p->source.id, &now, err)) != 0)
         return r;
@@ -1153,6 +1174,12 @@ jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, s
         goto out;
     }
 
+    /*
+     * Planning writes a decision and an operation row per action, a fleet's nightly thousands:
+     * one transaction for them all, not a commit each, committed before the first job starts.
+     */
+    if ((r = jiku_catalog_begin(ctx->cat, PLAN, err)) != 0)
+        goto out;
     for (size_t i = 0; i < n; i++) {
         struct jiku_err e = {0};
         int pr;
@@ -1174,7 +1201,13 @@ jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, s
         job_of[n_jobs++] = i;
     }
 
-    r = jiku_run_jobs(jobs, n_jobs, ctx->cfg->max_parallel, err);
+    if (jiku_catalog_in_tx(ctx->cat) && (r = jiku_catalog_commit(ctx->cat, PLAN, err)) != 0) {
+        /* Their operation rows are gone with it: no job may start. */
+        for (size_t j = 0; j < n_jobs; j++)
+            jobs[j].status = jiku_err_set(&jobs[j].err, r, "not started: %s", err->msg);
+    } else {
+        r = jiku_run_jobs(jobs, n_jobs, ctx->cfg->max_parallel, err);
+    }
     for (size_t j = 0; j < n_jobs; j++) {
         finish(ctx, &preps[job_of[j]], jobs[j].status, &jobs[j].err);
         finish_undo(ctx, &preps[job_of[j]]);

@@ -277,17 +277,14 @@ jiku_audit_append(struct jiku_catalog *cat, struct jiku_audit_record *rec, struc
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (!own)
+    /* Only a committed record is logged: syslog must not name a record the database lacks. */
+    if (jiku_audit_format_line(rec, &line) != 0 ||
+        jiku_catalog_log_on_commit(cat, line.data) != 0) {
+        r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
-    if ((r = jiku_catalog_commit(cat, what, err)) != 0)
-        goto out;
-    /*
-     * Only a committed record is logged: syslog must not name a record the database lacks.  So
-     * a record in the caller's transaction is not logged line by line; the head logged at the
-     * end of the run (jiku_audit_log_head) covers it.
-     */
-    if (jiku_audit_format_line(rec, &line) == 0)
-        jiku_log_syslog_only("%s", line.data);
+    }
+    if (own)
+        r = jiku_catalog_commit(cat, what, err);
 out:
     sqlite3_finalize(st);
     if (r != 0 && own)

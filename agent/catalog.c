@@ -29,6 +29,8 @@ struct jiku_catalog {
     char *path;
     int version;
     int busy_ms;
+    /* lines for syslog once the open transaction commits (jiku_catalog_log_on_commit) */
+    struct jiku_buf on_commit;
 };
 
 /*
@@ -246,6 +248,13 @@ jiku_catalog_commit(struct jiku_catalog *cat, const char *what, struct jiku_err 
     int r;
 
     if (rc == SQLITE_OK) {
+        for (char *line = cat->on_commit.data, *nl; cat->on_commit.len > 0 && *line != '\0';
+             line = nl + 1) {
+            nl = strchr(line, '\n');
+            *nl = '\0';
+            jiku_log_syslog_only("%s", line);
+        }
+        jiku_buf_reset(&cat->on_commit);
         if (tx_cat == cat) {
             tx_cat = NULL;
             sqlite3_mutex_leave(sqlite3_db_mutex(cat->db));
@@ -264,6 +273,7 @@ jiku_catalog_rollback(struct jiku_catalog *cat)
         return;
     if (!sqlite3_get_autocommit(cat->db))
         sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    jiku_buf_reset(&cat->on_commit);
     tx_cat = NULL;
     sqlite3_mutex_leave(sqlite3_db_mutex(cat->db));
 }
@@ -272,6 +282,14 @@ bool
 jiku_catalog_in_tx(const struct jiku_catalog *cat)
 {
     return tx_cat == cat;
+}
+
+int
+jiku_catalog_log_on_commit(struct jiku_catalog *cat, const char *line)
+{
+    if (jiku_buf_adds(&cat->on_commit, line) != 0 || jiku_buf_addch(&cat->on_commit, '\n') != 0)
+        return JIKU_E_NOMEM;
+    return 0;
 }
 
 int
@@ -522,6 +540,7 @@ open_catalog(const char *state_dir, bool read_only, struct jiku_catalog **out, s
         goto out;
     }
     cat->path = jiku_buf_detach(&path);
+    jiku_buf_init(&cat->on_commit);
     if (!read_only &&
         ((r = ensure_dir(state_dir, err)) != 0 || (r = ensure_file(cat->path, err)) != 0))
         goto out;
@@ -580,6 +599,7 @@ jiku_catalog_close(struct jiku_catalog *cat)
     if (cat == NULL)
         return;
     sqlite3_close_v2(cat->db);
+    jiku_buf_release(&cat->on_commit);
     free(cat->path);
     free(cat);
 }

@@ -34,6 +34,11 @@ int jiku_catalog_commit(struct jiku_catalog *cat, const char *what, struct jiku_
 void jiku_catalog_rollback(struct jiku_catalog *cat);
 /* This thread holds a transaction on CAT (between jiku_catalog_begin and its end). */
 bool jiku_catalog_in_tx(const struct jiku_catalog *cat);
+/*
+ * Send LINE to syslog once the transaction this thread holds on CAT commits, never if it rolls
+ * back: syslog must not name a row the database lacks.  0 or JIKU_E_NOMEM.
+ */
+int jiku_catalog_log_on_commit(struct jiku_catalog *cat, const char *line);
 
 /* sqlite3_prepare_v2, failing through jiku_catalog_fail with WHAT. */
 int jiku_catalog_prepare(struct jiku_catalog *cat, const char *sql, struct sqlite3_stmt **st,

@@ -92,6 +92,28 @@ enum panel_miss {
  * The plugin of panel NAME; NULL after reporting at AT (if given) why there is none, which
  * *MISS (if given) says.
  */
+/* Remember that NAME's plugin did not load (panel_get). */
+static void
+missed(struct cfg_parse *p, const char *name)
+{
+    struct cfg_priv *priv = p->priv;
+    const char **grown;
+
+    for (size_t i = 0; i < priv->n_missed_panels; i++)
+        if (strcmp(priv->missed_panels[i], name) == 0)
+            return;
+    if ((grown = realloc(priv->missed_panels, (priv->n_missed_panels + 1) * sizeof(*grown))) ==
+            NULL ||
+        (grown[priv->n_missed_panels] = cfg_intern(p, name)) == NULL) {
+        if (grown != NULL)
+            priv->missed_panels = grown;
+        p->nomem = true;
+        return;
+    }
+    priv->missed_panels = grown;
+    priv->n_missed_panels++;
+}
+
 static const struct jiku_loaded_plugin *
 panel_get(struct cfg_parse *p, const char *name, const struct jiku_source *at,
           enum panel_miss *miss)
@@ -105,6 +127,9 @@ panel_get(struct cfg_parse *p, const char *name, const struct jiku_source *at,
     for (size_t i = 0; i < p->priv->n_panels; i++)
         if (strcmp(p->priv->panels[i]->desc.name, name) == 0)
             return p->priv->panels[i];
+    for (size_t i = 0; at == NULL && i < p->priv->n_missed_panels; i++)
+        if (strcmp(p->priv->missed_panels[i], name) == 0)
+            return NULL;
     if ((r = jiku_plugin_load_panel(p->cfg->plugin_dir, name, &lp, &err)) == 0) {
         if ((kept = add_panel(p, &lp, at)) != NULL)
             return kept;
@@ -126,6 +151,7 @@ panel_get(struct cfg_parse *p, const char *name, const struct jiku_source *at,
     }
     if (miss != NULL)
         *miss = why;
+    missed(p, name);
     return NULL;
 }
 
@@ -875,6 +901,7 @@ jiku_config_free(struct jiku_config *cfg)
             free(priv->panels[i]);
         }
         free(priv->panels);
+        free(priv->missed_panels);
         free(priv);
     }
     free(cfg);

@@ -143,6 +143,12 @@ struct cfg_priv {
     struct jiku_loaded_plugin **panels;
     size_t n_panels;
     bool all_panels;
+    /*
+     * The panels whose plugin did not load, so that each of a fleet's targets does not look
+     * for it again: interned names.  A server's own look-up still tries, to report at its line.
+     */
+    const char **missed_panels;
+    size_t n_missed_panels;
 };
 
 enum cfg_section {

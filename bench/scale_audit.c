@@ -10,13 +10,16 @@
  *     scale_audit OUT_DIR SIZE...      (sizes ascending)
  *
  * Durability is not what is measured: the connection runs with synchronous = OFF, so an
- * append's commit costs no fsync.  Prints the records made and the seconds it took.
+ * append's commit costs no fsync.  A made-up audit is not the machine's: the agent's copy of
+ * each record for syslog is masked out here (setlogmask), not sent.  Prints the records made and
+ * the seconds it took.
  */
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "audit.h"
@@ -62,6 +65,7 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: scale_audit OUT_DIR SIZE...\n");
         return 64;
     }
+    setlogmask(LOG_MASK(LOG_EMERG));
     clock_gettime(CLOCK_MONOTONIC, &t0);
     snprintf(dir, sizeof(dir), "%s/audit-gen", argv[1]);
     if ((r = jiku_catalog_open(dir, &cat, &err)) != 0)
