@@ -1080,9 +1080,10 @@ finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_er
         .dry_run = ctx->dry_run,
     };
 
-    if (jiku_catalog_op_end(ctx->cat, p->op_id, rep->status, jiku_status_exit_code(r), rep->error,
-                            rep->artifact, &e2) != 0 ||
-        jiku_audit_append(ctx->cat, &rec, &e2) != 0)
+    struct jiku_op_end end = {p->op_id, rep->status, jiku_status_exit_code(r), rep->error,
+                              rep->artifact};
+
+    if (jiku_audit_op_end(ctx->cat, &end, &rec, &e2) != 0)
         log_error("%s", e2.msg);
     jiku_log_record(
         &(struct jiku_log_fields){rep->target, rep->action, rep->status, jiku_status_exit_code(r)},
@@ -1124,11 +1125,12 @@ finish_undo(struct jiku_session *ctx, struct prepared *p)
         .artifact = act->rep.safety_artifact,
     };
 
+    struct jiku_op_end end = {p->undo_op_id, status, jiku_status_exit_code(p->undo_status),
+                              p->undo_error, act->rep.safety_artifact};
+
     if (rec.action == NULL)
         rec.action = "rollback";
-    if (jiku_catalog_op_end(ctx->cat, p->undo_op_id, status, jiku_status_exit_code(p->undo_status),
-                            p->undo_error, act->rep.safety_artifact, &e2) != 0 ||
-        jiku_audit_append(ctx->cat, &rec, &e2) != 0)
+    if (jiku_audit_op_end(ctx->cat, &end, &rec, &e2) != 0)
         log_error("%s", e2.msg);
     jiku_buf_release(&reason);
 }
