@@ -189,7 +189,7 @@ hold_source(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
             return r;
         r = jiku_artifact_hold(ctx->cfg->state_dir, p->source.id, true, ctx->lock_wait,
                                &p->act->hold, err);
-        if ((r2 = jiku_catalog_begin(ctx->cat, PLAN, &e)) != 0)
+        if ((r2 = jiku_catalog_begin(ctx->cat, true, PLAN, &e)) != 0)
             return jiku_err_set(err, r2, "%s", e.msg);
     }
     if (r != 0)
@@ -1101,9 +1101,10 @@ finish(struct jiku_session *ctx, struct prepared *p, int r, const struct jiku_er
         .dry_run = ctx->dry_run,
     };
 
-    if (jiku_catalog_op_end(ctx->cat, p->op_id, rep->status, jiku_status_exit_code(r), rep->error,
-                            rep->artifact, &e2) != 0 ||
-        jiku_audit_append(ctx->cat, &rec, &e2) != 0)
+    struct jiku_op_end end = {p->op_id, rep->status, jiku_status_exit_code(r), rep->error,
+                              rep->artifact};
+
+    if (jiku_audit_op_end(ctx->cat, &end, &rec, &e2) != 0)
         log_error("%s", e2.msg);
     jiku_log_record(
         &(struct jiku_log_fields){rep->target, rep->action, rep->status, jiku_status_exit_code(r)},
@@ -1145,11 +1146,12 @@ finish_undo(struct jiku_session *ctx, struct prepared *p)
         .artifact = act->rep.safety_artifact,
     };
 
+    struct jiku_op_end end = {p->undo_op_id, status, jiku_status_exit_code(p->undo_status),
+                              p->undo_error, act->rep.safety_artifact};
+
     if (rec.action == NULL)
         rec.action = "rollback";
-    if (jiku_catalog_op_end(ctx->cat, p->undo_op_id, status, jiku_status_exit_code(p->undo_status),
-                            p->undo_error, act->rep.safety_artifact, &e2) != 0 ||
-        jiku_audit_append(ctx->cat, &rec, &e2) != 0)
+    if (jiku_audit_op_end(ctx->cat, &end, &rec, &e2) != 0)
         log_error("%s", e2.msg);
     jiku_buf_release(&reason);
 }
@@ -1177,8 +1179,9 @@ jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, s
     /*
      * Planning writes a decision and an operation row per action, a fleet's nightly thousands:
      * one transaction for them all, not a commit each, committed before the first job starts.
+     * Synced, as every transaction holding audit records (audit.h).
      */
-    if ((r = jiku_catalog_begin(ctx->cat, PLAN, err)) != 0)
+    if ((r = jiku_catalog_begin(ctx->cat, true, PLAN, err)) != 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct jiku_err e = {0};

@@ -219,42 +219,28 @@ last_record(struct jiku_catalog *cat, int64_t *seq, char hash[65], const char *w
     return r;
 }
 
-int
-jiku_audit_append(struct jiku_catalog *cat, struct jiku_audit_record *rec, struct jiku_err *err)
+/* Append REC inside the caller's transaction, the audit's last hash read under its write lock. */
+static int
+append_in_tx(struct jiku_catalog *cat, struct jiku_audit_record *rec, const char *what,
+             struct jiku_err *err)
 {
     static const char sql[] = "INSERT INTO audit (" AUDIT_COLUMNS ") "
                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    static const char what[] = "append to the audit";
-    struct jiku_buf line = JIKU_BUF_INIT;
     sqlite3 *db = jiku_catalog_db(cat);
     sqlite3_stmt *st = NULL;
-    bool own = !jiku_catalog_in_tx(cat);
+    struct jiku_buf line = JIKU_BUF_INIT;
     int64_t last = 0;
     int r, rc, i = 1;
 
-    if (rec->event == NULL || rec->actor == NULL || rec->action == NULL || rec->decision == NULL)
-        return jiku_err_set(err, JIKU_E_INVAL,
-                            "audit record without event, actor, action or "
-                            "decision");
-    /*
-     * IMMEDIATE: the last hash is read under the write lock, so appenders chain in turn.  Inside
-     * a transaction of the caller's the lock is already held and the record commits with it.
-     */
-    if (own && (r = jiku_catalog_begin(cat, what, err)) != 0)
-        return r;
     if ((r = last_record(cat, &last, rec->prev_hash, what, err)) != 0)
-        goto out;
+        return r;
     rec->seq = last + 1;
     if (rec->time == 0)
         rec->time = time(NULL);
-    if ((r = jiku_audit_record_hash(rec, rec->hash)) != 0) {
-        r = jiku_err_set(err, r, "cannot hash audit record %" PRId64, rec->seq);
-        goto out;
-    }
-    if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK) {
-        r = jiku_catalog_fail(cat, rc, what, err);
-        goto out;
-    }
+    if ((r = jiku_audit_record_hash(rec, rec->hash)) != 0)
+        return jiku_err_set(err, r, "cannot hash audit record %" PRId64, rec->seq);
+    if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
+        return jiku_catalog_fail(cat, rc, what, err);
     if ((rc = sqlite3_bind_int64(st, i++, rec->seq)) != SQLITE_OK ||
         (rc = sqlite3_bind_int64(st, i++, (sqlite3_int64)rec->time)) != SQLITE_OK ||
         (rc = sqlite3_bind_int64(st, i++, rec->run_id)) != SQLITE_OK ||
@@ -271,26 +257,60 @@ jiku_audit_append(struct jiku_catalog *cat, struct jiku_audit_record *rec, struc
         (rc = sqlite3_bind_int(st, i++, rec->dry_run ? 1 : 0)) != SQLITE_OK ||
         (rc = jiku_catalog_bind_text(st, i++, rec->prev_hash)) != SQLITE_OK ||
         (rc = jiku_catalog_bind_text(st, i++, rec->hash)) != SQLITE_OK ||
-        (rc = sqlite3_step(st)) != SQLITE_DONE) {
+        (rc = sqlite3_step(st)) != SQLITE_DONE)
         r = jiku_catalog_fail(cat, rc, what, err);
-        goto out;
-    }
     sqlite3_finalize(st);
-    st = NULL;
     /* Only a committed record is logged: syslog must not name a record the database lacks. */
-    if (jiku_audit_format_line(rec, &line) != 0 ||
-        jiku_catalog_log_on_commit(cat, line.data) != 0) {
+    if (r == 0 && (jiku_audit_format_line(rec, &line) != 0 ||
+                   jiku_catalog_log_on_commit(cat, line.data) != 0))
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
-        goto out;
-    }
-    if (own)
-        r = jiku_catalog_commit(cat, what, err);
-out:
-    sqlite3_finalize(st);
-    if (r != 0 && own)
-        jiku_catalog_rollback(cat);
     jiku_buf_release(&line);
     return r;
+}
+
+/*
+ * Append REC, after OP_END (may be NULL) in the same transaction: its own, synced, or the
+ * caller's, which must be synced too.  syslog names the record as soon as it is committed, and
+ * must never name one the database lost.
+ */
+static int
+append(struct jiku_catalog *cat, struct jiku_audit_record *rec, const struct jiku_op_end *op_end,
+       struct jiku_err *err)
+{
+    static const char what[] = "append to the audit";
+    bool own = !jiku_catalog_in_tx(cat);
+    int r;
+
+    if (rec->event == NULL || rec->actor == NULL || rec->action == NULL || rec->decision == NULL)
+        return jiku_err_set(err, JIKU_E_INVAL,
+                            "audit record without event, actor, action or "
+                            "decision");
+    /* IMMEDIATE: the last hash is read under the write lock, so appenders chain in turn. */
+    if (own && (r = jiku_catalog_begin(cat, true, what, err)) != 0)
+        return r;
+    if ((op_end != NULL &&
+         (r = jiku_catalog_op_end(cat, op_end->op_id, op_end->status, op_end->exit_code,
+                                  op_end->error, op_end->artifact, err)) != 0) ||
+        (r = append_in_tx(cat, rec, what, err)) != 0 ||
+        (own && (r = jiku_catalog_commit(cat, what, err)) != 0)) {
+        if (own)
+            jiku_catalog_rollback(cat);
+        return r;
+    }
+    return 0;
+}
+
+int
+jiku_audit_append(struct jiku_catalog *cat, struct jiku_audit_record *rec, struct jiku_err *err)
+{
+    return append(cat, rec, NULL, err);
+}
+
+int
+jiku_audit_op_end(struct jiku_catalog *cat, const struct jiku_op_end *op_end,
+                  struct jiku_audit_record *rec, struct jiku_err *err)
+{
+    return append(cat, rec, op_end, err);
 }
 
 int

@@ -33,12 +33,29 @@ struct jiku_audit_record {
 };
 
 /*
- * Append REC (fills seq, time, prev_hash, hash) inside one transaction, and log it to syslog
- * once committed.  Inside a transaction of the caller's (jiku_catalog_begin) it joins that one
- * and is not logged; an error leaves the rollback to the caller.
+ * Append REC (fills seq, time, prev_hash, hash) inside one synced transaction (catalog_db.h:
+ * on disk when this returns), and log it to syslog once committed.  Inside a transaction of
+ * the caller's (jiku_catalog_begin) it joins that one, which must be synced, and is logged when
+ * that commits; an error leaves the rollback to the caller.
  */
 int jiku_audit_append(struct jiku_catalog *cat, struct jiku_audit_record *rec,
                       struct jiku_err *err);
+
+/* An operation's end, as jiku_catalog_op_end records it. */
+struct jiku_op_end {
+    int64_t op_id;
+    const char *status;
+    int exit_code;
+    const char *error;    /* may be NULL */
+    const char *artifact; /* may be NULL */
+};
+
+/*
+ * End the operation (jiku_catalog_op_end) and append REC about it in one synced transaction:
+ * one step, one sync, and both or neither.
+ */
+int jiku_audit_op_end(struct jiku_catalog *cat, const struct jiku_op_end *op_end,
+                      struct jiku_audit_record *rec, struct jiku_err *err);
 
 /* The chain head: hash of the last record ("" and 0 for an empty audit). */
 int jiku_audit_head(struct jiku_catalog *cat, char hash[65], int64_t *count, struct jiku_err *err);

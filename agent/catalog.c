@@ -4,8 +4,16 @@
  *
  * Several agent processes may share the database (the nightly run and an admin's rollback),
  * so it runs in WAL mode with a busy timeout, and every write is one statement or one
- * BEGIN IMMEDIATE transaction.  Every statement is prepared with bound parameters; no SQL is
- * ever built from input.
+ * BEGIN IMMEDIATE transaction.
+ *
+ * Durability is proportionate (docs/ARCHITECTURE.md, "State"): the connection commits with
+ * synchronous = NORMAL, which in WAL mode survives a crash of the process but may lose the last
+ * commits to a power loss, and never one from the middle: the WAL is appended in order, so a
+ * synced commit makes every earlier one durable too.  The commits that the world outside the
+ * database learns of are synced (jiku_catalog_begin with SYNCED): each audit record, which
+ * syslog names as soon as it is committed, and an operation's end with its audit record,
+ * after the artifact's row and before the agent reports the outcome.  Every statement is prepared
+ * with bound parameters; no SQL is ever built from input.
  */
 #include "catalog.h"
 
@@ -221,23 +229,42 @@ jiku_catalog_schema_version(struct jiku_catalog *cat)
  * connection's own (recursive, FULLMUTEX) mutex from BEGIN to COMMIT or ROLLBACK, which every
  * other thread's SQLite call waits for.  TX_CAT says which catalog this thread holds, so that
  * a rollback on an error path never releases a mutex the thread does not hold.
+ *
+ * A synced transaction commits with synchronous = FULL (the WAL is synced), and the
+ * connection goes back to NORMAL after it, still under the mutex: SQLite refuses to change
+ * the level inside a transaction, and no other thread's commit may inherit it.
  */
 static __thread struct jiku_catalog *tx_cat;
+static __thread bool tx_synced;
+
+/* Leave the transaction's mutex, the level back to NORMAL first. */
+static void
+tx_leave(struct jiku_catalog *cat)
+{
+    if (tx_synced)
+        sqlite3_exec(cat->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    tx_synced = false;
+    tx_cat = NULL;
+    sqlite3_mutex_leave(sqlite3_db_mutex(cat->db));
+}
 
 int
-jiku_catalog_begin(struct jiku_catalog *cat, const char *what, struct jiku_err *err)
+jiku_catalog_begin(struct jiku_catalog *cat, bool synced, const char *what, struct jiku_err *err)
 {
     sqlite3_mutex *mu = sqlite3_db_mutex(cat->db);
-    int rc;
+    int rc = SQLITE_OK;
 
     sqlite3_mutex_enter(mu);
-    if ((rc = sqlite3_exec(cat->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK) {
+    tx_cat = cat;
+    tx_synced = synced;
+    if ((synced && (rc = sqlite3_exec(cat->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL)) !=
+                       SQLITE_OK) ||
+        (rc = sqlite3_exec(cat->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK) {
         int r = jiku_catalog_fail(cat, rc, what, err);
 
-        sqlite3_mutex_leave(mu);
+        tx_leave(cat);
         return r;
     }
-    tx_cat = cat;
     return 0;
 }
 
@@ -255,10 +282,8 @@ jiku_catalog_commit(struct jiku_catalog *cat, const char *what, struct jiku_err 
             jiku_log_syslog_only("%s", line);
         }
         jiku_buf_reset(&cat->on_commit);
-        if (tx_cat == cat) {
-            tx_cat = NULL;
-            sqlite3_mutex_leave(sqlite3_db_mutex(cat->db));
-        }
+        if (tx_cat == cat)
+            tx_leave(cat);
         return 0;
     }
     r = jiku_catalog_fail(cat, rc, what, err);
@@ -274,8 +299,7 @@ jiku_catalog_rollback(struct jiku_catalog *cat)
     if (!sqlite3_get_autocommit(cat->db))
         sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
     jiku_buf_reset(&cat->on_commit);
-    tx_cat = NULL;
-    sqlite3_mutex_leave(sqlite3_db_mutex(cat->db));
+    tx_leave(cat);
 }
 
 bool
@@ -456,7 +480,7 @@ migrate(struct jiku_catalog *cat, struct jiku_err *err)
     if ((r = read_version(cat, &version, err)) != 0)
         goto out;
     while (version < jiku_catalog_schema_latest) {
-        if ((r = jiku_catalog_begin(cat, "migrate the schema", err)) != 0 ||
+        if ((r = jiku_catalog_begin(cat, false, "migrate the schema", err)) != 0 ||
             (r = read_version(cat, &version, err)) != 0)
             goto out;
         if (version >= jiku_catalog_schema_latest) {
@@ -568,6 +592,7 @@ open_catalog(const char *state_dir, bool read_only, struct jiku_catalog **out, s
         }
         cat->version = version;
     } else if ((r = pragma(cat, "PRAGMA journal_mode = WAL", "wal", err)) != 0 ||
+               (r = pragma(cat, "PRAGMA synchronous = NORMAL", NULL, err)) != 0 ||
                (r = pragma(cat, "PRAGMA foreign_keys = ON", NULL, err)) != 0 ||
                (r = migrate(cat, err)) != 0) {
         goto out;

@@ -5,6 +5,8 @@
 #ifndef JIKU_CATALOG_DB_H
 #define JIKU_CATALOG_DB_H
 
+#include <stdbool.h>
+
 #include "catalog.h"
 
 struct sqlite3_stmt;
@@ -28,8 +30,14 @@ int jiku_catalog_status(int rc);
 /* Path of state.db. Borrowed. */
 const char *jiku_catalog_path(const struct jiku_catalog *cat);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK (rollback never fails: it is only used on error paths). */
-int jiku_catalog_begin(struct jiku_catalog *cat, const char *what, struct jiku_err *err);
+/*
+ * BEGIN IMMEDIATE / COMMIT / ROLLBACK (rollback never fails: it is only used on error paths).
+ * SYNCED: the commit reaches the disk (the WAL is synced) before jiku_catalog_commit returns,
+ * and with it every earlier commit; otherwise it survives a crash of the process only, until
+ * the next synced commit or checkpoint.
+ */
+int jiku_catalog_begin(struct jiku_catalog *cat, bool synced, const char *what,
+                       struct jiku_err *err);
 int jiku_catalog_commit(struct jiku_catalog *cat, const char *what, struct jiku_err *err);
 void jiku_catalog_rollback(struct jiku_catalog *cat);
 /* This thread holds a transaction on CAT (between jiku_catalog_begin and its end). */

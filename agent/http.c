@@ -2,9 +2,27 @@
  * HTTPS to panel APIs over libcurl, under the rules of docs/SECURITY.md ("Transports").
  *
  * One easy handle per (server, thread) is kept in a small pool of idle handles, so that the
- * keep-alive connection and TLS session a handle holds are reused by the next request to that
- * server.  Every request resets the handle and sets every option again: nothing from a
- * previous request (a body, a header, a method) can leak into the next one.
+ * keep-alive connection a handle holds, and the CA store it parsed, are reused by the next
+ * request to that server.  Every request resets the handle and sets every option again:
+ * nothing from a previous request (a body, a header, a method) can leak into the next one.
+ *
+ * What a run pays once, not per connection:
+ * - The CA file.  libcurl (7.87 and later, OpenSSL) keeps the X509 store it built from
+ *   CURLOPT_CAINFO in the easy handle's own multi handle, for CURLOPT_CA_CACHE_TIMEOUT (24 hours
+ *   by default), so a handle parses its server's ca_file once however many connections it
+ *   opens.  The store is keyed by the file's path: a connection whose CAINFO names another file
+ *   (another server's ca_file) builds its own, so one server's CA never vouches for another.
+ *   libcurl skips that cache whenever a CA directory is set, and Debian's libcurl sets
+ *   /etc/ssl/certs by default: with a ca_file the directory is cleared (set_options), which also
+ *   makes the ca_file the only trust anchor, as jiku-agent.conf(5) describes it.
+ * - The TLS handshake.  Every handle of the run shares one TLS session cache (a CURLSH with
+ *   CURL_LOCK_DATA_SSL_SESSION), so a second worker's first connection to a server, and every
+ *   start call's fresh connection, resume a session instead of a full handshake.  libcurl
+ *   resumes a session only for the same host and port and the same TLS settings (CA file,
+ *   verification, pin), so sharing it trusts nothing a handle of its own would not.
+ *   Connections are not shared (CURL_LOCK_DATA_CONNECT): libcurl documents its shared
+ *   connection cache as not safe across threads (known bug "A shared connection cache is not
+ *   thread-safe"), and the per-handle pool below already reuses connections.
  */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -28,6 +46,7 @@
 #define DEFAULT_LOW_SPEED_TIME 30
 #define DEFAULT_MAX_RESPONSE ((size_t)64 << 20)
 #define MAX_IDLE_HANDLES 64
+#define DEFAULT_MAX_IDLE_MS (118 * 1000) /* CURLOPT_MAXAGE_CONN's default: see checkin() */
 #define MAX_RETRY_AFTER 3600
 
 /* An easy handle for one server, owned by the thread that last used it. */
@@ -35,6 +54,7 @@ struct conn {
     struct conn *next;
     char *server;
     pthread_t owner;
+    int64_t idle_since_ms; /* monotonic, when it was last returned */
     bool cookies;
     bool jar_open; /* the cookie engine is on; it survives curl_easy_reset */
     CURL *curl;
@@ -46,6 +66,8 @@ struct jiku_http {
     struct conn *idle; /* most recently returned first */
     size_t n_idle;
     atomic_ulong handshakes;
+    CURLSH *share; /* the TLS session cache of the run */
+    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 };
 
 /* What the callbacks of one transfer share. */
@@ -223,24 +245,46 @@ conn_free(struct conn *c)
     free(c);
 }
 
+/*
+ * Which idle handles are kept: those the next requests will take.  A handle without cookies is
+ * taken by the next request to its server from any thread, and checkout() makes one only when
+ * none is idle, so a server never has more of them than requests that ran on it at once (its
+ * max_parallel, not the number of workers).  What a handle keeps worth having is its connection,
+ * and libcurl reuses no connection idle longer than CURLOPT_MAXAGE_CONN (118 s by default): a
+ * handle idle that long (its server's work is done, or its next poll is far off) is freed, and
+ * a later request pays only a new handle, its CA file and a resumed TLS session.  A handle with
+ * a cookie jar holds its operation's panel session, which only that operation's thread takes
+ * back, so its age does not free it.  MAX_IDLE_HANDLES bounds the rest, oldest out first.
+ */
 static void
 checkin(struct jiku_http *h, struct conn *c)
 {
-    struct conn *evict = NULL;
+    struct conn *evict = NULL, **pp, *x;
+    int64_t now = jiku_now_ms();
 
+    c->idle_since_ms = now;
     pthread_mutex_lock(&h->lock);
     c->next = h->idle;
     h->idle = c;
-    if (++h->n_idle > MAX_IDLE_HANDLES) {
-        struct conn **pp = &h->idle;
-        while ((*pp)->next != NULL)
-            pp = &(*pp)->next;
-        evict = *pp;
-        *pp = NULL;
-        h->n_idle--;
+    h->n_idle++;
+    for (pp = &h->idle; (x = *pp) != NULL;) {
+        bool stale = !x->cookies && now - x->idle_since_ms > h->opts.max_idle_ms;
+        bool over = x->next == NULL && h->n_idle > MAX_IDLE_HANDLES;
+
+        if (stale || over) {
+            *pp = x->next;
+            x->next = evict;
+            evict = x;
+            h->n_idle--;
+        } else {
+            pp = &x->next;
+        }
     }
     pthread_mutex_unlock(&h->lock);
-    conn_free(evict);
+    for (; evict != NULL; evict = x) {
+        x = evict->next;
+        conn_free(evict);
+    }
 }
 
 /* ------------------------------------------------------------------ one attempt */
@@ -290,8 +334,12 @@ set_options(struct jiku_http *h, struct conn *conn, struct xfer *x, const char *
      * every case.
      */
     SETOPT(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (have_ca)
+    SETOPT(c, CURLOPT_SHARE, h->share);
+    if (have_ca) {
         SETOPT(c, CURLOPT_CAINFO, srv->ca_file);
+        /* The CA file alone, and cached by the handle (see the top of this file). */
+        SETOPT(c, CURLOPT_CAPATH, NULL);
+    }
     if (have_pin) {
         if (curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, srv->pinned_pubkey) != CURLE_OK)
             return jiku_err_set(err, JIKU_E_TLS,
@@ -459,6 +507,59 @@ attempt(struct jiku_http *h, struct conn *c, struct xfer *x, const char *url,
     return r;
 }
 
+/* ------------------------------------------------------------------ the run's share */
+
+/* curl_share_setopt(3): one lock for each kind of data, whatever the access. */
+static void
+share_lock(CURL *curl, curl_lock_data data, curl_lock_access access, void *arg)
+{
+    struct jiku_http *h = arg;
+
+    (void)curl;
+    (void)access;
+    pthread_mutex_lock(&h->share_locks[data]);
+}
+
+static void
+share_unlock(CURL *curl, curl_lock_data data, void *arg)
+{
+    struct jiku_http *h = arg;
+
+    (void)curl;
+    pthread_mutex_unlock(&h->share_locks[data]);
+}
+
+/* After every handle that used it; N_LOCKS: how many of the locks were made. */
+static void
+share_free(struct jiku_http *h, size_t n_locks)
+{
+    curl_share_cleanup(h->share); /* NULL-safe */
+    h->share = NULL;
+    while (n_locks > 0)
+        pthread_mutex_destroy(&h->share_locks[--n_locks]);
+}
+
+static int
+share_new(struct jiku_http *h, struct jiku_err *err)
+{
+    size_t n;
+
+    for (n = 0; n < CURL_LOCK_DATA_LAST; n++)
+        if (pthread_mutex_init(&h->share_locks[n], NULL) != 0)
+            goto failed;
+    if ((h->share = curl_share_init()) == NULL ||
+        curl_share_setopt(h->share, CURLSHOPT_USERDATA, h) != CURLSHE_OK ||
+        curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+        curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+        curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
+        goto failed;
+    return 0;
+
+failed:
+    share_free(h, n);
+    return jiku_err_set(err, JIKU_E_FAILED, "cannot set up the TLS session cache");
+}
+
 /* ------------------------------------------------------------------ public */
 
 int
@@ -466,6 +567,7 @@ jiku_http_new(const struct jiku_config *cfg, const struct jiku_http_opts *opts,
               struct jiku_http **out, struct jiku_err *err)
 {
     struct jiku_http *h = NULL;
+    int r;
 
     *out = NULL;
     pthread_once(&global_once, global_init);
@@ -487,9 +589,16 @@ jiku_http_new(const struct jiku_config *cfg, const struct jiku_http_opts *opts,
         h->opts.max_response = DEFAULT_MAX_RESPONSE;
     if (h->opts.low_speed_time <= 0)
         h->opts.low_speed_time = DEFAULT_LOW_SPEED_TIME;
+    if (h->opts.max_idle_ms <= 0)
+        h->opts.max_idle_ms = DEFAULT_MAX_IDLE_MS;
     if (pthread_mutex_init(&h->lock, NULL) != 0) {
         free(h);
         return jiku_err_set(err, JIKU_E_FAILED, "cannot create a mutex");
+    }
+    if ((r = share_new(h, err)) != 0) {
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+        return r;
     }
     atomic_init(&h->handshakes, 0);
     *out = h;
@@ -507,6 +616,7 @@ jiku_http_free(struct jiku_http *h)
         next = c->next;
         conn_free(c);
     }
+    share_free(h, CURL_LOCK_DATA_LAST);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }

@@ -19,6 +19,7 @@ struct jiku_http_opts {
     int retry_deadline;  /* seconds one step may spend retrying; 0: the config's */
     size_t max_response; /* default cap; 0: 64 MiB */
     int low_speed_time;  /* abort after this many seconds below 1 byte/s; 0: 30 */
+    int max_idle_ms;     /* an idle handle without cookies older than this is freed; 0: 118 s */
 };
 
 /*

@@ -94,7 +94,8 @@ main(int argc, char **argv)
 
             snprintf(customer, sizeof(customer), "cust%ld", t % 100000 / 10);
             snprintf(target, sizeof(target), "cust%ld/site%ld", t % 100000 / 10, t % 10);
-            if (!jiku_catalog_in_tx(cat) && (r = jiku_catalog_begin(cat, "scale", &err)) != 0)
+            if (!jiku_catalog_in_tx(cat) &&
+                (r = jiku_catalog_begin(cat, false, "scale", &err)) != 0)
                 break;
             if ((r = jiku_audit_append(cat, &rec, &err)) == 0 &&
                 ((made + 1) % BATCH == 0 || made + 1 == size))

@@ -53,7 +53,7 @@ main(int argc, char **argv)
             };
             char *id = NULL;
 
-            if (made % BATCH == 0 && (r = jiku_catalog_begin(cat, "scale", &err)) != 0)
+            if (made % BATCH == 0 && (r = jiku_catalog_begin(cat, false, "scale", &err)) != 0)
                 break;
             if ((r = jiku_catalog_artifact_reserve(cat, &a, &id, &err)) == 0) {
                 a.id = id;

@@ -23,6 +23,10 @@ The fault is chosen by the path, /fault/<name>/<anything>?<params>; any other pa
   cookie         200 setting "Set-Cookie: jikusess=?value= (default s3cr3t)"
   slow-ok        200 after ?secs= (default 2) seconds
 
+With --handshakes FILE, each TLS handshake appends "full" or "resumed" to FILE, so a test can
+tell a shared session cache at work; --no-resume makes every handshake a full one (no session
+tickets, no session cache), so a test can tell what a client verified from what it resumed.
+
 The server exits after --lifetime seconds (default 300) whatever happens, so a test that
 crashes never leaves it behind for long.
 """
@@ -186,10 +190,11 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, ctx, log_path):
+    def __init__(self, addr, ctx, log_path, handshakes_path):
         super().__init__(addr, Handler)
         self.ctx = ctx
         self.log_path = log_path
+        self.handshakes_path = handshakes_path
 
     def finish_request(self, request, client_address):
         # The handshake runs here, in the connection's thread, so a slow or failing client
@@ -199,6 +204,9 @@ class Server(ThreadingHTTPServer):
             tls = self.ctx.wrap_socket(request, server_side=True)
         except (OSError, ssl.SSLError):
             return
+        if self.handshakes_path:
+            with _log_lock, open(self.handshakes_path, "a") as f:
+                f.write("resumed\n" if tls.session_reused else "full\n")
         try:
             self.RequestHandlerClass(tls, client_address, self)
         except (Dropped, OSError, ssl.SSLError, ValueError):
@@ -220,13 +228,19 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--lifetime", type=float, default=300)
+    ap.add_argument("--handshakes")
+    ap.add_argument("--no-resume", action="store_true")
     args = ap.parse_args()
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
-    if args.log:
-        open(args.log, "w").close()
-    srv = Server(("127.0.0.1", args.port), ctx, args.log)
+    if args.no_resume:
+        ctx.options |= ssl.OP_NO_TICKET
+        ctx.num_tickets = 0
+    for path in (args.log, args.handshakes):
+        if path:
+            open(path, "w").close()
+    srv = Server(("127.0.0.1", args.port), ctx, args.log, args.handshakes)
 
     def expire():
         _stop.set()

@@ -89,9 +89,12 @@ run_certs(void)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "certs.sh failed");
 }
 
-/* Start faultd.py serving NAME.crt/NAME.key; its request log is DIR/requests.log. */
+/*
+ * Start faultd.py serving NAME.crt/NAME.key with FLAG (or none); its request log is
+ * DIR/requests.log, its handshake log DIR/handshakes.log.
+ */
 static void
-serve(const char *name)
+serve_with(const char *name, const char *flag)
 {
     struct jiku_buf cert = JIKU_BUF_INIT, key = JIKU_BUF_INIT;
     char line[32] = "";
@@ -110,7 +113,8 @@ serve(const char *name)
         close(pfd[0]);
         close(pfd[1]);
         execlp("python3", "python3", FAULTD_PY, "--cert", cert.data, "--key", key.data, "--log",
-               in_dir("requests.log"), "--lifetime", "120", (char *)NULL);
+               in_dir("requests.log"), "--handshakes", in_dir("handshakes.log"), "--lifetime",
+               "120", flag, (char *)NULL);
         _exit(127);
     }
     t.faultd = pid;
@@ -132,6 +136,12 @@ serve(const char *name)
     t.srv.info.api_port = t.port;
     jiku_buf_release(&cert);
     jiku_buf_release(&key);
+}
+
+static void
+serve(const char *name)
+{
+    serve_with(name, NULL);
 }
 
 static char *
@@ -791,6 +801,94 @@ Test(http, cookies_only_when_asked)
     cr_assert(strstr(t.resp.body.data, "jikusess=sess42") != NULL, "%s", t.resp.body.data);
     cr_assert_eq(echo(false, NULL, 0), 0, "%s", t.err.msg);
     cr_assert(strstr(t.resp.body.data, "jikusess") == NULL, "%s", t.resp.body.data);
+}
+
+/* ------------------------------------------------------------------ what a run pays once */
+
+/* The server's handshake log: "full" or "resumed", one line each. */
+static const char *
+handshakes(void)
+{
+    char *s = slurp(in_dir("handshakes.log"));
+
+    cr_assert_lt(t.n_paths, MAX_PATHS);
+    t.paths[t.n_paths++] = s;
+    return s;
+}
+
+/* DIR/TO gets DIR/FROM's contents. */
+static void
+copy_in_dir(const char *from, const char *to)
+{
+    char *s = slurp(in_dir(from));
+
+    cr_assert_eq(jiku_write_file_atomic(in_dir(to), s, strlen(s), 0644, &t.err), 0, "%s",
+                 t.err.msg);
+    free(s);
+}
+
+Test(http, a_second_handle_resumes_the_tls_session)
+{
+    serve("server");
+    client("ca.crt", NULL);
+    cr_assert_eq(get("/a", true), 0, "%s", t.err.msg);
+    /* A cookie jar is a handle of its own: a new connection, the run's session. */
+    cr_assert_eq(echo(true, NULL, 0), 0, "%s", t.err.msg);
+    cr_assert_eq(count_connections(), 2);
+    cr_assert_str_eq(handshakes(), "full\nresumed\n");
+}
+
+Test(http, a_handle_parses_its_ca_file_once)
+{
+    serve_with("server", "--no-resume");
+    client("ca.crt", NULL);
+    cr_assert_eq(get("/a", true), 0, "%s", t.err.msg);
+    /*
+     * The file now holds a CA the server's certificate does not chain to, yet the handle's
+     * next connection (a start call's own, verified in a full handshake) still passes: it
+     * verified against the store parsed the first time.
+     */
+    copy_in_dir("other-ca.crt", "ca.crt");
+    cr_assert_eq(post("/start", false), 0, "%s", t.err.msg);
+    cr_assert_str_eq(handshakes(), "full\nfull\n");
+}
+
+Test(http, a_cached_ca_or_session_never_vouches_for_another_ca_file)
+{
+    struct jiku_server_conf web1;
+
+    serve("server");
+    client("ca.crt", NULL);
+    cr_assert_eq(get("/a", true), 0, "%s", t.err.msg);
+    web1 = t.srv;
+    /* Same handle, same host and port: another CA file builds its own store. */
+    t.srv.ca_file = (char *)in_dir("other-ca.crt");
+    cr_assert_eq(get("/b", true), JIKU_E_TLS, "%s", t.err.msg);
+    /* Another server on the same address with that CA file: no session of web1's. */
+    t.srv.info.name = "web2";
+    cr_assert_eq(get("/c", true), JIKU_E_TLS, "%s", t.err.msg);
+    cr_assert_eq(count_requests(), 1, "a request went through an untrusted connection");
+    t.srv = web1;
+    cr_assert_eq(get("/d", true), 0, "%s", t.err.msg);
+}
+
+Test(http, a_handle_idle_past_its_age_is_freed_and_its_session_resumed)
+{
+    t.opts.max_idle_ms = 200;
+    serve("server");
+    client("ca.crt", NULL);
+    cr_assert_eq(get("/a", true), 0, "%s", t.err.msg);
+    usleep(300 * 1000);
+    /* An old handle is still taken when it is the one idle... */
+    cr_assert_eq(get("/b", true), 0, "%s", t.err.msg);
+    cr_assert_eq(count_connections(), 1);
+    usleep(300 * 1000);
+    /* ...but returning another handle (a cookie jar's) frees it... */
+    cr_assert_eq(echo(true, NULL, 0), 0, "%s", t.err.msg);
+    /* ...so the next request makes a new handle, which resumes the run's session. */
+    cr_assert_eq(get("/c", true), 0, "%s", t.err.msg);
+    cr_assert_eq(count_connections(), 3);
+    cr_assert_str_eq(handshakes(), "full\nresumed\nresumed\n");
 }
 
 /* ------------------------------------------------------------------ cancellation */

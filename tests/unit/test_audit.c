@@ -168,6 +168,58 @@ Test(audit, append_refuses_incomplete_records)
     verify_ok(NULL, 0);
 }
 
+/* The status of operation ID. */
+static char *
+op_status(int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    char *status = NULL;
+
+    cr_assert_eq(sqlite3_prepare_v2(jiku_catalog_db(cat),
+                                    "SELECT status FROM operations WHERE id = ?", -1, &st, NULL),
+                 SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        status = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    cr_assert_not_null(status);
+    return status;
+}
+
+Test(audit, an_operation_ends_with_its_record_or_not_at_all)
+{
+    struct jiku_audit_record r = decision("acme/shop", "ok", T0);
+    struct jiku_op_end end = {.status = "ok", .artifact = "a1"};
+    struct jiku_op_end missing = {.op_id = 9999, .status = "ok"};
+    struct jiku_err err = {0};
+    int64_t run = 0;
+    char *status;
+
+    r.event = "operation";
+    r.decision = "ok";
+    cr_assert_eq(jiku_catalog_run_begin(cat, "snapshot", "cron", false, &run, &err), 0);
+    cr_assert_eq(jiku_catalog_op_begin(cat, run, "acme/shop", "server.snapshot", &end.op_id, &err),
+                 0, "%s", err.msg);
+    /* No such operation: nothing is appended either. */
+    cr_assert_eq(jiku_audit_op_end(cat, &missing, &r, &err), JIKU_E_NOTFOUND);
+    verify_ok(NULL, 0);
+    /* The record cannot be written: the operation is not ended either. */
+    cr_assert_eq(sqlite3_exec(jiku_catalog_db(cat), "ALTER TABLE audit RENAME TO audit_away", NULL,
+                              NULL, NULL),
+                 SQLITE_OK);
+    cr_assert_neq(jiku_audit_op_end(cat, &end, &r, &err), 0);
+    cr_assert_str_eq(status = op_status(end.op_id), "running");
+    free(status);
+    cr_assert_eq(sqlite3_exec(jiku_catalog_db(cat), "ALTER TABLE audit_away RENAME TO audit", NULL,
+                              NULL, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(jiku_audit_op_end(cat, &end, &r, &err), 0, "%s", err.msg);
+    cr_assert_eq(r.seq, 1);
+    cr_assert_str_eq(status = op_status(end.op_id), "ok");
+    free(status);
+    verify_ok(NULL, 1);
+}
+
 Test(audit, hash_covers_every_field_and_is_unambiguous)
 {
     struct jiku_audit_record base = decision("acme/shop", "why", T0), r;

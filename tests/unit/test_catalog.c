@@ -352,6 +352,40 @@ Test(catalog, state_dir_that_is_a_file_is_an_io_error)
     cr_assert_eq(jiku_catalog_open("", &cat, &err), JIKU_E_CONFIG);
 }
 
+/* PRAGMA synchronous of CAT's connection: 1 NORMAL, 2 FULL. */
+static int
+synchronous_of(struct jiku_catalog *cat)
+{
+    sqlite3_stmt *st = NULL;
+    int level = -1;
+
+    cr_assert_eq(sqlite3_prepare_v2(jiku_catalog_db(cat), "PRAGMA synchronous", -1, &st, NULL),
+                 SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        level = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return level;
+}
+
+Test(catalog, only_a_synced_transaction_commits_with_full_durability)
+{
+    struct jiku_catalog *cat = open_ok();
+    struct jiku_err err = {0};
+
+    cr_assert_eq(synchronous_of(cat), 1);
+    cr_assert_eq(jiku_catalog_begin(cat, true, "test", &err), 0, "%s", err.msg);
+    cr_assert_eq(synchronous_of(cat), 2);
+    cr_assert_eq(jiku_catalog_commit(cat, "test", &err), 0, "%s", err.msg);
+    cr_assert_eq(synchronous_of(cat), 1);
+    cr_assert_eq(jiku_catalog_begin(cat, true, "test", &err), 0, "%s", err.msg);
+    jiku_catalog_rollback(cat);
+    cr_assert_eq(synchronous_of(cat), 1);
+    cr_assert_eq(jiku_catalog_begin(cat, false, "test", &err), 0, "%s", err.msg);
+    cr_assert_eq(synchronous_of(cat), 1);
+    cr_assert_eq(jiku_catalog_commit(cat, "test", &err), 0, "%s", err.msg);
+    jiku_catalog_close(cat);
+}
+
 Test(catalog, a_write_lock_held_too_long_is_busy)
 {
     struct jiku_catalog *cat = open_ok();
@@ -365,7 +399,8 @@ Test(catalog, a_write_lock_held_too_long_is_busy)
     cr_assert_eq(jiku_catalog_run_begin(cat, "nightly", "cron", false, &run, &err), JIKU_E_BUSY);
     cr_assert_not_null(strstr(err.msg, "stayed locked by another process for 0.1 s"), "%s",
                        err.msg);
-    cr_assert_eq(jiku_catalog_begin(cat, "test", &err), JIKU_E_BUSY);
+    cr_assert_eq(jiku_catalog_begin(cat, true, "test", &err), JIKU_E_BUSY);
+    cr_assert_eq(synchronous_of(cat), 1, "a failed synced BEGIN left the level raised");
     /* Readers are not blocked in WAL mode. */
     {
         struct jiku_artifact_list l;
