@@ -1169,6 +1169,7 @@ jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, s
     struct jiku_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
     size_t *job_of = calloc(n ? n : 1, sizeof(*job_of));
     size_t n_jobs = 0;
+    bool own = !jiku_catalog_in_tx(ctx->cat);
     int r = 0;
 
     if (preps == NULL || jobs == NULL || job_of == NULL) {
@@ -1179,9 +1180,10 @@ jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, s
     /*
      * Planning writes a decision and an operation row per action, a fleet's nightly thousands:
      * one transaction for them all, not a commit each, committed before the first job starts.
-     * Synced, as every transaction holding audit records (audit.h).
+     * Synced, as every transaction holding audit records (audit.h).  A caller's transaction
+     * (a dry run's prune) is joined instead.
      */
-    if ((r = jiku_catalog_begin(ctx->cat, true, PLAN, err)) != 0)
+    if (own && (r = jiku_catalog_begin(ctx->cat, true, PLAN, err)) != 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct jiku_err e = {0};
@@ -1204,7 +1206,8 @@ jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, s
         job_of[n_jobs++] = i;
     }
 
-    if (jiku_catalog_in_tx(ctx->cat) && (r = jiku_catalog_commit(ctx->cat, PLAN, err)) != 0) {
+    if (own && jiku_catalog_in_tx(ctx->cat) &&
+        (r = jiku_catalog_commit(ctx->cat, PLAN, err)) != 0) {
         /* Their operation rows are gone with it: no job may start. */
         for (size_t j = 0; j < n_jobs; j++)
             jobs[j].status = jiku_err_set(&jobs[j].err, r, "not started: %s", err->msg);

@@ -16,6 +16,7 @@
 
 #include "action.h"
 #include "catalog.h"
+#include "catalog_db.h"
 #include "cli.h"
 #include "err.h"
 #include "hostimpl.h"
@@ -64,6 +65,13 @@ prune_target(struct jiku_session *ctx, const struct jiku_target_conf *t, bool ho
         if (dec[i].what == JIKU_PRUNE_KEEP)
             jiku_actions_release(&acts[i], 1);
 
+    /*
+     * A dry run's decisions only go into the audit: one transaction for the target's, which
+     * the action engine joins, not a synced commit each.  A real removal commits each of its
+     * own, for it waits on the server.
+     */
+    if (ctx->dry_run && (r = jiku_catalog_begin(ctx->cat, true, "prune", err)) != 0)
+        goto out;
     for (size_t i = 0; i < list.n; i++) {
         const struct jiku_op_report *done = &acts[i].rep;
         const struct jiku_artifact *a = &list.items[i];
@@ -103,6 +111,16 @@ nomem:
     jiku_buf_release(&details);
     r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
 out:
+    /* The decisions made before a failure were made: they stay in the audit. */
+    if (jiku_catalog_in_tx(ctx->cat)) {
+        struct jiku_err e = {0};
+        int rc = jiku_catalog_commit(ctx->cat, "prune", &e);
+
+        if (rc != 0 && r == 0) {
+            r = rc;
+            *err = e;
+        }
+    }
     if (acts != NULL)
         jiku_actions_release(acts, list.n);
     free(acts);
