@@ -1,7 +1,7 @@
 #!/bin/sh
 # The fleet benchmark (its bars and method: bench/README.md).  Not part of the test command.
 #
-#   bench/run.sh [--build DIR] [--out FILE] [--phases fleet,baseline,transfer] [--quick]
+#   bench/run.sh [--build DIR] [--out FILE] [--phases fleet,baseline,transfer,scale] [--quick]
 #
 #   fleet     `nightly` on S simulated cPanel servers x A accounts, pkgacct jobs of J seconds,
 #             per-server max_parallel P, global S x P: wall against the floor
@@ -11,6 +11,11 @@
 #             after another, polling once a second) on the same simulators; the ratio
 #   transfer  a 1 GiB archive over loopback SFTP through the core's jiku_sftp_get (checksums
 #             included; bench/sftp_get.c) against OpenSSH sftp -c aes128-ctr -o MACs=hmac-sha2-256
+#   scale     how cost grows: config check, policy explain and nightly planning on 1k-100k
+#             targets (bench/scale_config.sh), list and prune on catalogs of 1k-1M artifacts and
+#             audit verify of 1k-10M records (bench/scale_catalog.sh; the states are made once
+#             and kept in SCALE_DIR, default /var/tmp/jiku-bench-scale), and the fsyncs an
+#             operation costs (bench/fsyncs.sh)
 #
 # Writes the table to FILE (default bench/RESULTS.md) and the raw numbers beside the work
 # directory it prints.  Needs root (the simulators' sshd), python3, openssl, curl, jq, ssh,
@@ -26,11 +31,11 @@ repo=$(dirname "$here")
 sim="$repo/tests/fakes/cpanel/sim.sh"
 build=${JIKU_BENCH_BUILD:-$repo/build-bench}
 out=$here/RESULTS.md
-phases=fleet,baseline,transfer
+phases=fleet,baseline,transfer,scale
 quick=0
 
 usage() {
-    echo "usage: $0 [--build DIR] [--out FILE] [--phases fleet,baseline,transfer] [--quick]" >&2
+    echo "usage: $0 [--build DIR] [--out FILE] [--phases fleet,baseline,transfer,scale] [--quick]" >&2
     exit 64
 }
 while [ $# -gt 0 ]; do
@@ -48,7 +53,10 @@ case $out in /*) ;; *) out=$(pwd)/$out ;; esac
 if [ $quick = 1 ]; then
     : "${FLEET_S:=2}" "${FLEET_A:=5}" "${FLEET_J:=1}" "${FLEET_P:=2}"
     : "${BASE_S:=2}" "${BASE_A:=2}" "${BASE_J:=1}" "${BASE_P:=4}" "${XFER_MIB:=64}"
+    : "${SCALE_NS:=1000}" "${SCALE_CATALOG_SIZES:=1000}" "${SCALE_AUDIT_SIZES:=1000}"
+    export SCALE_NS SCALE_CATALOG_SIZES SCALE_AUDIT_SIZES
 fi
+SCALE_DIR=${SCALE_DIR:-/var/tmp/jiku-bench-scale}
 FLEET_S=${FLEET_S:-20} FLEET_A=${FLEET_A:-20} FLEET_J=${FLEET_J:-5} FLEET_P=${FLEET_P:-4}
 BASE_S=${BASE_S:-4} BASE_A=${BASE_A:-5} BASE_J=${BASE_J:-2} BASE_P=${BASE_P:-4}
 XFER_MIB=${XFER_MIB:-1024}
@@ -57,7 +65,7 @@ if [ "$(id -u)" != 0 ]; then
     echo "bench: needs root (the simulators run a real sshd)" >&2
     exit 77
 fi
-for tool in python3 openssl curl jq ssh sftp cmake cc md5sum sha256sum; do
+for tool in python3 openssl curl jq ssh sftp cmake cc md5sum sha256sum strace; do
     command -v $tool >/dev/null 2>&1 || { echo "bench: needs $tool" >&2; exit 69; }
 done
 
@@ -126,8 +134,9 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$T/cmake.log" 2>&1 ||
         { cat "$T/cmake.log" >&2; exit 1; }
 fi
-cmake --build "$build" -j"$(nproc)" --target jiku-agent jiku_plugin_cpanel jiku_bench_sftp_get \
-    >"$T/build.log" 2>&1 || { tail -30 "$T/build.log" >&2; exit 1; }
+cmake --build "$build" -j"$(nproc)" --target jiku-agent jiku_plugin_cpanel jiku_plugin_plesk \
+    jiku_tplugin_recorder jiku_bench_sftp_get jiku_bench_scale_gen jiku_bench_scale_audit \
+    jiku_bench_plan_probe >"$T/build.log" 2>&1 || { tail -30 "$T/build.log" >&2; exit 1; }
 AGENT=$build/agent/jiku-agent
 PLUGIN=$build/plugins/cpanel/cpanel.so
 [ -x "$AGENT" ] && [ -f "$PLUGIN" ] || { echo "bench: no $AGENT or $PLUGIN" >&2; exit 1; }
@@ -350,6 +359,17 @@ case ",$phases," in *,transfer,*)
     stop_fleet "$T/xfer"
     echo "bytes=$((XFER_MIB * 1048576))" >"$T/xfer.env"
     log "transfer: $(cat "$T/xfer.ciphers" | tr '\n' ';')"
+    ;;
+esac
+
+case ",$phases," in *,scale,*)
+    log "scale: configuration rows (${SCALE_NS:-1000 10000 100000} targets)"
+    : >"$T/scale.jsonl"
+    bash "$here/scale_config.sh" "$build" "$SCALE_DIR/config" "$T/scale.jsonl" >/dev/null
+    log "scale: catalog and audit rows (states kept in $SCALE_DIR)"
+    bash "$here/scale_catalog.sh" "$build" "$SCALE_DIR/catalog" "$T/scale.jsonl" >/dev/null
+    sh "$here/fsyncs.sh" "$build" 20 >"$T/fsyncs.txt"
+    log "scale: $(cat "$T/fsyncs.txt")"
     ;;
 esac
 
