@@ -1,7 +1,6 @@
 /*
- * SFTP transfers over the pooled sessions: fixed buffers, a temporary name beside the
- * destination, md5 and sha256 computed on the fly on a second thread (agent/digest.c), fsync
- * and rename.  No failure or
+ * SFTP transfers over the pooled sessions: a fixed buffer, a temporary name beside the
+ * destination, md5 and sha256 computed on the fly, fsync and rename.  No failure or
  * cancellation ever leaves a partial file under the final name, and the temporary file is
  * removed too.  Downloads and uploads to a temporary name are safe to repeat, so transient
  * failures are retried from the start within retry_deadline.
@@ -16,7 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "digest.h"
+#include <openssl/evp.h>
+
 #include "log.h"
 #include "retry.h"
 #include "run.h"
@@ -25,10 +25,70 @@
 /*
  * libssh2 1.10 keeps about four times the buffer given to sftp_read in flight as 30000-byte
  * requests: 1 MiB (4 MiB read ahead) roughly doubled loopback throughput over 256 KiB, with
- * peak RSS near 11 MiB; 2 MiB gained nothing more.  The digest pipe holds three of them.
+ * peak RSS near 11 MiB; 2 MiB gained nothing more.  Hashing on a second thread over two
+ * buffers was measured too and lost on a 2-core machine, where sshd needs the other core.
+ * Writing and hashing there over three buffers did not win either (1 GiB, bench/run.sh,
+ * best of four: 126 MiB/s to disk and 134 to tmpfs, against 130 and 140 here), nor did
+ * starting the write-back early (sync_file_range).  Most of this thread's CPU is libssh2
+ * 1.10's own: it decrypts 16 bytes per cipher call.
  */
 #define XFER_BUF (1024 * 1024)
 #define PROGRESS_STEP (1024 * 1024)
+
+struct digests {
+    EVP_MD_CTX *md5;
+    EVP_MD_CTX *sha256;
+};
+
+static int
+digests_init(struct digests *d, struct jiku_err *err)
+{
+    d->md5 = EVP_MD_CTX_new();
+    d->sha256 = EVP_MD_CTX_new();
+    if (d->md5 == NULL || d->sha256 == NULL || !EVP_DigestInit_ex(d->md5, EVP_md5(), NULL) ||
+        !EVP_DigestInit_ex(d->sha256, EVP_sha256(), NULL))
+        return jiku_err_set(err, JIKU_E_NOMEM, "cannot set up checksums");
+    return 0;
+}
+
+static void
+digests_update(struct digests *d, const void *p, size_t n)
+{
+    EVP_DigestUpdate(d->md5, p, n);
+    EVP_DigestUpdate(d->sha256, p, n);
+}
+
+static void
+hex(char *out, const unsigned char *p, unsigned n)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static void
+digests_final(struct digests *d, struct jiku_xfer_result *res)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+
+    EVP_DigestFinal_ex(d->md5, md, &n);
+    hex(res->md5, md, n);
+    EVP_DigestFinal_ex(d->sha256, md, &n);
+    hex(res->sha256, md, n);
+}
+
+static void
+digests_release(struct digests *d)
+{
+    EVP_MD_CTX_free(d->md5);
+    EVP_MD_CTX_free(d->sha256);
+    d->md5 = d->sha256 = NULL;
+}
 
 static void
 progress(struct jiku_ssh *s, const char *step, uint64_t done, uint64_t total, uint64_t *last)
@@ -48,6 +108,22 @@ idle_ms(const struct jiku_ssh *s)
     int sec = 6 * s->opts.connect_timeout;
 
     return (int64_t)(sec < 60 ? 60 : sec) * 1000;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }
 
 static int
@@ -115,7 +191,7 @@ get_once(struct jiku_ssh *s, struct ssh_conn *c, const char *remote, const char 
     LIBSSH2_SFTP_HANDLE *h = NULL;
     LIBSSH2_SFTP_ATTRIBUTES attrs;
     struct jiku_buf tmp = JIKU_BUF_INIT;
-    struct jiku_digest_pipe *pipe = NULL;
+    struct digests dg = {NULL, NULL};
     uint64_t done = 0, total = 0, last = 0;
     char *buf = NULL;
     int fd = -1, rc, r;
@@ -141,7 +217,8 @@ get_once(struct jiku_ssh *s, struct ssh_conn *c, const char *remote, const char 
     if (rc == 0 && (attrs.flags & LIBSSH2_SFTP_ATTR_SIZE))
         total = attrs.filesize;
 
-    if (jiku_buf_addf(&tmp, "%s.part-XXXXXX", local) != 0) {
+    if ((buf = malloc(XFER_BUF)) == NULL || (r = digests_init(&dg, err)) != 0 ||
+        jiku_buf_addf(&tmp, "%s.part-XXXXXX", local) != 0) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
@@ -151,15 +228,8 @@ get_once(struct jiku_ssh *s, struct ssh_conn *c, const char *remote, const char 
         jiku_buf_release(&tmp);
         goto out;
     }
-    /* The file is written and hashed on the pipe's thread while this one reads on. */
-    if ((r = jiku_digest_pipe_new(fd, XFER_BUF, &pipe, err)) != 0)
-        goto out;
     for (;;) {
-        ssize_t n;
-
-        if (buf == NULL && (r = jiku_digest_pipe_buffer(pipe, &buf, tmp.data, err)) != 0)
-            goto out;
-        n = libssh2_sftp_read(h, buf, XFER_BUF);
+        ssize_t n = libssh2_sftp_read(h, buf, XFER_BUF);
 
         if (n == LIBSSH2_ERROR_EAGAIN) {
             if ((r = sftp_wait(c, deadline, "download", err)) != 0)
@@ -172,8 +242,11 @@ get_once(struct jiku_ssh *s, struct ssh_conn *c, const char *remote, const char 
         }
         if (n == 0)
             break;
-        jiku_digest_pipe_push(pipe, (size_t)n);
-        buf = NULL;
+        if (write_all(fd, buf, (size_t)n) != 0) {
+            r = jiku_err_set(err, JIKU_E_IO, "cannot write '%s': %s", tmp.data, strerror(errno));
+            goto out;
+        }
+        digests_update(&dg, buf, (size_t)n);
         done += (uint64_t)n;
         deadline = jiku_now_ms() + idle_ms(s);
         progress(s, "download", done, total > done ? total : done, &last);
@@ -187,8 +260,6 @@ get_once(struct jiku_ssh *s, struct ssh_conn *c, const char *remote, const char 
     if (r != 0)
         goto out;
     *healthy = true;
-    if ((r = jiku_digest_pipe_finish(pipe, res->md5, res->sha256, tmp.data, err)) != 0)
-        goto out;
     if (fsync(fd) != 0 || close(fd) != 0) {
         fd = -1;
         r = jiku_err_set(err, JIKU_E_IO, "cannot write '%s': %s", tmp.data, strerror(errno));
@@ -208,10 +279,9 @@ get_once(struct jiku_ssh *s, struct ssh_conn *c, const char *remote, const char 
         goto out;
     }
     res->size = done;
+    digests_final(&dg, res);
     r = 0;
 out:
-    /* The pipe's thread first: it may still be writing into FD. */
-    jiku_digest_pipe_free(pipe);
     if (fd >= 0)
         close(fd);
     if (tmp.len > 0)
@@ -220,6 +290,8 @@ out:
     if (h != NULL)
         *healthy = false;
     jiku_buf_release(&tmp);
+    digests_release(&dg);
+    free(buf);
     return r;
 }
 
@@ -352,7 +424,7 @@ put_once(struct jiku_ssh *s, struct ssh_conn *c, const char *local, const char *
 {
     LIBSSH2_SFTP_HANDLE *h = NULL;
     struct jiku_buf tmp = JIKU_BUF_INIT;
-    struct jiku_digest_pipe *pipe = NULL;
+    struct digests dg = {NULL, NULL};
     unsigned char rnd[8];
     char rhex[17];
     struct stat st;
@@ -380,14 +452,12 @@ put_once(struct jiku_ssh *s, struct ssh_conn *c, const char *local, const char *
         r = jiku_err_set(err, JIKU_E_FAILED, "getrandom: %s", strerror(errno));
         goto out;
     }
-    jiku_digest_hex(rhex, rnd, sizeof(rnd));
-    if (jiku_buf_addf(&tmp, "%s.part.%s", remote, rhex) != 0) {
+    hex(rhex, rnd, sizeof(rnd));
+    if ((buf = malloc(XFER_BUF)) == NULL || (r = digests_init(&dg, err)) != 0 ||
+        jiku_buf_addf(&tmp, "%s.part.%s", remote, rhex) != 0) {
         r = jiku_err_set(err, JIKU_E_NOMEM, "out of memory");
         goto out;
     }
-    /* Hashed on the pipe's thread while this one sends the next buffer. */
-    if ((r = jiku_digest_pipe_new(-1, XFER_BUF, &pipe, err)) != 0)
-        goto out;
     while ((h = libssh2_sftp_open_ex(c->sftp, tmp.data, (unsigned)tmp.len,
                                      LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL,
                                      LIBSSH2_SFTP_S_IRUSR | LIBSSH2_SFTP_S_IWUSR,
@@ -407,12 +477,10 @@ put_once(struct jiku_ssh *s, struct ssh_conn *c, const char *local, const char *
         goto out;
     }
     for (;;) {
-        ssize_t n;
+        ssize_t n = read(fd, buf, XFER_BUF);
         size_t off = 0;
 
-        if (buf == NULL && (r = jiku_digest_pipe_buffer(pipe, &buf, local, err)) != 0)
-            goto out;
-        if ((n = read(fd, buf, XFER_BUF)) < 0 && errno == EINTR && !jiku_interrupted())
+        if (n < 0 && errno == EINTR && !jiku_interrupted())
             continue;
         if (n < 0) {
             r = jiku_err_set(err, JIKU_E_IO, "cannot read '%s': %s", local, strerror(errno));
@@ -420,6 +488,7 @@ put_once(struct jiku_ssh *s, struct ssh_conn *c, const char *local, const char *
         }
         if (n == 0)
             break;
+        digests_update(&dg, buf, (size_t)n);
         while (off < (size_t)n) {
             ssize_t w = libssh2_sftp_write(h, buf + off, (size_t)n - off);
 
@@ -435,8 +504,6 @@ put_once(struct jiku_ssh *s, struct ssh_conn *c, const char *local, const char *
             off += (size_t)w;
             deadline = jiku_now_ms() + idle_ms(s);
         }
-        jiku_digest_pipe_push(pipe, (size_t)n);
-        buf = NULL;
         done += (uint64_t)n;
         progress(s, "upload", done, (uint64_t)st.st_size > done ? (uint64_t)st.st_size : done,
                  &last);
@@ -464,7 +531,7 @@ put_once(struct jiku_ssh *s, struct ssh_conn *c, const char *local, const char *
     *leftover = NULL;
     *healthy = true;
     res->size = done;
-    r = jiku_digest_pipe_finish(pipe, res->md5, res->sha256, local, err);
+    digests_final(&dg, res);
 out:
     if (r != 0 && created && r != JIKU_E_TRANSIENT && c->sess != NULL) {
         /* The connection still works: remove the temporary file now. */
@@ -479,7 +546,8 @@ out:
     if (fd >= 0)
         close(fd);
     jiku_buf_release(&tmp);
-    jiku_digest_pipe_free(pipe);
+    digests_release(&dg);
+    free(buf);
     return r;
 }
 
