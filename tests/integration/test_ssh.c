@@ -640,6 +640,22 @@ make_big_file(const char *name, int mib)
     sh(cmd);
 }
 
+/* In a forked child: one download over a transport of its own; exits 2 when none starts. */
+static int
+child_download(const char *remote, const char *local, struct jiku_xfer_result *xr,
+               struct jiku_err *err)
+{
+    struct jiku_ssh_opts opts = {.connect_timeout = 5};
+    struct jiku_ssh *s = NULL;
+    int r;
+
+    if (jiku_ssh_new(NULL, &opts, &s, err) != 0)
+        _exit(2);
+    r = jiku_sftp_get(s, &rig.srv, remote, local, xr, err);
+    jiku_ssh_free(s);
+    return r;
+}
+
 Test(ssh, sftp_download_200mib_in_bounded_memory, .timeout = 240)
 {
     char want[65], got[65] = "";
@@ -656,18 +672,12 @@ Test(ssh, sftp_download_200mib_in_bounded_memory, .timeout = 240)
     cr_assert_eq(pipe(pfd), 0);
     /* The download alone in a child, so that its peak RSS is the transfer's. */
     if ((pid = fork()) == 0) {
-        struct jiku_ssh_opts opts = {.connect_timeout = 5};
         struct jiku_xfer_result xr;
-        struct jiku_ssh *s = NULL;
         struct jiku_err err = {0};
         int r;
 
         close(pfd[0]);
-        if (jiku_ssh_new(NULL, &opts, &s, &err) != 0)
-            _exit(2);
-        r = jiku_sftp_get(s, &rig.srv, remote, rig.path[5], &xr, &err);
-        jiku_ssh_free(s);
-        if (r != 0) {
+        if ((r = child_download(remote, rig.path[5], &xr, &err)) != 0) {
             fprintf(stderr, "download: %s\n", err.msg);
             _exit(3);
         }
@@ -981,17 +991,13 @@ Test(ssh, sftp_download_write_error_leaves_no_file, .timeout = 120)
     rig_path(5, "store/big.bin");
     /* The limit in a child only, so that the rig's own files are not bound by it. */
     if ((pid = fork()) == 0) {
-        struct jiku_ssh_opts opts = {.connect_timeout = 5};
         struct jiku_xfer_result xr;
-        struct jiku_ssh *s = NULL;
         struct jiku_err err = {0};
         int r;
 
-        if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || setrlimit(RLIMIT_FSIZE, &fsize) != 0 ||
-            jiku_ssh_new(NULL, &opts, &s, &err) != 0)
+        if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || setrlimit(RLIMIT_FSIZE, &fsize) != 0)
             _exit(2);
-        r = jiku_sftp_get(s, &rig.srv, rig.path[3], rig.path[5], &xr, &err);
-        jiku_ssh_free(s);
+        r = child_download(rig.path[3], rig.path[5], &xr, &err);
         if (r != JIKU_E_IO || strstr(err.msg, "cannot write") == NULL) {
             fprintf(stderr, "download: r=%d %s\n", r, err.msg);
             _exit(3);
