@@ -246,16 +246,28 @@ write_file(const char *path, const char *text, mode_t mode)
     chmod(path, mode);
 }
 
-/* Local sha256sum of PATH into OUT (65 bytes). */
+/* The HEXLEN hex digits TOOL (sha256sum, md5sum) prints for PATH into OUT. */
 static void
-sha256sum(const char *path, char out[65])
+checksum(const char *tool, const char *path, char *out, size_t hexlen)
 {
-    char *argv[] = {"/usr/bin/sha256sum", (char *)path, NULL};
+    char *argv[] = {(char *)tool, (char *)path, NULL};
     char buf[256];
 
     cr_assert_eq(run(argv, buf, sizeof(buf)), 0);
-    memcpy(out, buf, 64);
-    out[64] = '\0';
+    memcpy(out, buf, hexlen);
+    out[hexlen] = '\0';
+}
+
+static void
+sha256sum(const char *path, char out[65])
+{
+    checksum("/usr/bin/sha256sum", path, out, 64);
+}
+
+static void
+md5sum(const char *path, char out[33])
+{
+    checksum("/usr/bin/md5sum", path, out, 32);
 }
 
 /* No file in DIR whose name contains PART. */
@@ -628,6 +640,22 @@ make_big_file(const char *name, int mib)
     sh(cmd);
 }
 
+/* In a forked child: one download over a transport of its own; exits 2 when none starts. */
+static int
+child_download(const char *remote, const char *local, struct jiku_xfer_result *xr,
+               struct jiku_err *err)
+{
+    struct jiku_ssh_opts opts = {.connect_timeout = 5};
+    struct jiku_ssh *s = NULL;
+    int r;
+
+    if (jiku_ssh_new(NULL, &opts, &s, err) != 0)
+        _exit(2);
+    r = jiku_sftp_get(s, &rig.srv, remote, local, xr, err);
+    jiku_ssh_free(s);
+    return r;
+}
+
 Test(ssh, sftp_download_200mib_in_bounded_memory, .timeout = 240)
 {
     char want[65], got[65] = "";
@@ -644,18 +672,12 @@ Test(ssh, sftp_download_200mib_in_bounded_memory, .timeout = 240)
     cr_assert_eq(pipe(pfd), 0);
     /* The download alone in a child, so that its peak RSS is the transfer's. */
     if ((pid = fork()) == 0) {
-        struct jiku_ssh_opts opts = {.connect_timeout = 5};
         struct jiku_xfer_result xr;
-        struct jiku_ssh *s = NULL;
         struct jiku_err err = {0};
         int r;
 
         close(pfd[0]);
-        if (jiku_ssh_new(NULL, &opts, &s, &err) != 0)
-            _exit(2);
-        r = jiku_sftp_get(s, &rig.srv, remote, rig.path[5], &xr, &err);
-        jiku_ssh_free(s);
-        if (r != 0) {
+        if ((r = child_download(remote, rig.path[5], &xr, &err)) != 0) {
             fprintf(stderr, "download: %s\n", err.msg);
             _exit(3);
         }
@@ -917,6 +939,76 @@ Test(ssh, sftp_upload_round_trip)
     cr_expect_neq(jiku_sftp_put(s, &rig.srv, rig.path[3], rig_path(6, "nodir/x.bin"), &xr, &err),
                   0);
     jiku_ssh_free(s);
+}
+
+/*
+ * Checksums are computed on a thread of their own over a ring of buffers: a size that is no
+ * multiple of the buffer, past several turns of the ring, gives the same md5 and sha256 as
+ * md5sum and sha256sum, both ways.
+ */
+Test(ssh, sftp_checksums_across_buffer_edges, .timeout = 120)
+{
+    struct jiku_ssh *s = new_ssh(0);
+    struct jiku_xfer_result xr;
+    struct jiku_err err = {0};
+    char cmd[2 * PATH_MAX], md5[33], sha[65], got[65];
+
+    snprintf(cmd, sizeof(cmd), "head -c %d /dev/urandom > %s", 9 * MIB + 12345,
+             rig_path(3, "odd.bin"));
+    sh(cmd);
+    md5sum(rig.path[3], md5);
+    sha256sum(rig.path[3], sha);
+    cr_assert_eq(jiku_sftp_get(s, &rig.srv, rig.path[3], rig_path(5, "odd.got"), &xr, &err), 0,
+                 "%s", err.msg);
+    cr_expect_eq(xr.size, 9 * MIB + 12345);
+    cr_expect_str_eq(xr.md5, md5);
+    cr_expect_str_eq(xr.sha256, sha);
+    sha256sum(rig.path[5], got);
+    cr_expect_str_eq(got, sha, "sha256 of the file written");
+
+    cr_assert_eq(jiku_sftp_put(s, &rig.srv, rig.path[3], rig_path(5, "odd.put"), &xr, &err), 0,
+                 "%s", err.msg);
+    cr_expect_eq(xr.size, 9 * MIB + 12345);
+    cr_expect_str_eq(xr.md5, md5);
+    cr_expect_str_eq(xr.sha256, sha);
+    jiku_ssh_free(s);
+}
+
+/*
+ * A local write that fails mid-download (here the file size limit, EFBIG on the checksum
+ * thread that writes) ends the transfer with JIKU_E_IO and leaves no file, partial or final.
+ */
+Test(ssh, sftp_download_write_error_leaves_no_file, .timeout = 120)
+{
+    struct rlimit fsize = {4 * MIB, 4 * MIB};
+    int status = 0;
+    struct stat sb;
+    pid_t pid;
+
+    make_big_file("big.bin", 20);
+    rig_path(3, "big.bin");
+    cr_assert_eq(mkdir(rig_path(4, "store"), 0700), 0);
+    rig_path(5, "store/big.bin");
+    /* The limit in a child only, so that the rig's own files are not bound by it. */
+    if ((pid = fork()) == 0) {
+        struct jiku_xfer_result xr;
+        struct jiku_err err = {0};
+        int r;
+
+        if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || setrlimit(RLIMIT_FSIZE, &fsize) != 0)
+            _exit(2);
+        r = child_download(rig.path[3], rig.path[5], &xr, &err);
+        if (r != JIKU_E_IO || strstr(err.msg, "cannot write") == NULL) {
+            fprintf(stderr, "download: r=%d %s\n", r, err.msg);
+            _exit(3);
+        }
+        _exit(0);
+    }
+    cr_assert_gt(pid, 0);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    cr_expect_eq(stat(rig.path[5], &sb), -1);
+    assert_no_part(rig.path[4], "big.bin");
 }
 
 Test(ssh, trust_enrols_only_the_named_key)
