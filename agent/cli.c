@@ -166,7 +166,7 @@ static const struct jiku_command commands[] = {
      "--disabled] | passwd TARGET LOGIN [PASSWORD] | role TARGET LOGIN (--role R | --group G) | "
      "remove TARGET LOGIN [--reassign LOGIN | --delete] [--yes])",
      "the users of a WordPress or Nextcloud target", 0},
-    {"list", jiku_cmd_list, JIKU_NEED_CATALOG, "", customer_opts, 0, 1,
+    {"list", jiku_cmd_list, JIKU_NEED_STATE_ONLY, "", customer_opts, 0, 1,
      "list [TARGET | --customer C]", "artifacts in the catalog, newest first", 0},
     {"prune", jiku_cmd_prune, NEED_ACTIONS, "", all_opts, 0, -1, "prune (TARGET... | --all)",
      "apply retention", 0},

@@ -827,14 +827,15 @@ load(const char *path, unsigned flags, const char *only, struct jiku_config **ou
         goto nomem;
 
     cfg_read_file(&p, path);
-    if (p.priv->n_files == 1 && !(flags & JIKU_CONFIG_AGENT_ONLY))
+    if (p.priv->n_files == 1 && !(flags & (JIKU_CONFIG_AGENT_ONLY | JIKU_CONFIG_STATE_ONLY)))
         read_conf_dir(&p);
     if (p.nomem)
         goto nomem;
     if (flags & JIKU_CONFIG_AGENT_ONLY)
         goto done;
     /* one customer's decision: no server or target was read, so none is finished */
-    if (p.priv->n_files > 0 && (r = only != NULL ? load_policies(&p, err) : finish(&p, err)) != 0)
+    if (p.priv->n_files > 0 && !(flags & JIKU_CONFIG_STATE_ONLY) &&
+        (r = only != NULL ? load_policies(&p, err) : finish(&p, err)) != 0)
         goto out;
     if (p.nomem)
         goto nomem;

@@ -137,6 +137,11 @@ enum jiku_config_flags {
     JIKU_CONFIG_AGENT_ONLY = 1 << 1,
     /* a known_hosts that does not exist yet is no error: its directory is checked instead */
     JIKU_CONFIG_NEW_KNOWN_HOSTS = 1 << 2,
+    /*
+     * Only the main file's [agent] section, its errors errors: for a command that reads the
+     * state and nothing of the fleet (list), so that a fleet's size does not slow it down.
+     */
+    JIKU_CONFIG_STATE_ONLY = 1 << 3,
 };
 
 /*

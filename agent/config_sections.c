@@ -158,7 +158,8 @@ cfg_section_begin(struct cfg_parse *p, const char *type, const char *name)
     bool ok;
 
     p->sect = CS_IGNORE;
-    if ((p->flags & JIKU_CONFIG_AGENT_ONLY) && strcmp(type, "agent") != 0)
+    if ((p->flags & (JIKU_CONFIG_AGENT_ONLY | JIKU_CONFIG_STATE_ONLY)) &&
+        strcmp(type, "agent") != 0)
         return;
     /* one customer's decision: its section and the [agent] and [retention] it is read under */
     if (p->only != NULL && strcmp(type, "agent") != 0 && strcmp(type, "retention") != 0 &&

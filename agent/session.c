@@ -28,6 +28,9 @@ open_config(struct jiku_session *s, unsigned needs, struct jiku_err *err)
     unsigned flags = (needs & JIKU_NEED_NEW_KNOWN_HOSTS) == JIKU_NEED_NEW_KNOWN_HOSTS
                          ? JIKU_CONFIG_NEW_KNOWN_HOSTS
                          : 0;
+
+    if ((needs & JIKU_NEED_STATE_ONLY) == JIKU_NEED_STATE_ONLY)
+        flags |= JIKU_CONFIG_STATE_ONLY;
     struct jiku_diags diags = {0};
     int r;
 

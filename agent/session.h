@@ -28,6 +28,8 @@ struct jiku_ping;
 #define JIKU_NEED_METRICS (0x8 | JIKU_NEED_CATALOG)
 /* a known_hosts that does not exist yet is no error (servers fingerprint and trust) */
 #define JIKU_NEED_NEW_KNOWN_HOSTS (0x10 | JIKU_NEED_CONFIG)
+/* the state only: of the configuration, the main file's [agent] (JIKU_CONFIG_STATE_ONLY) */
+#define JIKU_NEED_STATE_ONLY (0x20 | JIKU_NEED_CATALOG)
 
 struct jiku_session {
     /* global options */
