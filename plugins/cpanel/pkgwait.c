@@ -98,6 +98,8 @@ watch_session(struct jiku_op *op, const struct jiku_server_info *srv, const char
         snprintf(bound, sizeof(bound), "%lld", (long long)(bound_ms / 1000));
         snprintf(ticks, sizeof(ticks), "%lld",
                  (long long)(upid_ms > 0 ? (upid_ms + 199) / 200 : 0));
+        /* plug_run starts RES afresh: the last wait's answer goes first. */
+        jiku_exec_result_release(&res);
         r = plug_run_as_owner(op, srv, NULL, NULL, wait_script, args, 4096, "pkgacct wait", &res,
                               &e);
         if (r == JIKU_E_INTERRUPTED) {
