@@ -42,7 +42,10 @@ check_space(struct jiku_op *op, const struct jiku_server_info *srv, const char *
     }
     if ((r = cpanel_remote_free(op, srv, srv->snapshot_dir, &avail, err)) != 0)
         goto out;
-    /* cPanel's own rule for pkgacct (docs/WIRE.md §2.4): twice the account plus a gigabyte. */
+    /*
+     * cPanel's own rule for pkgacct (docs/WIRE.md §2.4): twice the account plus a gigabyte.  The
+     * account's size is WHM's: no local measure bounds it (remote databases, compression).
+     */
     need = 2 * acct.disk_used + GIB;
     if (avail < need)
         r = jiku_err_set(err, JIKU_E_PANEL,
