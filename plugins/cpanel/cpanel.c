@@ -406,9 +406,12 @@ static const struct jiku_config_map cpanel_server_map[] = {
     {"pkgacct_start_grace", JIKU_CONFIG_INT, "30", 1, 600, NULL,
      offsetof(struct cpanel_settings, pkgacct_start_grace),
      "seconds after a pkgacct start in which WHM may not know the job yet"},
+    {"pkgacct_sessions_dir", JIKU_CONFIG_PATH, "/var/cpanel/pkgacct_sessions", 0, 0, NULL,
+     offsetof(struct cpanel_settings, pkgacct_sessions_dir),
+     "where WHM keeps its pkgacct sessions, whose end a snapshot waits for over SSH"},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
-static const struct cpanel_settings cpanel_defaults = {2083, 30};
+static const struct cpanel_settings cpanel_defaults = {2083, 30, "/var/cpanel/pkgacct_sessions"};
 
 const struct cpanel_settings *
 cpanel_settings(const struct jiku_server_info *srv)

@@ -178,6 +178,17 @@ int cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *serv
                          struct jiku_err *err);
 void cpanel_snap_release(struct cpanel_snap *s);
 
+/* ---- pkgwait.c ------------------------------------------------------------------------ */
+
+/*
+ * Wait for pkgacct session SID (USER's) on SERVER (NULL: op->server) to end: on the server over
+ * SSH, then one get_pkgacct_session_state; polling that call when the wait cannot be had or WHM
+ * still says RUNNING.  *STATE is "COMPLETED" or "FAILED".  JIKU_E_PANEL past the timeout or the
+ * start grace, JIKU_E_INTERRUPTED, or what the state call failed with.
+ */
+int cpanel_pkgacct_wait(struct jiku_op *op, const struct jiku_server_info *server, const char *user,
+                        const char *sid, char *state, size_t state_len, struct jiku_err *err);
+
 /* ---- restore.c ------------------------------------------------------------------------ */
 
 /*

@@ -8,8 +8,9 @@
 #include "jiku/plugin.h"
 
 struct cpanel_settings {
-    int softaculous_port;    /* cPanel's own port (cpaneld), where Softaculous answers */
-    int pkgacct_start_grace; /* seconds in which WHM may not yet know a started pkgacct */
+    int softaculous_port;             /* cPanel's own port (cpaneld), where Softaculous answers */
+    int pkgacct_start_grace;          /* seconds in which WHM may not yet know a started pkgacct */
+    const char *pkgacct_sessions_dir; /* root's directory of pkgacct sessions (pkgwait.c) */
 };
 
 /* SRV's settings: the core's, or the defaults for a server it did not make (plugin tests). */

@@ -1,7 +1,7 @@
 /*
- * One pkgacct snapshot (docs/WIRE.md §2.4): free space checked first, a fresh
- * 0700 tarroot per artifact, start_background_pkgacct polled by elapsed time, the archive taken
- * only from the master log's "pkgacctfile is:" line and re-checked over SSH.  Whatever fails
+ * One pkgacct snapshot (docs/WIRE.md §2.4): free space checked first, a fresh 0700 tarroot per
+ * artifact, start_background_pkgacct's session waited for (pkgwait.c), the archive taken only
+ * from the master log's "pkgacctfile is:" line and re-checked over SSH.  Whatever fails
  * after the tarroot exists removes it again, unless pkgacct may still be writing into it: then
  * the error names it and prune's sweep removes it once stale.
  */
@@ -42,7 +42,10 @@ check_space(struct jiku_op *op, const struct jiku_server_info *srv, const char *
     }
     if ((r = cpanel_remote_free(op, srv, srv->snapshot_dir, &avail, err)) != 0)
         goto out;
-    /* cPanel's own rule for pkgacct (docs/WIRE.md §2.4): twice the account plus a gigabyte. */
+    /*
+     * cPanel's own rule for pkgacct (docs/WIRE.md §2.4): twice the account plus a gigabyte.  The
+     * account's size is WHM's: no local measure bounds it (remote databases, compression).
+     */
     need = 2 * acct.disk_used + GIB;
     if (avail < need)
         r = jiku_err_set(err, JIKU_E_PANEL,
@@ -143,84 +146,6 @@ lost_start(struct jiku_op *op, const struct jiku_server_info *srv, const char *d
                                   "cannot be read without the session id)"
                         : seen  ? "a job writing into the work directory was given up on"
                                 : "no job appeared in the work directory");
-}
-
-/*
- * What get_pkgacct_session_state answers until the session's process has made its upid link
- * (cPanel's Whostmgr/Backup/Pkgacct/State.pm dies so while the master log has no line yet).
- */
-#define UNIDENTIFIED "Could not identify state from pkgacct log"
-
-/* [server] pkgacct_start_grace in ms. */
-static int64_t
-start_grace_ms(const struct jiku_server_info *srv)
-{
-    return (int64_t)cpanel_settings(srv)->pkgacct_start_grace * 1000;
-}
-
-/*
- * Poll the session until it leaves RUNNING; *STATE is "COMPLETED" or "FAILED".  WHM hands out
- * the session id before the session's process exists: until a first state is known, the
- * answer UNIDENTIFIED means "not started yet" for pkgacct_start_grace seconds.
- */
-static int
-wait_session(struct jiku_op *op, const struct jiku_server_info *srv, const char *user,
-             const char *sid, char *state, size_t state_len, struct jiku_err *err)
-{
-    const struct cpanel_param p[] = {{"session_id", sid}};
-    int64_t start = plug_now_ms(), timeout_ms = plug_timeout_ms(srv);
-    int64_t grace_ms = start_grace_ms(srv);
-    bool known = false;
-    int r;
-
-    for (;;) {
-        int64_t elapsed = plug_now_ms() - start;
-        struct jiku_err e = {0};
-        json_t *root = NULL;
-        const char *s;
-
-        if (elapsed > timeout_ms)
-            return jiku_err_set(err, JIKU_E_PANEL,
-                                "pkgacct of '%s' on '%s' ran past timeout (%d s)", user, srv->name,
-                                srv->timeout);
-        if ((r = op->host->sleep_ms(op, plug_poll_interval(elapsed, srv->poll_max))) != 0)
-            return jiku_err_set(err, r, "interrupted while pkgacct of '%s' was running", user);
-        r = cpanel_whm_call(op, srv, "get_pkgacct_session_state", p, 1, false, &root, &e);
-        if (r == JIKU_E_PANEL && !known && strstr(e.msg, UNIDENTIFIED) != NULL) {
-            elapsed = plug_now_ms() - start;
-            if (elapsed <= grace_ms) {
-                op->host->log(op, JIKU_LOG_DEBUG,
-                              "pkgacct session %s on '%s' has no state yet (%lld ms after its "
-                              "start)",
-                              sid, srv->name, (long long)elapsed);
-                continue;
-            }
-            return jiku_err_set(
-                err, JIKU_E_PANEL,
-                "pkgacct of '%s' on '%s' has no state %lld s after its start "
-                "(session %s; WHM still answers '" UNIDENTIFIED "'; pkgacct_start_grace = %lld s)",
-                user, srv->name, (long long)(elapsed / 1000), sid, (long long)(grace_ms / 1000));
-        }
-        if (r != 0)
-            return jiku_err_set(err, r, "%s", e.msg);
-        known = true;
-        s = cpanel_json_str(json_object_get(root, "data"), "state");
-        if (s == NULL || (strcmp(s, "RUNNING") != 0 && strcmp(s, "COMPLETED") != 0 &&
-                          strcmp(s, "FAILED") != 0)) {
-            r = jiku_err_set(err, JIKU_E_DATA,
-                             "get_pkgacct_session_state on '%s' gives an unknown state '%.40s'",
-                             srv->name, s != NULL ? s : "(none)");
-            json_decref(root);
-            return r;
-        }
-        snprintf(state, state_len, "%s", s);
-        json_decref(root);
-        op->host->progress(op, &(struct jiku_progress){.step = "pkgacct",
-                                                       .done = (uint64_t)elapsed / 1000,
-                                                       .state = state});
-        if (strcmp(state, "RUNNING") != 0)
-            return 0;
-    }
 }
 
 /* The master log, checked: the archive lies directly in DIR and matches its md5 and size. */
@@ -347,7 +272,7 @@ cpanel_snapshot_take(struct jiku_op *op, const struct jiku_server_info *server, 
         goto out;
     op->host->log(op, JIKU_LOG_INFO, "pkgacct of '%s' started on '%s' (session %s)", user,
                   srv->name, sid);
-    if ((r = wait_session(op, srv, user, sid, state, sizeof(state), err)) != 0)
+    if ((r = cpanel_pkgacct_wait(op, srv, user, sid, state, sizeof(state), err)) != 0)
         goto out;
     may_run = false;
     if ((r = check_log(op, srv, user, sid, state, snap.dir, &snap, err)) != 0)

@@ -103,6 +103,9 @@ SNAP_ID=${1:-none}
 [ "$(stat -c %a "$SNAP/acmeshop/$SNAP_ID")" = 700 ] || fail "snapshot directory is not 0700"
 [ "$(stat -c %a "$SNAP/acmeshop")" = 700 ] || fail "account's snapshot directory is not 0700"
 [ "$(requests start_background_pkgacct)" = 1 ] || fail "pkgacct was not started exactly once"
+# Its end was waited for over SSH (pkgacct_sessions_dir), then asked of WHM once, not polled.
+[ "$(requests get_pkgacct_session_state)" -le 3 ] ||
+    fail "$(requests get_pkgacct_session_state) state polls for one pkgacct with the wait working"
 grep '"function":"start_background_pkgacct"' "$W1/requests.log" | grep -q '"compressionsetting":"compress"' ||
     fail "start_background_pkgacct without compressionsetting=compress"
 grep '"function":"start_background_pkgacct"' "$W1/requests.log" | grep -q '"low_priority":"1"' ||
@@ -335,6 +338,36 @@ run 69 rollback acme/shop --to latest --yes && has err "not starting it again"
 faults "$W1" '{}'
 [ "$(requests start_local_cpmove_restore)" = $((before + 1)) ] ||
     fail "a lost answer to start_local_cpmove_restore started a second restore"
+
+# --- the end of a pkgacct without the wait over SSH: polled, started once ---------------------
+# pkgacct_sessions_dir wrong: no session there, so WHM is polled.
+SESSIONS=$CPSIM_PKGACCT_SESSIONS
+sed -i "s|^pkgacct_sessions_dir = $SESSIONS\$|pkgacct_sessions_dir = $T/nowhere|" "$T/agent.conf"
+starts=$(requests start_background_pkgacct) polls=$(requests get_pkgacct_session_state)
+run 0 snapshot acme/shop
+[ "$(requests start_background_pkgacct)" = $((starts + 1)) ] || fail "pkgacct not started once"
+[ "$(requests get_pkgacct_session_state)" -ge $((polls + 2)) ] ||
+    fail "without its session directory the snapshot did not poll WHM"
+sed -i "s|^pkgacct_sessions_dir = $T/nowhere\$|pkgacct_sessions_dir = $SESSIONS|" "$T/agent.conf"
+# The wait's SSH connection cut while the job runs: the snapshot still completes, started once.
+faults "$W1" '{"job_seconds": 4}'
+starts=$(requests start_background_pkgacct)
+timeout 300 "$BIN" -c "$T/agent.conf" --actor tester snapshot acme/shop >"$T/cut.out" \
+    2>"$T/cut.err" </dev/null &
+agent=$!
+i=0
+while [ $i -lt 300 ] && ! pgrep -f -- "$SESSIONS/" >/dev/null; do
+    sleep 0.1
+    i=$((i + 1))
+done
+[ $i -lt 300 ] || fail "no wait for the pkgacct session ran on web1"
+sh "$(dirname "$SIM")/../sshd-rig.sh" cut "$W1/ssh" >/dev/null 2>&1
+rc=0
+wait "$agent" || rc=$?
+faults "$W1" '{}'
+[ "$rc" = 0 ] || { fail "snapshot with a cut wait exited $rc"; sed 's/^/  err: /' "$T/cut.err" | tail -5; }
+[ "$(requests start_background_pkgacct)" = $((starts + 1)) ] ||
+    fail "a cut wait made the snapshot start pkgacct again"
 
 test_end
 sim_assert_no_root_in_tenant_trees

@@ -34,8 +34,8 @@
 #                         keep_on_server as given, no daily, weekly or monthly copies
 #   sim_server PANEL NAME DIR [LINE...]  "[server NAME]" for the cpanel or plesk simulator in
 #                         DIR, from its DIR/env (ports, token, CA, SSH key and known_hosts,
-#                         snapshot_dir; cPanel's softaculous_port, Plesk's dump_dir), then each
-#                         LINE
+#                         snapshot_dir; cPanel's softaculous_port and pkgacct_sessions_dir,
+#                         Plesk's dump_dir), then each LINE
 #   sim_web_port DIR      the port on which the simulator in DIR serves its sites over HTTPS
 #                         (its env's CPSIM_WEB_PORT or PLSIM_WEB_PORT), for a LINE
 #                         "web_port = $(sim_web_port DIR)"
@@ -167,7 +167,9 @@ sim_server() {
             host=$CPSIM_HOST api_port=$CPSIM_API_PORT api_user=$CPSIM_API_USER
             token=$CPSIM_TOKEN_FILE ca=$CPSIM_CA_FILE ssh_port=$CPSIM_SSH_PORT
             ssh_user=$CPSIM_SSH_USER ssh_key=$CPSIM_SSH_KEY known_hosts=$CPSIM_KNOWN_HOSTS
-            snap=$CPSIM_SNAPSHOT_DIR own="softaculous_port = $CPSIM_CPANEL_PORT" web=$CPSIM_WEB_PORT
+            snap=$CPSIM_SNAPSHOT_DIR web=$CPSIM_WEB_PORT
+            own="softaculous_port = $CPSIM_CPANEL_PORT
+pkgacct_sessions_dir = $CPSIM_PKGACCT_SESSIONS"
             ;;
         plesk)
             host=$PLSIM_HOST api_port=$PLSIM_API_PORT api_user=$PLSIM_API_USER

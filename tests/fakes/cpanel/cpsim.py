@@ -26,6 +26,7 @@ import string
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -294,6 +295,9 @@ class Sim:
         finally:
             log.close()
         atomic_write(os.path.join(sdir, "pid"), "%d\n" % proc.pid, 0o600)
+        # Reaped as it ends, as cPanel's daemon reaps its jobs: a zombie keeps its pid alive to
+        # kill(2), so a wait on the server for the pid (tail --pid) would never see it end.
+        threading.Thread(target=proc.wait, daemon=True).start()
         return proc
 
     def job_running(self, sdir, sid):

@@ -65,6 +65,7 @@ EOF
         echo "CPSIM_ROOT=$(q "$dir/root")"
         echo "CPSIM_HOME=$(q "$dir/root/home")"
         echo "CPSIM_SNAPSHOT_DIR=$(q "$dir/root/home/jiku-snapshots")"
+        echo "CPSIM_PKGACCT_SESSIONS=$(q "$dir/root/var/cpanel/pkgacct_sessions")"
         echo "CPSIM_HOST=127.0.0.1"
         echo "CPSIM_API_PORT=$api_port"
         echo "CPSIM_CPANEL_PORT=$cpanel_port"
