@@ -206,6 +206,7 @@ ssh_user = root
 ssh_key = $CPSIM_SSH_KEY
 known_hosts = $CPSIM_KNOWN_HOSTS
 snapshot_dir = $CPSIM_SNAPSHOT_DIR
+pkgacct_sessions_dir = $CPSIM_PKGACCT_SESSIONS
 max_parallel = $p
 
 [customer c$name]
