@@ -411,7 +411,9 @@ ACTOR=tester
 
 # --- a missing known_hosts: refused, naming the commands that create it ------------------------
 mv "$T/known_hosts" "$T/known_hosts.away"
-run 78 list && has err "servers fingerprint" && has err "servers trust"
+run 78 history && has err "servers fingerprint" && has err "servers trust"
+# list reads only [agent]: what the catalog holds is shown whatever the fleet's files say
+run 0 list && has out "acme.shop.s"
 run 78 config check && has err "known_hosts file '$T/known_hosts' does not exist"
 run 64 servers trust web1 && has err "servers fingerprint web1"
 run 64 servers fingerprint web1 --fingerprint SHA256:x && has err "belongs to 'servers trust'"
