@@ -101,7 +101,8 @@ jiku_session_close(struct jiku_session *s, int exit_code)
         jiku_log_record(&summary, "%s", line.data);
     jiku_buf_release(&line);
     if (s->cat != NULL) {
-        if (jiku_catalog_run_end(s->cat, s->run_id, exit_code, &err) != 0)
+        /* audit verify opens the catalog without a run of its own */
+        if (s->run_id != 0 && jiku_catalog_run_end(s->cat, s->run_id, exit_code, &err) != 0)
             log_warn("%s", err.msg);
         /* After the run's row is ended, so that the file holds this run's exit code too. */
         if ((s->needs & JIKU_NEED_METRICS) == JIKU_NEED_METRICS && !s->dry_run &&
