@@ -186,7 +186,7 @@ hold_source(struct jiku_session *ctx, struct prepared *p, struct jiku_err *err)
          * transaction): it may need that lock to finish and let go of the artifact.
          */
         if ((r = jiku_catalog_commit(ctx->cat, PLAN, err)) != 0)
-            return r;
+            return r; /* the planning loop finds its transaction gone */
         r = jiku_artifact_hold(ctx->cfg->state_dir, p->source.id, true, ctx->lock_wait,
                                &p->act->hold, err);
         if ((r2 = jiku_catalog_begin(ctx->cat, true, PLAN, &e)) != 0)
@@ -1162,6 +1162,24 @@ job_fn(struct jiku_job *job, struct jiku_err *err)
     return execute(job->arg, err);
 }
 
+/*
+ * Planning's transaction is gone (a failed commit, or SQLite rolled it back): of the first N
+ * actions, those whose operation row went with it have none, so that nothing ends a row that
+ * is not theirs.
+ */
+static void
+plan_lost(struct jiku_session *ctx, struct prepared *preps, size_t n)
+{
+    jiku_catalog_rollback(ctx->cat); /* lets go of what is left of it */
+    for (size_t i = 0; i < n; i++) {
+        if (preps[i].op_id == 0 || jiku_catalog_op_exists(ctx->cat, preps[i].op_id, preps[i].nonce))
+            continue;
+        preps[i].op_id = 0;
+        free(preps[i].act->rep.id);
+        preps[i].act->rep.id = NULL;
+    }
+}
+
 int
 jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, struct jiku_err *err)
 {
@@ -1169,7 +1187,8 @@ jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, s
     struct jiku_job *jobs = calloc(n ? n : 1, sizeof(*jobs));
     size_t *job_of = calloc(n ? n : 1, sizeof(*job_of));
     size_t n_jobs = 0;
-    bool own = !jiku_catalog_in_tx(ctx->cat);
+    bool own = !jiku_catalog_in_tx(ctx->cat), lost = false;
+    struct jiku_err lost_why = {0};
     int r = 0;
 
     if (preps == NULL || jobs == NULL || job_of == NULL) {
@@ -1191,9 +1210,20 @@ jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, s
 
         preps[i].ctx = ctx;
         preps[i].act = &acts[i];
-        pr = prepare(ctx, &preps[i], &e);
-        begin_op(ctx, &preps[i], &pr, &e);
-        if (pr != 0 || decides_only(ctx, acts[i].verb) || preps[i].nothing_left) {
+        if (lost) {
+            pr = jiku_err_set(&e, JIKU_E_FAILED, "not started: %s", lost_why.msg);
+        } else {
+            pr = prepare(ctx, &preps[i], &e);
+            begin_op(ctx, &preps[i], &pr, &e);
+        }
+        if (own && !lost && jiku_catalog_tx_lost(ctx->cat)) {
+            lost = true;
+            jiku_err_set(&lost_why, JIKU_E_FAILED, "this run's plan could not be recorded");
+            plan_lost(ctx, preps, i + 1);
+        }
+        if (pr != 0 || lost || decides_only(ctx, acts[i].verb) || preps[i].nothing_left) {
+            if (pr == 0 && lost)
+                pr = jiku_err_set(&e, JIKU_E_FAILED, "not started: %s", lost_why.msg);
             finish(ctx, &preps[i], pr, &e);
             continue;
         }
@@ -1206,11 +1236,19 @@ jiku_actions_run(struct jiku_session *ctx, struct jiku_action *acts, size_t n, s
         job_of[n_jobs++] = i;
     }
 
-    if (own && jiku_catalog_in_tx(ctx->cat) &&
-        (r = jiku_catalog_commit(ctx->cat, PLAN, err)) != 0) {
+    if (own && !lost && (r = jiku_catalog_commit(ctx->cat, PLAN, err)) != 0) {
         /* Their operation rows are gone with it: no job may start. */
+        lost = true;
+        plan_lost(ctx, preps, n);
+    } else if (!own && n_jobs > 0) {
+        /* A worker's first catalog call would wait for the caller's transaction forever. */
+        r = jiku_err_set(err, JIKU_E_INVAL, "actions that run jobs inside a transaction");
+        lost = true;
+    }
+    if (lost) {
         for (size_t j = 0; j < n_jobs; j++)
-            jobs[j].status = jiku_err_set(&jobs[j].err, r, "not started: %s", err->msg);
+            jobs[j].status = jiku_err_set(&jobs[j].err, JIKU_E_FAILED,
+                                          "not started: this run's plan could not be recorded");
     } else {
         r = jiku_run_jobs(jobs, n_jobs, ctx->cfg->max_parallel, err);
     }

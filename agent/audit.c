@@ -288,6 +288,15 @@ append(struct jiku_catalog *cat, struct jiku_audit_record *rec, const struct jik
     /* IMMEDIATE: the last hash is read under the write lock, so appenders chain in turn. */
     if (own && (r = jiku_catalog_begin(cat, true, what, err)) != 0)
         return r;
+    /* SQLite rolled the caller's back: written now, it would be committed but never logged. */
+    if (!own && jiku_catalog_tx_lost(cat))
+        return jiku_err_set(err, JIKU_E_FAILED, "cannot %s: the state's transaction was lost",
+                            what);
+    /* In the caller's transaction, a savepoint keeps the operation's end and its record one. */
+    if (!own && op_end != NULL &&
+        sqlite3_exec(jiku_catalog_db(cat), "SAVEPOINT audit", NULL, NULL, NULL) != SQLITE_OK)
+        return jiku_err_set(err, JIKU_E_FAILED, "cannot %s: %s", what,
+                            sqlite3_errmsg(jiku_catalog_db(cat)));
     if ((op_end != NULL &&
          (r = jiku_catalog_op_end(cat, op_end->op_id, op_end->status, op_end->exit_code,
                                   op_end->error, op_end->artifact, err)) != 0) ||
@@ -295,8 +304,13 @@ append(struct jiku_catalog *cat, struct jiku_audit_record *rec, const struct jik
         (own && (r = jiku_catalog_commit(cat, what, err)) != 0)) {
         if (own)
             jiku_catalog_rollback(cat);
+        else if (op_end != NULL)
+            sqlite3_exec(jiku_catalog_db(cat), "ROLLBACK TO audit; RELEASE audit", NULL, NULL,
+                         NULL);
         return r;
     }
+    if (!own && op_end != NULL)
+        sqlite3_exec(jiku_catalog_db(cat), "RELEASE audit", NULL, NULL, NULL);
     return 0;
 }
 

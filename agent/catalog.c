@@ -275,15 +275,18 @@ jiku_catalog_commit(struct jiku_catalog *cat, const char *what, struct jiku_err 
     int r;
 
     if (rc == SQLITE_OK) {
-        for (char *line = cat->on_commit.data, *nl; cat->on_commit.len > 0 && *line != '\0';
-             line = nl + 1) {
+        /* Logged once the mutex is let go: a slow syslog must not stall the other workers. */
+        struct jiku_buf lines = cat->on_commit;
+
+        jiku_buf_init(&cat->on_commit);
+        if (tx_cat == cat)
+            tx_leave(cat);
+        for (char *line = lines.data, *nl; *line != '\0'; line = nl + 1) {
             nl = strchr(line, '\n');
             *nl = '\0';
             jiku_log_syslog_only("%s", line);
         }
-        jiku_buf_reset(&cat->on_commit);
-        if (tx_cat == cat)
-            tx_leave(cat);
+        jiku_buf_release(&lines);
         return 0;
     }
     r = jiku_catalog_fail(cat, rc, what, err);
@@ -306,6 +309,12 @@ bool
 jiku_catalog_in_tx(const struct jiku_catalog *cat)
 {
     return tx_cat == cat;
+}
+
+bool
+jiku_catalog_tx_lost(const struct jiku_catalog *cat)
+{
+    return tx_cat != cat || sqlite3_get_autocommit(cat->db);
 }
 
 int
@@ -747,6 +756,23 @@ op_insert(struct jiku_catalog *cat, int64_t run_id, const char *target, const ch
 out:
     sqlite3_finalize(st);
     return r;
+}
+
+bool
+jiku_catalog_op_exists(struct jiku_catalog *cat, int64_t op_id, const char *nonce)
+{
+    static const char sql[] = "SELECT 1 FROM operations WHERE id = ? AND nonce IS ?";
+    sqlite3_stmt *st = NULL;
+    struct jiku_err e = {0};
+    bool found = false;
+
+    if (jiku_catalog_prepare(cat, sql, &st, NULL, &e) != 0)
+        return false;
+    if (sqlite3_bind_int64(st, 1, op_id) == SQLITE_OK &&
+        jiku_catalog_bind_text(st, 2, nonce) == SQLITE_OK)
+        found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
 }
 
 int

@@ -51,6 +51,8 @@ int jiku_catalog_op_end(struct jiku_catalog *cat, int64_t op_id, const char *sta
 int jiku_catalog_op_begin_nonce(struct jiku_catalog *cat, int64_t run_id, const char *target,
                                 const char *action, char nonce[JIKU_NONCE_SIZE], int64_t *op_id,
                                 struct jiku_err *err);
+/* Operation OP_ID with NONCE is in the catalog (a run that lost its planning asks). */
+bool jiku_catalog_op_exists(struct jiku_catalog *cat, int64_t op_id, const char *nonce);
 /* 16 random hex digits and a NUL into NONCE. */
 int jiku_catalog_nonce_new(char nonce[JIKU_NONCE_SIZE], struct jiku_err *err);
 /*

@@ -43,6 +43,11 @@ void jiku_catalog_rollback(struct jiku_catalog *cat);
 /* This thread holds a transaction on CAT (between jiku_catalog_begin and its end). */
 bool jiku_catalog_in_tx(const struct jiku_catalog *cat);
 /*
+ * The transaction this thread began on CAT is gone: ended by a failed commit, or rolled back by
+ * SQLite itself (a full disk, an I/O error).  What was written in it is not in the database.
+ */
+bool jiku_catalog_tx_lost(const struct jiku_catalog *cat);
+/*
  * Send LINE to syslog once the transaction this thread holds on CAT commits, never if it rolls
  * back: syslog must not name a row the database lacks.  0 or JIKU_E_NOMEM.
  */

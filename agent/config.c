@@ -88,10 +88,6 @@ enum panel_miss {
     PANEL_BROKEN,  /* a plugin that does not load, or whose maps cannot be used: an error */
 };
 
-/*
- * The plugin of panel NAME; NULL after reporting at AT (if given) why there is none, which
- * *MISS (if given) says.
- */
 /* Remember that NAME's plugin did not load (panel_get). */
 static void
 missed(struct cfg_parse *p, const char *name)
@@ -114,6 +110,10 @@ missed(struct cfg_parse *p, const char *name)
     priv->n_missed_panels++;
 }
 
+/*
+ * The plugin of panel NAME; NULL after reporting at AT (if given) why there is none, which
+ * *MISS (if given) says.
+ */
 static const struct jiku_loaded_plugin *
 panel_get(struct cfg_parse *p, const char *name, const struct jiku_source *at,
           enum panel_miss *miss)

@@ -153,6 +153,18 @@ host_job_poll(struct jiku_op *op, const struct jiku_server_info *server, const c
 }
 
 static int
+host_job_wait(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
+              unsigned max_s, struct jiku_job_status *st, struct jiku_err *err)
+{
+    struct jiku_ssh *ssh;
+    int r;
+
+    if ((r = jiku_hostimpl_ssh(host_of(op), &ssh, err)) != 0)
+        return r;
+    return jiku_ssh_job_wait(ssh, server_conf(op, server), job_dir, max_s, st, err);
+}
+
+static int
 host_sftp_get(struct jiku_op *op, const struct jiku_server_info *server, const char *remote,
               const char *local, struct jiku_xfer_result *res, struct jiku_err *err)
 {
@@ -257,6 +269,7 @@ jiku_hostimpl_new(const struct jiku_config *cfg, struct jiku_out *out,
         .cancelled = host_cancelled,
         .sleep_ms = host_sleep_ms,
         .ssh_exec_input = host_ssh_exec_input,
+        .job_wait = host_job_wait,
     };
     *out_host = h;
     return 0;

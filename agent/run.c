@@ -21,9 +21,10 @@
 #include <unistd.h>
 
 /*
- * Malloc arenas the workers share, and each worker's stack.  A worker touches about 40 KiB of
- * stack at most in the fleet benchmark (bench/README.md); half a megabyte leaves a wide margin
- * for OpenSSL and libssh2 below it, where glibc would reserve 8 MiB.
+ * Malloc arenas the workers share, and each worker's stack.  In the fleet benchmark
+ * (bench/README.md) 63 threads had 2.4 MiB of stack pages between them at the peak, under
+ * 40 KiB each; half a megabyte leaves a wide margin for OpenSSL and libssh2 below it, where
+ * glibc would reserve 8 MiB.
  */
 #define WORKER_ARENAS 2
 #define WORKER_STACK (512 * 1024)
@@ -340,7 +341,7 @@ jiku_run_jobs(struct jiku_job *jobs, size_t n, int max_parallel, struct jiku_err
     /*
      * glibc gives threads up to 8 malloc arenas per CPU, and each keeps the pages it once
      * used.  The workers spend their time waiting on servers, not in malloc, so two arenas
-     * serve them: 3 MiB less at 80 workers in the fleet benchmark (bench/RESULTS.md).
+     * serve them: 3 MiB less peak RSS at 80 workers, measured with the fleet benchmark.
      */
     if (n_threads > 1)
         mallopt(M_ARENA_MAX, WORKER_ARENAS);

@@ -72,6 +72,9 @@ int jiku_ssh_job_start(struct jiku_ssh *s, const struct jiku_server_conf *srv, c
  */
 int jiku_ssh_job_poll(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
                       struct jiku_job_status *st, struct jiku_err *err);
+/* As jiku_ssh_job_poll, once the job ended or MAX_S seconds (at most 300) passed on the server. */
+int jiku_ssh_job_wait(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
+                      unsigned max_s, struct jiku_job_status *st, struct jiku_err *err);
 /*
  * Download REMOTE to LOCAL through LOCAL.part-XXXXXX (0600, in LOCAL's directory, which the
  * caller has created 0700), fsync, rename, fsync of the directory; size, md5 and sha256 of

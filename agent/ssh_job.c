@@ -15,6 +15,7 @@
 #define JOB_TIMEOUT 120    /* seconds for one start or poll command */
 #define JOB_LOG_TAIL 65536 /* bytes of the job's log returned by a poll */
 #define JOB_DIR_MAX 1024
+#define JOB_WAIT_MAX 300 /* seconds one wait command may block */
 
 /*
  * The job's shell wrapper, run as `sh -c START jiku-job DIR CMD`: the job directory's parent
@@ -34,12 +35,17 @@ static const char start_script[] =
     "echo $! >pid; echo jiku-job-started";
 
 /*
- * Run as `sh -c POLL jiku-job DIR`: the state line, then the tail of the log.  A directory
+ * Run as `sh -c POLL jiku-job DIR WAIT`: the state line, then the tail of the log.  A directory
  * without a pid file that changed in the last minute is a start still in progress (its
  * claim seen by a retried start before the first attempt got to write the pid), not a death.
+ * WAIT > 0 first waits up to WAIT seconds for the job's process to end: one GNU `tail --pid`
+ * that looks every 0.1 s, not a fork per look; without `timeout` or `tail --pid` it returns at
+ * once and the caller finds the job still running.
  */
 static const char poll_script[] =
     "d=$1; "
+    "if test \"$2\" -gt 0 && ! test -f \"$d/rc\" && test -f \"$d/pid\"; then "
+    "timeout \"$2\" tail -s 0.1 --pid=\"$(cat \"$d/pid\")\" -f /dev/null 2>/dev/null; fi; "
     "if test -f \"$d/rc\"; then echo \"jiku-job-done $(cat \"$d/rc\")\"; "
     "elif test -f \"$d/pid\" && kill -0 \"$(cat \"$d/pid\")\" 2>/dev/null; then "
     "echo jiku-job-running; "
@@ -141,14 +147,16 @@ out:
     return r;
 }
 
-int
-jiku_ssh_job_poll(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
-                  struct jiku_job_status *st, struct jiku_err *err)
+/* The state of the job in JOB_DIR, after waiting up to WAIT_S seconds for it to end. */
+static int
+job_state(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
+          unsigned wait_s, struct jiku_job_status *st, struct jiku_err *err)
 {
     struct jiku_exec_result res = {
         .exit_status = -1, .out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
     struct jiku_buf line = JIKU_BUF_INIT;
     const char *nl, *state;
+    char wait[16];
     int r;
 
     jiku_buf_reset(&st->log);
@@ -161,12 +169,15 @@ jiku_ssh_job_poll(struct jiku_ssh *s, const struct jiku_server_conf *srv, const 
         return jiku_err_set(err, JIKU_E_INTERRUPTED,
                             "server '%s': waiting for the job in '%s': interrupted by a signal",
                             srv->info.name, job_dir);
-    if ((r = build_cmd(&line, poll_script, job_dir, NULL)) != 0) {
+    if (wait_s > JOB_WAIT_MAX)
+        wait_s = JOB_WAIT_MAX;
+    snprintf(wait, sizeof(wait), "%u", wait_s);
+    if ((r = build_cmd(&line, poll_script, job_dir, wait)) != 0) {
         r = jiku_err_set(err, r, "out of memory");
         goto out;
     }
-    if ((r = jiku_ssh_exec_timeout(s, srv, line.data, true, JOB_LOG_TAIL + 256, JOB_TIMEOUT, &res,
-                                   err)) != 0)
+    if ((r = jiku_ssh_exec_timeout(s, srv, line.data, true, JOB_LOG_TAIL + 256,
+                                   JOB_TIMEOUT + (int)wait_s, &res, err)) != 0)
         goto out;
     state = res.out.data;
     if (res.exit_status != 0 || (nl = strchr(state, '\n')) == NULL) {
@@ -204,6 +215,20 @@ out:
     jiku_exec_result_release(&res);
     jiku_buf_release(&line);
     return r;
+}
+
+int
+jiku_ssh_job_poll(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
+                  struct jiku_job_status *st, struct jiku_err *err)
+{
+    return job_state(s, srv, job_dir, 0, st, err);
+}
+
+int
+jiku_ssh_job_wait(struct jiku_ssh *s, const struct jiku_server_conf *srv, const char *job_dir,
+                  unsigned max_s, struct jiku_job_status *st, struct jiku_err *err)
+{
+    return job_state(s, srv, job_dir, max_s, st, err);
 }
 
 void

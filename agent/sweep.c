@@ -313,7 +313,8 @@ jiku_sweep_server(struct jiku_ssh *ssh, struct jiku_catalog *cat,
 
     if (!valid_path(dir))
         return jiku_err_set(err, JIKU_E_CONFIG, "server '%s' has no usable snapshot_dir", name);
-    /* The catalog first: what it knows after the listing was taken only keeps more. */
+    /* Operations that run now first; the catalog is asked per directory after the listing
+     * (known()): what it learns meanwhile only keeps more. */
     *swept = false;
     if ((r = jiku_catalog_op_marks(cat, &marks, err)) != 0 ||
         (r = in_use_here(cat, dir, name, &marks, &used, err)) != 0 || !used)

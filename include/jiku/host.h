@@ -41,7 +41,7 @@
  * plugin ABI's: the loader refuses a plugin of another major, so a plugin never sees another.
  */
 #define JIKU_HOST_ABI_MAJOR JIKU_PLUGIN_ABI_MAJOR
-#define JIKU_HOST_ABI_MINOR 1
+#define JIKU_HOST_ABI_MINOR 2
 #define JIKU_HOST_ABI_VERSION ((JIKU_HOST_ABI_MAJOR << 16) | JIKU_HOST_ABI_MINOR)
 
 struct jiku_http_header {
@@ -181,6 +181,14 @@ struct jiku_host {
     int (*ssh_exec_input)(struct jiku_op *op, const struct jiku_server_info *server,
                           const char *cmd, const void *input, size_t input_len, bool safe,
                           size_t max_output, struct jiku_exec_result *res, struct jiku_err *err);
+
+    /*
+     * Host ABI 2.2: as job_poll, once the job has ended or MAX_S seconds (at most 300) have
+     * passed, waiting on the server in one command instead of being asked again and again.  A
+     * server that cannot wait so answers at once: the job then reads as still running.
+     */
+    int (*job_wait)(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
+                    unsigned max_s, struct jiku_job_status *st, struct jiku_err *err);
 };
 
 #endif

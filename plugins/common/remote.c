@@ -15,6 +15,9 @@
 
 /* The most of a failure's line a message quotes. */
 #define LINE_MAX_SHOWN 300
+/* Longest one wait for a detached job blocks on the server; Ctrl-C ends the agent's side at once.
+ */
+#define JOB_WAIT_S 30
 
 /* ---- errors and strings ------------------------------------------------------------------ */
 
@@ -767,16 +770,53 @@ job_kill(struct jiku_op *op, const struct jiku_server_info *srv, const char *job
     return r;
 }
 
+/*
+ * One wait for the job in JOB_DIR to end, on the server, bounded by LEFT_MS and JOB_WAIT_S.
+ * A wait that failed (its channel cut, say) or came back at once while the job still runs (a
+ * server without `timeout` or `tail --pid`) clears *CAN_WAIT: polling takes over, and the job,
+ * which runs detached, is found as it is.  Fails only when interrupted.
+ */
+static int
+job_wait(struct jiku_op *op, const struct jiku_server_info *srv, const char *job_dir,
+         int64_t left_ms, bool *can_wait, struct jiku_job_status *st, struct jiku_err *err)
+{
+    int64_t t0 = plug_now_ms(), bound = left_ms / 1000 > JOB_WAIT_S ? JOB_WAIT_S : left_ms / 1000;
+    struct jiku_err e = {0};
+    int r;
+
+    /* Whatever is not known yet reads as running: the loop polls for it. */
+    if (bound < 2) {
+        *can_wait = false;
+        st->state = JIKU_JOB_RUNNING;
+        return 0;
+    }
+    if ((r = op->host->job_wait(op, srv, job_dir, (unsigned)bound, st, &e)) == JIKU_E_INTERRUPTED)
+        return jiku_err_set(err, r, "%s", e.msg);
+    if (r != 0 || (st->state == JIKU_JOB_RUNNING && plug_now_ms() - t0 < 1000)) {
+        op->host->log(op, JIKU_LOG_INFO, "cannot wait for the job in '%s' on '%s'%s%s; polling",
+                      job_dir, srv->name, r != 0 ? ": " : " (it answers at once)",
+                      r != 0 ? e.msg : "");
+        *can_wait = false;
+        st->state = JIKU_JOB_RUNNING;
+    }
+    return 0;
+}
+
 int
 plug_job_run(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
              const char *cmd, const char *what, bool cancellable, bool *left_running,
              struct jiku_err *err)
 {
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
+    const struct jiku_host *h = op->host;
     struct jiku_job_status st = {JIKU_JOB_MISSING, -1, JIKU_BUF_INIT};
     int64_t start, elapsed, timeout_ms = plug_timeout_ms(srv);
     char line[LINE_MAX_SHOWN + 1];
-    bool running = false;
+    /* Host ABI 2.2 appended job_wait: an older core lends a table without it. */
+    bool running = false,
+         can_wait = (h->abi_version & 0xffff) >= 2 &&
+                    h->struct_size >= offsetof(struct jiku_host, job_wait) + sizeof(h->job_wait) &&
+                    h->job_wait != NULL;
     int r;
 
     if ((r = op->host->job_start(op, srv, job_dir, cmd, err)) != 0) {
@@ -802,15 +842,16 @@ plug_job_run(struct jiku_op *op, const struct jiku_server_info *server, const ch
             running = true;
             goto out;
         }
-        if ((r = op->host->sleep_ms(op, plug_poll_interval(elapsed, srv->poll_max))) != 0) {
+        if (can_wait)
+            r = job_wait(op, srv, job_dir, timeout_ms - elapsed, &can_wait, &st, err);
+        else if ((r = h->sleep_ms(op, plug_poll_interval(elapsed, srv->poll_max))) == 0)
+            r = h->job_poll(op, srv, job_dir, &st, err);
+        if (r == JIKU_E_INTERRUPTED)
             r = jiku_err_set(err, r,
                              "interrupted while waiting for %s on '%s'; it is left to finish in "
                              "'%s'",
                              what, srv->name, job_dir);
-            running = true;
-            goto out;
-        }
-        if ((r = op->host->job_poll(op, srv, job_dir, &st, err)) != 0) {
+        if (r != 0) {
             running = true;
             goto out;
         }

@@ -116,8 +116,8 @@ int plug_as_owner(struct jiku_buf *cmd, const char *const *words);
 /*
  * Run the fixed shell SCRIPT as OWNER on SERVER, ARGS (NULL-terminated) its $1…; FEED, when not
  * NULL, is a command of root's whose output is piped into it (root reading its own files).
- * OWNER NULL runs SCRIPT as root: only for root's own files in snapshot_dir.  As plug_run
- * otherwise.
+ * OWNER NULL runs SCRIPT as root: only for root's own files, in snapshot_dir or a panel's own
+ * directories no customer can write (cPanel's pkgacct sessions).  As plug_run otherwise.
  */
 int plug_run_as_owner(struct jiku_op *op, const struct jiku_server_info *server, const char *owner,
                       const char *feed, const char *script, const char *const *args,

@@ -1,8 +1,9 @@
 /*
  * Waiting for a pkgacct session to end (docs/WIRE.md §2.4).  WHM says RUNNING while the
  * session's `upid` link names a live process, so the plugin waits for that process on the
- * server, in one SSH command that blocks there (bounded, then issued again), and asks WHM once
- * when it has ended.  Polling WHM is the fallback: when that wait cannot be had (no such
+ * server, in one SSH command that blocks there, and asks WHM once when it has ended.  A wait is
+ * bounded; after each bound WHM is asked once whether the session still runs (a pid can be
+ * reused) before the next.  Polling WHM is the fallback: when that wait cannot be had (no such
  * session directory, a cut channel, an answer it cannot read) or WHM still says RUNNING.
  */
 #include <stdio.h>
@@ -40,7 +41,7 @@ static const char wait_script[] =
     "done\n"
     "l=$(readlink -- \"$d/upid\") || l=\n"
     "p=${l%%.*}\n"
-    "case $p in ''|*[!0-9]*) echo 'jiku-wait failed'; exit 0 ;; esac\n"
+    "case $p in ''|0*|*[!0-9]*) echo 'jiku-wait failed'; exit 0 ;; esac\n"
     "r=$((t * 10 - n * 2)); [ \"$r\" -ge 10 ] || r=10\n"
     "timeout \"$((r / 10)).$((r % 10))\" tail -s 0.1 --pid=\"$p\" -f /dev/null; e=$?\n"
     "if [ \"$e\" -eq 124 ] && read -r s 2>/dev/null <\"/proc/$p/stat\"; then\n"
@@ -58,11 +59,12 @@ start_grace_ms(const struct jiku_server_info *srv)
 
 /*
  * Wait on the server for session SID (started at START ms) to end.  *ENDED when its process is
- * gone; otherwise the caller polls.  Fails only when interrupted.
+ * gone; *AGAIN when it outlived the wait's bound (the caller asks WHM, then waits again);
+ * neither: the caller polls.  Fails only when interrupted.
  */
 static int
 watch_session(struct jiku_op *op, const struct jiku_server_info *srv, const char *user,
-              const char *sid, int64_t start, bool *ended, struct jiku_err *err)
+              const char *sid, int64_t start, bool *ended, bool *again, struct jiku_err *err)
 {
     const char *sessions = cpanel_settings(srv)->pkgacct_sessions_dir;
     struct jiku_exec_result res = {.out = JIKU_BUF_INIT, .errout = JIKU_BUF_INIT};
@@ -71,7 +73,7 @@ watch_session(struct jiku_op *op, const struct jiku_server_info *srv, const char
     const char *why = NULL;
     int r = 0;
 
-    *ended = false;
+    *ended = *again = false;
     /* The id is WHM's answer: only a plain name may become a path on the server. */
     if (!plug_valid_word(sid, 128, "_-") || !plug_valid_path(sessions)) {
         why = "its id or pkgacct_sessions_dir cannot name a path";
@@ -120,8 +122,11 @@ watch_session(struct jiku_op *op, const struct jiku_server_info *srv, const char
             *ended = true;
             goto out;
         }
-        if (strcmp(res.out.data, "jiku-wait running\n") == 0)
-            continue;
+        /* Its pid outlived the bound: WHM says whether that is still pkgacct (a pid is reused). */
+        if (strcmp(res.out.data, "jiku-wait running\n") == 0) {
+            *again = true;
+            goto out;
+        }
         /* No link yet while the start grace lasts: the daemon has not run the job yet. */
         if (strcmp(res.out.data, "jiku-wait noupid\n") == 0 && plug_now_ms() - start < grace_ms)
             continue;
@@ -150,7 +155,7 @@ out:
  */
 static int
 poll_session(struct jiku_op *op, const struct jiku_server_info *srv, const char *user,
-             const char *sid, int64_t start, bool at_once, char *state, size_t state_len,
+             const char *sid, int64_t start, bool at_once, bool once, char *state, size_t state_len,
              struct jiku_err *err)
 {
     const struct cpanel_param p[] = {{"session_id", sid}};
@@ -206,7 +211,7 @@ poll_session(struct jiku_op *op, const struct jiku_server_info *srv, const char 
         op->host->progress(op, &(struct jiku_progress){.step = "pkgacct",
                                                        .done = (uint64_t)elapsed / 1000,
                                                        .state = state});
-        if (strcmp(state, "RUNNING") != 0)
+        if (strcmp(state, "RUNNING") != 0 || once)
             return 0;
     }
 }
@@ -217,13 +222,20 @@ cpanel_pkgacct_wait(struct jiku_op *op, const struct jiku_server_info *server, c
 {
     const struct jiku_server_info *srv = server != NULL ? server : op->server;
     int64_t start = plug_now_ms();
-    bool ended = false;
+    bool ended = false, again = false;
     int r;
 
-    if ((r = watch_session(op, srv, user, sid, start, &ended, err)) != 0)
-        return r;
+    for (;;) {
+        if ((r = watch_session(op, srv, user, sid, start, &ended, &again, err)) != 0)
+            return r;
+        if (!again)
+            break;
+        if ((r = poll_session(op, srv, user, sid, start, true, true, state, state_len, err)) != 0 ||
+            strcmp(state, "RUNNING") != 0)
+            return r;
+    }
     if (ended)
         op->host->log(op, JIKU_LOG_DEBUG, "pkgacct session %s on '%s' ended; asking WHM", sid,
                       srv->name);
-    return poll_session(op, srv, user, sid, start, ended, state, state_len, err);
+    return poll_session(op, srv, user, sid, start, ended, false, state, state_len, err);
 }

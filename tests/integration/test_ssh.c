@@ -549,6 +549,27 @@ poll_until_done(struct jiku_ssh *s, const char *job, int seconds, struct jiku_jo
     cr_assert_fail("job in %s still running after %d s", job, seconds);
 }
 
+Test(ssh, detached_job_is_awaited_on_the_server)
+{
+    struct jiku_ssh *s = new_ssh(10);
+    struct jiku_job_status st = {JIKU_JOB_MISSING, -1, JIKU_BUF_INIT};
+    struct jiku_err err = {0};
+    char *job = rig_path(4, "jobs/awaited");
+
+    cr_assert_eq(jiku_ssh_job_start(s, &rig.srv, job, "sleep 3; echo done; exit 4", &err), 0,
+                 "%s", err.msg);
+    /* bounded: a one-second wait on a three-second job comes back with it running */
+    cr_assert_eq(jiku_ssh_job_wait(s, &rig.srv, job, 1, &st, &err), 0, "%s", err.msg);
+    cr_expect_eq(st.state, JIKU_JOB_RUNNING);
+    /* then one wait sees it end: DONE cannot be answered before the job has ended */
+    cr_assert_eq(jiku_ssh_job_wait(s, &rig.srv, job, 30, &st, &err), 0, "%s", err.msg);
+    cr_expect_eq(st.state, JIKU_JOB_DONE);
+    cr_expect_eq(st.exit_status, 4);
+    cr_expect_str_eq(st.log.data, "done\n");
+    jiku_job_status_release(&st);
+    jiku_ssh_free(s);
+}
+
 Test(ssh, detached_job_survives_its_connection)
 {
     struct jiku_ssh *s = new_ssh(10);

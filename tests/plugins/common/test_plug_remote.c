@@ -1,11 +1,13 @@
 /*
  * What both panel plugins share on a panel server (plugins/common/remote.c): the path rules
  * every remote word passes, quoted command words, the checksum output, the job directory's
- * name, the growing poll interval, partial answers refused, commands run as a tree's owner, and
- * the plugins' formatted strings.
+ * name, the growing poll interval, a job's end awaited on the server with polls as the
+ * fallback, partial answers refused, commands run as a tree's owner, and the plugins' formatted
+ * strings.
  */
 #include <criterion/criterion.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +221,145 @@ Test(plug_run, cut_output_is_bad_data_never_an_answer)
     cr_assert_not_null(strstr(err.msg, "listing on 'web1'"), "%s", err.msg);
     cr_assert_not_null(strstr(err.msg, "partial"), "%s", err.msg);
     cr_assert_eq(res.out.len, 0);
+}
+
+/* ---- a detached job's end: awaited on the server, polled as the fallback ------------------ */
+
+static struct {
+    int wait_r;                     /* what job_wait returns */
+    enum jiku_job_state wait_state; /* and the state it reports */
+    int polls_running;              /* job_poll says RUNNING this many times, then DONE */
+    int starts, waits, polls, sleeps;
+} jobs;
+
+static int
+jobs_start(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
+           const char *cmd, struct jiku_err *err)
+{
+    (void)op, (void)server, (void)job_dir, (void)cmd, (void)err;
+    jobs.starts++;
+    return 0;
+}
+
+static int
+jobs_wait(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
+          unsigned max_s, struct jiku_job_status *st, struct jiku_err *err)
+{
+    (void)op, (void)server, (void)job_dir;
+    cr_assert(max_s >= 2 && max_s <= 30, "a wait bounded by %u s", max_s);
+    jobs.waits++;
+    st->state = JIKU_JOB_MISSING;
+    if (jobs.wait_r != 0)
+        return jiku_err_set(err, jobs.wait_r, "ssh to 'web1': connection cut");
+    st->state = jobs.wait_state;
+    st->exit_status = jobs.wait_state == JIKU_JOB_DONE ? 0 : -1;
+    return 0;
+}
+
+static int
+jobs_poll(struct jiku_op *op, const struct jiku_server_info *server, const char *job_dir,
+          struct jiku_job_status *st, struct jiku_err *err)
+{
+    (void)op, (void)server, (void)job_dir, (void)err;
+    jobs.polls++;
+    st->state = jobs.polls > jobs.polls_running ? JIKU_JOB_DONE : JIKU_JOB_RUNNING;
+    st->exit_status = st->state == JIKU_JOB_DONE ? 0 : -1;
+    return 0;
+}
+
+static int
+jobs_sleep(struct jiku_op *op, unsigned ms)
+{
+    (void)op, (void)ms;
+    jobs.sleeps++;
+    return 0;
+}
+
+static void
+jobs_progress(struct jiku_op *op, const struct jiku_progress *p)
+{
+    (void)op, (void)p;
+}
+
+static void
+jobs_log(struct jiku_op *op, enum jiku_log_level level, const char *fmt, ...)
+{
+    (void)op, (void)level, (void)fmt;
+}
+
+static struct jiku_host jobs_host = {
+    .abi_version = JIKU_HOST_ABI_VERSION,
+    .struct_size = sizeof(struct jiku_host),
+    .ssh_exec = fake_ssh_exec, /* the job directory's removal */
+    .job_start = jobs_start,
+    .job_wait = jobs_wait,
+    .job_poll = jobs_poll,
+    .sleep_ms = jobs_sleep,
+    .progress = jobs_progress,
+    .log = jobs_log,
+};
+
+/* plug_job_run of one job with JOBS set up; its status. */
+static int
+run_job(void)
+{
+    static const struct jiku_server_info srv = {.name = "web1", .timeout = 60, .poll_max = 1};
+    struct jiku_op op = {.host = &jobs_host, .server = &srv};
+    struct jiku_err err = {0};
+    bool left = true;
+    int r;
+
+    fake_exec.out = "";
+    fake_exec.exit_status = 0;
+    fake_exec.truncated = false;
+    r = plug_job_run(&op, NULL, "/var/jiku/.jobs/op1/step", "sleep 5", "the job", false, &left,
+                     &err);
+    cr_assert_eq(left, false, "%s", err.msg);
+    return r;
+}
+
+Test(plug_jobs, a_job_is_awaited_on_the_server_not_polled)
+{
+    memset(&jobs, 0, sizeof(jobs));
+    jobs.wait_state = JIKU_JOB_DONE;
+    cr_assert_eq(run_job(), 0);
+    cr_assert_eq(jobs.starts, 1);
+    cr_assert_eq(jobs.waits, 1);
+    cr_assert_eq(jobs.polls + jobs.sleeps, 0, "no poll, no pause");
+}
+
+Test(plug_jobs, a_cut_wait_falls_back_to_polls_and_never_starts_again)
+{
+    memset(&jobs, 0, sizeof(jobs));
+    jobs.wait_r = JIKU_E_UNREACHABLE;
+    jobs.polls_running = 2;
+    cr_assert_eq(run_job(), 0);
+    cr_assert_eq(jobs.starts, 1);
+    cr_assert_eq(jobs.waits, 1, "no second wait once one failed");
+    cr_assert_eq(jobs.polls, 3);
+    cr_assert_eq(jobs.sleeps, 3, "every poll after a pause");
+}
+
+Test(plug_jobs, a_wait_that_answers_at_once_gives_way_to_polls)
+{
+    memset(&jobs, 0, sizeof(jobs));
+    jobs.wait_state = JIKU_JOB_RUNNING; /* a server without tail --pid: RUNNING at once */
+    jobs.polls_running = 1;
+    cr_assert_eq(run_job(), 0);
+    cr_assert_eq(jobs.waits, 1);
+    cr_assert_eq(jobs.polls, 2);
+    cr_assert_eq(jobs.sleeps, 2);
+}
+
+Test(plug_jobs, an_older_core_without_job_wait_is_polled)
+{
+    memset(&jobs, 0, sizeof(jobs));
+    jobs_host.abi_version = (JIKU_HOST_ABI_MAJOR << 16) | 1;
+    jobs.polls_running = 1;
+    cr_assert_eq(run_job(), 0);
+    jobs_host.abi_version = JIKU_HOST_ABI_VERSION;
+    cr_assert_eq(jobs.waits, 0);
+    cr_assert_eq(jobs.polls, 2);
 }
 
 /* ---- acting as a tree's owner ------------------------------------------------------------- */

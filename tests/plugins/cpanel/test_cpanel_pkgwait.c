@@ -113,15 +113,31 @@ Test(pkgwait, the_wait_then_one_state_call)
     fx.waits[0] = "jiku-wait noupid\n"; /* within the start grace: waited for again */
     fx.waits[1] = "jiku-wait running\n";
     fx.waits[2] = "jiku-wait ended\n";
-    fx.states[0] = "COMPLETED";
+    fx.states[0] = "RUNNING"; /* after the bound: WHM says it still runs, so wait again */
+    fx.states[1] = "COMPLETED";
     cr_assert_eq(wait_for(SID, state, sizeof(state), &err), 0, "%s", err.msg);
     cr_assert_str_eq(state, "COMPLETED");
     cr_assert_eq(fx.n_ssh, 3);
-    cr_assert_eq(fx.n_state, 1, "one state call to confirm, no polls");
+    cr_assert_eq(fx.n_state, 2, "one state call after the bound, one to confirm, no polls");
     cr_assert_eq(fx.n_sleep, 0, "no pause before the confirmation");
     cr_assert_geq(fx.n_progress, 3, "progress at each wait's return");
     cr_assert_not_null(strstr(fx.cmd, "'/var/cpanel/pkgacct_sessions/" SID "'"), "%s", fx.cmd);
     cr_assert_not_null(strstr(fx.cmd, "tail -s 0.1 --pid="), "%s", fx.cmd);
+}
+
+Test(pkgwait, a_pid_outliving_the_bound_is_not_taken_for_pkgacct)
+{
+    char state[16] = "";
+    struct jiku_err err = {0};
+
+    /* the session's pid was reused by a process that lives on: WHM knows the session ended */
+    fx.waits[0] = "jiku-wait running\n";
+    fx.waits[1] = "jiku-wait running\n";
+    fx.states[0] = "COMPLETED";
+    cr_assert_eq(wait_for(SID, state, sizeof(state), &err), 0, "%s", err.msg);
+    cr_assert_str_eq(state, "COMPLETED");
+    cr_assert_eq(fx.n_ssh, 1, "no second wait on a pid WHM no longer vouches for");
+    cr_assert_eq(fx.n_state, 1);
 }
 
 Test(pkgwait, a_failed_job_is_its_state)
