@@ -160,6 +160,11 @@ cp "$build/bench/jiku_bench_sftp_get" "$T/sftp_get"
     echo "libcurl=$(pkg-config --modversion libcurl)"
 } >"$T/machine.env"
 
+# The commands the simulators wrap in their root-path guard.
+guarded=$(sed -n '/^GUARDED="/,/"$/p' "$repo/tests/fakes/simlib/sim-common.sh" | tr -d '"' |
+    sed 's/^GUARDED=//')
+[ -n "$guarded" ] || { echo "bench: no GUARDED list in tests/fakes/simlib/sim-common.sh" >&2; exit 1; }
+
 # --- a fleet of simulators with an agent config for it ---------------------------------------
 # start_fleet DIR S A J P MAXPAR CGROUP [SSHD_CGROUP]: S simulators sNN in DIR, A accounts
 # each, DIR/agent.conf; each sshd listener moves to SSHD_CGROUP (its connections follow it)
@@ -187,6 +192,10 @@ CONF
         # the benchmark never sets: the real df (what a real server runs) saves a Python
         # start-up per snapshot in the simulators' CPU.
         rm -f "$d/ssh/bin/df"
+        # So are the root-path guard's wrappers (tests/fakes/simlib/README.md): a check for the
+        # tests that costs a Python start-up, about 20 ms, per command root runs, and that no
+        # real server has.
+        for cmd in $guarded; do rm -f "$d/ssh/bin/$cmd"; done
         if [ -n "$cg_sshd" ]; then
             cat "$d/ssh/sshd.pid" >"$cg_sshd/cgroup.procs"
         fi
