@@ -331,9 +331,12 @@ set_options(struct jiku_http *h, struct conn *conn, struct xfer *x, const char *
     /*
      * libcurl silently re-sends a request whose reused connection died before any answer
      * arrived: for a start call that is a second job.  A request not safe to repeat gets a
-     * connection of its own, which libcurl never retries (docs/WIRE.md §1.3).
+     * connection of its own, which libcurl never retries (docs/WIRE.md §1.3), and which is
+     * closed after it: kept, it would sit in the handle's cache beside the connection that
+     * is reused, a TLS connection's memory for nothing.
      */
     SETOPT(c, CURLOPT_FRESH_CONNECT, req->safe_to_retry ? 0L : 1L);
+    SETOPT(c, CURLOPT_FORBID_REUSE, req->safe_to_retry ? 0L : 1L);
     SETOPT(c, CURLOPT_NOSIGNAL, 1L);
     /* Panel APIs speak HTTP/1.1; one protocol means one set of failure modes to handle. */
     SETOPT(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
