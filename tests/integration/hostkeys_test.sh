@@ -44,7 +44,7 @@ server() { # NAME PORT KNOWN_HOSTS
 } >"$T/unsafe.conf"
 
 # --- before known_hosts exists ---------------------------------------------------------------
-run 78 list && has err "known_hosts file '$T/kh/known_hosts' does not exist" &&
+run 78 history && has err "known_hosts file '$T/kh/known_hosts' does not exist" &&
     has err "servers fingerprint" && has err "servers trust"
 run 0 servers fingerprint rig && has out "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub" &&
     has out "jiku-agent servers trust rig --fingerprint SHA256:"
@@ -80,7 +80,7 @@ run 0 servers trust rig --fingerprint "$ed"
 run 0 servers trust rig --fingerprint "$ed"
 [ "$(wc -l <"$T/kh/known_hosts")" = 1 ] || fail "trusting again added a line"
 # the configuration loads now, and the enrolled key passes the check
-run 0 list
+run 0 history
 run 0 --json servers fingerprint rig
 
 # --- failures: unreachable, an unsafe directory --------------------------------------------------
