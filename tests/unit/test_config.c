@@ -145,13 +145,20 @@ static const char base_conf[] = "# base\n"
 /* "[agent] policy_dir" and one medium customer: 4 lines, for target snippets. */
 #define ACME "[agent]\npolicy_dir = @P@\n[customer acme]\ntier = medium\n"
 
-static int
-load_path(const char *path, unsigned flags)
+/* The last load's configuration, diagnostics and error gone, for the next. */
+static void
+unload(void)
 {
     jiku_config_free(cfg);
     cfg = NULL;
     jiku_diags_release(&diags);
     memset(&err, 0, sizeof(err));
+}
+
+static int
+load_path(const char *path, unsigned flags)
+{
+    unload();
     return jiku_config_load(path, flags, &cfg, &diags, &err);
 }
 
@@ -952,10 +959,7 @@ load_customer(const char *name)
 {
     char path[512];
 
-    jiku_config_free(cfg);
-    cfg = NULL;
-    jiku_diags_release(&diags);
-    memset(&err, 0, sizeof(err));
+    unload();
     snprintf(path, sizeof(path), "%s/agent.conf", dir);
     return jiku_config_load_customer(path, name, &cfg, &diags, &err);
 }
@@ -1001,20 +1005,6 @@ Test(config, one_customer_skips_the_rest_of_the_fleet)
     cr_assert_eq(cfg->n_customers, 0);
 }
 
-/* The configuration of a command that reads only the state (list). */
-static int
-load_state_only(void)
-{
-    char path[512];
-
-    jiku_config_free(cfg);
-    cfg = NULL;
-    jiku_diags_release(&diags);
-    memset(&err, 0, sizeof(err));
-    snprintf(path, sizeof(path), "%s/agent.conf", dir);
-    return jiku_config_load(path, JIKU_CONFIG_STATE_ONLY, &cfg, &diags, &err);
-}
-
 Test(config, state_only_reads_the_agent_section_and_refuses_its_mistakes)
 {
     mkdir_in("conf.d");
@@ -1022,13 +1012,13 @@ Test(config, state_only_reads_the_agent_section_and_refuses_its_mistakes)
     write_file("conf.d/10-a.conf", 0644, "[customer acme]\ntier = gold\n  x = 1\n");
     cr_assert_eq(load_snippet("[agent]\nstate_dir = /var/lib/x\n[target acme/y]\nkind = account\n"),
                  JIKU_E_CONFIG);
-    expect_ok(load_state_only());
+    expect_ok(load(JIKU_CONFIG_STATE_ONLY));
     cr_assert_str_eq(cfg->state_dir, "/var/lib/x");
     cr_assert_eq(cfg->n_customers, 0);
     cr_assert_eq(cfg->n_targets, 0);
     /* but [agent] is read as the full load reads it */
     write_file("agent.conf", 0644, "[agent]\nstate_dir = /var/lib/x\nlog = x\n");
-    cr_assert_eq(load_state_only(), JIKU_E_CONFIG);
+    cr_assert_eq(load(JIKU_CONFIG_STATE_ONLY), JIKU_E_CONFIG);
     cr_assert_eq(diags.n_errors, 1);
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "password.h"
 
 static char dir[64];
@@ -23,10 +24,9 @@ setup(void)
 static void
 teardown(void)
 {
-    char cmd[128];
+    struct jiku_err err = {0};
 
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(jiku_remove_tree(dir, &err), 0, "%s", err.msg);
 }
 
 TestSuite(password, .init = setup, .fini = teardown);
